@@ -1,0 +1,103 @@
+#include "core/config.h"
+
+#include <cctype>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace ccow {
+
+Result<uint64_t> ParseSize(std::string_view text) {
+  std::string t;
+  for (char c : text)
+    if (!std::isspace(static_cast<unsigned char>(c))) t.push_back(c);
+  size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0) return Status::InvalidArgument("size '" + std::string(text) + "' is not a number");
+  uint64_t value = 0;
+  for (size_t k = 0; k < i; ++k) {
+    if (value > (UINT64_MAX - 9) / 10)
+      return Status::InvalidArgument("size '" + std::string(text) + "' is too large");
+    value = value * 10 + static_cast<uint64_t>(t[k] - '0');
+  }
+  std::string unit = t.substr(i);
+  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  uint64_t mult = 1;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KIB") mult = 1ull << 10;
+  else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1ull << 20;
+  else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1ull << 30;
+  else if (unit == "T" || unit == "TB" || unit == "TIB") mult = 1ull << 40;
+  else
+    return Status::InvalidArgument("size '" + std::string(text) +
+                                   "' has an unknown unit (use K, M, G or T)");
+  if (value != 0 && mult > UINT64_MAX / value)
+    return Status::InvalidArgument("size '" + std::string(text) + "' is too large");
+  return value * mult;
+}
+
+std::string FormatSize(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  double v = static_cast<double>(bytes);
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  std::ostringstream os;
+  if (v == static_cast<double>(static_cast<uint64_t>(v)))
+    os << static_cast<uint64_t>(v) << ' ' << kUnits[u];
+  else {
+    os.precision(1);
+    os << std::fixed << v << ' ' << kUnits[u];
+  }
+  return os.str();
+}
+
+namespace {
+void Flatten(const nlohmann::json& j, const std::string& prefix,
+             std::map<std::string, std::string>* out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      Flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
+  } else if (j.is_string()) {
+    (*out)[prefix] = j.get<std::string>();
+  } else {
+    (*out)[prefix] = j.dump();
+  }
+}
+}  // namespace
+
+Result<Config> Config::Parse(std::string_view json_text) {
+  auto j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return Status::InvalidArgument("config is not a JSON object");
+  Config c;
+  Flatten(j, "", &c.values_);
+  return c;
+}
+
+Result<Config> Config::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("config file " + path + " cannot be opened");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = Parse(ss.str());
+  if (!c.ok()) return c.status().WithContext(path);
+  return c;
+}
+
+std::string Config::GetString(const std::string& key, const std::string& fallback) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? fallback : it->second;
+}
+
+Result<uint64_t> Config::GetSize(const std::string& key, uint64_t fallback) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  auto r = ParseSize(it->second);
+  if (!r.ok()) return r.status().WithContext("config key " + key);
+  return r;
+}
+
+}  // namespace ccow

@@ -1,0 +1,106 @@
+// Status and Result<T>: errors as values, the only way errors cross a layer boundary.
+//
+// A Status carries a code that callers branch on and a message written for the person
+// who will read it (what failed, on which object or chunk, and what to do about it).
+#pragma once
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace ccow {
+
+enum class Code : int {
+  kOk = 0,
+  kNotFound = 1,
+  kAlreadyExists = 2,
+  kInvalidArgument = 3,
+  kCorruption = 4,   // stored bytes do not match their hash, or a decoder found bad input
+  kIOError = 5,
+  kNoSpace = 6,      // the medium is full; nothing was acknowledged
+  kBusy = 7,         // a resource (a data directory) is held by another process
+  kConflict = 8,     // an optimistic update lost a race; retrying may succeed
+  kUnsupported = 9,
+  kInternal = 10,
+};
+
+const char* CodeName(Code code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+
+  static Status OK() { return Status(); }
+  static Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
+  static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+  static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
+  static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
+  static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
+  static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
+  static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
+  static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
+  static Status FromErrno(int err, const std::string& context);
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  bool IsNotFound() const { return code_ == Code::kNotFound; }
+  bool IsCorruption() const { return code_ == Code::kCorruption; }
+
+  // "not found: object Hawaii/Cola/bk1/x has no versions"
+  std::string ToString() const;
+
+  // Prefixes the message with context, keeping the code.
+  Status WithContext(const std::string& context) const;
+
+ private:
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+// Either a value or a non-OK Status.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT
+    assert(!status_.ok() && "Result built from an OK status carries no value");
+  }
+
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  T& value() & { assert(ok()); return *value_; }
+  const T& value() const& { assert(ok()); return *value_; }
+  T&& value() && { assert(ok()); return std::move(*value_); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  Status status_;
+  std::optional<T> value_;
+};
+
+}  // namespace ccow
+
+// Returns early from the enclosing function when a Status is not OK.
+#define CCOW_RETURN_IF_ERROR(expr)            \
+  do {                                        \
+    ::ccow::Status _st = (expr);              \
+    if (!_st.ok()) return _st;                \
+  } while (0)
+
+#define CCOW_CONCAT_INNER(a, b) a##b
+#define CCOW_CONCAT(a, b) CCOW_CONCAT_INNER(a, b)
+// Binds the value of a Result to `lhs` or returns its Status.
+#define CCOW_ASSIGN_OR_RETURN(lhs, expr)                          \
+  auto CCOW_CONCAT(_res_, __LINE__) = (expr);                     \
+  if (!CCOW_CONCAT(_res_, __LINE__).ok())                         \
+    return CCOW_CONCAT(_res_, __LINE__).status();                 \
+  lhs = std::move(CCOW_CONCAT(_res_, __LINE__)).value()

@@ -1,0 +1,71 @@
+// The canonical binary encoding shared by every manifest and list (docs/FORMAT.md §1).
+//
+// Deterministic by construction: fixed-width integers are little-endian, variable integers
+// are LEB128 with the shortest form required on decode, strings are length-prefixed. A
+// decoder accepts exactly the bytes an encoder would produce for the same value, so a
+// logical manifest has one encoding and therefore one CHID.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/hash.h"
+#include "core/status.h"
+
+namespace ccow {
+
+class Encoder {
+ public:
+  void PutU8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void PutU32(uint32_t v);
+  void PutU64(uint64_t v);
+  void PutVarint(uint64_t v);
+  void PutBytes(std::string_view s);  // varint length + bytes
+  void PutHashId(const HashId& id);   // tag byte + digest
+  const std::string& data() const { return out_; }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// Reads an encoding produced by Encoder. Every getter checks bounds; the first failure
+// sticks, so a caller may read a whole record and check status() once at the end.
+class Decoder {
+ public:
+  Decoder(std::string_view in, std::string what) : in_(in), what_(std::move(what)) {}
+
+  uint8_t GetU8();
+  uint32_t GetU32();
+  uint64_t GetU64();
+  uint64_t GetVarint();
+  std::string GetBytes();
+  HashId GetHashId();
+  // For counts that precede an array: fails unless at least `count * min_item_size` bytes
+  // remain, so a hostile count cannot make the decoder allocate unbounded memory.
+  uint64_t GetCount(size_t min_item_size);
+
+  bool done() const { return pos_ == in_.size(); }
+  void Fail(const std::string& why);
+  // OK when no getter failed and the input was consumed exactly.
+  Status Finish();
+  const Status& status() const { return status_; }
+
+ private:
+  bool Need(size_t n);
+  std::string_view in_;
+  size_t pos_ = 0;
+  std::string what_;
+  Status status_;
+};
+
+// Record kinds: the first byte of every encoded record; the second is the format version.
+enum class RecordKind : uint8_t {
+  kChunkManifest = 0x02,
+  kVersionManifest = 0x03,
+  kVersionList = 0x04,
+  kKeyValueChunk = 0x05,
+};
+
+}  // namespace ccow

@@ -1,0 +1,215 @@
+#include "model/version_list.h"
+
+#include <algorithm>
+
+#include "model/encoding.h"
+
+namespace ccow {
+namespace {
+
+void EncodeEntry(const VersionEntry& e, Encoder* enc) {
+  enc->PutVarint(e.generation);
+  enc->PutU64(e.uvid.timestamp_ns);
+  enc->PutU32(e.uvid.segment_id);
+  enc->PutU32(e.uvid.sequence);
+  enc->PutHashId(e.vm_chid);
+  enc->PutVarint(e.size);
+  enc->PutBytes(e.etag);
+}
+
+VersionEntry DecodeEntry(Decoder* dec) {
+  VersionEntry e;
+  e.generation = dec->GetVarint();
+  e.uvid.timestamp_ns = dec->GetU64();
+  e.uvid.segment_id = dec->GetU32();
+  e.uvid.sequence = dec->GetU32();
+  e.vm_chid = dec->GetHashId();
+  e.size = dec->GetVarint();
+  e.etag = dec->GetBytes();
+  return e;
+}
+
+bool NewerFirst(const VersionEntry& a, const VersionEntry& b) {
+  if (a.generation != b.generation) return a.generation > b.generation;
+  return a.uvid > b.uvid;
+}
+
+bool QuarantineOrder(const QuarantinedVersion& a, const QuarantinedVersion& b) {
+  if (a.deleted_at_ns != b.deleted_at_ns) return a.deleted_at_ns > b.deleted_at_ns;
+  return NewerFirst(a.version, b.version);
+}
+
+}  // namespace
+
+uint64_t VersionList::NextGeneration() const {
+  uint64_t max = 0;
+  for (const auto& v : versions_) max = std::max(max, v.generation);
+  for (const auto& q : quarantine_) max = std::max(max, q.version.generation);
+  for (const auto& s : snapshots_) max = std::max(max, s.version.generation);
+  return max + 1;
+}
+
+Status VersionList::AddVersion(const VersionEntry& entry) {
+  uint64_t next = NextGeneration();
+  if (entry.generation != next)
+    return Status::Conflict("object " + name_ + ": generation " +
+                            std::to_string(entry.generation) + " is stale, next is " +
+                            std::to_string(next));
+  versions_.insert(versions_.begin(), entry);
+  return Status::OK();
+}
+
+Status VersionList::Delete(std::optional<uint64_t> generation, uint64_t now_ns) {
+  if (versions_.empty()) return Status::NotFound("object " + name_ + " has no active version");
+  std::vector<QuarantinedVersion> moved;
+  if (generation) {
+    auto it = std::find_if(versions_.begin(), versions_.end(),
+                           [&](const VersionEntry& v) { return v.generation == *generation; });
+    if (it == versions_.end())
+      return Status::NotFound("object " + name_ + " has no active generation " +
+                              std::to_string(*generation));
+    moved.push_back({*it, now_ns});
+    versions_.erase(it);
+  } else {
+    for (auto& v : versions_) moved.push_back({v, now_ns});
+    versions_.clear();
+  }
+  quarantine_.insert(quarantine_.end(), moved.begin(), moved.end());
+  std::stable_sort(quarantine_.begin(), quarantine_.end(), QuarantineOrder);
+  return Status::OK();
+}
+
+Status VersionList::Undelete(std::optional<uint64_t> generation) {
+  if (quarantine_.empty())
+    return Status::NotFound("object " + name_ + " has no deleted version to restore");
+  std::vector<VersionEntry> restored;
+  if (generation) {
+    auto it = std::find_if(quarantine_.begin(), quarantine_.end(), [&](const auto& q) {
+      return q.version.generation == *generation;
+    });
+    if (it == quarantine_.end())
+      return Status::NotFound("object " + name_ + " has no deleted generation " +
+                              std::to_string(*generation));
+    restored.push_back(it->version);
+    quarantine_.erase(it);
+  } else {
+    uint64_t batch = quarantine_.front().deleted_at_ns;
+    auto end = std::find_if(quarantine_.begin(), quarantine_.end(),
+                            [&](const auto& q) { return q.deleted_at_ns != batch; });
+    for (auto it = quarantine_.begin(); it != end; ++it) restored.push_back(it->version);
+    quarantine_.erase(quarantine_.begin(), end);
+  }
+  versions_.insert(versions_.end(), restored.begin(), restored.end());
+  std::sort(versions_.begin(), versions_.end(), NewerFirst);
+  return Status::OK();
+}
+
+Result<VersionEntry> VersionList::Resolve(const VersionSelector& which) const {
+  if (which.snapshot) {
+    for (const auto& s : snapshots_)
+      if (s.name == *which.snapshot) return s.version;
+    return Status::NotFound("object " + name_ + " has no snapshot '" + *which.snapshot + "'");
+  }
+  if (versions_.empty()) return Status::NotFound("object " + name_ + " does not exist");
+  if (!which.generation) return versions_.front();
+  for (const auto& v : versions_)
+    if (v.generation == *which.generation) return v;
+  return Status::NotFound("object " + name_ + " has no active generation " +
+                          std::to_string(*which.generation));
+}
+
+Status VersionList::CreateSnapshot(const std::string& snapshot, const VersionSelector& which,
+                                   uint64_t now_ns) {
+  if (snapshot.empty() || snapshot.size() > 255)
+    return Status::InvalidArgument("snapshot name must be 1..255 bytes");
+  for (const auto& s : snapshots_)
+    if (s.name == snapshot)
+      return Status::AlreadyExists("object " + name_ + " already has snapshot '" + snapshot +
+                                   "'");
+  VersionSelector target = which;
+  target.snapshot.reset();
+  CCOW_ASSIGN_OR_RETURN(VersionEntry v, Resolve(target));
+  Snapshot s{snapshot, now_ns, v};
+  auto pos = std::lower_bound(snapshots_.begin(), snapshots_.end(), snapshot,
+                              [](const Snapshot& a, const std::string& n) { return a.name < n; });
+  snapshots_.insert(pos, s);
+  return Status::OK();
+}
+
+Status VersionList::DeleteSnapshot(const std::string& snapshot) {
+  auto it = std::find_if(snapshots_.begin(), snapshots_.end(),
+                         [&](const Snapshot& s) { return s.name == snapshot; });
+  if (it == snapshots_.end())
+    return Status::NotFound("object " + name_ + " has no snapshot '" + snapshot + "'");
+  snapshots_.erase(it);
+  return Status::OK();
+}
+
+std::vector<VersionEntry> VersionList::ExpireQuarantine(uint64_t now_ns, uint64_t retention_ns) {
+  std::vector<VersionEntry> dropped;
+  auto keep = std::stable_partition(quarantine_.begin(), quarantine_.end(), [&](const auto& q) {
+    return q.deleted_at_ns + retention_ns > now_ns;
+  });
+  for (auto it = keep; it != quarantine_.end(); ++it) dropped.push_back(it->version);
+  quarantine_.erase(keep, quarantine_.end());
+  return dropped;
+}
+
+std::string VersionList::Encode() const {
+  Encoder enc;
+  enc.PutU8(static_cast<uint8_t>(RecordKind::kVersionList));
+  enc.PutU8(kFormatVersion);
+  enc.PutBytes(name_);
+  enc.PutHashId(nhid_);
+  enc.PutVarint(versions_.size());
+  for (const auto& v : versions_) EncodeEntry(v, &enc);
+  enc.PutVarint(quarantine_.size());
+  for (const auto& q : quarantine_) {
+    EncodeEntry(q.version, &enc);
+    enc.PutU64(q.deleted_at_ns);
+  }
+  enc.PutVarint(snapshots_.size());
+  for (const auto& s : snapshots_) {
+    enc.PutBytes(s.name);
+    enc.PutU64(s.created_ns);
+    EncodeEntry(s.version, &enc);
+  }
+  return enc.Take();
+}
+
+Result<VersionList> VersionList::Decode(std::string_view bytes) {
+  Decoder dec(bytes, "version list");
+  if (dec.GetU8() != static_cast<uint8_t>(RecordKind::kVersionList)) dec.Fail("not a version list");
+  if (dec.status().ok() && dec.GetU8() != kFormatVersion) dec.Fail("unsupported format version");
+  VersionList vl;
+  vl.name_ = dec.GetBytes();
+  vl.nhid_ = dec.GetHashId();
+  constexpr size_t kMinEntry = 1 + 16 + 2 + 1 + 1;
+  uint64_t n = dec.GetCount(kMinEntry);
+  for (uint64_t i = 0; i < n && dec.status().ok(); ++i) vl.versions_.push_back(DecodeEntry(&dec));
+  n = dec.GetCount(kMinEntry + 8);
+  for (uint64_t i = 0; i < n && dec.status().ok(); ++i) {
+    QuarantinedVersion q;
+    q.version = DecodeEntry(&dec);
+    q.deleted_at_ns = dec.GetU64();
+    vl.quarantine_.push_back(std::move(q));
+  }
+  n = dec.GetCount(kMinEntry + 9);
+  for (uint64_t i = 0; i < n && dec.status().ok(); ++i) {
+    Snapshot s;
+    s.name = dec.GetBytes();
+    s.created_ns = dec.GetU64();
+    s.version = DecodeEntry(&dec);
+    if (!vl.snapshots_.empty() && dec.status().ok() && !(vl.snapshots_.back().name < s.name))
+      dec.Fail("snapshots not sorted by name");
+    vl.snapshots_.push_back(std::move(s));
+  }
+  CCOW_RETURN_IF_ERROR(dec.Finish());
+  if (!std::is_sorted(vl.versions_.begin(), vl.versions_.end(), NewerFirst))
+    return Status::Corruption("version list of " + vl.name_ + ": versions out of order");
+  if (!std::is_sorted(vl.quarantine_.begin(), vl.quarantine_.end(), QuarantineOrder))
+    return Status::Corruption("version list of " + vl.name_ + ": quarantine out of order");
+  return vl;
+}
+
+}  // namespace ccow

@@ -1,0 +1,401 @@
+// The RocksDB-backed chunk store. See chunk_store.h for the contract and
+// docs/FORMAT.md §4 for the on-disk layout.
+#include "store/chunk_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "model/encoding.h"
+#include "store/segment_log.h"
+
+namespace ccow {
+namespace {
+
+constexpr char kLayoutFile[] = "LAYOUT";
+constexpr char kChunkCountKey[] = "chunk_count";
+constexpr char kPayloadBytesKey[] = "payload_bytes";
+
+std::string SegmentKey(uint32_t id) {
+  std::string k = "seg/";
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>(id >> (8 * i)));
+  return k;
+}
+
+std::string U64Value(uint64_t v) {
+  Encoder e;
+  e.PutU64(v);
+  return e.Take();
+}
+
+uint64_t DecodeU64Value(const std::string& s) {
+  Decoder d(s, "counter");
+  uint64_t v = d.GetU64();
+  return d.Finish().ok() ? v : 0;
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& context) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNoSpace()) return Status::NoSpace(context + ": " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(context + ": " + s.ToString());
+  if (s.IsNotFound()) return Status::NotFound(context + ": " + s.ToString());
+  return Status::IOError(context + ": " + s.ToString());
+}
+
+Result<PayloadLayout> ReadOrCreateLayout(const StoreOptions& options) {
+  std::string path = options.path + "/" + kLayoutFile;
+  std::ifstream in(path);
+  if (in) {
+    std::string name;
+    in >> name;
+    return ParsePayloadLayout(name);
+  }
+  if (!options.create_if_missing)
+    return Status::NotFound("no chunk store at " + options.path);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << PayloadLayoutName(options.layout) << "\n";
+    if (!out) return Status::IOError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
+  return options.layout;
+}
+
+class RocksChunkStore final : public ChunkStore {
+ public:
+  ~RocksChunkStore() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    if (db_) (void)db_->Close();
+  }
+
+  static Result<std::unique_ptr<ChunkStore>> Open(const StoreOptions& options) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) return Status::IOError("cannot create " + options.path + ": " + ec.message());
+    CCOW_ASSIGN_OR_RETURN(PayloadLayout layout, ReadOrCreateLayout(options));
+    std::unique_ptr<RocksChunkStore> s(new RocksChunkStore());
+    s->path_ = options.path;
+    s->layout_ = layout;
+    s->medium_ = options.medium ? options.medium : PosixMedium();
+    CCOW_RETURN_IF_ERROR(s->OpenDb());
+    if (layout == PayloadLayout::kSegments) {
+      std::map<uint32_t, uint64_t> durable;
+      std::unique_ptr<rocksdb::Iterator> it(s->db_->NewIterator(rocksdb::ReadOptions(), s->meta_));
+      for (it->Seek("seg/"); it->Valid() && it->key().starts_with("seg/"); it->Next()) {
+        std::string k = it->key().ToString();
+        if (k.size() != 8) continue;
+        uint32_t id = 0;
+        for (int i = 4; i < 8; ++i) id = id << 8 | static_cast<uint8_t>(k[i]);
+        durable[id] = DecodeU64Value(it->value().ToString());
+      }
+      CCOW_ASSIGN_OR_RETURN(s->log_, SegmentLog::Open(options.path + "/segments", s->medium_,
+                                                      options.segment_size, durable));
+    }
+    std::string v;
+    if (s->db_->Get(rocksdb::ReadOptions(), s->meta_, kChunkCountKey, &v).ok())
+      s->durable_count_ = DecodeU64Value(v);
+    if (s->db_->Get(rocksdb::ReadOptions(), s->meta_, kPayloadBytesKey, &v).ok())
+      s->durable_bytes_ = DecodeU64Value(v);
+    return std::unique_ptr<ChunkStore>(std::move(s));
+  }
+
+  Status Put(const HashId& chid, std::string_view bytes, bool* stored_new) override {
+    *stored_new = false;
+    std::lock_guard<std::mutex> lock(mu_);
+    CCOW_RETURN_IF_ERROR(failed_);
+    CCOW_ASSIGN_OR_RETURN(bool exists, ContainsLocked(chid));
+    if (exists) {
+      stats_.chunks_deduplicated++;
+      return Status::OK();
+    }
+    std::string key = chid.ToKey();
+    if (layout_ == PayloadLayout::kSegments) {
+      CCOW_ASSIGN_OR_RETURN(SegmentLocation loc, log_->Append(chid, bytes));
+      pending_.emplace(key, loc);
+      pending_batch_.Put(chunks_, key, loc.Encode());
+    } else {
+      rocksdb::WriteBatch batch;
+      batch.Put(chunks_, key, rocksdb::Slice(bytes.data(), bytes.size()));
+      CCOW_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                                     "storing chunk " + chid.ToString()));
+    }
+    pending_count_++;
+    pending_bytes_ += bytes.size();
+    put_seq_++;
+    stats_.chunks_written++;
+    stats_.payload_bytes_written += bytes.size();
+    *stored_new = true;
+    return Status::OK();
+  }
+
+  Status Sync() override { return Commit(nullptr); }
+
+  Status Get(const HashId& chid, std::string* out) override {
+    std::string key = chid.ToKey();
+    Status st;
+    if (layout_ == PayloadLayout::kSegments) {
+      std::optional<SegmentLocation> loc;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = pending_.find(key);
+        if (it != pending_.end()) loc = it->second;
+      }
+      if (!loc) {
+        std::string v;
+        CCOW_RETURN_IF_ERROR(GetIndex(chid, key, &v));
+        auto decoded = SegmentLocation::Decode(v);
+        if (!decoded.ok()) return Corrupt(chid, decoded.status().message());
+        loc = *decoded;
+      }
+      st = log_->Read(*loc, out);
+    } else {
+      st = GetIndex(chid, key, out);
+      if (st.IsNotFound()) return st;
+    }
+    if (!st.ok()) return Corrupt(chid, st.message());
+    HashId actual = HashBytes(chid.algo(), out->data(), out->size());
+    if (actual != chid) {
+      out->clear();
+      return Corrupt(chid, "its " + std::to_string(out->size()) + " stored bytes hash to " +
+                               actual.ToString());
+    }
+    return Status::OK();
+  }
+
+  Result<bool> Contains(const HashId& chid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ContainsLocked(chid);
+  }
+
+  Result<std::optional<std::string>> GetVersionList(std::string_view name) override {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), names_, rocksdb::Slice(name.data(), name.size()), &v);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    CCOW_RETURN_IF_ERROR(FromRocks(s, "reading the version list of " + std::string(name)));
+    return std::optional<std::string>(std::move(v));
+  }
+
+  Status PutVersionList(std::string_view name, std::optional<std::string_view> value) override {
+    rocksdb::Slice key(name.data(), name.size());
+    // One synced write carries the pending chunk index and the version list: a put
+    // costs one fdatasync of the segment and one WAL sync however many chunks it has.
+    return Commit([&](rocksdb::WriteBatch* batch) {
+      if (value)
+        batch->Put(names_, key, rocksdb::Slice(value->data(), value->size()));
+      else
+        batch->Delete(names_, key);
+    });
+  }
+
+  Status ScanVersionLists(
+      std::string_view prefix, std::string_view start_after,
+      const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), names_));
+    std::string start = std::string(prefix) + std::string(start_after);
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (!k.starts_with(rocksdb::Slice(prefix.data(), prefix.size()))) break;
+      if (!start_after.empty() && k == rocksdb::Slice(start)) continue;
+      if (!fn(std::string_view(k.data(), k.size()),
+              std::string_view(it->value().data(), it->value().size())))
+        break;
+    }
+    return FromRocks(it->status(), "listing names under " + std::string(prefix));
+  }
+
+  StoreCapacity Capacity() override {
+    StoreCapacity c;
+    struct statvfs vfs;
+    if (::statvfs(path_.c_str(), &vfs) == 0) {
+      c.total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+      c.free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    c.chunk_count = durable_count_ + pending_count_;
+    c.payload_bytes = durable_bytes_ + pending_bytes_;
+    return c;
+  }
+
+  StoreStats Stats() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+  PayloadLayout layout() const override { return layout_; }
+
+ private:
+  RocksChunkStore() = default;
+
+  Status OpenDb() {
+    rocksdb::DBOptions dbo;
+    dbo.create_if_missing = true;
+    dbo.create_missing_column_families = true;
+    dbo.max_background_jobs = 2;
+    dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    dbo.keep_log_file_num = 2;
+
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions index_cf;
+    index_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    rocksdb::ColumnFamilyOptions chunk_cf = index_cf;
+    if (layout_ == PayloadLayout::kBlobDb) {
+      chunk_cf.enable_blob_files = true;
+      chunk_cf.min_blob_size = 4096;
+      chunk_cf.blob_file_size = 256ull << 20;
+      chunk_cf.write_buffer_size = 256ull << 20;
+      chunk_cf.enable_blob_garbage_collection = true;
+    }
+    rocksdb::ColumnFamilyOptions names_cf;
+    names_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, index_cf}, {"chunks", chunk_cf}, {"names", names_cf}};
+    rocksdb::DB* db = nullptr;
+    auto s = rocksdb::DB::Open(dbo, path_ + "/index", cfs, &handles_, &db);
+    if (!s.ok()) {
+      if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+        return Status::Busy("data directory " + path_ +
+                            " is in use by another ccow process (stop it first, or use "
+                            "that process's interface)");
+      return FromRocks(s, "opening the chunk index at " + path_);
+    }
+    db_.reset(db);
+    meta_ = handles_[0];
+    chunks_ = handles_[1];
+    names_ = handles_[2];
+    return Status::OK();
+  }
+
+  Status Corrupt(const HashId& chid, const std::string& why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.verify_failures++;
+    }
+    spdlog::error("chunk {} is corrupt: {}", chid.ToString(), why);
+    return Status::Corruption("chunk " + chid.ToString() + " is corrupt: " + why);
+  }
+
+  Status GetIndex(const HashId& chid, const std::string& key, std::string* out) {
+    auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, out);
+    if (s.IsNotFound()) return Status::NotFound("chunk " + chid.ToString() + " is not stored");
+    return FromRocks(s, "reading chunk " + chid.ToString());
+  }
+
+  Result<bool> ContainsLocked(const HashId& chid) {
+    std::string key = chid.ToKey();
+    if (pending_.count(key)) return true;
+    std::string v;
+    if (!db_->KeyMayExist(rocksdb::ReadOptions(), chunks_, key, &v)) return false;
+    auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, &v);
+    if (s.IsNotFound()) return false;
+    CCOW_RETURN_IF_ERROR(FromRocks(s, "looking up chunk " + chid.ToString()));
+    return true;
+  }
+
+  // Makes every put so far durable, together with `extra` (may be null). Concurrent
+  // callers whose puts an in-progress commit already covers return without a new sync.
+  Status Commit(const std::function<void(rocksdb::WriteBatch*)>& extra) {
+    uint64_t target;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      CCOW_RETURN_IF_ERROR(failed_);
+      target = put_seq_;
+    }
+    std::lock_guard<std::mutex> sync_lock(sync_mu_);
+    rocksdb::WriteBatch batch;
+    std::vector<std::string> committed_keys;
+    uint64_t seq, count, bytes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (synced_seq_ >= target && extra == nullptr) return Status::OK();
+      seq = put_seq_;
+      count = pending_count_;
+      bytes = pending_bytes_;
+      batch = std::move(pending_batch_);
+      pending_batch_.Clear();
+      for (auto& [k, loc] : pending_) committed_keys.push_back(k);
+    }
+    Status st;
+    if (layout_ == PayloadLayout::kSegments) {
+      std::vector<std::pair<uint32_t, uint64_t>> durable;
+      st = log_->Sync(&durable);
+      for (auto& [id, len] : durable) batch.Put(meta_, SegmentKey(id), U64Value(len));
+    }
+    if (st.ok()) {
+      batch.Put(meta_, kChunkCountKey, U64Value(durable_count_ + count));
+      batch.Put(meta_, kPayloadBytesKey, U64Value(durable_bytes_ + bytes));
+      if (extra) extra(&batch);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      st = FromRocks(db_->Write(wo, &batch), "committing to " + path_);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.syncs++;
+    if (!st.ok()) {
+      // A failed fsync leaves the page cache in an unknown state (it may have dropped the
+      // dirty pages): refuse further writes rather than acknowledge data that may be lost.
+      failed_ = st.WithContext("the store stopped accepting writes after a failed sync; restart to recover");
+      return st;
+    }
+    durable_count_ += count;
+    durable_bytes_ += bytes;
+    pending_count_ -= count;
+    pending_bytes_ -= bytes;
+    for (const auto& k : committed_keys) pending_.erase(k);
+    synced_seq_ = seq;
+    return Status::OK();
+  }
+
+  std::string path_;
+  PayloadLayout layout_ = PayloadLayout::kSegments;
+  std::shared_ptr<Medium> medium_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* chunks_ = nullptr;
+  rocksdb::ColumnFamilyHandle* names_ = nullptr;
+  std::unique_ptr<SegmentLog> log_;
+
+  std::mutex mu_;  // guards everything below
+  std::unordered_map<std::string, SegmentLocation> pending_;  // appended, index not durable
+  rocksdb::WriteBatch pending_batch_;
+  uint64_t pending_count_ = 0, pending_bytes_ = 0;
+  uint64_t durable_count_ = 0, durable_bytes_ = 0;
+  uint64_t put_seq_ = 0, synced_seq_ = 0;
+  Status failed_;
+  StoreStats stats_;
+  std::mutex sync_mu_;  // one commit at a time
+};
+
+}  // namespace
+
+const char* PayloadLayoutName(PayloadLayout layout) {
+  return layout == PayloadLayout::kBlobDb ? "blobdb" : "segments";
+}
+
+Result<PayloadLayout> ParsePayloadLayout(const std::string& name) {
+  if (name == "segments") return PayloadLayout::kSegments;
+  if (name == "blobdb") return PayloadLayout::kBlobDb;
+  return Status::InvalidArgument("unknown payload layout '" + name +
+                                 "' (choose segments or blobdb)");
+}
+
+Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const StoreOptions& options) {
+  return RocksChunkStore::Open(options);
+}
+
+}  // namespace ccow

@@ -1,0 +1,175 @@
+#include "store/segment_log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "model/encoding.h"
+
+namespace ccow {
+
+std::string SegmentLocation::Encode() const {
+  Encoder enc;
+  enc.PutU32(segment);
+  enc.PutU64(offset);
+  enc.PutU32(length);
+  return enc.Take();
+}
+
+Result<SegmentLocation> SegmentLocation::Decode(std::string_view bytes) {
+  Decoder dec(bytes, "segment location");
+  SegmentLocation loc;
+  loc.segment = dec.GetU32();
+  loc.offset = dec.GetU64();
+  loc.length = dec.GetU32();
+  CCOW_RETURN_IF_ERROR(dec.Finish());
+  return loc;
+}
+
+SegmentLog::SegmentLog(std::string dir, std::shared_ptr<Medium> medium, uint64_t segment_size)
+    : dir_(std::move(dir)), medium_(std::move(medium)), segment_size_(segment_size) {}
+
+SegmentLog::~SegmentLog() {
+  for (auto& [id, fd] : fds_) (void)medium_->Close(fd);
+}
+
+std::string SegmentLog::PathOf(uint32_t id) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%08u.seg", id);
+  return dir_ + "/" + name;
+}
+
+Status SegmentLog::OpenSegment(uint32_t id, bool create) {
+  CCOW_ASSIGN_OR_RETURN(int fd, medium_->Open(PathOf(id), create));
+  fds_[id] = fd;
+  return Status::OK();
+}
+
+Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir,
+                                                     std::shared_ptr<Medium> medium,
+                                                     uint64_t segment_size,
+                                                     const std::map<uint32_t, uint64_t>& durable) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
+  std::unique_ptr<SegmentLog> log(new SegmentLog(dir, std::move(medium), segment_size));
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string fname = entry.path().filename().string();
+    unsigned id = 0;
+    char tail[8] = {0};
+    if (std::sscanf(fname.c_str(), "%8u.%3s", &id, tail) != 2 || std::strcmp(tail, "seg") != 0 ||
+        id == 0)
+      continue;
+    CCOW_RETURN_IF_ERROR(log->OpenSegment(id, false));
+    int fd = log->fds_[id];
+    CCOW_ASSIGN_OR_RETURN(uint64_t size, log->medium_->FileSize(fd));
+    auto it = durable.find(id);
+    uint64_t keep = it == durable.end() ? 0 : it->second;
+    if (size < keep)
+      return Status::Corruption("segment " + log->PathOf(id) + " is " + std::to_string(size) +
+                                " bytes but " + std::to_string(keep) +
+                                " were acknowledged durable: the medium lost data");
+    if (size > keep) {
+      // Appended but never made durable (a crash between append and sync): discard.
+      spdlog::info("segment {}: discarding {} bytes written after the last sync",
+                   log->PathOf(id), size - keep);
+      CCOW_RETURN_IF_ERROR(log->medium_->Truncate(fd, keep));
+    }
+    log->lengths_[id] = keep;
+  }
+  if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
+  if (log->lengths_.empty()) {
+    CCOW_RETURN_IF_ERROR(log->OpenSegment(1, true));
+    log->lengths_[1] = 0;
+    CCOW_RETURN_IF_ERROR(log->medium_->SyncDirectory(dir));
+  }
+  log->active_ = log->lengths_.rbegin()->first;
+  return log;
+}
+
+Result<SegmentLocation> SegmentLog::Append(const HashId& chid, std::string_view payload) {
+  Encoder header;
+  header.PutU32(kRecordMagic);
+  header.PutU32(static_cast<uint32_t>(payload.size()));
+  header.PutHashId(chid);
+  const std::string& h = header.data();
+
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t record = h.size() + payload.size();
+  if (lengths_[active_] > 0 && lengths_[active_] + record > segment_size_) {
+    uint32_t next = active_ + 1;
+    CCOW_RETURN_IF_ERROR(OpenSegment(next, true));
+    lengths_[next] = 0;
+    new_files_ = true;  // its directory entry must be synced too
+    active_ = next;
+  }
+  uint64_t at = lengths_[active_];
+  struct iovec iov[2] = {{const_cast<char*>(h.data()), h.size()},
+                         {const_cast<char*>(payload.data()), payload.size()}};
+  Status st = medium_->WriteAt(fds_[active_], iov, 2, at);
+  if (!st.ok()) {
+    (void)medium_->Truncate(fds_[active_], at);  // leave no partial record behind
+    return st.WithContext("segment " + PathOf(active_));
+  }
+  lengths_[active_] = at + record;
+  dirty_[active_] = lengths_[active_];
+  return SegmentLocation{active_, at + h.size(), static_cast<uint32_t>(payload.size())};
+}
+
+Status SegmentLog::Sync(std::vector<std::pair<uint32_t, uint64_t>>* durable) {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  std::map<uint32_t, uint64_t> dirty;
+  std::vector<int> fds;
+  bool new_files = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty.swap(dirty_);
+    std::swap(new_files, new_files_);
+    for (auto& [id, len] : dirty) {
+      len = lengths_[id];
+      fds.push_back(fds_[id]);
+    }
+  }
+  size_t i = 0;
+  for (auto& [id, len] : dirty) {
+    Status st = medium_->Sync(fds[i++]);
+    if (!st.ok()) {
+      // After a failed fsync the page cache can no longer be trusted; the caller must
+      // stop acknowledging writes (see ChunkStore::Sync).
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [rid, rlen] : dirty) dirty_.emplace(rid, rlen);
+      new_files_ = new_files_ || new_files;
+      return st.WithContext("segment " + PathOf(id));
+    }
+    durable->emplace_back(id, len);
+  }
+  if (new_files) CCOW_RETURN_IF_ERROR(medium_->SyncDirectory(dir_));
+  return Status::OK();
+}
+
+Result<int> SegmentLog::FdOf(uint32_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = fds_.find(id);
+  if (it == fds_.end())
+    return Status::Corruption("segment " + PathOf(id) + " is missing");
+  return it->second;
+}
+
+Status SegmentLog::Read(const SegmentLocation& loc, std::string* out) {
+  CCOW_ASSIGN_OR_RETURN(int fd, FdOf(loc.segment));
+  out->resize(loc.length);
+  Status st = medium_->ReadAt(fd, out->data(), loc.length, loc.offset);
+  if (!st.ok()) return st.WithContext("segment " + PathOf(loc.segment));
+  return Status::OK();
+}
+
+uint64_t SegmentLog::bytes_on_disk() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t total = 0;
+  for (const auto& [id, len] : lengths_) total += len;
+  return total;
+}
+
+}  // namespace ccow
