@@ -1,0 +1,42 @@
+// Shared plumbing of the `ccow` subcommands: global flags, opening the object API on a
+// data directory, printing results as text or --json, and exit codes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "client/object_api.h"
+#include "core/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ccow::cli {
+
+struct GlobalFlags {
+  bool json = false;
+  std::string log_level = "warn";
+  std::string data_dir;  // --data, or $CCOW_DATA, or ./data
+};
+
+GlobalFlags& Globals();
+
+// Exit codes (documented in docs/OPERATIONS.md): 0 ok, 1 other error, 2 bad usage or
+// argument, 3 not found, 4 corruption detected, 5 no space, 6 data directory busy.
+int ExitCodeFor(const Status& st);
+// Prints "ccow: <message>" (or {"error":...} with --json) to stderr and returns the code.
+int Fail(const Status& st);
+
+// Adds --data to a subcommand.
+void AddDataOption(CLI::App* cmd);
+std::string DataDir();
+
+// Opens the object API on the local data directory with policy defaults.
+Result<std::unique_ptr<ObjectApi>> OpenLocalApi(const ObjectPolicy& policy = {});
+
+void RegisterObjectCommands(CLI::App& app, int* exit_code);
+void RegisterServerCommand(CLI::App& app, int* exit_code);
+void RegisterSystemCommands(CLI::App& app, int* exit_code);
+
+}  // namespace ccow::cli

@@ -1,0 +1,84 @@
+// The `ccow` command: efscli-style grammar (ccow object put ..., ccow server ...).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_common.h"
+#include "core/logging.h"
+
+namespace ccow::cli {
+
+GlobalFlags& Globals() {
+  static GlobalFlags g;
+  return g;
+}
+
+int ExitCodeFor(const Status& st) {
+  switch (st.code()) {
+    case Code::kOk: return 0;
+    case Code::kInvalidArgument: return 2;
+    case Code::kNotFound: return 3;
+    case Code::kCorruption: return 4;
+    case Code::kNoSpace: return 5;
+    case Code::kBusy: return 6;
+    default: return 1;
+  }
+}
+
+int Fail(const Status& st) {
+  if (Globals().json) {
+    nlohmann::json j = {{"error", {{"code", CodeName(st.code())}, {"message", st.message()}}}};
+    std::cerr << j.dump() << std::endl;
+  } else {
+    std::cerr << "ccow: " << st.ToString() << std::endl;
+  }
+  return ExitCodeFor(st);
+}
+
+void AddDataOption(CLI::App* cmd) {
+  cmd->add_option("--data", Globals().data_dir,
+                  "data directory of the local store (default $CCOW_DATA or ./data)");
+}
+
+std::string DataDir() {
+  if (!Globals().data_dir.empty()) return Globals().data_dir;
+  if (const char* env = std::getenv("CCOW_DATA"); env && *env) return env;
+  return "./data";
+}
+
+Result<std::unique_ptr<ObjectApi>> OpenLocalApi(const ObjectPolicy& policy) {
+  CCOW_ASSIGN_OR_RETURN(auto backend, OpenLocalBackend(DataDir()));
+  ApiOptions options;
+  options.default_policy = policy;
+  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+}
+
+}  // namespace ccow::cli
+
+int main(int argc, char** argv) {
+  using namespace ccow::cli;
+  CLI::App app{"ccow: content-addressed, copy-on-write object storage"};
+  app.require_subcommand(1);
+  app.add_flag("--json", Globals().json, "print results as JSON for machine use");
+  app.add_option("--log-level", Globals().log_level, "trace, debug, info, warn, error, off");
+  int exit_code = 0;
+  RegisterObjectCommands(app, &exit_code);
+  RegisterServerCommand(app, &exit_code);
+  RegisterSystemCommands(app, &exit_code);
+  // Logging must be set up before any subcommand callback runs.
+  app.preparse_callback([&](size_t) {
+    for (int i = 1; i + 1 < argc; ++i)
+      if (std::string(argv[i]) == "--log-level") Globals().log_level = argv[i + 1];
+    ccow::Status st = ccow::InitLogging(Globals().log_level);
+    if (!st.ok()) throw CLI::ValidationError("--log-level", st.message());
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

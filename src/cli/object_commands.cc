@@ -1,0 +1,396 @@
+// `ccow object put|get|ls|stat|versions|rm|undelete|snapshot|clone`.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_common.h"
+#include "core/config.h"
+
+namespace ccow::cli {
+namespace {
+
+using nlohmann::json;
+
+struct ObjectFlags {
+  std::string name, name2, file, out, range, snapshot, content_type, delimiter, start_after;
+  std::string hash = "sha256", chunking = "fixed", chunk_size = "1M";
+  std::vector<std::string> meta;
+  int64_t generation = -1;
+  size_t limit = 1000;
+  uint32_t fanout = 1024;
+};
+
+ObjectFlags& Flags() {
+  static ObjectFlags f;
+  return f;
+}
+
+VersionSelector Selector() {
+  VersionSelector s;
+  if (Flags().generation >= 0) s.generation = static_cast<uint64_t>(Flags().generation);
+  if (!Flags().snapshot.empty()) s.snapshot = Flags().snapshot;
+  return s;
+}
+
+std::optional<uint64_t> Generation() {
+  if (Flags().generation < 0) return std::nullopt;
+  return static_cast<uint64_t>(Flags().generation);
+}
+
+json InfoJson(const ObjectInfo& info) {
+  json j = {{"name", info.name},
+            {"generation", info.generation},
+            {"uvid", info.uvid.ToString()},
+            {"size", info.size},
+            {"etag", info.etag},
+            {"content_type", info.content_type},
+            {"metadata", info.user_metadata},
+            {"vm_chid", info.vm_chid.ToString()},
+            {"hash", HashAlgoName(info.policy.hash)},
+            {"chunking", ChunkingModeName(info.policy.chunking)},
+            {"chunk_size", info.policy.chunk_size}};
+  if (!info.origin.empty()) j["cloned_from"] = info.origin;
+  return j;
+}
+
+json EntryJson(const VersionEntry& e) {
+  return {{"generation", e.generation},
+          {"uvid", e.uvid.ToString()},
+          {"size", e.size},
+          {"etag", e.etag},
+          {"mtime_ns", e.uvid.timestamp_ns},
+          {"vm_chid", e.vm_chid.ToString()}};
+}
+
+void PrintInfo(const ObjectInfo& info) {
+  if (Globals().json) {
+    std::cout << InfoJson(info).dump(2) << std::endl;
+    return;
+  }
+  std::cout << "name:        " << info.name << "\n"
+            << "generation:  " << info.generation << "\n"
+            << "size:        " << info.size << "\n"
+            << "etag:        " << info.etag << "\n"
+            << "content-type " << info.content_type << "\n"
+            << "chunking:    " << ChunkingModeName(info.policy.chunking) << " "
+            << FormatSize(info.policy.chunk_size) << ", " << HashAlgoName(info.policy.hash)
+            << "\n"
+            << "manifest:    " << info.vm_chid.ToString() << "\n";
+  if (!info.origin.empty()) std::cout << "cloned from: " << info.origin << "\n";
+  for (const auto& [k, v] : info.user_metadata) std::cout << "meta:        " << k << "=" << v << "\n";
+}
+
+Result<ObjectPolicy> PolicyFromFlags() {
+  ObjectPolicy p;
+  CCOW_ASSIGN_OR_RETURN(p.hash, ParseHashAlgo(Flags().hash));
+  CCOW_ASSIGN_OR_RETURN(p.chunking, ParseChunkingMode(Flags().chunking));
+  CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSize(Flags().chunk_size));
+  if (size > (16u << 20)) return Status::InvalidArgument("chunk size above 16 MiB");
+  p.chunk_size = static_cast<uint32_t>(size);
+  p.manifest_fanout = Flags().fanout;
+  CCOW_RETURN_IF_ERROR(p.Validate());
+  return p;
+}
+
+Result<std::optional<ByteRange>> ParseRange(const std::string& text) {
+  if (text.empty()) return std::optional<ByteRange>();
+  // FIRST-LAST (inclusive, as HTTP Range), FIRST- (to the end)
+  size_t dash = text.find('-');
+  auto bad = Status::InvalidArgument("range '" + text + "' must be FIRST-LAST or FIRST-");
+  if (dash == std::string::npos || dash == 0) return bad;
+  ByteRange r;
+  try {
+    r.offset = std::stoull(text.substr(0, dash));
+    if (dash + 1 < text.size()) {
+      uint64_t last = std::stoull(text.substr(dash + 1));
+      if (last < r.offset) return bad;
+      r.length = last - r.offset + 1;
+    }
+  } catch (...) {
+    return bad;
+  }
+  return std::optional<ByteRange>(r);
+}
+
+int RunPut() {
+  auto policy = PolicyFromFlags();
+  if (!policy.ok()) return Fail(policy.status());
+  PutOptions opts;
+  opts.content_type = Flags().content_type;
+  opts.policy = *policy;
+  for (const auto& kv : Flags().meta) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Fail(Status::InvalidArgument("--meta '" + kv + "' must be KEY=VALUE"));
+    opts.user_metadata[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  int fd = 0;
+  if (Flags().file != "-") {
+    fd = ::open(Flags().file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Fail(Status::FromErrno(errno, "cannot open " + Flags().file));
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  auto api = OpenLocalApi(*policy);
+  if (!api.ok()) return Fail(api.status());
+  FdSource src(fd);
+  PutStats stats;
+  auto info = (*api)->Put(Flags().name, src, opts, &stats);
+  if (fd != 0) ::close(fd);
+  if (!info.ok()) return Fail(info.status());
+  if (Globals().json) {
+    json j = InfoJson(*info);
+    j["chunks"] = stats.chunks;
+    j["new_chunks"] = stats.new_chunks;
+    j["new_payload_bytes"] = stats.new_payload_bytes;
+    std::cout << j.dump(2) << std::endl;
+  } else {
+    std::cout << info->name << " generation " << info->generation << ": " << info->size
+              << " bytes in " << stats.chunks << " chunks (" << stats.new_chunks << " new, "
+              << stats.new_payload_bytes << " payload bytes written), etag " << info->etag
+              << std::endl;
+  }
+  return 0;
+}
+
+int RunGet() {
+  auto range = ParseRange(Flags().range);
+  if (!range.ok()) return Fail(range.status());
+  auto api = OpenLocalApi();
+  if (!api.ok()) return Fail(api.status());
+  int fd = 1;
+  std::string tmp;
+  if (!Flags().out.empty() && Flags().out != "-") {
+    // Write to a temporary name and rename on success: a failed or corrupt read never
+    // leaves a partial file under the requested name.
+    tmp = Flags().out + ".ccow-partial";
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Fail(Status::FromErrno(errno, "cannot create " + tmp));
+  }
+  FdSink sink(fd);
+  Status st = (*api)->Get(Flags().name, Selector(), *range, sink);
+  if (!tmp.empty()) {
+    ::close(fd);
+    if (st.ok() && ::rename(tmp.c_str(), Flags().out.c_str()) != 0)
+      st = Status::FromErrno(errno, "cannot rename to " + Flags().out);
+    if (!st.ok()) ::unlink(tmp.c_str());
+  }
+  return st.ok() ? 0 : Fail(st);
+}
+
+int RunStat() {
+  auto api = OpenLocalApi();
+  if (!api.ok()) return Fail(api.status());
+  auto info = (*api)->Stat(Flags().name, Selector());
+  if (!info.ok()) return Fail(info.status());
+  PrintInfo(*info);
+  return 0;
+}
+
+int RunList() {
+  auto api = OpenLocalApi();
+  if (!api.ok()) return Fail(api.status());
+  ListOptions opts;
+  opts.prefix = Flags().name;
+  if (std::count(opts.prefix.begin(), opts.prefix.end(), '/') == 2) opts.prefix += "/";
+  opts.delimiter = Flags().delimiter;
+  opts.start_after = Flags().start_after;
+  opts.limit = Flags().limit;
+  auto r = (*api)->List(opts);
+  if (!r.ok()) return Fail(r.status());
+  if (Globals().json) {
+    json objects = json::array();
+    for (size_t i = 0; i < r->objects.size(); ++i) {
+      json e = EntryJson(r->objects[i]);
+      e["name"] = r->names[i];
+      objects.push_back(e);
+    }
+    json j = {{"objects", objects},
+              {"common_prefixes", r->common_prefixes},
+              {"truncated", r->truncated}};
+    if (r->truncated) j["next_start_after"] = r->next_start_after;
+    std::cout << j.dump(2) << std::endl;
+    return 0;
+  }
+  for (const auto& cp : r->common_prefixes) std::cout << "PRE " << cp << "\n";
+  for (size_t i = 0; i < r->objects.size(); ++i)
+    std::cout << r->objects[i].size << "\t" << r->objects[i].generation << "\t" << r->names[i]
+              << "\n";
+  if (r->truncated)
+    std::cerr << "(more: continue with --start-after '" << r->next_start_after << "')\n";
+  return 0;
+}
+
+int RunVersions() {
+  auto api = OpenLocalApi();
+  if (!api.ok()) return Fail(api.status());
+  auto vl = (*api)->Versions(Flags().name);
+  if (!vl.ok()) return Fail(vl.status());
+  if (Globals().json) {
+    json versions = json::array(), quarantine = json::array(), snapshots = json::array();
+    for (const auto& v : vl->versions()) versions.push_back(EntryJson(v));
+    for (const auto& q : vl->quarantine()) {
+      json e = EntryJson(q.version);
+      e["deleted_at_ns"] = q.deleted_at_ns;
+      quarantine.push_back(e);
+    }
+    for (const auto& s : vl->snapshots()) {
+      json e = EntryJson(s.version);
+      e["snapshot"] = s.name;
+      e["created_ns"] = s.created_ns;
+      snapshots.push_back(e);
+    }
+    std::cout << json{{"name", vl->name()},
+                      {"nhid", vl->nhid().ToString()},
+                      {"versions", versions},
+                      {"deleted", quarantine},
+                      {"snapshots", snapshots}}
+                     .dump(2)
+              << std::endl;
+    return 0;
+  }
+  for (const auto& v : vl->versions())
+    std::cout << "gen " << v.generation << "\t" << v.size << "\t" << v.etag << "\n";
+  for (const auto& q : vl->quarantine())
+    std::cout << "gen " << q.version.generation << "\t" << q.version.size << "\t"
+              << q.version.etag << "\t(deleted)\n";
+  for (const auto& s : vl->snapshots())
+    std::cout << "snapshot " << s.name << "\tgen " << s.version.generation << "\n";
+  return 0;
+}
+
+int Simple(const std::function<Status(ObjectApi&)>& fn, const std::string& done) {
+  auto api = OpenLocalApi();
+  if (!api.ok()) return Fail(api.status());
+  Status st = fn(**api);
+  if (!st.ok()) return Fail(st);
+  if (Globals().json)
+    std::cout << json{{"ok", true}, {"name", Flags().name}}.dump() << std::endl;
+  else
+    std::cout << done << std::endl;
+  return 0;
+}
+
+void AddSelector(CLI::App* cmd) {
+  cmd->add_option("-g,--generation", Flags().generation, "a specific generation");
+  cmd->add_option("-s,--snapshot", Flags().snapshot, "the version a snapshot pins");
+}
+
+}  // namespace
+
+void RegisterObjectCommands(CLI::App& app, int* exit_code) {
+  auto* object = app.add_subcommand("object", "store and read objects");
+  object->require_subcommand(1);
+  auto& f = Flags();
+  const char* kName = "SEGMENT/TENANT/BUCKET/OBJECT";
+
+  auto* put = object->add_subcommand("put", "store FILE (or - for stdin) as a new version");
+  AddDataOption(put);
+  put->add_option("name", f.name, kName)->required();
+  put->add_option("file", f.file, "file to store, - for stdin")->required();
+  put->add_option("--content-type", f.content_type, "Content-Type to record");
+  put->add_option("--meta", f.meta, "user metadata KEY=VALUE (repeatable)");
+  put->add_option("--hash", f.hash, "sha256 | sha3-256 | sha3-512 | blake2b-256 | xxh3-128");
+  put->add_option("--chunking", f.chunking, "fixed | cdc");
+  put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average), e.g. 1M");
+  put->add_option("--fanout", f.fanout, "references per chunk manifest");
+  put->callback([exit_code] { *exit_code = RunPut(); });
+
+  auto* get = object->add_subcommand("get", "write an object (or a range) to stdout or --out");
+  AddDataOption(get);
+  get->add_option("name", f.name, kName)->required();
+  get->add_option("-o,--out", f.out, "write to this file instead of stdout");
+  get->add_option("-r,--range", f.range, "bytes FIRST-LAST or FIRST- (inclusive)");
+  AddSelector(get);
+  get->callback([exit_code] { *exit_code = RunGet(); });
+
+  auto* stat = object->add_subcommand("stat", "show an object's metadata");
+  AddDataOption(stat);
+  stat->add_option("name", f.name, kName)->required();
+  AddSelector(stat);
+  stat->callback([exit_code] { *exit_code = RunStat(); });
+
+  auto* ls = object->add_subcommand("ls", "list objects under SEGMENT/TENANT/BUCKET[/PREFIX]");
+  AddDataOption(ls);
+  ls->add_option("prefix", f.name, "SEGMENT/TENANT/BUCKET/ or a longer prefix")->required();
+  ls->add_option("-d,--delimiter", f.delimiter, "roll up keys at this delimiter (e.g. /)");
+  ls->add_option("--start-after", f.start_after, "continue after this full name");
+  ls->add_option("-n,--limit", f.limit, "at most this many entries");
+  ls->callback([exit_code] { *exit_code = RunList(); });
+
+  auto* versions = object->add_subcommand("versions", "list versions, deleted ones, snapshots");
+  AddDataOption(versions);
+  versions->add_option("name", f.name, kName)->required();
+  versions->callback([exit_code] { *exit_code = RunVersions(); });
+
+  auto* rm = object->add_subcommand("rm", "delete (to quarantine) all versions or one");
+  AddDataOption(rm);
+  rm->add_option("name", f.name, kName)->required();
+  rm->add_option("-g,--generation", f.generation, "delete only this generation");
+  rm->callback([exit_code] {
+    *exit_code = Simple([](ObjectApi& a) { return a.Delete(Flags().name, Generation()); },
+                        "deleted " + Flags().name);
+  });
+
+  auto* undelete = object->add_subcommand("undelete", "restore deleted versions");
+  AddDataOption(undelete);
+  undelete->add_option("name", f.name, kName)->required();
+  undelete->add_option("-g,--generation", f.generation, "restore only this generation");
+  undelete->callback([exit_code] {
+    *exit_code = Simple([](ObjectApi& a) { return a.Undelete(Flags().name, Generation()); },
+                        "restored " + Flags().name);
+  });
+
+  auto* snapshot = object->add_subcommand("snapshot", "named snapshots of an object");
+  snapshot->require_subcommand(1);
+  auto* screate = snapshot->add_subcommand("create", "pin a version under a snapshot name");
+  AddDataOption(screate);
+  screate->add_option("name", f.name, kName)->required();
+  screate->add_option("snapshot", f.name2, "snapshot name")->required();
+  screate->add_option("-g,--generation", f.generation, "snapshot this generation");
+  screate->callback([exit_code] {
+    *exit_code = Simple(
+        [](ObjectApi& a) {
+          VersionSelector s;
+          s.generation = Generation();
+          return a.CreateSnapshot(Flags().name, Flags().name2, s);
+        },
+        "created snapshot " + Flags().name2 + " of " + Flags().name);
+  });
+  auto* srm = snapshot->add_subcommand("rm", "remove a snapshot");
+  AddDataOption(srm);
+  srm->add_option("name", f.name, kName)->required();
+  srm->add_option("snapshot", f.name2, "snapshot name")->required();
+  srm->callback([exit_code] {
+    *exit_code = Simple([](ObjectApi& a) { return a.DeleteSnapshot(Flags().name, Flags().name2); },
+                        "removed snapshot " + Flags().name2 + " of " + Flags().name);
+  });
+  auto* sls = snapshot->add_subcommand("ls", "list snapshots (same as object versions)");
+  AddDataOption(sls);
+  sls->add_option("name", f.name, kName)->required();
+  sls->callback([exit_code] { *exit_code = RunVersions(); });
+
+  auto* clone = object->add_subcommand("clone", "new name sharing a version's chunks");
+  AddDataOption(clone);
+  clone->add_option("source", f.name, kName)->required();
+  clone->add_option("dest", f.name2, kName)->required();
+  AddSelector(clone);
+  clone->callback([exit_code] {
+    auto api = OpenLocalApi();
+    if (!api.ok()) {
+      *exit_code = Fail(api.status());
+      return;
+    }
+    auto info = (*api)->Clone(Flags().name, Selector(), Flags().name2);
+    if (!info.ok()) {
+      *exit_code = Fail(info.status());
+      return;
+    }
+    PrintInfo(*info);
+  });
+}
+
+}  // namespace ccow::cli

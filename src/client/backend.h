@@ -1,0 +1,49 @@
+// What the object API needs from the layer below: chunks by CHID and version lists by
+// name. The local backend implements it on one chunk store; the cluster backend will
+// implement it with FlexHash placement and Replicast, with no change above this line.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "model/version_list.h"
+#include "store/chunk_store.h"
+
+namespace ccow {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Stores a chunk unless present (inline dedup). Not durable until a version list
+  // update or SyncChunks().
+  virtual Status PutChunk(const Chid& chid, std::string_view bytes, bool* stored_new) = 0;
+  virtual Status SyncChunks() = 0;
+  // Reads a chunk, verified against its CHID.
+  virtual Status GetChunk(const Chid& chid, std::string* out) = 0;
+
+  virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
+  // Atomically applies `mutate` to the version list of `name` (a new empty list when there
+  // is none) and stores the result durably, together with every chunk put so far. If
+  // mutate fails nothing changes. A list left Empty() is removed.
+  virtual Status UpdateVersionList(const std::string& name, const Nhid& nhid,
+                                   const std::function<Status(VersionList*)>& mutate) = 0;
+  // Visits version lists whose names start with prefix, in name order, after start_after.
+  virtual Status ScanVersionLists(const std::string& prefix, const std::string& start_after,
+                                  const std::function<bool(const VersionList&)>& fn) = 0;
+
+  virtual StoreCapacity Capacity() = 0;
+  virtual StoreStats Stats() = 0;
+};
+
+// A backend on one local chunk store (`ccow server` and the CLI with --data).
+std::unique_ptr<Backend> NewLocalBackend(std::unique_ptr<ChunkStore> store);
+
+// Opens the chunk store of a data directory (DIR/vdev0) and wraps it in a local backend.
+Result<std::unique_ptr<Backend>> OpenLocalBackend(const std::string& data_dir,
+                                                  StoreOptions options = {});
+
+}  // namespace ccow

@@ -1,0 +1,173 @@
+// ObjectApi: everything but the data paths (object_writer.cc, object_reader.cc).
+#include "client/object_api.h"
+
+#include <chrono>
+
+#include "model/object_name.h"
+
+namespace ccow {
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid) {
+  ObjectInfo info;
+  info.name = vm.name;
+  info.generation = vm.generation;
+  info.uvid = vm.uvid;
+  info.size = vm.size;
+  info.etag = vm.etag;
+  info.content_type = vm.content_type;
+  info.user_metadata = vm.user_metadata;
+  info.policy = vm.policy;
+  info.vm_chid = vm_chid;
+  info.flags = vm.flags;
+  info.origin = vm.origin;
+  return info;
+}
+
+ObjectApi::ObjectApi(std::shared_ptr<Backend> backend, ApiOptions options)
+    : backend_(std::move(backend)), options_(std::move(options)) {}
+
+Uvid ObjectApi::NextUvid() {
+  return Uvid{NowNs(), options_.segment_id, sequence_.fetch_add(1, std::memory_order_relaxed)};
+}
+
+Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
+                                                const VersionSelector& which, Chid* vm_chid) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  CCOW_ASSIGN_OR_RETURN(auto vl, backend_->GetVersionList(parsed.Full()));
+  if (!vl) return Status::NotFound("object " + parsed.Full() + " does not exist");
+  CCOW_ASSIGN_OR_RETURN(VersionEntry entry, vl->Resolve(which));
+  std::string bytes;
+  Status st = backend_->GetChunk(entry.vm_chid, &bytes);
+  if (st.IsNotFound())
+    return Status::Corruption("object " + parsed.Full() + " generation " +
+                              std::to_string(entry.generation) + ": its version manifest " +
+                              entry.vm_chid.ToString() + " is missing");
+  CCOW_RETURN_IF_ERROR(st);
+  auto vm = VersionManifest::Decode(bytes);
+  if (!vm.ok()) return vm.status().WithContext("chunk " + entry.vm_chid.ToString());
+  if (vm->name != parsed.Full() && vm->origin.empty())
+    return Status::Corruption("version manifest " + entry.vm_chid.ToString() + " names " +
+                              vm->name + ", not " + parsed.Full());
+  if (vm_chid) *vm_chid = entry.vm_chid;
+  return vm;
+}
+
+Result<ObjectInfo> ObjectApi::Stat(const std::string& name, const VersionSelector& which) {
+  Chid vm_chid;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
+  return InfoFromManifest(vm, vm_chid);
+}
+
+Result<ListResult> ObjectApi::List(const ListOptions& options) {
+  size_t slashes = 0, pos = 0;
+  while (slashes < 3 && (pos = options.prefix.find('/', pos)) != std::string::npos) {
+    ++slashes;
+    ++pos;
+  }
+  if (slashes < 3)
+    return Status::InvalidArgument("list prefix '" + options.prefix +
+                                   "' must start with SEGMENT/TENANT/BUCKET/");
+  CCOW_RETURN_IF_ERROR(ValidateBucketPath(options.prefix.substr(0, pos - 1)));
+  if (options.limit == 0) return Status::InvalidArgument("list limit must be at least 1");
+
+  ListResult result;
+  std::string cursor = options.start_after;
+  // The scan restarts past each common prefix, so a delimiter listing skips whole
+  // "directories" instead of visiting every object below them.
+  bool again = true;
+  while (again) {
+    again = false;
+    std::string skip_past;
+    std::string seek_suffix;
+    if (cursor.compare(0, options.prefix.size(), options.prefix) == 0)
+      seek_suffix = cursor.substr(options.prefix.size());
+    CCOW_RETURN_IF_ERROR(backend_->ScanVersionLists(
+        options.prefix, seek_suffix, [&](const VersionList& vl) {
+          const std::string& name = vl.name();
+          if (!cursor.empty() && name <= cursor) return true;
+          if (!vl.HasActiveVersion()) return true;
+          if (result.objects.size() + result.common_prefixes.size() >= options.limit) {
+            result.truncated = true;
+            return false;
+          }
+          if (!options.delimiter.empty()) {
+            size_t d = name.find(options.delimiter, options.prefix.size());
+            if (d != std::string::npos) {
+              std::string cp = name.substr(0, d + options.delimiter.size());
+              result.common_prefixes.push_back(cp);
+              result.next_start_after = cp;
+              skip_past = cp;
+              return false;
+            }
+          }
+          result.objects.push_back(vl.versions().front());
+          result.names.push_back(name);
+          result.next_start_after = name;
+          return true;
+        }));
+    if (!skip_past.empty()) {
+      // Continue after every name that starts with the common prefix.
+      cursor = skip_past + std::string(1, '\xff');
+      again = true;
+    }
+  }
+  if (!result.truncated) result.next_start_after.clear();
+  return result;
+}
+
+Result<VersionList> ObjectApi::Versions(const std::string& name) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  CCOW_ASSIGN_OR_RETURN(auto vl, backend_->GetVersionList(parsed.Full()));
+  if (!vl) return Status::NotFound("object " + parsed.Full() + " does not exist");
+  return std::move(*vl);
+}
+
+namespace {
+// Runs a version list mutation for an existing object.
+Status Mutate(Backend& backend, const std::string& name,
+              const std::function<Status(VersionList*)>& fn) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  std::string full = parsed.Full();
+  CCOW_ASSIGN_OR_RETURN(auto vl, backend.GetVersionList(full));
+  if (!vl) return Status::NotFound("object " + full + " does not exist");
+  return backend.UpdateVersionList(full, vl->nhid(), [&](VersionList* list) {
+    if (list->Empty()) return Status::NotFound("object " + full + " does not exist");
+    return fn(list);
+  });
+}
+}  // namespace
+
+Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation) {
+  uint64_t now = NowNs();
+  return Mutate(*backend_, name, [&](VersionList* vl) {
+    vl->ExpireQuarantine(now, options_.quarantine_retention_ns);
+    return vl->Delete(generation, now);
+  });
+}
+
+Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {
+  uint64_t now = NowNs();
+  return Mutate(*backend_, name, [&](VersionList* vl) {
+    vl->ExpireQuarantine(now, options_.quarantine_retention_ns);
+    return vl->Undelete(generation);
+  });
+}
+
+Status ObjectApi::CreateSnapshot(const std::string& name, const std::string& snapshot,
+                                 const VersionSelector& which) {
+  uint64_t now = NowNs();
+  return Mutate(*backend_, name,
+                [&](VersionList* vl) { return vl->CreateSnapshot(snapshot, which, now); });
+}
+
+Status ObjectApi::DeleteSnapshot(const std::string& name, const std::string& snapshot) {
+  return Mutate(*backend_, name, [&](VersionList* vl) { return vl->DeleteSnapshot(snapshot); });
+}
+
+}  // namespace ccow

@@ -1,0 +1,120 @@
+// The object API: what every gateway and the CLI use. Objects are streamed in and out;
+// each put creates a new immutable version (a merkle tree of chunks rooted in a version
+// manifest); deletes move versions to a quarantine from which they can be restored;
+// snapshots pin a version by name; clones are new names sharing the same chunks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/backend.h"
+#include "client/byte_stream.h"
+#include "core/status.h"
+#include "model/object_policy.h"
+#include "model/version_list.h"
+#include "model/version_manifest.h"
+
+namespace ccow {
+
+struct ApiOptions {
+  ObjectPolicy default_policy;
+  uint32_t segment_id = 0;                                  // written into every UVID
+  uint64_t quarantine_retention_ns = 7ull * 24 * 3600 * 1000000000ull;  // 7 days
+};
+
+struct PutOptions {
+  std::string content_type;
+  std::map<std::string, std::string> user_metadata;
+  std::optional<ObjectPolicy> policy;  // overrides ApiOptions::default_policy
+};
+
+// What a put did below the API: how much was new and how much deduplicated.
+struct PutStats {
+  uint64_t chunks = 0;             // payload chunks the object was cut into
+  uint64_t new_chunks = 0;         // of those, not already stored
+  uint64_t new_payload_bytes = 0;  // payload bytes actually written
+  uint64_t manifests = 0;          // chunk manifests written (including the VM)
+};
+
+struct ObjectInfo {
+  std::string name;
+  uint64_t generation = 0;
+  Uvid uvid;
+  uint64_t size = 0;
+  std::string etag;
+  std::string content_type;
+  std::map<std::string, std::string> user_metadata;
+  ObjectPolicy policy;
+  Chid vm_chid;
+  uint32_t flags = 0;
+  std::string origin;
+};
+
+struct ByteRange {
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;  // to the end when empty
+};
+
+struct ListOptions {
+  std::string prefix;       // full: SEGMENT/TENANT/BUCKET/ followed by a key prefix
+  std::string start_after;  // full name; listing continues after it
+  std::string delimiter;    // when set, keys with it past the prefix roll up
+  size_t limit = 1000;
+};
+
+struct ListResult {
+  std::vector<VersionEntry> objects;  // latest version of each, in name order
+  std::vector<std::string> names;     // names[i] belongs to objects[i]
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_start_after;  // pass back as start_after to continue
+};
+
+class ObjectApi {
+ public:
+  ObjectApi(std::shared_ptr<Backend> backend, ApiOptions options);
+
+  Result<ObjectInfo> Put(const std::string& name, ByteSource& data, const PutOptions& options,
+                         PutStats* stats = nullptr);
+  // Streams a version (or a byte range of it) into sink. Every chunk is verified.
+  Status Get(const std::string& name, const VersionSelector& which,
+             const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info = nullptr);
+  Result<ObjectInfo> Stat(const std::string& name, const VersionSelector& which);
+  Result<ListResult> List(const ListOptions& options);
+  Result<VersionList> Versions(const std::string& name);
+  // Moves every active version (or one generation) to the quarantine.
+  Status Delete(const std::string& name, std::optional<uint64_t> generation);
+  Status Undelete(const std::string& name, std::optional<uint64_t> generation);
+  Status CreateSnapshot(const std::string& name, const std::string& snapshot,
+                        const VersionSelector& which);
+  Status DeleteSnapshot(const std::string& name, const std::string& snapshot);
+  // Makes `dest` a new version referencing the chunks of source's selected version;
+  // no payload is copied.
+  Result<ObjectInfo> Clone(const std::string& source, const VersionSelector& which,
+                           const std::string& dest);
+
+  Backend& backend() { return *backend_; }
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  Result<VersionManifest> LoadManifest(const std::string& name, const VersionSelector& which,
+                                       Chid* vm_chid = nullptr);
+  // Writes vm for the next generation of its name, retrying when a concurrent writer
+  // took the generation first.
+  Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written);
+  Uvid NextUvid();
+
+  std::shared_ptr<Backend> backend_;
+  ApiOptions options_;
+  std::atomic<uint32_t> sequence_{0};
+};
+
+ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid);
+uint64_t NowNs();
+
+}  // namespace ccow

@@ -1,0 +1,138 @@
+// ObjectApi::Put: chunking, inline dedup and building the merkle tree of a version.
+#include <vector>
+
+#include "client/chunker.h"
+#include "client/object_api.h"
+#include "core/hash.h"
+#include "model/object_name.h"
+
+namespace ccow {
+namespace {
+
+// Builds the tree of chunk manifests bottom-up as references arrive, holding at most
+// fan-out references per level: memory stays bounded however large the object.
+class ManifestBuilder {
+ public:
+  ManifestBuilder(Backend* backend, HashAlgo algo, size_t fanout, PutStats* stats)
+      : backend_(backend), algo_(algo), fanout_(fanout), stats_(stats) {}
+
+  Status Add(const ChunkRef& ref) { return AddAt(0, ref); }
+
+  // Returns the root references (at most fan-out of them).
+  Result<std::vector<ChunkRef>> Finish() {
+    for (size_t lvl = 0; lvl < levels_.size(); ++lvl) {
+      if (lvl + 1 == levels_.size()) return std::move(levels_[lvl]);
+      if (!levels_[lvl].empty()) CCOW_RETURN_IF_ERROR(EmitLevel(lvl));
+    }
+    return std::vector<ChunkRef>();
+  }
+
+ private:
+  Status AddAt(size_t lvl, const ChunkRef& ref) {
+    if (levels_.size() <= lvl) levels_.resize(lvl + 1);
+    levels_[lvl].push_back(ref);
+    if (levels_[lvl].size() == fanout_) return EmitLevel(lvl);
+    return Status::OK();
+  }
+
+  Status EmitLevel(size_t lvl) {
+    ChunkManifest cm;
+    cm.refs.swap(levels_[lvl]);
+    std::string bytes = cm.Encode();
+    Chid chid = HashBytes(algo_, bytes);
+    bool stored_new = false;
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, bytes, &stored_new));
+    stats_->manifests++;
+    const ChunkRef& first = cm.refs.front();
+    const ChunkRef& last = cm.refs.back();
+    ChunkRef up{first.offset, last.offset + last.length - first.offset, ChunkKind::kChunkManifest,
+                chid};
+    return AddAt(lvl + 1, up);
+  }
+
+  Backend* backend_;
+  HashAlgo algo_;
+  size_t fanout_;
+  PutStats* stats_;
+  std::vector<std::vector<ChunkRef>> levels_;
+};
+
+}  // namespace
+
+Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
+                                  const PutOptions& options, PutStats* stats) {
+  PutStats local_stats;
+  if (!stats) stats = &local_stats;
+  *stats = PutStats();
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  ObjectPolicy policy = options.policy ? *options.policy : options_.default_policy;
+  CCOW_RETURN_IF_ERROR(policy.Validate());
+
+  auto chunker = Chunker::Create(policy, &data);
+  ManifestBuilder builder(backend_.get(), policy.hash, policy.manifest_fanout, stats);
+  auto hasher = Hasher::Create(policy.hash);
+  Md5 md5;
+  std::string chunk;
+  uint64_t offset = 0;
+  while (true) {
+    CCOW_ASSIGN_OR_RETURN(bool more, chunker->Next(&chunk));
+    if (!more) break;
+    md5.Update(chunk.data(), chunk.size());
+    hasher->Update(chunk.data(), chunk.size());
+    Chid chid = hasher->Final();
+    bool stored_new = false;
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, chunk, &stored_new));
+    stats->chunks++;
+    if (stored_new) {
+      stats->new_chunks++;
+      stats->new_payload_bytes += chunk.size();
+    }
+    CCOW_RETURN_IF_ERROR(builder.Add({offset, chunk.size(), ChunkKind::kPayload, chid}));
+    offset += chunk.size();
+  }
+
+  VersionManifest vm;
+  vm.name = parsed.Full();
+  vm.nhid = parsed.ComputeNhid(policy.hash);
+  vm.size = offset;
+  vm.etag = md5.HexFinal();
+  vm.content_type = options.content_type;
+  vm.user_metadata = options.user_metadata;
+  vm.policy = policy;
+  CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
+  return CommitVersion(std::move(vm), &stats->manifests);
+}
+
+Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manifests_written) {
+  constexpr int kMaxAttempts = 32;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    CCOW_ASSIGN_OR_RETURN(auto current, backend_->GetVersionList(vm.name));
+    vm.generation = current ? current->NextGeneration() : 1;
+    vm.uvid = NextUvid();
+    std::string bytes = vm.Encode();
+    Chid vm_chid = HashBytes(vm.policy.hash, bytes);
+    bool stored_new = false;
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, &stored_new));
+    (*manifests_written)++;
+    VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
+    Status st = backend_->UpdateVersionList(
+        vm.name, vm.nhid, [&](VersionList* vl) { return vl->AddVersion(entry); });
+    if (st.ok()) return InfoFromManifest(vm, vm_chid);
+    if (st.code() != Code::kConflict) return st;
+  }
+  return Status::Conflict("object " + vm.name + ": too many concurrent writers, retry later");
+}
+
+Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSelector& which,
+                                    const std::string& dest) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(dest));
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(source, which));
+  vm.origin = vm.name;
+  vm.name = parsed.Full();
+  vm.nhid = parsed.ComputeNhid(vm.policy.hash);
+  vm.flags |= VersionManifest::kFlagClone;
+  uint64_t manifests = 0;
+  return CommitVersion(std::move(vm), &manifests);
+}
+
+}  // namespace ccow
