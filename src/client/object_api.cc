@@ -92,19 +92,25 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
           const std::string& name = vl.name();
           if (!cursor.empty() && name <= cursor) return true;
           if (!vl.HasActiveVersion()) return true;
-          if (result.objects.size() + result.common_prefixes.size() >= options.limit) {
+          std::string common_prefix;
+          if (!options.delimiter.empty()) {
+            size_t d = name.find(options.delimiter, options.prefix.size());
+            if (d != std::string::npos) common_prefix = name.substr(0, d + options.delimiter.size());
+          }
+          // A page that ended on a common prefix must not report it again.
+          bool already_reported = !common_prefix.empty() && !cursor.empty() && common_prefix <= cursor;
+          if (!already_reported &&
+              result.objects.size() + result.common_prefixes.size() >= options.limit) {
             result.truncated = true;
             return false;
           }
-          if (!options.delimiter.empty()) {
-            size_t d = name.find(options.delimiter, options.prefix.size());
-            if (d != std::string::npos) {
-              std::string cp = name.substr(0, d + options.delimiter.size());
-              result.common_prefixes.push_back(cp);
-              result.next_start_after = cp;
-              skip_past = cp;
-              return false;
+          if (!common_prefix.empty()) {
+            if (!already_reported) {
+              result.common_prefixes.push_back(common_prefix);
+              result.next_start_after = common_prefix;
             }
+            skip_past = common_prefix;
+            return false;
           }
           result.objects.push_back(vl.versions().front());
           result.names.push_back(name);

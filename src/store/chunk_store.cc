@@ -169,9 +169,10 @@ class RocksChunkStore final : public ChunkStore {
     if (!st.ok()) return Corrupt(chid, st.message());
     HashId actual = HashBytes(chid.algo(), out->data(), out->size());
     if (actual != chid) {
+      std::string why =
+          "its " + std::to_string(out->size()) + " stored bytes hash to " + actual.ToString();
       out->clear();
-      return Corrupt(chid, "its " + std::to_string(out->size()) + " stored bytes hash to " +
-                               actual.ToString());
+      return Corrupt(chid, why);
     }
     return Status::OK();
   }

@@ -55,6 +55,8 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir,
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
   std::unique_ptr<SegmentLog> log(new SegmentLog(dir, std::move(medium), segment_size));
+  uint32_t max_id = 0;
+  bool damaged = false;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string fname = entry.path().filename().string();
     unsigned id = 0;
@@ -67,25 +69,40 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir,
     CCOW_ASSIGN_OR_RETURN(uint64_t size, log->medium_->FileSize(fd));
     auto it = durable.find(id);
     uint64_t keep = it == durable.end() ? 0 : it->second;
-    if (size < keep)
-      return Status::Corruption("segment " + log->PathOf(id) + " is " + std::to_string(size) +
-                                " bytes but " + std::to_string(keep) +
-                                " were acknowledged durable: the medium lost data");
-    if (size > keep) {
+    if (size < keep) {
+      // The medium lost acknowledged bytes. Keep the store readable: reads of chunks in
+      // the lost range fail verification and name their CHID; new writes go elsewhere.
+      spdlog::error("segment {} is {} bytes but {} were acknowledged durable: the medium lost "
+                    "data; chunks in the lost range will fail verification",
+                    log->PathOf(id), size, keep);
+      damaged = true;
+    } else if (size > keep) {
       // Appended but never made durable (a crash between append and sync): discard.
       spdlog::info("segment {}: discarding {} bytes written after the last sync",
                    log->PathOf(id), size - keep);
       CCOW_RETURN_IF_ERROR(log->medium_->Truncate(fd, keep));
     }
-    log->lengths_[id] = keep;
+    log->lengths_[id] = std::max(size, keep);
+    max_id = std::max<uint32_t>(max_id, id);
   }
   if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
-  if (log->lengths_.empty()) {
-    CCOW_RETURN_IF_ERROR(log->OpenSegment(1, true));
-    log->lengths_[1] = 0;
-    CCOW_RETURN_IF_ERROR(log->medium_->SyncDirectory(dir));
+  for (const auto& [id, len] : durable) {
+    max_id = std::max(max_id, id);
+    if (len > 0 && !log->fds_.count(id)) {
+      spdlog::error("segment {} is missing; its chunks will be reported corrupt",
+                    log->PathOf(id));
+      damaged = true;
+    }
   }
-  log->active_ = log->lengths_.rbegin()->first;
+  if (log->lengths_.empty() || damaged) {
+    // Never append to (or reuse the id of) a segment whose contents are in doubt.
+    uint32_t fresh = max_id + 1;
+    CCOW_RETURN_IF_ERROR(log->OpenSegment(fresh, true));
+    log->lengths_[fresh] = 0;
+    CCOW_RETURN_IF_ERROR(log->medium_->SyncDirectory(dir));
+    max_id = fresh;
+  }
+  log->active_ = max_id;
   return log;
 }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints their tables:  bash bench/run-all.sh BUILD_DIR
+# (`make bench` builds first and calls this). Extra limits: hash_bench compares with
+# `openssl speed`, chunking_bench with memcpy, store_bench.sh (when present) with fio.
+set -euo pipefail
+
+if [ $# -lt 1 ]; then
+  echo "usage: $0 BUILD_DIR" >&2
+  exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+for b in hash_bench chunking_bench; do
+  if [ ! -x "$BUILD/bin/$b" ]; then
+    echo "run-all: $BUILD/bin/$b is missing; build it with: cmake --build $BUILD --target $b" >&2
+    exit 1
+  fi
+done
+
+echo "## Hashing"
+echo
+"$BUILD/bin/hash_bench"
+echo
+echo "## Chunking"
+echo
+"$BUILD/bin/chunking_bench"
+
+if [ -f bench/store_bench.sh ]; then
+  echo
+  bash bench/store_bench.sh "$BUILD"
+fi

@@ -1,0 +1,98 @@
+// Fuzz target for VersionManifest::Decode. Any input either fails with a Status or decodes
+// to a manifest whose Encode() is exactly the input: the VM's CHID names the version, so
+// one version with two encodings would be two versions (DESIGN.md invariant 2).
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/version_manifest.h"
+
+namespace ccow::fuzz {
+
+size_t decoded = 0;
+
+namespace {
+
+void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
+  if (out == in) return;
+  size_t i = 0;
+  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
+  std::fprintf(stderr,
+               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
+               "at byte %zu\n",
+               what, in.size(), out.size(), i);
+  std::abort();
+}
+
+VersionManifest Sample(const std::string& name, HashAlgo algo, uint64_t generation) {
+  VersionManifest vm;
+  vm.name = name;
+  vm.nhid = HashBytes(algo, name);
+  vm.generation = generation;
+  vm.uvid = {1700000000123456789ull + generation, 7, static_cast<uint32_t>(generation)};
+  vm.policy.hash = algo;
+  return vm;
+}
+
+// Covers [0, size) with references of `piece` bytes (the last one shorter).
+void Cover(VersionManifest* vm, uint64_t size, uint64_t piece, ChunkKind kind) {
+  vm->size = size;
+  for (uint64_t off = 0; off < size; off += piece) {
+    uint64_t len = std::min(piece, size - off);
+    vm->root_refs.push_back(
+        {off, len, kind, HashBytes(vm->policy.hash, vm->name + "@" + std::to_string(off))});
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Seeds() {
+  std::vector<std::string> seeds;
+
+  VersionManifest empty = Sample("Hawaii/Cola/bk1/empty", HashAlgo::kSha256, 1);
+  empty.etag = "d41d8cd98f00b204e9800998ecf8427e";
+  seeds.push_back(empty.Encode());
+
+  VersionManifest small = Sample("Hawaii/Cola/bk1/photos/a.jpg", HashAlgo::kSha256, 3);
+  small.content_type = "image/jpeg";
+  small.user_metadata = {{"camera", "x100"}, {"owner", "kai"}, {"z", ""}};
+  Cover(&small, 1000, 1 << 20, ChunkKind::kPayload);
+  seeds.push_back(small.Encode());
+
+  // Content-defined chunking, BLAKE2b, a manifest level below the root, large varints.
+  VersionManifest big = Sample("Hawaii/Cola/bk1/backups/disk.img", HashAlgo::kBlake2b256, 200);
+  big.policy.chunking = ChunkingMode::kCdc;
+  big.policy.chunk_size = 64 << 10;
+  big.policy.manifest_fanout = 65536;
+  big.policy.replication_count = 3;
+  Cover(&big, (3ull << 40) + 12345, 1ull << 40, ChunkKind::kChunkManifest);
+  seeds.push_back(big.Encode());
+
+  VersionManifest clone = Sample("Hawaii/Cola/bk2/copy", HashAlgo::kSha3_512, 1);
+  clone.flags = VersionManifest::kFlagClone;
+  clone.origin = "Hawaii/Cola/bk1/photos/a.jpg";
+  clone.user_metadata = {{std::string("\x00", 1), std::string(150, 'm')}};
+  Cover(&clone, 300 << 10, 128 << 10, ChunkKind::kPayload);
+  seeds.push_back(clone.Encode());
+
+  VersionManifest kv = Sample("Hawaii/Cola/idx/names", HashAlgo::kXxh3_128, 9);
+  kv.policy.hash = HashAlgo::kSha3_256;
+  Cover(&kv, 4096, 1024, ChunkKind::kKeyValue);
+  seeds.push_back(kv.Encode());
+  return seeds;
+}
+
+}  // namespace ccow::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  auto vm = ccow::VersionManifest::Decode(in);
+  if (!vm.ok()) return 0;
+  ++ccow::fuzz::decoded;
+  ccow::fuzz::RequireSameBytes("version manifest", in, vm->Encode());
+  return 0;
+}

@@ -1,0 +1,261 @@
+#include "client/object_api.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "store/store_test_util.h"
+
+namespace ccow {
+namespace {
+
+using testing::RandomBytes;
+using testing::ScratchDir;
+
+class ObjectApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen(ObjectPolicy policy = SmallPolicy()) {
+    api_.reset();
+    auto backend = OpenLocalBackend(dir_.path());
+    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+    ApiOptions opts;
+    opts.default_policy = policy;
+    api_ = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(*backend)), opts);
+  }
+
+  // Small chunks and fan-out so that modest objects build multi-level trees.
+  static ObjectPolicy SmallPolicy() {
+    ObjectPolicy p;
+    p.chunk_size = 4096;
+    p.single_chunk_max = 4096;
+    p.manifest_fanout = 4;
+    return p;
+  }
+
+  ObjectInfo Put(const std::string& name, const std::string& data, PutStats* stats = nullptr,
+                 PutOptions opts = {}) {
+    StringSource src(data);
+    auto info = api_->Put(name, src, opts, stats);
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    return info.ok() ? *info : ObjectInfo();
+  }
+
+  std::string Get(const std::string& name, VersionSelector which = {},
+                  std::optional<ByteRange> range = std::nullopt) {
+    StringSink sink;
+    Status st = api_->Get(name, which, range, sink);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return sink.data();
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<ObjectApi> api_;
+};
+
+TEST_F(ObjectApiTest, PutGetRoundTripsAcrossAMultiLevelTree) {
+  std::string data = RandomBytes(200 * 4096 + 77, 1);  // 201 chunks, fan-out 4: 4 levels
+  PutStats stats;
+  ObjectInfo info = Put("S/T/B/big", data, &stats, {"application/x-test", {{"k", "v"}}, {}});
+  EXPECT_EQ(info.size, data.size());
+  EXPECT_EQ(stats.chunks, 201u);
+  EXPECT_GT(stats.manifests, 50u);
+  EXPECT_EQ(Get("S/T/B/big"), data);
+  Reopen();
+  EXPECT_EQ(Get("S/T/B/big"), data);
+  auto stat = api_->Stat("S/T/B/big", {});
+  ASSERT_TRUE(stat.ok());
+  EXPECT_EQ(stat->content_type, "application/x-test");
+  EXPECT_EQ(stat->user_metadata.at("k"), "v");
+}
+
+TEST_F(ObjectApiTest, EtagIsTheMd5OfTheContent) {
+  EXPECT_EQ(Put("S/T/B/abc", "abc").etag, "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(Put("S/T/B/empty", "").etag, "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(Get("S/T/B/empty"), "");
+}
+
+TEST_F(ObjectApiTest, RangeReadsReturnExactlyTheRequestedBytes) {
+  std::string data = RandomBytes(50 * 4096 + 11, 2);
+  Put("S/T/B/r", data);
+  for (auto [off, len] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {0, 1}, {4095, 2}, {4096, 4096}, {12345, 70000}, {data.size() - 5, 5}, {100, 0}}) {
+    EXPECT_EQ(Get("S/T/B/r", {}, ByteRange{off, len}), data.substr(off, len)) << off << "+" << len;
+  }
+  EXPECT_EQ(Get("S/T/B/r", {}, ByteRange{1000, std::nullopt}), data.substr(1000));
+  EXPECT_EQ(Get("S/T/B/r", {}, ByteRange{0, 1ull << 40}), data);  // clipped to the end
+  StringSink sink;
+  EXPECT_EQ(api_->Get("S/T/B/r", {}, ByteRange{data.size() + 1, 1}, sink).code(),
+            Code::kInvalidArgument);
+}
+
+TEST_F(ObjectApiTest, RePutOfTheSameDataWritesNoPayload) {
+  std::string data = RandomBytes(100 * 4096, 3);
+  PutStats first, second;
+  Put("S/T/B/a", data, &first);
+  Put("S/T/B/a-copy", data, &second);
+  EXPECT_EQ(first.new_payload_bytes, data.size());
+  EXPECT_EQ(second.new_payload_bytes, 0u);
+  EXPECT_EQ(second.new_chunks, 0u);
+}
+
+TEST_F(ObjectApiTest, EveryPutIsANewGenerationAndOldOnesStayReadable) {
+  Put("S/T/B/v", "one");
+  Put("S/T/B/v", "two");
+  ObjectInfo third = Put("S/T/B/v", "three");
+  EXPECT_EQ(third.generation, 3u);
+  EXPECT_EQ(Get("S/T/B/v"), "three");
+  EXPECT_EQ(Get("S/T/B/v", {1, {}}), "one");
+  auto vl = api_->Versions("S/T/B/v");
+  ASSERT_TRUE(vl.ok());
+  ASSERT_EQ(vl->versions().size(), 3u);
+  EXPECT_EQ(vl->versions()[0].generation, 3u);
+}
+
+TEST_F(ObjectApiTest, DeleteQuarantinesAndUndeleteRestores) {
+  Put("S/T/B/d", "data-1");
+  Put("S/T/B/d", "data-2");
+  ASSERT_TRUE(api_->Delete("S/T/B/d", std::nullopt).ok());
+  StringSink sink;
+  EXPECT_TRUE(api_->Get("S/T/B/d", {}, std::nullopt, sink).IsNotFound());
+  auto listed = api_->List({"S/T/B/", "", "", 100});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->objects.empty());
+  EXPECT_TRUE(api_->Delete("S/T/B/d", std::nullopt).IsNotFound());
+  ASSERT_TRUE(api_->Undelete("S/T/B/d", std::nullopt).ok());
+  EXPECT_EQ(Get("S/T/B/d"), "data-2");
+  EXPECT_EQ(Get("S/T/B/d", {1, {}}), "data-1");
+  // Deleting one generation leaves the others.
+  ASSERT_TRUE(api_->Delete("S/T/B/d", 2).ok());
+  EXPECT_EQ(Get("S/T/B/d"), "data-1");
+  EXPECT_TRUE(api_->Delete("S/T/B/nope", std::nullopt).IsNotFound());
+}
+
+TEST_F(ObjectApiTest, SnapshotKeepsAVersionReadableAfterOverwriteAndDelete) {
+  Put("S/T/B/s", "original");
+  ASSERT_TRUE(api_->CreateSnapshot("S/T/B/s", "snap1", {}).ok());
+  Put("S/T/B/s", "changed");
+  ASSERT_TRUE(api_->Delete("S/T/B/s", std::nullopt).ok());
+  VersionSelector snap;
+  snap.snapshot = "snap1";
+  EXPECT_EQ(Get("S/T/B/s", snap), "original");
+  EXPECT_EQ(api_->CreateSnapshot("S/T/B/s", "snap1", {}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(api_->CreateSnapshot("S/T/B/s", "snap2", {}).code(), Code::kNotFound);  // no active
+  ASSERT_TRUE(api_->DeleteSnapshot("S/T/B/s", "snap1").ok());
+  StringSink sink;
+  EXPECT_TRUE(api_->Get("S/T/B/s", snap, std::nullopt, sink).IsNotFound());
+}
+
+TEST_F(ObjectApiTest, CloneSharesChunksAndIsIndependentOfTheSource) {
+  std::string data = RandomBytes(30 * 4096, 4);
+  Put("S/T/B/src", data);
+  uint64_t chunks_before = api_->backend().Capacity().chunk_count;
+  auto clone = api_->Clone("S/T/B/src", {}, "S/T/C/dst");
+  ASSERT_TRUE(clone.ok()) << clone.status().ToString();
+  EXPECT_EQ(clone->origin, "S/T/B/src");
+  // Only one new chunk: the clone's version manifest.
+  EXPECT_EQ(api_->backend().Capacity().chunk_count, chunks_before + 1);
+  Put("S/T/B/src", "overwritten");
+  ASSERT_TRUE(api_->Delete("S/T/B/src", std::nullopt).ok());
+  EXPECT_EQ(Get("S/T/C/dst"), data);
+}
+
+TEST_F(ObjectApiTest, ListPaginatesAndRollsUpDelimiters) {
+  for (const char* n : {"a.txt", "b/1", "b/2", "b/c/3", "c.txt", "d/1"}) Put(std::string("S/T/B/") + n, n);
+  Put("S/T/Other/x", "x");
+  auto all = api_->List({"S/T/B/", "", "", 100});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->names, (std::vector<std::string>{"S/T/B/a.txt", "S/T/B/b/1", "S/T/B/b/2",
+                                                  "S/T/B/b/c/3", "S/T/B/c.txt", "S/T/B/d/1"}));
+  auto top = api_->List({"S/T/B/", "", "/", 100});
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->names, (std::vector<std::string>{"S/T/B/a.txt", "S/T/B/c.txt"}));
+  EXPECT_EQ(top->common_prefixes, (std::vector<std::string>{"S/T/B/b/", "S/T/B/d/"}));
+  auto sub = api_->List({"S/T/B/b/", "", "/", 100});
+  EXPECT_EQ(sub->names, (std::vector<std::string>{"S/T/B/b/1", "S/T/B/b/2"}));
+  EXPECT_EQ(sub->common_prefixes, (std::vector<std::string>{"S/T/B/b/c/"}));
+  // Pages of 2 visit everything once, in order.
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    auto r = api_->List({"S/T/B/", after, "/", 2});
+    ASSERT_TRUE(r.ok());
+    for (const auto& n : r->names) seen.push_back(n);
+    for (const auto& cp : r->common_prefixes) seen.push_back(cp);
+    if (!r->truncated) break;
+    after = r->next_start_after;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"S/T/B/a.txt", "S/T/B/b/", "S/T/B/c.txt", "S/T/B/d/"}));
+  EXPECT_EQ(api_->List({"S/T/", "", "", 10}).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(ObjectApiTest, ConcurrentWritersToOneNameLoseNoVersion) {
+  constexpr int kThreads = 4, kPuts = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPuts; ++i) {
+        StringSource src("t" + std::to_string(t) + "-" + std::to_string(i));
+        EXPECT_TRUE(api_->Put("S/T/B/hot", src, {}).ok());
+      }
+    });
+  for (auto& th : threads) th.join();
+  auto vl = api_->Versions("S/T/B/hot");
+  ASSERT_TRUE(vl.ok());
+  EXPECT_EQ(vl->versions().size(), static_cast<size_t>(kThreads * kPuts));
+  EXPECT_EQ(vl->versions().front().generation, static_cast<uint64_t>(kThreads * kPuts));
+}
+
+TEST_F(ObjectApiTest, CorruptChunkFailsTheGetNamingTheChunk) {
+  std::string data = RandomBytes(10 * 4096, 5);
+  Put("S/T/B/c", data);
+  api_.reset();
+  std::string seg = dir_.path() + "/vdev0/segments/00000001.seg";
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);  // inside the first payload chunk
+    f.put('\x5a');
+    f.put('\xa5');
+  }
+  Reopen();
+  StringSink sink;
+  Status st = api_->Get("S/T/B/c", {}, std::nullopt, sink);
+  EXPECT_TRUE(st.IsCorruption()) << st.ToString();
+  EXPECT_NE(st.message().find("sha256:"), std::string::npos);
+  EXPECT_TRUE(sink.data().empty());  // nothing of the bad chunk reached the sink
+}
+
+TEST_F(ObjectApiTest, BadNamesAreRejectedBeforeAnyWrite) {
+  StringSource src("x");
+  EXPECT_EQ(api_->Put("no-bucket", src, {}).status().code(), Code::kInvalidArgument);
+  ObjectPolicy bad;
+  bad.chunk_size = 10;
+  PutOptions opts;
+  opts.policy = bad;
+  EXPECT_EQ(api_->Put("S/T/B/x", src, opts).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(ObjectApiTest, EveryHashAlgorithmAndChunkingModeRoundTrips) {
+  std::string data = RandomBytes(300 << 10, 6);
+  for (HashAlgo algo : {HashAlgo::kSha256, HashAlgo::kSha3_256, HashAlgo::kSha3_512,
+                        HashAlgo::kBlake2b256, HashAlgo::kXxh3_128})
+    for (ChunkingMode mode : {ChunkingMode::kFixed, ChunkingMode::kCdc}) {
+      PutOptions opts;
+      ObjectPolicy p;
+      p.hash = algo;
+      p.chunking = mode;
+      p.chunk_size = 16 << 10;
+      p.single_chunk_max = 16 << 10;
+      opts.policy = p;
+      std::string name = std::string("S/T/B/") + HashAlgoName(algo) + ChunkingModeName(mode);
+      ObjectInfo info = Put(name, data, nullptr, opts);
+      EXPECT_EQ(info.vm_chid.algo(), algo);
+      EXPECT_EQ(Get(name), data) << name;
+    }
+}
+
+}  // namespace
+}  // namespace ccow

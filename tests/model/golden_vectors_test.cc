@@ -1,0 +1,117 @@
+// Golden vectors: fixed logical records -> fixed bytes -> fixed CHIDs. If one of these
+// fails, the encoding changed: every existing CHID would change with it and stored data
+// would stop deduplicating or verifying. Change the format only with a new format
+// version, and add vectors for it; never edit the expected bytes of an existing one.
+#include <gtest/gtest.h>
+
+#include "core/hash.h"
+#include "model/chunk_manifest.h"
+#include "model/kv_chunk.h"
+#include "model/version_list.h"
+#include "model/version_manifest.h"
+
+namespace ccow {
+namespace {
+
+Chid PayloadChid(const char* text) { return HashBytes(HashAlgo::kSha256, text); }
+
+ChunkManifest SampleChunkManifest() {
+  ChunkManifest cm;
+  cm.refs.push_back({0, 1048576, ChunkKind::kPayload, PayloadChid("chunk-0")});
+  cm.refs.push_back({1048576, 4096, ChunkKind::kPayload, PayloadChid("chunk-1")});
+  return cm;
+}
+
+VersionManifest SampleVersionManifest() {
+  VersionManifest vm;
+  vm.name = "Hawaii/Cola/bk1/photos/a.jpg";
+  vm.nhid = HashBytes(HashAlgo::kSha256, vm.name);
+  vm.generation = 3;
+  vm.uvid = {1700000000123456789ull, 7, 42};
+  vm.size = 1052672;
+  vm.etag = "0123456789abcdef0123456789abcdef";
+  vm.content_type = "image/jpeg";
+  vm.user_metadata = {{"camera", "x100"}, {"album", "hawaii"}};
+  vm.root_refs.push_back({0, 1052672, ChunkKind::kChunkManifest,
+                          HashBytes(HashAlgo::kSha256, SampleChunkManifest().Encode())});
+  return vm;
+}
+
+VersionList SampleVersionList() {
+  VersionManifest vm = SampleVersionManifest();
+  VersionList vl(vm.name, vm.nhid);
+  VersionEntry v1{1, {1700000000000000000ull, 7, 1}, PayloadChid("vm-1"), 10, "e1"};
+  VersionEntry v2{2, {1700000001000000000ull, 7, 2}, PayloadChid("vm-2"), 20, "e2"};
+  VersionEntry v3{3, vm.uvid, HashBytes(HashAlgo::kSha256, vm.Encode()), vm.size, vm.etag};
+  EXPECT_TRUE(vl.AddVersion(v1).ok());
+  EXPECT_TRUE(vl.AddVersion(v2).ok());
+  EXPECT_TRUE(vl.AddVersion(v3).ok());
+  EXPECT_TRUE(vl.Delete(1, 1700000002000000000ull).ok());
+  EXPECT_TRUE(vl.CreateSnapshot("before-edit", VersionSelector{2, {}}, 1700000003000000000ull).ok());
+  return vl;
+}
+
+void ExpectGolden(const std::string& bytes, const char* want_hex, const char* want_chid) {
+  EXPECT_EQ(ToHex(bytes.data(), bytes.size()), want_hex);
+  EXPECT_EQ(HashBytes(HashAlgo::kSha256, bytes).ToString(), want_chid);
+}
+
+TEST(GoldenVectorsTest, ChunkManifestEncodingIsPinned) {
+  ExpectGolden(SampleChunkManifest().Encode(),
+               "020102008080400001b18efa847f7a3fa48fe0aafd4a6250aa5129740e05126859377af20ced"
+               "afdeee808040802000012725aea2d2dea736fbe38e41ecb518f6098cb68ac77362c5e34faafb"
+               "356567c5",
+               "sha256:e21290ec10529c1b19c07e6e1fa43ee1f66171974258090b9846b353b0595189");
+}
+
+TEST(GoldenVectorsTest, VersionManifestEncodingIsPinned) {
+  ExpectGolden(SampleVersionManifest().Encode(),
+               "03011c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c330315cd853dfe9c9717070000"
+               "002a00000080a040203031323334353637383961626364656630313233343536373839616263"
+               "6465660a696d6167652f6a7065670205616c62756d066861776169690663616d657261047831"
+               "303001008080408080108008010000010080a0400201e21290ec10529c1b19c07e6e1fa43ee1"
+               "f66171974258090b9846b353b0595189",
+               "sha256:562b13ae25751cb7d254c19d07e9145b22b93abc86200dfaf1e03f54090adc8f");
+}
+
+TEST(GoldenVectorsTest, VersionListEncodingIsPinned) {
+  ExpectGolden(SampleVersionList().Encode(),
+               "04011c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c33020315cd853dfe9c97170700"
+               "00002a00000001562b13ae25751cb7d254c19d07e9145b22b93abc86200dfaf1e03f54090adc"
+               "8f80a04020303132333435363738396162636465663031323334353637383961626364656602"
+               "00cac471fe9c97170700000002000000015383aed7a626f0567f59f90c06c8778dc64599b145"
+               "fe2271a9f2d50a9fa0e88014026532010100002a36fe9c97170700000001000000012d62b003"
+               "5f348790d3b99c33de8058c46bc32f90383b78dd834ff07eed596cf40a02653100945fadfe9c"
+               "9717010b6265666f72652d65646974005efae8fe9c97170200cac471fe9c9717070000000200"
+               "0000015383aed7a626f0567f59f90c06c8778dc64599b145fe2271a9f2d50a9fa0e880140265"
+               "32",
+               "sha256:c055f02aad8f72866e8f5d47080b8c5b5a0f8f4c39a9bac0848c309600cca64f");
+}
+
+TEST(GoldenVectorsTest, KeyValueChunkEncodingIsPinned) {
+  auto kv = KeyValueChunk::FromUnsorted({{"b", "2"}, {"a", "1"}, {"c", ""}});
+  ASSERT_TRUE(kv.ok());
+  ExpectGolden(kv->Encode(), "0501030161013101620132016300",
+               "sha256:4c396a59fd1b7d961b4aeafd0e3a4b99c92000842a46d42524bd997b6d93adc7");
+}
+
+TEST(GoldenVectorsTest, PinnedBytesDecodeToTheSameRecords) {
+  auto cm = ChunkManifest::Decode(SampleChunkManifest().Encode());
+  ASSERT_TRUE(cm.ok());
+  EXPECT_EQ(cm->refs, SampleChunkManifest().refs);
+  auto vm = VersionManifest::Decode(SampleVersionManifest().Encode());
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  EXPECT_EQ(vm->Encode(), SampleVersionManifest().Encode());
+  EXPECT_EQ(vm->user_metadata.begin()->first, "album");
+  auto vl = VersionList::Decode(SampleVersionList().Encode());
+  ASSERT_TRUE(vl.ok()) << vl.status().ToString();
+  EXPECT_EQ(vl->versions().size(), 2u);
+  EXPECT_EQ(vl->quarantine().size(), 1u);
+  EXPECT_EQ(vl->snapshots().size(), 1u);
+  EXPECT_EQ(vl->Encode(), SampleVersionList().Encode());
+}
+
+}  // namespace
+}  // namespace ccow

@@ -1,0 +1,283 @@
+#include "store/chunk_store.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "store/store_test_util.h"
+
+namespace ccow {
+namespace {
+
+using testing::RandomBytes;
+using testing::ScratchDir;
+
+class ChunkStoreTest : public ::testing::TestWithParam<PayloadLayout> {
+ protected:
+  std::unique_ptr<ChunkStore> Open(std::shared_ptr<Medium> medium = nullptr) {
+    StoreOptions o;
+    o.path = dir_.path();
+    o.layout = GetParam();
+    o.segment_size = 4 << 20;  // small, so tests cross segment boundaries
+    o.medium = std::move(medium);
+    auto s = ChunkStore::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  HashId PutOne(ChunkStore* s, const std::string& bytes, bool* stored_new = nullptr) {
+    HashId id = HashBytes(HashAlgo::kSha256, bytes);
+    bool fresh = false;
+    EXPECT_TRUE(s->Put(id, bytes, &fresh).ok());
+    if (stored_new) *stored_new = fresh;
+    return id;
+  }
+
+  ScratchDir dir_;
+};
+
+TEST_P(ChunkStoreTest, PutThenGetReturnsTheSameBytes) {
+  auto s = Open();
+  std::string data = RandomBytes(100000, 1);
+  HashId id = PutOne(s.get(), data);
+  std::string out;
+  ASSERT_TRUE(s->Get(id, &out).ok());  // visible before sync
+  EXPECT_EQ(out, data);
+  ASSERT_TRUE(s->Sync().ok());
+  ASSERT_TRUE(s->Get(id, &out).ok());
+  EXPECT_EQ(out, data);
+}
+
+TEST_P(ChunkStoreTest, PuttingAnExistingChunkWritesNothing) {
+  auto s = Open();
+  std::string data = RandomBytes(50000, 2);
+  bool fresh = false;
+  PutOne(s.get(), data, &fresh);
+  EXPECT_TRUE(fresh);
+  ASSERT_TRUE(s->Sync().ok());
+  PutOne(s.get(), data, &fresh);
+  EXPECT_FALSE(fresh);
+  EXPECT_EQ(s->Stats().chunks_written, 1u);
+  EXPECT_EQ(s->Stats().chunks_deduplicated, 1u);
+  EXPECT_EQ(s->Capacity().chunk_count, 1u);
+  EXPECT_EQ(s->Capacity().payload_bytes, 50000u);
+}
+
+TEST_P(ChunkStoreTest, SyncedChunksSurviveReopen) {
+  std::vector<std::pair<HashId, std::string>> chunks;
+  {
+    auto s = Open();
+    for (int i = 0; i < 20; ++i) {
+      std::string d = RandomBytes(300000 + i, 100 + i);  // crosses the 4 MiB segment size
+      chunks.emplace_back(PutOne(s.get(), d), d);
+    }
+    ASSERT_TRUE(s->Sync().ok());
+  }
+  auto s = Open();
+  for (const auto& [id, d] : chunks) {
+    std::string out;
+    ASSERT_TRUE(s->Get(id, &out).ok()) << id.ToString();
+    EXPECT_EQ(out, d);
+  }
+  EXPECT_EQ(s->Capacity().chunk_count, 20u);
+}
+
+TEST_P(ChunkStoreTest, MissingChunkIsNotFound) {
+  auto s = Open();
+  std::string out;
+  EXPECT_TRUE(s->Get(HashBytes(HashAlgo::kSha256, "nope"), &out).IsNotFound());
+  EXPECT_FALSE(*s->Contains(HashBytes(HashAlgo::kSha256, "nope")));
+}
+
+TEST_P(ChunkStoreTest, ChunkStoredUnderAWrongIdFailsVerificationNamingIt) {
+  auto s = Open();
+  HashId claimed = HashBytes(HashAlgo::kSha256, "what the caller said");
+  bool fresh = false;
+  ASSERT_TRUE(s->Put(claimed, "different bytes", &fresh).ok());
+  std::string out;
+  Status st = s->Get(claimed, &out);
+  EXPECT_TRUE(st.IsCorruption());
+  EXPECT_NE(st.message().find(claimed.ToString()), std::string::npos) << st.message();
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(s->Stats().verify_failures, 1u);
+}
+
+TEST_P(ChunkStoreTest, VersionListsAreOrderedAndDurable) {
+  {
+    auto s = Open();
+    for (const char* n : {"S/T/B/b", "S/T/B/a", "S/T/C/a", "S/T/B/c"})
+      ASSERT_TRUE(s->PutVersionList(n, std::string("v-") + n).ok());
+    ASSERT_TRUE(s->PutVersionList("S/T/B/c", std::nullopt).ok());
+  }
+  auto s = Open();
+  std::vector<std::string> names;
+  ASSERT_TRUE(s->ScanVersionLists("S/T/B/", "", [&](std::string_view n, std::string_view v) {
+                 names.emplace_back(n);
+                 EXPECT_EQ(v, "v-" + std::string(n));
+                 return true;
+               }).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"S/T/B/a", "S/T/B/b"}));
+  names.clear();
+  ASSERT_TRUE(s->ScanVersionLists("S/T/B/", "a", [&](std::string_view n, std::string_view) {
+                 names.emplace_back(n);
+                 return true;
+               }).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"S/T/B/b"}));
+  EXPECT_FALSE(s->GetVersionList("S/T/B/c")->has_value());
+}
+
+TEST_P(ChunkStoreTest, ReportsCapacityAndUtilization) {
+  auto s = Open();
+  PutOne(s.get(), RandomBytes(4096, 3));
+  StoreCapacity c = s->Capacity();
+  EXPECT_GT(c.total_bytes, 0u);
+  EXPECT_LE(c.free_bytes, c.total_bytes);
+  EXPECT_GT(c.utilization(), 0.0);
+  EXPECT_LT(c.utilization(), 1.0);
+  EXPECT_EQ(c.payload_bytes, 4096u);
+}
+
+TEST_P(ChunkStoreTest, SecondOpenOfTheSameDirectoryIsBusy) {
+  auto s = Open();
+  StoreOptions o;
+  o.path = dir_.path();
+  auto second = ChunkStore::Open(o);
+  EXPECT_EQ(second.status().code(), Code::kBusy) << second.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ChunkStoreTest,
+                         ::testing::Values(PayloadLayout::kSegments, PayloadLayout::kBlobDb),
+                         [](const auto& info) { return std::string(PayloadLayoutName(info.param)); });
+
+// On-disk damage to segment files: the bytes live in files we can break directly.
+class SegmentDamageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.path = dir_.path();
+    auto s = ChunkStore::Open(o);
+    ASSERT_TRUE(s.ok());
+    for (int i = 0; i < 3; ++i) {
+      data_[i] = RandomBytes(10000, 50 + i);
+      ids_[i] = HashBytes(HashAlgo::kSha256, data_[i]);
+      bool fresh;
+      ASSERT_TRUE((*s)->Put(ids_[i], data_[i], &fresh).ok());
+    }
+    ASSERT_TRUE((*s)->Sync().ok());
+  }
+
+  std::unique_ptr<ChunkStore> Reopen() {
+    StoreOptions o;
+    o.path = dir_.path();
+    auto s = ChunkStore::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  std::string Segment() const { return dir_.path() + "/segments/00000001.seg"; }
+
+  ScratchDir dir_;
+  std::string data_[3];
+  HashId ids_[3];
+};
+
+TEST_F(SegmentDamageTest, FlippedBitIsDetectedAndNamesTheChunk) {
+  {
+    std::fstream f(Segment(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-5000, std::ios::end);  // inside the last chunk's payload
+    char c;
+    f.get(c);
+    f.seekp(-5000, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+  auto s = Reopen();
+  std::string out;
+  Status st = s->Get(ids_[2], &out);
+  EXPECT_TRUE(st.IsCorruption());
+  EXPECT_NE(st.message().find(ids_[2].ToString()), std::string::npos) << st.message();
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(s->Get(ids_[0], &out).ok());  // neighbours unaffected
+  EXPECT_EQ(out, data_[0]);
+}
+
+TEST_F(SegmentDamageTest, TruncatedSegmentIsDetectedOnReadAndStoreStaysWritable) {
+  std::filesystem::resize_file(Segment(), std::filesystem::file_size(Segment()) - 3000);
+  auto s = Reopen();
+  std::string out;
+  Status st = s->Get(ids_[2], &out);
+  EXPECT_TRUE(st.IsCorruption()) << st.ToString();
+  EXPECT_NE(st.message().find(ids_[2].ToString()), std::string::npos);
+  ASSERT_TRUE(s->Get(ids_[0], &out).ok());
+  // New writes go to a fresh segment, never into the damaged one.
+  std::string fresh_data = RandomBytes(7000, 99);
+  HashId fresh_id = HashBytes(HashAlgo::kSha256, fresh_data);
+  bool fresh;
+  ASSERT_TRUE(s->Put(fresh_id, fresh_data, &fresh).ok());
+  ASSERT_TRUE(s->Sync().ok());
+  ASSERT_TRUE(s->Get(fresh_id, &out).ok());
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/segments/00000002.seg"));
+}
+
+TEST_F(SegmentDamageTest, MissingSegmentFileIsReportedPerChunk) {
+  std::filesystem::remove(Segment());
+  auto s = Reopen();
+  std::string out;
+  for (const auto& id : ids_) {
+    Status st = s->Get(id, &out);
+    EXPECT_TRUE(st.IsCorruption()) << st.ToString();
+    EXPECT_NE(st.message().find(id.ToString()), std::string::npos);
+  }
+}
+
+TEST(ChunkStoreFaultTest, FullDiskFailsThePutAndKeepsTheStoreConsistent) {
+  ScratchDir dir;
+  auto medium = std::make_shared<LimitedMedium>(1 << 20);
+  StoreOptions o;
+  o.path = dir.path();
+  o.medium = medium;
+  std::vector<std::pair<HashId, std::string>> kept;
+  {
+    auto s = ChunkStore::Open(o);
+    ASSERT_TRUE(s.ok());
+    Status st;
+    for (int i = 0; i < 100 && st.ok(); ++i) {
+      std::string d = RandomBytes(100000, 200 + i);
+      HashId id = HashBytes(HashAlgo::kSha256, d);
+      bool fresh;
+      st = (*s)->Put(id, d, &fresh);
+      if (st.ok()) kept.emplace_back(id, d);
+    }
+    EXPECT_EQ(st.code(), Code::kNoSpace) << st.ToString();
+    EXPECT_GE(kept.size(), 9u);
+    ASSERT_TRUE((*s)->Sync().ok());  // what was accepted is still committable
+    std::string out;
+    for (const auto& [id, d] : kept) ASSERT_TRUE((*s)->Get(id, &out).ok());
+  }
+  medium->set_capacity(UINT64_MAX);
+  auto s = ChunkStore::Open(o);
+  ASSERT_TRUE(s.ok());
+  std::string out;
+  for (const auto& [id, d] : kept) {
+    ASSERT_TRUE((*s)->Get(id, &out).ok());
+    EXPECT_EQ(out, d);
+  }
+}
+
+TEST(ChunkStoreFaultTest, FailedSyncStopsFurtherWrites) {
+  ScratchDir dir;
+  auto medium = std::make_shared<LimitedMedium>(UINT64_MAX);
+  StoreOptions o;
+  o.path = dir.path();
+  o.medium = medium;
+  auto s = ChunkStore::Open(o);
+  ASSERT_TRUE(s.ok());
+  bool fresh;
+  ASSERT_TRUE((*s)->Put(HashBytes(HashAlgo::kSha256, "a"), "a", &fresh).ok());
+  medium->FailNextSync();
+  EXPECT_FALSE((*s)->Sync().ok());
+  EXPECT_FALSE((*s)->Put(HashBytes(HashAlgo::kSha256, "b"), "b", &fresh).ok());
+  EXPECT_FALSE((*s)->PutVersionList("S/T/B/x", "v").ok());
+}
+
+}  // namespace
+}  // namespace ccow
