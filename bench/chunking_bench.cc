@@ -154,6 +154,9 @@ int Main(int argc, char** argv) {
   std::printf("| memcpy (limit) | %.2f | 100%% |\n", copy);
   for (const auto& r : rows)
     std::printf("| %s | %.2f | %.0f%% |\n", r.what.c_str(), r.gbps, 100 * r.gbps / copy);
+  std::printf(
+      "\nmemcpy writes the whole buffer to memory; the chunkers write into a buffer that "
+      "stays in cache, so the fixed chunker can pass 100%%.\n");
 
   std::printf("\nCDC chunk sizes (min excludes the final tail chunk)\n\n");
   std::printf("| avg target | chunks | mean | min | max | Chunker cuts match FindCdcCut |\n");

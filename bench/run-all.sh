@@ -2,6 +2,7 @@
 # Runs every benchmark and prints their tables:  bash bench/run-all.sh BUILD_DIR
 # (`make bench` builds first and calls this). Extra limits: hash_bench compares with
 # `openssl speed`, chunking_bench with memcpy, store_bench.sh (when present) with fio.
+# For a quick check: HASH_BENCH_ARGS="--seconds 0.2" CHUNKING_BENCH_ARGS="--size-mib 16".
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -21,11 +22,11 @@ done
 
 echo "## Hashing"
 echo
-"$BUILD/bin/hash_bench"
+"$BUILD/bin/hash_bench" ${HASH_BENCH_ARGS:-}
 echo
 echo "## Chunking"
 echo
-"$BUILD/bin/chunking_bench"
+"$BUILD/bin/chunking_bench" ${CHUNKING_BENCH_ARGS:-}
 
 if [ -f bench/store_bench.sh ]; then
   echo

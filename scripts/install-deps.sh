@@ -20,7 +20,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   fio                # disk bandwidth: the physical limit printed beside store benchmarks
   openssl            # `openssl speed`: the limit printed beside hash benchmarks
-  python3 procps psmisc
+  python3 procps psmisc curl time  # integration tests: HTTP checks, peak RSS
 )
 
 missing=()

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   using namespace ccow::cli;
   CLI::App app{"ccow: content-addressed, copy-on-write object storage"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (--json, --log-level) may follow the subcommand
   app.add_flag("--json", Globals().json, "print results as JSON for machine use");
   app.add_option("--log-level", Globals().log_level, "trace, debug, info, warn, error, off");
   int exit_code = 0;
@@ -69,8 +70,11 @@ int main(int argc, char** argv) {
   RegisterSystemCommands(app, &exit_code);
   // Logging must be set up before any subcommand callback runs.
   app.preparse_callback([&](size_t) {
-    for (int i = 1; i + 1 < argc; ++i)
-      if (std::string(argv[i]) == "--log-level") Globals().log_level = argv[i + 1];
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--log-level" && i + 1 < argc) Globals().log_level = argv[i + 1];
+      if (arg.rfind("--log-level=", 0) == 0) Globals().log_level = arg.substr(12);
+    }
     ccow::Status st = ccow::InitLogging(Globals().log_level);
     if (!st.ok()) throw CLI::ValidationError("--log-level", st.message());
   });

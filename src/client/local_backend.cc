@@ -1,4 +1,5 @@
 #include <array>
+#include <functional>
 #include <mutex>
 
 #include "client/backend.h"
@@ -26,7 +27,7 @@ class LocalBackend final : public Backend {
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                            const std::function<Status(VersionList*)>& mutate) override {
     // Read-modify-write of one name is serialized; different names proceed in parallel.
-    std::lock_guard<std::mutex> lock(StripeFor(nhid));
+    std::lock_guard<std::mutex> lock(StripeFor(name));
     CCOW_ASSIGN_OR_RETURN(auto current, GetVersionList(name));
     VersionList vl = current ? std::move(*current) : VersionList(name, nhid);
     CCOW_RETURN_IF_ERROR(mutate(&vl));
@@ -54,7 +55,10 @@ class LocalBackend final : public Backend {
   StoreStats Stats() override { return store_->Stats(); }
 
  private:
-  std::mutex& StripeFor(const Nhid& nhid) { return stripes_[nhid.Prefix64() % stripes_.size()]; }
+  // By name, not NHID: puts of one name may use different hash algorithms.
+  std::mutex& StripeFor(const std::string& name) {
+    return stripes_[std::hash<std::string>()(name) % stripes_.size()];
+  }
 
   std::unique_ptr<ChunkStore> store_;
   std::array<std::mutex, 64> stripes_;

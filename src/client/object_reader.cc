@@ -59,7 +59,7 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
                                      ", beyond the object's " + std::to_string(vm.size) +
                                      " bytes");
     begin = range->offset;
-    if (range->length) end = std::min(vm.size, begin + *range->length);
+    if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
   if (info) *info = InfoFromManifest(vm, vm_chid);
   TreeReader reader(backend_.get(), vm.name, &sink);

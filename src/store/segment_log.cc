@@ -82,7 +82,7 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(const std::string& dir,
                    log->PathOf(id), size - keep);
       CCOW_RETURN_IF_ERROR(log->medium_->Truncate(fd, keep));
     }
-    log->lengths_[id] = std::max(size, keep);
+    log->lengths_[id] = keep;  // a short (damaged) segment is never appended to again
     max_id = std::max<uint32_t>(max_id, id);
   }
   if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
