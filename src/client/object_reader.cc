@@ -1,49 +1,101 @@
 // ObjectApi::Get: walks a version's merkle tree, reading only the chunks that overlap
 // the requested range and verifying each one.
+#include <deque>
+#include <future>
+
 #include "client/object_api.h"
 
 namespace ccow {
 namespace {
 
+// Reads overlapping payload chunks a few ahead on worker threads, so that disk reads and
+// hash verification of later chunks overlap with writing earlier ones to the sink.
 class TreeReader {
  public:
+  static constexpr size_t kReadAhead = 4;
+
   TreeReader(Backend* backend, const std::string& name, ByteSink* sink)
       : backend_(backend), name_(name), sink_(sink) {}
 
   // Emits bytes [begin, end) of the object covered by refs.
-  Status Read(const std::vector<ChunkRef>& refs, uint64_t begin, uint64_t end, int depth) {
+  Status Read(const std::vector<ChunkRef>& refs, uint64_t begin, uint64_t end) {
+    // A single-chunk object is read inline: a thread would only add latency.
+    parallel_ = refs.size() > 1 || (!refs.empty() && refs[0].kind == ChunkKind::kChunkManifest);
+    CCOW_RETURN_IF_ERROR(Walk(refs, begin, end, 0));
+    while (!window_.empty()) CCOW_RETURN_IF_ERROR(Drain());
+    return Status::OK();
+  }
+
+ private:
+  struct Pending {
+    ChunkRef ref;
+    uint64_t from, to;  // slice of the chunk to emit
+    std::future<std::pair<Status, std::string>> bytes;
+  };
+
+  Status Walk(const std::vector<ChunkRef>& refs, uint64_t begin, uint64_t end, int depth) {
     if (depth > 16) return Status::Corruption("object " + name_ + ": manifest tree too deep");
     for (const auto& ref : refs) {
       uint64_t ref_end = ref.offset + ref.length;
       if (ref_end <= begin) continue;
       if (ref.offset >= end) break;
-      CCOW_RETURN_IF_ERROR(backend_->GetChunk(ref.chid, &buf_));
       if (ref.kind == ChunkKind::kChunkManifest) {
-        auto cm = ChunkManifest::Decode(buf_);
+        std::string buf;
+        CCOW_RETURN_IF_ERROR(backend_->GetChunk(ref.chid, &buf));
+        auto cm = ChunkManifest::Decode(buf);
         if (!cm.ok()) return cm.status().WithContext("chunk " + ref.chid.ToString());
         if (cm->refs.front().offset != ref.offset ||
             cm->refs.back().offset + cm->refs.back().length != ref_end)
           return Status::Corruption("chunk manifest " + ref.chid.ToString() +
                                     " does not cover the range its parent says");
-        CCOW_RETURN_IF_ERROR(Read(cm->refs, begin, end, depth + 1));
+        CCOW_RETURN_IF_ERROR(Walk(cm->refs, begin, end, depth + 1));
         continue;
       }
-      if (buf_.size() != ref.length)
-        return Status::Corruption("chunk " + ref.chid.ToString() + " of " + name_ + " is " +
-                                  std::to_string(buf_.size()) + " bytes, its reference says " +
-                                  std::to_string(ref.length));
-      uint64_t from = std::max(begin, ref.offset) - ref.offset;
-      uint64_t to = std::min(end, ref_end) - ref.offset;
-      CCOW_RETURN_IF_ERROR(sink_->Write(std::string_view(buf_).substr(from, to - from)));
+      if (window_.size() >= kReadAhead) CCOW_RETURN_IF_ERROR(Drain());
+      Backend* backend = backend_;
+      Chid chid = ref.chid;
+      window_.push_back({ref, std::max(begin, ref.offset) - ref.offset,
+                         std::min(end, ref_end) - ref.offset,
+                         std::async(parallel_ ? std::launch::async : std::launch::deferred,
+                                    [backend, chid] {
+                           std::string out;
+                           Status st = backend->GetChunk(chid, &out);
+                           return std::make_pair(st, std::move(out));
+                         })});
     }
     return Status::OK();
   }
 
- private:
+  // Writes the oldest chunk in the window to the sink.
+  Status Drain() {
+    Pending p = std::move(window_.front());
+    window_.pop_front();
+    auto [st, buf] = p.bytes.get();
+    if (!st.ok()) {
+      Abandon();
+      return st;
+    }
+    if (buf.size() != p.ref.length) {
+      Abandon();
+      return Status::Corruption("chunk " + p.ref.chid.ToString() + " of " + name_ + " is " +
+                                std::to_string(buf.size()) + " bytes, its reference says " +
+                                std::to_string(p.ref.length));
+    }
+    Status wst = sink_->Write(std::string_view(buf).substr(p.from, p.to - p.from));
+    if (!wst.ok()) Abandon();
+    return wst;
+  }
+
+  void Abandon() {
+    for (auto& p : window_) p.bytes.wait();
+    window_.clear();
+  }
+
   Backend* backend_;
   const std::string& name_;
   ByteSink* sink_;
-  std::string buf_;
+  std::deque<Pending> window_;
+  bool parallel_ = false;
 };
 
 }  // namespace
@@ -63,7 +115,7 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
   }
   if (info) *info = InfoFromManifest(vm, vm_chid);
   TreeReader reader(backend_.get(), vm.name, &sink);
-  return reader.Read(vm.root_refs, begin, end, 0);
+  return reader.Read(vm.root_refs, begin, end);
 }
 
 }  // namespace ccow

@@ -1,4 +1,7 @@
 // ObjectApi::Put: chunking, inline dedup and building the merkle tree of a version.
+#include <deque>
+#include <future>
+#include <memory>
 #include <vector>
 
 #include "client/chunker.h"
@@ -70,25 +73,63 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
 
   auto chunker = Chunker::Create(policy, &data);
   ManifestBuilder builder(backend_.get(), policy.hash, policy.manifest_fanout, stats);
-  auto hasher = Hasher::Create(policy.hash);
   Md5 md5;
+  // The MD5 of the stream (the S3 ETag) is inherently sequential and runs here; each
+  // chunk's CHID hash and store write run on a worker, a few chunks ahead, so the two
+  // cores overlap. References still reach the manifest builder in stream order.
+  struct InFlight {
+    uint64_t offset, size;
+    std::future<std::pair<Status, std::pair<Chid, bool>>> stored;
+  };
+  std::deque<InFlight> window;
+  constexpr size_t kWindow = 3;
+  auto retire_oldest = [&]() -> Status {
+    InFlight f = std::move(window.front());
+    window.pop_front();
+    auto [st, result] = f.stored.get();
+    CCOW_RETURN_IF_ERROR(st);
+    stats->chunks++;
+    if (result.second) {
+      stats->new_chunks++;
+      stats->new_payload_bytes += f.size;
+    }
+    return builder.Add({f.offset, f.size, ChunkKind::kPayload, result.first});
+  };
+  auto drain = [&](Status st) {
+    for (auto& f : window) f.stored.wait();
+    window.clear();
+    return st;
+  };
   std::string chunk;
   uint64_t offset = 0;
+  bool first = true;
   while (true) {
-    CCOW_ASSIGN_OR_RETURN(bool more, chunker->Next(&chunk));
-    if (!more) break;
+    auto more = chunker->Next(&chunk);
+    if (!more.ok()) return drain(more.status());
+    if (!*more) break;
     md5.Update(chunk.data(), chunk.size());
-    hasher->Update(chunk.data(), chunk.size());
-    Chid chid = hasher->Final();
-    bool stored_new = false;
-    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, chunk, &stored_new));
-    stats->chunks++;
-    if (stored_new) {
-      stats->new_chunks++;
-      stats->new_payload_bytes += chunk.size();
+    auto buf = std::make_shared<std::string>(std::move(chunk));
+    chunk = std::string();
+    Backend* backend = backend_.get();
+    HashAlgo algo = policy.hash;
+    // The first chunk runs inline: most objects are one chunk and need no thread.
+    auto launch = first ? std::launch::deferred : std::launch::async;
+    first = false;
+    window.push_back({offset, buf->size(), std::async(launch, [backend, algo, buf] {
+                        Chid chid = HashBytes(algo, *buf);
+                        bool stored_new = false;
+                        Status st = backend->PutChunk(chid, *buf, &stored_new);
+                        return std::make_pair(st, std::make_pair(chid, stored_new));
+                      })});
+    offset += buf->size();
+    if (window.size() >= kWindow) {
+      Status st = retire_oldest();
+      if (!st.ok()) return drain(st);
     }
-    CCOW_RETURN_IF_ERROR(builder.Add({offset, chunk.size(), ChunkKind::kPayload, chid}));
-    offset += chunk.size();
+  }
+  while (!window.empty()) {
+    Status st = retire_oldest();
+    if (!st.ok()) return drain(st);
   }
 
   VersionManifest vm;
