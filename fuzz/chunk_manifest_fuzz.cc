@@ -9,23 +9,11 @@
 #include <vector>
 
 #include "model/chunk_manifest.h"
+#include "fuzz_target.h"
 
 namespace ccow::fuzz {
 
-size_t decoded = 0;
-
 namespace {
-
-void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
-  if (out == in) return;
-  size_t i = 0;
-  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
-  std::fprintf(stderr,
-               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
-               "at byte %zu\n",
-               what, in.size(), out.size(), i);
-  std::abort();
-}
 
 constexpr HashAlgo kAlgos[] = {HashAlgo::kSha256, HashAlgo::kSha3_256, HashAlgo::kSha3_512,
                                HashAlgo::kBlake2b256, HashAlgo::kXxh3_128};
@@ -58,10 +46,5 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto cm = ccow::ChunkManifest::Decode(in);
-  if (!cm.ok()) return 0;
-  ++ccow::fuzz::decoded;
-  ccow::fuzz::RequireSameBytes("chunk manifest", in, cm->Encode());
-  return 0;
+  return ccow::fuzz::CheckRoundTrip<ccow::ChunkManifest>("chunk manifest", data, size);
 }

@@ -31,11 +31,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-// Defined by each target next to LLVMFuzzerTestOneInput.
-namespace ccow::fuzz {
-extern size_t decoded;  // inputs that decoded (and so went through the round-trip check)
-std::vector<std::string> Seeds();
-}  // namespace ccow::fuzz
+#include "fuzz_target.h"
 
 namespace {
 

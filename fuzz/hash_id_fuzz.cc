@@ -14,23 +14,11 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "fuzz_target.h"
 
 namespace ccow::fuzz {
 
-size_t decoded = 0;
-
 namespace {
-
-void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
-  if (out == in) return;
-  size_t i = 0;
-  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
-  std::fprintf(stderr,
-               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
-               "at byte %zu\n",
-               what, in.size(), out.size(), i);
-  std::abort();
-}
 
 // The input as ToString() should print it: canonical algorithm name, lower-case hex.
 std::string Normalized(std::string_view in, const HashId& id) {

@@ -10,30 +10,15 @@
 #include <vector>
 
 #include "model/kv_chunk.h"
+#include "fuzz_target.h"
 
 namespace ccow::fuzz {
 
-size_t decoded = 0;
-
 namespace {
-
-void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
-  if (out == in) return;
-  size_t i = 0;
-  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
-  std::fprintf(stderr,
-               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
-               "at byte %zu\n",
-               what, in.size(), out.size(), i);
-  std::abort();
-}
 
 std::string MustEncode(std::vector<std::pair<std::string, std::string>> records) {
   auto chunk = KeyValueChunk::FromUnsorted(std::move(records));
-  if (!chunk.ok()) {
-    std::fprintf(stderr, "bad seed: %s\n", chunk.status().ToString().c_str());
-    std::abort();
-  }
+  Must(chunk.status());
   return chunk->Encode();
 }
 
@@ -62,10 +47,5 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto chunk = ccow::KeyValueChunk::Decode(in);
-  if (!chunk.ok()) return 0;
-  ++ccow::fuzz::decoded;
-  ccow::fuzz::RequireSameBytes("key/value chunk", in, chunk->Encode());
-  return 0;
+  return ccow::fuzz::CheckRoundTrip<ccow::KeyValueChunk>("key/value chunk", data, size);
 }

@@ -9,25 +9,9 @@
 #include <vector>
 
 #include "store/segment_log.h"
+#include "fuzz_target.h"
 
 namespace ccow::fuzz {
-
-size_t decoded = 0;
-
-namespace {
-
-void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
-  if (out == in) return;
-  size_t i = 0;
-  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
-  std::fprintf(stderr,
-               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
-               "at byte %zu\n",
-               what, in.size(), out.size(), i);
-  std::abort();
-}
-
-}  // namespace
 
 std::vector<std::string> Seeds() {
   std::vector<std::string> seeds;
@@ -40,10 +24,5 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto loc = ccow::SegmentLocation::Decode(in);
-  if (!loc.ok()) return 0;
-  ++ccow::fuzz::decoded;
-  ccow::fuzz::RequireSameBytes("segment location", in, loc->Encode());
-  return 0;
+  return ccow::fuzz::CheckRoundTrip<ccow::SegmentLocation>("segment location", data, size);
 }

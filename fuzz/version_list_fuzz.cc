@@ -9,29 +9,11 @@
 #include <vector>
 
 #include "model/version_list.h"
+#include "fuzz_target.h"
 
 namespace ccow::fuzz {
 
-size_t decoded = 0;
-
 namespace {
-
-void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
-  if (out == in) return;
-  size_t i = 0;
-  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
-  std::fprintf(stderr,
-               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
-               "at byte %zu\n",
-               what, in.size(), out.size(), i);
-  std::abort();
-}
-
-void Must(const Status& st) {
-  if (st.ok()) return;
-  std::fprintf(stderr, "bad seed: %s\n", st.ToString().c_str());
-  std::abort();
-}
 
 VersionEntry Entry(const VersionList& vl, HashAlgo algo, uint64_t size) {
   uint64_t gen = vl.NextGeneration();
@@ -77,10 +59,5 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto vl = ccow::VersionList::Decode(in);
-  if (!vl.ok()) return 0;
-  ++ccow::fuzz::decoded;
-  ccow::fuzz::RequireSameBytes("version list", in, vl->Encode());
-  return 0;
+  return ccow::fuzz::CheckRoundTrip<ccow::VersionList>("version list", data, size);
 }

@@ -10,23 +10,11 @@
 #include <vector>
 
 #include "model/version_manifest.h"
+#include "fuzz_target.h"
 
 namespace ccow::fuzz {
 
-size_t decoded = 0;
-
 namespace {
-
-void RequireSameBytes(const char* what, std::string_view in, const std::string& out) {
-  if (out == in) return;
-  size_t i = 0;
-  while (i < in.size() && i < out.size() && in[i] == out[i]) ++i;
-  std::fprintf(stderr,
-               "%s: %zu input bytes decoded but re-encoded as %zu; first difference "
-               "at byte %zu\n",
-               what, in.size(), out.size(), i);
-  std::abort();
-}
 
 VersionManifest Sample(const std::string& name, HashAlgo algo, uint64_t generation) {
   VersionManifest vm;
@@ -89,10 +77,5 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto vm = ccow::VersionManifest::Decode(in);
-  if (!vm.ok()) return 0;
-  ++ccow::fuzz::decoded;
-  ccow::fuzz::RequireSameBytes("version manifest", in, vm->Encode());
-  return 0;
+  return ccow::fuzz::CheckRoundTrip<ccow::VersionManifest>("version manifest", data, size);
 }

@@ -32,8 +32,8 @@ int Fail(const Status& st);
 void AddDataOption(CLI::App* cmd);
 std::string DataDir();
 
-// Opens the object API on the local data directory with policy defaults.
-Result<std::unique_ptr<ObjectApi>> OpenLocalApi(const ObjectPolicy& policy = {});
+// Opens the object API on the local data directory (puts pass their policy per call).
+Result<std::unique_ptr<ObjectApi>> OpenLocalApi();
 
 void RegisterObjectCommands(CLI::App& app, int* exit_code);
 void RegisterServerCommand(CLI::App& app, int* exit_code);

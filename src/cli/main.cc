@@ -48,11 +48,9 @@ std::string DataDir() {
   return "./data";
 }
 
-Result<std::unique_ptr<ObjectApi>> OpenLocalApi(const ObjectPolicy& policy) {
+Result<std::unique_ptr<ObjectApi>> OpenLocalApi() {
   CCOW_ASSIGN_OR_RETURN(auto backend, OpenLocalBackend(DataDir()));
-  ApiOptions options;
-  options.default_policy = policy;
-  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), ApiOptions());
 }
 
 }  // namespace ccow::cli

@@ -134,7 +134,7 @@ int RunPut() {
     if (fd < 0) return Fail(Status::FromErrno(errno, "cannot open " + Flags().file));
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
-  auto api = OpenLocalApi(*policy);
+  auto api = OpenLocalApi();
   if (!api.ok()) return Fail(api.status());
   FdSource src(fd);
   PutStats stats;

@@ -51,7 +51,7 @@ Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
   CCOW_RETURN_IF_ERROR(st);
   auto vm = VersionManifest::Decode(bytes);
   if (!vm.ok()) return vm.status().WithContext("chunk " + entry.vm_chid.ToString());
-  if (vm->name != parsed.Full() && vm->origin.empty())
+  if (vm->name != parsed.Full())
     return Status::Corruption("version manifest " + entry.vm_chid.ToString() + " names " +
                               vm->name + ", not " + parsed.Full());
   if (vm_chid) *vm_chid = entry.vm_chid;
