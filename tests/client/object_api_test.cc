@@ -225,7 +225,10 @@ TEST_F(ObjectApiTest, CorruptChunkFailsTheGetNamingTheChunk) {
   Status st = api_->Get("S/T/B/c", {}, std::nullopt, sink);
   EXPECT_TRUE(st.IsCorruption()) << st.ToString();
   EXPECT_NE(st.message().find("sha256:"), std::string::npos);
-  EXPECT_TRUE(sink.data().empty());  // nothing of the bad chunk reached the sink
+  // The put pipeline may store chunks out of order, so the damaged one need not be the
+  // first: what reached the sink must be an intact prefix, short of the whole object.
+  EXPECT_LT(sink.data().size(), data.size());
+  EXPECT_EQ(sink.data(), data.substr(0, sink.data().size()));
 }
 
 TEST_F(ObjectApiTest, BadNamesAreRejectedBeforeAnyWrite) {
