@@ -16,11 +16,13 @@ PACKAGES=(
   libcli11-dev       # the ccow command line
   libspdlog-dev libfmt-dev  # logging
   nlohmann-json3-dev # --json output, config files
+  libpugixml-dev     # S3 request bodies (CompleteMultipartUpload, Delete, Tagging, CORS, ...)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   fio                # disk bandwidth: the physical limit printed beside store benchmarks
   openssl            # `openssl speed`: the limit printed beside hash benchmarks
   python3 procps psmisc curl time  # integration tests: HTTP checks, peak RSS
+  awscli python3-boto3 s3cmd rclone  # S3 gateway tests with real clients
 )
 
 missing=()

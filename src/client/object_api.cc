@@ -92,6 +92,8 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
           const std::string& name = vl.name();
           if (!cursor.empty() && name <= cursor) return true;
           if (!vl.HasActiveVersion()) return true;
+          if (!options.include_delete_markers && vl.versions().front().is_delete_marker())
+            return true;
           std::string common_prefix;
           if (!options.delimiter.empty()) {
             size_t d = name.find(options.delimiter, options.prefix.size());
@@ -114,6 +116,7 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
           }
           result.objects.push_back(vl.versions().front());
           result.names.push_back(name);
+          if (options.with_version_lists) result.version_lists.push_back(vl);
           result.next_start_after = name;
           return true;
         }));

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,6 +32,19 @@ struct PutOptions {
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
   std::optional<ObjectPolicy> policy;  // overrides ApiOptions::default_policy
+  // Moves every older active version to the quarantine in the same version-list update
+  // (an S3 overwrite in an unversioned bucket): readers never see zero or two versions.
+  bool replace_previous = false;
+  // Called with the finished manifest (size, ETag) once every chunk is stored and before
+  // the version is committed; an error aborts the put with nothing visible (used for
+  // Content-MD5 and payload-hash checks).
+  std::function<Status(const VersionManifest&)> before_commit;
+};
+
+// One source of Compose: a version of an existing object, whose chunks are reused.
+struct ComposePart {
+  std::string name;
+  VersionSelector which;
 };
 
 // What a put did below the API: how much was new and how much deduplicated.
@@ -65,11 +79,16 @@ struct ListOptions {
   std::string start_after;  // full name; listing continues after it
   std::string delimiter;    // when set, keys with it past the prefix roll up
   size_t limit = 1000;
+  // Names whose newest version is a delete marker are skipped unless this is set.
+  bool include_delete_markers = false;
+  // Also return each listed name's whole version list (S3 ListObjectVersions).
+  bool with_version_lists = false;
 };
 
 struct ListResult {
   std::vector<VersionEntry> objects;  // latest version of each, in name order
   std::vector<std::string> names;     // names[i] belongs to objects[i]
+  std::vector<VersionList> version_lists;  // with_version_lists: lists[i] is names[i]'s
   std::vector<std::string> common_prefixes;
   bool truncated = false;
   std::string next_start_after;  // pass back as start_after to continue
@@ -84,6 +103,13 @@ class ObjectApi {
   // Streams a version (or a byte range of it) into sink. Every chunk is verified.
   Status Get(const std::string& name, const VersionSelector& which,
              const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info = nullptr);
+  // Like Get, but on_open sees the version first and picks the range to stream (or none
+  // for all of it), or fails to stop before any byte is read: conditional requests,
+  // ranges relative to the size, and response headers all need the version up front.
+  using OpenCallback = std::function<Result<std::optional<ByteRange>>(const ObjectInfo&)>;
+  Status Read(const std::string& name, const VersionSelector& which, const OpenCallback& on_open,
+              ByteSink& sink);
+  // A delete marker as the latest version is returned too (flags tell); Get refuses it.
   Result<ObjectInfo> Stat(const std::string& name, const VersionSelector& which);
   Result<ListResult> List(const ListOptions& options);
   Result<VersionList> Versions(const std::string& name);
@@ -97,6 +123,13 @@ class ObjectApi {
   // no payload is copied.
   Result<ObjectInfo> Clone(const std::string& source, const VersionSelector& which,
                            const std::string& dest);
+  // Makes a new version of `dest` whose bytes are the parts' bytes in order, referencing
+  // their chunks: no payload is read or copied (S3 CompleteMultipartUpload). etag is
+  // recorded as given.
+  Result<ObjectInfo> Compose(const std::string& dest, const std::vector<ComposePart>& parts,
+                             const PutOptions& options, const std::string& etag);
+  // Adds a delete marker as the newest version (S3 DELETE in a versioned bucket).
+  Result<ObjectInfo> PutDeleteMarker(const std::string& name);
 
   Backend& backend() { return *backend_; }
   const ApiOptions& options() const { return options_; }
@@ -106,7 +139,8 @@ class ObjectApi {
                                        Chid* vm_chid = nullptr);
   // Writes vm for the next generation of its name, retrying when a concurrent writer
   // took the generation first.
-  Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written);
+  Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written,
+                                   bool replace_previous = false);
   Uvid NextUvid();
 
   std::shared_ptr<Backend> backend_;

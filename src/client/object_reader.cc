@@ -104,6 +104,9 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
                       const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info) {
   Chid vm_chid;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
+  if (vm.flags & VersionManifest::kFlagDeleteMarker)
+    return Status::NotFound("object " + vm.name + " generation " + std::to_string(vm.generation) +
+                            " is a delete marker");
   uint64_t begin = 0, end = vm.size;
   if (range) {
     if (range->offset > vm.size || (range->offset == vm.size && vm.size > 0))
@@ -114,6 +117,25 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
   if (info) *info = InfoFromManifest(vm, vm_chid);
+  TreeReader reader(backend_.get(), vm.name, &sink);
+  return reader.Read(vm.root_refs, begin, end);
+}
+
+Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
+                       const OpenCallback& on_open, ByteSink& sink) {
+  Chid vm_chid;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
+  CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range, on_open(InfoFromManifest(vm, vm_chid)));
+  if (vm.flags & VersionManifest::kFlagDeleteMarker)
+    return Status::NotFound("object " + vm.name + " generation " + std::to_string(vm.generation) +
+                            " is a delete marker");
+  uint64_t begin = 0, end = vm.size;
+  if (range) {
+    if (range->offset > vm.size || (range->offset == vm.size && vm.size > 0))
+      return Status::InvalidArgument("range starts beyond the object's end");
+    begin = range->offset;
+    if (range->length) end = begin + std::min(*range->length, vm.size - begin);
+  }
   TreeReader reader(backend_.get(), vm.name, &sink);
   return reader.Read(vm.root_refs, begin, end);
 }

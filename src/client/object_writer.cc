@@ -1,5 +1,6 @@
 // ObjectApi::Put: chunking, inline dedup and building the merkle tree of a version.
 #include <deque>
+#include <optional>
 #include <future>
 #include <memory>
 #include <vector>
@@ -141,10 +142,12 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   vm.user_metadata = options.user_metadata;
   vm.policy = policy;
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
-  return CommitVersion(std::move(vm), &stats->manifests);
+  if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
+  return CommitVersion(std::move(vm), &stats->manifests, options.replace_previous);
 }
 
-Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manifests_written) {
+Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manifests_written,
+                                            bool replace_previous) {
   constexpr int kMaxAttempts = 32;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     CCOW_ASSIGN_OR_RETURN(auto current, backend_->GetVersionList(vm.name));
@@ -156,8 +159,17 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manife
     CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, &stored_new));
     (*manifests_written)++;
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
-    Status st = backend_->UpdateVersionList(
-        vm.name, vm.nhid, [&](VersionList* vl) { return vl->AddVersion(entry); });
+    if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
+    Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
+      CCOW_RETURN_IF_ERROR(vl->AddVersion(entry));
+      if (replace_previous) {
+        std::vector<uint64_t> older;
+        for (const auto& v : vl->versions())
+          if (v.generation != entry.generation) older.push_back(v.generation);
+        for (uint64_t g : older) CCOW_RETURN_IF_ERROR(vl->Delete(g, vm.uvid.timestamp_ns));
+      }
+      return Status::OK();
+    });
     if (st.ok()) return InfoFromManifest(vm, vm_chid);
     if (st.code() != Code::kConflict) return st;
   }
@@ -172,6 +184,78 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   vm.name = parsed.Full();
   vm.nhid = parsed.ComputeNhid(vm.policy.hash);
   vm.flags |= VersionManifest::kFlagClone;
+  uint64_t manifests = 0;
+  return CommitVersion(std::move(vm), &manifests);
+}
+
+}  // namespace ccow
+
+namespace ccow {
+namespace {
+
+// Appends the payload references below `ref` to out, shifted by `shift`: chunk manifests
+// hold absolute offsets, so a composed object needs a new tree, but only manifests are
+// read to build it, never payload.
+Status FlattenRefs(Backend& backend, const ChunkRef& ref, int64_t shift,
+                   std::vector<ChunkRef>* out, int depth) {
+  if (ref.kind != ChunkKind::kChunkManifest) {
+    ChunkRef moved = ref;
+    moved.offset = static_cast<uint64_t>(static_cast<int64_t>(ref.offset) + shift);
+    out->push_back(moved);
+    return Status::OK();
+  }
+  if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
+  std::string bytes;
+  CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
+  CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
+  for (const auto& child : cm.refs)
+    CCOW_RETURN_IF_ERROR(FlattenRefs(backend, child, shift, out, depth + 1));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
+                                      const std::vector<ComposePart>& parts,
+                                      const PutOptions& options, const std::string& etag) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(dest));
+  if (parts.empty()) return Status::InvalidArgument("compose needs at least one part");
+  PutStats stats;
+  std::optional<ManifestBuilder> builder;
+  VersionManifest vm;
+  uint64_t offset = 0;
+  for (const auto& part : parts) {
+    CCOW_ASSIGN_OR_RETURN(VersionManifest src, LoadManifest(part.name, part.which));
+    if (src.flags & VersionManifest::kFlagDeleteMarker)
+      return Status::NotFound("object " + part.name + " is a delete marker");
+    if (!builder) {
+      vm.policy = options.policy ? *options.policy : src.policy;
+      builder.emplace(backend_.get(), vm.policy.hash, vm.policy.manifest_fanout, &stats);
+    }
+    std::vector<ChunkRef> refs;
+    for (const auto& ref : src.root_refs)
+      CCOW_RETURN_IF_ERROR(FlattenRefs(*backend_, ref, static_cast<int64_t>(offset), &refs, 0));
+    for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(builder->Add(ref));
+    offset += src.size;
+  }
+  vm.name = parsed.Full();
+  vm.nhid = parsed.ComputeNhid(vm.policy.hash);
+  vm.size = offset;
+  vm.etag = etag;
+  vm.content_type = options.content_type;
+  vm.user_metadata = options.user_metadata;
+  CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder->Finish());
+  if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
+  return CommitVersion(std::move(vm), &stats.manifests, options.replace_previous);
+}
+
+Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  VersionManifest vm;
+  vm.name = parsed.Full();
+  vm.policy = options_.default_policy;
+  vm.nhid = parsed.ComputeNhid(vm.policy.hash);
+  vm.flags = VersionManifest::kFlagDeleteMarker;
   uint64_t manifests = 0;
   return CommitVersion(std::move(vm), &manifests);
 }

@@ -15,6 +15,7 @@ void EncodeEntry(const VersionEntry& e, Encoder* enc) {
   enc->PutHashId(e.vm_chid);
   enc->PutVarint(e.size);
   enc->PutBytes(e.etag);
+  enc->PutVarint(e.flags);
 }
 
 VersionEntry DecodeEntry(Decoder* dec) {
@@ -26,6 +27,9 @@ VersionEntry DecodeEntry(Decoder* dec) {
   e.vm_chid = dec->GetHashId();
   e.size = dec->GetVarint();
   e.etag = dec->GetBytes();
+  uint64_t flags = dec->GetVarint();
+  if (flags & ~uint64_t{VersionEntry::kDeleteMarker}) dec->Fail("unknown version entry flags");
+  e.flags = static_cast<uint32_t>(flags);
   return e;
 }
 
@@ -184,7 +188,7 @@ Result<VersionList> VersionList::Decode(std::string_view bytes) {
   VersionList vl;
   vl.name_ = dec.GetBytes();
   vl.nhid_ = dec.GetHashId();
-  constexpr size_t kMinEntry = 1 + 16 + 2 + 1 + 1;
+  constexpr size_t kMinEntry = 1 + 16 + 2 + 1 + 1 + 1;
   uint64_t n = dec.GetCount(kMinEntry);
   for (uint64_t i = 0; i < n && dec.status().ok(); ++i) vl.versions_.push_back(DecodeEntry(&dec));
   n = dec.GetCount(kMinEntry + 8);

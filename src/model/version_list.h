@@ -18,11 +18,18 @@
 namespace ccow {
 
 struct VersionEntry {
+  // A delete marker (S3 versioning): the newest "version" says the object is deleted, yet
+  // older versions stay readable by generation. Its VM has no payload.
+  static constexpr uint32_t kDeleteMarker = 1;
+
   uint64_t generation = 0;
   Uvid uvid;
   Chid vm_chid;
   uint64_t size = 0;
   std::string etag;
+  uint32_t flags = 0;  // kDeleteMarker; mirrors the VM's flags so listings need not load it
+
+  bool is_delete_marker() const { return (flags & kDeleteMarker) != 0; }
 
   friend bool operator==(const VersionEntry&, const VersionEntry&) = default;
 };

@@ -28,7 +28,8 @@ struct Uvid {
 
 struct VersionManifest {
   static constexpr uint8_t kFormatVersion = 1;
-  static constexpr uint32_t kFlagClone = 1;  // created by clone, not by a write
+  static constexpr uint32_t kFlagClone = 1;         // created by clone, not by a write
+  static constexpr uint32_t kFlagDeleteMarker = 2;  // S3 delete marker: no payload
 
   std::string name;  // fully qualified: segment/tenant/bucket/object
   Nhid nhid;
