@@ -1,6 +1,11 @@
-// `ccow server`: the all-in-one process (today: the local store plus /health and
-// /metrics; the S3 gateway joins it in the next step).
+// `ccow server` and `ccow gateway s3`: the all-in-one process (the local store, the S3
+// gateway, /health, /metrics and the admin calls), and `ccow user create`.
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,13 +13,22 @@
 
 #include "cli/cli_common.h"
 #include "core/config.h"
+#include "core/hash.h"
+#include "gateway/s3/s3_gateway.h"
+#include "gateway/s3/user_registry.h"
 #include "server/admin_http.h"
 
 namespace ccow::cli {
 namespace {
 
 struct ServerFlags {
-  std::string listen = "127.0.0.1:9000";
+  std::string s3_listen = "127.0.0.1:9000";
+  std::string admin_listen = "127.0.0.1:9001";
+  std::string access_key, secret_key;
+  std::string tls_cert, tls_key;
+  std::string region = "us-east-1";
+  int lifecycle_interval = 3600;
+  int64_t lifecycle_day_seconds = 86400;
 };
 
 std::string MetricsText(Backend& backend) {
@@ -62,35 +76,156 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text) 
   }
 }
 
+std::string ServerInfoPath() { return DataDir() + "/server.json"; }
+
+std::string RandomToken() {
+  unsigned char raw[16];
+  RAND_bytes(raw, sizeof raw);
+  return ToHex(raw, sizeof raw);
+}
+
+// Records where the running server listens, and the token its admin endpoint accepts,
+// readable only by the owner of the data directory: `ccow user create` uses it while the
+// server holds the store.
+Status WriteServerInfo(const nlohmann::json& info) {
+  std::string path = ServerInfoPath();
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
+  std::string text = info.dump(2) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::FromErrno(errno, "write " + path);
+  return Status::OK();
+}
+
 int RunServer(const ServerFlags& flags) {
-  auto hp = ParseHostPort(flags.listen);
+  auto s3hp = ParseHostPort(flags.s3_listen);
+  if (!s3hp.ok()) return Fail(s3hp.status());
+  auto hp = ParseHostPort(flags.admin_listen);
   if (!hp.ok()) return Fail(hp.status());
-  auto api = OpenLocalApi();
-  if (!api.ok()) return Fail(api.status());
-  Backend& backend = (*api)->backend();
+  if (flags.access_key.empty() != flags.secret_key.empty())
+    return Fail(Status::InvalidArgument("give both --access-key and --secret-key, or neither"));
+  auto opened = OpenLocalApi();
+  if (!opened.ok()) return Fail(opened.status());
+  std::shared_ptr<ObjectApi> api = std::move(*opened);
+  Backend& backend = api->backend();
+
+  s3::S3GatewayOptions gw;
+  gw.host = s3hp->first;
+  gw.port = s3hp->second;
+  gw.tls_cert_file = flags.tls_cert;
+  gw.tls_key_file = flags.tls_key;
+  gw.region = flags.region;
+  gw.default_credentials = {flags.access_key.empty() ? s3::kDefaultAccessKey : flags.access_key,
+                            flags.secret_key.empty() ? s3::kDefaultSecretKey : flags.secret_key,
+                            s3::kDefaultTenant};
+  gw.lifecycle_interval_seconds = flags.lifecycle_interval;
+  gw.lifecycle_day_seconds = flags.lifecycle_day_seconds;
+  auto gateway = s3::S3Gateway::Start(api, gw);
+  if (!gateway.ok()) return Fail(gateway.status());
+
+  std::string token = RandomToken();
   AdminHttpOptions opts;
   opts.host = hp->first;
   opts.port = hp->second;
-  opts.metrics = [&backend] { return MetricsText(backend); };
+  s3::S3Gateway* g = gateway->get();
+  opts.metrics = [&backend, g] {
+    std::string text = MetricsText(backend);
+    s3::S3GatewayStats st = g->stats();
+    text += "# TYPE ccow_s3_requests_total counter\nccow_s3_requests_total " +
+            std::to_string(st.requests) + "\n# TYPE ccow_s3_errors_total counter\nccow_s3_errors_total " +
+            std::to_string(st.errors) + "\n# TYPE ccow_s3_bytes_in_total counter\nccow_s3_bytes_in_total " +
+            std::to_string(st.bytes_in) + "\n# TYPE ccow_s3_bytes_out_total counter\nccow_s3_bytes_out_total " +
+            std::to_string(st.bytes_out) + "\n";
+    return text;
+  };
   opts.health = [&backend] {
     StoreCapacity cap = backend.Capacity();
     if (cap.total_bytes > 0 && cap.free_bytes == 0) return Status::NoSpace("the VDEV is full");
     return Status::OK();
   };
+  opts.admin = [g, token](const std::string& method, const std::string& target,
+                          const std::string& auth) -> std::pair<int, std::string> {
+    if (auth != "Bearer " + token) return {403, R"({"error":"bad admin token"})"};
+    const std::string prefix = "/admin/users?tenant=";
+    if (method != "POST" || target.rfind(prefix, 0) != 0) return {404, R"({"error":"no such admin call"})"};
+    auto created = g->CreateUser(target.substr(prefix.size()));
+    if (!created.ok())
+      return {400, nlohmann::json{{"error", created.status().message()}}.dump()};
+    return {200, nlohmann::json{{"access_key", created->access_key},
+                                {"secret_key", created->secret_key},
+                                {"tenant", created->tenant}}.dump()};
+  };
   auto server = AdminHttpServer::Bind(opts);
   if (!server.ok()) return Fail(server.status());
   std::string base = "http://" + hp->first + ":" + std::to_string((*server)->port());
+  std::string s3url = std::string((*gateway)->tls() ? "https" : "http") + "://" + s3hp->first +
+                      ":" + std::to_string((*gateway)->port());
+  Status info = WriteServerInfo({{"pid", ::getpid()},
+                                 {"s3", s3url},
+                                 {"admin_host", hp->first},
+                                 {"admin_port", (*server)->port()},
+                                 {"admin_token", token}});
+  if (!info.ok()) return Fail(info);
   StoreCapacity cap = backend.Capacity();
   std::cout << "ccow server: data directory " << DataDir() << " (1 VDEV, "
             << FormatSize(cap.free_bytes) << " free)\n"
+            << "  S3       " << s3url << "  (region " << flags.region << ", path-style)\n"
+            << "           access key " << gw.default_credentials.access_key << "\n"
+            << "           secret key " << gw.default_credentials.secret_key
+            << (flags.access_key.empty() ? "  (the documented default: pass --access-key and --secret-key)" : "")
+            << "\n"
+            << "           buckets live in " << s3::kDefaultSegment << "/" << s3::kDefaultTenant << "/BUCKET\n"
             << "  health   " << base << "/health\n"
             << "  metrics  " << base << "/metrics\n"
-            << "  objects  ccow object put|get|ls ... --data " << DataDir()
-            << " (while the server is stopped; S3 arrives with the S3 gateway)\n"
             << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
+  (*gateway)->Stop();
+  ::unlink(ServerInfoPath().c_str());
   std::cout << "ccow server: stopping on signal " << sig << ", store closed cleanly" << std::endl;
   return 0;
+}
+
+int RunUserCreate(const std::string& tenant) {
+  auto print = [](const s3::Credentials& c) {
+    if (Globals().json) {
+      std::cout << nlohmann::json{{"access_key", c.access_key},
+                                  {"secret_key", c.secret_key},
+                                  {"tenant", c.tenant}}.dump(2)
+                << std::endl;
+    } else {
+      std::cout << "tenant     " << c.tenant << "\naccess key " << c.access_key
+                << "\nsecret key " << c.secret_key << std::endl;
+    }
+    return 0;
+  };
+  auto opened = OpenLocalApi();
+  if (opened.ok()) {
+    s3::UserRegistry users(**opened, s3::kDefaultSegment);
+    auto c = users.Create(tenant);
+    if (!c.ok()) return Fail(c.status());
+    return print(*c);
+  }
+  if (opened.status().code() != Code::kBusy) return Fail(opened.status());
+  // The server holds the data directory: ask it.
+  std::ifstream in(ServerInfoPath());
+  auto info = nlohmann::json::parse(in, nullptr, false);
+  if (info.is_discarded() || !info.is_object())
+    return Fail(Status::Busy(opened.status().message() + " and " + ServerInfoPath() +
+                             " does not say where the server listens"));
+  auto res = AdminRequest(info.value("admin_host", "127.0.0.1"),
+                          info.value("admin_port", uint16_t{9001}), "POST",
+                          "/admin/users?tenant=" + tenant,
+                          "Bearer " + info.value("admin_token", ""));
+  if (!res.ok()) return Fail(res.status());
+  auto body = nlohmann::json::parse(res->second, nullptr, false);
+  if (res->first != 200 || body.is_discarded())
+    return Fail(Status::InvalidArgument(body.is_object() ? body.value("error", res->second)
+                                                         : res->second));
+  return print({body.value("access_key", ""), body.value("secret_key", ""),
+                body.value("tenant", "")});
 }
 
 int RunSystemStatus() {
@@ -123,8 +258,36 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
   static ServerFlags flags;
   auto* server = app.add_subcommand("server", "run the all-in-one server on a data directory");
   AddDataOption(server);
-  server->add_option("--listen", flags.listen, "HOST:PORT for /health and /metrics");
+  auto add_flags = [](CLI::App* cmd) {
+    cmd->add_option("--s3-listen", flags.s3_listen, "HOST:PORT of the S3 endpoint");
+    cmd->add_option("--admin-listen", flags.admin_listen, "HOST:PORT for /health, /metrics and admin calls");
+    cmd->add_option("--access-key", flags.access_key, "S3 access key of the default tenant");
+    cmd->add_option("--secret-key", flags.secret_key, "S3 secret key of the default tenant");
+    cmd->add_option("--tls-cert", flags.tls_cert, "PEM certificate chain: serve S3 over HTTPS");
+    cmd->add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert");
+    cmd->add_option("--region", flags.region, "region reported to S3 clients");
+    cmd->add_option("--lifecycle-interval", flags.lifecycle_interval,
+                    "seconds between lifecycle passes")->check(CLI::PositiveNumber);
+    cmd->add_option("--lifecycle-day-seconds", flags.lifecycle_day_seconds,
+                    "length of a lifecycle 'day' in seconds (tests shorten it)")->check(CLI::PositiveNumber);
+  };
+  add_flags(server);
   server->callback([exit_code] { *exit_code = RunServer(flags); });
+  auto* gateway = app.add_subcommand("gateway", "run one gateway");
+  gateway->require_subcommand(1);
+  auto* gw_s3 = gateway->add_subcommand(
+      "s3", "the S3 gateway (on one node today the same process as `ccow server`)");
+  AddDataOption(gw_s3);
+  add_flags(gw_s3);
+  gw_s3->callback([exit_code] { *exit_code = RunServer(flags); });
+
+  static std::string tenant;
+  auto* user = app.add_subcommand("user", "S3 key pairs");
+  user->require_subcommand(1);
+  auto* create = user->add_subcommand("create", "make and print a key pair for TENANT");
+  AddDataOption(create);
+  create->add_option("TENANT", tenant, "tenant whose buckets the key reaches")->required();
+  create->callback([exit_code] { *exit_code = RunUserCreate(tenant); });
 }
 
 void RegisterSystemCommands(CLI::App& app, int* exit_code) {

@@ -71,6 +71,13 @@ class Server final : public AdminHttpServer {
       if (req.target() == "/metrics") {
         res.set(http::field::content_type, "text/plain; version=0.0.4");
         res.body() = options_.metrics ? options_.metrics() : "";
+      } else if (options_.admin && req.target().starts_with("/admin/")) {
+        auto [status, body] =
+            options_.admin(std::string(req.method_string()), std::string(req.target()),
+                           std::string(req[http::field::authorization]));
+        res.result(static_cast<http::status>(status));
+        res.set(http::field::content_type, "application/json");
+        res.body() = std::move(body);
       } else if (req.target() == "/health") {
         Status st = options_.health ? options_.health() : Status::OK();
         res.set(http::field::content_type, "text/plain");
@@ -103,6 +110,30 @@ Result<std::unique_ptr<AdminHttpServer>> AdminHttpServer::Bind(AdminHttpOptions 
   auto server = std::make_unique<Server>(std::move(options));
   CCOW_RETURN_IF_ERROR(server->Listen());
   return std::unique_ptr<AdminHttpServer>(std::move(server));
+}
+
+Result<std::pair<int, std::string>> AdminRequest(const std::string& host, uint16_t port,
+                                                 const std::string& method,
+                                                 const std::string& target,
+                                                 const std::string& authorization) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) socket.connect(tcp::endpoint(address, port), ec);
+  if (ec)
+    return Status::IOError("cannot reach the server's admin endpoint " + host + ":" +
+                           std::to_string(port) + ": " + ec.message());
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, host);
+  req.set(http::field::authorization, authorization);
+  req.prepare_payload();
+  http::write(socket, req, ec);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  if (!ec) http::read(socket, buffer, res, ec);
+  if (ec) return Status::IOError("admin request to " + host + ": " + ec.message());
+  return std::make_pair(static_cast<int>(res.result_int()), res.body());
 }
 
 }  // namespace ccow

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "core/status.h"
 
@@ -17,7 +18,19 @@ struct AdminHttpOptions {
   uint16_t port = 9000;
   std::function<std::string()> metrics;  // Prometheus exposition text
   std::function<Status()> health;        // OK -> 200 "ok", otherwise 503 with the message
+  // Requests under /admin/ (management calls from the `ccow` CLI while the server holds
+  // the data directory): given method, target and the Authorization header, returns the
+  // HTTP status and a JSON body.
+  std::function<std::pair<int, std::string>(const std::string&, const std::string&,
+                                            const std::string&)>
+      admin;
 };
+
+// Sends one request to an admin endpoint and returns the status and body.
+Result<std::pair<int, std::string>> AdminRequest(const std::string& host, uint16_t port,
+                                                 const std::string& method,
+                                                 const std::string& target,
+                                                 const std::string& authorization);
 
 class AdminHttpServer {
  public:

@@ -11,7 +11,7 @@ PORT=$((20000 + RANDOM % 20000))
 
 echo data | "$CCOW" object put --data "$WORK/data" Hawaii/Cola/bk1/a - >/dev/null
 for sig in TERM INT; do
-  "$CCOW" server --data "$WORK/data" --listen 127.0.0.1:$PORT >"$WORK/log" 2>&1 &
+  "$CCOW" server --data "$WORK/data" --admin-listen 127.0.0.1:$PORT --s3-listen 127.0.0.1:0 >"$WORK/log" 2>&1 &
   PID=$!
   for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
@@ -35,7 +35,7 @@ done
 python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$PORT)); s.listen(); time.sleep(5)" &
 HOLDER=$!
 sleep 0.5
-set +e; "$CCOW" server --data "$WORK/data" --listen 127.0.0.1:$PORT 2>"$WORK/err" >/dev/null; rc=$?; set -e
+set +e; "$CCOW" server --data "$WORK/data" --admin-listen 127.0.0.1:$PORT --s3-listen 127.0.0.1:0 2>"$WORK/err" >/dev/null; rc=$?; set -e
 kill $HOLDER 2>/dev/null || true
 [ $rc -ne 0 ] && grep -q "cannot listen" "$WORK/err" || fail "port in use: rc=$rc $(cat "$WORK/err")"
 echo "1 passed, 0 failed"

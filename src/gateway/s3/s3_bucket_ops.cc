@@ -1,0 +1,399 @@
+// S3 service and bucket operations: ListBuckets, Create/Head/Delete bucket, and the bucket
+// subresources (location, versioning, tagging, CORS, lifecycle, ACL/policy stand-ins).
+#include <algorithm>
+
+#include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_xml.h"
+
+namespace ccow::s3 {
+namespace {
+
+const char* kSubresources[] = {"location", "versioning", "tagging", "cors",   "lifecycle",
+                               "acl",      "policy",     "uploads", "versions", "delete",
+                               "encryption", "object-lock", "logging", "website",
+                               "notification", "replication", "requestPayment",
+                               "ownershipControls", "publicAccessBlock", "accelerate",
+                               "analytics", "metrics", "inventory", "intelligent-tiering"};
+
+std::string FindSubresource(const HttpRequest& req) {
+  for (const char* s : kSubresources)
+    if (req.HasQuery(s)) return s;
+  return "";
+}
+
+std::string OwnerId(const std::string& tenant) { return tenant; }
+
+}  // namespace
+
+void S3Handler::ListBuckets(RequestContext& ctx) {
+  auto list = buckets_.List(ctx.tenant);
+  if (!list.ok()) {
+    SendError(ctx, ErrorFromStatus(list.status()));
+    return;
+  }
+  XmlWriter w;
+  w.Open("ListAllMyBucketsResult", true);
+  w.Open("Owner");
+  w.Element("ID", OwnerId(ctx.tenant));
+  w.Element("DisplayName", ctx.tenant);
+  w.Close();
+  w.Open("Buckets");
+  for (const auto& b : *list) {
+    w.Open("Bucket");
+    w.Element("Name", b.name);
+    w.Element("CreationDate", IsoDate(b.created_ns));
+    w.Close();
+  }
+  w.Close();
+  SendXml(ctx, 200, w.Finish());
+}
+
+void S3Handler::BucketRequest(RequestContext& ctx) {
+  const HttpRequest& req = ctx.req;
+  if (req.method == "PUT" && ctx.key.empty() && FindSubresource(req).empty()) {
+    CreateBucket(ctx);
+    return;
+  }
+  auto bucket = buckets_.Get(ctx.tenant, ctx.bucket);
+  if (!bucket.ok()) {
+    SendError(ctx, ErrorFromStatus(bucket.status(), "NoSuchBucket"),
+              {{"x-amz-bucket-region", options_.region}});
+    return;
+  }
+  AddCorsHeaders(ctx, *bucket);
+  if (!ctx.key.empty()) {
+    ObjectRequest(ctx, *bucket);
+    return;
+  }
+  std::string sub = FindSubresource(req);
+  if (!sub.empty()) {
+    BucketSubresource(ctx, *bucket, sub);
+    return;
+  }
+  if (req.method == "HEAD") {
+    SendEmpty(ctx, 200, {{"x-amz-bucket-region", options_.region}, {"Content-Length", "0"}});
+  } else if (req.method == "GET") {
+    ListObjects(ctx, *bucket);
+  } else if (req.method == "DELETE") {
+    DeleteBucket(ctx, *bucket);
+  } else {
+    SendError(ctx, MakeError(405, "MethodNotAllowed",
+                             "The specified method is not allowed against this resource."));
+  }
+}
+
+void S3Handler::CreateBucket(RequestContext& ctx) {
+  Status valid = ValidateS3BucketName(ctx.bucket);
+  if (!valid.ok()) {
+    SendError(ctx, MakeError(400, "InvalidBucketName", valid.message()));
+    return;
+  }
+  std::string body;
+  Status st = ReadSmallBody(ctx, &body);
+  if (!st.ok()) {
+    SendError(ctx, ErrorFromStatus(st));
+    return;
+  }
+  BucketInfo info;
+  info.tenant = ctx.tenant;
+  info.name = ctx.bucket;
+  info.created_ns = NowNs();
+  S3Error e = ParseCreateBucketConfiguration(body, &info.location);
+  if (!e.ok()) {
+    SendError(ctx, e);
+    return;
+  }
+  st = buckets_.Create(info);
+  if (st.code() == Code::kAlreadyExists) {
+    SendError(ctx, MakeError(409, "BucketAlreadyOwnedByYou",
+                             "Your previous request to create the named bucket succeeded and "
+                             "you already own it."));
+    return;
+  }
+  if (!st.ok()) {
+    SendError(ctx, ErrorFromStatus(st));
+    return;
+  }
+  SendEmpty(ctx, 200, {{"Location", "/" + ctx.bucket}, {"Content-Length", "0"}});
+}
+
+void S3Handler::DeleteBucket(RequestContext& ctx, const BucketInfo& bucket) {
+  ListOptions opts;
+  opts.prefix = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/";
+  opts.limit = 1;
+  opts.include_delete_markers = true;
+  auto page = api_->List(opts);
+  if (!page.ok()) {
+    SendError(ctx, ErrorFromStatus(page.status()));
+    return;
+  }
+  if (!page->names.empty()) {
+    SendError(ctx, MakeError(409, "BucketNotEmpty",
+                             "The bucket you tried to delete is not empty."));
+    return;
+  }
+  // Uploads in progress would be orphaned: abort them with the bucket.
+  ListOptions up;
+  up.prefix = options_.segment + "/" + ctx.tenant + "/.uploads/" + ctx.bucket + "/";
+  for (;;) {
+    auto uploads = api_->List(up);
+    if (!uploads.ok()) break;
+    for (const auto& name : uploads->names) {
+      LogIfFailed(AbortUpload(ctx.tenant, name.substr(up.prefix.size())), "abort upload");
+      LogIfFailed(api_->Delete(name, std::nullopt), "drop upload record");
+    }
+    if (!uploads->truncated) break;
+    up.start_after = uploads->next_start_after;
+  }
+  Status st = buckets_.Delete(ctx.tenant, ctx.bucket);
+  if (!st.ok()) {
+    SendError(ctx, ErrorFromStatus(st, "NoSuchBucket"));
+    return;
+  }
+  SendEmpty(ctx, 204);
+}
+
+void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const std::string& which) {
+  const std::string& m = ctx.req.method;
+  auto not_impl = [&] {
+    SendError(ctx, MakeError(501, "NotImplemented",
+                             "ccow does not implement the " + which + " subresource yet."));
+  };
+  auto update = [&](const char* what) {
+    Status st = buckets_.Update(bucket);
+    if (!st.ok()) {
+      SendError(ctx, ErrorFromStatus(st));
+      return;
+    }
+    SendEmpty(ctx, std::string(what) == "delete" ? 204 : 200, {{"Content-Length", "0"}});
+  };
+  auto read_body = [&](std::string* body) {
+    Status st = ReadSmallBody(ctx, body);
+    if (!st.ok()) SendError(ctx, ErrorFromStatus(st));
+    return st.ok();
+  };
+
+  if (which == "uploads" && m == "GET") return ListMultipartUploads(ctx, bucket);
+  if (which == "versions" && m == "GET") return ListObjectVersions(ctx, bucket);
+  if (which == "delete" && m == "POST") return DeleteObjects(ctx, bucket);
+  if (which == "location" && m == "GET") {
+    XmlWriter w;
+    w.Open("LocationConstraint", true);
+    std::string xml = w.Finish();
+    if (!bucket.location.empty()) {
+      XmlWriter w2;
+      w2.Element("LocationConstraint", bucket.location);
+      xml = w2.Finish();
+      xml.insert(xml.find("<LocationConstraint") + 19,
+                 " xmlns=\"" + std::string(kS3Namespace) + "\"");
+    }
+    return SendXml(ctx, 200, xml);
+  }
+  if (which == "versioning") {
+    if (m == "GET") {
+      XmlWriter w;
+      w.Open("VersioningConfiguration", true);
+      if (!bucket.versioning.empty()) w.Element("Status", bucket.versioning);
+      return SendXml(ctx, 200, w.Finish());
+    }
+    if (m == "PUT") {
+      std::string body, status;
+      if (!read_body(&body)) return;
+      S3Error e = ParseVersioningConfiguration(body, &status);
+      if (!e.ok()) return SendError(ctx, e);
+      if (!status.empty()) bucket.versioning = status;
+      return update("put");
+    }
+  }
+  if (which == "tagging") {
+    if (m == "GET") {
+      if (bucket.tags.empty())
+        return SendError(ctx, MakeError(404, "NoSuchTagSet", "The TagSet does not exist"));
+      return SendXml(ctx, 200, TaggingXml(bucket.tags));
+    }
+    if (m == "PUT") {
+      std::string body;
+      if (!read_body(&body)) return;
+      std::vector<std::pair<std::string, std::string>> tags;
+      S3Error e = ParseTagging(body, 50, &tags);
+      if (!e.ok()) return SendError(ctx, e);
+      bucket.tags = tags;
+      return update("put");
+    }
+    if (m == "DELETE") {
+      bucket.tags.clear();
+      return update("delete");
+    }
+  }
+  if (which == "cors") {
+    if (m == "GET") {
+      if (bucket.cors_xml.empty())
+        return SendError(ctx, MakeError(404, "NoSuchCORSConfiguration",
+                                        "The CORS configuration does not exist"));
+      return SendXml(ctx, 200, bucket.cors_xml);
+    }
+    if (m == "PUT") {
+      std::string body;
+      if (!read_body(&body)) return;
+      std::vector<CorsRule> rules;
+      S3Error e = ParseCorsConfiguration(body, &rules);
+      if (!e.ok()) return SendError(ctx, e);
+      bucket.cors_xml = body;
+      return update("put");
+    }
+    if (m == "DELETE") {
+      bucket.cors_xml.clear();
+      return update("delete");
+    }
+  }
+  if (which == "lifecycle") {
+    if (m == "GET") {
+      if (bucket.lifecycle_xml.empty())
+        return SendError(ctx, MakeError(404, "NoSuchLifecycleConfiguration",
+                                        "The lifecycle configuration does not exist"));
+      return SendXml(ctx, 200, bucket.lifecycle_xml);
+    }
+    if (m == "PUT") {
+      std::string body;
+      if (!read_body(&body)) return;
+      std::vector<LifecycleRule> rules;
+      S3Error e = ParseLifecycleConfiguration(body, &rules);
+      if (!e.ok()) return SendError(ctx, e);
+      bucket.lifecycle_xml = body;
+      return update("put");
+    }
+    if (m == "DELETE") {
+      bucket.lifecycle_xml.clear();
+      return update("delete");
+    }
+  }
+  if (which == "acl") {
+    // ccow has no ACLs yet: every bucket is private to its tenant. Report exactly that,
+    // and accept only the canned "private" ACL.
+    if (m == "GET") {
+      XmlWriter acl;
+      acl.Open("AccessControlPolicy", true);
+      acl.Open("Owner");
+      acl.Element("ID", OwnerId(ctx.tenant));
+      acl.Element("DisplayName", ctx.tenant);
+      acl.Close();
+      acl.Open("AccessControlList");
+      acl.Open("Grant");
+      acl.Open("Grantee");
+      acl.Element("ID", OwnerId(ctx.tenant));
+      acl.Element("DisplayName", ctx.tenant);
+      acl.Close();
+      acl.Element("Permission", "FULL_CONTROL");
+      std::string xml = acl.Finish();
+      // The Grantee element carries an xsi:type attribute in S3's documents.
+      size_t at = xml.find("<Grantee>");
+      if (at != std::string::npos)
+        xml.replace(at, 9,
+                    "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                    "xsi:type=\"CanonicalUser\">");
+      return SendXml(ctx, 200, xml);
+    }
+    if (m == "PUT") {
+      const std::string* canned = ctx.req.Header("x-amz-acl");
+      if (canned && *canned != "private")
+        return SendError(ctx, MakeError(501, "NotImplemented",
+                                        "ccow buckets are private; only the 'private' ACL is "
+                                        "supported."));
+      std::string body;
+      if (!read_body(&body)) return;
+      return SendEmpty(ctx, 200, {{"Content-Length", "0"}});
+    }
+  }
+  if (which == "policy" && m == "GET")
+    return SendError(ctx, MakeError(404, "NoSuchBucketPolicy", "The bucket policy does not exist"));
+  if (which == "encryption" && m == "GET")
+    return SendError(ctx, MakeError(404, "ServerSideEncryptionConfigurationNotFoundError",
+                                    "The server side encryption configuration was not found"));
+  if (which == "object-lock" && m == "GET")
+    return SendError(ctx, MakeError(404, "ObjectLockConfigurationNotFoundError",
+                                    "Object Lock configuration does not exist for this bucket"));
+  not_impl();
+}
+
+void S3Handler::AddCorsHeaders(RequestContext& ctx, const BucketInfo& bucket) {
+  const std::string* origin = ctx.req.Header("origin");
+  if (!origin || bucket.cors_xml.empty()) return;
+  std::vector<CorsRule> rules;
+  if (!ParseCorsConfiguration(bucket.cors_xml, &rules).ok()) return;
+  const CorsRule* rule = MatchCors(rules, *origin, ctx.req.method, {});
+  if (!rule) return;
+  bool any = std::find(rule->allowed_origins.begin(), rule->allowed_origins.end(), "*") !=
+             rule->allowed_origins.end();
+  ctx.extra_headers.emplace_back("Access-Control-Allow-Origin", any ? "*" : *origin);
+  std::string methods;
+  for (const auto& m : rule->allowed_methods) methods += (methods.empty() ? "" : ", ") + m;
+  ctx.extra_headers.emplace_back("Access-Control-Allow-Methods", methods);
+  if (!rule->expose_headers.empty()) {
+    std::string expose;
+    for (const auto& h : rule->expose_headers) expose += (expose.empty() ? "" : ", ") + h;
+    ctx.extra_headers.emplace_back("Access-Control-Expose-Headers", expose);
+  }
+  if (rule->max_age_seconds)
+    ctx.extra_headers.emplace_back("Access-Control-Max-Age", std::to_string(*rule->max_age_seconds));
+  ctx.extra_headers.emplace_back("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+}
+
+void S3Handler::Preflight(RequestContext& ctx) {
+  const std::string* origin = ctx.req.Header("origin");
+  const std::string* method = ctx.req.Header("access-control-request-method");
+  if (ctx.bucket.empty() || !origin || !method) {
+    SendError(ctx, MakeError(400, "BadRequest",
+                             "Insufficient information. Origin request header needed."));
+    return;
+  }
+  // A preflight names its tenant nowhere, so it is answered for the default tenant.
+  ctx.tenant = kDefaultTenant;
+  auto bucket = buckets_.Get(ctx.tenant, ctx.bucket);
+  std::vector<CorsRule> rules;
+  if (!bucket.ok() || bucket->cors_xml.empty() ||
+      !ParseCorsConfiguration(bucket->cors_xml, &rules).ok()) {
+    SendError(ctx, MakeError(403, "CORSResponse", "This CORS request is not allowed. This is "
+                                                  "usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."));
+    return;
+  }
+  std::vector<std::string> headers;
+  if (const std::string* h = ctx.req.Header("access-control-request-headers")) {
+    std::string_view rest = *h;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) headers.emplace_back(item);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  const CorsRule* rule = MatchCors(rules, *origin, *method, headers);
+  if (!rule) {
+    SendError(ctx, MakeError(403, "CORSResponse", "This CORS request is not allowed."));
+    return;
+  }
+  bool any = std::find(rule->allowed_origins.begin(), rule->allowed_origins.end(), "*") !=
+             rule->allowed_origins.end();
+  HeaderList out{{"Access-Control-Allow-Origin", any ? "*" : *origin},
+                 {"Content-Length", "0"}};
+  std::string methods;
+  for (const auto& m : rule->allowed_methods) methods += (methods.empty() ? "" : ", ") + m;
+  out.emplace_back("Access-Control-Allow-Methods", methods);
+  if (!headers.empty()) {
+    std::string allowed;
+    for (const auto& h : headers) allowed += (allowed.empty() ? "" : ", ") + h;
+    out.emplace_back("Access-Control-Allow-Headers", allowed);
+  }
+  if (!rule->expose_headers.empty()) {
+    std::string expose;
+    for (const auto& h : rule->expose_headers) expose += (expose.empty() ? "" : ", ") + h;
+    out.emplace_back("Access-Control-Expose-Headers", expose);
+  }
+  if (rule->max_age_seconds)
+    out.emplace_back("Access-Control-Max-Age", std::to_string(*rule->max_age_seconds));
+  out.emplace_back("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+  SendEmpty(ctx, 200, out);
+}
+
+}  // namespace ccow::s3

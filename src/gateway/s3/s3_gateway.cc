@@ -1,0 +1,256 @@
+// Routing, authentication and error rendering of the S3 gateway, and the gateway process
+// object (HTTP server plus the lifecycle thread).
+#include "gateway/s3/s3_gateway.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+#include "gateway/s3/http_server.h"
+#include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_xml.h"
+
+namespace ccow::s3 {
+
+S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
+  const std::string& m = st.message();
+  // "SignatureDoesNotMatch: ..." from the body decoders keeps its S3 code.
+  size_t colon = m.find(": ");
+  if (colon != std::string::npos && colon > 3 && colon < 40) {
+    std::string code = m.substr(0, colon);
+    bool word = std::isupper(static_cast<unsigned char>(code[0]));
+    for (char c : code) word = word && std::isalnum(static_cast<unsigned char>(c));
+    if (word) {
+      int status = code == "SignatureDoesNotMatch" || code == "AccessDenied" ? 403 : 400;
+      if (code == "InternalError") status = 500;
+      return MakeError(status, code, m.substr(colon + 2));
+    }
+  }
+  switch (st.code()) {
+    case Code::kNotFound: return MakeError(404, not_found_code, m);
+    case Code::kAlreadyExists: return MakeError(409, "BucketAlreadyOwnedByYou", m);
+    case Code::kInvalidArgument: return MakeError(400, "InvalidArgument", m);
+    case Code::kNoSpace: return MakeError(507, "InsufficientStorage", m);
+    case Code::kBusy:
+    case Code::kConflict: return MakeError(503, "SlowDown", m);
+    case Code::kUnsupported: return MakeError(501, "NotImplemented", m);
+    case Code::kIOError:
+      if (m.rfind("connection", 0) == 0) return MakeError(400, "IncompleteBody", m);
+      return MakeError(500, "InternalError", m);
+    default: return MakeError(500, "InternalError", m);
+  }
+}
+
+std::string HttpDate(uint64_t ns) {
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000ull);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string IsoDate(uint64_t ns) {
+  std::time_t t = static_cast<std::time_t>(ns / 1000000000ull);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof out, "%s.%03uZ", buf, static_cast<unsigned>((ns / 1000000) % 1000));
+  return out;
+}
+
+std::optional<int64_t> ParseHttpDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end) end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end) return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+void LogIfFailed(const Status& st, const char* what) {
+  if (!st.ok() && !st.IsNotFound()) spdlog::warn("s3 {}: {}", what, st.ToString());
+}
+
+S3Handler::S3Handler(std::shared_ptr<ObjectApi> api, S3GatewayOptions options)
+    : api_(std::move(api)),
+      options_(std::move(options)),
+      buckets_(*api_, options_.segment),
+      users_(*api_, options_.segment) {
+  Credentials c = options_.default_credentials;
+  if (c.access_key.empty()) c = {kDefaultAccessKey, kDefaultSecretKey, kDefaultTenant};
+  if (c.tenant.empty()) c.tenant = kDefaultTenant;
+  users_.AddStatic(c);
+}
+
+S3GatewayStats S3Handler::stats() const {
+  return {requests_.load(), errors_.load(), bytes_in_.load(), bytes_out_.load()};
+}
+
+void S3Handler::SendError(RequestContext& ctx, const S3Error& error, HeaderList headers) {
+  errors_++;
+  if (error.http_status >= 500)
+    spdlog::warn("s3 {} {}: {} {}", ctx.req.method, ctx.req.target, error.code, error.message);
+  else
+    spdlog::debug("s3 {} {}: {} {}", ctx.req.method, ctx.req.target, error.code, error.message);
+  headers.emplace_back("x-amz-request-id", ctx.request_id);
+  for (auto& h : ctx.extra_headers) headers.push_back(h);
+  if (ctx.req.method == "HEAD") {
+    headers.emplace_back("Content-Length", "0");
+    (void)ctx.ex.Respond(error.http_status, headers, "");  // a dead connection is final
+    return;
+  }
+  headers.emplace_back("Content-Type", "application/xml");
+  std::string resource = ctx.req.path;
+  (void)ctx.ex.Respond(error.http_status, headers, ErrorXml(error, resource, ctx.request_id));
+}
+
+void S3Handler::SendXml(RequestContext& ctx, int status, const std::string& xml,
+                        HeaderList headers) {
+  headers.emplace_back("x-amz-request-id", ctx.request_id);
+  headers.emplace_back("Content-Type", "application/xml");
+  for (auto& h : ctx.extra_headers) headers.push_back(h);
+  bytes_out_ += xml.size();
+  (void)ctx.ex.Respond(status, headers, xml);
+}
+
+void S3Handler::SendEmpty(RequestContext& ctx, int status, HeaderList headers) {
+  headers.emplace_back("x-amz-request-id", ctx.request_id);
+  for (auto& h : ctx.extra_headers) headers.push_back(h);
+  (void)ctx.ex.Respond(status, headers, "");
+}
+
+void S3Handler::Handle(HttpExchange& ex) {
+  requests_++;
+  const HttpRequest& req = ex.request();
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx",
+                static_cast<unsigned long long>(request_seq_.fetch_add(1) ^
+                                                (std::chrono::steady_clock::now()
+                                                     .time_since_epoch()
+                                                     .count())));
+  RequestContext ctx{ex, req, {}, {}, {}, {}, id, {}};
+
+  // Path-style addressing: /BUCKET/KEY.
+  std::string_view path = req.path;
+  if (path.empty() || path[0] != '/') {
+    SendError(ctx, MakeError(400, "InvalidURI", "Couldn't parse the specified URI."));
+    return;
+  }
+  path.remove_prefix(1);
+  size_t slash = path.find('/');
+  ctx.bucket = std::string(path.substr(0, slash));
+  if (slash != std::string_view::npos) ctx.key = std::string(path.substr(slash + 1));
+  if (ctx.key.size() > 1024) {
+    SendError(ctx, MakeError(400, "KeyTooLongError", "Your key is too long."));
+    return;
+  }
+
+  // CORS preflight is unauthenticated by design: browsers send no credentials with it.
+  if (req.method == "OPTIONS") {
+    Preflight(ctx);
+    return;
+  }
+
+  SignedRequest signed_req{req.method, req.target, req.headers};
+  VerifyOptions vo;
+  vo.now_unix = static_cast<int64_t>(std::time(nullptr));
+  S3Error auth = VerifySigV4(
+      signed_req, [this](std::string_view ak) { return users_.Lookup(ak); }, vo, &ctx.auth);
+  if (!auth.ok()) {
+    SendError(ctx, auth);
+    return;
+  }
+  ctx.tenant = ctx.auth.credentials.tenant.empty() ? std::string(kDefaultTenant)
+                                                   : ctx.auth.credentials.tenant;
+  if (ctx.bucket.empty()) {
+    if (req.method != "GET") {
+      SendError(ctx, MakeError(405, "MethodNotAllowed",
+                               "The specified method is not allowed against this resource."));
+      return;
+    }
+    ListBuckets(ctx);
+    return;
+  }
+  BucketRequest(ctx);
+}
+
+namespace {
+
+class S3GatewayImpl : public S3Gateway {
+ public:
+  S3GatewayImpl(std::shared_ptr<ObjectApi> api, S3GatewayOptions options)
+      : options_(options), handler_(std::make_shared<S3Handler>(std::move(api), options)) {}
+
+  ~S3GatewayImpl() override { Stop(); }
+
+  Status Start() {
+    HttpServerOptions ho;
+    ho.host = options_.host;
+    ho.port = options_.port;
+    ho.tls_cert_file = options_.tls_cert_file;
+    ho.tls_key_file = options_.tls_key_file;
+    ho.max_connections = options_.max_connections;
+    auto handler = handler_;
+    CCOW_ASSIGN_OR_RETURN(server_,
+                          HttpServer::Start(ho, [handler](HttpExchange& ex) { handler->Handle(ex); }));
+    lifecycle_ = std::thread([this] { LifecycleLoop(); });
+    return Status::OK();
+  }
+
+  uint16_t port() const override { return server_->port(); }
+  bool tls() const override { return server_->tls(); }
+  S3GatewayStats stats() const override { return handler_->stats(); }
+  Result<Credentials> CreateUser(const std::string& tenant) override {
+    return handler_->users().Create(tenant);
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    if (lifecycle_.joinable()) lifecycle_.join();
+    if (server_) server_->Stop();
+  }
+
+ private:
+  void LifecycleLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopped_) {
+      cv_.wait_for(lock, std::chrono::seconds(options_.lifecycle_interval_seconds),
+                   [&] { return stopped_; });
+      if (stopped_) return;
+      lock.unlock();
+      handler_->RunLifecycle();
+      lock.lock();
+    }
+  }
+
+  S3GatewayOptions options_;
+  std::shared_ptr<S3Handler> handler_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread lifecycle_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<S3Gateway>> S3Gateway::Start(std::shared_ptr<ObjectApi> api,
+                                                    S3GatewayOptions options) {
+  auto gw = std::make_unique<S3GatewayImpl>(std::move(api), std::move(options));
+  CCOW_RETURN_IF_ERROR(gw->Start());
+  return std::unique_ptr<S3Gateway>(std::move(gw));
+}
+
+}  // namespace ccow::s3

@@ -1,0 +1,48 @@
+// The S3 gateway: S3's REST API (path-style) over the object API, so it runs unchanged on
+// the local backend and, later, on the cluster. Requests are authenticated with SigV4
+// (header, presigned query, aws-chunked bodies) against the UserRegistry's key pairs;
+// every tenant has its own bucket namespace under SEGMENT/TENANT/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "client/object_api.h"
+#include "core/status.h"
+#include "gateway/s3/sigv4.h"
+
+namespace ccow::s3 {
+
+struct S3GatewayOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 9000;
+  std::string tls_cert_file, tls_key_file;
+  std::string region = "us-east-1";
+  std::string segment = "ccow";        // where S3 tenants live
+  Credentials default_credentials;     // the server's own pair (tenant "default" if empty)
+  size_t max_connections = 1024;
+  // Lifecycle rules run this often; a "day" in them lasts day_seconds (tests shorten it).
+  int lifecycle_interval_seconds = 3600;
+  int64_t lifecycle_day_seconds = 86400;
+};
+
+struct S3GatewayStats {
+  uint64_t requests = 0, errors = 0, bytes_in = 0, bytes_out = 0;
+};
+
+class S3Gateway {
+ public:
+  // Binds the listener (a port in use fails here) and starts serving on its own threads.
+  static Result<std::unique_ptr<S3Gateway>> Start(std::shared_ptr<ObjectApi> api,
+                                                  S3GatewayOptions options);
+  virtual ~S3Gateway() = default;
+  virtual uint16_t port() const = 0;
+  virtual bool tls() const = 0;
+  virtual S3GatewayStats stats() const = 0;
+  // Makes and stores a key pair for a tenant (`ccow user create`).
+  virtual Result<Credentials> CreateUser(const std::string& tenant) = 0;
+  virtual void Stop() = 0;
+};
+
+}  // namespace ccow::s3

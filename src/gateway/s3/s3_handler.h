@@ -1,0 +1,120 @@
+// Private to the S3 gateway: the request context and the handler that routes each S3
+// operation. The operations are split by what they act on: s3_bucket_ops.cc,
+// s3_object_ops.cc, s3_multipart_ops.cc, s3_list_ops.cc; s3_gateway.cc routes and
+// authenticates.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "client/object_api.h"
+#include "gateway/s3/bucket_registry.h"
+#include "gateway/s3/http_exchange.h"
+#include "gateway/s3/s3_error.h"
+#include "gateway/s3/s3_gateway.h"
+#include "gateway/s3/sigv4.h"
+#include "gateway/s3/user_registry.h"
+
+namespace ccow::s3 {
+
+struct RequestContext {
+  HttpExchange& ex;
+  const HttpRequest& req;
+  AuthContext auth;
+  std::string tenant;
+  std::string bucket;  // empty for service-level requests
+  std::string key;     // empty for bucket-level requests
+  std::string request_id;
+  HeaderList extra_headers;  // added to every response (CORS)
+};
+
+// Maps a Status from below to the S3 error a client understands. A message that starts
+// with an S3 code and ": " (as the aws-chunked decoder produces) keeps that code.
+S3Error ErrorFromStatus(const Status& st, const char* not_found_code = "NoSuchKey");
+
+// RFC 1123 ("Wed, 21 Oct 2015 07:28:00 GMT") and ISO 8601 ("2015-10-21T07:28:00.000Z").
+std::string HttpDate(uint64_t ns);
+std::string IsoDate(uint64_t ns);
+std::optional<int64_t> ParseHttpDate(const std::string& text);  // seconds since the epoch
+inline std::string Quoted(const std::string& etag) { return "\"" + etag + "\""; }
+
+// Best-effort cleanup (dropping parts after a completed upload, lifecycle actions) must
+// not fail the request that triggered it, but a failure is worth a log line.
+void LogIfFailed(const Status& st, const char* what);
+
+class S3Handler {
+ public:
+  S3Handler(std::shared_ptr<ObjectApi> api, S3GatewayOptions options);
+
+  void Handle(HttpExchange& ex);
+  UserRegistry& users() { return users_; }
+  BucketRegistry& buckets() { return buckets_; }
+  S3GatewayStats stats() const;
+  // One pass of the lifecycle rules of every bucket (run periodically by the gateway).
+  void RunLifecycle();
+
+ private:
+  friend class S3HandlerTest;
+
+  // Responses
+  void SendError(RequestContext& ctx, const S3Error& error, HeaderList headers = {});
+  void SendXml(RequestContext& ctx, int status, const std::string& xml, HeaderList headers = {});
+  void SendEmpty(RequestContext& ctx, int status, HeaderList headers = {});
+
+  // Service and buckets (s3_bucket_ops.cc)
+  void ListBuckets(RequestContext& ctx);
+  void BucketRequest(RequestContext& ctx);
+  void CreateBucket(RequestContext& ctx);
+  void DeleteBucket(RequestContext& ctx, const BucketInfo& bucket);
+  void BucketSubresource(RequestContext& ctx, BucketInfo bucket, const std::string& which);
+  void Preflight(RequestContext& ctx);
+  void AddCorsHeaders(RequestContext& ctx, const BucketInfo& bucket);
+
+  // Objects (s3_object_ops.cc)
+  void ObjectRequest(RequestContext& ctx, const BucketInfo& bucket);
+  void PutObject(RequestContext& ctx, const BucketInfo& bucket);
+  void CopyObject(RequestContext& ctx, const BucketInfo& bucket, const std::string& source);
+  void GetObject(RequestContext& ctx, const BucketInfo& bucket, bool head);
+  void DeleteObject(RequestContext& ctx, const BucketInfo& bucket);
+  void DeleteObjects(RequestContext& ctx, const BucketInfo& bucket);
+  void ObjectTagging(RequestContext& ctx, const BucketInfo& bucket);
+  // The body of a PUT/POST/UploadPart as the client meant it: aws-chunked decoded and
+  // the signed payload hash checked as it streams.
+  Result<std::unique_ptr<ByteSource>> RequestBody(RequestContext& ctx, uint64_t* length);
+  Status ReadSmallBody(RequestContext& ctx, std::string* body);
+
+  // Multipart (s3_multipart_ops.cc)
+  void CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);
+  void UploadPart(RequestContext& ctx, const BucketInfo& bucket);
+  void CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);
+  void AbortMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);
+  void ListParts(RequestContext& ctx, const BucketInfo& bucket);
+  void ListMultipartUploads(RequestContext& ctx, const BucketInfo& bucket);
+  Status AbortUpload(const std::string& tenant, const std::string& upload_id);
+
+  // Listing (s3_list_ops.cc)
+  void ListObjects(RequestContext& ctx, const BucketInfo& bucket);
+  void ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket);
+
+  std::string ObjectName(const RequestContext& ctx) const {
+    return buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/" + ctx.key;
+  }
+  std::string UploadRecordName(const std::string& tenant, const std::string& bucket,
+                               const std::string& upload_id) const {
+    return options_.segment + "/" + tenant + "/.uploads/" + bucket + "/" + upload_id;
+  }
+  std::string PartPrefix(const std::string& tenant, const std::string& upload_id) const {
+    return options_.segment + "/" + tenant + "/.parts/" + upload_id + "/";
+  }
+
+  std::shared_ptr<ObjectApi> api_;
+  S3GatewayOptions options_;
+  BucketRegistry buckets_;
+  UserRegistry users_;
+  std::atomic<uint64_t> requests_{0}, errors_{0}, bytes_in_{0}, bytes_out_{0};
+  std::atomic<uint64_t> request_seq_{0};
+};
+
+}  // namespace ccow::s3

@@ -1,0 +1,208 @@
+// S3 listings: ListObjects (v1 and v2) and ListObjectVersions, on the name index's range
+// scans (ObjectApi::List skips whole common prefixes instead of visiting every key).
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_xml.h"
+
+namespace ccow::s3 {
+namespace {
+
+std::string Param(const HttpRequest& req, const char* name) {
+  const std::string* v = req.Query(name);
+  return v ? *v : std::string();
+}
+
+std::string Base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(n);
+  return out;
+}
+
+std::optional<std::string> Unbase64(const std::string& in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = 0;
+  if (in.back() == '=') ++pad;
+  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+// max-keys: 0..1000 (larger values are capped, as S3 does); nullopt when not a number.
+std::optional<size_t> MaxKeys(const HttpRequest& req) {
+  const std::string* v = req.Query("max-keys");
+  if (!v) return 1000;
+  if (v->empty() || v->size() > 10 ||
+      !std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::min<size_t>(std::stoull(*v), 1000);
+}
+
+}  // namespace
+
+void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
+  const HttpRequest& req = ctx.req;
+  bool v2 = Param(req, "list-type") == "2";
+  std::string prefix = Param(req, "prefix");
+  std::string delimiter = Param(req, "delimiter");
+  std::string encoding = Param(req, "encoding-type");
+  if (!encoding.empty() && encoding != "url")
+    return SendError(ctx, MakeError(400, "InvalidArgument", "Invalid Encoding Method specified in Request"));
+  auto max_keys = MaxKeys(req);
+  if (!max_keys)
+    return SendError(ctx, MakeError(400, "InvalidArgument", "Provided max-keys not an integer or within integer range"));
+  std::string marker;
+  std::string token = Param(req, "continuation-token");
+  if (v2) {
+    if (req.HasQuery("continuation-token")) {
+      auto decoded = Unbase64(token);
+      if (!decoded)
+        return SendError(ctx, MakeError(400, "InvalidArgument", "The continuation token provided is incorrect"));
+      marker = *decoded;
+    } else {
+      marker = Param(req, "start-after");
+    }
+  } else {
+    marker = Param(req, "marker");
+  }
+  auto enc = [&](const std::string& s) { return encoding == "url" ? UriEncode(s, false) : s; };
+
+  std::string base = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/";
+  ListResult page;
+  if (*max_keys > 0) {
+    ListOptions opts;
+    opts.prefix = base + prefix;
+    opts.delimiter = delimiter;
+    opts.limit = *max_keys;
+    if (!marker.empty()) opts.start_after = base + marker;
+    auto listed = api_->List(opts);
+    if (!listed.ok()) return SendError(ctx, ErrorFromStatus(listed.status()));
+    page = std::move(*listed);
+  }
+  bool fetch_owner = !v2 || Param(req, "fetch-owner") == "true";
+
+  XmlWriter w;
+  w.Open("ListBucketResult", true);
+  w.Element("Name", ctx.bucket);
+  w.Element("Prefix", enc(prefix));
+  if (v2) {
+    if (req.HasQuery("continuation-token")) w.Element("ContinuationToken", token);
+    if (req.HasQuery("start-after")) w.Element("StartAfter", enc(Param(req, "start-after")));
+    w.Element("KeyCount", std::to_string(page.names.size() + page.common_prefixes.size()));
+  } else {
+    w.Element("Marker", enc(marker));
+  }
+  w.Element("MaxKeys", std::to_string(*max_keys));
+  if (!delimiter.empty()) w.Element("Delimiter", enc(delimiter));
+  if (!encoding.empty()) w.Element("EncodingType", encoding);
+  w.Element("IsTruncated", page.truncated ? "true" : "false");
+  if (page.truncated) {
+    std::string next = page.next_start_after.substr(base.size());
+    if (v2) w.Element("NextContinuationToken", Base64(next));
+    else w.Element("NextMarker", enc(next));
+  }
+  for (size_t i = 0; i < page.names.size(); ++i) {
+    const VersionEntry& v = page.objects[i];
+    w.Open("Contents");
+    w.Element("Key", enc(page.names[i].substr(base.size())));
+    w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
+    w.Element("ETag", Quoted(v.etag));
+    w.Element("Size", std::to_string(v.size));
+    w.Element("StorageClass", "STANDARD");
+    if (fetch_owner) {
+      w.Open("Owner");
+      w.Element("ID", ctx.tenant);
+      w.Element("DisplayName", ctx.tenant);
+      w.Close();
+    }
+    w.Close();
+  }
+  for (const auto& cp : page.common_prefixes) {
+    w.Open("CommonPrefixes");
+    w.Element("Prefix", enc(cp.substr(base.size())));
+    w.Close();
+  }
+  SendXml(ctx, 200, w.Finish());
+}
+
+void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket) {
+  const HttpRequest& req = ctx.req;
+  std::string prefix = Param(req, "prefix");
+  std::string delimiter = Param(req, "delimiter");
+  std::string key_marker = Param(req, "key-marker");
+  std::string encoding = Param(req, "encoding-type");
+  auto max_keys = MaxKeys(req);
+  if (!max_keys)
+    return SendError(ctx, MakeError(400, "InvalidArgument", "Provided max-keys not an integer or within integer range"));
+  auto enc = [&](const std::string& s) { return encoding == "url" ? UriEncode(s, false) : s; };
+  std::string base = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/";
+  ListResult page;
+  if (*max_keys > 0) {
+    ListOptions opts;
+    opts.prefix = base + prefix;
+    opts.delimiter = delimiter;
+    opts.limit = *max_keys;
+    opts.include_delete_markers = true;
+    opts.with_version_lists = true;
+    if (!key_marker.empty()) opts.start_after = base + key_marker;
+    auto listed = api_->List(opts);
+    if (!listed.ok()) return SendError(ctx, ErrorFromStatus(listed.status()));
+    page = std::move(*listed);
+  }
+  XmlWriter w;
+  w.Open("ListVersionsResult", true);
+  w.Element("Name", ctx.bucket);
+  w.Element("Prefix", enc(prefix));
+  w.Element("KeyMarker", enc(key_marker));
+  w.Element("VersionIdMarker", Param(req, "version-id-marker"));
+  w.Element("MaxKeys", std::to_string(*max_keys));
+  if (!delimiter.empty()) w.Element("Delimiter", enc(delimiter));
+  if (!encoding.empty()) w.Element("EncodingType", encoding);
+  w.Element("IsTruncated", page.truncated ? "true" : "false");
+  if (page.truncated) {
+    // Pages end on a whole key: every version of a listed key is on the same page.
+    w.Element("NextKeyMarker", enc(page.next_start_after.substr(base.size())));
+    w.Element("NextVersionIdMarker", "");
+  }
+  bool versioned = !bucket.versioning.empty();
+  for (size_t i = 0; i < page.names.size(); ++i) {
+    std::string key = enc(page.names[i].substr(base.size()));
+    const auto& versions = page.version_lists[i].versions();
+    for (size_t j = 0; j < versions.size(); ++j) {
+      const VersionEntry& v = versions[j];
+      w.Open(v.is_delete_marker() ? "DeleteMarker" : "Version");
+      w.Element("Key", key);
+      w.Element("VersionId", versioned ? std::to_string(v.generation) : "null");
+      w.Element("IsLatest", j == 0 ? "true" : "false");
+      w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
+      if (!v.is_delete_marker()) {
+        w.Element("ETag", Quoted(v.etag));
+        w.Element("Size", std::to_string(v.size));
+        w.Element("StorageClass", "STANDARD");
+      }
+      w.Open("Owner");
+      w.Element("ID", ctx.tenant);
+      w.Element("DisplayName", ctx.tenant);
+      w.Close();
+      w.Close();
+    }
+  }
+  for (const auto& cp : page.common_prefixes) {
+    w.Open("CommonPrefixes");
+    w.Element("Prefix", enc(cp.substr(base.size())));
+    w.Close();
+  }
+  SendXml(ctx, 200, w.Finish());
+}
+
+}  // namespace ccow::s3

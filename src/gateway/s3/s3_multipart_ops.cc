@@ -1,0 +1,404 @@
+// S3 multipart uploads. An upload is a small JSON record under
+// SEGMENT/TENANT/.uploads/BUCKET/UPLOAD_ID; each part is an ordinary object under
+// SEGMENT/TENANT/.parts/UPLOAD_ID/NNNNN. Completing composes the parts' chunks into the
+// final version (ObjectApi::Compose): no part byte is read or copied again.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/hash.h"
+#include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_util.h"
+#include "gateway/s3/s3_xml.h"
+
+namespace ccow::s3 {
+namespace {
+
+constexpr uint64_t kMinPartSize = 5ull << 20;  // every part but the last (S3's rule)
+constexpr uint64_t kMaxPartSize = 5ull << 30;
+
+std::string NewUploadId() {
+  // Time first, so that a listing of one bucket's uploads comes out in initiation order.
+  unsigned char rnd[8];
+  RAND_bytes(rnd, sizeof rnd);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(NowNs()));
+  return std::string(buf) + ToHex(rnd, sizeof rnd);
+}
+
+bool ValidUploadId(const std::string& id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string PartKey(int part) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%05d", part);
+  return buf;
+}
+
+struct UploadRecord {
+  std::string key;
+  uint64_t initiated_ns = 0;
+  PutOptions opts;
+};
+
+S3Error NoSuchUpload() {
+  return MakeError(404, "NoSuchUpload",
+                   "The specified upload does not exist. The upload ID may be invalid, or the "
+                   "upload may have been aborted or completed.");
+}
+
+Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) {
+  StringSink sink;
+  CCOW_RETURN_IF_ERROR(api.Get(record_name, {}, std::nullopt, sink));
+  auto j = nlohmann::json::parse(sink.data(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption("upload record is not JSON");
+  UploadRecord r;
+  r.key = j.value("key", "");
+  r.initiated_ns = j.value("initiated_ns", uint64_t{0});
+  r.opts.content_type = j.value("content_type", "");
+  if (j.contains("metadata") && j["metadata"].is_object())
+    for (auto& [k, v] : j["metadata"].items())
+      if (v.is_string()) r.opts.user_metadata[k] = v.get<std::string>();
+  return r;
+}
+
+}  // namespace
+
+void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket) {
+  PutOptions opts;
+  S3Error e = MetadataFromHeaders(ctx.req, &opts);
+  if (!e.ok()) return SendError(ctx, e);
+  std::string upload_id = NewUploadId();
+  nlohmann::json j{{"key", ctx.key},
+                   {"initiated_ns", NowNs()},
+                   {"content_type", opts.content_type},
+                   {"metadata", opts.user_metadata}};
+  std::string body = j.dump();
+  StringSource src(body);
+  PutOptions record_opts;
+  record_opts.content_type = "application/json";
+  auto put = api_->Put(UploadRecordName(ctx.tenant, ctx.bucket, upload_id), src, record_opts);
+  if (!put.ok()) return SendError(ctx, ErrorFromStatus(put.status()));
+  XmlWriter w;
+  w.Open("InitiateMultipartUploadResult", true);
+  w.Element("Bucket", ctx.bucket);
+  w.Element("Key", ctx.key);
+  w.Element("UploadId", upload_id);
+  SendXml(ctx, 200, w.Finish());
+}
+
+void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
+  const std::string& upload_id = *ctx.req.Query("uploadId");
+  const std::string* part_str = ctx.req.Query("partNumber");
+  int part = 0;
+  if (part_str && !part_str->empty() && part_str->size() <= 5 &&
+      std::all_of(part_str->begin(), part_str->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    part = std::stoi(*part_str);
+  if (part < 1 || part > 10000)
+    return SendError(ctx, MakeError(400, "InvalidArgument",
+                                    "Part number must be an integer between 1 and 10000, inclusive"));
+  if (!ValidUploadId(upload_id)) return SendError(ctx, NoSuchUpload());
+  auto record = LoadUpload(*api_, UploadRecordName(ctx.tenant, ctx.bucket, upload_id));
+  if (!record.ok() || record->key != ctx.key) return SendError(ctx, NoSuchUpload());
+  std::string part_name = PartPrefix(ctx.tenant, upload_id) + PartKey(part);
+  PutOptions opts;
+  opts.replace_previous = true;
+
+  if (const std::string* copy = ctx.req.Header("x-amz-copy-source")) {
+    // UploadPartCopy: the range rarely falls on chunk boundaries, so its bytes are
+    // streamed through; whole chunks that already exist are still not stored twice.
+    CopySource src;
+    S3Error e = ParseCopySource(*copy, &src);
+    if (!e.ok()) return SendError(ctx, e);
+    std::string src_name = buckets_.BucketPath(ctx.tenant, src.bucket) + "/" + src.key;
+    auto info = api_->Stat(src_name, src.which);
+    if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker))
+      return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
+    e = CheckConditions(ctx.req, *info, true);
+    if (!e.ok()) return SendError(ctx, e);
+    std::optional<ByteRange> range;
+    if (const std::string* r = ctx.req.Header("x-amz-copy-source-range")) {
+      auto parsed = ParseRange(*r, info->size);
+      if (!parsed.range)
+        return SendError(ctx, MakeError(400, "InvalidRange",
+                                        "The x-amz-copy-source-range value must be of the form "
+                                        "bytes=first-last where first and last are within the object"));
+      range = parsed.range;
+    }
+    // A pipe between the reader and the writer would need a thread; parts are at most
+    // 5 GiB, so stream in bounded pieces through a temporary sink instead.
+    struct RangeSource : ByteSource {
+      ObjectApi& api;
+      std::string name;
+      VersionSelector which;
+      uint64_t begin, end, pos;
+      std::string buf;
+      size_t off = 0;
+      RangeSource(ObjectApi& a, std::string n, VersionSelector w, uint64_t b, uint64_t e)
+          : api(a), name(std::move(n)), which(w), begin(b), end(e), pos(b) {}
+      Result<size_t> Read(char* out, size_t n) override {
+        if (off == buf.size()) {
+          if (pos >= end) return size_t{0};
+          uint64_t len = std::min<uint64_t>(end - pos, 8 << 20);
+          StringSink sink;
+          CCOW_RETURN_IF_ERROR(api.Get(name, which, ByteRange{pos, len}, sink));
+          buf = sink.data();
+          off = 0;
+          pos += len;
+          if (buf.empty()) return size_t{0};
+        }
+        size_t k = std::min(n, buf.size() - off);
+        std::memcpy(out, buf.data() + off, k);
+        off += k;
+        return k;
+      }
+    };
+    VersionSelector exact;
+    exact.generation = info->generation;
+    uint64_t begin = range ? range->offset : 0;
+    uint64_t end = range ? range->offset + *range->length : info->size;
+    RangeSource rs(*api_, src_name, exact, begin, end);
+    auto stored = api_->Put(part_name, rs, opts);
+    if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
+    XmlWriter w;
+    w.Open("CopyPartResult", true);
+    w.Element("LastModified", IsoDate(stored->uvid.timestamp_ns));
+    w.Element("ETag", Quoted(stored->etag));
+    return SendXml(ctx, 200, w.Finish());
+  }
+
+  std::string expected_md5;
+  S3Error e = ContentMd5(ctx.req, &expected_md5);
+  if (!e.ok()) return SendError(ctx, e);
+  uint64_t length = 0;
+  auto body = RequestBody(ctx, &length);
+  if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
+  if (length > kMaxPartSize)
+    return SendError(ctx, MakeError(400, "EntityTooLarge", "A part may be at most 5 GiB."));
+  opts.before_commit = [&](const VersionManifest& vm) -> Status {
+    if (vm.size != length)
+      return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
+    if (!expected_md5.empty() && vm.etag != expected_md5)
+      return Status::InvalidArgument(
+          "BadDigest: The Content-MD5 you specified did not match what we received.");
+    return Status::OK();
+  };
+  auto stored = api_->Put(part_name, **body, opts);
+  if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
+  SendEmpty(ctx, 200, {{"ETag", Quoted(stored->etag)}, {"Content-Length", "0"}});
+}
+
+void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& bucket) {
+  const std::string& upload_id = *ctx.req.Query("uploadId");
+  if (!ValidUploadId(upload_id)) return SendError(ctx, NoSuchUpload());
+  std::string record_name = UploadRecordName(ctx.tenant, ctx.bucket, upload_id);
+  auto record = LoadUpload(*api_, record_name);
+  if (!record.ok() || record->key != ctx.key) return SendError(ctx, NoSuchUpload());
+  std::string body;
+  Status st = ReadSmallBody(ctx, &body);
+  if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
+  std::vector<CompletedPart> parts;
+  S3Error e = ParseCompleteMultipartUpload(body, &parts);
+  if (!e.ok()) return SendError(ctx, e);
+
+  std::vector<ComposePart> sources;
+  std::string md5s;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string name = PartPrefix(ctx.tenant, upload_id) + PartKey(parts[i].part_number);
+    auto info = api_->Stat(name, {});
+    if (!info.ok() || info->etag != parts[i].etag)
+      return SendError(ctx, MakeError(400, "InvalidPart",
+                                      "One or more of the specified parts could not be found. "
+                                      "The part may not have been uploaded, or the specified "
+                                      "entity tag may not match the part's entity tag (part " +
+                                          std::to_string(parts[i].part_number) + ")."));
+    if (i + 1 < parts.size() && info->size < kMinPartSize)
+      return SendError(ctx, MakeError(400, "EntityTooSmall",
+                                      "Your proposed upload is smaller than the minimum allowed "
+                                      "size: every part but the last must be at least 5 MiB (part " +
+                                          std::to_string(parts[i].part_number) + ")."));
+    auto raw = FromHex(info->etag);
+    if (!raw.ok()) return SendError(ctx, ErrorFromStatus(raw.status()));
+    md5s += *raw;
+    VersionSelector exact;
+    exact.generation = info->generation;
+    sources.push_back({name, exact});
+  }
+  Md5 md5;
+  md5.Update(md5s.data(), md5s.size());
+  std::string etag = md5.HexFinal() + "-" + std::to_string(parts.size());
+  PutOptions opts = record->opts;
+  opts.replace_previous = bucket.versioning != "Enabled";
+  auto done = api_->Compose(ObjectName(ctx), sources, opts, etag);
+  if (!done.ok()) return SendError(ctx, ErrorFromStatus(done.status()));
+  // The parts' chunks now belong to the new version too; dropping the parts frees nothing.
+  LogIfFailed(AbortUpload(ctx.tenant, upload_id), "drop completed parts");
+  LogIfFailed(api_->Delete(record_name, std::nullopt), "drop upload record");
+  XmlWriter w;
+  w.Open("CompleteMultipartUploadResult", true);
+  w.Element("Location", "/" + ctx.bucket + "/" + ctx.key);
+  w.Element("Bucket", ctx.bucket);
+  w.Element("Key", ctx.key);
+  w.Element("ETag", Quoted(etag));
+  HeaderList h;
+  if (bucket.versioning == "Enabled")
+    h.emplace_back("x-amz-version-id", std::to_string(done->generation));
+  SendXml(ctx, 200, w.Finish(), h);
+}
+
+Status S3Handler::AbortUpload(const std::string& tenant, const std::string& upload_id) {
+  ListOptions opts;
+  opts.prefix = PartPrefix(tenant, upload_id);
+  for (;;) {
+    CCOW_ASSIGN_OR_RETURN(ListResult page, api_->List(opts));
+    for (const auto& name : page.names) {
+      Status st = api_->Delete(name, std::nullopt);
+      if (!st.ok() && !st.IsNotFound()) return st;
+    }
+    if (!page.truncated) return Status::OK();
+    opts.start_after = page.next_start_after;
+  }
+}
+
+void S3Handler::AbortMultipartUpload(RequestContext& ctx, const BucketInfo& bucket) {
+  const std::string& upload_id = *ctx.req.Query("uploadId");
+  if (!ValidUploadId(upload_id)) return SendError(ctx, NoSuchUpload());
+  std::string record_name = UploadRecordName(ctx.tenant, ctx.bucket, upload_id);
+  auto record = LoadUpload(*api_, record_name);
+  if (!record.ok() || record->key != ctx.key) return SendError(ctx, NoSuchUpload());
+  Status st = AbortUpload(ctx.tenant, upload_id);
+  if (st.ok()) st = api_->Delete(record_name, std::nullopt);
+  if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
+  SendEmpty(ctx, 204);
+}
+
+void S3Handler::ListParts(RequestContext& ctx, const BucketInfo& bucket) {
+  const std::string& upload_id = *ctx.req.Query("uploadId");
+  if (!ValidUploadId(upload_id)) return SendError(ctx, NoSuchUpload());
+  auto record = LoadUpload(*api_, UploadRecordName(ctx.tenant, ctx.bucket, upload_id));
+  if (!record.ok() || record->key != ctx.key) return SendError(ctx, NoSuchUpload());
+  int marker = 0;
+  size_t max_parts = 1000;
+  if (const std::string* m = ctx.req.Query("part-number-marker")) marker = std::atoi(m->c_str());
+  if (const std::string* m = ctx.req.Query("max-parts"))
+    max_parts = std::clamp<long>(std::atol(m->c_str()), 0, 1000);
+  ListOptions opts;
+  opts.prefix = PartPrefix(ctx.tenant, upload_id);
+  if (marker > 0) opts.start_after = opts.prefix + PartKey(std::min(marker, 10000));
+  opts.limit = std::max<size_t>(max_parts, 1);
+  auto page = api_->List(opts);
+  if (!page.ok()) return SendError(ctx, ErrorFromStatus(page.status()));
+  XmlWriter w;
+  w.Open("ListPartsResult", true);
+  w.Element("Bucket", ctx.bucket);
+  w.Element("Key", ctx.key);
+  w.Element("UploadId", upload_id);
+  w.Open("Initiator");
+  w.Element("ID", ctx.tenant);
+  w.Element("DisplayName", ctx.tenant);
+  w.Close();
+  w.Open("Owner");
+  w.Element("ID", ctx.tenant);
+  w.Element("DisplayName", ctx.tenant);
+  w.Close();
+  w.Element("StorageClass", "STANDARD");
+  w.Element("PartNumberMarker", std::to_string(marker));
+  int last = marker;
+  size_t n = max_parts == 0 ? 0 : page->names.size();
+  for (size_t i = 0; i < n; ++i) {
+    int part = std::atoi(page->names[i].substr(opts.prefix.size()).c_str());
+    last = part;
+  }
+  w.Element("NextPartNumberMarker", std::to_string(last));
+  w.Element("MaxParts", std::to_string(max_parts));
+  w.Element("IsTruncated", page->truncated && max_parts > 0 ? "true" : "false");
+  for (size_t i = 0; i < n; ++i) {
+    const auto& entry = page->objects[i];
+    w.Open("Part");
+    w.Element("PartNumber", std::to_string(std::atoi(page->names[i].substr(opts.prefix.size()).c_str())));
+    w.Element("LastModified", IsoDate(entry.uvid.timestamp_ns));
+    w.Element("ETag", Quoted(entry.etag));
+    w.Element("Size", std::to_string(entry.size));
+    w.Close();
+  }
+  SendXml(ctx, 200, w.Finish());
+}
+
+void S3Handler::ListMultipartUploads(RequestContext& ctx, const BucketInfo& bucket) {
+  std::string prefix = ctx.req.Query("prefix") ? *ctx.req.Query("prefix") : "";
+  std::string key_marker = ctx.req.Query("key-marker") ? *ctx.req.Query("key-marker") : "";
+  std::string id_marker =
+      ctx.req.Query("upload-id-marker") ? *ctx.req.Query("upload-id-marker") : "";
+  size_t max_uploads = 1000;
+  if (const std::string* m = ctx.req.Query("max-uploads"))
+    max_uploads = std::clamp<long>(std::atol(m->c_str()), 0, 1000);
+  struct Upload {
+    std::string key, id;
+    uint64_t initiated;
+  };
+  std::vector<Upload> uploads;
+  ListOptions opts;
+  opts.prefix = options_.segment + "/" + ctx.tenant + "/.uploads/" + ctx.bucket + "/";
+  for (;;) {
+    auto page = api_->List(opts);
+    if (!page.ok()) return SendError(ctx, ErrorFromStatus(page.status()));
+    for (const auto& name : page->names) {
+      auto r = LoadUpload(*api_, name);
+      if (!r.ok() || r->key.compare(0, prefix.size(), prefix) != 0) continue;
+      uploads.push_back({r->key, name.substr(opts.prefix.size()), r->initiated_ns});
+    }
+    if (!page->truncated) break;
+    opts.start_after = page->next_start_after;
+  }
+  std::sort(uploads.begin(), uploads.end(), [](const Upload& a, const Upload& b) {
+    return std::tie(a.key, a.id) < std::tie(b.key, b.id);
+  });
+  XmlWriter w;
+  w.Open("ListMultipartUploadsResult", true);
+  w.Element("Bucket", ctx.bucket);
+  w.Element("KeyMarker", key_marker);
+  w.Element("UploadIdMarker", id_marker);
+  w.Element("Prefix", prefix);
+  w.Element("MaxUploads", std::to_string(max_uploads));
+  std::vector<const Upload*> shown;
+  bool truncated = false;
+  for (const auto& u : uploads) {
+    if (!key_marker.empty() &&
+        (u.key < key_marker || (u.key == key_marker && (id_marker.empty() || u.id <= id_marker))))
+      continue;
+    if (shown.size() >= max_uploads) {
+      truncated = true;
+      break;
+    }
+    shown.push_back(&u);
+  }
+  if (!shown.empty()) {
+    w.Element("NextKeyMarker", shown.back()->key);
+    w.Element("NextUploadIdMarker", shown.back()->id);
+  }
+  w.Element("IsTruncated", truncated ? "true" : "false");
+  for (const Upload* u : shown) {
+    w.Open("Upload");
+    w.Element("Key", u->key);
+    w.Element("UploadId", u->id);
+    w.Open("Initiator");
+    w.Element("ID", ctx.tenant);
+    w.Element("DisplayName", ctx.tenant);
+    w.Close();
+    w.Open("Owner");
+    w.Element("ID", ctx.tenant);
+    w.Element("DisplayName", ctx.tenant);
+    w.Close();
+    w.Element("StorageClass", "STANDARD");
+    w.Element("Initiated", IsoDate(u->initiated));
+    w.Close();
+  }
+  SendXml(ctx, 200, w.Finish());
+}
+
+}  // namespace ccow::s3

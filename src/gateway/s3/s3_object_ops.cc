@@ -1,0 +1,435 @@
+// S3 object operations: Put (with Content-MD5 and payload-hash checks), Copy, Get/Head
+// (ranges, conditional requests), Delete (versioned and not), DeleteObjects, tagging.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/hash.h"
+#include "gateway/s3/aws_chunked.h"
+#include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_util.h"
+#include "gateway/s3/s3_xml.h"
+
+namespace ccow::s3 {
+
+constexpr uint64_t kMaxSinglePut = 5ull << 30;  // S3's limit for one PUT
+
+Result<std::unique_ptr<ByteSource>> S3Handler::RequestBody(RequestContext& ctx, uint64_t* length) {
+  const HttpRequest& req = ctx.req;
+  if (!req.content_length && !req.chunked_transfer)
+    return Status::InvalidArgument("MissingContentLength: You must provide the Content-Length HTTP header.");
+  ChunkedMode mode;
+  std::unique_ptr<ByteSource> source;
+  auto* raw = &ctx.ex.body();
+  if (ParseChunkedMode(ctx.auth.payload_hash, &mode)) {
+    const std::string* decoded = req.Header("x-amz-decoded-content-length");
+    if (!decoded)
+      return Status::InvalidArgument(
+          "MissingContentLength: aws-chunked uploads need x-amz-decoded-content-length");
+    uint64_t n = 0;
+    try {
+      n = std::stoull(*decoded);
+    } catch (...) {
+      return Status::InvalidArgument("InvalidArgument: bad x-amz-decoded-content-length");
+    }
+    *length = n;
+    source = std::make_unique<AwsChunkedSource>(*raw, mode, ctx.auth, n);
+  } else {
+    *length = req.content_length.value_or(0);
+    source = std::make_unique<VerifyingSource>(*raw, ctx.auth.payload_hash, *length,
+                                               req.content_length.has_value());
+  }
+  return std::unique_ptr<ByteSource>(
+      std::make_unique<CountingSource>(std::move(source), &bytes_in_));
+}
+
+Status S3Handler::ReadSmallBody(RequestContext& ctx, std::string* body) {
+  uint64_t length = 0;
+  body->clear();
+  if (!ctx.req.content_length && !ctx.req.chunked_transfer) return Status::OK();
+  CCOW_ASSIGN_OR_RETURN(auto source, RequestBody(ctx, &length));
+  char buf[16384];
+  for (;;) {
+    CCOW_ASSIGN_OR_RETURN(size_t n, source->Read(buf, sizeof buf));
+    if (n == 0) break;
+    body->append(buf, n);
+    if (body->size() > kMaxXmlBody)
+      return Status::InvalidArgument("MalformedXML: the request body is larger than 1 MiB");
+  }
+  return Status::OK();
+}
+
+void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
+  const HttpRequest& req = ctx.req;
+  const std::string& m = req.method;
+  if (req.HasQuery("uploadId")) {
+    if (m == "PUT") return UploadPart(ctx, bucket);
+    if (m == "POST") return CompleteMultipartUpload(ctx, bucket);
+    if (m == "DELETE") return AbortMultipartUpload(ctx, bucket);
+    if (m == "GET") return ListParts(ctx, bucket);
+  }
+  if (req.HasQuery("uploads") && m == "POST") return CreateMultipartUpload(ctx, bucket);
+  if (req.HasQuery("tagging")) return ObjectTagging(ctx, bucket);
+  if (req.HasQuery("acl")) {
+    if (m == "GET") {
+      XmlWriter w;
+      w.Open("AccessControlPolicy", true);
+      w.Open("Owner");
+      w.Element("ID", ctx.tenant);
+      w.Element("DisplayName", ctx.tenant);
+      w.Close();
+      w.Open("AccessControlList");
+      return SendXml(ctx, 200, w.Finish());
+    }
+    std::string body;
+    Status st = ReadSmallBody(ctx, &body);
+    if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
+    return SendEmpty(ctx, 200, {{"Content-Length", "0"}});
+  }
+  if (m == "PUT") {
+    if (const std::string* src = req.Header("x-amz-copy-source")) return CopyObject(ctx, bucket, *src);
+    return PutObject(ctx, bucket);
+  }
+  if (m == "GET") return GetObject(ctx, bucket, false);
+  if (m == "HEAD") return GetObject(ctx, bucket, true);
+  if (m == "DELETE") return DeleteObject(ctx, bucket);
+  SendError(ctx, MakeError(405, "MethodNotAllowed",
+                           "The specified method is not allowed against this resource."));
+}
+
+void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
+  PutOptions opts;
+  S3Error e = MetadataFromHeaders(ctx.req, &opts);
+  if (!e.ok()) return SendError(ctx, e);
+  std::string expected_md5;
+  e = ContentMd5(ctx.req, &expected_md5);
+  if (!e.ok()) return SendError(ctx, e);
+  uint64_t length = 0;
+  auto body = RequestBody(ctx, &length);
+  if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
+  if (length > kMaxSinglePut)
+    return SendError(ctx, MakeError(400, "EntityTooLarge",
+                                    "Your proposed upload exceeds the maximum allowed size "
+                                    "(5 GiB for one PUT; use multipart)."));
+  opts.replace_previous = bucket.versioning != "Enabled";
+  opts.before_commit = [&](const VersionManifest& vm) -> Status {
+    if (vm.size != length)
+      return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
+    if (!expected_md5.empty() && vm.etag != expected_md5)
+      return Status::InvalidArgument(
+          "BadDigest: The Content-MD5 you specified did not match what we received.");
+    return Status::OK();
+  };
+  auto info = api_->Put(ObjectName(ctx), **body, opts);
+  if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
+  HeaderList h{{"ETag", Quoted(info->etag)}, {"Content-Length", "0"}};
+  if (bucket.versioning == "Enabled")
+    h.emplace_back("x-amz-version-id", std::to_string(info->generation));
+  SendEmpty(ctx, 200, h);
+}
+
+void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const std::string& source) {
+  CopySource src;
+  S3Error e = ParseCopySource(source, &src);
+  if (!e.ok()) return SendError(ctx, e);
+  auto src_bucket = buckets_.Get(ctx.tenant, src.bucket);
+  if (!src_bucket.ok()) return SendError(ctx, ErrorFromStatus(src_bucket.status(), "NoSuchBucket"));
+  std::string src_name = buckets_.BucketPath(ctx.tenant, src.bucket) + "/" + src.key;
+  auto info = api_->Stat(src_name, src.which);
+  if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
+  if (info->flags & VersionManifest::kFlagDeleteMarker)
+    return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
+  e = CheckConditions(ctx.req, *info, /*copy_source=*/true);
+  if (!e.ok()) return SendError(ctx, e);
+
+  PutOptions opts;
+  const std::string* directive = ctx.req.Header("x-amz-metadata-directive");
+  bool replace = directive && *directive == "REPLACE";
+  if (directive && *directive != "REPLACE" && *directive != "COPY")
+    return SendError(ctx, MakeError(400, "InvalidArgument", "Unknown metadata directive."));
+  if (replace) {
+    e = MetadataFromHeaders(ctx.req, &opts);
+    if (!e.ok()) return SendError(ctx, e);
+  } else {
+    opts.content_type = info->content_type;
+    opts.user_metadata = info->user_metadata;
+  }
+  const std::string* tag_directive = ctx.req.Header("x-amz-tagging-directive");
+  if (tag_directive && *tag_directive == "REPLACE") {
+    opts.user_metadata.erase("x-amz-tagging");
+    if (const std::string* t = ctx.req.Header("x-amz-tagging")) opts.user_metadata["x-amz-tagging"] = *t;
+  } else if (replace) {
+    auto it = info->user_metadata.find("x-amz-tagging");
+    if (it != info->user_metadata.end()) opts.user_metadata[it->first] = it->second;
+  }
+  std::string dest = ObjectName(ctx);
+  if (dest == src_name && !replace && !src.which.generation)
+    return SendError(ctx, MakeError(400, "InvalidRequest",
+                                    "This copy request is illegal because it is trying to copy an "
+                                    "object to itself without changing the object's metadata, "
+                                    "storage class, website redirect location or encryption "
+                                    "attributes."));
+  opts.replace_previous = bucket.versioning != "Enabled";
+  VersionSelector exact;
+  exact.generation = info->generation;
+  auto copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
+  if (!copied.ok()) return SendError(ctx, ErrorFromStatus(copied.status()));
+  XmlWriter w;
+  w.Open("CopyObjectResult", true);
+  w.Element("LastModified", IsoDate(copied->uvid.timestamp_ns));
+  w.Element("ETag", Quoted(copied->etag));
+  HeaderList h;
+  if (bucket.versioning == "Enabled")
+    h.emplace_back("x-amz-version-id", std::to_string(copied->generation));
+  if (src_bucket->versioning == "Enabled")
+    h.emplace_back("x-amz-copy-source-version-id", std::to_string(info->generation));
+  SendXml(ctx, 200, w.Finish(), h);
+}
+
+namespace {
+
+// Forwards the object's bytes to the response once on_open has started it.
+class ForwardSink : public ByteSink {
+ public:
+  explicit ForwardSink(std::atomic<uint64_t>* counter) : counter_(counter) {}
+  Status Write(std::string_view data) override {
+    *counter_ += data.size();
+    return target->Write(data);
+  }
+  ByteSink* target = nullptr;
+
+ private:
+  std::atomic<uint64_t>* counter_;
+};
+
+}  // namespace
+
+void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool head) {
+  VersionSelector which;
+  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  if (!e.ok()) return SendError(ctx, e);
+  S3Error deferred;
+  HeaderList deferred_headers;
+  bool started = false;
+  ForwardSink sink(&bytes_out_);
+  auto on_open = [&](const ObjectInfo& info) -> Result<std::optional<ByteRange>> {
+    auto stop = [&](S3Error err, HeaderList h = {}) -> Result<std::optional<ByteRange>> {
+      deferred = std::move(err);
+      deferred_headers = std::move(h);
+      return Status::Internal("request answered");
+    };
+    std::string version_id =
+        bucket.versioning.empty() ? "null" : std::to_string(info.generation);
+    if (info.flags & VersionManifest::kFlagDeleteMarker) {
+      HeaderList h{{"x-amz-delete-marker", "true"}, {"x-amz-version-id", version_id}};
+      if (which.generation)
+        return stop(MakeError(405, "MethodNotAllowed",
+                              "The specified method is not allowed against this resource."),
+                    h);
+      return stop(MakeError(404, "NoSuchKey", "The specified key does not exist."), h);
+    }
+    S3Error cond = CheckConditions(ctx.req, info, false);
+    if (!cond.ok()) {
+      if (cond.http_status == 304)
+        return stop(cond, {{"ETag", Quoted(info.etag)},
+                           {"Last-Modified", HttpDate(info.uvid.timestamp_ns)}});
+      return stop(cond);
+    }
+    HeaderList h = ResponseHeaders(ctx.req, info);
+    if (!bucket.versioning.empty()) h.emplace_back("x-amz-version-id", version_id);
+    for (auto& x : ctx.extra_headers) h.push_back(x);
+    h.emplace_back("x-amz-request-id", ctx.request_id);
+    std::optional<ByteRange> range;
+    int status = 200;
+    uint64_t length = info.size;
+    if (const std::string* r = ctx.req.Header("range")) {
+      auto parsed = ParseRange(*r, info.size);
+      if (parsed.unsatisfiable)
+        return stop(MakeError(416, "InvalidRange", "The requested range is not satisfiable"),
+                    {{"Content-Range", "bytes */" + std::to_string(info.size)}});
+      if (parsed.range) {
+        range = parsed.range;
+        length = *range->length;
+        status = 206;
+        h.emplace_back("Content-Range", "bytes " + std::to_string(range->offset) + "-" +
+                                            std::to_string(range->offset + length - 1) + "/" +
+                                            std::to_string(info.size));
+      }
+    }
+    if (head) {
+      h.emplace_back("Content-Length", std::to_string(length));
+      (void)ctx.ex.Respond(status, h, "");
+      started = true;
+      return stop(S3Error::None());
+    }
+    auto out = ctx.ex.StartResponse(status, h, length);
+    if (!out.ok()) return out.status();
+    started = true;
+    sink.target = *out;
+    if (length == 0) return stop(S3Error::None());  // nothing to read
+    if (!range) range = ByteRange{0, info.size};
+    return range;
+  };
+  Status st = api_->Read(ObjectName(ctx), which, on_open, sink);
+  if (started) {
+    bool answered = st.code() == Code::kInternal && st.message() == "request answered";
+    if (st.ok() || (answered && sink.target)) {
+      (void)ctx.ex.FinishResponse();
+    } else if (!answered) {
+      // The status line is gone; closing the connection short of Content-Length is how
+      // the client learns the body is incomplete.
+      spdlog::warn("s3 GET {}: failed after the response started: {}", ctx.req.target,
+                   st.ToString());
+    }
+    return;
+  }
+  if (!deferred.ok()) return SendError(ctx, deferred, deferred_headers);
+  if (!st.ok()) SendError(ctx, ErrorFromStatus(st));
+}
+
+void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
+  VersionSelector which;
+  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  if (!e.ok()) return SendError(ctx, e);
+  std::string name = ObjectName(ctx);
+  HeaderList h;
+  if (ctx.req.HasQuery("versionId")) {
+    auto vl = api_->Versions(name);
+    if (vl.ok()) {
+      auto entry = vl->Resolve(which);
+      if (entry.ok()) {
+        Status st = api_->Delete(name, entry->generation);
+        if (!st.ok() && !st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st));
+        if (entry->is_delete_marker()) h.emplace_back("x-amz-delete-marker", "true");
+      }
+    }
+    h.emplace_back("x-amz-version-id", *ctx.req.Query("versionId"));
+    return SendEmpty(ctx, 204, h);
+  }
+  if (!bucket.versioning.empty()) {
+    auto marker = api_->PutDeleteMarker(name);
+    if (!marker.ok()) return SendError(ctx, ErrorFromStatus(marker.status()));
+    h.emplace_back("x-amz-delete-marker", "true");
+    h.emplace_back("x-amz-version-id", std::to_string(marker->generation));
+    return SendEmpty(ctx, 204, h);
+  }
+  Status st = api_->Delete(name, std::nullopt);
+  if (!st.ok() && !st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st));
+  SendEmpty(ctx, 204);
+}
+
+void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
+  std::string body;
+  Status st = ReadSmallBody(ctx, &body);
+  if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
+  bool quiet = false;
+  std::vector<ObjectToDelete> objects;
+  S3Error e = ParseDelete(body, &quiet, &objects);
+  if (!e.ok()) return SendError(ctx, e);
+  XmlWriter w;
+  w.Open("DeleteResult", true);
+  for (const auto& obj : objects) {
+    std::string name = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/" + obj.key;
+    Status result;
+    std::string marker_version;
+    bool was_marker = false;
+    if (obj.key.empty() || obj.key.size() > 1024) {
+      result = Status::InvalidArgument("invalid key");
+    } else if (!obj.version_id.empty()) {
+      VersionSelector which;
+      if (obj.version_id != "null") {
+        try {
+          which.generation = std::stoull(obj.version_id);
+        } catch (...) {
+          result = Status::InvalidArgument("Invalid version id specified");
+        }
+      }
+      if (result.ok()) {
+        auto vl = api_->Versions(name);
+        if (vl.ok()) {
+          auto entry = vl->Resolve(which);
+          if (entry.ok()) {
+            was_marker = entry->is_delete_marker();
+            result = api_->Delete(name, entry->generation);
+          }
+        }
+      }
+    } else if (!bucket.versioning.empty()) {
+      auto marker = api_->PutDeleteMarker(name);
+      result = marker.status();
+      if (marker.ok()) marker_version = std::to_string(marker->generation);
+    } else {
+      result = api_->Delete(name, std::nullopt);
+    }
+    if (result.IsNotFound()) result = Status::OK();
+    if (!result.ok()) {
+      S3Error err = ErrorFromStatus(result);
+      w.Open("Error");
+      w.Element("Key", obj.key);
+      if (!obj.version_id.empty()) w.Element("VersionId", obj.version_id);
+      w.Element("Code", err.code);
+      w.Element("Message", err.message);
+      w.Close();
+      continue;
+    }
+    if (quiet) continue;
+    w.Open("Deleted");
+    w.Element("Key", obj.key);
+    if (!obj.version_id.empty()) w.Element("VersionId", obj.version_id);
+    if (was_marker) w.Element("DeleteMarker", "true");
+    if (!marker_version.empty()) {
+      w.Element("DeleteMarker", "true");
+      w.Element("DeleteMarkerVersionId", marker_version);
+    }
+    w.Close();
+  }
+  SendXml(ctx, 200, w.Finish());
+}
+
+void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
+  VersionSelector which;
+  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  if (!e.ok()) return SendError(ctx, e);
+  std::string name = ObjectName(ctx);
+  auto info = api_->Stat(name, which);
+  if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
+  if (info->flags & VersionManifest::kFlagDeleteMarker)
+    return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
+  const std::string& m = ctx.req.method;
+  if (m == "GET") {
+    auto it = info->user_metadata.find("x-amz-tagging");
+    std::vector<std::pair<std::string, std::string>> tags;
+    if (it != info->user_metadata.end()) tags = ParseTagQuery(it->second);
+    return SendXml(ctx, 200, TaggingXml(tags));
+  }
+  // Versions are immutable, so new tags make a new version sharing every chunk of the
+  // old one (in an unversioned bucket the old one goes to the quarantine as usual).
+  PutOptions opts;
+  opts.content_type = info->content_type;
+  opts.user_metadata = info->user_metadata;
+  if (m == "PUT") {
+    std::string body;
+    Status st = ReadSmallBody(ctx, &body);
+    if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
+    std::vector<std::pair<std::string, std::string>> tags;
+    e = ParseTagging(body, 10, &tags);
+    if (!e.ok()) return SendError(ctx, e);
+    opts.user_metadata["x-amz-tagging"] = TagQuery(tags);
+  } else if (m == "DELETE") {
+    opts.user_metadata.erase("x-amz-tagging");
+  } else {
+    return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed"));
+  }
+  opts.replace_previous = bucket.versioning != "Enabled";
+  VersionSelector exact;
+  exact.generation = info->generation;
+  auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);
+  if (!updated.ok()) return SendError(ctx, ErrorFromStatus(updated.status()));
+  HeaderList h;
+  if (!bucket.versioning.empty())
+    h.emplace_back("x-amz-version-id", std::to_string(updated->generation));
+  SendEmpty(ctx, m == "DELETE" ? 204 : 200, h);
+}
+
+}  // namespace ccow::s3

@@ -1,0 +1,296 @@
+#include "gateway/s3/s3_object_util.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/hash.h"
+#include "gateway/s3/s3_handler.h"
+#include "gateway/s3/sigv4.h"
+
+namespace ccow::s3 {
+namespace {
+
+constexpr size_t kMaxUserMetadataBytes = 2048;  // S3's limit on x-amz-meta-* names + values
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string StripQuotes(std::string s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.erase(s.begin());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '"')) s.pop_back();
+  if (StartsWith(s, "W/")) return StripQuotes(s.substr(2));
+  return s;
+}
+
+// If-Match / If-None-Match hold a list of quoted ETags, or "*".
+bool EtagListMatches(const std::string& header, const std::string& etag) {
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string item = StripQuotes(std::string(rest.substr(0, comma)));
+    if (item == "*" || item == etag) return true;
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts) {
+  size_t meta_bytes = 0;
+  opts->content_type = "binary/octet-stream";
+  for (const auto& [name, value] : req.headers) {
+    if (name == "content-type") {
+      opts->content_type = value;
+    } else if (name == "content-encoding") {
+      // aws-chunked describes the transfer, not the object: S3 drops it.
+      std::string kept;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string item = StripQuotes(std::string(rest.substr(0, comma)));
+        if (!item.empty() && item != "aws-chunked") kept += (kept.empty() ? "" : ",") + item;
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      if (!kept.empty()) opts->user_metadata["content-encoding"] = kept;
+    } else if (name == "content-disposition" || name == "content-language" ||
+               name == "cache-control" || name == "expires" ||
+               name == "x-amz-website-redirect-location") {
+      opts->user_metadata[name] = value;
+    } else if (StartsWith(name, "x-amz-meta-")) {
+      meta_bytes += name.size() - 11 + value.size();
+      opts->user_metadata[name] = value;
+    } else if (name == "x-amz-tagging") {
+      auto tags = ParseTagQuery(value);
+      if (tags.size() > 10)
+        return MakeError(400, "InvalidTag", "Object tags cannot be greater than 10");
+      opts->user_metadata[name] = TagQuery(tags);
+    }
+  }
+  if (meta_bytes > kMaxUserMetadataBytes)
+    return MakeError(400, "MetadataTooLarge",
+                     "Your metadata headers exceed the maximum allowed metadata size (2 KB).");
+  return S3Error::None();
+}
+
+S3Error ContentMd5(const HttpRequest& req, std::string* hex) {
+  hex->clear();
+  const std::string* b64 = req.Header("content-md5");
+  if (!b64) return S3Error::None();
+  auto bad = MakeError(400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
+  if (b64->size() != 24) return bad;
+  unsigned char out[24];
+  int n = EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(b64->data()), 24);
+  if (n != 18) return bad;  // 16 bytes plus the two padding bytes EVP counts
+  *hex = ToHex(out, 16);
+  return S3Error::None();
+}
+
+HeaderList ResponseHeaders(const HttpRequest& req, const ObjectInfo& info) {
+  HeaderList h;
+  std::string content_type = info.content_type.empty() ? "binary/octet-stream" : info.content_type;
+  h.emplace_back("ETag", Quoted(info.etag));
+  h.emplace_back("Last-Modified", HttpDate(info.uvid.timestamp_ns));
+  h.emplace_back("Accept-Ranges", "bytes");
+  std::map<std::string, std::string> replay;
+  for (const auto& [k, v] : info.user_metadata) {
+    if (k == "x-amz-tagging") {
+      h.emplace_back("x-amz-tagging-count", std::to_string(ParseTagQuery(v).size()));
+      continue;
+    }
+    replay[k] = v;
+  }
+  replay["content-type"] = content_type;
+  // Presigned GETs may override response headers (response-content-type=...).
+  static const std::pair<const char*, const char*> kOverrides[] = {
+      {"response-content-type", "content-type"},
+      {"response-content-language", "content-language"},
+      {"response-expires", "expires"},
+      {"response-cache-control", "cache-control"},
+      {"response-content-disposition", "content-disposition"},
+      {"response-content-encoding", "content-encoding"}};
+  for (const auto& [param, header] : kOverrides)
+    if (const std::string* v = req.Query(param)) replay[header] = *v;
+  for (const auto& [k, v] : replay) h.emplace_back(k, v);
+  return h;
+}
+
+S3Error CheckConditions(const HttpRequest& req, const ObjectInfo& info, bool copy_source) {
+  std::string prefix = copy_source ? "x-amz-copy-source-" : "";
+  const std::string* if_match = req.Header(prefix + "if-match");
+  const std::string* if_none = req.Header(prefix + "if-none-match");
+  const std::string* if_mod = req.Header(prefix + "if-modified-since");
+  const std::string* if_unmod = req.Header(prefix + "if-unmodified-since");
+  int64_t modified = static_cast<int64_t>(info.uvid.timestamp_ns / 1000000000ull);
+  auto failed = MakeError(412, "PreconditionFailed",
+                          "At least one of the pre-conditions you specified did not hold");
+  auto not_modified = copy_source ? failed : MakeError(304, "NotModified", "Not Modified");
+  // RFC 7232 §6: If-Match decides and If-Unmodified-Since is skipped when it is present.
+  if (if_match) {
+    if (!EtagListMatches(*if_match, info.etag)) return failed;
+  } else if (if_unmod) {
+    auto t = ParseHttpDate(*if_unmod);
+    if (t && modified > *t) return failed;
+  }
+  if (if_none) {
+    if (EtagListMatches(*if_none, info.etag)) return not_modified;
+  } else if (if_mod) {
+    auto t = ParseHttpDate(*if_mod);
+    if (t && modified <= *t) return not_modified;
+  }
+  return S3Error::None();
+}
+
+S3Error VersionSelectorFromQuery(const HttpRequest& req, VersionSelector* which) {
+  *which = VersionSelector();
+  const std::string* v = req.Query("versionId");
+  if (!v || *v == "null") return S3Error::None();
+  if (v->empty() || v->size() > 20 ||
+      !std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return MakeError(400, "InvalidArgument", "Invalid version id specified");
+  which->generation = std::stoull(*v);
+  return S3Error::None();
+}
+
+ParsedRange ParseRange(const std::string& header, uint64_t size) {
+  ParsedRange out;
+  if (!StartsWith(header, "bytes=")) return out;
+  std::string spec = header.substr(6);
+  if (spec.find(',') != std::string::npos) return out;
+  size_t dash = spec.find('-');
+  if (dash == std::string::npos) return out;
+  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 19 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (a.empty()) {
+    if (!digits(b)) return out;
+    uint64_t n = std::stoull(b);
+    if (n == 0 || size == 0) {
+      out.unsatisfiable = true;
+      return out;
+    }
+    n = std::min(n, size);
+    out.range = ByteRange{size - n, n};
+    return out;
+  }
+  if (!digits(a) || (!b.empty() && !digits(b))) return out;
+  uint64_t first = std::stoull(a);
+  if (first >= size) {
+    out.unsatisfiable = true;
+    return out;
+  }
+  uint64_t last = b.empty() ? size - 1 : std::min<uint64_t>(std::stoull(b), size - 1);
+  if (last < first) return out;  // syntactically invalid: ignored
+  out.range = ByteRange{first, last - first + 1};
+  return out;
+}
+
+S3Error ParseCopySource(const std::string& header, CopySource* out) {
+  std::string value = header;
+  std::string query;
+  size_t q = value.find('?');
+  if (q != std::string::npos) {
+    query = value.substr(q + 1);
+    value = value.substr(0, q);
+  }
+  auto decoded = UriDecode(value);
+  auto bad = MakeError(400, "InvalidArgument",
+                       "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+  if (!decoded) return bad;
+  std::string path = *decoded;
+  if (!path.empty() && path[0] == '/') path.erase(0, 1);
+  size_t slash = path.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) return bad;
+  out->bucket = path.substr(0, slash);
+  out->key = path.substr(slash + 1);
+  out->which = VersionSelector();
+  if (StartsWith(query, "versionId=")) {
+    std::string v = query.substr(10);
+    if (v != "null") {
+      if (v.empty() || v.size() > 20 ||
+          !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return MakeError(400, "InvalidArgument", "Invalid version id specified");
+      out->which.generation = std::stoull(v);
+    }
+  }
+  return S3Error::None();
+}
+
+std::vector<std::pair<std::string, std::string>> ParseTagQuery(const std::string& query) {
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view item = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string k(item.substr(0, eq));
+    std::string v(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
+    std::replace(k.begin(), k.end(), '+', ' ');
+    std::replace(v.begin(), v.end(), '+', ' ');
+    auto dk = UriDecode(k);
+    auto dv = UriDecode(v);
+    tags.emplace_back(dk ? *dk : k, dv ? *dv : v);
+  }
+  return tags;
+}
+
+std::string TagQuery(const std::vector<std::pair<std::string, std::string>>& tags) {
+  std::string out;
+  for (const auto& [k, v] : tags) {
+    if (!out.empty()) out += '&';
+    out += UriEncode(k, true) + "=" + UriEncode(v, true);
+  }
+  return out;
+}
+
+struct VerifyingSource::Impl {
+  ByteSource& raw;
+  std::string expected;  // lower-case hex, empty when unsigned
+  uint64_t length;
+  bool length_known;
+  uint64_t seen = 0;
+  std::unique_ptr<Hasher> sha;
+};
+
+VerifyingSource::VerifyingSource(ByteSource& raw, const std::string& payload_hash,
+                                 uint64_t length, bool length_known)
+    : impl_(new Impl{raw, "", length, length_known, 0, nullptr}) {
+  bool hex = payload_hash.size() == 64 &&
+             std::all_of(payload_hash.begin(), payload_hash.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+             });
+  if (hex) {
+    impl_->expected = payload_hash;
+    impl_->sha = Hasher::Create(HashAlgo::kSha256);
+  }
+}
+
+VerifyingSource::~VerifyingSource() = default;
+
+Result<size_t> VerifyingSource::Read(char* buf, size_t n) {
+  CCOW_ASSIGN_OR_RETURN(size_t got, impl_->raw.Read(buf, n));
+  if (got > 0) {
+    impl_->seen += got;
+    if (impl_->sha) impl_->sha->Update(buf, got);
+    return got;
+  }
+  if (impl_->length_known && impl_->seen != impl_->length)
+    return Status::InvalidArgument("IncompleteBody: You did not provide the number of bytes "
+                                   "specified by the Content-Length HTTP header");
+  if (impl_->sha) {
+    std::string got_hex = impl_->sha->Final().ToString();
+    got_hex = got_hex.substr(got_hex.find(':') + 1);
+    if (got_hex != impl_->expected)
+      return Status::InvalidArgument("XAmzContentSHA256Mismatch: The provided 'x-amz-content-sha256' "
+                                     "header does not match what was computed.");
+    impl_->sha.reset();
+  }
+  return size_t{0};
+}
+
+}  // namespace ccow::s3

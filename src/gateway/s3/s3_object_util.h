@@ -1,0 +1,82 @@
+// Private helpers of the S3 object operations: headers to and from version metadata,
+// ranges, conditions, version ids, copy sources, and body wrappers that check the signed
+// payload hash and count bytes.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/byte_stream.h"
+#include "client/object_api.h"
+#include "gateway/s3/http_exchange.h"
+#include "gateway/s3/s3_error.h"
+
+namespace ccow::s3 {
+
+// Content-Type, Content-Encoding/Disposition/Language, Cache-Control, Expires,
+// x-amz-meta-* and x-amz-tagging into PutOptions (user metadata keeps header names).
+S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts);
+// Content-MD5 (base64) as lower-case hex; empty when absent; InvalidDigest when malformed.
+S3Error ContentMd5(const HttpRequest& req, std::string* hex);
+// Headers of a GET/HEAD: Content-Type, ETag, Last-Modified, metadata, response-* overrides.
+HeaderList ResponseHeaders(const HttpRequest& req, const ObjectInfo& info);
+// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since (or their
+// x-amz-copy-source-if-* forms): 304 or 412 as S3 answers, or no error.
+S3Error CheckConditions(const HttpRequest& req, const ObjectInfo& info, bool copy_source);
+// ?versionId=N (our generation) or "null" (the latest).
+S3Error VersionSelectorFromQuery(const HttpRequest& req, VersionSelector* which);
+
+struct ParsedRange {
+  std::optional<ByteRange> range;  // with length set; empty: the whole object
+  bool unsatisfiable = false;
+};
+// "bytes=a-b", "bytes=a-", "bytes=-n". Unparseable or multi-range headers are ignored
+// (the whole object is returned), as S3 does.
+ParsedRange ParseRange(const std::string& header, uint64_t size);
+
+struct CopySource {
+  std::string bucket, key;
+  VersionSelector which;
+};
+// x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optional ?versionId=.
+S3Error ParseCopySource(const std::string& header, CopySource* out);
+
+// Tags as stored (the x-amz-tagging query form "k1=v1&k2=v2").
+std::vector<std::pair<std::string, std::string>> ParseTagQuery(const std::string& query);
+std::string TagQuery(const std::vector<std::pair<std::string, std::string>>& tags);
+
+// Streams the body; checks its SHA-256 when the signature covered one, and its length.
+// The error ("XAmzContentSHA256Mismatch: ...", "IncompleteBody: ...") comes from the read
+// that reaches the end, before the put commits.
+class VerifyingSource : public ByteSource {
+ public:
+  VerifyingSource(ByteSource& raw, const std::string& payload_hash, uint64_t length,
+                  bool length_known);
+  ~VerifyingSource() override;
+  Result<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(std::unique_ptr<ByteSource> inner, std::atomic<uint64_t>* counter)
+      : inner_(std::move(inner)), counter_(counter) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto r = inner_->Read(buf, n);
+    if (r.ok()) *counter_ += *r;
+    return r;
+  }
+
+ private:
+  std::unique_ptr<ByteSource> inner_;
+  std::atomic<uint64_t>* counter_;
+};
+
+}  // namespace ccow::s3
