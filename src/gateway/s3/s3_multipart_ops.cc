@@ -180,8 +180,10 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
   if (length > kMaxPartSize)
     return SendError(ctx, MakeError(400, "EntityTooLarge", "A part may be at most 5 GiB."));
+  bool length_known = ctx.req.content_length.has_value() ||
+                      ctx.req.Header("x-amz-decoded-content-length") != nullptr;
   opts.before_commit = [&](const VersionManifest& vm) -> Status {
-    if (vm.size != length)
+    if (length_known && vm.size != length)
       return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
     if (!expected_md5.empty() && vm.etag != expected_md5)
       return Status::InvalidArgument(

@@ -113,8 +113,11 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
                                     "Your proposed upload exceeds the maximum allowed size "
                                     "(5 GiB for one PUT; use multipart)."));
   opts.replace_previous = bucket.versioning != "Enabled";
+  // Transfer-Encoding: chunked without aws-chunked framing carries no length to check.
+  bool length_known = ctx.req.content_length.has_value() ||
+                      ctx.req.Header("x-amz-decoded-content-length") != nullptr;
   opts.before_commit = [&](const VersionManifest& vm) -> Status {
-    if (vm.size != length)
+    if (length_known && vm.size != length)
       return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
     if (!expected_md5.empty() && vm.etag != expected_md5)
       return Status::InvalidArgument(

@@ -1,0 +1,36 @@
+# Shared by the S3 gateway integration tests: starts `ccow server` on free loopback ports
+# (port 0, read back from what the server prints), stops it, and reports failures.
+# usage: source s3_test_lib.sh; s3_start_server CCOW WORKDIR [extra server flags...]
+#   sets S3_URL, ADMIN_URL, SERVER_PID, and AWS_* for the default key pair.
+
+s3_fail() { echo "FAIL: $*" >&2; [ -n "${WORK:-}" ] && [ -f "$WORK/server.log" ] && tail -20 "$WORK/server.log" >&2; exit 1; }
+
+s3_start_server() {
+  local ccow=$1 dir=$2; shift 2
+  mkdir -p "$dir"
+  "$ccow" server --data "$dir/data" --s3-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "$@" \
+    >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    S3_URL=$(sed -n 's/^  S3  *\(https\{0,1\}:\/\/[0-9.:]*\).*/\1/p' "$dir/server.log" | head -1)
+    ADMIN_URL=$(sed -n 's/^  health  *\(http:\/\/[0-9.:]*\)\/health.*/\1/p' "$dir/server.log" | head -1)
+    [ -n "$S3_URL" ] && [ -n "$ADMIN_URL" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$dir/server.log" >&2; return 1; }
+    sleep 0.1
+  done
+  [ -n "$S3_URL" ] || { cat "$dir/server.log" >&2; return 1; }
+  export AWS_ACCESS_KEY_ID=ccow-admin AWS_SECRET_ACCESS_KEY=ccow-admin-secret
+  export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+}
+
+s3_stop_server() {
+  if [ -n "${SERVER_PID:-}" ]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
