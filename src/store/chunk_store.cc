@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -307,29 +309,36 @@ class RocksChunkStore final : public ChunkStore {
     return true;
   }
 
-  // Makes every put so far durable, together with `extra` (may be null). Concurrent
-  // callers whose puts an in-progress commit already covers return without a new sync.
+  // Makes every put so far durable, together with `extra` (may be null). Group commit:
+  // callers queue up; the first in line becomes the leader, takes every queued caller's
+  // `extra` into one batch, and pays one segment fdatasync and one WAL sync for all of
+  // them, while the others wait for its result. Callers' extras reference their stacks,
+  // which stay alive because every caller blocks until its group is done.
+  struct CommitWaiter {
+    const std::function<void(rocksdb::WriteBatch*)>* extra;
+    bool done = false;
+    Status status;
+  };
+
   Status Commit(const std::function<void(rocksdb::WriteBatch*)>& extra) {
-    uint64_t target;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      CCOW_RETURN_IF_ERROR(failed_);
-      target = put_seq_;
-    }
-    std::lock_guard<std::mutex> sync_lock(sync_mu_);
-    rocksdb::WriteBatch batch;
+    std::unique_lock<std::mutex> lock(mu_);
+    CCOW_RETURN_IF_ERROR(failed_);
+    if (extra == nullptr && synced_seq_ >= put_seq_) return Status::OK();
+    CommitWaiter self{extra ? &extra : nullptr};
+    commit_queue_.push_back(&self);
+    commit_cv_.wait(lock, [&] { return self.done || (!committing_ && commit_queue_.front() == &self); });
+    if (self.done) return self.status;
+
+    committing_ = true;
+    std::vector<CommitWaiter*> group(commit_queue_.begin(), commit_queue_.end());
+    commit_queue_.clear();
+    rocksdb::WriteBatch batch = std::move(pending_batch_);
+    pending_batch_.Clear();
     std::vector<std::string> committed_keys;
-    uint64_t seq, count, bytes;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (synced_seq_ >= target && extra == nullptr) return Status::OK();
-      seq = put_seq_;
-      count = pending_count_;
-      bytes = pending_bytes_;
-      batch = std::move(pending_batch_);
-      pending_batch_.Clear();
-      for (auto& [k, loc] : pending_) committed_keys.push_back(k);
-    }
+    for (auto& [k, loc] : pending_) committed_keys.push_back(k);
+    uint64_t seq = put_seq_, count = pending_count_, bytes = pending_bytes_;
+    lock.unlock();
+
     Status st;
     if (layout_ == PayloadLayout::kSegments) {
       std::vector<std::pair<uint32_t, uint64_t>> durable;
@@ -339,26 +348,34 @@ class RocksChunkStore final : public ChunkStore {
     if (st.ok()) {
       batch.Put(meta_, kChunkCountKey, U64Value(durable_count_ + count));
       batch.Put(meta_, kPayloadBytesKey, U64Value(durable_bytes_ + bytes));
-      if (extra) extra(&batch);
+      for (CommitWaiter* w : group)
+        if (w->extra) (*w->extra)(&batch);
       rocksdb::WriteOptions wo;
       wo.sync = true;
       st = FromRocks(db_->Write(wo, &batch), "committing to " + path_);
     }
-    std::lock_guard<std::mutex> lock(mu_);
+
+    lock.lock();
     stats_.syncs++;
     if (!st.ok()) {
       // A failed fsync leaves the page cache in an unknown state (it may have dropped the
       // dirty pages): refuse further writes rather than acknowledge data that may be lost.
       failed_ = st.WithContext("the store stopped accepting writes after a failed sync; restart to recover");
-      return st;
+    } else {
+      durable_count_ += count;
+      durable_bytes_ += bytes;
+      pending_count_ -= count;
+      pending_bytes_ -= bytes;
+      for (const auto& k : committed_keys) pending_.erase(k);
+      synced_seq_ = seq;
     }
-    durable_count_ += count;
-    durable_bytes_ += bytes;
-    pending_count_ -= count;
-    pending_bytes_ -= bytes;
-    for (const auto& k : committed_keys) pending_.erase(k);
-    synced_seq_ = seq;
-    return Status::OK();
+    for (CommitWaiter* w : group) {
+      w->done = true;
+      w->status = st;
+    }
+    committing_ = false;
+    commit_cv_.notify_all();
+    return st;
   }
 
   std::string path_;
@@ -379,7 +396,9 @@ class RocksChunkStore final : public ChunkStore {
   uint64_t put_seq_ = 0, synced_seq_ = 0;
   Status failed_;
   StoreStats stats_;
-  std::mutex sync_mu_;  // one commit at a time
+  std::deque<CommitWaiter*> commit_queue_;  // callers waiting for a group commit
+  bool committing_ = false;                 // a leader is syncing
+  std::condition_variable commit_cv_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 namespace ccow::s3 {
 
@@ -13,6 +14,16 @@ namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+constexpr char kCredentialMalformed[] =
+    "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/"
+    "aws4_request\".";
+constexpr char kThreeComponents[] =
+    "the authorization header requires three components: Credential, SignedHeaders, and "
+    "Signature.";
+constexpr char kUseV4[] =
+    "The authorization mechanism you have provided is not supported. Please use "
+    "AWS4-HMAC-SHA256.";
+constexpr char kNeedDate[] = "AWS authentication requires a valid Date or x-amz-date header";
 constexpr char kSignatureMismatch[] =
     "The request signature we calculated does not match the signature you provided. "
     "Check your key and signing method.";
@@ -83,34 +94,13 @@ bool IsLowerHex(std::string_view s, size_t len) {
   return true;
 }
 
-// ---- Time, without the locale and time-zone dependence of strptime/mktime.
-
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {  // Howard Hinnant's algorithm
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
+// ---- Time. timegm and gmtime_r work in UTC, so the server's time zone cannot matter.
 
 std::string FormatAmzDate(int64_t t) {
-  int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-  int64_t secs = t - days * 86400;
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  int64_t y = yoe + era * 400 + (m <= 2);
-  char buf[96];  // room for any int64_t year, which gcc's format check insists on
-  std::snprintf(buf, sizeof(buf), "%04lld%02lld%02lldT%02lld%02lld%02lldZ",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
+  time_t tt = static_cast<time_t>(t);
+  std::tm tm{};
+  char buf[32] = "";
+  if (gmtime_r(&tt, &tm) != nullptr) std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
   return buf;
 }
 
@@ -127,7 +117,14 @@ bool Digits(std::string_view s, int64_t* out) {
 
 std::optional<int64_t> ToUnix(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s) {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(y - 1900);
+  tm.tm_mon = static_cast<int>(mo - 1);
+  tm.tm_mday = static_cast<int>(d);
+  tm.tm_hour = static_cast<int>(h);
+  tm.tm_min = static_cast<int>(mi);
+  tm.tm_sec = static_cast<int>(s);
+  return static_cast<int64_t>(timegm(&tm));
 }
 
 // ISO 8601 basic, as x-amz-date and X-Amz-Date carry it: "20130524T000000Z".
@@ -180,14 +177,26 @@ Target SplitTarget(std::string_view target) {
   return {target.substr(0, q), target.substr(q + 1)};
 }
 
-struct QueryParam {
-  std::string name;   // decoded
-  std::string value;  // decoded
-};
+using NameValues = std::vector<std::pair<std::string, std::string>>;
+
+// The first value under `name` (any case for headers, exact for query parameters) and,
+// in *count, how many there are.
+const std::string* Find(const NameValues& list, std::string_view name, bool any_case,
+                        int* count = nullptr) {
+  const std::string* found = nullptr;
+  int n = 0;
+  for (const auto& [k, v] : list) {
+    if (any_case ? !IEquals(k, name) : k != name) continue;
+    if (found == nullptr) found = &v;
+    ++n;
+  }
+  if (count != nullptr) *count = n;
+  return found;
+}
 
 // Splits and decodes a query string. A malformed escape fails the parse; for the
 // canonical form (which cannot fail) such a piece is kept as sent instead.
-bool ParseQuery(std::string_view query, std::vector<QueryParam>* out) {
+bool ParseQuery(std::string_view query, NameValues* out) {
   bool ok = true;
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -206,19 +215,6 @@ bool ParseQuery(std::string_view query, std::vector<QueryParam>* out) {
   return ok;
 }
 
-const std::string* FindParam(const std::vector<QueryParam>& params, std::string_view name,
-                             int* count = nullptr) {
-  const std::string* found = nullptr;
-  int n = 0;
-  for (const auto& p : params) {
-    if (p.name != name) continue;
-    if (found == nullptr) found = &p.value;
-    ++n;
-  }
-  if (count != nullptr) *count = n;
-  return found;
-}
-
 std::string CanonicalUri(std::string_view path) {
   if (path.empty()) return "/";
   auto decoded = UriDecode(path);
@@ -227,13 +223,13 @@ std::string CanonicalUri(std::string_view path) {
 }
 
 std::string CanonicalQuery(std::string_view query, bool presigned) {
-  std::vector<QueryParam> params;
+  NameValues params;
   ParseQuery(query, &params);
   std::vector<std::pair<std::string, std::string>> encoded;
   encoded.reserve(params.size());
   for (const auto& p : params) {
-    if (presigned && p.name == "X-Amz-Signature") continue;
-    encoded.emplace_back(UriEncode(p.name, true), UriEncode(p.value, true));
+    if (presigned && p.first == "X-Amz-Signature") continue;
+    encoded.emplace_back(UriEncode(p.first, true), UriEncode(p.second, true));
   }
   std::sort(encoded.begin(), encoded.end());
   std::string out;
@@ -244,18 +240,6 @@ std::string CanonicalQuery(std::string_view query, bool presigned) {
     out += v;
   }
   return out;
-}
-
-const std::string* FindHeader(const SignedRequest& r, std::string_view name, int* count = nullptr) {
-  const std::string* found = nullptr;
-  int n = 0;
-  for (const auto& [k, v] : r.headers) {
-    if (!IEquals(k, name)) continue;
-    if (found == nullptr) found = &v;
-    ++n;
-  }
-  if (count != nullptr) *count = n;
-  return found;
 }
 
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
@@ -317,9 +301,7 @@ bool ParseCredential(std::string_view cred, Claim* claim, std::string* why) {
   for (int i = 3; i >= 0; --i) {
     size_t slash = cred.rfind('/');
     if (slash == std::string_view::npos) {
-      *why =
-          "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/"
-          "aws4_request\".";
+      *why = kCredentialMalformed;
       return false;
     }
     parts[i] = cred.substr(slash + 1);
@@ -328,9 +310,7 @@ bool ParseCredential(std::string_view cred, Claim* claim, std::string* why) {
   int64_t ignored;
   if (cred.empty() || parts[0].size() != 8 || !Digits(parts[0], &ignored) || parts[1].empty() ||
       parts[3] != "aws4_request") {
-    *why =
-        "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/"
-        "aws4_request\".";
+    *why = kCredentialMalformed;
     return false;
   }
   if (parts[2] != "s3") {
@@ -377,10 +357,7 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
     std::string_view item = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
     size_t eq = item.find('=');
-    if (eq == std::string_view::npos)
-      return HeaderMalformed(
-          "the authorization header requires three components: Credential, "
-          "SignedHeaders, and Signature.");
+    if (eq == std::string_view::npos) return HeaderMalformed(kThreeComponents);
     std::string_view key = item.substr(0, eq), value = item.substr(eq + 1);
     std::string why;
     if (key == "Credential") {
@@ -396,14 +373,11 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
       return HeaderMalformed("unexpected component \"" + std::string(key) + "\".");
     }
   }
-  if (!have_cred || !have_headers || !have_sig)
-    return HeaderMalformed(
-        "the authorization header requires three components: Credential, "
-        "SignedHeaders, and Signature.");
+  if (!have_cred || !have_headers || !have_sig) return HeaderMalformed(kThreeComponents);
   if (!ValidSignedHeaders(claim->signed_headers))
     return HeaderMalformed("SignedHeaders must name host and no empty header.");
 
-  const std::string* sha = FindHeader(r, "x-amz-content-sha256");
+  const std::string* sha = Find(r.headers, "x-amz-content-sha256", true);
   if (sha == nullptr)
     return MakeError(400, "InvalidRequest",
                      "Missing required header for this request: x-amz-content-sha256");
@@ -411,24 +385,24 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
   if (!ValidPayloadHash(claim->payload_hash)) return BadPayloadHash();
 
   int64_t t;
-  if (const std::string* amz = FindHeader(r, "x-amz-date")) {
+  if (const std::string* amz = Find(r.headers, "x-amz-date", true)) {
     std::string_view v = Trim(*amz);
     auto parsed = ParseAmzDate(v);
-    if (!parsed)
-      return MakeError(403, "AccessDenied",
-                       "AWS authentication requires a valid Date or x-amz-date header");
+    if (!parsed) return MakeError(403, "AccessDenied", kNeedDate);
     t = *parsed;
     claim->amz_date = std::string(v);
-  } else if (const std::string* date = FindHeader(r, "date")) {
+  } else if (const std::string* date = Find(r.headers, "date", true)) {
     auto parsed = ParseHttpDate(*date);
-    if (!parsed)
-      return MakeError(403, "AccessDenied",
-                       "AWS authentication requires a valid Date or x-amz-date header");
+    if (!parsed) return MakeError(403, "AccessDenied", kNeedDate);
     t = *parsed;
     claim->amz_date = FormatAmzDate(t);
+    // An unsigned date could be moved forward to replay a captured request at any time.
+    // (x-amz-date is held to the same by the rule that every x-amz-* header is signed.)
+    auto& names = claim->signed_headers;
+    if (std::find(names.begin(), names.end(), "date") == names.end())
+      return HeaderMalformed("the Date header must be signed when there is no x-amz-date.");
   } else {
-    return MakeError(403, "AccessDenied",
-                     "AWS authentication requires a valid Date or x-amz-date header");
+    return MakeError(403, "AccessDenied", kNeedDate);
   }
   if (claim->amz_date.substr(0, 8) != claim->date)
     return HeaderMalformed("Invalid credential date. Date is not the same as X-Amz-Date.");
@@ -439,30 +413,29 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
   return S3Error::None();
 }
 
-S3Error ParseQueryForm(const std::vector<QueryParam>& params, const VerifyOptions& opt,
-                       Claim* claim) {
+S3Error ParseQueryForm(const NameValues& params, const VerifyOptions& opt, Claim* claim) {
   static constexpr std::string_view kRequired[] = {"X-Amz-Algorithm",     "X-Amz-Credential",
                                                    "X-Amz-Signature",     "X-Amz-Date",
                                                    "X-Amz-SignedHeaders", "X-Amz-Expires"};
   for (std::string_view name : kRequired) {
     int count = 0;
-    FindParam(params, name, &count);
+    Find(params, name, false, &count);
     if (count != 1)
       return QueryError(
           "Query-string authentication version 4 requires the X-Amz-Algorithm, "
           "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
           "and X-Amz-Expires parameters (each once).");
   }
-  if (*FindParam(params, "X-Amz-Algorithm") != kAlgorithm)
+  if (*Find(params, "X-Amz-Algorithm", false) != kAlgorithm)
     return QueryError("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
   std::string why;
-  if (!ParseCredential(*FindParam(params, "X-Amz-Credential"), claim, &why))
+  if (!ParseCredential(*Find(params, "X-Amz-Credential", false), claim, &why))
     return QueryError("Error parsing the X-Amz-Credential parameter; " + why);
-  claim->signed_headers = SplitSignedHeaders(*FindParam(params, "X-Amz-SignedHeaders"));
+  claim->signed_headers = SplitSignedHeaders(*Find(params, "X-Amz-SignedHeaders", false));
   if (!ValidSignedHeaders(claim->signed_headers))
     return QueryError("X-Amz-SignedHeaders must name host and no empty header.");
-  claim->signature = ToLower(*FindParam(params, "X-Amz-Signature"));
-  claim->amz_date = *FindParam(params, "X-Amz-Date");
+  claim->signature = ToLower(*Find(params, "X-Amz-Signature", false));
+  claim->amz_date = *Find(params, "X-Amz-Date", false);
   auto t = ParseAmzDate(claim->amz_date);
   if (!t)
     return QueryError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
@@ -470,7 +443,7 @@ S3Error ParseQueryForm(const std::vector<QueryParam>& params, const VerifyOption
     return QueryError("Invalid credential date \"" + claim->date +
                       "\". This date is not the same as X-Amz-Date: \"" +
                       claim->amz_date.substr(0, 8) + "\".");
-  const std::string& expires_text = *FindParam(params, "X-Amz-Expires");
+  const std::string& expires_text = *Find(params, "X-Amz-Expires", false);
   int64_t expires = 0;
   if (expires_text.size() > 12 || !Digits(expires_text, &expires))
     return QueryError("X-Amz-Expires should be a number");
@@ -478,7 +451,7 @@ S3Error ParseQueryForm(const std::vector<QueryParam>& params, const VerifyOption
   if (expires > opt.max_presign_seconds)
     return QueryError("X-Amz-Expires must be less than a week (in seconds) that is; " +
                       std::to_string(opt.max_presign_seconds));
-  if (const std::string* sha = FindParam(params, "X-Amz-Content-Sha256")) {
+  if (const std::string* sha = Find(params, "X-Amz-Content-Sha256", false)) {
     claim->payload_hash = *sha;
     if (!ValidPayloadHash(claim->payload_hash)) return BadPayloadHash();
   } else {
@@ -551,7 +524,9 @@ std::string Sha256Hex(std::string_view data) {
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
+  // A null key pointer means "no key" to OpenSSL, not "the empty key": never pass one.
+  static const char kNoKey = 0;
+  HMAC(Sha256Md(), key.empty() ? &kNoKey : key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
@@ -632,15 +607,15 @@ std::string CanonicalRequest(const SignedRequest& request,
 S3Error VerifySigV4(const SignedRequest& request, const CredentialLookup& lookup,
                     const VerifyOptions& options, AuthContext* out) {
   Target t = SplitTarget(request.target);
-  std::vector<QueryParam> params;
+  NameValues params;
   if (!UriDecode(t.path) || !ParseQuery(t.query, &params))
     return MakeError(400, "InvalidURI", "Couldn't parse the specified URI.");
 
   int auth_count = 0;
-  const std::string* auth = FindHeader(request, "authorization", &auth_count);
-  bool query_v4 = FindParam(params, "X-Amz-Algorithm") || FindParam(params, "X-Amz-Signature") ||
-                  FindParam(params, "X-Amz-Credential");
-  bool query_v2 = FindParam(params, "AWSAccessKeyId") && FindParam(params, "Signature");
+  const std::string* auth = Find(request.headers, "authorization", true, &auth_count);
+  bool query_v4 = Find(params, "X-Amz-Algorithm", false) ||
+                  Find(params, "X-Amz-Signature", false) || Find(params, "X-Amz-Credential", false);
+  bool query_v2 = Find(params, "AWSAccessKeyId", false) && Find(params, "Signature", false);
   if (auth_count > 1)
     return MakeError(400, "InvalidArgument", "Only one Authorization header is allowed");
   if (auth != nullptr && (query_v4 || query_v2))
@@ -652,10 +627,7 @@ S3Error VerifySigV4(const SignedRequest& request, const CredentialLookup& lookup
   Claim claim;
   if (auth != nullptr) {
     std::string_view a = Trim(*auth);
-    if (a.starts_with("AWS ") || query_v2)
-      return MakeError(400, "InvalidRequest",
-                       "The authorization mechanism you have provided is not supported. Please "
-                       "use AWS4-HMAC-SHA256.");
+    if (a.starts_with("AWS ")) return MakeError(400, "InvalidRequest", kUseV4);
     if (!a.starts_with(kAlgorithm) ||
         (a.size() > kAlgorithm.size() && !IsSpace(a[kAlgorithm.size()])))
       return MakeError(400, "InvalidArgument", "Unsupported Authorization Type");
@@ -665,9 +637,7 @@ S3Error VerifySigV4(const SignedRequest& request, const CredentialLookup& lookup
     S3Error err = ParseQueryForm(params, options, &claim);
     if (!err.ok()) return err;
   } else if (query_v2) {
-    return MakeError(400, "InvalidRequest",
-                     "The authorization mechanism you have provided is not supported. Please "
-                     "use AWS4-HMAC-SHA256.");
+    return MakeError(400, "InvalidRequest", kUseV4);
   } else {
     return MakeError(403, "AccessDenied", "Anonymous access is not allowed");
   }

@@ -78,7 +78,8 @@ std::string CanonicalRequest(const SignedRequest& request,
                              std::string_view payload_hash, bool presigned);
 
 // Signs a request the way a client does (used by `ccow bench s3` and tests).
-// Adds host, x-amz-date, x-amz-content-sha256 and Authorization headers.
+// The caller supplies the host header; this adds x-amz-date, x-amz-content-sha256 and
+// Authorization, signing every header present.
 void SignRequest(SignedRequest& request, const Credentials& creds, std::string_view region,
                  std::string_view payload_hash, int64_t now_unix);
 

@@ -102,6 +102,10 @@ TEST(SigV4Primitives, Sha256AndHmacVectors) {
   std::string hex;
   for (unsigned char c : mac) hex += {kDigits[c >> 4], kDigits[c & 15]};
   EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // The empty key is a key like any other.
+  hex.clear();
+  for (unsigned char c : HmacSha256("", "")) hex += {kDigits[c >> 4], kDigits[c & 15]};
+  EXPECT_EQ(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 TEST(SigV4Primitives, SigningKeyVector) {
@@ -412,6 +416,14 @@ TEST(SigV4Reject, HeaderRules) {
   r = GetObjectExample();
   SetHeader(r, "x-amz-date", "2013-05-24T00:00:00Z");
   ExpectError(Verify(r), 403, "AccessDenied");
+
+  // The date the signature covers must be signed; an unsigned one could be replayed.
+  r = GetObjectExample();
+  std::erase_if(r.headers, [](const auto& h) { return h.first == "x-amz-date"; });
+  r.headers.emplace_back("date", "Fri, 24 May 2013 00:00:00 GMT");
+  SetHeader(r, "authorization",
+            AuthHeader("host;range;x-amz-content-sha256", std::string(64, '0')));
+  ExpectError(Verify(r), 400, "AuthorizationHeaderMalformed");
 
   // An x-amz-* header the client did not sign could change what the request does.
   r = GetObjectExample();
