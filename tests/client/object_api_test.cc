@@ -260,5 +260,81 @@ TEST_F(ObjectApiTest, EveryHashAlgorithmAndChunkingModeRoundTrips) {
     }
 }
 
+TEST_F(ObjectApiTest, ComposeReferencesThePartsChunksWithoutWritingPayload) {
+  std::string a = RandomBytes(5 * 4096 + 100, 11), b = RandomBytes(70 * 4096 + 7, 12);
+  Put("S/T/B/part1", a);
+  Put("S/T/B/part2", b);
+  uint64_t written_before = api_->backend().Stats().payload_bytes_written;
+  auto info = api_->Compose("S/T/B/whole", {{"S/T/B/part1", {}}, {"S/T/B/part2", {}}}, {}, "abc-2");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->size, a.size() + b.size());
+  EXPECT_EQ(info->etag, "abc-2");
+  // Only manifests were written: every payload chunk is shared with the parts.
+  uint64_t new_bytes = api_->backend().Stats().payload_bytes_written - written_before;
+  EXPECT_LT(new_bytes, 4096u * 8) << "payload copied";
+  StringSink whole;
+  ASSERT_TRUE(api_->Get("S/T/B/whole", {}, std::nullopt, whole).ok());
+  EXPECT_EQ(whole.data(), a + b);
+  StringSink middle;  // a range across the seam reads from both parts
+  ASSERT_TRUE(api_->Get("S/T/B/whole", {}, ByteRange{a.size() - 10, 20}, middle).ok());
+  EXPECT_EQ(middle.data(), (a + b).substr(a.size() - 10, 20));
+}
+
+TEST_F(ObjectApiTest, DeleteMarkerHidesTheObjectButKeepsOlderVersions) {
+  Put("S/T/B/v", "one");
+  auto marker = api_->PutDeleteMarker("S/T/B/v");
+  ASSERT_TRUE(marker.ok());
+  StringSink sink;
+  EXPECT_TRUE(api_->Get("S/T/B/v", {}, std::nullopt, sink).IsNotFound());
+  VersionSelector first;
+  first.generation = 1;
+  ASSERT_TRUE(api_->Get("S/T/B/v", first, std::nullopt, sink).ok());
+  EXPECT_EQ(sink.data(), "one");
+  auto listed = api_->List({"S/T/B/", "", "", 10});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->names.empty());
+  ListOptions all{"S/T/B/", "", "", 10};
+  all.include_delete_markers = true;
+  all.with_version_lists = true;
+  listed = api_->List(all);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->version_lists.size(), 1u);
+  EXPECT_TRUE(listed->version_lists[0].versions().front().is_delete_marker());
+  // Removing the marker brings the object back.
+  ASSERT_TRUE(api_->Delete("S/T/B/v", marker->generation).ok());
+  StringSink again;
+  ASSERT_TRUE(api_->Get("S/T/B/v", {}, std::nullopt, again).ok());
+  EXPECT_EQ(again.data(), "one");
+}
+
+TEST_F(ObjectApiTest, ReplacePreviousLeavesOneActiveVersion) {
+  PutOptions opts;
+  opts.replace_previous = true;
+  Put("S/T/B/r", "a", nullptr, opts);
+  Put("S/T/B/r", "b", nullptr, opts);
+  auto vl = api_->Versions("S/T/B/r");
+  ASSERT_TRUE(vl.ok());
+  EXPECT_EQ(vl->versions().size(), 1u);
+  EXPECT_EQ(vl->quarantine().size(), 1u);  // the old one is recoverable, not gone
+}
+
+TEST_F(ObjectApiTest, BeforeCommitFailureLeavesNothingVisible) {
+  PutOptions opts;
+  opts.before_commit = [](const VersionManifest&) { return Status::InvalidArgument("BadDigest: no"); };
+  StringSource src("payload");
+  EXPECT_EQ(api_->Put("S/T/B/x", src, opts).status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(api_->Stat("S/T/B/x", {}).status().IsNotFound());
+}
+
+TEST_F(ObjectApiTest, ReadLetsTheCallerPickTheRangeAfterSeeingTheVersion) {
+  Put("S/T/B/rd", "0123456789");
+  StringSink sink;
+  Status st = api_->Read("S/T/B/rd", {}, [](const ObjectInfo& info) -> Result<std::optional<ByteRange>> {
+    return std::optional<ByteRange>(ByteRange{info.size - 3, 3});
+  }, sink);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(sink.data(), "789");
+}
+
 }  // namespace
 }  // namespace ccow
