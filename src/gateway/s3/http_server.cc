@@ -15,6 +15,8 @@
 #include <set>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "gateway/s3/sigv4.h"
 
 namespace ccow::s3 {
@@ -230,7 +232,15 @@ void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHand
     req.chunked_transfer = parser.chunked();
     bool expects_continue = beast::iequals(msg[http::field::expect], "100-continue");
     Exchange<S> exchange(stream, buffer, parser, std::move(req), expects_continue);
-    handler(exchange);
+    try {
+      handler(exchange);
+    } catch (const std::exception& e) {
+      // A bug in one request must not take the process down (this thread is detached):
+      // the connection is in an unknown state, so it is dropped.
+      spdlog::error("http {} {}: {}", exchange.request().method, exchange.request().target,
+                    e.what());
+      return;
+    }
     if (!exchange.responded()) {
       (void)exchange.Respond(500, {{"Content-Type", "application/xml"}},
                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InternalError"
@@ -338,6 +348,16 @@ class HttpServerImpl : public HttpServer {
       ServeConnection(socket, options_, handler_);
     }
     beast::error_code ec;
+    // Lingering close (RFC 9112 §9.6): a client still sending a body we refused (a bad
+    // signature, no such bucket) would get a reset, and lose the error response with it,
+    // if the socket closed with its bytes unread. Half-close, then drain for a moment.
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    SetSocketTimeouts(socket, 1);
+    auto linger_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    char discard[16384];
+    while (std::chrono::steady_clock::now() < linger_until &&
+           ::recv(fd, discard, sizeof discard, 0) > 0) {
+    }
     socket.shutdown(tcp::socket::shutdown_both, ec);
     std::lock_guard lock(mu_);
     open_fds_.erase(fd);

@@ -309,6 +309,12 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
   if (which == "encryption" && m == "GET")
     return SendError(ctx, MakeError(404, "ServerSideEncryptionConfigurationNotFoundError",
                                     "The server side encryption configuration was not found"));
+  if (which == "requestPayment" && m == "GET") {  // s3cmd info asks; the owner always pays
+    XmlWriter w;
+    w.Open("RequestPaymentConfiguration", true);
+    w.Element("Payer", "BucketOwner");
+    return SendXml(ctx, 200, w.Finish());
+  }
   if (which == "object-lock" && m == "GET")
     return SendError(ctx, MakeError(404, "ObjectLockConfigurationNotFoundError",
                                     "Object Lock configuration does not exist for this bucket"));

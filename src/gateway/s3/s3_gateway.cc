@@ -101,7 +101,8 @@ void S3Handler::SendError(RequestContext& ctx, const S3Error& error, HeaderList 
     spdlog::debug("s3 {} {}: {} {}", ctx.req.method, ctx.req.target, error.code, error.message);
   headers.emplace_back("x-amz-request-id", ctx.request_id);
   for (auto& h : ctx.extra_headers) headers.push_back(h);
-  if (ctx.req.method == "HEAD") {
+  // HEAD answers and 304 (HTTP forbids it a body) carry no error document.
+  if (ctx.req.method == "HEAD" || error.http_status == 304) {
     headers.emplace_back("Content-Length", "0");
     (void)ctx.ex.Respond(error.http_status, headers, "");  // a dead connection is final
     return;

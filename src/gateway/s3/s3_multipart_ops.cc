@@ -235,7 +235,7 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   md5.Update(md5s.data(), md5s.size());
   std::string etag = md5.HexFinal() + "-" + std::to_string(parts.size());
   PutOptions opts = record->opts;
-  opts.replace_previous = bucket.versioning != "Enabled";
+  opts.replace_previous = bucket.versioning.empty();  // as in PutObject
   auto done = api_->Compose(ObjectName(ctx), sources, opts, etag);
   if (!done.ok()) return SendError(ctx, ErrorFromStatus(done.status()));
   // The parts' chunks now belong to the new version too; dropping the parts frees nothing.

@@ -112,7 +112,10 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
     return SendError(ctx, MakeError(400, "EntityTooLarge",
                                     "Your proposed upload exceeds the maximum allowed size "
                                     "(5 GiB for one PUT; use multipart)."));
-  opts.replace_previous = bucket.versioning != "Enabled";
+  // Only a never-versioned bucket replaces: a suspended one must keep the versions made
+  // while versioning was on (S3 overwrites just its "null" version, which ccow does not
+  // track, so a suspended bucket keeps every version).
+  opts.replace_previous = bucket.versioning.empty();
   // Transfer-Encoding: chunked without aws-chunked framing carries no length to check.
   bool length_known = ctx.req.content_length.has_value() ||
                       ctx.req.Header("x-amz-decoded-content-length") != nullptr;
@@ -173,7 +176,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
                                     "object to itself without changing the object's metadata, "
                                     "storage class, website redirect location or encryption "
                                     "attributes."));
-  opts.replace_previous = bucket.versioning != "Enabled";
+  opts.replace_previous = bucket.versioning.empty();  // as in PutObject
   VersionSelector exact;
   exact.generation = info->generation;
   auto copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
@@ -424,7 +427,15 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   } else {
     return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed"));
   }
-  opts.replace_previous = bucket.versioning != "Enabled";
+  if (which.generation) {
+    // The new version becomes the latest: for a noncurrent version (or one under a delete
+    // marker) that would silently roll the object back to it, so refuse instead.
+    auto latest = api_->Stat(name, {});
+    if (!latest.ok() || latest->generation != info->generation)
+      return SendError(ctx, MakeError(501, "NotImplemented",
+                                      "ccow cannot change the tags of a noncurrent version."));
+  }
+  opts.replace_previous = bucket.versioning.empty();  // as in PutObject
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);
