@@ -78,6 +78,7 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
 
   ListResult result;
   std::string cursor = options.start_after;
+  std::string last_prefix = options.start_after;  // the common prefix reported last
   // The scan restarts past each common prefix, so a delimiter listing skips whole
   // "directories" instead of visiting every object below them.
   bool again = true;
@@ -99,8 +100,9 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
             size_t d = name.find(options.delimiter, options.prefix.size());
             if (d != std::string::npos) common_prefix = name.substr(0, d + options.delimiter.size());
           }
-          // A page that ended on a common prefix must not report it again.
-          bool already_reported = !common_prefix.empty() && !cursor.empty() && common_prefix <= cursor;
+          // A page that ended on a common prefix (its next_start_after is that prefix) must
+          // not report it again; a start_after inside a prefix ("a/1") still reports it.
+          bool already_reported = !common_prefix.empty() && common_prefix == last_prefix;
           if (!already_reported &&
               result.objects.size() + result.common_prefixes.size() >= options.limit) {
             result.truncated = true;
@@ -108,6 +110,7 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
           }
           if (!common_prefix.empty()) {
             if (!already_reported) {
+              last_prefix = common_prefix;
               result.common_prefixes.push_back(common_prefix);
               result.next_start_after = common_prefix;
             }

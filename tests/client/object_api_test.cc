@@ -336,5 +336,20 @@ TEST_F(ObjectApiTest, ReadLetsTheCallerPickTheRangeAfterSeeingTheVersion) {
   EXPECT_EQ(sink.data(), "789");
 }
 
+TEST_F(ObjectApiTest, StartAfterInsideACommonPrefixStillReportsIt) {
+  Put("S/T/B/a/1", "x");
+  Put("S/T/B/a/2", "x");
+  Put("S/T/B/b", "x");
+  ListOptions opts{"S/T/B/", "S/T/B/a/1", "/", 10};
+  auto page = api_->List(opts);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->common_prefixes, std::vector<std::string>{"S/T/B/a/"});
+  EXPECT_EQ(page->names, std::vector<std::string>{"S/T/B/b"});
+  opts.start_after = "S/T/B/a/";  // continuing after a page that ended on the prefix
+  page = api_->List(opts);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->common_prefixes.empty());
+}
+
 }  // namespace
 }  // namespace ccow

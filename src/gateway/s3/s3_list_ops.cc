@@ -146,56 +146,98 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     return SendError(ctx, MakeError(400, "InvalidArgument", "Provided max-keys not an integer or within integer range"));
   auto enc = [&](const std::string& s) { return encoding == "url" ? UriEncode(s, false) : s; };
   std::string base = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/";
+  bool versioned = !bucket.versioning.empty();
+  std::string vid_marker = Param(req, "version-id-marker");
+  // max-keys counts versions, as in S3: a page may end inside a key's versions and the
+  // next one resumes there (key-marker + version-id-marker).
+  struct Row {
+    std::string key;
+    VersionEntry v;
+    bool latest;
+  };
+  std::vector<Row> rows;
+  size_t budget = *max_keys;
+  bool truncated = false;
+  std::string next_key, next_vid;
+  auto emit = [&](const std::string& key, const VersionEntry& v, bool latest) {
+    if (budget == 0) {
+      truncated = true;
+      return false;
+    }
+    rows.push_back({key, v, latest});
+    --budget;
+    next_key = key;
+    next_vid = versioned ? std::to_string(v.generation) : "null";
+    return true;
+  };
+  if (!key_marker.empty() && !vid_marker.empty() && vid_marker != "null" &&
+      std::all_of(vid_marker.begin(), vid_marker.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      vid_marker.size() <= 20) {
+    uint64_t after = std::stoull(vid_marker);
+    auto vl = api_->Versions(base + key_marker);
+    if (vl.ok()) {
+      const auto& versions = vl->versions();
+      for (size_t j = 0; j < versions.size() && !truncated; ++j)
+        if (versions[j].generation < after) emit(key_marker, versions[j], j == 0);
+    }
+  }
   ListResult page;
-  if (*max_keys > 0) {
+  if (budget > 0 && !truncated) {
     ListOptions opts;
     opts.prefix = base + prefix;
     opts.delimiter = delimiter;
-    opts.limit = *max_keys;
+    opts.limit = budget;
     opts.include_delete_markers = true;
     opts.with_version_lists = true;
     if (!key_marker.empty()) opts.start_after = base + key_marker;
     auto listed = api_->List(opts);
     if (!listed.ok()) return SendError(ctx, ErrorFromStatus(listed.status()));
     page = std::move(*listed);
+    for (size_t i = 0; i < page.names.size() && !truncated; ++i) {
+      std::string key = page.names[i].substr(base.size());
+      const auto& versions = page.version_lists[i].versions();
+      for (size_t j = 0; j < versions.size(); ++j)
+        if (!emit(key, versions[j], j == 0)) break;
+    }
+    if (page.truncated && !truncated) {
+      truncated = true;
+      next_key = page.next_start_after.substr(base.size());
+      next_vid.clear();
+    }
+  } else if (*max_keys > 0 && !truncated) {
+    truncated = true;  // the resumed key used the whole page
   }
   XmlWriter w;
   w.Open("ListVersionsResult", true);
   w.Element("Name", ctx.bucket);
   w.Element("Prefix", enc(prefix));
   w.Element("KeyMarker", enc(key_marker));
-  w.Element("VersionIdMarker", Param(req, "version-id-marker"));
+  w.Element("VersionIdMarker", vid_marker);
   w.Element("MaxKeys", std::to_string(*max_keys));
   if (!delimiter.empty()) w.Element("Delimiter", enc(delimiter));
   if (!encoding.empty()) w.Element("EncodingType", encoding);
-  w.Element("IsTruncated", page.truncated ? "true" : "false");
-  if (page.truncated) {
-    // Pages end on a whole key: every version of a listed key is on the same page.
-    w.Element("NextKeyMarker", enc(page.next_start_after.substr(base.size())));
-    w.Element("NextVersionIdMarker", "");
+  w.Element("IsTruncated", truncated ? "true" : "false");
+  if (truncated) {
+    w.Element("NextKeyMarker", enc(next_key));
+    w.Element("NextVersionIdMarker", next_vid);
   }
-  bool versioned = !bucket.versioning.empty();
-  for (size_t i = 0; i < page.names.size(); ++i) {
-    std::string key = enc(page.names[i].substr(base.size()));
-    const auto& versions = page.version_lists[i].versions();
-    for (size_t j = 0; j < versions.size(); ++j) {
-      const VersionEntry& v = versions[j];
-      w.Open(v.is_delete_marker() ? "DeleteMarker" : "Version");
-      w.Element("Key", key);
-      w.Element("VersionId", versioned ? std::to_string(v.generation) : "null");
-      w.Element("IsLatest", j == 0 ? "true" : "false");
-      w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
-      if (!v.is_delete_marker()) {
-        w.Element("ETag", Quoted(v.etag));
-        w.Element("Size", std::to_string(v.size));
-        w.Element("StorageClass", "STANDARD");
-      }
-      w.Open("Owner");
-      w.Element("ID", ctx.tenant);
-      w.Element("DisplayName", ctx.tenant);
-      w.Close();
-      w.Close();
+  for (const Row& r : rows) {
+    const VersionEntry& v = r.v;
+    w.Open(v.is_delete_marker() ? "DeleteMarker" : "Version");
+    w.Element("Key", enc(r.key));
+    w.Element("VersionId", versioned ? std::to_string(v.generation) : "null");
+    w.Element("IsLatest", r.latest ? "true" : "false");
+    w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
+    if (!v.is_delete_marker()) {
+      w.Element("ETag", Quoted(v.etag));
+      w.Element("Size", std::to_string(v.size));
+      w.Element("StorageClass", "STANDARD");
     }
+    w.Open("Owner");
+    w.Element("ID", ctx.tenant);
+    w.Element("DisplayName", ctx.tenant);
+    w.Close();
+    w.Close();
   }
   for (const auto& cp : page.common_prefixes) {
     w.Open("CommonPrefixes");

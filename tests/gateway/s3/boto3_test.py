@@ -863,6 +863,23 @@ class VersioningTest(S3TestCase):
         self.assertEqual(sorted(seen), sorted(expect))
         self.assertEqual(len(seen), len(set(seen)))
 
+    def test_list_object_versions_max_keys_counts_versions_and_resumes_inside_a_key(self):
+        b = new_bucket("verinkey", versioned=True)
+        for k in ("a", "b", "c"):
+            for i in range(5):
+                S3.put_object(Bucket=b, Key=k, Body=b"%d" % i)
+        S3.delete_object(Bucket=b, Key="b")
+        for size in (1, 2, 3, 7, 100):
+            seen, pages = [], 0
+            for page in S3.get_paginator("list_object_versions").paginate(
+                    Bucket=b, PaginationConfig={"PageSize": size}):
+                rows = page.get("Versions", []) + page.get("DeleteMarkers", [])
+                self.assertLessEqual(len(rows), size)
+                seen += [(v["Key"], v["VersionId"]) for v in rows]
+                pages += 1
+            self.assertEqual(len(seen), 16, size)
+            self.assertEqual(len(set(seen)), 16, size)
+
     def test_suspending_versioning_keeps_existing_versions(self):
         b = new_bucket("suspend", versioned=True)
         ids = [S3.put_object(Bucket=b, Key="k", Body=f"v{i}".encode())["VersionId"] for i in range(3)]
