@@ -1,6 +1,7 @@
 // `ccow server` and `ccow gateway s3`: the all-in-one process (the local store, the S3
 // gateway, /health, /metrics and the admin calls), and `ccow user create`.
 #include <fcntl.h>
+#include <malloc.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -100,7 +101,18 @@ Status WriteServerInfo(const nlohmann::json& info) {
   return Status::OK();
 }
 
+// Chunk buffers are about 1 MiB: above glibc's default mmap threshold every one would be
+// a fresh mmap, page-faulted and zeroed by the kernel, then unmapped (measured: ~7% of the
+// server's CPU on 16 MiB PUTs). Serving them from the heap lets freed buffers be reused;
+// few arenas keep the per-connection threads from multiplying idle heap memory.
+void TuneAllocatorForServing() {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_ARENA_MAX, 4);
+}
+
 int RunServer(const ServerFlags& flags) {
+  TuneAllocatorForServing();
   auto s3hp = ParseHostPort(flags.s3_listen);
   if (!s3hp.ok()) return Fail(s3hp.status());
   auto hp = ParseHostPort(flags.admin_listen);

@@ -39,6 +39,10 @@ struct PutOptions {
   // the version is committed; an error aborts the put with nothing visible (used for
   // Content-MD5 and payload-hash checks).
   std::function<Status(const VersionManifest&)> before_commit;
+  // The SHA-256 of the whole stream, when the source itself checks it before reporting
+  // its end (S3's signed x-amz-content-sha256). A one-chunk object under SHA-256 then
+  // uses it as the chunk's CHID instead of hashing the bytes a second time.
+  std::optional<Chid> stream_sha256;
 };
 
 // One source of Compose: a version of an existing object, whose chunks are reused.

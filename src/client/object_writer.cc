@@ -101,9 +101,22 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     window.clear();
     return st;
   };
+  Backend* backend = backend_.get();
+  HashAlgo algo = policy.hash;
+  auto launch = [&](std::shared_ptr<std::string> buf, uint64_t at, std::launch how,
+                    std::optional<Chid> known) {
+    window.push_back({at, buf->size(), std::async(how, [backend, algo, buf, known] {
+                        Chid chid = known ? *known : HashBytes(algo, *buf);
+                        bool stored_new = false;
+                        Status st = backend->PutChunk(chid, *buf, &stored_new);
+                        return std::make_pair(st, std::make_pair(chid, stored_new));
+                      })});
+  };
+  // The first chunk is held until the next one arrives: most objects are one chunk,
+  // which then needs no thread, and may already have a verified hash (below).
+  std::shared_ptr<std::string> held;
   std::string chunk;
   uint64_t offset = 0;
-  bool first = true;
   while (true) {
     auto more = chunker->Next(&chunk);
     if (!more.ok()) return drain(more.status());
@@ -111,22 +124,28 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     md5.Update(chunk.data(), chunk.size());
     auto buf = std::make_shared<std::string>(std::move(chunk));
     chunk = std::string();
-    Backend* backend = backend_.get();
-    HashAlgo algo = policy.hash;
-    // The first chunk runs inline: most objects are one chunk and need no thread.
-    auto launch = first ? std::launch::deferred : std::launch::async;
-    first = false;
-    window.push_back({offset, buf->size(), std::async(launch, [backend, algo, buf] {
-                        Chid chid = HashBytes(algo, *buf);
-                        bool stored_new = false;
-                        Status st = backend->PutChunk(chid, *buf, &stored_new);
-                        return std::make_pair(st, std::make_pair(chid, stored_new));
-                      })});
+    if (offset == 0 && !held) {
+      held = buf;
+      offset += buf->size();
+      continue;
+    }
+    if (held) {
+      launch(held, 0, std::launch::deferred, std::nullopt);
+      held.reset();
+    }
+    launch(buf, offset, std::launch::async, std::nullopt);
     offset += buf->size();
     if (window.size() >= kWindow) {
       Status st = retire_oldest();
       if (!st.ok()) return drain(st);
     }
+  }
+  if (held) {
+    // A one-chunk object: the source has reported its end, so a whole-stream SHA-256 it
+    // promised has been checked, and it is this chunk's CHID; no second pass over it.
+    std::optional<Chid> known;
+    if (options.stream_sha256 && algo == HashAlgo::kSha256) known = options.stream_sha256;
+    launch(held, 0, std::launch::deferred, known);
   }
   while (!window.empty()) {
     Status st = retire_oldest();

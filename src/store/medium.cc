@@ -16,6 +16,12 @@ class Posix final : public Medium {
     if (fd < 0) return Status::FromErrno(errno, "open " + path);
     return fd;
   }
+  Result<int> OpenDirect(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_DIRECT);
+    if (fd < 0 && errno == EINVAL) return -1;  // tmpfs and friends: no direct I/O
+    if (fd < 0) return Status::FromErrno(errno, "open " + path + " for direct I/O");
+    return fd;
+  }
   Status Close(int fd) override {
     if (::close(fd) != 0) return Status::FromErrno(errno, "close");
     return Status::OK();

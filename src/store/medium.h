@@ -18,6 +18,11 @@ class Medium {
   virtual ~Medium() = default;
   // Opens (creating when asked) a file for reading and writing; returns its descriptor.
   virtual Result<int> Open(const std::string& path, bool create) = 0;
+  // Opens an existing file for direct I/O (O_DIRECT: writes bypass the page cache, so
+  // buffers, offsets and lengths must be multiples of kDirectAlignment). Returns -1 when
+  // the file system does not support it; callers then keep using buffered writes.
+  static constexpr size_t kDirectAlignment = 4096;
+  virtual Result<int> OpenDirect(const std::string& path) { return -1; }
   virtual Status Close(int fd) = 0;
   // Writes all of iov at offset or fails; a short write is reported as an error.
   virtual Status WriteAt(int fd, const struct iovec* iov, int iovcnt, uint64_t offset) = 0;

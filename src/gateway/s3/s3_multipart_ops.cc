@@ -180,6 +180,7 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
   if (length > kMaxPartSize)
     return SendError(ctx, MakeError(400, "EntityTooLarge", "A part may be at most 5 GiB."));
+  opts.stream_sha256 = SignedBodySha256(ctx.auth.payload_hash);
   bool length_known = ctx.req.content_length.has_value() ||
                       ctx.req.Header("x-amz-decoded-content-length") != nullptr;
   opts.before_commit = [&](const VersionManifest& vm) -> Status {

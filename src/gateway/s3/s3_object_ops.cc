@@ -116,6 +116,7 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   // while versioning was on (S3 overwrites just its "null" version, which ccow does not
   // track, so a suspended bucket keeps every version).
   opts.replace_previous = bucket.versioning.empty();
+  opts.stream_sha256 = SignedBodySha256(ctx.auth.payload_hash);
   // Transfer-Encoding: chunked without aws-chunked framing carries no length to check.
   bool length_known = ctx.req.content_length.has_value() ||
                       ctx.req.Header("x-amz-decoded-content-length") != nullptr;

@@ -248,6 +248,13 @@ std::string TagQuery(const std::vector<std::pair<std::string, std::string>>& tag
   return out;
 }
 
+std::optional<Chid> SignedBodySha256(const std::string& payload_hash) {
+  if (payload_hash.size() != 64) return std::nullopt;
+  auto id = HashId::Parse("sha256:" + payload_hash);
+  if (!id.ok()) return std::nullopt;
+  return *id;
+}
+
 struct VerifyingSource::Impl {
   ByteSource& raw;
   std::string expected;  // lower-case hex, empty when unsigned

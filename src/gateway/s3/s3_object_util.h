@@ -64,6 +64,10 @@ class VerifyingSource : public ByteSource {
   std::unique_ptr<Impl> impl_;
 };
 
+// The body's SHA-256 when the signature covers one (a hex x-amz-content-sha256), which
+// VerifyingSource checks before it reports the end of the body.
+std::optional<Chid> SignedBodySha256(const std::string& payload_hash);
+
 class CountingSource : public ByteSource {
  public:
   CountingSource(std::unique_ptr<ByteSource> inner, std::atomic<uint64_t>* counter)
