@@ -210,7 +210,12 @@ TEST_F(ObjectApiTest, ConcurrentWritersToOneNameLoseNoVersion) {
 }
 
 TEST_F(ObjectApiTest, CorruptChunkFailsTheGetNamingTheChunk) {
-  std::string data = RandomBytes(10 * 4096, 5);
+  // Chunks above the store's inline limit, so that they live in the segment file.
+  ObjectPolicy big = SmallPolicy();
+  big.chunk_size = 128 << 10;
+  big.single_chunk_max = 128 << 10;
+  Reopen(big);
+  std::string data = RandomBytes(10 * (128 << 10), 5);
   Put("S/T/B/c", data);
   api_.reset();
   std::string seg = dir_.path() + "/vdev0/segments/00000001.seg";
@@ -220,7 +225,7 @@ TEST_F(ObjectApiTest, CorruptChunkFailsTheGetNamingTheChunk) {
     f.put('\x5a');
     f.put('\xa5');
   }
-  Reopen();
+  Reopen(big);
   StringSink sink;
   Status st = api_->Get("S/T/B/c", {}, std::nullopt, sink);
   EXPECT_TRUE(st.IsCorruption()) << st.ToString();

@@ -158,7 +158,7 @@ class SegmentDamageTest : public ::testing::Test {
     auto s = ChunkStore::Open(o);
     ASSERT_TRUE(s.ok());
     for (int i = 0; i < 3; ++i) {
-      data_[i] = RandomBytes(10000, 50 + i);
+      data_[i] = RandomBytes(100000, 50 + i);  // above the inline limit: in the segment
       ids_[i] = HashBytes(HashAlgo::kSha256, data_[i]);
       bool fresh;
       ASSERT_TRUE((*s)->Put(ids_[i], data_[i], &fresh).ok());
@@ -209,7 +209,7 @@ TEST_F(SegmentDamageTest, TruncatedSegmentIsDetectedOnReadAndStoreStaysWritable)
   EXPECT_NE(st.message().find(ids_[2].ToString()), std::string::npos);
   ASSERT_TRUE(s->Get(ids_[0], &out).ok());
   // New writes go to a fresh segment, never into the damaged one.
-  std::string fresh_data = RandomBytes(7000, 99);
+  std::string fresh_data = RandomBytes(70000, 99);
   HashId fresh_id = HashBytes(HashAlgo::kSha256, fresh_data);
   bool fresh;
   ASSERT_TRUE(s->Put(fresh_id, fresh_data, &fresh).ok());
@@ -272,7 +272,8 @@ TEST(ChunkStoreFaultTest, FailedSyncStopsFurtherWrites) {
   auto s = ChunkStore::Open(o);
   ASSERT_TRUE(s.ok());
   bool fresh;
-  ASSERT_TRUE((*s)->Put(HashBytes(HashAlgo::kSha256, "a"), "a", &fresh).ok());
+  std::string big = RandomBytes(100000, 7);  // a segment record, so the sync touches the medium
+  ASSERT_TRUE((*s)->Put(HashBytes(HashAlgo::kSha256, big), big, &fresh).ok());
   medium->FailNextSync();
   EXPECT_FALSE((*s)->Sync().ok());
   EXPECT_FALSE((*s)->Put(HashBytes(HashAlgo::kSha256, "b"), "b", &fresh).ok());
