@@ -4,6 +4,8 @@
 # same neutral client (../shared/peers/s3load.sh --engine raw: SigV4 with the body's
 # SHA-256 signed, keep-alive connections). Prints both tables and ccow/Swift ratios, with
 # the hashing limit for large objects (MD5 + 2 x SHA-256 from `openssl speed`).
+# Then the same matrix with `ccow bench s3` (a native client: the Python one saturates
+# near one core of its own on small objects; every body distinct, SHA-256 signed).
 # usage: bench/s3_vs_swift.sh [BUILD_DIR]   env: SIZES, CONCS, SKIP_SWIFT=1, PEERS=dir
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +33,17 @@ AWS_ACCESS_KEY_ID=ccow-admin AWS_SECRET_ACCESS_KEY=ccow-admin-secret AWS_DEFAULT
   aws --endpoint-url "$url" s3 mb s3://bench >/dev/null
 echo "== ccow server at $url (pid $pid)"
 "$PEERS/s3matrix.sh" "$url" ccow-admin ccow-admin-secret bench "$out/ccow.jsonl" "$pid"
+native_matrix() {  # ENDPOINT AK SK OUT PIDS
+  for s in $SIZES; do
+    case $s in 4K|64K) n=2000 ;; 1M) n=400 ;; *) n=48 ;; esac
+    for c in $CONCS; do
+      "$ccow" bench s3 --endpoint "$1" --access-key "$2" --secret-key "$3" --size "$s" \
+        --count "$n" --concurrency "$c" --phases put,get,delete --server-pids "$5" \
+        --max-seconds 25 --json "$4" || echo "(native run $s c$c had errors)"
+    done
+  done
+}
+native_matrix "$url" ccow-admin ccow-admin-secret "$out/ccow-native.jsonl" "$pid"
 kill $pid; wait $pid 2>/dev/null || true
 
 if [ "${SKIP_SWIFT:-0}" != 1 ]; then
@@ -40,7 +53,11 @@ if [ "${SKIP_SWIFT:-0}" != 1 ]; then
     aws --endpoint-url http://127.0.0.1:18080 s3 mb s3://bench >/dev/null 2>&1 || true
   echo "== Swift at http://127.0.0.1:18080"
   "$PEERS/s3matrix.sh" http://127.0.0.1:18080 test:tester testing bench "$out/swift.jsonl" "$spids"
+  native_matrix http://127.0.0.1:18080 test:tester testing "$out/swift-native.jsonl" "$spids"
   "$PEERS/swift/stop.sh" >/dev/null 2>&1 || true
 fi
+echo "== neutral client (peers/s3load.sh --engine raw)"
 /usr/bin/python3 "$here/s3_compare.py" "$out/ccow.jsonl" "$out/swift.jsonl"
+echo "== native client (ccow bench s3)"
+/usr/bin/python3 "$here/s3_compare.py" "$out/ccow-native.jsonl" "$out/swift-native.jsonl"
 echo "raw results: $out"

@@ -38,5 +38,6 @@ Result<std::unique_ptr<ObjectApi>> OpenLocalApi();
 void RegisterObjectCommands(CLI::App& app, int* exit_code);
 void RegisterServerCommand(CLI::App& app, int* exit_code);
 void RegisterSystemCommands(CLI::App& app, int* exit_code);
+void RegisterBenchCommands(CLI::App& app, int* exit_code);
 
 }  // namespace ccow::cli

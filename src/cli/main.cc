@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   RegisterObjectCommands(app, &exit_code);
   RegisterServerCommand(app, &exit_code);
   RegisterSystemCommands(app, &exit_code);
+  RegisterBenchCommands(app, &exit_code);
   // Logging must be set up before any subcommand callback runs.
   app.preparse_callback([&](size_t) {
     for (int i = 1; i < argc; ++i) {
