@@ -14,6 +14,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -47,18 +49,43 @@ struct BenchFlags {
   std::string json;
 };
 
-// CPU seconds (user + system) of a process, from /proc/PID/stat.
-double ProcessCpuSeconds(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return 0;
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
+// CPU seconds (user + system) of each process's tree (servers such as Swift fork
+// workers), from /proc/*/stat.
+double TreeCpuSeconds(const std::vector<int>& roots) {
+  struct Proc {
+    int ppid = 0;
+    double ticks = 0;
+  };
+  std::map<int, Proc> procs;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    Proc p;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 4) p.ppid = std::atoi(field.c_str());
+      if (i == 14 || i == 15) p.ticks += std::stod(field);
+    }
+    procs[std::atoi(name.c_str())] = p;
+  }
   double ticks = 0;
-  for (int i = 3; i <= 17 && rest >> field; ++i)
-    if (i == 14 || i == 15 || i == 16 || i == 17) ticks += std::stod(field);  // incl. children
+  for (const auto& [pid, p] : procs) {
+    for (int cur = pid, depth = 0; cur > 1 && depth < 64; ++depth) {
+      if (std::find(roots.begin(), roots.end(), cur) != roots.end()) {
+        ticks += p.ticks;
+        break;
+      }
+      auto it = procs.find(cur);
+      if (it == procs.end()) break;
+      cur = it->second.ppid;
+    }
+  }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
@@ -175,8 +202,7 @@ int RunBench(const BenchFlags& f) {
     std::atomic<uint64_t> next{0}, bytes{0}, errors{0};
     std::vector<std::vector<double>> lat(f.concurrency);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(f.max_seconds);
-    double c0 = SelfCpuSeconds(), m0 = MachineBusySeconds(), s0 = 0;
-    for (int pid : pids) s0 += ProcessCpuSeconds(pid);
+    double c0 = SelfCpuSeconds(), m0 = MachineBusySeconds(), s0 = TreeCpuSeconds(pids);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
     for (int w = 0; w < f.concurrency; ++w)
@@ -207,8 +233,7 @@ int RunBench(const BenchFlags& f) {
       });
     for (auto& t : threads) t.join();
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double c1 = SelfCpuSeconds(), m1 = MachineBusySeconds(), s1 = 0;
-    for (int pid : pids) s1 += ProcessCpuSeconds(pid);
+    double c1 = SelfCpuSeconds(), m1 = MachineBusySeconds(), s1 = TreeCpuSeconds(pids);
     std::vector<double> all;
     for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
     std::sort(all.begin(), all.end());
