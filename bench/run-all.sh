@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints their tables:  bash bench/run-all.sh BUILD_DIR
 # (`make bench` builds first and calls this). Extra limits: hash_bench compares with
-# `openssl speed`, chunking_bench with memcpy, store_bench.sh (when present) with fio.
+# `openssl speed`, chunking_bench with memcpy, store_bench.sh (when present) with fio,
+# s3_list_bench with a raw name-index scan, s3_vs_swift.sh with Swift on the same machine.
 # For a quick check: HASH_BENCH_ARGS="--seconds 0.2" CHUNKING_BENCH_ARGS="--size-mib 16".
 set -euo pipefail
 
@@ -31,4 +32,19 @@ echo
 if [ -f bench/store_bench.sh ]; then
   echo
   bash bench/store_bench.sh "$BUILD"
+fi
+
+echo
+echo "## S3 listing at scale (one bucket, 1000-key pages)"
+echo
+"$BUILD/bin/s3_list_bench" "${TMPDIR:-/var/tmp}/ccow-listbench" "${S3_LIST_OBJECTS:-1000000}" 16
+rm -rf "${TMPDIR:-/var/tmp}/ccow-listbench"
+
+if [ -d "$ROOT/../shared/peers" ] || [ -n "${PEERS:-}" ]; then
+  echo
+  echo "## S3: ccow against OpenStack Swift"
+  bash bench/s3_vs_swift.sh "$BUILD"
+else
+  echo
+  echo "(S3 comparison skipped: ../shared/peers not found; set PEERS=DIR to run bench/s3_vs_swift.sh)"
 fi
