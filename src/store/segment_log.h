@@ -63,6 +63,7 @@ class SegmentLog {
   Status OpenSegment(uint32_t id, bool create);
   Result<SegmentLocation> AppendDirect(int fd, const std::string& header, std::string_view payload);
   Result<int> FdOf(uint32_t id);
+  Result<int> DirectFdOf(uint32_t id);  // -1 when the file system has no direct I/O
 
   std::string dir_;
   std::shared_ptr<Medium> medium_;
