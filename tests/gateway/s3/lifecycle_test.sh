@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lifecycle rules actually run: with a "day" shortened to 5 seconds and a pass every second,
+# Lifecycle rules actually run: with a "day" shortened to 15 seconds and a pass every second,
 # expired current versions disappear (a delete marker in a versioned bucket), noncurrent
 # versions expire, incomplete multipart uploads are aborted, and objects outside the
 # rule's prefix or younger than its age stay.
@@ -9,7 +9,7 @@ WORK=$(mktemp -d /tmp/ccow-s3lc.XXXXXX)
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/s3_test_lib.sh"
 trap 's3_stop_server; rm -rf "$WORK"' EXIT
-s3_start_server "$CCOW" "$WORK" --lifecycle-interval 1 --lifecycle-day-seconds 5 ||
+s3_start_server "$CCOW" "$WORK" --lifecycle-interval 1 --lifecycle-day-seconds 15 ||
   s3_fail "server did not start"
 AWS=aws; [ -x /usr/bin/aws ] && AWS=/usr/bin/aws
 s3() { $AWS --endpoint-url "$S3_URL" "$@"; }
@@ -32,7 +32,7 @@ s3 s3api put-bucket-lifecycle-configuration --bucket lc-ver --lifecycle-configur
 # Younger than two "days": still there right after the rule is set.
 s3 s3api head-object --bucket lc-plain --key tmp/a >/dev/null || s3_fail "expired too early"
 ok=""
-for _ in $(seq 1 60); do
+for _ in $(seq 1 120); do
   sleep 1
   left=$(s3 s3api list-objects-v2 --bucket lc-plain --query 'Contents[].Key' --output text)
   uploads=$(s3 s3api list-multipart-uploads --bucket lc-plain --query 'Uploads[].UploadId' --output text)
@@ -43,7 +43,7 @@ s3 s3api list-parts --bucket lc-plain --key tmp/big --upload-id "$upload" >/dev/
   s3_fail "the incomplete upload was not aborted"
 # Versioned: the current version got a delete marker; noncurrent versions expire in turn.
 ok=""
-for _ in $(seq 1 60); do
+for _ in $(seq 1 120); do
   sleep 1
   markers=$(s3 s3api list-object-versions --bucket lc-ver --query 'length(DeleteMarkers[])' --output text)
   versions=$(s3 s3api list-object-versions --bucket lc-ver --query 'length(Versions[] || `[]`)' --output text)
