@@ -1,0 +1,156 @@
+#include "replicast/message.h"
+
+#include "model/encoding.h"
+
+namespace ccow::replicast {
+namespace {
+
+// One Put/Get pair per body type; the opcode is the variant index + 1.
+void Put(Encoder& e, const NamedPutProposal& m) {
+  e.PutHashId(m.nhid);
+  e.PutHashId(m.chid);
+  e.PutVarint(m.size);
+}
+void Get(Decoder& d, NamedPutProposal& m) {
+  m.nhid = d.GetHashId();
+  m.chid = d.GetHashId();
+  m.size = d.GetVarint();
+}
+void Put(Encoder& e, const UnnamedPutProposal& m) {
+  e.PutHashId(m.chid);
+  e.PutVarint(m.size);
+}
+void Get(Decoder& d, UnnamedPutProposal& m) {
+  m.chid = d.GetHashId();
+  m.size = d.GetVarint();
+}
+void Put(Encoder& e, const Bid& m) {
+  e.PutU64(m.start_ns);
+  e.PutU64(m.duration_ns);
+  e.PutU32(m.queue_weight);
+  e.PutU64(m.free_bytes);
+}
+void Get(Decoder& d, Bid& m) {
+  m.start_ns = d.GetU64();
+  m.duration_ns = d.GetU64();
+  m.queue_weight = d.GetU32();
+  m.free_bytes = d.GetU64();
+}
+void Put(Encoder& e, const AcceptContentStored& m) { e.PutHashId(m.chid); }
+void Get(Decoder& d, AcceptContentStored& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const AcceptNotNow& m) { e.PutU32(m.retry_after_ms); }
+void Get(Decoder& d, AcceptNotNow& m) { m.retry_after_ms = d.GetU32(); }
+void Put(Encoder& e, const RendezvousTransfer& m) {
+  e.PutHashId(m.chid);
+  e.PutVarint(m.total_size);
+  e.PutVarint(m.offset);
+  e.PutBytes(m.payload);
+}
+void Get(Decoder& d, RendezvousTransfer& m) {
+  m.chid = d.GetHashId();
+  m.total_size = d.GetVarint();
+  m.offset = d.GetVarint();
+  m.payload = d.GetBytes();
+  if (d.status().ok() && (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset))
+    d.Fail("transfer piece lies outside its chunk");
+}
+void Put(Encoder& e, const PayloadAck& m) { e.PutHashId(m.chid); }
+void Get(Decoder& d, PayloadAck& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const PayloadNack& m) {
+  e.PutHashId(m.chid);
+  e.PutU8(static_cast<uint8_t>(m.reason));
+}
+void Get(Decoder& d, PayloadNack& m) {
+  m.chid = d.GetHashId();
+  uint8_t r = d.GetU8();
+  if (r < 1 || r > 4) d.Fail("unknown nack reason");
+  m.reason = static_cast<NackReason>(r);
+}
+void Put(Encoder& e, const NamedGet& m) {
+  e.PutHashId(m.nhid);
+  e.PutBytes(m.name);
+}
+void Get(Decoder& d, NamedGet& m) {
+  m.nhid = d.GetHashId();
+  m.name = d.GetBytes();
+}
+void Put(Encoder& e, const UnnamedGet& m) { e.PutHashId(m.chid); }
+void Get(Decoder& d, UnnamedGet& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const GetResponse& m) {
+  e.PutHashId(m.chid);
+  e.PutU8(static_cast<uint8_t>(m.status));
+  e.PutBytes(m.payload);
+}
+void Get(Decoder& d, GetResponse& m) {
+  m.chid = d.GetHashId();
+  uint8_t s = d.GetU8();
+  if (s > 2) d.Fail("unknown get status");
+  m.status = static_cast<GetStatus>(s);
+  m.payload = d.GetBytes();
+  if (d.status().ok() && m.status != GetStatus::kOk && !m.payload.empty())
+    d.Fail("a failed get carries no payload");
+}
+void Put(Encoder& e, const GenerationMismatch& m) { e.PutU64(m.current_generation); }
+void Get(Decoder& d, GenerationMismatch& m) { m.current_generation = d.GetU64(); }
+void Put(Encoder&, const ServerListGet&) {}
+void Get(Decoder&, ServerListGet&) {}
+void Put(Encoder& e, const ServerListResponse& m) { e.PutBytes(m.flexhash_json); }
+void Get(Decoder& d, ServerListResponse& m) { m.flexhash_json = d.GetBytes(); }
+
+template <size_t I = 0>
+bool EmplaceByIndex(size_t index, Body* body) {
+  if constexpr (I < std::variant_size_v<Body>) {
+    if (index == I) {
+      body->emplace<I>();
+      return true;
+    }
+    return EmplaceByIndex<I + 1>(index, body);
+  } else {
+    return false;
+  }
+}
+
+}  // namespace
+
+Opcode Message::opcode() const { return static_cast<Opcode>(body.index() + 1); }
+
+std::string Message::Encode() const {
+  Encoder e;
+  e.PutU8(static_cast<uint8_t>(kMagic & 0xff));
+  e.PutU8(static_cast<uint8_t>(kMagic >> 8));
+  e.PutU8(kProtocolVersion);
+  e.PutU8(static_cast<uint8_t>(opcode()));
+  e.PutU64(header.txid);
+  e.PutU32(header.row);
+  e.PutU64(header.generation);
+  std::visit([&](const auto& m) { Put(e, m); }, body);
+  return e.Take();
+}
+
+Result<Message> Message::Decode(std::string_view bytes) {
+  if (bytes.size() > kMaxMessageBytes)
+    return Status::InvalidArgument("replicast message of " + std::to_string(bytes.size()) +
+                                   " bytes exceeds the limit");
+  Decoder d(bytes, "replicast message");
+  uint16_t magic = d.GetU8();
+  magic |= static_cast<uint16_t>(d.GetU8()) << 8;
+  uint8_t version = d.GetU8();
+  uint8_t opcode = d.GetU8();
+  Message m;
+  m.header.txid = d.GetU64();
+  m.header.row = d.GetU32();
+  m.header.generation = d.GetU64();
+  CCOW_RETURN_IF_ERROR(d.status());
+  if (magic != kMagic) return Status::InvalidArgument("not a replicast message (bad magic)");
+  if (version != kProtocolVersion)
+    return Status::Unsupported("replicast protocol version " + std::to_string(version) +
+                               " is not spoken here (this node speaks " +
+                               std::to_string(kProtocolVersion) + ")");
+  if (opcode == 0 || !EmplaceByIndex(opcode - 1, &m.body))
+    return Status::InvalidArgument("unknown replicast opcode " + std::to_string(opcode));
+  std::visit([&](auto& body) { Get(d, body); }, m.body);
+  CCOW_RETURN_IF_ERROR(d.Finish());
+  return m;
+}
+
+}  // namespace ccow::replicast

@@ -1,0 +1,139 @@
+// The Replicast message set (issue 4, part 2): what initiators and targets exchange to
+// negotiate and carry chunk puts and gets. Every message starts with the same header
+// (transaction id, protocol version, row, FlexHash generation), so any receiver can
+// refuse a message from another generation before reading its body.
+//
+// Encoding (docs/FORMAT.md "Replicast messages"): u16 magic 0x4352 ("RC"), u8 version,
+// u8 opcode, u64 txid, u32 row, u64 generation, then the body of that opcode in the
+// canonical encoding of src/model/encoding.h. A decoder accepts exactly what the encoder
+// produces: unknown opcodes or versions, trailing bytes and non-canonical integers fail.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/hash.h"
+#include "core/status.h"
+
+namespace ccow::replicast {
+
+inline constexpr uint16_t kMagic = 0x4352;
+inline constexpr uint8_t kProtocolVersion = 1;
+
+enum class Opcode : uint8_t {
+  kNamedPutProposal = 1,
+  kUnnamedPutProposal = 2,
+  kBid = 3,
+  kAcceptContentStored = 4,  // inline dedup: the chunk exists, send no payload
+  kAcceptNotNow = 5,
+  kRendezvousTransfer = 6,
+  kPayloadAck = 7,
+  kPayloadNack = 8,
+  kNamedGet = 9,
+  kUnnamedGet = 10,
+  kGetResponse = 11,
+  kGenerationMismatch = 12,
+  kServerListGet = 13,
+  kServerListResponse = 14,
+};
+
+struct Header {
+  uint64_t txid = 0;
+  uint32_t row = 0;
+  uint64_t generation = 0;
+  friend bool operator==(const Header&, const Header&) = default;
+};
+
+// A version manifest or version-list put: placed by the NHID, identified by the CHID.
+struct NamedPutProposal {
+  HashId nhid, chid;
+  uint64_t size = 0;
+  friend bool operator==(const NamedPutProposal&, const NamedPutProposal&) = default;
+};
+struct UnnamedPutProposal {  // a payload chunk or chunk manifest
+  HashId chid;
+  uint64_t size = 0;
+  friend bool operator==(const UnnamedPutProposal&, const UnnamedPutProposal&) = default;
+};
+// A target's offer: when it can receive (rendezvous start), for how long, how loaded it
+// is, and how much room it has.
+struct Bid {
+  uint64_t start_ns = 0, duration_ns = 0;
+  uint32_t queue_weight = 0;
+  uint64_t free_bytes = 0;
+  friend bool operator==(const Bid&, const Bid&) = default;
+};
+struct AcceptContentStored {
+  HashId chid;
+  friend bool operator==(const AcceptContentStored&, const AcceptContentStored&) = default;
+};
+struct AcceptNotNow {
+  uint32_t retry_after_ms = 0;
+  friend bool operator==(const AcceptNotNow&, const AcceptNotNow&) = default;
+};
+// One piece of a chunk's payload (a datagram of a train over UDP; the whole chunk over TCP).
+struct RendezvousTransfer {
+  HashId chid;
+  uint64_t total_size = 0, offset = 0;
+  std::string payload;
+  friend bool operator==(const RendezvousTransfer&, const RendezvousTransfer&) = default;
+};
+struct PayloadAck {
+  HashId chid;
+  friend bool operator==(const PayloadAck&, const PayloadAck&) = default;
+};
+enum class NackReason : uint8_t { kHashMismatch = 1, kNoSpace = 2, kTimeout = 3, kInternal = 4 };
+struct PayloadNack {
+  HashId chid;
+  NackReason reason = NackReason::kInternal;
+  friend bool operator==(const PayloadNack&, const PayloadNack&) = default;
+};
+struct NamedGet {
+  HashId nhid;
+  std::string name;
+  friend bool operator==(const NamedGet&, const NamedGet&) = default;
+};
+struct UnnamedGet {
+  HashId chid;
+  friend bool operator==(const UnnamedGet&, const UnnamedGet&) = default;
+};
+enum class GetStatus : uint8_t { kOk = 0, kNotFound = 1, kCorrupt = 2 };
+struct GetResponse {
+  HashId chid;
+  GetStatus status = GetStatus::kOk;
+  std::string payload;  // empty unless kOk
+  friend bool operator==(const GetResponse&, const GetResponse&) = default;
+};
+struct GenerationMismatch {
+  uint64_t current_generation = 0;
+  friend bool operator==(const GenerationMismatch&, const GenerationMismatch&) = default;
+};
+struct ServerListGet {
+  friend bool operator==(const ServerListGet&, const ServerListGet&) = default;
+};
+struct ServerListResponse {
+  std::string flexhash_json;  // the checkpoint of the sender's generation
+  friend bool operator==(const ServerListResponse&, const ServerListResponse&) = default;
+};
+
+using Body = std::variant<NamedPutProposal, UnnamedPutProposal, Bid, AcceptContentStored,
+                          AcceptNotNow, RendezvousTransfer, PayloadAck, PayloadNack, NamedGet,
+                          UnnamedGet, GetResponse, GenerationMismatch, ServerListGet,
+                          ServerListResponse>;
+
+struct Message {
+  Header header;
+  Body body;
+
+  Opcode opcode() const;  // of the body
+  std::string Encode() const;
+  static Result<Message> Decode(std::string_view bytes);
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+// Upper bound of one encoded message: a 16 MiB chunk plus headers, over TCP.
+inline constexpr size_t kMaxMessageBytes = (16 << 20) + 4096;
+
+}  // namespace ccow::replicast

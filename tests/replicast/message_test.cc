@@ -1,0 +1,78 @@
+#include "replicast/message.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/hash.h"
+
+namespace ccow::replicast {
+namespace {
+
+HashId Id(const char* s) { return HashBytes(HashAlgo::kSha256, s); }
+
+std::vector<Message> OneOfEach() {
+  Header h{0x1122334455667788ull, 7, 42};
+  return {
+      {h, NamedPutProposal{Id("name"), Id("vm"), 512}},
+      {h, UnnamedPutProposal{Id("chunk"), 1 << 20}},
+      {h, Bid{1000, 250, 3, 1ull << 40}},
+      {h, AcceptContentStored{Id("chunk")}},
+      {h, AcceptNotNow{150}},
+      {h, RendezvousTransfer{Id("chunk"), 10, 4, "abcdef"}},
+      {h, PayloadAck{Id("chunk")}},
+      {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
+      {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
+      {h, UnnamedGet{Id("chunk")}},
+      {h, GetResponse{Id("chunk"), GetStatus::kOk, "payload"}},
+      {h, GenerationMismatch{43}},
+      {h, ServerListGet{}},
+      {h, ServerListResponse{"{\"generation\": 42}"}},
+  };
+}
+
+TEST(ReplicastMessageTest, EveryMessageRoundTripsWithItsOpcode) {
+  uint8_t expected_opcode = 1;
+  for (const Message& m : OneOfEach()) {
+    std::string bytes = m.Encode();
+    EXPECT_EQ(static_cast<uint8_t>(bytes[3]), expected_opcode++);
+    auto back = Message::Decode(bytes);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, m);
+    EXPECT_EQ(back->Encode(), bytes);
+  }
+}
+
+TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
+  Message m{{1, 2, 3}, ServerListGet{}};
+  // magic "RC", version 1, opcode 13, txid, row, generation (little-endian).
+  EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
+            "5243010d" "0100000000000000" "02000000" "0300000000000000");
+}
+
+TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {
+  std::string good = Message{{1, 2, 3}, UnnamedGet{Id("x")}}.Encode();
+  EXPECT_FALSE(Message::Decode("").ok());
+  EXPECT_FALSE(Message::Decode(good.substr(0, good.size() - 1)).ok());  // truncated
+  EXPECT_FALSE(Message::Decode(good + "x").ok());                       // trailing bytes
+  std::string bad = good;
+  bad[0] = 'X';
+  EXPECT_FALSE(Message::Decode(bad).ok());  // magic
+  bad = good;
+  bad[2] = 9;
+  EXPECT_EQ(Message::Decode(bad).status().code(), Code::kUnsupported);  // version
+  bad = good;
+  bad[3] = 99;
+  EXPECT_FALSE(Message::Decode(bad).ok());  // opcode
+  bad[3] = 0;
+  EXPECT_FALSE(Message::Decode(bad).ok());
+  // A transfer piece must lie inside its chunk.
+  std::string piece = Message{{}, RendezvousTransfer{Id("c"), 4, 2, "abc"}}.Encode();
+  EXPECT_FALSE(Message::Decode(piece).ok());
+  // A failed get carries no payload.
+  std::string failed = Message{{}, GetResponse{Id("c"), GetStatus::kNotFound, "x"}}.Encode();
+  EXPECT_FALSE(Message::Decode(failed).ok());
+}
+
+}  // namespace
+}  // namespace ccow::replicast
