@@ -107,9 +107,11 @@ class ObjectApi {
   // Streams a version (or a byte range of it) into sink. Every chunk is verified.
   Status Get(const std::string& name, const VersionSelector& which,
              const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info = nullptr);
-  // Like Get, but on_open sees the version first and picks the range to stream (or none
-  // for all of it), or fails to stop before any byte is read: conditional requests,
-  // ranges relative to the size, and response headers all need the version up front.
+  // Like Get, but on_open sees the version first and picks the range to stream (none for
+  // all of it; a zero-length range when the caller answered from the version alone, as
+  // for HEAD or a failed condition), or fails to stop before any byte is read:
+  // conditional requests, ranges relative to the size, and response headers all need
+  // the version up front.
   using OpenCallback = std::function<Result<std::optional<ByteRange>>(const ObjectInfo&)>;
   Status Read(const std::string& name, const VersionSelector& which, const OpenCallback& on_open,
               ByteSink& sink);

@@ -126,6 +126,7 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
   Chid vm_chid;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
   CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range, on_open(InfoFromManifest(vm, vm_chid)));
+  if (range && range->length && *range->length == 0) return Status::OK();
   if (vm.flags & VersionManifest::kFlagDeleteMarker)
     return Status::NotFound("object " + vm.name + " generation " + std::to_string(vm.generation) +
                             " is a delete marker");

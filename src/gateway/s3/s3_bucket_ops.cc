@@ -21,8 +21,6 @@ std::string FindSubresource(const HttpRequest& req) {
   return "";
 }
 
-std::string OwnerId(const std::string& tenant) { return tenant; }
-
 }  // namespace
 
 void S3Handler::ListBuckets(RequestContext& ctx) {
@@ -33,10 +31,7 @@ void S3Handler::ListBuckets(RequestContext& ctx) {
   }
   XmlWriter w;
   w.Open("ListAllMyBucketsResult", true);
-  w.Open("Owner");
-  w.Element("ID", OwnerId(ctx.tenant));
-  w.Element("DisplayName", ctx.tenant);
-  w.Close();
+  WriteIdentity(w, "Owner", ctx.tenant);
   w.Open("Buckets");
   for (const auto& b : *list) {
     w.Open("Bucket");
@@ -273,16 +268,10 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
     if (m == "GET") {
       XmlWriter acl;
       acl.Open("AccessControlPolicy", true);
-      acl.Open("Owner");
-      acl.Element("ID", OwnerId(ctx.tenant));
-      acl.Element("DisplayName", ctx.tenant);
-      acl.Close();
+      WriteIdentity(acl, "Owner", ctx.tenant);
       acl.Open("AccessControlList");
       acl.Open("Grant");
-      acl.Open("Grantee");
-      acl.Element("ID", OwnerId(ctx.tenant));
-      acl.Element("DisplayName", ctx.tenant);
-      acl.Close();
+      WriteIdentity(acl, "Grantee", ctx.tenant);
       acl.Element("Permission", "FULL_CONTROL");
       std::string xml = acl.Finish();
       // The Grantee element carries an xsi:type attribute in S3's documents.

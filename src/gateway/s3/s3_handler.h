@@ -84,6 +84,10 @@ class S3Handler {
   // the signed payload hash checked as it streams.
   Result<std::unique_ptr<ByteSource>> RequestBody(RequestContext& ctx, uint64_t* length);
   Status ReadSmallBody(RequestContext& ctx, std::string* body);
+  // The body of a PutObject or UploadPart with its checks attached to opts: Content-MD5,
+  // the length, at most max_size bytes, and the signed SHA-256 reused as a CHID.
+  Result<std::unique_ptr<ByteSource>> UploadBody(RequestContext& ctx, uint64_t max_size,
+                                                 const char* too_large, PutOptions* opts);
 
   // Multipart (s3_multipart_ops.cc)
   void CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);

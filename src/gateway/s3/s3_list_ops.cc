@@ -119,12 +119,7 @@ void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
     w.Element("ETag", Quoted(v.etag));
     w.Element("Size", std::to_string(v.size));
     w.Element("StorageClass", "STANDARD");
-    if (fetch_owner) {
-      w.Open("Owner");
-      w.Element("ID", ctx.tenant);
-      w.Element("DisplayName", ctx.tenant);
-      w.Close();
-    }
+    if (fetch_owner) WriteIdentity(w, "Owner", ctx.tenant);
     w.Close();
   }
   for (const auto& cp : page.common_prefixes) {
@@ -233,10 +228,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
       w.Element("Size", std::to_string(v.size));
       w.Element("StorageClass", "STANDARD");
     }
-    w.Open("Owner");
-    w.Element("ID", ctx.tenant);
-    w.Element("DisplayName", ctx.tenant);
-    w.Close();
+    WriteIdentity(w, "Owner", ctx.tenant);
     w.Close();
   }
   for (const auto& cp : page.common_prefixes) {

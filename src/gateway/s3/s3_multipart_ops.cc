@@ -172,25 +172,8 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
     return SendXml(ctx, 200, w.Finish());
   }
 
-  std::string expected_md5;
-  S3Error e = ContentMd5(ctx.req, &expected_md5);
-  if (!e.ok()) return SendError(ctx, e);
-  uint64_t length = 0;
-  auto body = RequestBody(ctx, &length);
+  auto body = UploadBody(ctx, kMaxPartSize, "A part may be at most 5 GiB.", &opts);
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
-  if (length > kMaxPartSize)
-    return SendError(ctx, MakeError(400, "EntityTooLarge", "A part may be at most 5 GiB."));
-  opts.stream_sha256 = SignedBodySha256(ctx.auth.payload_hash);
-  bool length_known = ctx.req.content_length.has_value() ||
-                      ctx.req.Header("x-amz-decoded-content-length") != nullptr;
-  opts.before_commit = [&](const VersionManifest& vm) -> Status {
-    if (length_known && vm.size != length)
-      return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
-    if (!expected_md5.empty() && vm.etag != expected_md5)
-      return Status::InvalidArgument(
-          "BadDigest: The Content-MD5 you specified did not match what we received.");
-    return Status::OK();
-  };
   auto stored = api_->Put(part_name, **body, opts);
   if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
   SendEmpty(ctx, 200, {{"ETag", Quoted(stored->etag)}, {"Content-Length", "0"}});
@@ -301,14 +284,8 @@ void S3Handler::ListParts(RequestContext& ctx, const BucketInfo& bucket) {
   w.Element("Bucket", ctx.bucket);
   w.Element("Key", ctx.key);
   w.Element("UploadId", upload_id);
-  w.Open("Initiator");
-  w.Element("ID", ctx.tenant);
-  w.Element("DisplayName", ctx.tenant);
-  w.Close();
-  w.Open("Owner");
-  w.Element("ID", ctx.tenant);
-  w.Element("DisplayName", ctx.tenant);
-  w.Close();
+  WriteIdentity(w, "Initiator", ctx.tenant);
+  WriteIdentity(w, "Owner", ctx.tenant);
   w.Element("StorageClass", "STANDARD");
   w.Element("PartNumberMarker", std::to_string(marker));
   int last = marker;
@@ -389,14 +366,8 @@ void S3Handler::ListMultipartUploads(RequestContext& ctx, const BucketInfo& buck
     w.Open("Upload");
     w.Element("Key", u->key);
     w.Element("UploadId", u->id);
-    w.Open("Initiator");
-    w.Element("ID", ctx.tenant);
-    w.Element("DisplayName", ctx.tenant);
-    w.Close();
-    w.Open("Owner");
-    w.Element("ID", ctx.tenant);
-    w.Element("DisplayName", ctx.tenant);
-    w.Close();
+    WriteIdentity(w, "Initiator", ctx.tenant);
+    WriteIdentity(w, "Owner", ctx.tenant);
     w.Element("StorageClass", "STANDARD");
     w.Element("Initiated", IsoDate(u->initiated));
     w.Close();

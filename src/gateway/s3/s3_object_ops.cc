@@ -44,6 +44,29 @@ Result<std::unique_ptr<ByteSource>> S3Handler::RequestBody(RequestContext& ctx, 
       std::make_unique<CountingSource>(std::move(source), &bytes_in_));
 }
 
+Result<std::unique_ptr<ByteSource>> S3Handler::UploadBody(RequestContext& ctx, uint64_t max_size,
+                                                          const char* too_large, PutOptions* opts) {
+  std::string expected_md5;
+  S3Error e = ContentMd5(ctx.req, &expected_md5);
+  if (!e.ok()) return Status::InvalidArgument(e.code + ": " + e.message);
+  uint64_t length = 0;
+  CCOW_ASSIGN_OR_RETURN(auto body, RequestBody(ctx, &length));
+  if (length > max_size) return Status::InvalidArgument(std::string("EntityTooLarge: ") + too_large);
+  opts->stream_sha256 = SignedBodySha256(ctx.auth.payload_hash);
+  // Transfer-Encoding: chunked without aws-chunked framing carries no length to check.
+  bool length_known = ctx.req.content_length.has_value() ||
+                      ctx.req.Header("x-amz-decoded-content-length") != nullptr;
+  opts->before_commit = [length_known, length, expected_md5](const VersionManifest& vm) -> Status {
+    if (length_known && vm.size != length)
+      return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
+    if (!expected_md5.empty() && vm.etag != expected_md5)
+      return Status::InvalidArgument(
+          "BadDigest: The Content-MD5 you specified did not match what we received.");
+    return Status::OK();
+  };
+  return body;
+}
+
 Status S3Handler::ReadSmallBody(RequestContext& ctx, std::string* body) {
   uint64_t length = 0;
   body->clear();
@@ -75,10 +98,7 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
     if (m == "GET") {
       XmlWriter w;
       w.Open("AccessControlPolicy", true);
-      w.Open("Owner");
-      w.Element("ID", ctx.tenant);
-      w.Element("DisplayName", ctx.tenant);
-      w.Close();
+      WriteIdentity(w, "Owner", ctx.tenant);
       w.Open("AccessControlList");
       return SendXml(ctx, 200, w.Finish());
     }
@@ -102,32 +122,15 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   PutOptions opts;
   S3Error e = MetadataFromHeaders(ctx.req, &opts);
   if (!e.ok()) return SendError(ctx, e);
-  std::string expected_md5;
-  e = ContentMd5(ctx.req, &expected_md5);
-  if (!e.ok()) return SendError(ctx, e);
-  uint64_t length = 0;
-  auto body = RequestBody(ctx, &length);
+  auto body = UploadBody(ctx, kMaxSinglePut,
+                         "Your proposed upload exceeds the maximum allowed size "
+                         "(5 GiB for one PUT; use multipart).",
+                         &opts);
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
-  if (length > kMaxSinglePut)
-    return SendError(ctx, MakeError(400, "EntityTooLarge",
-                                    "Your proposed upload exceeds the maximum allowed size "
-                                    "(5 GiB for one PUT; use multipart)."));
   // Only a never-versioned bucket replaces: a suspended one must keep the versions made
   // while versioning was on (S3 overwrites just its "null" version, which ccow does not
   // track, so a suspended bucket keeps every version).
   opts.replace_previous = bucket.versioning.empty();
-  opts.stream_sha256 = SignedBodySha256(ctx.auth.payload_hash);
-  // Transfer-Encoding: chunked without aws-chunked framing carries no length to check.
-  bool length_known = ctx.req.content_length.has_value() ||
-                      ctx.req.Header("x-amz-decoded-content-length") != nullptr;
-  opts.before_commit = [&](const VersionManifest& vm) -> Status {
-    if (length_known && vm.size != length)
-      return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
-    if (!expected_md5.empty() && vm.etag != expected_md5)
-      return Status::InvalidArgument(
-          "BadDigest: The Content-MD5 you specified did not match what we received.");
-    return Status::OK();
-  };
   auto info = api_->Put(ObjectName(ctx), **body, opts);
   if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
   HeaderList h{{"ETag", Quoted(info->etag)}, {"Content-Length", "0"}};
@@ -221,10 +224,11 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
   bool started = false;
   ForwardSink sink(&bytes_out_);
   auto on_open = [&](const ObjectInfo& info) -> Result<std::optional<ByteRange>> {
+    // Answered from the version alone: a zero-length range reads nothing.
     auto stop = [&](S3Error err, HeaderList h = {}) -> Result<std::optional<ByteRange>> {
       deferred = std::move(err);
       deferred_headers = std::move(h);
-      return Status::Internal("request answered");
+      return std::optional<ByteRange>(ByteRange{0, 0});
     };
     std::string version_id =
         bucket.versioning.empty() ? "null" : std::to_string(info.generation);
@@ -280,10 +284,9 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
   };
   Status st = api_->Read(ObjectName(ctx), which, on_open, sink);
   if (started) {
-    bool answered = st.code() == Code::kInternal && st.message() == "request answered";
-    if (st.ok() || (answered && sink.target)) {
+    if (st.ok() && sink.target) {
       (void)ctx.ex.FinishResponse();
-    } else if (!answered) {
+    } else if (!st.ok()) {
       // The status line is gone; closing the connection short of Content-Length is how
       // the client learns the body is incomplete.
       spdlog::warn("s3 GET {}: failed after the response started: {}", ctx.req.target,

@@ -446,6 +446,13 @@ std::string XmlWriter::Finish() {
 // ask for encoding-type=url and get keys URL-encoded instead. Bytes >= 0x80 pass through,
 // so text that is not UTF-8 makes a document that is not well-formed: keys should be
 // checked as UTF-8 where they enter.
+void WriteIdentity(XmlWriter& w, std::string_view tag, std::string_view id) {
+  w.Open(tag);
+  w.Element("ID", id);
+  w.Element("DisplayName", id);
+  w.Close();
+}
+
 std::string XmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -31,6 +31,9 @@ class XmlWriter {
 };
 
 std::string XmlEscape(std::string_view text);
+// <TAG><ID>id</ID><DisplayName>id</DisplayName></TAG>: the Owner/Initiator/Grantee of S3's
+// documents (a tenant's id and display name are its name).
+void WriteIdentity(XmlWriter& w, std::string_view tag, std::string_view id);
 // <Error><Code/><Message/><Resource/><RequestId/></Error>
 std::string ErrorXml(const S3Error& error, std::string_view resource, std::string_view request_id);
 
