@@ -32,8 +32,10 @@ ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid) {
 ObjectApi::ObjectApi(std::shared_ptr<Backend> backend, ApiOptions options)
     : backend_(std::move(backend)), options_(std::move(options)) {}
 
+uint64_t ObjectApi::Now() const { return options_.clock ? options_.clock() : NowNs(); }
+
 Uvid ObjectApi::NextUvid() {
-  return Uvid{NowNs(), options_.segment_id, sequence_.fetch_add(1, std::memory_order_relaxed)};
+  return Uvid{Now(), options_.segment_id, sequence_.fetch_add(1, std::memory_order_relaxed)};
 }
 
 Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
@@ -156,7 +158,7 @@ Status Mutate(Backend& backend, const std::string& name,
 }  // namespace
 
 Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation) {
-  uint64_t now = NowNs();
+  uint64_t now = Now();
   return Mutate(*backend_, name, [&](VersionList* vl) {
     vl->ExpireQuarantine(now, options_.quarantine_retention_ns);
     return vl->Delete(generation, now);
@@ -164,7 +166,7 @@ Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> genera
 }
 
 Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {
-  uint64_t now = NowNs();
+  uint64_t now = Now();
   return Mutate(*backend_, name, [&](VersionList* vl) {
     vl->ExpireQuarantine(now, options_.quarantine_retention_ns);
     return vl->Undelete(generation);
@@ -173,7 +175,7 @@ Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> gene
 
 Status ObjectApi::CreateSnapshot(const std::string& name, const std::string& snapshot,
                                  const VersionSelector& which) {
-  uint64_t now = NowNs();
+  uint64_t now = Now();
   return Mutate(*backend_, name,
                 [&](VersionList* vl) { return vl->CreateSnapshot(snapshot, which, now); });
 }

@@ -26,6 +26,12 @@ struct ApiOptions {
   ObjectPolicy default_policy;
   uint32_t segment_id = 0;                                  // written into every UVID
   uint64_t quarantine_retention_ns = 7ull * 24 * 3600 * 1000000000ull;  // 7 days
+  // Chunk puts and reads a few ahead on worker threads. Off, everything runs on the
+  // caller's thread, as the simulated network (one deterministic thread) needs.
+  bool parallel_io = true;
+  // Wall-clock nanoseconds for UVIDs and deletion times; the simulation gives its virtual
+  // clock so that a seed replays the same manifests. Empty: the system clock.
+  std::function<uint64_t()> clock;
 };
 
 struct PutOptions {
@@ -148,6 +154,7 @@ class ObjectApi {
   Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written,
                                    bool replace_previous = false);
   Uvid NextUvid();
+  uint64_t Now() const;
 
   std::shared_ptr<Backend> backend_;
   ApiOptions options_;

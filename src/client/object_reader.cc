@@ -14,13 +14,14 @@ class TreeReader {
  public:
   static constexpr size_t kReadAhead = 4;
 
-  TreeReader(Backend* backend, const std::string& name, ByteSink* sink)
-      : backend_(backend), name_(name), sink_(sink) {}
+  TreeReader(Backend* backend, const std::string& name, ByteSink* sink, bool parallel_io)
+      : backend_(backend), name_(name), sink_(sink), parallel_io_(parallel_io) {}
 
   // Emits bytes [begin, end) of the object covered by refs.
   Status Read(const std::vector<ChunkRef>& refs, uint64_t begin, uint64_t end) {
     // A single-chunk object is read inline: a thread would only add latency.
-    parallel_ = refs.size() > 1 || (!refs.empty() && refs[0].kind == ChunkKind::kChunkManifest);
+    parallel_ = parallel_io_ && (refs.size() > 1 ||
+                                 (!refs.empty() && refs[0].kind == ChunkKind::kChunkManifest));
     CCOW_RETURN_IF_ERROR(Walk(refs, begin, end, 0));
     while (!window_.empty()) CCOW_RETURN_IF_ERROR(Drain());
     return Status::OK();
@@ -95,6 +96,7 @@ class TreeReader {
   const std::string& name_;
   ByteSink* sink_;
   std::deque<Pending> window_;
+  bool parallel_io_;
   bool parallel_ = false;
 };
 
@@ -117,7 +119,7 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
   if (info) *info = InfoFromManifest(vm, vm_chid);
-  TreeReader reader(backend_.get(), vm.name, &sink);
+  TreeReader reader(backend_.get(), vm.name, &sink, options_.parallel_io);
   return reader.Read(vm.root_refs, begin, end);
 }
 
@@ -137,7 +139,7 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
     begin = range->offset;
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
-  TreeReader reader(backend_.get(), vm.name, &sink);
+  TreeReader reader(backend_.get(), vm.name, &sink, options_.parallel_io);
   return reader.Read(vm.root_refs, begin, end);
 }
 

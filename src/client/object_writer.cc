@@ -133,7 +133,8 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
       launch(held, 0, std::launch::deferred, std::nullopt);
       held.reset();
     }
-    launch(buf, offset, std::launch::async, std::nullopt);
+    launch(buf, offset, options_.parallel_io ? std::launch::async : std::launch::deferred,
+           std::nullopt);
     offset += buf->size();
     if (window.size() >= kWindow) {
       Status st = retire_oldest();

@@ -18,6 +18,7 @@ const char* CodeName(Code code) {
     case Code::kConflict: return "conflict";
     case Code::kUnsupported: return "unsupported";
     case Code::kInternal: return "internal error";
+    case Code::kUnavailable: return "unavailable";
   }
   return "unknown";
 }

@@ -23,6 +23,7 @@ enum class Code : int {
   kConflict = 8,     // an optimistic update lost a race; retrying may succeed
   kUnsupported = 9,
   kInternal = 10,
+  kUnavailable = 11,  // not enough peers answered in time; retrying later may succeed
 };
 
 const char* CodeName(Code code);
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, const std::string& context);
 

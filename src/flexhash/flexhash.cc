@@ -29,9 +29,13 @@ double Score(uint32_t row, const VdevInfo& v) {
   return -std::log(u) / weight;
 }
 
+}  // namespace
+
 const std::string& DomainOf(const VdevInfo& v, FailureDomain fd) {
-  return fd == FailureDomain::kZone ? v.zone : v.server;
+  return fd == FailureDomain::kZone ? v.zone : fd == FailureDomain::kAny ? v.id : v.server;
 }
+
+namespace {
 
 std::vector<uint32_t> FillRow(uint32_t row, const std::vector<VdevInfo>& vdevs, uint32_t k,
                               FailureDomain fd) {
@@ -126,7 +130,8 @@ std::string FlexHashTable::ToJson() const {
   j["vdevs"] = nlohmann::json::array();
   for (const auto& v : vdevs_)
     j["vdevs"].push_back({{"id", v.id}, {"server", v.server}, {"zone", v.zone},
-                          {"capacity_bytes", v.capacity_bytes}, {"used_bytes", v.used_bytes}});
+                          {"capacity_bytes", v.capacity_bytes}, {"used_bytes", v.used_bytes},
+                          {"address", v.address}});
   j["table"] = nlohmann::json::array();
   for (uint32_t r = 0; r < rows_.size(); ++r) j["table"].push_back(RowVdevIds(r));
   return j.dump(2);
@@ -140,7 +145,7 @@ Result<FlexHashTable> FlexHashTable::FromJson(std::string_view json) {
     for (const auto& v : j.at("vdevs"))
       vdevs.push_back({v.at("id").get<std::string>(), v.at("server").get<std::string>(),
                        v.value("zone", ""), v.value("capacity_bytes", uint64_t{0}),
-                       v.value("used_bytes", uint64_t{0})});
+                       v.value("used_bytes", uint64_t{0}), v.value("address", "")});
     FlexHashOptions opts;
     std::string fd = j.value("failure_domain", "server");
     opts.failure_domain = fd == "zone" ? FailureDomain::kZone

@@ -26,6 +26,7 @@ struct VdevInfo {
   std::string zone;    // failure domain: a rack, room or site
   uint64_t capacity_bytes = 0;
   uint64_t used_bytes = 0;
+  std::string address;  // where its target listens for Replicast ("IP:PORT"); not placement input
 
   friend bool operator==(const VdevInfo&, const VdevInfo&) = default;
 };
@@ -44,6 +45,9 @@ struct FlexHashOptions {
 uint32_t DefaultVdevsPerRow(size_t vdevs);
 uint32_t DefaultRows(size_t vdevs);
 
+// The failure domain of a VDEV under a policy: its zone, its server, or itself (any).
+const std::string& DomainOf(const VdevInfo& vdev, FailureDomain domain);
+
 class FlexHashTable {
  public:
   static Result<FlexHashTable> Build(std::vector<VdevInfo> vdevs, uint64_t generation,
@@ -52,6 +56,7 @@ class FlexHashTable {
   uint64_t generation() const { return generation_; }
   uint32_t row_count() const { return static_cast<uint32_t>(rows_.size()); }
   const std::vector<VdevInfo>& vdevs() const { return vdevs_; }
+  FailureDomain failure_domain() const { return options_.failure_domain; }
   // The row of an id: its top bits.
   uint32_t RowOf(const HashId& id) const;
   // The negotiating group of a row: indexes into vdevs(), best first.

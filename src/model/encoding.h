@@ -47,6 +47,7 @@ class Decoder {
   uint64_t GetCount(size_t min_item_size);
 
   bool done() const { return pos_ == in_.size(); }
+  size_t remaining() const { return in_.size() - pos_; }
   void Fail(const std::string& why);
   // OK when no getter failed and the input was consumed exactly.
   Status Finish();

@@ -10,11 +10,21 @@ void Put(Encoder& e, const NamedPutProposal& m) {
   e.PutHashId(m.nhid);
   e.PutHashId(m.chid);
   e.PutVarint(m.size);
+  e.PutBytes(m.name);
+  e.PutVarint(m.expected_seq);
+  e.PutVarint(m.new_seq);
+  e.PutU8(static_cast<uint8_t>(m.mode));
 }
 void Get(Decoder& d, NamedPutProposal& m) {
   m.nhid = d.GetHashId();
   m.chid = d.GetHashId();
   m.size = d.GetVarint();
+  m.name = d.GetBytes();
+  m.expected_seq = d.GetVarint();
+  m.new_seq = d.GetVarint();
+  uint8_t mode = d.GetU8();
+  if (mode < 1 || mode > 2) d.Fail("unknown named put mode");
+  m.mode = static_cast<NamedPutMode>(mode);
 }
 void Put(Encoder& e, const UnnamedPutProposal& m) {
   e.PutHashId(m.chid);
@@ -25,13 +35,13 @@ void Get(Decoder& d, UnnamedPutProposal& m) {
   m.size = d.GetVarint();
 }
 void Put(Encoder& e, const Bid& m) {
-  e.PutU64(m.start_ns);
+  e.PutU64(m.start_delay_ns);
   e.PutU64(m.duration_ns);
   e.PutU32(m.queue_weight);
   e.PutU64(m.free_bytes);
 }
 void Get(Decoder& d, Bid& m) {
-  m.start_ns = d.GetU64();
+  m.start_delay_ns = d.GetU64();
   m.duration_ns = d.GetU64();
   m.queue_weight = d.GetU32();
   m.free_bytes = d.GetU64();
@@ -44,12 +54,14 @@ void Put(Encoder& e, const RendezvousTransfer& m) {
   e.PutHashId(m.chid);
   e.PutVarint(m.total_size);
   e.PutVarint(m.offset);
+  e.PutU64(m.rendezvous_mask);
   e.PutBytes(m.payload);
 }
 void Get(Decoder& d, RendezvousTransfer& m) {
   m.chid = d.GetHashId();
   m.total_size = d.GetVarint();
   m.offset = d.GetVarint();
+  m.rendezvous_mask = d.GetU64();
   m.payload = d.GetBytes();
   if (d.status().ok() && (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset))
     d.Fail("transfer piece lies outside its chunk");
@@ -63,7 +75,7 @@ void Put(Encoder& e, const PayloadNack& m) {
 void Get(Decoder& d, PayloadNack& m) {
   m.chid = d.GetHashId();
   uint8_t r = d.GetU8();
-  if (r < 1 || r > 4) d.Fail("unknown nack reason");
+  if (r < 1 || r > kMaxNackReason) d.Fail("unknown nack reason");
   m.reason = static_cast<NackReason>(r);
 }
 void Put(Encoder& e, const NamedGet& m) {
@@ -74,11 +86,22 @@ void Get(Decoder& d, NamedGet& m) {
   m.nhid = d.GetHashId();
   m.name = d.GetBytes();
 }
-void Put(Encoder& e, const UnnamedGet& m) { e.PutHashId(m.chid); }
-void Get(Decoder& d, UnnamedGet& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const UnnamedGet& m) {
+  e.PutHashId(m.chid);
+  e.PutU8(static_cast<uint8_t>(m.mode));
+}
+void Get(Decoder& d, UnnamedGet& m) {
+  m.chid = d.GetHashId();
+  uint8_t mode = d.GetU8();
+  if (mode > 1) d.Fail("unknown get mode");
+  m.mode = static_cast<GetMode>(mode);
+}
 void Put(Encoder& e, const GetResponse& m) {
   e.PutHashId(m.chid);
   e.PutU8(static_cast<uint8_t>(m.status));
+  e.PutVarint(m.seq);
+  e.PutVarint(m.total_size);
+  e.PutVarint(m.offset);
   e.PutBytes(m.payload);
 }
 void Get(Decoder& d, GetResponse& m) {
@@ -86,9 +109,15 @@ void Get(Decoder& d, GetResponse& m) {
   uint8_t s = d.GetU8();
   if (s > 2) d.Fail("unknown get status");
   m.status = static_cast<GetStatus>(s);
+  m.seq = d.GetVarint();
+  m.total_size = d.GetVarint();
+  m.offset = d.GetVarint();
   m.payload = d.GetBytes();
-  if (d.status().ok() && m.status != GetStatus::kOk && !m.payload.empty())
+  if (!d.status().ok()) return;
+  if (m.status != GetStatus::kOk && (!m.payload.empty() || m.total_size != 0 || m.offset != 0))
     d.Fail("a failed get carries no payload");
+  else if (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset)
+    d.Fail("get response piece lies outside its value");
 }
 void Put(Encoder& e, const GenerationMismatch& m) { e.PutU64(m.current_generation); }
 void Get(Decoder& d, GenerationMismatch& m) { m.current_generation = d.GetU64(); }
@@ -96,6 +125,44 @@ void Put(Encoder&, const ServerListGet&) {}
 void Get(Decoder&, ServerListGet&) {}
 void Put(Encoder& e, const ServerListResponse& m) { e.PutBytes(m.flexhash_json); }
 void Get(Decoder& d, ServerListResponse& m) { m.flexhash_json = d.GetBytes(); }
+
+void Put(Encoder& e, const NameScan& m) {
+  e.PutBytes(m.prefix);
+  e.PutBytes(m.start_after);
+  e.PutU32(m.max_entries);
+}
+void Get(Decoder& d, NameScan& m) {
+  m.prefix = d.GetBytes();
+  m.start_after = d.GetBytes();
+  m.max_entries = d.GetU32();
+}
+void Put(Encoder& e, const NameScanResponse& m) {
+  e.PutU8(m.more ? 1 : 0);
+  e.PutVarint(m.entries.size());
+  for (const NameScanEntry& entry : m.entries) {
+    e.PutBytes(entry.name);
+    e.PutVarint(entry.seq);
+    e.PutU8(entry.has_value ? 1 : 0);
+    e.PutBytes(entry.value);
+  }
+}
+void Get(Decoder& d, NameScanResponse& m) {
+  uint8_t more = d.GetU8();
+  if (more > 1) d.Fail("bad more flag");
+  m.more = more == 1;
+  uint64_t n = d.GetCount(4);
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    NameScanEntry entry;
+    entry.name = d.GetBytes();
+    entry.seq = d.GetVarint();
+    uint8_t has = d.GetU8();
+    if (has > 1) d.Fail("bad value flag");
+    entry.has_value = has == 1;
+    entry.value = d.GetBytes();
+    if (!entry.has_value && !entry.value.empty()) d.Fail("an omitted value carries bytes");
+    m.entries.push_back(std::move(entry));
+  }
+}
 
 template <size_t I = 0>
 bool EmplaceByIndex(size_t index, Body* body) {

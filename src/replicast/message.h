@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/status.h"
@@ -37,6 +38,8 @@ enum class Opcode : uint8_t {
   kGenerationMismatch = 12,
   kServerListGet = 13,
   kServerListResponse = 14,
+  kNameScan = 15,
+  kNameScanResponse = 16,
 };
 
 struct Header {
@@ -46,10 +49,18 @@ struct Header {
   friend bool operator==(const Header&, const Header&) = default;
 };
 
-// A version manifest or version-list put: placed by the NHID, identified by the CHID.
+// A version-list put: placed by the NHID of `name`, its value identified by `chid` (the
+// hash of the value, verified on arrival) and ordered by a per-name sequence. The first
+// home replica takes it only as a compare-and-swap (its sequence must not be past
+// expected_seq), which serializes concurrent writers of one name; the other replicas
+// take it if it is newer than what they hold.
+enum class NamedPutMode : uint8_t { kCompareAndSwap = 1, kIfNewer = 2 };
 struct NamedPutProposal {
   HashId nhid, chid;
   uint64_t size = 0;
+  std::string name;
+  uint64_t expected_seq = 0, new_seq = 0;
+  NamedPutMode mode = NamedPutMode::kCompareAndSwap;
   friend bool operator==(const NamedPutProposal&, const NamedPutProposal&) = default;
 };
 struct UnnamedPutProposal {  // a payload chunk or chunk manifest
@@ -57,10 +68,11 @@ struct UnnamedPutProposal {  // a payload chunk or chunk manifest
   uint64_t size = 0;
   friend bool operator==(const UnnamedPutProposal&, const UnnamedPutProposal&) = default;
 };
-// A target's offer: when it can receive (rendezvous start), for how long, how loaded it
-// is, and how much room it has.
+// A target's offer: when it can receive (rendezvous start, as a delay from the bid, since
+// clocks of different machines are not comparable), for how long, how loaded it is, and
+// how much room it has. The target reserves that window until the transfer or a timeout.
 struct Bid {
-  uint64_t start_ns = 0, duration_ns = 0;
+  uint64_t start_delay_ns = 0, duration_ns = 0;
   uint32_t queue_weight = 0;
   uint64_t free_bytes = 0;
   friend bool operator==(const Bid&, const Bid&) = default;
@@ -73,10 +85,13 @@ struct AcceptNotNow {
   uint32_t retry_after_ms = 0;
   friend bool operator==(const AcceptNotNow&, const AcceptNotNow&) = default;
 };
-// One piece of a chunk's payload (a datagram of a train over UDP; the whole chunk over TCP).
+// One piece of a chunk's payload: a datagram of a train. rendezvous_mask names the chosen
+// VDEVs by their position in the row when the train is multicast to the whole negotiating
+// group (the others ignore it); 0 means only the addressed VDEV.
 struct RendezvousTransfer {
   HashId chid;
   uint64_t total_size = 0, offset = 0;
+  uint64_t rendezvous_mask = 0;
   std::string payload;
   friend bool operator==(const RendezvousTransfer&, const RendezvousTransfer&) = default;
 };
@@ -84,7 +99,15 @@ struct PayloadAck {
   HashId chid;
   friend bool operator==(const PayloadAck&, const PayloadAck&) = default;
 };
-enum class NackReason : uint8_t { kHashMismatch = 1, kNoSpace = 2, kTimeout = 3, kInternal = 4 };
+enum class NackReason : uint8_t {
+  kHashMismatch = 1,
+  kNoSpace = 2,
+  kTimeout = 3,
+  kInternal = 4,
+  kConflict = 5,     // a named put whose expected sequence is stale
+  kNotProposed = 6,  // a transfer the target has no proposal for (it restarted)
+};
+inline constexpr uint8_t kMaxNackReason = 6;
 struct PayloadNack {
   HashId chid;
   NackReason reason = NackReason::kInternal;
@@ -95,14 +118,23 @@ struct NamedGet {
   std::string name;
   friend bool operator==(const NamedGet&, const NamedGet&) = default;
 };
+// A probe asks who holds the chunk (holders answer kOk with its size and no payload); a
+// fetch asks one holder for the payload, which comes back as a train of get responses.
+enum class GetMode : uint8_t { kProbe = 0, kFetch = 1 };
 struct UnnamedGet {
   HashId chid;
+  GetMode mode = GetMode::kFetch;
   friend bool operator==(const UnnamedGet&, const UnnamedGet&) = default;
 };
 enum class GetStatus : uint8_t { kOk = 0, kNotFound = 1, kCorrupt = 2 };
+// One piece of what a get returns: a chunk, or for a named get the version list value with
+// its sequence (an empty value is a deleted list's tombstone). chid is the hash of the
+// whole value, which the initiator verifies.
 struct GetResponse {
   HashId chid;
   GetStatus status = GetStatus::kOk;
+  uint64_t seq = 0;
+  uint64_t total_size = 0, offset = 0;
   std::string payload;  // empty unless kOk
   friend bool operator==(const GetResponse&, const GetResponse&) = default;
 };
@@ -118,10 +150,30 @@ struct ServerListResponse {
   friend bool operator==(const ServerListResponse&, const ServerListResponse&) = default;
 };
 
+// Lists the version lists a VDEV holds: names after start_after that start with prefix,
+// in order, at most max_entries, values included while they fit one datagram.
+struct NameScan {
+  std::string prefix, start_after;
+  uint32_t max_entries = 0;
+  friend bool operator==(const NameScan&, const NameScan&) = default;
+};
+struct NameScanEntry {
+  std::string name;
+  uint64_t seq = 0;
+  bool has_value = false;  // false: too large to include, fetch it with a named get
+  std::string value;
+  friend bool operator==(const NameScanEntry&, const NameScanEntry&) = default;
+};
+struct NameScanResponse {
+  bool more = false;  // entries stopped before the end of the prefix
+  std::vector<NameScanEntry> entries;
+  friend bool operator==(const NameScanResponse&, const NameScanResponse&) = default;
+};
+
 using Body = std::variant<NamedPutProposal, UnnamedPutProposal, Bid, AcceptContentStored,
                           AcceptNotNow, RendezvousTransfer, PayloadAck, PayloadNack, NamedGet,
                           UnnamedGet, GetResponse, GenerationMismatch, ServerListGet,
-                          ServerListResponse>;
+                          ServerListResponse, NameScan, NameScanResponse>;
 
 struct Message {
   Header header;

@@ -14,20 +14,23 @@ HashId Id(const char* s) { return HashBytes(HashAlgo::kSha256, s); }
 std::vector<Message> OneOfEach() {
   Header h{0x1122334455667788ull, 7, 42};
   return {
-      {h, NamedPutProposal{Id("name"), Id("vm"), 512}},
+      {h, NamedPutProposal{Id("name"), Id("list"), 512, "Hawaii/Cola/bk1/a.jpg", 4, 5,
+                            NamedPutMode::kIfNewer}},
       {h, UnnamedPutProposal{Id("chunk"), 1 << 20}},
       {h, Bid{1000, 250, 3, 1ull << 40}},
       {h, AcceptContentStored{Id("chunk")}},
       {h, AcceptNotNow{150}},
-      {h, RendezvousTransfer{Id("chunk"), 10, 4, "abcdef"}},
+      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef"}},
       {h, PayloadAck{Id("chunk")}},
       {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
       {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
-      {h, UnnamedGet{Id("chunk")}},
-      {h, GetResponse{Id("chunk"), GetStatus::kOk, "payload"}},
+      {h, UnnamedGet{Id("chunk"), GetMode::kProbe}},
+      {h, GetResponse{Id("chunk"), GetStatus::kOk, 9, 20, 13, "payload"}},
       {h, GenerationMismatch{43}},
       {h, ServerListGet{}},
       {h, ServerListResponse{"{\"generation\": 42}"}},
+      {h, NameScan{"Hawaii/Cola/", "Hawaii/Cola/a", 100}},
+      {h, NameScanResponse{true, {{"Hawaii/Cola/b", 3, true, "list"}, {"Hawaii/Cola/c", 1, false, ""}}}},
   };
 }
 
@@ -67,10 +70,10 @@ TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {
   bad[3] = 0;
   EXPECT_FALSE(Message::Decode(bad).ok());
   // A transfer piece must lie inside its chunk.
-  std::string piece = Message{{}, RendezvousTransfer{Id("c"), 4, 2, "abc"}}.Encode();
+  std::string piece = Message{{}, RendezvousTransfer{Id("c"), 4, 2, 0, "abc"}}.Encode();
   EXPECT_FALSE(Message::Decode(piece).ok());
   // A failed get carries no payload.
-  std::string failed = Message{{}, GetResponse{Id("c"), GetStatus::kNotFound, "x"}}.Encode();
+  std::string failed = Message{{}, GetResponse{Id("c"), GetStatus::kNotFound, 0, 1, 0, "x"}}.Encode();
   EXPECT_FALSE(Message::Decode(failed).ok());
 }
 

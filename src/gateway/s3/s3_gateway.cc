@@ -39,6 +39,7 @@ S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
     case Code::kBusy:
     case Code::kConflict: return MakeError(503, "SlowDown", m);
     case Code::kUnsupported: return MakeError(501, "NotImplemented", m);
+    case Code::kUnavailable: return MakeError(503, "ServiceUnavailable", m);
     case Code::kIOError:
       if (m.rfind("connection", 0) == 0) return MakeError(400, "IncompleteBody", m);
       return MakeError(500, "InternalError", m);

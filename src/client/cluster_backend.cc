@@ -1,0 +1,157 @@
+// The backend of a cluster: chunks and version lists through a Replicast initiator.
+#include <array>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "client/backend.h"
+#include "client/cluster_backend.h"
+#include "replicast/initiator.h"
+
+namespace ccow {
+namespace {
+
+using replicast::NamedValue;
+
+class ClusterBackend final : public Backend {
+ public:
+  ClusterBackend(std::unique_ptr<replicast::Network> network,
+                 std::unique_ptr<replicast::Initiator> initiator)
+      : network_(std::move(network)), initiator_(std::move(initiator)) {}
+  ~ClusterBackend() override {
+    initiator_.reset();  // its endpoint before the network it is bound on
+    network_.reset();
+  }
+
+  Status PutChunk(const Chid& chid, std::string_view bytes, bool* stored_new) override {
+    Status s = initiator_->PutChunk(chid, bytes, stored_new);
+    if (s.ok() && *stored_new) {
+      std::lock_guard lock(stats_mu_);
+      stats_.chunks_written++;
+      stats_.payload_bytes_written += bytes.size();
+    } else if (s.ok()) {
+      std::lock_guard lock(stats_mu_);
+      stats_.chunks_deduplicated++;
+    }
+    return s;
+  }
+  // Chunks are durable on R replicas when PutChunk returns.
+  Status SyncChunks() override { return Status::OK(); }
+  Status GetChunk(const Chid& chid, std::string* out) override {
+    return initiator_->GetChunk(chid, out);
+  }
+
+  Result<std::optional<VersionList>> GetVersionList(const std::string& name) override {
+    CCOW_ASSIGN_OR_RETURN(auto named, initiator_->GetNamed(name));
+    if (!named || named->is_tombstone()) return std::optional<VersionList>();
+    CCOW_ASSIGN_OR_RETURN(VersionList vl, VersionList::Decode(named->value));
+    return std::optional<VersionList>(std::move(vl));
+  }
+
+  Status UpdateVersionList(const std::string& name, const Nhid& nhid,
+                           const std::function<Status(VersionList*)>& mutate) override {
+    // Writers in this process take turns per name; writers in other processes are
+    // serialized by the compare-and-swap at the name's first home replica.
+    std::lock_guard<std::mutex> lock(stripes_[std::hash<std::string>()(name) % stripes_.size()]);
+    Status last;
+    for (int attempt = 0; attempt < 32; ++attempt) {
+      CCOW_ASSIGN_OR_RETURN(auto current, initiator_->GetNamed(name));
+      uint64_t seq = current ? current->seq : 0;
+      VersionList vl(name, nhid);
+      if (current && !current->is_tombstone()) {
+        CCOW_ASSIGN_OR_RETURN(vl, VersionList::Decode(current->value));
+      }
+      CCOW_RETURN_IF_ERROR(mutate(&vl));
+      std::string value = vl.Empty() ? std::string() : vl.Encode();
+      if (value.empty() && (!current || current->is_tombstone())) return Status::OK();
+      last = initiator_->PutNamed(name, seq, seq + 1, value);
+      if (last.code() != Code::kConflict) return last;
+    }
+    return last;
+  }
+
+  Status ScanVersionLists(const std::string& prefix, const std::string& start_after,
+                          const std::function<bool(const VersionList&)>& fn) override {
+    Status decode_error;
+    CCOW_RETURN_IF_ERROR(initiator_->ScanNamed(
+        prefix, start_after, [&](const std::string& name, const NamedValue& v) {
+          auto vl = VersionList::Decode(v.value);
+          if (!vl.ok()) {
+            decode_error = vl.status().WithContext(name);
+            return false;
+          }
+          return fn(*vl);
+        }));
+    return decode_error;
+  }
+
+  // From the FlexHash table: what the VDEVs reported when it was built.
+  StoreCapacity Capacity() override {
+    StoreCapacity c;
+    for (const VdevInfo& v : initiator_->flexhash()->vdevs()) {
+      c.total_bytes += v.capacity_bytes;
+      c.free_bytes += v.capacity_bytes > v.used_bytes ? v.capacity_bytes - v.used_bytes : 0;
+    }
+    return c;
+  }
+  StoreStats Stats() override {
+    std::lock_guard lock(stats_mu_);
+    return stats_;
+  }
+
+ private:
+  std::unique_ptr<replicast::Network> network_;
+  std::unique_ptr<replicast::Initiator> initiator_;
+  std::array<std::mutex, 64> stripes_;
+  std::mutex stats_mu_;
+  StoreStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
+                                           std::unique_ptr<replicast::Network> network) {
+  return std::make_unique<ClusterBackend>(std::move(network), std::move(initiator));
+}
+
+Result<ClusterFile> ClusterFile::Load(const std::string& dir) {
+  std::ifstream in(dir + "/cluster.json");
+  if (!in) return Status::NotFound("no cluster at " + dir + " (cluster.json is missing; start one with `ccow cluster up --dir " + dir + "`)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption(dir + "/cluster.json is not JSON");
+  ClusterFile f;
+  f.dir = dir;
+  f.transport = j.value("transport", "udp");
+  f.replication_count = j.value("replication_count", 3u);
+  f.multicast_base_port = j.value("multicast_base_port", 0);
+  f.select_policy = j.value("select_policy", "queue-latency");
+  std::ifstream fh(dir + "/flexhash-checkpoint.json");
+  if (!fh) return Status::NotFound(dir + "/flexhash-checkpoint.json is missing");
+  std::stringstream fs;
+  fs << fh.rdbuf();
+  f.flexhash_json = fs.str();
+  return f;
+}
+
+Result<std::unique_ptr<Backend>> OpenClusterBackend(const std::string& dir) {
+  CCOW_ASSIGN_OR_RETURN(ClusterFile f, ClusterFile::Load(dir));
+  CCOW_ASSIGN_OR_RETURN(auto kind, replicast::ParseTransportKind(f.transport));
+  std::unique_ptr<replicast::Network> network = replicast::NewNetwork(kind);
+  replicast::InitiatorOptions o;
+  o.replication_count = f.replication_count;
+  o.multicast = kind == replicast::TransportKind::kMulticast;
+  o.multicast_base_port = f.multicast_base_port;
+  CCOW_ASSIGN_OR_RETURN(o.select, replicast::ParseSelectPolicy(f.select_policy));
+  CCOW_ASSIGN_OR_RETURN(auto initiator,
+                        replicast::Initiator::Create(network.get(), "127.0.0.1:0", f.flexhash_json, o));
+  // The checkpoint on disk may be older than what the targets run now.
+  Status refreshed = initiator->RefreshFlexHash();
+  if (!refreshed.ok()) return refreshed.WithContext("no target of the cluster at " + dir + " answers");
+  return NewClusterBackend(std::move(initiator), std::move(network));
+}
+
+}  // namespace ccow

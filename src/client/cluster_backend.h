@@ -1,0 +1,38 @@
+// The object API's backend on a cluster (`--cluster DIR` or CCOW_CLUSTER): chunks and
+// version lists travel through a Replicast initiator to the target daemons that FlexHash
+// names. Nothing above the Backend interface changes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "client/backend.h"
+#include "core/status.h"
+
+namespace ccow {
+
+namespace replicast {
+class Initiator;
+class Network;
+}  // namespace replicast
+
+// DIR/cluster.json as `ccow cluster up` writes it, with DIR/flexhash-checkpoint.json.
+struct ClusterFile {
+  std::string dir;
+  std::string transport = "udp";  // udp, multicast or tcp
+  uint32_t replication_count = 3;
+  uint16_t multicast_base_port = 0;
+  std::string select_policy = "queue-latency";
+  std::string flexhash_json;
+  static Result<ClusterFile> Load(const std::string& dir);
+};
+
+// The backend over an initiator; network, when given, is owned and outlives it.
+std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
+                                           std::unique_ptr<replicast::Network> network = nullptr);
+
+// Joins the cluster described in dir: its transport, its FlexHash (refreshed from a
+// target), R from cluster.json.
+Result<std::unique_ptr<Backend>> OpenClusterBackend(const std::string& dir);
+
+}  // namespace ccow

@@ -1,0 +1,84 @@
+// The initiator: the client side of Replicast, inside every gateway and the CLI (DESIGN.md
+// §2). It finds a chunk's negotiating group in FlexHash and
+//  - puts a chunk by proposing it to the group, taking the best R bids in distinct
+//    failure domains (or none when R replicas already hold it: inline dedup, no payload
+//    sent), sending the payload as a train to each (once to the group when multicasting)
+//    and returning only when R replicas acknowledged it durable;
+//  - gets a chunk by probing the group and fetching from a holder, verifying the hash and
+//    moving on to another replica when one serves bad bytes;
+//  - reads and writes version lists (named values with a per-name sequence) on their home
+//    replicas, and scans names across all VDEVs.
+// A generation mismatch refetches FlexHash from a target and retries; every wait and
+// retry is bounded by the options.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/hash.h"
+#include "core/status.h"
+#include "flexhash/flexhash.h"
+#include "replicast/named_value.h"
+#include "replicast/network.h"
+
+namespace ccow::replicast {
+
+// How the initiator ranks bids (the target's queue and estimated latency, the room it has,
+// or the earliest rendezvous window).
+enum class SelectPolicy { kQueueLatency, kFreeSpace, kEarliestWindow };
+Result<SelectPolicy> ParseSelectPolicy(const std::string& name);
+
+struct InitiatorOptions {
+  uint32_t replication_count = 3;
+  SelectPolicy select = SelectPolicy::kQueueLatency;
+  bool multicast = false;           // proposals and trains to row groups
+  uint16_t multicast_base_port = 0;
+  uint64_t reply_timeout_ns = 50'000'000;  // bids, probes, named gets, scans
+  uint64_t ack_timeout_ns = 2'000'000'000;  // a train's acknowledgement (it is fsynced)
+  uint64_t fetch_timeout_ns = 1'000'000'000;
+  uint32_t attempts = 6;             // per operation, each with a fresh negotiation
+  uint64_t suspect_ns = 3'000'000'000;  // a VDEV that did not answer is not waited for
+  uint64_t max_rendezvous_wait_ns = 100'000'000;
+  uint64_t txid_seed = 0;  // first transaction id; 0: random (the simulation seeds it)
+};
+
+// What the initiator sent (bench: payload bytes per chunk put, datagrams per chunk).
+struct InitiatorStats {
+  uint64_t messages_sent = 0, bytes_sent = 0, payload_bytes_sent = 0;
+  uint64_t chunk_puts = 0, chunk_puts_deduplicated = 0, chunk_gets = 0;
+  uint64_t retries = 0, generation_refreshes = 0, bad_replicas = 0;
+  uint64_t stray_replies = 0;  // for finished or unknown transactions, or undecodable
+};
+
+class Initiator {
+ public:
+  static Result<std::unique_ptr<Initiator>> Create(Network* network, const std::string& bind_address,
+                                                   const std::string& flexhash_json,
+                                                   const InitiatorOptions& options = {});
+  virtual ~Initiator() = default;
+
+  virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new) = 0;
+  virtual Status GetChunk(const HashId& chid, std::string* out) = 0;
+
+  // The newest value of a name among its replicas (nullopt when none holds it). A name is
+  // placed by NameHashOf(name), whatever hash its object's policy uses.
+  virtual Result<std::optional<NamedValue>> GetNamed(const std::string& name) = 0;
+  // Writes value as new_seq if the name is still at expected_seq (kConflict otherwise),
+  // durably on R replicas in distinct failure domains.
+  virtual Status PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
+                          const std::string& value) = 0;
+  // Names starting with prefix after start_after in order, each with its newest value;
+  // tombstones are skipped. fn returns false to stop.
+  virtual Status ScanNamed(const std::string& prefix, const std::string& start_after,
+                           const std::function<bool(const std::string& name, const NamedValue&)>& fn) = 0;
+
+  // Fetches the current FlexHash from any target.
+  virtual Status RefreshFlexHash() = 0;
+  virtual std::shared_ptr<const FlexHashTable> flexhash() const = 0;
+  virtual InitiatorStats stats() const = 0;
+};
+
+}  // namespace ccow::replicast

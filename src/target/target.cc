@@ -1,0 +1,560 @@
+#include "target/target.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "model/encoding.h"
+#include "replicast/message.h"
+#include "replicast/named_value.h"
+
+namespace ccow {
+namespace {
+
+using namespace replicast;
+
+// A train being reassembled: pieces land at their offsets; duplicates are ignored.
+struct Train {
+  std::string from;
+  std::string bytes;
+  std::map<uint64_t, uint64_t> pieces;  // offset -> length
+  uint64_t received = 0;
+  uint64_t last_activity_ns = 0;
+  std::optional<NamedPutProposal> named;  // set for a version-list put
+};
+
+struct Reservation {
+  uint64_t bytes = 0;
+  uint64_t expires_ns = 0;
+};
+
+class TargetImpl;
+
+// One VDEV: its endpoint, its store, and the transfers it has bid for or is receiving.
+class VdevServer {
+ public:
+  VdevServer(TargetImpl* target, TargetVdev vdev) : target_(target), vdev_(std::move(vdev)) {}
+  Status Bind(Network* network);
+  void OnMessage(const std::string& from, std::string_view bytes);
+  const std::string& address() const { return endpoint_->address(); }
+  std::unique_ptr<Endpoint>& endpoint() { return endpoint_; }
+  const TargetVdev& vdev() const { return vdev_; }
+
+ private:
+  void Reply(const std::string& to, const Header& h, Body body);
+  void OnUnnamedProposal(const std::string& from, const Header& h, const UnnamedPutProposal& p);
+  void OnNamedProposal(const std::string& from, const Header& h, const NamedPutProposal& p);
+  void OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t);
+  void CompleteTrain(const Header& h, const HashId& chid, Train train);
+  void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
+  void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
+  void OnNameScan(const std::string& from, const Header& h, const NameScan& s);
+  void SendValue(const std::string& to, const Header& h, const HashId& chid, uint64_t seq,
+                 const std::string& value);
+  Body MakeBid(uint64_t txid, uint64_t size);
+  void Sweep(uint64_t now);
+  // The stored sequence of a name (0 when absent) and its value.
+  Result<std::optional<NamedValue>> ReadNamed(const std::string& name);
+
+  TargetImpl* target_;
+  TargetVdev vdev_;
+  std::unique_ptr<Endpoint> endpoint_;
+  std::mutex mu_;  // trains_, reservations_, last_sweep_ns_
+  std::map<std::pair<uint64_t, HashId>, Train> trains_;
+  std::map<uint64_t, Reservation> reservations_;  // by txid
+  uint64_t last_sweep_ns_ = 0;
+  std::mutex named_mu_;  // serializes version-list compare-and-swap on this VDEV
+};
+
+class TargetImpl final : public Target {
+ public:
+  TargetImpl(Network* network, TargetOptions options) : network_(network), options_(options) {}
+
+  Status Init(const std::string& json, std::vector<TargetVdev> vdevs) {
+    CCOW_RETURN_IF_ERROR(SetFlexHash(json));
+    for (auto& v : vdevs) servers_.push_back(std::make_unique<VdevServer>(this, std::move(v)));
+    for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->Bind(network_));
+    return Status::OK();
+  }
+
+  ~TargetImpl() override {
+    // Endpoints first: no handler may run once the servers start to go away.
+    for (auto& s : servers_) s->endpoint().reset();
+  }
+
+  Status SetFlexHash(const std::string& json) override {
+    CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
+    auto shared = std::make_shared<const FlexHashTable>(std::move(table));
+    std::unique_lock lock(table_mu_);
+    table_ = shared;
+    table_json_ = json;
+    return Status::OK();
+  }
+  uint64_t generation() const override { return table()->generation(); }
+  std::vector<std::string> addresses() const override {
+    std::vector<std::string> out;
+    for (const auto& s : servers_) out.push_back(s->address());
+    return out;
+  }
+  TargetCounters counters() const override {
+    std::lock_guard lock(counters_mu_);
+    return counters_;
+  }
+
+  std::shared_ptr<const FlexHashTable> table() const {
+    std::shared_lock lock(table_mu_);
+    return table_;
+  }
+  std::string table_json() const {
+    std::shared_lock lock(table_mu_);
+    return table_json_;
+  }
+  template <typename F>
+  void Count(F&& f) {
+    std::lock_guard lock(counters_mu_);
+    f(counters_);
+  }
+  // Refusals are logged, but a flood of bad datagrams must not flood the log.
+  void LogRefusal(const std::string& what) {
+    uint64_t n = refusals_logged_.fetch_add(1);
+    if (n < 20 || n % 1000 == 0) spdlog::warn("replicast: {} (refusal #{})", what, n + 1);
+  }
+  Network* network() { return network_; }
+  const TargetOptions& options() const { return options_; }
+  std::atomic<uint64_t>& buffered_bytes() { return buffered_bytes_; }
+
+ private:
+  Network* network_;
+  TargetOptions options_;
+  mutable std::shared_mutex table_mu_;
+  std::shared_ptr<const FlexHashTable> table_;
+  std::string table_json_;
+  mutable std::mutex counters_mu_;
+  TargetCounters counters_;
+  std::atomic<uint64_t> refusals_logged_{0};
+  std::atomic<uint64_t> buffered_bytes_{0};
+  std::vector<std::unique_ptr<VdevServer>> servers_;
+};
+
+// The position of a VDEV in a row, or -1.
+int PositionInRow(const FlexHashTable& table, uint32_t row, const std::string& vdev_id) {
+  const auto& members = table.Row(row);
+  for (size_t i = 0; i < members.size(); ++i)
+    if (table.vdevs()[members[i]].id == vdev_id) return static_cast<int>(i);
+  return -1;
+}
+
+size_t PieceSize(Network* network) { return network->max_message_bytes() - 512; }
+
+Status VdevServer::Bind(Network* network) {
+  CCOW_ASSIGN_OR_RETURN(endpoint_, network->Bind(vdev_.address, [this](const std::string& from,
+                                                                        std::string_view bytes) {
+                          OnMessage(from, bytes);
+                        }));
+  if (target_->options().multicast_base_port != 0) {
+    auto table = target_->table();
+    for (uint32_t row = 0; row < table->row_count(); ++row) {
+      if (PositionInRow(*table, row, vdev_.id) < 0) continue;
+      Status s = endpoint_->JoinGroup(MulticastGroupOf(row, target_->options().multicast_base_port));
+      if (!s.ok()) return s.WithContext("joining the multicast group of row " + std::to_string(row));
+    }
+  }
+  return Status::OK();
+}
+
+void VdevServer::Reply(const std::string& to, const Header& h, Body body) {
+  Message m{h, std::move(body)};
+  Status s = endpoint_->Send(to, m.Encode());
+  if (!s.ok()) target_->LogRefusal("reply to " + to + " failed: " + s.ToString());
+}
+
+void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
+  target_->Count([](TargetCounters& c) { ++c.messages; });
+  auto decoded = Message::Decode(bytes);
+  if (!decoded.ok()) {
+    target_->Count([](TargetCounters& c) { ++c.malformed; });
+    target_->LogRefusal("dropped a datagram from " + from + ": " + decoded.status().ToString());
+    return;
+  }
+  Message& m = *decoded;
+  if (std::holds_alternative<ServerListGet>(m.body)) {
+    Reply(from, m.header, ServerListResponse{target_->table_json()});
+    return;
+  }
+  auto table = target_->table();
+  if (m.header.generation != table->generation()) {
+    target_->Count([](TargetCounters& c) { ++c.wrong_generation; });
+    target_->LogRefusal("refused a message of FlexHash generation " +
+                        std::to_string(m.header.generation) + " from " + from + " (current " +
+                        std::to_string(table->generation()) + ")");
+    Reply(from, m.header, GenerationMismatch{table->generation()});
+    return;
+  }
+  // Row-addressed messages must name a row this VDEV serves, and ids must lie in it.
+  auto in_row = [&](const HashId* id) {
+    bool ok = m.header.row < table->row_count() &&
+              PositionInRow(*table, m.header.row, vdev_.id) >= 0 &&
+              (id == nullptr || table->RowOf(*id) == m.header.row);
+    if (!ok) {
+      target_->Count([](TargetCounters& c) { ++c.wrong_row; });
+      target_->LogRefusal("dropped a message for row " + std::to_string(m.header.row) +
+                          " from " + from + ": not this VDEV's row or id outside it");
+    }
+    return ok;
+  };
+  Sweep(target_->network()->NowNs());
+  std::visit(
+      [&](auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, UnnamedPutProposal>) {
+          if (in_row(&body.chid)) OnUnnamedProposal(from, m.header, body);
+        } else if constexpr (std::is_same_v<T, NamedPutProposal>) {
+          if (body.nhid != NameHashOf(body.name)) {
+            target_->Count([](TargetCounters& c) { ++c.wrong_row; });
+            target_->LogRefusal("dropped a named put from " + from + " whose NHID is not its name's");
+          } else if (in_row(&body.nhid)) {
+            OnNamedProposal(from, m.header, body);
+          }
+        } else if constexpr (std::is_same_v<T, RendezvousTransfer>) {
+          if (body.rendezvous_mask != 0) {
+            // A multicast train: only the chosen VDEVs of the row take it.
+            int pos = PositionInRow(*table, m.header.row, vdev_.id);
+            if (pos < 0 || pos >= 64 || !(body.rendezvous_mask & (1ull << pos))) return;
+          }
+          if (in_row(nullptr)) OnTransfer(from, m.header, body);
+        } else if constexpr (std::is_same_v<T, UnnamedGet>) {
+          if (in_row(&body.chid)) OnUnnamedGet(from, m.header, body);
+        } else if constexpr (std::is_same_v<T, NamedGet>) {
+          if (in_row(&body.nhid)) OnNamedGet(from, m.header, body);
+        } else if constexpr (std::is_same_v<T, NameScan>) {
+          OnNameScan(from, m.header, body);
+        } else {
+          target_->Count([](TargetCounters& c) { ++c.unexpected; });
+          target_->LogRefusal("dropped a reply-type message (opcode " +
+                              std::to_string(static_cast<int>(m.opcode())) + ") from " + from);
+        }
+      },
+      m.body);
+}
+
+Body VdevServer::MakeBid(uint64_t txid, uint64_t size) {
+  const TargetOptions& o = target_->options();
+  uint64_t now = target_->network()->NowNs();
+  std::lock_guard lock(mu_);
+  if (trains_.size() + reservations_.size() >= o.max_queued_transfers) {
+    target_->Count([](TargetCounters& c) { ++c.not_now; });
+    return AcceptNotNow{10};
+  }
+  uint64_t queued = 0;
+  for (const auto& [id, r] : reservations_) queued += r.bytes;
+  for (const auto& [key, t] : trains_) queued += t.bytes.size() - t.received;
+  auto ns_for = [&](uint64_t bytes) {
+    return static_cast<uint64_t>(static_cast<double>(bytes) * 1e9 / o.vdev_bytes_per_second);
+  };
+  Bid bid;
+  bid.start_delay_ns = ns_for(queued);
+  bid.duration_ns = ns_for(size);
+  bid.queue_weight = static_cast<uint32_t>(trains_.size() + reservations_.size());
+  StoreCapacity cap = vdev_.store->Capacity();
+  bid.free_bytes = cap.free_bytes;
+  reservations_[txid] = {size, now + bid.start_delay_ns + bid.duration_ns + o.reservation_ns};
+  target_->Count([](TargetCounters& c) { ++c.bids; });
+  return bid;
+}
+
+void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
+                                   const UnnamedPutProposal& p) {
+  auto have = vdev_.store->Contains(p.chid);
+  if (have.ok() && *have) {
+    target_->Count([](TargetCounters& c) { ++c.dedup_accepts; });
+    Reply(from, h, AcceptContentStored{p.chid});
+    return;
+  }
+  if (p.size > kMaxMessageBytes) {
+    Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
+    return;
+  }
+  if (vdev_.store->Capacity().free_bytes < p.size + (64 << 20)) {
+    Reply(from, h, PayloadNack{p.chid, NackReason::kNoSpace});
+    return;
+  }
+  Reply(from, h, MakeBid(h.txid, p.size));
+}
+
+Result<std::optional<NamedValue>> VdevServer::ReadNamed(const std::string& name) {
+  CCOW_ASSIGN_OR_RETURN(auto raw, vdev_.store->GetVersionList(name));
+  if (!raw) return std::optional<NamedValue>();
+  CCOW_ASSIGN_OR_RETURN(NamedValue v, NamedValue::Decode(*raw));
+  return std::optional<NamedValue>(std::move(v));
+}
+
+// Whether a named put may apply over what the VDEV holds; equal sequence and content is a
+// retransmission of a put already applied, acked again.
+enum class NamedVerdict { kApply, kAlreadyApplied, kConflict };
+NamedVerdict Judge(const NamedPutProposal& p, const std::optional<NamedValue>& current) {
+  uint64_t seq = current ? current->seq : 0;
+  if (current && seq == p.new_seq && current->ValueChid() == p.chid)
+    return NamedVerdict::kAlreadyApplied;
+  if (p.mode == NamedPutMode::kCompareAndSwap) return seq <= p.expected_seq ? NamedVerdict::kApply : NamedVerdict::kConflict;
+  return seq < p.new_seq ? NamedVerdict::kApply : NamedVerdict::kConflict;
+}
+
+void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
+                                 const NamedPutProposal& p) {
+  if (p.size > kMaxMessageBytes || p.new_seq <= p.expected_seq) {
+    Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
+    return;
+  }
+  auto current = ReadNamed(p.name);
+  if (!current.ok()) {
+    Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
+    return;
+  }
+  switch (Judge(p, *current)) {
+    case NamedVerdict::kAlreadyApplied: Reply(from, h, PayloadAck{p.chid}); return;
+    case NamedVerdict::kConflict:
+      target_->Count([](TargetCounters& c) { ++c.named_conflicts; });
+      Reply(from, h, PayloadNack{p.chid, NackReason::kConflict});
+      return;
+    case NamedVerdict::kApply: break;
+  }
+  {
+    // The train that follows is matched to this proposal by txid and CHID.
+    std::lock_guard lock(mu_);
+    Train& t = trains_[{h.txid, p.chid}];
+    if (t.bytes.empty() && t.received == 0) {
+      t.from = from;
+      t.bytes.assign(p.size, '\0');
+      t.named = p;
+      t.last_activity_ns = target_->network()->NowNs();
+      target_->buffered_bytes() += p.size;
+    }
+  }
+  if (p.size == 0) {  // a tombstone has no train
+    Train t;
+    {
+      std::lock_guard lock(mu_);
+      auto it = trains_.find({h.txid, p.chid});
+      if (it == trains_.end()) return;
+      t = std::move(it->second);
+      trains_.erase(it);
+    }
+    CompleteTrain(h, p.chid, std::move(t));
+    return;
+  }
+  Reply(from, h, MakeBid(h.txid, p.size));
+}
+
+void VdevServer::OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t) {
+  const TargetOptions& o = target_->options();
+  Train done;
+  {
+    std::lock_guard lock(mu_);
+    auto key = std::make_pair(h.txid, t.chid);
+    auto it = trains_.find(key);
+    if (it == trains_.end()) {
+      // A chunk already stored (a retransmitted train whose ack was lost) is acked again.
+      auto have = vdev_.store->Contains(t.chid);
+      if (have.ok() && *have && t.rendezvous_mask == 0) {
+        Reply(from, h, PayloadAck{t.chid});
+        return;
+      }
+      if (target_->buffered_bytes() + t.total_size > o.max_buffered_bytes) {
+        target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
+        Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
+        return;
+      }
+      // No bid for it (this target restarted, or the bid expired): take it anyway, the
+      // hash check decides whether it is stored.
+      it = trains_.emplace(key, Train{}).first;
+      it->second.from = from;
+      it->second.bytes.assign(t.total_size, '\0');
+      target_->buffered_bytes() += t.total_size;
+    }
+    reservations_.erase(h.txid);
+    Train& train = it->second;
+    train.last_activity_ns = target_->network()->NowNs();
+    if (t.total_size != train.bytes.size()) {
+      Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
+      return;
+    }
+    if (!t.payload.empty() && !train.pieces.count(t.offset)) {
+      std::copy(t.payload.begin(), t.payload.end(), train.bytes.begin() + t.offset);
+      train.pieces[t.offset] = t.payload.size();
+      train.received += t.payload.size();
+    }
+    if (train.received < train.bytes.size()) return;
+    done = std::move(train);
+    trains_.erase(it);
+    target_->buffered_bytes() -= done.bytes.size();
+  }
+  done.from = from;
+  CompleteTrain(h, t.chid, std::move(done));
+}
+
+void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train) {
+  if (HashBytes(chid.algo(), train.bytes) != chid) {
+    target_->Count([](TargetCounters& c) { ++c.hash_mismatches; });
+    target_->LogRefusal("a train from " + train.from + " does not hash to " + chid.ToString());
+    Reply(train.from, h, PayloadNack{chid, NackReason::kHashMismatch});
+    return;
+  }
+  if (train.named) {
+    const NamedPutProposal& p = *train.named;
+    std::lock_guard lock(named_mu_);
+    auto current = ReadNamed(p.name);
+    if (!current.ok()) {
+      Reply(train.from, h, PayloadNack{chid, NackReason::kInternal});
+      return;
+    }
+    NamedVerdict verdict = Judge(p, *current);
+    if (verdict == NamedVerdict::kConflict) {
+      target_->Count([](TargetCounters& c) { ++c.named_conflicts; });
+      Reply(train.from, h, PayloadNack{chid, NackReason::kConflict});
+      return;
+    }
+    if (verdict == NamedVerdict::kApply) {
+      NamedValue v{p.new_seq, std::move(train.bytes)};
+      Status s = vdev_.store->PutVersionList(p.name, v.Encode());
+      if (!s.ok()) {
+        spdlog::error("VDEV {}: storing the version list of {} failed: {}", vdev_.id, p.name,
+                      s.ToString());
+        Reply(train.from, h, PayloadNack{chid, s.code() == Code::kNoSpace ? NackReason::kNoSpace
+                                                                         : NackReason::kInternal});
+        return;
+      }
+      target_->Count([](TargetCounters& c) { ++c.named_puts; });
+    }
+    Reply(train.from, h, PayloadAck{chid});
+    return;
+  }
+  bool stored_new = false;
+  Status s = vdev_.store->Put(chid, train.bytes, &stored_new);
+  if (s.ok()) s = vdev_.store->Sync();  // acked means durable (DESIGN.md invariant 3)
+  if (!s.ok()) {
+    spdlog::error("VDEV {}: storing chunk {} failed: {}", vdev_.id, chid.ToString(), s.ToString());
+    Reply(train.from, h, PayloadNack{chid, s.code() == Code::kNoSpace ? NackReason::kNoSpace
+                                                                     : NackReason::kInternal});
+    return;
+  }
+  if (stored_new) {
+    uint64_t n = train.bytes.size();
+    target_->Count([n](TargetCounters& c) {
+      ++c.chunks_stored;
+      c.payload_bytes_stored += n;
+    });
+  }
+  Reply(train.from, h, PayloadAck{chid});
+}
+
+void VdevServer::SendValue(const std::string& to, const Header& h, const HashId& chid,
+                           uint64_t seq, const std::string& value) {
+  size_t piece = PieceSize(target_->network());
+  uint64_t offset = 0;
+  do {
+    size_t n = std::min<uint64_t>(piece, value.size() - offset);
+    Reply(to, h, GetResponse{chid, GetStatus::kOk, seq, value.size(), offset, value.substr(offset, n)});
+    offset += n;
+  } while (offset < value.size());
+  target_->Count([](TargetCounters& c) { ++c.gets_served; });
+}
+
+void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g) {
+  if (g.mode == GetMode::kProbe) {
+    auto have = vdev_.store->Contains(g.chid);
+    bool present = have.ok() && *have;
+    Reply(from, h, GetResponse{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound});
+    return;
+  }
+  std::string bytes;
+  Status s = vdev_.store->Get(g.chid, &bytes);
+  if (s.ok()) {
+    SendValue(from, h, g.chid, 0, bytes);
+  } else if (s.code() == Code::kNotFound) {
+    Reply(from, h, GetResponse{g.chid, GetStatus::kNotFound});
+  } else {
+    target_->Count([](TargetCounters& c) { ++c.corrupt_reads; });
+    spdlog::error("VDEV {}: {}", vdev_.id, s.ToString());
+    Reply(from, h, GetResponse{g.chid, GetStatus::kCorrupt});
+  }
+}
+
+void VdevServer::OnNamedGet(const std::string& from, const Header& h, const NamedGet& g) {
+  auto current = ReadNamed(g.name);
+  if (!current.ok()) {
+    spdlog::error("VDEV {}: version list of {}: {}", vdev_.id, g.name, current.status().ToString());
+    Reply(from, h, GetResponse{g.nhid, GetStatus::kCorrupt});
+  } else if (!*current) {
+    Reply(from, h, GetResponse{g.nhid, GetStatus::kNotFound});
+  } else {
+    SendValue(from, h, (*current)->ValueChid(), (*current)->seq, (*current)->value);
+  }
+}
+
+void VdevServer::OnNameScan(const std::string& from, const Header& h, const NameScan& scan) {
+  NameScanResponse response;
+  size_t budget = PieceSize(target_->network()) - scan.prefix.size() - 64;
+  uint32_t max_entries = std::clamp<uint32_t>(scan.max_entries, 1, 1000);
+  Status decode_error;
+  Status s = vdev_.store->ScanVersionLists(
+      scan.prefix, scan.start_after, [&](std::string_view name, std::string_view raw) {
+        auto v = NamedValue::Decode(raw);
+        if (!v.ok()) {
+          decode_error = v.status().WithContext(std::string(name));
+          return false;
+        }
+        size_t cost = name.size() + 24;
+        if (response.entries.size() >= max_entries || cost > budget) {
+          response.more = true;
+          return false;
+        }
+        NameScanEntry e{std::string(name), v->seq, false, ""};
+        if (cost + v->value.size() <= budget && budget - cost - v->value.size() >= budget / 4) {
+          e.has_value = true;
+          e.value = std::move(v->value);
+          cost += e.value.size();
+        }
+        budget -= cost;
+        response.entries.push_back(std::move(e));
+        return true;
+      });
+  if (!s.ok() || !decode_error.ok()) {
+    spdlog::error("VDEV {}: name scan failed: {}", vdev_.id,
+                  (s.ok() ? decode_error : s).ToString());
+    return;  // the initiator times out on this VDEV and counts it as not answering
+  }
+  Reply(from, h, std::move(response));
+}
+
+void VdevServer::Sweep(uint64_t now) {
+  std::lock_guard lock(mu_);
+  if (now - last_sweep_ns_ < 100'000'000) return;
+  last_sweep_ns_ = now;
+  for (auto it = reservations_.begin(); it != reservations_.end();)
+    it = it->second.expires_ns < now ? reservations_.erase(it) : std::next(it);
+  for (auto it = trains_.begin(); it != trains_.end();) {
+    if (now - it->second.last_activity_ns > target_->options().train_timeout_ns) {
+      target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
+      target_->buffered_bytes() -= it->second.bytes.size();
+      it = trains_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Target>> Target::Start(Network* network, std::string flexhash_json,
+                                              std::vector<TargetVdev> vdevs,
+                                              const TargetOptions& options) {
+  auto target = std::make_unique<TargetImpl>(network, options);
+  CCOW_RETURN_IF_ERROR(target->Init(flexhash_json, std::move(vdevs)));
+  return std::unique_ptr<Target>(std::move(target));
+}
+
+}  // namespace ccow
