@@ -18,12 +18,14 @@ struct GlobalFlags {
   bool json = false;
   std::string log_level = "warn";
   std::string data_dir;  // --data, or $CCOW_DATA, or ./data
+  std::string cluster_dir;  // --cluster, or $CCOW_CLUSTER: use that cluster instead
 };
 
 GlobalFlags& Globals();
 
 // Exit codes (documented in docs/OPERATIONS.md): 0 ok, 1 other error, 2 bad usage or
-// argument, 3 not found, 4 corruption detected, 5 no space, 6 data directory busy.
+// argument, 3 not found, 4 corruption detected, 5 no space, 6 data directory busy,
+// 7 cluster unavailable (not enough targets answered).
 int ExitCodeFor(const Status& st);
 // Prints "ccow: <message>" (or {"error":...} with --json) to stderr and returns the code.
 int Fail(const Status& st);
@@ -32,12 +34,19 @@ int Fail(const Status& st);
 void AddDataOption(CLI::App* cmd);
 std::string DataDir();
 
-// Opens the object API on the local data directory (puts pass their policy per call).
-Result<std::unique_ptr<ObjectApi>> OpenLocalApi();
+// The cluster to use (--cluster or $CCOW_CLUSTER), or empty for the local data directory.
+std::string ClusterDir();
+
+// Opens the object API on the cluster when one is named, else on the local data
+// directory (puts pass their policy per call).
+Result<std::unique_ptr<ObjectApi>> OpenApi();
 
 void RegisterObjectCommands(CLI::App& app, int* exit_code);
 void RegisterServerCommand(CLI::App& app, int* exit_code);
 void RegisterSystemCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
+void RegisterTargetCommand(CLI::App& app, int* exit_code);
+void RegisterClusterCommands(CLI::App& app, int* exit_code);
+void RegisterFhtableCommand(CLI::App* system, int* exit_code);
 
 }  // namespace ccow::cli

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "client/cluster_backend.h"
 #include "core/logging.h"
 
 namespace ccow::cli {
@@ -23,6 +24,7 @@ int ExitCodeFor(const Status& st) {
     case Code::kCorruption: return 4;
     case Code::kNoSpace: return 5;
     case Code::kBusy: return 6;
+    case Code::kUnavailable: return 7;
     default: return 1;
   }
 }
@@ -48,9 +50,23 @@ std::string DataDir() {
   return "./data";
 }
 
-Result<std::unique_ptr<ObjectApi>> OpenLocalApi() {
-  CCOW_ASSIGN_OR_RETURN(auto backend, OpenLocalBackend(DataDir()));
-  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), ApiOptions());
+std::string ClusterDir() {
+  if (!Globals().cluster_dir.empty()) return Globals().cluster_dir;
+  if (const char* env = std::getenv("CCOW_CLUSTER"); env && *env) return env;
+  return "";
+}
+
+Result<std::unique_ptr<ObjectApi>> OpenApi() {
+  std::unique_ptr<Backend> backend;
+  ApiOptions options;
+  if (std::string cluster = ClusterDir(); !cluster.empty()) {
+    CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(cluster));
+    CCOW_ASSIGN_OR_RETURN(backend, OpenClusterBackend(cluster));
+    options.default_policy.replication_count = static_cast<uint8_t>(file.replication_count);
+  } else {
+    CCOW_ASSIGN_OR_RETURN(backend, OpenLocalBackend(DataDir()));
+  }
+  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
 }
 
 }  // namespace ccow::cli
@@ -62,11 +78,15 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags (--json, --log-level) may follow the subcommand
   app.add_flag("--json", Globals().json, "print results as JSON for machine use");
   app.add_option("--log-level", Globals().log_level, "trace, debug, info, warn, error, off");
+  app.add_option("--cluster", Globals().cluster_dir,
+                 "use the cluster described in DIR/cluster.json (default $CCOW_CLUSTER)");
   int exit_code = 0;
   RegisterObjectCommands(app, &exit_code);
   RegisterServerCommand(app, &exit_code);
   RegisterSystemCommands(app, &exit_code);
   RegisterBenchCommands(app, &exit_code);
+  RegisterTargetCommand(app, &exit_code);
+  RegisterClusterCommands(app, &exit_code);
   // Logging must be set up before any subcommand callback runs.
   app.preparse_callback([&](size_t) {
     for (int i = 1; i < argc; ++i) {

@@ -134,7 +134,7 @@ int RunPut() {
     if (fd < 0) return Fail(Status::FromErrno(errno, "cannot open " + Flags().file));
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   FdSource src(fd);
   PutStats stats;
@@ -159,7 +159,7 @@ int RunPut() {
 int RunGet() {
   auto range = ParseRange(Flags().range);
   if (!range.ok()) return Fail(range.status());
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   int fd = 1;
   std::string tmp;
@@ -182,7 +182,7 @@ int RunGet() {
 }
 
 int RunStat() {
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   auto info = (*api)->Stat(Flags().name, Selector());
   if (!info.ok()) return Fail(info.status());
@@ -191,7 +191,7 @@ int RunStat() {
 }
 
 int RunList() {
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   ListOptions opts;
   opts.prefix = Flags().name;
@@ -225,7 +225,7 @@ int RunList() {
 }
 
 int RunVersions() {
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   auto vl = (*api)->Versions(Flags().name);
   if (!vl.ok()) return Fail(vl.status());
@@ -263,7 +263,7 @@ int RunVersions() {
 }
 
 int Simple(const std::function<Status(ObjectApi&)>& fn, const std::string& done) {
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   Status st = fn(**api);
   if (!st.ok()) return Fail(st);
@@ -379,7 +379,7 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   clone->add_option("dest", f.name2, kName)->required();
   AddSelector(clone);
   clone->callback([exit_code] {
-    auto api = OpenLocalApi();
+    auto api = OpenApi();
     if (!api.ok()) {
       *exit_code = Fail(api.status());
       return;

@@ -77,7 +77,12 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text) 
   }
 }
 
-std::string ServerInfoPath() { return DataDir() + "/server.json"; }
+// Where a running server says how to reach it: its data directory, or for a gateway on
+// a cluster the cluster directory.
+std::string ServerInfoPath() {
+  std::string cluster = ClusterDir();
+  return cluster.empty() ? DataDir() + "/server.json" : cluster + "/s3-gateway.json";
+}
 
 std::string RandomToken() {
   unsigned char raw[16];
@@ -119,7 +124,7 @@ int RunServer(const ServerFlags& flags) {
   if (!hp.ok()) return Fail(hp.status());
   if (flags.access_key.empty() != flags.secret_key.empty())
     return Fail(Status::InvalidArgument("give both --access-key and --secret-key, or neither"));
-  auto opened = OpenLocalApi();
+  auto opened = OpenApi();
   if (!opened.ok()) return Fail(opened.status());
   std::shared_ptr<ObjectApi> api = std::move(*opened);
   Backend& backend = api->backend();
@@ -182,8 +187,9 @@ int RunServer(const ServerFlags& flags) {
                                  {"admin_token", token}});
   if (!info.ok()) return Fail(info);
   StoreCapacity cap = backend.Capacity();
-  std::cout << "ccow server: data directory " << DataDir() << " (1 VDEV, "
-            << FormatSize(cap.free_bytes) << " free)\n"
+  std::string where = ClusterDir().empty() ? "data directory " + DataDir() + " (1 VDEV, "
+                                            : "cluster " + ClusterDir() + " (";
+  std::cout << "ccow server: " << where << FormatSize(cap.free_bytes) << " free)\n"
             << "  S3       " << s3url << "  (region " << flags.region << ", path-style)\n"
             << "           access key " << gw.default_credentials.access_key << "\n"
             << "           secret key " << gw.default_credentials.secret_key
@@ -213,7 +219,7 @@ int RunUserCreate(const std::string& tenant) {
     }
     return 0;
   };
-  auto opened = OpenLocalApi();
+  auto opened = OpenApi();
   if (opened.ok()) {
     s3::UserRegistry users(**opened, s3::kDefaultSegment);
     auto c = users.Create(tenant);
@@ -241,7 +247,7 @@ int RunUserCreate(const std::string& tenant) {
 }
 
 int RunSystemStatus() {
-  auto api = OpenLocalApi();
+  auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   StoreCapacity cap = (*api)->backend().Capacity();
   if (Globals().json) {
@@ -284,7 +290,14 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "length of a lifecycle 'day' in seconds (tests shorten it)")->check(CLI::PositiveNumber);
   };
   add_flags(server);
-  server->callback([exit_code] { *exit_code = RunServer(flags); });
+  server->callback([exit_code] {
+    if (!ClusterDir().empty()) {
+      *exit_code = Fail(Status::InvalidArgument(
+          "`ccow server` is the one-process case; on a cluster run `ccow gateway s3 --cluster DIR`"));
+      return;
+    }
+    *exit_code = RunServer(flags);
+  });
   auto* gateway = app.add_subcommand("gateway", "run one gateway");
   gateway->require_subcommand(1);
   auto* gw_s3 = gateway->add_subcommand(
@@ -308,6 +321,7 @@ void RegisterSystemCommands(CLI::App& app, int* exit_code) {
   auto* status = system->add_subcommand("status", "capacity and utilization of each VDEV");
   AddDataOption(status);
   status->callback([exit_code] { *exit_code = RunSystemStatus(); });
+  RegisterFhtableCommand(system, exit_code);
 }
 
 }  // namespace ccow::cli

@@ -1,0 +1,342 @@
+// `ccow cluster up|down`: a local multi-process cluster on loopback for development and
+// tests. `up` makes a FlexHash over N targets x M VDEVs, writes each target's
+// configuration, starts `ccow target` processes and waits until every VDEV answers;
+// DIR/cluster.json then tells every `--cluster DIR` command where the cluster is. Run on a
+// directory that already holds a cluster, `up` restarts the targets that are not running.
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "cli/cli_common.h"
+#include "client/cluster_backend.h"
+#include "flexhash/flexhash.h"
+#include "replicast/message.h"
+#include "replicast/network.h"
+#include "target/target_config.h"
+
+namespace ccow::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct UpFlags {
+  int targets = 5, vdevs = 2;
+  std::string dir;
+  std::string transport = "udp";
+  uint32_t replicas = 3;
+  std::string failure_domain = "server";
+  std::string select_policy = "queue-latency";
+};
+
+// A port free for both UDP and TCP on 127.0.0.1. The sockets stay open in `held` so that
+// ports handed out in one run are distinct; the caller closes them before the targets bind.
+Result<uint16_t> FreePort(std::vector<int>* held) {
+  for (int tries = 0; tries < 50; ++tries) {
+    int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (tcp < 0 || ::bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(tcp, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return Status::FromErrno(errno, "finding a free port");
+    int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+    if (udp >= 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+      held->push_back(tcp);
+      held->push_back(udp);
+      return ntohs(a.sin_port);
+    }
+    ::close(tcp);
+    if (udp >= 0) ::close(udp);
+  }
+  return Status::Unavailable("no port free for both UDP and TCP on 127.0.0.1");
+}
+
+bool Alive(int pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  return args.find("target") != std::string::npos;  // not a recycled pid
+}
+
+Result<nlohmann::json> ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound(path + " cannot be read");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) return Status::Corruption(path + " is not JSON");
+  return j;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << "\n";
+    if (!out) return Status::IOError("cannot write " + tmp);
+  }
+  fs::rename(tmp, path);
+  return Status::OK();
+}
+
+// Starts `ccow target --config CONFIG` detached, its output in LOG; returns its pid.
+Result<int> Spawn(const std::string& config, const std::string& log) {
+  int pid = ::fork();
+  if (pid < 0) return Status::FromErrno(errno, "fork");
+  if (pid == 0) {
+    ::setsid();
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, 0);
+    ::execl("/proc/self/exe", "ccow", "target", "--config", config.c_str(), nullptr);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits until every address answers a server list get (bounded).
+Status WaitUntilServing(const std::string& transport, const std::vector<std::string>& addresses,
+                        const std::vector<std::pair<int, std::string>>& pids_and_logs) {
+  auto kind = replicast::ParseTransportKind(transport);
+  if (!kind.ok()) return kind.status();
+  auto network = replicast::NewNetwork(*kind == replicast::TransportKind::kTcp
+                                           ? replicast::TransportKind::kTcp
+                                           : replicast::TransportKind::kUdp);
+  std::mutex mu;
+  std::set<std::string> answered;
+  auto endpoint = network->Bind("127.0.0.1:0", [&](const std::string& from, std::string_view m) {
+    auto msg = replicast::Message::Decode(m);
+    if (msg.ok() && std::holds_alternative<replicast::ServerListResponse>(msg->body)) {
+      std::lock_guard lock(mu);
+      answered.insert(from);
+    }
+    network->Wake();
+  });
+  if (!endpoint.ok()) return endpoint.status();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const auto& [pid, log] : pids_and_logs) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        std::ifstream in(log);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return Status::Internal("target process " + std::to_string(pid) + " exited; its log " +
+                                log + " says:\n" + ss.str());
+      }
+    }
+    size_t done = 0;
+    for (const auto& a : addresses) {
+      std::lock_guard lock(mu);
+      if (answered.count(a)) {
+        ++done;
+        continue;
+      }
+      (void)(*endpoint)->Send(a, replicast::Message{{1, 0, 0}, replicast::ServerListGet{}}.Encode());
+    }
+    if (done == addresses.size()) return Status::OK();
+    network->SleepFor(100'000'000);
+  }
+  return Status::Unavailable("targets did not answer within 20 s");
+}
+
+int RunUp(const UpFlags& f) {
+  if (f.dir.empty()) return Fail(Status::InvalidArgument("--dir is required"));
+  fs::create_directories(f.dir);
+  std::string dir = fs::absolute(f.dir).lexically_normal().string();
+  std::string cluster_path = dir + "/cluster.json";
+  nlohmann::json cluster;
+  if (fs::exists(cluster_path)) {
+    auto existing = ReadJson(cluster_path);
+    if (!existing.ok()) return Fail(existing.status());
+    cluster = *existing;
+  } else {
+    if (f.targets < 1 || f.vdevs < 1) return Fail(Status::InvalidArgument("--targets and --vdevs must be at least 1"));
+    if (f.replicas < 1 || f.replicas > static_cast<uint32_t>(f.targets))
+      return Fail(Status::InvalidArgument("--replicas must be between 1 and the number of targets (" +
+                                          std::to_string(f.targets) + ")"));
+    auto kind = replicast::ParseTransportKind(f.transport);
+    if (!kind.ok()) return Fail(kind.status());
+    struct statvfs sv {};
+    ::statvfs(dir.c_str(), &sv);
+    uint64_t capacity = static_cast<uint64_t>(sv.f_blocks) * sv.f_frsize / (f.targets * f.vdevs);
+    std::vector<int> held;
+    auto base = FreePort(&held);
+    if (!base.ok()) return Fail(base.status());
+    std::vector<VdevInfo> infos;
+    cluster = {{"transport", f.transport}, {"replication_count", f.replicas},
+               {"multicast_base_port", *base}, {"select_policy", f.select_policy},
+               {"flexhash", "flexhash-checkpoint.json"}, {"targets", nlohmann::json::array()}};
+    for (int t = 0; t < f.targets; ++t) {
+      std::string name = "target" + std::to_string(t);
+      fs::create_directories(dir + "/" + name);
+      TargetConfig config;
+      config.server = name;
+      config.zone = "zone" + std::to_string(t % 3);
+      config.transport = f.transport;
+      config.multicast_base_port = *base;
+      config.flexhash_path = dir + "/flexhash-checkpoint.json";
+      auto metrics = FreePort(&held);
+      if (!metrics.ok()) return Fail(metrics.status());
+      config.metrics_listen = "127.0.0.1:" + std::to_string(*metrics);
+      nlohmann::json entry = {{"name", name}, {"pid", 0},
+                              {"config", dir + "/" + name + "/target.json"},
+                              {"log", dir + "/" + name + "/target.log"},
+                              {"metrics", "http://" + config.metrics_listen + "/metrics"},
+                              {"vdevs", nlohmann::json::array()}};
+      for (int v = 0; v < f.vdevs; ++v) {
+        auto port = FreePort(&held);
+        if (!port.ok()) return Fail(port.status());
+        TargetVdevConfig vc{name + "/vdev" + std::to_string(v), dir + "/" + name + "/vdev" + std::to_string(v),
+                            "127.0.0.1:" + std::to_string(*port)};
+        config.vdevs.push_back(vc);
+        infos.push_back({vc.id, name, config.zone, capacity, 0, vc.address});
+        entry["vdevs"].push_back({{"id", vc.id}, {"address", vc.address}, {"path", vc.path}});
+      }
+      Status s = WriteFile(entry["config"].get<std::string>(), config.ToJson());
+      if (!s.ok()) return Fail(s);
+      cluster["targets"].push_back(entry);
+    }
+    for (int fd : held) ::close(fd);
+    FlexHashOptions fo;
+    fo.failure_domain = f.failure_domain == "zone" ? FailureDomain::kZone
+                        : f.failure_domain == "any" ? FailureDomain::kAny
+                                                    : FailureDomain::kServer;
+    auto table = FlexHashTable::Build(infos, 1, fo);
+    if (!table.ok()) return Fail(table.status());
+    Status s = WriteFile(dir + "/flexhash-checkpoint.json", table->ToJson());
+    if (!s.ok()) return Fail(s);
+  }
+  // Start every target that is not running.
+  std::vector<std::string> addresses;
+  std::vector<std::pair<int, std::string>> started;
+  for (auto& t : cluster["targets"]) {
+    for (const auto& v : t["vdevs"]) addresses.push_back(v["address"].get<std::string>());
+    if (Alive(t.value("pid", 0))) continue;
+    auto pid = Spawn(t["config"].get<std::string>(), t["log"].get<std::string>());
+    if (!pid.ok()) return Fail(pid.status());
+    t["pid"] = *pid;
+    started.emplace_back(*pid, t["log"].get<std::string>());
+  }
+  Status s = WriteFile(cluster_path, cluster.dump(2));
+  if (!s.ok()) return Fail(s);
+  s = WaitUntilServing(cluster["transport"].get<std::string>(), addresses, started);
+  if (!s.ok()) return Fail(s);
+  if (Globals().json) {
+    std::cout << cluster.dump(2) << std::endl;
+    return 0;
+  }
+  size_t vdevs = addresses.size();
+  std::cout << "ccow cluster: " << cluster["targets"].size() << " targets, " << vdevs << " VDEVs, R="
+            << cluster["replication_count"] << ", " << cluster["transport"].get<std::string>() << " on 127.0.0.1"
+            << " (" << started.size() << " started now)\n"
+            << "  " << dir << "/cluster.json\n"
+            << "  use it with --cluster " << dir << " or CCOW_CLUSTER=" << dir << "\n"
+            << "  stop it with: ccow cluster down --dir " << dir << std::endl;
+  return 0;
+}
+
+int RunDown(const std::string& dir_flag) {
+  if (dir_flag.empty()) return Fail(Status::InvalidArgument("--dir is required"));
+  std::string path = dir_flag + "/cluster.json";
+  auto cluster = ReadJson(path);
+  if (!cluster.ok()) return Fail(cluster.status());
+  int stopped = 0;
+  for (auto& t : (*cluster)["targets"]) {
+    int pid = t.value("pid", 0);
+    if (Alive(pid)) {
+      ::kill(pid, SIGTERM);
+      ++stopped;
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (auto& t : (*cluster)["targets"]) {
+    int pid = t.value("pid", 0);
+    while (Alive(pid) && std::chrono::steady_clock::now() < deadline) {
+      ::waitpid(pid, nullptr, WNOHANG);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (Alive(pid)) ::kill(pid, SIGKILL);
+    t["pid"] = 0;
+  }
+  Status s = WriteFile(path, cluster->dump(2));
+  if (!s.ok()) return Fail(s);
+  std::cout << "ccow cluster: stopped " << stopped << " targets; data kept in " << dir_flag
+            << " (`ccow cluster up --dir " << dir_flag << "` starts them again)" << std::endl;
+  return 0;
+}
+
+// `ccow system fhtable`: the FlexHash table the cluster runs, from a target.
+int RunFhtable() {
+  std::string dir = ClusterDir();
+  if (dir.empty())
+    return Fail(Status::InvalidArgument(
+        "`ccow system fhtable` needs a cluster (--cluster DIR or CCOW_CLUSTER); one `ccow server` has no FlexHash"));
+  auto file = ClusterFile::Load(dir);
+  if (!file.ok()) return Fail(file.status());
+  auto table = FlexHashTable::FromJson(file->flexhash_json);
+  if (!table.ok()) return Fail(table.status());
+  if (Globals().json) {
+    std::cout << table->ToJson() << std::endl;
+    return 0;
+  }
+  std::cout << "FlexHash generation " << table->generation() << ": " << table->row_count() << " rows, "
+            << table->vdevs().size() << " VDEVs, failure domain "
+            << (table->failure_domain() == FailureDomain::kZone ? "zone"
+                : table->failure_domain() == FailureDomain::kAny ? "any" : "server")
+            << "\n";
+  for (const VdevInfo& v : table->vdevs())
+    std::cout << "  " << v.id << "  " << v.address << "  server " << v.server << "  zone " << v.zone << "\n";
+  for (uint32_t r = 0; r < table->row_count(); ++r) {
+    std::cout << "  row " << r << ":";
+    for (const auto& id : table->RowVdevIds(r)) std::cout << " " << id;
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterClusterCommands(CLI::App& app, int* exit_code) {
+  static UpFlags up_flags;
+  static std::string down_dir;
+  auto* cluster = app.add_subcommand("cluster", "a local multi-process cluster on loopback");
+  cluster->require_subcommand(1);
+  auto* up = cluster->add_subcommand("up", "start (or restart) a local cluster in DIR");
+  up->add_option("--targets", up_flags.targets, "target daemons (one failure domain each)");
+  up->add_option("--vdevs", up_flags.vdevs, "VDEVs per target");
+  up->add_option("--dir", up_flags.dir, "cluster directory (configs, data, logs, cluster.json)")->required();
+  up->add_option("--transport", up_flags.transport, "udp (default), multicast or tcp");
+  up->add_option("--replicas", up_flags.replicas, "replication count R");
+  up->add_option("--failure-domain", up_flags.failure_domain, "server (default), zone or any")
+      ->check(CLI::IsMember({"server", "zone", "any"}));
+  up->add_option("--select", up_flags.select_policy, "bid selection: queue-latency, free-space, earliest-window")
+      ->check(CLI::IsMember({"queue-latency", "free-space", "earliest-window"}));
+  up->callback([exit_code] { *exit_code = RunUp(up_flags); });
+  auto* down = cluster->add_subcommand("down", "stop the targets of the cluster in DIR");
+  down->add_option("--dir", down_dir, "cluster directory")->required();
+  down->callback([exit_code] { *exit_code = RunDown(down_dir); });
+}
+
+void RegisterFhtableCommand(CLI::App* system, int* exit_code) {
+  auto* fh = system->add_subcommand("fhtable", "print the FlexHash table of the cluster");
+  fh->callback([exit_code] { *exit_code = RunFhtable(); });
+}
+
+}  // namespace ccow::cli
