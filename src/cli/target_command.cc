@@ -71,6 +71,7 @@ int RunTarget(const std::string& config_path) {
   }
   std::unique_ptr<replicast::Network> network = replicast::NewNetwork(*kind);
   TargetOptions options;
+  options.worker_threads = 4;
   if (*kind == replicast::TransportKind::kMulticast) options.multicast_base_port = config->multicast_base_port;
   auto target = Target::Start(network.get(), json.str(), vdevs, options);
   if (!target.ok()) return Fail(target.status());

@@ -805,7 +805,10 @@ Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& st
       if (!fn(name, v)) return Status::OK();
     }
     if (!frontier) return Status::OK();
-    cursor = *frontier;
+    // Scans take start_after relative to the prefix, as the store does.
+    std::string next = frontier->substr(prefix.size());
+    if (next <= cursor) return Status::Internal("name scan under " + prefix + " made no progress");
+    cursor = std::move(next);
   }
 }
 

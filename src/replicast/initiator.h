@@ -36,7 +36,7 @@ struct InitiatorOptions {
   SelectPolicy select = SelectPolicy::kQueueLatency;
   bool multicast = false;           // proposals and trains to row groups
   uint16_t multicast_base_port = 0;
-  uint64_t reply_timeout_ns = 50'000'000;  // bids, probes, named gets, scans
+  uint64_t reply_timeout_ns = 250'000'000;  // bids, probes, named gets, scans
   uint64_t ack_timeout_ns = 2'000'000'000;  // a train's acknowledgement (it is fsynced)
   uint64_t fetch_timeout_ns = 1'000'000'000;
   uint32_t attempts = 6;             // per operation, each with a fresh negotiation
@@ -70,7 +70,8 @@ class Initiator {
   // durably on R replicas in distinct failure domains.
   virtual Status PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
                           const std::string& value) = 0;
-  // Names starting with prefix after start_after in order, each with its newest value;
+  // Names starting with prefix after prefix + start_after in order (start_after is relative,
+  // as in the chunk store), each with its newest value;
   // tombstones are skipped. fn returns false to stop.
   virtual Status ScanNamed(const std::string& prefix, const std::string& start_after,
                            const std::function<bool(const std::string& name, const NamedValue&)>& fn) = 0;

@@ -150,7 +150,8 @@ struct ServerListResponse {
   friend bool operator==(const ServerListResponse&, const ServerListResponse&) = default;
 };
 
-// Lists the version lists a VDEV holds: names after start_after that start with prefix,
+// Lists the version lists a VDEV holds: names that start with prefix, after prefix +
+// start_after (relative, as the chunk store takes it),
 // in order, at most max_entries, values included while they fit one datagram.
 struct NameScan {
   std::string prefix, start_after;

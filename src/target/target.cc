@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <thread>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -76,14 +80,51 @@ class TargetImpl final : public Target {
 
   Status Init(const std::string& json, std::vector<TargetVdev> vdevs) {
     CCOW_RETURN_IF_ERROR(SetFlexHash(json));
+    StartWorkers();
     for (auto& v : vdevs) servers_.push_back(std::make_unique<VdevServer>(this, std::move(v)));
     for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->Bind(network_));
     return Status::OK();
   }
 
   ~TargetImpl() override {
-    // Endpoints first: no handler may run once the servers start to go away.
+    // Endpoints first: no handler may run once the servers start to go away; then the
+    // workers finish what was queued.
     for (auto& s : servers_) s->endpoint().reset();
+    {
+      std::lock_guard lock(work_mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  void StartWorkers() {
+    for (uint32_t i = 0; i < options_.worker_threads; ++i)
+      workers_.emplace_back([this] {
+        while (true) {
+          std::function<void()> job;
+          {
+            std::unique_lock lock(work_mu_);
+            work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+            if (jobs_.empty()) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+          }
+          job();
+        }
+      });
+  }
+  // Runs work on a worker, or right here without workers.
+  void Run(std::function<void()> work) {
+    if (workers_.empty()) {
+      work();
+      return;
+    }
+    {
+      std::lock_guard lock(work_mu_);
+      jobs_.push_back(std::move(work));
+    }
+    work_cv_.notify_one();
   }
 
   Status SetFlexHash(const std::string& json) override {
@@ -138,6 +179,11 @@ class TargetImpl final : public Target {
   std::atomic<uint64_t> refusals_logged_{0};
   std::atomic<uint64_t> buffered_bytes_{0};
   std::vector<std::unique_ptr<VdevServer>> servers_;
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
 };
 
 // The position of a VDEV in a row, or -1.
@@ -245,7 +291,9 @@ Body VdevServer::MakeBid(uint64_t txid, uint64_t size) {
   const TargetOptions& o = target_->options();
   uint64_t now = target_->network()->NowNs();
   std::lock_guard lock(mu_);
-  if (trains_.size() + reservations_.size() >= o.max_queued_transfers) {
+  // Reservations are promises most of which go unused (R of a row's bidders are chosen);
+  // only transfers under way fill the queue.
+  if (trains_.size() >= o.max_queued_transfers) {
     target_->Count([](TargetCounters& c) { ++c.not_now; });
     return AcceptNotNow{10};
   }
@@ -393,7 +441,9 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
     target_->buffered_bytes() -= done.bytes.size();
   }
   done.from = from;
-  CompleteTrain(h, t.chid, std::move(done));
+  auto shared = std::make_shared<Train>(std::move(done));
+  HashId chid = t.chid;
+  target_->Run([this, h, chid, shared] { CompleteTrain(h, chid, std::move(*shared)); });
 }
 
 void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train) {
@@ -470,17 +520,19 @@ void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const Un
     Reply(from, h, GetResponse{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound});
     return;
   }
-  std::string bytes;
-  Status s = vdev_.store->Get(g.chid, &bytes);
-  if (s.ok()) {
-    SendValue(from, h, g.chid, 0, bytes);
-  } else if (s.code() == Code::kNotFound) {
-    Reply(from, h, GetResponse{g.chid, GetStatus::kNotFound});
-  } else {
-    target_->Count([](TargetCounters& c) { ++c.corrupt_reads; });
-    spdlog::error("VDEV {}: {}", vdev_.id, s.ToString());
-    Reply(from, h, GetResponse{g.chid, GetStatus::kCorrupt});
-  }
+  target_->Run([this, from, h, g] {
+    std::string bytes;
+    Status s = vdev_.store->Get(g.chid, &bytes);
+    if (s.ok()) {
+      SendValue(from, h, g.chid, 0, bytes);
+    } else if (s.code() == Code::kNotFound) {
+      Reply(from, h, GetResponse{g.chid, GetStatus::kNotFound});
+    } else {
+      target_->Count([](TargetCounters& c) { ++c.corrupt_reads; });
+      spdlog::error("VDEV {}: {}", vdev_.id, s.ToString());
+      Reply(from, h, GetResponse{g.chid, GetStatus::kCorrupt});
+    }
+  });
 }
 
 void VdevServer::OnNamedGet(const std::string& from, const Header& h, const NamedGet& g) {

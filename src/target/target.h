@@ -32,10 +32,14 @@ struct TargetOptions {
   // What a VDEV is assumed to absorb, to turn its queue into a rendezvous window.
   uint64_t vdev_bytes_per_second = 400'000'000;
   uint32_t max_queued_transfers = 64;        // beyond: "not now"
-  uint64_t reservation_ns = 500'000'000;     // a bid not followed by a transfer expires
+  uint64_t reservation_ns = 100'000'000;     // a bid not followed by a transfer expires
   uint64_t train_timeout_ns = 5'000'000'000;  // an incomplete train is dropped
   uint64_t max_buffered_bytes = 1ull << 30;  // trains being reassembled, all VDEVs
   uint16_t multicast_base_port = 0;          // join row groups when the network multicasts
+  // Threads that store completed trains and serve fetches, so that a receive thread keeps
+  // answering proposals while chunks are fsynced (concurrent syncs share one group
+  // commit). 0: on the receive thread, as the one-threaded simulation needs.
+  uint32_t worker_threads = 0;
 };
 
 // Counters a target exposes (metrics, tests): every refused or dropped input is counted.

@@ -138,7 +138,31 @@ TEST(ClusterSimTest, ObjectsWrittenThroughTheClusterReadBackIntact) {
   lo.prefix = "sim/ten/bkt/";
   auto listed = c.api().List(lo);
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
-  EXPECT_EQ(listed->objects.size(), objects.size());
+  EXPECT_EQ(listed->names.size(), objects.size());
+}
+
+TEST(ClusterSimTest, ListingPagesThroughNamesSpreadOverEveryVdev) {
+  SimCluster c(SimOptions{}, 5, 2);
+  std::set<std::string> names;
+  for (int i = 0; i < 700; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof key, "k%04d", i);
+    names.insert(key);
+    ASSERT_TRUE(PutString(c.api(), std::string("sim/ten/bkt/") + key, key).ok());
+  }
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/other/x", "x").ok());  // outside the prefix
+  std::set<std::string> listed;
+  ListOptions lo;
+  lo.prefix = "sim/ten/bkt/";
+  lo.limit = 150;
+  for (int page = 0; page < 10; ++page) {
+    auto r = c.api().List(lo);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const auto& n : r->names) EXPECT_TRUE(listed.insert(n.substr(lo.prefix.size())).second) << n;
+    if (!r->truncated) break;
+    lo.start_after = r->next_start_after;
+  }
+  EXPECT_EQ(listed, names);
 }
 
 TEST(ClusterSimTest, EveryChunkIsStoredOnThreeTargets) {

@@ -62,9 +62,11 @@ class MemoryChunkStore : public ChunkStore {
       std::lock_guard lock(mu_);
       copy = names_;
     }
-    for (auto it = copy.lower_bound(std::string(prefix)); it != copy.end(); ++it) {
+    // start_after is relative to the prefix, as in the RocksDB store.
+    std::string start = std::string(prefix) + std::string(start_after);
+    for (auto it = copy.lower_bound(start); it != copy.end(); ++it) {
       if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-      if (!start_after.empty() && it->first <= start_after) continue;
+      if (!start_after.empty() && it->first == start) continue;
       if (!fn(it->first, it->second)) break;
     }
     return Status::OK();
