@@ -342,7 +342,7 @@ s3 rb s3://encb >/dev/null
 s3 ls | grep -c ' encb$' >/dev/null && fail "rb left the bucket"
 
 # ---- a second tenant, made while the server runs ------------------------------------
-"$CCOW" --json user create tenant2 --data "$WORK/data" >"$WORK/user"
+"$CCOW" --json user create tenant2 $S3_STORE_FLAGS >"$WORK/user"
 ak=$(jget 'd["access_key"]' <"$WORK/user")
 sk=$(jget 'd["secret_key"]' <"$WORK/user")
 t2() { AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=$sk aws "$@"; }

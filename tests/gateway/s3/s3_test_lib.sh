@@ -1,7 +1,8 @@
 # Shared by the S3 gateway integration tests: starts `ccow server` on free loopback ports
 # (port 0, read back from what the server prints), stops it, and reports failures.
 # usage: source s3_test_lib.sh; s3_start_server CCOW WORKDIR [extra server flags...]
-#   sets S3_URL, ADMIN_URL, SERVER_PID, and AWS_* for the default key pair.
+#   sets S3_URL, ADMIN_URL, SERVER_PID, S3_STORE_FLAGS (how other ccow commands reach the
+#   same store), and AWS_* for the default key pair.
 # With CCOW_S3_TEST_ON_CLUSTER=1 the same tests run against `ccow gateway s3` on a local
 # cluster of 5 targets x 2 VDEVs (R=3) that s3_start_server starts and s3_stop_server stops.
 
@@ -11,12 +12,13 @@ s3_start_server() {
   local ccow=$1 dir=$2; shift 2
   mkdir -p "$dir"
   if [ "${CCOW_S3_TEST_ON_CLUSTER:-0}" = 1 ]; then
-    S3_CLUSTER_DIR="$dir/cluster" S3_CCOW="$ccow"
+    S3_CLUSTER_DIR="$dir/cluster" S3_CCOW="$ccow" S3_STORE_FLAGS="--cluster $dir/cluster"
     "$ccow" cluster up --targets 5 --vdevs 2 --dir "$S3_CLUSTER_DIR" >"$dir/cluster.log" 2>&1 ||
       { cat "$dir/cluster.log" >&2; return 1; }
     "$ccow" gateway s3 --cluster "$S3_CLUSTER_DIR" --s3-listen 127.0.0.1:0 \
       --admin-listen 127.0.0.1:0 "$@" >"$dir/server.log" 2>&1 &
   else
+    S3_STORE_FLAGS="--data $dir/data"
     "$ccow" server --data "$dir/data" --s3-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "$@" \
       >"$dir/server.log" 2>&1 &
   fi
