@@ -2,7 +2,7 @@
 # Runs every benchmark and prints their tables:  bash bench/run-all.sh BUILD_DIR
 # (`make bench` builds first and calls this). Extra limits: hash_bench compares with
 # `openssl speed`, chunking_bench with memcpy, store_bench.sh (when present) with fio,
-# s3_list_bench with a raw name-index scan, s3_vs_swift.sh with Swift on the same machine.
+# s3_list_bench with a raw name-index scan, cluster_bench.sh with the single-node store, s3_vs_swift.sh with Swift on the same machine.
 # For a quick check: HASH_BENCH_ARGS="--seconds 0.2" CHUNKING_BENCH_ARGS="--size-mib 16".
 set -euo pipefail
 
@@ -39,6 +39,16 @@ echo "## S3 listing at scale (one bucket, 1000-key pages)"
 echo
 "$BUILD/bin/s3_list_bench" "${TMPDIR:-/var/tmp}/ccow-listbench" "${S3_LIST_OBJECTS:-1000000}" 16
 rm -rf "${TMPDIR:-/var/tmp}/ccow-listbench"
+
+echo
+echo "## FlexHash: rows moved when a server joins"
+echo
+"$BUILD/bin/flexhash_bench"
+
+echo
+echo "## Cluster data path (5 targets x 2 VDEVs, R=3, on this machine)"
+echo
+bash bench/cluster_bench.sh "$BUILD"
 
 if [ -d "$ROOT/../shared/peers" ] || [ -n "${PEERS:-}" ]; then
   echo

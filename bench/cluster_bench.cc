@@ -1,0 +1,172 @@
+// Cluster data path throughput and cost (issue 4), printed as markdown table rows:
+//   cluster_bench --cluster DIR --label udp     (a cluster from `ccow cluster up`)
+//   cluster_bench --local DIR --label local     (the single-node store, the reference)
+// Measures put and get MB/s of 1 MiB and 16 MiB objects with --threads writers, what the
+// initiator sends per chunk put (payload bytes and datagrams; a re-put of stored data
+// sends no payload), and the latency of 4 KiB puts. bench/cluster_bench.sh runs it for
+// every transport next to the local store.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/cluster_backend.h"
+#include "client/object_api.h"
+#include "replicast/initiator.h"
+
+using namespace ccow;
+
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string Random(size_t n, uint64_t seed) {
+  std::string s(n, '\0');
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&s[i], &v, 8);
+  }
+  return s;
+}
+
+struct Rates {
+  double put_mbps = 0, get_mbps = 0;
+};
+
+// count objects of `size` bytes by `threads` writers, then read them all back.
+Rates Throughput(ObjectApi& api, const std::string& prefix, size_t size, int count, int threads) {
+  std::vector<std::string> data;
+  for (int t = 0; t < threads; ++t) data.push_back(Random(size, 1000 + size + t));
+  std::atomic<int> next{0}, failures{0};
+  auto run = [&](bool put) {
+    std::vector<std::thread> pool;
+    next = 0;
+    double start = Now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        std::string mine = data[t];
+        for (int i; (i = next++) < count;) {
+          std::string name = prefix + std::to_string(size) + "-" + std::to_string(i);
+          // Distinct content per object: the first 8 bytes carry its number.
+          std::memcpy(mine.data(), &i, std::min<size_t>(sizeof i, mine.size()));
+          if (put) {
+            StringSource src(mine);
+            if (!api.Put(name, src, PutOptions{}).ok()) ++failures;
+          } else {
+            StringSink sink;
+            if (!api.Get(name, VersionSelector{}, std::nullopt, sink).ok() || sink.data().size() != size)
+              ++failures;
+          }
+        }
+      });
+    for (auto& p : pool) p.join();
+    return static_cast<double>(size) * count / (Now() - start) / 1e6;
+  };
+  Rates r;
+  r.put_mbps = run(true);
+  r.get_mbps = run(false);
+  if (failures) std::fprintf(stderr, "cluster_bench: %d operations failed\n", failures.load());
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string cluster, local, label = "?";
+  int threads = 4, mib = 256;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--cluster") cluster = argv[i + 1];
+    else if (a == "--local") local = argv[i + 1];
+    else if (a == "--label") label = argv[i + 1];
+    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (a == "--mib") mib = std::atoi(argv[i + 1]);
+  }
+  if (cluster.empty() == local.empty()) {
+    std::fprintf(stderr, "usage: cluster_bench (--cluster DIR | --local DIR) [--label L] [--threads N] [--mib M]\n");
+    return 2;
+  }
+  std::unique_ptr<replicast::Network> network;
+  replicast::Initiator* initiator = nullptr;
+  std::shared_ptr<Backend> backend;
+  ApiOptions options;
+  if (!cluster.empty()) {
+    auto file = ClusterFile::Load(cluster);
+    auto kind = file.ok() ? replicast::ParseTransportKind(file->transport) : Result<replicast::TransportKind>(file.status());
+    if (!kind.ok()) {
+      std::fprintf(stderr, "cluster_bench: %s\n", kind.status().ToString().c_str());
+      return 1;
+    }
+    network = replicast::NewNetwork(*kind);
+    replicast::InitiatorOptions o;
+    o.replication_count = file->replication_count;
+    o.multicast = *kind == replicast::TransportKind::kMulticast;
+    o.multicast_base_port = file->multicast_base_port;
+    auto created = replicast::Initiator::Create(network.get(), "127.0.0.1:0", file->flexhash_json, o);
+    if (!created.ok()) {
+      std::fprintf(stderr, "cluster_bench: %s\n", created.status().ToString().c_str());
+      return 1;
+    }
+    initiator = created->get();
+    backend = NewClusterBackend(std::move(*created));
+  } else {
+    auto opened = OpenLocalBackend(local);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "cluster_bench: %s\n", opened.status().ToString().c_str());
+      return 1;
+    }
+    backend = std::move(*opened);
+  }
+  ObjectApi api(backend, options);
+  const std::string prefix = "bench/t/b/" + label + "-";
+
+  Rates one = Throughput(api, prefix, 1 << 20, mib, threads);
+  Rates big = Throughput(api, prefix, 16 << 20, std::max(1, mib / 16), threads);
+
+  // What one chunk put sends: a fresh 1 MiB object (one chunk, plus its small VM and
+  // version list), then the same bytes again under another name (dedup: no payload).
+  std::string payload_per_chunk = "-", messages_per_chunk = "-", reput_payload = "-";
+  if (initiator) {
+    std::string fresh = Random(1 << 20, 99);
+    auto before = initiator->stats();
+    StringSource a(fresh);
+    (void)api.Put(prefix + "cost-a", a, PutOptions{});
+    auto mid = initiator->stats();
+    StringSource b(fresh);
+    (void)api.Put(prefix + "cost-b", b, PutOptions{});
+    auto after = initiator->stats();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f MiB", (mid.payload_bytes_sent - before.payload_bytes_sent) / 1048576.0);
+    payload_per_chunk = buf;
+    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(mid.messages_sent - before.messages_sent));
+    messages_per_chunk = buf;
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(after.payload_bytes_sent - mid.payload_bytes_sent));
+    reput_payload = buf;
+  }
+
+  // Latency of 4 KiB puts, one at a time.
+  std::vector<double> lat;
+  std::string small = Random(4096, 7);
+  for (int i = 0; i < 300; ++i) {
+    std::memcpy(small.data(), &i, sizeof i);
+    StringSource src(small);
+    double t0 = Now();
+    if (api.Put(prefix + "small-" + std::to_string(i), src, PutOptions{}).ok()) lat.push_back(Now() - t0);
+  }
+  std::sort(lat.begin(), lat.end());
+  double p50 = lat.empty() ? 0 : lat[lat.size() / 2] * 1e3;
+  double p99 = lat.empty() ? 0 : lat[lat.size() * 99 / 100] * 1e3;
+
+  std::printf("| %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %.2f | %.2f |\n", label.c_str(),
+              one.put_mbps, one.get_mbps, big.put_mbps, big.get_mbps, payload_per_chunk.c_str(),
+              messages_per_chunk.c_str(), reput_payload.c_str(), p50, p99);
+  return 0;
+}
