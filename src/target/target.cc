@@ -411,6 +411,12 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
         Reply(from, h, PayloadAck{t.chid});
         return;
       }
+      if (t.total_size > kMaxMessageBytes) {  // no chunk is that large: refuse, never allocate
+        target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
+        target_->LogRefusal("refused a train of " + std::to_string(t.total_size) + " bytes from " + from);
+        Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
+        return;
+      }
       if (target_->buffered_bytes() + t.total_size > o.max_buffered_bytes) {
         target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
         Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});

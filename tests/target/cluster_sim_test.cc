@@ -267,8 +267,12 @@ TEST(ClusterSimTest, MalformedAndHostileDatagramsAreDroppedAndCounted) {
   std::string truncated = replicast::Message{{4, row, 1}, replicast::UnnamedGet{id}}.Encode();
   ASSERT_TRUE((*probe)->Send("t0:0", truncated.substr(0, truncated.size() - 3)).ok());
   ASSERT_TRUE((*probe)->Send("t0:0", replicast::Message{{5, row + 1, 1}, replicast::UnnamedGet{id}}.Encode()).ok());
+  // A train claiming an absurd size is refused without allocating it.
+  ASSERT_TRUE((*probe)->Send("t0:0", replicast::Message{{6, row, 1}, replicast::RendezvousTransfer{
+                                                            id, 1ull << 40, 0, 0, "x"}}.Encode()).ok());
   c.net().SleepFor(10'000'000);
   TargetCounters counters = c.target(0).counters();
+  EXPECT_EQ(counters.dropped_trains, 1u);
   EXPECT_GE(counters.malformed, 200u);  // random bytes, the unknown opcode, the truncated one
   EXPECT_EQ(counters.wrong_generation, 1u);
   EXPECT_EQ(counters.unexpected, 1u);
@@ -335,6 +339,31 @@ TEST(ClusterSimTest, AThousandSeededRunsLoseNoAcknowledgedObject) {
     RunSeed(seed, 12);
     if (::testing::Test::HasFatalFailure()) return;
   }
+}
+
+TEST(ClusterSimTest, ReplayedTransfersStoreAChunkOnceAndAreAckedAgain) {
+  SimCluster c(SimOptions{}, 5, 1);
+  std::vector<replicast::Message> replies;
+  auto probe = c.net().Bind("replayer:0", [&](const std::string&, std::string_view m) {
+    auto msg = replicast::Message::Decode(m);
+    if (msg.ok()) replies.push_back(*msg);
+  });
+  ASSERT_TRUE(probe.ok());
+  std::string data = "a chunk sent twice";
+  HashId chid = HashBytes(HashAlgo::kSha256, data);
+  auto table = FlexHashTable::FromJson(c.flexhash_json());
+  uint32_t row = table->RowOf(chid);
+  const VdevInfo& first = table->vdevs()[table->Row(row)[0]];
+  int t = first.server[1] - '0';
+  std::string piece = replicast::Message{{9, row, 1}, replicast::RendezvousTransfer{
+                                                          chid, data.size(), 0, 0, data}}.Encode();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*probe)->Send(first.address, piece).ok());
+  c.net().SleepFor(10'000'000);
+  EXPECT_EQ(c.target(t).counters().chunks_stored, 1u);
+  int acks = 0;
+  for (const auto& m : replies) acks += std::holds_alternative<replicast::PayloadAck>(m.body);
+  EXPECT_EQ(acks, 3);
+  EXPECT_TRUE(c.store(t, 0).Has(chid));
 }
 
 TEST(ClusterSimTest, ASeedReplaysExactly) {
