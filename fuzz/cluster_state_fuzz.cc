@@ -1,0 +1,41 @@
+// Fuzz target for ClusterState::Restore: Raft snapshots come from disk and other nodes;
+// any input is refused or re-encodes (Snapshot) to exactly its bytes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cluster/cluster_state.h"
+#include "fuzz_target.h"
+
+namespace ccow::fuzz {
+
+std::vector<std::string> Seeds() {
+  using namespace command;
+  ClusterState s;
+  std::vector<std::string> seeds = {s.Snapshot()};
+  Must(s.Apply(AddTarget{{"t1", "z", "a", TargetState::kAlive, {{"t1/v0", "t1", "z", 1 << 30, 0, "a"}}}}));
+  Must(s.Apply(CreateSegment{"S"}));
+  Must(s.Apply(CreateTenant{"S", "T", 2}));
+  Must(s.Apply(CreateBucket{"S", "T", "B", BucketPolicy()}));
+  Must(s.Apply(CreateService{"svc", "isgw"}));
+  Must(s.Apply(ServiceServe{"svc", "S/T/B"}));
+  seeds.push_back(s.Snapshot());
+  return seeds;
+}
+
+}  // namespace ccow::fuzz
+
+namespace {
+struct State {
+  ccow::ClusterState s;
+  static ccow::Result<State> Decode(std::string_view bytes) {
+    CCOW_ASSIGN_OR_RETURN(auto s, ccow::ClusterState::Restore(bytes));
+    return State{std::move(s)};
+  }
+  std::string Encode() const { return s.Snapshot(); }
+};
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return ccow::fuzz::CheckRoundTrip<State>("cluster state", data, size);
+}
