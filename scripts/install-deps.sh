@@ -17,6 +17,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev  # logging
   nlohmann-json3-dev # --json output, config files
   libpugixml-dev     # S3 request bodies (CompleteMultipartUpload, Delete, Tagging, CORS, ...)
+  libraft-dev        # canonical Raft: the replicated cluster state (membership, FlexHash, namespace)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   fio                # disk bandwidth: the physical limit printed beside store benchmarks
