@@ -94,29 +94,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: cluster_bench (--cluster DIR | --local DIR) [--label L] [--threads N] [--mib M]\n");
     return 2;
   }
-  std::unique_ptr<replicast::Network> network;
   replicast::Initiator* initiator = nullptr;
   std::shared_ptr<Backend> backend;
   ApiOptions options;
   if (!cluster.empty()) {
     auto file = ClusterFile::Load(cluster);
-    auto kind = file.ok() ? replicast::ParseTransportKind(file->transport) : Result<replicast::TransportKind>(file.status());
-    if (!kind.ok()) {
-      std::fprintf(stderr, "cluster_bench: %s\n", kind.status().ToString().c_str());
+    auto opened = file.ok() ? OpenClusterBackend(*file, &initiator)
+                            : Result<std::unique_ptr<Backend>>(file.status());
+    if (!opened.ok()) {
+      std::fprintf(stderr, "cluster_bench: %s\n", opened.status().ToString().c_str());
       return 1;
     }
-    network = replicast::NewNetwork(*kind);
-    replicast::InitiatorOptions o;
-    o.replication_count = file->replication_count;
-    o.multicast = *kind == replicast::TransportKind::kMulticast;
-    o.multicast_base_port = file->multicast_base_port;
-    auto created = replicast::Initiator::Create(network.get(), "127.0.0.1:0", file->flexhash_json, o);
-    if (!created.ok()) {
-      std::fprintf(stderr, "cluster_bench: %s\n", created.status().ToString().c_str());
-      return 1;
-    }
-    initiator = created->get();
-    backend = NewClusterBackend(std::move(*created));
+    backend = std::move(*opened);
   } else {
     auto opened = OpenLocalBackend(local);
     if (!opened.ok()) {

@@ -61,7 +61,7 @@ Result<std::unique_ptr<ObjectApi>> OpenApi() {
   ApiOptions options;
   if (std::string cluster = ClusterDir(); !cluster.empty()) {
     CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(cluster));
-    CCOW_ASSIGN_OR_RETURN(backend, OpenClusterBackend(cluster));
+    CCOW_ASSIGN_OR_RETURN(backend, OpenClusterBackend(file));
     options.default_policy.replication_count = static_cast<uint8_t>(file.replication_count);
   } else {
     CCOW_ASSIGN_OR_RETURN(backend, OpenLocalBackend(DataDir()));

@@ -137,8 +137,8 @@ Result<ClusterFile> ClusterFile::Load(const std::string& dir) {
   return f;
 }
 
-Result<std::unique_ptr<Backend>> OpenClusterBackend(const std::string& dir) {
-  CCOW_ASSIGN_OR_RETURN(ClusterFile f, ClusterFile::Load(dir));
+Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& f,
+                                                    replicast::Initiator** initiator_out) {
   CCOW_ASSIGN_OR_RETURN(auto kind, replicast::ParseTransportKind(f.transport));
   std::unique_ptr<replicast::Network> network = replicast::NewNetwork(kind);
   replicast::InitiatorOptions o;
@@ -150,7 +150,8 @@ Result<std::unique_ptr<Backend>> OpenClusterBackend(const std::string& dir) {
                         replicast::Initiator::Create(network.get(), "127.0.0.1:0", f.flexhash_json, o));
   // The checkpoint on disk may be older than what the targets run now.
   Status refreshed = initiator->RefreshFlexHash();
-  if (!refreshed.ok()) return refreshed.WithContext("no target of the cluster at " + dir + " answers");
+  if (!refreshed.ok()) return refreshed.WithContext("no target of the cluster at " + f.dir + " answers");
+  if (initiator_out) *initiator_out = initiator.get();
   return NewClusterBackend(std::move(initiator), std::move(network));
 }
 

@@ -31,8 +31,10 @@ struct ClusterFile {
 std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
                                            std::unique_ptr<replicast::Network> network = nullptr);
 
-// Joins the cluster described in dir: its transport, its FlexHash (refreshed from a
-// target), R from cluster.json.
-Result<std::unique_ptr<Backend>> OpenClusterBackend(const std::string& dir);
+// Joins the cluster a cluster file describes: its transport, its FlexHash (refreshed from
+// a target), R. `initiator`, when given, receives the backend's initiator (for its
+// statistics; the backend owns it).
+Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& file,
+                                                    replicast::Initiator** initiator = nullptr);
 
 }  // namespace ccow

@@ -59,7 +59,8 @@ class VdevServer {
   void OnNameScan(const std::string& from, const Header& h, const NameScan& s);
   void SendValue(const std::string& to, const Header& h, const HashId& chid, uint64_t seq,
                  const std::string& value);
-  Body MakeBid(uint64_t txid, uint64_t size);
+  // free_bytes: the VDEV's, read once per proposal by the caller (a statvfs).
+  Body MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes);
   void Sweep(uint64_t now);
   // The stored sequence of a name (0 when absent) and its value.
   Result<std::optional<NamedValue>> ReadNamed(const std::string& name);
@@ -287,7 +288,7 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
       m.body);
 }
 
-Body VdevServer::MakeBid(uint64_t txid, uint64_t size) {
+Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes) {
   const TargetOptions& o = target_->options();
   uint64_t now = target_->network()->NowNs();
   std::lock_guard lock(mu_);
@@ -307,8 +308,7 @@ Body VdevServer::MakeBid(uint64_t txid, uint64_t size) {
   bid.start_delay_ns = ns_for(queued);
   bid.duration_ns = ns_for(size);
   bid.queue_weight = static_cast<uint32_t>(trains_.size() + reservations_.size());
-  StoreCapacity cap = vdev_.store->Capacity();
-  bid.free_bytes = cap.free_bytes;
+  bid.free_bytes = free_bytes;
   reservations_[txid] = {size, now + bid.start_delay_ns + bid.duration_ns + o.reservation_ns};
   target_->Count([](TargetCounters& c) { ++c.bids; });
   return bid;
@@ -326,11 +326,12 @@ void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
     Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
     return;
   }
-  if (vdev_.store->Capacity().free_bytes < p.size + (64 << 20)) {
+  const uint64_t free_bytes = vdev_.store->Capacity().free_bytes;
+  if (free_bytes < p.size + (64 << 20)) {
     Reply(from, h, PayloadNack{p.chid, NackReason::kNoSpace});
     return;
   }
-  Reply(from, h, MakeBid(h.txid, p.size));
+  Reply(from, h, MakeBid(h.txid, p.size, free_bytes));
 }
 
 Result<std::optional<NamedValue>> VdevServer::ReadNamed(const std::string& name) {
@@ -394,7 +395,7 @@ void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
     CompleteTrain(h, p.chid, std::move(t));
     return;
   }
-  Reply(from, h, MakeBid(h.txid, p.size));
+  Reply(from, h, MakeBid(h.txid, p.size, vdev_.store->Capacity().free_bytes));
 }
 
 void VdevServer::OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t) {

@@ -1,0 +1,235 @@
+// The initiator's version-list operations: named gets from a row, named puts ordered by
+// a per-name sequence (compare-and-swap at the first home replica, "if newer" on the
+// others), and name scans merged across every VDEV (docs/ARCHITECTURE.md).
+#include "replicast/initiator_impl.h"
+
+namespace ccow::replicast::internal {
+
+Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& name) {
+  const HashId nhid = NameHashOf(name);
+  std::string last_problem = "no attempt made";
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    if (attempt > 0) Count(&InitiatorStats::retries);
+    Table t = flexhash();
+    const uint32_t row = t->RowOf(nhid);
+    const auto& members = t->Row(row);
+    uint64_t txid = Begin();
+    Header h{txid, row, t->generation()};
+    SendToRow(*t, row, h, NamedGet{nhid, name});
+    // Any R-set of the row meets every set of (members - R + 1): enough answers see the
+    // newest write.
+    const size_t r_count = std::min<size_t>(options_.replication_count, members.size());
+    const size_t needed = members.size() - r_count + 1;
+    auto enough = [&](const std::vector<Reply>& rs) {
+      size_t n = 0;
+      for (uint32_t v : members) n += Finished(rs, t->vdevs()[v].address);
+      return n >= needed;
+    };
+    auto replies = WaitForGroup(txid, *t, members, Finished, Never, enough);
+    End(txid);
+    if (HandleMismatch(*t, replies)) continue;
+    size_t answered = 0;
+    std::optional<NamedValue> newest;
+    for (uint32_t v : members) {
+      const std::string& from = t->vdevs()[v].address;
+      HashId value_chid;
+      GetStatus failed = GetStatus::kOk;
+      auto value = Assemble(replies, from, &value_chid, &failed);
+      if (value && value->ValueChid() == value_chid) {
+        ++answered;
+        if (!newest || value->seq > newest->seq ||
+            (value->seq == newest->seq && value->ValueChid() < newest->ValueChid()))
+          newest = std::move(value);
+      } else if (failed == GetStatus::kNotFound) {
+        ++answered;
+      }
+    }
+    if (answered >= needed) return newest;
+    last_problem = "only " + std::to_string(answered) + " of the " + std::to_string(needed) +
+                   " VDEVs needed answered";
+  }
+  return Status::Unavailable("the version list of '" + name + "' could not be read: " + last_problem);
+}
+
+std::vector<uint32_t> InitiatorImpl::HomeReplicas(const FlexHashTable& t, uint32_t row) {
+  const size_t r_count = std::min<size_t>(options_.replication_count, t.Row(row).size());
+  std::vector<uint32_t> home;
+  std::set<std::string> domains;
+  for (int pass = 0; pass < 2 && home.size() < r_count; ++pass) {
+    for (uint32_t v : t.Row(row)) {
+      if (home.size() >= r_count) break;
+      if (IsSuspect(t.vdevs()[v].id) || std::find(home.begin(), home.end(), v) != home.end())
+        continue;
+      // Distinct failure domains first; a row with fewer domains than R fills from the rest.
+      if (pass == 0 && !domains.insert(DomainOf(t.vdevs()[v], t.failure_domain())).second) continue;
+      home.push_back(v);
+    }
+  }
+  return home;
+}
+
+std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
+                                                         const std::vector<uint32_t>& to,
+                                                         const NamedPutProposal& proposal,
+                                                         const std::string& value) {
+  uint64_t txid = Begin();
+  const Header h{txid, t.RowOf(proposal.nhid), t.generation()};
+  for (uint32_t v : to) Send(t.vdevs()[v].address, h, proposal);
+  auto replies = WaitForGroup(txid, t, to, RepliedAtAll, Never, Never);
+  std::map<std::string, Outcome> outcome;
+  std::vector<uint32_t> bidders;
+  for (uint32_t v : to) {
+    const std::string& address = t.vdevs()[v].address;
+    outcome[address] = Outcome::kFailed;
+    for (const Reply& r : replies) {
+      if (r.from != address) continue;
+      if (std::holds_alternative<PayloadAck>(r.msg.body)) {
+        outcome[address] = Outcome::kAcked;
+      } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
+        outcome[address] = nack->reason == NackReason::kConflict ? Outcome::kConflict
+                           : nack->reason == NackReason::kNoSpace ? Outcome::kNoSpace
+                                                                  : Outcome::kFailed;
+      } else if (std::holds_alternative<GenerationMismatch>(r.msg.body)) {
+        outcome[address] = Outcome::kMismatch;
+      } else if (std::holds_alternative<Bid>(r.msg.body) || std::holds_alternative<AcceptNotNow>(r.msg.body)) {
+        // Version lists are small: a "not now" is treated as a bid and sent anyway.
+        if (std::find(bidders.begin(), bidders.end(), v) == bidders.end()) bidders.push_back(v);
+        continue;
+      }
+      break;
+    }
+  }
+  if (HandleMismatch(t, replies)) {
+    End(txid);
+    return outcome;
+  }
+  if (!bidders.empty() && !value.empty()) {
+    auto sent = TransferTo(t, h, bidders, proposal.chid, value);
+    for (auto& [address, o] : sent) outcome[address] = o;
+  }
+  End(txid);
+  return outcome;
+}
+
+Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
+                               const std::string& value) {
+  NamedPutProposal proposal;
+  proposal.nhid = NameHashOf(name);
+  proposal.name = name;
+  proposal.chid = NamedValue{new_seq, value}.ValueChid();
+  proposal.size = value.size();
+  proposal.expected_seq = expected_seq;
+  proposal.new_seq = new_seq;
+  std::string last_problem = "no attempt made";
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    if (attempt > 0) Count(&InitiatorStats::retries);
+    Table t = flexhash();
+    const uint32_t row = t->RowOf(proposal.nhid);
+    std::vector<uint32_t> home = HomeReplicas(*t, row);
+    const size_t r_count = std::min<size_t>(options_.replication_count, t->Row(row).size());
+    if (home.size() < r_count) {
+      last_problem = "only " + std::to_string(home.size()) + " of " + std::to_string(r_count) +
+                     " home replicas are reachable";
+      network_->SleepFor(options_.reply_timeout_ns);
+      // Suspicion expires; an attempt with fewer replicas than R is never acknowledged.
+      std::lock_guard lock(suspects_mu_);
+      for (auto& [id, until] : suspects_) until = std::min(until, network_->NowNs() + 1);
+      continue;
+    }
+    // The first home replica serializes writers of the name (compare-and-swap)...
+    proposal.mode = NamedPutMode::kCompareAndSwap;
+    auto first = NamedPutTo(*t, {home[0]}, proposal, value);
+    Outcome o = first[t->vdevs()[home[0]].address];
+    if (o == Outcome::kConflict) return Status::Conflict("version list of '" + name + "' changed concurrently");
+    if (o == Outcome::kNoSpace) return Status::NoSpace("VDEV " + t->vdevs()[home[0]].id + " is full");
+    if (o != Outcome::kAcked) {
+      if (o == Outcome::kFailed) MarkSuspect(t->vdevs()[home[0]].id);
+      last_problem = "home replica " + t->vdevs()[home[0]].id + " did not acknowledge";
+      continue;
+    }
+    // ...and the others take it when it is newer than what they hold.
+    proposal.mode = NamedPutMode::kIfNewer;
+    std::vector<uint32_t> rest(home.begin() + 1, home.end());
+    auto others = NamedPutTo(*t, rest, proposal, value);
+    size_t acked = 1;
+    for (uint32_t v : rest) {
+      Outcome r = others[t->vdevs()[v].address];
+      if (r == Outcome::kAcked) ++acked;
+      else if (r == Outcome::kConflict)
+        return Status::Conflict("version list of '" + name + "' changed concurrently");
+      else if (r == Outcome::kFailed) MarkSuspect(t->vdevs()[v].id);
+    }
+    if (acked >= r_count) return Status::OK();
+    last_problem = std::to_string(acked) + " of " + std::to_string(r_count) + " replicas acknowledged";
+  }
+  return Status::Unavailable("the version list of '" + name + "' could not be written: " + last_problem);
+}
+
+Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& start_after,
+                                const std::function<bool(const std::string&, const NamedValue&)>& fn) {
+  std::string cursor = start_after;
+  uint32_t failures = 0;
+  while (true) {
+    Table t = flexhash();
+    std::vector<uint32_t> all(t->vdevs().size());
+    for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+    uint64_t txid = Begin();
+    Header h{txid, 0, t->generation()};
+    for (uint32_t v : all) Send(t->vdevs()[v].address, h, NameScan{prefix, cursor, 256});
+    // Every name is on R VDEVs: answers from all but R-1 of them cover every name.
+    const size_t r_count = std::min<size_t>(options_.replication_count, all.size());
+    auto enough = [&](const std::vector<Reply>& rs) {
+      std::set<std::string> from;
+      for (const Reply& r : rs)
+        if (std::holds_alternative<NameScanResponse>(r.msg.body)) from.insert(r.from);
+      return from.size() >= all.size() - r_count + 1;
+    };
+    auto replies = WaitForGroup(txid, *t, all, RepliedAtAll, Never, enough);
+    End(txid);
+    if (HandleMismatch(*t, replies)) {
+      if (++failures >= options_.attempts) return Status::Unavailable("FlexHash keeps changing");
+      continue;
+    }
+    std::map<std::string, const NameScanResponse*> answers;
+    for (const Reply& r : replies)
+      if (auto* s = std::get_if<NameScanResponse>(&r.msg.body)) answers[r.from] = s;
+    if (answers.size() < all.size() - r_count + 1) {
+      if (++failures >= options_.attempts)
+        return Status::Unavailable("listing needs " + std::to_string(all.size() - r_count + 1) +
+                                   " VDEVs to answer; " + std::to_string(answers.size()) + " did");
+      Count(&InitiatorStats::retries);
+      continue;
+    }
+    // Each answer is complete up to its last name; the smallest such name among answers
+    // that stopped early bounds what is known complete.
+    std::optional<std::string> frontier;
+    std::map<std::string, std::pair<const NameScanEntry*, std::string>> merged;  // name -> newest, from
+    for (const auto& [from, s] : answers) {
+      if (s->more && !s->entries.empty() && (!frontier || s->entries.back().name < *frontier))
+        frontier = s->entries.back().name;
+      for (const NameScanEntry& e : s->entries) {
+        auto& slot = merged[e.name];
+        if (!slot.first || e.seq > slot.first->seq || (e.seq == slot.first->seq && e.has_value && !slot.first->has_value))
+          slot = {&e, from};
+      }
+    }
+    for (const auto& [name, entry] : merged) {
+      if (frontier && name > *frontier) break;
+      NamedValue v{entry.first->seq, entry.first->value};
+      if (!entry.first->has_value) {
+        CCOW_ASSIGN_OR_RETURN(auto fetched, GetNamed(name));
+        if (!fetched) continue;
+        v = std::move(*fetched);
+      }
+      if (v.is_tombstone()) continue;
+      if (!fn(name, v)) return Status::OK();
+    }
+    if (!frontier) return Status::OK();
+    // Scans take start_after relative to the prefix, as the store does.
+    std::string next = frontier->substr(prefix.size());
+    if (next <= cursor) return Status::Internal("name scan under " + prefix + " made no progress");
+    cursor = std::move(next);
+  }
+}
+
+}  // namespace ccow::replicast::internal
