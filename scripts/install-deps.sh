@@ -18,6 +18,7 @@ PACKAGES=(
   nlohmann-json3-dev # --json output, config files
   libpugixml-dev     # S3 request bodies (CompleteMultipartUpload, Delete, Tagging, CORS, ...)
   libraft-dev        # canonical Raft: the replicated cluster state (membership, FlexHash, namespace)
+  libuv1-dev         # the event loop under raft_uv (Raft log and snapshots on disk, TCP between targets)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   fio                # disk bandwidth: the physical limit printed beside store benchmarks

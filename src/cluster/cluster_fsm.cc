@@ -9,10 +9,35 @@ extern "C" {
 
 namespace ccow {
 
+namespace {
+
+// A log entry is the command's length (4 bytes, little-endian), the command, and zeros up
+// to a multiple of 8 bytes: raft_uv's segment reader assumes 8-byte aligned entries and
+// cannot load a segment holding an entry of another length.
+std::string FrameEntry(const std::string& command) {
+  std::string entry(4, '\0');
+  for (int i = 0; i < 4; ++i) entry[i] = static_cast<char>((command.size() >> (8 * i)) & 0xff);
+  entry += command;
+  entry.resize((entry.size() + 7) / 8 * 8, '\0');
+  return entry;
+}
+
+// The command inside an entry; an entry whose length does not fit yields bytes that do
+// not decode.
+std::string_view UnframeEntry(const raft_buffer* buf) {
+  const auto* p = static_cast<const unsigned char*>(buf->base);
+  if (buf->len < 4) return {};
+  size_t len = p[0] | (p[1] << 8) | (p[2] << 16) | (size_t{p[3]} << 24);
+  if (len > buf->len - 4) return {};
+  return std::string_view(reinterpret_cast<const char*>(p) + 4, len);
+}
+
+}  // namespace
+
 struct FsmCallbacks {
   static int Apply(raft_fsm* fsm, const raft_buffer* buf, void** result) {
     auto* self = static_cast<ClusterFsm*>(fsm->data);
-    auto command = DecodeCommand(std::string_view(static_cast<const char*>(buf->base), buf->len));
+    auto command = DecodeCommand(UnframeEntry(buf));
     if (!command.ok()) {
       // Only our own proposals reach the log; an undecodable one is a bug or disk damage,
       // and stopping the replica is safer than applying something else.
@@ -79,7 +104,7 @@ void Applied(struct raft_apply* req, int status, void* result) {
 }  // namespace
 
 Status ProposeCommand(raft* r, const ClusterCommand& command, std::function<void(const Status&)> done) {
-  std::string bytes = EncodeCommand(command);
+  std::string bytes = FrameEntry(EncodeCommand(command));
   raft_buffer buf;
   buf.len = bytes.size();
   buf.base = raft_malloc(bytes.size());
