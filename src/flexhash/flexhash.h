@@ -57,6 +57,9 @@ class FlexHashTable {
   uint32_t row_count() const { return static_cast<uint32_t>(rows_.size()); }
   const std::vector<VdevInfo>& vdevs() const { return vdevs_; }
   FailureDomain failure_domain() const { return options_.failure_domain; }
+  // As built (rows and VDEVs per row resolved): the next generation keeps them, so that a
+  // membership change moves only the rows where a VDEV joins or leaves.
+  const FlexHashOptions& options() const { return options_; }
   // The row of an id: its top bits.
   uint32_t RowOf(const HashId& id) const;
   // The negotiating group of a row: indexes into vdevs(), best first.
