@@ -209,6 +209,49 @@ class RocksChunkStore final : public ChunkStore {
     return ContainsLocked(chid);
   }
 
+  Status ScanChunks(const std::optional<HashId>& start_after,
+                    const std::function<bool(const HashId&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks_));
+    std::string start = start_after ? start_after->ToKey() : std::string();
+    for (start.empty() ? it->SeekToFirst() : it->Seek(start); it->Valid(); it->Next()) {
+      if (!start.empty() && it->key() == rocksdb::Slice(start)) continue;
+      auto chid = HashId::FromKey(std::string_view(it->key().data(), it->key().size()));
+      if (!chid.ok()) continue;  // not a chunk key; Get reports damage where it matters
+      if (!fn(*chid)) break;
+    }
+    return FromRocks(it->status(), "listing the chunks of " + path_);
+  }
+
+  Status RemoveChunk(const HashId& chid) override {
+    CCOW_RETURN_IF_ERROR(Sync());  // a pending put of it is indexed before it goes
+    std::string key = chid.ToKey();
+    std::lock_guard<std::mutex> lock(mu_);
+    CCOW_RETURN_IF_ERROR(failed_);
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, &v);
+    if (s.IsNotFound()) return Status::OK();
+    CCOW_RETURN_IF_ERROR(FromRocks(s, "reading chunk " + chid.ToString()));
+    uint64_t size = v.size();
+    if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueInline) {
+      size = v.size() - 1;
+    } else if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueLocation) {
+      auto loc = SegmentLocation::Decode(std::string_view(v).substr(1));
+      size = loc.ok() ? loc->length : 0;
+    }
+    uint64_t count = durable_count_ > 0 ? durable_count_ - 1 : 0;
+    uint64_t bytes = durable_bytes_ > size ? durable_bytes_ - size : 0;
+    rocksdb::WriteBatch batch;
+    batch.Delete(chunks_, key);
+    batch.Put(meta_, kChunkCountKey, U64Value(count));
+    batch.Put(meta_, kPayloadBytesKey, U64Value(bytes));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    CCOW_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "removing chunk " + chid.ToString()));
+    durable_count_ = count;
+    durable_bytes_ = bytes;
+    return Status::OK();
+  }
+
   Result<std::optional<std::string>> GetVersionList(std::string_view name) override {
     std::string v;
     auto s = db_->Get(rocksdb::ReadOptions(), names_, rocksdb::Slice(name.data(), name.size()), &v);

@@ -69,6 +69,15 @@ class ChunkStore {
   virtual Status Get(const HashId& chid, std::string* out) = 0;
   virtual Result<bool> Contains(const HashId& chid) = 0;
 
+  // Visits the durably indexed chunks in CHID key order, starting after `start_after`
+  // (nullopt: from the first), while fn returns true. Healing and rebalancing walk a VDEV
+  // with it and resume from the last CHID they finished.
+  virtual Status ScanChunks(const std::optional<HashId>& start_after,
+                            const std::function<bool(const HashId&)>& fn) = 0;
+  // Removes a chunk from this VDEV, durably (rebalancing, once the chunk's new row holds
+  // its replicas). Its payload bytes in a segment are reclaimed with the segment.
+  virtual Status RemoveChunk(const HashId& chid) = 0;
+
   // Name index. Values are encoded version lists, keys fully qualified object names.
   virtual Result<std::optional<std::string>> GetVersionList(std::string_view name) = 0;
   // Writes (or with nullopt removes) a version list durably.

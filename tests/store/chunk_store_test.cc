@@ -1,3 +1,4 @@
+#include <set>
 #include "store/chunk_store.h"
 
 #include <gtest/gtest.h>
@@ -80,6 +81,46 @@ TEST_P(ChunkStoreTest, SyncedChunksSurviveReopen) {
     EXPECT_EQ(out, d);
   }
   EXPECT_EQ(s->Capacity().chunk_count, 20u);
+}
+
+TEST_P(ChunkStoreTest, ScanChunksVisitsEachOnceAndResumesAfterACursor) {
+  auto s = Open();
+  std::set<HashId> put;
+  for (int i = 0; i < 30; ++i) put.insert(PutOne(s.get(), RandomBytes(i < 15 ? 100 : 70000, 200 + i)));
+  ASSERT_TRUE(s->Sync().ok());
+  std::vector<HashId> first;
+  ASSERT_TRUE(s->ScanChunks(std::nullopt, [&](const HashId& id) {
+                   first.push_back(id);
+                   return first.size() < 10;
+                 }).ok());
+  ASSERT_EQ(first.size(), 10u);
+  std::vector<HashId> rest;
+  ASSERT_TRUE(s->ScanChunks(first.back(), [&](const HashId& id) {
+                   rest.push_back(id);
+                   return true;
+                 }).ok());
+  std::set<HashId> seen(first.begin(), first.end());
+  for (const auto& id : rest) EXPECT_TRUE(seen.insert(id).second) << "visited twice";
+  EXPECT_EQ(seen, put);
+}
+
+TEST_P(ChunkStoreTest, RemovedChunkIsGoneAfterReopenAndCountsDrop) {
+  HashId small, large;
+  {
+    auto s = Open();
+    small = PutOne(s.get(), RandomBytes(100, 301));
+    large = PutOne(s.get(), RandomBytes(80000, 302));
+    ASSERT_TRUE(s->Sync().ok());
+    ASSERT_TRUE(s->RemoveChunk(large).ok());
+    ASSERT_TRUE(s->RemoveChunk(large).ok());  // removing an absent chunk is not an error
+    EXPECT_EQ(s->Capacity().chunk_count, 1u);
+    EXPECT_EQ(s->Capacity().payload_bytes, 100u);
+  }
+  auto s = Open();
+  std::string out;
+  EXPECT_TRUE(s->Get(large, &out).IsNotFound());
+  EXPECT_TRUE(s->Get(small, &out).ok());
+  EXPECT_EQ(s->Capacity().chunk_count, 1u);
 }
 
 TEST_P(ChunkStoreTest, MissingChunkIsNotFound) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "store/chunk_store.h"
 
@@ -39,6 +40,23 @@ class MemoryChunkStore : public ChunkStore {
   Result<bool> Contains(const HashId& chid) override {
     std::lock_guard lock(mu_);
     return chunks_.count(chid) > 0;
+  }
+  Status ScanChunks(const std::optional<HashId>& start_after,
+                    const std::function<bool(const HashId&)>& fn) override {
+    std::vector<HashId> ids;
+    {
+      std::lock_guard lock(mu_);
+      auto it = start_after ? chunks_.upper_bound(*start_after) : chunks_.begin();
+      for (; it != chunks_.end(); ++it) ids.push_back(it->first);
+    }
+    for (const HashId& id : ids)
+      if (!fn(id)) break;
+    return Status::OK();
+  }
+  Status RemoveChunk(const HashId& chid) override {
+    std::lock_guard lock(mu_);
+    chunks_.erase(chid);
+    return Status::OK();
   }
   Result<std::optional<std::string>> GetVersionList(std::string_view name) override {
     std::lock_guard lock(mu_);
