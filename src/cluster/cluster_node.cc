@@ -112,6 +112,62 @@ class ClusterNodeImpl final : public ClusterNode {
     return future.get();
   }
 
+  Status AddMember(uint64_t id, const std::string& address) override {
+    struct Change {
+      struct raft_change req;
+      std::shared_ptr<std::promise<Status>> result;
+    };
+    auto wait = [](std::shared_ptr<std::promise<Status>> result) {
+      auto future = result->get_future();
+      if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+        return Status::Unavailable("the Raft configuration change did not commit within 10 s");
+      return future.get();
+    };
+    auto on_done = [](struct raft_change* req, int status) {
+      auto* c = static_cast<Change*>(req->data);
+      c->result->set_value(status == 0 ? Status::OK()
+                                       : Status::Unavailable(std::string("configuration change: ") + raft_strerror(status)));
+      delete c;
+    };
+    // Step 1: add as a spare (it receives nothing yet); step 2: promote it.
+    auto added = std::make_shared<std::promise<Status>>();
+    auto role = std::make_shared<int>(RAFT_STANDBY);
+    Post([this, id, address, added, on_done, role] {
+      if (raft_state(&raft_) != RAFT_LEADER) return added->set_value(NotLeader());
+      unsigned voters = 0;
+      bool present = false;
+      for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+        voters += raft_.configuration.servers[i].role == RAFT_VOTER;
+        present |= raft_.configuration.servers[i].id == id;
+      }
+      *role = voters < 5 ? RAFT_VOTER : RAFT_STANDBY;
+      if (present) return added->set_value(Status::OK());
+      auto* c = new Change{{}, added};
+      c->req.data = c;
+      int rv = raft_add(&raft_, &c->req, id, address.c_str(), on_done);
+      if (rv != 0) {
+        delete c;
+        added->set_value(Status::Unavailable(std::string("raft_add: ") + raft_strerror(rv)));
+      }
+    });
+    CCOW_RETURN_IF_ERROR(wait(added));
+    auto assigned = std::make_shared<std::promise<Status>>();
+    Post([this, id, assigned, on_done, role] {
+      if (raft_state(&raft_) != RAFT_LEADER) return assigned->set_value(NotLeader());
+      for (unsigned i = 0; i < raft_.configuration.n; ++i)
+        if (raft_.configuration.servers[i].id == id && raft_.configuration.servers[i].role == *role)
+          return assigned->set_value(Status::OK());
+      auto* c = new Change{{}, assigned};
+      c->req.data = c;
+      int rv = raft_assign(&raft_, &c->req, id, *role, on_done);
+      if (rv != 0) {
+        delete c;
+        assigned->set_value(Status::Unavailable(std::string("raft_assign: ") + raft_strerror(rv)));
+      }
+    });
+    return wait(assigned);
+  }
+
   RaftInfo info() override {
     return OnLoop<RaftInfo>([this] {
       RaftInfo i;

@@ -62,6 +62,9 @@ class ClusterNode {
   // command's own outcome (name exists, not found, ...) is returned as it applied.
   virtual Status Propose(const ClusterCommand& command,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) = 0;
+  // Adds a member to the Raft configuration (this member must lead): as a voter while
+  // fewer than 5 vote, else as a standby. Adding a member that is there already is OK.
+  virtual Status AddMember(uint64_t id, const std::string& address) = 0;
   virtual RaftInfo info() = 0;
   // A copy of the state as applied on this member. Watchers poll info().last_applied
   // and copy the state when it moved (which also covers a snapshot installed from the

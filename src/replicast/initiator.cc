@@ -257,10 +257,51 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
                              std::to_string(options_.attempts) + " attempts: " + last_problem);
 }
 
+std::vector<Reply> InitiatorImpl::AskOutsideRow(const FlexHashTable& t, uint32_t row, const Body& body,
+                                                const FinishedFn& finished) {
+  std::vector<uint32_t> outside;
+  const auto& members = t.Row(row);
+  for (uint32_t v = 0; v < t.vdevs().size(); ++v)
+    if (std::find(members.begin(), members.end(), v) == members.end()) outside.push_back(v);
+  if (outside.empty()) return {};
+  uint64_t txid = Begin();
+  Header h{txid, row, t.generation()};
+  for (uint32_t v : outside) Send(t.vdevs()[v].address, h, body);
+  auto replies = Wait(txid, options_.reply_timeout_ns, [&](const std::vector<Reply>& r) {
+    return AllAnswered(t, outside, r, finished);
+  });
+  End(txid);
+  return replies;
+}
+
+Result<std::vector<std::string>> InitiatorImpl::ProbeChunk(const HashId& chid) {
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    Table t = flexhash();
+    const uint32_t row = t->RowOf(chid);
+    const auto& members = t->Row(row);
+    uint64_t txid = Begin();
+    SendToRow(*t, row, Header{txid, row, t->generation()}, UnnamedGet{chid, GetMode::kProbe});
+    auto replies = WaitForGroup(txid, *t, members, RepliedAtAll, Never, Never);
+    End(txid);
+    if (HandleMismatch(*t, replies)) continue;
+    std::vector<std::string> holders;
+    for (const Reply& r : replies) {
+      auto* g = std::get_if<GetResponse>(&r.msg.body);
+      int v = VdevOf(*t, r.from);
+      if (g && g->status == GetStatus::kOk && v >= 0 &&
+          std::find(holders.begin(), holders.end(), t->vdevs()[v].id) == holders.end())
+        holders.push_back(t->vdevs()[v].id);
+    }
+    return holders;
+  }
+  return Status::Unavailable("chunk " + Describe(chid) + " could not be probed: the FlexHash kept changing");
+}
+
 Status InitiatorImpl::GetChunk(const HashId& chid, std::string* out) {
   Count(&InitiatorStats::chunk_gets);
   std::set<std::string> bad;  // VDEVs that served bytes that do not verify, or failed
   bool any_corrupt = false;
+  bool asked_outside = false;
   std::string last_problem = "no attempt made";
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     if (attempt > 0) Count(&InitiatorStats::retries);
@@ -290,9 +331,20 @@ Status InitiatorImpl::GetChunk(const HashId& chid, std::string* out) {
           std::find(holders.begin(), holders.end(), r.from) == holders.end())
         holders.push_back(r.from);
     }
+    const bool all_answered = AllAnswered(*t, members, replies, RepliedAtAll, false);
+    if (holders.empty() && all_answered && t->generation() > 1 && !asked_outside) {
+      // The row changed since the chunk was stored and healing has not moved it yet.
+      asked_outside = true;
+      for (const Reply& r : AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kProbe}, RepliedAtAll)) {
+        auto* g = std::get_if<GetResponse>(&r.msg.body);
+        if (g && g->status == GetStatus::kOk && !bad.count(r.from) &&
+            std::find(holders.begin(), holders.end(), r.from) == holders.end())
+          holders.push_back(r.from);
+      }
+    }
     if (holders.empty()) {
       // Every member answered and none holds a good copy: it is not there.
-      if (AllAnswered(*t, members, replies, RepliedAtAll, false)) {
+      if (all_answered) {
         if (any_corrupt || !bad.empty())
           return Status::Corruption("chunk " + chid.ToString() + ": no replica verifies");
         return Status::NotFound("chunk " + chid.ToString() + " is on none of the " +

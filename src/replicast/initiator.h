@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/status.h"
@@ -76,8 +77,18 @@ class Initiator {
   virtual Status ScanNamed(const std::string& prefix, const std::string& start_after,
                            const std::function<bool(const std::string& name, const NamedValue&)>& fn) = 0;
 
+  // Healing and rebalancing (DESIGN.md §2):
+  // The VDEVs of a chunk's row that hold it (their ids); a VDEV that does not answer counts
+  // as not holding it.
+  virtual Result<std::vector<std::string>> ProbeChunk(const HashId& chid) = 0;
+  // Offers a name's value to its home replicas "if newer"; returns how many of them now
+  // hold it or a newer value.
+  virtual Result<size_t> RepairNamed(const std::string& name, const NamedValue& value) = 0;
+
   // Fetches the current FlexHash from any target.
   virtual Status RefreshFlexHash() = 0;
+  // Installs a FlexHash checkpoint (one older than the table in use is ignored).
+  virtual Status SetFlexHash(const std::string& flexhash_json) = 0;
   virtual std::shared_ptr<const FlexHashTable> flexhash() const = 0;
   virtual InitiatorStats stats() const = 0;
 };

@@ -75,6 +75,9 @@ class InitiatorImpl final : public Initiator {
   Status ScanNamed(const std::string& prefix, const std::string& start_after,
                    const std::function<bool(const std::string&, const NamedValue&)>& fn) override;
   Status RefreshFlexHash() override;
+  Status SetFlexHash(const std::string& json) override { return Install(json); }
+  Result<std::vector<std::string>> ProbeChunk(const HashId& chid) override;
+  Result<size_t> RepairNamed(const std::string& name, const NamedValue& value) override;
 
  private:
   using Table = std::shared_ptr<const FlexHashTable>;
@@ -246,6 +249,11 @@ class InitiatorImpl final : public Initiator {
     return false;
   }
   Status RefreshFrom(const std::string& address);
+  // After a membership change a chunk or name may still sit only on VDEVs outside its
+  // current row (healing has not moved it yet): one request to every VDEV of the table
+  // outside the row, waiting for their replies.
+  std::vector<Reply> AskOutsideRow(const FlexHashTable& t, uint32_t row, const Body& body,
+                                   const FinishedFn& finished);
 
   // Sends the train to each chosen VDEV (or once to the row's group) and waits for their
   // acknowledgements; a train not acked in time is sent again once (pieces already

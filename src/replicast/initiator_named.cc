@@ -44,11 +44,48 @@ Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& nam
         ++answered;
       }
     }
+    if (answered >= needed && !newest && t->generation() > 1) {
+      // Not in the row: it may sit outside it until healing moves it. Found there, it is
+      // written to its home replicas first, so that the next compare-and-swap finds it.
+      auto outside = AskOutsideRow(*t, row, NamedGet{nhid, name}, Finished);
+      for (uint32_t v = 0; v < t->vdevs().size(); ++v) {
+        HashId value_chid;
+        GetStatus failed = GetStatus::kOk;
+        auto value = Assemble(outside, t->vdevs()[v].address, &value_chid, &failed);
+        if (value && value->ValueChid() == value_chid && (!newest || value->seq > newest->seq))
+          newest = std::move(value);
+      }
+      if (newest) (void)RepairNamed(name, *newest);
+    }
     if (answered >= needed) return newest;
     last_problem = "only " + std::to_string(answered) + " of the " + std::to_string(needed) +
                    " VDEVs needed answered";
   }
   return Status::Unavailable("the version list of '" + name + "' could not be read: " + last_problem);
+}
+
+Result<size_t> InitiatorImpl::RepairNamed(const std::string& name, const NamedValue& value) {
+  if (value.seq == 0) return Status::InvalidArgument("a stored value has a sequence of 1 or more");
+  NamedPutProposal proposal;
+  proposal.nhid = NameHashOf(name);
+  proposal.name = name;
+  proposal.chid = value.ValueChid();
+  proposal.size = value.value.size();
+  proposal.expected_seq = value.seq - 1;
+  proposal.new_seq = value.seq;
+  proposal.mode = NamedPutMode::kIfNewer;
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    Table t = flexhash();
+    std::vector<uint32_t> home = HomeReplicas(*t, t->RowOf(proposal.nhid));
+    auto outcome = NamedPutTo(*t, home, proposal, value.value);
+    if (std::any_of(outcome.begin(), outcome.end(), [](auto& o) { return o.second == Outcome::kMismatch; }))
+      continue;  // the table was refreshed: again with the new home replicas
+    size_t holding = 0;
+    for (const auto& [address, o] : outcome)
+      holding += o == Outcome::kAcked || o == Outcome::kConflict;  // a conflict: it holds a newer one
+    return holding;
+  }
+  return Status::Unavailable("the version list of '" + name + "' could not be offered: the FlexHash kept changing");
 }
 
 std::vector<uint32_t> InitiatorImpl::HomeReplicas(const FlexHashTable& t, uint32_t row) {

@@ -241,10 +241,12 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
     Reply(from, m.header, GenerationMismatch{table->generation()});
     return;
   }
-  // Row-addressed messages must name a row this VDEV serves, and ids must lie in it.
-  auto in_row = [&](const HashId* id) {
+  // Row-addressed messages must name a row this VDEV serves, and ids must lie in it. Gets
+  // are answered for any row: after a membership change a VDEV may still hold what its row
+  // no longer names, until healing moves it.
+  auto in_row = [&](const HashId* id, bool any_vdev = false) {
     bool ok = m.header.row < table->row_count() &&
-              PositionInRow(*table, m.header.row, vdev_.id) >= 0 &&
+              (any_vdev || PositionInRow(*table, m.header.row, vdev_.id) >= 0) &&
               (id == nullptr || table->RowOf(*id) == m.header.row);
     if (!ok) {
       target_->Count([](TargetCounters& c) { ++c.wrong_row; });
@@ -274,9 +276,9 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
           }
           if (in_row(nullptr)) OnTransfer(from, m.header, body);
         } else if constexpr (std::is_same_v<T, UnnamedGet>) {
-          if (in_row(&body.chid)) OnUnnamedGet(from, m.header, body);
+          if (in_row(&body.chid, true)) OnUnnamedGet(from, m.header, body);
         } else if constexpr (std::is_same_v<T, NamedGet>) {
-          if (in_row(&body.nhid)) OnNamedGet(from, m.header, body);
+          if (in_row(&body.nhid, true)) OnNamedGet(from, m.header, body);
         } else if constexpr (std::is_same_v<T, NameScan>) {
           OnNameScan(from, m.header, body);
         } else {

@@ -31,6 +31,20 @@ Result<TargetConfig> TargetConfig::Load(const std::string& path) {
     for (const auto& v : j.at("vdevs"))
       c.vdevs.push_back({v.at("id").get<std::string>(), resolve(v.at("path").get<std::string>()),
                          v.at("address").get<std::string>()});
+    c.replication_count = j.value("replication_count", 3u);
+    c.heal_rate_mb = j.value("heal_rate_mb", uint64_t{100});
+    c.heal_interval_s = j.value("heal_interval_s", uint64_t{600});
+    c.dead_timeout_ms = j.value("dead_timeout_ms", uint64_t{5000});
+    c.admin_token = j.value("admin_token", "");
+    if (j.contains("raft")) {
+      const auto& r = j.at("raft");
+      c.raft_id = r.at("id").get<uint64_t>();
+      c.raft_address = r.at("address").get<std::string>();
+      c.raft_dir = resolve(r.value("dir", "raft"));
+      for (const auto& m : r.value("members", nlohmann::json::array()))
+        c.raft_members.push_back({m.at("id").get<uint64_t>(), m.at("address").get<std::string>(),
+                                  m.value("voter", true)});
+    }
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(path + ": " + e.what());
   }
@@ -48,6 +62,16 @@ std::string TargetConfig::ToJson() const {
   j["metrics_listen"] = metrics_listen;
   j["vdevs"] = nlohmann::json::array();
   for (const auto& v : vdevs) j["vdevs"].push_back({{"id", v.id}, {"path", v.path}, {"address", v.address}});
+  j["replication_count"] = replication_count;
+  j["heal_rate_mb"] = heal_rate_mb;
+  j["heal_interval_s"] = heal_interval_s;
+  j["dead_timeout_ms"] = dead_timeout_ms;
+  j["admin_token"] = admin_token;
+  if (raft_id != 0) {
+    nlohmann::json members = nlohmann::json::array();
+    for (const auto& m : raft_members) members.push_back({{"id", m.id}, {"address", m.address}, {"voter", m.voter}});
+    j["raft"] = {{"id", raft_id}, {"address", raft_address}, {"dir", raft_dir}, {"members", members}};
+  }
   return j.dump(2);
 }
 

@@ -1,7 +1,13 @@
 // The configuration file of a target daemon (`ccow target --config FILE`), JSON:
 //   {"server": "node1", "zone": "rack1", "transport": "udp", "multicast_base_port": 0,
 //    "flexhash": "/path/flexhash-checkpoint.json", "metrics_listen": "127.0.0.1:0",
-//    "vdevs": [{"id": "node1/vdev0", "path": "/data/node1/vdev0", "address": "10.0.0.1:7100"}]}
+//    "vdevs": [{"id": "node1/vdev0", "path": "/data/node1/vdev0", "address": "10.0.0.1:7100"}],
+//    "replication_count": 3, "heal_rate_mb": 100, "dead_timeout_ms": 5000, "admin_token": "...",
+//    "raft": {"id": 1, "address": "10.0.0.1:7200", "dir": "raft",
+//             "members": [{"id": 1, "address": "10.0.0.1:7200", "voter": true}, ...]}}
+// "raft" makes the daemon a member of the Raft group that replicates the cluster state;
+// "members" is the configuration every initial member bootstraps with (a target that
+// joins later has none: the leader adds it).
 // Relative paths are taken from the directory of the file.
 #pragma once
 
@@ -24,6 +30,19 @@ struct TargetConfig {
   std::string flexhash_path;
   std::string metrics_listen;  // empty: no HTTP endpoint
   std::vector<TargetVdevConfig> vdevs;
+  uint32_t replication_count = 3;
+  uint64_t heal_rate_mb = 100;  // MB/s of repair traffic
+  uint64_t heal_interval_s = 600;
+  uint64_t dead_timeout_ms = 5000;
+  std::string admin_token;  // required in the Authorization header of /admin/ calls
+  struct RaftMemberConfig {
+    uint64_t id = 0;
+    std::string address;
+    bool voter = true;
+  };
+  uint64_t raft_id = 0;  // 0: not a Raft member (the cluster state is then the static file)
+  std::string raft_address, raft_dir;
+  std::vector<RaftMemberConfig> raft_members;
 
   static Result<TargetConfig> Load(const std::string& path);
   std::string ToJson() const;

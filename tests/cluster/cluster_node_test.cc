@@ -151,6 +151,33 @@ TEST_F(ClusterNodeTest, WholeGroupRestartKeepsTheState) {
   for (auto& n : nodes_) EXPECT_EQ(n->state().segments(), before.segments());
 }
 
+TEST_F(ClusterNodeTest, AddedMemberReceivesTheState) {
+  int leader = WaitForLeader();
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(nodes_[leader]->Propose(command::CreateSegment{"old"}).ok());
+  // A fourth member starts with no configuration of its own and waits to be added.
+  members_.push_back({4, "127.0.0.1:" + std::to_string(FreeTcpPort()), true});
+  nodes_.resize(4);
+  {
+    ClusterNodeOptions o;
+    o.id = 4;
+    o.address = members_[3].address;
+    o.dir = (dir_ / "node3").string();
+    o.election_timeout_ms = 300;
+    o.heartbeat_timeout_ms = 50;
+    auto node = ClusterNode::Start(o);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    nodes_[3] = std::move(*node);
+  }
+  Status s = nodes_[leader]->AddMember(4, members_[3].address);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(nodes_[leader]->AddMember(4, members_[3].address).ok());  // again: no change
+  ASSERT_TRUE(nodes_[leader]->Propose(command::CreateSegment{"new"}).ok());
+  ASSERT_TRUE(WaitForStates(2));
+  EXPECT_EQ(nodes_[3]->state().segments().count("old"), 1u);
+  EXPECT_EQ(nodes_[3]->state().segments().count("new"), 1u);
+}
+
 TEST_F(ClusterNodeTest, NoQuorumRefusesCommandsInBoundedTime) {
   int leader = WaitForLeader();
   ASSERT_GE(leader, 0);

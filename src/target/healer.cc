@@ -1,0 +1,274 @@
+#include "target/healer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "flexhash/flexhash.h"
+
+namespace ccow {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// heal-cursor.json in a VDEV's directory: the pass's generation and the last CHID done.
+struct Cursor {
+  uint64_t generation = 0;
+  std::optional<HashId> last;
+};
+
+Cursor LoadCursor(const std::string& dir) {
+  std::ifstream in(dir + "/heal-cursor.json");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  Cursor c;
+  if (j.is_discarded() || !j.is_object()) return c;
+  c.generation = j.value("generation", uint64_t{0});
+  auto last = HashId::Parse(j.value("last", std::string()));
+  if (last.ok()) c.last = *last;
+  return c;
+}
+
+void SaveCursor(const std::string& dir, const Cursor& c) {
+  nlohmann::json j = {{"generation", c.generation}, {"last", c.last ? c.last->ToString() : ""}};
+  std::string tmp = dir + "/heal-cursor.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump() << "\n";
+    if (!out) return;  // a lost cursor only means the pass starts over
+  }
+  std::rename(tmp.c_str(), (dir + "/heal-cursor.json").c_str());
+}
+
+class HealerImpl final : public Healer {
+ public:
+  HealerImpl(replicast::Initiator* initiator, std::vector<HealerVdev> vdevs, const HealerOptions& options)
+      : initiator_(initiator), vdevs_(std::move(vdevs)), options_(options) {
+    progress_.rate_bytes_per_second = options.rate_bytes_per_second;
+    progress_.generation = initiator_->flexhash()->generation();
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~HealerImpl() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void OnFlexHash(const std::string& json) override {
+    {
+      std::lock_guard lock(mu_);
+      pending_json_ = json;
+    }
+    cv_.notify_all();
+  }
+
+  HealProgress progress() const override {
+    std::lock_guard lock(mu_);
+    return progress_;
+  }
+
+ private:
+  bool Interrupted() {
+    std::lock_guard lock(mu_);
+    return stop_ || pending_json_.has_value();
+  }
+
+  void Loop() {
+    bool resume = true;  // the first pass continues a cursor left by a previous run
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        if (!resume)
+          cv_.wait_for(lock, std::chrono::nanoseconds(options_.interval_ns),
+                       [&] { return stop_ || pending_json_.has_value(); });
+        if (stop_) return;
+        if (pending_json_) {
+          std::string json = std::move(*pending_json_);
+          pending_json_.reset();
+          lock.unlock();
+          Status s = initiator_->SetFlexHash(json);
+          if (!s.ok()) spdlog::warn("healer: FlexHash not installed: {}", s.ToString());
+          resume = false;
+        }
+      }
+      RunPass(resume);
+      resume = false;
+    }
+  }
+
+  void RunPass(bool resume) {
+    table_ = initiator_->flexhash();
+    const uint64_t generation = table_->generation();
+    {
+      std::lock_guard lock(mu_);
+      uint64_t completed = progress_.passes_completed, completed_gen = progress_.completed_generation;
+      progress_ = HealProgress{};
+      progress_.passes_completed = completed;
+      progress_.completed_generation = completed_gen;
+      progress_.generation = generation;
+      progress_.rate_bytes_per_second = options_.rate_bytes_per_second;
+      progress_.running = true;
+    }
+    pass_start_ = Clock::now();
+    pass_bytes_ = 0;
+    bool complete = true;
+    for (const HealerVdev& vdev : vdevs_) {
+      Cursor cursor = resume ? LoadCursor(vdev.path) : Cursor{};
+      if (cursor.generation != generation) cursor = Cursor{generation, std::nullopt};
+      uint64_t since_save = 0;
+      Status s = vdev.store->ScanChunks(cursor.last, [&](const HashId& chid) {
+        if (Interrupted()) return false;
+        HealChunk(vdev, chid);
+        cursor.last = chid;
+        if (++since_save % 64 == 0) SaveCursor(vdev.path, cursor);
+        return true;
+      });
+      SaveCursor(vdev.path, cursor);
+      if (!s.ok()) spdlog::warn("healer: walking {}: {}", vdev.id, s.ToString());
+      if (Interrupted()) {
+        complete = false;
+        break;
+      }
+      HealNames(vdev);
+    }
+    if (Interrupted()) complete = false;
+    double seconds = std::chrono::duration<double>(Clock::now() - pass_start_).count();
+    std::lock_guard lock(mu_);
+    progress_.running = false;
+    progress_.last_pass_seconds = seconds;
+    if (complete) {
+      progress_.passes_completed++;
+      progress_.completed_generation = generation;
+      if (progress_.under_replicated || progress_.moved || progress_.failed)
+        spdlog::info("healer: pass of generation {} done in {:.1f} s: {} chunks scanned, {} below R, {} repaired, "
+                     "{} moved, {} failed",
+                     generation, seconds, progress_.chunks_scanned, progress_.under_replicated,
+                     progress_.repaired, progress_.moved, progress_.failed);
+    }
+  }
+
+  template <typename F>
+  void Update(F f) {
+    std::lock_guard lock(mu_);
+    f(progress_);
+  }
+
+  // Waits until `bytes` more fit under the rate limit since the pass began.
+  void Throttle(uint64_t bytes) {
+    pass_bytes_ += bytes;
+    if (options_.rate_bytes_per_second == 0) return;
+    auto due = pass_start_ + std::chrono::nanoseconds(static_cast<uint64_t>(
+                                 static_cast<double>(pass_bytes_) * 1e9 / options_.rate_bytes_per_second));
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, due, [&] { return stop_; });
+  }
+
+  void HealChunk(const HealerVdev& vdev, const HashId& chid) {
+    Update([](HealProgress& p) { p.chunks_scanned++; });
+    const FlexHashTable& t = *table_;
+    const uint32_t row = t.RowOf(chid);
+    std::vector<std::string> row_ids = t.RowVdevIds(row);
+    const bool in_row = std::find(row_ids.begin(), row_ids.end(), vdev.id) != row_ids.end();
+    auto holders = initiator_->ProbeChunk(chid);
+    if (!holders.ok()) {
+      Update([](HealProgress& p) { p.failed++; });
+      return;
+    }
+    std::set<std::string> domains;
+    for (const std::string& id : *holders)
+      for (const VdevInfo& v : t.vdevs())
+        if (v.id == id) domains.insert(DomainOf(v, t.failure_domain()));
+    const size_t r = std::min<size_t>(options_.replication_count, row_ids.size());
+    if (domains.size() >= r) {
+      if (!in_row) Move(vdev, chid);
+      return;
+    }
+    // Below R: one holder repairs.
+    bool designated = holders->empty() ? true
+                                       : in_row && vdev.id == *std::min_element(holders->begin(), holders->end());
+    if (!designated) return;
+    Update([](HealProgress& p) { p.under_replicated++; });
+    std::string bytes;
+    Status s = vdev.store->Get(chid, &bytes);
+    if (!s.ok()) {
+      spdlog::warn("healer: {} cannot read its copy of {}: {}", vdev.id, chid.ToString(), s.ToString());
+      Update([](HealProgress& p) { p.failed++; });
+      return;
+    }
+    Throttle(bytes.size() * (r - domains.size()));
+    bool stored_new = false;
+    s = initiator_->PutChunk(chid, bytes, &stored_new);
+    if (!s.ok()) {
+      spdlog::warn("healer: chunk {} not repaired: {}", chid.ToString(), s.ToString());
+      Update([](HealProgress& p) { p.failed++; });
+      return;
+    }
+    Update([&](HealProgress& p) {
+      p.repaired++;
+      p.bytes_repaired += bytes.size() * (r - domains.size());
+    });
+    if (!in_row) Move(vdev, chid);
+  }
+
+  // The chunk's row holds R replicas and this VDEV is outside it: drop this copy.
+  void Move(const HealerVdev& vdev, const HashId& chid) {
+    Status s = vdev.store->RemoveChunk(chid);
+    if (!s.ok()) {
+      spdlog::warn("healer: {} could not remove moved chunk {}: {}", vdev.id, chid.ToString(), s.ToString());
+      return;
+    }
+    Update([](HealProgress& p) { p.moved++; });
+  }
+
+  void HealNames(const HealerVdev& vdev) {
+    std::vector<std::pair<std::string, std::string>> names;
+    Status s = vdev.store->ScanVersionLists("", "", [&](std::string_view name, std::string_view value) {
+      names.emplace_back(name, value);
+      return true;
+    });
+    if (!s.ok()) spdlog::warn("healer: listing names of {}: {}", vdev.id, s.ToString());
+    for (const auto& [name, encoded] : names) {
+      if (Interrupted()) return;
+      auto value = replicast::NamedValue::Decode(encoded);
+      if (!value.ok() || value->seq == 0) continue;
+      Update([](HealProgress& p) { p.names_scanned++; });
+      auto holding = initiator_->RepairNamed(name, *value);
+      const size_t r = std::min<size_t>(options_.replication_count,
+                                        table_->Row(table_->RowOf(replicast::NameHashOf(name))).size());
+      if (!holding.ok() || *holding < r) Update([](HealProgress& p) { p.names_below_r++; });
+    }
+  }
+
+  replicast::Initiator* initiator_;
+  std::vector<HealerVdev> vdevs_;
+  HealerOptions options_;
+  std::shared_ptr<const FlexHashTable> table_;  // of the pass under way (healer thread only)
+  Clock::time_point pass_start_;
+  uint64_t pass_bytes_ = 0;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::optional<std::string> pending_json_;
+  HealProgress progress_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<Healer> Healer::Start(replicast::Initiator* initiator, std::vector<HealerVdev> vdevs,
+                                      const HealerOptions& options) {
+  return std::make_unique<HealerImpl>(initiator, std::move(vdevs), options);
+}
+
+}  // namespace ccow
