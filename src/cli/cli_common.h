@@ -48,5 +48,8 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterTargetCommand(CLI::App& app, int* exit_code);
 void RegisterClusterCommands(CLI::App& app, int* exit_code);
 void RegisterFhtableCommand(CLI::App* system, int* exit_code);
+// After the above: the administration grammar on a cluster (admin_commands.cc).
+void RegisterAdminCommands(CLI::App& app, int* exit_code);
+int RunClusterStatus();
 
 }  // namespace ccow::cli

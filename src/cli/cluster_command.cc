@@ -5,6 +5,7 @@
 // directory that already holds a cluster, `up` restarts the targets that are not running.
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,7 +22,10 @@
 #include <thread>
 
 #include "cli/cli_common.h"
+#include "cli/cluster_admin.h"
 #include "client/cluster_backend.h"
+#include "cluster/cluster_node.h"
+#include "core/hash.h"
 #include "flexhash/flexhash.h"
 #include "replicast/message.h"
 #include "replicast/network.h"
@@ -39,6 +43,9 @@ struct UpFlags {
   uint32_t replicas = 3;
   std::string failure_domain = "server";
   std::string select_policy = "queue-latency";
+  int add = 0;                    // targets to add to an existing cluster
+  uint64_t dead_timeout_ms = 5000;  // heartbeat silence before a target is declared dead
+  uint64_t heal_rate_mb = 100;    // MB/s of repair traffic per target
 };
 
 // A port free for both UDP and TCP on 127.0.0.1. The sockets stay open in `held` so that
@@ -183,6 +190,17 @@ int RunUp(const UpFlags& f) {
     cluster = {{"transport", f.transport}, {"replication_count", f.replicas},
                {"multicast_base_port", *base}, {"select_policy", f.select_policy},
                {"flexhash", "flexhash-checkpoint.json"}, {"targets", nlohmann::json::array()}};
+    unsigned char token[16];
+    RAND_bytes(token, sizeof token);
+    cluster["admin_token"] = ToHex(token, sizeof token);
+    // Raft: every initial target is a member; the first 3 or 5 vote.
+    std::vector<TargetConfig::RaftMemberConfig> members;
+    for (int t = 0; t < f.targets; ++t) {
+      auto port = FreePort(&held);
+      if (!port.ok()) return Fail(port.status());
+      members.push_back({static_cast<uint64_t>(t + 1), "127.0.0.1:" + std::to_string(*port),
+                         static_cast<size_t>(t) < VoterCount(f.targets)});
+    }
     for (int t = 0; t < f.targets; ++t) {
       std::string name = "target" + std::to_string(t);
       fs::create_directories(dir + "/" + name);
@@ -192,6 +210,14 @@ int RunUp(const UpFlags& f) {
       config.transport = f.transport;
       config.multicast_base_port = *base;
       config.flexhash_path = dir + "/flexhash-checkpoint.json";
+      config.replication_count = f.replicas;
+      config.dead_timeout_ms = f.dead_timeout_ms;
+      config.heal_rate_mb = f.heal_rate_mb;
+      config.admin_token = cluster["admin_token"];
+      config.raft_id = members[t].id;
+      config.raft_address = members[t].address;
+      config.raft_dir = dir + "/" + name + "/raft";
+      config.raft_members = members;
       auto metrics = FreePort(&held);
       if (!metrics.ok()) return Fail(metrics.status());
       config.metrics_listen = "127.0.0.1:" + std::to_string(*metrics);
@@ -238,6 +264,9 @@ int RunUp(const UpFlags& f) {
   if (!s.ok()) return Fail(s);
   s = WaitUntilServing(cluster["transport"].get<std::string>(), addresses, started);
   if (!s.ok()) return Fail(s);
+  // A new cluster: register its targets and first FlexHash generation in the cluster state.
+  s = InitCluster(dir);
+  if (!s.ok() && s.code() != Code::kAlreadyExists) return Fail(s.WithContext("initialising the cluster state"));
   if (Globals().json) {
     std::cout << cluster.dump(2) << std::endl;
     return 0;
@@ -326,6 +355,8 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code) {
   up->add_option("--replicas", up_flags.replicas, "replication count R");
   up->add_option("--failure-domain", up_flags.failure_domain, "server (default), zone or any")
       ->check(CLI::IsMember({"server", "zone", "any"}));
+  up->add_option("--dead-timeout-ms", up_flags.dead_timeout_ms, "heartbeat silence before a target is declared dead");
+  up->add_option("--heal-rate", up_flags.heal_rate_mb, "MB/s of repair traffic per target");
   up->add_option("--select", up_flags.select_policy, "bid selection: queue-latency, free-space, earliest-window")
       ->check(CLI::IsMember({"queue-latency", "free-space", "earliest-window"}));
   up->callback([exit_code] { *exit_code = RunUp(up_flags); });

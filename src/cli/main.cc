@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
   RegisterBenchCommands(app, &exit_code);
   RegisterTargetCommand(app, &exit_code);
   RegisterClusterCommands(app, &exit_code);
+  RegisterAdminCommands(app, &exit_code);
   // Logging must be set up before any subcommand callback runs.
   app.preparse_callback([&](size_t) {
     for (int i = 1; i < argc; ++i) {

@@ -247,6 +247,7 @@ int RunUserCreate(const std::string& tenant) {
 }
 
 int RunSystemStatus() {
+  if (!ClusterDir().empty()) return RunClusterStatus();
   auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
   StoreCapacity cap = (*api)->backend().Capacity();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/cli_common.h"
+#include "cli/target_agent.h"
 #include "replicast/network.h"
 #include "server/admin_http.h"
 #include "store/chunk_store.h"
@@ -88,12 +89,27 @@ int RunTarget(const std::string& config_path) {
     http.host = config->metrics_listen.substr(0, colon);
     http.port = static_cast<uint16_t>(std::stoi(config->metrics_listen.substr(colon + 1)));
     Target* t = target->get();
-    http.metrics = [t, &stores, &config] { return TargetMetrics(*t, stores, *config); };
+    std::unique_ptr<TargetAgent> agent;
+    http.metrics = [t, &stores, &config, &agent] {
+      return TargetMetrics(*t, stores, *config) + (agent ? agent->Metrics() : "");
+    };
     http.health = [] { return Status::OK(); };
+    http.admin = [&agent](const std::string& method, const std::string& url, const std::string& auth) {
+      return agent->HandleAdmin(method, url, auth);
+    };
     auto server = AdminHttpServer::Bind(http);
     if (!server.ok()) return Fail(server.status());
-    std::cout << "  metrics  http://" << http.host << ":" << (*server)->port() << "/metrics" << std::endl;
+    std::string admin_address = http.host + ":" + std::to_string((*server)->port());
+    std::vector<HealerVdev> heal;
+    for (size_t i = 0; i < vdevs.size(); ++i) heal.push_back({vdevs[i].id, config->vdevs[i].path, vdevs[i].store});
+    auto started = TargetAgent::Start(*config, t, std::move(heal), admin_address);
+    if (!started.ok()) return Fail(started.status());
+    agent = std::move(*started);
+    std::cout << "  metrics  http://" << admin_address << "/metrics" << std::endl;
+    if (config->raft_id != 0)
+      std::cout << "  raft     member " << config->raft_id << " on " << config->raft_address << std::endl;
     sig = (*server)->RunUntilSignal();
+    agent.reset();
   } else {
     std::cout.flush();
     sigset_t set;

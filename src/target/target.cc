@@ -137,6 +137,7 @@ class TargetImpl final : public Target {
     return Status::OK();
   }
   uint64_t generation() const override { return table()->generation(); }
+  std::string flexhash_json() const override { return table_json(); }
   std::vector<std::string> addresses() const override {
     std::vector<std::string> out;
     for (const auto& s : servers_) out.push_back(s->address());

@@ -69,6 +69,7 @@ class Target {
   // refused from now on.
   virtual Status SetFlexHash(const std::string& flexhash_json) = 0;
   virtual uint64_t generation() const = 0;
+  virtual std::string flexhash_json() const = 0;
   // The addresses actually bound (port 0 resolved), in VDEV order.
   virtual std::vector<std::string> addresses() const = 0;
   virtual TargetCounters counters() const = 0;

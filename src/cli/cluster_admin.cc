@@ -1,0 +1,140 @@
+#include "cli/cluster_admin.h"
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "core/hash.h"
+#include "flexhash/flexhash.h"
+#include "server/admin_http.h"
+
+namespace ccow::cli {
+
+namespace {
+
+// "http://HOST:PORT/metrics" -> "HOST:PORT"
+std::string AddressOfUrl(const std::string& url) {
+  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
+  return rest.substr(0, rest.find('/'));
+}
+
+Status StatusFromReply(int http, const std::string& body) {
+  if (http == 200) return Status::OK();
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  std::string message = j.is_object() ? j.value("error", body) : body;
+  std::string code = j.is_object() ? j.value("code", "") : "";
+  if (http == 404) return Status::NotFound(message);
+  if (http == 409) return Status::AlreadyExists(message);
+  if (http == 400) return Status::InvalidArgument(message);
+  if (http == 503) return Status::Unavailable(message);
+  if (http == 401) return Status::InvalidArgument(message);
+  return Status::Internal(message);
+}
+
+}  // namespace
+
+Result<ClusterAdmin> ClusterAdmin::Load(const std::string& dir) {
+  std::ifstream in(dir + "/cluster.json");
+  if (!in) return Status::NotFound(dir + "/cluster.json cannot be read: is " + dir + " a cluster directory?");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::Corruption(dir + "/cluster.json is not JSON");
+  ClusterAdmin a;
+  a.dir_ = dir;
+  a.file_ = j;
+  a.token_ = j.value("admin_token", "");
+  for (const auto& t : j.value("targets", nlohmann::json::array()))
+    a.targets_.emplace_back(t.value("name", ""), AddressOfUrl(t.value("metrics", "")));
+  if (a.targets_.empty()) return Status::InvalidArgument(dir + "/cluster.json lists no target");
+  return a;
+}
+
+Result<std::pair<int, std::string>> ClusterAdmin::Call(const std::string& address, const std::string& method,
+                                                       const std::string& path_and_query) const {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("bad admin address " + address);
+  return AdminRequest(address.substr(0, colon), static_cast<uint16_t>(std::stoi(address.substr(colon + 1))), method,
+                      path_and_query, token_.empty() ? "" : "Bearer " + token_);
+}
+
+Status ClusterAdmin::PostToLeader(const std::string& path_and_query) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  Status last = Status::Unavailable("no target answered");
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const auto& [name, address] : targets_) {
+      auto reply = Call(address, "POST", path_and_query);
+      if (!reply.ok()) continue;  // down: ask the next
+      Status s = StatusFromReply(reply->first, reply->second);
+      if (s.code() != Code::kUnavailable) return s;
+      last = s;
+      if (s.message().find("not the Raft leader") == std::string::npos &&
+          s.message().find("no Raft leader") == std::string::npos)
+        return s;  // the leader itself could not commit: no quorum
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return Status::Unavailable("no Raft leader committed the change within 15 s (no quorum of voters?): " +
+                             last.message());
+}
+
+Status ClusterAdmin::Propose(const ClusterCommand& command) const {
+  std::string bytes = EncodeCommand(command);
+  return PostToLeader("/admin/command?hex=" + ToHex(bytes.data(), bytes.size()));
+}
+
+Status ClusterAdmin::CallLeader(const std::string& path_and_query) const { return PostToLeader(path_and_query); }
+
+std::vector<nlohmann::json> ClusterAdmin::StatusOfAll() const {
+  std::vector<nlohmann::json> out;
+  for (const auto& [name, address] : targets_) {
+    auto reply = Call(address, "GET", "/admin/status");
+    nlohmann::json j;
+    if (reply.ok() && reply->first == 200) j = nlohmann::json::parse(reply->second, nullptr, false);
+    out.push_back(j.is_discarded() ? nlohmann::json() : j);
+  }
+  return out;
+}
+
+Result<nlohmann::json> ClusterAdmin::State() const {
+  nlohmann::json any;
+  for (const auto& s : StatusOfAll()) {
+    if (!s.is_object() || !s.contains("state")) continue;
+    if (s["raft"].value("role", "") == "leader") return s["state"];
+    if (any.is_null()) any = s["state"];
+  }
+  if (any.is_null()) return Status::Unavailable("no target of the cluster answered");
+  return any;
+}
+
+Status InitCluster(const std::string& dir) {
+  CCOW_ASSIGN_OR_RETURN(ClusterAdmin admin, ClusterAdmin::Load(dir));
+  CCOW_ASSIGN_OR_RETURN(nlohmann::json state, admin.State());
+  if (state.value("flexhash_generation", uint64_t{0}) != 0)
+    return Status::AlreadyExists("the cluster is initialised already (FlexHash generation " +
+                                 std::to_string(state.value("flexhash_generation", uint64_t{0})) + ")");
+  std::ifstream in(dir + "/flexhash-checkpoint.json");
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
+  // Each target with the VDEVs the checkpoint places.
+  std::map<std::string, TargetRecord> records;
+  for (const auto& t : admin.file()["targets"]) {
+    TargetRecord r;
+    r.name = t.value("name", "");
+    r.address = AddressOfUrl(t.value("metrics", ""));
+    records[r.name] = r;
+  }
+  for (const VdevInfo& v : table.vdevs()) {
+    auto it = records.find(v.server);
+    if (it == records.end())
+      return Status::InvalidArgument("the FlexHash checkpoint names server " + v.server + ", which cluster.json does not list");
+    it->second.zone = v.zone;
+    it->second.vdevs.push_back(v);
+  }
+  for (auto& [name, r] : records) {
+    if (r.vdevs.empty()) continue;
+    Status s = admin.Propose(command::AddTarget{r});
+    if (!s.ok() && s.code() != Code::kAlreadyExists) return s.WithContext("adding target " + name);
+  }
+  return admin.Propose(command::PublishFlexHash{table.generation(), json});
+}
+
+}  // namespace ccow::cli

@@ -1,0 +1,315 @@
+#include "cli/target_agent.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cluster/cluster_node.h"
+#include "cluster/cluster_state_json.h"
+#include "cluster/membership.h"
+#include "core/hash.h"
+#include "replicast/initiator.h"
+#include "replicast/message.h"
+#include "replicast/network.h"
+
+namespace ccow::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk: return 200;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists: case Code::kConflict: return 409;
+    case Code::kInvalidArgument: return 400;
+    case Code::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+std::pair<int, std::string> Reply(const Status& s) {
+  if (s.ok()) return {200, R"({"ok":true})"};
+  return {HttpStatusOf(s), nlohmann::json{{"error", s.message()}, {"code", CodeName(s.code())}}.dump()};
+}
+
+// name=value pairs of a query string (values are hex or plain tokens: no unescaping).
+std::map<std::string, std::string> Query(const std::string& target) {
+  std::map<std::string, std::string> q;
+  auto qm = target.find('?');
+  if (qm == std::string::npos) return q;
+  std::string rest = target.substr(qm + 1);
+  size_t pos = 0;
+  while (pos <= rest.size()) {
+    size_t amp = rest.find('&', pos);
+    std::string kv = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) q[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return q;
+}
+
+nlohmann::json ProgressJson(const HealProgress& p) {
+  return {{"generation", p.generation}, {"running", p.running}, {"passes_completed", p.passes_completed},
+          {"completed_generation", p.completed_generation}, {"chunks_scanned", p.chunks_scanned},
+          {"under_replicated", p.under_replicated}, {"repaired", p.repaired}, {"remaining", p.remaining()},
+          {"moved", p.moved}, {"failed", p.failed}, {"bytes_repaired", p.bytes_repaired},
+          {"names_scanned", p.names_scanned}, {"names_below_r", p.names_below_r},
+          {"rate_bytes_per_second", p.rate_bytes_per_second}, {"last_pass_seconds", p.last_pass_seconds}};
+}
+
+class TargetAgentImpl final : public TargetAgent {
+ public:
+  TargetAgentImpl(const TargetConfig& config, Target* target, std::string admin_address)
+      : config_(config), target_(target), admin_address_(std::move(admin_address)),
+        detector_({config.dead_timeout_ms * 1'000'000, 2'000'000'000, kHeartbeatNs}) {}
+
+  ~TargetAgentImpl() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    healer_.reset();
+    monitor_.reset();
+    initiator_.reset();
+    node_.reset();
+  }
+
+  Status Init(std::vector<HealerVdev> vdevs) {
+    CCOW_ASSIGN_OR_RETURN(auto kind, replicast::ParseTransportKind(config_.transport));
+    network_ = replicast::NewNetwork(kind == replicast::TransportKind::kTcp ? replicast::TransportKind::kTcp
+                                                                             : replicast::TransportKind::kUdp);
+    std::string host = config_.vdevs.front().address.substr(0, config_.vdevs.front().address.rfind(':'));
+    replicast::InitiatorOptions io;
+    io.replication_count = config_.replication_count;
+    CCOW_ASSIGN_OR_RETURN(initiator_, replicast::Initiator::Create(network_.get(), host + ":0",
+                                                                   target_->flexhash_json(), io));
+    HealerOptions ho;
+    ho.replication_count = config_.replication_count;
+    ho.rate_bytes_per_second = config_.heal_rate_mb * 1'000'000;
+    ho.interval_ns = config_.heal_interval_s * 1'000'000'000;
+    healer_ = Healer::Start(initiator_.get(), std::move(vdevs), ho);
+    CCOW_ASSIGN_OR_RETURN(monitor_, network_->Bind(host + ":0", [this](const std::string& from, std::string_view m) {
+                            auto msg = replicast::Message::Decode(m);
+                            if (!msg.ok() || !std::holds_alternative<replicast::ServerListResponse>(msg->body)) return;
+                            std::lock_guard lock(mu_);
+                            auto it = target_of_address_.find(from);
+                            if (it != target_of_address_.end()) detector_.Heard(it->second, NowNs());
+                          }));
+    if (config_.raft_id != 0) {
+      ClusterNodeOptions no;
+      no.id = config_.raft_id;
+      no.address = config_.raft_address;
+      no.dir = config_.raft_dir;
+      for (const auto& m : config_.raft_members) no.members.push_back({m.id, m.address, m.voter});
+      CCOW_ASSIGN_OR_RETURN(node_, ClusterNode::Start(no));
+    }
+    thread_ = std::thread([this] { Loop(); });
+    return Status::OK();
+  }
+
+  std::pair<int, std::string> HandleAdmin(const std::string& method, const std::string& target,
+                                          const std::string& authorization) override {
+    if (!config_.admin_token.empty() && authorization != "Bearer " + config_.admin_token)
+      return {401, nlohmann::json{{"error", "missing or wrong admin token (it is in cluster.json)"},
+                                  {"code", "Unauthorized"}}.dump()};
+    std::string path = target.substr(0, target.find('?'));
+    auto q = Query(target);
+    if (method == "GET" && path == "/admin/status") return {200, StatusJson()};
+    if (!node_) return Reply(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
+    if (method == "POST" && path == "/admin/command") {
+      auto bytes = FromHex(q["hex"]);
+      if (!bytes.ok()) return Reply(Status::InvalidArgument("the command is not hex"));
+      auto command = DecodeCommand(*bytes);
+      if (!command.ok()) return Reply(command.status());
+      return Reply(node_->Propose(*command));
+    }
+    if (method == "POST" && path == "/admin/join") return Reply(Join(q));
+    if (method == "POST" && path == "/admin/publish") return Reply(PublishNext("requested by an operator"));
+    return {404, R"({"error":"unknown admin call","code":"NotFound"})"};
+  }
+
+  std::string Metrics() override {
+    HealProgress p = healer_->progress();
+    std::string out;
+    auto gauge = [&](const std::string& name, const std::string& help, double v) {
+      out += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " + std::to_string(v) + "\n";
+    };
+    gauge("ccow_heal_generation", "FlexHash generation of the current healing pass", p.generation);
+    gauge("ccow_heal_running", "1 while a healing pass runs", p.running);
+    gauge("ccow_heal_chunks_scanned", "chunks examined by the current pass", p.chunks_scanned);
+    gauge("ccow_heal_under_replicated", "chunks found below R by the current pass", p.under_replicated);
+    gauge("ccow_heal_remaining", "chunks below R not yet repaired", p.remaining());
+    gauge("ccow_heal_repaired", "chunks brought back to R by the current pass", p.repaired);
+    gauge("ccow_heal_moved", "chunks removed here after their new row held R", p.moved);
+    gauge("ccow_heal_bytes_repaired", "payload bytes sent by repairs of the current pass", p.bytes_repaired);
+    gauge("ccow_heal_rate_limit_bytes_per_second", "configured repair rate", p.rate_bytes_per_second);
+    if (node_) {
+      RaftInfo i = node_->info();
+      gauge("ccow_raft_is_leader", "1 on the Raft leader", i.role == "leader");
+      gauge("ccow_raft_term", "current Raft term", i.term);
+      gauge("ccow_raft_commit_index", "highest committed Raft index", i.commit_index);
+    }
+    return out;
+  }
+
+ private:
+  static constexpr uint64_t kHeartbeatNs = 500'000'000;
+
+  std::string StatusJson() {
+    nlohmann::json j;
+    j["target"] = config_.server;
+    j["flexhash_generation"] = target_->generation();
+    j["heal"] = ProgressJson(healer_->progress());
+    if (node_) {
+      RaftInfo i = node_->info();
+      j["raft"] = {{"id", i.id}, {"role", i.role}, {"leader_id", i.leader_id}, {"leader_address", i.leader_address},
+                   {"term", i.term}, {"commit_index", i.commit_index}, {"last_applied", i.last_applied}};
+      j["state"] = nlohmann::json::parse(ClusterStateJson(node_->state()));
+    }
+    return j.dump();
+  }
+
+  // A target that joins: into the Raft group, into the membership, then a generation that
+  // gives it rows.
+  Status Join(std::map<std::string, std::string>& q) {
+    auto bytes = FromHex(q["hex"]);
+    if (!bytes.ok()) return Status::InvalidArgument("the target record is not hex");
+    CCOW_ASSIGN_OR_RETURN(ClusterCommand command, DecodeCommand(*bytes));
+    auto* add = std::get_if<command::AddTarget>(&command);
+    if (!add) return Status::InvalidArgument("a join carries an AddTarget command");
+    uint64_t raft_id = std::strtoull(q["raft_id"].c_str(), nullptr, 10);
+    if (raft_id != 0) CCOW_RETURN_IF_ERROR(node_->AddMember(raft_id, q["raft_address"]));
+    Status s = node_->Propose(command);
+    if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
+    return PublishNext("target " + add->target.name + " joined");
+  }
+
+  Status PublishNext(const std::string& why) {
+    ClusterState state = node_->state();
+    CCOW_ASSIGN_OR_RETURN(std::string json, NextFlexHashJson(state));
+    Status s = node_->Propose(command::PublishFlexHash{state.flexhash_generation() + 1, json});
+    if (s.ok()) spdlog::info("cluster: FlexHash generation {} published: {}", state.flexhash_generation() + 1, why);
+    return s;
+  }
+
+  void Loop() {
+    uint64_t applied = 0, last_heartbeat = 0;
+    bool was_leader = false;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_; });
+        if (stop_) return;
+      }
+      if (!node_) continue;
+      RaftInfo info = node_->info();
+      if (info.last_applied != applied) {
+        applied = info.last_applied;
+        Watch(node_->state());
+      }
+      const bool leader = info.role == "leader";
+      const uint64_t now = NowNs();
+      if (leader && !was_leader) {
+        std::lock_guard lock(mu_);
+        detector_.Reset(now);
+      }
+      was_leader = leader;
+      if (!leader || now - last_heartbeat < kHeartbeatNs) continue;
+      last_heartbeat = now;
+      ClusterState state = node_->state();
+      if (state.flexhash_generation() == 0) continue;  // not initialised yet
+      Heartbeat(state);
+      std::vector<command::SetTargetState> changes;
+      {
+        std::lock_guard lock(mu_);
+        changes = detector_.Decide(state, now);
+      }
+      if (changes.empty()) continue;
+      for (const auto& c : changes) {
+        Status s = node_->Propose(c);
+        spdlog::warn("cluster: target {} declared {}{}", c.name, TargetStateName(c.state),
+                     s.ok() ? "" : " (not committed: " + s.ToString() + ")");
+      }
+      Status s = PublishNext("membership changed");
+      if (!s.ok()) spdlog::warn("cluster: no new FlexHash generation: {}", s.ToString());
+    }
+  }
+
+  // Installs a newer committed FlexHash in the target, its checkpoint file and the healer.
+  void Watch(const ClusterState& state) {
+    if (state.flexhash_generation() <= target_->generation() || state.flexhash_json().empty()) return;
+    Status s = target_->SetFlexHash(state.flexhash_json());
+    if (!s.ok()) {
+      spdlog::error("cluster: FlexHash generation {} not installed: {}", state.flexhash_generation(), s.ToString());
+      return;
+    }
+    std::string tmp = config_.flexhash_path + "." + config_.server + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << state.flexhash_json() << "\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, config_.flexhash_path, ec);
+    healer_->OnFlexHash(state.flexhash_json());
+    spdlog::info("cluster: FlexHash generation {} installed", state.flexhash_generation());
+  }
+
+  void Heartbeat(const ClusterState& state) {
+    std::vector<std::string> addresses;
+    {
+      std::lock_guard lock(mu_);
+      target_of_address_.clear();
+      for (const auto& [name, t] : state.targets())
+        for (const auto& v : t.vdevs) {
+          target_of_address_[v.address] = name;
+          addresses.push_back(v.address);
+        }
+    }
+    std::string ping = replicast::Message{{1, 0, 0}, replicast::ServerListGet{}}.Encode();
+    for (const auto& a : addresses) (void)monitor_->Send(a, ping);
+  }
+
+  TargetConfig config_;
+  Target* target_;
+  std::string admin_address_;
+  std::unique_ptr<replicast::Network> network_;
+  std::unique_ptr<replicast::Initiator> initiator_;
+  std::unique_ptr<Healer> healer_;
+  std::unique_ptr<replicast::Endpoint> monitor_;
+  std::unique_ptr<ClusterNode> node_;
+  std::mutex mu_;  // stop_, detector_, target_of_address_
+  std::condition_variable cv_;
+  bool stop_ = false;
+  FailureDetector detector_;
+  std::map<std::string, std::string> target_of_address_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TargetAgent>> TargetAgent::Start(const TargetConfig& config, Target* target,
+                                                        std::vector<HealerVdev> vdevs,
+                                                        const std::string& admin_address) {
+  auto agent = std::make_unique<TargetAgentImpl>(config, target, admin_address);
+  CCOW_RETURN_IF_ERROR(agent->Init(std::move(vdevs)));
+  return std::unique_ptr<TargetAgent>(std::move(agent));
+}
+
+}  // namespace ccow::cli

@@ -1,0 +1,35 @@
+// The cluster side of a target daemon (issue 5): its Raft member of the cluster state,
+// the watcher that installs each committed FlexHash generation in the target and the
+// healer, and, while this member leads, the failure detector that heartbeats every
+// target and publishes a new generation when one dies or returns. Its admin calls
+// (/admin/status, /admin/command, /admin/join) are how `ccow` administers the cluster.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "target/healer.h"
+#include "target/target.h"
+#include "target/target_config.h"
+
+namespace ccow::cli {
+
+class TargetAgent {
+ public:
+  // admin_address: where this daemon's admin endpoint listens (the target's address in
+  // the cluster state).
+  static Result<std::unique_ptr<TargetAgent>> Start(const TargetConfig& config, Target* target,
+                                                    std::vector<HealerVdev> vdevs,
+                                                    const std::string& admin_address);
+  virtual ~TargetAgent() = default;
+  // An /admin/ request: method, target (path and query), Authorization header.
+  virtual std::pair<int, std::string> HandleAdmin(const std::string& method, const std::string& target,
+                                                  const std::string& authorization) = 0;
+  // Prometheus lines for healing and Raft.
+  virtual std::string Metrics() = 0;
+};
+
+}  // namespace ccow::cli
