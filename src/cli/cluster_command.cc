@@ -163,6 +163,80 @@ Status WaitUntilServing(const std::string& transport, const std::vector<std::str
   return Status::Unavailable("targets did not answer within 20 s");
 }
 
+// `cluster up --add N` on an existing cluster: N more targets like the first one, joining
+// the Raft group as they are added (no bootstrap configuration of their own).
+Status AddTargets(const std::string& dir, const UpFlags& f, nlohmann::json* cluster) {
+  auto& targets = (*cluster)["targets"];
+  CCOW_ASSIGN_OR_RETURN(TargetConfig model, TargetConfig::Load(targets[0]["config"].get<std::string>()));
+  uint64_t next_raft_id = 0;
+  for (const auto& t : targets) {
+    auto c = TargetConfig::Load(t["config"].get<std::string>());
+    if (c.ok()) next_raft_id = std::max(next_raft_id, c->raft_id);
+  }
+  std::vector<int> held;
+  for (int k = 0; k < f.add; ++k) {
+    std::string name = "target" + std::to_string(targets.size());
+    fs::create_directories(dir + "/" + name);
+    TargetConfig config = model;
+    config.server = name;
+    config.zone = "zone" + std::to_string(targets.size() % 3);
+    config.raft_id = ++next_raft_id;
+    CCOW_ASSIGN_OR_RETURN(uint16_t raft_port, FreePort(&held));
+    config.raft_address = "127.0.0.1:" + std::to_string(raft_port);
+    config.raft_dir = dir + "/" + name + "/raft";
+    config.raft_members.clear();
+    CCOW_ASSIGN_OR_RETURN(uint16_t metrics, FreePort(&held));
+    config.metrics_listen = "127.0.0.1:" + std::to_string(metrics);
+    config.vdevs.clear();
+    nlohmann::json entry = {{"name", name}, {"pid", 0}, {"joining", true},
+                            {"config", dir + "/" + name + "/target.json"},
+                            {"log", dir + "/" + name + "/target.log"},
+                            {"metrics", "http://" + config.metrics_listen + "/metrics"},
+                            {"raft_id", config.raft_id}, {"raft_address", config.raft_address},
+                            {"vdevs", nlohmann::json::array()}};
+    for (size_t v = 0; v < model.vdevs.size(); ++v) {
+      CCOW_ASSIGN_OR_RETURN(uint16_t port, FreePort(&held));
+      TargetVdevConfig vc{name + "/vdev" + std::to_string(v), dir + "/" + name + "/vdev" + std::to_string(v),
+                          "127.0.0.1:" + std::to_string(port)};
+      config.vdevs.push_back(vc);
+      entry["vdevs"].push_back({{"id", vc.id}, {"address", vc.address}, {"path", vc.path}});
+    }
+    CCOW_RETURN_IF_ERROR(WriteFile(entry["config"].get<std::string>(), config.ToJson()));
+    targets.push_back(entry);
+  }
+  for (int fd : held) ::close(fd);
+  return Status::OK();
+}
+
+// Asks the leader to take each target marked "joining" into Raft, the membership and a
+// new FlexHash generation (its VDEVs weighted like those already there).
+Status JoinAdded(const std::string& dir, nlohmann::json& cluster) {
+  CCOW_ASSIGN_OR_RETURN(ClusterAdmin admin, ClusterAdmin::Load(dir));
+  std::ifstream in(dir + "/flexhash-checkpoint.json");
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
+  const uint64_t capacity = table.vdevs().empty() ? 1ull << 40 : table.vdevs()[0].capacity_bytes;
+  for (auto& t : cluster["targets"]) {
+    if (!t.value("joining", false)) continue;
+    TargetRecord r;
+    r.name = t["name"];
+    r.zone = "zone" + r.name.substr(6);
+    auto c = TargetConfig::Load(t["config"].get<std::string>());
+    if (c.ok()) r.zone = c->zone;
+    std::string url = t["metrics"];
+    r.address = url.substr(7, url.find('/', 7) - 7);
+    for (const auto& v : t["vdevs"])
+      r.vdevs.push_back({v["id"], r.name, r.zone, capacity, 0, v["address"]});
+    std::string bytes = EncodeCommand(command::AddTarget{r});
+    CCOW_RETURN_IF_ERROR(admin.CallLeader("/admin/join?raft_id=" + std::to_string(t.value("raft_id", 0)) +
+                                          "&raft_address=" + t.value("raft_address", "") +
+                                          "&hex=" + ToHex(bytes.data(), bytes.size()))
+                             .WithContext("joining " + r.name));
+    t.erase("joining");
+  }
+  return WriteFile(dir + "/cluster.json", cluster.dump(2));
+}
+
 int RunUp(const UpFlags& f) {
   if (f.dir.empty()) return Fail(Status::InvalidArgument("--dir is required"));
   fs::create_directories(f.dir);
@@ -173,6 +247,10 @@ int RunUp(const UpFlags& f) {
     auto existing = ReadJson(cluster_path);
     if (!existing.ok()) return Fail(existing.status());
     cluster = *existing;
+    if (f.add > 0) {
+      Status s = AddTargets(dir, f, &cluster);
+      if (!s.ok()) return Fail(s);
+    }
   } else {
     if (f.targets < 1 || f.vdevs < 1) return Fail(Status::InvalidArgument("--targets and --vdevs must be at least 1"));
     if (f.replicas < 1 || f.replicas > static_cast<uint32_t>(f.targets))
@@ -267,6 +345,10 @@ int RunUp(const UpFlags& f) {
   // A new cluster: register its targets and first FlexHash generation in the cluster state.
   s = InitCluster(dir);
   if (!s.ok() && s.code() != Code::kAlreadyExists) return Fail(s.WithContext("initialising the cluster state"));
+  if (f.add > 0) {
+    s = JoinAdded(dir, cluster);
+    if (!s.ok()) return Fail(s);
+  }
   if (Globals().json) {
     std::cout << cluster.dump(2) << std::endl;
     return 0;
@@ -355,6 +437,7 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code) {
   up->add_option("--replicas", up_flags.replicas, "replication count R");
   up->add_option("--failure-domain", up_flags.failure_domain, "server (default), zone or any")
       ->check(CLI::IsMember({"server", "zone", "any"}));
+  up->add_option("--add", up_flags.add, "on an existing cluster: start this many more targets and join them");
   up->add_option("--dead-timeout-ms", up_flags.dead_timeout_ms, "heartbeat silence before a target is declared dead");
   up->add_option("--heal-rate", up_flags.heal_rate_mb, "MB/s of repair traffic per target");
   up->add_option("--select", up_flags.select_policy, "bid selection: queue-latency, free-space, earliest-window")

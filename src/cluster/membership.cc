@@ -32,6 +32,7 @@ Result<std::string> NextFlexHashJson(const ClusterState& state) {
 void FailureDetector::Reset(uint64_t now_ns) {
   reset_ns_ = now_ns;
   seen_.clear();
+  first_judged_.clear();
 }
 
 void FailureDetector::Heard(const std::string& target, uint64_t now_ns) {
@@ -43,12 +44,15 @@ void FailureDetector::Heard(const std::string& target, uint64_t now_ns) {
 uint64_t FailureDetector::SilenceOf(const std::string& target, uint64_t now_ns) const {
   auto it = seen_.find(target);
   uint64_t last = it == seen_.end() ? reset_ns_ : std::max(it->second.last, reset_ns_);
+  auto first = first_judged_.find(target);
+  if (first != first_judged_.end()) last = std::max(last, first->second);
   return now_ns > last ? now_ns - last : 0;
 }
 
 std::vector<command::SetTargetState> FailureDetector::Decide(const ClusterState& state, uint64_t now_ns) {
   std::vector<command::SetTargetState> changes;
   for (const auto& [name, target] : state.targets()) {
+    first_judged_.emplace(name, now_ns);  // a target that just joined gets a whole timeout
     uint64_t silence = SilenceOf(name, now_ns);
     if (target.state != TargetState::kDead) {
       if (silence > options_.dead_after_ns) changes.push_back({name, TargetState::kDead});

@@ -48,6 +48,7 @@ class FailureDetector {
   FailureDetectorOptions options_;
   uint64_t reset_ns_ = 0;
   std::map<std::string, Seen> seen_;
+  std::map<std::string, uint64_t> first_judged_;  // when Decide first saw each target
 };
 
 }  // namespace ccow

@@ -236,7 +236,10 @@ class InitiatorImpl final : public Initiator {
     return false;
   }
   // A newer generation seen in the replies: refetch the table before the next attempt.
+  // A target still at an older generation is installing the new one (they learn it from
+  // the cluster state within moments of each other): wait a little before the next attempt.
   bool HandleMismatch(const FlexHashTable& t, const std::vector<Reply>& replies) {
+    bool lagging = false;
     for (const Reply& r : replies) {
       auto* mm = std::get_if<GenerationMismatch>(&r.msg.body);
       if (mm && mm->current_generation > t.generation()) {
@@ -245,9 +248,12 @@ class InitiatorImpl final : public Initiator {
         if (!s.ok()) spdlog::warn("replicast: FlexHash refresh from {} failed: {}", r.from, s.ToString());
         return true;
       }
+      lagging |= mm != nullptr;
     }
-    return false;
+    if (lagging) network_->SleepFor(kLaggingTargetWaitNs);
+    return lagging;
   }
+  static constexpr uint64_t kLaggingTargetWaitNs = 100'000'000;
   Status RefreshFrom(const std::string& address);
   // After a membership change a chunk or name may still sit only on VDEVs outside its
   // current row (healing has not moved it yet): one request to every VDEV of the table

@@ -50,6 +50,8 @@ void SaveCursor(const std::string& dir, const Cursor& c) {
 
 class HealerImpl final : public Healer {
  public:
+  static constexpr uint64_t kRetryNs = 5'000'000'000;
+
   HealerImpl(replicast::Initiator* initiator, std::vector<HealerVdev> vdevs, const HealerOptions& options)
       : initiator_(initiator), vdevs_(std::move(vdevs)), options_(options) {
     progress_.rate_bytes_per_second = options.rate_bytes_per_second;
@@ -89,9 +91,11 @@ class HealerImpl final : public Healer {
     while (true) {
       {
         std::unique_lock lock(mu_);
+        // A pass that left chunks below R (a peer not yet at this generation, a VDEV
+        // that did not answer) is retried soon; otherwise every interval.
+        uint64_t wait_ns = progress_.failed || progress_.names_below_r ? kRetryNs : options_.interval_ns;
         if (!resume)
-          cv_.wait_for(lock, std::chrono::nanoseconds(options_.interval_ns),
-                       [&] { return stop_ || pending_json_.has_value(); });
+          cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns), [&] { return stop_ || pending_json_.has_value(); });
         if (stop_) return;
         if (pending_json_) {
           std::string json = std::move(*pending_json_);
@@ -124,6 +128,11 @@ class HealerImpl final : public Healer {
     pass_bytes_ = 0;
     bool complete = true;
     for (const HealerVdev& vdev : vdevs_) {
+      // A VDEV the table leaves out (its target was declared dead and is returning) keeps
+      // what it holds: it gets its rows back in the next generation.
+      if (std::none_of(table_->vdevs().begin(), table_->vdevs().end(),
+                       [&](const VdevInfo& v) { return v.id == vdev.id; }))
+        continue;
       Cursor cursor = resume ? LoadCursor(vdev.path) : Cursor{};
       if (cursor.generation != generation) cursor = Cursor{generation, std::nullopt};
       uint64_t since_save = 0;

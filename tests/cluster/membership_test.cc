@@ -50,6 +50,20 @@ TEST(FailureDetectorTest, DeclaresDeadOnlyAfterTheTimeout) {
   EXPECT_EQ(changes[0].state, TargetState::kDead);
 }
 
+TEST(FailureDetectorTest, TargetThatJoinsGetsAWholeTimeout) {
+  ClusterState s = FiveTargets();
+  FailureDetector fd({5 * kSec, 2 * kSec, kSec / 2});
+  fd.Reset(0);
+  for (int i = 0; i < 5; ++i) fd.Heard("t" + std::to_string(i), 100 * kSec);
+  EXPECT_TRUE(fd.Decide(s, 100 * kSec).empty());
+  ASSERT_TRUE(s.Apply(AddTarget{Target("t5")}).ok());
+  EXPECT_TRUE(fd.Decide(s, 100 * kSec + 1).empty()) << "a new target was declared dead at once";
+  for (int i = 0; i < 5; ++i) fd.Heard("t" + std::to_string(i), 105 * kSec);
+  auto changes = fd.Decide(s, 105 * kSec + 2);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].name, "t5");
+}
+
 TEST(FailureDetectorTest, DeadTargetReturnsOnlyAfterAnsweringSteadily) {
   ClusterState s = FiveTargets();
   ASSERT_TRUE(s.Apply(SetTargetState{"t4", TargetState::kDead}).ok());
