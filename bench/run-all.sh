@@ -50,6 +50,11 @@ echo "## Cluster data path (5 targets x 2 VDEVs, R=3, on this machine)"
 echo
 bash bench/cluster_bench.sh "$BUILD"
 
+echo
+echo "## Cluster failure handling: detection, healing rate, data moved on a join"
+echo
+bash bench/cluster_heal_bench.sh "$BUILD/bin/ccow"
+
 if [ -d "$ROOT/../shared/peers" ] || [ -n "${PEERS:-}" ]; then
   echo
   echo "## S3: ccow against OpenStack Swift"
