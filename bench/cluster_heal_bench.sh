@@ -29,10 +29,8 @@ wait_healed() {  # generation above $1, healed
 }
 
 "$CCOW" cluster up --targets 5 --vdevs 2 --dir "$CL" --dead-timeout-ms "$TIMEOUT_MS" --heal-rate "$RATE" >/dev/null || exit 1
-head -c $((4 << 20)) /dev/urandom >"$WORK/seed"
 for i in $(seq 1 $((MB / 4))); do
-  # distinct 4 MiB objects (4 chunks each): the seed with a different first block
-  { printf '%08d' "$i"; tail -c +9 "$WORK/seed"; } >"$WORK/o"
+  head -c $((4 << 20)) /dev/urandom >"$WORK/o"  # 4 MiB, 4 chunks, nothing deduplicated
   "$CCOW" object put "ccow/default/bench/o$i" "$WORK/o" >/dev/null || exit 1
 done
 
