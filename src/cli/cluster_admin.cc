@@ -4,6 +4,7 @@
 #include <fstream>
 #include <thread>
 
+#include "client/cluster_backend.h"
 #include "core/hash.h"
 #include "flexhash/flexhash.h"
 #include "server/admin_http.h"
@@ -111,15 +112,15 @@ Status InitCluster(const std::string& dir) {
   if (state.value("flexhash_generation", uint64_t{0}) != 0)
     return Status::AlreadyExists("the cluster is initialised already (FlexHash generation " +
                                  std::to_string(state.value("flexhash_generation", uint64_t{0})) + ")");
-  std::ifstream in(dir + "/flexhash-checkpoint.json");
-  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
+  const std::string& json = file.flexhash_json;
   CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
   // Each target with the VDEVs the checkpoint places.
   std::map<std::string, TargetRecord> records;
-  for (const auto& t : admin.file()["targets"]) {
+  for (const auto& [name, address] : admin.targets()) {
     TargetRecord r;
-    r.name = t.value("name", "");
-    r.address = AddressOfUrl(t.value("metrics", ""));
+    r.name = name;
+    r.address = address;
     records[r.name] = r;
   }
   for (const VdevInfo& v : table.vdevs()) {

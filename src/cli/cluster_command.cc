@@ -212,9 +212,9 @@ Status AddTargets(const std::string& dir, const UpFlags& f, nlohmann::json* clus
 // new FlexHash generation (its VDEVs weighted like those already there).
 Status JoinAdded(const std::string& dir, nlohmann::json& cluster) {
   CCOW_ASSIGN_OR_RETURN(ClusterAdmin admin, ClusterAdmin::Load(dir));
-  std::ifstream in(dir + "/flexhash-checkpoint.json");
-  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
+  CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
+  CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(file.flexhash_json));
+  std::map<std::string, std::string> admin_address(admin.targets().begin(), admin.targets().end());
   const uint64_t capacity = table.vdevs().empty() ? 1ull << 40 : table.vdevs()[0].capacity_bytes;
   for (auto& t : cluster["targets"]) {
     if (!t.value("joining", false)) continue;
@@ -223,8 +223,7 @@ Status JoinAdded(const std::string& dir, nlohmann::json& cluster) {
     r.zone = "zone" + r.name.substr(6);
     auto c = TargetConfig::Load(t["config"].get<std::string>());
     if (c.ok()) r.zone = c->zone;
-    std::string url = t["metrics"];
-    r.address = url.substr(7, url.find('/', 7) - 7);
+    r.address = admin_address[r.name];
     for (const auto& v : t["vdevs"])
       r.vdevs.push_back({v["id"], r.name, r.zone, capacity, 0, v["address"]});
     std::string bytes = EncodeCommand(command::AddTarget{r});
