@@ -16,6 +16,7 @@
 
 #include "client/backend.h"
 #include "client/object_api.h"
+#include "daemon/node_registry.h"
 #include "gateway/s3/bucket_registry.h"
 #include "gateway/s3/s3_gateway.h"
 #include "gateway/s3/sigv4.h"
@@ -90,14 +91,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto api = std::make_shared<ObjectApi>(std::shared_ptr<Backend>(std::move(*backend)), ApiOptions{});
-  s3::BucketRegistry registry(*api, s3::kDefaultSegment);
-  s3::BucketInfo info;
-  info.tenant = s3::kDefaultTenant;
-  info.name = "lst";
-  if (!registry.Create(info).ok()) return 1;
+  // The one-member registry of a single node, as `ccow server` runs it.
+  auto server = daemon::OpenServerRegistry(dir);
+  if (!server.ok()) {
+    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::shared_ptr<Registry> registry(server->registry.get(), [](Registry*) {});
+  s3::BucketRegistry buckets(*registry, s3::kDefaultSegment);
+  if (!buckets.Create(s3::kDefaultTenant, "lst", BucketRecord()).ok()) return 1;
   s3::S3GatewayOptions gw;
   gw.port = 0;
-  auto gateway = s3::S3Gateway::Start(api, gw);
+  auto gateway = s3::S3Gateway::Start(api, registry, gw);
   if (!gateway.ok()) {
     std::fprintf(stderr, "%s\n", gateway.status().ToString().c_str());
     return 1;

@@ -13,23 +13,31 @@ std::vector<std::string> Seeds() {
   using namespace command;
   TargetRecord t{"t1", "z", "127.0.0.1:7000", TargetState::kAlive,
                  {{"t1/vdev0", "t1", "z", 1 << 30, 0, "127.0.0.1:7100"}}};
-  BucketPolicy p;
+  BucketRecord p;
   p.erasure_code = "4:2:rs";
+  p.tags = {{"k", "v"}};
+  p.lifecycle_xml = "<LifecycleConfiguration/>";
   return {EncodeCommand(AddTarget{t}), EncodeCommand(SetTargetState{"t1", TargetState::kDead}),
           EncodeCommand(PublishFlexHash{3, "{}"}), EncodeCommand(CreateTenant{"S", "T", 2}),
-          EncodeCommand(CreateBucket{"S", "T", "B", p}), EncodeCommand(ServiceServe{"svc", "S/T/B"})};
+          EncodeCommand(CreateBucket{"S", "T", "B", p}), EncodeCommand(ServiceServe{"svc", "S/T/B"}),
+          EncodeCommand(CreateBucket{"S", "T", "B", p}, 1),
+          EncodeCommand(UpdateBucket{"S", "T", "B", p, 3}),
+          EncodeCommand(CreateUser{{"AKIAEXAMPLE", "secret", "S", "T", 5}}), EncodeCommand(DeleteUser{"AKIAEXAMPLE"})};
 }
 
 }  // namespace ccow::fuzz
 
 namespace {
+// Format 1 entries (older Raft logs) re-encode in format 1.
 struct Command {
   ccow::ClusterCommand c;
+  uint8_t version = 0;
   static ccow::Result<Command> Decode(std::string_view bytes) {
-    CCOW_ASSIGN_OR_RETURN(auto c, ccow::DecodeCommand(bytes));
-    return Command{std::move(c)};
+    uint8_t version = 0;
+    CCOW_ASSIGN_OR_RETURN(auto c, ccow::DecodeCommand(bytes, &version));
+    return Command{std::move(c), version};
   }
-  std::string Encode() const { return ccow::EncodeCommand(c); }
+  std::string Encode() const { return ccow::EncodeCommand(c, version); }
 };
 }  // namespace
 

@@ -16,9 +16,15 @@ std::vector<std::string> Seeds() {
   Must(s.Apply(AddTarget{{"t1", "z", "a", TargetState::kAlive, {{"t1/v0", "t1", "z", 1 << 30, 0, "a"}}}}));
   Must(s.Apply(CreateSegment{"S"}));
   Must(s.Apply(CreateTenant{"S", "T", 2}));
-  Must(s.Apply(CreateBucket{"S", "T", "B", BucketPolicy()}));
+  Must(s.Apply(CreateBucket{"S", "T", "B", BucketRecord()}));
   Must(s.Apply(CreateService{"svc", "isgw"}));
   Must(s.Apply(ServiceServe{"svc", "S/T/B"}));
+  seeds.push_back(s.Snapshot(1));
+  Must(s.Apply(CreateUser{{"AKIAEXAMPLE", "secret", "S", "T", 5}}));
+  BucketRecord r;
+  r.tags = {{"k", "v"}};
+  r.versioning = Versioning::kSuspended;
+  Must(s.Apply(UpdateBucket{"S", "T", "B", r, 0}));
   seeds.push_back(s.Snapshot());
   return seeds;
 }
@@ -26,13 +32,16 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 namespace {
+// A format 1 snapshot (an older release's) re-encodes in format 1.
 struct State {
   ccow::ClusterState s;
+  uint8_t version = 0;
   static ccow::Result<State> Decode(std::string_view bytes) {
-    CCOW_ASSIGN_OR_RETURN(auto s, ccow::ClusterState::Restore(bytes));
-    return State{std::move(s)};
+    uint8_t version = 0;
+    CCOW_ASSIGN_OR_RETURN(auto s, ccow::ClusterState::Restore(bytes, &version));
+    return State{std::move(s), version};
   }
-  std::string Encode() const { return s.Snapshot(); }
+  std::string Encode() const { return s.Snapshot(version); }
 };
 }  // namespace
 

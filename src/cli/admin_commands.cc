@@ -1,9 +1,10 @@
-// The efscli administration grammar on a cluster (issue 5): `ccow system init|status`,
-// `ccow cluster create|list|show|delete NAME`, `ccow tenant create|list|delete CL/TEN`,
-// `ccow bucket create|list|delete CL/TEN/BKT` and `ccow user list|delete`, each with
-// --json. Namespace changes are cluster-state commands committed through the Raft leader;
-// the state machine judges them (name exists, not found, invalid policy) and the error
-// comes back as it was decided, or "no quorum" when no leader commits.
+// The efscli administration grammar: `ccow system init|status`, `ccow cluster
+// create|list|show|delete NAME`, `ccow tenant create|delete CL/TEN`, `ccow bucket
+// create|update|delete CL/TEN/BKT` and `ccow user create|list|delete`, each with --json,
+// on a cluster and on one node alike (cli/registry_access.h). Namespace changes are
+// commands of the registry of record committed through the Raft leader; the state machine
+// judges them (name exists, not found, invalid policy) and the error comes back as it was
+// decided, or "no quorum" when no leader commits.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -11,6 +12,9 @@
 
 #include "cli/cli_common.h"
 #include "cli/cluster_admin.h"
+#include "cli/registry_access.h"
+#include "cluster/cluster_state_json.h"
+#include "core/config.h"
 #include "gateway/s3/user_registry.h"
 
 namespace ccow::cli {
@@ -49,9 +53,9 @@ int Done(const std::string& what) {
 }
 
 int Commit(const ClusterCommand& command, const std::string& what) {
-  auto admin = Admin("...");
-  if (!admin.ok()) return Fail(admin.status());
-  Status s = admin->Propose(command);
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  Status s = opened->registry->Propose(command);
   if (!s.ok()) return Fail(s);
   return Done(what);
 }
@@ -134,11 +138,10 @@ int RunStatus() {
 }
 
 int ListClusters(const std::string& only) {
-  auto admin = Admin("cluster list");
-  if (!admin.ok()) return Fail(admin.status());
-  auto state = admin->State();
-  if (!state.ok()) return Fail(state.status());
-  const auto& clusters = (*state)["clusters"];
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  auto state = nlohmann::json::parse(ClusterStateJson(*opened->registry->current()));
+  const auto& clusters = state["clusters"];
   if (!only.empty() && !clusters.contains(only)) return Fail(Status::NotFound("cluster '" + only + "' does not exist"));
   if (Globals().json) {
     std::cout << (only.empty() ? clusters : clusters[only]).dump(2) << std::endl;
@@ -161,56 +164,128 @@ int ListClusters(const std::string& only) {
 
 struct BucketFlags {
   std::string path;
-  uint32_t chunk_size = 1 << 20;
+  std::string chunk_size = "1M";
   std::string chunking = "fixed";
   std::string hash = "sha256";
   std::string ec;
   bool versioning = false;
-  uint64_t quota = 0;
+  std::string versioning_state;  // update: enabled or suspended
+  std::string quota;             // "" : unchanged (update) or none (create)
+  std::string retention;         // seconds; "" : unchanged or the tenant's
+  uint32_t replicas = 0;
 };
 
-int CreateBucket(const BucketFlags& f) {
-  auto parts = SplitPath(f.path, 3, "CLUSTER/TENANT/BUCKET");
-  if (!parts.ok()) return Fail(parts.status());
-  BucketPolicy p;
-  p.chunk_size = f.chunk_size;
-  auto chunking = ParseChunkingMode(f.chunking);
-  if (!chunking.ok()) return Fail(chunking.status());
-  p.chunking = *chunking;
-  auto hash = ParseHashAlgo(f.hash);
-  if (!hash.ok()) return Fail(hash.status());
-  p.hash = *hash;
-  p.erasure_code = f.ec;
-  p.versioning = f.versioning;
-  p.quota_bytes = f.quota;
-  Status v = p.Validate();
-  if (!v.ok()) return Fail(v);
-  return Commit(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], p}, "bucket " + f.path + " created");
+Result<uint64_t> SizeFlag(const char* flag, const std::string& text) {
+  auto v = ParseSize(text);
+  if (!v.ok())
+    return Status::InvalidArgument(std::string(flag) + " '" + text + "': expected bytes or a size such as 256K, 4M, 1G");
+  return *v;
 }
 
-int UserList() {
-  auto api = OpenApi();
-  if (!api.ok()) return Fail(api.status());
-  s3::UserRegistry users(**api, s3::kDefaultSegment);
-  auto list = users.List();
-  if (!list.ok()) return Fail(list.status());
-  if (Globals().json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& c : *list) j.push_back({{"access_key", c.access_key}, {"tenant", c.tenant}});
-    std::cout << j.dump(2) << std::endl;
-    return 0;
+// The flags given to `bucket create|update` applied to a record.
+Status ApplyBucketFlags(const BucketFlags& f, bool create, CLI::App* cmd, BucketRecord* r) {
+  auto given = [&](const char* name) { return create || cmd->count(name) > 0; };
+  if (given("--chunk-size")) {
+    CCOW_ASSIGN_OR_RETURN(uint64_t size, SizeFlag("--chunk-size", f.chunk_size));
+    if (size > UINT32_MAX) return Status::InvalidArgument("--chunk-size " + f.chunk_size + " is too large");
+    r->chunk_size = static_cast<uint32_t>(size);
   }
-  for (const auto& c : *list) std::cout << c.access_key << "  " << c.tenant << "\n";
+  if (given("--chunking")) {
+    CCOW_ASSIGN_OR_RETURN(r->chunking, ParseChunkingMode(f.chunking));
+  }
+  if (given("--hash")) {
+    CCOW_ASSIGN_OR_RETURN(r->hash, ParseHashAlgo(f.hash));
+  }
+  if (given("--ec")) r->erasure_code = f.ec;
+  if (create && f.versioning) r->versioning = Versioning::kEnabled;
+  if (!f.versioning_state.empty())
+    r->versioning = f.versioning_state == "enabled" ? Versioning::kEnabled : Versioning::kSuspended;
+  if (!f.quota.empty()) {
+    CCOW_ASSIGN_OR_RETURN(r->quota_bytes, SizeFlag("--quota", f.quota));
+  }
+  if (!f.retention.empty()) {
+    char* end = nullptr;
+    uint64_t seconds = std::strtoull(f.retention.c_str(), &end, 10);
+    if (!end || *end) return Status::InvalidArgument("--retention '" + f.retention + "': expected seconds");
+    r->retention_ns = seconds * 1'000'000'000ull;
+  }
+  if (given("--replication-count")) r->replication_count = f.replicas;
+  return r->Validate();
+}
+
+int CreateBucket(const BucketFlags& f, CLI::App* cmd) {
+  auto parts = SplitPath(f.path, 3, "CLUSTER/TENANT/BUCKET");
+  if (!parts.ok()) return Fail(parts.status());
+  BucketRecord r;
+  r.created_ns = NowNs();
+  Status v = ApplyBucketFlags(f, true, cmd, &r);
+  if (!v.ok()) return Fail(v);
+  return Commit(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], r}, "bucket " + f.path + " created");
+}
+
+int UpdateBucket(const BucketFlags& f, CLI::App* cmd) {
+  auto parts = SplitPath(f.path, 3, "CLUSTER/TENANT/BUCKET");
+  if (!parts.ok()) return Fail(parts.status());
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  const auto& p = *parts;
+  Status s;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto state = opened->registry->current();
+    auto found = state->FindBucket(p[0], p[1], p[2]);
+    if (!found.ok()) return Fail(found.status());
+    BucketRecord r = **found;
+    s = ApplyBucketFlags(f, false, cmd, &r);
+    if (!s.ok()) return Fail(s);
+    s = opened->registry->Propose(command::UpdateBucket{p[0], p[1], p[2], r, (*found)->revision});
+    if (s.code() != Code::kConflict) break;  // else someone changed it meanwhile: again
+  }
+  if (!s.ok()) return Fail(s);
+  return Done("bucket " + f.path + " updated");
+}
+
+void PrintUser(const UserRecord& u) {
+  if (Globals().json) {
+    std::cout << nlohmann::json{{"access_key", u.access_key}, {"secret_key", u.secret_key},
+                                {"cluster", u.segment}, {"tenant", u.tenant}}.dump(2)
+              << std::endl;
+  } else {
+    std::cout << "tenant     " << u.tenant << "\naccess key " << u.access_key << "\nsecret key " << u.secret_key
+              << std::endl;
+  }
+}
+
+// TENANT, or CLUSTER/TENANT (the S3 gateways serve cluster "ccow" by default).
+int UserCreate(const std::string& who) {
+  std::string segment = s3::kDefaultSegment, tenant = who;
+  if (auto slash = who.find('/'); slash != std::string::npos) {
+    segment = who.substr(0, slash);
+    tenant = who.substr(slash + 1);
+  }
+  Status valid = s3::ValidateTenantName(tenant);
+  if (!valid.ok()) return Fail(valid);
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  UserRecord u = s3::NewUserRecord(segment, tenant);
+  Status s = opened->registry->Propose(command::CreateUser{u});
+  if (!s.ok()) return Fail(s);
+  PrintUser(u);
   return 0;
 }
 
-int UserDelete(const std::string& key) {
-  auto api = OpenApi();
-  if (!api.ok()) return Fail(api.status());
-  s3::UserRegistry users(**api, s3::kDefaultSegment);
-  Status s = users.Delete(key);
-  if (!s.ok()) return Fail(s);
-  return Done("user " + key + " deleted");
+int UserList() {
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  auto state = opened->registry->current();
+  if (Globals().json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& [key, u] : state->users())
+      j.push_back({{"access_key", key}, {"cluster", u.segment}, {"tenant", u.tenant}});
+    std::cout << j.dump(2) << std::endl;
+    return 0;
+  }
+  for (const auto& [key, u] : state->users()) std::cout << key << "  " << u.segment << "/" << u.tenant << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -261,13 +336,25 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   bucket->require_subcommand(1);
   auto* bc = bucket->add_subcommand("create", "create CLUSTER/TENANT/BUCKET");
   bc->add_option("PATH", bf.path, "CLUSTER/TENANT/BUCKET")->required();
-  bc->add_option("-s,--chunk-size", bf.chunk_size, "chunk size in bytes (default 1 MiB)");
-  bc->add_option("--chunking", bf.chunking, "fixed or cdc")->check(CLI::IsMember({"fixed", "cdc"}));
-  bc->add_option("--hash", bf.hash, "sha256, sha3-256, blake2b-256 or xxh3-128");
-  bc->add_option("--ec", bf.ec, "erasure code once objects come to rest, K:M:rs (e.g. 4:2:rs)");
+  auto policy_flags = [](CLI::App* c) {
+    c->add_option("-s,--chunk-size", bf.chunk_size, "chunk size (bytes or 256K, 4M...; default 1M)");
+    c->add_option("--chunking", bf.chunking, "fixed or cdc")->check(CLI::IsMember({"fixed", "cdc"}));
+    c->add_option("--hash", bf.hash, "sha256, sha3-256, blake2b-256 or xxh3-128");
+    c->add_option("--ec", bf.ec, "erasure code once objects come to rest, K:M:rs (e.g. 4:2:rs)");
+    c->add_option("--quota", bf.quota, "quota (bytes or 10G...; 0: none)");
+    c->add_option("--retention", bf.retention, "seconds deleted versions stay restorable (0: the tenant's)");
+    c->add_option("-r,--replication-count", bf.replicas, "replicas of its chunks (0: the tenant's)")
+        ->check(CLI::Range(0, 8));
+  };
+  policy_flags(bc);
   bc->add_flag("--versioning", bf.versioning, "keep every version");
-  bc->add_option("--quota", bf.quota, "quota in bytes (0: none)");
-  bc->callback([exit_code] { *exit_code = CreateBucket(bf); });
+  bc->callback([exit_code, bc] { *exit_code = CreateBucket(bf, bc); });
+  auto* bu = bucket->add_subcommand("update", "change settings of CLUSTER/TENANT/BUCKET");
+  bu->add_option("PATH", bf.path, "CLUSTER/TENANT/BUCKET")->required();
+  policy_flags(bu);
+  bu->add_option("--versioning", bf.versioning_state, "enabled or suspended")
+      ->check(CLI::IsMember({"enabled", "suspended"}));
+  bu->callback([exit_code, bu] { *exit_code = UpdateBucket(bf, bu); });
   auto* bd = bucket->add_subcommand("delete", "delete CLUSTER/TENANT/BUCKET");
   bd->add_option("PATH", bf.path, "CLUSTER/TENANT/BUCKET")->required();
   bd->callback([exit_code] {
@@ -276,15 +363,22 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
                          : Commit(command::DeleteBucket{(*p)[0], (*p)[1], (*p)[2]}, "bucket " + bf.path + " deleted");
   });
 
-  static std::string access_key;
-  CLI::App* user = app.get_subcommand("user");
+  static std::string access_key, who;
+  auto* user = app.add_subcommand("user", "S3 key pairs");
+  user->require_subcommand(1);
+  auto* uc = user->add_subcommand("create", "make and print a key pair for TENANT (or CLUSTER/TENANT)");
+  AddDataOption(uc);
+  uc->add_option("TENANT", who, "tenant whose buckets the key reaches")->required();
+  uc->callback([exit_code] { *exit_code = UserCreate(who); });
   auto* ul = user->add_subcommand("list", "the S3 key pairs (secrets are not shown)");
   AddDataOption(ul);
   ul->callback([exit_code] { *exit_code = UserList(); });
   auto* ud = user->add_subcommand("delete", "delete an S3 key pair");
   AddDataOption(ud);
   ud->add_option("ACCESS_KEY", access_key)->required();
-  ud->callback([exit_code] { *exit_code = UserDelete(access_key); });
+  ud->callback([exit_code] {
+    *exit_code = Commit(command::DeleteUser{access_key}, "user " + access_key + " deleted");
+  });
 }
 
 }  // namespace ccow::cli

@@ -7,44 +7,17 @@
 #include "client/cluster_backend.h"
 #include "core/hash.h"
 #include "flexhash/flexhash.h"
+#include "daemon/admin_api.h"
 #include "server/admin_http.h"
 
 namespace ccow::cli {
 
-namespace {
-
-// "http://HOST:PORT/metrics" -> "HOST:PORT"
-std::string AddressOfUrl(const std::string& url) {
-  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
-  return rest.substr(0, rest.find('/'));
-}
-
-Status StatusFromReply(int http, const std::string& body) {
-  if (http == 200) return Status::OK();
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  std::string message = j.is_object() ? j.value("error", body) : body;
-  std::string code = j.is_object() ? j.value("code", "") : "";
-  if (http == 404) return Status::NotFound(message);
-  if (http == 409) return Status::AlreadyExists(message);
-  if (http == 400) return Status::InvalidArgument(message);
-  if (http == 503) return Status::Unavailable(message);
-  if (http == 401) return Status::InvalidArgument(message);
-  return Status::Internal(message);
-}
-
-}  // namespace
-
 Result<ClusterAdmin> ClusterAdmin::Load(const std::string& dir) {
-  std::ifstream in(dir + "/cluster.json");
-  if (!in) return Status::NotFound(dir + "/cluster.json cannot be read: is " + dir + " a cluster directory?");
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption(dir + "/cluster.json is not JSON");
+  CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
   ClusterAdmin a;
   a.dir_ = dir;
-  a.file_ = j;
-  a.token_ = j.value("admin_token", "");
-  for (const auto& t : j.value("targets", nlohmann::json::array()))
-    a.targets_.emplace_back(t.value("name", ""), AddressOfUrl(t.value("metrics", "")));
+  a.token_ = file.admin_token;
+  for (const auto& t : file.targets) a.targets_.emplace_back(t.name, t.admin_address);
   if (a.targets_.empty()) return Status::InvalidArgument(dir + "/cluster.json lists no target");
   return a;
 }
@@ -64,12 +37,10 @@ Status ClusterAdmin::PostToLeader(const std::string& path_and_query) const {
     for (const auto& [name, address] : targets_) {
       auto reply = Call(address, "POST", path_and_query);
       if (!reply.ok()) continue;  // down: ask the next
-      Status s = StatusFromReply(reply->first, reply->second);
+      Status s = daemon::StatusOfReply(reply->first, reply->second);
+      // Unavailable: not the leader, or no quorum yet: ask the others until the deadline.
       if (s.code() != Code::kUnavailable) return s;
       last = s;
-      if (s.message().find("not the Raft leader") == std::string::npos &&
-          s.message().find("no Raft leader") == std::string::npos)
-        return s;  // the leader itself could not commit: no quorum
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -29,7 +29,6 @@ class ClusterAdmin {
 
   // Target names and admin addresses, in cluster.json order.
   const std::vector<std::pair<std::string, std::string>>& targets() const { return targets_; }
-  const nlohmann::json& file() const { return file_; }
 
  private:
   Result<std::pair<int, std::string>> Call(const std::string& address, const std::string& method,
@@ -38,7 +37,6 @@ class ClusterAdmin {
   Status PostToLeader(const std::string& path_and_query) const;
 
   std::string dir_;
-  nlohmann::json file_;
   std::string token_;
   std::vector<std::pair<std::string, std::string>> targets_;
 };

@@ -23,6 +23,8 @@
 
 #include "cli/cli_common.h"
 #include "cli/cluster_admin.h"
+#include "cli/cluster_from.h"
+#include "core/atomic_file.h"
 #include "client/cluster_backend.h"
 #include "cluster/cluster_node.h"
 #include "core/hash.h"
@@ -46,6 +48,7 @@ struct UpFlags {
   int add = 0;                    // targets to add to an existing cluster
   uint64_t dead_timeout_ms = 5000;  // heartbeat silence before a target is declared dead
   uint64_t heal_rate_mb = 100;    // MB/s of repair traffic per target
+  std::string from;               // a single-node data directory to grow from
 };
 
 // A port free for both UDP and TCP on 127.0.0.1. The sockets stay open in `held` so that
@@ -88,14 +91,7 @@ Result<nlohmann::json> ReadJson(const std::string& path) {
 }
 
 Status WriteFile(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text << "\n";
-    if (!out) return Status::IOError("cannot write " + tmp);
-  }
-  fs::rename(tmp, path);
-  return Status::OK();
+  return WriteFileAtomically(path, text + "\n", 0600);  // cluster.json holds the admin token
 }
 
 // Starts `ccow target --config CONFIG` detached, its output in LOG; returns its pid.
@@ -242,6 +238,14 @@ int RunUp(const UpFlags& f) {
   std::string dir = fs::absolute(f.dir).lexically_normal().string();
   std::string cluster_path = dir + "/cluster.json";
   nlohmann::json cluster;
+  ClusterState adopted;  // --from: the single node's registry
+  if (!f.from.empty()) {
+    if (fs::exists(cluster_path))
+      return Fail(Status::InvalidArgument("--from makes a new cluster, and " + dir + " holds one already"));
+    auto read = ReadSingleNodeRegistry(f.from);
+    if (!read.ok()) return Fail(read.status().WithContext("growing from " + f.from));
+    adopted = std::move(*read);
+  }
   if (fs::exists(cluster_path)) {
     auto existing = ReadJson(cluster_path);
     if (!existing.ok()) return Fail(existing.status());
@@ -323,6 +327,11 @@ int RunUp(const UpFlags& f) {
                                                     : FailureDomain::kServer;
     auto table = FlexHashTable::Build(infos, 1, fo);
     if (!table.ok()) return Fail(table.status());
+    if (!f.from.empty()) {
+      // The single node's VDEV becomes the first VDEV of the first target.
+      Status moved = AdoptVdev(f.from, cluster["targets"][0]["vdevs"][0]["path"].get<std::string>(), dir);
+      if (!moved.ok()) return Fail(moved);
+    }
     Status s = WriteFile(dir + "/flexhash-checkpoint.json", table->ToJson());
     if (!s.ok()) return Fail(s);
   }
@@ -344,6 +353,14 @@ int RunUp(const UpFlags& f) {
   // A new cluster: register its targets and first FlexHash generation in the cluster state.
   s = InitCluster(dir);
   if (!s.ok() && s.code() != Code::kAlreadyExists) return Fail(s.WithContext("initialising the cluster state"));
+  if (!f.from.empty()) {
+    auto admin = ClusterAdmin::Load(dir);
+    if (!admin.ok()) return Fail(admin.status());
+    for (const ClusterCommand& c : RegistryCommands(adopted)) {
+      s = admin->Propose(c);
+      if (!s.ok() && s.code() != Code::kAlreadyExists) return Fail(s.WithContext("copying the registry of " + f.from));
+    }
+  }
   if (f.add > 0) {
     s = JoinAdded(dir, cluster);
     if (!s.ok()) return Fail(s);
@@ -436,6 +453,9 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code) {
   up->add_option("--replicas", up_flags.replicas, "replication count R");
   up->add_option("--failure-domain", up_flags.failure_domain, "server (default), zone or any")
       ->check(CLI::IsMember({"server", "zone", "any"}));
+  up->add_option("--from", up_flags.from,
+                 "a new cluster grown from this `ccow server` data directory (stopped): its VDEV becomes "
+                 "the first target's, its buckets and keys the cluster's");
   up->add_option("--add", up_flags.add, "on an existing cluster: start this many more targets and join them");
   up->add_option("--dead-timeout-ms", up_flags.dead_timeout_ms, "heartbeat silence before a target is declared dead");
   up->add_option("--heal-rate", up_flags.heal_rate_mb, "MB/s of repair traffic per target");

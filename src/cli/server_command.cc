@@ -11,8 +11,18 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <atomic>
+#include <spdlog/spdlog.h>
 
 #include "cli/cli_common.h"
+#include "cli/registry_access.h"
+#include "client/cluster_backend.h"
+#include "core/atomic_file.h"
+#include "daemon/admin_api.h"
+#include "daemon/migration.h"
+#include "daemon/node_registry.h"
+#include "daemon/remote_registry.h"
+#include "replicast/initiator.h"
 #include "core/config.h"
 #include "core/hash.h"
 #include "gateway/s3/s3_gateway.h"
@@ -77,33 +87,10 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text) 
   }
 }
 
-// Where a running server says how to reach it: its data directory, or for a gateway on
-// a cluster the cluster directory.
-std::string ServerInfoPath() {
-  std::string cluster = ClusterDir();
-  return cluster.empty() ? DataDir() + "/server.json" : cluster + "/s3-gateway.json";
-}
-
 std::string RandomToken() {
   unsigned char raw[16];
   RAND_bytes(raw, sizeof raw);
   return ToHex(raw, sizeof raw);
-}
-
-// Records where the running server listens, and the token its admin endpoint accepts,
-// readable only by the owner of the data directory: `ccow user create` uses it while the
-// server holds the store.
-Status WriteServerInfo(const nlohmann::json& info) {
-  std::string path = ServerInfoPath();
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return Status::FromErrno(errno, "create " + tmp);
-  std::string text = info.dump(2) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::FromErrno(errno, "write " + path);
-  return Status::OK();
 }
 
 // Chunk buffers are about 1 MiB: above glibc's default mmap threshold every one would be
@@ -116,6 +103,69 @@ void TuneAllocatorForServing() {
   mallopt(M_ARENA_MAX, 4);
 }
 
+// The registry and the object API a server or gateway serves: on one node the data
+// directory's one-member registry (older records migrated into it first); on a cluster
+// the members' registry, followed by push, which also brings every new FlexHash
+// generation to the initiator.
+struct Serving {
+  std::shared_ptr<ObjectApi> api;
+  std::shared_ptr<Registry> registry;
+  daemon::ServerRegistry local;  // one node: the Raft member
+  std::shared_ptr<std::atomic<replicast::Initiator*>> initiator = std::make_shared<std::atomic<replicast::Initiator*>>();
+
+  ~Serving() {
+    registry.reset();  // its follower thread may touch the initiator
+    api.reset();
+    local = {};
+  }
+};
+
+Result<std::unique_ptr<Serving>> OpenServing() {
+  auto s = std::make_unique<Serving>();
+  std::string dir = ClusterDir();
+  if (dir.empty()) {
+    if (::access((DataDir() + "/MOVED-TO-CLUSTER.txt").c_str(), F_OK) == 0)
+      return Status::InvalidArgument("data directory " + DataDir() + " became the first target of a cluster (" +
+                                     DataDir() + "/MOVED-TO-CLUSTER.txt says which): serve it with "
+                                     "`ccow gateway s3 --cluster DIR`");
+    CCOW_ASSIGN_OR_RETURN(auto api, OpenApi());
+    s->api = std::move(api);
+    CCOW_ASSIGN_OR_RETURN(s->local, daemon::OpenSingleNodeRegistry(DataDir(), *s->api, s3::kDefaultSegment));
+    s->registry = std::shared_ptr<Registry>(s->local.registry.get(), [](Registry*) {});
+    return s;
+  }
+  CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
+  auto initiator = s->initiator;
+  daemon::RemoteRegistryOptions ro;
+  ro.endpoints = file.AdminAddresses();
+  ro.token = file.admin_token;
+  ro.on_change = [initiator](const ClusterState& state) {
+    replicast::Initiator* i = initiator->load();
+    if (i && !state.flexhash_json().empty()) {
+      Status st = i->SetFlexHash(state.flexhash_json());
+      if (!st.ok()) spdlog::warn("gateway: FlexHash generation {} not installed: {}", state.flexhash_generation(), st.ToString());
+    }
+  };
+  CCOW_ASSIGN_OR_RETURN(auto registry, daemon::OpenRemoteRegistry(std::move(ro)));
+  s->registry = std::move(registry);
+  std::shared_ptr<Registry> reg = s->registry;
+  std::string checkpoint = file.flexhash_json;
+  std::weak_ptr<Registry> weak = reg;
+  auto source = [weak, checkpoint]() -> Result<std::string> {
+    auto r = weak.lock();
+    if (!r) return Status::Unavailable("the gateway is stopping");
+    std::string json = r->current()->flexhash_json();
+    return json.empty() ? checkpoint : json;  // a cluster not initialised yet
+  };
+  replicast::Initiator* raw = nullptr;
+  CCOW_ASSIGN_OR_RETURN(auto backend, OpenClusterBackend(file, &raw, source));
+  initiator->store(raw);
+  ApiOptions options;
+  options.default_policy.replication_count = static_cast<uint8_t>(file.replication_count);
+  s->api = std::make_shared<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+  return s;
+}
+
 int RunServer(const ServerFlags& flags) {
   TuneAllocatorForServing();
   auto s3hp = ParseHostPort(flags.s3_listen);
@@ -124,9 +174,10 @@ int RunServer(const ServerFlags& flags) {
   if (!hp.ok()) return Fail(hp.status());
   if (flags.access_key.empty() != flags.secret_key.empty())
     return Fail(Status::InvalidArgument("give both --access-key and --secret-key, or neither"));
-  auto opened = OpenApi();
+  auto opened = OpenServing();
   if (!opened.ok()) return Fail(opened.status());
-  std::shared_ptr<ObjectApi> api = std::move(*opened);
+  std::unique_ptr<Serving> serving = std::move(*opened);
+  std::shared_ptr<ObjectApi> api = serving->api;
   Backend& backend = api->backend();
 
   s3::S3GatewayOptions gw;
@@ -140,10 +191,15 @@ int RunServer(const ServerFlags& flags) {
                             s3::kDefaultTenant};
   gw.lifecycle_interval_seconds = flags.lifecycle_interval;
   gw.lifecycle_day_seconds = flags.lifecycle_day_seconds;
-  auto gateway = s3::S3Gateway::Start(api, gw);
+  auto gateway = s3::S3Gateway::Start(api, serving->registry, gw);
   if (!gateway.ok()) return Fail(gateway.status());
 
+  // One node: the admin API of the registry member, behind a token only the owner of the
+  // data directory can read (server.json). A gateway on a cluster serves status only;
+  // the cluster is administered through its targets.
+  const bool local = ClusterDir().empty();
   std::string token = RandomToken();
+  daemon::AdminApi admin(token, serving->local.node.get());
   AdminHttpOptions opts;
   opts.host = hp->first;
   opts.port = hp->second;
@@ -163,32 +219,27 @@ int RunServer(const ServerFlags& flags) {
     if (cap.total_bytes > 0 && cap.free_bytes == 0) return Status::NoSpace("the VDEV is full");
     return Status::OK();
   };
-  opts.admin = [g, token](const std::string& method, const std::string& target,
-                          const std::string& auth) -> std::pair<int, std::string> {
-    if (auth != "Bearer " + token) return {403, R"({"error":"bad admin token"})"};
-    const std::string prefix = "/admin/users?tenant=";
-    if (method != "POST" || target.rfind(prefix, 0) != 0) return {404, R"({"error":"no such admin call"})"};
-    auto created = g->CreateUser(target.substr(prefix.size()));
-    if (!created.ok())
-      return {400, nlohmann::json{{"error", created.status().message()}}.dump()};
-    return {200, nlohmann::json{{"access_key", created->access_key},
-                                {"secret_key", created->secret_key},
-                                {"tenant", created->tenant}}.dump()};
+  opts.admin = [&admin](const std::string& method, const std::string& target,
+                        const std::string& auth) -> std::pair<int, std::string> {
+    daemon::AdminReply r = admin.Handle(method, target, auth);
+    return {r.http_status, std::move(r.body)};
   };
   auto server = AdminHttpServer::Bind(opts);
   if (!server.ok()) return Fail(server.status());
   std::string base = "http://" + hp->first + ":" + std::to_string((*server)->port());
   std::string s3url = std::string((*gateway)->tls() ? "https" : "http") + "://" + s3hp->first +
                       ":" + std::to_string((*gateway)->port());
-  Status info = WriteServerInfo({{"pid", ::getpid()},
-                                 {"s3", s3url},
-                                 {"admin_host", hp->first},
-                                 {"admin_port", (*server)->port()},
-                                 {"admin_token", token}});
-  if (!info.ok()) return Fail(info);
+  if (local) {
+    nlohmann::json info = {{"pid", ::getpid()},
+                           {"s3", s3url},
+                           {"admin_host", hp->first},
+                           {"admin_port", (*server)->port()},
+                           {"admin_token", token}};
+    Status written = WriteFileAtomically(ServerInfoPath(), info.dump(2) + "\n", 0600);
+    if (!written.ok()) return Fail(written);
+  }
   StoreCapacity cap = backend.Capacity();
-  std::string where = ClusterDir().empty() ? "data directory " + DataDir() + " (1 VDEV, "
-                                            : "cluster " + ClusterDir() + " (";
+  std::string where = local ? "data directory " + DataDir() + " (1 VDEV, " : "cluster " + ClusterDir() + " (";
   std::cout << "ccow server: " << where << FormatSize(cap.free_bytes) << " free)\n"
             << "  S3       " << s3url << "  (region " << flags.region << ", path-style)\n"
             << "           access key " << gw.default_credentials.access_key << "\n"
@@ -201,49 +252,9 @@ int RunServer(const ServerFlags& flags) {
             << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
-  ::unlink(ServerInfoPath().c_str());
+  if (local) ::unlink(ServerInfoPath().c_str());
   std::cout << "ccow server: stopping on signal " << sig << ", store closed cleanly" << std::endl;
   return 0;
-}
-
-int RunUserCreate(const std::string& tenant) {
-  auto print = [](const s3::Credentials& c) {
-    if (Globals().json) {
-      std::cout << nlohmann::json{{"access_key", c.access_key},
-                                  {"secret_key", c.secret_key},
-                                  {"tenant", c.tenant}}.dump(2)
-                << std::endl;
-    } else {
-      std::cout << "tenant     " << c.tenant << "\naccess key " << c.access_key
-                << "\nsecret key " << c.secret_key << std::endl;
-    }
-    return 0;
-  };
-  auto opened = OpenApi();
-  if (opened.ok()) {
-    s3::UserRegistry users(**opened, s3::kDefaultSegment);
-    auto c = users.Create(tenant);
-    if (!c.ok()) return Fail(c.status());
-    return print(*c);
-  }
-  if (opened.status().code() != Code::kBusy) return Fail(opened.status());
-  // The server holds the data directory: ask it.
-  std::ifstream in(ServerInfoPath());
-  auto info = nlohmann::json::parse(in, nullptr, false);
-  if (info.is_discarded() || !info.is_object())
-    return Fail(Status::Busy(opened.status().message() + " and " + ServerInfoPath() +
-                             " does not say where the server listens"));
-  auto res = AdminRequest(info.value("admin_host", "127.0.0.1"),
-                          info.value("admin_port", uint16_t{9001}), "POST",
-                          "/admin/users?tenant=" + tenant,
-                          "Bearer " + info.value("admin_token", ""));
-  if (!res.ok()) return Fail(res.status());
-  auto body = nlohmann::json::parse(res->second, nullptr, false);
-  if (res->first != 200 || body.is_discarded())
-    return Fail(Status::InvalidArgument(body.is_object() ? body.value("error", res->second)
-                                                         : res->second));
-  return print({body.value("access_key", ""), body.value("secret_key", ""),
-                body.value("tenant", "")});
 }
 
 int RunSystemStatus() {
@@ -307,13 +318,6 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
   add_flags(gw_s3);
   gw_s3->callback([exit_code] { *exit_code = RunServer(flags); });
 
-  static std::string tenant;
-  auto* user = app.add_subcommand("user", "S3 key pairs");
-  user->require_subcommand(1);
-  auto* create = user->add_subcommand("create", "make and print a key pair for TENANT");
-  AddDataOption(create);
-  create->add_option("TENANT", tenant, "tenant whose buckets the key reaches")->required();
-  create->callback([exit_code] { *exit_code = RunUserCreate(tenant); });
 }
 
 void RegisterSystemCommands(CLI::App& app, int* exit_code) {

@@ -129,6 +129,14 @@ Result<ClusterFile> ClusterFile::Load(const std::string& dir) {
   f.replication_count = j.value("replication_count", 3u);
   f.multicast_base_port = j.value("multicast_base_port", 0);
   f.select_policy = j.value("select_policy", "queue-latency");
+  f.admin_token = j.value("admin_token", "");
+  for (const auto& t : j.value("targets", nlohmann::json::array())) {
+    // "metrics": "http://HOST:PORT/metrics", the admin API's address.
+    std::string url = t.value("metrics", "");
+    size_t scheme = url.find("://");
+    std::string rest = scheme == std::string::npos ? url : url.substr(scheme + 3);
+    f.targets.push_back({t.value("name", ""), rest.substr(0, rest.find('/'))});
+  }
   std::ifstream fh(dir + "/flexhash-checkpoint.json");
   if (!fh) return Status::NotFound(dir + "/flexhash-checkpoint.json is missing");
   std::stringstream fs;
@@ -137,8 +145,16 @@ Result<ClusterFile> ClusterFile::Load(const std::string& dir) {
   return f;
 }
 
+std::vector<std::string> ClusterFile::AdminAddresses() const {
+  std::vector<std::string> out;
+  for (const auto& t : targets)
+    if (!t.admin_address.empty()) out.push_back(t.admin_address);
+  return out;
+}
+
 Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& f,
-                                                    replicast::Initiator** initiator_out) {
+                                                    replicast::Initiator** initiator_out,
+                                                    std::function<Result<std::string>()> flexhash_source) {
   CCOW_ASSIGN_OR_RETURN(auto kind, replicast::ParseTransportKind(f.transport));
   std::unique_ptr<replicast::Network> network = replicast::NewNetwork(kind);
   replicast::InitiatorOptions o;
@@ -146,8 +162,13 @@ Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& f,
   o.multicast = kind == replicast::TransportKind::kMulticast;
   o.multicast_base_port = f.multicast_base_port;
   CCOW_ASSIGN_OR_RETURN(o.select, replicast::ParseSelectPolicy(f.select_policy));
+  std::string table = f.flexhash_json;
+  if (flexhash_source) {
+    CCOW_ASSIGN_OR_RETURN(table, flexhash_source());
+    o.flexhash_source = std::move(flexhash_source);
+  }
   CCOW_ASSIGN_OR_RETURN(auto initiator,
-                        replicast::Initiator::Create(network.get(), "127.0.0.1:0", f.flexhash_json, o));
+                        replicast::Initiator::Create(network.get(), "127.0.0.1:0", table, o));
   // The checkpoint on disk may be older than what the targets run now.
   Status refreshed = initiator->RefreshFlexHash();
   if (!refreshed.ok()) return refreshed.WithContext("no target of the cluster at " + f.dir + " answers");

@@ -3,7 +3,9 @@
 // names. Nothing above the Backend interface changes.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "client/backend.h"
@@ -16,14 +18,22 @@ class Initiator;
 class Network;
 }  // namespace replicast
 
-// DIR/cluster.json as `ccow cluster up` writes it, with DIR/flexhash-checkpoint.json.
+// DIR/cluster.json as `ccow cluster up` writes it, with DIR/flexhash-checkpoint.json: the
+// one loader of that file (the backend, the admin client and the gateways all read it here).
 struct ClusterFile {
+  struct Member {
+    std::string name;
+    std::string admin_address;  // HOST:PORT of its admin API (/admin/..., /metrics)
+  };
   std::string dir;
   std::string transport = "udp";  // udp, multicast or tcp
   uint32_t replication_count = 3;
   uint16_t multicast_base_port = 0;
   std::string select_policy = "queue-latency";
   std::string flexhash_json;
+  std::string admin_token;  // of every member's admin API
+  std::vector<Member> targets;
+  std::vector<std::string> AdminAddresses() const;
   static Result<ClusterFile> Load(const std::string& dir);
 };
 
@@ -34,7 +44,10 @@ std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator>
 // Joins the cluster a cluster file describes: its transport, its FlexHash (refreshed from
 // a target), R. `initiator`, when given, receives the backend's initiator (for its
 // statistics; the backend owns it).
+// flexhash_source, when given, is where the initiator takes FlexHash tables from (the
+// registry of record) instead of the checkpoint file and the targets.
 Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& file,
-                                                    replicast::Initiator** initiator = nullptr);
+                                                    replicast::Initiator** initiator = nullptr,
+                                                    std::function<Result<std::string>()> flexhash_source = {});
 
 }  // namespace ccow

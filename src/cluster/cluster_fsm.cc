@@ -46,6 +46,7 @@ struct FsmCallbacks {
     }
     self->last_status_ = self->state_.Apply(*command);
     if (self->on_applied_) self->on_applied_(*command, self->last_status_);
+    if (self->last_status_.ok() && self->on_changed_) self->on_changed_();
     *result = &self->last_status_;
     return 0;
   }
@@ -70,6 +71,7 @@ struct FsmCallbacks {
     if (!state.ok()) return RAFT_MALFORMED;
     self->state_ = std::move(*state);
     raft_free(buf->base);
+    if (self->on_changed_) self->on_changed_();
     return 0;
   }
 };

@@ -27,6 +27,9 @@ class ClusterFsm {
   // Called after each committed entry is applied (the command and its outcome: a command
   // that fails validation is applied as a no-op on every replica alike).
   void OnApplied(std::function<void(const ClusterCommand&, const Status&)> fn) { on_applied_ = std::move(fn); }
+  // Called whenever the state changed: a command applied successfully, or a snapshot
+  // installed. Runs on the thread that drives libraft.
+  void OnChanged(std::function<void()> fn) { on_changed_ = std::move(fn); }
   // The outcome of the entry applied last (libraft hands it to the leader's callback).
   const Status& last_status() const { return last_status_; }
 
@@ -38,6 +41,7 @@ class ClusterFsm {
   ClusterState state_;
   Status last_status_;
   std::function<void(const ClusterCommand&, const Status&)> on_applied_;
+  std::function<void()> on_changed_;
 };
 
 // Proposes a command on r (which must be the leader). done runs once the entry is

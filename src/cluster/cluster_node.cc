@@ -40,7 +40,17 @@ const char* RoleName(int state) {
 
 class ClusterNodeImpl final : public ClusterNode {
  public:
-  explicit ClusterNodeImpl(ClusterNodeOptions options) : options_(std::move(options)) {}
+  explicit ClusterNodeImpl(ClusterNodeOptions options)
+      : options_(std::move(options)), view_(std::make_shared<const ClusterState>()) {
+    fsm_.OnChanged([this] {
+      auto next = std::make_shared<const ClusterState>(fsm_.state());
+      {
+        std::lock_guard lock(view_mu_);
+        view_ = std::move(next);
+      }
+      view_cv_.notify_all();
+    });
+  }
 
   ~ClusterNodeImpl() override {
     if (!thread_.joinable()) return;
@@ -189,6 +199,17 @@ class ClusterNodeImpl final : public ClusterNode {
     return OnLoop<ClusterState>([this] { return fsm_.state(); });
   }
 
+  std::shared_ptr<const ClusterState> current() override {
+    std::lock_guard lock(view_mu_);
+    return view_;
+  }
+
+  std::shared_ptr<const ClusterState> WaitNewer(uint64_t after, std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(view_mu_);
+    view_cv_.wait_for(lock, timeout, [&] { return view_->commands_applied() > after; });
+    return view_;
+  }
+
  private:
   Status NotLeader() {
     raft_id leader = 0;
@@ -232,6 +253,9 @@ class ClusterNodeImpl final : public ClusterNode {
   std::thread thread_;
   std::mutex mu_;
   std::deque<std::function<void()>> posted_;
+  std::mutex view_mu_;  // view_
+  std::condition_variable view_cv_;
+  std::shared_ptr<const ClusterState> view_;
 };
 
 }  // namespace

@@ -66,10 +66,14 @@ class ClusterNode {
   // fewer than 5 vote, else as a standby. Adding a member that is there already is OK.
   virtual Status AddMember(uint64_t id, const std::string& address) = 0;
   virtual RaftInfo info() = 0;
-  // A copy of the state as applied on this member. Watchers poll info().last_applied
-  // and copy the state when it moved (which also covers a snapshot installed from the
-  // leader).
+  // A copy of the state as applied on this member.
   virtual ClusterState state() = 0;
+  // The state as applied on this member, as an immutable snapshot that is replaced (not
+  // changed) on every change: cheap enough to call per request. Never null.
+  virtual std::shared_ptr<const ClusterState> current() = 0;
+  // Waits until the state is newer than `after` (its commands_applied()) or the timeout
+  // passes, and returns the current state either way: how watchers follow changes.
+  virtual std::shared_ptr<const ClusterState> WaitNewer(uint64_t after, std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace ccow

@@ -1,6 +1,7 @@
 #include "cluster/cluster_state.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "model/encoding.h"
@@ -20,178 +21,14 @@ Status ValidName(const std::string& what, const std::string& name) {
   return Status::OK();
 }
 
-void PutVdev(Encoder& e, const VdevInfo& v) {
-  e.PutBytes(v.id);
-  e.PutBytes(v.server);
-  e.PutBytes(v.zone);
-  e.PutVarint(v.capacity_bytes);
-  e.PutVarint(v.used_bytes);
-  e.PutBytes(v.address);
+Status ValidAccessKey(const std::string& key) {
+  bool ok = key.size() >= 3 && key.size() <= 128;
+  for (char c : key)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '=' || c == '_' || c == '-' || c == '.');
+  if (!ok)
+    return Status::InvalidArgument("invalid access key '" + key + "': 3..128 characters of A-Z a-z 0-9 + = _ - .");
+  return Status::OK();
 }
-VdevInfo GetVdev(Decoder& d) {
-  VdevInfo v;
-  v.id = d.GetBytes();
-  v.server = d.GetBytes();
-  v.zone = d.GetBytes();
-  v.capacity_bytes = d.GetVarint();
-  v.used_bytes = d.GetVarint();
-  v.address = d.GetBytes();
-  return v;
-}
-TargetState GetState(Decoder& d) {
-  uint8_t s = d.GetU8();
-  if (s < 1 || s > 3) d.Fail("unknown target state");
-  return static_cast<TargetState>(s < 1 || s > 3 ? 1 : s);
-}
-void PutTarget(Encoder& e, const TargetRecord& t) {
-  e.PutBytes(t.name);
-  e.PutBytes(t.zone);
-  e.PutBytes(t.address);
-  e.PutU8(static_cast<uint8_t>(t.state));
-  e.PutVarint(t.vdevs.size());
-  for (const auto& v : t.vdevs) PutVdev(e, v);
-}
-TargetRecord GetTarget(Decoder& d) {
-  TargetRecord t;
-  t.name = d.GetBytes();
-  t.zone = d.GetBytes();
-  t.address = d.GetBytes();
-  t.state = GetState(d);
-  uint64_t n = d.GetCount(6);
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) t.vdevs.push_back(GetVdev(d));
-  return t;
-}
-void PutPolicy(Encoder& e, const BucketPolicy& p) {
-  e.PutVarint(p.chunk_size);
-  e.PutU8(static_cast<uint8_t>(p.chunking));
-  e.PutU8(static_cast<uint8_t>(p.hash));
-  e.PutBytes(p.erasure_code);
-  e.PutU8(p.versioning ? 1 : 0);
-  e.PutVarint(p.quota_bytes);
-}
-BucketPolicy GetPolicy(Decoder& d) {
-  BucketPolicy p;
-  uint64_t chunk = d.GetVarint();
-  if (chunk > UINT32_MAX) d.Fail("chunk size out of range");
-  p.chunk_size = static_cast<uint32_t>(chunk);
-  uint8_t mode = d.GetU8();
-  if (mode > 1) d.Fail("unknown chunking mode");
-  p.chunking = static_cast<ChunkingMode>(mode > 1 ? 0 : mode);
-  uint8_t hash = d.GetU8();
-  if (!IsKnownHashAlgo(hash)) d.Fail("unknown hash algorithm");
-  p.hash = static_cast<HashAlgo>(hash);
-  p.erasure_code = d.GetBytes();
-  uint8_t v = d.GetU8();
-  if (v > 1) d.Fail("bad versioning flag");
-  p.versioning = v == 1;
-  p.quota_bytes = d.GetVarint();
-  return p;
-}
-uint32_t GetU32Varint(Decoder& d, const char* what) {
-  uint64_t v = d.GetVarint();
-  if (v > UINT32_MAX) d.Fail(std::string(what) + " out of range");
-  return static_cast<uint32_t>(v);
-}
-
-// One Put/Get pair per command; the kind byte is the variant index + 1.
-void Put(Encoder& e, const AddTarget& c) { PutTarget(e, c.target); }
-void Get(Decoder& d, AddTarget& c) { c.target = GetTarget(d); }
-void Put(Encoder& e, const SetTargetState& c) {
-  e.PutBytes(c.name);
-  e.PutU8(static_cast<uint8_t>(c.state));
-}
-void Get(Decoder& d, SetTargetState& c) {
-  c.name = d.GetBytes();
-  c.state = GetState(d);
-}
-void Put(Encoder& e, const RemoveTarget& c) { e.PutBytes(c.name); }
-void Get(Decoder& d, RemoveTarget& c) { c.name = d.GetBytes(); }
-void Put(Encoder& e, const PublishFlexHash& c) {
-  e.PutVarint(c.generation);
-  e.PutBytes(c.checkpoint_json);
-}
-void Get(Decoder& d, PublishFlexHash& c) {
-  c.generation = d.GetVarint();
-  c.checkpoint_json = d.GetBytes();
-}
-void Put(Encoder& e, const CreateSegment& c) { e.PutBytes(c.segment); }
-void Get(Decoder& d, CreateSegment& c) { c.segment = d.GetBytes(); }
-void Put(Encoder& e, const DeleteSegment& c) { e.PutBytes(c.segment); }
-void Get(Decoder& d, DeleteSegment& c) { c.segment = d.GetBytes(); }
-void Put(Encoder& e, const CreateTenant& c) {
-  e.PutBytes(c.segment);
-  e.PutBytes(c.tenant);
-  e.PutVarint(c.replication_count);
-}
-void Get(Decoder& d, CreateTenant& c) {
-  c.segment = d.GetBytes();
-  c.tenant = d.GetBytes();
-  c.replication_count = GetU32Varint(d, "replication count");
-}
-void Put(Encoder& e, const DeleteTenant& c) {
-  e.PutBytes(c.segment);
-  e.PutBytes(c.tenant);
-}
-void Get(Decoder& d, DeleteTenant& c) {
-  c.segment = d.GetBytes();
-  c.tenant = d.GetBytes();
-}
-void Put(Encoder& e, const CreateBucket& c) {
-  e.PutBytes(c.segment);
-  e.PutBytes(c.tenant);
-  e.PutBytes(c.bucket);
-  PutPolicy(e, c.policy);
-}
-void Get(Decoder& d, CreateBucket& c) {
-  c.segment = d.GetBytes();
-  c.tenant = d.GetBytes();
-  c.bucket = d.GetBytes();
-  c.policy = GetPolicy(d);
-}
-void Put(Encoder& e, const DeleteBucket& c) {
-  e.PutBytes(c.segment);
-  e.PutBytes(c.tenant);
-  e.PutBytes(c.bucket);
-}
-void Get(Decoder& d, DeleteBucket& c) {
-  c.segment = d.GetBytes();
-  c.tenant = d.GetBytes();
-  c.bucket = d.GetBytes();
-}
-void Put(Encoder& e, const CreateService& c) {
-  e.PutBytes(c.name);
-  e.PutBytes(c.type);
-}
-void Get(Decoder& d, CreateService& c) {
-  c.name = d.GetBytes();
-  c.type = d.GetBytes();
-}
-void Put(Encoder& e, const ServiceServe& c) {
-  e.PutBytes(c.name);
-  e.PutBytes(c.path);
-}
-void Get(Decoder& d, ServiceServe& c) {
-  c.name = d.GetBytes();
-  c.path = d.GetBytes();
-}
-void Put(Encoder& e, const DeleteService& c) { e.PutBytes(c.name); }
-void Get(Decoder& d, DeleteService& c) { c.name = d.GetBytes(); }
-
-template <size_t I = 0>
-bool EmplaceByIndex(size_t index, ClusterCommand* c) {
-  if constexpr (I < std::variant_size_v<ClusterCommand>) {
-    if (index == I) {
-      c->emplace<I>();
-      return true;
-    }
-    return EmplaceByIndex<I + 1>(index, c);
-  } else {
-    return false;
-  }
-}
-
-constexpr uint8_t kCommandRecord = 0x10;
-constexpr uint8_t kStateRecord = 0x11;
 
 }  // namespace
 
@@ -204,7 +41,19 @@ const char* TargetStateName(TargetState state) {
   return "?";
 }
 
-Status BucketPolicy::Validate() const {
+const char* VersioningName(Versioning v) {
+  switch (v) {
+    case Versioning::kUnversioned: return "";
+    case Versioning::kEnabled: return "Enabled";
+    case Versioning::kSuspended: return "Suspended";
+  }
+  return "";
+}
+
+Status BucketRecord::Validate() const {
+  if (replication_count > 8)
+    return Status::InvalidArgument("replication count " + std::to_string(replication_count) +
+                                   " is out of range (1..8, or 0 for the tenant's)");
   ObjectPolicy p;
   p.chunk_size = chunk_size;
   p.chunking = chunking;
@@ -220,30 +69,6 @@ Status BucketPolicy::Validate() const {
                                      "': K:M:rs with 2 <= K <= 32 data and 1 <= M <= 16 parity chunks, e.g. 4:2:rs");
   }
   return Status::OK();
-}
-
-std::string EncodeCommand(const ClusterCommand& command) {
-  Encoder e;
-  e.PutU8(kCommandRecord);
-  e.PutU8(ClusterState::kFormatVersion);
-  e.PutU8(static_cast<uint8_t>(command.index() + 1));
-  std::visit([&](const auto& c) { Put(e, c); }, command);
-  return e.Take();
-}
-
-Result<ClusterCommand> DecodeCommand(std::string_view bytes) {
-  Decoder d(bytes, "cluster command");
-  uint8_t record = d.GetU8(), version = d.GetU8(), kind = d.GetU8();
-  CCOW_RETURN_IF_ERROR(d.status());
-  if (record != kCommandRecord) return Status::Corruption("not a cluster command");
-  if (version != ClusterState::kFormatVersion)
-    return Status::Unsupported("cluster command format " + std::to_string(version));
-  ClusterCommand c;
-  if (kind == 0 || !EmplaceByIndex(kind - 1, &c))
-    return Status::Corruption("unknown cluster command kind " + std::to_string(kind));
-  std::visit([&](auto& body) { Get(d, body); }, c);
-  CCOW_RETURN_IF_ERROR(d.Finish());
-  return c;
 }
 
 Status ClusterState::Apply(const ClusterCommand& command) {
@@ -304,20 +129,54 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           if (!ten->second.buckets.empty())
             return Status::Conflict("tenant " + c.segment + "/" + c.tenant + " still has " +
                                     std::to_string(ten->second.buckets.size()) + " buckets");
+          size_t keys = 0;
+          for (const auto& [key, u] : users_) keys += u.segment == c.segment && u.tenant == c.tenant;
+          if (keys)
+            return Status::Conflict("tenant " + c.segment + "/" + c.tenant + " still has " + std::to_string(keys) +
+                                    " key pairs (ccow user delete them first)");
           seg->second.tenants.erase(ten);
         } else if constexpr (std::is_same_v<T, CreateBucket>) {
           CCOW_RETURN_IF_ERROR(ValidName("bucket", c.bucket));
-          CCOW_RETURN_IF_ERROR(c.policy.Validate());
-          auto seg = segments_.find(c.segment);
-          if (seg == segments_.end()) return Status::NotFound("no cluster " + c.segment);
-          auto ten = seg->second.tenants.find(c.tenant);
-          if (ten == seg->second.tenants.end()) return Status::NotFound("no tenant " + c.segment + "/" + c.tenant);
-          if (!ten->second.buckets.emplace(c.bucket, c.policy).second)
+          CCOW_RETURN_IF_ERROR(c.record.Validate());
+          if (c.create_parents) {
+            CCOW_RETURN_IF_ERROR(ValidName("cluster", c.segment));
+            CCOW_RETURN_IF_ERROR(ValidName("tenant", c.tenant));
+          } else {
+            CCOW_RETURN_IF_ERROR(FindTenant(c.segment, c.tenant).status());
+          }
+          if (FindBucket(c.segment, c.tenant, c.bucket).ok())
             return Status::AlreadyExists("bucket " + c.segment + "/" + c.tenant + "/" + c.bucket + " exists");
+          BucketRecord record = c.record;
+          record.revision = 0;
+          segments_[c.segment].tenants[c.tenant].buckets.emplace(c.bucket, std::move(record));
+        } else if constexpr (std::is_same_v<T, UpdateBucket>) {
+          CCOW_ASSIGN_OR_RETURN(const BucketRecord* current, FindBucket(c.segment, c.tenant, c.bucket));
+          CCOW_RETURN_IF_ERROR(c.record.Validate());
+          if (current->revision != c.if_revision)
+            return Status::Conflict("bucket " + c.segment + "/" + c.tenant + "/" + c.bucket + " changed (revision " +
+                                    std::to_string(current->revision) + ", not " + std::to_string(c.if_revision) +
+                                    "): read it again");
+          BucketRecord record = c.record;
+          record.revision = c.if_revision + 1;
+          segments_[c.segment].tenants[c.tenant].buckets[c.bucket] = std::move(record);
         } else if constexpr (std::is_same_v<T, DeleteBucket>) {
           auto found = FindBucket(c.segment, c.tenant, c.bucket);
           if (!found.ok()) return found.status();
           segments_[c.segment].tenants[c.tenant].buckets.erase(c.bucket);
+        } else if constexpr (std::is_same_v<T, CreateUser>) {
+          const UserRecord& u = c.user;
+          CCOW_RETURN_IF_ERROR(ValidAccessKey(u.access_key));
+          if (u.secret_key.empty() || u.secret_key.size() > 128)
+            return Status::InvalidArgument("a secret key must be 1 to 128 characters");
+          CCOW_RETURN_IF_ERROR(ValidName("cluster", u.segment));
+          CCOW_RETURN_IF_ERROR(ValidName("tenant", u.tenant));
+          if (users_.count(u.access_key)) return Status::AlreadyExists("access key " + u.access_key + " exists");
+          segments_[u.segment].tenants[u.tenant];  // created when missing
+          users_[u.access_key] = u;
+        } else if constexpr (std::is_same_v<T, DeleteUser>) {
+          auto it = users_.find(c.access_key);
+          if (it == users_.end()) return Status::NotFound("no access key " + c.access_key);
+          users_.erase(it);
         } else if constexpr (std::is_same_v<T, CreateService>) {
           CCOW_RETURN_IF_ERROR(ValidName("service", c.name));
           if (c.type != "isgw") return Status::InvalidArgument("unknown service type '" + c.type + "' (isgw)");
@@ -351,7 +210,7 @@ Result<const TenantRecord*> ClusterState::FindTenant(const std::string& segment,
   return &ten->second;
 }
 
-Result<const BucketPolicy*> ClusterState::FindBucket(const std::string& segment, const std::string& tenant,
+Result<const BucketRecord*> ClusterState::FindBucket(const std::string& segment, const std::string& tenant,
                                                      const std::string& bucket) const {
   CCOW_ASSIGN_OR_RETURN(const TenantRecord* t, FindTenant(segment, tenant));
   auto b = t->buckets.find(bucket);
@@ -359,101 +218,9 @@ Result<const BucketPolicy*> ClusterState::FindBucket(const std::string& segment,
   return &b->second;
 }
 
-std::string ClusterState::Snapshot() const {
-  Encoder e;
-  e.PutU8(kStateRecord);
-  e.PutU8(kFormatVersion);
-  e.PutVarint(commands_applied_);
-  e.PutVarint(flexhash_generation_);
-  e.PutBytes(flexhash_json_);
-  e.PutVarint(targets_.size());
-  for (const auto& [name, t] : targets_) PutTarget(e, t);
-  e.PutVarint(segments_.size());
-  for (const auto& [name, seg] : segments_) {
-    e.PutBytes(name);
-    e.PutVarint(seg.tenants.size());
-    for (const auto& [tname, ten] : seg.tenants) {
-      e.PutBytes(tname);
-      e.PutVarint(ten.replication_count);
-      e.PutVarint(ten.buckets.size());
-      for (const auto& [bname, policy] : ten.buckets) {
-        e.PutBytes(bname);
-        PutPolicy(e, policy);
-      }
-    }
-  }
-  e.PutVarint(services_.size());
-  for (const auto& [name, svc] : services_) {
-    e.PutBytes(name);
-    e.PutBytes(svc.type);
-    e.PutVarint(svc.serves.size());
-    for (const auto& p : svc.serves) e.PutBytes(p);
-  }
-  return e.Take();
-}
-
-Result<ClusterState> ClusterState::Restore(std::string_view bytes) {
-  Decoder d(bytes, "cluster state snapshot");
-  uint8_t record = d.GetU8(), version = d.GetU8();
-  CCOW_RETURN_IF_ERROR(d.status());
-  if (record != kStateRecord) return Status::Corruption("not a cluster state snapshot");
-  if (version != kFormatVersion) return Status::Unsupported("cluster state format " + std::to_string(version));
-  ClusterState s;
-  s.commands_applied_ = d.GetVarint();
-  s.flexhash_generation_ = d.GetVarint();
-  s.flexhash_json_ = d.GetBytes();
-  // Maps must come in strictly increasing key order, or the encoding would not be canonical.
-  auto ordered = [&](const std::string& prev, const std::string& next, bool first) {
-    if (!first && !(prev < next)) d.Fail("keys out of order");
-  };
-  uint64_t n = d.GetCount(7);
-  std::string prev;
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
-    TargetRecord t = GetTarget(d);
-    ordered(prev, t.name, i == 0);
-    prev = t.name;
-    s.targets_[t.name] = std::move(t);
-  }
-  n = d.GetCount(2);
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
-    std::string name = d.GetBytes();
-    ordered(prev, name, i == 0);
-    prev = name;
-    SegmentRecord& seg = s.segments_[name];
-    uint64_t nt = d.GetCount(3);
-    std::string tprev;
-    for (uint64_t j = 0; j < nt && d.status().ok(); ++j) {
-      std::string tname = d.GetBytes();
-      ordered(tprev, tname, j == 0);
-      tprev = tname;
-      TenantRecord& ten = seg.tenants[tname];
-      ten.replication_count = GetU32Varint(d, "replication count");
-      uint64_t nb = d.GetCount(8);
-      std::string bprev;
-      for (uint64_t k = 0; k < nb && d.status().ok(); ++k) {
-        std::string bname = d.GetBytes();
-        ordered(bprev, bname, k == 0);
-        bprev = bname;
-        ten.buckets[bname] = GetPolicy(d);
-      }
-    }
-  }
-  n = d.GetCount(3);
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
-    std::string name = d.GetBytes();
-    ordered(prev, name, i == 0);
-    prev = name;
-    ServiceRecord& svc = s.services_[name];
-    svc.type = d.GetBytes();
-    uint64_t np = d.GetCount(1);
-    for (uint64_t j = 0; j < np && d.status().ok(); ++j) {
-      std::string p = d.GetBytes();
-      if (!svc.serves.empty() && !(svc.serves.back() < p)) d.Fail("served paths out of order");
-      svc.serves.push_back(std::move(p));
-    }
-  }
-  CCOW_RETURN_IF_ERROR(d.Finish());
-  return s;
+const UserRecord* ClusterState::FindUser(std::string_view access_key) const {
+  auto it = users_.find(access_key);
+  return it == users_.end() ? nullptr : &it->second;
 }
 
 }  // namespace ccow

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -38,26 +39,60 @@ struct TargetRecord {
   friend bool operator==(const TargetRecord&, const TargetRecord&) = default;
 };
 
-struct BucketPolicy {
+// Whether a bucket keeps older versions (S3's versioning states).
+enum class Versioning : uint8_t {
+  kUnversioned = 0,  // never enabled: an overwrite moves the previous version to quarantine
+  kEnabled = 1,
+  kSuspended = 2,
+};
+const char* VersioningName(Versioning v);  // "", "Enabled", "Suspended" (S3's words)
+
+// A bucket and every setting it has: the registry of record for S3, the CLI and, later,
+// the file gateways. New versions of its objects are written with its policy fields.
+struct BucketRecord {
+  // How new versions are cut, hashed and placed.
   uint32_t chunk_size = 1 << 20;
   ChunkingMode chunking = ChunkingMode::kFixed;
   HashAlgo hash = HashAlgo::kSha256;
-  std::string erasure_code;  // "" (replication only) or "K:M:rs", e.g. "4:2:rs"
-  bool versioning = false;
-  uint64_t quota_bytes = 0;  // 0: none
+  uint32_t replication_count = 0;  // 0: the tenant's, else the cluster's
+  std::string erasure_code;        // "" (replication only) or "K:M:rs", e.g. "4:2:rs"
+  Versioning versioning = Versioning::kUnversioned;
+  uint64_t quota_bytes = 0;   // 0: none
+  uint64_t retention_ns = 0;  // quarantine retention of deleted versions; 0: the tenant's
+  // S3 settings, kept as the client gave them (validated by the gateway).
+  uint64_t created_ns = 0;
+  std::string location;  // LocationConstraint at creation ("" = the default region)
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::string cors_xml, lifecycle_xml;
+  std::string access;  // access-control document (owner, ACL, policy); opaque here
+  // Bumped by every UpdateBucket: a read-modify-write names the revision it read, so two
+  // writers changing different settings at once never lose one of the changes.
+  uint64_t revision = 0;
+
   Status Validate() const;
-  friend bool operator==(const BucketPolicy&, const BucketPolicy&) = default;
+  friend bool operator==(const BucketRecord&, const BucketRecord&) = default;
 };
 
 struct TenantRecord {
   uint32_t replication_count = 0;  // 0: the cluster default
-  std::map<std::string, BucketPolicy> buckets;
+  uint64_t retention_ns = 0;       // 0: the default (7 days)
+  std::map<std::string, BucketRecord> buckets;
   friend bool operator==(const TenantRecord&, const TenantRecord&) = default;
 };
 
 struct SegmentRecord {
   std::map<std::string, TenantRecord> tenants;
   friend bool operator==(const SegmentRecord&, const SegmentRecord&) = default;
+};
+
+// An S3 key pair. SigV4 needs the secret itself to check a signature, so it is kept as
+// given (the Raft log and snapshots are as private as the data directory).
+struct UserRecord {
+  std::string access_key;  // 3..128 of A-Z a-z 0-9 + = _ - . (no '/')
+  std::string secret_key;
+  std::string segment, tenant;  // the tenant whose buckets the key reaches
+  uint64_t created_ns = 0;
+  friend bool operator==(const UserRecord&, const UserRecord&) = default;
 };
 
 struct ServiceRecord {
@@ -76,11 +111,19 @@ struct CreateSegment { std::string segment; };
 struct DeleteSegment { std::string segment; };
 struct CreateTenant { std::string segment, tenant; uint32_t replication_count = 0; };
 struct DeleteTenant { std::string segment, tenant; };
-struct CreateBucket { std::string segment, tenant, bucket; BucketPolicy policy; };
+// create_parents: the segment and tenant are made too when missing (S3 CreateBucket of a
+// tenant that has no record yet), in the same command.
+struct CreateBucket { std::string segment, tenant, bucket; BucketRecord record; bool create_parents = false; };
 struct DeleteBucket { std::string segment, tenant, bucket; };
 struct CreateService { std::string name, type; };
 struct ServiceServe { std::string name, path; };
 struct DeleteService { std::string name; };
+// Replaces a bucket's settings if its revision is still if_revision (kConflict otherwise:
+// read again and retry). The stored record gets revision if_revision + 1.
+struct UpdateBucket { std::string segment, tenant, bucket; BucketRecord record; uint64_t if_revision = 0; };
+// Adds a key pair; its segment and tenant are created when missing.
+struct CreateUser { UserRecord user; };
+struct DeleteUser { std::string access_key; };
 }  // namespace command
 
 using ClusterCommand =
@@ -88,14 +131,18 @@ using ClusterCommand =
                  command::PublishFlexHash, command::CreateSegment, command::DeleteSegment,
                  command::CreateTenant, command::DeleteTenant, command::CreateBucket,
                  command::DeleteBucket, command::CreateService, command::ServiceServe,
-                 command::DeleteService>;
+                 command::DeleteService, command::UpdateBucket, command::CreateUser,
+                 command::DeleteUser>;
 
-std::string EncodeCommand(const ClusterCommand& command);
-Result<ClusterCommand> DecodeCommand(std::string_view bytes);
+// The encoding of a command in the current format (or an older one the decoder still
+// reads: version 1 has no users, no UpdateBucket and fewer bucket settings).
+std::string EncodeCommand(const ClusterCommand& command, uint8_t version = 2);
+// Reads format 1 and 2; *version tells which it was.
+Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {
  public:
-  static constexpr uint8_t kFormatVersion = 1;
+  static constexpr uint8_t kFormatVersion = 2;
 
   // Applies one command; on error nothing changes.
   Status Apply(const ClusterCommand& command);
@@ -103,18 +150,23 @@ class ClusterState {
   const std::map<std::string, TargetRecord>& targets() const { return targets_; }
   const std::map<std::string, SegmentRecord>& segments() const { return segments_; }
   const std::map<std::string, ServiceRecord>& services() const { return services_; }
+  const std::map<std::string, UserRecord, std::less<>>& users() const { return users_; }
   uint64_t flexhash_generation() const { return flexhash_generation_; }
   const std::string& flexhash_json() const { return flexhash_json_; }
+  // Successful commands applied: the same on every replica at the same point of the log,
+  // so it names a version of the state (watchers wait for a newer one).
   uint64_t commands_applied() const { return commands_applied_; }
 
   // Lookups the CLI and gateways need, with errors a user can act on.
   Result<const TenantRecord*> FindTenant(const std::string& segment, const std::string& tenant) const;
-  Result<const BucketPolicy*> FindBucket(const std::string& segment, const std::string& tenant,
+  Result<const BucketRecord*> FindBucket(const std::string& segment, const std::string& tenant,
                                          const std::string& bucket) const;
+  const UserRecord* FindUser(std::string_view access_key) const;
 
-  // Canonical encoding of the whole state (Raft snapshots) and its inverse.
-  std::string Snapshot() const;
-  static Result<ClusterState> Restore(std::string_view bytes);
+  // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
+  // format 1 and 2 (*version tells which); Snapshot(1) re-encodes a state read as format 1.
+  std::string Snapshot(uint8_t version = kFormatVersion) const;
+  static Result<ClusterState> Restore(std::string_view bytes, uint8_t* version = nullptr);
 
   friend bool operator==(const ClusterState&, const ClusterState&) = default;
 
@@ -122,6 +174,7 @@ class ClusterState {
   std::map<std::string, TargetRecord> targets_;
   std::map<std::string, SegmentRecord> segments_;
   std::map<std::string, ServiceRecord> services_;
+  std::map<std::string, UserRecord, std::less<>> users_;
   uint64_t flexhash_generation_ = 0;
   std::string flexhash_json_;
   uint64_t commands_applied_ = 0;  // successful ones

@@ -23,12 +23,21 @@ std::string ClusterStateJson(const ClusterState& state) {
       nlohmann::json buckets = nlohmann::json::object();
       for (const auto& [bucket, p] : ten.buckets)
         buckets[bucket] = {{"chunk_size", p.chunk_size}, {"chunking", ChunkingModeName(p.chunking)},
-                           {"hash", HashAlgoName(p.hash)}, {"erasure_code", p.erasure_code},
-                           {"versioning", p.versioning}, {"quota_bytes", p.quota_bytes}};
-      tenants[tenant] = {{"replication_count", ten.replication_count}, {"buckets", buckets}};
+                           {"hash", HashAlgoName(p.hash)}, {"replication_count", p.replication_count},
+                           {"erasure_code", p.erasure_code}, {"versioning", VersioningName(p.versioning)},
+                           {"quota_bytes", p.quota_bytes}, {"retention_ns", p.retention_ns},
+                           {"created_ns", p.created_ns}, {"location", p.location}, {"tags", p.tags},
+                           {"cors", !p.cors_xml.empty()}, {"lifecycle", !p.lifecycle_xml.empty()},
+                           {"revision", p.revision}};
+      tenants[tenant] = {{"replication_count", ten.replication_count}, {"retention_ns", ten.retention_ns},
+                         {"buckets", buckets}};
     }
     j["clusters"][segment] = {{"tenants", tenants}};
   }
+  // Key pairs without their secrets: status output travels and gets pasted.
+  j["users"] = nlohmann::json::array();
+  for (const auto& [key, u] : state.users())
+    j["users"].push_back({{"access_key", key}, {"cluster", u.segment}, {"tenant", u.tenant}, {"created_ns", u.created_ns}});
   j["services"] = nlohmann::json::object();
   for (const auto& [name, s] : state.services()) j["services"][name] = {{"type", s.type}, {"serves", s.serves}};
   return j.dump();

@@ -69,6 +69,10 @@ bool Finished(const std::vector<Reply>& replies, const std::string& from) {
 }
 
 Status InitiatorImpl::RefreshFrom(const std::string& address) {
+  if (options_.flexhash_source) {
+    CCOW_ASSIGN_OR_RETURN(std::string json, options_.flexhash_source());
+    return Install(json);
+  }
   uint64_t txid = Begin();
   Send(address, Header{txid, 0, 0}, ServerListGet{});
   auto replies = Wait(txid, options_.reply_timeout_ns * 4, [](const std::vector<Reply>& r) {
@@ -83,6 +87,7 @@ Status InitiatorImpl::RefreshFrom(const std::string& address) {
 }
 
 Status InitiatorImpl::RefreshFlexHash() {
+  if (options_.flexhash_source) return RefreshFrom("");
   Table t = flexhash();
   Status last = Status::Unavailable("the FlexHash table lists no VDEV");
   for (const VdevInfo& v : t->vdevs()) {

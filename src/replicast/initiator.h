@@ -44,6 +44,11 @@ struct InitiatorOptions {
   uint64_t suspect_ns = 3'000'000'000;  // a VDEV that did not answer is not waited for
   uint64_t max_rendezvous_wait_ns = 100'000'000;
   uint64_t txid_seed = 0;  // first transaction id; 0: random (the simulation seeds it)
+  // Where a newer FlexHash table comes from. Empty: a target, over Replicast (one
+  // datagram, so only tables of up to ~150 VDEVs). Gateways and the CLI of a cluster pass
+  // the registry of record's table, which reaches them by push over the admin API whatever
+  // its size.
+  std::function<Result<std::string>()> flexhash_source;
 };
 
 // What the initiator sent (bench: payload bytes per chunk put, datagrams per chunk).

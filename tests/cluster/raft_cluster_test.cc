@@ -96,7 +96,7 @@ TEST(RaftClusterTest, ChangesCommitOnEveryReplicaInTheSameOrder) {
   std::set<std::string> acked;
   ASSERT_TRUE(c.Propose(0, CreateSegment{"Hawaii"}, &acked));
   ASSERT_TRUE(c.Propose(0, CreateTenant{"Hawaii", "Cola", 2}, &acked));
-  ASSERT_TRUE(c.Propose(0, CreateBucket{"Hawaii", "Cola", "bk1", BucketPolicy()}, &acked));
+  ASSERT_TRUE(c.Propose(0, CreateBucket{"Hawaii", "Cola", "bk1", BucketRecord()}, &acked));
   ASSERT_TRUE(c.Propose(0, CreateTenant{"Hawaii", "Cola", 3}, &acked));  // fails on every replica
   raft_fixture_step_until_elapsed(c.f(), 2000);
   EXPECT_EQ(acked.size(), 3u);

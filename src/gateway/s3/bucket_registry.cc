@@ -1,41 +1,6 @@
 #include "gateway/s3/bucket_registry.h"
 
-#include <nlohmann/json.hpp>
-
 namespace ccow::s3 {
-
-std::string BucketInfo::ToJson() const {
-  nlohmann::json j;
-  j["tenant"] = tenant;
-  j["name"] = name;
-  j["created_ns"] = created_ns;
-  j["location"] = location;
-  j["versioning"] = versioning;
-  j["tags"] = tags;
-  j["cors_xml"] = cors_xml;
-  j["lifecycle_xml"] = lifecycle_xml;
-  return j.dump();
-}
-
-Result<BucketInfo> BucketInfo::FromJson(const std::string& json) {
-  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::Corruption("bucket record is not a JSON object");
-  BucketInfo b;
-  try {
-    b.tenant = j.value("tenant", "");
-    b.name = j.value("name", "");
-    b.created_ns = j.value("created_ns", uint64_t{0});
-    b.location = j.value("location", "");
-    b.versioning = j.value("versioning", "");
-    if (j.contains("tags")) b.tags = j["tags"].get<std::vector<std::pair<std::string, std::string>>>();
-    b.cors_xml = j.value("cors_xml", "");
-    b.lifecycle_xml = j.value("lifecycle_xml", "");
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("bucket record: ") + e.what());
-  }
-  return b;
-}
 
 Status ValidateS3BucketName(const std::string& name) {
   auto bad = [&](const std::string& why) {
@@ -60,65 +25,61 @@ Status ValidateS3BucketName(const std::string& name) {
 }
 
 Result<BucketInfo> BucketRegistry::Get(const std::string& tenant, const std::string& bucket) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find({tenant, bucket});
-    if (it != cache_.end()) return it->second;
+  auto state = registry_.current();
+  auto found = state->FindBucket(segment_, tenant, bucket);
+  if (!found.ok()) return Status::NotFound("bucket " + bucket + " does not exist");
+  return BucketInfo{tenant, bucket, **found};
+}
+
+std::optional<TenantRecord> BucketRegistry::Tenant(const std::string& tenant) {
+  auto state = registry_.current();
+  auto found = state->FindTenant(segment_, tenant);
+  if (!found.ok()) return std::nullopt;
+  TenantRecord t = **found;
+  t.buckets.clear();  // callers want the tenant's own settings
+  return t;
+}
+
+Status BucketRegistry::Create(const std::string& tenant, const std::string& bucket, BucketRecord record) {
+  Status s = registry_.Propose(command::CreateBucket{segment_, tenant, bucket, std::move(record), true});
+  if (s.code() == Code::kAlreadyExists) return Status::AlreadyExists("bucket " + bucket + " exists");
+  return s;
+}
+
+Status BucketRegistry::Update(const std::string& tenant, const std::string& bucket,
+                              const std::function<Status(BucketRecord*)>& mutate) {
+  Status last;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    CCOW_ASSIGN_OR_RETURN(BucketInfo info, Get(tenant, bucket));
+    BucketRecord next = info.record;
+    CCOW_RETURN_IF_ERROR(mutate(&next));
+    last = registry_.Propose(command::UpdateBucket{segment_, tenant, bucket, next, info.record.revision});
+    if (last.code() != Code::kConflict) return last;
   }
-  StringSink sink;
-  Status st = api_.Get(RecordName(tenant, bucket), {}, std::nullopt, sink);
-  if (st.IsNotFound()) return Status::NotFound("bucket " + bucket + " does not exist");
-  CCOW_RETURN_IF_ERROR(st);
-  CCOW_ASSIGN_OR_RETURN(BucketInfo info, BucketInfo::FromJson(sink.data()));
-  std::lock_guard lock(mu_);
-  cache_[{tenant, bucket}] = info;
-  return info;
+  return last;
 }
-
-Status BucketRegistry::Store(const BucketInfo& info) {
-  std::string json = info.ToJson();
-  StringSource src(json);
-  PutOptions opts;
-  opts.content_type = "application/json";
-  opts.replace_previous = true;
-  CCOW_RETURN_IF_ERROR(api_.Put(RecordName(info.tenant, info.name), src, opts).status());
-  std::lock_guard lock(mu_);
-  cache_[{info.tenant, info.name}] = info;
-  return Status::OK();
-}
-
-Status BucketRegistry::Create(const BucketInfo& info) {
-  auto existing = Get(info.tenant, info.name);
-  if (existing.ok()) return Status::AlreadyExists("bucket " + info.name + " exists");
-  if (!existing.status().IsNotFound()) return existing.status();
-  return Store(info);
-}
-
-Status BucketRegistry::Update(const BucketInfo& info) { return Store(info); }
 
 Status BucketRegistry::Delete(const std::string& tenant, const std::string& bucket) {
-  {
-    std::lock_guard lock(mu_);
-    cache_.erase({tenant, bucket});
-  }
-  return api_.Delete(RecordName(tenant, bucket), std::nullopt);
+  Status s = registry_.Propose(command::DeleteBucket{segment_, tenant, bucket});
+  if (s.IsNotFound()) return Status::NotFound("bucket " + bucket + " does not exist");
+  return s;
 }
 
-Result<std::vector<BucketInfo>> BucketRegistry::List(const std::string& tenant) {
+std::vector<BucketInfo> BucketRegistry::List(const std::string& tenant) {
   std::vector<BucketInfo> out;
-  ListOptions opts;
-  opts.prefix = segment_ + "/" + tenant + "/.buckets/";
-  opts.limit = 1000;
-  for (;;) {
-    CCOW_ASSIGN_OR_RETURN(ListResult page, api_.List(opts));
-    for (const auto& name : page.names) {
-      std::string bucket = name.substr(opts.prefix.size());
-      auto info = Get(tenant, bucket);
-      if (info.ok()) out.push_back(std::move(*info));
-    }
-    if (!page.truncated) break;
-    opts.start_after = page.next_start_after;
-  }
+  auto state = registry_.current();
+  auto t = state->FindTenant(segment_, tenant);
+  if (!t.ok()) return out;
+  for (const auto& [name, record] : (*t)->buckets) out.push_back({tenant, name, record});
+  return out;
+}
+
+std::vector<std::string> BucketRegistry::Tenants() {
+  std::vector<std::string> out;
+  auto state = registry_.current();
+  auto seg = state->segments().find(segment_);
+  if (seg == state->segments().end()) return out;
+  for (const auto& [name, t] : seg->second.tenants) out.push_back(name);
   return out;
 }
 

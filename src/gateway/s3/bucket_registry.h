@@ -1,34 +1,30 @@
-// S3 buckets and their settings (versioning, tags, CORS, lifecycle), kept as small JSON
-// objects in the store itself: SEGMENT/TENANT/.buckets/BUCKET. Storing them through the
-// object API makes them durable, versioned and, later, replicated like any object; the
-// Raft-managed namespace registry (issue 5) takes them over. Reads are served from a
-// cache that this process keeps coherent, as it is the only writer.
+// S3 buckets and their settings, read from and written to the registry of record
+// (cluster/registry.h): S3 bucket B of tenant T is the registry's SEGMENT/T/B, so a bucket
+// made with `ccow bucket create` is an S3 bucket and back, and every gateway sees the same
+// buckets with the same settings. Reads come from the registry's in-memory snapshot (no
+// I/O per request); writes are registry commands.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "client/object_api.h"
+#include "cluster/registry.h"
 #include "core/status.h"
 
 namespace ccow::s3 {
 
+// A bucket as the S3 operations see it: its name and the registry's record of it.
 struct BucketInfo {
   std::string tenant;
   std::string name;
-  uint64_t created_ns = 0;
-  std::string location;    // LocationConstraint given at creation ("" = us-east-1)
-  std::string versioning;  // "" (never enabled), "Enabled" or "Suspended"
-  std::vector<std::pair<std::string, std::string>> tags;
-  std::string cors_xml;       // as put (validated), "" when none
-  std::string lifecycle_xml;  // as put (validated), "" when none
+  BucketRecord record;
 
-  std::string ToJson() const;
-  static Result<BucketInfo> FromJson(const std::string& json);
+  bool versioned() const { return record.versioning != Versioning::kUnversioned; }
+  bool versioning_enabled() const { return record.versioning == Versioning::kEnabled; }
 };
 
 // S3 bucket naming rules: 3..63 chars of a-z 0-9 . -, starting and ending with a letter
@@ -37,7 +33,7 @@ Status ValidateS3BucketName(const std::string& name);
 
 class BucketRegistry {
  public:
-  BucketRegistry(ObjectApi& api, std::string segment) : api_(api), segment_(std::move(segment)) {}
+  BucketRegistry(Registry& registry, std::string segment) : registry_(registry), segment_(std::move(segment)) {}
 
   const std::string& segment() const { return segment_; }
   // "SEGMENT/TENANT/BUCKET": the bucket path under which its objects are named.
@@ -45,24 +41,27 @@ class BucketRegistry {
     return segment_ + "/" + tenant + "/" + bucket;
   }
 
+  // kNotFound when the tenant has no such bucket.
   Result<BucketInfo> Get(const std::string& tenant, const std::string& bucket);
-  // kAlreadyExists when the tenant has it already.
-  Status Create(const BucketInfo& info);
-  Status Update(const BucketInfo& info);
+  // The tenant's record (replication count, retention), if it has one.
+  std::optional<TenantRecord> Tenant(const std::string& tenant);
+  // kAlreadyExists when the tenant has it already (also when another gateway made it
+  // first: exactly one CreateBucket of a name wins).
+  Status Create(const std::string& tenant, const std::string& bucket, BucketRecord record);
+  // Read-modify-write of one bucket's settings: mutate runs on the current record and the
+  // result is committed if nobody changed the bucket meanwhile; otherwise it runs again on
+  // the newer record (a few times, then kConflict).
+  Status Update(const std::string& tenant, const std::string& bucket,
+                const std::function<Status(BucketRecord*)>& mutate);
   // Removes the record; the caller checks that the bucket is empty first.
   Status Delete(const std::string& tenant, const std::string& bucket);
-  Result<std::vector<BucketInfo>> List(const std::string& tenant);
+  std::vector<BucketInfo> List(const std::string& tenant);
+  // Every tenant of this gateway's segment with its buckets (lifecycle passes).
+  std::vector<std::string> Tenants();
 
  private:
-  std::string RecordName(const std::string& tenant, const std::string& bucket) const {
-    return segment_ + "/" + tenant + "/.buckets/" + bucket;
-  }
-  Status Store(const BucketInfo& info);
-
-  ObjectApi& api_;
+  Registry& registry_;
   std::string segment_;
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, BucketInfo> cache_;
 };
 
 }  // namespace ccow::s3

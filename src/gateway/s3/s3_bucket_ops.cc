@@ -24,19 +24,15 @@ std::string FindSubresource(const HttpRequest& req) {
 }  // namespace
 
 void S3Handler::ListBuckets(RequestContext& ctx) {
-  auto list = buckets_.List(ctx.tenant);
-  if (!list.ok()) {
-    SendError(ctx, ErrorFromStatus(list.status()));
-    return;
-  }
+  std::vector<BucketInfo> list = buckets_.List(ctx.tenant);
   XmlWriter w;
   w.Open("ListAllMyBucketsResult", true);
   WriteIdentity(w, "Owner", ctx.tenant);
   w.Open("Buckets");
-  for (const auto& b : *list) {
+  for (const auto& b : list) {
     w.Open("Bucket");
     w.Element("Name", b.name);
-    w.Element("CreationDate", IsoDate(b.created_ns));
+    w.Element("CreationDate", IsoDate(b.record.created_ns));
     w.Close();
   }
   w.Close();
@@ -89,16 +85,14 @@ void S3Handler::CreateBucket(RequestContext& ctx) {
     SendError(ctx, ErrorFromStatus(st));
     return;
   }
-  BucketInfo info;
-  info.tenant = ctx.tenant;
-  info.name = ctx.bucket;
-  info.created_ns = NowNs();
-  S3Error e = ParseCreateBucketConfiguration(body, &info.location);
+  BucketRecord record;  // the registry's defaults; `ccow bucket create` sets the others
+  record.created_ns = NowNs();
+  S3Error e = ParseCreateBucketConfiguration(body, &record.location);
   if (!e.ok()) {
     SendError(ctx, e);
     return;
   }
-  st = buckets_.Create(info);
+  st = buckets_.Create(ctx.tenant, ctx.bucket, std::move(record));
   if (st.code() == Code::kAlreadyExists) {
     SendError(ctx, MakeError(409, "BucketAlreadyOwnedByYou",
                              "Your previous request to create the named bucket succeeded and "
@@ -148,14 +142,23 @@ void S3Handler::DeleteBucket(RequestContext& ctx, const BucketInfo& bucket) {
   SendEmpty(ctx, 204);
 }
 
-void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const std::string& which) {
+void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket, const std::string& which) {
   const std::string& m = ctx.req.method;
   auto not_impl = [&] {
     SendError(ctx, MakeError(501, "NotImplemented",
                              "ccow does not implement the " + which + " subresource yet."));
   };
-  auto update = [&](const char* what) {
-    Status st = buckets_.Update(bucket);
+  // Changes one setting on the newest record (another gateway may have changed others).
+  auto update = [&](const char* what, const std::function<void(BucketRecord*)>& change) {
+    Status st = buckets_.Update(ctx.tenant, ctx.bucket, [&](BucketRecord* r) {
+      change(r);
+      return Status::OK();
+    });
+    if (st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st, "NoSuchBucket"));
+    if (st.code() == Code::kConflict)
+      return SendError(ctx, MakeError(409, "OperationAborted",
+                                      "A conflicting conditional operation is currently in progress against this "
+                                      "resource. Please try again."));
     if (!st.ok()) {
       SendError(ctx, ErrorFromStatus(st));
       return;
@@ -175,9 +178,9 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
     XmlWriter w;
     w.Open("LocationConstraint", true);
     std::string xml = w.Finish();
-    if (!bucket.location.empty()) {
+    if (!bucket.record.location.empty()) {
       XmlWriter w2;
-      w2.Element("LocationConstraint", bucket.location);
+      w2.Element("LocationConstraint", bucket.record.location);
       xml = w2.Finish();
       xml.insert(xml.find("<LocationConstraint") + 19,
                  " xmlns=\"" + std::string(kS3Namespace) + "\"");
@@ -188,7 +191,7 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
     if (m == "GET") {
       XmlWriter w;
       w.Open("VersioningConfiguration", true);
-      if (!bucket.versioning.empty()) w.Element("Status", bucket.versioning);
+      if (bucket.versioned()) w.Element("Status", VersioningName(bucket.record.versioning));
       return SendXml(ctx, 200, w.Finish());
     }
     if (m == "PUT") {
@@ -196,15 +199,16 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
       if (!read_body(&body)) return;
       S3Error e = ParseVersioningConfiguration(body, &status);
       if (!e.ok()) return SendError(ctx, e);
-      if (!status.empty()) bucket.versioning = status;
-      return update("put");
+      if (status.empty()) return SendEmpty(ctx, 200, {{"Content-Length", "0"}});
+      Versioning v = status == "Enabled" ? Versioning::kEnabled : Versioning::kSuspended;
+      return update("put", [v](BucketRecord* r) { r->versioning = v; });
     }
   }
   if (which == "tagging") {
     if (m == "GET") {
-      if (bucket.tags.empty())
+      if (bucket.record.tags.empty())
         return SendError(ctx, MakeError(404, "NoSuchTagSet", "The TagSet does not exist"));
-      return SendXml(ctx, 200, TaggingXml(bucket.tags));
+      return SendXml(ctx, 200, TaggingXml(bucket.record.tags));
     }
     if (m == "PUT") {
       std::string body;
@@ -212,20 +216,18 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
       std::vector<std::pair<std::string, std::string>> tags;
       S3Error e = ParseTagging(body, 50, &tags);
       if (!e.ok()) return SendError(ctx, e);
-      bucket.tags = tags;
-      return update("put");
+      return update("put", [&](BucketRecord* r) { r->tags = tags; });
     }
     if (m == "DELETE") {
-      bucket.tags.clear();
-      return update("delete");
+      return update("delete", [](BucketRecord* r) { r->tags.clear(); });
     }
   }
   if (which == "cors") {
     if (m == "GET") {
-      if (bucket.cors_xml.empty())
+      if (bucket.record.cors_xml.empty())
         return SendError(ctx, MakeError(404, "NoSuchCORSConfiguration",
                                         "The CORS configuration does not exist"));
-      return SendXml(ctx, 200, bucket.cors_xml);
+      return SendXml(ctx, 200, bucket.record.cors_xml);
     }
     if (m == "PUT") {
       std::string body;
@@ -233,20 +235,18 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
       std::vector<CorsRule> rules;
       S3Error e = ParseCorsConfiguration(body, &rules);
       if (!e.ok()) return SendError(ctx, e);
-      bucket.cors_xml = body;
-      return update("put");
+      return update("put", [&](BucketRecord* r) { r->cors_xml = body; });
     }
     if (m == "DELETE") {
-      bucket.cors_xml.clear();
-      return update("delete");
+      return update("delete", [](BucketRecord* r) { r->cors_xml.clear(); });
     }
   }
   if (which == "lifecycle") {
     if (m == "GET") {
-      if (bucket.lifecycle_xml.empty())
+      if (bucket.record.lifecycle_xml.empty())
         return SendError(ctx, MakeError(404, "NoSuchLifecycleConfiguration",
                                         "The lifecycle configuration does not exist"));
-      return SendXml(ctx, 200, bucket.lifecycle_xml);
+      return SendXml(ctx, 200, bucket.record.lifecycle_xml);
     }
     if (m == "PUT") {
       std::string body;
@@ -254,12 +254,10 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
       std::vector<LifecycleRule> rules;
       S3Error e = ParseLifecycleConfiguration(body, &rules);
       if (!e.ok()) return SendError(ctx, e);
-      bucket.lifecycle_xml = body;
-      return update("put");
+      return update("put", [&](BucketRecord* r) { r->lifecycle_xml = body; });
     }
     if (m == "DELETE") {
-      bucket.lifecycle_xml.clear();
-      return update("delete");
+      return update("delete", [](BucketRecord* r) { r->lifecycle_xml.clear(); });
     }
   }
   if (which == "acl") {
@@ -312,9 +310,9 @@ void S3Handler::BucketSubresource(RequestContext& ctx, BucketInfo bucket, const 
 
 void S3Handler::AddCorsHeaders(RequestContext& ctx, const BucketInfo& bucket) {
   const std::string* origin = ctx.req.Header("origin");
-  if (!origin || bucket.cors_xml.empty()) return;
+  if (!origin || bucket.record.cors_xml.empty()) return;
   std::vector<CorsRule> rules;
-  if (!ParseCorsConfiguration(bucket.cors_xml, &rules).ok()) return;
+  if (!ParseCorsConfiguration(bucket.record.cors_xml, &rules).ok()) return;
   const CorsRule* rule = MatchCors(rules, *origin, ctx.req.method, {});
   if (!rule) return;
   bool any = std::find(rule->allowed_origins.begin(), rule->allowed_origins.end(), "*") !=
@@ -345,8 +343,8 @@ void S3Handler::Preflight(RequestContext& ctx) {
   ctx.tenant = kDefaultTenant;
   auto bucket = buckets_.Get(ctx.tenant, ctx.bucket);
   std::vector<CorsRule> rules;
-  if (!bucket.ok() || bucket->cors_xml.empty() ||
-      !ParseCorsConfiguration(bucket->cors_xml, &rules).ok()) {
+  if (!bucket.ok() || bucket->record.cors_xml.empty() ||
+      !ParseCorsConfiguration(bucket->record.cors_xml, &rules).ok()) {
     SendError(ctx, MakeError(403, "CORSResponse", "This CORS request is not allowed. This is "
                                                   "usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."));
     return;

@@ -26,7 +26,7 @@ S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
     bool word = std::isupper(static_cast<unsigned char>(code[0]));
     for (char c : code) word = word && std::isalnum(static_cast<unsigned char>(c));
     if (word) {
-      int status = code == "SignatureDoesNotMatch" || code == "AccessDenied" ? 403 : 400;
+      int status = code == "SignatureDoesNotMatch" || code == "AccessDenied" || code == "QuotaExceeded" ? 403 : 400;
       if (code == "InternalError") status = 500;
       return MakeError(status, code, m.substr(colon + 2));
     }
@@ -79,11 +79,13 @@ void LogIfFailed(const Status& st, const char* what) {
   if (!st.ok() && !st.IsNotFound()) spdlog::warn("s3 {}: {}", what, st.ToString());
 }
 
-S3Handler::S3Handler(std::shared_ptr<ObjectApi> api, S3GatewayOptions options)
+S3Handler::S3Handler(std::shared_ptr<ObjectApi> api, std::shared_ptr<Registry> registry,
+                     S3GatewayOptions options)
     : api_(std::move(api)),
+      registry_(std::move(registry)),
       options_(std::move(options)),
-      buckets_(*api_, options_.segment),
-      users_(*api_, options_.segment) {
+      buckets_(*registry_, options_.segment),
+      users_(*registry_, options_.segment) {
   Credentials c = options_.default_credentials;
   if (c.access_key.empty()) c = {kDefaultAccessKey, kDefaultSecretKey, kDefaultTenant};
   if (c.tenant.empty()) c.tenant = kDefaultTenant;
@@ -187,8 +189,8 @@ namespace {
 
 class S3GatewayImpl : public S3Gateway {
  public:
-  S3GatewayImpl(std::shared_ptr<ObjectApi> api, S3GatewayOptions options)
-      : options_(options), handler_(std::make_shared<S3Handler>(std::move(api), options)) {}
+  S3GatewayImpl(std::shared_ptr<ObjectApi> api, std::shared_ptr<Registry> registry, S3GatewayOptions options)
+      : options_(options), handler_(std::make_shared<S3Handler>(std::move(api), std::move(registry), options)) {}
 
   ~S3GatewayImpl() override { Stop(); }
 
@@ -209,9 +211,6 @@ class S3GatewayImpl : public S3Gateway {
   uint16_t port() const override { return server_->port(); }
   bool tls() const override { return server_->tls(); }
   S3GatewayStats stats() const override { return handler_->stats(); }
-  Result<Credentials> CreateUser(const std::string& tenant) override {
-    return handler_->users().Create(tenant);
-  }
 
   void Stop() override {
     {
@@ -249,8 +248,9 @@ class S3GatewayImpl : public S3Gateway {
 }  // namespace
 
 Result<std::unique_ptr<S3Gateway>> S3Gateway::Start(std::shared_ptr<ObjectApi> api,
+                                                    std::shared_ptr<Registry> registry,
                                                     S3GatewayOptions options) {
-  auto gw = std::make_unique<S3GatewayImpl>(std::move(api), std::move(options));
+  auto gw = std::make_unique<S3GatewayImpl>(std::move(api), std::move(registry), std::move(options));
   CCOW_RETURN_IF_ERROR(gw->Start());
   return std::unique_ptr<S3Gateway>(std::move(gw));
 }

@@ -1,7 +1,8 @@
 // The S3 gateway: S3's REST API (path-style) over the object API, so it runs unchanged on
-// the local backend and, later, on the cluster. Requests are authenticated with SigV4
-// (header, presigned query, aws-chunked bodies) against the UserRegistry's key pairs;
-// every tenant has its own bucket namespace under SEGMENT/TENANT/.
+// the local backend and on a cluster. Requests are authenticated with SigV4 (header,
+// presigned query, aws-chunked bodies) against the key pairs of the registry of record;
+// every tenant has its own bucket namespace under SEGMENT/TENANT/, and buckets with their
+// settings live in that registry too, so any number of gateways serve one namespace.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "client/object_api.h"
+#include "cluster/registry.h"
 #include "core/status.h"
 #include "gateway/s3/sigv4.h"
 
@@ -35,13 +37,12 @@ class S3Gateway {
  public:
   // Binds the listener (a port in use fails here) and starts serving on its own threads.
   static Result<std::unique_ptr<S3Gateway>> Start(std::shared_ptr<ObjectApi> api,
+                                                  std::shared_ptr<Registry> registry,
                                                   S3GatewayOptions options);
   virtual ~S3Gateway() = default;
   virtual uint16_t port() const = 0;
   virtual bool tls() const = 0;
   virtual S3GatewayStats stats() const = 0;
-  // Makes and stores a key pair for a tenant (`ccow user create`).
-  virtual Result<Credentials> CreateUser(const std::string& tenant) = 0;
   virtual void Stop() = 0;
 };
 

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,7 +48,7 @@ void LogIfFailed(const Status& st, const char* what);
 
 class S3Handler {
  public:
-  S3Handler(std::shared_ptr<ObjectApi> api, S3GatewayOptions options);
+  S3Handler(std::shared_ptr<ObjectApi> api, std::shared_ptr<Registry> registry, S3GatewayOptions options);
 
   void Handle(HttpExchange& ex);
   UserRegistry& users() { return users_; }
@@ -68,7 +70,7 @@ class S3Handler {
   void BucketRequest(RequestContext& ctx);
   void CreateBucket(RequestContext& ctx);
   void DeleteBucket(RequestContext& ctx, const BucketInfo& bucket);
-  void BucketSubresource(RequestContext& ctx, BucketInfo bucket, const std::string& which);
+  void BucketSubresource(RequestContext& ctx, const BucketInfo& bucket, const std::string& which);
   void Preflight(RequestContext& ctx);
   void AddCorsHeaders(RequestContext& ctx, const BucketInfo& bucket);
 
@@ -88,6 +90,15 @@ class S3Handler {
   // the length, at most max_size bytes, and the signed SHA-256 reused as a CHID.
   Result<std::unique_ptr<ByteSource>> UploadBody(RequestContext& ctx, uint64_t max_size,
                                                  const char* too_large, PutOptions* opts);
+
+  // The bucket's settings applied to a write (s3_bucket_policy.cc): the object policy of
+  // new versions and the quota, checked against declared_length now and the final size
+  // before the version commits.
+  ObjectPolicy PolicyFor(const BucketInfo& bucket) const;
+  Status ApplyBucketPolicy(const BucketInfo& bucket, uint64_t declared_length, PutOptions* opts);
+  Status CheckQuota(const BucketInfo& bucket, uint64_t adding);
+  Result<uint64_t> BucketUsage(const BucketInfo& bucket);
+  void ForgetUsage(const BucketInfo& bucket);
 
   // Multipart (s3_multipart_ops.cc)
   void CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);
@@ -114,11 +125,14 @@ class S3Handler {
   }
 
   std::shared_ptr<ObjectApi> api_;
+  std::shared_ptr<Registry> registry_;
   S3GatewayOptions options_;
   BucketRegistry buckets_;
   UserRegistry users_;
   std::atomic<uint64_t> requests_{0}, errors_{0}, bytes_in_{0}, bytes_out_{0};
   std::atomic<uint64_t> request_seq_{0};
+  std::mutex usage_mu_;  // usage_
+  std::map<std::string, std::pair<uint64_t, uint64_t>> usage_;  // bucket path -> (bytes, when)
 };
 
 }  // namespace ccow::s3

@@ -18,7 +18,7 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
   opts.prefix = base + rule.prefix;
   opts.include_delete_markers = true;
   opts.with_version_lists = true;
-  bool versioned = !bucket.versioning.empty();
+  bool versioned = bucket.versioned();
   for (;;) {
     auto page = api.List(opts);
     if (!page.ok()) {
@@ -57,17 +57,11 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
 void S3Handler::RunLifecycle() {
   uint64_t now = NowNs();
   uint64_t day_ns = static_cast<uint64_t>(options_.lifecycle_day_seconds) * 1000000000ull;
-  auto users = users_.List();
-  if (!users.ok()) return;
-  std::set<std::string> tenants;
-  for (const auto& u : *users) tenants.insert(u.tenant.empty() ? kDefaultTenant : u.tenant);
-  for (const auto& tenant : tenants) {
-    auto list = buckets_.List(tenant);
-    if (!list.ok()) continue;
-    for (const auto& bucket : *list) {
-      if (bucket.lifecycle_xml.empty()) continue;
+  for (const auto& tenant : buckets_.Tenants()) {
+    for (const auto& bucket : buckets_.List(tenant)) {
+      if (bucket.record.lifecycle_xml.empty()) continue;
       std::vector<LifecycleRule> rules;
-      if (!ParseLifecycleConfiguration(bucket.lifecycle_xml, &rules).ok()) continue;
+      if (!ParseLifecycleConfiguration(bucket.record.lifecycle_xml, &rules).ok()) continue;
       std::string base = buckets_.BucketPath(tenant, bucket.name) + "/";
       for (const auto& rule : rules) {
         if (!rule.enabled) continue;

@@ -141,7 +141,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     return SendError(ctx, MakeError(400, "InvalidArgument", "Provided max-keys not an integer or within integer range"));
   auto enc = [&](const std::string& s) { return encoding == "url" ? UriEncode(s, false) : s; };
   std::string base = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/";
-  bool versioned = !bucket.versioning.empty();
+  bool versioned = bucket.versioned();
   std::string vid_marker = Param(req, "version-id-marker");
   // max-keys counts versions, as in S3: a page may end inside a key's versions and the
   // next one resumes there (key-marker + version-id-marker).

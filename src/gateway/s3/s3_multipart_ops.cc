@@ -108,6 +108,10 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   std::string part_name = PartPrefix(ctx.tenant, upload_id) + PartKey(part);
   PutOptions opts;
   opts.replace_previous = true;
+  // Parts are cut as the bucket says, so the completed object's chunks are too.
+  opts.policy = PolicyFor(bucket);
+  if (Status q = CheckQuota(bucket, ctx.req.content_length.value_or(0)); !q.ok())
+    return SendError(ctx, ErrorFromStatus(q));
 
   if (const std::string* copy = ctx.req.Header("x-amz-copy-source")) {
     // UploadPartCopy: the range rarely falls on chunk boundaries, so its bytes are
@@ -219,7 +223,14 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   md5.Update(md5s.data(), md5s.size());
   std::string etag = md5.HexFinal() + "-" + std::to_string(parts.size());
   PutOptions opts = record->opts;
-  opts.replace_previous = bucket.versioning.empty();  // as in PutObject
+  opts.replace_previous = !bucket.versioned();  // as in PutObject
+  uint64_t total = 0;
+  for (const auto& src : sources) {
+    auto info = api_->Stat(src.name, src.which);
+    if (info.ok()) total += info->size;
+  }
+  Status quota = ApplyBucketPolicy(bucket, total, &opts);
+  if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   auto done = api_->Compose(ObjectName(ctx), sources, opts, etag);
   if (!done.ok()) return SendError(ctx, ErrorFromStatus(done.status()));
   // The parts' chunks now belong to the new version too; dropping the parts frees nothing.
@@ -232,7 +243,7 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   w.Element("Key", ctx.key);
   w.Element("ETag", Quoted(etag));
   HeaderList h;
-  if (bucket.versioning == "Enabled")
+  if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(done->generation));
   SendXml(ctx, 200, w.Finish(), h);
 }

@@ -127,14 +127,17 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
                          "(5 GiB for one PUT; use multipart).",
                          &opts);
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
+  Status quota = ApplyBucketPolicy(bucket, ctx.req.content_length.value_or(0), &opts);
+  if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   // Only a never-versioned bucket replaces: a suspended one must keep the versions made
   // while versioning was on (S3 overwrites just its "null" version, which ccow does not
   // track, so a suspended bucket keeps every version).
-  opts.replace_previous = bucket.versioning.empty();
+  opts.replace_previous = !bucket.versioned();
   auto info = api_->Put(ObjectName(ctx), **body, opts);
   if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
+  if (bucket.record.quota_bytes) ForgetUsage(bucket);
   HeaderList h{{"ETag", Quoted(info->etag)}, {"Content-Length", "0"}};
-  if (bucket.versioning == "Enabled")
+  if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(info->generation));
   SendEmpty(ctx, 200, h);
 }
@@ -180,7 +183,9 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
                                     "object to itself without changing the object's metadata, "
                                     "storage class, website redirect location or encryption "
                                     "attributes."));
-  opts.replace_previous = bucket.versioning.empty();  // as in PutObject
+  opts.replace_previous = !bucket.versioned();  // as in PutObject
+  Status quota = ApplyBucketPolicy(bucket, info->size, &opts);
+  if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   VersionSelector exact;
   exact.generation = info->generation;
   auto copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
@@ -190,9 +195,9 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   w.Element("LastModified", IsoDate(copied->uvid.timestamp_ns));
   w.Element("ETag", Quoted(copied->etag));
   HeaderList h;
-  if (bucket.versioning == "Enabled")
+  if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(copied->generation));
-  if (src_bucket->versioning == "Enabled")
+  if (src_bucket->versioning_enabled())
     h.emplace_back("x-amz-copy-source-version-id", std::to_string(info->generation));
   SendXml(ctx, 200, w.Finish(), h);
 }
@@ -231,7 +236,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       return std::optional<ByteRange>(ByteRange{0, 0});
     };
     std::string version_id =
-        bucket.versioning.empty() ? "null" : std::to_string(info.generation);
+        !bucket.versioned() ? "null" : std::to_string(info.generation);
     if (info.flags & VersionManifest::kFlagDeleteMarker) {
       HeaderList h{{"x-amz-delete-marker", "true"}, {"x-amz-version-id", version_id}};
       if (which.generation)
@@ -248,7 +253,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       return stop(cond);
     }
     HeaderList h = ResponseHeaders(ctx.req, info);
-    if (!bucket.versioning.empty()) h.emplace_back("x-amz-version-id", version_id);
+    if (bucket.versioned()) h.emplace_back("x-amz-version-id", version_id);
     for (auto& x : ctx.extra_headers) h.push_back(x);
     h.emplace_back("x-amz-request-id", ctx.request_id);
     std::optional<ByteRange> range;
@@ -317,7 +322,7 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
     h.emplace_back("x-amz-version-id", *ctx.req.Query("versionId"));
     return SendEmpty(ctx, 204, h);
   }
-  if (!bucket.versioning.empty()) {
+  if (bucket.versioned()) {
     auto marker = api_->PutDeleteMarker(name);
     if (!marker.ok()) return SendError(ctx, ErrorFromStatus(marker.status()));
     h.emplace_back("x-amz-delete-marker", "true");
@@ -365,7 +370,7 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
           }
         }
       }
-    } else if (!bucket.versioning.empty()) {
+    } else if (bucket.versioned()) {
       auto marker = api_->PutDeleteMarker(name);
       result = marker.status();
       if (marker.ok()) marker_version = std::to_string(marker->generation);
@@ -439,13 +444,13 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
       return SendError(ctx, MakeError(501, "NotImplemented",
                                       "ccow cannot change the tags of a noncurrent version."));
   }
-  opts.replace_previous = bucket.versioning.empty();  // as in PutObject
+  opts.replace_previous = !bucket.versioned();  // as in PutObject
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);
   if (!updated.ok()) return SendError(ctx, ErrorFromStatus(updated.status()));
   HeaderList h;
-  if (!bucket.versioning.empty())
+  if (bucket.versioned())
     h.emplace_back("x-amz-version-id", std::to_string(updated->generation));
   SendEmpty(ctx, m == "DELETE" ? 204 : 200, h);
 }

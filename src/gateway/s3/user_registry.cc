@@ -2,7 +2,9 @@
 
 #include <openssl/rand.h>
 
-#include <nlohmann/json.hpp>
+#include <cctype>
+
+#include "client/object_api.h"
 
 namespace ccow::s3 {
 namespace {
@@ -27,6 +29,16 @@ Status ValidateTenantName(const std::string& tenant) {
   return Status::OK();
 }
 
+UserRecord NewUserRecord(const std::string& segment, const std::string& tenant) {
+  UserRecord u;
+  u.access_key = RandomString(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+  u.secret_key = RandomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+  u.segment = segment;
+  u.tenant = tenant;
+  u.created_ns = NowNs();
+  return u;
+}
+
 void UserRegistry::AddStatic(const Credentials& creds) {
   std::lock_guard lock(mu_);
   static_[creds.access_key] = creds;
@@ -36,67 +48,24 @@ std::optional<Credentials> UserRegistry::Lookup(std::string_view access_key) {
   {
     std::lock_guard lock(mu_);
     if (auto it = static_.find(access_key); it != static_.end()) return it->second;
-    if (auto it = cache_.find(access_key); it != cache_.end()) return it->second;
   }
-  if (access_key.empty() || access_key.size() > 128 ||
-      access_key.find('/') != std::string_view::npos)
-    return std::nullopt;
-  StringSink sink;
-  if (!api_.Get(RecordName(access_key), {}, std::nullopt, sink).ok()) return std::nullopt;
-  auto j = nlohmann::json::parse(sink.data(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  Credentials c{j.value("access_key", ""), j.value("secret_key", ""), j.value("tenant", "")};
-  if (c.access_key != access_key) return std::nullopt;
-  std::lock_guard lock(mu_);
-  cache_[c.access_key] = c;
-  return c;
+  auto state = registry_.current();
+  const UserRecord* u = state->FindUser(access_key);
+  // A key of another segment reaches nothing here.
+  if (!u || u->segment != segment_) return std::nullopt;
+  return Credentials{u->access_key, u->secret_key, u->tenant};
 }
 
-Result<Credentials> UserRegistry::Create(const std::string& tenant) {
-  CCOW_RETURN_IF_ERROR(ValidateTenantName(tenant));
-  Credentials c;
-  c.access_key = RandomString(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-  c.secret_key = RandomString(
-      40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-  c.tenant = tenant;
-  nlohmann::json j{{"access_key", c.access_key}, {"secret_key", c.secret_key}, {"tenant", tenant}};
-  std::string body = j.dump();
-  StringSource src(body);
-  PutOptions opts;
-  opts.content_type = "application/json";
-  opts.replace_previous = true;
-  CCOW_RETURN_IF_ERROR(api_.Put(RecordName(c.access_key), src, opts).status());
-  std::lock_guard lock(mu_);
-  cache_[c.access_key] = c;
-  return c;
-}
-
-Result<std::vector<Credentials>> UserRegistry::List() {
+std::vector<Credentials> UserRegistry::List() {
   std::vector<Credentials> out;
   {
     std::lock_guard lock(mu_);
     for (const auto& [k, c] : static_) out.push_back(c);
   }
-  ListOptions opts;
-  opts.prefix = segment_ + "/.system/users/";
-  for (;;) {
-    CCOW_ASSIGN_OR_RETURN(ListResult page, api_.List(opts));
-    for (const auto& name : page.names)
-      if (auto c = Lookup(name.substr(opts.prefix.size()))) out.push_back(*c);
-    if (!page.truncated) break;
-    opts.start_after = page.next_start_after;
-  }
+  auto state = registry_.current();
+  for (const auto& [key, u] : state->users())
+    if (u.segment == segment_) out.push_back({u.access_key, u.secret_key, u.tenant});
   return out;
-}
-
-Status UserRegistry::Delete(const std::string& access_key) {
-  {
-    std::lock_guard lock(mu_);
-    if (static_.count(access_key))
-      return Status::InvalidArgument("the server's own key pair cannot be deleted");
-    cache_.erase(access_key);
-  }
-  return api_.Delete(RecordName(access_key), std::nullopt);
 }
 
 }  // namespace ccow::s3

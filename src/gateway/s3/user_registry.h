@@ -1,7 +1,8 @@
-// S3 key pairs. The pair given to `ccow server` (or the documented default) is held in
-// memory; pairs made by `ccow user create TENANT` are stored as small JSON objects under
-// SEGMENT/.system/users/ACCESS_KEY, so they survive restarts and, later, replicate. Secrets
-// are stored as given: SigV4 needs the secret itself to check a signature.
+// S3 key pairs. The pair given to `ccow server` / `ccow gateway s3` (or the documented
+// default) is this gateway's own, held in memory; every other pair is a user of the
+// registry of record (cluster/registry.h), made by `ccow user create TENANT` on any node,
+// so a key deleted anywhere stops authenticating on every gateway as soon as the change
+// reaches it (by push, well within a second).
 #pragma once
 
 #include <map>
@@ -11,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "client/object_api.h"
+#include "cluster/registry.h"
 #include "gateway/s3/sigv4.h"
 
 namespace ccow::s3 {
@@ -26,27 +27,23 @@ inline constexpr const char* kDefaultTenant = "default";
 // with the system namespace.
 Status ValidateTenantName(const std::string& tenant);
 
+// A new random key pair for a tenant of a segment (20-character access key, 40-character
+// secret, as AWS makes them), ready to be proposed as command::CreateUser.
+UserRecord NewUserRecord(const std::string& segment, const std::string& tenant);
+
 class UserRegistry {
  public:
-  UserRegistry(ObjectApi& api, std::string segment) : api_(api), segment_(std::move(segment)) {}
+  UserRegistry(Registry& registry, std::string segment) : registry_(registry), segment_(std::move(segment)) {}
 
   void AddStatic(const Credentials& creds);
   std::optional<Credentials> Lookup(std::string_view access_key);
-  // Makes a new random pair for the tenant and stores it.
-  Result<Credentials> Create(const std::string& tenant);
-  Result<std::vector<Credentials>> List();
-  Status Delete(const std::string& access_key);
+  std::vector<Credentials> List();
 
  private:
-  std::string RecordName(std::string_view access_key) const {
-    return segment_ + "/.system/users/" + std::string(access_key);
-  }
-
-  ObjectApi& api_;
+  Registry& registry_;
   std::string segment_;
-  std::mutex mu_;
+  std::mutex mu_;  // static_
   std::map<std::string, Credentials, std::less<>> static_;
-  std::map<std::string, Credentials, std::less<>> cache_;
 };
 
 }  // namespace ccow::s3

@@ -1,4 +1,4 @@
-#include "cli/target_agent.h"
+#include "daemon/target_agent.h"
 
 #include <spdlog/spdlog.h>
 
@@ -13,54 +13,22 @@
 #include <thread>
 
 #include "cluster/cluster_node.h"
+#include "daemon/admin_api.h"
 #include "cluster/cluster_state_json.h"
 #include "cluster/membership.h"
+#include "core/atomic_file.h"
 #include "core/hash.h"
 #include "replicast/initiator.h"
 #include "replicast/message.h"
 #include "replicast/network.h"
 
-namespace ccow::cli {
+namespace ccow::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 uint64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-int HttpStatusOf(const Status& s) {
-  switch (s.code()) {
-    case Code::kOk: return 200;
-    case Code::kNotFound: return 404;
-    case Code::kAlreadyExists: case Code::kConflict: return 409;
-    case Code::kInvalidArgument: return 400;
-    case Code::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
-std::pair<int, std::string> Reply(const Status& s) {
-  if (s.ok()) return {200, R"({"ok":true})"};
-  return {HttpStatusOf(s), nlohmann::json{{"error", s.message()}, {"code", CodeName(s.code())}}.dump()};
-}
-
-// name=value pairs of a query string (values are hex or plain tokens: no unescaping).
-std::map<std::string, std::string> Query(const std::string& target) {
-  std::map<std::string, std::string> q;
-  auto qm = target.find('?');
-  if (qm == std::string::npos) return q;
-  std::string rest = target.substr(qm + 1);
-  size_t pos = 0;
-  while (pos <= rest.size()) {
-    size_t amp = rest.find('&', pos);
-    std::string kv = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) q[kv.substr(0, eq)] = kv.substr(eq + 1);
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return q;
 }
 
 nlohmann::json ProgressJson(const HealProgress& p) {
@@ -85,6 +53,7 @@ class TargetAgentImpl final : public TargetAgent {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    admin_.reset();
     healer_.reset();
     monitor_.reset();
     initiator_.reset();
@@ -120,29 +89,17 @@ class TargetAgentImpl final : public TargetAgent {
       for (const auto& m : config_.raft_members) no.members.push_back({m.id, m.address, m.voter});
       CCOW_ASSIGN_OR_RETURN(node_, ClusterNode::Start(no));
     }
+    admin_ = std::make_unique<AdminApi>(
+        config_.admin_token, node_.get(), [this] { return StatusExtraJson(); },
+        [this](const std::string& m, const std::string& p, const std::string& q) { return TargetCall(m, p, q); });
     thread_ = std::thread([this] { Loop(); });
     return Status::OK();
   }
 
   std::pair<int, std::string> HandleAdmin(const std::string& method, const std::string& target,
                                           const std::string& authorization) override {
-    if (!config_.admin_token.empty() && authorization != "Bearer " + config_.admin_token)
-      return {401, nlohmann::json{{"error", "missing or wrong admin token (it is in cluster.json)"},
-                                  {"code", "Unauthorized"}}.dump()};
-    std::string path = target.substr(0, target.find('?'));
-    auto q = Query(target);
-    if (method == "GET" && path == "/admin/status") return {200, StatusJson()};
-    if (!node_) return Reply(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
-    if (method == "POST" && path == "/admin/command") {
-      auto bytes = FromHex(q["hex"]);
-      if (!bytes.ok()) return Reply(Status::InvalidArgument("the command is not hex"));
-      auto command = DecodeCommand(*bytes);
-      if (!command.ok()) return Reply(command.status());
-      return Reply(node_->Propose(*command));
-    }
-    if (method == "POST" && path == "/admin/join") return Reply(Join(q));
-    if (method == "POST" && path == "/admin/publish") return Reply(PublishNext("requested by an operator"));
-    return {404, R"({"error":"unknown admin call","code":"NotFound"})"};
+    AdminReply r = admin_->Handle(method, target, authorization);
+    return {r.http_status, std::move(r.body)};
   }
 
   std::string Metrics() override {
@@ -172,30 +129,33 @@ class TargetAgentImpl final : public TargetAgent {
  private:
   static constexpr uint64_t kHeartbeatNs = 500'000'000;
 
-  std::string StatusJson() {
+  // What a target adds to /admin/status (the admin API adds Raft and the state).
+  std::string StatusExtraJson() {
     nlohmann::json j;
     j["target"] = config_.server;
     j["flexhash_generation"] = target_->generation();
     j["heal"] = ProgressJson(healer_->progress());
-    if (node_) {
-      RaftInfo i = node_->info();
-      j["raft"] = {{"id", i.id}, {"role", i.role}, {"leader_id", i.leader_id}, {"leader_address", i.leader_address},
-                   {"term", i.term}, {"commit_index", i.commit_index}, {"last_applied", i.last_applied}};
-      j["state"] = nlohmann::json::parse(ClusterStateJson(node_->state()));
-    }
     return j.dump();
+  }
+
+  // The target's own admin calls: a join, a publish on request.
+  AdminReply TargetCall(const std::string& method, const std::string& path, const std::string& query) {
+    if (!node_) return ReplyOf(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
+    if (method == "POST" && path == "/admin/join") return ReplyOf(Join(query));
+    if (method == "POST" && path == "/admin/publish") return ReplyOf(PublishNext("requested by an operator"));
+    return {404, R"({"error":"unknown admin call","code":"NotFound"})"};
   }
 
   // A target that joins: into the Raft group, into the membership, then a generation that
   // gives it rows.
-  Status Join(std::map<std::string, std::string>& q) {
-    auto bytes = FromHex(q["hex"]);
+  Status Join(const std::string& query) {
+    auto bytes = FromHex(QueryValue(query, "hex"));
     if (!bytes.ok()) return Status::InvalidArgument("the target record is not hex");
     CCOW_ASSIGN_OR_RETURN(ClusterCommand command, DecodeCommand(*bytes));
     auto* add = std::get_if<command::AddTarget>(&command);
     if (!add) return Status::InvalidArgument("a join carries an AddTarget command");
-    uint64_t raft_id = std::strtoull(q["raft_id"].c_str(), nullptr, 10);
-    if (raft_id != 0) CCOW_RETURN_IF_ERROR(node_->AddMember(raft_id, q["raft_address"]));
+    uint64_t raft_id = std::strtoull(QueryValue(query, "raft_id").c_str(), nullptr, 10);
+    if (raft_id != 0) CCOW_RETURN_IF_ERROR(node_->AddMember(raft_id, QueryValue(query, "raft_address")));
     Status s = node_->Propose(command);
     if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
     return PublishNext("target " + add->target.name + " joined");
@@ -222,7 +182,7 @@ class TargetAgentImpl final : public TargetAgent {
       RaftInfo info = node_->info();
       if (info.last_applied != applied) {
         applied = info.last_applied;
-        Watch(node_->state());
+        Watch(*node_->current());
       }
       const bool leader = info.role == "leader";
       const uint64_t now = NowNs();
@@ -233,7 +193,7 @@ class TargetAgentImpl final : public TargetAgent {
       was_leader = leader;
       if (!leader || now - last_heartbeat < kHeartbeatNs) continue;
       last_heartbeat = now;
-      ClusterState state = node_->state();
+      ClusterState state = *node_->current();
       if (state.flexhash_generation() == 0) continue;  // not initialised yet
       Heartbeat(state);
       std::vector<command::SetTargetState> changes;
@@ -260,13 +220,9 @@ class TargetAgentImpl final : public TargetAgent {
       spdlog::error("cluster: FlexHash generation {} not installed: {}", state.flexhash_generation(), s.ToString());
       return;
     }
-    std::string tmp = config_.flexhash_path + "." + config_.server + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << state.flexhash_json() << "\n";
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, config_.flexhash_path, ec);
+    // The checkpoint file is what a restarting target (and old clients) start from.
+    Status saved = WriteFileAtomically(config_.flexhash_path, state.flexhash_json() + "\n");
+    if (!saved.ok()) spdlog::warn("cluster: FlexHash checkpoint not saved: {}", saved.ToString());
     healer_->OnFlexHash(state.flexhash_json());
     spdlog::info("cluster: FlexHash generation {} installed", state.flexhash_generation());
   }
@@ -294,6 +250,7 @@ class TargetAgentImpl final : public TargetAgent {
   std::unique_ptr<Healer> healer_;
   std::unique_ptr<replicast::Endpoint> monitor_;
   std::unique_ptr<ClusterNode> node_;
+  std::unique_ptr<AdminApi> admin_;
   std::mutex mu_;  // stop_, detector_, target_of_address_
   std::condition_variable cv_;
   bool stop_ = false;
@@ -312,4 +269,4 @@ Result<std::unique_ptr<TargetAgent>> TargetAgent::Start(const TargetConfig& conf
   return std::unique_ptr<TargetAgent>(std::move(agent));
 }
 
-}  // namespace ccow::cli
+}  // namespace ccow::daemon

@@ -15,7 +15,7 @@
 #include "target/target.h"
 #include "target/target_config.h"
 
-namespace ccow::cli {
+namespace ccow::daemon {
 
 class TargetAgent {
  public:
@@ -32,4 +32,4 @@ class TargetAgent {
   virtual std::string Metrics() = 0;
 };
 
-}  // namespace ccow::cli
+}  // namespace ccow::daemon

@@ -1,0 +1,58 @@
+#include "cli/cluster_from.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "client/backend.h"
+#include "client/object_api.h"
+#include "daemon/migration.h"
+#include "core/atomic_file.h"
+
+namespace ccow::cli {
+
+Result<ClusterState> ReadSingleNodeRegistry(const std::string& data_dir) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(data_dir + "/vdev0"))
+    return Status::NotFound(data_dir + " holds no single-node store (no vdev0): nothing to grow from");
+  // Opening the store takes its lock: a running server makes this kBusy.
+  CCOW_ASSIGN_OR_RETURN(auto backend, OpenLocalBackend(data_dir));
+  ObjectApi api(std::shared_ptr<Backend>(std::move(backend)), ApiOptions{});
+  // A directory of a release before the registry: its records move in first.
+  CCOW_ASSIGN_OR_RETURN(daemon::ServerRegistry r, daemon::OpenSingleNodeRegistry(data_dir, api));
+  return *r.registry->current();
+}
+
+Status AdoptVdev(const std::string& data_dir, const std::string& vdev_path, const std::string& cluster_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(vdev_path).parent_path(), ec);
+  if (::rename((data_dir + "/vdev0").c_str(), vdev_path.c_str()) != 0) {
+    int e = errno;
+    if (e == EXDEV)
+      return Status::InvalidArgument("the cluster directory must be on the file system of " + data_dir +
+                                     " (its VDEV is moved by a rename, not copied)");
+    return Status::FromErrno(e, "moving " + data_dir + "/vdev0 to " + vdev_path);
+  }
+  return WriteFileAtomically(data_dir + "/MOVED-TO-CLUSTER.txt",
+                             "This data directory became the first target of the cluster in " + cluster_dir +
+                                 "\n(its VDEV is now " + vdev_path + "). Serve it with\n  ccow gateway s3 --cluster " +
+                                 cluster_dir + "\n");
+}
+
+std::vector<ClusterCommand> RegistryCommands(const ClusterState& state) {
+  std::vector<ClusterCommand> out;
+  for (const auto& [segment, seg] : state.segments()) {
+    out.push_back(command::CreateSegment{segment});
+    for (const auto& [tenant, ten] : seg.tenants) {
+      out.push_back(command::CreateTenant{segment, tenant, ten.replication_count});
+      for (const auto& [bucket, record] : ten.buckets) out.push_back(command::CreateBucket{segment, tenant, bucket, record});
+    }
+  }
+  for (const auto& [key, user] : state.users()) out.push_back(command::CreateUser{user});
+  for (const auto& [name, svc] : state.services()) {
+    out.push_back(command::CreateService{name, svc.type});
+    for (const auto& path : svc.serves) out.push_back(command::ServiceServe{name, path});
+  }
+  return out;
+}
+
+}  // namespace ccow::cli

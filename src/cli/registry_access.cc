@@ -1,0 +1,48 @@
+#include "cli/registry_access.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_common.h"
+#include "client/cluster_backend.h"
+#include "daemon/migration.h"
+#include "daemon/remote_registry.h"
+#include "gateway/s3/user_registry.h"
+
+namespace ccow::cli {
+
+std::string ServerInfoPath() {
+  std::string cluster = ClusterDir();
+  return cluster.empty() ? DataDir() + "/server.json" : cluster + "/s3-gateway.json";
+}
+
+Result<OpenedRegistry> OpenRegistry() {
+  if (std::string dir = ClusterDir(); !dir.empty()) {
+    CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
+    CCOW_ASSIGN_OR_RETURN(auto r, daemon::OpenRemoteRegistry({file.AdminAddresses(), file.admin_token, false, {}}));
+    return OpenedRegistry{std::shared_ptr<Registry>(std::move(r)), nullptr};
+  }
+  auto api = OpenApi();
+  if (api.ok()) {
+    struct Local {
+      std::unique_ptr<ObjectApi> api;
+      daemon::ServerRegistry server;
+    };
+    auto local = std::make_shared<Local>();
+    local->api = std::move(*api);
+    CCOW_ASSIGN_OR_RETURN(local->server, daemon::OpenSingleNodeRegistry(DataDir(), *local->api, s3::kDefaultSegment));
+    Registry* r = local->server.registry.get();
+    return OpenedRegistry{std::shared_ptr<Registry>(local, r), local};
+  }
+  if (api.status().code() != Code::kBusy) return api.status();
+  // The server holds the data directory: ask it.
+  std::ifstream in(ServerInfoPath());
+  auto info = nlohmann::json::parse(in, nullptr, false);
+  if (info.is_discarded() || !info.is_object())
+    return Status::Busy(api.status().message() + " and " + ServerInfoPath() + " does not say where the server listens");
+  std::string address = info.value("admin_host", "127.0.0.1") + ":" + std::to_string(info.value("admin_port", 9001));
+  CCOW_ASSIGN_OR_RETURN(auto r, daemon::OpenRemoteRegistry({{address}, info.value("admin_token", ""), false, {}}));
+  return OpenedRegistry{std::shared_ptr<Registry>(std::move(r)), nullptr};
+}
+
+}  // namespace ccow::cli
