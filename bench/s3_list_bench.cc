@@ -24,7 +24,7 @@
 
 using namespace ccow;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 namespace {
@@ -54,11 +54,11 @@ std::pair<size_t, size_t> ListOverHttp(uint16_t port) {
     if (!token.empty()) target += "&continuation-token=" + s3::UriEncode(token, true);
     s3::SignedRequest req{"GET", target, {{"host", "127.0.0.1:" + std::to_string(port)}}};
     s3::SignRequest(req, creds, "us-east-1", s3::Sha256Hex(""), std::time(nullptr));
-    http::request<http::empty_body> hr{http::verb::get, target, 11};
+    bhttp::request<bhttp::empty_body> hr{bhttp::verb::get, target, 11};
     for (const auto& [k, v] : req.headers) hr.set(k, v);
-    http::write(socket, hr);
-    http::response<http::string_body> res;
-    http::read(socket, buffer, res);
+    bhttp::write(socket, hr);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(socket, buffer, res);
     if (res.result_int() != 200) {
       std::fprintf(stderr, "list failed: %d %s\n", res.result_int(), res.body().c_str());
       std::exit(1);

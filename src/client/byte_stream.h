@@ -1,5 +1,5 @@
-// Byte sources and sinks: how object data streams into a put and out of a get without
-// ever being held whole in memory.
+// Byte sources and sinks over files, pipes and strings. The interfaces themselves are in
+// core/byte_stream.h, so the HTTP layer streams bodies through them too.
 #pragma once
 
 #include <cstddef>
@@ -8,22 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/byte_stream.h"
 #include "core/status.h"
 
 namespace ccow {
-
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  // Reads up to n bytes; 0 means the end of the data.
-  virtual Result<size_t> Read(char* buf, size_t n) = 0;
-};
-
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual Status Write(std::string_view data) = 0;
-};
 
 // Reads a file descriptor (a file, a pipe, stdin). Does not own the descriptor.
 class FdSource : public ByteSource {

@@ -33,12 +33,24 @@ class RemoteRegistry final : public Registry {
 
   Status Open() {
     if (options_.endpoints.empty()) return Status::InvalidArgument("no admin endpoint to follow the registry on");
+    // The leader's state: a follower learns of a commit up to a heartbeat later, and a CLI
+    // command that follows a change made elsewhere must see it.
     Status last = Status::Unavailable("no member answered");
+    bool any = false;
     for (size_t i = 0; i < options_.endpoints.size(); ++i) {
-      last = Fetch(i, 0, 0);
-      if (last.ok()) break;
+      bool leads = false;
+      Status s = Fetch(i, 0, 0, &leads);
+      if (!s.ok()) {
+        last = s;
+        continue;
+      }
+      any = true;
+      if (leads) {
+        leader_ = i;
+        break;
+      }
     }
-    if (!last.ok()) return last.WithContext("reading the cluster state");
+    if (!any) return last.WithContext("reading the cluster state");
     if (options_.follow) thread_ = std::thread([this] { Follow(); });
     return Status::OK();
   }
@@ -73,6 +85,7 @@ class RemoteRegistry final : public Registry {
           return AwaitVersion(i, version);
         }
         last = s;
+        if (s.code() == Code::kConflict) (void)Fetch(i, 0, 0);  // the caller reads again
         if (s.code() != Code::kUnavailable) return s;  // decided by the state machine
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

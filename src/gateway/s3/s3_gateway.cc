@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "gateway/s3/http_server.h"
+#include "http/http_server.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -162,7 +162,8 @@ void S3Handler::Handle(HttpExchange& ex) {
     return;
   }
 
-  SignedRequest signed_req{req.method, req.target, req.headers};
+  // The signature covers the query the router reads: the same parsed pairs.
+  SignedRequest signed_req{req.method, req.target, req.headers, &req.parsed};
   VerifyOptions vo;
   vo.now_unix = static_cast<int64_t>(std::time(nullptr));
   S3Error auth = VerifySigV4(
@@ -195,7 +196,7 @@ class S3GatewayImpl : public S3Gateway {
   ~S3GatewayImpl() override { Stop(); }
 
   Status Start() {
-    HttpServerOptions ho;
+    http::HttpServerOptions ho;
     ho.host = options_.host;
     ho.port = options_.port;
     ho.tls_cert_file = options_.tls_cert_file;
@@ -203,7 +204,7 @@ class S3GatewayImpl : public S3Gateway {
     ho.max_connections = options_.max_connections;
     auto handler = handler_;
     CCOW_ASSIGN_OR_RETURN(server_,
-                          HttpServer::Start(ho, [handler](HttpExchange& ex) { handler->Handle(ex); }));
+                          http::HttpServer::Start(ho, [handler](HttpExchange& ex) { handler->Handle(ex); }));
     lifecycle_ = std::thread([this] { LifecycleLoop(); });
     return Status::OK();
   }
@@ -238,7 +239,7 @@ class S3GatewayImpl : public S3Gateway {
 
   S3GatewayOptions options_;
   std::shared_ptr<S3Handler> handler_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<http::HttpServer> server_;
   std::thread lifecycle_;
   std::mutex mu_;
   std::condition_variable cv_;

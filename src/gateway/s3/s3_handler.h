@@ -13,13 +13,17 @@
 
 #include "client/object_api.h"
 #include "gateway/s3/bucket_registry.h"
-#include "gateway/s3/http_exchange.h"
 #include "gateway/s3/s3_error.h"
 #include "gateway/s3/s3_gateway.h"
 #include "gateway/s3/sigv4.h"
 #include "gateway/s3/user_registry.h"
+#include "http/http_exchange.h"
 
 namespace ccow::s3 {
+
+using http::HeaderList;
+using http::HttpExchange;
+using http::HttpRequest;
 
 struct RequestContext {
   HttpExchange& ex;

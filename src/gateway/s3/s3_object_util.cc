@@ -8,6 +8,7 @@
 #include "core/hash.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/sigv4.h"
+#include "http/query_string.h"
 
 namespace ccow::s3 {
 namespace {
@@ -189,26 +190,20 @@ ParsedRange ParseRange(const std::string& header, uint64_t size) {
 }
 
 S3Error ParseCopySource(const std::string& header, CopySource* out) {
-  std::string value = header;
-  std::string query;
-  size_t q = value.find('?');
-  if (q != std::string::npos) {
-    query = value.substr(q + 1);
-    value = value.substr(0, q);
-  }
-  auto decoded = UriDecode(value);
+  // "bucket/key?versionId=N", percent-encoded: read by the one target parser.
+  http::ParsedTarget source = http::ParseTarget(header);
   auto bad = MakeError(400, "InvalidArgument",
                        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
-  if (!decoded) return bad;
-  std::string path = *decoded;
+  if (!source.path_well_formed) return bad;
+  std::string path = source.path;
   if (!path.empty() && path[0] == '/') path.erase(0, 1);
   size_t slash = path.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) return bad;
   out->bucket = path.substr(0, slash);
   out->key = path.substr(slash + 1);
   out->which = VersionSelector();
-  if (StartsWith(query, "versionId=")) {
-    std::string v = query.substr(10);
+  if (const std::string* version = source.Find("versionId")) {
+    const std::string& v = *version;
     if (v != "null") {
       if (v.empty() || v.size() > 20 ||
           !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
@@ -220,22 +215,10 @@ S3Error ParseCopySource(const std::string& header, CopySource* out) {
 }
 
 std::vector<std::pair<std::string, std::string>> ParseTagQuery(const std::string& query) {
+  // x-amz-tagging is form-encoded: '+' is a space there.
   std::vector<std::pair<std::string, std::string>> tags;
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view item = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    std::string k(item.substr(0, eq));
-    std::string v(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1));
-    std::replace(k.begin(), k.end(), '+', ' ');
-    std::replace(v.begin(), v.end(), '+', ' ');
-    auto dk = UriDecode(k);
-    auto dv = UriDecode(v);
-    tags.emplace_back(dk ? *dk : k, dv ? *dv : v);
-  }
+  for (auto& p : http::ParseQuery(query, {.plus_is_space = true}))
+    tags.emplace_back(std::move(p.name), std::move(p.value));
   return tags;
 }
 

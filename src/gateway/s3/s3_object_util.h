@@ -12,10 +12,14 @@
 
 #include "client/byte_stream.h"
 #include "client/object_api.h"
-#include "gateway/s3/http_exchange.h"
 #include "gateway/s3/s3_error.h"
+#include "http/http_exchange.h"
 
 namespace ccow::s3 {
+
+using http::HeaderList;
+using http::HttpExchange;
+using http::HttpRequest;
 
 // Content-Type, Content-Encoding/Disposition/Language, Cache-Control, Expires,
 // x-amz-meta-* and x-amz-tagging into PutOptions (user metadata keeps header names).

@@ -80,13 +80,6 @@ std::string TrimAll(std::string_view s) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool IsLowerHex(std::string_view s, size_t len) {
   if (s.size() != len) return false;
   for (char c : s)
@@ -159,22 +152,13 @@ std::optional<int64_t> ParseHttpDate(std::string_view s) {
   return ToUnix(y, mo, d, h, mi, sec);
 }
 
-// ---- Request-target pieces.
+// ---- Request-target pieces: http::ParseTarget, the parser routing uses too.
 
-struct Target {
-  std::string_view path;
-  std::string_view query;
-};
-
-Target SplitTarget(std::string_view target) {
-  // Absolute form ("http://host/path"), which a client talking through a proxy sends.
-  if (target.starts_with("http://") || target.starts_with("https://")) {
-    size_t slash = target.find('/', target.find("//") + 2);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-  }
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) return {target, {}};
-  return {target.substr(0, q), target.substr(q + 1)};
+// The request's parsed target: the caller's (the gateway passes the one its router
+// reads), else parsed here by the same parser.
+const http::ParsedTarget& TargetOf(const SignedRequest& r, std::optional<http::ParsedTarget>* own) {
+  if (r.parsed != nullptr) return *r.parsed;
+  return own->emplace(http::ParseTarget(r.target));
 }
 
 using NameValues = std::vector<std::pair<std::string, std::string>>;
@@ -194,42 +178,36 @@ const std::string* Find(const NameValues& list, std::string_view name, bool any_
   return found;
 }
 
-// Splits and decodes a query string. A malformed escape fails the parse; for the
-// canonical form (which cannot fail) such a piece is kept as sent instead.
-bool ParseQuery(std::string_view query, NameValues* out) {
-  bool ok = true;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view piece = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (piece.empty()) continue;  // "a=1&&b=2": S3 and the SDKs skip empty pieces
-    size_t eq = piece.find('=');
-    std::string_view name = piece.substr(0, eq);
-    std::string_view value =
-        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
-    auto n = UriDecode(name);
-    auto v = UriDecode(value);
-    ok = ok && n && v;
-    out->push_back({n ? *n : std::string(name), v ? *v : std::string(value)});
+// The first decoded value of a query parameter (exact case) and, in *count, how many
+// parameters have that name.
+const std::string* Find(const http::QueryParams& params, std::string_view name, bool /*any_case*/,
+                        int* count = nullptr) {
+  const std::string* found = nullptr;
+  int n = 0;
+  for (const auto& p : params) {
+    if (p.name != name) continue;
+    if (found == nullptr) found = &p.value;
+    ++n;
   }
-  return ok;
+  if (count != nullptr) *count = n;
+  return found;
 }
 
-std::string CanonicalUri(std::string_view path) {
-  if (path.empty()) return "/";
-  auto decoded = UriDecode(path);
-  // S3 does not double-encode: the path is decoded once and encoded once.
-  return UriEncode(decoded ? *decoded : std::string(path), /*encode_slash=*/false);
+std::string CanonicalUri(const http::ParsedTarget& t) {
+  if (t.raw_path.empty()) return "/";
+  // S3 does not double-encode: the path is decoded once and encoded once (a malformed
+  // path is encoded as received).
+  return UriEncode(t.path, /*encode_slash=*/false);
 }
 
-std::string CanonicalQuery(std::string_view query, bool presigned) {
-  NameValues params;
-  ParseQuery(query, &params);
+// Each parameter's decoded name and value (as received where an escape is malformed),
+// encoded again and sorted.
+std::string CanonicalQuery(const http::QueryParams& params, bool presigned) {
   std::vector<std::pair<std::string, std::string>> encoded;
   encoded.reserve(params.size());
   for (const auto& p : params) {
-    if (presigned && p.first == "X-Amz-Signature") continue;
-    encoded.emplace_back(UriEncode(p.first, true), UriEncode(p.second, true));
+    if (presigned && p.name == "X-Amz-Signature") continue;
+    encoded.emplace_back(UriEncode(p.name, true), UriEncode(p.value, true));
   }
   std::sort(encoded.begin(), encoded.end());
   std::string out;
@@ -413,7 +391,7 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
   return S3Error::None();
 }
 
-S3Error ParseQueryForm(const NameValues& params, const VerifyOptions& opt, Claim* claim) {
+S3Error ParseQueryForm(const http::QueryParams& params, const VerifyOptions& opt, Claim* claim) {
   static constexpr std::string_view kRequired[] = {"X-Amz-Algorithm",     "X-Amz-Credential",
                                                    "X-Amz-Signature",     "X-Amz-Date",
                                                    "X-Amz-SignedHeaders", "X-Amz-Expires"};
@@ -540,49 +518,20 @@ std::string DeriveSigningKey(std::string_view secret, std::string_view date,
 }
 
 std::string UriEncode(std::string_view in, bool encode_slash) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size() * 3 / 2);
-  for (char ch : in) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-  }
-  return out;
+  return http::PercentEncode(in, encode_slash);
 }
 
-// '+' stays '+': the AWS SDKs, s3cmd and rclone send a space as %20 and a plus as %2B, and
-// a literal '+' then canonicalizes to %2B as those clients sign it. (Form-style '+' for a
-// space would be a different request; S3 clients do not send it.)
-std::optional<std::string> UriDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return std::nullopt;
-    int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
+// '+' stays '+' (http/query_string.h): the AWS SDKs, s3cmd and rclone send a space as %20
+// and a plus as %2B, and a literal '+' then canonicalizes to %2B as those clients sign it.
+std::optional<std::string> UriDecode(std::string_view in) { return http::PercentDecode(in); }
 
 std::string CanonicalRequest(const SignedRequest& request,
                              const std::vector<std::string>& signed_headers,
                              std::string_view payload_hash, bool presigned) {
-  Target t = SplitTarget(request.target);
+  std::optional<http::ParsedTarget> own;
+  const http::ParsedTarget& t = TargetOf(request, &own);
   std::string out = request.method + "\n";
-  out += CanonicalUri(t.path) + "\n";
+  out += CanonicalUri(t) + "\n";
   out += CanonicalQuery(t.query, presigned) + "\n";
   for (const auto& name : signed_headers) {
     out += ToLower(name);
@@ -606,10 +555,10 @@ std::string CanonicalRequest(const SignedRequest& request,
 
 S3Error VerifySigV4(const SignedRequest& request, const CredentialLookup& lookup,
                     const VerifyOptions& options, AuthContext* out) {
-  Target t = SplitTarget(request.target);
-  NameValues params;
-  if (!UriDecode(t.path) || !ParseQuery(t.query, &params))
-    return MakeError(400, "InvalidURI", "Couldn't parse the specified URI.");
+  std::optional<http::ParsedTarget> own;
+  const http::ParsedTarget& t = TargetOf(request, &own);
+  if (!t.well_formed()) return MakeError(400, "InvalidURI", "Couldn't parse the specified URI.");
+  const http::QueryParams& params = t.query;
 
   int auth_count = 0;
   const std::string* auth = Find(request.headers, "authorization", true, &auth_count);

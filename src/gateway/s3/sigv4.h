@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/s3/s3_error.h"
+#include "http/query_string.h"
 
 namespace ccow::s3 {
 
@@ -31,6 +32,10 @@ struct SignedRequest {
   // Header names lower-cased, values as received (the verifier trims and folds spaces).
   // Repeated headers appear once per occurrence.
   std::vector<std::pair<std::string, std::string>> headers;
+  // ParseTarget(target), when the caller has it: the gateway passes the HttpRequest's, so
+  // the canonical query is built from the very pairs its router reads. Not owned; must
+  // outlive the call. Null: the verifier parses `target` with the same parser.
+  const http::ParsedTarget* parsed = nullptr;
 };
 
 // What a successful verification established.
@@ -67,9 +72,9 @@ std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 
 std::string DeriveSigningKey(std::string_view secret, std::string_view date,
                              std::string_view region, std::string_view service);
 // S3's URI encoding: every byte except A-Za-z0-9-_.~ as %XX (upper case); '/' kept
-// when encode_slash is false.
+// when encode_slash is false. (http::PercentEncode.)
 std::string UriEncode(std::string_view in, bool encode_slash);
-// Percent-decoding; nullopt on a malformed escape.
+// Percent-decoding, '+' kept; nullopt on a malformed escape. (http::PercentDecode.)
 std::optional<std::string> UriDecode(std::string_view in);
 // The canonical request and string to sign of AWS's documentation, for tests and for
 // the SignatureDoesNotMatch message (S3 returns the string to sign to help debugging).

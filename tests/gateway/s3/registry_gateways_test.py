@@ -101,6 +101,11 @@ class OneNamespaceTest(unittest.TestCase):
     def test_a_deleted_key_is_refused_by_every_gateway_within_1s(self):
         made = json.loads(ccow("--json", "user", "create", "team-" + uuid.uuid4().hex[:6]).stdout)
         users = [client(u, made["access_key"], made["secret_key"]) for u in URLS]
+        for u in users:  # a new key is in force everywhere within the bound too
+            took = wait_until(lambda: code_of(lambda: u.list_buckets()) == "OK")
+            self.assertIsNotNone(took, "a new key never authenticated")
+            self.assertLess(took, BOUND_S)
+            PROPAGATION.append(took)
         b = name("keys")
         users[0].create_bucket(Bucket=b)
         for u in users:

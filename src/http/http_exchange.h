@@ -1,6 +1,6 @@
-// One HTTP request and its response, as the S3 handlers see them: headers parsed, the body
-// streamed on demand, the response sent whole or streamed. Keeps Beast out of every file
-// but http_server.cc.
+// One HTTP request and its response, as a handler sees them: headers parsed, the target
+// split by the one query parser (query_string.h), the body streamed on demand, the
+// response sent whole or streamed. Keeps Beast out of every file but the server's.
 #pragma once
 
 #include <cstdint>
@@ -10,24 +10,29 @@
 #include <utility>
 #include <vector>
 
-#include "client/byte_stream.h"
+#include "core/byte_stream.h"
 #include "core/status.h"
+#include "http/query_string.h"
 
-namespace ccow::s3 {
+namespace ccow::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method;  // upper case as received
   std::string target;  // raw request-target
-  std::string path;    // percent-decoded path, starting with '/'
-  HeaderList query;    // percent-decoded query parameters in order ("uploads" -> "")
+  // ParseTarget(target): the path (raw and percent-decoded, starting with '/' for an
+  // origin-form target) and the query parameters in order, raw and decoded ("uploads"
+  // -> name "uploads", value ""). The signature check reads these same pairs.
+  ParsedTarget parsed;
+  std::string path;    // parsed.path, for the handlers
   HeaderList headers;  // names lower-cased
   std::optional<uint64_t> content_length;
   bool chunked_transfer = false;  // Transfer-Encoding: chunked (length unknown)
 
   const std::string* Header(std::string_view name) const;  // name in lower case
-  const std::string* Query(std::string_view name) const;
+  // The decoded value of the first query parameter with this decoded name.
+  const std::string* Query(std::string_view name) const { return parsed.Find(name); }
   bool HasQuery(std::string_view name) const { return Query(name) != nullptr; }
 };
 
@@ -50,4 +55,4 @@ class HttpExchange {
   virtual bool responded() const = 0;
 };
 
-}  // namespace ccow::s3
+}  // namespace ccow::http

@@ -1,59 +1,40 @@
-#include "gateway/s3/http_server.h"
+#include "http/http_server.h"
 
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/s3/sigv4.h"
-
-namespace ccow::s3 {
+namespace ccow::http {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-
-void SplitTarget(const std::string& target, HttpRequest* req) {
-  size_t q = target.find('?');
-  std::string raw_path = target.substr(0, q);
-  auto decoded = UriDecode(raw_path);
-  req->path = decoded ? *decoded : raw_path;
-  if (q == std::string::npos) return;
-  std::string_view rest(target);
-  rest.remove_prefix(q + 1);
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view item = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    std::string_view name = item.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-    auto dn = UriDecode(name);
-    auto dv = UriDecode(value);
-    req->query.emplace_back(dn ? *dn : std::string(name), dv ? *dv : std::string(value));
-  }
-}
 
 // One exchange on a connection of stream type S (plain TCP or TLS).
 template <typename S>
 class Exchange : public HttpExchange, public ByteSource, public ByteSink {
  public:
-  Exchange(S& stream, beast::flat_buffer& buffer, http::request_parser<http::buffer_body>& parser,
+  Exchange(S& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
            HttpRequest request, bool expects_continue)
       : stream_(stream),
         buffer_(buffer),
@@ -78,8 +59,8 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
     beast::error_code ec;
     if (expects_continue_ && !responded_) {
       expects_continue_ = false;
-      http::response<http::empty_body> cont{http::status::continue_, 11};
-      http::write(stream_, cont, ec);
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      bhttp::write(stream_, cont, ec);
       if (ec) return Fail(ec);
     }
     if (raw_) {
@@ -100,32 +81,32 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
     }
     parser_.get().body().data = buf;
     parser_.get().body().size = n;
-    http::read(stream_, buffer_, parser_, ec);
-    if (ec == http::error::need_buffer) ec = {};
+    bhttp::read(stream_, buffer_, parser_, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) return Fail(ec);
     return n - parser_.get().body().size;
   }
 
   Status Respond(int status, const HeaderList& headers, std::string_view body) override {
     responded_ = true;
-    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
     bool has_length = false;
     for (const auto& [k, v] : headers) {
       res.set(k, v);
       if (beast::iequals(k, "content-length")) has_length = true;
     }
-    res.set(http::field::server, "ccow");
+    res.set(bhttp::field::server, "ccow");
     res.keep_alive(keep_alive());
     res.body() = std::string(body);
     if (!has_length) res.prepare_payload();
     beast::error_code ec;
     if (has_length && body.empty()) {
       // HEAD: the length of what a GET would return, and no body.
-      http::response_serializer<http::string_body> sr{res};
+      bhttp::response_serializer<bhttp::string_body> sr{res};
       sr.split(true);
-      http::write_header(stream_, sr, ec);
+      bhttp::write_header(stream_, sr, ec);
     } else {
-      http::write(stream_, res, ec);
+      bhttp::write(stream_, res, ec);
     }
     if (ec) return Fail(ec);
     return Status::OK();
@@ -134,16 +115,16 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
   Result<ByteSink*> StartResponse(int status, const HeaderList& headers,
                                   uint64_t content_length) override {
     responded_ = true;
-    stream_res_.emplace(static_cast<http::status>(status), 11);
+    stream_res_.emplace(static_cast<bhttp::status>(status), 11);
     for (const auto& [k, v] : headers) stream_res_->set(k, v);
-    stream_res_->set(http::field::server, "ccow");
+    stream_res_->set(bhttp::field::server, "ccow");
     stream_res_->content_length(content_length);
     stream_res_->keep_alive(keep_alive());
     stream_res_->body().data = nullptr;
     stream_res_->body().more = true;
     serializer_.emplace(*stream_res_);
     beast::error_code ec;
-    http::write_header(stream_, *serializer_, ec);
+    bhttp::write_header(stream_, *serializer_, ec);
     if (ec) return Fail(ec);
     return static_cast<ByteSink*>(this);
   }
@@ -155,8 +136,8 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
     stream_res_->body().size = data.size();
     stream_res_->body().more = true;
     beast::error_code ec;
-    http::write(stream_, *serializer_, ec);
-    if (ec == http::error::need_buffer) ec = {};
+    bhttp::write(stream_, *serializer_, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) return Fail(ec);
     return Status::OK();
   }
@@ -167,8 +148,8 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
     stream_res_->body().size = 0;
     stream_res_->body().more = false;
     beast::error_code ec;
-    http::write(stream_, *serializer_, ec);
-    if (ec == http::error::need_buffer) ec = {};
+    bhttp::write(stream_, *serializer_, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) return Fail(ec);
     return Status::OK();
   }
@@ -186,15 +167,15 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
 
   S& stream_;
   beast::flat_buffer& buffer_;
-  http::request_parser<http::buffer_body>& parser_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
   HttpRequest request_;
   bool expects_continue_;
   bool raw_ = false;  // Content-Length body, read past the parser
   uint64_t raw_remaining_ = 0;
   bool responded_ = false;
   bool broken_ = false;
-  std::optional<http::response<http::buffer_body>> stream_res_;
-  std::optional<http::response_serializer<http::buffer_body>> serializer_;
+  std::optional<bhttp::response<bhttp::buffer_body>> stream_res_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
 };
 
 void SetSocketTimeouts(tcp::socket& socket, int seconds) {
@@ -204,17 +185,17 @@ void SetSocketTimeouts(tcp::socket& socket, int seconds) {
 }
 
 template <typename S>
-void WriteSimpleError(S& stream, http::status status, const std::string& code,
+void WriteSimpleError(S& stream, bhttp::status status, const std::string& code,
                       const std::string& message) {
-  http::response<http::string_body> res{status, 11};
-  res.set(http::field::content_type, "application/xml");
-  res.set(http::field::server, "ccow");
+  bhttp::response<bhttp::string_body> res{status, 11};
+  res.set(bhttp::field::content_type, "application/xml");
+  res.set(bhttp::field::server, "ccow");
   res.keep_alive(false);
   res.body() = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code + "</Code><Message>" +
                message + "</Message></Error>";
   res.prepare_payload();
   beast::error_code ec;
-  http::write(stream, res, ec);
+  bhttp::write(stream, res, ec);
 }
 
 // Serves requests on one connection until it closes, errs, or the client stops keep-alive.
@@ -222,22 +203,22 @@ template <typename S>
 void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHandler& handler) {
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::buffer_body> parser;
+    bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
     parser.body_limit(std::numeric_limits<uint64_t>::max());
     beast::error_code ec;
-    http::read_header(stream, buffer, parser, ec);
-    if (ec == http::error::header_limit) {
-      WriteSimpleError(stream, http::status::bad_request, "RequestHeaderSectionTooLarge",
+    bhttp::read_header(stream, buffer, parser, ec);
+    if (ec == bhttp::error::header_limit) {
+      WriteSimpleError(stream, bhttp::status::bad_request, "RequestHeaderSectionTooLarge",
                        "Your request header section exceeds the maximum allowed size.");
       return;
     }
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset)
       return;
     if (ec) {
-      if (ec.category() == beast::http::make_error_code(http::error::bad_method).category())
-        WriteSimpleError(stream, http::status::bad_request, "BadRequest",
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
+        WriteSimpleError(stream, bhttp::status::bad_request, "BadRequest",
                          "The request could not be parsed: " + ec.message());
       return;
     }
@@ -245,7 +226,8 @@ void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHand
     HttpRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
-    SplitTarget(req.target, &req);
+    req.parsed = ParseTarget(req.target);
+    req.path = req.parsed.path;
     for (const auto& field : msg) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -253,7 +235,7 @@ void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHand
     }
     if (auto len = parser.content_length()) req.content_length = *len;
     req.chunked_transfer = parser.chunked();
-    bool expects_continue = beast::iequals(msg[http::field::expect], "100-continue");
+    bool expects_continue = beast::iequals(msg[bhttp::field::expect], "100-continue");
     Exchange<S> exchange(stream, buffer, parser, std::move(req), expects_continue);
     try {
       handler(exchange);
@@ -275,64 +257,132 @@ void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHand
   }
 }
 
+// What the connection threads use. Each holds a reference, so a thread that outlives
+// Stop's bounded wait never touches freed memory.
+struct ServerState {
+  ServerState(HttpServerOptions o, HttpHandler h) : options(std::move(o)), handler(std::move(h)) {}
+
+  const HttpServerOptions options;
+  const HttpHandler handler;
+  asio::io_context io;  // the sockets' services; outlives every socket
+  std::optional<asio::ssl::context> tls;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t active = 0;        // connections being served (threads not yet finished)
+  std::set<int> open_fds;   // their sockets, for Stop to shut down
+  bool stopping = false;
+};
+
+// One connection's thread owns this. Members go in reverse order: the socket, which
+// needs the io_context's services even when closed, before the state that holds them.
+struct Connection {
+  std::shared_ptr<ServerState> state;
+  tcp::socket socket;
+};
+
+void Serve(Connection& c) {
+  const std::shared_ptr<ServerState>& state = c.state;
+  tcp::socket& socket = c.socket;
+  int fd = socket.native_handle();
+  beast::error_code ec;
+  if (state->tls) {
+    asio::ssl::stream<tcp::socket&> stream(socket, *state->tls);
+    stream.handshake(asio::ssl::stream_base::server, ec);
+    if (!ec) {
+      ServeConnection(stream, state->options, state->handler);
+      stream.shutdown(ec);
+    }
+  } else {
+    ServeConnection(socket, state->options, state->handler);
+  }
+  // Lingering close (RFC 9112 §9.6): a client still sending a body we refused (a bad
+  // signature, no such bucket) would get a reset, and lose the error response with it,
+  // if the socket closed with its bytes unread. Half-close, then drain for a moment.
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  SetSocketTimeouts(socket, 1);
+  auto linger_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  char discard[16384];
+  while (std::chrono::steady_clock::now() < linger_until &&
+         ::recv(fd, discard, sizeof discard, 0) > 0) {
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  std::lock_guard lock(state->mu);
+  state->open_fds.erase(fd);  // before close: the number may be reused at once
+  socket.close(ec);
+  --state->active;
+  state->cv.notify_all();
+}
+
 class HttpServerImpl : public HttpServer {
  public:
   HttpServerImpl(HttpServerOptions options, HttpHandler handler)
-      : options_(std::move(options)), handler_(std::move(handler)), acceptor_(io_) {}
+      : state_(std::make_shared<ServerState>(std::move(options), std::move(handler))),
+        acceptor_(state_->io) {}
 
   ~HttpServerImpl() override { Stop(); }
 
   Status Bind() {
+    const HttpServerOptions& options = state_->options;
     beast::error_code ec;
-    auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return Status::InvalidArgument("listen host '" + options_.host + "': " + ec.message());
-    tcp::endpoint ep(address, options_.port);
+    auto address = asio::ip::make_address(options.host, ec);
+    if (ec) return Status::InvalidArgument("listen host '" + options.host + "': " + ec.message());
+    tcp::endpoint ep(address, options.port);
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-      return Status::IOError("cannot listen on " + options_.host + ":" +
-                             std::to_string(options_.port) + ": " + ec.message());
+      return Status::IOError("cannot listen on " + options.host + ":" +
+                             std::to_string(options.port) + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
-    if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
-      if (options_.tls_cert_file.empty() || options_.tls_key_file.empty())
+    if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+      if (options.tls_cert_file.empty() || options.tls_key_file.empty())
         return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
-      tls_.emplace(asio::ssl::context::tls_server);
-      tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                        asio::ssl::context::no_tlsv1_1);
-      tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+      auto& tls = state_->tls.emplace(asio::ssl::context::tls_server);
+      tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+      tls.use_certificate_chain_file(options.tls_cert_file, ec);
       if (ec)
-        return Status::InvalidArgument("TLS certificate " + options_.tls_cert_file + ": " +
+        return Status::InvalidArgument("TLS certificate " + options.tls_cert_file + ": " +
                                        ec.message());
-      tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+      tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
       if (ec)
-        return Status::InvalidArgument("TLS key " + options_.tls_key_file + ": " + ec.message());
+        return Status::InvalidArgument("TLS key " + options.tls_key_file + ": " + ec.message());
     }
     accept_thread_ = std::thread([this] { AcceptLoop(); });
     return Status::OK();
   }
 
   uint16_t port() const override { return port_; }
-  bool tls() const override { return tls_.has_value(); }
+  bool tls() const override { return state_->tls.has_value(); }
+
+  size_t active_connections() const override {
+    std::lock_guard lock(state_->mu);
+    return state_->active;
+  }
 
   void Stop() override {
     if (stopping_.exchange(true)) return;
     beast::error_code ec;
     // shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
     ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
-    acceptor_.close(ec);
     if (accept_thread_.joinable()) accept_thread_.join();
-    std::unique_lock lock(mu_);
-    for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
-    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return active_ == 0; });
+    acceptor_.close(ec);
+    std::unique_lock lock(state_->mu);
+    state_->stopping = true;
+    for (int fd : state_->open_fds) ::shutdown(fd, SHUT_RDWR);
+    bool done = state_->cv.wait_for(lock, std::chrono::seconds(state_->options.stop_wait_seconds),
+                                    [&] { return state_->active == 0; });
+    if (!done)
+      spdlog::warn("http {}:{}: stopped with {} connection(s) still finishing", state_->options.host,
+                   port_, state_->active);
   }
 
  private:
   void AcceptLoop() {
     while (!stopping_) {
-      tcp::socket socket(io_);
+      tcp::socket socket(state_->io);
       beast::error_code ec;
       acceptor_.accept(socket, ec);
       if (ec) {
@@ -342,77 +392,44 @@ class HttpServerImpl : public HttpServer {
         continue;
       }
       {
-        std::lock_guard lock(mu_);
-        if (active_ >= options_.max_connections) {
-          WriteSimpleError(socket, http::status::service_unavailable, "SlowDown",
+        std::lock_guard lock(state_->mu);
+        if (state_->stopping) return;
+        if (state_->active >= state_->options.max_connections) {
+          WriteSimpleError(socket, bhttp::status::service_unavailable, "SlowDown",
                            "Too many connections; reduce your request rate.");
           continue;
         }
-        ++active_;
-        open_fds_.insert(socket.native_handle());
+        ++state_->active;
+        state_->open_fds.insert(socket.native_handle());
       }
       socket.set_option(tcp::no_delay(true), ec);
-      SetSocketTimeouts(socket, options_.idle_timeout_seconds);
-      std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
-    }
-  }
-
-  void Serve(tcp::socket socket) {
-    int fd = socket.native_handle();
-    if (tls_) {
-      asio::ssl::stream<tcp::socket&> stream(socket, *tls_);
-      beast::error_code ec;
-      stream.handshake(asio::ssl::stream_base::server, ec);
-      if (!ec) {
-        ServeConnection(stream, options_, handler_);
-        stream.shutdown(ec);
+      SetSocketTimeouts(socket, state_->options.idle_timeout_seconds);
+      int fd = socket.native_handle();
+      try {
+        auto c = std::make_unique<Connection>(Connection{state_, std::move(socket)});
+        std::thread([c = std::move(c)] { Serve(*c); }).detach();
+      } catch (const std::system_error& e) {
+        // No thread for it (a resource limit): the lambda, and the socket in it, are gone.
+        spdlog::warn("http: cannot start a connection thread: {}", e.what());
+        std::lock_guard lock(state_->mu);
+        state_->open_fds.erase(fd);
+        --state_->active;
+        state_->cv.notify_all();
       }
-    } else {
-      ServeConnection(socket, options_, handler_);
     }
-    beast::error_code ec;
-    // Lingering close (RFC 9112 §9.6): a client still sending a body we refused (a bad
-    // signature, no such bucket) would get a reset, and lose the error response with it,
-    // if the socket closed with its bytes unread. Half-close, then drain for a moment.
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    SetSocketTimeouts(socket, 1);
-    auto linger_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    char discard[16384];
-    while (std::chrono::steady_clock::now() < linger_until &&
-           ::recv(fd, discard, sizeof discard, 0) > 0) {
-    }
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    std::lock_guard lock(mu_);
-    open_fds_.erase(fd);
-    socket.close(ec);
-    --active_;
-    cv_.notify_all();
   }
 
-  HttpServerOptions options_;
-  HttpHandler handler_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::optional<asio::ssl::context> tls_;
+  std::shared_ptr<ServerState> state_;
+  tcp::acceptor acceptor_;  // after state_: closed before the io_context goes
   uint16_t port_ = 0;
   std::thread accept_thread_;
   std::atomic<bool> stopping_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t active_ = 0;
-  std::set<int> open_fds_;
 };
 
 }  // namespace
 
 const std::string* HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers)
-    if (k == name) return &v;
-  return nullptr;
-}
-
-const std::string* HttpRequest::Query(std::string_view name) const {
-  for (const auto& [k, v] : query)
     if (k == name) return &v;
   return nullptr;
 }
@@ -424,4 +441,22 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   return std::unique_ptr<HttpServer>(std::move(server));
 }
 
-}  // namespace ccow::s3
+struct StopSignals::Impl {
+  asio::io_context io;
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+};
+
+StopSignals::StopSignals() : impl_(std::make_unique<Impl>()) {}
+StopSignals::~StopSignals() = default;
+
+int StopSignals::Wait() {
+  int signal = 0;
+  impl_->signals.async_wait([&](const beast::error_code& ec, int sig) {
+    if (!ec) signal = sig;
+  });
+  impl_->io.run();
+  impl_->io.restart();
+  return signal;
+}
+
+}  // namespace ccow::http
