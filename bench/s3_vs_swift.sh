@@ -39,7 +39,7 @@ native_matrix() {  # ENDPOINT AK SK OUT PIDS
     for c in $CONCS; do
       "$ccow" bench s3 --endpoint "$1" --access-key "$2" --secret-key "$3" --size "$s" \
         --count "$n" --concurrency "$c" --phases put,get,delete --server-pids "$5" \
-        --max-seconds 25 --json "$4" || echo "(native run $s c$c had errors)"
+        --max-seconds 25 --json-out "$4" || echo "(native run $s c$c had errors)"
     done
   done
 }

@@ -155,7 +155,7 @@ Result<std::pair<int, uint64_t>> Request(Connection& c, const BenchFlags& f, con
 }
 
 int RunBench(const BenchFlags& f) {
-  auto size = ParseSize(f.size);
+  auto size = ParseSizeFlag("--size", f.size);
   if (!size.ok()) return Fail(size.status());
   std::string url = f.endpoint;
   if (url.rfind("http://", 0) != 0)
@@ -280,13 +280,14 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
   s3->add_option("--secret-key", f.secret_key);
   s3->add_option("--region", f.region);
   s3->add_option("--bucket", f.bucket);
-  s3->add_option("--size", f.size, "object size: bytes or 4K, 64K, 1M, 16M");
+  s3->add_option("--size", f.size, "object size: bytes or 4K, 64K, 1M, 16MiB ... (powers of 1024)");
   s3->add_option("--count", f.count, "objects per phase")->check(CLI::PositiveNumber);
   s3->add_option("--concurrency", f.concurrency, "connections, one thread each")->check(CLI::Range(1, 1024));
   s3->add_option("--phases", f.phases, "comma list of put, get, delete");
   s3->add_option("--server-pids", f.server_pids, "report the CPU of these processes");
   s3->add_option("--max-seconds", f.max_seconds, "cap on each phase");
-  s3->add_option("--json", f.json, "append one JSON line per phase (s3load's fields)");
+  // Not --json: that is the global flag, which may be written after the subcommand too.
+  s3->add_option("--json-out", f.json, "append one JSON line per phase (s3load's fields) to FILE");
   s3->callback([exit_code] { *exit_code = RunBench(f); });
 }
 

@@ -30,6 +30,12 @@ int ExitCodeFor(const Status& st);
 // Prints "ccow: <message>" (or {"error":...} with --json) to stderr and returns the code.
 int Fail(const Status& st);
 
+// The value of a size flag: plain bytes or K, M, G, T (powers of 1024, optional i/B, any
+// case), as ParseSize reads them. The error names the flag so that an operator knows which
+// argument to fix: "--chunk-size '12Q': expected bytes or a size such as 256K, 4M, 1G"
+// (kInvalidArgument, exit code 2 through Fail).
+Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text);
+
 // Adds --data to a subcommand.
 void AddDataOption(CLI::App* cmd);
 std::string DataDir();

@@ -107,7 +107,9 @@ Result<int> Spawn(const std::string& config, const std::string& log) {
     }
     int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, 0);
-    ::execl("/proc/self/exe", "ccow", "target", "--config", config.c_str(), nullptr);
+    // info: target.log is where an operator reads FlexHash generations being published
+    // and installed and the healer's passes.
+    ::execl("/proc/self/exe", "ccow", "--log-level", "info", "target", "--config", config.c_str(), nullptr);
     ::_exit(127);
   }
   return pid;

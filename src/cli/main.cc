@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "cli/cli_common.h"
 #include "client/cluster_backend.h"
+#include "core/config.h"
 #include "core/logging.h"
 
 namespace ccow::cli {
@@ -39,6 +41,12 @@ int Fail(const Status& st) {
   return ExitCodeFor(st);
 }
 
+Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text) {
+  auto size = ParseSize(text);
+  if (!size.ok()) return Status::InvalidArgument(flag + " " + size.status().message());
+  return size;
+}
+
 void AddDataOption(CLI::App* cmd) {
   cmd->add_option("--data", Globals().data_dir,
                   "data directory of the local store (default $CCOW_DATA or ./data)");
@@ -59,27 +67,52 @@ std::string ClusterDir() {
 Result<std::unique_ptr<ObjectApi>> OpenApi() {
   std::unique_ptr<Backend> backend;
   ApiOptions options;
+  // Says which store a command works on: the answer to "why is my object not there?"
+  // when --data, --cluster and the environment disagree.
   if (std::string cluster = ClusterDir(); !cluster.empty()) {
+    spdlog::debug("opening the cluster in {}", cluster);
     CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(cluster));
     CCOW_ASSIGN_OR_RETURN(backend, OpenClusterBackend(file));
     options.default_policy.replication_count = static_cast<uint8_t>(file.replication_count);
   } else {
+    spdlog::debug("opening the data directory {}", DataDir());
     CCOW_ASSIGN_OR_RETURN(backend, OpenLocalBackend(DataDir()));
   }
   return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
 }
 
+namespace {
+
+// The global flags are options of the top-level app only. Every subcommand inherits
+// fallthrough() when it is created, so a flag a subcommand does not know goes to its
+// parent, and so on up to here: the flags work before the subcommand, between its words
+// and after its arguments, as --flag VALUE or --flag=VALUE. Must run before any
+// subcommand is added (fallthrough and the footer are copied at creation).
+void AddGlobalFlags(CLI::App& app) {
+  app.fallthrough();
+  app.footer("Global flags, anywhere on the line: --json, --data DIR, --cluster DIR, --log-level LEVEL");
+  app.add_flag("--json", Globals().json, "print results as JSON for machine use");
+  app.add_option("--log-level", Globals().log_level, "trace, debug, info, warn (default), error, off");
+  app.add_option("--data", Globals().data_dir,
+                 "data directory of the local store (default $CCOW_DATA or ./data)");
+  app.add_option("--cluster", Globals().cluster_dir,
+                 "use the cluster described in DIR/cluster.json (default $CCOW_CLUSTER)");
+  // Runs once the whole line is parsed (so --log-level may come last) and before any
+  // subcommand callback, which is where the commands log.
+  app.parse_complete_callback([] {
+    ccow::Status st = ccow::InitLogging(Globals().log_level);
+    if (!st.ok()) throw CLI::ValidationError("--log-level", st.message());
+  });
+}
+
+}  // namespace
 }  // namespace ccow::cli
 
 int main(int argc, char** argv) {
   using namespace ccow::cli;
   CLI::App app{"ccow: content-addressed, copy-on-write object storage"};
   app.require_subcommand(1);
-  app.fallthrough();  // global flags (--json, --log-level) may follow the subcommand
-  app.add_flag("--json", Globals().json, "print results as JSON for machine use");
-  app.add_option("--log-level", Globals().log_level, "trace, debug, info, warn, error, off");
-  app.add_option("--cluster", Globals().cluster_dir,
-                 "use the cluster described in DIR/cluster.json (default $CCOW_CLUSTER)");
+  AddGlobalFlags(app);
   int exit_code = 0;
   RegisterObjectCommands(app, &exit_code);
   RegisterServerCommand(app, &exit_code);
@@ -88,16 +121,6 @@ int main(int argc, char** argv) {
   RegisterTargetCommand(app, &exit_code);
   RegisterClusterCommands(app, &exit_code);
   RegisterAdminCommands(app, &exit_code);
-  // Logging must be set up before any subcommand callback runs.
-  app.preparse_callback([&](size_t) {
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == "--log-level" && i + 1 < argc) Globals().log_level = argv[i + 1];
-      if (arg.rfind("--log-level=", 0) == 0) Globals().log_level = arg.substr(12);
-    }
-    ccow::Status st = ccow::InitLogging(Globals().log_level);
-    if (!st.ok()) throw CLI::ValidationError("--log-level", st.message());
-  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

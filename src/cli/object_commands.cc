@@ -88,8 +88,9 @@ Result<ObjectPolicy> PolicyFromFlags() {
   ObjectPolicy p;
   CCOW_ASSIGN_OR_RETURN(p.hash, ParseHashAlgo(Flags().hash));
   CCOW_ASSIGN_OR_RETURN(p.chunking, ParseChunkingMode(Flags().chunking));
-  CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSize(Flags().chunk_size));
-  if (size > (16u << 20)) return Status::InvalidArgument("chunk size above 16 MiB");
+  CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSizeFlag("--chunk-size", Flags().chunk_size));
+  if (size > (16u << 20))
+    return Status::InvalidArgument("--chunk-size '" + Flags().chunk_size + "': at most 16M");
   p.chunk_size = static_cast<uint32_t>(size);
   p.manifest_fanout = Flags().fanout;
   CCOW_RETURN_IF_ERROR(p.Validate());
@@ -295,7 +296,7 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   put->add_option("--meta", f.meta, "user metadata KEY=VALUE (repeatable)");
   put->add_option("--hash", f.hash, "sha256 | sha3-256 | sha3-512 | blake2b-256 | xxh3-128");
   put->add_option("--chunking", f.chunking, "fixed | cdc");
-  put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average), e.g. 1M");
+  put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average): bytes or 256K, 1M, 4MiB ... (default 1M, at most 16M)");
   put->add_option("--fanout", f.fanout, "references per chunk manifest");
   put->callback([exit_code] { *exit_code = RunPut(); });
 

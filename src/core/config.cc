@@ -7,32 +7,50 @@
 
 namespace ccow {
 
+namespace {
+
+// The multiplier of a size unit already upper-cased: "" or "B" is bytes; K, M, G, T with
+// an optional "I" and/or "B" (K, KB, KI, KIB) are powers of 1024, because chunk sizes,
+// quotas and caches are counted in binary units everywhere else in ccow.
+uint64_t UnitMultiplier(std::string unit) {
+  if (unit.empty() || unit == "B") return 1;
+  if (unit.size() >= 2 && unit.back() == 'B') unit.pop_back();
+  if (unit.size() >= 2 && unit.back() == 'I') unit.pop_back();
+  if (unit.size() != 1) return 0;
+  switch (unit[0]) {
+    case 'K': return 1ull << 10;
+    case 'M': return 1ull << 20;
+    case 'G': return 1ull << 30;
+    case 'T': return 1ull << 40;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 Result<uint64_t> ParseSize(std::string_view text) {
+  // Messages start with the quoted text so that callers can prefix the flag or config key.
+  const std::string quoted = "'" + std::string(text) + "'";
+  const Status not_a_size =
+      Status::InvalidArgument(quoted + ": expected bytes or a size such as 256K, 4M, 1G");
+  const Status too_large = Status::InvalidArgument(quoted + ": too large (sizes go up to 16 EiB)");
   std::string t;
   for (char c : text)
     if (!std::isspace(static_cast<unsigned char>(c))) t.push_back(c);
   size_t i = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  if (i == 0) return Status::InvalidArgument("size '" + std::string(text) + "' is not a number");
+  if (i == 0) return not_a_size;
   uint64_t value = 0;
   for (size_t k = 0; k < i; ++k) {
-    if (value > (UINT64_MAX - 9) / 10)
-      return Status::InvalidArgument("size '" + std::string(text) + "' is too large");
-    value = value * 10 + static_cast<uint64_t>(t[k] - '0');
+    uint64_t digit = static_cast<uint64_t>(t[k] - '0');
+    if (value > (UINT64_MAX - digit) / 10) return too_large;
+    value = value * 10 + digit;
   }
   std::string unit = t.substr(i);
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "K" || unit == "KB" || unit == "KIB") mult = 1ull << 10;
-  else if (unit == "M" || unit == "MB" || unit == "MIB") mult = 1ull << 20;
-  else if (unit == "G" || unit == "GB" || unit == "GIB") mult = 1ull << 30;
-  else if (unit == "T" || unit == "TB" || unit == "TIB") mult = 1ull << 40;
-  else
-    return Status::InvalidArgument("size '" + std::string(text) +
-                                   "' has an unknown unit (use K, M, G or T)");
-  if (value != 0 && mult > UINT64_MAX / value)
-    return Status::InvalidArgument("size '" + std::string(text) + "' is too large");
+  uint64_t mult = UnitMultiplier(unit);
+  if (mult == 0) return not_a_size;
+  if (value != 0 && mult > UINT64_MAX / value) return too_large;
   return value * mult;
 }
 

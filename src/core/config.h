@@ -10,7 +10,9 @@
 
 namespace ccow {
 
-// "4096", "64K", "64KiB", "1M", "1MiB", "2G" -> bytes (binary multiples).
+// "4096", "4096B", "64K", "64k", "64Ki", "64KB", "64KiB", "1M", "2G", "1T" -> bytes. K, M,
+// G and T are powers of 1024 whether or not an "i" is written (4GB is 4 GiB); case and
+// blanks do not matter. An error (kInvalidArgument) names the text and the accepted forms.
 Result<uint64_t> ParseSize(std::string_view text);
 // 1048576 -> "1 MiB"; exact multiples print without decimals.
 std::string FormatSize(uint64_t bytes);
