@@ -5,7 +5,7 @@ DATA ?= ./data
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test tsan bench clean format
 
 all: build
 
@@ -23,6 +23,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# ThreadSanitizer: unit tests and the cluster tests on a -fsanitize=thread build in
+# build-tsan/ (scripts/tsan.sh). Not part of `make test`.
+tsan: deps
+	JOBS=$(JOBS) bash scripts/tsan.sh build-tsan
 
 bench: build
 	bash bench/run-all.sh $(BUILD)

@@ -1,5 +1,7 @@
 #include "core/hash.h"
 
+#include "core/check.h"
+
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <xxhash.h>
@@ -30,7 +32,7 @@ const AlgoInfo* Find(HashAlgo algo) {
 // Fetching an EVP_MD is expensive in OpenSSL 3; do it once per algorithm.
 const EVP_MD* FetchMd(const char* name) {
   const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-  assert(md != nullptr && "OpenSSL lacks a required digest");
+  CCOW_CHECK_MSG(md != nullptr, "OpenSSL lacks a required digest");
   return md;
 }
 

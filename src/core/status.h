@@ -4,10 +4,11 @@
 // who will read it (what failed, on which object or chunk, and what to do about it).
 #pragma once
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
+
+#include "core/check.h"
 
 namespace ccow {
 
@@ -71,14 +72,24 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
-    assert(!status_.ok() && "Result built from an OK status carries no value");
+    CCOW_CHECK_MSG(!status_.ok(), "a Result built from an OK status carries no value");
   }
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  // Reading the value of an error is a bug in the caller (it must test ok() first).
+  T& value() & {
+    CCOW_CHECK_MSG(ok(), status_.ToString().c_str());
+    return *value_;
+  }
+  const T& value() const& {
+    CCOW_CHECK_MSG(ok(), status_.ToString().c_str());
+    return *value_;
+  }
+  T&& value() && {
+    CCOW_CHECK_MSG(ok(), status_.ToString().c_str());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/check.h"
+
 namespace ccow {
 namespace {
 
@@ -58,6 +60,8 @@ std::vector<uint32_t> FillRow(uint32_t row, const std::vector<VdevInfo>& vdevs, 
     if (chosen.size() == k) break;
     if (!taken[i]) chosen.push_back(i);
   }
+  // k never exceeds the VDEV count (Build clamps it), so a row is always full.
+  CCOW_CHECK(chosen.size() == k);
   return chosen;
 }
 
@@ -112,10 +116,13 @@ Result<FlexHashTable> FlexHashTable::Build(std::vector<VdevInfo> vdevs, uint64_t
 
 uint32_t FlexHashTable::RowOf(const HashId& id) const {
   if (row_bits_ == 0) return 0;
-  return static_cast<uint32_t>(id.Prefix64() >> (64 - row_bits_));
+  uint32_t row = static_cast<uint32_t>(id.Prefix64() >> (64 - row_bits_));
+  CCOW_CHECK(row < rows_.size());  // rows_ holds exactly 2^row_bits_ rows
+  return row;
 }
 
 std::vector<std::string> FlexHashTable::RowVdevIds(uint32_t row) const {
+  CCOW_CHECK(row < rows_.size());
   std::vector<std::string> out;
   for (uint32_t i : rows_[row]) out.push_back(vdevs_[i].id);
   return out;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/check.h"
 #include "core/hash.h"
 #include "core/status.h"
 
@@ -63,7 +64,10 @@ class FlexHashTable {
   // The row of an id: its top bits.
   uint32_t RowOf(const HashId& id) const;
   // The negotiating group of a row: indexes into vdevs(), best first.
-  const std::vector<uint32_t>& Row(uint32_t row) const { return rows_[row]; }
+  const std::vector<uint32_t>& Row(uint32_t row) const {
+    CCOW_CHECK(row < rows_.size());  // a row from a peer is checked against row_count() first
+    return rows_[row];
+  }
   std::vector<std::string> RowVdevIds(uint32_t row) const;
 
   // flexhash-checkpoint.json: generation, options, VDEVs and rows.

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/check.h"
+
 namespace ccow {
 
 void Encoder::PutU32(uint32_t v) {
@@ -37,6 +39,9 @@ void Decoder::Fail(const std::string& why) {
 
 bool Decoder::Need(size_t n) {
   if (!status_.ok()) return false;
+  // Every read advances pos_ only after Need() allowed it; past the end, the unsigned
+  // subtraction below would wrap and let the next read run off the buffer.
+  CCOW_CHECK(pos_ <= in_.size());
   if (in_.size() - pos_ < n) {
     Fail("truncated (need " + std::to_string(n) + " more bytes)");
     return false;

@@ -13,6 +13,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "core/check.h"
 #include "replicast/initiator.h"
 #include "replicast/message.h"
 
@@ -148,6 +149,9 @@ class InitiatorImpl final : public Initiator {
   // A train: the value in pieces of one message each.
   void SendTrain(const std::string& to, const Header& h, const HashId& chid,
                  std::string_view bytes, uint64_t mask) {
+    // 512 bytes of each message are left for the header and the transfer's fields; a
+    // network whose messages are smaller would make pieces of 0 bytes and loop forever.
+    CCOW_CHECK(network_->max_message_bytes() > 512);
     size_t piece = network_->max_message_bytes() - 512;
     uint64_t offset = 0;
     do {

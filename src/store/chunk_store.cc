@@ -19,6 +19,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/check.h"
 #include "model/encoding.h"
 #include "store/segment_log.h"
 
@@ -225,7 +226,11 @@ class RocksChunkStore final : public ChunkStore {
   Status RemoveChunk(const HashId& chid) override {
     CCOW_RETURN_IF_ERROR(Sync());  // a pending put of it is indexed before it goes
     std::string key = chid.ToKey();
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // A commit leader writes the chunk counters from a snapshot it took before releasing
+    // mu_; removing a chunk while it writes would have one of the two writes lose the
+    // other's update. Wait until no leader is syncing; none can start while we hold mu_.
+    commit_cv_.wait(lock, [&] { return !committing_; });
     CCOW_RETURN_IF_ERROR(failed_);
     std::string v;
     auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, &v);
@@ -396,6 +401,7 @@ class RocksChunkStore final : public ChunkStore {
     commit_queue_.push_back(&self);
     commit_cv_.wait(lock, [&] { return self.done || (!committing_ && commit_queue_.front() == &self); });
     if (self.done) return self.status;
+    CCOW_CHECK(commit_queue_.front() == &self);
 
     committing_ = true;
     std::vector<CommitWaiter*> group(commit_queue_.begin(), commit_queue_.end());
@@ -406,6 +412,9 @@ class RocksChunkStore final : public ChunkStore {
     for (auto& [k, loc] : pending_) committed_keys.push_back(k);
     for (auto& [k, bytes] : pending_inline_) committed_keys.push_back(k);
     uint64_t seq = put_seq_, count = pending_count_, bytes = pending_bytes_;
+    // The counters' new values are computed from this snapshot, taken under mu_: reading
+    // durable_count_ after unlocking raced with RemoveChunk (which now waits for us).
+    uint64_t new_count = durable_count_ + count, new_bytes = durable_bytes_ + bytes;
     lock.unlock();
 
     Status st;
@@ -415,8 +424,8 @@ class RocksChunkStore final : public ChunkStore {
       for (auto& [id, len] : durable) batch.Put(meta_, SegmentKey(id), U64Value(len));
     }
     if (st.ok()) {
-      batch.Put(meta_, kChunkCountKey, U64Value(durable_count_ + count));
-      batch.Put(meta_, kPayloadBytesKey, U64Value(durable_bytes_ + bytes));
+      batch.Put(meta_, kChunkCountKey, U64Value(new_count));
+      batch.Put(meta_, kPayloadBytesKey, U64Value(new_bytes));
       for (CommitWaiter* w : group)
         if (w->extra) (*w->extra)(&batch);
       rocksdb::WriteOptions wo;
@@ -431,8 +440,12 @@ class RocksChunkStore final : public ChunkStore {
       // dirty pages): refuse further writes rather than acknowledge data that may be lost.
       failed_ = st.WithContext("the store stopped accepting writes after a failed sync; restart to recover");
     } else {
-      durable_count_ += count;
-      durable_bytes_ += bytes;
+      // Puts during the sync only add to the pending counters, and RemoveChunk waited:
+      // what was snapshotted is still pending and the durable counters did not move.
+      CCOW_CHECK(pending_count_ >= count && pending_bytes_ >= bytes);
+      CCOW_CHECK(durable_count_ + count == new_count && seq >= synced_seq_);
+      durable_count_ = new_count;
+      durable_bytes_ = new_bytes;
       pending_count_ -= count;
       pending_bytes_ -= bytes;
       for (const auto& k : committed_keys) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/check.h"
 #include "model/encoding.h"
 
 namespace ccow {
@@ -133,6 +134,9 @@ Result<SegmentLocation> SegmentLog::Append(const HashId& chid, std::string_view 
     }
     if (it->second >= 0) return AppendDirect(it->second, h, payload);
   }
+  // Every segment id in lengths_ was opened (OpenSegment) before it became active;
+  // fds_[active_] on a missing id would insert fd 0 and write the record to stdin.
+  CCOW_CHECK(fds_.count(active_) == 1);
   uint64_t at = lengths_[active_];
   struct iovec iov[2] = {{const_cast<char*>(h.data()), h.size()},
                          {const_cast<char*>(payload.data()), payload.size()}};
@@ -154,6 +158,7 @@ Result<SegmentLocation> SegmentLog::AppendDirect(int fd, const std::string& head
   constexpr size_t kAlign = Medium::kDirectAlignment;
   uint64_t before = lengths_[active_];
   uint64_t at = (before + kAlign - 1) / kAlign * kAlign;
+  CCOW_CHECK(fds_.count(active_) == 1);
   size_t record = header.size() + payload.size();
   size_t padded = (record + kAlign - 1) / kAlign * kAlign;
   void* raw = std::aligned_alloc(kAlign, padded);
@@ -183,6 +188,8 @@ Status SegmentLog::Sync(std::vector<std::pair<uint32_t, uint64_t>>* durable) {
     dirty.swap(dirty_);
     std::swap(new_files, new_files_);
     for (auto& [id, len] : dirty) {
+      // Lengths only grow between syncs (a failed append cuts back to where it began).
+      CCOW_CHECK(lengths_[id] >= len && fds_.count(id) == 1);
       len = lengths_[id];
       fds.push_back(fds_[id]);
     }

@@ -100,7 +100,9 @@ TEST_F(ClusterNodeTest, LeaderCommitsAndEveryMemberApplies) {
   EXPECT_EQ(dup.code(), Code::kAlreadyExists) << dup.ToString();
   ASSERT_TRUE(WaitForStates(2));
   for (auto& n : nodes_) {
-    auto tenant = n->state().FindTenant("cl1", "t1");
+    // FindTenant points into the state: keep the copy alive while the pointer is read.
+    ClusterState state = n->state();
+    auto tenant = state.FindTenant("cl1", "t1");
     ASSERT_TRUE(tenant.ok());
     EXPECT_EQ((*tenant)->replication_count, 2u);
   }
