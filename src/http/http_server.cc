@@ -280,7 +280,7 @@ struct Connection {
   tcp::socket socket;
 };
 
-void Serve(Connection& c) {
+void RunConnection(Connection& c) {
   const std::shared_ptr<ServerState>& state = c.state;
   tcp::socket& socket = c.socket;
   int fd = socket.native_handle();
@@ -350,8 +350,13 @@ class HttpServerImpl : public HttpServer {
       if (ec)
         return Status::InvalidArgument("TLS key " + options.tls_key_file + ": " + ec.message());
     }
-    accept_thread_ = std::thread([this] { AcceptLoop(); });
     return Status::OK();
+  }
+
+  void Serve() override {
+    std::lock_guard lock(state_->mu);
+    if (state_->stopping || accept_thread_.joinable()) return;
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
 
   uint16_t port() const override { return port_; }
@@ -366,11 +371,14 @@ class HttpServerImpl : public HttpServer {
     if (stopping_.exchange(true)) return;
     beast::error_code ec;
     // shutdown() wakes a thread blocked in accept(); close() alone does not on Linux.
+    {
+      std::lock_guard lock(state_->mu);
+      state_->stopping = true;  // no Serve from here on
+    }
     ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
     if (accept_thread_.joinable()) accept_thread_.join();
     acceptor_.close(ec);
     std::unique_lock lock(state_->mu);
-    state_->stopping = true;
     for (int fd : state_->open_fds) ::shutdown(fd, SHUT_RDWR);
     bool done = state_->cv.wait_for(lock, std::chrono::seconds(state_->options.stop_wait_seconds),
                                     [&] { return state_->active == 0; });
@@ -407,7 +415,7 @@ class HttpServerImpl : public HttpServer {
       int fd = socket.native_handle();
       try {
         auto c = std::make_unique<Connection>(Connection{state_, std::move(socket)});
-        std::thread([c = std::move(c)] { Serve(*c); }).detach();
+        std::thread([c = std::move(c)] { RunConnection(*c); }).detach();
       } catch (const std::system_error& e) {
         // No thread for it (a resource limit): the lambda, and the socket in it, are gone.
         spdlog::warn("http: cannot start a connection thread: {}", e.what());
@@ -434,11 +442,18 @@ const std::string* HttpRequest::Header(std::string_view name) const {
   return nullptr;
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
-                                                      HttpHandler handler) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Listen(HttpServerOptions options,
+                                                       HttpHandler handler) {
   auto server = std::make_unique<HttpServerImpl>(std::move(options), std::move(handler));
   CCOW_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                      HttpHandler handler) {
+  CCOW_ASSIGN_OR_RETURN(auto server, Listen(std::move(options), std::move(handler)));
+  server->Serve();
+  return Result<std::unique_ptr<HttpServer>>(std::move(server));
 }
 
 struct StopSignals::Impl {

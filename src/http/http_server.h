@@ -34,6 +34,12 @@ class HttpServer {
  public:
   // Binds and listens (so a port in use is reported at start), then serves on a thread.
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpHandler handler);
+  // Binds and listens but accepts nothing until Serve: connections wait in the listen
+  // backlog, so a handler may use what its owner sets up after the port is known.
+  static Result<std::unique_ptr<HttpServer>> Listen(HttpServerOptions options,
+                                                    HttpHandler handler);
+  // Starts accepting (after Listen; Start already has). Idempotent.
+  virtual void Serve() = 0;
   virtual ~HttpServer() = default;
   virtual uint16_t port() const = 0;
   virtual bool tls() const = 0;

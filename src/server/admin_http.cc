@@ -80,8 +80,10 @@ class Server final : public AdminHttpServer {
     ho.idle_timeout_seconds = 60;
     auto router = std::make_shared<Router>();
     router->options = std::move(options);
+    // Requests are served from RunUntilSignal on, as before: the callers set up what the
+    // callbacks use (the target agent) after Bind has told them the port.
     auto server =
-        http::HttpServer::Start(ho, [router](http::HttpExchange& ex) { Route(*router, ex); });
+        http::HttpServer::Listen(ho, [router](http::HttpExchange& ex) { Route(*router, ex); });
     if (!server.ok()) return server.status();
     server_ = std::move(*server);
     return Status::OK();
@@ -94,6 +96,7 @@ class Server final : public AdminHttpServer {
   uint16_t port() const override { return server_->port(); }
 
   int RunUntilSignal() override {
+    server_->Serve();
     int sig = signals_.Wait();
     server_->Stop();
     return sig;

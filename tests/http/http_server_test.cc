@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -193,6 +195,14 @@ TEST(HttpServer, AdminEndpointRoutes) {
   auto server = AdminHttpServer::Bind(o);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   uint16_t port = (*server)->port();
+  // Bound but not serving until RunUntilSignal: callers set up what the callbacks use
+  // after Bind. The connection waits in the backlog.
+  auto early = AdminRequest("127.0.0.1", port, "GET", "/metrics", "",
+                            ClientTimeouts{milliseconds(300), milliseconds(300)});
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.status().code(), Code::kUnavailable);
+  std::atomic<int> sig{0};
+  std::thread run([&] { sig = (*server)->RunUntilSignal(); });
   auto m = AdminRequest("127.0.0.1", port, "GET", "/metrics", "");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->first, 200);
@@ -207,6 +217,10 @@ TEST(HttpServer, AdminEndpointRoutes) {
   auto n = AdminRequest("127.0.0.1", port, "GET", "/nothing", "");
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(n->first, 404);
+  ::kill(::getpid(), SIGTERM);  // caught by RunUntilSignal, which stops the server
+  run.join();
+  EXPECT_EQ(sig, SIGTERM);
+  EXPECT_FALSE(AdminRequest("127.0.0.1", port, "GET", "/health", "").ok());
 }
 
 }  // namespace
