@@ -175,18 +175,11 @@ struct BucketFlags {
   uint32_t replicas = 0;
 };
 
-Result<uint64_t> SizeFlag(const char* flag, const std::string& text) {
-  auto v = ParseSize(text);
-  if (!v.ok())
-    return Status::InvalidArgument(std::string(flag) + " '" + text + "': expected bytes or a size such as 256K, 4M, 1G");
-  return *v;
-}
-
 // The flags given to `bucket create|update` applied to a record.
 Status ApplyBucketFlags(const BucketFlags& f, bool create, CLI::App* cmd, BucketRecord* r) {
   auto given = [&](const char* name) { return create || cmd->count(name) > 0; };
   if (given("--chunk-size")) {
-    CCOW_ASSIGN_OR_RETURN(uint64_t size, SizeFlag("--chunk-size", f.chunk_size));
+    CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSizeFlag("--chunk-size", f.chunk_size));
     if (size > UINT32_MAX) return Status::InvalidArgument("--chunk-size " + f.chunk_size + " is too large");
     r->chunk_size = static_cast<uint32_t>(size);
   }
@@ -201,7 +194,7 @@ Status ApplyBucketFlags(const BucketFlags& f, bool create, CLI::App* cmd, Bucket
   if (!f.versioning_state.empty())
     r->versioning = f.versioning_state == "enabled" ? Versioning::kEnabled : Versioning::kSuspended;
   if (!f.quota.empty()) {
-    CCOW_ASSIGN_OR_RETURN(r->quota_bytes, SizeFlag("--quota", f.quota));
+    CCOW_ASSIGN_OR_RETURN(r->quota_bytes, ParseSizeFlag("--quota", f.quota));
   }
   if (!f.retention.empty()) {
     char* end = nullptr;

@@ -47,17 +47,9 @@ Status StatusOfReply(int http, const std::string& body) {
   return Status::Internal(message);
 }
 
-std::string QueryValue(const std::string& query, const std::string& name) {
-  size_t pos = 0;
-  while (pos <= query.size()) {
-    size_t amp = query.find('&', pos);
-    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    size_t eq = kv.find('=');
-    if (kv.substr(0, eq) == name) return eq == std::string::npos ? "" : kv.substr(eq + 1);
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return "";
+std::string QueryValue(const http::ParsedTarget& target, std::string_view name) {
+  const std::string* v = target.Find(name);
+  return v ? *v : std::string();
 }
 
 AdminApi::AdminApi(std::string token, ClusterNode* node, std::function<std::string()> status_extra, Extra extra)
@@ -68,15 +60,14 @@ AdminReply AdminApi::Handle(const std::string& method, const std::string& target
     return {401, nlohmann::json{{"error", "missing or wrong admin token (it is in cluster.json or the data "
                                           "directory's server.json)"},
                                 {"code", "Unauthorized"}}.dump()};
-  size_t qm = target.find('?');
-  std::string path = target.substr(0, qm);
-  std::string query = qm == std::string::npos ? "" : target.substr(qm + 1);
+  const http::ParsedTarget parsed = http::ParseTarget(target);
+  const std::string& path = parsed.path;
   if (method == "GET" && path == "/admin/status") return Status_();
-  if (node_ && method == "POST" && path == "/admin/command") return Command(QueryValue(query, "hex"));
+  if (node_ && method == "POST" && path == "/admin/command") return Command(QueryValue(parsed, "hex"));
   if (node_ && method == "GET" && path == "/admin/state")
-    return State(std::strtoull(QueryValue(query, "after").c_str(), nullptr, 10),
-                 std::strtoull(QueryValue(query, "wait_ms").c_str(), nullptr, 10));
-  if (extra_) return extra_(method, path, query);
+    return State(std::strtoull(QueryValue(parsed, "after").c_str(), nullptr, 10),
+                 std::strtoull(QueryValue(parsed, "wait_ms").c_str(), nullptr, 10));
+  if (extra_) return extra_(method, path, parsed);
   if (!node_ && (path == "/admin/command" || path == "/admin/state"))
     return ReplyOf(Status::Unsupported("this daemon is not a member of a Raft group (no \"raft\" in its configuration)"));
   return {404, R"({"error":"unknown admin call","code":"NotFound"})"};

@@ -24,6 +24,7 @@
 
 #include "cluster/cluster_node.h"
 #include "core/status.h"
+#include "http/query_string.h"
 
 namespace ccow::daemon {
 
@@ -38,8 +39,9 @@ Status StatusOfReply(int http_status, const std::string& body);
 
 class AdminApi {
  public:
+  // The daemon's own calls: method, path and the parsed query (http/query_string.h).
   using Extra = std::function<AdminReply(const std::string& method, const std::string& path,
-                                         const std::string& query)>;
+                                         const http::ParsedTarget& target)>;
   // node may be null (a target outside any Raft group answers status only).
   AdminApi(std::string token, ClusterNode* node, std::function<std::string()> status_extra = {},
            Extra extra = {});
@@ -58,8 +60,7 @@ class AdminApi {
   Extra extra_;
 };
 
-// The value of one name=value pair of a query string ("" when absent; values here are
-// numbers and hex, so no unescaping is needed).
-std::string QueryValue(const std::string& query, const std::string& name);
+// The value of a query parameter ("" when absent).
+std::string QueryValue(const http::ParsedTarget& target, std::string_view name);
 
 }  // namespace ccow::daemon

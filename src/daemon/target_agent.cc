@@ -91,7 +91,7 @@ class TargetAgentImpl final : public TargetAgent {
     }
     admin_ = std::make_unique<AdminApi>(
         config_.admin_token, node_.get(), [this] { return StatusExtraJson(); },
-        [this](const std::string& m, const std::string& p, const std::string& q) { return TargetCall(m, p, q); });
+        [this](const std::string& m, const std::string& p, const http::ParsedTarget& q) { return TargetCall(m, p, q); });
     thread_ = std::thread([this] { Loop(); });
     return Status::OK();
   }
@@ -139,7 +139,7 @@ class TargetAgentImpl final : public TargetAgent {
   }
 
   // The target's own admin calls: a join, a publish on request.
-  AdminReply TargetCall(const std::string& method, const std::string& path, const std::string& query) {
+  AdminReply TargetCall(const std::string& method, const std::string& path, const http::ParsedTarget& query) {
     if (!node_) return ReplyOf(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
     if (method == "POST" && path == "/admin/join") return ReplyOf(Join(query));
     if (method == "POST" && path == "/admin/publish") return ReplyOf(PublishNext("requested by an operator"));
@@ -148,7 +148,7 @@ class TargetAgentImpl final : public TargetAgent {
 
   // A target that joins: into the Raft group, into the membership, then a generation that
   // gives it rows.
-  Status Join(const std::string& query) {
+  Status Join(const http::ParsedTarget& query) {
     auto bytes = FromHex(QueryValue(query, "hex"));
     if (!bytes.ok()) return Status::InvalidArgument("the target record is not hex");
     CCOW_ASSIGN_OR_RETURN(ClusterCommand command, DecodeCommand(*bytes));
