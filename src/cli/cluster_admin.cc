@@ -67,12 +67,19 @@ std::vector<nlohmann::json> ClusterAdmin::StatusOfAll() const {
 }
 
 Result<nlohmann::json> ClusterAdmin::State() const {
+  // The leader's: other members may not have applied what it committed (after a restart,
+  // nothing until a leader is elected). Any member's only when no leader shows up in 15 s.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   nlohmann::json any;
-  for (const auto& s : StatusOfAll()) {
-    if (!s.is_object() || !s.contains("state")) continue;
-    if (s["raft"].value("role", "") == "leader") return s["state"];
-    if (any.is_null()) any = s["state"];
-  }
+  do {
+    for (const auto& s : StatusOfAll()) {
+      if (!s.is_object() || !s.contains("state")) continue;
+      if (s["raft"].value("role", "") == "leader") return s["state"];
+      if (any.is_null()) any = s["state"];
+    }
+    if (any.is_null()) break;  // nobody answers at all
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
   if (any.is_null()) return Status::Unavailable("no target of the cluster answered");
   return any;
 }
@@ -106,7 +113,10 @@ Status InitCluster(const std::string& dir) {
     Status s = admin.Propose(command::AddTarget{r});
     if (!s.ok() && s.code() != Code::kAlreadyExists) return s.WithContext("adding target " + name);
   }
-  return admin.Propose(command::PublishFlexHash{table.generation(), json});
+  Status s = admin.Propose(command::PublishFlexHash{table.generation(), json});
+  // A generation already in force: initialised meanwhile (another `up`, a restart).
+  if (s.code() == Code::kConflict) return Status::AlreadyExists("the cluster is initialised already");
+  return s;
 }
 
 }  // namespace ccow::cli

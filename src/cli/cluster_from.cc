@@ -6,6 +6,9 @@
 #include "client/backend.h"
 #include "client/object_api.h"
 #include "daemon/migration.h"
+#include "model/encoding.h"
+#include "replicast/named_value.h"
+#include "store/chunk_store.h"
 #include "core/atomic_file.h"
 
 namespace ccow::cli {
@@ -22,7 +25,38 @@ Result<ClusterState> ReadSingleNodeRegistry(const std::string& data_dir) {
   return *r.registry->current();
 }
 
+namespace {
+
+// A single node's name index holds encoded version lists; a target's holds them as named
+// values (a per-name sequence, then the list: replicast/named_value.h). Converted in
+// place, page by page (bounded memory); a value already converted starts with its
+// sequence, not with the version-list record kind, so a rerun after a crash skips it.
+Status ConvertNameIndex(const std::string& vdev_dir) {
+  StoreOptions so;
+  so.path = vdev_dir;
+  so.create_if_missing = false;
+  CCOW_ASSIGN_OR_RETURN(auto store, ChunkStore::Open(so));
+  std::string after;
+  for (;;) {
+    std::vector<std::pair<std::string, std::string>> page;
+    CCOW_RETURN_IF_ERROR(store->ScanVersionLists("", after, [&](std::string_view name, std::string_view value) {
+      page.emplace_back(std::string(name), std::string(value));
+      return page.size() < 1000;
+    }));
+    if (page.empty()) return Status::OK();
+    for (const auto& [name, value] : page) {
+      if (value.empty() || static_cast<uint8_t>(value[0]) != static_cast<uint8_t>(RecordKind::kVersionList)) continue;
+      replicast::NamedValue named{1, value};
+      CCOW_RETURN_IF_ERROR(store->PutVersionList(name, named.Encode()));
+    }
+    after = page.back().first;
+  }
+}
+
+}  // namespace
+
 Status AdoptVdev(const std::string& data_dir, const std::string& vdev_path, const std::string& cluster_dir) {
+  CCOW_RETURN_IF_ERROR(ConvertNameIndex(data_dir + "/vdev0").WithContext("converting the name index of " + data_dir));
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(vdev_path).parent_path(), ec);
   if (::rename((data_dir + "/vdev0").c_str(), vdev_path.c_str()) != 0) {

@@ -1,5 +1,7 @@
 #include "target/healer.h"
 
+#include "core/atomic_file.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -39,13 +41,8 @@ Cursor LoadCursor(const std::string& dir) {
 
 void SaveCursor(const std::string& dir, const Cursor& c) {
   nlohmann::json j = {{"generation", c.generation}, {"last", c.last ? c.last->ToString() : ""}};
-  std::string tmp = dir + "/heal-cursor.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump() << "\n";
-    if (!out) return;  // a lost cursor only means the pass starts over
-  }
-  std::rename(tmp.c_str(), (dir + "/heal-cursor.json").c_str());
+  // A lost cursor only means the pass starts over; a torn one must not be read.
+  (void)WriteFileAtomically(dir + "/heal-cursor.json", j.dump() + "\n");
 }
 
 class HealerImpl final : public Healer {
