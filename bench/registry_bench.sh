@@ -108,8 +108,8 @@ if [ -n "$BEFORE" ]; then
       u=$(url_of "$d/log")
       out=$("$bin" bench s3 --endpoint "$u" --bucket b4k --size 4K --count 4000 --concurrency 8 \
             --phases put,get --server-pids "$pid" 2>&1)
-      ops=$(echo "$out" | awk '/^ *get/ {for (i=1;i<=NF;i++) if ($i ~ /ops\/s/) print $(i-1)}' | head -1)
-      [ -z "$ops" ] && ops=$(echo "$out" | grep -i get | head -1)
+      ops=$(echo "$out" | sed -n 's/^GET .* ops\/s=\([0-9.]*\).*/\1/p' | head -1)
+      [ -z "$ops" ] && ops="failed: $(echo "$out" | tail -1)"
       line="$line | $ops"
       kill -TERM "$pid"; wait "$pid" 2>/dev/null
     done

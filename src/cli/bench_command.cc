@@ -217,7 +217,7 @@ int RunBench(const BenchFlags& f) {
           std::snprintf(key, sizeof key, "obj-%07llu", static_cast<unsigned long long>(i));
           std::string target = "/" + f.bucket + "/" + prefix + key;
           auto t = std::chrono::steady_clock::now();
-          Result<std::pair<int, uint64_t>> r = Status::OK();
+          Result<std::pair<int, uint64_t>> r = std::pair<int, uint64_t>{0, 0};
           if (phase == "put") r = Request(c, f, "PUT", target, body_of(i), sums[i]);
           else if (phase == "get") r = Request(c, f, "GET", target, "", empty_sha);
           else r = Request(c, f, "DELETE", target, "", empty_sha);
