@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "client/cluster_backend.h"
@@ -56,13 +57,24 @@ Status ClusterAdmin::Propose(const ClusterCommand& command) const {
 Status ClusterAdmin::CallLeader(const std::string& path_and_query) const { return PostToLeader(path_and_query); }
 
 std::vector<nlohmann::json> ClusterAdmin::StatusOfAll() const {
+  // Every target at once, each bounded: a stopped or hung target costs one timeout, not
+  // one per target, and never hangs `ccow system status`.
+  std::vector<std::future<nlohmann::json>> asked;
+  for (const auto& [name, address] : targets_)
+    asked.push_back(std::async(std::launch::async, [this, address = address] {
+      http::ClientTimeouts t;
+      t.connect = std::chrono::milliseconds(1000);
+      t.total = std::chrono::milliseconds(3000);
+      auto colon = address.rfind(':');
+      if (colon == std::string::npos) return nlohmann::json();
+      auto reply = AdminRequest(address.substr(0, colon), static_cast<uint16_t>(std::stoi(address.substr(colon + 1))),
+                                "GET", "/admin/status", token_.empty() ? "" : "Bearer " + token_, t);
+      nlohmann::json j;
+      if (reply.ok() && reply->first == 200) j = nlohmann::json::parse(reply->second, nullptr, false);
+      return j.is_discarded() ? nlohmann::json() : j;
+    }));
   std::vector<nlohmann::json> out;
-  for (const auto& [name, address] : targets_) {
-    auto reply = Call(address, "GET", "/admin/status");
-    nlohmann::json j;
-    if (reply.ok() && reply->first == 200) j = nlohmann::json::parse(reply->second, nullptr, false);
-    out.push_back(j.is_discarded() ? nlohmann::json() : j);
-  }
+  for (auto& f : asked) out.push_back(f.get());
   return out;
 }
 

@@ -166,6 +166,24 @@ class OneNamespaceTest(unittest.TestCase):
         self.assertEqual(self.gw[2].get_object(Bucket=b, Key="big")["Body"].read(), data)
 
 
+class StoppedTargetTest(unittest.TestCase):
+    def test_a_stopped_target_does_not_hang_system_status(self):
+        status = json.loads(ccow("--json", "system", "status").stdout)
+        leader = status["leader"]["target"]
+        targets = json.load(open(os.path.join(CLUSTER, "cluster.json")))["targets"]
+        victim = next(t for t in targets if t["name"] != leader)
+        os.kill(victim["pid"], signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            r = ccow("--json", "system", "status", check=False)
+            took = time.monotonic() - start
+        finally:
+            os.kill(victim["pid"], signal.SIGCONT)
+        self.assertLess(took, 4.5, "system status waited on a stopped target")
+        got = {t["name"]: t for t in json.loads(r.stdout)["targets"]}
+        self.assertFalse(got[victim["name"]]["reachable"])
+
+
 class WhenTheLeaderDiesTest(unittest.TestCase):
     """The Raft leader SIGKILLed during a burst of bucket and user changes: every
     acknowledged change is present afterwards on every gateway."""
