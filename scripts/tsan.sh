@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make tsan`: builds the unit tests and the ccow binary with ThreadSanitizer into
 # build-tsan/ and runs the unit tests (ctest label `unit`) plus the multi-process cluster
-# tests (label `cluster`: cluster_udp, cluster_heal). Not part of `make test`: a TSan
+# tests (label `cluster`: cluster_udp, cluster_heal, s3_registry_three_gateways,
+# cluster_grow_from_single_node). Not part of `make test`: a TSan
 # build of the tree and the cluster runs under it take long on a small machine.
 #
 # Every process writes its reports to build-tsan/tsan-logs/ (TSAN_OPTIONS log_path), so a
@@ -28,7 +29,7 @@ step() {
 # building, which keeps a cold TSan build shorter.
 TARGETS=(ccow core_test model_test store_test client_test s3_protocol_test flexhash_test
          replicast_test network_test cluster_sim_test cluster_state_test raft_cluster_test
-         cluster_node_test membership_test)
+         cluster_node_test membership_test http_test registry_follow_test)
 
 step cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCCOW_SANITIZE=thread \
   >/dev/null || exit 1

@@ -90,7 +90,10 @@ class ClusterBackend final : public Backend {
   // From the FlexHash table: what the VDEVs reported when it was built.
   StoreCapacity Capacity() override {
     StoreCapacity c;
-    for (const VdevInfo& v : initiator_->flexhash()->vdevs()) {
+    // Held for the loop: the range-for keeps only vdevs()'s reference alive, not the
+    // table, which a new FlexHash generation (the registry follower) may free meanwhile.
+    const std::shared_ptr<const FlexHashTable> table = initiator_->flexhash();
+    for (const VdevInfo& v : table->vdevs()) {
       c.total_bytes += v.capacity_bytes;
       c.free_bytes += v.capacity_bytes > v.used_bytes ? v.capacity_bytes - v.used_bytes : 0;
     }

@@ -44,8 +44,10 @@ class VdevServer {
   VdevServer(TargetImpl* target, TargetVdev vdev) : target_(target), vdev_(std::move(vdev)) {}
   Status Bind(Network* network);
   void OnMessage(const std::string& from, std::string_view bytes);
-  const std::string& address() const { return endpoint_->address(); }
-  std::unique_ptr<Endpoint>& endpoint() { return endpoint_; }
+  const std::string& address() const { return ep_->address(); }
+  // Destroys the endpoint: its receive thread is joined, so no handler of this VDEV runs
+  // after it returns. What handlers queued on the workers must have run before.
+  void Close() { owner_.reset(); }
   const TargetVdev& vdev() const { return vdev_; }
 
  private:
@@ -67,7 +69,13 @@ class VdevServer {
 
   TargetImpl* target_;
   TargetVdev vdev_;
-  std::unique_ptr<Endpoint> endpoint_;
+  // The endpoint's receive thread starts inside Network::Bind and may deliver a message
+  // before Bind has returned it: handlers wait for ready_, which is set once ep_ holds it.
+  // Handlers and jobs read only ep_, which never changes after that; owner_ is written
+  // (by Close) only once no handler can run any more.
+  std::unique_ptr<Endpoint> owner_;
+  Endpoint* ep_ = nullptr;
+  std::atomic<bool> ready_{false};
   std::mutex mu_;  // trains_, reservations_, last_sweep_ns_
   std::map<std::pair<uint64_t, HashId>, Train> trains_;
   std::map<uint64_t, Reservation> reservations_;  // by txid
@@ -88,15 +96,16 @@ class TargetImpl final : public Target {
   }
 
   ~TargetImpl() override {
-    // Endpoints first: no handler may run once the servers start to go away; then the
-    // workers finish what was queued.
-    for (auto& s : servers_) s->endpoint().reset();
+    // The workers finish what was queued first: their jobs reply through the endpoints.
+    // A handler that queues a job after that leaves it unrun. Then the endpoints go, each
+    // joining its receive thread, so that no handler runs once the servers are destroyed.
     {
       std::lock_guard lock(work_mu_);
       stopping_ = true;
     }
     work_cv_.notify_all();
     for (auto& w : workers_) w.join();
+    for (auto& s : servers_) s->Close();
   }
 
   void StartWorkers() {
@@ -199,15 +208,19 @@ int PositionInRow(const FlexHashTable& table, uint32_t row, const std::string& v
 size_t PieceSize(Network* network) { return network->max_message_bytes() - 512; }
 
 Status VdevServer::Bind(Network* network) {
-  CCOW_ASSIGN_OR_RETURN(endpoint_, network->Bind(vdev_.address, [this](const std::string& from,
-                                                                        std::string_view bytes) {
+  CCOW_ASSIGN_OR_RETURN(owner_, network->Bind(vdev_.address, [this](const std::string& from,
+                                                                     std::string_view bytes) {
+                          ready_.wait(false, std::memory_order_acquire);
                           OnMessage(from, bytes);
                         }));
+  ep_ = owner_.get();
+  ready_.store(true, std::memory_order_release);
+  ready_.notify_all();
   if (target_->options().multicast_base_port != 0) {
     auto table = target_->table();
     for (uint32_t row = 0; row < table->row_count(); ++row) {
       if (PositionInRow(*table, row, vdev_.id) < 0) continue;
-      Status s = endpoint_->JoinGroup(MulticastGroupOf(row, target_->options().multicast_base_port));
+      Status s = ep_->JoinGroup(MulticastGroupOf(row, target_->options().multicast_base_port));
       if (!s.ok()) return s.WithContext("joining the multicast group of row " + std::to_string(row));
     }
   }
@@ -216,7 +229,7 @@ Status VdevServer::Bind(Network* network) {
 
 void VdevServer::Reply(const std::string& to, const Header& h, Body body) {
   Message m{h, std::move(body)};
-  Status s = endpoint_->Send(to, m.Encode());
+  Status s = ep_->Send(to, m.Encode());
   if (!s.ok()) target_->LogRefusal("reply to " + to + " failed: " + s.ToString());
 }
 
