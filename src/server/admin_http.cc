@@ -51,10 +51,6 @@ void Route(Router& router, http::HttpExchange& ex) {
     if (path == "/metrics") {
       type = "text/plain; version=0.0.4";
       if (options.metrics) body = options.metrics();
-    } else if (options.admin && path.starts_with("/admin/")) {
-      const std::string* auth = req.Header("authorization");
-      std::tie(status, body) = options.admin(req.method, req.target, auth ? *auth : std::string());
-      type = "application/json";
     } else if (path == "/health") {
       Status st = options.health ? options.health() : Status::OK();
       if (st.ok()) {
