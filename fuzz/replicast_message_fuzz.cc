@@ -16,12 +16,12 @@ std::vector<std::string> Seeds() {
   Header h{99, 3, 7};
   std::vector<Message> all = {
       {h, NamedPutProposal{a, b, 512, "S/T/B/o", 1, 2, NamedPutMode::kCompareAndSwap}},
-      {h, UnnamedPutProposal{a, 1 << 20}},
+      {h, UnnamedPutProposal{a, 1 << 20, 2}},
       {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a}},
       {h, AcceptNotNow{100}},                 {h, RendezvousTransfer{a, 8, 2, 3, "xyz"}},
       {h, PayloadAck{a}},                     {h, PayloadNack{a, NackReason::kNoSpace}},
       {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a}},
-      {h, GetResponse{a, GetStatus::kOk, 1, 4, 3, "p"}}, {h, GenerationMismatch{8}},
+      {h, GetResponse{a, GetStatus::kOk, 1, 4, 3, "p", 3}}, {h, GenerationMismatch{8}},
       {h, ServerListGet{}},                   {h, ServerListResponse{"{}"}},
       {h, NameScan{"S/", "S/a", 10}},
       {h, NameScanResponse{false, {{"S/b", 2, true, "v"}, {"S/c", 1, false, ""}}}},

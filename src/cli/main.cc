@@ -73,7 +73,6 @@ Result<std::unique_ptr<ObjectApi>> OpenApi() {
     spdlog::debug("opening the cluster in {}", cluster);
     CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(cluster));
     CCOW_ASSIGN_OR_RETURN(backend, OpenClusterBackend(file));
-    options.default_policy.replication_count = static_cast<uint8_t>(file.replication_count);
   } else {
     spdlog::debug("opening the data directory {}", DataDir());
     CCOW_ASSIGN_OR_RETURN(backend, OpenLocalBackend(DataDir()));

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "cli/registry_access.h"
 #include "core/config.h"
+#include "model/object_name.h"
 
 namespace ccow::cli {
 namespace {
@@ -17,11 +19,12 @@ using nlohmann::json;
 
 struct ObjectFlags {
   std::string name, name2, file, out, range, snapshot, content_type, delimiter, start_after;
-  std::string hash = "sha256", chunking = "fixed", chunk_size = "1M";
+  std::string hash, chunking, chunk_size;  // empty: the bucket's (or the default)
   std::vector<std::string> meta;
   int64_t generation = -1;
   size_t limit = 1000;
-  uint32_t fanout = 1024;
+  uint32_t fanout = 0;  // 0: the default
+  bool replicas = false;
 };
 
 ObjectFlags& Flags() {
@@ -84,15 +87,38 @@ void PrintInfo(const ObjectInfo& info) {
   for (const auto& [k, v] : info.user_metadata) std::cout << "meta:        " << k << "=" << v << "\n";
 }
 
-Result<ObjectPolicy> PolicyFromFlags() {
-  ObjectPolicy p;
-  CCOW_ASSIGN_OR_RETURN(p.hash, ParseHashAlgo(Flags().hash));
-  CCOW_ASSIGN_OR_RETURN(p.chunking, ParseChunkingMode(Flags().chunking));
-  CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSizeFlag("--chunk-size", Flags().chunk_size));
-  if (size > (16u << 20))
-    return Status::InvalidArgument("--chunk-size '" + Flags().chunk_size + "': at most 16M");
-  p.chunk_size = static_cast<uint32_t>(size);
-  p.manifest_fanout = Flags().fanout;
+// A put's policy: the store's default (on a cluster, its replication count), then on a
+// cluster the bucket's record in the registry (chunk size, chunking, hash, the bucket's or
+// tenant's R) as for S3 puts, then whatever flags were given.
+Result<ObjectPolicy> PutPolicy(const ObjectApi& api) {
+  ObjectPolicy p = api.options().default_policy;
+  if (!ClusterDir().empty()) {
+    CCOW_ASSIGN_OR_RETURN(ObjectName name, ObjectName::Parse(Flags().name));
+    CCOW_ASSIGN_OR_RETURN(OpenedRegistry opened, OpenRegistry());
+    auto state = opened.registry->current();
+    if (auto bucket = state->FindBucket(name.segment, name.tenant, name.bucket); bucket.ok()) {
+      p.chunk_size = (*bucket)->chunk_size;
+      p.chunking = (*bucket)->chunking;
+      p.hash = (*bucket)->hash;
+      uint32_t r = (*bucket)->replication_count;
+      if (r == 0)
+        if (auto tenant = state->FindTenant(name.segment, name.tenant); tenant.ok()) r = (*tenant)->replication_count;
+      if (r > 0) p.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r, 255));
+    }
+  }
+  if (!Flags().hash.empty()) {
+    CCOW_ASSIGN_OR_RETURN(p.hash, ParseHashAlgo(Flags().hash));
+  }
+  if (!Flags().chunking.empty()) {
+    CCOW_ASSIGN_OR_RETURN(p.chunking, ParseChunkingMode(Flags().chunking));
+  }
+  if (!Flags().chunk_size.empty()) {
+    CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSizeFlag("--chunk-size", Flags().chunk_size));
+    if (size > (16u << 20))
+      return Status::InvalidArgument("--chunk-size '" + Flags().chunk_size + "': at most 16M");
+    p.chunk_size = static_cast<uint32_t>(size);
+  }
+  if (Flags().fanout != 0) p.manifest_fanout = Flags().fanout;
   CCOW_RETURN_IF_ERROR(p.Validate());
   return p;
 }
@@ -118,11 +144,8 @@ Result<std::optional<ByteRange>> ParseRange(const std::string& text) {
 }
 
 int RunPut() {
-  auto policy = PolicyFromFlags();
-  if (!policy.ok()) return Fail(policy.status());
   PutOptions opts;
   opts.content_type = Flags().content_type;
-  opts.policy = *policy;
   for (const auto& kv : Flags().meta) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -137,6 +160,9 @@ int RunPut() {
   }
   auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
+  auto policy = PutPolicy(**api);
+  if (!policy.ok()) return Fail(policy.status());
+  opts.policy = *policy;
   FdSource src(fd);
   PutStats stats;
   auto info = (*api)->Put(Flags().name, src, opts, &stats);
@@ -187,7 +213,37 @@ int RunStat() {
   if (!api.ok()) return Fail(api.status());
   auto info = (*api)->Stat(Flags().name, Selector());
   if (!info.ok()) return Fail(info.status());
+  if (!Flags().replicas) {
+    PrintInfo(*info);
+    return 0;
+  }
+  auto chunks = (*api)->Locate(Flags().name, Selector());
+  if (!chunks.ok()) return Fail(chunks.status());
+  json list = json::array();
+  for (const auto& c : *chunks) {
+    json holders = json::array();
+    for (const auto& h : c.holders) holders.push_back({{"vdev", h.vdev_id}, {"replication_count", h.replication_count}});
+    list.push_back({{"chid", c.chid.ToString()}, {"kind", c.kind}, {"offset", c.offset}, {"length", c.length},
+                    {"holders", holders}});
+  }
+  if (Globals().json) {
+    json j = InfoJson(*info);
+    j["replication_count"] = info->policy.replication_count;
+    j["chunks"] = list;
+    std::cout << j.dump(2) << std::endl;
+    return 0;
+  }
   PrintInfo(*info);
+  std::cout << "replication: " << int{info->policy.replication_count} << " asked\n";
+  for (const auto& c : *chunks) {
+    std::cout << "  " << c.kind << " " << c.chid.ToString().substr(0, 24) << "  [" << c.offset << ", +" << c.length
+              << ")  " << c.holders.size() << " replicas:";
+    for (const auto& h : c.holders) {
+      std::cout << " " << h.vdev_id;
+      if (h.replication_count) std::cout << "(R=" << h.replication_count << ")";
+    }
+    std::cout << "\n";
+  }
   return 0;
 }
 
@@ -294,10 +350,10 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   put->add_option("file", f.file, "file to store, - for stdin")->required();
   put->add_option("--content-type", f.content_type, "Content-Type to record");
   put->add_option("--meta", f.meta, "user metadata KEY=VALUE (repeatable)");
-  put->add_option("--hash", f.hash, "sha256 | sha3-256 | sha3-512 | blake2b-256 | xxh3-128");
-  put->add_option("--chunking", f.chunking, "fixed | cdc");
-  put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average): bytes or 256K, 1M, 4MiB ... (default 1M, at most 16M)");
-  put->add_option("--fanout", f.fanout, "references per chunk manifest");
+  put->add_option("--hash", f.hash, "sha256 | sha3-256 | sha3-512 | blake2b-256 | xxh3-128 (default: the bucket's, else sha256)");
+  put->add_option("--chunking", f.chunking, "fixed | cdc (default: the bucket's, else fixed)");
+  put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average): bytes or 256K, 1M, 4MiB ... (default: the bucket's, else 1M; at most 16M)");
+  put->add_option("--fanout", f.fanout, "references per chunk manifest (default 1024)");
   put->callback([exit_code] { *exit_code = RunPut(); });
 
   auto* get = object->add_subcommand("get", "write an object (or a range) to stdout or --out");
@@ -311,6 +367,7 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   auto* stat = object->add_subcommand("stat", "show an object's metadata");
   AddDataOption(stat);
   stat->add_option("name", f.name, kName)->required();
+  stat->add_flag("--replicas", f.replicas, "also list every chunk and the VDEVs holding it");
   AddSelector(stat);
   stat->callback([exit_code] { *exit_code = RunStat(); });
 

@@ -161,7 +161,6 @@ Result<std::unique_ptr<Serving>> OpenServing() {
   CCOW_ASSIGN_OR_RETURN(auto backend, OpenClusterBackend(file, &raw, source));
   initiator->store(raw);
   ApiOptions options;
-  options.default_policy.replication_count = static_cast<uint8_t>(file.replication_count);
   s->api = std::make_shared<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
   return s;
 }

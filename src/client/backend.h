@@ -14,16 +14,30 @@
 
 namespace ccow {
 
+// A VDEV holding a chunk, with the replication count it records for it (0: none).
+struct ChunkHolder {
+  std::string vdev_id;
+  uint32_t replication_count = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
 
   // Stores a chunk unless present (inline dedup). Not durable until a version list
-  // update or SyncChunks().
-  virtual Status PutChunk(const Chid& chid, std::string_view bytes, bool* stored_new) = 0;
+  // update or SyncChunks(). replication_count: the R the object's policy asks (a cluster
+  // keeps that many replicas; one local store ignores it).
+  virtual Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
+                          bool* stored_new) = 0;
   virtual Status SyncChunks() = 0;
   // Reads a chunk, verified against its CHID.
   virtual Status GetChunk(const Chid& chid, std::string* out) = 0;
+  // Where a stored chunk lives (operators' `object stat --replicas`, tests).
+  virtual Result<std::vector<ChunkHolder>> LocateChunk(const Chid& chid) = 0;
+  // Makes a stored chunk kept at replication_count or more replicas: a new version that
+  // references chunks of an object of a lower R (a copy or compose into a bucket of a
+  // higher R) raises them. Reads and re-puts the chunk only when its holders fall short.
+  virtual Status RaiseReplication(const Chid& chid, uint32_t replication_count) = 0;
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there
@@ -34,6 +48,9 @@ class Backend {
   // Visits version lists whose names start with prefix, in name order, after start_after.
   virtual Status ScanVersionLists(const std::string& prefix, const std::string& start_after,
                                   const std::function<bool(const VersionList&)>& fn) = 0;
+
+  // The R of a put whose policy does not name one: a cluster's, 1 for one local store.
+  virtual uint32_t default_replication_count() const = 0;
 
   virtual StoreCapacity Capacity() = 0;
   virtual StoreStats Stats() = 0;

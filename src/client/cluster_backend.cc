@@ -1,4 +1,5 @@
 // The backend of a cluster: chunks and version lists through a Replicast initiator.
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <mutex>
@@ -25,8 +26,9 @@ class ClusterBackend final : public Backend {
     network_.reset();
   }
 
-  Status PutChunk(const Chid& chid, std::string_view bytes, bool* stored_new) override {
-    Status s = initiator_->PutChunk(chid, bytes, stored_new);
+  Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
+                  bool* stored_new) override {
+    Status s = initiator_->PutChunk(chid, bytes, stored_new, replication_count);
     if (s.ok() && *stored_new) {
       std::lock_guard lock(stats_mu_);
       stats_.chunks_written++;
@@ -37,6 +39,27 @@ class ClusterBackend final : public Backend {
     }
     return s;
   }
+  Result<std::vector<ChunkHolder>> LocateChunk(const Chid& chid) override {
+    CCOW_ASSIGN_OR_RETURN(auto found, initiator_->ProbeChunk(chid));
+    std::vector<ChunkHolder> holders;
+    for (auto& h : found) holders.push_back({std::move(h.vdev_id), h.replication_count});
+    return holders;
+  }
+  Status RaiseReplication(const Chid& chid, uint32_t replication_count) override {
+    CCOW_ASSIGN_OR_RETURN(auto holders, initiator_->ProbeChunk(chid));
+    auto table = initiator_->flexhash();
+    const size_t row_size = table->Row(table->RowOf(chid)).size();
+    bool enough = holders.size() >= std::min<size_t>(replication_count, row_size);
+    for (const auto& h : holders) enough = enough && h.replication_count >= replication_count;
+    if (enough) return Status::OK();
+    // The proposal of the re-put raises every holder's record; only VDEVs that lack the
+    // chunk receive its bytes.
+    std::string bytes;
+    CCOW_RETURN_IF_ERROR(initiator_->GetChunk(chid, &bytes));
+    bool stored_new = false;
+    return initiator_->PutChunk(chid, bytes, &stored_new, replication_count);
+  }
+  uint32_t default_replication_count() const override { return initiator_->default_replication_count(); }
   // Chunks are durable on R replicas when PutChunk returns.
   Status SyncChunks() override { return Status::OK(); }
   Status GetChunk(const Chid& chid, std::string* out) override {

@@ -11,11 +11,21 @@ class LocalBackend final : public Backend {
  public:
   explicit LocalBackend(std::unique_ptr<ChunkStore> store) : store_(std::move(store)) {}
 
-  Status PutChunk(const Chid& chid, std::string_view bytes, bool* stored_new) override {
+  Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t /*replication_count*/,
+                  bool* stored_new) override {
     return store_->Put(chid, bytes, stored_new);
   }
   Status SyncChunks() override { return store_->Sync(); }
   Status GetChunk(const Chid& chid, std::string* out) override { return store_->Get(chid, out); }
+  Result<std::vector<ChunkHolder>> LocateChunk(const Chid& chid) override {
+    CCOW_ASSIGN_OR_RETURN(bool have, store_->Contains(chid));
+    std::vector<ChunkHolder> holders;
+    if (have) holders.push_back({"vdev0", 1});
+    return holders;
+  }
+  uint32_t default_replication_count() const override { return 1; }
+  // One store holds one copy of everything: there is nothing to raise.
+  Status RaiseReplication(const Chid&, uint32_t) override { return Status::OK(); }
 
   Result<std::optional<VersionList>> GetVersionList(const std::string& name) override {
     CCOW_ASSIGN_OR_RETURN(auto raw, store_->GetVersionList(name));

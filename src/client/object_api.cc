@@ -1,6 +1,7 @@
 // ObjectApi: everything but the data paths (object_writer.cc, object_reader.cc).
 #include "client/object_api.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "model/object_name.h"
@@ -30,7 +31,15 @@ ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid) {
 }
 
 ObjectApi::ObjectApi(std::shared_ptr<Backend> backend, ApiOptions options)
-    : backend_(std::move(backend)), options_(std::move(options)) {}
+    : backend_(std::move(backend)), options_(std::move(options)) {
+  options_.default_policy = Resolve(options_.default_policy);
+}
+
+ObjectPolicy ObjectApi::Resolve(ObjectPolicy policy) const {
+  if (policy.replication_count == 0)
+    policy.replication_count = static_cast<uint8_t>(std::min<uint32_t>(backend_->default_replication_count(), 255));
+  return policy;
+}
 
 uint64_t ObjectApi::Now() const { return options_.clock ? options_.clock() : NowNs(); }
 
@@ -64,6 +73,41 @@ Result<ObjectInfo> ObjectApi::Stat(const std::string& name, const VersionSelecto
   Chid vm_chid;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
   return InfoFromManifest(vm, vm_chid);
+}
+
+namespace {
+
+const char* KindName(ChunkKind kind) {
+  switch (kind) {
+    case ChunkKind::kPayload: return "payload";
+    case ChunkKind::kKeyValue: return "key/value";
+    case ChunkKind::kChunkManifest: return "chunk manifest";
+  }
+  return "unknown";
+}
+
+Status LocateRefs(Backend& backend, const ChunkRef& ref, int depth, std::vector<ChunkPlacement>* out) {
+  CCOW_ASSIGN_OR_RETURN(auto holders, backend.LocateChunk(ref.chid));
+  out->push_back({ref.chid, KindName(ref.kind), ref.offset, ref.length, std::move(holders)});
+  if (ref.kind != ChunkKind::kChunkManifest) return Status::OK();
+  if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
+  std::string bytes;
+  CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
+  CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
+  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(LocateRefs(backend, child, depth + 1, out));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::vector<ChunkPlacement>> ObjectApi::Locate(const std::string& name, const VersionSelector& which) {
+  Chid vm_chid;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
+  std::vector<ChunkPlacement> out;
+  CCOW_ASSIGN_OR_RETURN(auto holders, backend_->LocateChunk(vm_chid));
+  out.push_back({vm_chid, "version manifest", 0, vm.size, std::move(holders)});
+  for (const auto& ref : vm.root_refs) CCOW_RETURN_IF_ERROR(LocateRefs(*backend_, ref, 0, &out));
+  return out;
 }
 
 Result<ListResult> ObjectApi::List(const ListOptions& options) {

@@ -79,6 +79,14 @@ struct ObjectInfo {
   std::string origin;
 };
 
+// One chunk of a version and where it lives (`ccow object stat --replicas`).
+struct ChunkPlacement {
+  Chid chid;
+  std::string kind;  // "version manifest", "chunk manifest", "payload", "key/value"
+  uint64_t offset = 0, length = 0;  // the object bytes it covers
+  std::vector<ChunkHolder> holders;
+};
+
 struct ByteRange {
   uint64_t offset = 0;
   std::optional<uint64_t> length;  // to the end when empty
@@ -123,6 +131,9 @@ class ObjectApi {
               ByteSink& sink);
   // A delete marker as the latest version is returned too (flags tell); Get refuses it.
   Result<ObjectInfo> Stat(const std::string& name, const VersionSelector& which);
+  // Every chunk of a version (its manifest, chunk manifests and payload chunks in object
+  // order) with the VDEVs that hold it.
+  Result<std::vector<ChunkPlacement>> Locate(const std::string& name, const VersionSelector& which);
   Result<ListResult> List(const ListOptions& options);
   Result<VersionList> Versions(const std::string& name);
   // Moves every active version (or one generation) to the quarantine.
@@ -144,6 +155,7 @@ class ObjectApi {
   Result<ObjectInfo> PutDeleteMarker(const std::string& name);
 
   Backend& backend() { return *backend_; }
+  // options().default_policy has its replication count resolved (never 0).
   const ApiOptions& options() const { return options_; }
 
  private:
@@ -151,6 +163,8 @@ class ObjectApi {
                                        Chid* vm_chid = nullptr);
   // Writes vm for the next generation of its name, retrying when a concurrent writer
   // took the generation first.
+  // The policy with a replication count of 0 replaced by the backend's default.
+  ObjectPolicy Resolve(ObjectPolicy policy) const;
   Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written,
                                    bool replace_previous = false);
   Uvid NextUvid();

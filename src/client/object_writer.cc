@@ -17,8 +17,12 @@ namespace {
 // fan-out references per level: memory stays bounded however large the object.
 class ManifestBuilder {
  public:
-  ManifestBuilder(Backend* backend, HashAlgo algo, size_t fanout, PutStats* stats)
-      : backend_(backend), algo_(algo), fanout_(fanout), stats_(stats) {}
+  ManifestBuilder(Backend* backend, const ObjectPolicy& policy, PutStats* stats)
+      : backend_(backend),
+        algo_(policy.hash),
+        fanout_(policy.manifest_fanout),
+        replication_count_(policy.replication_count),
+        stats_(stats) {}
 
   Status Add(const ChunkRef& ref) { return AddAt(0, ref); }
 
@@ -45,7 +49,7 @@ class ManifestBuilder {
     std::string bytes = cm.Encode();
     Chid chid = HashBytes(algo_, bytes);
     bool stored_new = false;
-    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, bytes, &stored_new));
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, bytes, replication_count_, &stored_new));
     stats_->manifests++;
     const ChunkRef& first = cm.refs.front();
     const ChunkRef& last = cm.refs.back();
@@ -57,6 +61,7 @@ class ManifestBuilder {
   Backend* backend_;
   HashAlgo algo_;
   size_t fanout_;
+  uint32_t replication_count_;
   PutStats* stats_;
   std::vector<std::vector<ChunkRef>> levels_;
 };
@@ -69,11 +74,11 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   if (!stats) stats = &local_stats;
   *stats = PutStats();
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
-  ObjectPolicy policy = options.policy ? *options.policy : options_.default_policy;
+  ObjectPolicy policy = Resolve(options.policy ? *options.policy : options_.default_policy);
   CCOW_RETURN_IF_ERROR(policy.Validate());
 
   auto chunker = Chunker::Create(policy, &data);
-  ManifestBuilder builder(backend_.get(), policy.hash, policy.manifest_fanout, stats);
+  ManifestBuilder builder(backend_.get(), policy, stats);
   Md5 md5;
   // The MD5 of the stream (the S3 ETag) is inherently sequential and runs here; each
   // chunk's CHID hash and store write run on a worker, a few chunks ahead, so the two
@@ -103,12 +108,13 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   };
   Backend* backend = backend_.get();
   HashAlgo algo = policy.hash;
+  uint32_t r = policy.replication_count;
   auto launch = [&](std::shared_ptr<std::string> buf, uint64_t at, std::launch how,
                     std::optional<Chid> known) {
-    window.push_back({at, buf->size(), std::async(how, [backend, algo, buf, known] {
+    window.push_back({at, buf->size(), std::async(how, [backend, algo, r, buf, known] {
                         Chid chid = known ? *known : HashBytes(algo, *buf);
                         bool stored_new = false;
-                        Status st = backend->PutChunk(chid, *buf, &stored_new);
+                        Status st = backend->PutChunk(chid, *buf, r, &stored_new);
                         return std::make_pair(st, std::make_pair(chid, stored_new));
                       })});
   };
@@ -176,7 +182,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manife
     std::string bytes = vm.Encode();
     Chid vm_chid = HashBytes(vm.policy.hash, bytes);
     bool stored_new = false;
-    CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, &stored_new));
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, vm.policy.replication_count, &stored_new));
     (*manifests_written)++;
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
@@ -249,12 +255,17 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
     if (src.flags & VersionManifest::kFlagDeleteMarker)
       return Status::NotFound("object " + part.name + " is a delete marker");
     if (!builder) {
-      vm.policy = options.policy ? *options.policy : src.policy;
-      builder.emplace(backend_.get(), vm.policy.hash, vm.policy.manifest_fanout, &stats);
+      vm.policy = Resolve(options.policy ? *options.policy : src.policy);
+      builder.emplace(backend_.get(), vm.policy, &stats);
     }
     std::vector<ChunkRef> refs;
     for (const auto& ref : src.root_refs)
       CCOW_RETURN_IF_ERROR(FlattenRefs(*backend_, ref, static_cast<int64_t>(offset), &refs, 0));
+    // The new version is kept at its own R: chunks it shares with a source of a lower R
+    // (a copy into a bucket of a higher R) are raised to it.
+    if (vm.policy.replication_count > src.policy.replication_count)
+      for (const auto& ref : refs)
+        CCOW_RETURN_IF_ERROR(backend_->RaiseReplication(ref.chid, vm.policy.replication_count));
     for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(builder->Add(ref));
     offset += src.size;
   }

@@ -23,7 +23,6 @@ Status ObjectPolicy::Validate() const {
     return Status::InvalidArgument("manifest fan-out must be 2..65536");
   if (chunking != ChunkingMode::kFixed && chunking != ChunkingMode::kCdc)
     return Status::InvalidArgument("unknown chunking mode");
-  if (replication_count < 1) return Status::InvalidArgument("replication count must be >= 1");
   return Status::OK();
 }
 

@@ -24,7 +24,10 @@ struct ObjectPolicy {
   uint32_t chunk_size = 1 << 20;          // fixed size, or CDC average
   uint32_t single_chunk_max = 256 << 10;  // objects up to this size are one chunk
   uint32_t manifest_fanout = 1024;        // references per chunk manifest
-  uint8_t replication_count = 1;
+  // Replicas of every chunk of the version. 0 (only before a put resolves it): the
+  // store's default, a cluster's R or 1 on one node. A version manifest records the
+  // resolved count.
+  uint8_t replication_count = 0;
 
   // Bounds that keep memory and manifests sane: chunk 4 KiB..16 MiB, fan-out 2..65536.
   Status Validate() const;

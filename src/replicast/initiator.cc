@@ -152,7 +152,11 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
   return outcome;
 }
 
-Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new) {
+Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
+                               uint32_t replication_count) {
+  const uint32_t asked = replication_count ? replication_count : options_.replication_count;
+  if (asked < 1 || asked > 255)
+    return Status::InvalidArgument("replication count " + std::to_string(asked) + " is outside 1..255");
   Count(&InitiatorStats::chunk_puts);
   *stored_new = false;
   bool transferred = false;
@@ -165,8 +169,8 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     const auto& members = t->Row(row);
     const uint64_t txid = Begin();
     const Header h{txid, row, t->generation()};
-    SendToRow(*t, row, h, UnnamedPutProposal{chid, bytes.size()});
-    const uint32_t r_count = std::min<uint32_t>(options_.replication_count, members.size());
+    SendToRow(*t, row, h, UnnamedPutProposal{chid, bytes.size(), static_cast<uint8_t>(asked)});
+    const uint32_t r_count = std::min<uint32_t>(asked, members.size());
     auto offers_enough = [&](const std::vector<Reply>& rs) {
       std::set<std::string> domains;
       for (const Reply& r : rs) {
@@ -258,7 +262,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
                    " chosen VDEVs acknowledged";
   }
   return Status::Unavailable("chunk " + Describe(chid) + " could not be stored on " +
-                             std::to_string(options_.replication_count) + " replicas after " +
+                             std::to_string(asked) + " replicas after " +
                              std::to_string(options_.attempts) + " attempts: " + last_problem);
 }
 
@@ -279,7 +283,7 @@ std::vector<Reply> InitiatorImpl::AskOutsideRow(const FlexHashTable& t, uint32_t
   return replies;
 }
 
-Result<std::vector<std::string>> InitiatorImpl::ProbeChunk(const HashId& chid) {
+Result<std::vector<Initiator::Holder>> InitiatorImpl::ProbeChunk(const HashId& chid) {
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     Table t = flexhash();
     const uint32_t row = t->RowOf(chid);
@@ -289,13 +293,14 @@ Result<std::vector<std::string>> InitiatorImpl::ProbeChunk(const HashId& chid) {
     auto replies = WaitForGroup(txid, *t, members, RepliedAtAll, Never, Never);
     End(txid);
     if (HandleMismatch(*t, replies)) continue;
-    std::vector<std::string> holders;
+    std::vector<Holder> holders;
     for (const Reply& r : replies) {
       auto* g = std::get_if<GetResponse>(&r.msg.body);
       int v = VdevOf(*t, r.from);
       if (g && g->status == GetStatus::kOk && v >= 0 &&
-          std::find(holders.begin(), holders.end(), t->vdevs()[v].id) == holders.end())
-        holders.push_back(t->vdevs()[v].id);
+          std::none_of(holders.begin(), holders.end(),
+                       [&](const Holder& x) { return x.vdev_id == t->vdevs()[v].id; }))
+        holders.push_back({t->vdevs()[v].id, g->replication_count});
     }
     return holders;
   }

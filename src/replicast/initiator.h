@@ -66,7 +66,10 @@ class Initiator {
                                                    const InitiatorOptions& options = {});
   virtual ~Initiator() = default;
 
-  virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new) = 0;
+  // replication_count: the R the object's policy asks (0: options().replication_count).
+  // The chunk's holders record the largest R any put asked, for the healer.
+  virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
+                          uint32_t replication_count = 0) = 0;
   virtual Status GetChunk(const HashId& chid, std::string* out) = 0;
 
   // The newest value of a name among its replicas (nullopt when none holds it). A name is
@@ -83,9 +86,13 @@ class Initiator {
                            const std::function<bool(const std::string& name, const NamedValue&)>& fn) = 0;
 
   // Healing and rebalancing (DESIGN.md §2):
-  // The VDEVs of a chunk's row that hold it (their ids); a VDEV that does not answer counts
-  // as not holding it.
-  virtual Result<std::vector<std::string>> ProbeChunk(const HashId& chid) = 0;
+  // The VDEVs of a chunk's row that hold it, each with the replication count it records;
+  // a VDEV that does not answer counts as not holding it.
+  struct Holder {
+    std::string vdev_id;
+    uint32_t replication_count = 0;  // 0: none recorded
+  };
+  virtual Result<std::vector<Holder>> ProbeChunk(const HashId& chid) = 0;
   // Offers a name's value to its home replicas "if newer"; returns how many of them now
   // hold it or a newer value.
   virtual Result<size_t> RepairNamed(const std::string& name, const NamedValue& value) = 0;
@@ -95,6 +102,8 @@ class Initiator {
   // Installs a FlexHash checkpoint (one older than the table in use is ignored).
   virtual Status SetFlexHash(const std::string& flexhash_json) = 0;
   virtual std::shared_ptr<const FlexHashTable> flexhash() const = 0;
+  // options().replication_count: the R of puts that do not ask for one.
+  virtual uint32_t default_replication_count() const = 0;
   virtual InitiatorStats stats() const = 0;
 };
 

@@ -68,7 +68,8 @@ class InitiatorImpl final : public Initiator {
     return stats_;
   }
 
-  Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new) override;
+  Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
+                  uint32_t replication_count) override;
   Status GetChunk(const HashId& chid, std::string* out) override;
   Result<std::optional<NamedValue>> GetNamed(const std::string& name) override;
   Status PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
@@ -77,7 +78,8 @@ class InitiatorImpl final : public Initiator {
                    const std::function<bool(const std::string&, const NamedValue&)>& fn) override;
   Status RefreshFlexHash() override;
   Status SetFlexHash(const std::string& json) override { return Install(json); }
-  Result<std::vector<std::string>> ProbeChunk(const HashId& chid) override;
+  Result<std::vector<Holder>> ProbeChunk(const HashId& chid) override;
+  uint32_t default_replication_count() const override { return options_.replication_count; }
   Result<size_t> RepairNamed(const std::string& name, const NamedValue& value) override;
 
  private:

@@ -29,10 +29,12 @@ void Get(Decoder& d, NamedPutProposal& m) {
 void Put(Encoder& e, const UnnamedPutProposal& m) {
   e.PutHashId(m.chid);
   e.PutVarint(m.size);
+  e.PutU8(m.replication_count);
 }
 void Get(Decoder& d, UnnamedPutProposal& m) {
   m.chid = d.GetHashId();
   m.size = d.GetVarint();
+  m.replication_count = d.GetU8();
 }
 void Put(Encoder& e, const Bid& m) {
   e.PutU64(m.start_delay_ns);
@@ -103,6 +105,7 @@ void Put(Encoder& e, const GetResponse& m) {
   e.PutVarint(m.total_size);
   e.PutVarint(m.offset);
   e.PutBytes(m.payload);
+  e.PutU8(m.replication_count);
 }
 void Get(Decoder& d, GetResponse& m) {
   m.chid = d.GetHashId();
@@ -113,6 +116,7 @@ void Get(Decoder& d, GetResponse& m) {
   m.total_size = d.GetVarint();
   m.offset = d.GetVarint();
   m.payload = d.GetBytes();
+  m.replication_count = d.GetU8();
   if (!d.status().ok()) return;
   if (m.status != GetStatus::kOk && (!m.payload.empty() || m.total_size != 0 || m.offset != 0))
     d.Fail("a failed get carries no payload");

@@ -21,7 +21,8 @@
 namespace ccow::replicast {
 
 inline constexpr uint16_t kMagic = 0x4352;
-inline constexpr uint8_t kProtocolVersion = 1;
+// 2: put proposals carry the replication count and probe answers the holder's record.
+inline constexpr uint8_t kProtocolVersion = 2;
 
 enum class Opcode : uint8_t {
   kNamedPutProposal = 1,
@@ -63,9 +64,14 @@ struct NamedPutProposal {
   NamedPutMode mode = NamedPutMode::kCompareAndSwap;
   friend bool operator==(const NamedPutProposal&, const NamedPutProposal&) = default;
 };
-struct UnnamedPutProposal {  // a payload chunk or chunk manifest
+// A payload chunk, chunk manifest or version manifest. replication_count is what the
+// object's policy asks (its bucket's, tenant's or the cluster's R): holders record the
+// largest asked, so that the healer keeps that many replicas of a chunk shared by objects
+// of different policies. 0: the cluster default.
+struct UnnamedPutProposal {
   HashId chid;
   uint64_t size = 0;
+  uint8_t replication_count = 0;
   friend bool operator==(const UnnamedPutProposal&, const UnnamedPutProposal&) = default;
 };
 // A target's offer: when it can receive (rendezvous start, as a delay from the bid, since
@@ -136,6 +142,7 @@ struct GetResponse {
   uint64_t seq = 0;
   uint64_t total_size = 0, offset = 0;
   std::string payload;  // empty unless kOk
+  uint8_t replication_count = 0;  // a probe's answer: the R the holder records (0: none)
   friend bool operator==(const GetResponse&, const GetResponse&) = default;
 };
 struct GenerationMismatch {

@@ -223,6 +223,25 @@ class RocksChunkStore final : public ChunkStore {
     return FromRocks(it->status(), "listing the chunks of " + path_);
   }
 
+  Result<uint32_t> ReplicationCount(const HashId& chid) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ReplicationCountLocked(chid.ToKey());
+  }
+
+  Result<bool> RecordReplicationCount(const HashId& chid, uint32_t replication_count) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    CCOW_RETURN_IF_ERROR(failed_);
+    std::string key = chid.ToKey();
+    CCOW_ASSIGN_OR_RETURN(uint32_t recorded, ReplicationCountLocked(key));
+    if (replication_count <= recorded) return false;
+    Encoder e;
+    e.PutVarint(replication_count);
+    pending_batch_.Put(attrs_, key, e.Take());
+    pending_replication_[key] = replication_count;
+    put_seq_++;
+    return true;
+  }
+
   Status RemoveChunk(const HashId& chid) override {
     CCOW_RETURN_IF_ERROR(Sync());  // a pending put of it is indexed before it goes
     std::string key = chid.ToKey();
@@ -247,6 +266,7 @@ class RocksChunkStore final : public ChunkStore {
     uint64_t bytes = durable_bytes_ > size ? durable_bytes_ - size : 0;
     rocksdb::WriteBatch batch;
     batch.Delete(chunks_, key);
+    batch.Delete(attrs_, key);
     batch.Put(meta_, kChunkCountKey, U64Value(count));
     batch.Put(meta_, kPayloadBytesKey, U64Value(bytes));
     rocksdb::WriteOptions wo;
@@ -254,6 +274,7 @@ class RocksChunkStore final : public ChunkStore {
     CCOW_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "removing chunk " + chid.ToString()));
     durable_count_ = count;
     durable_bytes_ = bytes;
+    pending_replication_.erase(key);
     return Status::OK();
   }
 
@@ -338,8 +359,12 @@ class RocksChunkStore final : public ChunkStore {
     }
     rocksdb::ColumnFamilyOptions names_cf;
     names_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, index_cf}, {"chunks", chunk_cf}, {"names", names_cf}};
+    // attrs: what a VDEV records about a chunk besides its bytes (its replication count).
+    // Stores written before it existed get it empty on open.
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, index_cf},
+                                                        {"chunks", chunk_cf},
+                                                        {"names", names_cf},
+                                                        {"attrs", index_cf}};
     rocksdb::DB* db = nullptr;
     auto s = rocksdb::DB::Open(dbo, path_ + "/index", cfs, &handles_, &db);
     if (!s.ok()) {
@@ -353,6 +378,7 @@ class RocksChunkStore final : public ChunkStore {
     meta_ = handles_[0];
     chunks_ = handles_[1];
     names_ = handles_[2];
+    attrs_ = handles_[3];
     return Status::OK();
   }
 
@@ -369,6 +395,19 @@ class RocksChunkStore final : public ChunkStore {
     auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, out);
     if (s.IsNotFound()) return Status::NotFound("chunk " + chid.ToString() + " is not stored");
     return FromRocks(s, "reading chunk " + chid.ToString());
+  }
+
+  Result<uint32_t> ReplicationCountLocked(const std::string& key) {
+    auto it = pending_replication_.find(key);
+    if (it != pending_replication_.end()) return it->second;
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), attrs_, key, &v);
+    if (s.IsNotFound()) return 0u;
+    CCOW_RETURN_IF_ERROR(FromRocks(s, "reading the attributes of a chunk"));
+    Decoder d(v, "chunk attributes");
+    uint64_t r = d.GetVarint();
+    CCOW_RETURN_IF_ERROR(d.Finish());
+    return static_cast<uint32_t>(std::min<uint64_t>(r, UINT32_MAX));
   }
 
   Result<bool> ContainsLocked(const HashId& chid) {
@@ -411,6 +450,8 @@ class RocksChunkStore final : public ChunkStore {
     std::vector<std::string> committed_keys;
     for (auto& [k, loc] : pending_) committed_keys.push_back(k);
     for (auto& [k, bytes] : pending_inline_) committed_keys.push_back(k);
+    std::vector<std::pair<std::string, uint32_t>> committed_replication(pending_replication_.begin(),
+                                                                        pending_replication_.end());
     uint64_t seq = put_seq_, count = pending_count_, bytes = pending_bytes_;
     // The counters' new values are computed from this snapshot, taken under mu_: reading
     // durable_count_ after unlocking raced with RemoveChunk (which now waits for us).
@@ -452,6 +493,11 @@ class RocksChunkStore final : public ChunkStore {
         pending_.erase(k);
         pending_inline_.erase(k);
       }
+      // A count raised again during the sync is in the next batch: keep serving it.
+      for (const auto& [k, r] : committed_replication) {
+        auto it = pending_replication_.find(k);
+        if (it != pending_replication_.end() && it->second == r) pending_replication_.erase(it);
+      }
       synced_seq_ = seq;
     }
     for (CommitWaiter* w : group) {
@@ -471,11 +517,13 @@ class RocksChunkStore final : public ChunkStore {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* chunks_ = nullptr;
   rocksdb::ColumnFamilyHandle* names_ = nullptr;
+  rocksdb::ColumnFamilyHandle* attrs_ = nullptr;
   std::unique_ptr<SegmentLog> log_;
 
   std::mutex mu_;  // guards everything below
   std::unordered_map<std::string, SegmentLocation> pending_;  // appended, index not durable
   std::unordered_map<std::string, std::string> pending_inline_;  // small payloads, not durable
+  std::unordered_map<std::string, uint32_t> pending_replication_;  // recorded, not durable
   rocksdb::WriteBatch pending_batch_;
   uint64_t pending_count_ = 0, pending_bytes_ = 0;
   uint64_t durable_count_ = 0, durable_bytes_ = 0;

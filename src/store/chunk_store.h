@@ -74,6 +74,13 @@ class ChunkStore {
   // with it and resume from the last CHID they finished.
   virtual Status ScanChunks(const std::optional<HashId>& start_after,
                             const std::function<bool(const HashId&)>& fn) = 0;
+  // The replication count recorded for a chunk: the largest R any put of it asked for
+  // (0: none recorded, the cluster default applies). The healer keeps that many replicas,
+  // so a chunk shared by objects of R=2 and R=4 buckets keeps 4. Recording never lowers
+  // the count and is durable with the next Sync() (a put's own group commit).
+  virtual Result<uint32_t> ReplicationCount(const HashId& chid) = 0;
+  // Returns whether the recorded count rose (the caller then syncs before answering).
+  virtual Result<bool> RecordReplicationCount(const HashId& chid, uint32_t replication_count) = 0;
   // Removes a chunk from this VDEV, durably (rebalancing, once the chunk's new row holds
   // its replicas). Its payload bytes in a segment are reclaimed with the segment.
   virtual Status RemoveChunk(const HashId& chid) = 0;

@@ -191,18 +191,31 @@ class HealerImpl final : public Healer {
       Update([](HealProgress& p) { p.failed++; });
       return;
     }
+    // The chunk's R: the largest any put of it asked, as recorded by this copy or by any
+    // holder (one that missed a raise learns it from the repair's proposal).
+    auto local_r = vdev.store->ReplicationCount(chid);
+    uint32_t wanted = local_r.ok() ? *local_r : 0;
     std::set<std::string> domains;
-    for (const std::string& id : *holders)
+    std::vector<std::string> holder_ids;
+    for (const auto& holder : *holders) {
+      wanted = std::max(wanted, holder.replication_count);
+      holder_ids.push_back(holder.vdev_id);
       for (const VdevInfo& v : t.vdevs())
-        if (v.id == id) domains.insert(DomainOf(v, t.failure_domain()));
-    const size_t r = std::min<size_t>(options_.replication_count, row_ids.size());
+        if (v.id == holder.vdev_id) domains.insert(DomainOf(v, t.failure_domain()));
+    }
+    // A copy that missed a raise (a proposal lost, or it was down) takes it from the others,
+    // so the count survives the loss of the holder that recorded it.
+    if (local_r.ok() && wanted > *local_r && vdev.store->RecordReplicationCount(chid, wanted).ok())
+      (void)vdev.store->Sync();
+    if (wanted == 0) wanted = options_.replication_count;
+    const size_t r = std::min<size_t>(wanted, row_ids.size());
     if (domains.size() >= r) {
       if (!in_row) Move(vdev, chid);
       return;
     }
     // Below R: one holder repairs.
-    bool designated = holders->empty() ? true
-                                       : in_row && vdev.id == *std::min_element(holders->begin(), holders->end());
+    bool designated = holder_ids.empty() ? true
+                                         : in_row && vdev.id == *std::min_element(holder_ids.begin(), holder_ids.end());
     if (!designated) return;
     Update([](HealProgress& p) { p.under_replicated++; });
     std::string bytes;
@@ -214,7 +227,7 @@ class HealerImpl final : public Healer {
     }
     Throttle(bytes.size() * (r - domains.size()));
     bool stored_new = false;
-    s = initiator_->PutChunk(chid, bytes, &stored_new);
+    s = initiator_->PutChunk(chid, bytes, &stored_new, static_cast<uint32_t>(std::min<size_t>(wanted, 255)));
     if (!s.ok()) {
       spdlog::warn("healer: chunk {} not repaired: {}", chid.ToString(), s.ToString());
       Update([](HealProgress& p) { p.failed++; });

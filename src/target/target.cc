@@ -29,11 +29,13 @@ struct Train {
   uint64_t received = 0;
   uint64_t last_activity_ns = 0;
   std::optional<NamedPutProposal> named;  // set for a version-list put
+  uint8_t replication_count = 0;          // a chunk's, from its proposal (0: unknown)
 };
 
 struct Reservation {
   uint64_t bytes = 0;
   uint64_t expires_ns = 0;
+  uint8_t replication_count = 0;  // what the proposal asked, for the train's record
 };
 
 class TargetImpl;
@@ -62,7 +64,7 @@ class VdevServer {
   void SendValue(const std::string& to, const Header& h, const HashId& chid, uint64_t seq,
                  const std::string& value);
   // free_bytes: the VDEV's, read once per proposal by the caller (a statvfs).
-  Body MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes);
+  Body MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes, uint8_t replication_count = 0);
   void Sweep(uint64_t now);
   // The stored sequence of a name (0 when absent) and its value.
   Result<std::optional<NamedValue>> ReadNamed(const std::string& name);
@@ -304,7 +306,7 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
       m.body);
 }
 
-Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes) {
+Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes, uint8_t replication_count) {
   const TargetOptions& o = target_->options();
   uint64_t now = target_->network()->NowNs();
   std::lock_guard lock(mu_);
@@ -325,7 +327,8 @@ Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes) {
   bid.duration_ns = ns_for(size);
   bid.queue_weight = static_cast<uint32_t>(trains_.size() + reservations_.size());
   bid.free_bytes = free_bytes;
-  reservations_[txid] = {size, now + bid.start_delay_ns + bid.duration_ns + o.reservation_ns};
+  reservations_[txid] = {size, now + bid.start_delay_ns + bid.duration_ns + o.reservation_ns,
+                         replication_count};
   target_->Count([](TargetCounters& c) { ++c.bids; });
   return bid;
 }
@@ -334,6 +337,16 @@ void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
                                    const UnnamedPutProposal& p) {
   auto have = vdev_.store->Contains(p.chid);
   if (have.ok() && *have) {
+    // "Stored" answers for the R this put asks: a higher count is recorded durably first,
+    // so that the healer keeps it even if this target restarts right after answering.
+    auto raised = vdev_.store->RecordReplicationCount(p.chid, p.replication_count);
+    Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
+    if (!s.ok()) {
+      spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, p.replication_count,
+                    p.chid.ToString(), s.ToString());
+      Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
+      return;
+    }
     target_->Count([](TargetCounters& c) { ++c.dedup_accepts; });
     Reply(from, h, AcceptContentStored{p.chid});
     return;
@@ -347,7 +360,7 @@ void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
     Reply(from, h, PayloadNack{p.chid, NackReason::kNoSpace});
     return;
   }
-  Reply(from, h, MakeBid(h.txid, p.size, free_bytes));
+  Reply(from, h, MakeBid(h.txid, p.size, free_bytes, p.replication_count));
 }
 
 Result<std::optional<NamedValue>> VdevServer::ReadNamed(const std::string& name) {
@@ -443,6 +456,8 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
       // hash check decides whether it is stored.
       it = trains_.emplace(key, Train{}).first;
       it->second.from = from;
+      if (auto r = reservations_.find(h.txid); r != reservations_.end())
+        it->second.replication_count = r->second.replication_count;
       it->second.bytes.assign(t.total_size, '\0');
       target_->buffered_bytes() += t.total_size;
     }
@@ -507,6 +522,8 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
   }
   bool stored_new = false;
   Status s = vdev_.store->Put(chid, train.bytes, &stored_new);
+  if (s.ok() && train.replication_count > 0)
+    s = vdev_.store->RecordReplicationCount(chid, train.replication_count).status();
   if (s.ok()) s = vdev_.store->Sync();  // acked means durable (DESIGN.md invariant 3)
   if (!s.ok()) {
     spdlog::error("VDEV {}: storing chunk {} failed: {}", vdev_.id, chid.ToString(), s.ToString());
@@ -540,7 +557,12 @@ void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const Un
   if (g.mode == GetMode::kProbe) {
     auto have = vdev_.store->Contains(g.chid);
     bool present = have.ok() && *have;
-    Reply(from, h, GetResponse{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound});
+    GetResponse probe{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound};
+    if (present) {
+      auto r = vdev_.store->ReplicationCount(g.chid);
+      probe.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r.ok() ? *r : 0, 255));
+    }
+    Reply(from, h, std::move(probe));
     return;
   }
   target_->Run([this, from, h, g] {

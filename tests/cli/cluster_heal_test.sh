@@ -9,6 +9,8 @@
 #  4. a sixth target joins -> rows move to it (chunks moved, none below R), objects read
 #     during and after the move;
 #  5. the whole cluster restarts -> the same generation, all objects readable.
+# Throughout, objects of a tenant of R=2 and of a bucket of R=4 keep exactly their own
+# count of replicas (puts, a dedup that raises R, the healer after a death).
 # usage: cluster_heal_test.sh CCOW_BINARY
 set -uo pipefail
 CCOW=$(realpath "$1")
@@ -46,6 +48,19 @@ wait_healed() {
   done
   fail "$what: not healed within 60 s (last: $s)"
 }
+# check_replicas NAME R [RECORDED]: every chunk of NAME's current version is held by
+# exactly R VDEVs that answer, each recording RECORDED (default R) as its replication count.
+check_replicas() {
+  "$CCOW" --json object stat --replicas "$1" >"$WORK/replicas.json" || fail "object stat --replicas $1"
+  "$PYTHON" - "$WORK/replicas.json" "$2" "${3:-$2}" <<'PY' || fail "$1 is not kept at R=$2 (${3:-$2} recorded): $(cat "$WORK/err")"
+import json, sys
+j = json.load(open(sys.argv[1])); want = int(sys.argv[2]); rec = int(sys.argv[3])
+bad = [(c['kind'], [h['vdev'] + '=' + str(h['replication_count']) for h in c['holders']])
+       for c in j['chunks'] if len(c['holders']) != want or any(h['replication_count'] != rec for h in c['holders'])]
+open(sys.argv[1].replace('replicas.json', 'err'), 'w').write(str(bad[:3]))
+sys.exit(1 if bad else 0)
+PY
+}
 verify_all() {
   for i in $(seq 1 $N); do
     "$CCOW" object get "ccow/default/heal/obj$i" --out "$WORK/got" || fail "$1: obj$i unreadable"
@@ -70,6 +85,24 @@ echo "  $N objects written"
 "$CCOW" cluster create ccow 2>"$WORK/err" && fail "creating an existing cluster namespace succeeded"
 grep -q "exists" "$WORK/err" || fail "no clear error for an existing name: $(cat "$WORK/err")"
 "$CCOW" bucket create ccow/nobody/b --ec 4:2:rs 2>"$WORK/err" && fail "a bucket in a missing tenant was created"
+# Per-tenant and per-bucket replication counts apply to puts.
+"$CCOW" tenant create ccow/two -r 2 >/dev/null && "$CCOW" bucket create ccow/two/b >/dev/null &&
+  "$CCOW" tenant create ccow/wide >/dev/null && "$CCOW" bucket create ccow/wide/four -r 4 >/dev/null ||
+  fail "creating the tenant of R=2 and the bucket of R=4"
+head -c $((2500 << 10)) /dev/urandom >"$WORK/rtwo"
+head -c $((2500 << 10)) /dev/urandom >"$WORK/rshared"
+"$CCOW" object put ccow/two/b/only "$WORK/rtwo" >/dev/null || fail "put into the R=2 tenant"
+"$CCOW" object put ccow/two/b/shared "$WORK/rshared" >/dev/null || fail "put into the R=2 tenant"
+check_replicas ccow/two/b/only 2
+check_replicas ccow/two/b/shared 2
+"$CCOW" object put ccow/wide/four/shared "$WORK/rshared" >/dev/null || fail "put into the R=4 bucket"
+check_replicas ccow/wide/four/shared 4
+# The R=2 object's payload chunks, now shared with the R=4 one, were raised to 4.
+"$CCOW" --json object stat --replicas ccow/two/b/shared >"$WORK/replicas.json" || fail "object stat --replicas"
+"$PYTHON" -c "import json,sys; j=json.load(open('$WORK/replicas.json')); p=[c for c in j['chunks'] if c['kind']=='payload']
+sys.exit(0 if len(p)==3 and all(len(c['holders'])==4 and all(h['replication_count']==4 for h in c['holders']) for c in p) else 1)" ||
+  fail "the dedup of an R=2 object's chunks into an R=4 bucket did not raise them to 4: $(cat "$WORK/replicas.json")"
+echo "  R=2 tenant and R=4 bucket: their chunks on 2 and 4 VDEVs; a dedup raised shared chunks to 4"
 LEADER=$(status_field "j['leader']['target']")
 [ -n "$LEADER" ] || fail "no Raft leader"
 : >"$WORK/acked"
@@ -94,6 +127,9 @@ done <"$WORK/acked"
 wait_healed 1 "after SIGKILL of $LEADER"
 [ "$(status_field "[t['state'] for t in j['targets'] if t['name']=='$LEADER'][0]")" = dead ] || fail "$LEADER not declared dead"
 verify_all "with $LEADER dead"
+check_replicas ccow/two/b/only 2
+check_replicas ccow/wide/four/shared 4
+echo "  after healing: the R=2 object on 2 VDEVs, the R=4 object on 4 (of the 4 live targets)"
 
 # 3. It returns, keeping its data.
 "$CCOW" cluster up --dir "$CL" >/dev/null || fail "restarting $LEADER"

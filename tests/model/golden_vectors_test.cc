@@ -32,6 +32,7 @@ VersionManifest SampleVersionManifest() {
   vm.etag = "0123456789abcdef0123456789abcdef";
   vm.content_type = "image/jpeg";
   vm.user_metadata = {{"camera", "x100"}, {"album", "hawaii"}};
+  vm.policy.replication_count = 1;  // as a put resolves it on one node
   vm.root_refs.push_back({0, 1052672, ChunkKind::kChunkManifest,
                           HashBytes(HashAlgo::kSha256, SampleChunkManifest().Encode())});
   return vm;

@@ -16,7 +16,7 @@ std::vector<Message> OneOfEach() {
   return {
       {h, NamedPutProposal{Id("name"), Id("list"), 512, "Hawaii/Cola/bk1/a.jpg", 4, 5,
                             NamedPutMode::kIfNewer}},
-      {h, UnnamedPutProposal{Id("chunk"), 1 << 20}},
+      {h, UnnamedPutProposal{Id("chunk"), 1 << 20, 3}},
       {h, Bid{1000, 250, 3, 1ull << 40}},
       {h, AcceptContentStored{Id("chunk")}},
       {h, AcceptNotNow{150}},
@@ -25,7 +25,7 @@ std::vector<Message> OneOfEach() {
       {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
       {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
       {h, UnnamedGet{Id("chunk"), GetMode::kProbe}},
-      {h, GetResponse{Id("chunk"), GetStatus::kOk, 9, 20, 13, "payload"}},
+      {h, GetResponse{Id("chunk"), GetStatus::kOk, 9, 20, 13, "payload", 2}},
       {h, GenerationMismatch{43}},
       {h, ServerListGet{}},
       {h, ServerListResponse{"{\"generation\": 42}"}},
@@ -48,9 +48,9 @@ TEST(ReplicastMessageTest, EveryMessageRoundTripsWithItsOpcode) {
 
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 1, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 2, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243010d" "0100000000000000" "02000000" "0300000000000000");
+            "5243020d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {

@@ -124,6 +124,33 @@ TEST_P(ChunkStoreTest, RemovedChunkIsGoneAfterReopenAndCountsDrop) {
   EXPECT_EQ(s->Capacity().chunk_count, 1u);
 }
 
+TEST_P(ChunkStoreTest, ReplicationCountIsRecordedDurablyOnlyEverRaisedAndRemovedWithTheChunk) {
+  HashId a, b;
+  {
+    auto s = Open();
+    a = PutOne(s.get(), RandomBytes(100, 311));
+    b = PutOne(s.get(), RandomBytes(80000, 312));
+    EXPECT_EQ(*s->ReplicationCount(a), 0u) << "nothing recorded yet";
+    EXPECT_TRUE(*s->RecordReplicationCount(a, 2));
+    EXPECT_EQ(*s->ReplicationCount(a), 2u) << "a pending record is served before the sync";
+    EXPECT_FALSE(*s->RecordReplicationCount(a, 1)) << "never lowered";
+    EXPECT_TRUE(*s->RecordReplicationCount(a, 4));
+    EXPECT_TRUE(*s->RecordReplicationCount(b, 3));
+    ASSERT_TRUE(s->Sync().ok());
+    EXPECT_FALSE(*s->RecordReplicationCount(a, 4)) << "equal is not a raise";
+  }
+  {
+    auto s = Open();
+    EXPECT_EQ(*s->ReplicationCount(a), 4u);
+    EXPECT_EQ(*s->ReplicationCount(b), 3u);
+    ASSERT_TRUE(s->RemoveChunk(b).ok());
+    EXPECT_EQ(*s->ReplicationCount(b), 0u) << "a removed chunk keeps no record";
+  }
+  auto s = Open();
+  EXPECT_EQ(*s->ReplicationCount(a), 4u);
+  EXPECT_EQ(*s->ReplicationCount(b), 0u);
+}
+
 // Group commits and removals both write the durable chunk counters; run them at once
 // (the counters once raced: a commit read them unlocked while a removal wrote them, and
 // the later of the two index writes dropped the other's update). Under `make tsan` the

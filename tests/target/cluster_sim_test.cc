@@ -183,6 +183,47 @@ TEST(ClusterSimTest, EveryChunkIsStoredOnThreeTargets) {
   EXPECT_EQ(targets.size(), 3u) << "replicas must be in distinct failure domains";
 }
 
+// Holders of a chunk and the replication count each records, over every VDEV.
+std::vector<uint32_t> RecordedCounts(SimCluster& c, const HashId& chid) {
+  std::vector<uint32_t> out;
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < 2; ++v)
+      if (c.store(t, v).Has(chid)) out.push_back(*c.store(t, v).ReplicationCount(chid));
+  return out;
+}
+
+TEST(ClusterSimTest, APutKeepsItsPolicysReplicationCountAndADedupRaisesIt) {
+  SimCluster c(SimOptions{}, 5, 2);
+  std::mt19937_64 rng(7);
+  std::string data = Payload(rng, 20000);
+  HashId chid = HashBytes(HashAlgo::kSha256, data);
+  auto put = [&](const std::string& name, uint8_t r) {
+    PutOptions o;
+    o.policy = c.api().options().default_policy;
+    o.policy->replication_count = r;
+    StringSource src(data);
+    return c.api().Put(name, src, o);
+  };
+  ASSERT_TRUE(put("sim/ten/two/a", 2).ok());
+  EXPECT_EQ(RecordedCounts(c, chid), (std::vector<uint32_t>{2, 2}));
+  uint64_t before = c.initiator().stats().payload_bytes_sent;
+  ASSERT_TRUE(put("sim/ten/four/a", 4).ok());
+  // The two holders answered "stored" and recorded 4; only two new replicas got bytes.
+  EXPECT_EQ(RecordedCounts(c, chid), (std::vector<uint32_t>{4, 4, 4, 4}));
+  uint64_t sent = c.initiator().stats().payload_bytes_sent - before;
+  EXPECT_GE(sent, 2 * data.size());
+  EXPECT_LT(sent, 3 * data.size());
+  ASSERT_TRUE(put("sim/ten/one/a", 1).ok());
+  EXPECT_EQ(RecordedCounts(c, chid), (std::vector<uint32_t>{4, 4, 4, 4})) << "a lower R lowers nothing";
+  auto located = c.api().Locate("sim/ten/four/a", VersionSelector{});
+  ASSERT_TRUE(located.ok()) << located.status().ToString();
+  ASSERT_EQ(located->size(), 2u);  // the version manifest and the one payload chunk
+  EXPECT_EQ((*located)[0].kind, "version manifest");
+  EXPECT_EQ((*located)[0].holders.size(), 4u);
+  EXPECT_EQ((*located)[1].chid, chid);
+  EXPECT_EQ((*located)[1].holders.size(), 4u);
+}
+
 TEST(ClusterSimTest, RePutOfStoredDataSendsNoPayload) {
   SimCluster c(SimOptions{}, 5, 2);
   std::mt19937_64 rng(3);

@@ -53,9 +53,22 @@ class MemoryChunkStore : public ChunkStore {
       if (!fn(id)) break;
     return Status::OK();
   }
+  Result<uint32_t> ReplicationCount(const HashId& chid) override {
+    std::lock_guard lock(mu_);
+    auto it = replication_.find(chid);
+    return it == replication_.end() ? 0u : it->second;
+  }
+  Result<bool> RecordReplicationCount(const HashId& chid, uint32_t r) override {
+    std::lock_guard lock(mu_);
+    uint32_t& recorded = replication_[chid];
+    if (r <= recorded) return false;
+    recorded = r;
+    return true;
+  }
   Status RemoveChunk(const HashId& chid) override {
     std::lock_guard lock(mu_);
     chunks_.erase(chid);
+    replication_.erase(chid);
     return Status::OK();
   }
   Result<std::optional<std::string>> GetVersionList(std::string_view name) override {
@@ -123,6 +136,7 @@ class MemoryChunkStore : public ChunkStore {
   std::mutex mu_;
   std::map<HashId, std::string> chunks_;
   std::map<std::string, std::string> names_;
+  std::map<HashId, uint32_t> replication_;
   StoreStats stats_;
 };
 

@@ -28,7 +28,9 @@ Result<BucketInfo> BucketRegistry::Get(const std::string& tenant, const std::str
   auto state = registry_.current();
   auto found = state->FindBucket(segment_, tenant, bucket);
   if (!found.ok()) return Status::NotFound("bucket " + bucket + " does not exist");
-  return BucketInfo{tenant, bucket, **found};
+  BucketInfo info{tenant, bucket, **found};
+  if (auto t = state->FindTenant(segment_, tenant); t.ok()) info.tenant_replication_count = (*t)->replication_count;
+  return info;
 }
 
 std::optional<TenantRecord> BucketRegistry::Tenant(const std::string& tenant) {

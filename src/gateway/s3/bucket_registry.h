@@ -22,7 +22,13 @@ struct BucketInfo {
   std::string tenant;
   std::string name;
   BucketRecord record;
+  uint32_t tenant_replication_count = 0;  // the tenant's R (0: the cluster's)
 
+  // The R new versions are put with: the bucket's, else the tenant's, else 0 (the
+  // gateway's default, the cluster's).
+  uint32_t replication_count() const {
+    return record.replication_count ? record.replication_count : tenant_replication_count;
+  }
   bool versioned() const { return record.versioning != Versioning::kUnversioned; }
   bool versioning_enabled() const { return record.versioning == Versioning::kEnabled; }
 };

@@ -1,5 +1,6 @@
 // What a bucket's registry record asks of every write into it: the object policy new
-// versions are cut and hashed with (chunk size, chunking, hash), and the bucket quota.
+// versions are cut, hashed and replicated with (chunk size, chunking, hash, the bucket's
+// or tenant's replication count), and the bucket quota.
 //
 // Quota usage is the sum of the sizes of the bucket's active versions, counted by a scan
 // that each gateway caches for up to one second: puts through several gateways within
@@ -7,6 +8,7 @@
 // syncs bucket statistics periodically). A write refused for quota stores nothing
 // visible: the check runs before the body is read when its length is known, and again
 // before the version commits.
+#include <algorithm>
 #include <chrono>
 
 #include "gateway/s3/s3_handler.h"
@@ -22,6 +24,7 @@ ObjectPolicy S3Handler::PolicyFor(const BucketInfo& bucket) const {
   p.chunk_size = bucket.record.chunk_size;
   p.chunking = bucket.record.chunking;
   p.hash = bucket.record.hash;
+  if (uint32_t r = bucket.replication_count(); r > 0) p.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r, 255));
   return p;
 }
 

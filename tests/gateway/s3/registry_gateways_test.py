@@ -165,6 +165,26 @@ class OneNamespaceTest(unittest.TestCase):
         self.assertEqual(policy["chunking"], "cdc", stat)
         self.assertEqual(self.gw[2].get_object(Bucket=b, Key="big")["Body"].read(), data)
 
+    def test_bucket_and_tenant_replication_counts_govern_s3_puts(self):
+        # A tenant of R=2 with one bucket inheriting it and one of its own R=4; the
+        # cluster's R is 3. Every chunk an S3 put writes lands on exactly that many VDEVs.
+        t = name("rt")
+        ccow("tenant", "create", f"ccow/{t}", "-r", "2")
+        made = json.loads(ccow("--json", "user", "create", f"ccow/{t}").stdout)
+        s3 = client(URLS[0], made["access_key"], made["secret_key"])
+        self.assertIsNotNone(wait_until(lambda: code_of(lambda: s3.list_buckets()) == "OK"))
+        s3.create_bucket(Bucket="inherits")
+        ccow("bucket", "create", f"ccow/{t}/four", "-r", "4")
+        self.assertIsNotNone(wait_until(lambda: code_of(lambda: s3.head_bucket(Bucket="four")) == "OK"))
+        for bucket, want in (("inherits", 2), ("four", 4)):
+            s3.put_object(Bucket=bucket, Key="obj", Body=random.Random(want).randbytes(3 * MiB))
+            stat = json.loads(ccow("--json", "object", "stat", "--replicas", f"ccow/{t}/{bucket}/obj").stdout)
+            self.assertEqual(stat["replication_count"], want)
+            self.assertGreaterEqual(len(stat["chunks"]), 4)  # the manifest and 3 payload chunks
+            for c in stat["chunks"]:
+                self.assertEqual(len(c["holders"]), want, c)
+                self.assertEqual({h["replication_count"] for h in c["holders"]}, {want}, c)
+
 
 class StoppedTargetTest(unittest.TestCase):
     def test_a_stopped_target_does_not_hang_system_status(self):
