@@ -197,10 +197,7 @@ Status ApplyBucketFlags(const BucketFlags& f, bool create, CLI::App* cmd, Bucket
     CCOW_ASSIGN_OR_RETURN(r->quota_bytes, ParseSizeFlag("--quota", f.quota));
   }
   if (!f.retention.empty()) {
-    char* end = nullptr;
-    uint64_t seconds = std::strtoull(f.retention.c_str(), &end, 10);
-    if (!end || *end) return Status::InvalidArgument("--retention '" + f.retention + "': expected seconds");
-    r->retention_ns = seconds * 1'000'000'000ull;
+    CCOW_ASSIGN_OR_RETURN(r->retention_ns, ParseDurationFlag("--retention", f.retention));
   }
   if (given("--replication-count")) r->replication_count = f.replicas;
   return r->Validate();
@@ -335,7 +332,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
     c->add_option("--hash", bf.hash, "sha256, sha3-256, blake2b-256 or xxh3-128");
     c->add_option("--ec", bf.ec, "erasure code once objects come to rest, K:M:rs (e.g. 4:2:rs)");
     c->add_option("--quota", bf.quota, "quota (bytes or 10G...; 0: none)");
-    c->add_option("--retention", bf.retention, "seconds deleted versions stay restorable (0: the tenant's)");
+    c->add_option("--retention", bf.retention, "how long deleted versions stay restorable: seconds or 90s, 10m, 2h, 7d (0: the tenant's)");
     c->add_option("-r,--replication-count", bf.replicas, "replicas of its chunks (0: the tenant's)")
         ->check(CLI::Range(0, 8));
   };

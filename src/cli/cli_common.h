@@ -36,6 +36,10 @@ int Fail(const Status& st);
 // (kInvalidArgument, exit code 2 through Fail).
 Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text);
 
+// The value of a duration flag in nanoseconds: plain seconds or a number with s, m, h or d
+// ("90s", "10m", "2h", "7d"). kInvalidArgument naming the flag otherwise.
+Result<uint64_t> ParseDurationFlag(const std::string& flag, const std::string& text);
+
 // Adds --data to a subcommand.
 void AddDataOption(CLI::App* cmd);
 std::string DataDir();
@@ -45,7 +49,7 @@ std::string ClusterDir();
 
 // Opens the object API on the cluster when one is named, else on the local data
 // directory (puts pass their policy per call).
-Result<std::unique_ptr<ObjectApi>> OpenApi();
+Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options = {});
 
 void RegisterObjectCommands(CLI::App& app, int* exit_code);
 void RegisterServerCommand(CLI::App& app, int* exit_code);
@@ -54,6 +58,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterTargetCommand(CLI::App& app, int* exit_code);
 void RegisterClusterCommands(CLI::App& app, int* exit_code);
 void RegisterFhtableCommand(CLI::App* system, int* exit_code);
+void RegisterGcCommand(CLI::App* system, int* exit_code);
 // After the above: the administration grammar on a cluster (admin_commands.cc).
 void RegisterAdminCommands(CLI::App& app, int* exit_code);
 int RunClusterStatus();

@@ -1,4 +1,5 @@
 // The `ccow` command: efscli-style grammar (ccow object put ..., ccow server ...).
+#include <cctype>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +42,22 @@ int Fail(const Status& st) {
   return ExitCodeFor(st);
 }
 
+Result<uint64_t> ParseDurationFlag(const std::string& flag, const std::string& text) {
+  auto bad = Status::InvalidArgument(flag + " '" + text + "': expected seconds or a duration such as 90s, 10m, 2h, 7d");
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return bad;
+  size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &used);
+  } catch (...) {
+    return bad;
+  }
+  std::string unit = text.substr(used);
+  uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  if (scale == 0 || n > UINT64_MAX / 1'000'000'000ull / scale) return bad;
+  return static_cast<uint64_t>(n) * scale * 1'000'000'000ull;
+}
+
 Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text) {
   auto size = ParseSize(text);
   if (!size.ok()) return Status::InvalidArgument(flag + " " + size.status().message());
@@ -64,9 +81,8 @@ std::string ClusterDir() {
   return "";
 }
 
-Result<std::unique_ptr<ObjectApi>> OpenApi() {
+Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
   std::unique_ptr<Backend> backend;
-  ApiOptions options;
   // Says which store a command works on: the answer to "why is my object not there?"
   // when --data, --cluster and the environment disagree.
   if (std::string cluster = ClusterDir(); !cluster.empty()) {

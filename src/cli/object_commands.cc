@@ -19,7 +19,8 @@ using nlohmann::json;
 
 struct ObjectFlags {
   std::string name, name2, file, out, range, snapshot, content_type, delimiter, start_after;
-  std::string hash, chunking, chunk_size;  // empty: the bucket's (or the default)
+  std::string hash, chunking, chunk_size;  // when not given: the bucket's (or the default)
+  CLI::Option *hash_opt = nullptr, *chunking_opt = nullptr, *chunk_size_opt = nullptr;
   std::vector<std::string> meta;
   int64_t generation = -1;
   size_t limit = 1000;
@@ -106,13 +107,14 @@ Result<ObjectPolicy> PutPolicy(const ObjectApi& api) {
       if (r > 0) p.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r, 255));
     }
   }
-  if (!Flags().hash.empty()) {
+  auto given = [](CLI::Option* o) { return o && o->count() > 0; };
+  if (given(Flags().hash_opt)) {
     CCOW_ASSIGN_OR_RETURN(p.hash, ParseHashAlgo(Flags().hash));
   }
-  if (!Flags().chunking.empty()) {
+  if (given(Flags().chunking_opt)) {
     CCOW_ASSIGN_OR_RETURN(p.chunking, ParseChunkingMode(Flags().chunking));
   }
-  if (!Flags().chunk_size.empty()) {
+  if (given(Flags().chunk_size_opt)) {
     CCOW_ASSIGN_OR_RETURN(uint64_t size, ParseSizeFlag("--chunk-size", Flags().chunk_size));
     if (size > (16u << 20))
       return Status::InvalidArgument("--chunk-size '" + Flags().chunk_size + "': at most 16M");
@@ -350,9 +352,9 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   put->add_option("file", f.file, "file to store, - for stdin")->required();
   put->add_option("--content-type", f.content_type, "Content-Type to record");
   put->add_option("--meta", f.meta, "user metadata KEY=VALUE (repeatable)");
-  put->add_option("--hash", f.hash, "sha256 | sha3-256 | sha3-512 | blake2b-256 | xxh3-128 (default: the bucket's, else sha256)");
-  put->add_option("--chunking", f.chunking, "fixed | cdc (default: the bucket's, else fixed)");
-  put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average): bytes or 256K, 1M, 4MiB ... (default: the bucket's, else 1M; at most 16M)");
+  f.hash_opt = put->add_option("--hash", f.hash, "sha256 | sha3-256 | sha3-512 | blake2b-256 | xxh3-128 (default: the bucket's, else sha256)");
+  f.chunking_opt = put->add_option("--chunking", f.chunking, "fixed | cdc (default: the bucket's, else fixed)");
+  f.chunk_size_opt = put->add_option("--chunk-size", f.chunk_size, "chunk size (cdc: average): bytes or 256K, 1M, 4MiB ... (default: the bucket's, else 1M; at most 16M)");
   put->add_option("--fanout", f.fanout, "references per chunk manifest (default 1024)");
   put->callback([exit_code] { *exit_code = RunPut(); });
 

@@ -18,6 +18,7 @@
 #include "cli/registry_access.h"
 #include "client/cluster_backend.h"
 #include "core/atomic_file.h"
+#include "daemon/gc_service.h"
 #include "daemon/admin_api.h"
 #include "daemon/migration.h"
 #include "daemon/node_registry.h"
@@ -40,6 +41,8 @@ struct ServerFlags {
   std::string region = "us-east-1";
   int lifecycle_interval = 3600;
   int64_t lifecycle_day_seconds = 86400;
+  std::string quarantine_retention = "7d";
+  std::string gc_interval = "1h";
 };
 
 std::string MetricsText(Backend& backend) {
@@ -110,28 +113,52 @@ void TuneAllocatorForServing() {
 struct Serving {
   std::shared_ptr<ObjectApi> api;
   std::shared_ptr<Registry> registry;
+  // What the object API's bucket_retention reads the registry through (set once it is
+  // open, cleared before it closes).
+  std::shared_ptr<std::atomic<Registry*>> retention_registry = std::make_shared<std::atomic<Registry*>>(nullptr);
   daemon::ServerRegistry local;  // one node: the Raft member
   std::shared_ptr<std::atomic<replicast::Initiator*>> initiator = std::make_shared<std::atomic<replicast::Initiator*>>();
 
   ~Serving() {
+    retention_registry->store(nullptr);
     registry.reset();  // its follower thread may touch the initiator
     api.reset();
     local = {};
   }
 };
 
-Result<std::unique_ptr<Serving>> OpenServing() {
+// A bucket's quarantine retention from the registry: its record's, else its tenant's.
+std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std::atomic<Registry*>> slot) {
+  return [slot](const std::string& bucket_path) -> uint64_t {
+    Registry* r = slot->load();
+    if (!r) return 0;
+    size_t a = bucket_path.find('/'), b = bucket_path.find('/', a + 1);
+    if (a == std::string::npos || b == std::string::npos) return 0;
+    auto state = r->current();
+    std::string seg = bucket_path.substr(0, a), ten = bucket_path.substr(a + 1, b - a - 1);
+    if (auto bucket = state->FindBucket(seg, ten, bucket_path.substr(b + 1)); bucket.ok() && (*bucket)->retention_ns)
+      return (*bucket)->retention_ns;
+    if (auto tenant = state->FindTenant(seg, ten); tenant.ok()) return (*tenant)->retention_ns;
+    return 0;
+  };
+}
+
+Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
   auto s = std::make_unique<Serving>();
+  ApiOptions base;
+  base.quarantine_retention_ns = retention_ns;
+  base.bucket_retention = BucketRetention(s->retention_registry);
   std::string dir = ClusterDir();
   if (dir.empty()) {
     if (::access((DataDir() + "/MOVED-TO-CLUSTER.txt").c_str(), F_OK) == 0)
       return Status::InvalidArgument("data directory " + DataDir() + " became the first target of a cluster (" +
                                      DataDir() + "/MOVED-TO-CLUSTER.txt says which): serve it with "
                                      "`ccow gateway s3 --cluster DIR`");
-    CCOW_ASSIGN_OR_RETURN(auto api, OpenApi());
+    CCOW_ASSIGN_OR_RETURN(auto api, OpenApi(base));
     s->api = std::move(api);
     CCOW_ASSIGN_OR_RETURN(s->local, daemon::OpenSingleNodeRegistry(DataDir(), *s->api, s3::kDefaultSegment));
     s->registry = std::shared_ptr<Registry>(s->local.registry.get(), [](Registry*) {});
+    s->retention_registry->store(s->registry.get());
     return s;
   }
   CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
@@ -160,8 +187,8 @@ Result<std::unique_ptr<Serving>> OpenServing() {
   replicast::Initiator* raw = nullptr;
   CCOW_ASSIGN_OR_RETURN(auto backend, OpenClusterBackend(file, &raw, source));
   initiator->store(raw);
-  ApiOptions options;
-  s->api = std::make_shared<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+  s->api = std::make_shared<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), base);
+  s->retention_registry->store(s->registry.get());
   return s;
 }
 
@@ -173,7 +200,11 @@ int RunServer(const ServerFlags& flags) {
   if (!hp.ok()) return Fail(hp.status());
   if (flags.access_key.empty() != flags.secret_key.empty())
     return Fail(Status::InvalidArgument("give both --access-key and --secret-key, or neither"));
-  auto opened = OpenServing();
+  auto retention = ParseDurationFlag("--quarantine-retention", flags.quarantine_retention);
+  if (!retention.ok()) return Fail(retention.status());
+  auto gc_interval = ParseDurationFlag("--gc-interval", flags.gc_interval);
+  if (!gc_interval.ok()) return Fail(gc_interval.status());
+  auto opened = OpenServing(*retention);
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);
   std::shared_ptr<ObjectApi> api = serving->api;
@@ -197,14 +228,32 @@ int RunServer(const ServerFlags& flags) {
   // data directory can read (server.json). A gateway on a cluster serves status only;
   // the cluster is administered through its targets.
   const bool local = ClusterDir().empty();
+  // One node: the garbage collector runs here (on a cluster it belongs to the targets).
+  std::unique_ptr<daemon::GcService> gc;
+  if (local) {
+    CollectorOptions co;
+    co.scratch_dir = DataDir() + "/gc";
+    auto collector = Collector::Create(api.get(), co);
+    if (!collector.ok()) return Fail(collector.status());
+    gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{*gc_interval});
+  }
   std::string token = RandomToken();
-  daemon::AdminApi admin(token, serving->local.node.get());
+  daemon::AdminApi admin(
+      token, serving->local.node.get(),
+      [&gc]() -> std::string { return gc ? "{\"gc\": " + gc->StatusJson() + "}" : "{}"; },
+      [&gc](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
+        if (gc)
+          if (auto r = gc->Handle(method, path, target)) return *r;
+        return daemon::ReplyOf(Status::NotFound("no admin call " + method + " " + path +
+                                                (gc ? "" : " here (garbage collection runs on one node only, today)")));
+      });
   AdminHttpOptions opts;
   opts.host = hp->first;
   opts.port = hp->second;
   s3::S3Gateway* g = gateway->get();
-  opts.metrics = [&backend, g] {
+  opts.metrics = [&backend, g, &gc] {
     std::string text = MetricsText(backend);
+    if (gc) text += gc->MetricsText();
     s3::S3GatewayStats st = g->stats();
     text += "# TYPE ccow_s3_requests_total counter\nccow_s3_requests_total " +
             std::to_string(st.requests) + "\n# TYPE ccow_s3_errors_total counter\nccow_s3_errors_total " +
@@ -251,6 +300,7 @@ int RunServer(const ServerFlags& flags) {
             << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
+  gc.reset();  // after the pass under way
   if (local) ::unlink(ServerInfoPath().c_str());
   std::cout << "ccow server: stopping on signal " << sig << ", store closed cleanly" << std::endl;
   return 0;
@@ -299,6 +349,11 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "seconds between lifecycle passes")->check(CLI::PositiveNumber);
     cmd->add_option("--lifecycle-day-seconds", flags.lifecycle_day_seconds,
                     "length of a lifecycle 'day' in seconds (tests shorten it)")->check(CLI::PositiveNumber);
+    cmd->add_option("--quarantine-retention", flags.quarantine_retention,
+                    "how long deleted versions stay restorable unless the bucket or tenant says otherwise: "
+                    "seconds or 90s, 10m, 2h, 7d (default 7d)");
+    cmd->add_option("--gc-interval", flags.gc_interval,
+                    "time between garbage collection passes (default 1h; 0: only `ccow system gc --now`)");
   };
   add_flags(server);
   server->callback([exit_code] {
@@ -326,6 +381,7 @@ void RegisterSystemCommands(CLI::App& app, int* exit_code) {
   AddDataOption(status);
   status->callback([exit_code] { *exit_code = RunSystemStatus(); });
   RegisterFhtableCommand(system, exit_code);
+  RegisterGcCommand(system, exit_code);
 }
 
 }  // namespace ccow::cli

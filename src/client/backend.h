@@ -20,6 +20,26 @@ struct ChunkHolder {
   uint32_t replication_count = 0;
 };
 
+// What the garbage collector needs of a backend whose chunks it may free (one local
+// store today; docs/ARCHITECTURE.md "Garbage collection"). The pin window is the dedup
+// guard: while it is open every chunk put (stored anew or found stored) or touched is
+// pinned, and the sweep never removes a pinned chunk. Pinning happens before the store is
+// asked, under the same lock the sweep holds while it checks pins and removes, so a put
+// either pins first (the sweep keeps the chunk) or finds it already removed (and stores
+// it again).
+class ChunkCollection {
+ public:
+  virtual ~ChunkCollection() = default;
+  virtual void OpenPinWindow() = 0;   // clears the pins of any earlier window
+  virtual void ClosePinWindow() = 0;
+  virtual uint64_t pinned_count() = 0;
+  // Durable chunks in CHID key order after start_after, while fn returns true.
+  virtual Status ScanChunks(const std::optional<Chid>& start_after,
+                            const std::function<bool(const Chid&)>& fn) = 0;
+  // Removes those of chids that are not pinned, in one synced write; counts them.
+  virtual Status RemoveUnpinned(const std::vector<Chid>& chids, uint64_t* removed, uint64_t* bytes) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -38,6 +58,12 @@ class Backend {
   // references chunks of an object of a lower R (a copy or compose into a bucket of a
   // higher R) raises them. Reads and re-puts the chunk only when its holders fall short.
   virtual Status RaiseReplication(const Chid& chid, uint32_t replication_count) = 0;
+  // A version about to be committed references this stored chunk without putting it (a
+  // clone, a compose): keep it through any collection under way. kNotFound if it is gone.
+  virtual Status TouchChunk(const Chid& chid) = 0;
+  // The garbage collector's access, or null where chunks are not collected (a cluster,
+  // until cluster GC lands).
+  virtual ChunkCollection* collection() { return nullptr; }
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there

@@ -59,6 +59,8 @@ class ClusterBackend final : public Backend {
     bool stored_new = false;
     return initiator_->PutChunk(chid, bytes, &stored_new, replication_count);
   }
+  // No collector frees cluster chunks yet: nothing to pin against.
+  Status TouchChunk(const Chid&) override { return Status::OK(); }
   uint32_t default_replication_count() const override { return initiator_->default_replication_count(); }
   // Chunks are durable on R replicas when PutChunk returns.
   Status SyncChunks() override { return Status::OK(); }

@@ -1,4 +1,6 @@
 #include <array>
+#include <atomic>
+#include <unordered_set>
 #include <functional>
 #include <mutex>
 
@@ -7,13 +9,50 @@
 namespace ccow {
 namespace {
 
-class LocalBackend final : public Backend {
+class LocalBackend final : public Backend, public ChunkCollection {
  public:
   explicit LocalBackend(std::unique_ptr<ChunkStore> store) : store_(std::move(store)) {}
 
   Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t /*replication_count*/,
                   bool* stored_new) override {
+    Pin(chid);
     return store_->Put(chid, bytes, stored_new);
+  }
+  Status TouchChunk(const Chid& chid) override {
+    Pin(chid);
+    CCOW_ASSIGN_OR_RETURN(bool have, store_->Contains(chid));
+    if (!have) return Status::NotFound("chunk " + chid.ToString() + " is no longer stored");
+    return Status::OK();
+  }
+  ChunkCollection* collection() override { return this; }
+
+  void OpenPinWindow() override {
+    std::lock_guard lock(pin_mu_);
+    pins_.clear();
+    pinning_.store(true);
+  }
+  void ClosePinWindow() override {
+    std::lock_guard lock(pin_mu_);
+    pinning_.store(false);
+    pins_.clear();
+  }
+  uint64_t pinned_count() override {
+    std::lock_guard lock(pin_mu_);
+    return pins_.size();
+  }
+  Status ScanChunks(const std::optional<Chid>& start_after, const std::function<bool(const Chid&)>& fn) override {
+    return store_->ScanChunks(start_after, fn);
+  }
+  Status RemoveUnpinned(const std::vector<Chid>& chids, uint64_t* removed, uint64_t* bytes) override {
+    std::lock_guard lock(pin_mu_);  // puts wait: none can pin and find between check and removal
+    std::vector<Chid> unpinned;
+    for (const Chid& c : chids)
+      if (!pins_.count(c.ToKey())) unpinned.push_back(c);
+    uint64_t before = *bytes;
+    CCOW_RETURN_IF_ERROR(store_->RemoveChunks(unpinned, bytes));
+    (void)before;
+    *removed += unpinned.size();
+    return Status::OK();
   }
   Status SyncChunks() override { return store_->Sync(); }
   Status GetChunk(const Chid& chid, std::string* out) override { return store_->Get(chid, out); }
@@ -70,8 +109,20 @@ class LocalBackend final : public Backend {
     return stripes_[std::hash<std::string>()(name) % stripes_.size()];
   }
 
+  // Outside a pin window a put takes no lock here. The flag is set under pin_mu_ before
+  // the collector drains writers that began earlier, so every writer that begins after
+  // sees it.
+  void Pin(const Chid& chid) {
+    if (!pinning_.load()) return;
+    std::lock_guard lock(pin_mu_);
+    if (pinning_.load()) pins_.insert(chid.ToKey());
+  }
+
   std::unique_ptr<ChunkStore> store_;
   std::array<std::mutex, 64> stripes_;
+  std::mutex pin_mu_;
+  std::atomic<bool> pinning_{false};
+  std::unordered_set<std::string> pins_;  // CHID keys put or touched in the window
 };
 
 }  // namespace

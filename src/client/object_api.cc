@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/check.h"
 #include "model/object_name.h"
 
 namespace ccow {
@@ -33,6 +34,45 @@ ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid) {
 ObjectApi::ObjectApi(std::shared_ptr<Backend> backend, ApiOptions options)
     : backend_(std::move(backend)), options_(std::move(options)) {
   options_.default_policy = Resolve(options_.default_policy);
+}
+
+ObjectApi::WriteScope::WriteScope(ObjectApi* api) : api_(api) {
+  std::lock_guard lock(api_->writes_mu_);
+  epoch_ = api_->write_epoch_;
+  api_->writes_in_flight_[epoch_]++;
+}
+
+ObjectApi::WriteScope::~WriteScope() {
+  std::lock_guard lock(api_->writes_mu_);
+  auto it = api_->writes_in_flight_.find(epoch_);
+  CCOW_CHECK(it != api_->writes_in_flight_.end() && it->second > 0);
+  if (--it->second == 0) api_->writes_in_flight_.erase(it);
+  api_->writes_cv_.notify_all();
+}
+
+Status ObjectApi::DrainEarlierWrites(uint64_t timeout_ns) {
+  std::unique_lock lock(writes_mu_);
+  const uint64_t epoch = ++write_epoch_;
+  bool drained = writes_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), [&] {
+    return writes_in_flight_.empty() || writes_in_flight_.begin()->first >= epoch;
+  });
+  if (drained) return Status::OK();
+  uint64_t open = 0;
+  for (const auto& [e, n] : writes_in_flight_)
+    if (e < epoch) open += n;
+  return Status::Busy(std::to_string(open) + " writes begun before the collection started are still running after " +
+                          std::to_string(timeout_ns / 1'000'000'000) + " s");
+}
+
+uint64_t ObjectApi::RetentionOf(const std::string& name) const {
+  // SEGMENT/TENANT/BUCKET/KEY
+  size_t a = name.find('/');
+  size_t b = a == std::string::npos ? a : name.find('/', a + 1);
+  size_t c = b == std::string::npos ? b : name.find('/', b + 1);
+  if (c == std::string::npos) return options_.quarantine_retention_ns;
+  if (name[b + 1] == '.') return 0;
+  uint64_t r = options_.bucket_retention ? options_.bucket_retention(name.substr(0, c)) : 0;
+  return r ? r : options_.quarantine_retention_ns;
 }
 
 ObjectPolicy ObjectApi::Resolve(ObjectPolicy policy) const {
@@ -204,7 +244,7 @@ Status Mutate(Backend& backend, const std::string& name,
 Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation) {
   uint64_t now = Now();
   return Mutate(*backend_, name, [&](VersionList* vl) {
-    vl->ExpireQuarantine(now, options_.quarantine_retention_ns);
+    vl->ExpireQuarantine(now, RetentionOf(name));
     return vl->Delete(generation, now);
   });
 }
@@ -212,7 +252,7 @@ Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> genera
 Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {
   uint64_t now = Now();
   return Mutate(*backend_, name, [&](VersionList* vl) {
-    vl->ExpireQuarantine(now, options_.quarantine_retention_ns);
+    vl->ExpireQuarantine(now, RetentionOf(name));
     return vl->Undelete(generation);
   });
 }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,6 +28,9 @@ struct ApiOptions {
   ObjectPolicy default_policy;
   uint32_t segment_id = 0;                                  // written into every UVID
   uint64_t quarantine_retention_ns = 7ull * 24 * 3600 * 1000000000ull;  // 7 days
+  // The retention of one bucket ("SEGMENT/TENANT/BUCKET"): its record's, else its
+  // tenant's (the registry of record); 0 or empty: quarantine_retention_ns.
+  std::function<uint64_t(const std::string& bucket_path)> bucket_retention;
   // Chunk puts and reads a few ahead on worker threads. Off, everything runs on the
   // caller's thread, as the simulated network (one deterministic thread) needs.
   bool parallel_io = true;
@@ -157,22 +162,49 @@ class ObjectApi {
   Backend& backend() { return *backend_; }
   // options().default_policy has its replication count resolved (never 0).
   const ApiOptions& options() const { return options_; }
+  // How long a deleted version of `name` stays restorable. Internal buckets (a name
+  // starting with '.', such as a tenant's .uploads of multipart parts) keep none.
+  uint64_t RetentionOf(const std::string& name) const;
+
+  // The garbage collector's barrier: starts a new write epoch and waits until every
+  // operation that began in an earlier one has ended (committed or failed), so that
+  // whatever it referenced is in a version list before the collector scans them.
+  // kBusy (nothing changes) if they have not ended within timeout_ns.
+  Status DrainEarlierWrites(uint64_t timeout_ns);
 
  private:
   Result<VersionManifest> LoadManifest(const std::string& name, const VersionSelector& which,
                                        Chid* vm_chid = nullptr);
-  // Writes vm for the next generation of its name, retrying when a concurrent writer
-  // took the generation first.
   // The policy with a replication count of 0 replaced by the backend's default.
   ObjectPolicy Resolve(ObjectPolicy policy) const;
+  // Writes vm for the next generation of its name, retrying when a concurrent writer
+  // took the generation first.
   Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written,
                                    bool replace_previous = false);
   Uvid NextUvid();
   uint64_t Now() const;
 
+  // An operation that may commit a version referencing chunks (put, compose, clone,
+  // delete marker) holds one for its whole run, in the write epoch it began in.
+  class WriteScope {
+   public:
+    explicit WriteScope(ObjectApi* api);
+    ~WriteScope();
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+
+   private:
+    ObjectApi* api_;
+    uint64_t epoch_;
+  };
+
   std::shared_ptr<Backend> backend_;
   ApiOptions options_;
   std::atomic<uint32_t> sequence_{0};
+  std::mutex writes_mu_;
+  std::condition_variable writes_cv_;
+  uint64_t write_epoch_ = 0;
+  std::map<uint64_t, uint64_t> writes_in_flight_;  // epoch -> operations under way
 };
 
 ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid);

@@ -66,10 +66,23 @@ class ManifestBuilder {
   std::vector<std::vector<ChunkRef>> levels_;
 };
 
+// Touches ref and, for a chunk manifest, everything below it.
+Status TouchRefs(Backend& backend, const ChunkRef& ref, int depth) {
+  CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid));
+  if (ref.kind != ChunkKind::kChunkManifest) return Status::OK();
+  if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
+  std::string bytes;
+  CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
+  CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
+  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(TouchRefs(backend, child, depth + 1));
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
                                   const PutOptions& options, PutStats* stats) {
+  WriteScope scope(this);
   PutStats local_stats;
   if (!stats) stats = &local_stats;
   *stats = PutStats();
@@ -204,8 +217,12 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manife
 
 Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSelector& which,
                                     const std::string& dest) {
+  WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(dest));
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(source, which));
+  // The clone shares the source's chunks without putting them: touch them all, so a
+  // collection under way keeps them even if the source goes meanwhile.
+  for (const auto& ref : vm.root_refs) CCOW_RETURN_IF_ERROR(TouchRefs(*backend_, ref, 0));
   vm.origin = vm.name;
   vm.name = parsed.Full();
   vm.nhid = parsed.ComputeNhid(vm.policy.hash);
@@ -246,6 +263,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
                                       const PutOptions& options, const std::string& etag) {
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(dest));
   if (parts.empty()) return Status::InvalidArgument("compose needs at least one part");
+  WriteScope scope(this);
   PutStats stats;
   std::optional<ManifestBuilder> builder;
   VersionManifest vm;
@@ -266,6 +284,9 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
     if (vm.policy.replication_count > src.policy.replication_count)
       for (const auto& ref : refs)
         CCOW_RETURN_IF_ERROR(backend_->RaiseReplication(ref.chid, vm.policy.replication_count));
+    // The new manifests reference the parts' chunks without putting them (a collection
+    // under way keeps what is touched).
+    for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid));
     for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(builder->Add(ref));
     offset += src.size;
   }
@@ -281,6 +302,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
 }
 
 Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name) {
+  WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
   VersionManifest vm;
   vm.name = parsed.Full();

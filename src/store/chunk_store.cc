@@ -243,38 +243,53 @@ class RocksChunkStore final : public ChunkStore {
   }
 
   Status RemoveChunk(const HashId& chid) override {
-    CCOW_RETURN_IF_ERROR(Sync());  // a pending put of it is indexed before it goes
-    std::string key = chid.ToKey();
+    uint64_t bytes = 0;
+    return RemoveChunks({chid}, &bytes);
+  }
+
+  Status RemoveChunks(const std::vector<HashId>& chids, uint64_t* bytes_removed) override {
+    CCOW_RETURN_IF_ERROR(Sync());  // a pending put of one is indexed before it goes
     std::unique_lock<std::mutex> lock(mu_);
     // A commit leader writes the chunk counters from a snapshot it took before releasing
     // mu_; removing a chunk while it writes would have one of the two writes lose the
     // other's update. Wait until no leader is syncing; none can start while we hold mu_.
     commit_cv_.wait(lock, [&] { return !committing_; });
     CCOW_RETURN_IF_ERROR(failed_);
-    std::string v;
-    auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, &v);
-    if (s.IsNotFound()) return Status::OK();
-    CCOW_RETURN_IF_ERROR(FromRocks(s, "reading chunk " + chid.ToString()));
-    uint64_t size = v.size();
-    if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueInline) {
-      size = v.size() - 1;
-    } else if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueLocation) {
-      auto loc = SegmentLocation::Decode(std::string_view(v).substr(1));
-      size = loc.ok() ? loc->length : 0;
-    }
-    uint64_t count = durable_count_ > 0 ? durable_count_ - 1 : 0;
-    uint64_t bytes = durable_bytes_ > size ? durable_bytes_ - size : 0;
+    uint64_t count = durable_count_, bytes = durable_bytes_, removed = 0;
     rocksdb::WriteBatch batch;
-    batch.Delete(chunks_, key);
-    batch.Delete(attrs_, key);
+    std::vector<std::string> keys;
+    for (const HashId& chid : chids) {
+      std::string key = chid.ToKey();
+      // Put again since the Sync above (the caller let a put through): keep it.
+      if (pending_.count(key) || pending_inline_.count(key)) continue;
+      std::string v;
+      auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, &v);
+      if (s.IsNotFound()) continue;
+      CCOW_RETURN_IF_ERROR(FromRocks(s, "reading chunk " + chid.ToString()));
+      uint64_t size = v.size();
+      if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueInline) {
+        size = v.size() - 1;
+      } else if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueLocation) {
+        auto loc = SegmentLocation::Decode(std::string_view(v).substr(1));
+        size = loc.ok() ? loc->length : 0;
+      }
+      count = count > 0 ? count - 1 : 0;
+      bytes = bytes > size ? bytes - size : 0;
+      removed += size;
+      batch.Delete(chunks_, key);
+      batch.Delete(attrs_, key);
+      keys.push_back(std::move(key));
+    }
+    if (keys.empty()) return Status::OK();
     batch.Put(meta_, kChunkCountKey, U64Value(count));
     batch.Put(meta_, kPayloadBytesKey, U64Value(bytes));
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    CCOW_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "removing chunk " + chid.ToString()));
+    CCOW_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "removing " + std::to_string(keys.size()) + " chunks"));
     durable_count_ = count;
     durable_bytes_ = bytes;
-    pending_replication_.erase(key);
+    for (const auto& k : keys) pending_replication_.erase(k);
+    *bytes_removed += removed;
     return Status::OK();
   }
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/hash.h"
 #include "core/status.h"
@@ -84,6 +85,10 @@ class ChunkStore {
   // Removes a chunk from this VDEV, durably (rebalancing, once the chunk's new row holds
   // its replicas). Its payload bytes in a segment are reclaimed with the segment.
   virtual Status RemoveChunk(const HashId& chid) = 0;
+
+  // Removes many chunks in one synced index write (the garbage collector's sweep);
+  // absent ones are skipped. Adds the logical bytes removed to *bytes_removed.
+  virtual Status RemoveChunks(const std::vector<HashId>& chids, uint64_t* bytes_removed) = 0;
 
   // Name index. Values are encoded version lists, keys fully qualified object names.
   virtual Result<std::optional<std::string>> GetVersionList(std::string_view name) = 0;

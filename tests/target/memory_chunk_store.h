@@ -71,6 +71,17 @@ class MemoryChunkStore : public ChunkStore {
     replication_.erase(chid);
     return Status::OK();
   }
+  Status RemoveChunks(const std::vector<HashId>& chids, uint64_t* bytes_removed) override {
+    std::lock_guard lock(mu_);
+    for (const HashId& chid : chids) {
+      auto it = chunks_.find(chid);
+      if (it == chunks_.end()) continue;
+      *bytes_removed += it->second.size();
+      chunks_.erase(it);
+      replication_.erase(chid);
+    }
+    return Status::OK();
+  }
   Result<std::optional<std::string>> GetVersionList(std::string_view name) override {
     std::lock_guard lock(mu_);
     auto it = names_.find(std::string(name));

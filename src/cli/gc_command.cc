@@ -1,0 +1,105 @@
+// `ccow system gc [--now [--wait]] [--json]`: the garbage collector's status, or a pass
+// started now. With a running `ccow server` it goes through the server's admin API (the
+// server holds the data directory); with none, --now runs a pass in this process.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_common.h"
+#include "cli/registry_access.h"
+#include "core/config.h"
+#include "daemon/admin_api.h"
+#include "daemon/gc_service.h"
+#include "gc/collector.h"
+#include "http/http_client.h"
+
+namespace ccow::cli {
+namespace {
+
+struct GcFlags {
+  bool now = false, wait = false;
+  std::string wait_for = "10m";
+};
+
+void PrintStatus(const nlohmann::json& j) {
+  if (Globals().json) {
+    std::cout << j.dump(2) << std::endl;
+    return;
+  }
+  const auto& last = j.value("last_pass", nlohmann::json::object());
+  const auto& total = j.value("total", nlohmann::json::object());
+  std::cout << "gc: " << (j.value("running", false) ? "running (" + j.value("phase", std::string()) + ")" : "idle")
+            << ", " << j.value("passes_completed", 0) << " passes completed, " << j.value("passes_failed", 0)
+            << " failed\n"
+            << "  last pass: " << last.value("versions_expired", 0) << " versions expired, "
+            << last.value("chunks_freed", 0) << " of " << last.value("chunks_scanned", 0) << " chunks freed ("
+            << FormatSize(last.value("bytes_freed", uint64_t{0})) << "), " << last.value("seconds", 0.0) << " s\n"
+            << "  since start: " << total.value("versions_expired", 0) << " versions expired, "
+            << total.value("chunks_freed", 0) << " chunks freed (" << FormatSize(total.value("bytes_freed", uint64_t{0}))
+            << ")\n";
+  if (!j.value("last_error", std::string()).empty()) std::cout << "  last error: " << j["last_error"].get<std::string>() << "\n";
+}
+
+// The running server's admin endpoint, from DATA/server.json.
+Result<nlohmann::json> CallServer(const std::string& method, const std::string& target, uint64_t wait_ns) {
+  std::ifstream in(ServerInfoPath());
+  auto info = nlohmann::json::parse(in, nullptr, false);
+  if (info.is_discarded() || !info.is_object())
+    return Status::Busy("the data directory is in use and " + ServerInfoPath() + " does not say where its server listens");
+  http::ClientTimeouts t;
+  t.total = std::chrono::milliseconds(wait_ns / 1'000'000 + 8000);
+  CCOW_ASSIGN_OR_RETURN(auto resp, http::Request(info.value("admin_host", "127.0.0.1"),
+                                                 static_cast<uint16_t>(info.value("admin_port", 9001)), method, target,
+                                                 {{"authorization", "Bearer " + info.value("admin_token", "")}}, {}, t));
+  CCOW_RETURN_IF_ERROR(daemon::StatusOfReply(resp.status, resp.body));
+  auto j = nlohmann::json::parse(resp.body, nullptr, false);
+  if (j.is_discarded()) return Status::IOError("the server's answer is not JSON: " + resp.body.substr(0, 200));
+  return j;
+}
+
+int RunGc(const GcFlags& f) {
+  if (!ClusterDir().empty())
+    return Fail(Status::Unsupported("garbage collection runs on one node (`ccow server`) today; a cluster's targets "
+                                    "do not collect yet"));
+  auto wait = ParseDurationFlag("--wait-for", f.wait_for);
+  if (!wait.ok()) return Fail(wait.status());
+  auto api = OpenApi();
+  if (!api.ok() && api.status().code() != Code::kBusy) return Fail(api.status());
+  if (!api.ok()) {  // a server holds the data directory: ask it
+    std::string target = "/admin/gc";
+    if (f.now) target += f.wait ? "?now=1&wait=1&wait_ms=" + std::to_string(*wait / 1'000'000) : "?now=1";
+    auto j = CallServer(f.now ? "POST" : "GET", target, f.wait ? *wait : 0);
+    if (!j.ok()) return Fail(j.status());
+    PrintStatus(*j);
+    return 0;
+  }
+  // No server: run a pass here (only with --now; there is no status to show otherwise).
+  if (!f.now) {
+    std::cout << "gc: no server runs on " << DataDir() << "; `ccow system gc --now` runs a pass here" << std::endl;
+    return 0;
+  }
+  CollectorOptions co;
+  co.scratch_dir = DataDir() + "/gc";
+  auto collector = Collector::Create(api->get(), co);
+  if (!collector.ok()) return Fail(collector.status());
+  auto r = (*collector)->RunPass();
+  if (!r.ok()) return Fail(r.status());
+  daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{0});
+  PrintStatus(nlohmann::json::parse(printer.StatusJson()));
+  return 0;
+}
+
+}  // namespace
+
+void RegisterGcCommand(CLI::App* system, int* exit_code) {
+  static GcFlags f;
+  auto* gc = system->add_subcommand("gc", "garbage collection: status, or a pass now (--now)");
+  AddDataOption(gc);
+  gc->add_flag("--now", f.now, "start a pass now");
+  gc->add_flag("--wait", f.wait, "with --now: return when the pass has ended");
+  gc->add_option("--wait-for", f.wait_for, "with --wait: give up waiting after this long (default 10m)");
+  gc->callback([exit_code] { *exit_code = RunGc(f); });
+}
+
+}  // namespace ccow::cli

@@ -1,0 +1,247 @@
+#include "gc/collector.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "model/chunk_manifest.h"
+#include "model/version_manifest.h"
+
+namespace ccow {
+
+// The chunks a pass marked, in a scratch RocksDB without a WAL: a crash loses them, and
+// the next pass starts over from nothing anyway.
+class Collector::Marks {
+ public:
+  static Result<std::unique_ptr<Marks>> Open(const std::string& dir) {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+    o.keep_log_file_num = 1;
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    (void)rocksdb::DestroyDB(dir, o);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    std::filesystem::create_directories(dir, ec);
+    rocksdb::DB* db = nullptr;
+    auto s = rocksdb::DB::Open(o, dir, &db);
+    if (!s.ok()) return Status::IOError("opening the collector's scratch marks at " + dir + ": " + s.ToString());
+    auto m = std::unique_ptr<Marks>(new Marks());
+    m->db_.reset(db);
+    m->dir_ = dir;
+    return m;
+  }
+  ~Marks() {
+    if (db_) (void)db_->Close();
+    db_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  // True if chid was not marked before.
+  Result<bool> Add(const Chid& chid) {
+    std::string key = chid.ToKey();
+    if (Has(key)) return false;
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    auto s = db_->Put(wo, key, rocksdb::Slice());
+    if (!s.ok()) return Status::IOError("recording a mark: " + s.ToString());
+    return true;
+  }
+  bool Has(const Chid& chid) { return Has(chid.ToKey()); }
+
+ private:
+  Marks() = default;
+  bool Has(const std::string& key) {
+    std::string v;
+    if (!db_->KeyMayExist(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key, &v)) return false;
+    return db_->Get(rocksdb::ReadOptions(), key, &v).ok();
+  }
+  std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;
+};
+
+Result<std::unique_ptr<Collector>> Collector::Create(ObjectApi* api, CollectorOptions options) {
+  if (!api->backend().collection())
+    return Status::Unsupported("this store's chunks are not collected here (a cluster collects on its targets)");
+  if (options.scratch_dir.empty()) return Status::InvalidArgument("the collector needs a scratch directory");
+  return std::unique_ptr<Collector>(new Collector(api, std::move(options)));
+}
+
+Collector::Collector(ObjectApi* api, CollectorOptions options)
+    : api_(api), chunks_(api->backend().collection()), options_(std::move(options)) {}
+
+Collector::~Collector() = default;
+
+GcProgress Collector::progress() const {
+  std::lock_guard lock(mu_);
+  return progress_;
+}
+
+void Collector::SetPhase(const std::string& phase) {
+  std::lock_guard lock(mu_);
+  progress_.phase = phase;
+}
+
+Result<GcPassResult> Collector::RunPass() {
+  auto clock = [this] {
+    return options_.clock ? options_.clock()
+                          : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                      std::chrono::system_clock::now().time_since_epoch())
+                                                      .count());
+  };
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    progress_.running = true;
+    progress_.last_started_ns = clock();
+  }
+  GcPassResult r;
+  chunks_->OpenPinWindow();
+  Status st = [&]() -> Status {
+    SetPhase("drain");
+    CCOW_RETURN_IF_ERROR(api_->DrainEarlierWrites(options_.drain_timeout_ns));
+    CCOW_ASSIGN_OR_RETURN(auto marks, Marks::Open(options_.scratch_dir));
+    SetPhase("mark");
+    CCOW_RETURN_IF_ERROR(ExpireAndMark(*marks, &r));
+    SetPhase("sweep");
+    return Sweep(*marks, &r);
+  }();
+  chunks_->ClosePinWindow();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(mu_);
+  progress_.running = false;
+  progress_.phase.clear();
+  progress_.last_finished_ns = clock();
+  if (!st.ok()) {
+    progress_.passes_failed++;
+    progress_.last_error = st.ToString();
+    spdlog::warn("gc: pass failed after {:.1f} s, nothing more freed: {}", r.seconds, st.ToString());
+    return st;
+  }
+  progress_.passes_completed++;
+  progress_.last_error.clear();
+  progress_.last = r;
+  GcPassResult& t = progress_.total;
+  t.lists_scanned += r.lists_scanned;
+  t.versions_expired += r.versions_expired;
+  t.lists_removed += r.lists_removed;
+  t.chunks_marked += r.chunks_marked;
+  t.chunks_pinned += r.chunks_pinned;
+  t.chunks_scanned += r.chunks_scanned;
+  t.chunks_freed += r.chunks_freed;
+  t.bytes_freed += r.bytes_freed;
+  t.seconds += r.seconds;
+  if (r.versions_expired || r.chunks_freed)
+    spdlog::info("gc: pass done in {:.1f} s: {} versions expired, {} of {} chunks freed ({} bytes)", r.seconds,
+                 r.versions_expired, r.chunks_freed, r.chunks_scanned, r.bytes_freed);
+  return r;
+}
+
+Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
+  Backend& backend = api_->backend();
+  std::string after;
+  for (;;) {
+    std::vector<VersionList> page;
+    CCOW_RETURN_IF_ERROR(backend.ScanVersionLists("", after, [&](const VersionList& vl) {
+      page.push_back(vl);
+      return page.size() < options_.page;
+    }));
+    if (page.empty()) return Status::OK();
+    after = page.back().name();
+    for (VersionList& vl : page) {
+      r->lists_scanned++;
+      const uint64_t retention = api_->RetentionOf(vl.name());
+      const uint64_t now = options_.clock ? options_.clock() : NowNs();
+      bool expired_any = false;
+      for (const auto& q : vl.quarantine())
+        if (q.deleted_at_ns + retention <= now) expired_any = true;
+      if (expired_any) {
+        // Under the name's lock, on the list as it is now (it may have changed since the
+        // scan read it); what remains is what gets marked.
+        std::optional<VersionList> kept;
+        CCOW_RETURN_IF_ERROR(backend.UpdateVersionList(vl.name(), vl.nhid(), [&](VersionList* list) {
+          r->versions_expired += list->ExpireQuarantine(now, retention).size();
+          kept = *list;
+          return Status::OK();
+        }));
+        if (kept->Empty()) {
+          r->lists_removed++;
+          continue;
+        }
+        vl = std::move(*kept);
+      }
+      auto mark_version = [&](const VersionEntry& v) { return MarkTree(marks, v.vm_chid, false, 0, r); };
+      for (const auto& v : vl.versions()) CCOW_RETURN_IF_ERROR(mark_version(v));
+      for (const auto& q : vl.quarantine()) CCOW_RETURN_IF_ERROR(mark_version(q.version));
+      for (const auto& s : vl.snapshots()) CCOW_RETURN_IF_ERROR(mark_version(s.version));
+    }
+  }
+}
+
+// Marks a version manifest (manifest=false) or a chunk reference, and everything below.
+Status Collector::MarkTree(Marks& marks, const Chid& chid, bool manifest, int depth, GcPassResult* r) {
+  CCOW_ASSIGN_OR_RETURN(bool fresh, marks.Add(chid));
+  if (!fresh) return Status::OK();  // shared with a version marked already: done below too
+  r->chunks_marked++;
+  if (depth > 17) return Status::Corruption("chunk manifest tree deeper than 16 levels at " + chid.ToString());
+  std::string bytes;
+  std::vector<ChunkRef> refs;
+  if (!manifest) {
+    Status s = api_->backend().GetChunk(chid, &bytes);
+    if (!s.ok())
+      return s.WithContext("gc: version manifest " + chid.ToString() +
+                           " cannot be read, so what it references is unknown; nothing is freed");
+    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
+    refs = std::move(vm.root_refs);
+  } else {
+    Status s = api_->backend().GetChunk(chid, &bytes);
+    if (!s.ok())
+      return s.WithContext("gc: chunk manifest " + chid.ToString() +
+                           " cannot be read, so what it references is unknown; nothing is freed");
+    CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
+    refs = std::move(cm.refs);
+  }
+  for (const ChunkRef& ref : refs) {
+    if (ref.kind == ChunkKind::kChunkManifest) {
+      CCOW_RETURN_IF_ERROR(MarkTree(marks, ref.chid, true, depth + 1, r));
+    } else {
+      CCOW_ASSIGN_OR_RETURN(bool added, marks.Add(ref.chid));
+      if (added) r->chunks_marked++;
+    }
+  }
+  return Status::OK();
+}
+
+Status Collector::Sweep(Marks& marks, GcPassResult* r) {
+  std::optional<Chid> cursor;
+  for (;;) {
+    std::vector<Chid> batch;
+    bool more = false;
+    CCOW_RETURN_IF_ERROR(chunks_->ScanChunks(cursor, [&](const Chid& chid) {
+      cursor = chid;
+      r->chunks_scanned++;
+      if (!marks.Has(chid)) batch.push_back(chid);
+      if (batch.size() >= options_.remove_batch) {
+        more = true;
+        return false;
+      }
+      return true;
+    }));
+    if (!batch.empty()) {
+      uint64_t removed = 0;
+      CCOW_RETURN_IF_ERROR(chunks_->RemoveUnpinned(batch, &removed, &r->bytes_freed));
+      r->chunks_freed += removed;
+      r->chunks_pinned += batch.size() - removed;
+    }
+    if (!more) return Status::OK();
+  }
+}
+
+}  // namespace ccow

@@ -1,0 +1,96 @@
+// The garbage collector of one node's store (issue 11; docs/ARCHITECTURE.md "Garbage
+// collection"): a pass gives back what no version references any more.
+//
+//  1. Pin window: from here on every chunk put (new or deduplicated) or touched (clone,
+//     compose) is pinned, and the sweep never frees a pinned chunk.
+//  2. Drain: waits until every write that began before the window has ended, so that what
+//     it referenced is already in a version list when the scan reads it.
+//  3. Expire and mark: walks every version list in name order, a page at a time; drops
+//     quarantined versions past their retention (ObjectApi::RetentionOf: the bucket's,
+//     else the tenant's, else the node's), then marks the version manifest and the whole manifest tree of every
+//     remaining version: active, quarantined and snapshotted. Marks live in a scratch
+//     RocksDB (memory stays bounded whatever the number of chunks); a subtree already
+//     marked is not walked again (clones share them).
+//  4. Sweep: every durable chunk neither marked nor pinned is removed, in batches.
+//     A manifest that cannot be read leaves its subtree unknown: the pass then frees
+//     nothing and says which manifest, rather than guess.
+//  5. Compaction of the store gives the bytes back (the chunk store's job).
+//
+// Why a deduplicated put can never end referencing a freed chunk: a version V committed
+// after the scan read its name belongs to a write that began after the window opened
+// (earlier writes were drained first); every chunk of V was put or touched by that write,
+// hence pinned, and a pin is taken before the store is asked, under the lock the sweep
+// holds while it checks pins and removes. Either the pin came first (the chunk stays) or
+// the removal did (the put finds it absent and stores it again; a touch fails, and so
+// does the clone). A version committed before the scan read its name is marked.
+//
+// Thread safety: RunPass is called by one thread at a time (the GC service's); progress()
+// from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "client/object_api.h"
+#include "core/status.h"
+
+namespace ccow {
+
+struct CollectorOptions {
+  std::string scratch_dir;  // the marks of a pass (deleted and recreated per pass)
+  uint64_t drain_timeout_ns = 600'000'000'000;
+  size_t page = 512;          // version lists per scan page
+  size_t remove_batch = 1024;  // chunks per synced removal
+  std::function<uint64_t()> clock;  // wall-clock ns; empty: the system clock
+};
+
+struct GcPassResult {
+  uint64_t lists_scanned = 0;
+  uint64_t versions_expired = 0;
+  uint64_t lists_removed = 0;   // became empty and were dropped
+  uint64_t chunks_marked = 0;
+  uint64_t chunks_pinned = 0;   // kept only because a write touched them during the pass
+  uint64_t chunks_scanned = 0;
+  uint64_t chunks_freed = 0;
+  uint64_t bytes_freed = 0;     // logical payload bytes
+  double seconds = 0;
+};
+
+struct GcProgress {
+  bool running = false;
+  std::string phase;  // "drain", "mark", "sweep", "" when idle
+  uint64_t passes_completed = 0, passes_failed = 0;
+  uint64_t last_started_ns = 0, last_finished_ns = 0;
+  GcPassResult last;   // of the last completed pass
+  GcPassResult total;  // summed over every completed pass since start
+  std::string last_error;
+};
+
+class Collector {
+ public:
+  // api must outlive the collector; its backend must offer collection().
+  static Result<std::unique_ptr<Collector>> Create(ObjectApi* api, CollectorOptions options);
+  ~Collector();
+
+  Result<GcPassResult> RunPass();
+  GcProgress progress() const;
+
+ private:
+  Collector(ObjectApi* api, CollectorOptions options);
+  class Marks;
+  Status ExpireAndMark(Marks& marks, GcPassResult* r);
+  Status MarkTree(Marks& marks, const Chid& chid, bool manifest, int depth, GcPassResult* r);
+  Status Sweep(Marks& marks, GcPassResult* r);
+  void SetPhase(const std::string& phase);
+
+  ObjectApi* api_;
+  ChunkCollection* chunks_;
+  CollectorOptions options_;
+  mutable std::mutex mu_;
+  GcProgress progress_;
+};
+
+}  // namespace ccow
