@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "client/object_api.h"
@@ -59,6 +60,10 @@ void RegisterTargetCommand(CLI::App& app, int* exit_code);
 void RegisterClusterCommands(CLI::App& app, int* exit_code);
 void RegisterFhtableCommand(CLI::App* system, int* exit_code);
 void RegisterGcCommand(CLI::App* system, int* exit_code);
+// The running server's garbage collector state (GET /admin/gc), and its lines in
+// `ccow system status` and `ccow system gc`.
+Result<nlohmann::json> GcStatusFromServer();
+void PrintGcLines(const nlohmann::json& gc);
 // After the above: the administration grammar on a cluster (admin_commands.cc).
 void RegisterAdminCommands(CLI::App& app, int* exit_code);
 int RunClusterStatus();

@@ -22,11 +22,9 @@ struct GcFlags {
   std::string wait_for = "10m";
 };
 
-void PrintStatus(const nlohmann::json& j) {
-  if (Globals().json) {
-    std::cout << j.dump(2) << std::endl;
-    return;
-  }
+}  // namespace
+
+void PrintGcLines(const nlohmann::json& j) {
   const auto& last = j.value("last_pass", nlohmann::json::object());
   const auto& total = j.value("total", nlohmann::json::object());
   std::cout << "gc: " << (j.value("running", false) ? "running (" + j.value("phase", std::string()) + ")" : "idle")
@@ -39,6 +37,15 @@ void PrintStatus(const nlohmann::json& j) {
             << total.value("chunks_freed", 0) << " chunks freed (" << FormatSize(total.value("bytes_freed", uint64_t{0}))
             << ")\n";
   if (!j.value("last_error", std::string()).empty()) std::cout << "  last error: " << j["last_error"].get<std::string>() << "\n";
+}
+
+namespace {
+
+void PrintStatus(const nlohmann::json& j) {
+  if (Globals().json)
+    std::cout << j.dump(2) << std::endl;
+  else
+    PrintGcLines(j);
 }
 
 // The running server's admin endpoint, from DATA/server.json.
@@ -57,6 +64,12 @@ Result<nlohmann::json> CallServer(const std::string& method, const std::string& 
   if (j.is_discarded()) return Status::IOError("the server's answer is not JSON: " + resp.body.substr(0, 200));
   return j;
 }
+
+}  // namespace
+
+Result<nlohmann::json> GcStatusFromServer() { return CallServer("GET", "/admin/gc", 0); }
+
+namespace {
 
 int RunGc(const GcFlags& f) {
   if (!ClusterDir().empty())

@@ -309,6 +309,19 @@ int RunServer(const ServerFlags& flags) {
 int RunSystemStatus() {
   if (!ClusterDir().empty()) return RunClusterStatus();
   auto api = OpenApi();
+  if (!api.ok() && api.status().code() == Code::kBusy) {
+    // The server holds the data directory: its metrics say what the VDEV holds.
+    auto gc = GcStatusFromServer();
+    if (!gc.ok()) return Fail(api.status());
+    if (Globals().json) {
+      std::cout << nlohmann::json{{"data_dir", DataDir()}, {"server", "running"}, {"gc", *gc}}.dump(2) << std::endl;
+    } else {
+      std::cout << "data directory " << DataDir() << " (served by a running ccow server; its /metrics has the "
+                << "VDEV's figures)\n";
+      PrintGcLines(*gc);
+    }
+    return 0;
+  }
   if (!api.ok()) return Fail(api.status());
   StoreCapacity cap = (*api)->backend().Capacity();
   if (Globals().json) {
