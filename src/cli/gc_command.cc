@@ -32,7 +32,9 @@ void PrintGcLines(const nlohmann::json& j) {
             << " failed\n"
             << "  last pass: " << last.value("versions_expired", 0) << " versions expired, "
             << last.value("chunks_freed", 0) << " of " << last.value("chunks_scanned", 0) << " chunks freed ("
-            << FormatSize(last.value("bytes_freed", uint64_t{0})) << "), " << last.value("seconds", 0.0) << " s\n"
+            << FormatSize(last.value("bytes_freed", uint64_t{0})) << "), "
+            << FormatSize(last.value("file_bytes_reclaimed", uint64_t{0})) << " of files given back, "
+            << last.value("seconds", 0.0) << " s\n"
             << "  since start: " << total.value("versions_expired", 0) << " versions expired, "
             << total.value("chunks_freed", 0) << " chunks freed (" << FormatSize(total.value("bytes_freed", uint64_t{0}))
             << ")\n";

@@ -38,6 +38,8 @@ class ChunkCollection {
                             const std::function<bool(const Chid&)>& fn) = 0;
   // Removes those of chids that are not pinned, in one synced write; counts them.
   virtual Status RemoveUnpinned(const std::vector<Chid>& chids, uint64_t* removed, uint64_t* bytes) = 0;
+  // Gives the space of removed chunks back to the file system (ChunkStore::CompactSegments).
+  virtual Result<CompactionResult> Compact(const CompactionOptions& options) = 0;
 };
 
 class Backend {

@@ -43,6 +43,9 @@ class LocalBackend final : public Backend, public ChunkCollection {
   Status ScanChunks(const std::optional<Chid>& start_after, const std::function<bool(const Chid&)>& fn) override {
     return store_->ScanChunks(start_after, fn);
   }
+  Result<CompactionResult> Compact(const CompactionOptions& options) override {
+    return store_->CompactSegments(options);
+  }
   Status RemoveUnpinned(const std::vector<Chid>& chids, uint64_t* removed, uint64_t* bytes) override {
     std::lock_guard lock(pin_mu_);  // puts wait: none can pin and find between check and removal
     std::vector<Chid> unpinned;

@@ -64,6 +64,8 @@ nlohmann::json ResultJson(const GcPassResult& r) {
           {"lists_removed", r.lists_removed},   {"chunks_marked", r.chunks_marked},
           {"chunks_pinned", r.chunks_pinned},   {"chunks_scanned", r.chunks_scanned},
           {"chunks_freed", r.chunks_freed},     {"bytes_freed", r.bytes_freed},
+          {"segments_compacted", r.segments_compacted}, {"segments_deleted", r.segments_deleted},
+          {"bytes_rewritten", r.bytes_rewritten}, {"file_bytes_reclaimed", r.file_bytes_reclaimed},
           {"seconds", r.seconds}};
 }
 }  // namespace
@@ -100,6 +102,10 @@ std::string GcService::MetricsText() const {
        double(p.total.chunks_freed));
   line("ccow_gc_bytes_reclaimed_total", "counter", "Logical payload bytes of the chunks freed.",
        double(p.total.bytes_freed));
+  line("ccow_gc_segments_compacted_total", "counter", "Segment files rewritten or deleted by compaction.",
+       double(p.total.segments_compacted + p.total.segments_deleted));
+  line("ccow_gc_file_bytes_reclaimed_total", "counter", "Segment file bytes given back to the file system.",
+       double(p.total.file_bytes_reclaimed));
   line("ccow_gc_pass_seconds", "gauge", "Duration of the last completed pass.", p.last.seconds);
   line("ccow_gc_running", "gauge", "1 while a pass runs.", p.running ? 1.0 : 0.0);
   return os.str();

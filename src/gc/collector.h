@@ -14,7 +14,9 @@
 //  4. Sweep: every durable chunk neither marked nor pinned is removed, in batches.
 //     A manifest that cannot be read leaves its subtree unknown: the pass then frees
 //     nothing and says which manifest, rather than guess.
-//  5. Compaction of the store gives the bytes back (the chunk store's job).
+//  5. Compaction: segment files that are dead enough (the active one included) have their
+//     live records rewritten and are deleted, and the index drops its tombstones
+//     (ChunkStore::CompactSegments), so the freed bytes go back to the file system.
 //
 // Why a deduplicated put can never end referencing a freed chunk: a version V committed
 // after the scan read its name belongs to a write that began after the window opened
@@ -45,6 +47,13 @@ struct CollectorOptions {
   size_t page = 512;          // version lists per scan page
   size_t remove_batch = 1024;  // chunks per synced removal
   std::function<uint64_t()> clock;  // wall-clock ns; empty: the system clock
+  bool compact = true;
+  CompactionOptions compaction = [] {
+    CompactionOptions c;
+    c.seal_active = true;
+    c.compact_index = true;
+    return c;
+  }();
 };
 
 struct GcPassResult {
@@ -56,6 +65,9 @@ struct GcPassResult {
   uint64_t chunks_scanned = 0;
   uint64_t chunks_freed = 0;
   uint64_t bytes_freed = 0;     // logical payload bytes
+  uint64_t segments_compacted = 0, segments_deleted = 0;
+  uint64_t bytes_rewritten = 0;        // live bytes compaction copied
+  uint64_t file_bytes_reclaimed = 0;   // segment file bytes given back
   double seconds = 0;
 };
 
@@ -66,7 +78,7 @@ struct GcProgress {
   uint64_t last_started_ns = 0, last_finished_ns = 0;
   GcPassResult last;   // of the last completed pass
   GcPassResult total;  // summed over every completed pass since start
-  std::string last_error;
+  std::string last_error;  // of the last pass (a failed one, or its compaction)
 };
 
 class Collector {

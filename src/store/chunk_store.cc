@@ -3,16 +3,13 @@
 #include "store/chunk_store.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <condition_variable>
 #include <deque>
@@ -21,69 +18,17 @@
 
 #include "core/check.h"
 #include "model/encoding.h"
+#include "store/index_format.h"
+#include "store/segment_compactor.h"
 #include "store/segment_log.h"
 
 namespace ccow {
 namespace {
 
-constexpr char kLayoutFile[] = "LAYOUT";
-// Segments layout: each `chunks` value starts with its kind. Small payloads travel inside
-// the synced index write itself, so a small durable put costs one WAL sync instead of a
-// segment fdatasync plus a WAL sync; large ones go to segment files (written once, with
-// direct I/O) and the index holds their location.
-constexpr char kValueLocation = 0;
-constexpr char kValueInline = 1;
-constexpr size_t kInlineMax = 64 << 10;
-constexpr char kChunkCountKey[] = "chunk_count";
-constexpr char kPayloadBytesKey[] = "payload_bytes";
+using namespace store_internal;
 
-std::string SegmentKey(uint32_t id) {
-  std::string k = "seg/";
-  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>(id >> (8 * i)));
-  return k;
-}
-
-std::string U64Value(uint64_t v) {
-  Encoder e;
-  e.PutU64(v);
-  return e.Take();
-}
-
-uint64_t DecodeU64Value(const std::string& s) {
-  Decoder d(s, "counter");
-  uint64_t v = d.GetU64();
-  return d.Finish().ok() ? v : 0;
-}
-
-Status FromRocks(const rocksdb::Status& s, const std::string& context) {
-  if (s.ok()) return Status::OK();
-  if (s.IsNoSpace()) return Status::NoSpace(context + ": " + s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(context + ": " + s.ToString());
-  if (s.IsNotFound()) return Status::NotFound(context + ": " + s.ToString());
-  return Status::IOError(context + ": " + s.ToString());
-}
-
-Result<PayloadLayout> ReadOrCreateLayout(const StoreOptions& options) {
-  std::string path = options.path + "/" + kLayoutFile;
-  std::ifstream in(path);
-  if (in) {
-    std::string name;
-    in >> name;
-    return ParsePayloadLayout(name);
-  }
-  if (!options.create_if_missing)
-    return Status::NotFound("no chunk store at " + options.path);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << PayloadLayoutName(options.layout) << "\n";
-    if (!out) return Status::IOError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
-  return options.layout;
-}
+// A read that fails after compaction moved its chunk re-reads the index this many times.
+constexpr int kMovedReadRetries = 3;
 
 class RocksChunkStore final : public ChunkStore {
  public:
@@ -120,6 +65,7 @@ class RocksChunkStore final : public ChunkStore {
       s->durable_count_ = DecodeU64Value(v);
     if (s->db_->Get(rocksdb::ReadOptions(), s->meta_, kPayloadBytesKey, &v).ok())
       s->durable_bytes_ = DecodeU64Value(v);
+    if (layout == PayloadLayout::kSegments) CCOW_RETURN_IF_ERROR(s->LoadInlineBytes());
     return std::unique_ptr<ChunkStore>(std::move(s));
   }
 
@@ -138,10 +84,11 @@ class RocksChunkStore final : public ChunkStore {
       value.append(bytes);
       pending_batch_.Put(chunks_, key, value);
       pending_inline_.emplace(key, std::string(bytes));
+      pending_inline_bytes_ += bytes.size();
     } else if (layout_ == PayloadLayout::kSegments) {
       CCOW_ASSIGN_OR_RETURN(SegmentLocation loc, log_->Append(chid, bytes));
       pending_.emplace(key, loc);
-      pending_batch_.Put(chunks_, key, std::string(1, kValueLocation) + loc.Encode());
+      pending_batch_.Put(chunks_, key, LocationValue(loc));
     } else {
       rocksdb::WriteBatch batch;
       batch.Put(chunks_, key, rocksdb::Slice(bytes.data(), bytes.size()));
@@ -176,20 +123,26 @@ class RocksChunkStore final : public ChunkStore {
         }
       }
       if (!loc && !have_bytes) {
-        std::string v;
-        CCOW_RETURN_IF_ERROR(GetIndex(chid, key, &v));
-        if (!v.empty() && v[0] == kValueInline) {
-          out->assign(v, 1);
-          have_bytes = true;
-        } else if (!v.empty() && v[0] == kValueLocation) {
-          auto decoded = SegmentLocation::Decode(std::string_view(v).substr(1));
-          if (!decoded.ok()) return Corrupt(chid, decoded.status().message());
-          loc = *decoded;
-        } else {
-          return Corrupt(chid, "its index entry has an unknown kind");
+        CCOW_RETURN_IF_ERROR(LookUp(chid, key, out, &loc));
+        have_bytes = !loc;
+      }
+      if (!have_bytes) {
+        st = log_->Read(*loc, out);
+        // Compaction may have moved the chunk and deleted its old file between our index
+        // read and this read; the index then points at the copy. Follow it while it moves.
+        for (int retry = 0; !st.ok() && retry < kMovedReadRetries; ++retry) {
+          std::optional<SegmentLocation> now;
+          Status again = LookUp(chid, key, out, &now);
+          if (!again.ok()) return again;  // NotFound: removed meanwhile
+          if (!now) {  // the bytes are in *out now (compaction never does this; be general)
+            st = Status::OK();
+            break;
+          }
+          if (now->segment == loc->segment && now->offset == loc->offset) break;  // not moved
+          loc = now;
+          st = log_->Read(*loc, out);
         }
       }
-      if (!have_bytes) st = log_->Read(*loc, out);
     } else {
       st = GetIndex(chid, key, out);
       if (st.IsNotFound()) return st;
@@ -256,6 +209,7 @@ class RocksChunkStore final : public ChunkStore {
     commit_cv_.wait(lock, [&] { return !committing_; });
     CCOW_RETURN_IF_ERROR(failed_);
     uint64_t count = durable_count_, bytes = durable_bytes_, removed = 0;
+    uint64_t inline_bytes = durable_inline_;
     rocksdb::WriteBatch batch;
     std::vector<std::string> keys;
     for (const HashId& chid : chids) {
@@ -269,6 +223,7 @@ class RocksChunkStore final : public ChunkStore {
       uint64_t size = v.size();
       if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueInline) {
         size = v.size() - 1;
+        inline_bytes = inline_bytes > size ? inline_bytes - size : 0;
       } else if (layout_ == PayloadLayout::kSegments && !v.empty() && v[0] == kValueLocation) {
         auto loc = SegmentLocation::Decode(std::string_view(v).substr(1));
         size = loc.ok() ? loc->length : 0;
@@ -283,11 +238,13 @@ class RocksChunkStore final : public ChunkStore {
     if (keys.empty()) return Status::OK();
     batch.Put(meta_, kChunkCountKey, U64Value(count));
     batch.Put(meta_, kPayloadBytesKey, U64Value(bytes));
+    if (layout_ == PayloadLayout::kSegments) batch.Put(meta_, kInlineBytesKey, U64Value(inline_bytes));
     rocksdb::WriteOptions wo;
     wo.sync = true;
     CCOW_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "removing " + std::to_string(keys.size()) + " chunks"));
     durable_count_ = count;
     durable_bytes_ = bytes;
+    durable_inline_ = inline_bytes;
     for (const auto& k : keys) pending_replication_.erase(k);
     *bytes_removed += removed;
     return Status::OK();
@@ -336,10 +293,84 @@ class RocksChunkStore final : public ChunkStore {
       c.total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
       c.free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
     }
+    if (layout_ == PayloadLayout::kSegments) {
+      c.payload_file_bytes = log_->bytes_on_disk();  // a counter
+    } else {
+      // Properties of the current version: no scan. Garbage is known once RocksDB has
+      // compacted the removed chunks' keys away.
+      uint64_t total = 0, garbage = 0;
+      db_->GetIntProperty(chunks_, "rocksdb.total-blob-file-size", &total);
+      db_->GetIntProperty(chunks_, "rocksdb.live-blob-file-garbage-size", &garbage);
+      c.payload_file_bytes = total;
+      c.payload_file_live_bytes = total > garbage ? total - garbage : 0;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     c.chunk_count = durable_count_ + pending_count_;
     c.payload_bytes = durable_bytes_ + pending_bytes_;
+    if (layout_ == PayloadLayout::kSegments) {
+      uint64_t in_index = durable_inline_ + pending_inline_bytes_;
+      c.payload_file_live_bytes = c.payload_bytes > in_index ? c.payload_bytes - in_index : 0;
+    }
     return c;
+  }
+
+  Result<CompactionResult> CompactSegments(const CompactionOptions& options) override {
+    std::lock_guard<std::mutex> one_at_a_time(compact_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      CCOW_RETURN_IF_ERROR(failed_);
+    }
+    CompactionResult result;
+    if (layout_ == PayloadLayout::kSegments) {
+      CompactionHost host;
+      host.db = db_.get();
+      host.meta = meta_;
+      host.chunks = chunks_;
+      host.log = log_.get();
+      host.seal = [this]() -> Result<uint32_t> {
+        uint32_t active;
+        {
+          // Puts append under mu_: every append to a lower segment is now in the pending
+          // batch, and the Sync below indexes it.
+          std::lock_guard<std::mutex> lock(mu_);
+          active = log_->active();
+        }
+        CCOW_RETURN_IF_ERROR(Sync());
+        return active;
+      };
+      host.roll = [this]() -> Result<uint32_t> {
+        uint32_t active;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          CCOW_RETURN_IF_ERROR(log_->Roll());
+          active = log_->active();
+        }
+        CCOW_RETURN_IF_ERROR(Sync());
+        return active;
+      };
+      host.commit = [this](const std::function<void(rocksdb::WriteBatch*)>& extra) {
+        return Commit(extra);
+      };
+      host.count_verify_failure = [this] {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.verify_failures++;
+      };
+      CCOW_ASSIGN_OR_RETURN(result, CompactSegmentFiles(host, options));
+    } else {
+      CCOW_ASSIGN_OR_RETURN(result, CompactBlobFiles(db_.get(), chunks_));
+    }
+    if (options.compact_index) CCOW_RETURN_IF_ERROR(CompactIndex());
+    return result;
+  }
+
+  Status CompactIndex() override {
+    rocksdb::CompactRangeOptions o;
+    // Rewrite the bottom level too: that is where a removal's tombstone finally drops.
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    for (auto* cf : {chunks_, attrs_})
+      CCOW_RETURN_IF_ERROR(FromRocks(db_->CompactRange(o, cf, nullptr, nullptr),
+                                     "compacting the " + cf->GetName() + " index of " + path_));
+    return Status::OK();
   }
 
   StoreStats Stats() override {
@@ -353,42 +384,8 @@ class RocksChunkStore final : public ChunkStore {
   RocksChunkStore() = default;
 
   Status OpenDb() {
-    rocksdb::DBOptions dbo;
-    dbo.create_if_missing = true;
-    dbo.create_missing_column_families = true;
-    dbo.max_background_jobs = 2;
-    dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    dbo.keep_log_file_num = 2;
-
-    rocksdb::BlockBasedTableOptions table;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    rocksdb::ColumnFamilyOptions index_cf;
-    index_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    rocksdb::ColumnFamilyOptions chunk_cf = index_cf;
-    if (layout_ == PayloadLayout::kBlobDb) {
-      chunk_cf.enable_blob_files = true;
-      chunk_cf.min_blob_size = 4096;
-      chunk_cf.blob_file_size = 256ull << 20;
-      chunk_cf.write_buffer_size = 256ull << 20;
-      chunk_cf.enable_blob_garbage_collection = true;
-    }
-    rocksdb::ColumnFamilyOptions names_cf;
-    names_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    // attrs: what a VDEV records about a chunk besides its bytes (its replication count).
-    // Stores written before it existed get it empty on open.
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, index_cf},
-                                                        {"chunks", chunk_cf},
-                                                        {"names", names_cf},
-                                                        {"attrs", index_cf}};
     rocksdb::DB* db = nullptr;
-    auto s = rocksdb::DB::Open(dbo, path_ + "/index", cfs, &handles_, &db);
-    if (!s.ok()) {
-      if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
-        return Status::Busy("data directory " + path_ +
-                            " is in use by another ccow process (stop it first, or use "
-                            "that process's interface)");
-      return FromRocks(s, "opening the chunk index at " + path_);
-    }
+    CCOW_RETURN_IF_ERROR(OpenIndexDb(path_, layout_, &db, &handles_));
     db_.reset(db);
     meta_ = handles_[0];
     chunks_ = handles_[1];
@@ -404,6 +401,46 @@ class RocksChunkStore final : public ChunkStore {
     }
     spdlog::error("chunk {} is corrupt: {}", chid.ToString(), why);
     return Status::Corruption("chunk " + chid.ToString() + " is corrupt: " + why);
+  }
+
+  // Reads a chunk's index entry: either its payload (inline, into *out) or *loc.
+  Status LookUp(const HashId& chid, const std::string& key, std::string* out,
+                std::optional<SegmentLocation>* loc) {
+    std::string v;
+    CCOW_RETURN_IF_ERROR(GetIndex(chid, key, &v));
+    if (!v.empty() && v[0] == kValueInline) {
+      out->assign(v, 1);
+      loc->reset();
+      return Status::OK();
+    }
+    if (v.empty() || v[0] != kValueLocation) return Corrupt(chid, "its index entry has an unknown kind");
+    auto decoded = SegmentLocation::Decode(std::string_view(v).substr(1));
+    if (!decoded.ok()) return Corrupt(chid, decoded.status().message());
+    *loc = *decoded;
+    return Status::OK();
+  }
+
+  // The payload bytes held inline in the index (the rest are in segment files). Stores
+  // written before the counter existed get it from one pass over the index, once.
+  Status LoadInlineBytes() {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), meta_, kInlineBytesKey, &v);
+    if (s.ok()) {
+      durable_inline_ = DecodeU64Value(v);
+      return Status::OK();
+    }
+    if (!s.IsNotFound()) return FromRocks(s, "reading the counters of " + path_);
+    uint64_t inline_bytes = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), chunks_));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (!it->value().empty() && it->value()[0] == kValueInline) inline_bytes += it->value().size() - 1;
+    CCOW_RETURN_IF_ERROR(FromRocks(it->status(), "counting the inline chunks of " + path_));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    CCOW_RETURN_IF_ERROR(FromRocks(db_->Put(wo, meta_, kInlineBytesKey, U64Value(inline_bytes)),
+                                   "recording the inline chunk bytes of " + path_));
+    durable_inline_ = inline_bytes;
+    return Status::OK();
   }
 
   Status GetIndex(const HashId& chid, const std::string& key, std::string* out) {
@@ -468,6 +505,7 @@ class RocksChunkStore final : public ChunkStore {
     std::vector<std::pair<std::string, uint32_t>> committed_replication(pending_replication_.begin(),
                                                                         pending_replication_.end());
     uint64_t seq = put_seq_, count = pending_count_, bytes = pending_bytes_;
+    uint64_t inline_bytes = pending_inline_bytes_, new_inline = durable_inline_ + inline_bytes;
     // The counters' new values are computed from this snapshot, taken under mu_: reading
     // durable_count_ after unlocking raced with RemoveChunk (which now waits for us).
     uint64_t new_count = durable_count_ + count, new_bytes = durable_bytes_ + bytes;
@@ -482,6 +520,7 @@ class RocksChunkStore final : public ChunkStore {
     if (st.ok()) {
       batch.Put(meta_, kChunkCountKey, U64Value(new_count));
       batch.Put(meta_, kPayloadBytesKey, U64Value(new_bytes));
+      if (layout_ == PayloadLayout::kSegments) batch.Put(meta_, kInlineBytesKey, U64Value(new_inline));
       for (CommitWaiter* w : group)
         if (w->extra) (*w->extra)(&batch);
       rocksdb::WriteOptions wo;
@@ -499,11 +538,14 @@ class RocksChunkStore final : public ChunkStore {
       // Puts during the sync only add to the pending counters, and RemoveChunk waited:
       // what was snapshotted is still pending and the durable counters did not move.
       CCOW_CHECK(pending_count_ >= count && pending_bytes_ >= bytes);
+      CCOW_CHECK(pending_inline_bytes_ >= inline_bytes);
       CCOW_CHECK(durable_count_ + count == new_count && seq >= synced_seq_);
       durable_count_ = new_count;
       durable_bytes_ = new_bytes;
+      durable_inline_ = new_inline;
       pending_count_ -= count;
       pending_bytes_ -= bytes;
+      pending_inline_bytes_ -= inline_bytes;
       for (const auto& k : committed_keys) {
         pending_.erase(k);
         pending_inline_.erase(k);
@@ -542,12 +584,14 @@ class RocksChunkStore final : public ChunkStore {
   rocksdb::WriteBatch pending_batch_;
   uint64_t pending_count_ = 0, pending_bytes_ = 0;
   uint64_t durable_count_ = 0, durable_bytes_ = 0;
+  uint64_t pending_inline_bytes_ = 0, durable_inline_ = 0;  // payload bytes inline in the index
   uint64_t put_seq_ = 0, synced_seq_ = 0;
   Status failed_;
   StoreStats stats_;
   std::deque<CommitWaiter*> commit_queue_;  // callers waiting for a group commit
   bool committing_ = false;                 // a leader is syncing
   std::condition_variable commit_cv_;
+  std::mutex compact_mu_;  // one CompactSegments at a time; taken before mu_, never under it
 };
 
 }  // namespace

@@ -5,6 +5,10 @@
 // Durability is explicit: Put() makes a chunk visible, Sync() makes everything put so
 // far durable (one fdatasync plus one synced index write for any number of chunks and
 // concurrent callers: group commit). Version list writes are durable on return.
+//
+// Space: RemoveChunk drops a chunk from the index; CompactSegments gives the bytes back
+// (rewriting the live chunks of mostly-dead payload files and deleting those files), and
+// CompactIndex drops the index's tombstones. Both may run while every other call runs.
 #pragma once
 
 #include <cstdint>
@@ -42,9 +46,45 @@ struct StoreCapacity {
   uint64_t free_bytes = 0;     // available to the store
   uint64_t chunk_count = 0;    // distinct chunks stored
   uint64_t payload_bytes = 0;  // their logical size
+  // Payload files: segment files (segments layout; small chunks live in the index and are
+  // not counted) or RocksDB blob files (blobdb). Bytes they take on disk, and the payload
+  // bytes of stored chunks in them. The rest is dead space (removed chunks; in segment
+  // files also record headers and padding) that CompactSegments gives back. In blobdb,
+  // removed chunks count as live until RocksDB compacts their keys away.
+  uint64_t payload_file_bytes = 0;
+  uint64_t payload_file_live_bytes = 0;
   double utilization() const {
     return total_bytes == 0 ? 0.0 : 1.0 - static_cast<double>(free_bytes) / total_bytes;
   }
+  double payload_file_dead_fraction() const {
+    if (payload_file_bytes == 0 || payload_file_live_bytes >= payload_file_bytes) return 0.0;
+    return 1.0 - static_cast<double>(payload_file_live_bytes) / payload_file_bytes;
+  }
+};
+
+struct CompactionOptions {
+  // A sealed segment is compacted when at least this fraction of its file is dead.
+  double min_dead_fraction = 0.25;
+  // Stop after rewriting this many live payload bytes in one call (0: no limit); a
+  // segment left half-moved is finished by a later call.
+  uint64_t max_bytes = 0;
+  // Rewrite at most this many live payload bytes per second (0: as fast as the disk).
+  uint64_t max_bytes_per_second = 0;
+  // Also run CompactIndex() at the end.
+  bool compact_index = false;
+  // The active segment too, when it holds at least 1 MiB and is that dead: appends move
+  // on to a new segment first (the garbage collector: a store written once and mostly
+  // deleted has all its garbage in the active segment, which may be 1 GiB).
+  bool seal_active = false;
+};
+
+struct CompactionResult {
+  uint64_t segments_examined = 0;   // sealed segment files considered
+  uint64_t segments_compacted = 0;  // segments whose live chunks were (re)written elsewhere
+  uint64_t segments_deleted = 0;    // files deleted (fully moved, or holding nothing live)
+  uint64_t bytes_rewritten = 0;     // live payload bytes copied into the active segment
+  uint64_t bytes_reclaimed = 0;     // size of the deleted files (blobdb: blob files shrank by)
+  bool stopped_early = false;       // max_bytes reached with candidates left
 };
 
 struct StoreStats {
@@ -83,12 +123,26 @@ class ChunkStore {
   // Returns whether the recorded count rose (the caller then syncs before answering).
   virtual Result<bool> RecordReplicationCount(const HashId& chid, uint32_t replication_count) = 0;
   // Removes a chunk from this VDEV, durably (rebalancing, once the chunk's new row holds
-  // its replicas). Its payload bytes in a segment are reclaimed with the segment.
+  // its replicas; garbage collection). Its payload bytes stay in their segment file until
+  // CompactSegments rewrites or deletes that file.
   virtual Status RemoveChunk(const HashId& chid) = 0;
 
   // Removes many chunks in one synced index write (the garbage collector's sweep);
   // absent ones are skipped. Adds the logical bytes removed to *bytes_removed.
   virtual Status RemoveChunks(const std::vector<HashId>& chids, uint64_t* bytes_removed) = 0;
+  // Gives back the space of removed chunks. Segments layout: every sealed segment file
+  // whose dead fraction is at least options.min_dead_fraction has its live chunks appended
+  // again (verified, through the group commit), the index repointed at the copies in the
+  // same synced write (only where it still points at the old place: a chunk removed
+  // meanwhile stays removed), and then the file is deleted. Files with nothing live are
+  // deleted outright. Blobdb layout: a full RocksDB compaction with forced blob garbage
+  // collection (the options other than compact_index do not apply). One call at a time;
+  // every other call keeps working meanwhile. kNoSpace (naming the segment) when the
+  // disk fills: that segment is kept whole and the store stays writable.
+  virtual Result<CompactionResult> CompactSegments(const CompactionOptions& options) = 0;
+  // Compacts the index (the chunks and attrs column families), dropping the tombstones
+  // that removals leave.
+  virtual Status CompactIndex() = 0;
 
   // Name index. Values are encoded version lists, keys fully qualified object names.
   virtual Result<std::optional<std::string>> GetVersionList(std::string_view name) = 0;

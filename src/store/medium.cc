@@ -90,6 +90,10 @@ class Posix final : public Medium {
     if (rc != 0) return Status::FromErrno(err, "fsync " + dir);
     return Status::OK();
   }
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return Status::FromErrno(errno, "unlink " + path);
+    return Status::OK();
+  }
 };
 
 }  // namespace
@@ -127,5 +131,6 @@ Status LimitedMedium::Sync(int fd) {
 Status LimitedMedium::Truncate(int fd, uint64_t size) { return base_->Truncate(fd, size); }
 Result<uint64_t> LimitedMedium::FileSize(int fd) { return base_->FileSize(fd); }
 Status LimitedMedium::SyncDirectory(const std::string& dir) { return base_->SyncDirectory(dir); }
+Status LimitedMedium::Remove(const std::string& path) { return base_->Remove(path); }
 
 }  // namespace ccow

@@ -32,6 +32,8 @@ class Medium {
   virtual Status Truncate(int fd, uint64_t size) = 0;
   virtual Result<uint64_t> FileSize(int fd) = 0;
   virtual Status SyncDirectory(const std::string& dir) = 0;
+  // Deletes a file (its name; descriptors still open keep reading it until closed).
+  virtual Status Remove(const std::string& path) = 0;
 };
 
 std::shared_ptr<Medium> PosixMedium();
@@ -49,6 +51,7 @@ class LimitedMedium : public Medium {
   Status Truncate(int fd, uint64_t size) override;
   Result<uint64_t> FileSize(int fd) override;
   Status SyncDirectory(const std::string& dir) override;
+  Status Remove(const std::string& path) override;
 
   void set_capacity(uint64_t c) { capacity_ = c; }
   void FailNextSync() { fail_next_sync_ = true; }

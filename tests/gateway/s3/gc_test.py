@@ -88,6 +88,22 @@ def metric(admin, name):
     return float(m.group(1))
 
 
+# What the data directory holds beyond chunk payloads: the RocksDB index and the Raft log
+# of the registry (their WALs, SSTs, manifests, logs), the segment files' 4 KiB alignment.
+OVERHEAD = 24 * MiB
+
+
+def disk_usage(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total
+
+
 def gc_now():
     start = time.monotonic()
     out = json.loads(ccow("--json", "system", "gc", "--now", "--wait", "--wait-for", "120s").stdout)
@@ -169,6 +185,11 @@ def main():
         fail(f"only {r['versions_expired']} versions expired")
     if not live_bytes <= after2 <= live_bytes + 256 * 1024:
         fail(f"stored payload {after2} is not the live {live_bytes} plus manifests")
+    used = disk_usage(DATA)
+    print(f"  data directory: {used / MiB:.1f} MiB on disk for {live_bytes / MiB:.1f} MiB live "
+          f"({r.get('segments_compacted', 0)} segments compacted, {r.get('file_bytes_reclaimed', 0)} file bytes back)")
+    if used > live_bytes * 1.10 + OVERHEAD:
+        fail(f"the data directory holds {used} bytes for {live_bytes} live: space was not given back")
     for k, v in live.items():
         got = s3.get_object(Bucket="gcb", Key=k)["Body"].read()
         if hashlib.sha256(got).digest() != hashlib.sha256(v).digest():
