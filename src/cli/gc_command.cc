@@ -11,6 +11,8 @@
 #include "core/config.h"
 #include "daemon/admin_api.h"
 #include "daemon/gc_service.h"
+#include "daemon/migration.h"
+#include "gateway/s3/user_registry.h"
 #include "gc/collector.h"
 #include "http/http_client.h"
 
@@ -20,6 +22,8 @@ namespace {
 struct GcFlags {
   bool now = false, wait = false;
   std::string wait_for = "10m";
+  std::string retention = "7d";  // a pass run here (no server): the node-wide default
+  CLI::Option* retention_opt = nullptr;
 };
 
 }  // namespace
@@ -79,9 +83,23 @@ int RunGc(const GcFlags& f) {
                                     "do not collect yet"));
   auto wait = ParseDurationFlag("--wait-for", f.wait_for);
   if (!wait.ok()) return Fail(wait.status());
-  auto api = OpenApi();
+  auto retention = ParseDurationFlag("--quarantine-retention", f.retention);
+  if (!retention.ok()) return Fail(retention.status());
+  // A pass run here reads each bucket's retention from the data directory's registry, as
+  // the server does; the slot is filled once the registry is open.
+  auto slot = std::make_shared<std::atomic<Registry*>>(nullptr);
+  ApiOptions base;
+  base.quarantine_retention_ns = *retention;
+  base.bucket_retention = [slot](const std::string& bucket_path) -> uint64_t {
+    Registry* r = slot->load();
+    return r ? r->current()->QuarantineRetentionOf(bucket_path) : 0;
+  };
+  auto api = OpenApi(base);
   if (!api.ok() && api.status().code() != Code::kBusy) return Fail(api.status());
   if (!api.ok()) {  // a server holds the data directory: ask it
+    if (f.retention_opt && f.retention_opt->count() > 0)
+      return Fail(Status::InvalidArgument("--quarantine-retention applies to a pass run here; the running server "
+                                          "uses its own (ccow server --quarantine-retention)"));
     std::string target = "/admin/gc";
     if (f.now) target += f.wait ? "?now=1&wait=1&wait_ms=" + std::to_string(*wait / 1'000'000) : "?now=1";
     auto j = CallServer(f.now ? "POST" : "GET", target, f.wait ? *wait : 0);
@@ -94,11 +112,15 @@ int RunGc(const GcFlags& f) {
     std::cout << "gc: no server runs on " << DataDir() << "; `ccow system gc --now` runs a pass here" << std::endl;
     return 0;
   }
+  auto registry = daemon::OpenSingleNodeRegistry(DataDir(), **api, s3::kDefaultSegment);
+  if (!registry.ok()) return Fail(registry.status());
+  slot->store(registry->registry.get());
   CollectorOptions co;
   co.scratch_dir = DataDir() + "/gc";
   auto collector = Collector::Create(api->get(), co);
   if (!collector.ok()) return Fail(collector.status());
   auto r = (*collector)->RunPass();
+  slot->store(nullptr);
   if (!r.ok()) return Fail(r.status());
   daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{0});
   PrintStatus(nlohmann::json::parse(printer.StatusJson()));
@@ -114,6 +136,9 @@ void RegisterGcCommand(CLI::App* system, int* exit_code) {
   gc->add_flag("--now", f.now, "start a pass now");
   gc->add_flag("--wait", f.wait, "with --now: return when the pass has ended");
   gc->add_option("--wait-for", f.wait_for, "with --wait: give up waiting after this long (default 10m)");
+  f.retention_opt = gc->add_option("--quarantine-retention", f.retention,
+                                   "a pass run here, with no server: how long deleted versions stay restorable "
+                                   "unless their bucket or tenant says otherwise (default 7d)");
   gc->callback([exit_code] { *exit_code = RunGc(f); });
 }
 

@@ -131,15 +131,7 @@ struct Serving {
 std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std::atomic<Registry*>> slot) {
   return [slot](const std::string& bucket_path) -> uint64_t {
     Registry* r = slot->load();
-    if (!r) return 0;
-    size_t a = bucket_path.find('/'), b = bucket_path.find('/', a + 1);
-    if (a == std::string::npos || b == std::string::npos) return 0;
-    auto state = r->current();
-    std::string seg = bucket_path.substr(0, a), ten = bucket_path.substr(a + 1, b - a - 1);
-    if (auto bucket = state->FindBucket(seg, ten, bucket_path.substr(b + 1)); bucket.ok() && (*bucket)->retention_ns)
-      return (*bucket)->retention_ns;
-    if (auto tenant = state->FindTenant(seg, ten); tenant.ok()) return (*tenant)->retention_ns;
-    return 0;
+    return r ? r->current()->QuarantineRetentionOf(bucket_path) : 0;
   };
 }
 

@@ -201,6 +201,17 @@ Status ClusterState::Apply(const ClusterCommand& command) {
   return s;
 }
 
+uint64_t ClusterState::QuarantineRetentionOf(const std::string& bucket_path) const {
+  size_t a = bucket_path.find('/');
+  size_t b = a == std::string::npos ? a : bucket_path.find('/', a + 1);
+  if (b == std::string::npos) return 0;
+  std::string segment = bucket_path.substr(0, a), tenant = bucket_path.substr(a + 1, b - a - 1);
+  if (auto bucket = FindBucket(segment, tenant, bucket_path.substr(b + 1)); bucket.ok() && (*bucket)->retention_ns)
+    return (*bucket)->retention_ns;
+  if (auto t = FindTenant(segment, tenant); t.ok()) return (*t)->retention_ns;
+  return 0;
+}
+
 Result<const TenantRecord*> ClusterState::FindTenant(const std::string& segment,
                                                      const std::string& tenant) const {
   auto seg = segments_.find(segment);

@@ -162,6 +162,9 @@ class ClusterState {
   Result<const BucketRecord*> FindBucket(const std::string& segment, const std::string& tenant,
                                          const std::string& bucket) const;
   const UserRecord* FindUser(std::string_view access_key) const;
+  // The quarantine retention of "SEGMENT/TENANT/BUCKET": the bucket's, else its tenant's,
+  // else 0 (the node's default applies).
+  uint64_t QuarantineRetentionOf(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
   // format 1 and 2 (*version tells which); Snapshot(1) re-encodes a state read as format 1.

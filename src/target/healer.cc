@@ -250,22 +250,34 @@ class HealerImpl final : public Healer {
     Update([](HealProgress& p) { p.moved++; });
   }
 
+  // Version lists a page at a time: memory stays bounded whatever the number of names
+  // on the VDEV (the repairs go over the network, outside the store's iterator).
   void HealNames(const HealerVdev& vdev) {
-    std::vector<std::pair<std::string, std::string>> names;
-    Status s = vdev.store->ScanVersionLists("", "", [&](std::string_view name, std::string_view value) {
-      names.emplace_back(name, value);
-      return true;
-    });
-    if (!s.ok()) spdlog::warn("healer: listing names of {}: {}", vdev.id, s.ToString());
-    for (const auto& [name, encoded] : names) {
-      if (Interrupted()) return;
-      auto value = replicast::NamedValue::Decode(encoded);
-      if (!value.ok() || value->seq == 0) continue;
-      Update([](HealProgress& p) { p.names_scanned++; });
-      auto holding = initiator_->RepairNamed(name, *value);
-      const size_t r = std::min<size_t>(options_.replication_count,
-                                        table_->Row(table_->RowOf(replicast::NameHashOf(name))).size());
-      if (!holding.ok() || *holding < r) Update([](HealProgress& p) { p.names_below_r++; });
+    constexpr size_t kPage = 256;
+    std::string after;
+    for (;;) {
+      std::vector<std::pair<std::string, std::string>> names;
+      Status s = vdev.store->ScanVersionLists("", after, [&](std::string_view name, std::string_view value) {
+        names.emplace_back(name, value);
+        return names.size() < kPage;
+      });
+      if (!s.ok()) {
+        spdlog::warn("healer: listing names of {}: {}", vdev.id, s.ToString());
+        return;
+      }
+      if (names.empty()) return;
+      after = names.back().first;
+      for (const auto& [name, encoded] : names) {
+        if (Interrupted()) return;
+        auto value = replicast::NamedValue::Decode(encoded);
+        if (!value.ok() || value->seq == 0) continue;
+        Update([](HealProgress& p) { p.names_scanned++; });
+        auto holding = initiator_->RepairNamed(name, *value);
+        const size_t r = std::min<size_t>(options_.replication_count,
+                                          table_->Row(table_->RowOf(replicast::NameHashOf(name))).size());
+        if (!holding.ok() || *holding < r) Update([](HealProgress& p) { p.names_below_r++; });
+      }
+      if (names.size() < kPage) return;
     }
   }
 
