@@ -15,6 +15,10 @@
 // (a shared handle), so removing a segment never closes a descriptor under a read in
 // flight; a read that starts after the removal fails, and the chunk store then re-reads
 // the index, which by then points at the new copy.
+//
+// The log calls its medium's Open, OpenDirect, WriteAt and Truncate with its lock held, and
+// the chunk store calls Append with its own lock held: a medium (a test's hooked medium)
+// must not call back into the store from those, or the two locks are taken in both orders.
 #pragma once
 
 #include <cstdint>

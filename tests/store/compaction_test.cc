@@ -268,7 +268,10 @@ TEST_F(SegmentCompactionTest, RateLimitPacesTheRewrite) {
 }
 
 // The repointing is a compare-and-set: a chunk removed after compaction copied it (here:
-// from inside the copy's write) stays removed, and its old segment still goes.
+// right after the copy's write, at the next read of the segment being compacted, before
+// the commit that repoints) stays removed, and its old segment still goes. The removal
+// runs at that read, not inside the write: the log writes under its lock, and a store call
+// from there would take the store's lock under the log's, the reverse of Put's order.
 TEST_F(SegmentCompactionTest, ChunkRemovedWhileBeingCopiedStaysRemoved) {
   auto medium = std::make_shared<HookedMedium>();
   std::vector<Chunk> chunks;
@@ -280,12 +283,15 @@ TEST_F(SegmentCompactionTest, ChunkRemovedWhileBeingCopiedStaysRemoved) {
     const Chunk& victim = chunks[0];  // the first live record of the first segment
     const Chunk& reput = chunks[3];   // a dedup hit on a chunk being moved
     bool hook_ran = false;
-    medium->on_write = [&] {
-      hook_ran = true;
-      EXPECT_TRUE(s->RemoveChunk(victim.id).ok());
-      bool fresh = true;
-      EXPECT_TRUE(s->Put(reput.id, reput.data, &fresh).ok());
-      EXPECT_FALSE(fresh);
+    medium->on_write = [&] {  // the copy of the victim, the first write of the compaction
+      medium->on_read = [&] {  // the next record's header: no lock of the store's is held
+        hook_ran = true;
+        EXPECT_TRUE(s->RemoveChunk(victim.id).ok());
+        bool fresh = true;
+        EXPECT_TRUE(s->Put(reput.id, reput.data, &fresh).ok());
+        EXPECT_FALSE(fresh);
+        return false;  // the read itself goes ahead
+      };
     };
     CompactionOptions all;
     all.min_dead_fraction = 0.0;
