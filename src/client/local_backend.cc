@@ -51,9 +51,7 @@ class LocalBackend final : public Backend, public ChunkCollection {
     std::vector<Chid> unpinned;
     for (const Chid& c : chids)
       if (!pins_.count(c.ToKey())) unpinned.push_back(c);
-    uint64_t before = *bytes;
     CCOW_RETURN_IF_ERROR(store_->RemoveChunks(unpinned, bytes));
-    (void)before;
     *removed += unpinned.size();
     return Status::OK();
   }

@@ -144,20 +144,7 @@ Result<GcPassResult> Collector::RunPass() {
   progress_.passes_completed++;
   progress_.last_error = compacted.ok() ? std::string() : compacted.ToString();
   progress_.last = r;
-  GcPassResult& t = progress_.total;
-  t.lists_scanned += r.lists_scanned;
-  t.versions_expired += r.versions_expired;
-  t.lists_removed += r.lists_removed;
-  t.chunks_marked += r.chunks_marked;
-  t.chunks_pinned += r.chunks_pinned;
-  t.chunks_scanned += r.chunks_scanned;
-  t.chunks_freed += r.chunks_freed;
-  t.bytes_freed += r.bytes_freed;
-  t.segments_compacted += r.segments_compacted;
-  t.segments_deleted += r.segments_deleted;
-  t.bytes_rewritten += r.bytes_rewritten;
-  t.file_bytes_reclaimed += r.file_bytes_reclaimed;
-  t.seconds += r.seconds;
+  progress_.total += r;
   if (r.versions_expired || r.chunks_freed || r.file_bytes_reclaimed)
     spdlog::info("gc: pass done in {:.1f} s: {} versions expired, {} of {} chunks freed ({} bytes), {} segment "
                  "file bytes given back",
@@ -214,21 +201,16 @@ Status Collector::MarkTree(Marks& marks, const Chid& chid, bool manifest, int de
   r->chunks_marked++;
   if (depth > 17) return Status::Corruption("chunk manifest tree deeper than 16 levels at " + chid.ToString());
   std::string bytes;
+  if (Status s = api_->backend().GetChunk(chid, &bytes); !s.ok())
+    return s.WithContext(std::string("gc: ") + (manifest ? "chunk" : "version") + " manifest " + chid.ToString() +
+                         " cannot be read, so what it references is unknown; nothing is freed");
   std::vector<ChunkRef> refs;
-  if (!manifest) {
-    Status s = api_->backend().GetChunk(chid, &bytes);
-    if (!s.ok())
-      return s.WithContext("gc: version manifest " + chid.ToString() +
-                           " cannot be read, so what it references is unknown; nothing is freed");
-    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
-    refs = std::move(vm.root_refs);
-  } else {
-    Status s = api_->backend().GetChunk(chid, &bytes);
-    if (!s.ok())
-      return s.WithContext("gc: chunk manifest " + chid.ToString() +
-                           " cannot be read, so what it references is unknown; nothing is freed");
+  if (manifest) {
     CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
     refs = std::move(cm.refs);
+  } else {
+    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
+    refs = std::move(vm.root_refs);
   }
   for (const ChunkRef& ref : refs) {
     if (ref.kind == ChunkKind::kChunkManifest) {

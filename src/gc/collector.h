@@ -69,6 +69,23 @@ struct GcPassResult {
   uint64_t bytes_rewritten = 0;        // live bytes compaction copied
   uint64_t file_bytes_reclaimed = 0;   // segment file bytes given back
   double seconds = 0;
+
+  GcPassResult& operator+=(const GcPassResult& o) {
+    lists_scanned += o.lists_scanned;
+    versions_expired += o.versions_expired;
+    lists_removed += o.lists_removed;
+    chunks_marked += o.chunks_marked;
+    chunks_pinned += o.chunks_pinned;
+    chunks_scanned += o.chunks_scanned;
+    chunks_freed += o.chunks_freed;
+    bytes_freed += o.bytes_freed;
+    segments_compacted += o.segments_compacted;
+    segments_deleted += o.segments_deleted;
+    bytes_rewritten += o.bytes_rewritten;
+    file_bytes_reclaimed += o.file_bytes_reclaimed;
+    seconds += o.seconds;
+    return *this;
+  }
 };
 
 struct GcProgress {
