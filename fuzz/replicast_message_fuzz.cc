@@ -15,16 +15,18 @@ std::vector<std::string> Seeds() {
   HashId a = HashBytes(HashAlgo::kSha256, "a"), b = HashBytes(HashAlgo::kBlake2b256, "b");
   Header h{99, 3, 7};
   std::vector<Message> all = {
-      {h, NamedPutProposal{a, b, 512, "S/T/B/o", 1, 2, NamedPutMode::kCompareAndSwap}},
+      {h, NamedPutProposal{a, b, 512, "S/T/B/o", 1, 2, NamedPutMode::kCompareAndSwap, 5}},
       {h, UnnamedPutProposal{a, 1 << 20, 2}},
-      {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a}},
-      {h, AcceptNotNow{100}},                 {h, RendezvousTransfer{a, 8, 2, 3, "xyz"}},
-      {h, PayloadAck{a}},                     {h, PayloadNack{a, NackReason::kNoSpace}},
+      {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a, 4}},
+      {h, AcceptNotNow{100}},                 {h, RendezvousTransfer{a, 8, 2, 3, "xyz", true}},
+      {h, PayloadAck{a, 4}},                  {h, PayloadNack{a, NackReason::kFenced}},
       {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a}},
       {h, GetResponse{a, GetStatus::kOk, 1, 4, 3, "p", 3}}, {h, GenerationMismatch{8}},
       {h, ServerListGet{}},                   {h, ServerListResponse{"{}"}},
       {h, NameScan{"S/", "S/a", 10}},
       {h, NameScanResponse{false, {{"S/b", 2, true, "v"}, {"S/c", 1, false, ""}}}},
+      {h, GcControl{3, GcPhase::kSweep}},     {h, GcMark{3, {a, b}}},
+      {h, GcReply{3, 2, GcReplyStatus::kOk, true, false, 1, 2, 3, 4, 5, "m"}},
   };
   std::vector<std::string> seeds;
   for (const auto& m : all) seeds.push_back(m.Encode());

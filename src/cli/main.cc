@@ -27,7 +27,8 @@ int ExitCodeFor(const Status& st) {
     case Code::kCorruption: return 4;
     case Code::kNoSpace: return 5;
     case Code::kBusy: return 6;
-    case Code::kUnavailable: return 7;
+    case Code::kUnavailable:
+    case Code::kFenced: return 7;
     default: return 1;
   }
 }

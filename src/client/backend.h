@@ -3,6 +3,8 @@
 // implement it with FlexHash placement and Replicast, with no change above this line.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,25 +22,64 @@ struct ChunkHolder {
   uint32_t replication_count = 0;
 };
 
-// What the garbage collector needs of a backend whose chunks it may free (one local
-// store today; docs/ARCHITECTURE.md "Garbage collection"). The pin window is the dedup
-// guard: while it is open every chunk put (stored anew or found stored) or touched is
-// pinned, and the sweep never removes a pinned chunk. Pinning happens before the store is
-// asked, under the same lock the sweep holds while it checks pins and removes, so a put
-// either pins first (the sweep keeps the chunk) or finds it already removed (and stores
-// it again).
+// What one write (a put, compose, clone) learned of the cluster garbage collector: the
+// oldest pin epoch among the answers to its chunk puts and touches. Its version-list
+// update presents it, and a VDEV fenced by a later pass refuses it (kFenced): those
+// chunks may have been answered before that pass pinned anything (docs/ARCHITECTURE.md
+// "Garbage collection on a cluster"). One local store ignores it. Any thread may observe.
+class WriteFence {
+ public:
+  static constexpr uint64_t kNone = UINT64_MAX;  // nothing observed: no new references
+  void Observe(uint64_t pin_epoch) {
+    uint64_t cur = oldest_.load();
+    while (pin_epoch < cur && !oldest_.compare_exchange_weak(cur, pin_epoch)) {
+    }
+  }
+  uint64_t oldest() const { return oldest_.load(); }
+  void Reset() { oldest_.store(kNone); }
+
+ private:
+  std::atomic<uint64_t> oldest_{kNone};
+};
+
+// What a sweep did.
+struct SweepResult {
+  uint64_t scanned = 0;  // chunks looked at (every VDEV's, on a cluster)
+  uint64_t removed = 0, bytes_removed = 0;
+  uint64_t pinned = 0;   // unmarked chunks kept because a write touched them in the window
+};
+
+// What the garbage collector (src/gc/collector.h) needs of a backend whose chunks it
+// frees: one local store, or a cluster's VDEVs (docs/ARCHITECTURE.md "Garbage
+// collection"). A pass calls, in order: OpenPinWindow; FenceEarlierWrites (after the
+// collector drained its own process's writes); Mark for each referenced chunk; Sweep;
+// ClosePinWindow (also after a failure); Compact.
+//
+// The pin window is the dedup guard: while it is open every chunk put (stored anew or
+// found stored) or touched is pinned, and the sweep never removes a pinned chunk. Pinning
+// happens before the store is asked, under the lock the sweep holds while it checks pins
+// and removes, so a put either pins first (the sweep keeps the chunk) or finds it already
+// removed (and stores it again).
 class ChunkCollection {
  public:
   virtual ~ChunkCollection() = default;
-  virtual void OpenPinWindow() = 0;   // clears the pins of any earlier window
+  virtual Status OpenPinWindow() = 0;  // clears the pins of any earlier window
+  // Whether the collector must drain its own process's writes (one node, whose writes
+  // carry no fence); a cluster's fences guard every writer, the collector's process too,
+  // whose writes may even run a pass themselves.
+  virtual bool drains_writes() const = 0;
+  // Writes that began before the window must not commit a version unseen by the mark:
+  // one node has drained them (ObjectApi::DrainEarlierWrites) and does nothing here; a
+  // cluster waits its grace period and then fences every VDEV.
+  virtual Status FenceEarlierWrites() = 0;
+  // A chunk referenced by a version the pass keeps (called once per chunk and pass).
+  virtual Status Mark(const Chid& chid) = 0;
+  // Removes every chunk neither marked nor pinned. is_marked answers from the collector's
+  // own marks (one node); a cluster's VDEVs decide from the marks sent to them.
+  virtual Result<SweepResult> Sweep(const std::function<bool(const Chid&)>& is_marked) = 0;
   virtual void ClosePinWindow() = 0;
-  virtual uint64_t pinned_count() = 0;
-  // Durable chunks in CHID key order after start_after, while fn returns true.
-  virtual Status ScanChunks(const std::optional<Chid>& start_after,
-                            const std::function<bool(const Chid&)>& fn) = 0;
-  // Removes those of chids that are not pinned, in one synced write; counts them.
-  virtual Status RemoveUnpinned(const std::vector<Chid>& chids, uint64_t* removed, uint64_t* bytes) = 0;
-  // Gives the space of removed chunks back to the file system (ChunkStore::CompactSegments).
+  // Gives the space of removed chunks back to the file system (ChunkStore::CompactSegments;
+  // a cluster's VDEVs compact after their sweep and this does nothing).
   virtual Result<CompactionResult> Compact(const CompactionOptions& options) = 0;
 };
 
@@ -48,9 +89,10 @@ class Backend {
 
   // Stores a chunk unless present (inline dedup). Not durable until a version list
   // update or SyncChunks(). replication_count: the R the object's policy asks (a cluster
-  // keeps that many replicas; one local store ignores it).
+  // keeps that many replicas; one local store ignores it). fence (may be null) observes
+  // the pin epoch of the answers.
   virtual Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
-                          bool* stored_new) = 0;
+                          bool* stored_new, WriteFence* fence) = 0;
   virtual Status SyncChunks() = 0;
   // Reads a chunk, verified against its CHID.
   virtual Status GetChunk(const Chid& chid, std::string* out) = 0;
@@ -62,20 +104,28 @@ class Backend {
   virtual Status RaiseReplication(const Chid& chid, uint32_t replication_count) = 0;
   // A version about to be committed references this stored chunk without putting it (a
   // clone, a compose): keep it through any collection under way. kNotFound if it is gone.
-  virtual Status TouchChunk(const Chid& chid) = 0;
-  // The garbage collector's access, or null where chunks are not collected (a cluster,
-  // until cluster GC lands).
-  virtual ChunkCollection* collection() { return nullptr; }
+  virtual Status TouchChunk(const Chid& chid, WriteFence* fence) = 0;
+  // The garbage collector's access.
+  virtual ChunkCollection* collection() = 0;
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there
   // is none) and stores the result durably, together with every chunk put so far. If
-  // mutate fails nothing changes. A list left Empty() is removed.
+  // mutate fails nothing changes. A list left Empty() is removed. fence: the write's, when
+  // the mutation adds a version referencing chunks it put or touched; null when it adds
+  // no reference (a delete, an undelete, a snapshot, an expiry). kFenced: see WriteFence.
   virtual Status UpdateVersionList(const std::string& name, const Nhid& nhid,
-                                   const std::function<Status(VersionList*)>& mutate) = 0;
+                                   const std::function<Status(VersionList*)>& mutate,
+                                   const WriteFence* fence) = 0;
   // Visits version lists whose names start with prefix, in name order, after start_after.
   virtual Status ScanVersionLists(const std::string& prefix, const std::string& start_after,
                                   const std::function<bool(const VersionList&)>& fn) = 0;
+  // The garbage collector's scan: every copy of every version list after start_after, in
+  // name order. A cluster has one per replica, and a stale one (a replica that missed a
+  // write) still names versions whose chunks must stay until it converges: fn sees each
+  // distinct copy, and the scan fails unless every VDEV answers. One store has one copy.
+  virtual Status ScanVersionListCopies(const std::string& start_after,
+                                       const std::function<bool(const VersionList&)>& fn) = 0;
 
   // The R of a put whose policy does not name one: a cluster's, 1 for one local store.
   virtual uint32_t default_replication_count() const = 0;

@@ -9,6 +9,7 @@
 
 #include "client/backend.h"
 #include "client/cluster_backend.h"
+#include "client/cluster_collection.h"
 #include "replicast/initiator.h"
 
 namespace ccow {
@@ -19,16 +20,21 @@ using replicast::NamedValue;
 class ClusterBackend final : public Backend {
  public:
   ClusterBackend(std::unique_ptr<replicast::Network> network,
-                 std::unique_ptr<replicast::Initiator> initiator)
-      : network_(std::move(network)), initiator_(std::move(initiator)) {}
+                 std::unique_ptr<replicast::Initiator> initiator, const ClusterGcOptions& gc)
+      : network_(std::move(network)),
+        initiator_(std::move(initiator)),
+        collection_(NewClusterCollection(initiator_.get(), gc)) {}
   ~ClusterBackend() override {
+    collection_.reset();
     initiator_.reset();  // its endpoint before the network it is bound on
     network_.reset();
   }
 
   Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
-                  bool* stored_new) override {
-    Status s = initiator_->PutChunk(chid, bytes, stored_new, replication_count);
+                  bool* stored_new, WriteFence* fence) override {
+    uint64_t pin_epoch = WriteFence::kNone;
+    Status s = initiator_->PutChunk(chid, bytes, stored_new, replication_count, &pin_epoch);
+    if (s.ok() && fence) fence->Observe(pin_epoch);
     if (s.ok() && *stored_new) {
       std::lock_guard lock(stats_mu_);
       stats_.chunks_written++;
@@ -59,8 +65,12 @@ class ClusterBackend final : public Backend {
     bool stored_new = false;
     return initiator_->PutChunk(chid, bytes, &stored_new, replication_count);
   }
-  // No collector frees cluster chunks yet: nothing to pin against.
-  Status TouchChunk(const Chid&) override { return Status::OK(); }
+  Status TouchChunk(const Chid& chid, WriteFence* fence) override {
+    CCOW_ASSIGN_OR_RETURN(uint64_t pin_epoch, initiator_->TouchChunk(chid));
+    if (fence) fence->Observe(pin_epoch);
+    return Status::OK();
+  }
+  ChunkCollection* collection() override { return collection_.get(); }
   uint32_t default_replication_count() const override { return initiator_->default_replication_count(); }
   // Chunks are durable on R replicas when PutChunk returns.
   Status SyncChunks() override { return Status::OK(); }
@@ -76,7 +86,9 @@ class ClusterBackend final : public Backend {
   }
 
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
-                           const std::function<Status(VersionList*)>& mutate) override {
+                           const std::function<Status(VersionList*)>& mutate,
+                           const WriteFence* fence) override {
+    const uint64_t min_pin_epoch = fence ? fence->oldest() : replicast::Initiator::kNoNewReferences;
     // Writers in this process take turns per name; writers in other processes are
     // serialized by the compare-and-swap at the name's first home replica.
     std::lock_guard<std::mutex> lock(stripes_[std::hash<std::string>()(name) % stripes_.size()]);
@@ -91,7 +103,7 @@ class ClusterBackend final : public Backend {
       CCOW_RETURN_IF_ERROR(mutate(&vl));
       std::string value = vl.Empty() ? std::string() : vl.Encode();
       if (value.empty() && (!current || current->is_tombstone())) return Status::OK();
-      last = initiator_->PutNamed(name, seq, seq + 1, value);
+      last = initiator_->PutNamed(name, seq, seq + 1, value, min_pin_epoch);
       if (last.code() != Code::kConflict) return last;
     }
     return last;
@@ -99,17 +111,11 @@ class ClusterBackend final : public Backend {
 
   Status ScanVersionLists(const std::string& prefix, const std::string& start_after,
                           const std::function<bool(const VersionList&)>& fn) override {
-    Status decode_error;
-    CCOW_RETURN_IF_ERROR(initiator_->ScanNamed(
-        prefix, start_after, [&](const std::string& name, const NamedValue& v) {
-          auto vl = VersionList::Decode(v.value);
-          if (!vl.ok()) {
-            decode_error = vl.status().WithContext(name);
-            return false;
-          }
-          return fn(*vl);
-        }));
-    return decode_error;
+    return Scan(prefix, start_after, fn, replicast::Initiator::ScanCopies::kNewest);
+  }
+  Status ScanVersionListCopies(const std::string& start_after,
+                               const std::function<bool(const VersionList&)>& fn) override {
+    return Scan("", start_after, fn, replicast::Initiator::ScanCopies::kEveryCopy);
   }
 
   // From the FlexHash table: what the VDEVs reported when it was built.
@@ -130,8 +136,26 @@ class ClusterBackend final : public Backend {
   }
 
  private:
+  Status Scan(const std::string& prefix, const std::string& start_after,
+              const std::function<bool(const VersionList&)>& fn, replicast::Initiator::ScanCopies copies) {
+    Status decode_error;
+    CCOW_RETURN_IF_ERROR(initiator_->ScanNamed(
+        prefix, start_after,
+        [&](const std::string& name, const NamedValue& v) {
+          auto vl = VersionList::Decode(v.value);
+          if (!vl.ok()) {
+            decode_error = vl.status().WithContext(name);
+            return false;
+          }
+          return fn(*vl);
+        },
+        copies));
+    return decode_error;
+  }
+
   std::unique_ptr<replicast::Network> network_;
   std::unique_ptr<replicast::Initiator> initiator_;
+  std::unique_ptr<ChunkCollection> collection_;
   std::array<std::mutex, 64> stripes_;
   std::mutex stats_mu_;
   StoreStats stats_;
@@ -140,8 +164,9 @@ class ClusterBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
-                                           std::unique_ptr<replicast::Network> network) {
-  return std::make_unique<ClusterBackend>(std::move(network), std::move(initiator));
+                                           std::unique_ptr<replicast::Network> network,
+                                           const ClusterGcOptions& gc) {
+  return std::make_unique<ClusterBackend>(std::move(network), std::move(initiator), gc);
 }
 
 Result<ClusterFile> ClusterFile::Load(const std::string& dir) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "client/backend.h"
+#include "client/cluster_collection.h"
 #include "core/status.h"
 
 namespace ccow {
@@ -37,9 +38,11 @@ struct ClusterFile {
   static Result<ClusterFile> Load(const std::string& dir);
 };
 
-// The backend over an initiator; network, when given, is owned and outlives it.
+// The backend over an initiator; network, when given, is owned and outlives it. gc: how
+// its collection() runs a garbage collection pass.
 std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
-                                           std::unique_ptr<replicast::Network> network = nullptr);
+                                           std::unique_ptr<replicast::Network> network = nullptr,
+                                           const ClusterGcOptions& gc = {});
 
 // Joins the cluster a cluster file describes: its transport, its FlexHash (refreshed from
 // a target), R. `initiator`, when given, receives the backend's initiator (for its

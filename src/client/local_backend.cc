@@ -13,12 +13,13 @@ class LocalBackend final : public Backend, public ChunkCollection {
  public:
   explicit LocalBackend(std::unique_ptr<ChunkStore> store) : store_(std::move(store)) {}
 
+  // The pin window and the drain guard one node's writes; fences are a cluster's.
   Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t /*replication_count*/,
-                  bool* stored_new) override {
+                  bool* stored_new, WriteFence* /*fence*/) override {
     Pin(chid);
     return store_->Put(chid, bytes, stored_new);
   }
-  Status TouchChunk(const Chid& chid) override {
+  Status TouchChunk(const Chid& chid, WriteFence* /*fence*/) override {
     Pin(chid);
     CCOW_ASSIGN_OR_RETURN(bool have, store_->Contains(chid));
     if (!have) return Status::NotFound("chunk " + chid.ToString() + " is no longer stored");
@@ -26,34 +27,51 @@ class LocalBackend final : public Backend, public ChunkCollection {
   }
   ChunkCollection* collection() override { return this; }
 
-  void OpenPinWindow() override {
+  Status OpenPinWindow() override {
     std::lock_guard lock(pin_mu_);
     pins_.clear();
     pinning_.store(true);
+    return Status::OK();
   }
+  bool drains_writes() const override { return true; }
+  Status FenceEarlierWrites() override { return Status::OK(); }
+  Status Mark(const Chid&) override { return Status::OK(); }  // the sweep asks is_marked
   void ClosePinWindow() override {
     std::lock_guard lock(pin_mu_);
     pinning_.store(false);
     pins_.clear();
   }
-  uint64_t pinned_count() override {
-    std::lock_guard lock(pin_mu_);
-    return pins_.size();
-  }
-  Status ScanChunks(const std::optional<Chid>& start_after, const std::function<bool(const Chid&)>& fn) override {
-    return store_->ScanChunks(start_after, fn);
-  }
   Result<CompactionResult> Compact(const CompactionOptions& options) override {
     return store_->CompactSegments(options);
   }
-  Status RemoveUnpinned(const std::vector<Chid>& chids, uint64_t* removed, uint64_t* bytes) override {
-    std::lock_guard lock(pin_mu_);  // puts wait: none can pin and find between check and removal
-    std::vector<Chid> unpinned;
-    for (const Chid& c : chids)
-      if (!pins_.count(c.ToKey())) unpinned.push_back(c);
-    CCOW_RETURN_IF_ERROR(store_->RemoveChunks(unpinned, bytes));
-    *removed += unpinned.size();
-    return Status::OK();
+  Result<SweepResult> Sweep(const std::function<bool(const Chid&)>& is_marked) override {
+    constexpr size_t kBatch = 1024;  // chunks per synced removal
+    SweepResult r;
+    std::optional<Chid> cursor;
+    for (;;) {
+      std::vector<Chid> batch;
+      bool more = false;
+      CCOW_RETURN_IF_ERROR(store_->ScanChunks(cursor, [&](const Chid& chid) {
+        cursor = chid;
+        r.scanned++;
+        if (!is_marked(chid)) batch.push_back(chid);
+        if (batch.size() >= kBatch) {
+          more = true;
+          return false;
+        }
+        return true;
+      }));
+      if (!batch.empty()) {
+        std::lock_guard lock(pin_mu_);  // puts wait: none can pin and find between check and removal
+        std::vector<Chid> unpinned;
+        for (const Chid& c : batch)
+          if (!pins_.count(c.ToKey())) unpinned.push_back(c);
+        CCOW_RETURN_IF_ERROR(store_->RemoveChunks(unpinned, &r.bytes_removed));
+        r.removed += unpinned.size();
+        r.pinned += batch.size() - unpinned.size();
+      }
+      if (!more) return r;
+    }
   }
   Status SyncChunks() override { return store_->Sync(); }
   Status GetChunk(const Chid& chid, std::string* out) override { return store_->Get(chid, out); }
@@ -75,7 +93,8 @@ class LocalBackend final : public Backend, public ChunkCollection {
   }
 
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
-                           const std::function<Status(VersionList*)>& mutate) override {
+                           const std::function<Status(VersionList*)>& mutate,
+                           const WriteFence* /*fence*/) override {
     // Read-modify-write of one name is serialized; different names proceed in parallel.
     std::lock_guard<std::mutex> lock(StripeFor(name));
     CCOW_ASSIGN_OR_RETURN(auto current, GetVersionList(name));
@@ -99,6 +118,11 @@ class LocalBackend final : public Backend, public ChunkCollection {
           return fn(*vl);
         }));
     return decode_error;
+  }
+
+  Status ScanVersionListCopies(const std::string& start_after,
+                               const std::function<bool(const VersionList&)>& fn) override {
+    return ScanVersionLists("", start_after, fn);
   }
 
   StoreCapacity Capacity() override { return store_->Capacity(); }

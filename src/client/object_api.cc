@@ -234,10 +234,14 @@ Status Mutate(Backend& backend, const std::string& name,
   std::string full = parsed.Full();
   CCOW_ASSIGN_OR_RETURN(auto vl, backend.GetVersionList(full));
   if (!vl) return Status::NotFound("object " + full + " does not exist");
-  return backend.UpdateVersionList(full, vl->nhid(), [&](VersionList* list) {
-    if (list->Empty()) return Status::NotFound("object " + full + " does not exist");
-    return fn(list);
-  });
+  // Deletes, undeletes and snapshots reference nothing the list did not already.
+  return backend.UpdateVersionList(
+      full, vl->nhid(),
+      [&](VersionList* list) {
+        if (list->Empty()) return Status::NotFound("object " + full + " does not exist");
+        return fn(list);
+      },
+      nullptr);
 }
 }  // namespace
 

@@ -179,7 +179,9 @@ class ObjectApi {
   ObjectPolicy Resolve(ObjectPolicy policy) const;
   // Writes vm for the next generation of its name, retrying when a concurrent writer
   // took the generation first.
-  Result<ObjectInfo> CommitVersion(VersionManifest vm, uint64_t* manifests_written,
+  // fence: what the write's chunk puts and touches observed (the version manifest's put
+  // adds to it); a kFenced refusal touches the tree again once and retries.
+  Result<ObjectInfo> CommitVersion(VersionManifest vm, WriteFence* fence, uint64_t* manifests_written,
                                    bool replace_previous = false);
   Uvid NextUvid();
   uint64_t Now() const;

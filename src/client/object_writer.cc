@@ -17,8 +17,9 @@ namespace {
 // fan-out references per level: memory stays bounded however large the object.
 class ManifestBuilder {
  public:
-  ManifestBuilder(Backend* backend, const ObjectPolicy& policy, PutStats* stats)
+  ManifestBuilder(Backend* backend, const ObjectPolicy& policy, PutStats* stats, WriteFence* fence)
       : backend_(backend),
+        fence_(fence),
         algo_(policy.hash),
         fanout_(policy.manifest_fanout),
         replication_count_(policy.replication_count),
@@ -49,7 +50,7 @@ class ManifestBuilder {
     std::string bytes = cm.Encode();
     Chid chid = HashBytes(algo_, bytes);
     bool stored_new = false;
-    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, bytes, replication_count_, &stored_new));
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, bytes, replication_count_, &stored_new, fence_));
     stats_->manifests++;
     const ChunkRef& first = cm.refs.front();
     const ChunkRef& last = cm.refs.back();
@@ -59,6 +60,7 @@ class ManifestBuilder {
   }
 
   Backend* backend_;
+  WriteFence* fence_;
   HashAlgo algo_;
   size_t fanout_;
   uint32_t replication_count_;
@@ -67,14 +69,14 @@ class ManifestBuilder {
 };
 
 // Touches ref and, for a chunk manifest, everything below it.
-Status TouchRefs(Backend& backend, const ChunkRef& ref, int depth) {
-  CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid));
+Status TouchRefs(Backend& backend, const ChunkRef& ref, int depth, WriteFence* fence) {
+  CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid, fence));
   if (ref.kind != ChunkKind::kChunkManifest) return Status::OK();
   if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
   std::string bytes;
   CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
   CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
-  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(TouchRefs(backend, child, depth + 1));
+  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(TouchRefs(backend, child, depth + 1, fence));
   return Status::OK();
 }
 
@@ -91,7 +93,8 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   CCOW_RETURN_IF_ERROR(policy.Validate());
 
   auto chunker = Chunker::Create(policy, &data);
-  ManifestBuilder builder(backend_.get(), policy, stats);
+  WriteFence fence;
+  ManifestBuilder builder(backend_.get(), policy, stats, &fence);
   Md5 md5;
   // The MD5 of the stream (the S3 ETag) is inherently sequential and runs here; each
   // chunk's CHID hash and store write run on a worker, a few chunks ahead, so the two
@@ -122,12 +125,13 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   Backend* backend = backend_.get();
   HashAlgo algo = policy.hash;
   uint32_t r = policy.replication_count;
+  WriteFence* fence_ptr = &fence;
   auto launch = [&](std::shared_ptr<std::string> buf, uint64_t at, std::launch how,
                     std::optional<Chid> known) {
-    window.push_back({at, buf->size(), std::async(how, [backend, algo, r, buf, known] {
+    window.push_back({at, buf->size(), std::async(how, [backend, algo, r, buf, known, fence_ptr] {
                         Chid chid = known ? *known : HashBytes(algo, *buf);
                         bool stored_new = false;
-                        Status st = backend->PutChunk(chid, *buf, r, &stored_new);
+                        Status st = backend->PutChunk(chid, *buf, r, &stored_new, fence_ptr);
                         return std::make_pair(st, std::make_pair(chid, stored_new));
                       })});
   };
@@ -182,12 +186,13 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   vm.policy = policy;
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
   if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
-  return CommitVersion(std::move(vm), &stats->manifests, options.replace_previous);
+  return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous);
 }
 
-Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manifests_written,
-                                            bool replace_previous) {
+Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fence,
+                                            uint64_t* manifests_written, bool replace_previous) {
   constexpr int kMaxAttempts = 32;
+  bool retouched = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     CCOW_ASSIGN_OR_RETURN(auto current, backend_->GetVersionList(vm.name));
     vm.generation = current ? current->NextGeneration() : 1;
@@ -195,7 +200,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manife
     std::string bytes = vm.Encode();
     Chid vm_chid = HashBytes(vm.policy.hash, bytes);
     bool stored_new = false;
-    CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, vm.policy.replication_count, &stored_new));
+    CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, vm.policy.replication_count, &stored_new, fence));
     (*manifests_written)++;
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
@@ -208,8 +213,24 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, uint64_t* manife
         for (uint64_t g : older) CCOW_RETURN_IF_ERROR(vl->Delete(g, vm.uvid.timestamp_ns));
       }
       return Status::OK();
-    });
+    }, fence);
     if (st.ok()) return InfoFromManifest(vm, vm_chid);
+    if (st.code() == Code::kFenced && !retouched) {
+      // A collection pass began after this write's first chunks were answered: touch the
+      // whole tree again (pinning it in the pass) and commit with the new answers. A chunk
+      // gone meanwhile was collected: the write fails rather than commit a hole.
+      retouched = true;
+      fence->Reset();
+      for (const auto& ref : vm.root_refs) {
+        Status touched = TouchRefs(*backend_, ref, 0, fence);
+        if (touched.code() == Code::kNotFound)
+          return Status::Unavailable("object " + vm.name + ": a garbage collection pass collected chunks this "
+                                     "write had stored before it committed (it ran longer than the GC grace "
+                                     "period); retry the write");
+        CCOW_RETURN_IF_ERROR(touched);
+      }
+      continue;
+    }
     if (st.code() != Code::kConflict) return st;
   }
   return Status::Conflict("object " + vm.name + ": too many concurrent writers, retry later");
@@ -222,13 +243,14 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(source, which));
   // The clone shares the source's chunks without putting them: touch them all, so a
   // collection under way keeps them even if the source goes meanwhile.
-  for (const auto& ref : vm.root_refs) CCOW_RETURN_IF_ERROR(TouchRefs(*backend_, ref, 0));
+  WriteFence fence;
+  for (const auto& ref : vm.root_refs) CCOW_RETURN_IF_ERROR(TouchRefs(*backend_, ref, 0, &fence));
   vm.origin = vm.name;
   vm.name = parsed.Full();
   vm.nhid = parsed.ComputeNhid(vm.policy.hash);
   vm.flags |= VersionManifest::kFlagClone;
   uint64_t manifests = 0;
-  return CommitVersion(std::move(vm), &manifests);
+  return CommitVersion(std::move(vm), &fence, &manifests);
 }
 
 }  // namespace ccow
@@ -265,6 +287,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   if (parts.empty()) return Status::InvalidArgument("compose needs at least one part");
   WriteScope scope(this);
   PutStats stats;
+  WriteFence fence;
   std::optional<ManifestBuilder> builder;
   VersionManifest vm;
   uint64_t offset = 0;
@@ -274,7 +297,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
       return Status::NotFound("object " + part.name + " is a delete marker");
     if (!builder) {
       vm.policy = Resolve(options.policy ? *options.policy : src.policy);
-      builder.emplace(backend_.get(), vm.policy, &stats);
+      builder.emplace(backend_.get(), vm.policy, &stats, &fence);
     }
     std::vector<ChunkRef> refs;
     for (const auto& ref : src.root_refs)
@@ -286,7 +309,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
         CCOW_RETURN_IF_ERROR(backend_->RaiseReplication(ref.chid, vm.policy.replication_count));
     // The new manifests reference the parts' chunks without putting them (a collection
     // under way keeps what is touched).
-    for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid));
+    for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid, &fence));
     for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(builder->Add(ref));
     offset += src.size;
   }
@@ -298,7 +321,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   vm.user_metadata = options.user_metadata;
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder->Finish());
   if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
-  return CommitVersion(std::move(vm), &stats.manifests, options.replace_previous);
+  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.replace_previous);
 }
 
 Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name) {
@@ -310,7 +333,8 @@ Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name) {
   vm.nhid = parsed.ComputeNhid(vm.policy.hash);
   vm.flags = VersionManifest::kFlagDeleteMarker;
   uint64_t manifests = 0;
-  return CommitVersion(std::move(vm), &manifests);
+  WriteFence fence;  // observes only the marker's own manifest
+  return CommitVersion(std::move(vm), &fence, &manifests);
 }
 
 }  // namespace ccow

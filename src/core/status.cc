@@ -19,6 +19,7 @@ const char* CodeName(Code code) {
     case Code::kUnsupported: return "unsupported";
     case Code::kInternal: return "internal error";
     case Code::kUnavailable: return "unavailable";
+    case Code::kFenced: return "fenced";
   }
   return "unknown";
 }

@@ -25,6 +25,9 @@ enum class Code : int {
   kUnsupported = 9,
   kInternal = 10,
   kUnavailable = 11,  // not enough peers answered in time; retrying later may succeed
+  // A version-list write refused by a garbage-collection fence: the chunks it references
+  // were answered before a pass began pinning; touch them again (pinning them) and retry.
+  kFenced = 12,
 };
 
 const char* CodeName(Code code);
@@ -46,6 +49,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
   // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, const std::string& context);
 

@@ -16,7 +16,8 @@ int HttpStatusOf(const Status& s) {
     case Code::kConflict: return 412;
     case Code::kInvalidArgument: return 400;
     case Code::kUnsupported: return 501;
-    case Code::kUnavailable: return 503;
+    case Code::kUnavailable:
+    case Code::kFenced: return 503;
     default: return 500;
   }
 }

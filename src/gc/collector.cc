@@ -8,17 +8,19 @@
 
 #include <chrono>
 #include <filesystem>
+#include <unordered_set>
 
 #include "model/chunk_manifest.h"
 #include "model/version_manifest.h"
 
 namespace ccow {
 
-// The chunks a pass marked, in a scratch RocksDB without a WAL: a crash loses them, and
-// the next pass starts over from nothing anyway.
+// The chunks a pass marked, in a scratch RocksDB without a WAL (a crash loses them, and
+// the next pass starts over from nothing anyway), or in memory without a directory.
 class Collector::Marks {
  public:
   static Result<std::unique_ptr<Marks>> Open(const std::string& dir) {
+    if (dir.empty()) return std::unique_ptr<Marks>(new Marks());
     rocksdb::Options o;
     o.create_if_missing = true;
     o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -39,7 +41,8 @@ class Collector::Marks {
     return m;
   }
   ~Marks() {
-    if (db_) (void)db_->Close();
+    if (!db_) return;
+    (void)db_->Close();
     db_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -47,6 +50,7 @@ class Collector::Marks {
   // True if chid was not marked before.
   Result<bool> Add(const Chid& chid) {
     std::string key = chid.ToKey();
+    if (!db_) return memory_.insert(std::move(key)).second;
     if (Has(key)) return false;
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
@@ -59,18 +63,17 @@ class Collector::Marks {
  private:
   Marks() = default;
   bool Has(const std::string& key) {
+    if (!db_) return memory_.count(key) > 0;
     std::string v;
     if (!db_->KeyMayExist(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key, &v)) return false;
     return db_->Get(rocksdb::ReadOptions(), key, &v).ok();
   }
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;
+  std::unordered_set<std::string> memory_;  // when there is no directory
 };
 
 Result<std::unique_ptr<Collector>> Collector::Create(ObjectApi* api, CollectorOptions options) {
-  if (!api->backend().collection())
-    return Status::Unsupported("this store's chunks are not collected here (a cluster collects on its targets)");
-  if (options.scratch_dir.empty()) return Status::InvalidArgument("the collector needs a scratch directory");
   return std::unique_ptr<Collector>(new Collector(api, std::move(options)));
 }
 
@@ -85,8 +88,11 @@ GcProgress Collector::progress() const {
 }
 
 void Collector::SetPhase(const std::string& phase) {
-  std::lock_guard lock(mu_);
-  progress_.phase = phase;
+  {
+    std::lock_guard lock(mu_);
+    progress_.phase = phase;
+  }
+  if (options_.on_phase) options_.on_phase(phase);
 }
 
 Result<GcPassResult> Collector::RunPass() {
@@ -103,10 +109,14 @@ Result<GcPassResult> Collector::RunPass() {
     progress_.last_started_ns = clock();
   }
   GcPassResult r;
-  chunks_->OpenPinWindow();
   Status st = [&]() -> Status {
-    SetPhase("drain");
-    CCOW_RETURN_IF_ERROR(api_->DrainEarlierWrites(options_.drain_timeout_ns));
+    CCOW_RETURN_IF_ERROR(chunks_->OpenPinWindow());
+    if (chunks_->drains_writes()) {
+      SetPhase("drain");
+      CCOW_RETURN_IF_ERROR(api_->DrainEarlierWrites(options_.drain_timeout_ns));
+    }
+    SetPhase("fence");
+    CCOW_RETURN_IF_ERROR(chunks_->FenceEarlierWrites());
     CCOW_ASSIGN_OR_RETURN(auto marks, Marks::Open(options_.scratch_dir));
     SetPhase("mark");
     CCOW_RETURN_IF_ERROR(ExpireAndMark(*marks, &r));
@@ -158,9 +168,12 @@ Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
   std::string after;
   for (;;) {
     std::vector<VersionList> page;
-    CCOW_RETURN_IF_ERROR(backend.ScanVersionLists("", after, [&](const VersionList& vl) {
+    // A page ends between names: a cluster's copies of one name arrive together, and the
+    // next page starts after the last name.
+    CCOW_RETURN_IF_ERROR(backend.ScanVersionListCopies(after, [&](const VersionList& vl) {
+      if (page.size() >= options_.page && vl.name() != page.back().name()) return false;
       page.push_back(vl);
-      return page.size() < options_.page;
+      return true;
     }));
     if (page.empty()) return Status::OK();
     after = page.back().name();
@@ -171,26 +184,35 @@ Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
       bool expired_any = false;
       for (const auto& q : vl.quarantine())
         if (q.deleted_at_ns + retention <= now) expired_any = true;
+      auto mark_list = [&](const VersionList& list) -> Status {
+        auto mark_version = [&](const VersionEntry& v) { return MarkTree(marks, v.vm_chid, false, 0, r); };
+        for (const auto& v : list.versions()) CCOW_RETURN_IF_ERROR(mark_version(v));
+        for (const auto& q : list.quarantine()) CCOW_RETURN_IF_ERROR(mark_version(q.version));
+        for (const auto& s : list.snapshots()) CCOW_RETURN_IF_ERROR(mark_version(s.version));
+        return Status::OK();
+      };
       if (expired_any) {
         // Under the name's lock, on the list as it is now (it may have changed since the
-        // scan read it); what remains is what gets marked.
+        // scan read it); what remains is marked.
         std::optional<VersionList> kept;
-        CCOW_RETURN_IF_ERROR(backend.UpdateVersionList(vl.name(), vl.nhid(), [&](VersionList* list) {
-          r->versions_expired += list->ExpireQuarantine(now, retention).size();
-          kept = *list;
-          return Status::OK();
-        }));
-        if (kept->Empty()) {
-          r->lists_removed++;
-          continue;
-        }
-        vl = std::move(*kept);
+        CCOW_RETURN_IF_ERROR(backend.UpdateVersionList(
+            vl.name(), vl.nhid(),
+            [&](VersionList* list) {
+              r->versions_expired += list->ExpireQuarantine(now, retention).size();
+              kept = *list;
+              return Status::OK();
+            },
+            nullptr));
+        if (kept->Empty()) r->lists_removed++;
+        CCOW_RETURN_IF_ERROR(mark_list(*kept));
+        // The copy scanned may be a stale replica's, naming versions the current list
+        // no longer does: they stay referenced (marked) until it converges, expired ones
+        // aside.
+        vl.ExpireQuarantine(now, retention);
       }
-      auto mark_version = [&](const VersionEntry& v) { return MarkTree(marks, v.vm_chid, false, 0, r); };
-      for (const auto& v : vl.versions()) CCOW_RETURN_IF_ERROR(mark_version(v));
-      for (const auto& q : vl.quarantine()) CCOW_RETURN_IF_ERROR(mark_version(q.version));
-      for (const auto& s : vl.snapshots()) CCOW_RETURN_IF_ERROR(mark_version(s.version));
+      CCOW_RETURN_IF_ERROR(mark_list(vl));
     }
+    if (options_.on_phase) options_.on_phase("mark-page");
   }
 }
 
@@ -199,6 +221,7 @@ Status Collector::MarkTree(Marks& marks, const Chid& chid, bool manifest, int de
   CCOW_ASSIGN_OR_RETURN(bool fresh, marks.Add(chid));
   if (!fresh) return Status::OK();  // shared with a version marked already: done below too
   r->chunks_marked++;
+  CCOW_RETURN_IF_ERROR(chunks_->Mark(chid));
   if (depth > 17) return Status::Corruption("chunk manifest tree deeper than 16 levels at " + chid.ToString());
   std::string bytes;
   if (Status s = api_->backend().GetChunk(chid, &bytes); !s.ok())
@@ -217,35 +240,22 @@ Status Collector::MarkTree(Marks& marks, const Chid& chid, bool manifest, int de
       CCOW_RETURN_IF_ERROR(MarkTree(marks, ref.chid, true, depth + 1, r));
     } else {
       CCOW_ASSIGN_OR_RETURN(bool added, marks.Add(ref.chid));
-      if (added) r->chunks_marked++;
+      if (added) {
+        r->chunks_marked++;
+        CCOW_RETURN_IF_ERROR(chunks_->Mark(ref.chid));
+      }
     }
   }
   return Status::OK();
 }
 
 Status Collector::Sweep(Marks& marks, GcPassResult* r) {
-  std::optional<Chid> cursor;
-  for (;;) {
-    std::vector<Chid> batch;
-    bool more = false;
-    CCOW_RETURN_IF_ERROR(chunks_->ScanChunks(cursor, [&](const Chid& chid) {
-      cursor = chid;
-      r->chunks_scanned++;
-      if (!marks.Has(chid)) batch.push_back(chid);
-      if (batch.size() >= options_.remove_batch) {
-        more = true;
-        return false;
-      }
-      return true;
-    }));
-    if (!batch.empty()) {
-      uint64_t removed = 0;
-      CCOW_RETURN_IF_ERROR(chunks_->RemoveUnpinned(batch, &removed, &r->bytes_freed));
-      r->chunks_freed += removed;
-      r->chunks_pinned += batch.size() - removed;
-    }
-    if (!more) return Status::OK();
-  }
+  CCOW_ASSIGN_OR_RETURN(SweepResult swept, chunks_->Sweep([&](const Chid& chid) { return marks.Has(chid); }));
+  r->chunks_scanned += swept.scanned;
+  r->chunks_freed += swept.removed;
+  r->bytes_freed += swept.bytes_removed;
+  r->chunks_pinned += swept.pinned;
+  return Status::OK();
 }
 
 }  // namespace ccow

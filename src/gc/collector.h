@@ -42,12 +42,17 @@
 namespace ccow {
 
 struct CollectorOptions {
-  std::string scratch_dir;  // the marks of a pass (deleted and recreated per pass)
+  // The marks of a pass (deleted and recreated per pass). Empty: in memory (simulations
+  // and small stores; about 100 bytes per referenced chunk).
+  std::string scratch_dir;
   uint64_t drain_timeout_ns = 600'000'000'000;
   size_t page = 512;          // version lists per scan page
-  size_t remove_batch = 1024;  // chunks per synced removal
   std::function<uint64_t()> clock;  // wall-clock ns; empty: the system clock
   bool compact = true;
+  // Called as a pass enters each phase ("fence", "mark", "sweep") and after each page of
+  // version lists marked ("mark-page"): the simulation runs writes, crashes and restarts
+  // there, in the middle of a pass.
+  std::function<void(const std::string& phase)> on_phase;
   CompactionOptions compaction = [] {
     CompactionOptions c;
     c.seal_active = true;

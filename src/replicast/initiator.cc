@@ -100,7 +100,8 @@ Status InitiatorImpl::RefreshFlexHash() {
 
 std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t, const Header& h,
                                                          const std::vector<uint32_t>& chosen,
-                                                         const HashId& chid, std::string_view bytes) {
+                                                         const HashId& chid, std::string_view bytes,
+                                                         uint64_t* pin_epoch, bool named) {
   std::map<std::string, Outcome> outcome;
   auto send = [&](const std::vector<uint32_t>& to) {
     if (options_.multicast) {
@@ -109,9 +110,9 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
       for (uint32_t v : to)
         for (size_t i = 0; i < row.size() && i < 64; ++i)
           if (row[i] == v) mask |= 1ull << i;
-      SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask);
+      SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask, named);
     } else {
-      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0);
+      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named);
     }
   };
   auto settled = [&](const std::vector<Reply>& replies, const std::string& from) {
@@ -141,25 +142,40 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
   for (uint32_t v : chosen) outcome[t.vdevs()[v].address] = Outcome::kFailed;
   for (const Reply& r : replies) {
     if (!outcome.count(r.from) || outcome[r.from] != Outcome::kFailed) continue;
-    if (std::holds_alternative<PayloadAck>(r.msg.body)) {
+    if (auto* ack = std::get_if<PayloadAck>(&r.msg.body)) {
       outcome[r.from] = Outcome::kAcked;
+      if (pin_epoch) *pin_epoch = std::min(*pin_epoch, ack->pin_epoch);
     } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
-      outcome[r.from] = nack->reason == NackReason::kConflict  ? Outcome::kConflict
-                        : nack->reason == NackReason::kNoSpace ? Outcome::kNoSpace
-                                                               : Outcome::kFailed;
+      outcome[r.from] = OutcomeOf(nack->reason);
     }
   }
   return outcome;
 }
 
+Outcome OutcomeOf(NackReason reason) {
+  switch (reason) {
+    case NackReason::kConflict: return Outcome::kConflict;
+    case NackReason::kNoSpace: return Outcome::kNoSpace;
+    case NackReason::kFenced: return Outcome::kFenced;
+    default: return Outcome::kFailed;
+  }
+}
+
 Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
-                               uint32_t replication_count) {
+                               uint32_t replication_count, uint64_t* pin_epoch) {
   const uint32_t asked = replication_count ? replication_count : options_.replication_count;
   if (asked < 1 || asked > 255)
     return Status::InvalidArgument("replication count " + std::to_string(asked) + " is outside 1..255");
   Count(&InitiatorStats::chunk_puts);
   *stored_new = false;
   bool transferred = false;
+  // The oldest pin epoch among the answers that count: dedup answers and acks, any attempt.
+  uint64_t oldest_pin = UINT64_MAX;
+  auto done = [&](bool stored) {
+    *stored_new = stored;
+    if (pin_epoch) *pin_epoch = oldest_pin;
+    return Status::OK();
+  };
   std::string last_problem = "no attempt made";
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     if (attempt > 0) Count(&InitiatorStats::retries);
@@ -194,8 +210,9 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     for (const Reply& r : replies) {
       int v = VdevOf(*t, r.from);
       if (v < 0) continue;
-      if (std::holds_alternative<AcceptContentStored>(r.msg.body)) {
+      if (auto* stored = std::get_if<AcceptContentStored>(&r.msg.body)) {
         held_domains.insert(DomainOf(t->vdevs()[v], fd));
+        oldest_pin = std::min(oldest_pin, stored->pin_epoch);
       } else if (auto* bid = std::get_if<Bid>(&r.msg.body)) {
         if (std::none_of(bids.begin(), bids.end(), [&](auto& b) { return b.first == uint32_t(v); }))
           bids.emplace_back(v, *bid);
@@ -208,8 +225,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     if (held_domains.size() >= r_count) {
       End(txid);
       if (!transferred) Count(&InitiatorStats::chunk_puts_deduplicated);
-      *stored_new = transferred;
-      return Status::OK();
+      return done(transferred);
     }
     // The best bids in failure domains that do not hold the chunk yet.
     auto cost = [&](const Bid& b) -> double {
@@ -241,7 +257,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     }
     // Rendezvous: transmit when every chosen receiver said it would be ready.
     if (start_delay > 0) network_->SleepFor(std::min(start_delay, options_.max_rendezvous_wait_ns));
-    auto outcome = TransferTo(*t, h, chosen, chid, bytes);
+    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false);
     End(txid);
     transferred = true;
     size_t acked = 0;
@@ -253,10 +269,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
         MarkSuspect(t->vdevs()[v].id);
       }
     }
-    if (acked == chosen.size()) {
-      *stored_new = true;
-      return Status::OK();
-    }
+    if (acked == chosen.size()) return done(true);
     // The next attempt sees the acked replicas as "content stored" and fills the rest.
     last_problem = std::to_string(acked) + " of " + std::to_string(chosen.size()) +
                    " chosen VDEVs acknowledged";
@@ -305,6 +318,59 @@ Result<std::vector<Initiator::Holder>> InitiatorImpl::ProbeChunk(const HashId& c
     return holders;
   }
   return Status::Unavailable("chunk " + Describe(chid) + " could not be probed: the FlexHash kept changing");
+}
+
+Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid) {
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    Table t = flexhash();
+    const uint32_t row = t->RowOf(chid);
+    const auto& members = t->Row(row);
+    uint64_t txid = Begin();
+    SendToRow(*t, row, Header{txid, row, t->generation()}, UnnamedGet{chid, GetMode::kTouch});
+    auto replies = WaitForGroup(txid, *t, members, RepliedAtAll, Never, Never);
+    End(txid);
+    if (HandleMismatch(*t, replies)) continue;
+    // After a membership change the chunk may still sit only outside its row.
+    if (t->generation() > 1 && std::none_of(replies.begin(), replies.end(), [](const Reply& r) {
+          auto* g = std::get_if<GetResponse>(&r.msg.body);
+          return g && g->status == GetStatus::kOk;
+        }))
+      replies = AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch}, RepliedAtAll);
+    uint64_t oldest = UINT64_MAX;
+    bool held = false;
+    for (const Reply& r : replies) {
+      auto* g = std::get_if<GetResponse>(&r.msg.body);
+      if (!g || g->status != GetStatus::kOk || VdevOf(*t, r.from) < 0) continue;
+      held = true;
+      oldest = std::min(oldest, g->seq);
+    }
+    if (held) return oldest;
+    if (AllAnswered(*t, members, replies, RepliedAtAll, false))
+      return Status::NotFound("chunk " + chid.ToString() + " is held by no VDEV (collected?)");
+  }
+  return Status::Unavailable("chunk " + Describe(chid) + " could not be touched: its row did not answer");
+}
+
+Result<GcReply> InitiatorImpl::GcCall(const std::string& vdev_address, const Body& request) {
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    Table t = flexhash();
+    uint64_t txid = Begin();
+    Send(vdev_address, Header{txid, 0, t->generation()}, request);
+    auto replies = Wait(txid, options_.ack_timeout_ns, [&](const std::vector<Reply>& rs) {
+      for (const Reply& r : rs)
+        if (r.from == vdev_address) return true;
+      return false;
+    });
+    End(txid);
+    for (const Reply& r : replies) {
+      if (auto* reply = std::get_if<GcReply>(&r.msg.body)) return *reply;
+      if (auto* mm = std::get_if<GenerationMismatch>(&r.msg.body))
+        return Status::Unavailable("VDEV " + vdev_address + " is at FlexHash generation " +
+                                   std::to_string(mm->current_generation) + ", not " +
+                                   std::to_string(t->generation()) + ": the pass stops");
+    }
+  }
+  return Status::Unavailable("VDEV " + vdev_address + " did not answer the garbage collector");
 }
 
 Status InitiatorImpl::GetChunk(const HashId& chid, std::string* out) {

@@ -22,6 +22,7 @@
 #include "core/hash.h"
 #include "core/status.h"
 #include "flexhash/flexhash.h"
+#include "replicast/message.h"
 #include "replicast/named_value.h"
 #include "replicast/network.h"
 
@@ -67,23 +68,37 @@ class Initiator {
   virtual ~Initiator() = default;
 
   // replication_count: the R the object's policy asks (0: options().replication_count).
-  // The chunk's holders record the largest R any put asked, for the healer.
+  // The chunk's holders record the largest R any put asked, for the healer. pin_epoch,
+  // when given, receives the oldest GC pin epoch among the holders' answers (what a
+  // version-list put that references the chunk presents to the collector's fence).
   virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
-                          uint32_t replication_count = 0) = 0;
+                          uint32_t replication_count = 0, uint64_t* pin_epoch = nullptr) = 0;
+  // A version about to be committed references a stored chunk without putting it (a
+  // clone, a compose): its holders pin it for the collector. Returns the oldest pin epoch
+  // among them; kNotFound when no VDEV holds it.
+  virtual Result<uint64_t> TouchChunk(const HashId& chid) = 0;
   virtual Status GetChunk(const HashId& chid, std::string* out) = 0;
 
   // The newest value of a name among its replicas (nullopt when none holds it). A name is
   // placed by NameHashOf(name), whatever hash its object's policy uses.
   virtual Result<std::optional<NamedValue>> GetNamed(const std::string& name) = 0;
   // Writes value as new_seq if the name is still at expected_seq (kConflict otherwise),
-  // durably on R replicas in distinct failure domains.
+  // durably on R replicas in distinct failure domains. min_pin_epoch: the oldest pin epoch
+  // of the chunks this value newly references (kNoNewReferences: none); a replica whose
+  // GC fence is past it refuses the write with kFenced.
+  static constexpr uint64_t kNoNewReferences = UINT64_MAX;
   virtual Status PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
-                          const std::string& value) = 0;
+                          const std::string& value, uint64_t min_pin_epoch) = 0;
   // Names starting with prefix after prefix + start_after in order (start_after is relative,
   // as in the chunk store), each with its newest value;
   // tombstones are skipped. fn returns false to stop.
+  // kEveryCopy (the garbage collector's scan): every VDEV must answer, and fn sees each
+  // distinct value every replica holds (a stale copy's versions stay referenced until it
+  // converges), several per name, in name order.
+  enum class ScanCopies { kNewest, kEveryCopy };
   virtual Status ScanNamed(const std::string& prefix, const std::string& start_after,
-                           const std::function<bool(const std::string& name, const NamedValue&)>& fn) = 0;
+                           const std::function<bool(const std::string& name, const NamedValue&)>& fn,
+                           ScanCopies copies = ScanCopies::kNewest) = 0;
 
   // Healing and rebalancing (DESIGN.md §2):
   // The VDEVs of a chunk's row that hold it, each with the replication count it records;
@@ -96,6 +111,14 @@ class Initiator {
   // Offers a name's value to its home replicas "if newer"; returns how many of them now
   // hold it or a newer value.
   virtual Result<size_t> RepairNamed(const std::string& name, const NamedValue& value) = 0;
+
+  // The garbage collector's exchange with one VDEV (a GcControl or GcMark), retried until
+  // it answers with a GcReply; kUnavailable when it does not, or the FlexHash changed.
+  virtual Result<GcReply> GcCall(const std::string& vdev_address, const Body& request) = 0;
+
+  // The network's clock and a sleep that keeps receiving (virtual in the simulation).
+  virtual uint64_t NowNs() = 0;
+  virtual void Sleep(uint64_t ns) = 0;
 
   // Fetches the current FlexHash from any target.
   virtual Status RefreshFlexHash() = 0;

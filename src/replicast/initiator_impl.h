@@ -25,7 +25,8 @@ struct Reply {
 };
 
 // What became of a proposal or train at one VDEV.
-enum class Outcome { kAcked, kConflict, kNoSpace, kMismatch, kFailed };
+enum class Outcome { kAcked, kConflict, kNoSpace, kMismatch, kFenced, kFailed };
+Outcome OutcomeOf(NackReason reason);
 
 inline std::string Describe(const HashId& id) { return id.ToString().substr(0, 24); }
 
@@ -69,13 +70,18 @@ class InitiatorImpl final : public Initiator {
   }
 
   Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
-                  uint32_t replication_count) override;
+                  uint32_t replication_count, uint64_t* pin_epoch) override;
+  Result<uint64_t> TouchChunk(const HashId& chid) override;
+  Result<GcReply> GcCall(const std::string& vdev_address, const Body& request) override;
+  uint64_t NowNs() override { return network_->NowNs(); }
+  void Sleep(uint64_t ns) override { network_->SleepFor(ns); }
   Status GetChunk(const HashId& chid, std::string* out) override;
   Result<std::optional<NamedValue>> GetNamed(const std::string& name) override;
   Status PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
-                  const std::string& value) override;
+                  const std::string& value, uint64_t min_pin_epoch) override;
   Status ScanNamed(const std::string& prefix, const std::string& start_after,
-                   const std::function<bool(const std::string&, const NamedValue&)>& fn) override;
+                   const std::function<bool(const std::string&, const NamedValue&)>& fn,
+                   ScanCopies copies) override;
   Status RefreshFlexHash() override;
   Status SetFlexHash(const std::string& json) override { return Install(json); }
   Result<std::vector<Holder>> ProbeChunk(const HashId& chid) override;
@@ -150,7 +156,7 @@ class InitiatorImpl final : public Initiator {
   }
   // A train: the value in pieces of one message each.
   void SendTrain(const std::string& to, const Header& h, const HashId& chid,
-                 std::string_view bytes, uint64_t mask) {
+                 std::string_view bytes, uint64_t mask, bool named) {
     // 512 bytes of each message are left for the header and the transfer's fields; a
     // network whose messages are smaller would make pieces of 0 bytes and loop forever.
     CCOW_CHECK(network_->max_message_bytes() > 512);
@@ -158,7 +164,7 @@ class InitiatorImpl final : public Initiator {
     uint64_t offset = 0;
     do {
       size_t n = std::min<uint64_t>(piece, bytes.size() - offset);
-      Send(to, h, RendezvousTransfer{chid, bytes.size(), offset, mask, std::string(bytes.substr(offset, n))}, n);
+      Send(to, h, RendezvousTransfer{chid, bytes.size(), offset, mask, std::string(bytes.substr(offset, n)), named}, n);
       offset += n;
     } while (offset < bytes.size());
   }
@@ -269,10 +275,15 @@ class InitiatorImpl final : public Initiator {
 
   // Sends the train to each chosen VDEV (or once to the row's group) and waits for their
   // acknowledgements; a train not acked in time is sent again once (pieces already
-  // received are ignored) before giving up on that VDEV.
+  // received are ignored) before giving up on that VDEV. *pin_epoch, when given, is
+  // lowered to the oldest pin epoch the acks carry.
   std::map<std::string, Outcome> TransferTo(const FlexHashTable& t, const Header& h,
                                             const std::vector<uint32_t>& chosen,
-                                            const HashId& chid, std::string_view bytes);
+                                            const HashId& chid, std::string_view bytes,
+                                            uint64_t* pin_epoch, bool named);
+  // The value of a name at one VDEV (nullopt: it holds none).
+  Result<std::optional<NamedValue>> GetNamedAt(const FlexHashTable& t, const std::string& address,
+                                               const std::string& name);
   // The VDEVs to hold a name: the first R of its row, in distinct failure domains, that
   // are not suspect.
   std::vector<uint32_t> HomeReplicas(const FlexHashTable& t, uint32_t row);

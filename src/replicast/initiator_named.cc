@@ -64,6 +64,13 @@ Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& nam
   return Status::Unavailable("the version list of '" + name + "' could not be read: " + last_problem);
 }
 
+namespace {
+Status FencedError(const std::string& name) {
+  return Status::Fenced("the version list of '" + name + "' was not written: a garbage collection pass began "
+                        "after this write's chunks were stored; touch them and retry");
+}
+}  // namespace
+
 Result<size_t> InitiatorImpl::RepairNamed(const std::string& name, const NamedValue& value) {
   if (value.seq == 0) return Status::InvalidArgument("a stored value has a sequence of 1 or more");
   NamedPutProposal proposal;
@@ -74,6 +81,8 @@ Result<size_t> InitiatorImpl::RepairNamed(const std::string& name, const NamedVa
   proposal.expected_seq = value.seq - 1;
   proposal.new_seq = value.seq;
   proposal.mode = NamedPutMode::kIfNewer;
+  // A copy of what another replica holds: it references nothing the collector has not seen.
+  proposal.min_pin_epoch = kNoNewReferences;
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     Table t = flexhash();
     std::vector<uint32_t> home = HomeReplicas(*t, t->RowOf(proposal.nhid));
@@ -123,9 +132,7 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
       if (std::holds_alternative<PayloadAck>(r.msg.body)) {
         outcome[address] = Outcome::kAcked;
       } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
-        outcome[address] = nack->reason == NackReason::kConflict ? Outcome::kConflict
-                           : nack->reason == NackReason::kNoSpace ? Outcome::kNoSpace
-                                                                  : Outcome::kFailed;
+        outcome[address] = OutcomeOf(nack->reason);
       } else if (std::holds_alternative<GenerationMismatch>(r.msg.body)) {
         outcome[address] = Outcome::kMismatch;
       } else if (std::holds_alternative<Bid>(r.msg.body) || std::holds_alternative<AcceptNotNow>(r.msg.body)) {
@@ -141,7 +148,7 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
     return outcome;
   }
   if (!bidders.empty() && !value.empty()) {
-    auto sent = TransferTo(t, h, bidders, proposal.chid, value);
+    auto sent = TransferTo(t, h, bidders, proposal.chid, value, nullptr, /*named=*/true);
     for (auto& [address, o] : sent) outcome[address] = o;
   }
   End(txid);
@@ -149,7 +156,7 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
 }
 
 Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, uint64_t new_seq,
-                               const std::string& value) {
+                               const std::string& value, uint64_t min_pin_epoch) {
   NamedPutProposal proposal;
   proposal.nhid = NameHashOf(name);
   proposal.name = name;
@@ -157,6 +164,7 @@ Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, u
   proposal.size = value.size();
   proposal.expected_seq = expected_seq;
   proposal.new_seq = new_seq;
+  proposal.min_pin_epoch = min_pin_epoch;
   std::string last_problem = "no attempt made";
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     if (attempt > 0) Count(&InitiatorStats::retries);
@@ -179,6 +187,7 @@ Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, u
     Outcome o = first[t->vdevs()[home[0]].address];
     if (o == Outcome::kConflict) return Status::Conflict("version list of '" + name + "' changed concurrently");
     if (o == Outcome::kNoSpace) return Status::NoSpace("VDEV " + t->vdevs()[home[0]].id + " is full");
+    if (o == Outcome::kFenced) return FencedError(name);
     if (o != Outcome::kAcked) {
       if (o == Outcome::kFailed) MarkSuspect(t->vdevs()[home[0]].id);
       last_problem = "home replica " + t->vdevs()[home[0]].id + " did not acknowledge";
@@ -194,6 +203,8 @@ Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, u
       if (r == Outcome::kAcked) ++acked;
       else if (r == Outcome::kConflict)
         return Status::Conflict("version list of '" + name + "' changed concurrently");
+      else if (r == Outcome::kFenced)
+        return FencedError(name);
       else if (r == Outcome::kFailed) MarkSuspect(t->vdevs()[v].id);
     }
     if (acked >= r_count) return Status::OK();
@@ -202,8 +213,28 @@ Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, u
   return Status::Unavailable("the version list of '" + name + "' could not be written: " + last_problem);
 }
 
+Result<std::optional<NamedValue>> InitiatorImpl::GetNamedAt(const FlexHashTable& t, const std::string& address,
+                                                            const std::string& name) {
+  const HashId nhid = NameHashOf(name);
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    uint64_t txid = Begin();
+    Send(address, Header{txid, t.RowOf(nhid), t.generation()}, NamedGet{nhid, name});
+    auto replies = Wait(txid, options_.reply_timeout_ns,
+                        [&](const std::vector<Reply>& rs) { return Finished(rs, address); });
+    End(txid);
+    HashId value_chid;
+    GetStatus failed = GetStatus::kOk;
+    auto value = Assemble(replies, address, &value_chid, &failed);
+    if (value && value->ValueChid() == value_chid) return std::optional<NamedValue>(std::move(*value));
+    if (failed == GetStatus::kNotFound) return std::optional<NamedValue>();
+  }
+  return Status::Unavailable("VDEV " + address + " did not return the version list of '" + name + "'");
+}
+
 Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& start_after,
-                                const std::function<bool(const std::string&, const NamedValue&)>& fn) {
+                                const std::function<bool(const std::string&, const NamedValue&)>& fn,
+                                ScanCopies copies) {
+  const bool every_copy = copies == ScanCopies::kEveryCopy;
   std::string cursor = start_after;
   uint32_t failures = 0;
   while (true) {
@@ -213,8 +244,9 @@ Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& st
     uint64_t txid = Begin();
     Header h{txid, 0, t->generation()};
     for (uint32_t v : all) Send(t->vdevs()[v].address, h, NameScan{prefix, cursor, 256});
-    // Every name is on R VDEVs: answers from all but R-1 of them cover every name.
-    const size_t r_count = std::min<size_t>(options_.replication_count, all.size());
+    // Every name is on R VDEVs: answers from all but R-1 of them cover every name (all of
+    // them for every copy).
+    const size_t r_count = every_copy ? 1 : std::min<size_t>(options_.replication_count, all.size());
     auto enough = [&](const std::vector<Reply>& rs) {
       std::set<std::string> from;
       for (const Reply& r : rs)
@@ -249,6 +281,26 @@ Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& st
         if (!slot.first || e.seq > slot.first->seq || (e.seq == slot.first->seq && e.has_value && !slot.first->has_value))
           slot = {&e, from};
       }
+    }
+    if (every_copy) {
+      // Each distinct value of each name, from whichever VDEVs hold it.
+      std::map<std::string, std::map<uint64_t, std::pair<const NameScanEntry*, std::string>>> copies_of;
+      for (const auto& [from, s] : answers)
+        for (const NameScanEntry& e : s->entries) copies_of[e.name].emplace(e.seq, std::make_pair(&e, from));
+      for (const auto& [name, by_seq] : copies_of) {
+        if (frontier && name > *frontier) break;
+        for (const auto& [seq, entry] : by_seq) {
+          NamedValue v{seq, entry.first->value};
+          if (!entry.first->has_value) {
+            CCOW_ASSIGN_OR_RETURN(auto fetched, GetNamedAt(*t, entry.second, name));
+            if (!fetched) continue;
+            v = std::move(*fetched);
+          }
+          if (v.is_tombstone()) continue;
+          if (!fn(name, v)) return Status::OK();
+        }
+      }
+      merged.clear();
     }
     for (const auto& [name, entry] : merged) {
       if (frontier && name > *frontier) break;

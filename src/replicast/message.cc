@@ -14,6 +14,7 @@ void Put(Encoder& e, const NamedPutProposal& m) {
   e.PutVarint(m.expected_seq);
   e.PutVarint(m.new_seq);
   e.PutU8(static_cast<uint8_t>(m.mode));
+  e.PutU64(m.min_pin_epoch);
 }
 void Get(Decoder& d, NamedPutProposal& m) {
   m.nhid = d.GetHashId();
@@ -25,6 +26,7 @@ void Get(Decoder& d, NamedPutProposal& m) {
   uint8_t mode = d.GetU8();
   if (mode < 1 || mode > 2) d.Fail("unknown named put mode");
   m.mode = static_cast<NamedPutMode>(mode);
+  m.min_pin_epoch = d.GetU64();
 }
 void Put(Encoder& e, const UnnamedPutProposal& m) {
   e.PutHashId(m.chid);
@@ -48,8 +50,14 @@ void Get(Decoder& d, Bid& m) {
   m.queue_weight = d.GetU32();
   m.free_bytes = d.GetU64();
 }
-void Put(Encoder& e, const AcceptContentStored& m) { e.PutHashId(m.chid); }
-void Get(Decoder& d, AcceptContentStored& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const AcceptContentStored& m) {
+  e.PutHashId(m.chid);
+  e.PutVarint(m.pin_epoch);
+}
+void Get(Decoder& d, AcceptContentStored& m) {
+  m.chid = d.GetHashId();
+  m.pin_epoch = d.GetVarint();
+}
 void Put(Encoder& e, const AcceptNotNow& m) { e.PutU32(m.retry_after_ms); }
 void Get(Decoder& d, AcceptNotNow& m) { m.retry_after_ms = d.GetU32(); }
 void Put(Encoder& e, const RendezvousTransfer& m) {
@@ -58,6 +66,7 @@ void Put(Encoder& e, const RendezvousTransfer& m) {
   e.PutVarint(m.offset);
   e.PutU64(m.rendezvous_mask);
   e.PutBytes(m.payload);
+  e.PutU8(m.named ? 1 : 0);
 }
 void Get(Decoder& d, RendezvousTransfer& m) {
   m.chid = d.GetHashId();
@@ -65,11 +74,20 @@ void Get(Decoder& d, RendezvousTransfer& m) {
   m.offset = d.GetVarint();
   m.rendezvous_mask = d.GetU64();
   m.payload = d.GetBytes();
+  uint8_t named = d.GetU8();
+  if (named > 1) d.Fail("bad named flag");
+  m.named = named == 1;
   if (d.status().ok() && (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset))
     d.Fail("transfer piece lies outside its chunk");
 }
-void Put(Encoder& e, const PayloadAck& m) { e.PutHashId(m.chid); }
-void Get(Decoder& d, PayloadAck& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const PayloadAck& m) {
+  e.PutHashId(m.chid);
+  e.PutVarint(m.pin_epoch);
+}
+void Get(Decoder& d, PayloadAck& m) {
+  m.chid = d.GetHashId();
+  m.pin_epoch = d.GetVarint();
+}
 void Put(Encoder& e, const PayloadNack& m) {
   e.PutHashId(m.chid);
   e.PutU8(static_cast<uint8_t>(m.reason));
@@ -95,7 +113,7 @@ void Put(Encoder& e, const UnnamedGet& m) {
 void Get(Decoder& d, UnnamedGet& m) {
   m.chid = d.GetHashId();
   uint8_t mode = d.GetU8();
-  if (mode > 1) d.Fail("unknown get mode");
+  if (mode > 2) d.Fail("unknown get mode");
   m.mode = static_cast<GetMode>(mode);
 }
 void Put(Encoder& e, const GetResponse& m) {
@@ -166,6 +184,56 @@ void Get(Decoder& d, NameScanResponse& m) {
     if (!entry.has_value && !entry.value.empty()) d.Fail("an omitted value carries bytes");
     m.entries.push_back(std::move(entry));
   }
+}
+
+void Put(Encoder& e, const GcControl& m) {
+  e.PutVarint(m.epoch);
+  e.PutU8(static_cast<uint8_t>(m.phase));
+}
+void Get(Decoder& d, GcControl& m) {
+  m.epoch = d.GetVarint();
+  uint8_t phase = d.GetU8();
+  if (phase > kMaxGcPhase) d.Fail("unknown gc phase");
+  m.phase = static_cast<GcPhase>(phase);
+}
+void Put(Encoder& e, const GcMark& m) {
+  e.PutVarint(m.epoch);
+  e.PutVarint(m.chids.size());
+  for (const HashId& chid : m.chids) e.PutHashId(chid);
+}
+void Get(Decoder& d, GcMark& m) {
+  m.epoch = d.GetVarint();
+  uint64_t n = d.GetCount(17);  // the shortest HashId: algo byte + 16-byte digest
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
+}
+void Put(Encoder& e, const GcReply& m) {
+  e.PutVarint(m.epoch);
+  e.PutVarint(m.fence_epoch);
+  e.PutU8(static_cast<uint8_t>(m.status));
+  e.PutU8((m.window_open ? 1 : 0) | (m.swept ? 2 : 0));
+  e.PutVarint(m.marked);
+  e.PutVarint(m.pinned);
+  e.PutVarint(m.scanned);
+  e.PutVarint(m.removed);
+  e.PutVarint(m.bytes_removed);
+  e.PutBytes(m.message);
+}
+void Get(Decoder& d, GcReply& m) {
+  m.epoch = d.GetVarint();
+  m.fence_epoch = d.GetVarint();
+  uint8_t status = d.GetU8();
+  if (status > 3) d.Fail("unknown gc reply status");
+  m.status = static_cast<GcReplyStatus>(status);
+  uint8_t flags = d.GetU8();
+  if (flags > 3) d.Fail("bad gc reply flags");
+  m.window_open = (flags & 1) != 0;
+  m.swept = (flags & 2) != 0;
+  m.marked = d.GetVarint();
+  m.pinned = d.GetVarint();
+  m.scanned = d.GetVarint();
+  m.removed = d.GetVarint();
+  m.bytes_removed = d.GetVarint();
+  m.message = d.GetBytes();
 }
 
 template <size_t I = 0>

@@ -22,7 +22,9 @@ namespace ccow::replicast {
 
 inline constexpr uint16_t kMagic = 0x4352;
 // 2: put proposals carry the replication count and probe answers the holder's record.
-inline constexpr uint8_t kProtocolVersion = 2;
+// 3: chunk answers carry the holder's GC pin epoch, named puts the oldest their writer
+//    holds, and the garbage collector's messages (docs/ARCHITECTURE.md "on a cluster").
+inline constexpr uint8_t kProtocolVersion = 3;
 
 enum class Opcode : uint8_t {
   kNamedPutProposal = 1,
@@ -41,6 +43,9 @@ enum class Opcode : uint8_t {
   kServerListResponse = 14,
   kNameScan = 15,
   kNameScanResponse = 16,
+  kGcControl = 17,
+  kGcMark = 18,
+  kGcReply = 19,
 };
 
 struct Header {
@@ -62,6 +67,11 @@ struct NamedPutProposal {
   std::string name;
   uint64_t expected_seq = 0, new_seq = 0;
   NamedPutMode mode = NamedPutMode::kCompareAndSwap;
+  // The garbage collector's fence: the oldest pin epoch among the answers to the chunk
+  // puts and touches of the write this value commits (kNoNewReferences when it references
+  // nothing it did not already). A VDEV fenced at a later epoch refuses it (kFenced): the
+  // chunks may have been answered before that pass pinned anything.
+  uint64_t min_pin_epoch = 0;
   friend bool operator==(const NamedPutProposal&, const NamedPutProposal&) = default;
 };
 // A payload chunk, chunk manifest or version manifest. replication_count is what the
@@ -83,8 +93,11 @@ struct Bid {
   uint64_t free_bytes = 0;
   friend bool operator==(const Bid&, const Bid&) = default;
 };
+// pin_epoch, here and in PayloadAck: the GC epoch under which the VDEV pinned the chunk
+// (the last pass whose pin window it opened; 0: none yet).
 struct AcceptContentStored {
   HashId chid;
+  uint64_t pin_epoch = 0;
   friend bool operator==(const AcceptContentStored&, const AcceptContentStored&) = default;
 };
 struct AcceptNotNow {
@@ -99,10 +112,14 @@ struct RendezvousTransfer {
   uint64_t total_size = 0, offset = 0;
   uint64_t rendezvous_mask = 0;
   std::string payload;
+  // A version list's value (a named put's train), never to be stored as a chunk: a VDEV
+  // that has no proposal for it (it restarted, or completed it already) refuses it.
+  bool named = false;
   friend bool operator==(const RendezvousTransfer&, const RendezvousTransfer&) = default;
 };
 struct PayloadAck {
   HashId chid;
+  uint64_t pin_epoch = 0;
   friend bool operator==(const PayloadAck&, const PayloadAck&) = default;
 };
 enum class NackReason : uint8_t {
@@ -112,8 +129,9 @@ enum class NackReason : uint8_t {
   kInternal = 4,
   kConflict = 5,     // a named put whose expected sequence is stale
   kNotProposed = 6,  // a transfer the target has no proposal for (it restarted)
+  kFenced = 7,       // a named put older than the VDEV's GC fence (min_pin_epoch)
 };
-inline constexpr uint8_t kMaxNackReason = 6;
+inline constexpr uint8_t kMaxNackReason = 7;
 struct PayloadNack {
   HashId chid;
   NackReason reason = NackReason::kInternal;
@@ -125,8 +143,10 @@ struct NamedGet {
   friend bool operator==(const NamedGet&, const NamedGet&) = default;
 };
 // A probe asks who holds the chunk (holders answer kOk with its size and no payload); a
-// fetch asks one holder for the payload, which comes back as a train of get responses.
-enum class GetMode : uint8_t { kProbe = 0, kFetch = 1 };
+// fetch asks one holder for the payload, which comes back as a train of get responses. A
+// touch is a probe that also pins the chunk for the collector (a clone or compose that
+// references it without putting it); its answers carry the pin epoch in seq.
+enum class GetMode : uint8_t { kProbe = 0, kFetch = 1, kTouch = 2 };
 struct UnnamedGet {
   HashId chid;
   GetMode mode = GetMode::kFetch;
@@ -178,10 +198,46 @@ struct NameScanResponse {
   friend bool operator==(const NameScanResponse&, const NameScanResponse&) = default;
 };
 
+// The cluster garbage collector (src/gc/collector.h) drives a pass at every VDEV with
+// these: open the pin window of an epoch, fence it (refuse older named puts), mark chunks,
+// sweep, close; status asks where a VDEV is. Each is answered with a GcReply.
+enum class GcPhase : uint8_t { kStatus = 0, kOpen = 1, kFence = 2, kSweep = 3, kClose = 4 };
+inline constexpr uint8_t kMaxGcPhase = 4;
+struct GcControl {
+  uint64_t epoch = 0;
+  GcPhase phase = GcPhase::kStatus;
+  friend bool operator==(const GcControl&, const GcControl&) = default;
+};
+// Chunks referenced by a live, quarantined or snapshotted version: every VDEV of the row
+// that holds one keeps it through the sweep of this epoch.
+struct GcMark {
+  uint64_t epoch = 0;
+  std::vector<HashId> chids;
+  friend bool operator==(const GcMark&, const GcMark&) = default;
+};
+enum class GcReplyStatus : uint8_t {
+  kOk = 0,
+  kUnknownEpoch = 1,  // the VDEV restarted (or another pass began): its pins are not this epoch's
+  kBusy = 2,          // another epoch's window is open
+  kFailed = 3,        // the store failed (message says how)
+};
+struct GcReply {
+  uint64_t epoch = 0;      // the VDEV's current epoch (its last opened window)
+  uint64_t fence_epoch = 0;
+  GcReplyStatus status = GcReplyStatus::kOk;
+  bool window_open = false;
+  bool swept = false;  // this epoch's sweep finished here (else not started, or under way)
+  uint64_t marked = 0, pinned = 0;                // this epoch's, at the VDEV
+  uint64_t scanned = 0, removed = 0, bytes_removed = 0;  // a sweep's
+  std::string message;
+  friend bool operator==(const GcReply&, const GcReply&) = default;
+};
+
 using Body = std::variant<NamedPutProposal, UnnamedPutProposal, Bid, AcceptContentStored,
                           AcceptNotNow, RendezvousTransfer, PayloadAck, PayloadNack, NamedGet,
                           UnnamedGet, GetResponse, GenerationMismatch, ServerListGet,
-                          ServerListResponse, NameScan, NameScanResponse>;
+                          ServerListResponse, NameScan, NameScanResponse, GcControl, GcMark,
+                          GcReply>;
 
 struct Message {
   Header header;

@@ -250,6 +250,23 @@ class RocksChunkStore final : public ChunkStore {
     return Status::OK();
   }
 
+  // Callers' records live in the meta column family under a prefix of their own, apart
+  // from the store's counters.
+  static std::string MetaKey(std::string_view key) { return "owner/" + std::string(key); }
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), meta_, MetaKey(key), &v);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    CCOW_RETURN_IF_ERROR(FromRocks(s, "reading " + std::string(key) + " of " + path_));
+    return std::optional<std::string>(std::move(v));
+  }
+  Status PutMeta(std::string_view key, std::string_view value) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Put(wo, meta_, MetaKey(key), rocksdb::Slice(value.data(), value.size())),
+                     "recording " + std::string(key) + " of " + path_);
+  }
+
   Result<std::optional<std::string>> GetVersionList(std::string_view name) override {
     std::string v;
     auto s = db_->Get(rocksdb::ReadOptions(), names_, rocksdb::Slice(name.data(), name.size()), &v);

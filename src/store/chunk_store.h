@@ -154,6 +154,11 @@ class ChunkStore {
       std::string_view prefix, std::string_view start_after,
       const std::function<bool(std::string_view name, std::string_view value)>& fn) = 0;
 
+  // Small records a VDEV's owner keeps with its data (the garbage collector's epochs),
+  // apart from the store's own. PutMeta is durable on return.
+  virtual Result<std::optional<std::string>> GetMeta(std::string_view key) = 0;
+  virtual Status PutMeta(std::string_view key, std::string_view value) = 0;
+
   virtual StoreCapacity Capacity() = 0;
   virtual StoreStats Stats() = 0;
   virtual PayloadLayout layout() const = 0;

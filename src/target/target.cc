@@ -15,6 +15,7 @@
 #include "model/encoding.h"
 #include "replicast/message.h"
 #include "replicast/named_value.h"
+#include "target/vdev_gc.h"
 
 namespace ccow {
 namespace {
@@ -45,6 +46,10 @@ class VdevServer {
  public:
   VdevServer(TargetImpl* target, TargetVdev vdev) : target_(target), vdev_(std::move(vdev)) {}
   Status Bind(Network* network);
+  Status OpenGc() {
+    CCOW_ASSIGN_OR_RETURN(gc_, VdevGc::Open(vdev_.store, vdev_.id));
+    return Status::OK();
+  }
   void OnMessage(const std::string& from, std::string_view bytes);
   const std::string& address() const { return ep_->address(); }
   // Destroys the endpoint: its receive thread is joined, so no handler of this VDEV runs
@@ -61,6 +66,7 @@ class VdevServer {
   void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
   void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
   void OnNameScan(const std::string& from, const Header& h, const NameScan& s);
+  void OnGcControl(const std::string& from, const Header& h, const GcControl& c);
   void SendValue(const std::string& to, const Header& h, const HashId& chid, uint64_t seq,
                  const std::string& value);
   // free_bytes: the VDEV's, read once per proposal by the caller (a statvfs).
@@ -83,6 +89,7 @@ class VdevServer {
   std::map<uint64_t, Reservation> reservations_;  // by txid
   uint64_t last_sweep_ns_ = 0;
   std::mutex named_mu_;  // serializes version-list compare-and-swap on this VDEV
+  std::unique_ptr<VdevGc> gc_;  // set before Bind, never changed
 };
 
 class TargetImpl final : public Target {
@@ -93,6 +100,7 @@ class TargetImpl final : public Target {
     CCOW_RETURN_IF_ERROR(SetFlexHash(json));
     StartWorkers();
     for (auto& v : vdevs) servers_.push_back(std::make_unique<VdevServer>(this, std::move(v)));
+    for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->OpenGc());
     for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->Bind(network_));
     return Status::OK();
   }
@@ -297,6 +305,10 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
           if (in_row(&body.nhid, true)) OnNamedGet(from, m.header, body);
         } else if constexpr (std::is_same_v<T, NameScan>) {
           OnNameScan(from, m.header, body);
+        } else if constexpr (std::is_same_v<T, GcControl>) {
+          OnGcControl(from, m.header, body);
+        } else if constexpr (std::is_same_v<T, GcMark>) {
+          Reply(from, m.header, gc_->OnMark(body));
         } else {
           target_->Count([](TargetCounters& c) { ++c.unexpected; });
           target_->LogRefusal("dropped a reply-type message (opcode " +
@@ -335,6 +347,9 @@ Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes, uint
 
 void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
                                    const UnnamedPutProposal& p) {
+  // Pinned before the store is asked: a sweep either removed it already (it is stored
+  // again) or keeps it for this pass.
+  const uint64_t pin_epoch = gc_->Pin(p.chid);
   auto have = vdev_.store->Contains(p.chid);
   if (have.ok() && *have) {
     // "Stored" answers for the R this put asks: a higher count is recorded durably first,
@@ -348,7 +363,7 @@ void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
       return;
     }
     target_->Count([](TargetCounters& c) { ++c.dedup_accepts; });
-    Reply(from, h, AcceptContentStored{p.chid});
+    Reply(from, h, AcceptContentStored{p.chid, pin_epoch});
     return;
   }
   if (p.size > kMaxMessageBytes) {
@@ -435,10 +450,17 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
     auto key = std::make_pair(h.txid, t.chid);
     auto it = trains_.find(key);
     if (it == trains_.end()) {
+      if (t.named) {
+        // A version list's train with no proposal here: its value cannot be applied
+        // (nor ever stored as a chunk); the initiator retries the named put.
+        Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
+        return;
+      }
       // A chunk already stored (a retransmitted train whose ack was lost) is acked again.
+      const uint64_t pin_epoch = gc_->Pin(t.chid);
       auto have = vdev_.store->Contains(t.chid);
       if (have.ok() && *have && t.rendezvous_mask == 0) {
-        Reply(from, h, PayloadAck{t.chid});
+        Reply(from, h, PayloadAck{t.chid, pin_epoch});
         return;
       }
       if (t.total_size > kMaxMessageBytes) {  // no chunk is that large: refuse, never allocate
@@ -447,7 +469,10 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
         Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
         return;
       }
-      if (target_->buffered_bytes() + t.total_size > o.max_buffered_bytes) {
+      if (target_->buffered_bytes() + t.total_size > o.max_buffered_bytes ||
+          target_->table()->RowOf(t.chid) != h.row) {
+        // Too much buffered, or not a chunk of this row: a version list's train whose
+        // proposal this VDEV lost (it restarted) must not be stored as a chunk.
         target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
         Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
         return;
@@ -494,6 +519,12 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
   if (train.named) {
     const NamedPutProposal& p = *train.named;
     std::lock_guard lock(named_mu_);
+    // Committed under the admission: a GC fence waits for it, or refused it.
+    VdevGc::Admission admitted = gc_->AdmitNamedPut(p.min_pin_epoch);
+    if (!admitted.allowed()) {
+      Reply(train.from, h, PayloadNack{chid, NackReason::kFenced});
+      return;
+    }
     auto current = ReadNamed(p.name);
     if (!current.ok()) {
       Reply(train.from, h, PayloadNack{chid, NackReason::kInternal});
@@ -521,6 +552,7 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
     return;
   }
   bool stored_new = false;
+  const uint64_t pin_epoch = gc_->Pin(chid);  // a train without a proposal here (a restart)
   Status s = vdev_.store->Put(chid, train.bytes, &stored_new);
   if (s.ok() && train.replication_count > 0)
     s = vdev_.store->RecordReplicationCount(chid, train.replication_count).status();
@@ -538,7 +570,7 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
       c.payload_bytes_stored += n;
     });
   }
-  Reply(train.from, h, PayloadAck{chid});
+  Reply(train.from, h, PayloadAck{chid, pin_epoch});
 }
 
 void VdevServer::SendValue(const std::string& to, const Header& h, const HashId& chid,
@@ -554,10 +586,13 @@ void VdevServer::SendValue(const std::string& to, const Header& h, const HashId&
 }
 
 void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g) {
-  if (g.mode == GetMode::kProbe) {
+  if (g.mode == GetMode::kProbe || g.mode == GetMode::kTouch) {
+    // A touch pins first, like a put proposal, and answers the pin epoch in seq.
+    const uint64_t pin_epoch = g.mode == GetMode::kTouch ? gc_->Pin(g.chid) : 0;
     auto have = vdev_.store->Contains(g.chid);
     bool present = have.ok() && *have;
     GetResponse probe{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound};
+    if (present) probe.seq = pin_epoch;
     if (present) {
       auto r = vdev_.store->ReplicationCount(g.chid);
       probe.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r.ok() ? *r : 0, 255));
@@ -625,6 +660,16 @@ void VdevServer::OnNameScan(const std::string& from, const Header& h, const Name
     return;  // the initiator times out on this VDEV and counts it as not answering
   }
   Reply(from, h, std::move(response));
+}
+
+void VdevServer::OnGcControl(const std::string& from, const Header& h, const GcControl& c) {
+  auto in_rows = [this](const HashId& chid) {
+    auto table = target_->table();
+    return PositionInRow(*table, table->RowOf(chid), vdev_.id) >= 0;
+  };
+  // A sweep reads and removes for a while: it runs on a worker, and the coordinator asks
+  // again until the reply says it has finished.
+  Reply(from, h, gc_->OnControl(c, in_rows, [this](std::function<void()> job) { target_->Run(std::move(job)); }));
 }
 
 void VdevServer::Sweep(uint64_t now) {

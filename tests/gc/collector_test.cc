@@ -29,8 +29,12 @@ class CollectorTest : public ::testing::Test {
   void Open(uint64_t retention_ns) {
     collector_.reset();
     api_.reset();
-    auto backend = OpenLocalBackend(dir_.path() + "/store");
-    ASSERT_TRUE(backend.ok()) << backend.status().ToString();
+    StoreOptions so;
+    so.path = dir_.path() + "/store/vdev0";
+    auto store = ChunkStore::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = store->get();
+    auto backend = Result<std::unique_ptr<Backend>>(NewLocalBackend(std::move(*store)));
     ApiOptions opts;
     opts.default_policy.chunk_size = 4096;
     opts.default_policy.single_chunk_max = 4096;
@@ -41,7 +45,6 @@ class CollectorTest : public ::testing::Test {
     CollectorOptions co;
     co.scratch_dir = dir_.path() + "/gc";
     co.page = 7;           // several scan pages
-    co.remove_batch = 5;   // several removal batches
     co.clock = [this] { return now_.load(); };
     auto c = Collector::Create(api_.get(), co);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -62,9 +65,7 @@ class CollectorTest : public ::testing::Test {
   // API's own Locate, not through the collector).
   std::set<std::string> Stored() {
     std::set<std::string> out;
-    EXPECT_TRUE(api_->backend()
-                    .collection()
-                    ->ScanChunks(std::nullopt, [&](const Chid& c) { return out.insert(c.ToString()), true; })
+    EXPECT_TRUE(store_->ScanChunks(std::nullopt, [&](const Chid& c) { return out.insert(c.ToString()), true; })
                     .ok());
     return out;
   }
@@ -104,6 +105,7 @@ class CollectorTest : public ::testing::Test {
 
   ScratchDir dir_;
   std::atomic<uint64_t> now_{1'000'000'000'000};
+  ChunkStore* store_ = nullptr;  // owned by the backend under api_
   std::unique_ptr<ObjectApi> api_;
   std::unique_ptr<Collector> collector_;
 };
@@ -183,9 +185,7 @@ TEST_F(CollectorTest, AnUnreadableManifestStopsThePassBeforeItFreesAnything) {
   ASSERT_TRUE(api_->Delete("s/t/b/dead", std::nullopt).ok());
   auto info = api_->Stat("s/t/b/live", {});
   ASSERT_TRUE(info.ok());
-  std::vector<Chid> victim{info->vm_chid};
-  uint64_t removed = 0, bytes = 0;
-  ASSERT_TRUE(api_->backend().collection()->RemoveUnpinned(victim, &removed, &bytes).ok());
+  ASSERT_TRUE(store_->RemoveChunk(info->vm_chid).ok());
   const auto before = Stored();
   auto r = collector_->RunPass();
   EXPECT_FALSE(r.ok());

@@ -15,22 +15,25 @@ std::vector<Message> OneOfEach() {
   Header h{0x1122334455667788ull, 7, 42};
   return {
       {h, NamedPutProposal{Id("name"), Id("list"), 512, "Hawaii/Cola/bk1/a.jpg", 4, 5,
-                            NamedPutMode::kIfNewer}},
+                            NamedPutMode::kIfNewer, 11}},
       {h, UnnamedPutProposal{Id("chunk"), 1 << 20, 3}},
       {h, Bid{1000, 250, 3, 1ull << 40}},
-      {h, AcceptContentStored{Id("chunk")}},
+      {h, AcceptContentStored{Id("chunk"), 6}},
       {h, AcceptNotNow{150}},
-      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef"}},
-      {h, PayloadAck{Id("chunk")}},
+      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", true}},
+      {h, PayloadAck{Id("chunk"), 6}},
       {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
       {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
-      {h, UnnamedGet{Id("chunk"), GetMode::kProbe}},
+      {h, UnnamedGet{Id("chunk"), GetMode::kTouch}},
       {h, GetResponse{Id("chunk"), GetStatus::kOk, 9, 20, 13, "payload", 2}},
       {h, GenerationMismatch{43}},
       {h, ServerListGet{}},
       {h, ServerListResponse{"{\"generation\": 42}"}},
       {h, NameScan{"Hawaii/Cola/", "Hawaii/Cola/a", 100}},
       {h, NameScanResponse{true, {{"Hawaii/Cola/b", 3, true, "list"}, {"Hawaii/Cola/c", 1, false, ""}}}},
+      {h, GcControl{7, GcPhase::kFence}},
+      {h, GcMark{7, {Id("a"), Id("b")}}},
+      {h, GcReply{7, 6, GcReplyStatus::kUnknownEpoch, true, true, 10, 2, 30, 4, 4096, "restarted"}},
   };
 }
 
@@ -48,9 +51,9 @@ TEST(ReplicastMessageTest, EveryMessageRoundTripsWithItsOpcode) {
 
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 2, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 3, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243020d" "0100000000000000" "02000000" "0300000000000000");
+            "5243030d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {

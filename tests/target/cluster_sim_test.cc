@@ -12,111 +12,20 @@
 #include <string>
 #include <vector>
 
-#include "client/cluster_backend.h"
 #include "client/object_api.h"
 #include "flexhash/flexhash.h"
-#include "replicast/initiator.h"
 #include "replicast/message.h"
 #include "replicast/sim_network.h"
-#include "target/target.h"
-#include "target/memory_chunk_store.h"
+#include "target/sim_cluster.h"
 
 namespace ccow {
 namespace {
 
-using replicast::SimNetwork;
 using replicast::SimOptions;
-using testing::MemoryChunkStore;
-
-// N targets ("t0".."tN-1", one failure domain each) with M VDEVs each, on one SimNetwork.
-class SimCluster {
- public:
-  SimCluster(const SimOptions& net, int targets, int vdevs, uint32_t replicas = 3,
-             bool multicast = false)
-      : net_(net), targets_(targets), vdevs_(vdevs), multicast_(multicast) {
-    std::vector<VdevInfo> infos;
-    for (int t = 0; t < targets; ++t)
-      for (int v = 0; v < vdevs; ++v) {
-        std::string id = "t" + std::to_string(t) + "/vdev" + std::to_string(v);
-        infos.push_back({id, "t" + std::to_string(t), "", 1ull << 40, 0,
-                         "t" + std::to_string(t) + ":" + std::to_string(v)});
-        stores_.push_back(std::make_unique<MemoryChunkStore>());
-      }
-    auto table = FlexHashTable::Build(infos, 1);
-    EXPECT_TRUE(table.ok());
-    flexhash_json_ = table->ToJson();
-    running_.resize(targets);
-    for (int t = 0; t < targets; ++t) StartTarget(t);
-    replicast::InitiatorOptions o;
-    o.replication_count = replicas;
-    o.multicast = multicast;
-    o.multicast_base_port = multicast ? 7000 : 0;
-    o.txid_seed = net_.Random() | 1;
-    auto initiator = replicast::Initiator::Create(&net_, "client:0", flexhash_json_, o);
-    EXPECT_TRUE(initiator.ok()) << initiator.status().ToString();
-    initiator_ = initiator->get();
-    ApiOptions api;
-    api.parallel_io = false;  // one thread: the simulation's
-    api.clock = [this] { return net_.NowNs(); };
-    api.default_policy.chunk_size = 16 << 10;
-    api.default_policy.single_chunk_max = 32 << 10;
-    api_ = std::make_unique<ObjectApi>(NewClusterBackend(std::move(*initiator)), api);
-  }
-
-  void StartTarget(int t) {
-    std::vector<TargetVdev> vdevs;
-    for (int v = 0; v < vdevs_; ++v)
-      vdevs.push_back({"t" + std::to_string(t) + "/vdev" + std::to_string(v),
-                       "t" + std::to_string(t) + ":" + std::to_string(v),
-                       stores_[t * vdevs_ + v].get()});
-    TargetOptions o;
-    o.multicast_base_port = multicast_ ? 7000 : 0;
-    auto target = Target::Start(&net_, flexhash_json_, vdevs, o);
-    ASSERT_TRUE(target.ok()) << target.status().ToString();
-    running_[t] = std::move(*target);
-    net_.Restart("t" + std::to_string(t));
-  }
-  // A crash loses the target's memory (bids, partial trains) but not its disks.
-  void CrashTarget(int t) {
-    net_.Crash("t" + std::to_string(t));
-    running_[t].reset();
-  }
-
-  SimNetwork& net() { return net_; }
-  ObjectApi& api() { return *api_; }
-  replicast::Initiator& initiator() { return *initiator_; }
-  Target& target(int t) { return *running_[t]; }
-  MemoryChunkStore& store(int t, int v) { return *stores_[t * vdevs_ + v]; }
-  int targets() const { return targets_; }
-  const std::string& flexhash_json() const { return flexhash_json_; }
-
- private:
-  SimNetwork net_;
-  int targets_, vdevs_;
-  bool multicast_;
-  std::vector<std::unique_ptr<MemoryChunkStore>> stores_;
-  std::vector<std::unique_ptr<Target>> running_;
-  std::string flexhash_json_;
-  replicast::Initiator* initiator_ = nullptr;
-  std::unique_ptr<ObjectApi> api_;
-};
-
-std::string Payload(std::mt19937_64& rng, size_t n) {
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-Result<ObjectInfo> PutString(ObjectApi& api, const std::string& name, const std::string& data) {
-  StringSource src(data);
-  return api.Put(name, src, PutOptions{});
-}
-
-Result<std::string> GetString(ObjectApi& api, const std::string& name) {
-  StringSink sink;
-  CCOW_RETURN_IF_ERROR(api.Get(name, VersionSelector{}, std::nullopt, sink));
-  return sink.data();
-}
+using testing::GetString;
+using testing::Payload;
+using testing::PutString;
+using testing::SimCluster;
 
 TEST(ClusterSimTest, ObjectsWrittenThroughTheClusterReadBackIntact) {
   SimCluster c(SimOptions{}, 5, 2);

@@ -118,6 +118,17 @@ class MemoryChunkStore : public ChunkStore {
     }
     return Status::OK();
   }
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = meta_.find(std::string(key));
+    if (it == meta_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  Status PutMeta(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(mu_);
+    meta_[std::string(key)] = std::string(value);
+    return Status::OK();
+  }
   StoreCapacity Capacity() override {
     std::lock_guard lock(mu_);
     StoreCapacity c;
@@ -152,6 +163,7 @@ class MemoryChunkStore : public ChunkStore {
   std::mutex mu_;
   std::map<HashId, std::string> chunks_;
   std::map<std::string, std::string> names_;
+  std::map<std::string, std::string> meta_;
   std::map<HashId, uint32_t> replication_;
   StoreStats stats_;
 };

@@ -37,6 +37,7 @@ S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
     case Code::kInvalidArgument: return MakeError(400, "InvalidArgument", m);
     case Code::kNoSpace: return MakeError(507, "InsufficientStorage", m);
     case Code::kBusy:
+    case Code::kFenced:
     case Code::kConflict: return MakeError(503, "SlowDown", m);
     case Code::kUnsupported: return MakeError(501, "NotImplemented", m);
     case Code::kUnavailable: return MakeError(503, "ServiceUnavailable", m);

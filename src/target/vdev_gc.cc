@@ -1,0 +1,209 @@
+#include "target/vdev_gc.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <vector>
+
+namespace ccow {
+namespace {
+
+using replicast::GcControl;
+using replicast::GcMark;
+using replicast::GcPhase;
+using replicast::GcReply;
+using replicast::GcReplyStatus;
+
+constexpr const char* kEpochKey = "gc.epoch";
+constexpr const char* kFenceKey = "gc.fence";
+constexpr size_t kSweepBatch = 1024;
+
+Result<uint64_t> LoadCounter(ChunkStore* store, const char* key) {
+  CCOW_ASSIGN_OR_RETURN(auto text, store->GetMeta(key));
+  if (!text) return uint64_t{0};
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || end != text->data() + text->size())
+    return Status::Corruption("the VDEV's recorded " + std::string(key) + " '" + *text + "' is not a number");
+  return v;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<VdevGc>> VdevGc::Open(ChunkStore* store, std::string vdev_id) {
+  auto gc = std::unique_ptr<VdevGc>(new VdevGc(store, std::move(vdev_id)));
+  CCOW_ASSIGN_OR_RETURN(gc->epoch_, LoadCounter(store, kEpochKey));
+  CCOW_ASSIGN_OR_RETURN(gc->fence_, LoadCounter(store, kFenceKey));
+  return gc;
+}
+
+uint64_t VdevGc::Pin(const HashId& chid) {
+  std::lock_guard lock(mu_);
+  if (window_open_) pins_.insert(chid);
+  return epoch_;
+}
+
+VdevGc::Admission VdevGc::AdmitNamedPut(uint64_t min_pin_epoch) {
+  Admission a;
+  a.lock_ = std::shared_lock(fence_mu_);
+  a.allowed_ = min_pin_epoch >= fence_;
+  return a;
+}
+
+uint64_t VdevGc::epoch() const {
+  std::lock_guard lock(mu_);
+  return epoch_;
+}
+
+uint64_t VdevGc::fence_epoch() const {
+  std::shared_lock lock(fence_mu_);
+  return fence_;
+}
+
+GcReply VdevGc::ReplyLocked(GcReplyStatus status, std::string message) const {
+  GcReply r;
+  r.epoch = epoch_;
+  {
+    std::shared_lock lock(fence_mu_);
+    r.fence_epoch = fence_;
+  }
+  r.status = status;
+  r.window_open = window_open_;
+  r.swept = swept_;
+  r.marked = marks_.size();
+  r.pinned = swept_ ? kept_pinned_ : pins_.size();
+  r.scanned = scanned_;
+  r.removed = removed_;
+  r.bytes_removed = bytes_removed_;
+  r.message = std::move(message);
+  return r;
+}
+
+GcReply VdevGc::OnMark(const GcMark& mark) {
+  std::lock_guard lock(mu_);
+  if (!window_open_ || mark.epoch != epoch_)
+    return ReplyLocked(GcReplyStatus::kUnknownEpoch, "no pin window of epoch " + std::to_string(mark.epoch) + " is open here");
+  marks_.insert(mark.chids.begin(), mark.chids.end());
+  return ReplyLocked(GcReplyStatus::kOk);
+}
+
+GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const HashId&)>& in_rows,
+                          const Executor& run) {
+  std::unique_lock lock(mu_);
+  const bool ours = window_open_ && c.epoch == epoch_;
+  switch (c.phase) {
+    case GcPhase::kStatus:
+      return ReplyLocked(GcReplyStatus::kOk);
+    case GcPhase::kOpen: {
+      if (ours) return ReplyLocked(GcReplyStatus::kOk);  // a retransmission
+      if (window_open_)
+        return ReplyLocked(GcReplyStatus::kBusy, "the pin window of epoch " + std::to_string(epoch_) + " is open");
+      if (c.epoch <= epoch_)
+        return ReplyLocked(GcReplyStatus::kUnknownEpoch, "epoch " + std::to_string(c.epoch) + " is not after " +
+                                                             std::to_string(epoch_));
+      // Recorded first: answers tagged with an epoch are never older after a restart.
+      Status s = store_->PutMeta(kEpochKey, std::to_string(c.epoch));
+      if (!s.ok()) return ReplyLocked(GcReplyStatus::kFailed, s.ToString());
+      epoch_ = c.epoch;
+      window_open_ = true;
+      swept_ = sweeping_ = false;
+      pins_.clear();
+      marks_.clear();
+      scanned_ = removed_ = bytes_removed_ = kept_pinned_ = 0;
+      sweep_error_.clear();
+      return ReplyLocked(GcReplyStatus::kOk);
+    }
+    case GcPhase::kFence: {
+      if (!ours) return ReplyLocked(GcReplyStatus::kUnknownEpoch, "no pin window of this epoch is open here");
+      std::unique_lock fence(fence_mu_);  // waits for named puts being committed
+      if (fence_ < c.epoch) {
+        Status s = store_->PutMeta(kFenceKey, std::to_string(c.epoch));
+        if (!s.ok()) {
+          fence.unlock();
+          return ReplyLocked(GcReplyStatus::kFailed, s.ToString());
+        }
+        fence_ = c.epoch;
+      }
+      fence.unlock();
+      return ReplyLocked(GcReplyStatus::kOk);
+    }
+    case GcPhase::kSweep: {
+      if (!ours) return ReplyLocked(GcReplyStatus::kUnknownEpoch, "no pin window of this epoch is open here");
+      if (fence_epoch() < c.epoch)
+        return ReplyLocked(GcReplyStatus::kFailed, "epoch " + std::to_string(c.epoch) + " was never fenced here");
+      if (swept_ || sweeping_)
+        return ReplyLocked(sweep_error_.empty() ? GcReplyStatus::kOk : GcReplyStatus::kFailed, sweep_error_);
+      sweeping_ = true;
+      lock.unlock();
+      run([this, in_rows] {
+        Status s = Sweep(in_rows);
+        if (s.ok()) {
+          // The space comes back now: the removed chunks' segment files are rewritten.
+          CompactionOptions co;
+          co.seal_active = true;
+          co.compact_index = true;
+          auto compacted = store_->CompactSegments(co);
+          if (!compacted.ok()) spdlog::warn("VDEV {}: compaction after the GC sweep: {}", vdev_id_, compacted.status().ToString());
+        }
+        std::lock_guard done(mu_);
+        sweeping_ = false;
+        swept_ = true;
+        if (!s.ok()) sweep_error_ = s.ToString();
+        if (removed_ > 0 || !s.ok())
+          spdlog::info("VDEV {}: gc epoch {} swept {} of {} chunks ({} bytes){}", vdev_id_, epoch_, removed_,
+                       scanned_, bytes_removed_, s.ok() ? "" : ": " + s.ToString());
+      });
+      lock.lock();
+      return ReplyLocked(sweep_error_.empty() ? GcReplyStatus::kOk : GcReplyStatus::kFailed, sweep_error_);
+    }
+    case GcPhase::kClose: {
+      if (!ours) return ReplyLocked(GcReplyStatus::kOk);  // closed already, or another epoch
+      if (sweeping_) return ReplyLocked(GcReplyStatus::kBusy, "the sweep is under way");
+      window_open_ = false;
+      pins_.clear();
+      marks_.clear();
+      return ReplyLocked(GcReplyStatus::kOk);
+    }
+  }
+  return ReplyLocked(GcReplyStatus::kFailed, "unknown phase");
+}
+
+Status VdevGc::Sweep(const std::function<bool(const HashId&)>& in_rows) {
+  std::optional<HashId> cursor;
+  for (;;) {
+    std::vector<HashId> batch;
+    bool more = false;
+    uint64_t scanned = 0;
+    CCOW_RETURN_IF_ERROR(store_->ScanChunks(cursor, [&](const HashId& chid) {
+      cursor = chid;
+      ++scanned;
+      if (in_rows(chid)) batch.push_back(chid);
+      if (batch.size() >= kSweepBatch) {
+        more = true;
+        return false;
+      }
+      return true;
+    }));
+    std::lock_guard lock(mu_);
+    scanned_ += scanned;
+    std::vector<HashId> doomed;
+    for (const HashId& chid : batch) {
+      if (marks_.count(chid)) continue;
+      if (pins_.count(chid)) {
+        ++kept_pinned_;
+        continue;
+      }
+      doomed.push_back(chid);
+    }
+    if (!doomed.empty()) {
+      // Under mu_: a pin arriving now waits, then finds the chunk gone and it is stored again.
+      uint64_t bytes = 0;
+      CCOW_RETURN_IF_ERROR(store_->RemoveChunks(doomed, &bytes));
+      removed_ += doomed.size();
+      bytes_removed_ += bytes;
+    }
+    if (!more) return Status::OK();
+  }
+}
+
+}  // namespace ccow
