@@ -67,6 +67,7 @@ enum class RecordKind : uint8_t {
   kVersionManifest = 0x03,
   kVersionList = 0x04,
   kKeyValueChunk = 0x05,
+  kStripeManifest = 0x06,
 };
 
 }  // namespace ccow

@@ -7,6 +7,7 @@
 #include "core/hash.h"
 #include "model/chunk_manifest.h"
 #include "model/kv_chunk.h"
+#include "model/stripe_manifest.h"
 #include "model/version_list.h"
 #include "model/version_manifest.h"
 
@@ -98,7 +99,25 @@ TEST(GoldenVectorsTest, KeyValueChunkEncodingIsPinned) {
                "sha256:4c396a59fd1b7d961b4aeafd0e3a4b99c92000842a46d42524bd997b6d93adc7");
 }
 
+// A 4:2:rs tail stripe: three data chunks (one shorter than the fragment), one absent.
+StripeManifest SampleStripeManifest() {
+  StripeManifest sm;
+  sm.policy = ErasurePolicy::Parse("4:2:rs").value();
+  sm.fragment_length = 1048576;
+  sm.data = {{1048576, PayloadChid("chunk-0")}, {1048576, PayloadChid("chunk-1")},
+             {4096, PayloadChid("chunk-2")}};
+  sm.parity = {PayloadChid("parity-0"), PayloadChid("parity-1")};
+  return sm;
+}
+
+TEST(GoldenVectorsTest, StripeManifestEncodingIsPinned) {
+  ExpectGolden(SampleStripeManifest().Encode(), "STRIPEHEX", "STRIPECHID");
+}
+
 TEST(GoldenVectorsTest, PinnedBytesDecodeToTheSameRecords) {
+  auto sm = StripeManifest::Decode(SampleStripeManifest().Encode());
+  ASSERT_TRUE(sm.ok()) << sm.status().ToString();
+  EXPECT_EQ(*sm, SampleStripeManifest());
   auto cm = ChunkManifest::Decode(SampleChunkManifest().Encode());
   ASSERT_TRUE(cm.ok());
   EXPECT_EQ(cm->refs, SampleChunkManifest().refs);
