@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_flags.h"
 #include "ec/erasure_code.h"
 #include "ec/stripe.h"
 
@@ -207,16 +208,8 @@ void OverheadTable() {
 }
 
 int Main(int argc, char** argv) {
-  double seconds = 0.6;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-      seconds = std::strtod(argv[++i], nullptr);
-    } else {
-      std::fprintf(stderr, "usage: %s [--seconds N]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (!(seconds > 0)) seconds = 0.6;
+  double seconds = bench::SecondsFlag(argc, argv, 0.6);
+  if (seconds < 0) return 2;
   std::printf("%s\n", CpuLine().c_str());
   double memcpy_gbs = MemcpyGBs(seconds);
   std::printf("memcpy (64 MiB buffers, one thread): %.2f GB/s\n", memcpy_gbs);

@@ -111,7 +111,13 @@ StripeManifest SampleStripeManifest() {
 }
 
 TEST(GoldenVectorsTest, StripeManifestEncodingIsPinned) {
-  ExpectGolden(SampleStripeManifest().Encode(), "STRIPEHEX", "STRIPECHID");
+  ExpectGolden(SampleStripeManifest().Encode(),
+               "06010104028080400380804001b18efa847f7a3fa48fe0aafd4a6250aa5129740e0512685937"
+               "7af20cedafdeee808040012725aea2d2dea736fbe38e41ecb518f6098cb68ac77362c5e34faa"
+               "fb356567c5802001b6f3c15844fe12f966ad90db59da8332a9a6d9dfd198ac83949be2045ec6"
+               "dc1e019edb3086e76d69f94976d6ee6cad8850f04cd6961437ea11232701e16c1283ca01e9d3"
+               "0a133f4cd1f16d21493f29ba914db0d200ae5f9b62487f118185bc5372da",
+               "sha256:23947a6e48f36aec5917657972e6bb9b6757d94079c607785cfbee8a28eefcff");
 }
 
 TEST(GoldenVectorsTest, PinnedBytesDecodeToTheSameRecords) {
