@@ -40,9 +40,8 @@ struct Buffer {
   explicit Buffer(size_t len) : p(static_cast<uint8_t*>(std::aligned_alloc(64, (len + 63) / 64 * 64)), &std::free) {}
 };
 
-// Best GB/s of `op` (moving `bytes` per call) over `rounds` timed runs of `seconds` each.
-// Runs of two variants are interleaved by the caller, so noise from the other tenants of
-// this machine hits both alike.
+// GB/s of `op` (moving `bytes` per call) over about `seconds`: the mean, for memcpy of
+// buffers far larger than the caches.
 double Measure(const std::function<void()>& op, double bytes, double seconds) {
   using Clock = std::chrono::steady_clock;
   op();  // warm caches and lazily built tables
@@ -57,9 +56,31 @@ double Measure(const std::function<void()>& op, double bytes, double seconds) {
   return calls * bytes / elapsed / 1e9;
 }
 
-// Best of several short runs: on a machine shared with builds, the best run is the one
-// least disturbed, for both variants alike.
-constexpr int kRounds = 7;
+// This machine is shared (builds and tests of others run beside it), so a mean over a
+// run mostly measures who else was running. Instead every call is timed, the variants'
+// calls alternate (one of ours, one of the baseline, ...), and each figure is `bytes`
+// over the call time at the 10th percentile: the speed of an undisturbed call, taken
+// the same way for both sides of a ratio.
+std::vector<double> Interleaved(const std::vector<std::function<void()>>& ops, double bytes,
+                                double seconds) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::vector<double>> times(ops.size());
+  for (const auto& op : ops) op();  // warm caches and lazily built tables
+  auto start = Clock::now();
+  do {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      auto t0 = Clock::now();
+      ops[i]();
+      times[i].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+  } while (std::chrono::duration<double>(Clock::now() - start).count() < seconds);
+  std::vector<double> gbs;
+  for (auto& t : times) {
+    std::sort(t.begin(), t.end());
+    gbs.push_back(bytes / t[t.size() / 10] / 1e9);
+  }
+  return gbs;
+}
 
 struct Pair {
   double ours = 0, isal = 0;
@@ -67,12 +88,8 @@ struct Pair {
 
 Pair Interleaved(const std::function<void()>& ours, const std::function<void()>& isal, double bytes,
                  double seconds) {
-  Pair best;
-  for (int round = 0; round < kRounds; ++round) {
-    best.ours = std::max(best.ours, Measure(ours, bytes, seconds / kRounds));
-    best.isal = std::max(best.isal, Measure(isal, bytes, seconds / kRounds));
-  }
-  return best;
+  auto gbs = Interleaved({ours, isal}, bytes, seconds);
+  return {gbs[0], gbs[1]};
 }
 
 void Check(const Status& st) {
@@ -157,14 +174,11 @@ void ThroughputTable(size_t len, double seconds) {
     // The same bytes copied (K fragments into one scratch buffer of the same size): what
     // touching the data costs at this working-set size, caches included.
     Buffer copy(static_cast<size_t>(k) * len);
-    double copy_gbs = 0;
-    for (int round = 0; round < kRounds; ++round)
-      copy_gbs = std::max(copy_gbs, Measure(
-                                        [&] {
-                                          for (int i = 0; i < k; ++i)
-                                            std::memcpy(copy.p.get() + static_cast<size_t>(i) * len, ptr[i], len);
-                                        },
-                                        bytes, seconds / kRounds / 2));
+    double copy_gbs = Interleaved(
+        {[&] {
+          for (int i = 0; i < k; ++i) std::memcpy(copy.p.get() + static_cast<size_t>(i) * len, ptr[i], len);
+        }},
+        bytes, seconds / 2)[0];
 
     double er = enc.ours / enc.isal, dr = dec.ours / dec.isal;
     std::printf("| %s | %.2f | %.2f | %.0f%% | %.2f | %.2f | %.0f%% | %.2f | %s |\n", text, enc.ours,
@@ -229,8 +243,9 @@ int Main(int argc, char** argv) {
   std::printf("%s\n", CpuLine().c_str());
   double memcpy_gbs = MemcpyGBs(seconds);
   std::printf("memcpy (64 MiB buffers, past the caches, one thread): %.2f GB/s\n", memcpy_gbs);
-  std::printf("ISA-L %s, Cauchy generator; each figure the best of %d interleaved runs of %.2f s\n",
-              "2.30 (libisal-dev)", kRounds, seconds / kRounds);
+  std::printf("ISA-L %s, Cauchy generator; %.1f s of alternating calls per pair, each figure at "
+              "the 10th-percentile call time\n",
+              "2.30 (libisal-dev)", seconds);
   ThroughputTable(1 << 20, seconds);
   ThroughputTable(64 << 10, seconds);
   OverheadTable();
