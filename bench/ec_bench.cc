@@ -37,7 +37,8 @@ const char* kPolicies[] = {"2:1:rs", "2:2:rs", "3:2:rs", "4:2:rs", "6:2:rs", "8:
 
 struct Buffer {
   std::unique_ptr<uint8_t, decltype(&std::free)> p{nullptr, &std::free};
-  explicit Buffer(size_t len) : p(static_cast<uint8_t*>(std::aligned_alloc(64, (len + 63) / 64 * 64)), &std::free) {}
+  explicit Buffer(size_t len)
+      : p(static_cast<uint8_t*>(std::aligned_alloc(64, (len + 63) / 64 * 64)), &std::free) {}
 };
 
 // GB/s of `op` (moving `bytes` per call) over about `seconds`: the mean, for memcpy of
@@ -110,10 +111,12 @@ std::string CpuLine() {
   std::ifstream in("/proc/cpuinfo");
   std::string line, model = "unknown", simd;
   while (std::getline(in, line)) {
-    if (model == "unknown" && line.starts_with("model name")) model = line.substr(line.find(':') + 2);
+    if (model == "unknown" && line.starts_with("model name"))
+      model = line.substr(line.find(':') + 2);
     if (simd.empty() && line.starts_with("flags")) {
       for (const char* f : {"avx2", "avx512f", "gfni"})
-        if ((line + " ").find(std::string(" ") + f + " ") != std::string::npos) simd += std::string(" ") + f;
+        if ((line + " ").find(std::string(" ") + f + " ") != std::string::npos)
+          simd += std::string(" ") + f;
     }
   }
   return "CPU: " + model + ", " + std::to_string(std::thread::hardware_concurrency()) +
@@ -122,8 +125,9 @@ std::string CpuLine() {
 
 void ThroughputTable(size_t len, double seconds) {
   std::printf("\nFragments of %zu KiB:\n\n", len >> 10);
-  std::printf("| policy | encode GB/s | ISA-L encode GB/s | ratio | decode (M lost) GB/s | "
-              "ISA-L decode GB/s | ratio | memcpy of the K fragments GB/s | target (>= 90%%) |\n");
+  std::printf(
+      "| policy | encode GB/s | ISA-L encode GB/s | ratio | decode (M lost) GB/s | "
+      "ISA-L decode GB/s | ratio | memcpy of the K fragments GB/s | target (>= 90%%) |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (const char* text : kPolicies) {
     auto code = std::move(ErasureCode::Create(ErasurePolicy::Parse(text).value())).value();
@@ -143,10 +147,12 @@ void ThroughputTable(size_t len, double seconds) {
 
     // Encode: ErasureCode::Encode against ec_encode_data on the same tables.
     std::vector<uint8_t> enc_tables = code->encode_tables();
-    Pair enc = Interleaved(
-        [&] { Check(code->Encode(len, data, std::span(ptr).subspan(k))); },
-        [&] { ec_encode_data(static_cast<int>(len), k, m, enc_tables.data(), ptr.data(), ptr.data() + k); },
-        bytes, seconds);
+    Pair enc = Interleaved([&] { Check(code->Encode(len, data, std::span(ptr).subspan(k))); },
+                           [&] {
+                             ec_encode_data(static_cast<int>(len), k, m, enc_tables.data(),
+                                            ptr.data(), ptr.data() + k);
+                           },
+                           bytes, seconds);
 
     // Decode: data 0..M-1 lost, rebuilt from the first K survivors.
     std::vector<Buffer> out;
@@ -155,8 +161,10 @@ void ThroughputTable(size_t len, double seconds) {
     std::vector<uint8_t*> rebuilt(w);
     uint64_t present = 0, wanted = 0;
     for (int i = 0; i < w; ++i) {
-      if (i < m) rebuilt[i] = out[i].p.get(), wanted |= uint64_t{1} << i;
-      else in[i] = ptr[i], present |= uint64_t{1} << i;
+      if (i < m)
+        rebuilt[i] = out[i].p.get(), wanted |= uint64_t{1} << i;
+      else
+        in[i] = ptr[i], present |= uint64_t{1} << i;
     }
     auto plan = code->PlanFor(present, wanted);
     Check(plan.status());
@@ -164,25 +172,28 @@ void ThroughputTable(size_t len, double seconds) {
     std::vector<uint8_t*> src(k), dst(m);
     for (int i = 0; i < k; ++i) src[i] = ptr[(*plan)->sources[i]];
     for (int i = 0; i < m; ++i) dst[i] = rebuilt[(*plan)->targets[i]];
-    Pair dec = Interleaved(
-        [&] { Check(code->Reconstruct(len, in, rebuilt)); },
-        [&] { ec_encode_data(static_cast<int>(len), k, m, dec_tables.data(), src.data(), dst.data()); },
-        bytes, seconds);
+    Pair dec = Interleaved([&] { Check(code->Reconstruct(len, in, rebuilt)); },
+                           [&] {
+                             ec_encode_data(static_cast<int>(len), k, m, dec_tables.data(),
+                                            src.data(), dst.data());
+                           },
+                           bytes, seconds);
     for (int i = 0; i < m; ++i)
       if (std::memcmp(out[i].p.get(), ptr[i], len) != 0) Check(Status::Internal("decode is wrong"));
 
     // The same bytes copied (K fragments into one scratch buffer of the same size): what
     // touching the data costs at this working-set size, caches included.
     Buffer copy(static_cast<size_t>(k) * len);
-    double copy_gbs = Interleaved(
-        {[&] {
-          for (int i = 0; i < k; ++i) std::memcpy(copy.p.get() + static_cast<size_t>(i) * len, ptr[i], len);
-        }},
-        bytes, seconds / 2)[0];
+    double copy_gbs =
+        Interleaved({[&] {
+                      for (int i = 0; i < k; ++i)
+                        std::memcpy(copy.p.get() + static_cast<size_t>(i) * len, ptr[i], len);
+                    }},
+                    bytes, seconds / 2)[0];
 
     double er = enc.ours / enc.isal, dr = dec.ours / dec.isal;
-    std::printf("| %s | %.2f | %.2f | %.0f%% | %.2f | %.2f | %.0f%% | %.2f | %s |\n", text, enc.ours,
-                enc.isal, 100 * er, dec.ours, dec.isal, 100 * dr, copy_gbs,
+    std::printf("| %s | %.2f | %.2f | %.0f%% | %.2f | %.2f | %.0f%% | %.2f | %s |\n", text,
+                enc.ours, enc.isal, 100 * er, dec.ours, dec.isal, 100 * dr, copy_gbs,
                 er >= 0.9 && dr >= 0.9 ? "met" : "MISSED");
     std::fflush(stdout);
   }
@@ -221,9 +232,12 @@ double RealOverhead(const ErasureCode& code, uint64_t size, uint64_t* manifest_b
 
 void OverheadTable() {
   const uint64_t big = (64ull << 20) + (300 << 10), small = (4ull << 20) + (512 << 10);
-  std::printf("\nRaw bytes per logical byte (1 MiB chunks; stripe manifests, SHA-256, stored "
-              "R=3 as metadata; a tail stripe keeps K:M with absent members):\n\n");
-  std::printf("| layout | analytic | 64.3 MiB object | 4.5 MiB object | stripe manifests (64.3 MiB) | target |\n");
+  std::printf(
+      "\nRaw bytes per logical byte (1 MiB chunks; stripe manifests, SHA-256, stored "
+      "R=3 as metadata; a tail stripe keeps K:M with absent members):\n\n");
+  std::printf(
+      "| layout | analytic | 64.3 MiB object | 4.5 MiB object | stripe manifests (64.3 MiB) | "
+      "target |\n");
   std::printf("|---|---:|---:|---:|---:|---|\n");
   std::printf("| R=3 replicas | 3.000 | 3.000 | 3.000 | 0 B | 3.0 |\n");
   for (const char* text : kPolicies) {
@@ -231,8 +245,8 @@ void OverheadTable() {
     uint64_t mbig = 0, msmall = 0;
     double rbig = RealOverhead(*code, big, &mbig), rsmall = RealOverhead(*code, small, &msmall);
     bool is42 = std::string(text) == "4:2:rs";
-    std::printf("| %s | %.3f | %.3f | %.3f | %llu B | %s |\n", text, code->policy().RawPerLogical(), rbig,
-                rsmall, static_cast<unsigned long long>(mbig),
+    std::printf("| %s | %.3f | %.3f | %.3f | %llu B | %s |\n", text, code->policy().RawPerLogical(),
+                rbig, rsmall, static_cast<unsigned long long>(mbig),
                 is42 ? (rbig <= 1.55 ? "<= 1.55: met" : "<= 1.55: MISSED") : "");
   }
 }
@@ -243,9 +257,10 @@ int Main(int argc, char** argv) {
   std::printf("%s\n", CpuLine().c_str());
   double memcpy_gbs = MemcpyGBs(seconds);
   std::printf("memcpy (64 MiB buffers, past the caches, one thread): %.2f GB/s\n", memcpy_gbs);
-  std::printf("ISA-L %s, Cauchy generator; %.1f s of alternating calls per pair, each figure at "
-              "the 10th-percentile call time\n",
-              "2.30 (libisal-dev)", seconds);
+  std::printf(
+      "ISA-L %s, Cauchy generator; %.1f s of alternating calls per pair, each figure at "
+      "the 10th-percentile call time\n",
+      "2.30 (libisal-dev)", seconds);
   ThroughputTable(1 << 20, seconds);
   ThroughputTable(64 << 10, seconds);
   OverheadTable();

@@ -25,7 +25,8 @@ std::vector<std::string> Seeds() {
       size_t members = tail ? 1 + sm.policy.data / 2 : sm.policy.data;
       uint64_t len = tail ? 100 : (1 << 20);
       for (size_t i = 0; i < members; ++i)
-        sm.data.push_back({len - (i % 3) * (len / 4), HashBytes(algo, std::to_string(n) + "d" + std::to_string(i))});
+        sm.data.push_back({len - (i % 3) * (len / 4),
+                           HashBytes(algo, std::to_string(n) + "d" + std::to_string(i))});
       sm.fragment_length = len;
       for (int j = 0; j < sm.policy.parity; ++j)
         sm.parity.push_back(HashBytes(algo, std::to_string(n) + "p" + std::to_string(j)));

@@ -34,10 +34,10 @@ Status ErasureCode::Encode(size_t length, std::span<const uint8_t* const> data,
                            std::span<uint8_t* const> parity) const {
   if (data.size() != static_cast<size_t>(data_count()) ||
       parity.size() != static_cast<size_t>(parity_count()))
-    return Status::InvalidArgument("erasure code " + policy_.ToString() + ": encode needs " +
-                                   std::to_string(data_count()) + " data and " +
-                                   std::to_string(parity_count()) + " parity buffers, got " +
-                                   std::to_string(data.size()) + " and " + std::to_string(parity.size()));
+    return Status::InvalidArgument(
+        "erasure code " + policy_.ToString() + ": encode needs " + std::to_string(data_count()) +
+        " data and " + std::to_string(parity_count()) + " parity buffers, got " +
+        std::to_string(data.size()) + " and " + std::to_string(parity.size()));
   if (length > kMaxFragmentLength)
     return Status::InvalidArgument("erasure code: fragment length " + std::to_string(length) +
                                    " is above " + std::to_string(kMaxFragmentLength));
@@ -57,7 +57,8 @@ std::string ErasureCode::Describe(uint64_t mask) const {
   for (int i = 0; i < width(); ++i) {
     if ((mask & Bit(i)) == 0) continue;
     if (!out.empty()) out += ", ";
-    out += i < data_count() ? "data " + std::to_string(i) : "parity " + std::to_string(i - data_count());
+    out += i < data_count() ? "data " + std::to_string(i)
+                            : "parity " + std::to_string(i - data_count());
   }
   return out;
 }
@@ -68,11 +69,10 @@ Result<std::shared_ptr<const ErasureCode::DecodePlan>> ErasureCode::PlanFor(
   present_mask &= all;
   if (std::popcount(present_mask) < data_count()) {
     uint64_t lost = all & ~present_mask;
-    return Status::Unavailable("erasure code " + policy_.ToString() + ": " +
-                               std::to_string(std::popcount(lost)) + " of " +
-                               std::to_string(width()) + " fragments lost (" + Describe(lost) +
-                               "); at most " + std::to_string(parity_count()) +
-                               " can be rebuilt, so nothing can be");
+    return Status::Unavailable(
+        "erasure code " + policy_.ToString() + ": " + std::to_string(std::popcount(lost)) + " of " +
+        std::to_string(width()) + " fragments lost (" + Describe(lost) + "); at most " +
+        std::to_string(parity_count()) + " can be rebuilt, so nothing can be");
   }
   // The first K survivors are the sources: the plan depends only on them and the targets,
   // which keeps the number of distinct cache keys small.
@@ -128,7 +128,8 @@ Result<std::shared_ptr<const ErasureCode::DecodePlan>> ErasureCode::BuildPlan(
     if ((wanted & Bit(t)) == 0) continue;
     plan->targets[plan->target_count++] = t;
     if (t < k) {
-      rows.insert(rows.end(), &inv[static_cast<size_t>(t) * k], &inv[static_cast<size_t>(t + 1) * k]);
+      rows.insert(rows.end(), &inv[static_cast<size_t>(t) * k],
+                  &inv[static_cast<size_t>(t + 1) * k]);
       continue;
     }
     const uint8_t* g = &generator_[static_cast<size_t>(t) * k];
@@ -139,7 +140,8 @@ Result<std::shared_ptr<const ErasureCode::DecodePlan>> ErasureCode::BuildPlan(
     }
   }
   plan->tables.resize(32 * static_cast<size_t>(k) * std::max(plan->target_count, 1));
-  if (plan->target_count > 0) ec_init_tables(k, plan->target_count, rows.data(), plan->tables.data());
+  if (plan->target_count > 0)
+    ec_init_tables(k, plan->target_count, rows.data(), plan->tables.data());
   return std::shared_ptr<const DecodePlan>(std::move(plan));
 }
 

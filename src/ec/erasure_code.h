@@ -80,12 +80,14 @@ class ErasureCode {
     int target_count = 0;
     std::vector<uint8_t> tables;  // ec_init_tables(K, target_count, ...)
   };
-  Result<std::shared_ptr<const DecodePlan>> PlanFor(uint64_t present_mask, uint64_t wanted_mask) const;
+  Result<std::shared_ptr<const DecodePlan>> PlanFor(uint64_t present_mask,
+                                                    uint64_t wanted_mask) const;
   size_t cached_plans() const;  // for tests: never above kDecodeCacheSize
 
  private:
   explicit ErasureCode(const ErasurePolicy& policy);
-  Result<std::shared_ptr<const DecodePlan>> BuildPlan(uint64_t present_mask, uint64_t wanted_mask) const;
+  Result<std::shared_ptr<const DecodePlan>> BuildPlan(uint64_t present_mask,
+                                                      uint64_t wanted_mask) const;
   std::string Describe(uint64_t mask) const;  // "data 0, parity 1"
 
   ErasurePolicy policy_;

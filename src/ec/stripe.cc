@@ -7,13 +7,15 @@ namespace ccow {
 namespace {
 
 std::string FragmentName(const StripeManifest& s, int i) {
-  return i < s.policy.data ? "data " + std::to_string(i) : "parity " + std::to_string(i - s.policy.data);
+  return i < s.policy.data ? "data " + std::to_string(i)
+                           : "parity " + std::to_string(i - s.policy.data);
 }
 
 // Where each slot of a rebuild stands.
 enum class Slot { kLost, kAbsent, kUsable, kCorrupt };
 
-std::string ListSlots(const StripeManifest& s, const std::vector<Slot>& slots, Slot which, int skip) {
+std::string ListSlots(const StripeManifest& s, const std::vector<Slot>& slots, Slot which,
+                      int skip) {
   std::string out;
   for (int i = 0; i < static_cast<int>(slots.size()); ++i) {
     if (slots[i] != which || i == skip) continue;
@@ -40,12 +42,13 @@ Result<EncodedStripe> EncodeStripe(const ErasureCode& code, std::span<const Stri
   for (size_t i = 0; i < data.size(); ++i) {
     const StripeInput& in = data[i];
     if (in.bytes.empty() || in.bytes.size() > ErasureCode::kMaxFragmentLength || in.chid.empty())
-      return Status::InvalidArgument("stripe: data chunk " + std::to_string(i) + " (" +
-                                     in.chid.ToString() + ") is empty, has no CHID or is too long (" +
-                                     std::to_string(in.bytes.size()) + " bytes)");
+      return Status::InvalidArgument(
+          "stripe: data chunk " + std::to_string(i) + " (" + in.chid.ToString() +
+          ") is empty, has no CHID or is too long (" + std::to_string(in.bytes.size()) + " bytes)");
     if (HashBytes(in.chid.algo(), in.bytes) != in.chid)
-      return Status::Corruption("stripe: data chunk " + std::to_string(i) + " does not match its CHID " +
-                                in.chid.ToString() + "; refusing to encode a stripe over wrong bytes");
+      return Status::Corruption("stripe: data chunk " + std::to_string(i) +
+                                " does not match its CHID " + in.chid.ToString() +
+                                "; refusing to encode a stripe over wrong bytes");
     sm.data.push_back({in.bytes.size(), in.chid});
     sm.fragment_length = std::max<uint64_t>(sm.fragment_length, in.bytes.size());
   }
@@ -56,7 +59,8 @@ Result<EncodedStripe> EncodeStripe(const ErasureCode& code, std::span<const Stri
   std::vector<std::string> padded;
   padded.reserve(data.size() + 1);
   const uint8_t* zeros = nullptr;
-  if (data.size() < k) zeros = reinterpret_cast<const uint8_t*>(padded.emplace_back(len, '\0').data());
+  if (data.size() < k)
+    zeros = reinterpret_cast<const uint8_t*>(padded.emplace_back(len, '\0').data());
   const uint8_t* src[ErasurePolicy::kMaxData];
   for (size_t i = 0; i < k; ++i) {
     if (i >= data.size()) {
@@ -92,20 +96,24 @@ Result<std::string> RebuildFragment(const ErasureCode& code, const StripeManifes
                                    std::to_string(w) + " were expected");
   if (!stripe.IsStored(index))
     return Status::InvalidArgument("stripe " + stripe.policy.ToString() + ": fragment " +
-                                   std::to_string(index) + " is not stored (absent or out of range)");
+                                   std::to_string(index) +
+                                   " is not stored (absent or out of range)");
   const Chid& want = stripe.FragmentChid(index);
   const size_t len = stripe.fragment_length;
   auto what = [&] {
-    return FragmentName(stripe, index) + " (" + want.ToString() + ") of a " + stripe.policy.ToString() +
-           " stripe";
+    return FragmentName(stripe, index) + " (" + want.ToString() + ") of a " +
+           stripe.policy.ToString() + " stripe";
   };
 
   std::vector<Slot> slots(w, Slot::kLost);
   for (int i = 0; i < w; ++i) {
-    if (!stripe.IsStored(i)) slots[i] = Slot::kAbsent;
-    else if (i == index || !fragments[i]) slots[i] = Slot::kLost;
+    if (!stripe.IsStored(i))
+      slots[i] = Slot::kAbsent;
+    else if (i == index || !fragments[i])
+      slots[i] = Slot::kLost;
     // A fragment of the wrong length is wrong bytes: never a source.
-    else slots[i] = fragments[i]->size() == stripe.StoredLength(i) ? Slot::kUsable : Slot::kCorrupt;
+    else
+      slots[i] = fragments[i]->size() == stripe.StoredLength(i) ? Slot::kUsable : Slot::kCorrupt;
   }
   std::string zeros;
   std::vector<std::string> padded(w);
@@ -134,13 +142,15 @@ Result<std::string> RebuildFragment(const ErasureCode& code, const StripeManifes
       // Corrupt fragments will not come back by waiting; lost ones may (a target restarts).
       bool corrupt = std::find(slots.begin(), slots.end(), Slot::kCorrupt) != slots.end();
       return Status(corrupt ? Code::kCorruption : Code::kUnavailable,
-          "cannot rebuild " + what() + ": " + std::to_string(sources.size()) + " usable fragments where " +
-          std::to_string(k) + " are needed (lost: " + ListSlots(stripe, slots, Slot::kLost, index) +
-          "; corrupt: " + ListSlots(stripe, slots, Slot::kCorrupt, index) + ")");
+                    "cannot rebuild " + what() + ": " + std::to_string(sources.size()) +
+                        " usable fragments where " + std::to_string(k) +
+                        " are needed (lost: " + ListSlots(stripe, slots, Slot::kLost, index) +
+                        "; corrupt: " + ListSlots(stripe, slots, Slot::kCorrupt, index) + ")");
     }
     std::string result(len, '\0');
     out[index] = reinterpret_cast<uint8_t*>(result.data());
-    CCOW_RETURN_IF_ERROR(code.Reconstruct(len, {in, static_cast<size_t>(w)}, {out, static_cast<size_t>(w)}));
+    CCOW_RETURN_IF_ERROR(
+        code.Reconstruct(len, {in, static_cast<size_t>(w)}, {out, static_cast<size_t>(w)}));
     result.resize(stripe.StoredLength(index));
     if (HashBytes(want.algo(), result) == want) return result;
     // Some source is wrong. Find it by its own CHID, drop it, try the others.
@@ -151,8 +161,10 @@ Result<std::string> RebuildFragment(const ErasureCode& code, const StripeManifes
       if (HashBytes(chid.algo(), *fragments[i]) != chid) slots[i] = Slot::kCorrupt, found = true;
     }
     if (!found)
-      return Status::Corruption("rebuilt " + what() + " does not match its CHID although every source "
-                                "fragment does: the stripe manifest does not describe these chunks");
+      return Status::Corruption(
+          "rebuilt " + what() +
+          " does not match its CHID although every source "
+          "fragment does: the stripe manifest does not describe these chunks");
   }
 }
 

@@ -34,7 +34,8 @@ struct StripeInput {
 
 struct EncodedStripe {
   StripeManifest manifest;
-  std::vector<std::string> parity;  // M chunks, each fragment_length bytes; CHIDs in manifest.parity
+  std::vector<std::string>
+      parity;  // M chunks, each fragment_length bytes; CHIDs in manifest.parity
 };
 
 // data: 1..K non-empty chunks in stripe order (fewer than K only for an object's last

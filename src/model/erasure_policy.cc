@@ -7,10 +7,10 @@ namespace ccow {
 namespace {
 
 std::string Bounds() {
-  return "K:M:rs with " + std::to_string(ErasurePolicy::kMinData) + " <= K <= " +
-         std::to_string(ErasurePolicy::kMaxData) + " data and " +
-         std::to_string(ErasurePolicy::kMinParity) + " <= M <= " +
-         std::to_string(ErasurePolicy::kMaxParity) + " parity fragments, e.g. 4:2:rs";
+  return "K:M:rs with " + std::to_string(ErasurePolicy::kMinData) +
+         " <= K <= " + std::to_string(ErasurePolicy::kMaxData) + " data and " +
+         std::to_string(ErasurePolicy::kMinParity) +
+         " <= M <= " + std::to_string(ErasurePolicy::kMaxParity) + " parity fragments, e.g. 4:2:rs";
 }
 
 // A decimal number without sign or leading zero, up to the next ':' (or the end).
@@ -49,7 +49,8 @@ Result<ErasurePolicy> ErasurePolicy::Parse(std::string_view text) {
 }
 
 std::string ErasurePolicy::ToString() const {
-  return std::to_string(data) + ":" + std::to_string(parity) + ":" + ErasureAlgorithmName(algorithm);
+  return std::to_string(data) + ":" + std::to_string(parity) + ":" +
+         ErasureAlgorithmName(algorithm);
 }
 
 Status ErasurePolicy::Validate() const {
@@ -66,11 +67,11 @@ Status CheckPlacement(const ErasurePolicy& policy, size_t failure_domains,
   if (failure_domains >= need) return Status::OK();
   return Status::InvalidArgument(
       "erasure code " + policy.ToString() + " cannot be placed: a stripe needs " +
-      std::to_string(need) + " distinct " + std::string(domain_kind) + " (K + M = " +
-      std::to_string(policy.data) + " + " + std::to_string(policy.parity) +
+      std::to_string(need) + " distinct " + std::string(domain_kind) +
+      " (K + M = " + std::to_string(policy.data) + " + " + std::to_string(policy.parity) +
       ", one per fragment) and the cluster has " + std::to_string(failure_domains) +
-      "; choose a policy with K + M <= " + std::to_string(failure_domains) +
-      " or add " + std::string(domain_kind));
+      "; choose a policy with K + M <= " + std::to_string(failure_domains) + " or add " +
+      std::string(domain_kind));
 }
 
 }  // namespace ccow

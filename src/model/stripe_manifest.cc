@@ -52,16 +52,19 @@ Status StripeManifest::Validate() const {
                                 std::to_string(data[i].length) + " is outside 1.." +
                                 std::to_string(fragment_length));
     if (data[i].chid.empty())
-      return Status::Corruption("stripe manifest: data member " + std::to_string(i) + " has no CHID");
+      return Status::Corruption("stripe manifest: data member " + std::to_string(i) +
+                                " has no CHID");
     longest = std::max(longest, data[i].length);
   }
   // Redundant with the lengths, and so required to agree: one manifest, one encoding.
   if (fragment_length != longest)
-    return Status::Corruption("stripe manifest: fragment length " + std::to_string(fragment_length) +
+    return Status::Corruption("stripe manifest: fragment length " +
+                              std::to_string(fragment_length) +
                               " is not the longest data member (" + std::to_string(longest) + ")");
   for (size_t i = 0; i < parity.size(); ++i)
     if (parity[i].empty())
-      return Status::Corruption("stripe manifest: parity member " + std::to_string(i) + " has no CHID");
+      return Status::Corruption("stripe manifest: parity member " + std::to_string(i) +
+                                " has no CHID");
   return Status::OK();
 }
 
@@ -85,9 +88,7 @@ std::string StripeManifest::Encode() const {
 
 Result<StripeManifest> StripeManifest::Decode(std::string_view bytes) {
   Decoder dec(bytes, "stripe manifest");
-  if (dec.GetU8() != static_cast<uint8_t>(RecordKind::kStripeManifest))
-    dec.Fail("not a stripe manifest");
-  if (dec.status().ok() && dec.GetU8() != kFormatVersion) dec.Fail("unsupported format version");
+  dec.GetRecordHeader(RecordKind::kStripeManifest, kFormatVersion);
   StripeManifest sm;
   sm.policy.algorithm = static_cast<ErasureAlgorithm>(dec.GetU8());
   sm.policy.data = dec.GetU8();
@@ -102,7 +103,8 @@ Result<StripeManifest> StripeManifest::Decode(std::string_view bytes) {
     m.chid = dec.GetHashId();
     sm.data.push_back(m);
   }
-  for (int i = 0; i < sm.policy.parity && dec.status().ok(); ++i) sm.parity.push_back(dec.GetHashId());
+  for (int i = 0; i < sm.policy.parity && dec.status().ok(); ++i)
+    sm.parity.push_back(dec.GetHashId());
   CCOW_RETURN_IF_ERROR(dec.Finish());
   CCOW_RETURN_IF_ERROR(sm.Validate());
   return sm;

@@ -37,9 +37,9 @@ struct StripeManifest {
   static constexpr uint8_t kFormatVersion = 1;
 
   ErasurePolicy policy;
-  uint64_t fragment_length = 0;      // longest data member; every parity chunk's length
-  std::vector<StripeMember> data;    // 1..K members in fragment order 0..; the rest absent
-  std::vector<Chid> parity;          // exactly M, fragment order K..K+M-1
+  uint64_t fragment_length = 0;    // longest data member; every parity chunk's length
+  std::vector<StripeMember> data;  // 1..K members in fragment order 0..; the rest absent
+  std::vector<Chid> parity;        // exactly M, fragment order K..K+M-1
 
   // Fragment index of a data chunk (its position), or -1 when `chid` is not a member.
   // With a chunk present twice in one stripe, the first position.

@@ -140,8 +140,10 @@ TEST(ErasureCodeTest, ParityIsTheDocumentedCauchyCode) {
       for (size_t b = 0; b < 257; ++b) {
         uint8_t want = 0;
         for (int j = 0; j < k; ++j)
-          want ^= GfMul(GfInv(static_cast<uint8_t>((k + p) ^ j)), static_cast<uint8_t>(frags.f[j][b]));
-        ASSERT_EQ(static_cast<uint8_t>(frags.f[k + p][b]), want) << text << " parity " << p << " byte " << b;
+          want ^=
+              GfMul(GfInv(static_cast<uint8_t>((k + p) ^ j)), static_cast<uint8_t>(frags.f[j][b]));
+        ASSERT_EQ(static_cast<uint8_t>(frags.f[k + p][b]), want)
+            << text << " parity " << p << " byte " << b;
       }
     }
   }
@@ -167,7 +169,8 @@ TEST(ErasureCodeTest, MoreThanMLostFailsNamingTheLostFragments) {
   Fragments frags(*code, 64, 5);
   Status st = LoseAndRebuild(*code, frags, 0b010101);  // data 0, data 2, parity 0
   EXPECT_EQ(st.code(), Code::kUnavailable) << st.ToString();
-  EXPECT_NE(st.message().find("3 of 6 fragments lost (data 0, data 2, parity 0)"), std::string::npos)
+  EXPECT_NE(st.message().find("3 of 6 fragments lost (data 0, data 2, parity 0)"),
+            std::string::npos)
       << st.message();
   EXPECT_NE(st.message().find("4:2:rs"), std::string::npos);
   // Every pattern of M + 1 losses fails; none crashes or "succeeds".
@@ -178,7 +181,8 @@ TEST(ErasureCodeTest, MoreThanMLostFailsNamingTheLostFragments) {
 }
 
 TEST(ErasureCodeTest, InvalidPoliciesAndArgumentsAreRefused) {
-  for (auto [k, m] : std::vector<std::pair<int, int>>{{1, 1}, {0, 2}, {2, 0}, {33, 2}, {4, 17}, {255, 255}}) {
+  for (auto [k, m] :
+       std::vector<std::pair<int, int>>{{1, 1}, {0, 2}, {2, 0}, {33, 2}, {4, 17}, {255, 255}}) {
     ErasurePolicy p;
     p.data = static_cast<uint8_t>(k);
     p.parity = static_cast<uint8_t>(m);

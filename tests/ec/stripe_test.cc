@@ -49,7 +49,8 @@ TEST(StripeTest, UnequalChunksRebuildUnderEveryPatternOfUpToMLosses) {
   EXPECT_EQ(sm.fragment_length, 70000u);
   ASSERT_EQ(sm.data.size(), 4u);
   ASSERT_EQ(sm.parity.size(), 2u);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(sm.data[i], (StripeMember{c.bytes[i].size(), c.inputs[i].chid}));
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(sm.data[i], (StripeMember{c.bytes[i].size(), c.inputs[i].chid}));
   for (int j = 0; j < 2; ++j) {
     EXPECT_EQ(enc->parity[j].size(), 70000u);
     EXPECT_EQ(sm.parity[j], HashBytes(HashAlgo::kSha256, enc->parity[j]));
@@ -63,7 +64,8 @@ TEST(StripeTest, UnequalChunksRebuildUnderEveryPatternOfUpToMLosses) {
     for (int i = 0; i < 6; ++i) {
       if ((lost & (1u << i)) == 0) continue;
       auto got = RebuildFragment(*code, sm, i, views);
-      ASSERT_TRUE(got.ok()) << "pattern " << lost << " fragment " << i << ": " << got.status().ToString();
+      ASSERT_TRUE(got.ok()) << "pattern " << lost << " fragment " << i << ": "
+                            << got.status().ToString();
       EXPECT_EQ(*got, *all[i]) << "pattern " << lost << " fragment " << i;
     }
   }
@@ -88,7 +90,8 @@ TEST(StripeTest, ShortTailStripeKeepsKAndTreatsAbsentMembersAsZeros) {
     EXPECT_EQ(*got, c.bytes[i]);
   }
   // An absent member is not a fragment anyone can ask for.
-  EXPECT_EQ(RebuildFragment(*code, enc->manifest, 3, views).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(RebuildFragment(*code, enc->manifest, 3, views).status().code(),
+            Code::kInvalidArgument);
   // Three stored fragments lost out of four: refused, naming them.
   views[6].reset();
   auto none = RebuildFragment(*code, enc->manifest, 0, views);
@@ -127,7 +130,8 @@ TEST(StripeTest, ARebuildThatDoesNotVerifyIsRefused) {
   auto got = RebuildFragment(*code, enc->manifest, 0, views);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), Code::kCorruption);
-  EXPECT_NE(got.status().message().find("corrupt: parity 0"), std::string::npos) << got.status().message();
+  EXPECT_NE(got.status().message().find("corrupt: parity 0"), std::string::npos)
+      << got.status().message();
   EXPECT_NE(got.status().message().find(c.inputs[0].chid.ToString()), std::string::npos);
   // A fragment of the wrong length is wrong bytes too.
   views = Stored(c, *enc);
@@ -167,7 +171,8 @@ TEST(StripeTest, EncodeRefusesBadInput) {
   auto code = MakeCode("2:1:rs");
   Chunks c({10, 20, 30}, 6);
   // More than K chunks.
-  EXPECT_EQ(EncodeStripe(*code, c.inputs, HashAlgo::kSha256).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(EncodeStripe(*code, c.inputs, HashAlgo::kSha256).status().code(),
+            Code::kInvalidArgument);
   // None.
   EXPECT_EQ(EncodeStripe(*code, {}, HashAlgo::kSha256).status().code(), Code::kInvalidArgument);
   // An empty chunk.
@@ -183,7 +188,8 @@ TEST(StripeTest, EncodeRefusesBadInput) {
   ASSERT_TRUE(enc.ok());
   auto other = MakeCode("2:2:rs");
   std::vector<std::optional<std::string_view>> views(4);
-  EXPECT_EQ(RebuildFragment(*other, enc->manifest, 0, views).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(RebuildFragment(*other, enc->manifest, 0, views).status().code(),
+            Code::kInvalidArgument);
 }
 
 }  // namespace

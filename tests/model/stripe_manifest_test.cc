@@ -12,8 +12,8 @@ namespace ccow {
 namespace {
 
 TEST(ErasurePolicyTest, ParsesTheListedPoliciesAndPrintsThemBack) {
-  for (const char* text : {"2:1:rs", "2:2:rs", "3:2:rs", "4:2:rs", "6:2:rs", "8:3:rs", "9:3:rs",
-                           "32:16:rs"}) {
+  for (const char* text :
+       {"2:1:rs", "2:2:rs", "3:2:rs", "4:2:rs", "6:2:rs", "8:3:rs", "9:3:rs", "32:16:rs"}) {
     auto p = ErasurePolicy::Parse(text);
     ASSERT_TRUE(p.ok()) << text << ": " << p.status().ToString();
     EXPECT_EQ(p->ToString(), text);
@@ -27,9 +27,10 @@ TEST(ErasurePolicyTest, ParsesTheListedPoliciesAndPrintsThemBack) {
 }
 
 TEST(ErasurePolicyTest, RefusesInvalidAndNonCanonicalText) {
-  for (const char* text : {"", "rs", "4:2", "4:2:", "4:2:RS", "4:2:xor", "04:2:rs", "4:02:rs",
-                           "+4:2:rs", "4:2:rs ", " 4:2:rs", "4::rs", "a:b:rs", "1:1:rs", "0:2:rs",
-                           "33:2:rs", "4:0:rs", "4:17:rs", "4:2:rs:rs", "4294967300:2:rs"}) {
+  for (const char* text :
+       {"",        "rs",      "4:2",     "4:2:",    "4:2:RS",    "4:2:xor",        "04:2:rs",
+        "4:02:rs", "+4:2:rs", "4:2:rs ", " 4:2:rs", "4::rs",     "a:b:rs",         "1:1:rs",
+        "0:2:rs",  "33:2:rs", "4:0:rs",  "4:17:rs", "4:2:rs:rs", "4294967300:2:rs"}) {
     auto p = ErasurePolicy::Parse(text);
     ASSERT_FALSE(p.ok()) << "'" << text << "'";
     EXPECT_EQ(p.status().code(), Code::kInvalidArgument);
@@ -55,7 +56,8 @@ StripeManifest Sample(int data_members) {
   for (int i = 0; i < data_members; ++i)
     sm.data.push_back({uint64_t{1000} + i, HashBytes(HashAlgo::kSha256, "d" + std::to_string(i))});
   sm.fragment_length = 1000 + data_members - 1;
-  for (int j = 0; j < 2; ++j) sm.parity.push_back(HashBytes(HashAlgo::kSha256, "p" + std::to_string(j)));
+  for (int j = 0; j < 2; ++j)
+    sm.parity.push_back(HashBytes(HashAlgo::kSha256, "p" + std::to_string(j)));
   return sm;
 }
 
@@ -110,7 +112,8 @@ TEST(StripeManifestTest, DecoderEnforcesTheStructuralRules) {
     auto r = StripeManifest::Decode(bytes);
     ASSERT_FALSE(r.ok()) << why;
     EXPECT_EQ(r.status().code(), Code::kCorruption) << why;
-    EXPECT_NE(r.status().message().find("stripe manifest"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("stripe manifest"), std::string::npos)
+        << r.status().message();
   };
   expect_bad(Raw(Sample(4), 0x02), "another record kind");
   expect_bad(Raw(Sample(4), 0x06, 2), "an unknown format version");
