@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_flags.h"
 #include "core/hash.h"
 
 namespace ccow {
@@ -100,16 +101,8 @@ std::string CpuLine() {
 }
 
 int Main(int argc, char** argv) {
-  double seconds = 1.0;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-      seconds = std::strtod(argv[++i], nullptr);
-    } else {
-      std::fprintf(stderr, "usage: %s [--seconds N]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (!(seconds > 0)) seconds = 1.0;
+  double seconds = bench::SecondsFlag(argc, argv, 1.0);
+  if (seconds < 0) return 2;
   // `openssl speed` counts whole seconds only.
   int openssl_seconds = std::max(1, static_cast<int>(seconds + 0.5));
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints their tables:  bash bench/run-all.sh BUILD_DIR
 # (`make bench` builds first and calls this). Extra limits: hash_bench compares with
-# `openssl speed`, chunking_bench with memcpy, store_bench.sh (when present) with fio,
+# `openssl speed`, chunking_bench with memcpy, ec_bench with ISA-L's own loop and memcpy, store_bench.sh (when present) with fio,
 # s3_list_bench with a raw name-index scan, cluster_bench.sh with the single-node store, s3_vs_swift.sh with Swift on the same machine.
 # For a quick check: HASH_BENCH_ARGS="--seconds 0.2" CHUNKING_BENCH_ARGS="--size-mib 16".
 set -euo pipefail
@@ -14,7 +14,7 @@ BUILD=$(cd "$1" && pwd)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-for b in hash_bench chunking_bench; do
+for b in hash_bench chunking_bench ec_bench; do
   if [ ! -x "$BUILD/bin/$b" ]; then
     echo "run-all: $BUILD/bin/$b is missing; build it with: cmake --build $BUILD --target $b" >&2
     exit 1
@@ -28,6 +28,11 @@ echo
 echo "## Chunking"
 echo
 "$BUILD/bin/chunking_bench" ${CHUNKING_BENCH_ARGS:-}
+
+echo
+echo "## Erasure coding (ISA-L)"
+echo
+"$BUILD/bin/ec_bench" ${EC_BENCH_ARGS:-}
 
 if [ -f bench/store_bench.sh ]; then
   echo

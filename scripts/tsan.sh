@@ -27,7 +27,7 @@ step() {
 
 # The gtest binaries and the ccow binary (for the cluster tests); nothing else needs
 # building, which keeps a cold TSan build shorter.
-TARGETS=(ccow core_test model_test store_test gc_test cluster_gc_sim_test client_test s3_protocol_test
+TARGETS=(ccow core_test model_test store_test gc_test cluster_gc_sim_test client_test ec_test s3_protocol_test
          flexhash_test replicast_test network_test cluster_sim_test cluster_state_test
          raft_cluster_test cluster_node_test membership_test http_test registry_follow_test)
 

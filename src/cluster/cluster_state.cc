@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "model/encoding.h"
+#include "model/erasure_policy.h"
 #include "model/object_name.h"
 
 namespace ccow {
@@ -59,15 +60,7 @@ Status BucketRecord::Validate() const {
   p.chunking = chunking;
   p.hash = hash;
   CCOW_RETURN_IF_ERROR(p.Validate());
-  if (!erasure_code.empty()) {
-    unsigned k = 0, m = 0;
-    char kind[8] = {};
-    if (std::sscanf(erasure_code.c_str(), "%u:%u:%7s", &k, &m, kind) != 3 || std::string(kind) != "rs" ||
-        k < 2 || k > 32 || m < 1 || m > 16 ||
-        erasure_code != std::to_string(k) + ":" + std::to_string(m) + ":rs")
-      return Status::InvalidArgument("invalid erasure code '" + erasure_code +
-                                     "': K:M:rs with 2 <= K <= 32 data and 1 <= M <= 16 parity chunks, e.g. 4:2:rs");
-  }
+  if (!erasure_code.empty()) CCOW_RETURN_IF_ERROR(ErasurePolicy::Parse(erasure_code).status());
   return Status::OK();
 }
 

@@ -47,9 +47,7 @@ std::string ChunkManifest::Encode() const {
 
 Result<ChunkManifest> ChunkManifest::Decode(std::string_view bytes) {
   Decoder dec(bytes, "chunk manifest");
-  if (dec.GetU8() != static_cast<uint8_t>(RecordKind::kChunkManifest))
-    dec.Fail("not a chunk manifest");
-  if (dec.status().ok() && dec.GetU8() != kFormatVersion) dec.Fail("unsupported format version");
+  dec.GetRecordHeader(RecordKind::kChunkManifest, kFormatVersion);
   ChunkManifest cm;
   uint64_t n = dec.GetCount(4);
   cm.refs.reserve(n);

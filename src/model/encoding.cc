@@ -125,6 +125,11 @@ uint64_t Decoder::GetCount(size_t min_item_size) {
   return n;
 }
 
+void Decoder::GetRecordHeader(RecordKind kind, uint8_t version) {
+  if (GetU8() != static_cast<uint8_t>(kind)) Fail("not a " + what_);
+  if (status_.ok() && GetU8() != version) Fail("unsupported format version");
+}
+
 Status Decoder::Finish() {
   if (status_.ok() && pos_ != in_.size())
     Fail(std::to_string(in_.size() - pos_) + " trailing bytes");

@@ -15,6 +15,15 @@
 
 namespace ccow {
 
+// Record kinds: the first byte of every encoded record; the second is the format version.
+enum class RecordKind : uint8_t {
+  kChunkManifest = 0x02,
+  kVersionManifest = 0x03,
+  kVersionList = 0x04,
+  kKeyValueChunk = 0x05,
+  kStripeManifest = 0x06,
+};
+
 class Encoder {
  public:
   void PutU8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
@@ -45,6 +54,9 @@ class Decoder {
   // For counts that precede an array: fails unless at least `count * min_item_size` bytes
   // remain, so a hostile count cannot make the decoder allocate unbounded memory.
   uint64_t GetCount(size_t min_item_size);
+  // A record's first two bytes: fails ("not a <what>", "unsupported format version")
+  // unless they are `kind` and `version`.
+  void GetRecordHeader(RecordKind kind, uint8_t version);
 
   bool done() const { return pos_ == in_.size(); }
   size_t remaining() const { return in_.size() - pos_; }
@@ -59,14 +71,6 @@ class Decoder {
   size_t pos_ = 0;
   std::string what_;
   Status status_;
-};
-
-// Record kinds: the first byte of every encoded record; the second is the format version.
-enum class RecordKind : uint8_t {
-  kChunkManifest = 0x02,
-  kVersionManifest = 0x03,
-  kVersionList = 0x04,
-  kKeyValueChunk = 0x05,
 };
 
 }  // namespace ccow

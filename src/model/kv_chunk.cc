@@ -38,9 +38,7 @@ std::string KeyValueChunk::Encode() const {
 
 Result<KeyValueChunk> KeyValueChunk::Decode(std::string_view bytes) {
   Decoder dec(bytes, "key/value chunk");
-  if (dec.GetU8() != static_cast<uint8_t>(RecordKind::kKeyValueChunk))
-    dec.Fail("not a key/value chunk");
-  if (dec.status().ok() && dec.GetU8() != kFormatVersion) dec.Fail("unsupported format version");
+  dec.GetRecordHeader(RecordKind::kKeyValueChunk, kFormatVersion);
   KeyValueChunk c;
   uint64_t n = dec.GetCount(2);
   c.records.reserve(n);

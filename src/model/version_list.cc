@@ -183,8 +183,7 @@ std::string VersionList::Encode() const {
 
 Result<VersionList> VersionList::Decode(std::string_view bytes) {
   Decoder dec(bytes, "version list");
-  if (dec.GetU8() != static_cast<uint8_t>(RecordKind::kVersionList)) dec.Fail("not a version list");
-  if (dec.status().ok() && dec.GetU8() != kFormatVersion) dec.Fail("unsupported format version");
+  dec.GetRecordHeader(RecordKind::kVersionList, kFormatVersion);
   VersionList vl;
   vl.name_ = dec.GetBytes();
   vl.nhid_ = dec.GetHashId();

@@ -42,9 +42,7 @@ std::string VersionManifest::Encode() const {
 
 Result<VersionManifest> VersionManifest::Decode(std::string_view bytes) {
   Decoder dec(bytes, "version manifest");
-  if (dec.GetU8() != static_cast<uint8_t>(RecordKind::kVersionManifest))
-    dec.Fail("not a version manifest");
-  if (dec.status().ok() && dec.GetU8() != kFormatVersion) dec.Fail("unsupported format version");
+  dec.GetRecordHeader(RecordKind::kVersionManifest, kFormatVersion);
   VersionManifest vm;
   vm.name = dec.GetBytes();
   vm.nhid = dec.GetHashId();

@@ -7,6 +7,7 @@
 #include "core/hash.h"
 #include "model/chunk_manifest.h"
 #include "model/kv_chunk.h"
+#include "model/stripe_manifest.h"
 #include "model/version_list.h"
 #include "model/version_manifest.h"
 
@@ -98,7 +99,31 @@ TEST(GoldenVectorsTest, KeyValueChunkEncodingIsPinned) {
                "sha256:4c396a59fd1b7d961b4aeafd0e3a4b99c92000842a46d42524bd997b6d93adc7");
 }
 
+// A 4:2:rs tail stripe: three data chunks (one shorter than the fragment), one absent.
+StripeManifest SampleStripeManifest() {
+  StripeManifest sm;
+  sm.policy = ErasurePolicy::Parse("4:2:rs").value();
+  sm.fragment_length = 1048576;
+  sm.data = {{1048576, PayloadChid("chunk-0")}, {1048576, PayloadChid("chunk-1")},
+             {4096, PayloadChid("chunk-2")}};
+  sm.parity = {PayloadChid("parity-0"), PayloadChid("parity-1")};
+  return sm;
+}
+
+TEST(GoldenVectorsTest, StripeManifestEncodingIsPinned) {
+  ExpectGolden(SampleStripeManifest().Encode(),
+               "06010104028080400380804001b18efa847f7a3fa48fe0aafd4a6250aa5129740e0512685937"
+               "7af20cedafdeee808040012725aea2d2dea736fbe38e41ecb518f6098cb68ac77362c5e34faa"
+               "fb356567c5802001b6f3c15844fe12f966ad90db59da8332a9a6d9dfd198ac83949be2045ec6"
+               "dc1e019edb3086e76d69f94976d6ee6cad8850f04cd6961437ea11232701e16c1283ca01e9d3"
+               "0a133f4cd1f16d21493f29ba914db0d200ae5f9b62487f118185bc5372da",
+               "sha256:23947a6e48f36aec5917657972e6bb9b6757d94079c607785cfbee8a28eefcff");
+}
+
 TEST(GoldenVectorsTest, PinnedBytesDecodeToTheSameRecords) {
+  auto sm = StripeManifest::Decode(SampleStripeManifest().Encode());
+  ASSERT_TRUE(sm.ok()) << sm.status().ToString();
+  EXPECT_EQ(*sm, SampleStripeManifest());
   auto cm = ChunkManifest::Decode(SampleChunkManifest().Encode());
   ASSERT_TRUE(cm.ok());
   EXPECT_EQ(cm->refs, SampleChunkManifest().refs);
