@@ -66,6 +66,8 @@ class Backend {
   // The garbage collector's access, or null where chunks are not collected (a cluster,
   // until cluster GC lands).
   virtual ChunkCollection* collection() { return nullptr; }
+  // The one chunk store of a local backend (one node's scrubber walks it), null elsewhere.
+  virtual ChunkStore* local_store() { return nullptr; }
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there

@@ -25,6 +25,7 @@ class LocalBackend final : public Backend, public ChunkCollection {
     return Status::OK();
   }
   ChunkCollection* collection() override { return this; }
+  ChunkStore* local_store() override { return store_.get(); }
 
   void OpenPinWindow() override {
     std::lock_guard lock(pin_mu_);

@@ -117,18 +117,8 @@ std::optional<AdminReply> GcService::Handle(const std::string& method, const std
   if (method == "GET") return AdminReply{200, StatusJson()};
   if (method != "POST") return ReplyOf(Status::InvalidArgument("/admin/gc takes GET or POST"));
   uint64_t pass = Trigger();
-  if (QueryValue(target, "wait") == "1") {
-    uint64_t wait_ms = 0;
-    try {
-      std::string w = QueryValue(target, "wait_ms");
-      wait_ms = w.empty() ? 5000 : std::stoull(w);
-    } catch (...) {
-      return ReplyOf(Status::InvalidArgument("wait_ms must be a number of milliseconds"));
-    }
-    if (!WaitFor(pass, wait_ms))
-      return ReplyOf(Status::Unavailable("pass " + std::to_string(pass) + " has not ended within " +
-                                      std::to_string(wait_ms) + " ms; it goes on"));
-  }
+  if (auto error = WaitForPassReply(target, pass, [this](uint64_t p, uint64_t ms) { return WaitFor(p, ms); }))
+    return *error;
   auto j = nlohmann::json::parse(StatusJson());
   j["pass"] = pass;
   return AdminReply{200, j.dump()};
