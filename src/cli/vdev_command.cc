@@ -31,7 +31,7 @@ Result<std::unique_ptr<ChunkStore>> OpenVdev(const std::string& dir) {
   return store;
 }
 
-nlohmann::json PlacementJson(const HashId& chid, const ChunkPlacement& p) {
+nlohmann::json PlacementJson(const HashId& chid, const StoredChunkPlace& p) {
   nlohmann::json j = {{"chid", chid.ToString()}, {"length", p.length}, {"in_index", p.in_index}};
   if (!p.in_index) {
     j["file"] = p.file;

@@ -20,7 +20,7 @@ Result<DamageMode> ParseDamageMode(const std::string& name) {
   return Status::InvalidArgument("damage mode '" + name + "': expected flip, truncate or punch");
 }
 
-Result<std::string> DamageStoredBytes(const ChunkPlacement& p, DamageMode mode) {
+Result<std::string> DamageStoredBytes(const StoredChunkPlace& p, DamageMode mode) {
   if (p.in_index)
     return Status::InvalidArgument("the chunk is stored inside the index (64 KiB or less); only chunks in "
                                    "segment files can be damaged");

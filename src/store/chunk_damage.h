@@ -23,6 +23,6 @@ Result<DamageMode> ParseDamageMode(const std::string& name);  // flip, truncate,
 
 // Damages the bytes at `placement` (ChunkStore::Locate). Returns what was done, for the
 // operator. kInvalidArgument for a chunk held in the index.
-Result<std::string> DamageStoredBytes(const ChunkPlacement& placement, DamageMode mode);
+Result<std::string> DamageStoredBytes(const StoredChunkPlace& placement, DamageMode mode);
 
 }  // namespace ccow

@@ -158,14 +158,14 @@ class RocksChunkStore final : public ChunkStore {
     return Status::OK();
   }
 
-  Result<ChunkPlacement> Locate(const HashId& chid) override {
+  Result<StoredChunkPlace> Locate(const HashId& chid) override {
     if (layout_ != PayloadLayout::kSegments)
       return Status::Unsupported("the " + std::string(PayloadLayoutName(layout_)) +
                                  " layout keeps payloads in RocksDB blob files");
     std::string bytes;
     std::optional<SegmentLocation> loc;
     CCOW_RETURN_IF_ERROR(LookUp(chid, chid.ToKey(), &bytes, &loc));
-    ChunkPlacement p;
+    StoredChunkPlace p;
     if (!loc) {
       p.in_index = true;
       p.length = bytes.size();

@@ -96,7 +96,7 @@ struct StoreStats {
 };
 
 // Where a chunk's payload bytes are stored (operators' offline tools: `ccow vdev chunk`).
-struct ChunkPlacement {
+struct StoredChunkPlace {
   bool in_index = false;  // small chunks (segments layout) live inside the RocksDB index
   std::string file;       // otherwise: the segment file
   uint64_t offset = 0;    // of the payload in it (after the record header)
@@ -164,7 +164,7 @@ class ChunkStore {
 
   // Where a durably indexed chunk's bytes are. kNotFound if absent; kUnsupported for the
   // blobdb layout (RocksDB places blob bytes itself).
-  virtual Result<ChunkPlacement> Locate(const HashId& chid) {
+  virtual Result<StoredChunkPlace> Locate(const HashId& chid) {
     return Status::Unsupported("this chunk store does not report where chunks live");
   }
 
