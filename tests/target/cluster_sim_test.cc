@@ -12,12 +12,20 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "client/backend.h"
 #include "client/cluster_backend.h"
+#include "gc/referrers.h"
+#include "target/scrubber.h"
 #include "client/object_api.h"
 #include "flexhash/flexhash.h"
 #include "replicast/initiator.h"
 #include "replicast/message.h"
 #include "replicast/sim_network.h"
+#include "target/repair_queue.h"
 #include "target/target.h"
 #include "target/memory_chunk_store.h"
 
@@ -46,6 +54,7 @@ class SimCluster {
     EXPECT_TRUE(table.ok());
     flexhash_json_ = table->ToJson();
     running_.resize(targets);
+    for (int t = 0; t < targets; ++t) repairs_.push_back(std::make_shared<RepairQueue>());
     for (int t = 0; t < targets; ++t) StartTarget(t);
     replicast::InitiatorOptions o;
     o.replication_count = replicas;
@@ -71,6 +80,7 @@ class SimCluster {
                        stores_[t * vdevs_ + v].get()});
     TargetOptions o;
     o.multicast_base_port = multicast_ ? 7000 : 0;
+    o.on_corrupt_read = [q = repairs_[t]](const std::string& vdev, const HashId& chid) { q->Push(vdev, chid); };
     auto target = Target::Start(&net_, flexhash_json_, vdevs, o);
     ASSERT_TRUE(target.ok()) << target.status().ToString();
     running_[t] = std::move(*target);
@@ -87,6 +97,9 @@ class SimCluster {
   replicast::Initiator& initiator() { return *initiator_; }
   Target& target(int t) { return *running_[t]; }
   MemoryChunkStore& store(int t, int v) { return *stores_[t * vdevs_ + v]; }
+  // The bad copies gets met on target t's VDEVs (read repair), as its daemon queues them.
+  std::shared_ptr<RepairQueue> repairs(int t) { return repairs_[t]; }
+  int vdevs() const { return vdevs_; }
   int targets() const { return targets_; }
   const std::string& flexhash_json() const { return flexhash_json_; }
 
@@ -96,6 +109,7 @@ class SimCluster {
   bool multicast_;
   std::vector<std::unique_ptr<MemoryChunkStore>> stores_;
   std::vector<std::unique_ptr<Target>> running_;
+  std::vector<std::shared_ptr<RepairQueue>> repairs_;
   std::string flexhash_json_;
   replicast::Initiator* initiator_ = nullptr;
   std::unique_ptr<ObjectApi> api_;
@@ -423,6 +437,207 @@ TEST(ClusterSimTest, ASeedReplaysExactly) {
   };
   EXPECT_EQ(fingerprint(77), fingerprint(77));
   EXPECT_NE(fingerprint(77), fingerprint(78));
+}
+
+
+// Scrub and read repair (issue 11 §2): one scrubber per target, as each daemon runs.
+class ScrubSim {
+ public:
+  explicit ScrubSim(SimCluster& c) : c_(c) {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("scrub-sim-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    for (int t = 0; t < c.targets(); ++t) {
+      std::vector<LocalVdev> vdevs;
+      for (int v = 0; v < c.vdevs(); ++v) {
+        std::string id = "t" + std::to_string(t) + "/vdev" + std::to_string(v);
+        std::string path = (dir_ / ("t" + std::to_string(t) + "-" + std::to_string(v))).string();
+        std::filesystem::create_directories(path);
+        vdevs.push_back({id, path, &c.store(t, v)});
+      }
+      ScrubberOptions o;
+      o.rate_bytes_per_second = 0;
+      o.fetch_healthy_copy = [&c](const HashId& chid, std::string* out) { return c.initiator().GetChunk(chid, out); };
+      scrubbers_.push_back(std::make_unique<Scrubber>(vdevs, c.repairs(t), o));
+    }
+  }
+  ~ScrubSim() { std::filesystem::remove_all(dir_); }
+  // One pass on every target; the counts summed.
+  ScrubCounts Pass() {
+    ScrubCounts sum;
+    for (auto& s : scrubbers_) sum += s->RunPass();
+    return sum;
+  }
+  Scrubber& scrubber(int t) { return *scrubbers_[t]; }
+
+ private:
+  static inline int counter_ = 0;
+  SimCluster& c_;
+  std::filesystem::path dir_;
+  std::vector<std::unique_ptr<Scrubber>> scrubbers_;
+};
+
+std::vector<HashId> ChunksOf(MemoryChunkStore& store) {
+  std::vector<HashId> out;
+  EXPECT_TRUE(store.ScanChunks(std::nullopt, [&](const HashId& chid) {
+    out.push_back(chid);
+    return true;
+  }).ok());
+  return out;
+}
+
+TEST(ClusterSimTest, OneScrubPassRepairsEveryDamagedReplicaAndReadsServeAroundThem) {
+  SimCluster c(SimOptions{}, 5, 2);
+  std::mt19937_64 rng(11);
+  std::vector<std::pair<std::string, std::string>> objects;
+  for (int i = 0; i < 12; ++i) {
+    objects.emplace_back("sim/ten/bkt/s" + std::to_string(i), Payload(rng, 20000 + 9000 * i));
+    ASSERT_TRUE(PutString(c.api(), objects.back().first, objects.back().second).ok());
+  }
+  // Damage a random sample of replicas: bits flipped, bytes cut short, bytes lost. At most
+  // one replica of a chunk, so that a healthy copy always remains.
+  std::set<HashId> damaged_chids;
+  uint64_t injected = 0;
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < c.vdevs(); ++v)
+      for (const HashId& chid : ChunksOf(c.store(t, v))) {
+        if (rng() % 3 != 0 || !damaged_chids.insert(chid).second) continue;
+        switch (injected++ % 3) {
+          case 0: c.store(t, v).FlipFirstByte(chid); break;
+          case 1: c.store(t, v).TruncateBytes(chid); break;
+          default: c.store(t, v).DropBytes(chid); break;
+        }
+      }
+  ASSERT_GE(injected, 20u);
+  // During the damage every object reads back correct, and the bad replicas the reads
+  // met were queued for read repair by the targets that hold them.
+  for (const auto& [name, data] : objects) {
+    auto got = GetString(c.api(), name);
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
+    EXPECT_EQ(*got, data) << name;
+  }
+  uint64_t queued = 0;
+  for (int t = 0; t < c.targets(); ++t) queued += c.repairs(t)->size();
+  EXPECT_GT(queued, 0u) << "no get met a bad replica and queued its repair";
+
+  ScrubSim scrub(c);
+  ScrubCounts first = scrub.Pass();
+  EXPECT_EQ(first.corrupt, injected);
+  EXPECT_EQ(first.repaired, injected);
+  EXPECT_EQ(first.unrepairable, 0u);
+  EXPECT_EQ(first.read_repairs, queued) << "every queued read repair is confirmed and repaired once";
+  // Every replica verifies now, keeping its recorded replication count, and a second pass
+  // finds nothing.
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < c.vdevs(); ++v)
+      for (const HashId& chid : ChunksOf(c.store(t, v))) {
+        std::string bytes;
+        EXPECT_TRUE(c.store(t, v).Get(chid, &bytes).ok()) << chid.ToString();
+      }
+  uint64_t copies = 0;
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < c.vdevs(); ++v) copies += ChunksOf(c.store(t, v)).size();
+  ScrubCounts second = scrub.Pass();
+  EXPECT_EQ(second.corrupt, 0u);
+  EXPECT_EQ(second.chunks, copies) << "every copy verified";
+  for (const auto& [name, data] : objects) {
+    auto got = GetString(c.api(), name);
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
+    EXPECT_EQ(*got, data) << name;
+  }
+}
+
+TEST(ClusterSimTest, AReadRepairIsQueuedByTheTargetAndMendedWithoutAPass) {
+  SimCluster c(SimOptions{}, 5, 1);
+  std::mt19937_64 rng(12);
+  std::string data = Payload(rng, 20000);
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/rr", data).ok());
+  HashId chid = HashBytes(HashAlgo::kSha256, data);
+  // Damage every replica but one, so that a get is sure to meet a bad one.
+  int damaged = 0, bad_target = -1;
+  for (int t = 0; t < 5 && damaged < 2; ++t)
+    if (c.store(t, 0).Has(chid)) {
+      c.store(t, 0).DropBytes(chid);
+      damaged++;
+      bad_target = t;
+    }
+  ASSERT_EQ(damaged, 2);
+  auto got = GetString(c.api(), "sim/ten/bkt/rr");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, data);
+  ScrubSim scrub(c);
+  size_t repaired = 0;
+  for (int t = 0; t < 5; ++t) repaired += scrub.scrubber(t).RepairQueued();
+  EXPECT_GE(repaired, 1u);
+  std::string bytes;
+  uint64_t healthy = 0;
+  for (int t = 0; t < 5; ++t) healthy += c.store(t, 0).Has(chid) && c.store(t, 0).Get(chid, &bytes).ok();
+  EXPECT_EQ(healthy, 1u + repaired);
+  // A pass mends what no read met; together every bad replica was repaired once.
+  ScrubCounts pass = scrub.Pass();
+  EXPECT_EQ(pass.corrupt, 2u - repaired);
+  uint64_t total_repaired = 0;
+  for (int t = 0; t < 5; ++t) total_repaired += scrub.scrubber(t).progress().total.repaired;
+  EXPECT_EQ(total_repaired, 2u);
+  EXPECT_GE(scrub.scrubber(bad_target).progress().total.corrupt, 1u);
+}
+
+TEST(ClusterSimTest, AChunkWithNoHealthyReplicaIsUnrepairableAndNamed) {
+  SimCluster c(SimOptions{}, 5, 1);
+  std::mt19937_64 rng(13);
+  std::string data = Payload(rng, 20000);
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/lost", data).ok());
+  HashId chid = HashBytes(HashAlgo::kSha256, data);
+  for (int t = 0; t < 5; ++t)
+    if (c.store(t, 0).Has(chid)) c.store(t, 0).FlipFirstByte(chid);
+  auto got = GetString(c.api(), "sim/ten/bkt/lost");
+  EXPECT_FALSE(got.ok()) << "a read with every replica bad fails, never returns wrong bytes";
+  ScrubSim scrub(c);
+  ScrubCounts counts = scrub.Pass();
+  EXPECT_EQ(counts.corrupt, 3u);
+  EXPECT_EQ(counts.unrepairable, 3u);
+  EXPECT_EQ(counts.repaired, 0u);
+  int findings = 0;
+  for (int t = 0; t < 5; ++t)
+    for (const ScrubFinding& f : scrub.scrubber(t).progress().unrepairable) {
+      EXPECT_EQ(f.chid, chid.ToString());
+      findings++;
+    }
+  EXPECT_EQ(findings, 3);
+}
+
+// One node: no other copy; the finding names the objects that reference the chunk.
+TEST(ClusterSimTest, OneNodeReportsABadChunkWithTheObjectsThatReferenceIt) {
+  auto owned = std::make_unique<MemoryChunkStore>();
+  MemoryChunkStore* store = owned.get();
+  ApiOptions ao;
+  ao.default_policy.chunk_size = 16 << 10;
+  ao.default_policy.single_chunk_max = 32 << 10;
+  ObjectApi api(NewLocalBackend(std::move(owned)), ao);
+  std::mt19937_64 rng(14);
+  std::string shared = Payload(rng, 16 << 10);
+  ASSERT_TRUE(PutString(api, "one/ten/bkt/a", shared + Payload(rng, 40000)).ok());
+  ASSERT_TRUE(PutString(api, "one/ten/bkt/b", shared + Payload(rng, 40000)).ok());
+  ASSERT_TRUE(PutString(api, "one/ten/bkt/c", Payload(rng, 40000)).ok());
+  HashId bad = HashBytes(HashAlgo::kSha256, shared);
+  ASSERT_TRUE(store->Has(bad));
+  store->FlipFirstByte(bad);
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("scrub-one-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ScrubberOptions o;
+  o.rate_bytes_per_second = 0;
+  o.find_objects = [&api](const HashId& chid, size_t max) { return FindReferrers(api.backend(), chid, max); };
+  Scrubber scrubber({{"vdev0", dir.string(), store}}, nullptr, o);
+  ScrubCounts counts = scrubber.RunPass();
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(counts.corrupt, 1u);
+  EXPECT_EQ(counts.unrepairable, 1u);
+  auto findings = scrubber.progress().unrepairable;
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].chid, bad.ToString());
+  ASSERT_EQ(findings[0].objects.size(), 2u);
+  EXPECT_EQ(findings[0].objects[0].rfind("one/ten/bkt/a (generation", 0), 0u) << findings[0].objects[0];
+  EXPECT_EQ(findings[0].objects[1].rfind("one/ten/bkt/b (generation", 0), 0u) << findings[0].objects[1];
 }
 
 }  // namespace
