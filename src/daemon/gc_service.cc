@@ -4,7 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <sstream>
+
+#include "daemon/metrics_text.h"
 
 namespace ccow::daemon {
 
@@ -89,9 +90,9 @@ std::string GcService::StatusJson() const {
 
 std::string GcService::MetricsText() const {
   GcProgress p = collector_->progress();
-  std::ostringstream os;
+  std::string out;
   auto line = [&](const char* name, const char* type, const char* help, double v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
+    out += MetricText(name, type, help, v);
   };
   line("ccow_gc_passes_total", "counter", "Garbage collection passes completed.", double(p.passes_completed));
   line("ccow_gc_passes_failed_total", "counter", "Passes that stopped early and freed nothing more.",
@@ -108,7 +109,7 @@ std::string GcService::MetricsText() const {
        double(p.total.file_bytes_reclaimed));
   line("ccow_gc_pass_seconds", "gauge", "Duration of the last completed pass.", p.last.seconds);
   line("ccow_gc_running", "gauge", "1 while a pass runs.", p.running ? 1.0 : 0.0);
-  return os.str();
+  return out;
 }
 
 std::optional<AdminReply> GcService::Handle(const std::string& method, const std::string& path,

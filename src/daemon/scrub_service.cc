@@ -2,7 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <sstream>
+#include "daemon/metrics_text.h"
+
 
 namespace ccow::daemon {
 namespace {
@@ -47,9 +48,9 @@ std::string ScrubService::StatusJson() const { return ScrubStatusJson(scrubber_-
 
 std::string ScrubService::MetricsText() const {
   ScrubProgress p = scrubber_->progress();
-  std::ostringstream os;
+  std::string out;
   auto line = [&](const char* name, const char* type, const char* help, double v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
+    out += MetricText(name, type, help, v);
   };
   line("ccow_scrub_passes_total", "counter", "Scrub passes completed.", double(p.passes_completed));
   line("ccow_scrub_chunks_total", "counter", "Chunk copies read back and verified.", double(p.total.chunks));
@@ -71,7 +72,7 @@ std::string ScrubService::MetricsText() const {
   line("ccow_scrub_pass_seconds", "gauge", "Duration of the last pass.", p.last_pass_seconds);
   line("ccow_scrub_rate_limit_bytes_per_second", "gauge", "Configured scrub read rate (0: unlimited).",
        double(p.rate_bytes_per_second));
-  return os.str();
+  return out;
 }
 
 std::optional<AdminReply> ScrubService::Handle(const std::string& method, const std::string& path,
