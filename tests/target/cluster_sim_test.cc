@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -644,6 +646,45 @@ TEST(ClusterSimTest, OneNodeReportsABadChunkWithTheObjectsThatReferenceIt) {
   ASSERT_EQ(findings[0].objects.size(), 2u);
   EXPECT_EQ(findings[0].objects[0].rfind("one/ten/bkt/a (generation", 0), 0u) << findings[0].objects[0];
   EXPECT_EQ(findings[0].objects[1].rfind("one/ten/bkt/b (generation", 0), 0u) << findings[0].objects[1];
+}
+
+// A daemon stopped mid-pass resumes it from the cursor files when it starts again: the
+// two runs verify every chunk exactly once between them.
+TEST(ScrubberTest, AnInterruptedPassResumesFromItsCursorAfterARestart) {
+  MemoryChunkStore store;
+  std::mt19937_64 rng(15);
+  for (int i = 0; i < 200; ++i) {
+    std::string bytes = Payload(rng, 100);
+    bool stored_new = false;
+    ASSERT_TRUE(store.Put(HashBytes(HashAlgo::kSha256, bytes), bytes, &stored_new).ok());
+  }
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("scrub-resume-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::vector<LocalVdev> vdevs{{"vdev0", dir.string(), &store}};
+  ScrubberOptions slow;
+  slow.rate_bytes_per_second = 4000;  // 40 chunks a second
+  uint64_t first_run = 0;
+  {
+    Scrubber a(vdevs, nullptr, slow);
+    a.Start();
+    a.Trigger();
+    for (int i = 0; i < 500 && a.progress().pass.chunks < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    first_run = a.progress().pass.chunks;
+  }  // stopped mid-pass
+  first_run = std::max(first_run, uint64_t{1});
+  ASSERT_LT(first_run, 200u);
+  ScrubberOptions fast;
+  fast.rate_bytes_per_second = 0;
+  Scrubber b(vdevs, nullptr, fast);
+  b.Start();  // finds the pass unfinished and resumes it at once
+  ASSERT_TRUE(b.WaitFor(1, 10000));
+  ScrubProgress p = b.progress();
+  EXPECT_EQ(p.passes_completed, 1u);
+  EXPECT_GE(p.pass.chunks + first_run, 200u);
+  EXPECT_LE(p.pass.chunks + first_run, 201u) << "at most the chunk under way when it stopped is verified twice";
+  EXPECT_LT(p.pass.chunks, 200u) << "the pass started over instead of resuming";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
