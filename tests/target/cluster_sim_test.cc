@@ -672,7 +672,7 @@ TEST(ScrubberTest, AnInterruptedPassResumesFromItsCursorAfterARestart) {
     for (int i = 0; i < 500 && a.progress().pass.chunks < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     first_run = a.progress().pass.chunks;
   }  // stopped mid-pass
-  first_run = std::max(first_run, uint64_t{1});
+  ASSERT_GE(first_run, 10u);
   ASSERT_LT(first_run, 200u);
   ScrubberOptions fast;
   fast.rate_bytes_per_second = 0;
@@ -681,9 +681,10 @@ TEST(ScrubberTest, AnInterruptedPassResumesFromItsCursorAfterARestart) {
   ASSERT_TRUE(b.WaitFor(1, 10000));
   ScrubProgress p = b.progress();
   EXPECT_EQ(p.passes_completed, 1u);
-  EXPECT_GE(p.pass.chunks + first_run, 200u);
-  EXPECT_LE(p.pass.chunks + first_run, 201u) << "at most the chunk under way when it stopped is verified twice";
-  EXPECT_LT(p.pass.chunks, 200u) << "the pass started over instead of resuming";
+  // The first run verified at least first_run chunks (it went on a little after we looked).
+  EXPECT_LE(p.pass.chunks + first_run, 200u) << "chunks verified twice: the cursor lagged";
+  EXPECT_LE(p.pass.chunks, 190u) << "the pass started over instead of resuming";
+  EXPECT_GT(p.pass.chunks, 0u);
   std::filesystem::remove_all(dir);
 }
 
