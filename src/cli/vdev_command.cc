@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "core/config.h"
 #include "store/chunk_damage.h"
 #include "store/chunk_store.h"
 
