@@ -9,6 +9,7 @@ namespace ccow {
 namespace {
 
 constexpr uint64_t kNsPerSecond = 1'000'000'000;
+constexpr size_t kMaxKnownBad = 4096;
 
 std::string CursorFile(const LocalVdev& vdev) { return vdev.path + "/scrub-cursor.json"; }
 
@@ -134,6 +135,7 @@ ScrubCounts Scrubber::RunPass(bool resume) {
     std::lock_guard lock(mu_);
     progress_.running = true;
     progress_.passes_started++;
+    known_bad_.clear();  // the pass tries every bad copy again
     progress_.pass = ScrubCounts{};
     progress_.pass_started_ns = resume ? epoch * kNsPerSecond : start_ns;
     progress_.pass_chunks_estimate = estimate;
@@ -185,6 +187,10 @@ Scrubber::Verdict Scrubber::Check(const LocalVdev& vdev, const HashId& chid, Scr
   Status s = vdev.store->Get(chid, &bytes);
   if (s.IsNotFound()) return Verdict::kGone;  // removed since the walk listed it
   Throttle(bytes.size());
+  if (!s.ok()) {
+    std::lock_guard lock(mu_);
+    if (known_bad_.count({vdev.id, chid})) return Verdict::kUnrepairable;  // counted by this pass already
+  }
   ScrubCounts c;
   if (s.ok()) {
     c.chunks = 1;
@@ -206,9 +212,16 @@ Scrubber::Verdict Scrubber::Check(const LocalVdev& vdev, const HashId& chid, Scr
 size_t Scrubber::RepairQueued() {
   if (!queue_) return 0;
   size_t handled = 0;
-  while (auto item = queue_->Pop()) {
+  // Only what was queued when the drain began: a repair's own fetch may queue its copy again.
+  for (size_t n = queue_->size(); n > 0; --n) {
+    auto item = queue_->Pop();
+    if (!item) break;
     const LocalVdev* vdev = VdevById(item->first);
     if (!vdev) continue;
+    {
+      std::lock_guard lock(mu_);
+      if (known_bad_.count(*item)) continue;  // reported; the next pass retries it
+    }
     // The read that queued it may have raced a repair (the pass's, or this one's own
     // fetch meeting the bad copy): confirm before counting.
     std::string bytes;
@@ -262,6 +275,11 @@ Scrubber::Verdict Scrubber::Repair(const LocalVdev& vdev, const HashId& chid, co
 }
 
 void Scrubber::RecordFinding(const LocalVdev& vdev, const HashId& chid, const std::string& error) {
+  {
+    std::lock_guard lock(mu_);
+    if (known_bad_.size() >= kMaxKnownBad) known_bad_.clear();
+    known_bad_.insert({vdev.id, chid});
+  }
   ScrubFinding f{vdev.id, chid.ToString(), error, {}, NowNs()};
   if (options_.find_objects) f.objects = options_.find_objects(chid, options_.max_object_names);
   spdlog::error("scrub: {} copy of {} is unrepairable ({}); referenced by {} object(s) found{}", vdev.id, f.chid,

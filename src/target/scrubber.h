@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -142,6 +143,10 @@ class Scrubber {
   uint64_t next_due_ns_ = 0;    // wall clock: the start of the last pass plus the interval
   uint64_t requested_ = 0;  // passes asked for by Trigger, by number
   ScrubProgress progress_;
+  // Copies found unrepairable since the current pass began: a read (or this scrubber's own
+  // fetch, which meets the bad local copy) queues them again at once, and retrying them
+  // before the next pass would only loop. Bounded by max_known_bad.
+  std::set<RepairQueue::Item> known_bad_;
   std::thread thread_;
 };
 
