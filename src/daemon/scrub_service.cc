@@ -85,7 +85,7 @@ std::optional<AdminReply> ScrubService::Handle(const std::string& method, const 
           WaitForPassReply(target, pass, [this](uint64_t p, uint64_t ms) { return scrubber_->WaitFor(p, ms); }))
     return *error;
   auto j = nlohmann::json::parse(StatusJson());
-  j["pass"] = pass;
+  j["requested_pass"] = pass;  // "pass" holds the counts of the pass under way or the last one
   return AdminReply{200, j.dump()};
 }
 
