@@ -144,9 +144,7 @@ class HealerImpl final : public Healer {
 
   // Waits until `bytes` more fit under the rate limit since the pass began.
   void Throttle(uint64_t bytes) {
-    auto due = limiter_.Due(bytes);
-    std::unique_lock lock(mu_);
-    cv_.wait_until(lock, due, [&] { return stop_; });
+    limiter_.Wait(bytes, mu_, cv_, stop_);
   }
 
   void HealChunk(const HealerVdev& vdev, const HashId& chid) {

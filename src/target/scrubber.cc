@@ -105,9 +105,7 @@ bool Scrubber::Stopping() {
 }
 
 void Scrubber::Throttle(uint64_t bytes) {
-  auto due = limiter_.Due(bytes);
-  std::unique_lock lock(mu_);
-  cv_.wait_until(lock, due, [&] { return stop_; });
+  limiter_.Wait(bytes, mu_, cv_, stop_);
 }
 
 const LocalVdev* Scrubber::VdevById(const std::string& id) const {
