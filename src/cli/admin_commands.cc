@@ -100,6 +100,7 @@ int RunStatus() {
       t["flexhash_generation"] = all[i].value("flexhash_generation", 0);
       t["raft_role"] = all[i].contains("raft") ? all[i]["raft"].value("role", "") : "";
       t["heal"] = heal;
+      if (all[i].contains("scrub")) t["scrub"] = all[i]["scrub"];
       if (membership[name] != "dead") {
         remaining += heal.value("remaining", uint64_t{0});
         names_below += heal.value("names_below_r", uint64_t{0});
@@ -129,6 +130,7 @@ int RunStatus() {
                 << t["heal"].value("chunks_scanned", 0) << " chunks scanned, " << t["heal"].value("repaired", 0)
                 << " repaired, " << t["heal"].value("moved", 0) << " moved";
     std::cout << "\n";
+    if (t.contains("scrub")) PrintScrubLines(t["scrub"], "    ");
   }
   std::cout << (out["healed"].get<bool>() ? "every chunk and version list at its replication count"
                                           : std::to_string(remaining) + " chunks below their replication count" +

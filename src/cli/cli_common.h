@@ -57,6 +57,7 @@ void RegisterServerCommand(CLI::App& app, int* exit_code);
 void RegisterSystemCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterTargetCommand(CLI::App& app, int* exit_code);
+void RegisterVdevCommands(CLI::App& app, int* exit_code);
 void RegisterClusterCommands(CLI::App& app, int* exit_code);
 void RegisterFhtableCommand(CLI::App* system, int* exit_code);
 void RegisterGcCommand(CLI::App* system, int* exit_code);
@@ -64,6 +65,13 @@ void RegisterGcCommand(CLI::App* system, int* exit_code);
 // `ccow system status` and `ccow system gc`.
 Result<nlohmann::json> GcStatusFromServer();
 void PrintGcLines(const nlohmann::json& gc);
+// An admin call (method, path and query) on the `ccow server` holding the data directory,
+// found through DATA/server.json; wait_ns: how long the call may take beyond the usual.
+Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns);
+// `ccow system scrub` (scrub_command.cc), and the scrub lines of `ccow system status`
+// (one daemon's GET /admin/scrub; indent prefixes every line).
+void RegisterScrubCommand(CLI::App* system, int* exit_code);
+void PrintScrubLines(const nlohmann::json& scrub, const std::string& indent = "");
 // After the above: the administration grammar on a cluster (admin_commands.cc).
 void RegisterAdminCommands(CLI::App& app, int* exit_code);
 int RunClusterStatus();

@@ -56,19 +56,22 @@ Status ClusterAdmin::Propose(const ClusterCommand& command) const {
 
 Status ClusterAdmin::CallLeader(const std::string& path_and_query) const { return PostToLeader(path_and_query); }
 
-std::vector<nlohmann::json> ClusterAdmin::StatusOfAll() const {
+std::vector<nlohmann::json> ClusterAdmin::StatusOfAll() const { return CallAll("GET", "/admin/status", 3000); }
+
+std::vector<nlohmann::json> ClusterAdmin::CallAll(const std::string& method, const std::string& path_and_query,
+                                                  uint64_t timeout_ms) const {
   // Every target at once, each bounded: a stopped or hung target costs one timeout, not
   // one per target, and never hangs `ccow system status`.
   std::vector<std::future<nlohmann::json>> asked;
   for (const auto& [name, address] : targets_)
-    asked.push_back(std::async(std::launch::async, [this, address = address] {
+    asked.push_back(std::async(std::launch::async, [&, address = address] {
       http::ClientTimeouts t;
       t.connect = std::chrono::milliseconds(1000);
-      t.total = std::chrono::milliseconds(3000);
+      t.total = std::chrono::milliseconds(timeout_ms);
       auto colon = address.rfind(':');
       if (colon == std::string::npos) return nlohmann::json();
       auto reply = AdminRequest(address.substr(0, colon), static_cast<uint16_t>(std::stoi(address.substr(colon + 1))),
-                                "GET", "/admin/status", token_.empty() ? "" : "Bearer " + token_, t);
+                                method, path_and_query, token_.empty() ? "" : "Bearer " + token_, t);
       nlohmann::json j;
       if (reply.ok() && reply->first == 200) j = nlohmann::json::parse(reply->second, nullptr, false);
       return j.is_discarded() ? nlohmann::json() : j;

@@ -24,6 +24,10 @@ class ClusterAdmin {
   // /admin/status of every target, in cluster.json order; null where a target does not
   // answer.
   std::vector<nlohmann::json> StatusOfAll() const;
+  // One admin call on every target at once, each bounded by timeout_ms; the JSON answers
+  // in cluster.json order, null where a target did not answer 200.
+  std::vector<nlohmann::json> CallAll(const std::string& method, const std::string& path_and_query,
+                                      uint64_t timeout_ms) const;
   // The cluster state as the leader (else any reachable member) holds it.
   Result<nlohmann::json> State() const;
 

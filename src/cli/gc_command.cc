@@ -54,8 +54,10 @@ void PrintStatus(const nlohmann::json& j) {
     PrintGcLines(j);
 }
 
+}  // namespace
+
 // The running server's admin endpoint, from DATA/server.json.
-Result<nlohmann::json> CallServer(const std::string& method, const std::string& target, uint64_t wait_ns) {
+Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns) {
   std::ifstream in(ServerInfoPath());
   auto info = nlohmann::json::parse(in, nullptr, false);
   if (info.is_discarded() || !info.is_object())
@@ -71,9 +73,7 @@ Result<nlohmann::json> CallServer(const std::string& method, const std::string& 
   return j;
 }
 
-}  // namespace
-
-Result<nlohmann::json> GcStatusFromServer() { return CallServer("GET", "/admin/gc", 0); }
+Result<nlohmann::json> GcStatusFromServer() { return CallServerAdmin("GET", "/admin/gc", 0); }
 
 namespace {
 
@@ -102,7 +102,7 @@ int RunGc(const GcFlags& f) {
                                           "uses its own (ccow server --quarantine-retention)"));
     std::string target = "/admin/gc";
     if (f.now) target += f.wait ? "?now=1&wait=1&wait_ms=" + std::to_string(*wait / 1'000'000) : "?now=1";
-    auto j = CallServer(f.now ? "POST" : "GET", target, f.wait ? *wait : 0);
+    auto j = CallServerAdmin(f.now ? "POST" : "GET", target, f.wait ? *wait : 0);
     if (!j.ok()) return Fail(j.status());
     PrintStatus(*j);
     return 0;

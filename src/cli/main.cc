@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   RegisterSystemCommands(app, &exit_code);
   RegisterBenchCommands(app, &exit_code);
   RegisterTargetCommand(app, &exit_code);
+  RegisterVdevCommands(app, &exit_code);
   RegisterClusterCommands(app, &exit_code);
   RegisterAdminCommands(app, &exit_code);
   try {

@@ -19,6 +19,8 @@
 #include "client/cluster_backend.h"
 #include "core/atomic_file.h"
 #include "daemon/gc_service.h"
+#include "daemon/scrub_service.h"
+#include "gc/referrers.h"
 #include "daemon/admin_api.h"
 #include "daemon/migration.h"
 #include "daemon/node_registry.h"
@@ -43,6 +45,8 @@ struct ServerFlags {
   int64_t lifecycle_day_seconds = 86400;
   std::string quarantine_retention = "7d";
   std::string gc_interval = "1h";
+  std::string scrub_interval = "7d";
+  std::string scrub_rate = "25M";
 };
 
 std::string MetricsText(Backend& backend) {
@@ -196,6 +200,10 @@ int RunServer(const ServerFlags& flags) {
   if (!retention.ok()) return Fail(retention.status());
   auto gc_interval = ParseDurationFlag("--gc-interval", flags.gc_interval);
   if (!gc_interval.ok()) return Fail(gc_interval.status());
+  auto scrub_interval = ParseDurationFlag("--scrub-interval", flags.scrub_interval);
+  if (!scrub_interval.ok()) return Fail(scrub_interval.status());
+  auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
+  if (!scrub_rate.ok()) return Fail(scrub_rate.status());
   auto opened = OpenServing(*retention);
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);
@@ -229,13 +237,31 @@ int RunServer(const ServerFlags& flags) {
     if (!collector.ok()) return Fail(collector.status());
     gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{*gc_interval});
   }
+  // One node: the scrubber verifies the one VDEV; a bad chunk has no other copy, so it is
+  // reported with the objects that reference it.
+  std::unique_ptr<daemon::ScrubService> scrub;
+  if (local && backend.local_store()) {
+    ScrubberOptions so;
+    so.rate_bytes_per_second = *scrub_rate;
+    so.interval_ns = *scrub_interval;
+    so.find_objects = [&backend](const HashId& chid, size_t max) { return FindReferrers(backend, chid, max); };
+    std::vector<LocalVdev> vdevs{{"vdev0", DataDir() + "/vdev0", backend.local_store()}};
+    scrub = std::make_unique<daemon::ScrubService>(std::make_unique<Scrubber>(vdevs, nullptr, std::move(so)));
+  }
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
-      [&gc]() -> std::string { return gc ? "{\"gc\": " + gc->StatusJson() + "}" : "{}"; },
-      [&gc](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
+      [&gc, &scrub]() -> std::string {
+        nlohmann::json j = nlohmann::json::object();
+        if (gc) j["gc"] = nlohmann::json::parse(gc->StatusJson());
+        if (scrub) j["scrub"] = nlohmann::json::parse(scrub->StatusJson());
+        return j.dump();
+      },
+      [&gc, &scrub](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
         if (gc)
           if (auto r = gc->Handle(method, path, target)) return *r;
+        if (scrub)
+          if (auto r = scrub->Handle(method, path, target)) return *r;
         return daemon::ReplyOf(Status::NotFound("no admin call " + method + " " + path +
                                                 (gc ? "" : " here (garbage collection runs on one node only, today)")));
       });
@@ -243,9 +269,10 @@ int RunServer(const ServerFlags& flags) {
   opts.host = hp->first;
   opts.port = hp->second;
   s3::S3Gateway* g = gateway->get();
-  opts.metrics = [&backend, g, &gc] {
+  opts.metrics = [&backend, g, &gc, &scrub] {
     std::string text = MetricsText(backend);
     if (gc) text += gc->MetricsText();
+    if (scrub) text += scrub->MetricsText();
     s3::S3GatewayStats st = g->stats();
     text += "# TYPE ccow_s3_requests_total counter\nccow_s3_requests_total " +
             std::to_string(st.requests) + "\n# TYPE ccow_s3_errors_total counter\nccow_s3_errors_total " +
@@ -293,6 +320,7 @@ int RunServer(const ServerFlags& flags) {
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
   gc.reset();  // after the pass under way
+  scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());
   std::cout << "ccow server: stopping on signal " << sig << ", store closed cleanly" << std::endl;
   return 0;
@@ -305,12 +333,16 @@ int RunSystemStatus() {
     // The server holds the data directory: its metrics say what the VDEV holds.
     auto gc = GcStatusFromServer();
     if (!gc.ok()) return Fail(api.status());
+    auto scrub = CallServerAdmin("GET", "/admin/scrub", 0);
     if (Globals().json) {
-      std::cout << nlohmann::json{{"data_dir", DataDir()}, {"server", "running"}, {"gc", *gc}}.dump(2) << std::endl;
+      nlohmann::json j = {{"data_dir", DataDir()}, {"server", "running"}, {"gc", *gc}};
+      if (scrub.ok()) j["scrub"] = *scrub;
+      std::cout << j.dump(2) << std::endl;
     } else {
       std::cout << "data directory " << DataDir() << " (served by a running ccow server; its /metrics has the "
                 << "VDEV's figures)\n";
       PrintGcLines(*gc);
+      if (scrub.ok()) PrintScrubLines(*scrub);
     }
     return 0;
   }
@@ -359,6 +391,11 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "seconds or 90s, 10m, 2h, 7d (default 7d)");
     cmd->add_option("--gc-interval", flags.gc_interval,
                     "time between garbage collection passes (default 1h; 0: only `ccow system gc --now`)");
+    cmd->add_option("--scrub-interval", flags.scrub_interval,
+                    "time between the starts of scrub passes, which re-read and verify every chunk "
+                    "(default 7d; 0: only `ccow system scrub --now`)");
+    cmd->add_option("--scrub-rate", flags.scrub_rate,
+                    "scrub read rate in bytes per second, e.g. 25M (default 25M; 0: unlimited)");
   };
   add_flags(server);
   server->callback([exit_code] {
@@ -387,6 +424,7 @@ void RegisterSystemCommands(CLI::App& app, int* exit_code) {
   status->callback([exit_code] { *exit_code = RunSystemStatus(); });
   RegisterFhtableCommand(system, exit_code);
   RegisterGcCommand(system, exit_code);
+  RegisterScrubCommand(system, exit_code);
 }
 
 }  // namespace ccow::cli

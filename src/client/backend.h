@@ -107,6 +107,8 @@ class Backend {
   virtual Status TouchChunk(const Chid& chid, WriteFence* fence) = 0;
   // The garbage collector's access.
   virtual ChunkCollection* collection() = 0;
+  // The one chunk store of a local backend (one node's scrubber walks it), null elsewhere.
+  virtual ChunkStore* local_store() { return nullptr; }
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there

@@ -26,6 +26,7 @@ class LocalBackend final : public Backend, public ChunkCollection {
     return Status::OK();
   }
   ChunkCollection* collection() override { return this; }
+  ChunkStore* local_store() override { return store_.get(); }
 
   Status OpenPinWindow() override {
     std::lock_guard lock(pin_mu_);

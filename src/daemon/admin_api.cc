@@ -53,6 +53,22 @@ std::string QueryValue(const http::ParsedTarget& target, std::string_view name) 
   return v ? *v : std::string();
 }
 
+std::optional<AdminReply> WaitForPassReply(const http::ParsedTarget& target, uint64_t pass,
+                                           const std::function<bool(uint64_t pass, uint64_t ms)>& wait_for) {
+  if (QueryValue(target, "wait") != "1") return std::nullopt;
+  uint64_t wait_ms = 0;
+  try {
+    std::string w = QueryValue(target, "wait_ms");
+    wait_ms = w.empty() ? 5000 : std::stoull(w);
+  } catch (...) {
+    return ReplyOf(Status::InvalidArgument("wait_ms must be a number of milliseconds"));
+  }
+  if (!wait_for(pass, wait_ms))
+    return ReplyOf(Status::Unavailable("pass " + std::to_string(pass) + " has not ended within " +
+                                       std::to_string(wait_ms) + " ms; it goes on"));
+  return std::nullopt;
+}
+
 AdminApi::AdminApi(std::string token, ClusterNode* node, std::function<std::string()> status_extra, Extra extra)
     : token_(std::move(token)), node_(node), status_extra_(std::move(status_extra)), extra_(std::move(extra)) {}
 

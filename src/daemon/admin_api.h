@@ -19,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -62,5 +63,12 @@ class AdminApi {
 
 // The value of a query parameter ("" when absent).
 std::string QueryValue(const http::ParsedTarget& target, std::string_view name);
+
+// A background job's "POST ...?now=1[&wait=1[&wait_ms=N]]" (GC, scrub): when the query
+// asks to wait, waits (wait_for(pass, ms), default 5000 ms) for pass `pass` to end.
+// Returns an error reply (a bad wait_ms; kUnavailable when the pass has not ended in
+// time: it goes on), or nullopt when the caller answers with its status.
+std::optional<AdminReply> WaitForPassReply(const http::ParsedTarget& target, uint64_t pass,
+                                           const std::function<bool(uint64_t pass, uint64_t ms)>& wait_for);
 
 }  // namespace ccow::daemon

@@ -4,7 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <sstream>
+
+#include "daemon/metrics_text.h"
 
 namespace ccow::daemon {
 
@@ -89,9 +90,9 @@ std::string GcService::StatusJson() const {
 
 std::string GcService::MetricsText() const {
   GcProgress p = collector_->progress();
-  std::ostringstream os;
+  std::string out;
   auto line = [&](const char* name, const char* type, const char* help, double v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
+    out += MetricText(name, type, help, v);
   };
   line("ccow_gc_passes_total", "counter", "Garbage collection passes completed.", double(p.passes_completed));
   line("ccow_gc_passes_failed_total", "counter", "Passes that stopped early and freed nothing more.",
@@ -108,7 +109,7 @@ std::string GcService::MetricsText() const {
        double(p.total.file_bytes_reclaimed));
   line("ccow_gc_pass_seconds", "gauge", "Duration of the last completed pass.", p.last.seconds);
   line("ccow_gc_running", "gauge", "1 while a pass runs.", p.running ? 1.0 : 0.0);
-  return os.str();
+  return out;
 }
 
 std::optional<AdminReply> GcService::Handle(const std::string& method, const std::string& path,
@@ -117,18 +118,8 @@ std::optional<AdminReply> GcService::Handle(const std::string& method, const std
   if (method == "GET") return AdminReply{200, StatusJson()};
   if (method != "POST") return ReplyOf(Status::InvalidArgument("/admin/gc takes GET or POST"));
   uint64_t pass = Trigger();
-  if (QueryValue(target, "wait") == "1") {
-    uint64_t wait_ms = 0;
-    try {
-      std::string w = QueryValue(target, "wait_ms");
-      wait_ms = w.empty() ? 5000 : std::stoull(w);
-    } catch (...) {
-      return ReplyOf(Status::InvalidArgument("wait_ms must be a number of milliseconds"));
-    }
-    if (!WaitFor(pass, wait_ms))
-      return ReplyOf(Status::Unavailable("pass " + std::to_string(pass) + " has not ended within " +
-                                      std::to_string(wait_ms) + " ms; it goes on"));
-  }
+  if (auto error = WaitForPassReply(target, pass, [this](uint64_t p, uint64_t ms) { return WaitFor(p, ms); }))
+    return *error;
   auto j = nlohmann::json::parse(StatusJson());
   j["pass"] = pass;
   return AdminReply{200, j.dump()};

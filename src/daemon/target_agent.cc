@@ -14,6 +14,7 @@
 
 #include "cluster/cluster_node.h"
 #include "daemon/admin_api.h"
+#include "daemon/scrub_service.h"
 #include "cluster/cluster_state_json.h"
 #include "cluster/membership.h"
 #include "core/atomic_file.h"
@@ -54,13 +55,14 @@ class TargetAgentImpl final : public TargetAgent {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
     admin_.reset();
+    scrub_.reset();
     healer_.reset();
     monitor_.reset();
     initiator_.reset();
     node_.reset();
   }
 
-  Status Init(std::vector<HealerVdev> vdevs) {
+  Status Init(std::vector<LocalVdev> vdevs, std::shared_ptr<RepairQueue> repairs) {
     CCOW_ASSIGN_OR_RETURN(auto kind, replicast::ParseTransportKind(config_.transport));
     network_ = replicast::NewNetwork(kind == replicast::TransportKind::kTcp ? replicast::TransportKind::kTcp
                                                                              : replicast::TransportKind::kUdp);
@@ -73,6 +75,13 @@ class TargetAgentImpl final : public TargetAgent {
     ho.replication_count = config_.replication_count;
     ho.rate_bytes_per_second = config_.heal_rate_mb * 1'000'000;
     ho.interval_ns = config_.heal_interval_s * 1'000'000'000;
+    ScrubberOptions so;
+    so.rate_bytes_per_second = config_.scrub_rate_mb * 1'000'000;
+    so.interval_ns = config_.scrub_interval_s * 1'000'000'000;
+    // A healthy copy from the row: the initiator verifies what it fetches and moves past
+    // replicas that answer corrupt (this VDEV's own among them).
+    so.fetch_healthy_copy = [this](const HashId& chid, std::string* out) { return initiator_->GetChunk(chid, out); };
+    scrub_ = std::make_unique<ScrubService>(std::make_unique<Scrubber>(vdevs, std::move(repairs), std::move(so)));
     healer_ = Healer::Start(initiator_.get(), std::move(vdevs), ho);
     CCOW_ASSIGN_OR_RETURN(monitor_, network_->Bind(host + ":0", [this](const std::string& from, std::string_view m) {
                             auto msg = replicast::Message::Decode(m);
@@ -117,6 +126,7 @@ class TargetAgentImpl final : public TargetAgent {
     gauge("ccow_heal_moved", "chunks removed here after their new row held R", p.moved);
     gauge("ccow_heal_bytes_repaired", "payload bytes sent by repairs of the current pass", p.bytes_repaired);
     gauge("ccow_heal_rate_limit_bytes_per_second", "configured repair rate", p.rate_bytes_per_second);
+    out += scrub_->MetricsText();
     if (node_) {
       RaftInfo i = node_->info();
       gauge("ccow_raft_is_leader", "1 on the Raft leader", i.role == "leader");
@@ -135,11 +145,13 @@ class TargetAgentImpl final : public TargetAgent {
     j["target"] = config_.server;
     j["flexhash_generation"] = target_->generation();
     j["heal"] = ProgressJson(healer_->progress());
+    j["scrub"] = nlohmann::json::parse(scrub_->StatusJson());
     return j.dump();
   }
 
   // The target's own admin calls: a join, a publish on request.
   AdminReply TargetCall(const std::string& method, const std::string& path, const http::ParsedTarget& query) {
+    if (auto r = scrub_->Handle(method, path, query)) return *r;
     if (!node_) return ReplyOf(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
     if (method == "POST" && path == "/admin/join") return ReplyOf(Join(query));
     if (method == "POST" && path == "/admin/publish") return ReplyOf(PublishNext("requested by an operator"));
@@ -248,6 +260,7 @@ class TargetAgentImpl final : public TargetAgent {
   std::unique_ptr<replicast::Network> network_;
   std::unique_ptr<replicast::Initiator> initiator_;
   std::unique_ptr<Healer> healer_;
+  std::unique_ptr<ScrubService> scrub_;
   std::unique_ptr<replicast::Endpoint> monitor_;
   std::unique_ptr<ClusterNode> node_;
   std::unique_ptr<AdminApi> admin_;
@@ -262,10 +275,11 @@ class TargetAgentImpl final : public TargetAgent {
 }  // namespace
 
 Result<std::unique_ptr<TargetAgent>> TargetAgent::Start(const TargetConfig& config, Target* target,
-                                                        std::vector<HealerVdev> vdevs,
-                                                        const std::string& admin_address) {
+                                                        std::vector<LocalVdev> vdevs,
+                                                        const std::string& admin_address,
+                                                        std::shared_ptr<RepairQueue> repairs) {
   auto agent = std::make_unique<TargetAgentImpl>(config, target, admin_address);
-  CCOW_RETURN_IF_ERROR(agent->Init(std::move(vdevs)));
+  CCOW_RETURN_IF_ERROR(agent->Init(std::move(vdevs), std::move(repairs)));
   return std::unique_ptr<TargetAgent>(std::move(agent));
 }
 

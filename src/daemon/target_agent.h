@@ -1,6 +1,6 @@
 // The cluster side of a target daemon (issue 5): its Raft member of the cluster state,
 // the watcher that installs each committed FlexHash generation in the target and the
-// healer, and, while this member leads, the failure detector that heartbeats every
+// healer, the scrubber, and, while this member leads, the failure detector that heartbeats every
 // target and publishes a new generation when one dies or returns. Its admin calls
 // (/admin/status, /admin/command, /admin/join) are how `ccow` administers the cluster.
 #pragma once
@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "target/healer.h"
+#include "target/repair_queue.h"
 #include "target/target.h"
 #include "target/target_config.h"
 
@@ -20,15 +21,17 @@ namespace ccow::daemon {
 class TargetAgent {
  public:
   // admin_address: where this daemon's admin endpoint listens (the target's address in
-  // the cluster state).
+  // the cluster state). repairs: the bad copies the target's gets met (read repair), for
+  // the scrubber.
   static Result<std::unique_ptr<TargetAgent>> Start(const TargetConfig& config, Target* target,
-                                                    std::vector<HealerVdev> vdevs,
-                                                    const std::string& admin_address);
+                                                    std::vector<LocalVdev> vdevs,
+                                                    const std::string& admin_address,
+                                                    std::shared_ptr<RepairQueue> repairs);
   virtual ~TargetAgent() = default;
   // An /admin/ request: method, target (path and query), Authorization header.
   virtual std::pair<int, std::string> HandleAdmin(const std::string& method, const std::string& target,
                                                   const std::string& authorization) = 0;
-  // Prometheus lines for healing and Raft.
+  // Prometheus lines for healing, scrub and Raft.
   virtual std::string Metrics() = 0;
 };
 

@@ -10,6 +10,7 @@
 #include "server/admin_http.h"
 #include "store/chunk_store.h"
 #include "target/target.h"
+#include "target/repair_queue.h"
 #include "target/target_config.h"
 
 namespace ccow::daemon {
@@ -75,6 +76,8 @@ class TargetDaemonImpl final : public TargetDaemon {
     TargetOptions options;
     options.worker_threads = 4;
     if (kind == replicast::TransportKind::kMulticast) options.multicast_base_port = config_.multicast_base_port;
+    // Read repair: a get that finds a VDEV's own copy bad queues it for the scrubber.
+    options.on_corrupt_read = [q = repairs_](const std::string& vdev_id, const HashId& chid) { q->Push(vdev_id, chid); };
     CCOW_ASSIGN_OR_RETURN(target_, Target::Start(network_.get(), json.str(), vdevs, options));
     info_.server = config_.server;
     info_.flexhash_generation = target_->generation();
@@ -98,9 +101,10 @@ class TargetDaemonImpl final : public TargetDaemon {
     };
     CCOW_ASSIGN_OR_RETURN(server_, AdminHttpServer::Bind(http));
     info_.admin_address = http.host + ":" + std::to_string(server_->port());
-    std::vector<HealerVdev> heal;
-    for (size_t i = 0; i < vdevs.size(); ++i) heal.push_back({vdevs[i].id, config_.vdevs[i].path, vdevs[i].store});
-    CCOW_ASSIGN_OR_RETURN(agent_, TargetAgent::Start(config_, target_.get(), std::move(heal), info_.admin_address));
+    std::vector<LocalVdev> local;
+    for (size_t i = 0; i < vdevs.size(); ++i) local.push_back({vdevs[i].id, config_.vdevs[i].path, vdevs[i].store});
+    CCOW_ASSIGN_OR_RETURN(agent_, TargetAgent::Start(config_, target_.get(), std::move(local), info_.admin_address,
+                                                     repairs_));
     info_.raft_id = config_.raft_id;
     info_.raft_address = config_.raft_address;
     return Status::OK();
@@ -129,6 +133,7 @@ class TargetDaemonImpl final : public TargetDaemon {
   TargetConfig config_;
   TargetDaemonInfo info_;
   std::vector<std::unique_ptr<ChunkStore>> stores_;
+  std::shared_ptr<RepairQueue> repairs_ = std::make_shared<RepairQueue>();
   std::unique_ptr<replicast::Network> network_;
   std::unique_ptr<Target> target_;
   std::unique_ptr<AdminHttpServer> server_;

@@ -158,6 +158,25 @@ class RocksChunkStore final : public ChunkStore {
     return Status::OK();
   }
 
+  Result<StoredChunkPlace> Locate(const HashId& chid) override {
+    if (layout_ != PayloadLayout::kSegments)
+      return Status::Unsupported("the " + std::string(PayloadLayoutName(layout_)) +
+                                 " layout keeps payloads in RocksDB blob files");
+    std::string bytes;
+    std::optional<SegmentLocation> loc;
+    CCOW_RETURN_IF_ERROR(LookUp(chid, chid.ToKey(), &bytes, &loc));
+    StoredChunkPlace p;
+    if (!loc) {
+      p.in_index = true;
+      p.length = bytes.size();
+      return p;
+    }
+    p.file = log_->PathOf(loc->segment);
+    p.offset = loc->offset;
+    p.length = loc->length;
+    return p;
+  }
+
   Result<bool> Contains(const HashId& chid) override {
     std::lock_guard<std::mutex> lock(mu_);
     return ContainsLocked(chid);

@@ -95,6 +95,14 @@ struct StoreStats {
   uint64_t syncs = 0;
 };
 
+// Where a chunk's payload bytes are stored (operators' offline tools: `ccow vdev chunk`).
+struct StoredChunkPlace {
+  bool in_index = false;  // small chunks (segments layout) live inside the RocksDB index
+  std::string file;       // otherwise: the segment file
+  uint64_t offset = 0;    // of the payload in it (after the record header)
+  uint64_t length = 0;    // payload bytes
+};
+
 class ChunkStore {
  public:
   static Result<std::unique_ptr<ChunkStore>> Open(const StoreOptions& options);
@@ -158,6 +166,11 @@ class ChunkStore {
   // apart from the store's own. PutMeta is durable on return.
   virtual Result<std::optional<std::string>> GetMeta(std::string_view key) = 0;
   virtual Status PutMeta(std::string_view key, std::string_view value) = 0;
+  // Where a durably indexed chunk's bytes are. kNotFound if absent; kUnsupported for the
+  // blobdb layout (RocksDB places blob bytes itself).
+  virtual Result<StoredChunkPlace> Locate(const HashId& chid) {
+    return Status::Unsupported("this chunk store does not report where chunks live");
+  }
 
   virtual StoreCapacity Capacity() = 0;
   virtual StoreStats Stats() = 0;

@@ -1,56 +1,32 @@
 #include "target/healer.h"
 
-#include "core/atomic_file.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "flexhash/flexhash.h"
+#include "target/rate_limiter.h"
 
 namespace ccow {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// heal-cursor.json in a VDEV's directory: the pass's generation and the last CHID done.
-struct Cursor {
-  uint64_t generation = 0;
-  std::optional<HashId> last;
-};
-
-Cursor LoadCursor(const std::string& dir) {
-  std::ifstream in(dir + "/heal-cursor.json");
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  Cursor c;
-  if (j.is_discarded() || !j.is_object()) return c;
-  c.generation = j.value("generation", uint64_t{0});
-  auto last = HashId::Parse(j.value("last", std::string()));
-  if (last.ok()) c.last = *last;
-  return c;
-}
-
-void SaveCursor(const std::string& dir, const Cursor& c) {
-  nlohmann::json j = {{"generation", c.generation}, {"last", c.last ? c.last->ToString() : ""}};
-  // A lost cursor only means the pass starts over; a torn one must not be read.
-  (void)WriteFileAtomically(dir + "/heal-cursor.json", j.dump() + "\n");
-}
+std::string CursorFile(const HealerVdev& vdev) { return vdev.path + "/heal-cursor.json"; }
 
 class HealerImpl final : public Healer {
  public:
   static constexpr uint64_t kRetryNs = 5'000'000'000;
 
   HealerImpl(replicast::Initiator* initiator, std::vector<HealerVdev> vdevs, const HealerOptions& options)
-      : initiator_(initiator), vdevs_(std::move(vdevs)), options_(options) {
+      : initiator_(initiator), vdevs_(std::move(vdevs)), options_(options), limiter_(options.rate_bytes_per_second) {
     progress_.rate_bytes_per_second = options.rate_bytes_per_second;
     progress_.generation = initiator_->flexhash()->generation();
     thread_ = std::thread([this] { Loop(); });
@@ -122,7 +98,7 @@ class HealerImpl final : public Healer {
       progress_.running = true;
     }
     pass_start_ = Clock::now();
-    pass_bytes_ = 0;
+    limiter_.Restart();
     bool complete = true;
     for (const HealerVdev& vdev : vdevs_) {
       // A VDEV the table leaves out (its target was declared dead and is returning) keeps
@@ -130,18 +106,14 @@ class HealerImpl final : public Healer {
       if (std::none_of(table_->vdevs().begin(), table_->vdevs().end(),
                        [&](const VdevInfo& v) { return v.id == vdev.id; }))
         continue;
-      Cursor cursor = resume ? LoadCursor(vdev.path) : Cursor{};
-      if (cursor.generation != generation) cursor = Cursor{generation, std::nullopt};
-      uint64_t since_save = 0;
-      Status s = vdev.store->ScanChunks(cursor.last, [&](const HashId& chid) {
+      WalkCursor cursor = resume ? LoadWalkCursor(CursorFile(vdev)) : WalkCursor{};
+      if (cursor.epoch != generation) cursor = WalkCursor{generation, std::nullopt};
+      auto walked = WalkChunks(vdev, CursorFile(vdev), &cursor, [&](const HashId& chid) {
         if (Interrupted()) return false;
         HealChunk(vdev, chid);
-        cursor.last = chid;
-        if (++since_save % 64 == 0) SaveCursor(vdev.path, cursor);
         return true;
       });
-      SaveCursor(vdev.path, cursor);
-      if (!s.ok()) spdlog::warn("healer: walking {}: {}", vdev.id, s.ToString());
+      if (!walked.ok()) spdlog::warn("healer: walking {}: {}", vdev.id, walked.status().ToString());
       if (Interrupted()) {
         complete = false;
         break;
@@ -172,12 +144,7 @@ class HealerImpl final : public Healer {
 
   // Waits until `bytes` more fit under the rate limit since the pass began.
   void Throttle(uint64_t bytes) {
-    pass_bytes_ += bytes;
-    if (options_.rate_bytes_per_second == 0) return;
-    auto due = pass_start_ + std::chrono::nanoseconds(static_cast<uint64_t>(
-                                 static_cast<double>(pass_bytes_) * 1e9 / options_.rate_bytes_per_second));
-    std::unique_lock lock(mu_);
-    cv_.wait_until(lock, due, [&] { return stop_; });
+    limiter_.Wait(bytes, mu_, cv_, stop_);
   }
 
   void HealChunk(const HealerVdev& vdev, const HashId& chid) {
@@ -286,7 +253,7 @@ class HealerImpl final : public Healer {
   HealerOptions options_;
   std::shared_ptr<const FlexHashTable> table_;  // of the pass under way (healer thread only)
   Clock::time_point pass_start_;
-  uint64_t pass_bytes_ = 0;
+  RateLimiter limiter_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -20,14 +20,12 @@
 #include "core/status.h"
 #include "replicast/initiator.h"
 #include "store/chunk_store.h"
+#include "target/vdev_walk.h"
 
 namespace ccow {
 
-struct HealerVdev {
-  std::string id;
-  std::string path;    // its directory: the cursor file lives there
-  ChunkStore* store;   // outlives the healer
-};
+// A VDEV the healer walks; its cursor file is heal-cursor.json in the VDEV's directory.
+using HealerVdev = LocalVdev;
 
 struct HealerOptions {
   uint32_t replication_count = 3;

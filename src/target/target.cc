@@ -611,6 +611,7 @@ void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const Un
       target_->Count([](TargetCounters& c) { ++c.corrupt_reads; });
       spdlog::error("VDEV {}: {}", vdev_.id, s.ToString());
       Reply(from, h, GetResponse{g.chid, GetStatus::kCorrupt});
+      if (target_->options().on_corrupt_read) target_->options().on_corrupt_read(vdev_.id, g.chid);
     }
   });
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ struct TargetOptions {
   // answering proposals while chunks are fsynced (concurrent syncs share one group
   // commit). 0: on the receive thread, as the one-threaded simulation needs.
   uint32_t worker_threads = 0;
+  // Read repair: called when a get finds a VDEV's own copy of a chunk bad (missing,
+  // truncated or wrong bytes), after answering "corrupt". Must not block (the scrubber's
+  // RepairQueue::Push). Empty: nothing is queued.
+  std::function<void(const std::string& vdev_id, const HashId& chid)> on_corrupt_read;
 };
 
 // Counters a target exposes (metrics, tests): every refused or dropped input is counted.

@@ -34,6 +34,8 @@ Result<TargetConfig> TargetConfig::Load(const std::string& path) {
     c.replication_count = j.value("replication_count", 3u);
     c.heal_rate_mb = j.value("heal_rate_mb", uint64_t{100});
     c.heal_interval_s = j.value("heal_interval_s", uint64_t{600});
+    c.scrub_rate_mb = j.value("scrub_rate_mb", c.scrub_rate_mb);
+    c.scrub_interval_s = j.value("scrub_interval_s", c.scrub_interval_s);
     c.dead_timeout_ms = j.value("dead_timeout_ms", uint64_t{5000});
     c.admin_token = j.value("admin_token", "");
     if (j.contains("raft")) {
@@ -65,6 +67,8 @@ std::string TargetConfig::ToJson() const {
   j["replication_count"] = replication_count;
   j["heal_rate_mb"] = heal_rate_mb;
   j["heal_interval_s"] = heal_interval_s;
+  j["scrub_rate_mb"] = scrub_rate_mb;
+  j["scrub_interval_s"] = scrub_interval_s;
   j["dead_timeout_ms"] = dead_timeout_ms;
   j["admin_token"] = admin_token;
   if (raft_id != 0) {

@@ -2,7 +2,8 @@
 //   {"server": "node1", "zone": "rack1", "transport": "udp", "multicast_base_port": 0,
 //    "flexhash": "/path/flexhash-checkpoint.json", "metrics_listen": "127.0.0.1:0",
 //    "vdevs": [{"id": "node1/vdev0", "path": "/data/node1/vdev0", "address": "10.0.0.1:7100"}],
-//    "replication_count": 3, "heal_rate_mb": 100, "dead_timeout_ms": 5000, "admin_token": "...",
+//    "replication_count": 3, "heal_rate_mb": 100, "scrub_rate_mb": 25,
+//    "scrub_interval_s": 604800, "dead_timeout_ms": 5000, "admin_token": "...",
 //    "raft": {"id": 1, "address": "10.0.0.1:7200", "dir": "raft",
 //             "members": [{"id": 1, "address": "10.0.0.1:7200", "voter": true}, ...]}}
 // "raft" makes the daemon a member of the Raft group that replicates the cluster state;
@@ -33,6 +34,10 @@ struct TargetConfig {
   uint32_t replication_count = 3;
   uint64_t heal_rate_mb = 100;  // MB/s of repair traffic
   uint64_t heal_interval_s = 600;
+  // The scrubber (target/scrubber.h): verify reads at this rate (0: unlimited), a pass
+  // every interval (0: only `ccow system scrub --now`).
+  uint64_t scrub_rate_mb = 25;
+  uint64_t scrub_interval_s = 7 * 24 * 3600;
   uint64_t dead_timeout_ms = 5000;
   std::string admin_token;  // required in the Authorization header of /admin/ calls
   struct RaftMemberConfig {

@@ -4,19 +4,30 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "client/backend.h"
+#include "client/cluster_backend.h"
+#include "gc/referrers.h"
+#include "target/scrubber.h"
 #include "client/object_api.h"
 #include "flexhash/flexhash.h"
 #include "replicast/message.h"
 #include "replicast/sim_network.h"
 #include "target/sim_cluster.h"
+#include "target/repair_queue.h"
 
 namespace ccow {
 namespace {
@@ -26,6 +37,7 @@ using testing::GetString;
 using testing::Payload;
 using testing::PutString;
 using testing::SimCluster;
+using testing::MemoryChunkStore;
 
 TEST(ClusterSimTest, ObjectsWrittenThroughTheClusterReadBackIntact) {
   SimCluster c(SimOptions{}, 5, 2);
@@ -332,6 +344,253 @@ TEST(ClusterSimTest, ASeedReplaysExactly) {
   };
   EXPECT_EQ(fingerprint(77), fingerprint(77));
   EXPECT_NE(fingerprint(77), fingerprint(78));
+}
+
+
+// Scrub and read repair (issue 11 §2): one scrubber per target, as each daemon runs.
+class ScrubSim {
+ public:
+  explicit ScrubSim(SimCluster& c) : c_(c) {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("scrub-sim-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    for (int t = 0; t < c.targets(); ++t) {
+      std::vector<LocalVdev> vdevs;
+      for (int v = 0; v < c.vdevs(); ++v) {
+        std::string id = "t" + std::to_string(t) + "/vdev" + std::to_string(v);
+        std::string path = (dir_ / ("t" + std::to_string(t) + "-" + std::to_string(v))).string();
+        std::filesystem::create_directories(path);
+        vdevs.push_back({id, path, &c.store(t, v)});
+      }
+      ScrubberOptions o;
+      o.rate_bytes_per_second = 0;
+      o.fetch_healthy_copy = [&c](const HashId& chid, std::string* out) { return c.initiator().GetChunk(chid, out); };
+      scrubbers_.push_back(std::make_unique<Scrubber>(vdevs, c.repairs(t), o));
+    }
+  }
+  ~ScrubSim() { std::filesystem::remove_all(dir_); }
+  // One pass on every target; the counts summed.
+  ScrubCounts Pass() {
+    ScrubCounts sum;
+    for (auto& s : scrubbers_) sum += s->RunPass();
+    return sum;
+  }
+  Scrubber& scrubber(int t) { return *scrubbers_[t]; }
+
+ private:
+  static inline int counter_ = 0;
+  SimCluster& c_;
+  std::filesystem::path dir_;
+  std::vector<std::unique_ptr<Scrubber>> scrubbers_;
+};
+
+std::vector<HashId> ChunksOf(MemoryChunkStore& store) {
+  std::vector<HashId> out;
+  EXPECT_TRUE(store.ScanChunks(std::nullopt, [&](const HashId& chid) {
+    out.push_back(chid);
+    return true;
+  }).ok());
+  return out;
+}
+
+TEST(ClusterSimTest, OneScrubPassRepairsEveryDamagedReplicaAndReadsServeAroundThem) {
+  SimCluster c(SimOptions{}, 5, 2);
+  std::mt19937_64 rng(11);
+  std::vector<std::pair<std::string, std::string>> objects;
+  for (int i = 0; i < 12; ++i) {
+    objects.emplace_back("sim/ten/bkt/s" + std::to_string(i), Payload(rng, 20000 + 9000 * i));
+    ASSERT_TRUE(PutString(c.api(), objects.back().first, objects.back().second).ok());
+  }
+  // Damage a random sample of replicas: bits flipped, bytes cut short, bytes lost. At most
+  // one replica of a chunk, so that a healthy copy always remains.
+  std::set<HashId> damaged_chids;
+  uint64_t injected = 0;
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < c.vdevs(); ++v)
+      for (const HashId& chid : ChunksOf(c.store(t, v))) {
+        if (rng() % 3 != 0 || !damaged_chids.insert(chid).second) continue;
+        switch (injected++ % 3) {
+          case 0: c.store(t, v).FlipFirstByte(chid); break;
+          case 1: c.store(t, v).TruncateBytes(chid); break;
+          default: c.store(t, v).DropBytes(chid); break;
+        }
+      }
+  ASSERT_GE(injected, 20u);
+  // During the damage every object reads back correct, and the bad replicas the reads
+  // met were queued for read repair by the targets that hold them.
+  for (const auto& [name, data] : objects) {
+    auto got = GetString(c.api(), name);
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
+    EXPECT_EQ(*got, data) << name;
+  }
+  uint64_t queued = 0;
+  for (int t = 0; t < c.targets(); ++t) queued += c.repairs(t)->size();
+  EXPECT_GT(queued, 0u) << "no get met a bad replica and queued its repair";
+
+  ScrubSim scrub(c);
+  ScrubCounts first = scrub.Pass();
+  EXPECT_EQ(first.corrupt, injected);
+  EXPECT_EQ(first.repaired, injected);
+  EXPECT_EQ(first.unrepairable, 0u);
+  EXPECT_EQ(first.read_repairs, queued) << "every queued read repair is confirmed and repaired once";
+  // Every replica verifies now, keeping its recorded replication count, and a second pass
+  // finds nothing.
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < c.vdevs(); ++v)
+      for (const HashId& chid : ChunksOf(c.store(t, v))) {
+        std::string bytes;
+        EXPECT_TRUE(c.store(t, v).Get(chid, &bytes).ok()) << chid.ToString();
+      }
+  uint64_t copies = 0;
+  for (int t = 0; t < c.targets(); ++t)
+    for (int v = 0; v < c.vdevs(); ++v) copies += ChunksOf(c.store(t, v)).size();
+  ScrubCounts second = scrub.Pass();
+  EXPECT_EQ(second.corrupt, 0u);
+  EXPECT_EQ(second.chunks, copies) << "every copy verified";
+  for (const auto& [name, data] : objects) {
+    auto got = GetString(c.api(), name);
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
+    EXPECT_EQ(*got, data) << name;
+  }
+}
+
+TEST(ClusterSimTest, AReadRepairIsQueuedByTheTargetAndMendedWithoutAPass) {
+  SimCluster c(SimOptions{}, 5, 1);
+  std::mt19937_64 rng(12);
+  std::string data = Payload(rng, 20000);
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/rr", data).ok());
+  HashId chid = HashBytes(HashAlgo::kSha256, data);
+  // Damage every replica but one, so that a get is sure to meet a bad one.
+  int damaged = 0, bad_target = -1;
+  for (int t = 0; t < 5 && damaged < 2; ++t)
+    if (c.store(t, 0).Has(chid)) {
+      c.store(t, 0).DropBytes(chid);
+      damaged++;
+      bad_target = t;
+    }
+  ASSERT_EQ(damaged, 2);
+  // Reads are served by whichever replica answers first; read until one met a bad copy.
+  size_t queued = 0;
+  for (int i = 0; i < 20 && queued == 0; ++i) {
+    auto got = GetString(c.api(), "sim/ten/bkt/rr");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, data);
+    for (int t = 0; t < 5; ++t) queued += c.repairs(t)->size();
+  }
+  ASSERT_GT(queued, 0u) << "twenty reads never met one of two bad replicas of three";
+  ScrubSim scrub(c);
+  size_t repaired = 0;
+  for (int t = 0; t < 5; ++t) repaired += scrub.scrubber(t).RepairQueued();
+  EXPECT_GE(repaired, 1u);
+  std::string bytes;
+  uint64_t healthy = 0;
+  for (int t = 0; t < 5; ++t) healthy += c.store(t, 0).Has(chid) && c.store(t, 0).Get(chid, &bytes).ok();
+  EXPECT_EQ(healthy, 1u + repaired);
+  // A pass mends what no read met; together every bad replica was repaired once.
+  ScrubCounts pass = scrub.Pass();
+  EXPECT_EQ(pass.corrupt, 2u - repaired);
+  uint64_t total_repaired = 0;
+  for (int t = 0; t < 5; ++t) total_repaired += scrub.scrubber(t).progress().total.repaired;
+  EXPECT_EQ(total_repaired, 2u);
+  EXPECT_GE(scrub.scrubber(bad_target).progress().total.corrupt, 1u);
+}
+
+TEST(ClusterSimTest, AChunkWithNoHealthyReplicaIsUnrepairableAndNamed) {
+  SimCluster c(SimOptions{}, 5, 1);
+  std::mt19937_64 rng(13);
+  std::string data = Payload(rng, 20000);
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/lost", data).ok());
+  HashId chid = HashBytes(HashAlgo::kSha256, data);
+  for (int t = 0; t < 5; ++t)
+    if (c.store(t, 0).Has(chid)) c.store(t, 0).FlipFirstByte(chid);
+  auto got = GetString(c.api(), "sim/ten/bkt/lost");
+  EXPECT_FALSE(got.ok()) << "a read with every replica bad fails, never returns wrong bytes";
+  ScrubSim scrub(c);
+  ScrubCounts counts = scrub.Pass();
+  EXPECT_EQ(counts.corrupt, 3u);
+  EXPECT_EQ(counts.unrepairable, 3u);
+  EXPECT_EQ(counts.repaired, 0u);
+  int findings = 0;
+  for (int t = 0; t < 5; ++t)
+    for (const ScrubFinding& f : scrub.scrubber(t).progress().unrepairable) {
+      EXPECT_EQ(f.chid, chid.ToString());
+      findings++;
+    }
+  EXPECT_EQ(findings, 3);
+}
+
+// One node: no other copy; the finding names the objects that reference the chunk.
+TEST(ClusterSimTest, OneNodeReportsABadChunkWithTheObjectsThatReferenceIt) {
+  auto owned = std::make_unique<MemoryChunkStore>();
+  MemoryChunkStore* store = owned.get();
+  ApiOptions ao;
+  ao.default_policy.chunk_size = 16 << 10;
+  ao.default_policy.single_chunk_max = 32 << 10;
+  ObjectApi api(NewLocalBackend(std::move(owned)), ao);
+  std::mt19937_64 rng(14);
+  std::string shared = Payload(rng, 16 << 10);
+  ASSERT_TRUE(PutString(api, "one/ten/bkt/a", shared + Payload(rng, 40000)).ok());
+  ASSERT_TRUE(PutString(api, "one/ten/bkt/b", shared + Payload(rng, 40000)).ok());
+  ASSERT_TRUE(PutString(api, "one/ten/bkt/c", Payload(rng, 40000)).ok());
+  HashId bad = HashBytes(HashAlgo::kSha256, shared);
+  ASSERT_TRUE(store->Has(bad));
+  store->FlipFirstByte(bad);
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("scrub-one-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ScrubberOptions o;
+  o.rate_bytes_per_second = 0;
+  o.find_objects = [&api](const HashId& chid, size_t max) { return FindReferrers(api.backend(), chid, max); };
+  Scrubber scrubber({{"vdev0", dir.string(), store}}, nullptr, o);
+  ScrubCounts counts = scrubber.RunPass();
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(counts.corrupt, 1u);
+  EXPECT_EQ(counts.unrepairable, 1u);
+  auto findings = scrubber.progress().unrepairable;
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].chid, bad.ToString());
+  ASSERT_EQ(findings[0].objects.size(), 2u);
+  EXPECT_EQ(findings[0].objects[0].rfind("one/ten/bkt/a (generation", 0), 0u) << findings[0].objects[0];
+  EXPECT_EQ(findings[0].objects[1].rfind("one/ten/bkt/b (generation", 0), 0u) << findings[0].objects[1];
+}
+
+// A daemon stopped mid-pass resumes it from the cursor files when it starts again: the
+// two runs verify every chunk exactly once between them.
+TEST(ScrubberTest, AnInterruptedPassResumesFromItsCursorAfterARestart) {
+  MemoryChunkStore store;
+  std::mt19937_64 rng(15);
+  for (int i = 0; i < 200; ++i) {
+    std::string bytes = Payload(rng, 100);
+    bool stored_new = false;
+    ASSERT_TRUE(store.Put(HashBytes(HashAlgo::kSha256, bytes), bytes, &stored_new).ok());
+  }
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("scrub-resume-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::vector<LocalVdev> vdevs{{"vdev0", dir.string(), &store}};
+  ScrubberOptions slow;
+  slow.rate_bytes_per_second = 4000;  // 40 chunks a second
+  uint64_t first_run = 0;
+  {
+    Scrubber a(vdevs, nullptr, slow);
+    a.Start();
+    a.Trigger();
+    for (int i = 0; i < 500 && a.progress().pass.chunks < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    first_run = a.progress().pass.chunks;
+  }  // stopped mid-pass
+  ASSERT_GE(first_run, 10u);
+  ASSERT_LT(first_run, 200u);
+  ScrubberOptions fast;
+  fast.rate_bytes_per_second = 0;
+  Scrubber b(vdevs, nullptr, fast);
+  b.Start();  // finds the pass unfinished and resumes it at once
+  ASSERT_TRUE(b.WaitFor(1, 10000));
+  ScrubProgress p = b.progress();
+  EXPECT_EQ(p.passes_completed, 1u);
+  // The first run verified at least first_run chunks (it went on a little after we looked).
+  EXPECT_LE(p.pass.chunks + first_run, 200u) << "chunks verified twice: the cursor lagged";
+  EXPECT_LE(p.pass.chunks, 190u) << "the pass started over instead of resuming";
+  EXPECT_GT(p.pass.chunks, 0u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -154,6 +154,18 @@ class MemoryChunkStore : public ChunkStore {
     auto it = chunks_.find(chid);
     if (it != chunks_.end() && !it->second.empty()) it->second[0] ^= 1;
   }
+  // The stored bytes cut to half (a torn file) or lost entirely (a lost extent); the
+  // chunk stays indexed, so Get reports it corrupt.
+  void TruncateBytes(const HashId& chid) {
+    std::lock_guard lock(mu_);
+    auto it = chunks_.find(chid);
+    if (it != chunks_.end()) it->second.resize(it->second.size() / 2);
+  }
+  void DropBytes(const HashId& chid) {
+    std::lock_guard lock(mu_);
+    auto it = chunks_.find(chid);
+    if (it != chunks_.end()) it->second.clear();
+  }
   size_t chunk_count() {
     std::lock_guard lock(mu_);
     return chunks_.size();

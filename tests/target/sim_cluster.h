@@ -18,6 +18,7 @@
 #include "replicast/initiator.h"
 #include "replicast/sim_network.h"
 #include "target/memory_chunk_store.h"
+#include "target/repair_queue.h"
 #include "target/target.h"
 
 namespace ccow::testing {
@@ -41,6 +42,7 @@ class SimCluster {
     EXPECT_TRUE(table.ok());
     flexhash_json_ = table->ToJson();
     running_.resize(targets);
+    for (int t = 0; t < targets; ++t) repairs_.push_back(std::make_shared<RepairQueue>());
     for (int t = 0; t < targets; ++t) StartTarget(t);
     replicast::InitiatorOptions o;
     o.replication_count = replicas;
@@ -67,6 +69,7 @@ class SimCluster {
                        stores_[t * vdevs_ + v].get()});
     TargetOptions o;
     o.multicast_base_port = multicast_ ? 7000 : 0;
+    o.on_corrupt_read = [q = repairs_[t]](const std::string& vdev, const HashId& chid) { q->Push(vdev, chid); };
     auto target = Target::Start(&net_, flexhash_json_, vdevs, o);
     ASSERT_TRUE(target.ok()) << target.status().ToString();
     running_[t] = std::move(*target);
@@ -84,6 +87,8 @@ class SimCluster {
   replicast::Initiator& initiator() { return *initiator_; }
   Target& target(int t) { return *running_[t]; }
   MemoryChunkStore& store(int t, int v) { return *stores_[t * vdevs_ + v]; }
+  // The bad copies gets met on target t's VDEVs (read repair), as its daemon queues them.
+  std::shared_ptr<RepairQueue> repairs(int t) { return repairs_[t]; }
   int targets() const { return targets_; }
   int vdevs() const { return vdevs_; }
   const std::string& flexhash_json() const { return flexhash_json_; }
@@ -94,6 +99,7 @@ class SimCluster {
   bool multicast_;
   std::vector<std::unique_ptr<MemoryChunkStore>> stores_;
   std::vector<std::unique_ptr<Target>> running_;
+  std::vector<std::shared_ptr<RepairQueue>> repairs_;
   std::string flexhash_json_;
   replicast::Initiator* initiator_ = nullptr;
   std::unique_ptr<ObjectApi> api_;
