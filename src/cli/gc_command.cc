@@ -1,6 +1,8 @@
 // `ccow system gc [--now [--wait]] [--json]`: the garbage collector's status, or a pass
 // started now. With a running `ccow server` it goes through the server's admin API (the
-// server holds the data directory); with none, --now runs a pass in this process.
+// server holds the data directory); with none, --now runs a pass in this process. On a
+// cluster (--cluster DIR) --now runs a pass from this process through every target
+// (docs/ARCHITECTURE.md "Garbage collection on a cluster").
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -8,6 +10,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
+#include "client/cluster_backend.h"
 #include "core/config.h"
 #include "daemon/admin_api.h"
 #include "daemon/gc_service.h"
@@ -24,6 +27,7 @@ struct GcFlags {
   std::string wait_for = "10m";
   std::string retention = "7d";  // a pass run here (no server): the node-wide default
   CLI::Option* retention_opt = nullptr;
+  std::string fence_grace = "5m";  // a cluster pass: how long writes under way may take
 };
 
 }  // namespace
@@ -77,14 +81,43 @@ Result<nlohmann::json> GcStatusFromServer() { return CallServerAdmin("GET", "/ad
 
 namespace {
 
+// A pass over a cluster, run from here: retention from the registry of record.
+int RunClusterGc(const GcFlags& f, uint64_t retention) {
+  if (!f.now) {
+    std::cout << "gc: a cluster collects when asked: `ccow system gc --now --cluster " << ClusterDir()
+              << "` runs a pass through every target" << std::endl;
+    return 0;
+  }
+  auto grace = ParseDurationFlag("--fence-grace", f.fence_grace);
+  if (!grace.ok()) return Fail(grace.status());
+  auto file = ClusterFile::Load(ClusterDir());
+  if (!file.ok()) return Fail(file.status());
+  ClusterGcOptions g;
+  g.fence_grace_ns = *grace;
+  auto backend = OpenClusterBackend(*file, nullptr, {}, g);
+  if (!backend.ok()) return Fail(backend.status());
+  auto registry = OpenRegistry();
+  if (!registry.ok()) return Fail(registry.status());
+  ApiOptions base;
+  base.quarantine_retention_ns = retention;
+  std::shared_ptr<Registry> reg = registry->registry;
+  base.bucket_retention = [reg](const std::string& bucket_path) { return reg->current()->QuarantineRetentionOf(bucket_path); };
+  ObjectApi api(std::shared_ptr<Backend>(std::move(*backend)), base);
+  auto collector = Collector::Create(&api, CollectorOptions{});  // marks in memory, walk dedup
+  if (!collector.ok()) return Fail(collector.status());
+  auto r = (*collector)->RunPass();
+  if (!r.ok()) return Fail(r.status());
+  daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{0});
+  PrintStatus(nlohmann::json::parse(printer.StatusJson()));
+  return 0;
+}
+
 int RunGc(const GcFlags& f) {
-  if (!ClusterDir().empty())
-    return Fail(Status::Unsupported("garbage collection runs on one node (`ccow server`) today; a cluster's targets "
-                                    "do not collect yet"));
   auto wait = ParseDurationFlag("--wait-for", f.wait_for);
   if (!wait.ok()) return Fail(wait.status());
   auto retention = ParseDurationFlag("--quarantine-retention", f.retention);
   if (!retention.ok()) return Fail(retention.status());
+  if (!ClusterDir().empty()) return RunClusterGc(f, *retention);
   // A pass run here reads each bucket's retention from the data directory's registry, as
   // the server does; the slot is filled once the registry is open.
   auto slot = std::make_shared<std::atomic<Registry*>>(nullptr);
@@ -139,6 +172,9 @@ void RegisterGcCommand(CLI::App* system, int* exit_code) {
   f.retention_opt = gc->add_option("--quarantine-retention", f.retention,
                                    "a pass run here, with no server: how long deleted versions stay restorable "
                                    "unless their bucket or tenant says otherwise (default 7d)");
+  gc->add_option("--fence-grace", f.fence_grace,
+                 "a cluster pass: how long a write under way may take and still commit without touching "
+                 "its chunks again (default 5m)");
   gc->callback([exit_code] { *exit_code = RunGc(f); });
 }
 

@@ -207,7 +207,8 @@ std::vector<std::string> ClusterFile::AdminAddresses() const {
 
 Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& f,
                                                     replicast::Initiator** initiator_out,
-                                                    std::function<Result<std::string>()> flexhash_source) {
+                                                    std::function<Result<std::string>()> flexhash_source,
+                                                    const ClusterGcOptions& gc) {
   CCOW_ASSIGN_OR_RETURN(auto kind, replicast::ParseTransportKind(f.transport));
   std::unique_ptr<replicast::Network> network = replicast::NewNetwork(kind);
   replicast::InitiatorOptions o;
@@ -226,7 +227,7 @@ Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& f,
   Status refreshed = initiator->RefreshFlexHash();
   if (!refreshed.ok()) return refreshed.WithContext("no target of the cluster at " + f.dir + " answers");
   if (initiator_out) *initiator_out = initiator.get();
-  return NewClusterBackend(std::move(initiator), std::move(network));
+  return NewClusterBackend(std::move(initiator), std::move(network), gc);
 }
 
 }  // namespace ccow

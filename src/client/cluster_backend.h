@@ -49,8 +49,10 @@ std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator>
 // statistics; the backend owns it).
 // flexhash_source, when given, is where the initiator takes FlexHash tables from (the
 // registry of record) instead of the checkpoint file and the targets.
+// gc: how its collection() runs a garbage collection pass.
 Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& file,
                                                     replicast::Initiator** initiator = nullptr,
-                                                    std::function<Result<std::string>()> flexhash_source = {});
+                                                    std::function<Result<std::string>()> flexhash_source = {},
+                                                    const ClusterGcOptions& gc = {});
 
 }  // namespace ccow
