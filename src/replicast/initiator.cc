@@ -296,18 +296,23 @@ std::vector<Reply> InitiatorImpl::AskOutsideRow(const FlexHashTable& t, uint32_t
   return replies;
 }
 
+std::optional<std::vector<Reply>> InitiatorImpl::AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode) {
+  const uint32_t row = t.RowOf(chid);
+  uint64_t txid = Begin();
+  SendToRow(t, row, Header{txid, row, t.generation()}, UnnamedGet{chid, mode});
+  auto replies = WaitForGroup(txid, t, t.Row(row), RepliedAtAll, Never, Never);
+  End(txid);
+  if (HandleMismatch(t, replies)) return std::nullopt;
+  return replies;
+}
+
 Result<std::vector<Initiator::Holder>> InitiatorImpl::ProbeChunk(const HashId& chid) {
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     Table t = flexhash();
-    const uint32_t row = t->RowOf(chid);
-    const auto& members = t->Row(row);
-    uint64_t txid = Begin();
-    SendToRow(*t, row, Header{txid, row, t->generation()}, UnnamedGet{chid, GetMode::kProbe});
-    auto replies = WaitForGroup(txid, *t, members, RepliedAtAll, Never, Never);
-    End(txid);
-    if (HandleMismatch(*t, replies)) continue;
+    auto replies = AskRow(*t, chid, GetMode::kProbe);
+    if (!replies) continue;
     std::vector<Holder> holders;
-    for (const Reply& r : replies) {
+    for (const Reply& r : *replies) {
       auto* g = std::get_if<GetResponse>(&r.msg.body);
       int v = VdevOf(*t, r.from);
       if (g && g->status == GetStatus::kOk && v >= 0 &&
@@ -324,28 +329,23 @@ Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid) {
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     Table t = flexhash();
     const uint32_t row = t->RowOf(chid);
-    const auto& members = t->Row(row);
-    uint64_t txid = Begin();
-    SendToRow(*t, row, Header{txid, row, t->generation()}, UnnamedGet{chid, GetMode::kTouch});
-    auto replies = WaitForGroup(txid, *t, members, RepliedAtAll, Never, Never);
-    End(txid);
-    if (HandleMismatch(*t, replies)) continue;
-    // After a membership change the chunk may still sit only outside its row.
-    if (t->generation() > 1 && std::none_of(replies.begin(), replies.end(), [](const Reply& r) {
-          auto* g = std::get_if<GetResponse>(&r.msg.body);
-          return g && g->status == GetStatus::kOk;
-        }))
-      replies = AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch}, RepliedAtAll);
+    auto in_row = AskRow(*t, chid, GetMode::kTouch);
+    if (!in_row) continue;
     uint64_t oldest = UINT64_MAX;
     bool held = false;
-    for (const Reply& r : replies) {
-      auto* g = std::get_if<GetResponse>(&r.msg.body);
-      if (!g || g->status != GetStatus::kOk || VdevOf(*t, r.from) < 0) continue;
-      held = true;
-      oldest = std::min(oldest, g->seq);
-    }
+    auto take = [&](const std::vector<Reply>& replies) {
+      for (const Reply& r : replies) {
+        auto* g = std::get_if<GetResponse>(&r.msg.body);
+        if (!g || g->status != GetStatus::kOk || VdevOf(*t, r.from) < 0) continue;
+        held = true;
+        oldest = std::min(oldest, g->seq);
+      }
+    };
+    take(*in_row);
+    // After a membership change the chunk may still sit only outside its row.
+    if (!held && t->generation() > 1) take(AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch}, RepliedAtAll));
     if (held) return oldest;
-    if (AllAnswered(*t, members, replies, RepliedAtAll, false))
+    if (AllAnswered(*t, t->Row(row), *in_row, RepliedAtAll, false))
       return Status::NotFound("chunk " + chid.ToString() + " is held by no VDEV (collected?)");
   }
   return Status::Unavailable("chunk " + Describe(chid) + " could not be touched: its row did not answer");

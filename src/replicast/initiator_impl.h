@@ -267,6 +267,9 @@ class InitiatorImpl final : public Initiator {
   }
   static constexpr uint64_t kLaggingTargetWaitNs = 100'000'000;
   Status RefreshFrom(const std::string& address);
+  // One round of an unnamed get (a probe or a touch) to a chunk's row, every member's
+  // answer awaited; nullopt when the FlexHash changed (the caller retries).
+  std::optional<std::vector<Reply>> AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode);
   // After a membership change a chunk or name may still sit only on VDEVs outside its
   // current row (healing has not moved it yet): one request to every VDEV of the table
   // outside the row, waiting for their replies.
