@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,21 +68,32 @@ class ClusterCollection final : public ChunkCollection {
     // Every VDEV still holds this epoch's pins and marks: none restarted since it opened.
     for (const VdevInfo& v : table_->vdevs())
       CCOW_RETURN_IF_ERROR(Expect(v, GcControl{epoch_, GcPhase::kStatus}, "checking the window"));
+    // Every VDEV is asked to start at once (each sweeps on a worker of its own target),
+    // then those not finished are asked again until they are: the sweeps overlap.
     SweepResult total;
     Status first_error;
-    for (const VdevInfo& v : table_->vdevs()) {
-      auto r = SweepOne(v);
-      if (!r.ok()) {
-        if (first_error.ok()) first_error = r.status();
-        spdlog::warn("gc: {}", r.status().ToString());
-        continue;
+    std::vector<const VdevInfo*> sweeping;
+    for (const VdevInfo& v : table_->vdevs()) sweeping.push_back(&v);
+    const uint64_t deadline = initiator_->NowNs() + options_.sweep_timeout_ns;
+    while (!sweeping.empty()) {
+      std::vector<const VdevInfo*> still;
+      for (const VdevInfo* v : sweeping) {
+        auto r = SweepStep(*v, deadline);
+        if (!r.ok()) {
+          if (first_error.ok()) first_error = r.status();
+          spdlog::warn("gc: {}", r.status().ToString());
+        } else if (!*r) {
+          still.push_back(v);
+        } else {
+          total.scanned += (*r)->scanned;
+          total.removed += (*r)->removed;
+          total.bytes_removed += (*r)->bytes_removed;
+          total.pinned += (*r)->pinned;
+        }
       }
-      total.scanned += r->scanned;
-      total.removed += r->removed;
-      total.bytes_removed += r->bytes_removed;
-      total.pinned += r->pinned;
+      sweeping = std::move(still);
+      if (!sweeping.empty()) initiator_->Sleep(100'000'000);
     }
-    swept_ = total;
     if (!first_error.ok()) return first_error;
     return total;
   }
@@ -123,19 +135,18 @@ class ClusterCollection final : public ChunkCollection {
       CCOW_RETURN_IF_ERROR(Expect(table_->vdevs()[member], mark, "marking"));
     return Status::OK();
   }
-  Result<SweepResult> SweepOne(const VdevInfo& v) {
-    const uint64_t deadline = initiator_->NowNs() + options_.sweep_timeout_ns;
-    for (;;) {
-      auto r = Call(v, GcControl{epoch_, GcPhase::kSweep});
-      if (!r.ok()) return r.status().WithContext("gc: sweeping VDEV " + v.id);
-      if (r->status != GcReplyStatus::kOk || r->epoch != epoch_)
-        return Status::Unavailable("gc: VDEV " + v.id + " did not sweep epoch " + std::to_string(epoch_) +
-                                   (r->message.empty() ? "" : ": " + r->message));
-      if (r->swept) return SweepResult{r->scanned, r->removed, r->bytes_removed, r->pinned};
-      if (initiator_->NowNs() > deadline)
-        return Status::Unavailable("gc: VDEV " + v.id + " is still sweeping after the timeout");
-      initiator_->Sleep(100'000'000);
-    }
+  // Asks a VDEV to sweep (the first ask starts it): its result once finished, nullopt
+  // while under way.
+  Result<std::optional<SweepResult>> SweepStep(const VdevInfo& v, uint64_t deadline) {
+    auto r = Call(v, GcControl{epoch_, GcPhase::kSweep});
+    if (!r.ok()) return r.status().WithContext("gc: sweeping VDEV " + v.id);
+    if (r->status != GcReplyStatus::kOk || r->epoch != epoch_)
+      return Status::Unavailable("gc: VDEV " + v.id + " did not sweep epoch " + std::to_string(epoch_) +
+                                 (r->message.empty() ? "" : ": " + r->message));
+    if (r->swept) return std::optional<SweepResult>(SweepResult{r->scanned, r->removed, r->bytes_removed, r->pinned});
+    if (initiator_->NowNs() > deadline)
+      return Status::Unavailable("gc: VDEV " + v.id + " is still sweeping after the timeout");
+    return std::optional<SweepResult>();
   }
 
   replicast::Initiator* initiator_;
@@ -143,7 +154,6 @@ class ClusterCollection final : public ChunkCollection {
   std::shared_ptr<const FlexHashTable> table_;
   uint64_t epoch_ = 0;
   std::map<uint32_t, std::vector<Chid>> pending_;  // marks by row, not sent yet
-  SweepResult swept_;
 };
 
 }  // namespace

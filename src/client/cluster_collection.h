@@ -13,7 +13,8 @@
 //  - Mark: batches the CHIDs per row and sends them to every VDEV of the row; each must
 //    acknowledge, or the pass fails (a VDEV that misses a mark must not sweep).
 //  - Sweep: checks that every VDEV still has this epoch's window open (one that restarted
-//    lost its pins and marks: the pass fails before any sweep), then asks each to sweep.
+//    lost its pins and marks: the pass fails before any sweep), then asks them all to
+//    sweep at once and waits for each.
 //    From here each VDEV's sweep is safe on its own; one that fails is reported.
 //  - ClosePinWindow closes the window everywhere (best effort: a VDEV also closes when
 //    another epoch opens).
