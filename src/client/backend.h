@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "store/chunk_store.h"
 
 namespace ccow {
+
+class FlexHashTable;
 
 // A VDEV holding a chunk, with the replication count it records for it (0: none).
 struct ChunkHolder {
@@ -109,6 +112,9 @@ class Backend {
   virtual ChunkCollection* collection() = 0;
   // The one chunk store of a local backend (one node's scrubber walks it), null elsewhere.
   virtual ChunkStore* local_store() { return nullptr; }
+  // How a cluster places chunks over failure domains (erasure coding puts each fragment
+  // of a stripe in a domain of its own); null for one local store, which has one domain.
+  virtual std::shared_ptr<const FlexHashTable> placement() { return nullptr; }
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there

@@ -71,6 +71,7 @@ class ClusterBackend final : public Backend {
     return Status::OK();
   }
   ChunkCollection* collection() override { return collection_.get(); }
+  std::shared_ptr<const FlexHashTable> placement() override { return initiator_->flexhash(); }
   uint32_t default_replication_count() const override { return initiator_->default_replication_count(); }
   // Chunks are durable on R replicas when PutChunk returns.
   Status SyncChunks() override { return Status::OK(); }

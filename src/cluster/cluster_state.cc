@@ -205,6 +205,14 @@ uint64_t ClusterState::QuarantineRetentionOf(const std::string& bucket_path) con
   return 0;
 }
 
+std::string ClusterState::ErasureCodeOf(const std::string& bucket_path) const {
+  size_t a = bucket_path.find('/');
+  size_t b = a == std::string::npos ? a : bucket_path.find('/', a + 1);
+  if (b == std::string::npos) return "";
+  auto bucket = FindBucket(bucket_path.substr(0, a), bucket_path.substr(a + 1, b - a - 1), bucket_path.substr(b + 1));
+  return bucket.ok() ? (*bucket)->erasure_code : "";
+}
+
 Result<const TenantRecord*> ClusterState::FindTenant(const std::string& segment,
                                                      const std::string& tenant) const {
   auto seg = segments_.find(segment);

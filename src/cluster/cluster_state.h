@@ -165,6 +165,9 @@ class ClusterState {
   // The quarantine retention of "SEGMENT/TENANT/BUCKET": the bucket's, else its tenant's,
   // else 0 (the node's default applies).
   uint64_t QuarantineRetentionOf(const std::string& bucket_path) const;
+  // The erasure-code policy of a bucket ("SEGMENT/TENANT/BUCKET"), "K:M:rs"; "" when it
+  // has none or does not exist.
+  std::string ErasureCodeOf(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
   // format 1 and 2 (*version tells which); Snapshot(1) re-encodes a state read as format 1.
