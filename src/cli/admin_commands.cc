@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
@@ -15,6 +16,8 @@
 #include "cli/registry_access.h"
 #include "cluster/cluster_state_json.h"
 #include "core/config.h"
+#include "flexhash/flexhash.h"
+#include "model/erasure_policy.h"
 #include "gateway/s3/user_registry.h"
 
 namespace ccow::cli {
@@ -205,6 +208,23 @@ Status ApplyBucketFlags(const BucketFlags& f, bool create, CLI::App* cmd, Bucket
   return r->Validate();
 }
 
+// An erasure-code policy is refused where its stripes cannot be placed: each of a stripe's
+// K + M fragments needs a failure domain of its own (client/stripe_placement.h).
+Status CheckErasurePlacement(const ClusterState& state, const std::string& ec) {
+  if (ec.empty()) return Status::OK();
+  CCOW_ASSIGN_OR_RETURN(ErasurePolicy policy, ErasurePolicy::Parse(ec));
+  std::set<std::string> domains;
+  std::string kind = "servers";
+  if (!state.flexhash_json().empty()) {
+    CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(state.flexhash_json()));
+    for (const auto& v : table.vdevs()) domains.insert(DomainOf(v, table.failure_domain()));
+    if (table.failure_domain() == FailureDomain::kZone) kind = "zones";
+    if (table.failure_domain() == FailureDomain::kAny) kind = "VDEVs";
+  }
+  if (domains.empty()) domains.insert("this node");  // one node: one domain
+  return CheckPlacement(policy, domains.size(), kind);
+}
+
 int CreateBucket(const BucketFlags& f, CLI::App* cmd) {
   auto parts = SplitPath(f.path, 3, "CLUSTER/TENANT/BUCKET");
   if (!parts.ok()) return Fail(parts.status());
@@ -212,6 +232,11 @@ int CreateBucket(const BucketFlags& f, CLI::App* cmd) {
   r.created_ns = NowNs();
   Status v = ApplyBucketFlags(f, true, cmd, &r);
   if (!v.ok()) return Fail(v);
+  if (!r.erasure_code.empty()) {
+    auto opened = OpenRegistry();
+    if (!opened.ok()) return Fail(opened.status());
+    if (Status p = CheckErasurePlacement(*opened->registry->current(), r.erasure_code); !p.ok()) return Fail(p);
+  }
   return Commit(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], r}, "bucket " + f.path + " created");
 }
 
@@ -229,6 +254,9 @@ int UpdateBucket(const BucketFlags& f, CLI::App* cmd) {
     BucketRecord r = **found;
     s = ApplyBucketFlags(f, false, cmd, &r);
     if (!s.ok()) return Fail(s);
+    if (cmd->count("--ec") > 0) {
+      if (Status pl = CheckErasurePlacement(*state, r.erasure_code); !pl.ok()) return Fail(pl);
+    }
     s = opened->registry->Propose(command::UpdateBucket{p[0], p[1], p[2], r, (*found)->revision});
     if (s.code() != Code::kConflict) break;  // else someone changed it meanwhile: again
   }
