@@ -34,8 +34,8 @@ std::vector<std::string> Seeds() {
                                                  std::to_string(i))});
         sm.fragment_length = len;
         for (int j = 0; j < sm.policy.parity; ++j)
-          sm.parity.push_back(
-              HashBytes(algo, std::to_string(n) + "p" + std::to_string(s) + "." + std::to_string(j)));
+          sm.parity.push_back(HashBytes(
+              algo, std::to_string(n) + "p" + std::to_string(s) + "." + std::to_string(j)));
         set.stripes.push_back(std::move(sm));
       }
       Must(set.Validate());

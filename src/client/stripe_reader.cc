@@ -39,8 +39,8 @@ Result<const StripeReader::Loaded*> StripeReader::Load() {
   auto set = StripeSet::Decode(bytes);
   if (!set.ok()) return fail(set.status().WithContext(what));
   if (set->vm_chid != vm_chid_)
-    return fail(Status::Corruption(what + " encodes version " + set->vm_chid.ToString() +
-                                   ", not " + vm_chid_.ToString()));
+    return fail(Status::Corruption(what + " encodes version " + set->vm_chid.ToString() + ", not " +
+                                   vm_chid_.ToString()));
   auto loaded = std::make_unique<Loaded>();
   auto code = ErasureCode::Create(set->policy());
   if (!code.ok()) return fail(code.status().WithContext(what));
@@ -56,9 +56,8 @@ Result<const StripeReader::Loaded*> StripeReader::Load() {
 }
 
 Result<std::string> StripeReader::Rebuild(const Chid& chid, const Status& read_error) {
-  const std::string failed =
-      "object " + name_ + ": payload chunk " + chid.ToString() + " could not be read (" +
-      read_error.ToString() + ")";
+  const std::string failed = "object " + name_ + ": payload chunk " + chid.ToString() +
+                             " could not be read (" + read_error.ToString() + ")";
   auto loaded = Load();
   if (!loaded.ok())
     return Status(loaded.status().code(), failed + " nor rebuilt: " + loaded.status().message());
@@ -94,13 +93,12 @@ Result<std::string> StripeReader::Rebuild(const Chid& chid, const Status& read_e
       const int i = candidates[next];
       Backend* backend = backend_;
       const Chid fragment = stripe.FragmentChid(i);
-      fetches.emplace_back(
-          i, std::async(parallel_io_ ? std::launch::async : std::launch::deferred,
-                        [backend, fragment] {
-                          std::string out;
-                          Status st = backend->GetChunk(fragment, &out);
-                          return std::make_pair(st, std::move(out));
-                        }));
+      fetches.emplace_back(i, std::async(parallel_io_ ? std::launch::async : std::launch::deferred,
+                                         [backend, fragment] {
+                                           std::string out;
+                                           Status st = backend->GetChunk(fragment, &out);
+                                           return std::make_pair(st, std::move(out));
+                                         }));
     }
     for (auto& [i, f] : fetches) {
       auto [st, out] = f.get();
@@ -120,8 +118,7 @@ Result<std::string> StripeReader::Rebuild(const Chid& chid, const Status& read_e
     return Status(rebuilt.status().code(),
                   failed + " nor rebuilt from stripe " + std::to_string(stripe_index) + " of " +
                       std::to_string(l.set.stripes.size()) + " (" + stripe.policy.ToString() +
-                      ") of stripe set " + ec_chid_.ToString() + ": " +
-                      rebuilt.status().message());
+                      ") of stripe set " + ec_chid_.ToString() + ": " + rebuilt.status().message());
   backend_->OnDegradedRead(chid);
   return rebuilt;
 }

@@ -107,7 +107,8 @@ Result<StripeSet> StripeSet::Decode(std::string_view bytes) {
       m.chid = dec.GetHashId();
       sm.data.push_back(m);
     }
-    for (int j = 0; j < policy.parity && dec.status().ok(); ++j) sm.parity.push_back(dec.GetHashId());
+    for (int j = 0; j < policy.parity && dec.status().ok(); ++j)
+      sm.parity.push_back(dec.GetHashId());
     set.stripes.push_back(std::move(sm));
   }
   CCOW_RETURN_IF_ERROR(dec.Finish());

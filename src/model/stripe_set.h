@@ -34,7 +34,7 @@ struct StripeSet {
   // hostile record can make a decoder build.
   static constexpr size_t kMaxStripes = 65536;
 
-  Chid vm_chid;                          // the version it encodes
+  Chid vm_chid;                         // the version it encodes
   std::vector<StripeManifest> stripes;  // 1..kMaxStripes, all of one policy, object order
 
   // The policy of every stripe (stripes.front()'s); only on a set that is not empty.

@@ -184,8 +184,8 @@ class DegradedReadTest : public ::testing::Test {
     auto vl = api_->Versions(kName);
     ASSERT_TRUE(vl.ok());
     Status st = backend_->UpdateVersionList(
-        kName, vl->nhid(), [&](VersionList* list) { return list->SetErasureCoding(vm_chid, ec_chid); },
-        nullptr);
+        kName, vl->nhid(),
+        [&](VersionList* list) { return list->SetErasureCoding(vm_chid, ec_chid); }, nullptr);
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
@@ -238,9 +238,9 @@ TEST_F(DegradedReadTest, UpToMLostChunksPerStripeReadBackIdenticalAndEachIsRepor
 
   // Ranges: across a lost and a present chunk, inside one lost chunk, across a stripe
   // boundary, the tail, one byte of the short chunk.
-  for (ByteRange r : {ByteRange{100, 5000}, ByteRange{3 * 4096 + 10, 50},
-                      ByteRange{4096 * 5 - 7, 4096 * 3}, ByteRange{10 * 4096 + 3, std::nullopt},
-                      ByteRange{10 * 4096 + 999, 1}}) {
+  for (ByteRange r :
+       {ByteRange{100, 5000}, ByteRange{3 * 4096 + 10, 50}, ByteRange{4096 * 5 - 7, 4096 * 3},
+        ByteRange{10 * 4096 + 3, std::nullopt}, ByteRange{10 * 4096 + 999, 1}}) {
     auto [rst, rbytes] = Get(r);
     ASSERT_TRUE(rst.ok()) << rst.ToString();
     EXPECT_TRUE(rbytes == data.substr(r.offset, r.length.value_or(std::string::npos)))
@@ -248,9 +248,12 @@ TEST_F(DegradedReadTest, UpToMLostChunksPerStripeReadBackIdenticalAndEachIsRepor
   }
   // The S3 path (Read with an open callback) rebuilds too.
   StringSink sink;
-  Status rst = api_->Read(kName, {}, [](const ObjectInfo&) -> Result<std::optional<ByteRange>> {
-    return std::optional<ByteRange>();
-  }, sink);
+  Status rst = api_->Read(
+      kName, {},
+      [](const ObjectInfo&) -> Result<std::optional<ByteRange>> {
+        return std::optional<ByteRange>();
+      },
+      sink);
   ASSERT_TRUE(rst.ok()) << rst.ToString();
   EXPECT_TRUE(sink.data() == data);
 }
@@ -271,8 +274,8 @@ TEST_F(DegradedReadTest, MoreThanMLostInOneStripeFailsNamingTheStripeAndWritesNo
   const std::string& m = st.message();
   for (const std::string& want : std::vector<std::string>{
            "object " + kName, "payload chunk " + e.Data(1, 0).ToString(), "could not be read",
-        "stripe 1 of 3 (4:2:rs)", "stripe set " + e.ec_chid.ToString(),
-        "3 usable fragments where 4 are needed", "lost: data 1, data 2"})
+           "stripe 1 of 3 (4:2:rs)", "stripe set " + e.ec_chid.ToString(),
+           "3 usable fragments where 4 are needed", "lost: data 1, data 2"})
     EXPECT_NE(m.find(want), std::string::npos) << "missing '" << want << "' in: " << m;
   // Everything before stripe 1 was written, nothing of it or after.
   EXPECT_EQ(bytes.size(), 4 * kChunk);
