@@ -53,6 +53,17 @@ std::vector<std::string> Seeds() {
   for (HashAlgo algo : {HashAlgo::kSha3_256, HashAlgo::kBlake2b256, HashAlgo::kXxh3_128})
     Must(wide.AddVersion(Entry(wide, algo, 42)));
   seeds.push_back(wide.Encode());
+
+  // Erasure-coded entries (flag 2 and the stripe set's CHID) in every section, next to
+  // entries that are not: active, quarantined and a snapshot of the same version.
+  Must(vl.Undelete(std::nullopt));
+  Must(vl.Delete(1, 1700000004000000000ull));
+  Must(vl.SetErasureCoding(vl.versions().front().vm_chid, HashBytes(HashAlgo::kSha256, "set-a")));
+  Must(vl.SetErasureCoding(vl.quarantine().front().version.vm_chid,
+                           HashBytes(HashAlgo::kXxh3_128, "set-b")));
+  Must(vl.SetErasureCoding(vl.snapshots().front().version.vm_chid,
+                           HashBytes(HashAlgo::kSha3_512, "set-c")));
+  seeds.push_back(vl.Encode());
   return seeds;
 }
 

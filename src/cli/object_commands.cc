@@ -62,12 +62,15 @@ json InfoJson(const ObjectInfo& info) {
 }
 
 json EntryJson(const VersionEntry& e) {
-  return {{"generation", e.generation},
-          {"uvid", e.uvid.ToString()},
-          {"size", e.size},
-          {"etag", e.etag},
-          {"mtime_ns", e.uvid.timestamp_ns},
-          {"vm_chid", e.vm_chid.ToString()}};
+  json j = {{"generation", e.generation},
+            {"uvid", e.uvid.ToString()},
+            {"size", e.size},
+            {"etag", e.etag},
+            {"mtime_ns", e.uvid.timestamp_ns},
+            {"vm_chid", e.vm_chid.ToString()},
+            {"erasure_coded", e.erasure_coded()}};
+  if (e.erasure_coded()) j["ec_chid"] = e.ec_chid.ToString();  // its stripe set
+  return j;
 }
 
 void PrintInfo(const ObjectInfo& info) {

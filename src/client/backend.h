@@ -99,6 +99,11 @@ class Backend {
   virtual Status SyncChunks() = 0;
   // Reads a chunk, verified against its CHID.
   virtual Status GetChunk(const Chid& chid, std::string* out) = 0;
+  // A read rebuilt this chunk from its stripe (client/stripe_reader.h): a repair should
+  // follow. Called on the reading thread (any thread), once per rebuild, after the
+  // rebuilt bytes verified; it must not block. Nothing to do by default (one local store
+  // has no other copy to repair from).
+  virtual void OnDegradedRead(const Chid& lost_chid) {}
   // Where a stored chunk lives (operators' `object stat --replicas`, tests).
   virtual Result<std::vector<ChunkHolder>> LocateChunk(const Chid& chid) = 0;
   // Makes a stored chunk kept at replication_count or more replicas: a new version that

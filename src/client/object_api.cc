@@ -88,7 +88,8 @@ Uvid ObjectApi::NextUvid() {
 }
 
 Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
-                                                const VersionSelector& which, Chid* vm_chid) {
+                                                const VersionSelector& which,
+                                                VersionEntry* entry_out) {
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
   CCOW_ASSIGN_OR_RETURN(auto vl, backend_->GetVersionList(parsed.Full()));
   if (!vl) return Status::NotFound("object " + parsed.Full() + " does not exist");
@@ -105,14 +106,14 @@ Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
   if (vm->name != parsed.Full())
     return Status::Corruption("version manifest " + entry.vm_chid.ToString() + " names " +
                               vm->name + ", not " + parsed.Full());
-  if (vm_chid) *vm_chid = entry.vm_chid;
+  if (entry_out) *entry_out = std::move(entry);
   return vm;
 }
 
 Result<ObjectInfo> ObjectApi::Stat(const std::string& name, const VersionSelector& which) {
-  Chid vm_chid;
-  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
-  return InfoFromManifest(vm, vm_chid);
+  VersionEntry entry;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
+  return InfoFromManifest(vm, entry.vm_chid);
 }
 
 namespace {
@@ -141,11 +142,11 @@ Status LocateRefs(Backend& backend, const ChunkRef& ref, int depth, std::vector<
 }  // namespace
 
 Result<std::vector<ChunkPlacement>> ObjectApi::Locate(const std::string& name, const VersionSelector& which) {
-  Chid vm_chid;
-  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
+  VersionEntry entry;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   std::vector<ChunkPlacement> out;
-  CCOW_ASSIGN_OR_RETURN(auto holders, backend_->LocateChunk(vm_chid));
-  out.push_back({vm_chid, "version manifest", 0, vm.size, std::move(holders)});
+  CCOW_ASSIGN_OR_RETURN(auto holders, backend_->LocateChunk(entry.vm_chid));
+  out.push_back({entry.vm_chid, "version manifest", 0, vm.size, std::move(holders)});
   for (const auto& ref : vm.root_refs) CCOW_RETURN_IF_ERROR(LocateRefs(*backend_, ref, 0, &out));
   return out;
 }

@@ -173,8 +173,10 @@ class ObjectApi {
   Status DrainEarlierWrites(uint64_t timeout_ns);
 
  private:
+  // The manifest of the version `which` names; *entry (when given) gets its version list
+  // entry: the VM's CHID, and whether and how it is erasure coded (a read needs ec_chid).
   Result<VersionManifest> LoadManifest(const std::string& name, const VersionSelector& which,
-                                       Chid* vm_chid = nullptr);
+                                       VersionEntry* entry = nullptr);
   // The policy with a replication count of 0 replaced by the backend's default.
   ObjectPolicy Resolve(ObjectPolicy policy) const;
   // Writes vm for the next generation of its name, retrying when a concurrent writer

@@ -1,9 +1,12 @@
 // ObjectApi::Get: walks a version's merkle tree, reading only the chunks that overlap
-// the requested range and verifying each one.
+// the requested range and verifying each one. A payload chunk of an erasure-coded version
+// that cannot be read is rebuilt from its stripe (client/stripe_reader.h).
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "client/object_api.h"
+#include "client/stripe_reader.h"
 
 namespace ccow {
 namespace {
@@ -14,8 +17,10 @@ class TreeReader {
  public:
   static constexpr size_t kReadAhead = 4;
 
-  TreeReader(Backend* backend, const std::string& name, ByteSink* sink, bool parallel_io)
-      : backend_(backend), name_(name), sink_(sink), parallel_io_(parallel_io) {}
+  // stripes: the version's, when it is erasure coded; null otherwise.
+  TreeReader(Backend* backend, const std::string& name, ByteSink* sink, bool parallel_io,
+             StripeReader* stripes)
+      : backend_(backend), name_(name), sink_(sink), stripes_(stripes), parallel_io_(parallel_io) {}
 
   // Emits bytes [begin, end) of the object covered by refs.
   Status Read(const std::vector<ChunkRef>& refs, uint64_t begin, uint64_t end) {
@@ -54,13 +59,25 @@ class TreeReader {
       }
       if (window_.size() >= kReadAhead) CCOW_RETURN_IF_ERROR(Drain());
       Backend* backend = backend_;
+      StripeReader* stripes = stripes_;
       Chid chid = ref.chid;
       window_.push_back({ref, std::max(begin, ref.offset) - ref.offset,
                          std::min(end, ref_end) - ref.offset,
                          std::async(parallel_ ? std::launch::async : std::launch::deferred,
-                                    [backend, chid] {
+                                    [backend, stripes, chid] {
                            std::string out;
                            Status st = backend->GetChunk(chid, &out);
+                           // Any failure, not only a missing chunk: a replica failing its
+                           // CHID or a target not answering is what parity is for.
+                           if (!st.ok() && stripes) {
+                             auto rebuilt = stripes->Rebuild(chid, st);
+                             if (rebuilt.ok()) {
+                               out = std::move(*rebuilt);
+                               st = Status::OK();
+                             } else {
+                               st = rebuilt.status();
+                             }
+                           }
                            return std::make_pair(st, std::move(out));
                          })});
     }
@@ -95,17 +112,29 @@ class TreeReader {
   Backend* backend_;
   const std::string& name_;
   ByteSink* sink_;
+  StripeReader* stripes_;
   std::deque<Pending> window_;
   bool parallel_io_;
   bool parallel_ = false;
 };
 
+// Streams bytes [begin, end) of the version `entry` names (vm) into sink.
+Status ReadVersion(Backend* backend, const VersionManifest& vm, const VersionEntry& entry,
+                   uint64_t begin, uint64_t end, ByteSink& sink, bool parallel_io) {
+  // Declared before the tree reader: its workers use it until the reader is gone.
+  std::optional<StripeReader> stripes;
+  if (entry.erasure_coded())
+    stripes.emplace(backend, vm.name, entry.vm_chid, entry.ec_chid, parallel_io);
+  TreeReader reader(backend, vm.name, &sink, parallel_io, stripes ? &*stripes : nullptr);
+  return reader.Read(vm.root_refs, begin, end);
+}
+
 }  // namespace
 
 Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
                       const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info) {
-  Chid vm_chid;
-  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
+  VersionEntry entry;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   if (vm.flags & VersionManifest::kFlagDeleteMarker)
     return Status::NotFound("object " + vm.name + " generation " + std::to_string(vm.generation) +
                             " is a delete marker");
@@ -118,16 +147,16 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
     begin = range->offset;
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
-  if (info) *info = InfoFromManifest(vm, vm_chid);
-  TreeReader reader(backend_.get(), vm.name, &sink, options_.parallel_io);
-  return reader.Read(vm.root_refs, begin, end);
+  if (info) *info = InfoFromManifest(vm, entry.vm_chid);
+  return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io);
 }
 
 Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
                        const OpenCallback& on_open, ByteSink& sink) {
-  Chid vm_chid;
-  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &vm_chid));
-  CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range, on_open(InfoFromManifest(vm, vm_chid)));
+  VersionEntry entry;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
+  CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range,
+                        on_open(InfoFromManifest(vm, entry.vm_chid)));
   if (range && range->length && *range->length == 0) return Status::OK();
   if (vm.flags & VersionManifest::kFlagDeleteMarker)
     return Status::NotFound("object " + vm.name + " generation " + std::to_string(vm.generation) +
@@ -139,8 +168,7 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
     begin = range->offset;
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
-  TreeReader reader(backend_.get(), vm.name, &sink, options_.parallel_io);
-  return reader.Read(vm.root_refs, begin, end);
+  return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io);
 }
 
 }  // namespace ccow

@@ -22,6 +22,7 @@ enum class RecordKind : uint8_t {
   kVersionList = 0x04,
   kKeyValueChunk = 0x05,
   kStripeManifest = 0x06,
+  kStripeSet = 0x07,  // every stripe of one erasure-coded version (model/stripe_set.h)
 };
 
 class Encoder {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/check.h"
 #include "model/encoding.h"
 
 namespace ccow {
@@ -16,6 +17,12 @@ void EncodeEntry(const VersionEntry& e, Encoder* enc) {
   enc->PutVarint(e.size);
   enc->PutBytes(e.etag);
   enc->PutVarint(e.flags);
+  // Only behind its flag: an entry that is not erasure coded keeps the encoding it had
+  // before the field existed, so older lists decode unchanged and keep their CHIDs.
+  if (e.erasure_coded()) {
+    CCOW_CHECK_MSG(!e.ec_chid.empty(), "an erasure-coded version entry without its stripe set");
+    enc->PutHashId(e.ec_chid);
+  }
 }
 
 VersionEntry DecodeEntry(Decoder* dec) {
@@ -28,8 +35,10 @@ VersionEntry DecodeEntry(Decoder* dec) {
   e.size = dec->GetVarint();
   e.etag = dec->GetBytes();
   uint64_t flags = dec->GetVarint();
-  if (flags & ~uint64_t{VersionEntry::kDeleteMarker}) dec->Fail("unknown version entry flags");
+  constexpr uint64_t kKnown = VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded;
+  if (flags & ~kKnown) dec->Fail("unknown version entry flags");
   e.flags = static_cast<uint32_t>(flags);
+  if (dec->status().ok() && e.erasure_coded()) e.ec_chid = dec->GetHashId();
   return e;
 }
 
@@ -105,6 +114,26 @@ Status VersionList::Undelete(std::optional<uint64_t> generation) {
   }
   versions_.insert(versions_.end(), restored.begin(), restored.end());
   std::sort(versions_.begin(), versions_.end(), NewerFirst);
+  return Status::OK();
+}
+
+Status VersionList::SetErasureCoding(const Chid& vm_chid, const Chid& ec_chid) {
+  if (ec_chid.empty())
+    return Status::InvalidArgument("object " + name_ + ": erasure coding " + vm_chid.ToString() +
+                                   " needs its stripe set's CHID");
+  size_t set = 0;
+  auto mark = [&](VersionEntry& e) {
+    if (e.vm_chid != vm_chid) return;
+    e.flags |= VersionEntry::kErasureCoded;
+    e.ec_chid = ec_chid;
+    ++set;
+  };
+  for (auto& v : versions_) mark(v);
+  for (auto& q : quarantine_) mark(q.version);
+  for (auto& s : snapshots_) mark(s.version);
+  if (set == 0)
+    return Status::NotFound("object " + name_ + " has no entry for version " +
+                            vm_chid.ToString() + " (expired meanwhile, or never listed here)");
   return Status::OK();
 }
 

@@ -21,15 +21,21 @@ struct VersionEntry {
   // A delete marker (S3 versioning): the newest "version" says the object is deleted, yet
   // older versions stay readable by generation. Its VM has no payload.
   static constexpr uint32_t kDeleteMarker = 1;
+  // The version's payload chunks are erasure coded: ec_chid names its stripe set
+  // (model/stripe_set.h), which a read needs to rebuild a lost chunk. Set once the
+  // encoder job has stored the parity and the set (VersionList::SetErasureCoding).
+  static constexpr uint32_t kErasureCoded = 2;
 
   uint64_t generation = 0;
   Uvid uvid;
   Chid vm_chid;
   uint64_t size = 0;
   std::string etag;
-  uint32_t flags = 0;  // kDeleteMarker; mirrors the VM's flags so listings need not load it
+  uint32_t flags = 0;  // kDeleteMarker mirrors the VM's flags so listings need not load it
+  Chid ec_chid{};      // with kErasureCoded: the stripe set's CHID; empty otherwise
 
   bool is_delete_marker() const { return (flags & kDeleteMarker) != 0; }
+  bool erasure_coded() const { return (flags & kErasureCoded) != 0; }
 
   friend bool operator==(const VersionEntry&, const VersionEntry&) = default;
 };
@@ -86,6 +92,13 @@ class VersionList {
   // Drops quarantined versions deleted before now - retention; returns what was dropped
   // (their chunks become garbage unless referenced elsewhere).
   std::vector<VersionEntry> ExpireQuarantine(uint64_t now_ns, uint64_t retention_ns);
+
+  // Records that version vm_chid is erasure coded, its stripes in the stripe set ec_chid
+  // (sets VersionEntry::kErasureCoded and ec_chid): on every entry naming that version,
+  // active, quarantined and snapshot alike, since each one may be read. kNotFound when no
+  // entry does (the version was expired from the quarantine meanwhile, a deletion alone
+  // keeps it: the encoder drops its work); kInvalidArgument for an empty ec_chid.
+  Status SetErasureCoding(const Chid& vm_chid, const Chid& ec_chid);
 
   // The active version a selector names (snapshots may name quarantined versions).
   Result<VersionEntry> Resolve(const VersionSelector& which) const;

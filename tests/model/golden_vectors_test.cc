@@ -92,6 +92,30 @@ TEST(GoldenVectorsTest, VersionListEncodingIsPinned) {
                "sha256:2a6aa5968521d73b815d5ca59500c1ddd240e658fe1c013620d8ccf08045cc62");
 }
 
+// An erasure-coded entry (flag 2) carries its stripe set's CHID after the flags; the
+// entry that is not keeps the layout it always had. Computed from docs/FORMAT.md by an
+// independent encoder.
+TEST(GoldenVectorsTest, VersionListWithAnErasureCodedEntryIsPinned) {
+  VersionManifest vm = SampleVersionManifest();
+  VersionList vl(vm.name, vm.nhid);
+  VersionEntry v1{1, {1700000000000000000ull, 7, 1}, PayloadChid("vm-1"), 10, "e1"};
+  VersionEntry v2{2, {1700000001000000000ull, 7, 2}, PayloadChid("vm-2"), 20, "e2"};
+  ASSERT_TRUE(vl.AddVersion(v1).ok());
+  ASSERT_TRUE(vl.AddVersion(v2).ok());
+  ASSERT_TRUE(vl.SetErasureCoding(v2.vm_chid, PayloadChid("stripes-2")).ok());
+  ExpectGolden(vl.Encode(),
+               "04011c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c33020200cac471fe9c97170700"
+               "000002000000015383aed7a626f0567f59f90c06c8778dc64599b145fe2271a9f2d50a9fa0e8"
+               "8014026532020144ec46473f9c5ae1494690b100ef04e9dd01712e3b726296b1cfec7636080c"
+               "1f0100002a36fe9c97170700000001000000012d62b0035f348790d3b99c33de8058c46bc32f"
+               "90383b78dd834ff07eed596cf40a026531000000",
+               "sha256:4e6ed8e7719aafd89e82fc2bb5b68ae2a908c82d8421841380d7a89d9feb32a3");
+  auto back = VersionList::Decode(vl.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->versions(), vl.versions());
+}
+
 TEST(GoldenVectorsTest, KeyValueChunkEncodingIsPinned) {
   auto kv = KeyValueChunk::FromUnsorted({{"b", "2"}, {"a", "1"}, {"c", ""}});
   ASSERT_TRUE(kv.ok());

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "model/encoding.h"
+
 namespace ccow {
 namespace {
 
@@ -94,6 +96,130 @@ TEST(VersionListTest, EncodingRoundTrips) {
   EXPECT_EQ(decoded->versions(), vl.versions());
   EXPECT_EQ(decoded->quarantine(), vl.quarantine());
   EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+}
+
+Chid Ec(const std::string& what) { return HashBytes(HashAlgo::kSha256, "stripes-" + what); }
+
+TEST(VersionListTest, ErasureCodedEntriesRoundTripInEveryPlace) {
+  VersionList vl = ListWith(3);
+  ASSERT_TRUE(vl.CreateSnapshot("s", {1, {}}, 5).ok());
+  ASSERT_TRUE(vl.Delete(2, 777).ok());
+  for (uint64_t g : {1, 2, 3})
+    ASSERT_TRUE(vl.SetErasureCoding(Entry(g).vm_chid, Ec(std::to_string(g))).ok());
+  auto decoded = VersionList::Decode(vl.Encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->Encode(), vl.Encode());
+  EXPECT_EQ(decoded->versions(), vl.versions());
+  EXPECT_EQ(decoded->quarantine(), vl.quarantine());
+  EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+  EXPECT_TRUE(decoded->versions()[0].erasure_coded());
+  EXPECT_EQ(decoded->versions()[0].ec_chid, Ec("3"));
+  EXPECT_EQ(decoded->quarantine()[0].version.ec_chid, Ec("2"));
+  EXPECT_EQ(decoded->snapshots()[0].version.ec_chid, Ec("1"));
+}
+
+// The entry layout before kErasureCoded existed: a list written then must decode to the
+// same entries and re-encode to the same bytes (its CHID and replicas' values unchanged).
+TEST(VersionListTest, ListsWrittenBeforeErasureCodingDecodeUnchanged) {
+  Encoder enc;
+  enc.PutU8(0x04);
+  enc.PutU8(1);
+  enc.PutBytes("S/T/B/o");
+  enc.PutHashId(HashBytes(HashAlgo::kSha256, "S/T/B/o"));
+  enc.PutVarint(1);
+  VersionEntry e = Entry(1);
+  enc.PutVarint(e.generation);
+  enc.PutU64(e.uvid.timestamp_ns);
+  enc.PutU32(e.uvid.segment_id);
+  enc.PutU32(e.uvid.sequence);
+  enc.PutHashId(e.vm_chid);
+  enc.PutVarint(e.size);
+  enc.PutBytes(e.etag);
+  enc.PutVarint(VersionEntry::kDeleteMarker);
+  enc.PutVarint(0);
+  enc.PutVarint(0);
+  std::string old = enc.Take();
+  auto vl = VersionList::Decode(old);
+  ASSERT_TRUE(vl.ok()) << vl.status().ToString();
+  ASSERT_EQ(vl->versions().size(), 1u);
+  EXPECT_FALSE(vl->versions()[0].erasure_coded());
+  EXPECT_TRUE(vl->versions()[0].is_delete_marker());
+  EXPECT_TRUE(vl->versions()[0].ec_chid.empty());
+  EXPECT_EQ(vl->Encode(), old);
+}
+
+TEST(VersionListTest, DecoderRefusesUnknownFlagsAndAnErasureCodedEntryWithoutItsSet) {
+  VersionList vl = ListWith(1);
+  ASSERT_TRUE(vl.SetErasureCoding(Entry(1).vm_chid, Ec("1")).ok());
+  std::string bytes = vl.Encode();
+  // The entry's flags varint is the byte before the 33-byte ec_chid and the two empty
+  // counts that end the list.
+  const size_t flags_at = bytes.size() - 2 - 33 - 1;
+  ASSERT_EQ(bytes[flags_at], char{VersionEntry::kErasureCoded});
+  std::string unknown = bytes;
+  unknown[flags_at] = 4;
+  auto r = VersionList::Decode(unknown);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unknown version entry flags"), std::string::npos)
+      << r.status().message();
+  // The flag without the CHID after it: the list ends early.
+  std::string without = bytes.substr(0, flags_at + 1) + std::string("\0\0", 2);
+  r = VersionList::Decode(without);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCorruption);
+  // A CHID of tag 0 ("none") is not a stripe set.
+  std::string empty = bytes;
+  empty[flags_at + 1] = 0;
+  EXPECT_FALSE(VersionList::Decode(empty).ok());
+}
+
+TEST(VersionListTest, SetErasureCodingMarksActiveQuarantinedAndSnapshotEntries) {
+  VersionList vl = ListWith(3);
+  // Generation 1 is in all three places: snapshot "a", the quarantine (deleted), and
+  // after a restore would be active again; generation 2 stays active.
+  ASSERT_TRUE(vl.CreateSnapshot("a", {1, {}}, 10).ok());
+  ASSERT_TRUE(vl.CreateSnapshot("b", {2, {}}, 11).ok());
+  ASSERT_TRUE(vl.Delete(1, 20).ok());
+  ASSERT_TRUE(vl.SetErasureCoding(Entry(1).vm_chid, Ec("1")).ok());
+  EXPECT_TRUE(vl.quarantine()[0].version.erasure_coded());
+  EXPECT_EQ(vl.quarantine()[0].version.ec_chid, Ec("1"));
+  EXPECT_TRUE(vl.snapshots()[0].version.erasure_coded());
+  EXPECT_EQ(vl.snapshots()[0].version.ec_chid, Ec("1"));
+  EXPECT_FALSE(vl.snapshots()[1].version.erasure_coded());
+  for (const auto& v : vl.versions()) EXPECT_FALSE(v.erasure_coded()) << v.generation;
+
+  ASSERT_TRUE(vl.SetErasureCoding(Entry(2).vm_chid, Ec("2")).ok());
+  EXPECT_EQ(vl.Resolve({2, {}})->ec_chid, Ec("2"));
+  EXPECT_EQ(vl.snapshots()[1].version.ec_chid, Ec("2"));
+  EXPECT_FALSE(vl.Resolve({3, {}})->erasure_coded());
+}
+
+TEST(VersionListTest, SetErasureCodingOfAVersionNoLongerListedIsNotFound) {
+  VersionList vl = ListWith(2);
+  ASSERT_TRUE(vl.Delete(1, 20).ok());
+  vl.ExpireQuarantine(UINT64_MAX, 0);  // generation 1's retention passed
+  std::string before = vl.Encode();
+  Status st = vl.SetErasureCoding(Entry(1).vm_chid, Ec("1"));
+  EXPECT_EQ(st.code(), Code::kNotFound);
+  EXPECT_NE(st.message().find("S/T/B/o"), std::string::npos) << st.message();
+  EXPECT_EQ(vl.Encode(), before);  // nothing changed
+  EXPECT_EQ(vl.SetErasureCoding(Entry(2).vm_chid, Chid()).code(), Code::kInvalidArgument);
+}
+
+TEST(VersionListTest, ErasureCodingSurvivesDeleteUndeleteSnapshotAndExpiry) {
+  VersionList vl = ListWith(2);
+  ASSERT_TRUE(vl.SetErasureCoding(Entry(2).vm_chid, Ec("2")).ok());
+  ASSERT_TRUE(vl.CreateSnapshot("s", {}, 5).ok());
+  EXPECT_EQ(vl.snapshots()[0].version.ec_chid, Ec("2"));
+  ASSERT_TRUE(vl.Delete(std::nullopt, 10).ok());
+  EXPECT_EQ(vl.quarantine()[0].version.ec_chid, Ec("2"));
+  ASSERT_TRUE(vl.Undelete(std::nullopt).ok());
+  EXPECT_TRUE(vl.Resolve({})->erasure_coded());
+  EXPECT_EQ(vl.Resolve({})->ec_chid, Ec("2"));
+  ASSERT_TRUE(vl.Delete(2, 30).ok());
+  auto dropped = vl.ExpireQuarantine(UINT64_MAX, 0);
+  ASSERT_EQ(dropped.size(), 1u);  // what the collector frees carries its stripe set
+  EXPECT_EQ(dropped[0].ec_chid, Ec("2"));
 }
 
 }  // namespace
