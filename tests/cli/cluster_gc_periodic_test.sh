@@ -57,20 +57,21 @@ C0=$(q "s['chunks']")
 LEADER=$(q "s['leader']['target']")
 for i in 5 6 7 8; do "$CCOW" object rm "ccow/default/gc/obj$i" >/dev/null || fail "rm obj$i"; done
 LIVE=(1 2 3 4)
-echo "  9 objects written ($C0 chunk replicas), 4 deleted; $LEADER leads"
+echo "  [${SECONDS} s] 9 objects written ($C0 chunk replicas), 4 deleted; $LEADER leads"
 
-# Freed by the periodic passes alone: 4 versions x (manifest + payload) x R=3.
+# Freed by the periodic passes alone: 4 versions x (manifest + payload) x R=3 (and the
+# pass that freed them has ended: its VDEVs sweep before it records its end).
 C=$C0
 for _ in $(seq 1 80); do
-  status && C=$(q "s['chunks']")
-  [ "$C" -le $((C0 - 24)) ] && break
+  status && C=$(q "s['chunks']") &&
+    [ "$C" -le $((C0 - 24)) ] && [ "$(q "s['gc']['total']['chunks_freed'] if s['gc'] else 0")" -ge 24 ] && break
   sleep 0.5
 done
 [ "$C" -eq $((C0 - 24)) ] || fail "the chunk replicas went from $C0 to $C, expected $((C0 - 24)) (no periodic pass?)"
 [ "$(q "s['gc']['target']")" = "$LEADER" ] || fail "the passes are not driven by the leader $LEADER"
 [ "$(q "sum(1 for x in s['targets'] if x['gc']['passes_completed'] > 0)")" -eq 1 ] ||
   fail "passes ran on more than the leader: $(q "[(x['name'], x['gc']['passes_completed']) for x in s['targets']]")"
-echo "  without \`system gc --now\` the replicas fell to $C: $(q "s['gc']['passes_completed']") passes on $LEADER"
+echo "  [${SECONDS} s] without \`system gc --now\` the replicas fell to $C: $(q "s['gc']['passes_completed']") passes on $LEADER"
 for i in 5 6 7; do
   if "$CCOW" object versions "ccow/default/gc/obj$i" >/dev/null 2>&1; then fail "obj$i still has versions"; fi
 done
@@ -100,7 +101,7 @@ done
 P0=$(q "t['$NEW']['gc']['passes_completed']")
 "$CCOW" object rm "ccow/default/gc/obj4" >/dev/null || fail "rm obj4 after the failover"
 LIVE=(1 2 3)
-echo "  $LEADER killed; $NEW leads ($P0 passes completed there so far); obj4 deleted"
+echo "  [${SECONDS} s] $LEADER killed; $NEW leads ($P0 passes completed there so far); obj4 deleted"
 P=$P0
 F=0
 for _ in $(seq 1 60); do
@@ -115,6 +116,6 @@ done
 [ "$F" -ge 2 ] || fail "the new leader's passes freed $F chunk replicas of obj4's version (expected at least 2)"
 if "$CCOW" object versions "ccow/default/gc/obj4" >/dev/null 2>&1; then fail "obj4 still has versions"; fi
 CLOSED=$(grep -h "left by a pass that did not end" "$CL"/target*/target.log | wc -l)
-echo "  $NEW completed $((P - P0)) passes since, freeing $F chunk replicas ($CLOSED pin windows of the killed pass closed)"
+echo "  [${SECONDS} s] $NEW completed $((P - P0)) passes since, freeing $F chunk replicas ($CLOSED pin windows of the killed pass closed)"
 live_reads "after the failover"
 echo "PASS ($((SECONDS)) s)"
