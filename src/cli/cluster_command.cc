@@ -69,8 +69,9 @@ Status ApplyJobFlags(const UpFlags& f, TargetConfig* config) {
   config->scrub_interval_s = scrub_interval / kNsPerSecond;
   if (!f.scrub_rate.empty()) {
     CCOW_ASSIGN_OR_RETURN(uint64_t scrub_rate, ParseSizeFlag("--scrub-rate", f.scrub_rate));
-    // The target counts MB/s (10^6 bytes), rounded up (0 stays 0: unlimited).
-    config->scrub_rate_mb = (scrub_rate + 999'999) / 1'000'000;
+    // The target counts whole MB/s (10^6 bytes): the nearest, at least 1 (0 stays 0:
+    // unlimited).
+    config->scrub_rate_mb = scrub_rate == 0 ? 0 : std::max<uint64_t>(1, (scrub_rate + 500'000) / 1'000'000);
   }
   return Status::OK();
 }
