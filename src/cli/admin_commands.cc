@@ -71,7 +71,8 @@ int RunInit() {
   return Done("cluster initialised: targets registered, FlexHash generation accepted");
 }
 
-// `ccow system status` on a cluster: membership, the Raft leader, and healing progress.
+// `ccow system status` on a cluster: membership, the Raft leader, healing progress, what
+// the VDEVs hold, and the garbage collector the leader drives.
 int RunStatus() {
   auto admin = Admin("system status");
   if (!admin.ok()) return Fail(admin.status());
@@ -93,6 +94,8 @@ int RunStatus() {
   for (const auto& t : state["targets"]) membership[t.value("name", "")] = t.value("state", "");
   nlohmann::json targets = nlohmann::json::array();
   uint64_t remaining = 0, names_below = 0;
+  uint64_t chunks = 0, payload_bytes = 0;  // replicas on the VDEVs that answered
+  nlohmann::json gc;                       // of the target that drives the passes
   bool healed = true;
   for (size_t i = 0; i < all.size(); ++i) {
     const std::string& name = admin->targets()[i].first;
@@ -104,6 +107,19 @@ int RunStatus() {
       t["raft_role"] = all[i].contains("raft") ? all[i]["raft"].value("role", "") : "";
       t["heal"] = heal;
       if (all[i].contains("scrub")) t["scrub"] = all[i]["scrub"];
+      if (all[i].contains("gc")) {
+        t["gc"] = all[i]["gc"];
+        if (all[i]["gc"].value("driving", false)) gc = all[i]["gc"];
+      }
+      uint64_t held = 0, held_bytes = 0;
+      for (const auto& v : all[i].value("vdevs", nlohmann::json::array())) {
+        held += v.value("chunks", uint64_t{0});
+        held_bytes += v.value("payload_bytes", uint64_t{0});
+      }
+      t["chunks"] = held;
+      t["payload_bytes"] = held_bytes;
+      chunks += held;
+      payload_bytes += held_bytes;
       if (membership[name] != "dead") {
         remaining += heal.value("remaining", uint64_t{0});
         names_below += heal.value("names_below_r", uint64_t{0});
@@ -117,13 +133,19 @@ int RunStatus() {
   }
   nlohmann::json out = {{"flexhash_generation", generation}, {"leader", leader}, {"targets", targets},
                         {"under_replicated_chunks", remaining}, {"version_lists_below_r", names_below},
-                        {"healed", healed && remaining == 0 && names_below == 0}};
+                        {"healed", healed && remaining == 0 && names_below == 0},
+                        {"chunks", chunks}, {"payload_bytes", payload_bytes}, {"gc", gc}};
   if (Globals().json) {
     std::cout << out.dump(2) << std::endl;
     return 0;
   }
   std::cout << "FlexHash generation " << generation << ", Raft leader "
-            << (leader.is_null() ? std::string("none (no quorum?)") : leader.value("target", "")) << "\n";
+            << (leader.is_null() ? std::string("none (no quorum?)") : leader.value("target", "")) << "\n"
+            << "stored: " << chunks << " chunk replicas (" << FormatSize(payload_bytes) << ") on the targets answering\n";
+  if (gc.is_object())
+    PrintGcLines(gc);
+  else
+    std::cout << "gc: no target drives it now (no Raft leader, or the cluster is not initialised)\n";
   for (const auto& t : targets) {
     std::cout << "  " << t.value("name", "") << "  " << t.value("state", "")
               << (t.value("reachable", false) ? "" : "  (not answering)");

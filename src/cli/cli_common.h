@@ -64,7 +64,7 @@ void RegisterGcCommand(CLI::App* system, int* exit_code);
 // The running server's garbage collector state (GET /admin/gc), and its lines in
 // `ccow system status` and `ccow system gc`.
 Result<nlohmann::json> GcStatusFromServer();
-void PrintGcLines(const nlohmann::json& gc);
+void PrintGcLines(const nlohmann::json& gc, const std::string& indent = "");
 // An admin call (method, path and query) on the `ccow server` holding the data directory,
 // found through DATA/server.json; wait_ns: how long the call may take beyond the usual.
 Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns);

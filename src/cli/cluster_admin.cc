@@ -31,6 +31,17 @@ Result<std::pair<int, std::string>> ClusterAdmin::Call(const std::string& addres
                       path_and_query, token_.empty() ? "" : "Bearer " + token_);
 }
 
+Result<std::pair<int, std::string>> ClusterAdmin::CallTarget(const std::string& address, const std::string& method,
+                                                             const std::string& path_and_query,
+                                                             uint64_t timeout_ms) const {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("bad admin address " + address);
+  http::ClientTimeouts t;
+  t.total = std::chrono::milliseconds(timeout_ms);
+  return AdminRequest(address.substr(0, colon), static_cast<uint16_t>(std::stoi(address.substr(colon + 1))), method,
+                      path_and_query, token_.empty() ? "" : "Bearer " + token_, t);
+}
+
 Status ClusterAdmin::PostToLeader(const std::string& path_and_query) const {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   Status last = Status::Unavailable("no target answered");

@@ -28,6 +28,10 @@ class ClusterAdmin {
   // in cluster.json order, null where a target did not answer 200.
   std::vector<nlohmann::json> CallAll(const std::string& method, const std::string& path_and_query,
                                       uint64_t timeout_ms) const;
+  // One admin call on one target (an address of targets()), bounded by timeout_ms: its
+  // HTTP status and body.
+  Result<std::pair<int, std::string>> CallTarget(const std::string& address, const std::string& method,
+                                                 const std::string& path_and_query, uint64_t timeout_ms) const;
   // The cluster state as the leader (else any reachable member) holds it.
   Result<nlohmann::json> State() const;
 

@@ -49,7 +49,32 @@ struct UpFlags {
   uint64_t dead_timeout_ms = 5000;  // heartbeat silence before a target is declared dead
   uint64_t heal_rate_mb = 100;    // MB/s of repair traffic per target
   std::string from;               // a single-node data directory to grow from
+  // Background jobs of every target (durations as ParseDurationFlag reads them, a rate as
+  // ParseSizeFlag): garbage collection (the Raft leader drives it) and scrub.
+  std::string gc_interval = "1h", gc_fence_grace = "5m", quarantine_retention = "7d";
+  std::string scrub_interval = "7d";
+  std::string scrub_rate;  // "": the target's default (25 MB/s)
 };
+
+// The flags of the targets' background jobs into a target configuration.
+Status ApplyJobFlags(const UpFlags& f, TargetConfig* config) {
+  constexpr uint64_t kNsPerSecond = 1'000'000'000;
+  CCOW_ASSIGN_OR_RETURN(uint64_t interval, ParseDurationFlag("--gc-interval", f.gc_interval));
+  CCOW_ASSIGN_OR_RETURN(uint64_t grace, ParseDurationFlag("--gc-fence-grace", f.gc_fence_grace));
+  CCOW_ASSIGN_OR_RETURN(uint64_t retention, ParseDurationFlag("--quarantine-retention", f.quarantine_retention));
+  CCOW_ASSIGN_OR_RETURN(uint64_t scrub_interval, ParseDurationFlag("--scrub-interval", f.scrub_interval));
+  config->gc_interval_s = interval / kNsPerSecond;
+  config->gc_fence_grace_s = grace / kNsPerSecond;
+  config->quarantine_retention_s = retention / kNsPerSecond;
+  config->scrub_interval_s = scrub_interval / kNsPerSecond;
+  if (!f.scrub_rate.empty()) {
+    CCOW_ASSIGN_OR_RETURN(uint64_t scrub_rate, ParseSizeFlag("--scrub-rate", f.scrub_rate));
+    // The target counts whole MB/s (10^6 bytes): the nearest, at least 1 (0 stays 0:
+    // unlimited).
+    config->scrub_rate_mb = scrub_rate == 0 ? 0 : std::max<uint64_t>(1, (scrub_rate + 500'000) / 1'000'000);
+  }
+  return Status::OK();
+}
 
 // A port free for both UDP and TCP on 127.0.0.1. The sockets stay open in `held` so that
 // ports handed out in one run are distinct; the caller closes them before the targets bind.
@@ -182,6 +207,7 @@ Status AddTargets(const std::string& dir, const UpFlags& f, nlohmann::json* clus
     CCOW_ASSIGN_OR_RETURN(uint16_t raft_port, FreePort(&held));
     config.raft_address = "127.0.0.1:" + std::to_string(raft_port);
     config.raft_dir = dir + "/" + name + "/raft";
+    config.gc_scratch_dir = dir + "/" + name + "/gc";
     config.raft_members.clear();
     CCOW_ASSIGN_OR_RETURN(uint16_t metrics, FreePort(&held));
     config.metrics_listen = "127.0.0.1:" + std::to_string(metrics);
@@ -300,7 +326,9 @@ int RunUp(const UpFlags& f) {
       config.raft_id = members[t].id;
       config.raft_address = members[t].address;
       config.raft_dir = dir + "/" + name + "/raft";
+      config.gc_scratch_dir = dir + "/" + name + "/gc";
       config.raft_members = members;
+      if (Status s = ApplyJobFlags(f, &config); !s.ok()) return Fail(s);
       auto metrics = FreePort(&held);
       if (!metrics.ok()) return Fail(metrics.status());
       config.metrics_listen = "127.0.0.1:" + std::to_string(*metrics);
@@ -461,6 +489,18 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code) {
   up->add_option("--add", up_flags.add, "on an existing cluster: start this many more targets and join them");
   up->add_option("--dead-timeout-ms", up_flags.dead_timeout_ms, "heartbeat silence before a target is declared dead");
   up->add_option("--heal-rate", up_flags.heal_rate_mb, "MB/s of repair traffic per target");
+  up->add_option("--gc-interval", up_flags.gc_interval,
+                 "time between garbage collection passes, driven by the Raft leader (default 1h; 0: only "
+                 "`ccow system gc --now`)");
+  up->add_option("--gc-fence-grace", up_flags.gc_fence_grace,
+                 "how long a write under way may take and still commit across a pass without touching its "
+                 "chunks again (default 5m)");
+  up->add_option("--quarantine-retention", up_flags.quarantine_retention,
+                 "how long deleted versions stay restorable unless their bucket or tenant says otherwise "
+                 "(default 7d)");
+  up->add_option("--scrub-interval", up_flags.scrub_interval,
+                 "time between scrub passes on every target (default 7d; 0: only `ccow system scrub --now`)");
+  up->add_option("--scrub-rate", up_flags.scrub_rate, "scrub read rate per target, per second (default 25 MB; 0: unlimited)");
   up->add_option("--select", up_flags.select_policy, "bid selection: queue-latency, free-space, earliest-window")
       ->check(CLI::IsMember({"queue-latency", "free-space", "earliest-window"}));
   up->callback([exit_code] { *exit_code = RunUp(up_flags); });

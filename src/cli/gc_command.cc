@@ -1,16 +1,20 @@
 // `ccow system gc [--now [--wait]] [--json]`: the garbage collector's status, or a pass
 // started now. With a running `ccow server` it goes through the server's admin API (the
 // server holds the data directory); with none, --now runs a pass in this process. On a
-// cluster (--cluster DIR) --now runs a pass from this process through every target
-// (docs/ARCHITECTURE.md "Garbage collection on a cluster").
+// cluster (--cluster DIR) the Raft leader's target drives the passes (daemon/cluster_gc.h):
+// the command shows its status, or asks it for a pass (docs/ARCHITECTURE.md "Garbage
+// collection on a cluster").
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "cli/cli_common.h"
+#include "cli/cluster_admin.h"
 #include "cli/registry_access.h"
-#include "client/cluster_backend.h"
 #include "core/config.h"
 #include "daemon/admin_api.h"
 #include "daemon/gc_service.h"
@@ -27,26 +31,45 @@ struct GcFlags {
   std::string wait_for = "10m";
   std::string retention = "7d";  // a pass run here (no server): the node-wide default
   CLI::Option* retention_opt = nullptr;
-  std::string fence_grace = "5m";  // a cluster pass: how long writes under way may take
+  std::string fence_grace;  // refused: a cluster's targets have theirs in their configuration
 };
 
 }  // namespace
 
-void PrintGcLines(const nlohmann::json& j) {
+namespace {
+
+// "90 s", "5 min", "2 h", "7 d".
+std::string Seconds(uint64_t s) {
+  if (s < 120) return std::to_string(s) + " s";
+  if (s < 2 * 3600) return std::to_string(s / 60) + " min";
+  if (s < 2 * 86400) return std::to_string(s / 3600) + " h";
+  return std::to_string(s / 86400) + " d";
+}
+
+}  // namespace
+
+void PrintGcLines(const nlohmann::json& j, const std::string& indent) {
   const auto& last = j.value("last_pass", nlohmann::json::object());
   const auto& total = j.value("total", nlohmann::json::object());
-  std::cout << "gc: " << (j.value("running", false) ? "running (" + j.value("phase", std::string()) + ")" : "idle")
-            << ", " << j.value("passes_completed", 0) << " passes completed, " << j.value("passes_failed", 0)
-            << " failed\n"
-            << "  last pass: " << last.value("versions_expired", 0) << " versions expired, "
+  const uint64_t interval = j.value("interval_s", uint64_t{0});
+  std::string schedule = interval == 0 ? "on demand only" : "every " + Seconds(interval);
+  if (j.contains("next_pass_in_s"))
+    schedule += ", next in " + Seconds(static_cast<uint64_t>(j.value("next_pass_in_s", 0.0) + 0.5));
+  if (j.contains("target")) schedule += "; driven by " + j.value("target", std::string()) + ", the Raft leader";
+  std::cout << indent << "gc: "
+            << (j.value("running", false) ? "running (" + j.value("phase", std::string()) + ")" : "idle") << ", "
+            << j.value("passes_completed", 0) << " passes completed, " << j.value("passes_failed", 0) << " failed ("
+            << schedule << ")\n"
+            << indent << "  last pass: " << last.value("versions_expired", 0) << " versions expired, "
             << last.value("chunks_freed", 0) << " of " << last.value("chunks_scanned", 0) << " chunks freed ("
             << FormatSize(last.value("bytes_freed", uint64_t{0})) << "), "
             << FormatSize(last.value("file_bytes_reclaimed", uint64_t{0})) << " of files given back, "
             << last.value("seconds", 0.0) << " s\n"
-            << "  since start: " << total.value("versions_expired", 0) << " versions expired, "
+            << indent << "  since start: " << total.value("versions_expired", 0) << " versions expired, "
             << total.value("chunks_freed", 0) << " chunks freed (" << FormatSize(total.value("bytes_freed", uint64_t{0}))
             << ")\n";
-  if (!j.value("last_error", std::string()).empty()) std::cout << "  last error: " << j["last_error"].get<std::string>() << "\n";
+  if (!j.value("last_error", std::string()).empty())
+    std::cout << indent << "  last error: " << j["last_error"].get<std::string>() << "\n";
 }
 
 namespace {
@@ -56,6 +79,15 @@ void PrintStatus(const nlohmann::json& j) {
     std::cout << j.dump(2) << std::endl;
   else
     PrintGcLines(j);
+}
+
+// The answer to a pass waited for: printed, and its failure as the exit code.
+int PrintPass(const nlohmann::json& j) {
+  PrintStatus(j);
+  if (j.value("pass_ok", true)) return 0;
+  return Fail(daemon::StatusOfReply(500, nlohmann::json{{"error", "the pass failed: " + j.value("pass_error", std::string())},
+                                                         {"code", j.value("pass_error_code", std::string())}}
+                                             .dump()));
 }
 
 }  // namespace
@@ -81,43 +113,62 @@ Result<nlohmann::json> GcStatusFromServer() { return CallServerAdmin("GET", "/ad
 
 namespace {
 
-// A pass over a cluster, run from here: retention from the registry of record.
-int RunClusterGc(const GcFlags& f, uint64_t retention) {
-  if (!f.now) {
-    std::cout << "gc: a cluster collects when asked: `ccow system gc --now --cluster " << ClusterDir()
-              << "` runs a pass through every target" << std::endl;
-    return 0;
-  }
-  auto grace = ParseDurationFlag("--fence-grace", f.fence_grace);
-  if (!grace.ok()) return Fail(grace.status());
-  auto file = ClusterFile::Load(ClusterDir());
-  if (!file.ok()) return Fail(file.status());
-  ClusterGcOptions g;
-  g.fence_grace_ns = *grace;
-  auto backend = OpenClusterBackend(*file, nullptr, {}, g);
-  if (!backend.ok()) return Fail(backend.status());
-  auto registry = OpenRegistry();
-  if (!registry.ok()) return Fail(registry.status());
-  ApiOptions base;
-  base.quarantine_retention_ns = retention;
-  std::shared_ptr<Registry> reg = registry->registry;
-  base.bucket_retention = [reg](const std::string& bucket_path) { return reg->current()->QuarantineRetentionOf(bucket_path); };
-  ObjectApi api(std::shared_ptr<Backend>(std::move(*backend)), base);
-  auto collector = Collector::Create(&api, CollectorOptions{});  // marks in memory, walk dedup
-  if (!collector.ok()) return Fail(collector.status());
-  auto r = (*collector)->RunPass();
-  if (!r.ok()) return Fail(r.status());
-  daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{0});
-  PrintStatus(nlohmann::json::parse(printer.StatusJson()));
-  return 0;
+// On a cluster: the status of the target that drives the passes (the Raft leader), or a
+// pass it runs now. The leader is the target whose GET /admin/gc says "driving"; a POST
+// that reaches a target which stopped leading meanwhile answers "driving": false, and the
+// command looks again (up to 15 s, as for any change committed through the leader).
+int RunClusterGc(const GcFlags& f, uint64_t wait_ns) {
+  if (f.retention_opt && f.retention_opt->count() > 0)
+    return Fail(Status::InvalidArgument(
+        "--quarantine-retention applies to a pass run here on one node; a cluster's targets use their own "
+        "(\"quarantine_retention_s\" in each target.json: `ccow cluster up --quarantine-retention`), and each "
+        "bucket's or tenant's retention"));
+  auto admin = ClusterAdmin::Load(ClusterDir());
+  if (!admin.ok()) return Fail(admin.status());
+  std::string call = "/admin/gc?now=1";
+  if (f.wait) call += "&wait=1&wait_ms=" + std::to_string(wait_ns / 1'000'000);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::string why = "no target answered";
+  do {
+    auto all = admin->CallAll("GET", "/admin/gc", 3000);
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (!all[i].is_object()) continue;
+      if (!all[i].value("driving", false)) {
+        why = all[i].value("not_driving", why);
+        continue;
+      }
+      if (!f.now) {
+        PrintStatus(all[i]);
+        return 0;
+      }
+      auto reply = admin->CallTarget(admin->targets()[i].second, "POST", call, (f.wait ? wait_ns / 1'000'000 : 0) + 8000);
+      if (!reply.ok()) return Fail(reply.status().WithContext("asking " + admin->targets()[i].first + " for a pass"));
+      auto j = nlohmann::json::parse(reply->second, nullptr, false);
+      if (j.is_object() && reply->first != 200 && !j.value("driving", true)) {
+        why = j.value("error", why);  // no longer the leader: look again
+        continue;
+      }
+      Status s = daemon::StatusOfReply(reply->first, reply->second);
+      if (!s.ok()) return Fail(s);
+      if (!j.is_object()) return Fail(Status::IOError("the leader's answer is not JSON: " + reply->second.substr(0, 200)));
+      return PrintPass(j);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return Fail(Status::Unavailable("no target drives garbage collection (" + why +
+                                  "): is there a Raft leader, and is the cluster initialised? `ccow system status` says"));
 }
 
 int RunGc(const GcFlags& f) {
+  if (!f.fence_grace.empty())
+    return Fail(Status::InvalidArgument(
+        "--fence-grace is no flag of a pass: a cluster's targets use their own (\"gc_fence_grace_s\" in each "
+        "target.json: `ccow cluster up --gc-fence-grace`), and one node needs none"));
   auto wait = ParseDurationFlag("--wait-for", f.wait_for);
   if (!wait.ok()) return Fail(wait.status());
   auto retention = ParseDurationFlag("--quarantine-retention", f.retention);
   if (!retention.ok()) return Fail(retention.status());
-  if (!ClusterDir().empty()) return RunClusterGc(f, *retention);
+  if (!ClusterDir().empty()) return RunClusterGc(f, *wait);
   // A pass run here reads each bucket's retention from the data directory's registry, as
   // the server does; the slot is filled once the registry is open.
   auto slot = std::make_shared<std::atomic<Registry*>>(nullptr);
@@ -137,8 +188,7 @@ int RunGc(const GcFlags& f) {
     if (f.now) target += f.wait ? "?now=1&wait=1&wait_ms=" + std::to_string(*wait / 1'000'000) : "?now=1";
     auto j = CallServerAdmin(f.now ? "POST" : "GET", target, f.wait ? *wait : 0);
     if (!j.ok()) return Fail(j.status());
-    PrintStatus(*j);
-    return 0;
+    return PrintPass(*j);
   }
   // No server: run a pass here (only with --now; there is no status to show otherwise).
   if (!f.now) {
@@ -155,7 +205,7 @@ int RunGc(const GcFlags& f) {
   auto r = (*collector)->RunPass();
   slot->store(nullptr);
   if (!r.ok()) return Fail(r.status());
-  daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{0});
+  daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{.interval_ns = 0});
   PrintStatus(nlohmann::json::parse(printer.StatusJson()));
   return 0;
 }
@@ -172,9 +222,8 @@ void RegisterGcCommand(CLI::App* system, int* exit_code) {
   f.retention_opt = gc->add_option("--quarantine-retention", f.retention,
                                    "a pass run here, with no server: how long deleted versions stay restorable "
                                    "unless their bucket or tenant says otherwise (default 7d)");
-  gc->add_option("--fence-grace", f.fence_grace,
-                 "a cluster pass: how long a write under way may take and still commit without touching "
-                 "its chunks again (default 5m)");
+  gc->add_option("--fence-grace", f.fence_grace, "(refused: a cluster's targets take it from their configuration)")
+      ->group("");
   gc->callback([exit_code] { *exit_code = RunGc(f); });
 }
 

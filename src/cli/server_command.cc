@@ -235,7 +235,7 @@ int RunServer(const ServerFlags& flags) {
     co.scratch_dir = DataDir() + "/gc";
     auto collector = Collector::Create(api.get(), co);
     if (!collector.ok()) return Fail(collector.status());
-    gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{*gc_interval});
+    gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{.interval_ns = *gc_interval});
   }
   // One node: the scrubber verifies the one VDEV; a bad chunk has no other copy, so it is
   // reported with the objects that reference it.

@@ -49,7 +49,10 @@ class ClusterCollection final : public ChunkCollection {
 
   bool drains_writes() const override { return false; }
   Status FenceEarlierWrites() override {
-    initiator_->Sleep(options_.fence_grace_ns);
+    if (options_.wait_grace)
+      CCOW_RETURN_IF_ERROR(options_.wait_grace(options_.fence_grace_ns));
+    else
+      initiator_->Sleep(options_.fence_grace_ns);
     for (const VdevInfo& v : table_->vdevs())
       CCOW_RETURN_IF_ERROR(Expect(v, GcControl{epoch_, GcPhase::kFence}, "fencing"));
     return Status::OK();

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "client/backend.h"
@@ -38,6 +39,9 @@ struct ClusterGcOptions {
   // How long a write may run from its first chunk to its version-list update and still
   // commit across a pass without touching its chunks again.
   uint64_t fence_grace_ns = 300'000'000'000;
+  // How the grace period is waited (empty: the initiator's Sleep). An error stops the
+  // pass before the fence (a target daemon stopping, or no longer the Raft leader).
+  std::function<Status(uint64_t ns)> wait_grace;
   uint64_t sweep_timeout_ns = 3'600'000'000'000;  // per VDEV
   size_t mark_batch = 1000;                       // CHIDs per mark message
 };

@@ -14,6 +14,7 @@
 
 #include "cluster/cluster_node.h"
 #include "daemon/admin_api.h"
+#include "daemon/cluster_gc.h"
 #include "daemon/scrub_service.h"
 #include "cluster/cluster_state_json.h"
 #include "cluster/membership.h"
@@ -55,6 +56,7 @@ class TargetAgentImpl final : public TargetAgent {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
     admin_.reset();
+    gc_.reset();  // before the Raft member it asks who leads
     scrub_.reset();
     healer_.reset();
     monitor_.reset();
@@ -82,6 +84,7 @@ class TargetAgentImpl final : public TargetAgent {
     // replicas that answer corrupt (this VDEV's own among them).
     so.fetch_healthy_copy = [this](const HashId& chid, std::string* out) { return initiator_->GetChunk(chid, out); };
     scrub_ = std::make_unique<ScrubService>(std::make_unique<Scrubber>(vdevs, std::move(repairs), std::move(so)));
+    vdevs_ = vdevs;
     healer_ = Healer::Start(initiator_.get(), std::move(vdevs), ho);
     CCOW_ASSIGN_OR_RETURN(monitor_, network_->Bind(host + ":0", [this](const std::string& from, std::string_view m) {
                             auto msg = replicast::Message::Decode(m);
@@ -97,6 +100,8 @@ class TargetAgentImpl final : public TargetAgent {
       no.dir = config_.raft_dir;
       for (const auto& m : config_.raft_members) no.members.push_back({m.id, m.address, m.voter});
       CCOW_ASSIGN_OR_RETURN(node_, ClusterNode::Start(no));
+      // Garbage collection: every member runs the service, the leader drives the passes.
+      CCOW_ASSIGN_OR_RETURN(gc_, ClusterGc::Start(config_, node_.get(), target_->flexhash_json()));
     }
     admin_ = std::make_unique<AdminApi>(
         config_.admin_token, node_.get(), [this] { return StatusExtraJson(); },
@@ -127,6 +132,7 @@ class TargetAgentImpl final : public TargetAgent {
     gauge("ccow_heal_bytes_repaired", "payload bytes sent by repairs of the current pass", p.bytes_repaired);
     gauge("ccow_heal_rate_limit_bytes_per_second", "configured repair rate", p.rate_bytes_per_second);
     out += scrub_->MetricsText();
+    if (gc_) out += gc_->service().MetricsText();
     if (node_) {
       RaftInfo i = node_->info();
       gauge("ccow_raft_is_leader", "1 on the Raft leader", i.role == "leader");
@@ -146,12 +152,22 @@ class TargetAgentImpl final : public TargetAgent {
     j["flexhash_generation"] = target_->generation();
     j["heal"] = ProgressJson(healer_->progress());
     j["scrub"] = nlohmann::json::parse(scrub_->StatusJson());
+    if (gc_) j["gc"] = nlohmann::json::parse(gc_->service().StatusJson());
+    // What the VDEVs hold: `ccow system status` sums it (the GC's effect shows there).
+    j["vdevs"] = nlohmann::json::array();
+    for (const LocalVdev& v : vdevs_) {
+      StoreCapacity c = v.store->Capacity();
+      j["vdevs"].push_back({{"id", v.id}, {"chunks", c.chunk_count}, {"payload_bytes", c.payload_bytes},
+                            {"free_bytes", c.free_bytes}});
+    }
     return j.dump();
   }
 
-  // The target's own admin calls: a join, a publish on request.
+  // The target's own admin calls: scrub, GC, a join, a publish on request.
   AdminReply TargetCall(const std::string& method, const std::string& path, const http::ParsedTarget& query) {
     if (auto r = scrub_->Handle(method, path, query)) return *r;
+    if (gc_)
+      if (auto r = gc_->service().Handle(method, path, query)) return *r;
     if (!node_) return ReplyOf(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
     if (method == "POST" && path == "/admin/join") return ReplyOf(Join(query));
     if (method == "POST" && path == "/admin/publish") return ReplyOf(PublishNext("requested by an operator"));
@@ -261,8 +277,10 @@ class TargetAgentImpl final : public TargetAgent {
   std::unique_ptr<replicast::Initiator> initiator_;
   std::unique_ptr<Healer> healer_;
   std::unique_ptr<ScrubService> scrub_;
+  std::vector<LocalVdev> vdevs_;  // this target's, for status
   std::unique_ptr<replicast::Endpoint> monitor_;
   std::unique_ptr<ClusterNode> node_;
+  std::unique_ptr<ClusterGc> gc_;
   std::unique_ptr<AdminApi> admin_;
   std::mutex mu_;  // stop_, detector_, target_of_address_
   std::condition_variable cv_;

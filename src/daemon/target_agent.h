@@ -1,8 +1,10 @@
 // The cluster side of a target daemon (issue 5): its Raft member of the cluster state,
 // the watcher that installs each committed FlexHash generation in the target and the
 // healer, the scrubber, and, while this member leads, the failure detector that heartbeats every
-// target and publishes a new generation when one dies or returns. Its admin calls
-// (/admin/status, /admin/command, /admin/join) are how `ccow` administers the cluster.
+// target and publishes a new generation when one dies or returns, and the garbage
+// collector's passes (daemon/cluster_gc.h). Its admin calls (/admin/status,
+// /admin/command, /admin/join, /admin/scrub, /admin/gc) are how `ccow` administers the
+// cluster.
 #pragma once
 
 #include <memory>

@@ -38,6 +38,10 @@ Result<TargetConfig> TargetConfig::Load(const std::string& path) {
     c.scrub_interval_s = j.value("scrub_interval_s", c.scrub_interval_s);
     c.dead_timeout_ms = j.value("dead_timeout_ms", uint64_t{5000});
     c.admin_token = j.value("admin_token", "");
+    c.gc_interval_s = j.value("gc_interval_s", c.gc_interval_s);
+    c.gc_fence_grace_s = j.value("gc_fence_grace_s", c.gc_fence_grace_s);
+    c.quarantine_retention_s = j.value("quarantine_retention_s", c.quarantine_retention_s);
+    if (std::string scratch = j.value("gc_scratch_dir", ""); !scratch.empty()) c.gc_scratch_dir = resolve(scratch);
     if (j.contains("raft")) {
       const auto& r = j.at("raft");
       c.raft_id = r.at("id").get<uint64_t>();
@@ -71,6 +75,10 @@ std::string TargetConfig::ToJson() const {
   j["scrub_interval_s"] = scrub_interval_s;
   j["dead_timeout_ms"] = dead_timeout_ms;
   j["admin_token"] = admin_token;
+  j["gc_interval_s"] = gc_interval_s;
+  j["gc_fence_grace_s"] = gc_fence_grace_s;
+  j["quarantine_retention_s"] = quarantine_retention_s;
+  if (!gc_scratch_dir.empty()) j["gc_scratch_dir"] = gc_scratch_dir;
   if (raft_id != 0) {
     nlohmann::json members = nlohmann::json::array();
     for (const auto& m : raft_members) members.push_back({{"id", m.id}, {"address", m.address}, {"voter", m.voter}});

@@ -4,6 +4,8 @@
 //    "vdevs": [{"id": "node1/vdev0", "path": "/data/node1/vdev0", "address": "10.0.0.1:7100"}],
 //    "replication_count": 3, "heal_rate_mb": 100, "scrub_rate_mb": 25,
 //    "scrub_interval_s": 604800, "dead_timeout_ms": 5000, "admin_token": "...",
+//    "gc_interval_s": 3600, "gc_fence_grace_s": 300, "quarantine_retention_s": 604800,
+//    "gc_scratch_dir": "/data/node1/gc",
 //    "raft": {"id": 1, "address": "10.0.0.1:7200", "dir": "raft",
 //             "members": [{"id": 1, "address": "10.0.0.1:7200", "voter": true}, ...]}}
 // "raft" makes the daemon a member of the Raft group that replicates the cluster state;
@@ -39,6 +41,14 @@ struct TargetConfig {
   uint64_t scrub_rate_mb = 25;
   uint64_t scrub_interval_s = 7 * 24 * 3600;
   uint64_t dead_timeout_ms = 5000;
+  // Cluster garbage collection (daemon/cluster_gc.h), driven by the Raft leader: a pass
+  // every interval (0: only `ccow system gc --now`); the grace a write under way has
+  // before the fence; how long deleted versions stay restorable unless their bucket or
+  // tenant says otherwise; where the pass keeps its marks (empty: in memory).
+  uint64_t gc_interval_s = 3600;
+  uint64_t gc_fence_grace_s = 300;
+  uint64_t quarantine_retention_s = 7 * 24 * 3600;
+  std::string gc_scratch_dir;
   std::string admin_token;  // required in the Authorization header of /admin/ calls
   struct RaftMemberConfig {
     uint64_t id = 0;
