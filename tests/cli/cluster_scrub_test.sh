@@ -115,7 +115,7 @@ echo "  scrub pass in $((SECONDS - START)) s: $CHUNKS copies verified, $CORRUPT 
 "$CCOW" system status >"$WORK/status.txt" || fail "system status"
 grep -q "scrub: idle, 1 passes completed" "$WORK/status.txt" || fail "no scrub lines in system status: $(cat "$WORK/status.txt")"
 METRICS=$("$PYTHON" -c "import json; print([t['metrics'] for t in json.load(open('$CL/cluster.json'))['targets'] if t['name']=='target1'][0])")
-curl -sf "$METRICS" | grep -q "^ccow_scrub_repaired_total [1-9]" || fail "ccow_scrub_repaired_total missing on target1's /metrics"
+curl -sf "$METRICS" | grep "^ccow_scrub_repaired_total [1-9]" >/dev/null || fail "ccow_scrub_repaired_total missing on target1's /metrics"
 verify_all "after the scrub"
 "$CCOW" --json system scrub --now --wait >"$WORK/scrub2.json" || fail "second scrub pass"
 AGAIN=$("$PYTHON" -c "import json; print(sum(x['scrub']['pass']['corrupt'] for x in json.load(open('$WORK/scrub2.json'))))")

@@ -18,7 +18,7 @@ for sig in TERM INT; do
     sleep 0.1
   done
   [ "$(curl -sf http://127.0.0.1:$PORT/health)" = ok ] || fail "health"
-  curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q '^ccow_vdev_chunks{vdev="0"} [1-9]' || fail "metrics"
+  curl -sf "http://127.0.0.1:$PORT/metrics" | grep '^ccow_vdev_chunks{vdev="0"} [1-9]' >/dev/null || fail "metrics"
   curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope" | grep -q 404 || fail "404"
   grep -q "http://127.0.0.1:$PORT/metrics" "$WORK/log" || fail "server did not print its endpoints"
   # The store is held by the server: a second opener gets exit code 6 and a clear message.
