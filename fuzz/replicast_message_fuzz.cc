@@ -20,7 +20,7 @@ std::vector<std::string> Seeds() {
       {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a, 4}},
       {h, AcceptNotNow{100}},                 {h, RendezvousTransfer{a, 8, 2, 3, "xyz", true}},
       {h, PayloadAck{a, 4}},                  {h, PayloadNack{a, NackReason::kFenced}},
-      {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a}},
+      {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a, GetMode::kTouch, 2}},
       {h, GetResponse{a, GetStatus::kOk, 1, 4, 3, "p", 3}}, {h, GenerationMismatch{8}},
       {h, ServerListGet{}},                   {h, ServerListResponse{"{}"}},
       {h, NameScan{"S/", "S/a", 10}},

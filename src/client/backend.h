@@ -104,7 +104,10 @@ class Backend {
   virtual Status RaiseReplication(const Chid& chid, uint32_t replication_count) = 0;
   // A version about to be committed references this stored chunk without putting it (a
   // clone, a compose): keep it through any collection under way. kNotFound if it is gone.
-  virtual Status TouchChunk(const Chid& chid, WriteFence* fence) = 0;
+  // replication_count: the version's R (0: none asked); holders record the largest asked,
+  // so that a sweep that lowered the chunk's count before the touch pinned it does not
+  // leave the version short of replicas.
+  virtual Status TouchChunk(const Chid& chid, uint32_t replication_count, WriteFence* fence) = 0;
   // The garbage collector's access.
   virtual ChunkCollection* collection() = 0;
   // The one chunk store of a local backend (one node's scrubber walks it), null elsewhere.

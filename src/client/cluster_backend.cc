@@ -65,8 +65,8 @@ class ClusterBackend final : public Backend {
     bool stored_new = false;
     return initiator_->PutChunk(chid, bytes, &stored_new, replication_count);
   }
-  Status TouchChunk(const Chid& chid, WriteFence* fence) override {
-    CCOW_ASSIGN_OR_RETURN(uint64_t pin_epoch, initiator_->TouchChunk(chid));
+  Status TouchChunk(const Chid& chid, uint32_t replication_count, WriteFence* fence) override {
+    CCOW_ASSIGN_OR_RETURN(uint64_t pin_epoch, initiator_->TouchChunk(chid, replication_count));
     if (fence) fence->Observe(pin_epoch);
     return Status::OK();
   }

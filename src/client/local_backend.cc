@@ -19,7 +19,7 @@ class LocalBackend final : public Backend, public ChunkCollection {
     Pin(chid);
     return store_->Put(chid, bytes, stored_new);
   }
-  Status TouchChunk(const Chid& chid, WriteFence* /*fence*/) override {
+  Status TouchChunk(const Chid& chid, uint32_t /*replication_count*/, WriteFence* /*fence*/) override {
     Pin(chid);
     CCOW_ASSIGN_OR_RETURN(bool have, store_->Contains(chid));
     if (!have) return Status::NotFound("chunk " + chid.ToString() + " is no longer stored");

@@ -101,7 +101,8 @@ Status InitiatorImpl::RefreshFlexHash() {
 std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t, const Header& h,
                                                          const std::vector<uint32_t>& chosen,
                                                          const HashId& chid, std::string_view bytes,
-                                                         uint64_t* pin_epoch, bool named) {
+                                                         uint64_t* pin_epoch, bool named,
+                                                         uint8_t replication_count) {
   std::map<std::string, Outcome> outcome;
   auto send = [&](const std::vector<uint32_t>& to) {
     if (options_.multicast) {
@@ -110,9 +111,10 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
       for (uint32_t v : to)
         for (size_t i = 0; i < row.size() && i < 64; ++i)
           if (row[i] == v) mask |= 1ull << i;
-      SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask, named);
+      SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask, named,
+                replication_count);
     } else {
-      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named);
+      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named, replication_count);
     }
   };
   auto settled = [&](const std::vector<Reply>& replies, const std::string& from) {
@@ -257,7 +259,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     }
     // Rendezvous: transmit when every chosen receiver said it would be ready.
     if (start_delay > 0) network_->SleepFor(std::min(start_delay, options_.max_rendezvous_wait_ns));
-    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false);
+    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, static_cast<uint8_t>(asked));
     End(txid);
     transferred = true;
     size_t acked = 0;
@@ -296,10 +298,11 @@ std::vector<Reply> InitiatorImpl::AskOutsideRow(const FlexHashTable& t, uint32_t
   return replies;
 }
 
-std::optional<std::vector<Reply>> InitiatorImpl::AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode) {
+std::optional<std::vector<Reply>> InitiatorImpl::AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode,
+                                                        uint8_t replication_count) {
   const uint32_t row = t.RowOf(chid);
   uint64_t txid = Begin();
-  SendToRow(t, row, Header{txid, row, t.generation()}, UnnamedGet{chid, mode});
+  SendToRow(t, row, Header{txid, row, t.generation()}, UnnamedGet{chid, mode, replication_count});
   auto replies = WaitForGroup(txid, t, t.Row(row), RepliedAtAll, Never, Never);
   End(txid);
   if (HandleMismatch(t, replies)) return std::nullopt;
@@ -325,11 +328,12 @@ Result<std::vector<Initiator::Holder>> InitiatorImpl::ProbeChunk(const HashId& c
   return Status::Unavailable("chunk " + Describe(chid) + " could not be probed: the FlexHash kept changing");
 }
 
-Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid) {
+Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid, uint32_t replication_count) {
+  const auto asked = static_cast<uint8_t>(std::min<uint32_t>(replication_count, 255));
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     Table t = flexhash();
     const uint32_t row = t->RowOf(chid);
-    auto in_row = AskRow(*t, chid, GetMode::kTouch);
+    auto in_row = AskRow(*t, chid, GetMode::kTouch, asked);
     if (!in_row) continue;
     uint64_t oldest = UINT64_MAX;
     bool held = false;
@@ -343,7 +347,8 @@ Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid) {
     };
     take(*in_row);
     // After a membership change the chunk may still sit only outside its row.
-    if (!held && t->generation() > 1) take(AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch}, RepliedAtAll));
+    if (!held && t->generation() > 1)
+      take(AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch, asked}, RepliedAtAll));
     if (held) return oldest;
     if (AllAnswered(*t, t->Row(row), *in_row, RepliedAtAll, false))
       return Status::NotFound("chunk " + chid.ToString() + " is held by no VDEV (collected?)");

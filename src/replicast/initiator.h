@@ -74,9 +74,10 @@ class Initiator {
   virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
                           uint32_t replication_count = 0, uint64_t* pin_epoch = nullptr) = 0;
   // A version about to be committed references a stored chunk without putting it (a
-  // clone, a compose): its holders pin it for the collector. Returns the oldest pin epoch
-  // among them; kNotFound when no VDEV holds it.
-  virtual Result<uint64_t> TouchChunk(const HashId& chid) = 0;
+  // clone, a compose): its holders pin it for the collector, and record replication_count
+  // when it is larger than theirs (the version's R: a sweep may have lowered it before the
+  // pin). Returns the oldest pin epoch among them; kNotFound when no VDEV holds it.
+  virtual Result<uint64_t> TouchChunk(const HashId& chid, uint32_t replication_count = 0) = 0;
   virtual Status GetChunk(const HashId& chid, std::string* out) = 0;
 
   // The newest value of a name among its replicas (nullopt when none holds it). A name is

@@ -67,6 +67,7 @@ void Put(Encoder& e, const RendezvousTransfer& m) {
   e.PutU64(m.rendezvous_mask);
   e.PutBytes(m.payload);
   e.PutU8(m.named ? 1 : 0);
+  e.PutU8(m.replication_count);
 }
 void Get(Decoder& d, RendezvousTransfer& m) {
   m.chid = d.GetHashId();
@@ -77,6 +78,7 @@ void Get(Decoder& d, RendezvousTransfer& m) {
   uint8_t named = d.GetU8();
   if (named > 1) d.Fail("bad named flag");
   m.named = named == 1;
+  m.replication_count = d.GetU8();
   if (d.status().ok() && (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset))
     d.Fail("transfer piece lies outside its chunk");
 }
@@ -109,12 +111,14 @@ void Get(Decoder& d, NamedGet& m) {
 void Put(Encoder& e, const UnnamedGet& m) {
   e.PutHashId(m.chid);
   e.PutU8(static_cast<uint8_t>(m.mode));
+  e.PutU8(m.replication_count);
 }
 void Get(Decoder& d, UnnamedGet& m) {
   m.chid = d.GetHashId();
   uint8_t mode = d.GetU8();
   if (mode > 2) d.Fail("unknown get mode");
   m.mode = static_cast<GetMode>(mode);
+  m.replication_count = d.GetU8();
 }
 void Put(Encoder& e, const GetResponse& m) {
   e.PutHashId(m.chid);

@@ -24,7 +24,8 @@ inline constexpr uint16_t kMagic = 0x4352;
 // 2: put proposals carry the replication count and probe answers the holder's record.
 // 3: chunk answers carry the holder's GC pin epoch, named puts the oldest their writer
 //    holds, and the garbage collector's messages (docs/ARCHITECTURE.md "on a cluster").
-inline constexpr uint8_t kProtocolVersion = 3;
+// 4: touches and trains carry the R their write needs.
+inline constexpr uint8_t kProtocolVersion = 4;
 
 enum class Opcode : uint8_t {
   kNamedPutProposal = 1,
@@ -115,6 +116,10 @@ struct RendezvousTransfer {
   // A version list's value (a named put's train), never to be stored as a chunk: a VDEV
   // that has no proposal for it (it restarted, or completed it already) refuses it.
   bool named = false;
+  // A chunk's: the R its put asked (as in the proposal), recorded by the receiver when it
+  // stores the chunk, or finds it stored, even if its bid expired or it restarted since
+  // (the initiator may wait longer for the other bids than a bid is held). 0 for named.
+  uint8_t replication_count = 0;
   friend bool operator==(const RendezvousTransfer&, const RendezvousTransfer&) = default;
 };
 struct PayloadAck {
@@ -150,6 +155,11 @@ enum class GetMode : uint8_t { kProbe = 0, kFetch = 1, kTouch = 2 };
 struct UnnamedGet {
   HashId chid;
   GetMode mode = GetMode::kFetch;
+  // A touch's: the R of the version about to reference the chunk. Holders record the
+  // largest asked, as for a put proposal, so that a collector's sweep that lowered the
+  // count before the touch pinned the chunk does not leave the new version short. 0 for
+  // probes, fetches and touches that ask nothing.
+  uint8_t replication_count = 0;
   friend bool operator==(const UnnamedGet&, const UnnamedGet&) = default;
 };
 enum class GetStatus : uint8_t { kOk = 0, kNotFound = 1, kCorrupt = 2 };

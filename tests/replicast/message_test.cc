@@ -20,11 +20,11 @@ std::vector<Message> OneOfEach() {
       {h, Bid{1000, 250, 3, 1ull << 40}},
       {h, AcceptContentStored{Id("chunk"), 6}},
       {h, AcceptNotNow{150}},
-      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", true}},
+      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", false, 3}},
       {h, PayloadAck{Id("chunk"), 6}},
       {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
       {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
-      {h, UnnamedGet{Id("chunk"), GetMode::kTouch}},
+      {h, UnnamedGet{Id("chunk"), GetMode::kTouch, 4}},
       {h, GetResponse{Id("chunk"), GetStatus::kOk, 9, 20, 13, "payload", 2}},
       {h, GenerationMismatch{43}},
       {h, ServerListGet{}},
@@ -51,9 +51,9 @@ TEST(ReplicastMessageTest, EveryMessageRoundTripsWithItsOpcode) {
 
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 3, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 4, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243030d" "0100000000000000" "02000000" "0300000000000000");
+            "5243040d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {
