@@ -47,13 +47,14 @@ struct SweepResult {
   uint64_t scanned = 0;  // chunks looked at (every VDEV's, on a cluster)
   uint64_t removed = 0, bytes_removed = 0;
   uint64_t pinned = 0;   // unmarked chunks kept because a write touched them in the window
+  uint64_t lowered = 0;  // marked chunks whose recorded replication count was lowered
 };
 
 // What the garbage collector (src/gc/collector.h) needs of a backend whose chunks it
 // frees: one local store, or a cluster's VDEVs (docs/ARCHITECTURE.md "Garbage
 // collection"). A pass calls, in order: OpenPinWindow; FenceEarlierWrites (after the
-// collector drained its own process's writes); Mark for each referenced chunk; Sweep;
-// ClosePinWindow (also after a failure); Compact.
+// collector drained its own process's writes); Mark or MarkOn for each referenced chunk;
+// Sweep; ClosePinWindow (also after a failure); Compact.
 //
 // The pin window is the dedup guard: while it is open every chunk put (stored anew or
 // found stored) or touched is pinned, and the sweep never removes a pinned chunk. Pinning
@@ -72,8 +73,20 @@ class ChunkCollection {
   // one node has drained them (ObjectApi::DrainEarlierWrites) and does nothing here; a
   // cluster waits its grace period and then fences every VDEV.
   virtual Status FenceEarlierWrites() = 0;
-  // A chunk referenced by a version the pass keeps (called once per chunk and pass).
-  virtual Status Mark(const Chid& chid) = 0;
+  // A chunk referenced by a version the pass keeps, on every VDEV of its row.
+  // replication_count: the largest R a kept version referencing it needs (0: unknown). The
+  // sweep lowers the R a holder records to it where that is lower (a deleted version of a
+  // higher R, a replica trimmed by erasure coding), unless a write pinned the chunk in the
+  // window; 0 keeps the chunk and never lowers anything. Called once per chunk and pass,
+  // or again with a higher R when a later version needs more (the largest one counts).
+  virtual Status Mark(const Chid& chid, uint32_t replication_count) = 0;
+  // Like Mark, but on that one VDEV only (an erasure-coded fragment's keeper, which must
+  // be in the chunk's row, else kInvalidArgument): the row's other copies are swept unless
+  // pinned or marked otherwise. A backend of one store has one VDEV and marks it.
+  virtual Status MarkOn(const Chid& chid, const std::string& vdev_id, uint32_t replication_count) {
+    (void)vdev_id;
+    return Mark(chid, replication_count);
+  }
   // Removes every chunk neither marked nor pinned. is_marked answers from the collector's
   // own marks (one node); a cluster's VDEVs decide from the marks sent to them.
   virtual Result<SweepResult> Sweep(const std::function<bool(const Chid&)>& is_marked) = 0;

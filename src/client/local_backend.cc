@@ -36,7 +36,8 @@ class LocalBackend final : public Backend, public ChunkCollection {
   }
   bool drains_writes() const override { return true; }
   Status FenceEarlierWrites() override { return Status::OK(); }
-  Status Mark(const Chid&) override { return Status::OK(); }  // the sweep asks is_marked
+  // The sweep asks is_marked; one store records no replication counts worth lowering.
+  Status Mark(const Chid&, uint32_t /*replication_count*/) override { return Status::OK(); }
   void ClosePinWindow() override {
     std::lock_guard lock(pin_mu_);
     pinning_.store(false);

@@ -202,13 +202,21 @@ void Get(Decoder& d, GcControl& m) {
 }
 void Put(Encoder& e, const GcMark& m) {
   e.PutVarint(m.epoch);
-  e.PutVarint(m.chids.size());
-  for (const HashId& chid : m.chids) e.PutHashId(chid);
+  e.PutVarint(m.chunks.size());
+  for (const MarkedChunk& c : m.chunks) {
+    e.PutHashId(c.chid);
+    e.PutU8(c.replication_count);
+  }
 }
 void Get(Decoder& d, GcMark& m) {
   m.epoch = d.GetVarint();
-  uint64_t n = d.GetCount(17);  // the shortest HashId: algo byte + 16-byte digest
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
+  uint64_t n = d.GetCount(18);  // the shortest HashId (algo byte + 16-byte digest) and R
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    MarkedChunk c;
+    c.chid = d.GetHashId();
+    c.replication_count = d.GetU8();
+    m.chunks.push_back(std::move(c));
+  }
 }
 void Put(Encoder& e, const GcReply& m) {
   e.PutVarint(m.epoch);
@@ -220,6 +228,7 @@ void Put(Encoder& e, const GcReply& m) {
   e.PutVarint(m.scanned);
   e.PutVarint(m.removed);
   e.PutVarint(m.bytes_removed);
+  e.PutVarint(m.lowered);
   e.PutBytes(m.message);
 }
 void Get(Decoder& d, GcReply& m) {
@@ -237,6 +246,7 @@ void Get(Decoder& d, GcReply& m) {
   m.scanned = d.GetVarint();
   m.removed = d.GetVarint();
   m.bytes_removed = d.GetVarint();
+  m.lowered = d.GetVarint();
   m.message = d.GetBytes();
 }
 

@@ -24,7 +24,9 @@ inline constexpr uint16_t kMagic = 0x4352;
 // 2: put proposals carry the replication count and probe answers the holder's record.
 // 3: chunk answers carry the holder's GC pin epoch, named puts the oldest their writer
 //    holds, and the garbage collector's messages (docs/ARCHITECTURE.md "on a cluster").
-// 4: touches and trains carry the R their write needs.
+// 4: GC marks carry the replication count per chunk (a sweep lowers recorded counts to
+//    it), GC replies count the lowered ones, touches and trains carry the R their write
+//    needs.
 inline constexpr uint8_t kProtocolVersion = 4;
 
 enum class Opcode : uint8_t {
@@ -218,11 +220,20 @@ struct GcControl {
   GcPhase phase = GcPhase::kStatus;
   friend bool operator==(const GcControl&, const GcControl&) = default;
 };
-// Chunks referenced by a live, quarantined or snapshotted version: every VDEV of the row
-// that holds one keeps it through the sweep of this epoch.
+// A chunk referenced by a live, quarantined or snapshotted version, with the largest
+// replication count those versions need (0: unknown, which never lowers a count).
+struct MarkedChunk {
+  HashId chid;
+  uint8_t replication_count = 0;
+  friend bool operator==(const MarkedChunk&, const MarkedChunk&) = default;
+};
+// Marked chunks: the VDEV that receives this keeps each it holds through the sweep of this
+// epoch, and the sweep lowers its recorded R to the marked one unless a write pinned it.
+// The coordinator sends a chunk to every VDEV of its row, or to a chosen one only (an
+// erasure-coded fragment's keeper: the row's other copies are then swept).
 struct GcMark {
   uint64_t epoch = 0;
-  std::vector<HashId> chids;
+  std::vector<MarkedChunk> chunks;
   friend bool operator==(const GcMark&, const GcMark&) = default;
 };
 enum class GcReplyStatus : uint8_t {
@@ -239,6 +250,7 @@ struct GcReply {
   bool swept = false;  // this epoch's sweep finished here (else not started, or under way)
   uint64_t marked = 0, pinned = 0;                // this epoch's, at the VDEV
   uint64_t scanned = 0, removed = 0, bytes_removed = 0;  // a sweep's
+  uint64_t lowered = 0;  // a sweep's: marked chunks whose recorded R it lowered
   std::string message;
   friend bool operator==(const GcReply&, const GcReply&) = default;
 };
