@@ -106,6 +106,16 @@ class Backend {
   // the pin epoch of the answers.
   virtual Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
                           bool* stored_new, WriteFence* fence) = 0;
+  // Stores a chunk on one chosen VDEV of its row and nowhere else (an erasure-coded
+  // fragment's placement): durable there on return, which records at least
+  // replication_count (0: the default; a VDEV that already holds it keeps the larger of
+  // the two). kInvalidArgument when the VDEV is not in the chunk's row, kUnavailable when
+  // it does not answer. A backend of one store has one VDEV: it answers like PutChunk.
+  virtual Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& vdev_id,
+                            uint32_t replication_count, WriteFence* fence) {
+    (void)chid, (void)bytes, (void)replication_count, (void)fence;
+    return Status::Unsupported("this backend cannot place a chunk on VDEV " + vdev_id);
+  }
   virtual Status SyncChunks() = 0;
   // Reads a chunk, verified against its CHID.
   virtual Status GetChunk(const Chid& chid, std::string* out) = 0;

@@ -19,6 +19,13 @@ class LocalBackend final : public Backend, public ChunkCollection {
     Pin(chid);
     return store_->Put(chid, bytes, stored_new);
   }
+  // One store is every VDEV: the chunk is put there, durable like any other put (with the
+  // next SyncChunks or version-list update).
+  Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& /*vdev_id*/,
+                    uint32_t replication_count, WriteFence* fence) override {
+    bool stored_new = false;
+    return PutChunk(chid, bytes, replication_count, &stored_new, fence);
+  }
   Status TouchChunk(const Chid& chid, uint32_t /*replication_count*/, WriteFence* /*fence*/) override {
     Pin(chid);
     CCOW_ASSIGN_OR_RETURN(bool have, store_->Contains(chid));

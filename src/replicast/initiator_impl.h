@@ -71,6 +71,8 @@ class InitiatorImpl final : public Initiator {
 
   Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
                   uint32_t replication_count, uint64_t* pin_epoch) override;
+  Status PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
+                    uint32_t replication_count, uint64_t* pin_epoch) override;
   Result<uint64_t> TouchChunk(const HashId& chid, uint32_t replication_count) override;
   Result<GcReply> GcCall(const std::string& vdev_address, const Body& request) override;
   uint64_t NowNs() override { return network_->NowNs(); }
