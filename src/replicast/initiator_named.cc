@@ -148,7 +148,7 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
     return outcome;
   }
   if (!bidders.empty() && !value.empty()) {
-    auto sent = TransferTo(t, h, bidders, proposal.chid, value, nullptr, /*named=*/true);
+    auto sent = TransferTo(t, h, bidders, proposal.chid, value, nullptr, /*named=*/true, 0);
     for (auto& [address, o] : sent) outcome[address] = o;
   }
   End(txid);
@@ -177,8 +177,10 @@ Status InitiatorImpl::PutNamed(const std::string& name, uint64_t expected_seq, u
                      " home replicas are reachable";
       network_->SleepFor(options_.reply_timeout_ns);
       // Suspicion expires; an attempt with fewer replicas than R is never acknowledged.
+      // Now, not a nanosecond later: on the simulation's clock the next attempt runs at
+      // this same instant and would still skip them, failing every attempt.
       std::lock_guard lock(suspects_mu_);
-      for (auto& [id, until] : suspects_) until = std::min(until, network_->NowNs() + 1);
+      for (auto& [id, until] : suspects_) until = std::min(until, network_->NowNs());
       continue;
     }
     // The first home replica serializes writers of the name (compare-and-swap)...
