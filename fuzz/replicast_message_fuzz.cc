@@ -20,13 +20,13 @@ std::vector<std::string> Seeds() {
       {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a, 4}},
       {h, AcceptNotNow{100}},                 {h, RendezvousTransfer{a, 8, 2, 3, "xyz", true}},
       {h, PayloadAck{a, 4}},                  {h, PayloadNack{a, NackReason::kFenced}},
-      {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a}},
+      {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a, GetMode::kTouch, 2}},
       {h, GetResponse{a, GetStatus::kOk, 1, 4, 3, "p", 3}}, {h, GenerationMismatch{8}},
       {h, ServerListGet{}},                   {h, ServerListResponse{"{}"}},
       {h, NameScan{"S/", "S/a", 10}},
       {h, NameScanResponse{false, {{"S/b", 2, true, "v"}, {"S/c", 1, false, ""}}}},
-      {h, GcControl{3, GcPhase::kSweep}},     {h, GcMark{3, {a, b}}},
-      {h, GcReply{3, 2, GcReplyStatus::kOk, true, false, 1, 2, 3, 4, 5, "m"}},
+      {h, GcControl{3, GcPhase::kSweep}},     {h, GcMark{3, {{a, 1}, {b, 0}}}},
+      {h, GcReply{3, 2, GcReplyStatus::kOk, true, false, 1, 2, 3, 4, 5, 6, "m"}},
   };
   std::vector<std::string> seeds;
   for (const auto& m : all) seeds.push_back(m.Encode());

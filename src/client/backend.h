@@ -50,13 +50,14 @@ struct SweepResult {
   uint64_t scanned = 0;  // chunks looked at (every VDEV's, on a cluster)
   uint64_t removed = 0, bytes_removed = 0;
   uint64_t pinned = 0;   // unmarked chunks kept because a write touched them in the window
+  uint64_t lowered = 0;  // marked chunks whose recorded replication count was lowered
 };
 
 // What the garbage collector (src/gc/collector.h) needs of a backend whose chunks it
 // frees: one local store, or a cluster's VDEVs (docs/ARCHITECTURE.md "Garbage
 // collection"). A pass calls, in order: OpenPinWindow; FenceEarlierWrites (after the
-// collector drained its own process's writes); Mark for each referenced chunk; Sweep;
-// ClosePinWindow (also after a failure); Compact.
+// collector drained its own process's writes); Mark or MarkOn for each referenced chunk;
+// Sweep; ClosePinWindow (also after a failure); Compact.
 //
 // The pin window is the dedup guard: while it is open every chunk put (stored anew or
 // found stored) or touched is pinned, and the sweep never removes a pinned chunk. Pinning
@@ -75,8 +76,20 @@ class ChunkCollection {
   // one node has drained them (ObjectApi::DrainEarlierWrites) and does nothing here; a
   // cluster waits its grace period and then fences every VDEV.
   virtual Status FenceEarlierWrites() = 0;
-  // A chunk referenced by a version the pass keeps (called once per chunk and pass).
-  virtual Status Mark(const Chid& chid) = 0;
+  // A chunk referenced by a version the pass keeps, on every VDEV of its row.
+  // replication_count: the largest R a kept version referencing it needs (0: unknown). The
+  // sweep lowers the R a holder records to it where that is lower (a deleted version of a
+  // higher R, a replica trimmed by erasure coding), unless a write pinned the chunk in the
+  // window; 0 keeps the chunk and never lowers anything. Called once per chunk and pass,
+  // or again with a higher R when a later version needs more (the largest one counts).
+  virtual Status Mark(const Chid& chid, uint32_t replication_count) = 0;
+  // Like Mark, but on that one VDEV only (an erasure-coded fragment's keeper, which must
+  // be in the chunk's row, else kInvalidArgument): the row's other copies are swept unless
+  // pinned or marked otherwise. A backend of one store has one VDEV and marks it.
+  virtual Status MarkOn(const Chid& chid, const std::string& vdev_id, uint32_t replication_count) {
+    (void)vdev_id;
+    return Mark(chid, replication_count);
+  }
   // Removes every chunk neither marked nor pinned. is_marked answers from the collector's
   // own marks (one node); a cluster's VDEVs decide from the marks sent to them.
   virtual Result<SweepResult> Sweep(const std::function<bool(const Chid&)>& is_marked) = 0;
@@ -96,6 +109,16 @@ class Backend {
   // the pin epoch of the answers.
   virtual Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
                           bool* stored_new, WriteFence* fence) = 0;
+  // Stores a chunk on one chosen VDEV of its row and nowhere else (an erasure-coded
+  // fragment's placement): durable there on return, which records at least
+  // replication_count (0: the default; a VDEV that already holds it keeps the larger of
+  // the two). kInvalidArgument when the VDEV is not in the chunk's row, kUnavailable when
+  // it does not answer. A backend of one store has one VDEV: it answers like PutChunk.
+  virtual Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& vdev_id,
+                            uint32_t replication_count, WriteFence* fence) {
+    (void)chid, (void)bytes, (void)replication_count, (void)fence;
+    return Status::Unsupported("this backend cannot place a chunk on VDEV " + vdev_id);
+  }
   virtual Status SyncChunks() = 0;
   // Reads a chunk, verified against its CHID.
   virtual Status GetChunk(const Chid& chid, std::string* out) = 0;
@@ -112,7 +135,10 @@ class Backend {
   virtual Status RaiseReplication(const Chid& chid, uint32_t replication_count) = 0;
   // A version about to be committed references this stored chunk without putting it (a
   // clone, a compose): keep it through any collection under way. kNotFound if it is gone.
-  virtual Status TouchChunk(const Chid& chid, WriteFence* fence) = 0;
+  // replication_count: the version's R (0: none asked); holders record the largest asked,
+  // so that a sweep that lowered the chunk's count before the touch pinned it does not
+  // leave the version short of replicas.
+  virtual Status TouchChunk(const Chid& chid, uint32_t replication_count, WriteFence* fence) = 0;
   // The garbage collector's access.
   virtual ChunkCollection* collection() = 0;
   // The one chunk store of a local backend (one node's scrubber walks it), null elsewhere.

@@ -45,6 +45,13 @@ class ClusterBackend final : public Backend {
     }
     return s;
   }
+  Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& vdev_id,
+                    uint32_t replication_count, WriteFence* fence) override {
+    uint64_t pin_epoch = WriteFence::kNone;
+    CCOW_RETURN_IF_ERROR(initiator_->PutChunkTo(chid, bytes, {vdev_id}, replication_count, &pin_epoch));
+    if (fence) fence->Observe(pin_epoch);
+    return Status::OK();
+  }
   Result<std::vector<ChunkHolder>> LocateChunk(const Chid& chid) override {
     CCOW_ASSIGN_OR_RETURN(auto found, initiator_->ProbeChunk(chid));
     std::vector<ChunkHolder> holders;
@@ -65,8 +72,8 @@ class ClusterBackend final : public Backend {
     bool stored_new = false;
     return initiator_->PutChunk(chid, bytes, &stored_new, replication_count);
   }
-  Status TouchChunk(const Chid& chid, WriteFence* fence) override {
-    CCOW_ASSIGN_OR_RETURN(uint64_t pin_epoch, initiator_->TouchChunk(chid));
+  Status TouchChunk(const Chid& chid, uint32_t replication_count, WriteFence* fence) override {
+    CCOW_ASSIGN_OR_RETURN(uint64_t pin_epoch, initiator_->TouchChunk(chid, replication_count));
     if (fence) fence->Observe(pin_epoch);
     return Status::OK();
   }

@@ -19,6 +19,28 @@ using replicast::GcMark;
 using replicast::GcPhase;
 using replicast::GcReply;
 using replicast::GcReplyStatus;
+using replicast::MarkedChunk;
+
+// R travels as a byte; no policy asks more than 255.
+uint8_t WireCount(uint32_t replication_count) {
+  return static_cast<uint8_t>(std::min<uint32_t>(replication_count, 255));
+}
+
+// A mark message must fit one UDP datagram (65,000 bytes) whatever the hash: 1000 SHA3-512
+// CHIDs alone would not.
+constexpr size_t kMarkBytes = 60'000;
+
+// Marks not sent yet, for one row or one VDEV.
+struct MarkBatch {
+  std::vector<MarkedChunk> chunks;
+  size_t bytes = 0;
+  // Adds a mark; true when the batch is full and must be sent.
+  bool Add(const Chid& chid, uint32_t replication_count, size_t max_count) {
+    chunks.push_back({chid, WireCount(replication_count)});
+    bytes += 1 + chid.size() + 1;  // tag, digest, R
+    return chunks.size() >= max_count || bytes >= kMarkBytes - 100;
+  }
+};
 
 class ClusterCollection final : public ChunkCollection {
  public:
@@ -28,6 +50,7 @@ class ClusterCollection final : public ChunkCollection {
   Status OpenPinWindow() override {
     table_ = initiator_->flexhash();
     pending_.clear();
+    pending_on_.clear();
     uint64_t highest = 0;
     for (const VdevInfo& v : table_->vdevs()) {
       CCOW_ASSIGN_OR_RETURN(GcReply r, Call(v, GcControl{0, GcPhase::kStatus}));
@@ -55,16 +78,29 @@ class ClusterCollection final : public ChunkCollection {
     return Status::OK();
   }
 
-  Status Mark(const Chid& chid) override {
+  Status Mark(const Chid& chid, uint32_t replication_count) override {
     const uint32_t row = table_->RowOf(chid);
-    auto& batch = pending_[row];
-    batch.push_back(chid);
-    if (batch.size() >= options_.mark_batch) return FlushRow(row);
+    if (pending_[row].Add(chid, replication_count, options_.mark_batch)) return FlushRow(row);
+    return Status::OK();
+  }
+
+  Status MarkOn(const Chid& chid, const std::string& vdev_id, uint32_t replication_count) override {
+    // Only a VDEV of the chunk's row sweeps it: a mark elsewhere would keep nothing.
+    const uint32_t row = table_->RowOf(chid);
+    std::optional<uint32_t> vdev;
+    for (uint32_t member : table_->Row(row))
+      if (table_->vdevs()[member].id == vdev_id) vdev = member;
+    if (!vdev)
+      return Status::InvalidArgument("gc: chunk " + chid.ToString() + " cannot be marked on VDEV " + vdev_id +
+                                     ": it is not in the chunk's row " + std::to_string(row) +
+                                     " of FlexHash generation " + std::to_string(table_->generation()));
+    if (pending_on_[*vdev].Add(chid, replication_count, options_.mark_batch)) return FlushVdev(*vdev);
     return Status::OK();
   }
 
   Result<SweepResult> Sweep(const std::function<bool(const Chid&)>&) override {
     while (!pending_.empty()) CCOW_RETURN_IF_ERROR(FlushRow(pending_.begin()->first));
+    while (!pending_on_.empty()) CCOW_RETURN_IF_ERROR(FlushVdev(pending_on_.begin()->first));
     // Every VDEV still holds this epoch's pins and marks: none restarted since it opened.
     for (const VdevInfo& v : table_->vdevs())
       CCOW_RETURN_IF_ERROR(Expect(v, GcControl{epoch_, GcPhase::kStatus}, "checking the window"));
@@ -89,6 +125,7 @@ class ClusterCollection final : public ChunkCollection {
           total.removed += (*r)->removed;
           total.bytes_removed += (*r)->bytes_removed;
           total.pinned += (*r)->pinned;
+          total.lowered += (*r)->lowered;
         }
       }
       sweeping = std::move(still);
@@ -129,11 +166,17 @@ class ClusterCollection final : public ChunkCollection {
   }
   Status FlushRow(uint32_t row) {
     auto it = pending_.find(row);
-    GcMark mark{epoch_, std::move(it->second)};
+    GcMark mark{epoch_, std::move(it->second.chunks)};
     pending_.erase(it);
     for (uint32_t member : table_->Row(row))
       CCOW_RETURN_IF_ERROR(Expect(table_->vdevs()[member], mark, "marking"));
     return Status::OK();
+  }
+  Status FlushVdev(uint32_t vdev) {
+    auto it = pending_on_.find(vdev);
+    GcMark mark{epoch_, std::move(it->second.chunks)};
+    pending_on_.erase(it);
+    return Expect(table_->vdevs()[vdev], mark, "marking");
   }
   // Asks a VDEV to sweep (the first ask starts it): its result once finished, nullopt
   // while under way.
@@ -143,7 +186,8 @@ class ClusterCollection final : public ChunkCollection {
     if (r->status != GcReplyStatus::kOk || r->epoch != epoch_)
       return Status::Unavailable("gc: VDEV " + v.id + " did not sweep epoch " + std::to_string(epoch_) +
                                  (r->message.empty() ? "" : ": " + r->message));
-    if (r->swept) return std::optional<SweepResult>(SweepResult{r->scanned, r->removed, r->bytes_removed, r->pinned});
+    if (r->swept)
+      return std::optional<SweepResult>(SweepResult{r->scanned, r->removed, r->bytes_removed, r->pinned, r->lowered});
     if (initiator_->NowNs() > deadline)
       return Status::Unavailable("gc: VDEV " + v.id + " is still sweeping after the timeout");
     return std::optional<SweepResult>();
@@ -153,7 +197,8 @@ class ClusterCollection final : public ChunkCollection {
   ClusterGcOptions options_;
   std::shared_ptr<const FlexHashTable> table_;
   uint64_t epoch_ = 0;
-  std::map<uint32_t, std::vector<Chid>> pending_;  // marks by row, not sent yet
+  std::map<uint32_t, MarkBatch> pending_;     // marks by row, not sent yet
+  std::map<uint32_t, MarkBatch> pending_on_;  // marks on one VDEV, by its index
 };
 
 }  // namespace

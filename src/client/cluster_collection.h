@@ -10,8 +10,9 @@
 //    finish within it commit before the mark starts), then fences every VDEV: from then a
 //    version-list write whose chunks were answered before the window is refused, and its
 //    writer touches them again.
-//  - Mark: batches the CHIDs per row and sends them to every VDEV of the row; each must
-//    acknowledge, or the pass fails (a VDEV that misses a mark must not sweep).
+//  - Mark: batches the CHIDs (each with the R its versions need) per row and sends them to
+//    every VDEV of the row; each must acknowledge, or the pass fails (a VDEV that misses a
+//    mark must not sweep). MarkOn batches per VDEV and sends to that one only.
 //  - Sweep: checks that every VDEV still has this epoch's window open (one that restarted
 //    lost its pins and marks: the pass fails before any sweep), then asks them all to
 //    sweep at once and waits for each.
@@ -39,7 +40,7 @@ struct ClusterGcOptions {
   // commit across a pass without touching its chunks again.
   uint64_t fence_grace_ns = 300'000'000'000;
   uint64_t sweep_timeout_ns = 3'600'000'000'000;  // per VDEV
-  size_t mark_batch = 1000;                       // CHIDs per mark message
+  size_t mark_batch = 1000;  // CHIDs per mark message at most (and at most ~60 KB of them)
 };
 
 std::unique_ptr<ChunkCollection> NewClusterCollection(replicast::Initiator* initiator,

@@ -19,7 +19,14 @@ class LocalBackend final : public Backend, public ChunkCollection {
     Pin(chid);
     return store_->Put(chid, bytes, stored_new);
   }
-  Status TouchChunk(const Chid& chid, WriteFence* /*fence*/) override {
+  // One store is every VDEV: the chunk is put there, durable like any other put (with the
+  // next SyncChunks or version-list update).
+  Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& /*vdev_id*/,
+                    uint32_t replication_count, WriteFence* fence) override {
+    bool stored_new = false;
+    return PutChunk(chid, bytes, replication_count, &stored_new, fence);
+  }
+  Status TouchChunk(const Chid& chid, uint32_t /*replication_count*/, WriteFence* /*fence*/) override {
     Pin(chid);
     CCOW_ASSIGN_OR_RETURN(bool have, store_->Contains(chid));
     if (!have) return Status::NotFound("chunk " + chid.ToString() + " is no longer stored");
@@ -36,7 +43,8 @@ class LocalBackend final : public Backend, public ChunkCollection {
   }
   bool drains_writes() const override { return true; }
   Status FenceEarlierWrites() override { return Status::OK(); }
-  Status Mark(const Chid&) override { return Status::OK(); }  // the sweep asks is_marked
+  // The sweep asks is_marked; one store records no replication counts worth lowering.
+  Status Mark(const Chid&, uint32_t /*replication_count*/) override { return Status::OK(); }
   void ClosePinWindow() override {
     std::lock_guard lock(pin_mu_);
     pinning_.store(false);

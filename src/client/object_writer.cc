@@ -68,15 +68,15 @@ class ManifestBuilder {
   std::vector<std::vector<ChunkRef>> levels_;
 };
 
-// Touches ref and, for a chunk manifest, everything below it.
-Status TouchRefs(Backend& backend, const ChunkRef& ref, int depth, WriteFence* fence) {
-  CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid, fence));
+// Touches ref and, for a chunk manifest, everything below it, for a version of R r.
+Status TouchRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, WriteFence* fence) {
+  CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid, r, fence));
   if (ref.kind != ChunkKind::kChunkManifest) return Status::OK();
   if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
   std::string bytes;
   CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
   CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
-  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(TouchRefs(backend, child, depth + 1, fence));
+  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(TouchRefs(backend, child, r, depth + 1, fence));
   return Status::OK();
 }
 
@@ -222,7 +222,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
       retouched = true;
       fence->Reset();
       for (const auto& ref : vm.root_refs) {
-        Status touched = TouchRefs(*backend_, ref, 0, fence);
+        Status touched = TouchRefs(*backend_, ref, vm.policy.replication_count, 0, fence);
         if (touched.code() == Code::kNotFound)
           return Status::Unavailable("object " + vm.name + ": a garbage collection pass collected chunks this "
                                      "write had stored before it committed (it ran longer than the GC grace "
@@ -244,7 +244,8 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   // The clone shares the source's chunks without putting them: touch them all, so a
   // collection under way keeps them even if the source goes meanwhile.
   WriteFence fence;
-  for (const auto& ref : vm.root_refs) CCOW_RETURN_IF_ERROR(TouchRefs(*backend_, ref, 0, &fence));
+  for (const auto& ref : vm.root_refs)
+    CCOW_RETURN_IF_ERROR(TouchRefs(*backend_, ref, vm.policy.replication_count, 0, &fence));
   vm.origin = vm.name;
   vm.name = parsed.Full();
   vm.nhid = parsed.ComputeNhid(vm.policy.hash);
@@ -309,7 +310,8 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
         CCOW_RETURN_IF_ERROR(backend_->RaiseReplication(ref.chid, vm.policy.replication_count));
     // The new manifests reference the parts' chunks without putting them (a collection
     // under way keeps what is touched).
-    for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid, &fence));
+    for (const auto& ref : refs)
+      CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid, vm.policy.replication_count, &fence));
     for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(builder->Add(ref));
     offset += src.size;
   }

@@ -8,17 +8,31 @@
 
 #include <chrono>
 #include <filesystem>
-#include <unordered_set>
+#include <algorithm>
+#include <unordered_map>
 
 #include "model/chunk_manifest.h"
 #include "model/version_manifest.h"
 
 namespace ccow {
 
-// The chunks a pass marked, in a scratch RocksDB without a WAL (a crash loses them, and
-// the next pass starts over from nothing anyway), or in memory without a directory.
+// The chunks a pass marked, each with the largest replication count sent for it and, for
+// a manifest, the largest R its subtree was walked at: in a scratch RocksDB without a WAL
+// (a crash loses them, and the next pass starts over from nothing anyway), or in memory
+// without a directory.
 class Collector::Marks {
  public:
+  struct State {
+    uint8_t sent = 0;    // the largest R marked at the backend (0: not marked)
+    uint8_t walked = 0;  // a manifest's: the largest R its references were marked at
+  };
+  // What a new reference at some R asks of the collector.
+  struct Step {
+    bool first = false;  // never marked before in this pass
+    bool send = false;   // mark it at the backend (again: at a higher R)
+    bool walk = false;   // (re)walk the manifest's references at this R
+  };
+
   static Result<std::unique_ptr<Marks>> Open(const std::string& dir) {
     if (dir.empty()) return std::unique_ptr<Marks>(new Marks());
     rocksdb::Options o;
@@ -47,30 +61,66 @@ class Collector::Marks {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  // True if chid was not marked before.
-  Result<bool> Add(const Chid& chid) {
+
+  // Records a reference to chid from a version of R r (1..255), as a manifest whose
+  // references are marked at r too when manifest is set. A chunk is marked again only at a
+  // higher R, and a manifest walked again only at a higher R than before: shared subtrees
+  // (clones, dedup) are walked once per R, not once per version.
+  Result<Step> Raise(const Chid& chid, uint8_t r, bool manifest) {
     std::string key = chid.ToKey();
-    if (!db_) return memory_.insert(std::move(key)).second;
-    if (Has(key)) return false;
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true;
-    auto s = db_->Put(wo, key, rocksdb::Slice());
-    if (!s.ok()) return Status::IOError("recording a mark: " + s.ToString());
-    return true;
+    CCOW_ASSIGN_OR_RETURN(std::optional<State> was, Get(key));
+    State now = was.value_or(State{});
+    Step step;
+    step.first = !was;
+    step.send = r > now.sent;
+    step.walk = manifest && r > now.walked;
+    if (!step.send && !step.walk) return step;
+    now.sent = std::max(now.sent, r);
+    if (manifest) now.walked = std::max(now.walked, r);
+    CCOW_RETURN_IF_ERROR(Put(key, now));
+    return step;
   }
-  bool Has(const Chid& chid) { return Has(chid.ToKey()); }
+  // Whether a manifest's references were walked (at any R).
+  Result<bool> Walked(const Chid& chid) {
+    CCOW_ASSIGN_OR_RETURN(std::optional<State> was, Get(chid.ToKey()));
+    return was && was->walked > 0;
+  }
+  bool Has(const Chid& chid) {
+    auto was = Get(chid.ToKey());
+    return was.ok() && was->has_value();
+  }
 
  private:
   Marks() = default;
-  bool Has(const std::string& key) {
-    if (!db_) return memory_.count(key) > 0;
+  Result<std::optional<State>> Get(const std::string& key) {
+    if (!db_) {
+      auto it = memory_.find(key);
+      if (it == memory_.end()) return std::optional<State>();
+      return std::optional<State>(it->second);
+    }
     std::string v;
-    if (!db_->KeyMayExist(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key, &v)) return false;
-    return db_->Get(rocksdb::ReadOptions(), key, &v).ok();
+    if (!db_->KeyMayExist(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key, &v)) return std::optional<State>();
+    auto s = db_->Get(rocksdb::ReadOptions(), key, &v);
+    if (s.IsNotFound()) return std::optional<State>();
+    if (!s.ok()) return Status::IOError("reading a mark: " + s.ToString());
+    if (v.size() != 2) return Status::Corruption("a mark in the collector's scratch store has " + std::to_string(v.size()) + " bytes, not 2");
+    return std::optional<State>(State{static_cast<uint8_t>(v[0]), static_cast<uint8_t>(v[1])});
+  }
+  Status Put(const std::string& key, const State& state) {
+    if (!db_) {
+      memory_[key] = state;
+      return Status::OK();
+    }
+    const char value[2] = {static_cast<char>(state.sent), static_cast<char>(state.walked)};
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    auto s = db_->Put(wo, key, rocksdb::Slice(value, 2));
+    if (!s.ok()) return Status::IOError("recording a mark: " + s.ToString());
+    return Status::OK();
   }
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;
-  std::unordered_set<std::string> memory_;  // when there is no directory
+  std::unordered_map<std::string, State> memory_;  // when there is no directory
 };
 
 Result<std::unique_ptr<Collector>> Collector::Create(ObjectApi* api, CollectorOptions options) {
@@ -155,11 +205,11 @@ Result<GcPassResult> Collector::RunPass() {
   progress_.last_error = compacted.ok() ? std::string() : compacted.ToString();
   progress_.last = r;
   progress_.total += r;
-  if (r.versions_expired || r.chunks_freed || r.file_bytes_reclaimed)
+  if (r.versions_expired || r.chunks_freed || r.file_bytes_reclaimed || r.chunks_lowered)
     spdlog::info("gc: pass done in {:.1f} s: {} versions expired, {} of {} chunks freed ({} bytes), {} segment "
-                 "file bytes given back",
+                 "file bytes given back, {} replication counts lowered",
                  r.seconds, r.versions_expired, r.chunks_freed, r.chunks_scanned, r.bytes_freed,
-                 r.file_bytes_reclaimed);
+                 r.file_bytes_reclaimed, r.chunks_lowered);
   return r;
 }
 
@@ -185,7 +235,7 @@ Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
       for (const auto& q : vl.quarantine())
         if (q.deleted_at_ns + retention <= now) expired_any = true;
       auto mark_list = [&](const VersionList& list) -> Status {
-        auto mark_version = [&](const VersionEntry& v) { return MarkTree(marks, v.vm_chid, false, 0, r); };
+        auto mark_version = [&](const VersionEntry& v) { return MarkVersion(marks, v.vm_chid, r); };
         for (const auto& v : list.versions()) CCOW_RETURN_IF_ERROR(mark_version(v));
         for (const auto& q : list.quarantine()) CCOW_RETURN_IF_ERROR(mark_version(q.version));
         for (const auto& s : list.snapshots()) CCOW_RETURN_IF_ERROR(mark_version(s.version));
@@ -216,35 +266,49 @@ Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
   }
 }
 
-// Marks a version manifest (manifest=false) or a chunk reference, and everything below.
-Status Collector::MarkTree(Marks& marks, const Chid& chid, bool manifest, int depth, GcPassResult* r) {
-  CCOW_ASSIGN_OR_RETURN(bool fresh, marks.Add(chid));
-  if (!fresh) return Status::OK();  // shared with a version marked already: done below too
-  r->chunks_marked++;
-  CCOW_RETURN_IF_ERROR(chunks_->Mark(chid));
-  if (depth > 17) return Status::Corruption("chunk manifest tree deeper than 16 levels at " + chid.ToString());
+namespace {
+
+// Counts a reference and sends its mark when it is new or its R rose.
+Status Send(ChunkCollection* chunks, const Chid& chid, uint8_t rc, bool first, bool send, GcPassResult* r) {
+  if (first) r->chunks_marked++;
+  return send ? chunks->Mark(chid, rc) : Status::OK();
+}
+
+}  // namespace
+
+// Marks a version manifest and its whole tree at the version's replication count.
+Status Collector::MarkVersion(Marks& marks, const Chid& vm_chid, GcPassResult* r) {
+  // A version manifest's R is in its own bytes: walked once, it was walked at that R.
+  CCOW_ASSIGN_OR_RETURN(bool walked, marks.Walked(vm_chid));
+  if (walked) return Status::OK();
   std::string bytes;
-  if (Status s = api_->backend().GetChunk(chid, &bytes); !s.ok())
-    return s.WithContext(std::string("gc: ") + (manifest ? "chunk" : "version") + " manifest " + chid.ToString() +
+  if (Status s = api_->backend().GetChunk(vm_chid, &bytes); !s.ok())
+    return s.WithContext("gc: version manifest " + vm_chid.ToString() +
                          " cannot be read, so what it references is unknown; nothing is freed");
-  std::vector<ChunkRef> refs;
-  if (manifest) {
-    CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
-    refs = std::move(cm.refs);
-  } else {
-    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
-    refs = std::move(vm.root_refs);
-  }
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
+  const uint32_t asked = vm.policy.replication_count != 0 ? vm.policy.replication_count
+                                                          : api_->backend().default_replication_count();
+  const uint8_t rc = static_cast<uint8_t>(std::clamp<uint32_t>(asked, 1, 255));
+  CCOW_ASSIGN_OR_RETURN(Marks::Step step, marks.Raise(vm_chid, rc, true));
+  CCOW_RETURN_IF_ERROR(Send(chunks_, vm_chid, rc, step.first, step.send, r));
+  return MarkRefs(marks, vm.root_refs, rc, 1, r);
+}
+
+// Marks references at R rc, and below every chunk manifest not walked at rc or more yet.
+Status Collector::MarkRefs(Marks& marks, const std::vector<ChunkRef>& refs, uint8_t rc, int depth,
+                           GcPassResult* r) {
   for (const ChunkRef& ref : refs) {
-    if (ref.kind == ChunkKind::kChunkManifest) {
-      CCOW_RETURN_IF_ERROR(MarkTree(marks, ref.chid, true, depth + 1, r));
-    } else {
-      CCOW_ASSIGN_OR_RETURN(bool added, marks.Add(ref.chid));
-      if (added) {
-        r->chunks_marked++;
-        CCOW_RETURN_IF_ERROR(chunks_->Mark(ref.chid));
-      }
-    }
+    const bool manifest = ref.kind == ChunkKind::kChunkManifest;
+    CCOW_ASSIGN_OR_RETURN(Marks::Step step, marks.Raise(ref.chid, rc, manifest));
+    CCOW_RETURN_IF_ERROR(Send(chunks_, ref.chid, rc, step.first, step.send, r));
+    if (!step.walk) continue;
+    if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels at " + ref.chid.ToString());
+    std::string bytes;
+    if (Status s = api_->backend().GetChunk(ref.chid, &bytes); !s.ok())
+      return s.WithContext("gc: chunk manifest " + ref.chid.ToString() +
+                           " cannot be read, so what it references is unknown; nothing is freed");
+    CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
+    CCOW_RETURN_IF_ERROR(MarkRefs(marks, cm.refs, rc, depth + 1, r));
   }
   return Status::OK();
 }
@@ -255,6 +319,7 @@ Status Collector::Sweep(Marks& marks, GcPassResult* r) {
   r->chunks_freed += swept.removed;
   r->bytes_freed += swept.bytes_removed;
   r->chunks_pinned += swept.pinned;
+  r->chunks_lowered += swept.lowered;
   return Status::OK();
 }
 

@@ -8,9 +8,11 @@
 //  3. Expire and mark: walks every version list in name order, a page at a time; drops
 //     quarantined versions past their retention (ObjectApi::RetentionOf: the bucket's,
 //     else the tenant's, else the node's), then marks the version manifest and the whole manifest tree of every
-//     remaining version: active, quarantined and snapshotted. Marks live in a scratch
-//     RocksDB (memory stays bounded whatever the number of chunks); a subtree already
-//     marked is not walked again (clones share them).
+//     remaining version: active, quarantined and snapshotted, each chunk with the
+//     replication count of the version (its policy's, else the backend's default): a
+//     cluster's sweep lowers the R its holders record to the largest marked. Marks live
+//     in a scratch RocksDB (memory stays bounded whatever the number of chunks); a subtree
+//     already marked is walked again only for a version of a higher R (clones share them).
 //  4. Sweep: every durable chunk neither marked nor pinned is removed, in batches.
 //     A manifest that cannot be read leaves its subtree unknown: the pass then frees
 //     nothing and says which manifest, rather than guess.
@@ -35,9 +37,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "client/object_api.h"
 #include "core/status.h"
+#include "model/chunk_manifest.h"
 
 namespace ccow {
 
@@ -67,6 +71,7 @@ struct GcPassResult {
   uint64_t lists_removed = 0;   // became empty and were dropped
   uint64_t chunks_marked = 0;
   uint64_t chunks_pinned = 0;   // kept only because a write touched them during the pass
+  uint64_t chunks_lowered = 0;  // marked chunks whose recorded R the sweep lowered (cluster)
   uint64_t chunks_scanned = 0;
   uint64_t chunks_freed = 0;
   uint64_t bytes_freed = 0;     // logical payload bytes
@@ -81,6 +86,7 @@ struct GcPassResult {
     lists_removed += o.lists_removed;
     chunks_marked += o.chunks_marked;
     chunks_pinned += o.chunks_pinned;
+    chunks_lowered += o.chunks_lowered;
     chunks_scanned += o.chunks_scanned;
     chunks_freed += o.chunks_freed;
     bytes_freed += o.bytes_freed;
@@ -116,7 +122,8 @@ class Collector {
   Collector(ObjectApi* api, CollectorOptions options);
   class Marks;
   Status ExpireAndMark(Marks& marks, GcPassResult* r);
-  Status MarkTree(Marks& marks, const Chid& chid, bool manifest, int depth, GcPassResult* r);
+  Status MarkVersion(Marks& marks, const Chid& vm_chid, GcPassResult* r);
+  Status MarkRefs(Marks& marks, const std::vector<ChunkRef>& refs, uint8_t rc, int depth, GcPassResult* r);
   Status Sweep(Marks& marks, GcPassResult* r);
   void SetPhase(const std::string& phase);
 

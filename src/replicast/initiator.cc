@@ -101,7 +101,8 @@ Status InitiatorImpl::RefreshFlexHash() {
 std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t, const Header& h,
                                                          const std::vector<uint32_t>& chosen,
                                                          const HashId& chid, std::string_view bytes,
-                                                         uint64_t* pin_epoch, bool named) {
+                                                         uint64_t* pin_epoch, bool named,
+                                                         uint8_t replication_count) {
   std::map<std::string, Outcome> outcome;
   auto send = [&](const std::vector<uint32_t>& to) {
     if (options_.multicast) {
@@ -110,9 +111,10 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
       for (uint32_t v : to)
         for (size_t i = 0; i < row.size() && i < 64; ++i)
           if (row[i] == v) mask |= 1ull << i;
-      SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask, named);
+      SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask, named,
+                replication_count);
     } else {
-      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named);
+      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named, replication_count);
     }
   };
   auto settled = [&](const std::vector<Reply>& replies, const std::string& from) {
@@ -257,7 +259,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     }
     // Rendezvous: transmit when every chosen receiver said it would be ready.
     if (start_delay > 0) network_->SleepFor(std::min(start_delay, options_.max_rendezvous_wait_ns));
-    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false);
+    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, static_cast<uint8_t>(asked));
     End(txid);
     transferred = true;
     size_t acked = 0;
@@ -279,6 +281,106 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
                              std::to_string(options_.attempts) + " attempts: " + last_problem);
 }
 
+Status InitiatorImpl::PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
+                                 uint32_t replication_count, uint64_t* pin_epoch) {
+  const uint32_t asked = replication_count ? replication_count : options_.replication_count;
+  if (asked < 1 || asked > 255)
+    return Status::InvalidArgument("replication count " + std::to_string(asked) + " is outside 1..255");
+  if (vdev_ids.empty()) return Status::InvalidArgument("a directed put of chunk " + Describe(chid) + " names no VDEV");
+  Count(&InitiatorStats::chunk_puts);
+  std::set<std::string> held;  // the named VDEVs holding it durably: answered "stored", or acked
+  std::map<std::string, std::string> why;  // the others: what stopped them last
+  uint64_t oldest_pin = UINT64_MAX;
+  bool transferred = false;
+  for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
+    if (attempt > 0) Count(&InitiatorStats::retries);
+    Table t = flexhash();
+    const uint32_t row = t->RowOf(chid);
+    const auto& members = t->Row(row);
+    std::vector<uint32_t> wanted;
+    for (const std::string& id : vdev_ids) {
+      auto at = std::find_if(members.begin(), members.end(), [&](uint32_t v) { return t->vdevs()[v].id == id; });
+      if (at == members.end()) {
+        std::string row_ids;
+        for (uint32_t v : members) row_ids += (row_ids.empty() ? "" : ", ") + t->vdevs()[v].id;
+        return Status::InvalidArgument("VDEV " + id + " is not in row " + std::to_string(row) + " of chunk " +
+                                       chid.ToString() + " (FlexHash generation " + std::to_string(t->generation()) +
+                                       ": " + row_ids + "), so it cannot be placed there");
+      }
+      if (!held.count(id) && std::find(wanted.begin(), wanted.end(), *at) == wanted.end()) wanted.push_back(*at);
+    }
+    if (wanted.empty()) break;
+    const uint64_t txid = Begin();
+    const Header h{txid, row, t->generation()};
+    // The proposal goes to the named VDEVs only (never to the row's group): the others must
+    // neither bid nor record anything.
+    for (uint32_t v : wanted) Send(t->vdevs()[v].address, h, UnnamedPutProposal{chid, bytes.size(), static_cast<uint8_t>(asked)});
+    auto replies = WaitForGroup(txid, *t, wanted, RepliedAtAll, Never, Never);
+    if (HandleMismatch(*t, replies)) {
+      End(txid);
+      continue;
+    }
+    std::vector<uint32_t> chosen;
+    uint64_t start_delay = 0;
+    uint32_t retry_after_ms = 0;
+    for (uint32_t v : wanted) why[t->vdevs()[v].id] = "did not answer";
+    for (const Reply& r : replies) {
+      const int v = VdevOf(*t, r.from);
+      if (v < 0 || std::find(wanted.begin(), wanted.end(), uint32_t(v)) == wanted.end()) continue;
+      const std::string& id = t->vdevs()[v].id;
+      if (auto* stored = std::get_if<AcceptContentStored>(&r.msg.body)) {
+        held.insert(id);
+        oldest_pin = std::min(oldest_pin, stored->pin_epoch);
+      } else if (auto* bid = std::get_if<Bid>(&r.msg.body)) {
+        if (std::find(chosen.begin(), chosen.end(), uint32_t(v)) == chosen.end()) chosen.push_back(v);
+        start_delay = std::max(start_delay, bid->start_delay_ns);
+      } else if (auto* nn = std::get_if<AcceptNotNow>(&r.msg.body)) {
+        retry_after_ms = std::max(retry_after_ms, nn->retry_after_ms);
+        why[id] = "busy";
+      } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
+        why[id] = nack->reason == NackReason::kNoSpace ? "full" : "refused";
+      }
+    }
+    // A VDEV that answered both ways (a duplicated proposal) holds it: send nothing there.
+    std::erase_if(chosen, [&](uint32_t v) { return held.count(t->vdevs()[v].id) > 0; });
+    if (!chosen.empty()) {
+      if (start_delay > 0) network_->SleepFor(std::min(start_delay, options_.max_rendezvous_wait_ns));
+      auto outcome =
+          TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, static_cast<uint8_t>(asked));
+      transferred = true;
+      for (uint32_t v : chosen) {
+        const std::string& id = t->vdevs()[v].id;
+        const Outcome o = outcome[t->vdevs()[v].address];
+        if (o == Outcome::kAcked) {
+          held.insert(id);
+        } else {
+          why[id] = o == Outcome::kNoSpace ? "full" : "did not acknowledge the transfer";
+          MarkSuspect(id);
+        }
+      }
+    }
+    End(txid);
+    if (retry_after_ms && held.size() < vdev_ids.size()) network_->SleepFor(uint64_t{retry_after_ms} * 1'000'000);
+  }
+  std::string missing;
+  bool full = false;
+  std::set<std::string> reported;
+  for (const std::string& id : vdev_ids) {
+    if (held.count(id) || !reported.insert(id).second) continue;
+    const std::string reason = why.count(id) ? why[id] : "the FlexHash kept changing";
+    full |= reason == "full";
+    missing += (missing.empty() ? "" : "; ") + ("VDEV " + id + " " + reason);
+  }
+  if (missing.empty()) {
+    if (!transferred) Count(&InitiatorStats::chunk_puts_deduplicated);
+    if (pin_epoch) *pin_epoch = oldest_pin;
+    return Status::OK();
+  }
+  std::string message = "chunk " + Describe(chid) + " could not be stored on the VDEVs named after " +
+                        std::to_string(options_.attempts) + " attempts: " + missing;
+  return full ? Status::NoSpace(message) : Status::Unavailable(message);
+}
+
 std::vector<Reply> InitiatorImpl::AskOutsideRow(const FlexHashTable& t, uint32_t row, const Body& body,
                                                 const FinishedFn& finished) {
   std::vector<uint32_t> outside;
@@ -296,10 +398,11 @@ std::vector<Reply> InitiatorImpl::AskOutsideRow(const FlexHashTable& t, uint32_t
   return replies;
 }
 
-std::optional<std::vector<Reply>> InitiatorImpl::AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode) {
+std::optional<std::vector<Reply>> InitiatorImpl::AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode,
+                                                        uint8_t replication_count) {
   const uint32_t row = t.RowOf(chid);
   uint64_t txid = Begin();
-  SendToRow(t, row, Header{txid, row, t.generation()}, UnnamedGet{chid, mode});
+  SendToRow(t, row, Header{txid, row, t.generation()}, UnnamedGet{chid, mode, replication_count});
   auto replies = WaitForGroup(txid, t, t.Row(row), RepliedAtAll, Never, Never);
   End(txid);
   if (HandleMismatch(t, replies)) return std::nullopt;
@@ -325,11 +428,12 @@ Result<std::vector<Initiator::Holder>> InitiatorImpl::ProbeChunk(const HashId& c
   return Status::Unavailable("chunk " + Describe(chid) + " could not be probed: the FlexHash kept changing");
 }
 
-Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid) {
+Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid, uint32_t replication_count) {
+  const auto asked = static_cast<uint8_t>(std::min<uint32_t>(replication_count, 255));
   for (uint32_t attempt = 0; attempt < options_.attempts; ++attempt) {
     Table t = flexhash();
     const uint32_t row = t->RowOf(chid);
-    auto in_row = AskRow(*t, chid, GetMode::kTouch);
+    auto in_row = AskRow(*t, chid, GetMode::kTouch, asked);
     if (!in_row) continue;
     uint64_t oldest = UINT64_MAX;
     bool held = false;
@@ -343,7 +447,8 @@ Result<uint64_t> InitiatorImpl::TouchChunk(const HashId& chid) {
     };
     take(*in_row);
     // After a membership change the chunk may still sit only outside its row.
-    if (!held && t->generation() > 1) take(AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch}, RepliedAtAll));
+    if (!held && t->generation() > 1)
+      take(AskOutsideRow(*t, row, UnnamedGet{chid, GetMode::kTouch, asked}, RepliedAtAll));
     if (held) return oldest;
     if (AllAnswered(*t, t->Row(row), *in_row, RepliedAtAll, false))
       return Status::NotFound("chunk " + chid.ToString() + " is held by no VDEV (collected?)");

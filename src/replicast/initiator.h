@@ -73,10 +73,21 @@ class Initiator {
   // version-list put that references the chunk presents to the collector's fence).
   virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
                           uint32_t replication_count = 0, uint64_t* pin_epoch = nullptr) = 0;
+  // A put directed at chosen VDEVs of the chunk's row (an erasure-coded fragment's keeper):
+  // the proposal goes to those VDEVs only, and the call succeeds once every one of them
+  // holds the chunk durably, whether it had it already (no bytes sent) or received it and
+  // acknowledged. Each records at least replication_count (0: options().replication_count;
+  // a VDEV that holds it already keeps the larger). No other VDEV is asked or receives it.
+  // kInvalidArgument names a VDEV that is not in the chunk's row of the current table;
+  // kUnavailable (kNoSpace when full) names the VDEVs that did not take it after every
+  // attempt. pin_epoch as for PutChunk.
+  virtual Status PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
+                            uint32_t replication_count, uint64_t* pin_epoch = nullptr) = 0;
   // A version about to be committed references a stored chunk without putting it (a
-  // clone, a compose): its holders pin it for the collector. Returns the oldest pin epoch
-  // among them; kNotFound when no VDEV holds it.
-  virtual Result<uint64_t> TouchChunk(const HashId& chid) = 0;
+  // clone, a compose): its holders pin it for the collector, and record replication_count
+  // when it is larger than theirs (the version's R: a sweep may have lowered it before the
+  // pin). Returns the oldest pin epoch among them; kNotFound when no VDEV holds it.
+  virtual Result<uint64_t> TouchChunk(const HashId& chid, uint32_t replication_count = 0) = 0;
   virtual Status GetChunk(const HashId& chid, std::string* out) = 0;
 
   // The newest value of a name among its replicas (nullopt when none holds it). A name is

@@ -71,7 +71,9 @@ class InitiatorImpl final : public Initiator {
 
   Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
                   uint32_t replication_count, uint64_t* pin_epoch) override;
-  Result<uint64_t> TouchChunk(const HashId& chid) override;
+  Status PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
+                    uint32_t replication_count, uint64_t* pin_epoch) override;
+  Result<uint64_t> TouchChunk(const HashId& chid, uint32_t replication_count) override;
   Result<GcReply> GcCall(const std::string& vdev_address, const Body& request) override;
   uint64_t NowNs() override { return network_->NowNs(); }
   void Sleep(uint64_t ns) override { network_->SleepFor(ns); }
@@ -156,7 +158,7 @@ class InitiatorImpl final : public Initiator {
   }
   // A train: the value in pieces of one message each.
   void SendTrain(const std::string& to, const Header& h, const HashId& chid,
-                 std::string_view bytes, uint64_t mask, bool named) {
+                 std::string_view bytes, uint64_t mask, bool named, uint8_t replication_count) {
     // 512 bytes of each message are left for the header and the transfer's fields; a
     // network whose messages are smaller would make pieces of 0 bytes and loop forever.
     CCOW_CHECK(network_->max_message_bytes() > 512);
@@ -164,7 +166,10 @@ class InitiatorImpl final : public Initiator {
     uint64_t offset = 0;
     do {
       size_t n = std::min<uint64_t>(piece, bytes.size() - offset);
-      Send(to, h, RendezvousTransfer{chid, bytes.size(), offset, mask, std::string(bytes.substr(offset, n)), named}, n);
+      Send(to, h,
+           RendezvousTransfer{chid, bytes.size(), offset, mask, std::string(bytes.substr(offset, n)), named,
+                              replication_count},
+           n);
       offset += n;
     } while (offset < bytes.size());
   }
@@ -267,9 +272,11 @@ class InitiatorImpl final : public Initiator {
   }
   static constexpr uint64_t kLaggingTargetWaitNs = 100'000'000;
   Status RefreshFrom(const std::string& address);
-  // One round of an unnamed get (a probe or a touch) to a chunk's row, every member's
-  // answer awaited; nullopt when the FlexHash changed (the caller retries).
-  std::optional<std::vector<Reply>> AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode);
+  // One round of an unnamed get (a probe or a touch asking replication_count) to a chunk's
+  // row, every member's answer awaited; nullopt when the FlexHash changed (the caller
+  // retries).
+  std::optional<std::vector<Reply>> AskRow(const FlexHashTable& t, const HashId& chid, GetMode mode,
+                                           uint8_t replication_count = 0);
   // After a membership change a chunk or name may still sit only on VDEVs outside its
   // current row (healing has not moved it yet): one request to every VDEV of the table
   // outside the row, waiting for their replies.
@@ -279,11 +286,12 @@ class InitiatorImpl final : public Initiator {
   // Sends the train to each chosen VDEV (or once to the row's group) and waits for their
   // acknowledgements; a train not acked in time is sent again once (pieces already
   // received are ignored) before giving up on that VDEV. *pin_epoch, when given, is
-  // lowered to the oldest pin epoch the acks carry.
+  // lowered to the oldest pin epoch the acks carry. replication_count: a chunk's R, which
+  // each receiver records (0 for a named value).
   std::map<std::string, Outcome> TransferTo(const FlexHashTable& t, const Header& h,
                                             const std::vector<uint32_t>& chosen,
                                             const HashId& chid, std::string_view bytes,
-                                            uint64_t* pin_epoch, bool named);
+                                            uint64_t* pin_epoch, bool named, uint8_t replication_count);
   // The value of a name at one VDEV (nullopt: it holds none).
   Result<std::optional<NamedValue>> GetNamedAt(const FlexHashTable& t, const std::string& address,
                                                const std::string& name);

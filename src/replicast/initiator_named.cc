@@ -148,7 +148,7 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
     return outcome;
   }
   if (!bidders.empty() && !value.empty()) {
-    auto sent = TransferTo(t, h, bidders, proposal.chid, value, nullptr, /*named=*/true);
+    auto sent = TransferTo(t, h, bidders, proposal.chid, value, nullptr, /*named=*/true, 0);
     for (auto& [address, o] : sent) outcome[address] = o;
   }
   End(txid);

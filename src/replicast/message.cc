@@ -67,6 +67,7 @@ void Put(Encoder& e, const RendezvousTransfer& m) {
   e.PutU64(m.rendezvous_mask);
   e.PutBytes(m.payload);
   e.PutU8(m.named ? 1 : 0);
+  e.PutU8(m.replication_count);
 }
 void Get(Decoder& d, RendezvousTransfer& m) {
   m.chid = d.GetHashId();
@@ -77,6 +78,7 @@ void Get(Decoder& d, RendezvousTransfer& m) {
   uint8_t named = d.GetU8();
   if (named > 1) d.Fail("bad named flag");
   m.named = named == 1;
+  m.replication_count = d.GetU8();
   if (d.status().ok() && (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset))
     d.Fail("transfer piece lies outside its chunk");
 }
@@ -109,12 +111,14 @@ void Get(Decoder& d, NamedGet& m) {
 void Put(Encoder& e, const UnnamedGet& m) {
   e.PutHashId(m.chid);
   e.PutU8(static_cast<uint8_t>(m.mode));
+  e.PutU8(m.replication_count);
 }
 void Get(Decoder& d, UnnamedGet& m) {
   m.chid = d.GetHashId();
   uint8_t mode = d.GetU8();
   if (mode > 2) d.Fail("unknown get mode");
   m.mode = static_cast<GetMode>(mode);
+  m.replication_count = d.GetU8();
 }
 void Put(Encoder& e, const GetResponse& m) {
   e.PutHashId(m.chid);
@@ -198,13 +202,21 @@ void Get(Decoder& d, GcControl& m) {
 }
 void Put(Encoder& e, const GcMark& m) {
   e.PutVarint(m.epoch);
-  e.PutVarint(m.chids.size());
-  for (const HashId& chid : m.chids) e.PutHashId(chid);
+  e.PutVarint(m.chunks.size());
+  for (const MarkedChunk& c : m.chunks) {
+    e.PutHashId(c.chid);
+    e.PutU8(c.replication_count);
+  }
 }
 void Get(Decoder& d, GcMark& m) {
   m.epoch = d.GetVarint();
-  uint64_t n = d.GetCount(17);  // the shortest HashId: algo byte + 16-byte digest
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
+  uint64_t n = d.GetCount(18);  // the shortest HashId (algo byte + 16-byte digest) and R
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    MarkedChunk c;
+    c.chid = d.GetHashId();
+    c.replication_count = d.GetU8();
+    m.chunks.push_back(std::move(c));
+  }
 }
 void Put(Encoder& e, const GcReply& m) {
   e.PutVarint(m.epoch);
@@ -216,6 +228,7 @@ void Put(Encoder& e, const GcReply& m) {
   e.PutVarint(m.scanned);
   e.PutVarint(m.removed);
   e.PutVarint(m.bytes_removed);
+  e.PutVarint(m.lowered);
   e.PutBytes(m.message);
 }
 void Get(Decoder& d, GcReply& m) {
@@ -233,6 +246,7 @@ void Get(Decoder& d, GcReply& m) {
   m.scanned = d.GetVarint();
   m.removed = d.GetVarint();
   m.bytes_removed = d.GetVarint();
+  m.lowered = d.GetVarint();
   m.message = d.GetBytes();
 }
 

@@ -24,7 +24,10 @@ inline constexpr uint16_t kMagic = 0x4352;
 // 2: put proposals carry the replication count and probe answers the holder's record.
 // 3: chunk answers carry the holder's GC pin epoch, named puts the oldest their writer
 //    holds, and the garbage collector's messages (docs/ARCHITECTURE.md "on a cluster").
-inline constexpr uint8_t kProtocolVersion = 3;
+// 4: GC marks carry the replication count per chunk (a sweep lowers recorded counts to
+//    it), GC replies count the lowered ones, touches and trains carry the R their write
+//    needs.
+inline constexpr uint8_t kProtocolVersion = 4;
 
 enum class Opcode : uint8_t {
   kNamedPutProposal = 1,
@@ -115,6 +118,10 @@ struct RendezvousTransfer {
   // A version list's value (a named put's train), never to be stored as a chunk: a VDEV
   // that has no proposal for it (it restarted, or completed it already) refuses it.
   bool named = false;
+  // A chunk's: the R its put asked (as in the proposal), recorded by the receiver when it
+  // stores the chunk, or finds it stored, even if its bid expired or it restarted since
+  // (the initiator may wait longer for the other bids than a bid is held). 0 for named.
+  uint8_t replication_count = 0;
   friend bool operator==(const RendezvousTransfer&, const RendezvousTransfer&) = default;
 };
 struct PayloadAck {
@@ -150,6 +157,11 @@ enum class GetMode : uint8_t { kProbe = 0, kFetch = 1, kTouch = 2 };
 struct UnnamedGet {
   HashId chid;
   GetMode mode = GetMode::kFetch;
+  // A touch's: the R of the version about to reference the chunk. Holders record the
+  // largest asked, as for a put proposal, so that a collector's sweep that lowered the
+  // count before the touch pinned the chunk does not leave the new version short. 0 for
+  // probes, fetches and touches that ask nothing.
+  uint8_t replication_count = 0;
   friend bool operator==(const UnnamedGet&, const UnnamedGet&) = default;
 };
 enum class GetStatus : uint8_t { kOk = 0, kNotFound = 1, kCorrupt = 2 };
@@ -208,11 +220,20 @@ struct GcControl {
   GcPhase phase = GcPhase::kStatus;
   friend bool operator==(const GcControl&, const GcControl&) = default;
 };
-// Chunks referenced by a live, quarantined or snapshotted version: every VDEV of the row
-// that holds one keeps it through the sweep of this epoch.
+// A chunk referenced by a live, quarantined or snapshotted version, with the largest
+// replication count those versions need (0: unknown, which never lowers a count).
+struct MarkedChunk {
+  HashId chid;
+  uint8_t replication_count = 0;
+  friend bool operator==(const MarkedChunk&, const MarkedChunk&) = default;
+};
+// Marked chunks: the VDEV that receives this keeps each it holds through the sweep of this
+// epoch, and the sweep lowers its recorded R to the marked one unless a write pinned it.
+// The coordinator sends a chunk to every VDEV of its row, or to a chosen one only (an
+// erasure-coded fragment's keeper: the row's other copies are then swept).
 struct GcMark {
   uint64_t epoch = 0;
-  std::vector<HashId> chids;
+  std::vector<MarkedChunk> chunks;
   friend bool operator==(const GcMark&, const GcMark&) = default;
 };
 enum class GcReplyStatus : uint8_t {
@@ -229,6 +250,7 @@ struct GcReply {
   bool swept = false;  // this epoch's sweep finished here (else not started, or under way)
   uint64_t marked = 0, pinned = 0;                // this epoch's, at the VDEV
   uint64_t scanned = 0, removed = 0, bytes_removed = 0;  // a sweep's
+  uint64_t lowered = 0;  // a sweep's: marked chunks whose recorded R it lowered
   std::string message;
   friend bool operator==(const GcReply&, const GcReply&) = default;
 };

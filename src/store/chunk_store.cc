@@ -214,6 +214,41 @@ class RocksChunkStore final : public ChunkStore {
     return true;
   }
 
+  Status SetReplicationCounts(const std::vector<std::pair<HashId, uint32_t>>& counts) override {
+    if (counts.empty()) return Status::OK();
+    CCOW_RETURN_IF_ERROR(Sync());  // a pending put (and the count it raised) is indexed first
+    std::unique_lock<std::mutex> lock(mu_);
+    // A commit leader writes the attrs it snapshotted before releasing mu_; one writing
+    // now could put back an older count over ours. None can start while we hold mu_.
+    commit_cv_.wait(lock, [&] { return !committing_; });
+    CCOW_RETURN_IF_ERROR(failed_);
+    rocksdb::WriteBatch batch;
+    size_t n = 0;
+    for (const auto& [chid, r] : counts) {
+      std::string key = chid.ToKey();
+      // Put or raised since the Sync above: a put under way asked for that count; keep it.
+      if (pending_.count(key) || pending_inline_.count(key) || pending_replication_.count(key)) continue;
+      std::string v;
+      if (!db_->KeyMayExist(rocksdb::ReadOptions(), chunks_, key, &v)) continue;
+      auto s = db_->Get(rocksdb::ReadOptions(), chunks_, key, &v);
+      if (s.IsNotFound()) continue;  // removed: no record to keep
+      CCOW_RETURN_IF_ERROR(FromRocks(s, "reading chunk " + chid.ToString()));
+      if (r == 0) {
+        batch.Delete(attrs_, key);
+      } else {
+        Encoder e;
+        e.PutVarint(r);
+        batch.Put(attrs_, key, e.Take());
+      }
+      ++n;
+    }
+    if (n == 0) return Status::OK();
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Write(wo, &batch),
+                     "recording the replication counts of " + std::to_string(n) + " chunks in " + path_);
+  }
+
   Status RemoveChunk(const HashId& chid) override {
     uint64_t bytes = 0;
     return RemoveChunks({chid}, &bytes);

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/hash.h"
@@ -126,10 +127,22 @@ class ChunkStore {
   // The replication count recorded for a chunk: the largest R any put of it asked for
   // (0: none recorded, the cluster default applies). The healer keeps that many replicas,
   // so a chunk shared by objects of R=2 and R=4 buckets keeps 4. Recording never lowers
-  // the count and is durable with the next Sync() (a put's own group commit).
+  // the count and is durable with the next Sync() (a put's own group commit); only
+  // SetReplicationCounts lowers it.
   virtual Result<uint32_t> ReplicationCount(const HashId& chid) = 0;
   // Returns whether the recorded count rose (the caller then syncs before answering).
   virtual Result<bool> RecordReplicationCount(const HashId& chid, uint32_t replication_count) = 0;
+  // Sets the recorded counts to exactly the given values, lowering as well as raising: the
+  // garbage collector's sweep lowers a chunk's R to what the versions still referencing it
+  // need (an erasure-coded fragment's keeper records 1). 0 removes the record (the cluster
+  // default applies). Puts and raises made before the call are synced first; chunks not
+  // stored get no record, and a raise recorded while the call runs (a put racing it asked
+  // for that count) is kept. One synced index write for the whole batch, durable on
+  // return.
+  virtual Status SetReplicationCounts(const std::vector<std::pair<HashId, uint32_t>>& counts) = 0;
+  Status SetReplicationCount(const HashId& chid, uint32_t replication_count) {
+    return SetReplicationCounts({{chid, replication_count}});
+  }
   // Removes a chunk from this VDEV, durably (rebalancing, once the chunk's new row holds
   // its replicas; garbage collection). Its payload bytes stay in their segment file until
   // CompactSegments rewrites or deletes that file.

@@ -456,10 +456,19 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
         Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
         return;
       }
-      // A chunk already stored (a retransmitted train whose ack was lost) is acked again.
+      // A chunk already stored (a retransmitted train whose ack was lost, or another put
+      // stored it since the bid) is acked again, once the R this put asks is recorded.
       const uint64_t pin_epoch = gc_->Pin(t.chid);
       auto have = vdev_.store->Contains(t.chid);
       if (have.ok() && *have && t.rendezvous_mask == 0) {
+        auto raised = vdev_.store->RecordReplicationCount(t.chid, t.replication_count);
+        Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
+        if (!s.ok()) {
+          spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, t.replication_count,
+                        t.chid.ToString(), s.ToString());
+          Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
+          return;
+        }
         Reply(from, h, PayloadAck{t.chid, pin_epoch});
         return;
       }
@@ -481,8 +490,10 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
       // hash check decides whether it is stored.
       it = trains_.emplace(key, Train{}).first;
       it->second.from = from;
+      // The train says what its put asked; a bid still held says the same.
+      it->second.replication_count = t.replication_count;
       if (auto r = reservations_.find(h.txid); r != reservations_.end())
-        it->second.replication_count = r->second.replication_count;
+        it->second.replication_count = std::max(it->second.replication_count, r->second.replication_count);
       it->second.bytes.assign(t.total_size, '\0');
       target_->buffered_bytes() += t.total_size;
     }
@@ -591,6 +602,19 @@ void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const Un
     const uint64_t pin_epoch = g.mode == GetMode::kTouch ? gc_->Pin(g.chid) : 0;
     auto have = vdev_.store->Contains(g.chid);
     bool present = have.ok() && *have;
+    if (present && g.mode == GetMode::kTouch && g.replication_count > 0) {
+      // The touching version's R, recorded durably before the answer (as a put's "stored"):
+      // a sweep may have lowered the count before this pin.
+      auto raised = vdev_.store->RecordReplicationCount(g.chid, g.replication_count);
+      Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
+      if (!s.ok()) {
+        // No answer: the initiator counts this VDEV as not answering and the touch fails
+        // unless another holder answers.
+        spdlog::error("VDEV {}: recording R={} for touched chunk {} failed: {}", vdev_.id, g.replication_count,
+                      g.chid.ToString(), s.ToString());
+        return;
+      }
+    }
     GetResponse probe{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound};
     if (present) probe.seq = pin_epoch;
     if (present) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -75,6 +76,7 @@ GcReply VdevGc::ReplyLocked(GcReplyStatus status, std::string message) const {
   r.scanned = scanned_;
   r.removed = removed_;
   r.bytes_removed = bytes_removed_;
+  r.lowered = lowered_;
   r.message = std::move(message);
   return r;
 }
@@ -83,7 +85,10 @@ GcReply VdevGc::OnMark(const GcMark& mark) {
   std::lock_guard lock(mu_);
   if (!window_open_ || mark.epoch != epoch_)
     return ReplyLocked(GcReplyStatus::kUnknownEpoch, "no pin window of epoch " + std::to_string(mark.epoch) + " is open here");
-  marks_.insert(mark.chids.begin(), mark.chids.end());
+  for (const replicast::MarkedChunk& c : mark.chunks) {
+    auto [it, fresh] = marks_.try_emplace(c.chid, c.replication_count);
+    if (!fresh) it->second = it->second == 0 || c.replication_count == 0 ? 0 : std::max(it->second, c.replication_count);
+  }
   return ReplyLocked(GcReplyStatus::kOk);
 }
 
@@ -109,7 +114,7 @@ GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const Has
       swept_ = sweeping_ = false;
       pins_.clear();
       marks_.clear();
-      scanned_ = removed_ = bytes_removed_ = kept_pinned_ = 0;
+      scanned_ = removed_ = bytes_removed_ = kept_pinned_ = lowered_ = 0;
       sweep_error_.clear();
       return ReplyLocked(GcReplyStatus::kOk);
     }
@@ -149,9 +154,9 @@ GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const Has
         sweeping_ = false;
         swept_ = true;
         if (!s.ok()) sweep_error_ = s.ToString();
-        if (removed_ > 0 || !s.ok())
-          spdlog::info("VDEV {}: gc epoch {} swept {} of {} chunks ({} bytes){}", vdev_id_, epoch_, removed_,
-                       scanned_, bytes_removed_, s.ok() ? "" : ": " + s.ToString());
+        if (removed_ > 0 || lowered_ > 0 || !s.ok())
+          spdlog::info("VDEV {}: gc epoch {} swept {} of {} chunks ({} bytes), lowered the R of {}{}", vdev_id_,
+                       epoch_, removed_, scanned_, bytes_removed_, lowered_, s.ok() ? "" : ": " + s.ToString());
       });
       lock.lock();
       return ReplyLocked(sweep_error_.empty() ? GcReplyStatus::kOk : GcReplyStatus::kFailed, sweep_error_);
@@ -187,13 +192,28 @@ Status VdevGc::Sweep(const std::function<bool(const HashId&)>& in_rows) {
     std::lock_guard lock(mu_);
     scanned_ += scanned;
     std::vector<HashId> doomed;
+    std::vector<std::pair<HashId, uint32_t>> lower;
     for (const HashId& chid : batch) {
-      if (marks_.count(chid)) continue;
-      if (pins_.count(chid)) {
+      const bool pinned = pins_.count(chid) > 0;
+      if (auto mark = marks_.find(chid); mark != marks_.end()) {
+        // A pinned chunk keeps its count: a put or touch in the window may have raised it
+        // for a version the mark has not seen. The next pass lowers it if still surplus.
+        if (pinned || mark->second == 0) continue;
+        CCOW_ASSIGN_OR_RETURN(uint32_t recorded, store_->ReplicationCount(chid));
+        if (recorded > mark->second) lower.emplace_back(chid, mark->second);
+        continue;
+      }
+      if (pinned) {
         ++kept_pinned_;
         continue;
       }
       doomed.push_back(chid);
+    }
+    if (!lower.empty()) {
+      // Under mu_, as the removals: a put or touch arriving now pins after this and records
+      // its own R over the lowered one.
+      CCOW_RETURN_IF_ERROR(store_->SetReplicationCounts(lower));
+      lowered_ += lower.size();
     }
     if (!doomed.empty()) {
       // Under mu_: a pin arriving now waits, then finds the chunk gone and it is stored again.

@@ -8,8 +8,13 @@
 //          their chunks may have been answered before any pin of this pass, so their
 //          version must not be committed unseen by the mark; the writer touches its
 //          chunks again (pinning them) and retries;
-//   mark   chunks referenced by the versions the coordinator walks are marked;
-//   sweep  every chunk of this VDEV's rows neither marked nor pinned is removed;
+//   mark   chunks referenced by the versions the coordinator walks are marked, each with
+//          the largest replication count those versions need (0: unknown);
+//   sweep  every chunk of this VDEV's rows neither marked nor pinned is removed, and a
+//          marked one that is not pinned has its recorded R lowered to the marked R when
+//          that is lower (the replicas an erasure-coded fragment no longer needs, or those
+//          of a deleted version of a higher R); a pinned one keeps its R, since a write
+//          in the window may have asked for more;
 //   close  the window closes and the marks are dropped.
 //
 // The epoch and the fence are recorded in the store (ChunkStore::PutMeta) before they are
@@ -30,6 +35,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/hash.h"
@@ -84,8 +90,10 @@ class VdevGc {
   bool window_open_ = false;
   bool swept_ = false, sweeping_ = false;
   std::unordered_set<HashId, HashIdHasher> pins_;   // touched during the window
-  std::unordered_set<HashId, HashIdHasher> marks_;  // referenced, from the coordinator
-  uint64_t scanned_ = 0, removed_ = 0, bytes_removed_ = 0, kept_pinned_ = 0;
+  // Referenced, from the coordinator: the R to keep. Several marks of one chunk keep the
+  // largest; an unknown one (0) wins, so that it never lowers anything.
+  std::unordered_map<HashId, uint8_t, HashIdHasher> marks_;
+  uint64_t scanned_ = 0, removed_ = 0, bytes_removed_ = 0, kept_pinned_ = 0, lowered_ = 0;
   std::string sweep_error_;
   mutable std::shared_mutex fence_mu_;  // shared: named puts committing; unique: a fence
   uint64_t fence_ = 0;                  // (recorded)

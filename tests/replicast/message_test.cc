@@ -20,11 +20,11 @@ std::vector<Message> OneOfEach() {
       {h, Bid{1000, 250, 3, 1ull << 40}},
       {h, AcceptContentStored{Id("chunk"), 6}},
       {h, AcceptNotNow{150}},
-      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", true}},
+      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", false, 3}},
       {h, PayloadAck{Id("chunk"), 6}},
       {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
       {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
-      {h, UnnamedGet{Id("chunk"), GetMode::kTouch}},
+      {h, UnnamedGet{Id("chunk"), GetMode::kTouch, 4}},
       {h, GetResponse{Id("chunk"), GetStatus::kOk, 9, 20, 13, "payload", 2}},
       {h, GenerationMismatch{43}},
       {h, ServerListGet{}},
@@ -32,8 +32,8 @@ std::vector<Message> OneOfEach() {
       {h, NameScan{"Hawaii/Cola/", "Hawaii/Cola/a", 100}},
       {h, NameScanResponse{true, {{"Hawaii/Cola/b", 3, true, "list"}, {"Hawaii/Cola/c", 1, false, ""}}}},
       {h, GcControl{7, GcPhase::kFence}},
-      {h, GcMark{7, {Id("a"), Id("b")}}},
-      {h, GcReply{7, 6, GcReplyStatus::kUnknownEpoch, true, true, 10, 2, 30, 4, 4096, "restarted"}},
+      {h, GcMark{7, {{Id("a"), 2}, {Id("b"), 0}}}},
+      {h, GcReply{7, 6, GcReplyStatus::kUnknownEpoch, true, true, 10, 2, 30, 4, 4096, 3, "restarted"}},
   };
 }
 
@@ -51,9 +51,9 @@ TEST(ReplicastMessageTest, EveryMessageRoundTripsWithItsOpcode) {
 
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 3, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 4, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243030d" "0100000000000000" "02000000" "0300000000000000");
+            "5243040d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {
@@ -78,6 +78,22 @@ TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {
   // A failed get carries no payload.
   std::string failed = Message{{}, GetResponse{Id("c"), GetStatus::kNotFound, 0, 1, 0, "x"}}.Encode();
   EXPECT_FALSE(Message::Decode(failed).ok());
+}
+
+// Protocol 4's additions have a pinned layout: a mark carries each CHID's R as one byte
+// after it, a reply the lowered count before its message, a touch its R after the mode.
+TEST(ReplicastMessageTest, MarksCarryEachChunksReplicationCount) {
+  HashId a = Id("a");
+  std::string key = a.ToKey();
+  std::string mark = Message{{1, 2, 3}, GcMark{5, {{a, 4}}}}.Encode();
+  EXPECT_EQ(mark.substr(24), std::string("\x05\x01", 2) + key + std::string("\x04", 1));
+  std::string touch = Message{{1, 2, 3}, UnnamedGet{a, GetMode::kTouch, 3}}.Encode();
+  EXPECT_EQ(touch.substr(24), key + std::string("\x02\x03", 2));
+  std::string reply = Message{{1, 2, 3}, GcReply{5, 5, GcReplyStatus::kOk, false, true, 1, 0, 9, 2, 100, 7, ""}}.Encode();
+  EXPECT_EQ(reply.substr(24), std::string("\x05\x05\x00\x02\x01\x00\x09\x02\x64\x07\x00", 11));
+  // A hostile count is refused before anything is allocated for it.
+  std::string hostile = mark.substr(0, 25) + std::string("\x7f", 1);
+  EXPECT_FALSE(Message::Decode(hostile).ok());
 }
 
 }  // namespace

@@ -151,6 +151,35 @@ TEST_P(ChunkStoreTest, ReplicationCountIsRecordedDurablyOnlyEverRaisedAndRemoved
   EXPECT_EQ(*s->ReplicationCount(b), 0u);
 }
 
+// The garbage collector's sweep lowers counts to what the referencing versions need: set
+// exactly (down as well as up), durably, in one write, after what was put or raised before
+// the call is synced; absent chunks get no record; 0 removes the record.
+TEST_P(ChunkStoreTest, SetReplicationCountsLowersDurablyAndLeavesAPendingRaiseAlone) {
+  HashId a, b, c, absent = HashBytes(HashAlgo::kSha256, "never stored");
+  {
+    auto s = Open();
+    a = PutOne(s.get(), RandomBytes(100, 321));
+    b = PutOne(s.get(), RandomBytes(80000, 322));
+    c = PutOne(s.get(), RandomBytes(300, 323));
+    for (const HashId& id : {a, b, c}) EXPECT_TRUE(*s->RecordReplicationCount(id, 4));
+    ASSERT_TRUE(s->Sync().ok());
+    ASSERT_TRUE(s->SetReplicationCounts({{a, 1}, {b, 2}, {absent, 3}}).ok());
+    EXPECT_EQ(*s->ReplicationCount(a), 1u);
+    EXPECT_EQ(*s->ReplicationCount(b), 2u);
+    EXPECT_EQ(*s->ReplicationCount(absent), 0u) << "no record for a chunk not stored";
+    EXPECT_FALSE(*s->Contains(absent));
+    EXPECT_TRUE(*s->RecordReplicationCount(a, 3)) << "a later put raises it again";
+    ASSERT_TRUE(s->Sync().ok());
+    ASSERT_TRUE(s->SetReplicationCount(c, 0).ok());
+    EXPECT_EQ(*s->ReplicationCount(c), 0u) << "0 removes the record";
+  }
+  auto s = Open();
+  EXPECT_EQ(*s->ReplicationCount(a), 3u);
+  EXPECT_EQ(*s->ReplicationCount(b), 2u);
+  EXPECT_EQ(*s->ReplicationCount(c), 0u);
+  EXPECT_EQ(*s->ReplicationCount(absent), 0u);
+}
+
 // Group commits and removals both write the durable chunk counters; run them at once
 // (the counters once raced: a commit read them unlocked while a removal wrote them, and
 // the later of the two index writes dropped the other's update). Under `make tsan` the

@@ -6,7 +6,10 @@
 //  - every version any list names (current, quarantined or snapshotted) reads back whole:
 //    nothing referenced is ever freed;
 //  - every acknowledged write reads back as written;
-//  - two quiet passes then leave exactly the chunks some version references.
+//  - two quiet passes then leave exactly the chunks some version references, each recording
+//    at its holders the largest replication count of those versions (puts ask R=2, 3 or
+//    4, and content recurs across them): never less, and no more once deleted versions of
+//    a higher R are gone.
 // A failing seed replays with CCOW_GC_SIM_SEED=N (CCOW_GC_SIM_TRACE=1 prints each step);
 // CCOW_GC_SIM_RUNS sets how many run.
 #include <gtest/gtest.h>
@@ -172,6 +175,7 @@ class GcSim {
       }
     EXPECT_TRUE(leaked.empty()) << Where() << ": " << leaked.size() << " unreferenced chunks survived two quiet passes, e.g. "
                                 << leaked.front();
+    CheckReplicationCounts();
     for (const auto& [name, allowed] : model_.allowed()) {
       auto got = GetString(cluster_.api(), name);
       std::optional<std::string> seen;
@@ -211,6 +215,8 @@ class GcSim {
     if (kind < 40) {
       std::string data = Content();
       PutOptions po;
+      po.policy = cluster_.api().options().default_policy;
+      po.policy->replication_count = static_cast<uint8_t>(2 + rng_() % 3);
       if (!in_pass_ && rng_() % 5 == 0) {
         // A slow put: a whole pass runs between its chunks and its commit.
         po.before_commit = [this](const VersionManifest&) {
@@ -222,7 +228,8 @@ class GcSim {
         };
       }
       auto put = PutString(cluster_.api(), name, data, po);
-      Trace("put %s (%zu bytes): %s vm %s", name.c_str(), data.size(), put.status().ToString().c_str(),
+      Trace("put %s (%zu bytes, R=%d): %s vm %s", name.c_str(), data.size(), int(po.policy->replication_count),
+            put.status().ToString().c_str(),
             put.ok() ? put->vm_chid.ToString().substr(7, 12).c_str() : "-");
       put.ok() ? model_.Acked(name, data) : model_.Failed(name, data);
     } else if (kind < 55) {
@@ -305,6 +312,55 @@ class GcSim {
       }
     }
     return refs;
+  }
+
+  // After the quiet passes: every referenced chunk's holders record at most the largest R
+  // of the versions referencing it (the sweep lowered the rest), and one of them exactly
+  // that (the healer keeps the largest any holder records).
+  void CheckReplicationCounts() {
+    std::map<Chid, uint32_t> needed;
+    std::map<Chid, std::string> by;  // the versions referencing each chunk, for the message
+    std::vector<VersionList> lists;
+    ASSERT_TRUE(cluster_.api().backend().ScanVersionListCopies("", [&](const VersionList& vl) {
+      return lists.push_back(vl), true;
+    }).ok());
+    for (const VersionList& vl : lists) {
+      std::vector<Chid> versions;
+      for (const auto& v : vl.versions()) versions.push_back(v.vm_chid);
+      if (keep_deleted_)  // else past its retention: a stale copy may still name it
+        for (const auto& q : vl.quarantine()) versions.push_back(q.version.vm_chid);
+      for (const auto& sn : vl.snapshots()) versions.push_back(sn.version.vm_chid);
+      for (const Chid& vm_chid : versions) {
+        std::string bytes;
+        ASSERT_TRUE(cluster_.api().backend().GetChunk(vm_chid, &bytes).ok());
+        auto vm = VersionManifest::Decode(bytes);
+        ASSERT_TRUE(vm.ok());
+        std::set<Chid> refs;
+        ASSERT_TRUE(WalkVersion(cluster_.api().backend(), vm_chid, &refs).ok());
+        for (const Chid& c : refs) {
+          needed[c] = std::max<uint32_t>(needed[c], vm->policy.replication_count);
+          by[c] += " " + vl.name() + (c == vm_chid ? " (its manifest)" : "") + " at R=" +
+                   std::to_string(vm->policy.replication_count) + ";";
+        }
+      }
+    }
+    for (const auto& [chid, r] : needed) {
+      uint32_t highest = 0;
+      bool above = false;
+      std::string recorded;
+      for (int t = 0; t < kTargets; ++t)
+        if (cluster_.store(t, 0).Has(chid)) {
+          const uint32_t got = *cluster_.store(t, 0).ReplicationCount(chid);
+          highest = std::max(highest, got);
+          above |= got > r;
+          recorded += " t" + std::to_string(t) + "=" + std::to_string(got);
+        }
+      EXPECT_EQ(highest, r) << Where() << ": chunk " << chid.ToString() << " is referenced by versions of R up to " << r
+                            << " and its holders record" << recorded << "; referenced by" << by[chid];
+      EXPECT_FALSE(above) << Where() << ": chunk " << chid.ToString() << " needs R=" << r
+                          << " and a holder still records more:" << recorded;
+      if (::testing::Test::HasFailure()) return;
+    }
   }
 
   uint64_t seed_;

@@ -65,6 +65,17 @@ class MemoryChunkStore : public ChunkStore {
     recorded = r;
     return true;
   }
+  Status SetReplicationCounts(const std::vector<std::pair<HashId, uint32_t>>& counts) override {
+    std::lock_guard lock(mu_);
+    for (const auto& [chid, r] : counts) {
+      if (!chunks_.count(chid)) continue;
+      if (r == 0)
+        replication_.erase(chid);
+      else
+        replication_[chid] = r;
+    }
+    return Status::OK();
+  }
   Status RemoveChunk(const HashId& chid) override {
     std::lock_guard lock(mu_);
     chunks_.erase(chid);
