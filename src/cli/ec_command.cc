@@ -9,6 +9,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
+#include "core/config.h"
 #include "gc/erasure_encoder.h"
 
 namespace ccow::cli {
