@@ -61,6 +61,7 @@ void RegisterVdevCommands(CLI::App& app, int* exit_code);
 void RegisterClusterCommands(CLI::App& app, int* exit_code);
 void RegisterFhtableCommand(CLI::App* system, int* exit_code);
 void RegisterGcCommand(CLI::App* system, int* exit_code);
+void RegisterEcCommand(CLI::App* system, int* exit_code);  // `ccow system ec`
 // The running server's garbage collector state (GET /admin/gc), and its lines in
 // `ccow system status` and `ccow system gc`.
 Result<nlohmann::json> GcStatusFromServer();

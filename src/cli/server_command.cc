@@ -425,6 +425,7 @@ void RegisterSystemCommands(CLI::App& app, int* exit_code) {
   RegisterFhtableCommand(system, exit_code);
   RegisterGcCommand(system, exit_code);
   RegisterScrubCommand(system, exit_code);
+  RegisterEcCommand(system, exit_code);
 }
 
 }  // namespace ccow::cli

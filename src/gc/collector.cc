@@ -10,8 +10,12 @@
 #include <filesystem>
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "client/stripe_placement.h"
+#include "flexhash/flexhash.h"
 #include "model/chunk_manifest.h"
+#include "model/stripe_set.h"
 #include "model/version_manifest.h"
 
 namespace ccow {
@@ -168,6 +172,7 @@ Result<GcPassResult> Collector::RunPass() {
     SetPhase("fence");
     CCOW_RETURN_IF_ERROR(chunks_->FenceEarlierWrites());
     CCOW_ASSIGN_OR_RETURN(auto marks, Marks::Open(options_.scratch_dir));
+    encoded_marked_.clear();
     SetPhase("mark");
     CCOW_RETURN_IF_ERROR(ExpireAndMark(*marks, &r));
     SetPhase("sweep");
@@ -235,7 +240,9 @@ Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
       for (const auto& q : vl.quarantine())
         if (q.deleted_at_ns + retention <= now) expired_any = true;
       auto mark_list = [&](const VersionList& list) -> Status {
-        auto mark_version = [&](const VersionEntry& v) { return MarkVersion(marks, v.vm_chid, r); };
+        auto mark_version = [&](const VersionEntry& v) {
+          return v.erasure_coded() ? MarkEncodedVersion(marks, v, r) : MarkVersion(marks, v.vm_chid, r);
+        };
         for (const auto& v : list.versions()) CCOW_RETURN_IF_ERROR(mark_version(v));
         for (const auto& q : list.quarantine()) CCOW_RETURN_IF_ERROR(mark_version(q.version));
         for (const auto& s : list.snapshots()) CCOW_RETURN_IF_ERROR(mark_version(s.version));
@@ -309,6 +316,90 @@ Status Collector::MarkRefs(Marks& marks, const std::vector<ChunkRef>& refs, uint
                            " cannot be read, so what it references is unknown; nothing is freed");
     CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
     CCOW_RETURN_IF_ERROR(MarkRefs(marks, cm.refs, rc, depth + 1, r));
+  }
+  return Status::OK();
+}
+
+// Marks an erasure-coded version (entry.ec_chid names its stripe set): its manifests at
+// the version's R as any version's, its stripe set at R too, and each fragment of each
+// stripe only on its keeper, at R 1, when every fragment of that stripe sits on its keeper
+// (client/stripe_placement.h): the sweep then removes the surplus replicas. A stripe with
+// a keeper that lacks its fragment, or on a backend without placement, is marked
+// everywhere at R: nothing of it is trimmed until the encoder's check has healed it.
+//
+// Nothing here records a manifest as walked: a replicated version sharing these manifests
+// (a clone not encoded yet, a stale list copy without the flag) must still walk them and
+// mark their payload everywhere, and its marks win over the keeper-only ones.
+Status Collector::MarkEncodedVersion(Marks& marks, const VersionEntry& entry, GcPassResult* r) {
+  if (!encoded_marked_.insert(entry.vm_chid).second) return Status::OK();  // another copy of the list
+  Backend& backend = api_->backend();
+  std::string bytes;
+  if (Status s = backend.GetChunk(entry.vm_chid, &bytes); !s.ok())
+    return s.WithContext("gc: version manifest " + entry.vm_chid.ToString() +
+                         " cannot be read, so what it references is unknown; nothing is freed");
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
+  const uint32_t asked = vm.policy.replication_count != 0 ? vm.policy.replication_count
+                                                          : backend.default_replication_count();
+  const uint8_t rc = static_cast<uint8_t>(std::clamp<uint32_t>(asked, 1, 255));
+  if (Status s = backend.GetChunk(entry.ec_chid, &bytes); !s.ok())
+    return s.WithContext("gc: stripe set " + entry.ec_chid.ToString() + " of " + vm.name +
+                         " cannot be read, so its parity is unknown; nothing is freed");
+  CCOW_ASSIGN_OR_RETURN(StripeSet set, StripeSet::Decode(bytes));
+  std::unordered_set<Chid, HashIdHasher> in_stripes;
+  for (const auto& stripe : set.stripes)
+    for (const auto& m : stripe.data) in_stripes.insert(m.chid);
+
+  auto mark_everywhere = [&](const Chid& chid) -> Status {
+    CCOW_ASSIGN_OR_RETURN(Marks::Step step, marks.Raise(chid, rc, false));
+    return Send(chunks_, chid, rc, step.first, step.send, r);
+  };
+  CCOW_RETURN_IF_ERROR(mark_everywhere(entry.vm_chid));
+  CCOW_RETURN_IF_ERROR(mark_everywhere(entry.ec_chid));
+  // The manifest tree: manifests everywhere, payload outside every stripe everywhere
+  // (there is none when the encoder covered the version), payload in a stripe below.
+  std::function<Status(const std::vector<ChunkRef>&, int)> walk = [&](const std::vector<ChunkRef>& refs,
+                                                                     int depth) -> Status {
+    for (const ChunkRef& ref : refs) {
+      if (ref.kind != ChunkKind::kChunkManifest) {
+        if (!in_stripes.count(ref.chid)) CCOW_RETURN_IF_ERROR(mark_everywhere(ref.chid));
+        continue;
+      }
+      CCOW_RETURN_IF_ERROR(mark_everywhere(ref.chid));
+      if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels at " + ref.chid.ToString());
+      std::string cm_bytes;
+      if (Status s = backend.GetChunk(ref.chid, &cm_bytes); !s.ok())
+        return s.WithContext("gc: chunk manifest " + ref.chid.ToString() +
+                             " cannot be read, so what it references is unknown; nothing is freed");
+      CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(cm_bytes));
+      CCOW_RETURN_IF_ERROR(walk(cm.refs, depth + 1));
+    }
+    return Status::OK();
+  };
+  CCOW_RETURN_IF_ERROR(walk(vm.root_refs, 1));
+
+  auto table = backend.placement();
+  for (const StripeManifest& stripe : set.stripes) {
+    std::optional<std::vector<FragmentKeeper>> keepers;
+    std::vector<FragmentSite> sites;
+    if (!table) {
+      for (int i = 0; i < stripe.policy.width(); ++i)
+        if (stripe.IsStored(i)) sites.push_back({stripe.FragmentChid(i), {}});
+    } else {
+      CCOW_ASSIGN_OR_RETURN(sites, LocateFragments(backend, stripe));
+      auto placed = PlaceFragments(*table, sites);
+      bool all_hold = placed.ok();
+      if (placed.ok())
+        for (const auto& k : *placed) all_hold = all_hold && k.holds;
+      if (all_hold) keepers = std::move(*placed);
+    }
+    for (size_t f = 0; f < sites.size(); ++f) {
+      if (keepers) {
+        r->chunks_marked++;
+        CCOW_RETURN_IF_ERROR(chunks_->MarkOn(sites[f].chid, (*keepers)[f].vdev_id, 1));
+      } else {
+        CCOW_RETURN_IF_ERROR(mark_everywhere(sites[f].chid));
+      }
+    }
   }
   return Status::OK();
 }

@@ -37,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "client/object_api.h"
@@ -124,12 +125,15 @@ class Collector {
   Status ExpireAndMark(Marks& marks, GcPassResult* r);
   Status MarkVersion(Marks& marks, const Chid& vm_chid, GcPassResult* r);
   Status MarkRefs(Marks& marks, const std::vector<ChunkRef>& refs, uint8_t rc, int depth, GcPassResult* r);
+  Status MarkEncodedVersion(Marks& marks, const VersionEntry& entry, GcPassResult* r);
   Status Sweep(Marks& marks, GcPassResult* r);
   void SetPhase(const std::string& phase);
 
   ObjectApi* api_;
   ChunkCollection* chunks_;
   CollectorOptions options_;
+  // Erasure-coded versions marked in this pass (a cluster scans every copy of each list).
+  std::unordered_set<Chid, HashIdHasher> encoded_marked_;
   mutable std::mutex mu_;
   GcProgress progress_;
 };

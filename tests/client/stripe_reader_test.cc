@@ -71,8 +71,8 @@ class RecordingBackend final : public Backend {
   Status RaiseReplication(const Chid& chid, uint32_t r) override {
     return inner_->RaiseReplication(chid, r);
   }
-  Status TouchChunk(const Chid& chid, WriteFence* fence) override {
-    return inner_->TouchChunk(chid, fence);
+  Status TouchChunk(const Chid& chid, uint32_t r, WriteFence* fence) override {
+    return inner_->TouchChunk(chid, r, fence);
   }
   ChunkCollection* collection() override { return inner_->collection(); }
   ChunkStore* local_store() override { return inner_->local_store(); }
