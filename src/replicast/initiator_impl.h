@@ -296,8 +296,10 @@ class InitiatorImpl final : public Initiator {
   Result<std::optional<NamedValue>> GetNamedAt(const FlexHashTable& t, const std::string& address,
                                                const std::string& name);
   // The VDEVs to hold a name: the first R of its row, in distinct failure domains, that
-  // are not suspect.
+  // are not suspect (filled from used domains only when the row spans fewer than R).
   std::vector<uint32_t> HomeReplicas(const FlexHashTable& t, uint32_t row);
+  // How many failure domains a row's VDEVs span.
+  static size_t RowDomains(const FlexHashTable& t, uint32_t row);
   // A named put to some VDEVs of a row; their outcomes by address.
   std::map<std::string, Outcome> NamedPutTo(const FlexHashTable& t, const std::vector<uint32_t>& to,
                                             const NamedPutProposal& proposal,

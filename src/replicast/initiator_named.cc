@@ -5,6 +5,44 @@
 
 namespace ccow::replicast::internal {
 
+namespace {
+
+// The failure domains of some VDEVs of a table, with how many of those VDEVs each holds.
+std::map<std::string, size_t> DomainsOf(const FlexHashTable& t, const std::vector<uint32_t>& vdevs) {
+  std::map<std::string, size_t> d;
+  for (uint32_t v : vdevs) d[DomainOf(t.vdevs()[v], t.failure_domain())]++;
+  return d;
+}
+
+// Whether answers from the VDEVs for which answered(v) holds, among `members`, are sure to
+// include a replica of every acknowledged write of a name stored in rows of `members`. A
+// write is acknowledged on R VDEVs; in a row that spans R failure domains or more they are
+// in R distinct domains (HomeReplicas). So answers from all but R-1 of the VDEVs meet every
+// write set, and, when each row spans R domains, so do answers from every VDEV of all but
+// R-1 of the domains: a failure domain down (a server of several VDEVs) costs one domain,
+// not as many VDEVs as it holds.
+bool SeesEveryWriteSet(const FlexHashTable& t, const std::vector<uint32_t>& members, size_t r,
+                       bool rows_span_r_domains, const std::function<bool(uint32_t)>& answered) {
+  size_t n = 0;
+  std::vector<uint32_t> silent;
+  for (uint32_t v : members) {
+    if (answered(v)) ++n;
+    else silent.push_back(v);
+  }
+  if (n + r >= members.size() + 1) return true;
+  if (!rows_span_r_domains || t.failure_domain() == FailureDomain::kAny) return false;
+  const size_t domains = DomainsOf(t, members).size();
+  const size_t dark = DomainsOf(t, silent).size();  // domains with a VDEV that did not answer
+  return domains >= r && dark + 1 <= r;
+}
+
+}  // namespace
+
+size_t InitiatorImpl::RowDomains(const FlexHashTable& t, uint32_t row) {
+  if (t.failure_domain() == FailureDomain::kAny) return t.Row(row).size();
+  return DomainsOf(t, t.Row(row)).size();
+}
+
 Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& name) {
   const HashId nhid = NameHashOf(name);
   std::string last_problem = "no attempt made";
@@ -16,19 +54,17 @@ Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& nam
     uint64_t txid = Begin();
     Header h{txid, row, t->generation()};
     SendToRow(*t, row, h, NamedGet{nhid, name});
-    // Any R-set of the row meets every set of (members - R + 1): enough answers see the
-    // newest write.
+    // Enough answers see the newest write (SeesEveryWriteSet).
     const size_t r_count = std::min<size_t>(options_.replication_count, members.size());
-    const size_t needed = members.size() - r_count + 1;
+    const bool spans = RowDomains(*t, row) >= r_count;
     auto enough = [&](const std::vector<Reply>& rs) {
-      size_t n = 0;
-      for (uint32_t v : members) n += Finished(rs, t->vdevs()[v].address);
-      return n >= needed;
+      return SeesEveryWriteSet(*t, members, r_count, spans,
+                               [&](uint32_t v) { return Finished(rs, t->vdevs()[v].address); });
     };
     auto replies = WaitForGroup(txid, *t, members, Finished, Never, enough);
     End(txid);
     if (HandleMismatch(*t, replies)) continue;
-    size_t answered = 0;
+    std::set<uint32_t> answered;
     std::optional<NamedValue> newest;
     for (uint32_t v : members) {
       const std::string& from = t->vdevs()[v].address;
@@ -36,15 +72,17 @@ Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& nam
       GetStatus failed = GetStatus::kOk;
       auto value = Assemble(replies, from, &value_chid, &failed);
       if (value && value->ValueChid() == value_chid) {
-        ++answered;
+        answered.insert(v);
         if (!newest || value->seq > newest->seq ||
             (value->seq == newest->seq && value->ValueChid() < newest->ValueChid()))
           newest = std::move(value);
       } else if (failed == GetStatus::kNotFound) {
-        ++answered;
+        answered.insert(v);
       }
     }
-    if (answered >= needed && !newest && t->generation() > 1) {
+    const bool seen_all = SeesEveryWriteSet(*t, members, r_count, spans,
+                                            [&](uint32_t v) { return answered.count(v) > 0; });
+    if (seen_all && !newest && t->generation() > 1) {
       // Not in the row: it may sit outside it until healing moves it. Found there, it is
       // written to its home replicas first, so that the next compare-and-swap finds it.
       auto outside = AskOutsideRow(*t, row, NamedGet{nhid, name}, Finished);
@@ -57,9 +95,10 @@ Result<std::optional<NamedValue>> InitiatorImpl::GetNamed(const std::string& nam
       }
       if (newest) (void)RepairNamed(name, *newest);
     }
-    if (answered >= needed) return newest;
-    last_problem = "only " + std::to_string(answered) + " of the " + std::to_string(needed) +
-                   " VDEVs needed answered";
+    if (seen_all) return newest;
+    last_problem = "only " + std::to_string(answered.size()) + " of the row's " + std::to_string(members.size()) +
+                   " VDEVs answered; a read needs all but " + std::to_string(r_count - 1) + " of them" +
+                   (spans ? ", or every VDEV of all but " + std::to_string(r_count - 1) + " failure domains" : "");
   }
   return Status::Unavailable("the version list of '" + name + "' could not be read: " + last_problem);
 }
@@ -101,7 +140,10 @@ std::vector<uint32_t> InitiatorImpl::HomeReplicas(const FlexHashTable& t, uint32
   const size_t r_count = std::min<size_t>(options_.replication_count, t.Row(row).size());
   std::vector<uint32_t> home;
   std::set<std::string> domains;
-  for (int pass = 0; pass < 2 && home.size() < r_count; ++pass) {
+  // A row that spans R failure domains or more takes each write in R distinct ones, never
+  // filling from a domain it already uses (reads count on it: SeesEveryWriteSet).
+  const int passes = RowDomains(t, row) >= r_count ? 1 : 2;
+  for (int pass = 0; pass < passes && home.size() < r_count; ++pass) {
     for (uint32_t v : t.Row(row)) {
       if (home.size() >= r_count) break;
       if (IsSuspect(t.vdevs()[v].id) || std::find(home.begin(), home.end(), v) != home.end())
@@ -246,14 +288,20 @@ Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& st
     uint64_t txid = Begin();
     Header h{txid, 0, t->generation()};
     for (uint32_t v : all) Send(t->vdevs()[v].address, h, NameScan{prefix, cursor, 256});
-    // Every name is on R VDEVs: answers from all but R-1 of them cover every name (all of
-    // them for every copy).
+    // Every name is on R VDEVs: answers that meet every write set cover every name (all
+    // of them for every copy).
     const size_t r_count = every_copy ? 1 : std::min<size_t>(options_.replication_count, all.size());
+    bool spans = true;
+    for (uint32_t row = 0; row < t->row_count() && spans; ++row) spans = RowDomains(*t, row) >= r_count;
+    auto covered = [&](const std::set<std::string>& from) {
+      return SeesEveryWriteSet(*t, all, r_count, spans,
+                               [&](uint32_t v) { return from.count(t->vdevs()[v].address) > 0; });
+    };
     auto enough = [&](const std::vector<Reply>& rs) {
       std::set<std::string> from;
       for (const Reply& r : rs)
         if (std::holds_alternative<NameScanResponse>(r.msg.body)) from.insert(r.from);
-      return from.size() >= all.size() - r_count + 1;
+      return covered(from);
     };
     auto replies = WaitForGroup(txid, *t, all, RepliedAtAll, Never, enough);
     End(txid);
@@ -264,10 +312,16 @@ Status InitiatorImpl::ScanNamed(const std::string& prefix, const std::string& st
     std::map<std::string, const NameScanResponse*> answers;
     for (const Reply& r : replies)
       if (auto* s = std::get_if<NameScanResponse>(&r.msg.body)) answers[r.from] = s;
-    if (answers.size() < all.size() - r_count + 1) {
+    std::set<std::string> answered;
+    for (const auto& [from, s] : answers) answered.insert(from);
+    if (!covered(answered)) {
       if (++failures >= options_.attempts)
-        return Status::Unavailable("listing needs " + std::to_string(all.size() - r_count + 1) +
-                                   " VDEVs to answer; " + std::to_string(answers.size()) + " did");
+        return Status::Unavailable("listing needs all but " + std::to_string(r_count - 1) + " of the " +
+                                   std::to_string(all.size()) + " VDEVs to answer" +
+                                   (spans ? " (or every VDEV of all but " + std::to_string(r_count - 1) +
+                                                " failure domains)"
+                                          : "") +
+                                   "; " + std::to_string(answers.size()) + " did");
       Count(&InitiatorStats::retries);
       continue;
     }
