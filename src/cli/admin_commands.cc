@@ -95,7 +95,7 @@ int RunStatus() {
   nlohmann::json targets = nlohmann::json::array();
   uint64_t remaining = 0, names_below = 0;
   uint64_t chunks = 0, payload_bytes = 0;  // replicas on the VDEVs that answered
-  nlohmann::json gc;                       // of the target that drives the passes
+  nlohmann::json gc, ec;                   // of the target that drives the passes
   bool healed = true;
   for (size_t i = 0; i < all.size(); ++i) {
     const std::string& name = admin->targets()[i].first;
@@ -111,6 +111,7 @@ int RunStatus() {
         t["gc"] = all[i]["gc"];
         if (all[i]["gc"].value("driving", false)) gc = all[i]["gc"];
       }
+      if (all[i].contains("ec") && all[i]["ec"].value("driving", false)) ec = all[i]["ec"];
       uint64_t held = 0, held_bytes = 0;
       for (const auto& v : all[i].value("vdevs", nlohmann::json::array())) {
         held += v.value("chunks", uint64_t{0});
@@ -134,7 +135,7 @@ int RunStatus() {
   nlohmann::json out = {{"flexhash_generation", generation}, {"leader", leader}, {"targets", targets},
                         {"under_replicated_chunks", remaining}, {"version_lists_below_r", names_below},
                         {"healed", healed && remaining == 0 && names_below == 0},
-                        {"chunks", chunks}, {"payload_bytes", payload_bytes}, {"gc", gc}};
+                        {"chunks", chunks}, {"payload_bytes", payload_bytes}, {"gc", gc}, {"ec", ec}};
   if (Globals().json) {
     std::cout << out.dump(2) << std::endl;
     return 0;
@@ -146,6 +147,7 @@ int RunStatus() {
     PrintGcLines(gc);
   else
     std::cout << "gc: no target drives it now (no Raft leader, or the cluster is not initialised)\n";
+  if (ec.is_object()) PrintEcLines(ec);
   for (const auto& t : targets) {
     std::cout << "  " << t.value("name", "") << "  " << t.value("state", "")
               << (t.value("reachable", false) ? "" : "  (not answering)");

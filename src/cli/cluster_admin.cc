@@ -67,6 +67,36 @@ Status ClusterAdmin::Propose(const ClusterCommand& command) const {
 
 Status ClusterAdmin::CallLeader(const std::string& path_and_query) const { return PostToLeader(path_and_query); }
 
+Result<nlohmann::json> ClusterAdmin::CallDriver(const std::string& path, const std::string& post_query,
+                                                uint64_t timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::string why = "no target answered";
+  do {
+    auto all = CallAll("GET", path, 3000);
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (!all[i].is_object()) continue;
+      if (!all[i].value("driving", false)) {
+        why = all[i].value("not_driving", why);
+        continue;
+      }
+      if (post_query.empty()) return all[i];
+      auto reply = CallTarget(targets_[i].second, "POST", path + "?" + post_query, timeout_ms);
+      if (!reply.ok()) return reply.status().WithContext("asking " + targets_[i].first + " for a pass");
+      auto j = nlohmann::json::parse(reply->second, nullptr, false);
+      if (j.is_object() && reply->first != 200 && !j.value("driving", true)) {
+        why = j.value("error", why);  // no longer the leader: look again
+        continue;
+      }
+      CCOW_RETURN_IF_ERROR(daemon::StatusOfReply(reply->first, reply->second));
+      if (!j.is_object()) return Status::IOError("the leader's answer is not JSON: " + reply->second.substr(0, 200));
+      return j;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return Status::Unavailable("no target drives " + path + " (" + why +
+                             "): is there a Raft leader, and is the cluster initialised? `ccow system status` says");
+}
+
 std::vector<nlohmann::json> ClusterAdmin::StatusOfAll() const { return CallAll("GET", "/admin/status", 3000); }
 
 std::vector<nlohmann::json> ClusterAdmin::CallAll(const std::string& method, const std::string& path_and_query,

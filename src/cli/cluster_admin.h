@@ -32,6 +32,13 @@ class ClusterAdmin {
   // HTTP status and body.
   Result<std::pair<int, std::string>> CallTarget(const std::string& address, const std::string& method,
                                                  const std::string& path_and_query, uint64_t timeout_ms) const;
+  // A background job the Raft leader's target drives (daemon/pass_scheduler.h: GET and
+  // POST on `path`, e.g. "/admin/gc"): the leader's status, or with post_query its answer
+  // to "POST path?post_query" (bounded by timeout_ms). The leader is the target whose
+  // status says "driving"; one that stopped leading meanwhile answers "driving": false
+  // and is passed over. Looks for up to 15 s; kUnavailable naming why when none drives.
+  Result<nlohmann::json> CallDriver(const std::string& path, const std::string& post_query,
+                                    uint64_t timeout_ms) const;
   // The cluster state as the leader (else any reachable member) holds it.
   Result<nlohmann::json> State() const;
 

@@ -54,6 +54,7 @@ struct UpFlags {
   std::string gc_interval = "1h", gc_fence_grace = "5m", quarantine_retention = "7d";
   std::string scrub_interval = "7d";
   std::string scrub_rate;  // "": the target's default (25 MB/s)
+  std::string ec_interval = "1h", ec_rest_age = "1h", ec_min_size = "4M";
 };
 
 // The flags of the targets' background jobs into a target configuration.
@@ -67,6 +68,11 @@ Status ApplyJobFlags(const UpFlags& f, TargetConfig* config) {
   config->gc_fence_grace_s = grace / kNsPerSecond;
   config->quarantine_retention_s = retention / kNsPerSecond;
   config->scrub_interval_s = scrub_interval / kNsPerSecond;
+  CCOW_ASSIGN_OR_RETURN(uint64_t ec_interval, ParseDurationFlag("--ec-interval", f.ec_interval));
+  CCOW_ASSIGN_OR_RETURN(uint64_t ec_rest_age, ParseDurationFlag("--ec-rest-age", f.ec_rest_age));
+  CCOW_ASSIGN_OR_RETURN(config->ec_min_object_bytes, ParseSizeFlag("--ec-min-size", f.ec_min_size));
+  config->ec_interval_s = ec_interval / kNsPerSecond;
+  config->ec_rest_age_s = ec_rest_age / kNsPerSecond;
   if (!f.scrub_rate.empty()) {
     CCOW_ASSIGN_OR_RETURN(uint64_t scrub_rate, ParseSizeFlag("--scrub-rate", f.scrub_rate));
     // The target counts whole MB/s (10^6 bytes): the nearest, at least 1 (0 stays 0:
@@ -501,6 +507,12 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code) {
   up->add_option("--scrub-interval", up_flags.scrub_interval,
                  "time between scrub passes on every target (default 7d; 0: only `ccow system scrub --now`)");
   up->add_option("--scrub-rate", up_flags.scrub_rate, "scrub read rate per target, per second (default 25 MB; 0: unlimited)");
+  up->add_option("--ec-interval", up_flags.ec_interval,
+                 "time between erasure-coding passes, driven by the Raft leader (default 1h; 0: only "
+                 "`ccow system ec --now`)");
+  up->add_option("--ec-rest-age", up_flags.ec_rest_age,
+                 "versions of buckets with an erasure-code policy are encoded once unchanged this long (default 1h)");
+  up->add_option("--ec-min-size", up_flags.ec_min_size, "smaller versions stay replicated (default 4M)");
   up->add_option("--select", up_flags.select_policy, "bid selection: queue-latency, free-space, earliest-window")
       ->check(CLI::IsMember({"queue-latency", "free-space", "earliest-window"}));
   up->callback([exit_code] { *exit_code = RunUp(up_flags); });

@@ -1,98 +1,100 @@
-// `ccow system ec --now --cluster DIR [--rest-age 1h] [--min-size 4M] [--json]`: one
-// erasure-coding pass over a cluster, run from this process (gc/erasure_encoder.h):
-// versions at rest in buckets with an erasure-code policy are encoded, and the stripes
-// of versions encoded earlier are checked and their lost fragments rebuilt. The replicas
-// the stripes make surplus are given back by the next garbage-collection pass.
+// `ccow system ec [--now [--wait [--wait-for 10m]]] [--json] --cluster DIR`: erasure
+// coding on a cluster (daemon/ec_service.h). The Raft leader's target runs the passes,
+// every `ec_interval_s` of its configuration (`cluster up --ec-interval`): the command
+// shows the leader's status (with raw bytes per logical byte of each bucket), or asks it
+// for a pass now; with --wait the exit code says how the pass ended (7, unavailable,
+// when it found stripes with fewer than K fragments left).
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
-#include "cli/registry_access.h"
+#include "cli/cluster_admin.h"
 #include "core/config.h"
-#include "gc/erasure_encoder.h"
+#include "daemon/admin_api.h"
 
 namespace ccow::cli {
 namespace {
 
 struct EcFlags {
-  bool now = false;
-  std::string rest_age = "1h";
-  std::string min_size = "4M";
+  bool now = false, wait = false;
+  std::string wait_for = "10m";
+  std::string rest_age, min_size;  // refused: the targets' configuration holds them
 };
+
+std::string Ratio(double r) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", r);
+  return buf;
+}
 
 int RunEc(const EcFlags& f) {
   if (ClusterDir().empty())
     return Fail(Status::Unsupported(
         "erasure coding places the fragments of a stripe on distinct failure domains: it runs on a cluster "
         "(--cluster DIR); one node keeps its replicas"));
-  if (!f.now) {
-    std::cout << "ec: a cluster encodes when asked: `ccow system ec --now --cluster " << ClusterDir()
-              << "` runs a pass" << std::endl;
-    return 0;
-  }
-  auto rest = ParseDurationFlag("--rest-age", f.rest_age);
-  if (!rest.ok()) return Fail(rest.status());
-  auto min = ParseSizeFlag("--min-size", f.min_size);
-  if (!min.ok()) return Fail(min.status());
-  auto registry = OpenRegistry();
-  if (!registry.ok()) return Fail(registry.status());
-  auto api = OpenApi();
-  if (!api.ok()) return Fail(api.status());
-  std::shared_ptr<Registry> reg = registry->registry;
-  ErasureEncoderOptions o;
-  o.rest_age_ns = *rest;
-  o.min_object_bytes = *min;
-  o.bucket_policy = [reg](const std::string& bucket_path) -> std::optional<ErasurePolicy> {
-    const std::string ec = reg->current()->ErasureCodeOf(bucket_path);
-    if (ec.empty()) return std::nullopt;
-    auto p = ErasurePolicy::Parse(ec);
-    if (!p.ok()) return std::nullopt;  // records are validated when committed
-    return *p;
-  };
-  ErasureEncoder encoder(api->get(), o);
-  auto r = encoder.RunPass();
-  if (!r.ok()) return Fail(r.status());
-  nlohmann::json j = {{"lists_scanned", r->lists_scanned},
-                      {"versions_encoded", r->versions_encoded},
-                      {"versions_too_small", r->versions_too_small},
-                      {"versions_not_at_rest", r->versions_not_at_rest},
-                      {"versions_failed", r->versions_failed},
-                      {"stripes_written", r->stripes_written},
-                      {"data_bytes_encoded", r->data_bytes_encoded},
-                      {"parity_bytes_written", r->parity_bytes_written},
-                      {"stripes_checked", r->stripes_checked},
-                      {"fragments_moved", r->fragments_moved},
-                      {"fragments_rebuilt", r->fragments_rebuilt},
-                      {"stripes_unplaceable", r->stripes_unplaceable},
-                      {"stripes_lost", r->stripes_lost},
-                      {"seconds", r->seconds}};
-  if (Globals().json) {
-    std::cout << j.dump(2) << std::endl;
-  } else {
-    std::cout << "ec: " << r->versions_encoded << " versions encoded in " << r->stripes_written << " stripes ("
-              << FormatSize(r->data_bytes_encoded) << " of data, " << FormatSize(r->parity_bytes_written)
-              << " of parity); " << r->versions_too_small << " too small, " << r->versions_not_at_rest
-              << " not at rest yet, " << r->versions_failed << " failed\n"
-              << "  stripes checked: " << r->stripes_checked << ", fragments moved " << r->fragments_moved
-              << ", rebuilt " << r->fragments_rebuilt << ", unplaceable " << r->stripes_unplaceable << ", lost "
-              << r->stripes_lost << "\n";
-  }
-  if (r->stripes_lost)
-    return Fail(Status::Unavailable(std::to_string(r->stripes_lost) +
-                                 " stripes have fewer than K fragments left; the log names them"));
-  return 0;
+  if (!f.rest_age.empty() || !f.min_size.empty())
+    return Fail(Status::InvalidArgument(
+        "--rest-age and --min-size are no flags of a pass: the leader's target uses its own (\"ec_rest_age_s\" and "
+        "\"ec_min_object_bytes\" in each target.json: `ccow cluster up --ec-rest-age --ec-min-size`)"));
+  auto wait = ParseDurationFlag("--wait-for", f.wait_for);
+  if (!wait.ok()) return Fail(wait.status());
+  auto admin = ClusterAdmin::Load(ClusterDir());
+  if (!admin.ok()) return Fail(admin.status());
+  std::string query;
+  if (f.now) query = f.wait ? "now=1&wait=1&wait_ms=" + std::to_string(*wait / 1'000'000) : "now=1";
+  auto j = admin->CallDriver("/admin/ec", query, (f.wait ? *wait / 1'000'000 : 0) + 8000);
+  if (!j.ok()) return Fail(j.status());
+  if (Globals().json)
+    std::cout << j->dump(2) << std::endl;
+  else
+    PrintEcLines(*j);
+  if (j->value("pass_ok", true)) return 0;
+  return Fail(daemon::StatusOfReply(500, nlohmann::json{{"error", "the pass failed: " + j->value("pass_error", std::string())},
+                                                         {"code", j->value("pass_error_code", std::string())}}
+                                             .dump()));
 }
 
 }  // namespace
 
+void PrintEcLines(const nlohmann::json& j, const std::string& indent) {
+  const auto& last = j.value("last_pass", nlohmann::json::object());
+  const uint64_t interval = j.value("interval_s", uint64_t{0});
+  std::cout << indent << "ec: " << (j.value("running", false) ? "running" : "idle") << ", "
+            << j.value("passes_completed", uint64_t{0}) << " passes completed, " << j.value("passes_failed", uint64_t{0})
+            << " failed; "
+            << (interval == 0 ? std::string("on demand only") : "every " + std::to_string(interval) + " s")
+            << ", versions at rest after " << j.value("rest_age_s", uint64_t{0}) << " s and of at least "
+            << FormatSize(j.value("min_object_bytes", uint64_t{0}));
+  if (j.contains("target")) std::cout << "; driven by " << j.value("target", std::string());
+  std::cout << "\n"
+            << indent << "  last pass: " << last.value("versions_encoded", uint64_t{0}) << " versions encoded in "
+            << last.value("stripes_written", uint64_t{0}) << " stripes ("
+            << FormatSize(last.value("parity_bytes_written", uint64_t{0})) << " of parity), "
+            << last.value("versions_too_small", uint64_t{0}) << " too small, "
+            << last.value("versions_not_at_rest", uint64_t{0}) << " not at rest, "
+            << last.value("versions_failed", uint64_t{0}) << " failed; " << last.value("stripes_checked", uint64_t{0})
+            << " stripes checked, " << last.value("fragments_moved", uint64_t{0}) << " fragments moved, "
+            << last.value("fragments_rebuilt", uint64_t{0}) << " rebuilt, " << last.value("stripes_lost", uint64_t{0})
+            << " stripes lost\n";
+  if (!j.value("last_error", std::string()).empty())
+    std::cout << indent << "  last error: " << j.value("last_error", std::string()) << "\n";
+  for (const auto& b : j.value("buckets", nlohmann::json::array()))
+    std::cout << indent << "  " << b.value("bucket", std::string()) << ": " << b.value("versions", uint64_t{0})
+              << " versions (" << b.value("encoded_versions", uint64_t{0}) << " encoded), "
+              << FormatSize(b.value("logical_bytes", uint64_t{0})) << " logical, "
+              << FormatSize(b.value("raw_bytes", uint64_t{0})) << " raw: " << Ratio(b.value("raw_per_logical", 0.0))
+              << " raw bytes per logical byte\n";
+}
+
 void RegisterEcCommand(CLI::App* system, int* exit_code) {
   static EcFlags f;
-  auto* ec = system->add_subcommand("ec", "erasure coding on a cluster: a pass now (--now)");
-  ec->add_flag("--now", f.now, "run a pass now");
-  ec->add_option("--rest-age", f.rest_age,
-                 "encode versions written at least this long ago (default 1h)");
-  ec->add_option("--min-size", f.min_size, "versions smaller than this stay replicated (default 4M)");
+  auto* ec = system->add_subcommand("ec", "erasure coding on a cluster: the leader's status, or a pass now (--now)");
+  ec->add_flag("--now", f.now, "ask the leader for a pass now");
+  ec->add_flag("--wait", f.wait, "with --now: return when the pass has ended");
+  ec->add_option("--wait-for", f.wait_for, "with --wait: give up waiting after this long (default 10m)");
+  ec->add_option("--rest-age", f.rest_age, "(refused: the targets take it from their configuration)")->group("");
+  ec->add_option("--min-size", f.min_size, "(refused: the targets take it from their configuration)")->group("");
   ec->callback([exit_code] { *exit_code = RunEc(f); });
 }
 

@@ -125,38 +125,15 @@ int RunClusterGc(const GcFlags& f, uint64_t wait_ns) {
         "bucket's or tenant's retention"));
   auto admin = ClusterAdmin::Load(ClusterDir());
   if (!admin.ok()) return Fail(admin.status());
-  std::string call = "/admin/gc?now=1";
-  if (f.wait) call += "&wait=1&wait_ms=" + std::to_string(wait_ns / 1'000'000);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  std::string why = "no target answered";
-  do {
-    auto all = admin->CallAll("GET", "/admin/gc", 3000);
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (!all[i].is_object()) continue;
-      if (!all[i].value("driving", false)) {
-        why = all[i].value("not_driving", why);
-        continue;
-      }
-      if (!f.now) {
-        PrintStatus(all[i]);
-        return 0;
-      }
-      auto reply = admin->CallTarget(admin->targets()[i].second, "POST", call, (f.wait ? wait_ns / 1'000'000 : 0) + 8000);
-      if (!reply.ok()) return Fail(reply.status().WithContext("asking " + admin->targets()[i].first + " for a pass"));
-      auto j = nlohmann::json::parse(reply->second, nullptr, false);
-      if (j.is_object() && reply->first != 200 && !j.value("driving", true)) {
-        why = j.value("error", why);  // no longer the leader: look again
-        continue;
-      }
-      Status s = daemon::StatusOfReply(reply->first, reply->second);
-      if (!s.ok()) return Fail(s);
-      if (!j.is_object()) return Fail(Status::IOError("the leader's answer is not JSON: " + reply->second.substr(0, 200)));
-      return PrintPass(j);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return Fail(Status::Unavailable("no target drives garbage collection (" + why +
-                                  "): is there a Raft leader, and is the cluster initialised? `ccow system status` says"));
+  std::string query;
+  if (f.now) query = f.wait ? "now=1&wait=1&wait_ms=" + std::to_string(wait_ns / 1'000'000) : "now=1";
+  auto j = admin->CallDriver("/admin/gc", query, (f.wait ? wait_ns / 1'000'000 : 0) + 8000);
+  if (!j.ok()) return Fail(j.status());
+  if (!f.now) {
+    PrintStatus(*j);
+    return 0;
+  }
+  return PrintPass(*j);
 }
 
 int RunGc(const GcFlags& f) {
@@ -205,7 +182,9 @@ int RunGc(const GcFlags& f) {
   auto r = (*collector)->RunPass();
   slot->store(nullptr);
   if (!r.ok()) return Fail(r.status());
-  daemon::GcService printer(std::move(*collector), daemon::GcServiceOptions{.interval_ns = 0});
+  daemon::GcServiceOptions printer_options;
+  printer_options.interval_ns = 0;
+  daemon::GcService printer(std::move(*collector), std::move(printer_options));
   PrintStatus(nlohmann::json::parse(printer.StatusJson()));
   return 0;
 }

@@ -194,23 +194,33 @@ Status ClusterState::Apply(const ClusterCommand& command) {
   return s;
 }
 
+ClusterState::BucketPathRecords ClusterState::RecordsOf(const std::string& bucket_path) const {
+  // "SEGMENT/TENANT/BUCKET": segment and tenant names hold no '/' (the bucket's may not either).
+  BucketPathRecords r;
+  const size_t a = bucket_path.find('/');
+  const size_t b = a == std::string::npos ? a : bucket_path.find('/', a + 1);
+  if (b == std::string::npos) return r;
+  const std::string segment = bucket_path.substr(0, a), tenant = bucket_path.substr(a + 1, b - a - 1);
+  if (auto t = FindTenant(segment, tenant); t.ok()) r.tenant = *t;
+  if (auto k = FindBucket(segment, tenant, bucket_path.substr(b + 1)); k.ok()) r.bucket = *k;
+  return r;
+}
+
 uint64_t ClusterState::QuarantineRetentionOf(const std::string& bucket_path) const {
-  size_t a = bucket_path.find('/');
-  size_t b = a == std::string::npos ? a : bucket_path.find('/', a + 1);
-  if (b == std::string::npos) return 0;
-  std::string segment = bucket_path.substr(0, a), tenant = bucket_path.substr(a + 1, b - a - 1);
-  if (auto bucket = FindBucket(segment, tenant, bucket_path.substr(b + 1)); bucket.ok() && (*bucket)->retention_ns)
-    return (*bucket)->retention_ns;
-  if (auto t = FindTenant(segment, tenant); t.ok()) return (*t)->retention_ns;
-  return 0;
+  auto r = RecordsOf(bucket_path);
+  if (r.bucket && r.bucket->retention_ns) return r.bucket->retention_ns;
+  return r.tenant ? r.tenant->retention_ns : 0;
 }
 
 std::string ClusterState::ErasureCodeOf(const std::string& bucket_path) const {
-  size_t a = bucket_path.find('/');
-  size_t b = a == std::string::npos ? a : bucket_path.find('/', a + 1);
-  if (b == std::string::npos) return "";
-  auto bucket = FindBucket(bucket_path.substr(0, a), bucket_path.substr(a + 1, b - a - 1), bucket_path.substr(b + 1));
-  return bucket.ok() ? (*bucket)->erasure_code : "";
+  auto r = RecordsOf(bucket_path);
+  return r.bucket ? r.bucket->erasure_code : "";
+}
+
+uint32_t ClusterState::ReplicationCountOf(const std::string& bucket_path) const {
+  auto r = RecordsOf(bucket_path);
+  if (r.bucket && r.bucket->replication_count) return r.bucket->replication_count;
+  return r.tenant ? r.tenant->replication_count : 0;
 }
 
 Result<const TenantRecord*> ClusterState::FindTenant(const std::string& segment,

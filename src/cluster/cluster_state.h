@@ -168,6 +168,9 @@ class ClusterState {
   // The erasure-code policy of a bucket ("SEGMENT/TENANT/BUCKET"), "K:M:rs"; "" when it
   // has none or does not exist.
   std::string ErasureCodeOf(const std::string& bucket_path) const;
+  // The replication count of a bucket's new versions: the bucket's, else its tenant's,
+  // else 0 (the cluster's default applies).
+  uint32_t ReplicationCountOf(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
   // format 1 and 2 (*version tells which); Snapshot(1) re-encodes a state read as format 1.
@@ -177,6 +180,13 @@ class ClusterState {
   friend bool operator==(const ClusterState&, const ClusterState&) = default;
 
  private:
+  // The records a "SEGMENT/TENANT/BUCKET" path names (null where absent).
+  struct BucketPathRecords {
+    const TenantRecord* tenant = nullptr;
+    const BucketRecord* bucket = nullptr;
+  };
+  BucketPathRecords RecordsOf(const std::string& bucket_path) const;
+
   std::map<std::string, TargetRecord> targets_;
   std::map<std::string, SegmentRecord> segments_;
   std::map<std::string, ServiceRecord> services_;

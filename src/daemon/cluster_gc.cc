@@ -9,6 +9,7 @@
 #include "client/cluster_backend.h"
 #include "client/object_api.h"
 #include "gc/collector.h"
+#include "gc/erasure_encoder.h"
 #include "replicast/initiator.h"
 #include "replicast/message.h"
 #include "replicast/network.h"
@@ -29,6 +30,7 @@ class ClusterGcImpl final : public ClusterGc {
     }
     cv_.notify_all();
     service_.reset();  // after the pass under way (one in its grace period stops now)
+    ec_.reset();
     api_.reset();
   }
 
@@ -73,10 +75,34 @@ class ClusterGcImpl final : public ClusterGc {
     so.may_drive = [this] { return MayDrive(); };
     so.before_pass = [this] { BeforePass(); };
     service_ = std::make_unique<GcService>(std::move(collector), std::move(so));
+
+    // The erasure encoder, over the same backend: its own schedule, the same leader.
+    ErasureEncoderOptions eo;
+    eo.rest_age_ns = config.ec_rest_age_s * kNsPerSecond;
+    eo.min_object_bytes = config.ec_min_object_bytes;
+    eo.bucket_policy = [node = node_](const std::string& bucket_path) -> std::optional<ErasurePolicy> {
+      const std::string ec = node->current()->ErasureCodeOf(bucket_path);
+      if (ec.empty()) return std::nullopt;
+      auto p = ErasurePolicy::Parse(ec);
+      if (!p.ok()) return std::nullopt;  // records are validated when committed
+      return *p;
+    };
+    eo.bucket_replication = [node = node_](const std::string& bucket_path) {
+      return node->current()->ReplicationCountOf(bucket_path);
+    };
+    EcServiceOptions es;
+    es.interval_ns = config.ec_interval_s * kNsPerSecond;
+    es.name = config.server;
+    es.may_drive = [this] { return MayDrive(); };
+    es.before_pass = [this] { InstallCommittedFlexHash(); };
+    es.rest_age_ns = eo.rest_age_ns;
+    es.min_object_bytes = eo.min_object_bytes;
+    ec_ = std::make_unique<EcService>(std::make_unique<ErasureEncoder>(api_.get(), std::move(eo)), std::move(es));
     return Status::OK();
   }
 
   GcService& service() override { return *service_; }
+  EcService& ec() override { return *ec_; }
 
  private:
   // Only the Raft leader of an initialised cluster drives passes.
@@ -87,9 +113,9 @@ class ClusterGcImpl final : public ClusterGc {
                                  (i.leader_id != 0 ? "Raft member " + std::to_string(i.leader_id) + " at " +
                                                          i.leader_address + " leads"
                                                    : std::string("no leader is known")) +
-                                 "; the leader drives garbage collection)");
+                                 "; the leader drives garbage collection and erasure coding)");
     if (node_->current()->flexhash_generation() == 0)
-      return Status::Unavailable("the cluster is not initialised yet (no FlexHash generation): no garbage collection");
+      return Status::Unavailable("the cluster is not initialised yet (no FlexHash generation): no background passes");
     return Status::OK();
   }
 
@@ -154,6 +180,7 @@ class ClusterGcImpl final : public ClusterGc {
   replicast::Initiator* initiator_ = nullptr;  // owned by api_'s backend
   std::unique_ptr<ObjectApi> api_;
   std::unique_ptr<GcService> service_;
+  std::unique_ptr<EcService> ec_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

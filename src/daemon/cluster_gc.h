@@ -29,6 +29,7 @@
 
 #include "cluster/cluster_node.h"
 #include "core/status.h"
+#include "daemon/ec_service.h"
 #include "daemon/gc_service.h"
 #include "target/target_config.h"
 
@@ -44,6 +45,10 @@ class ClusterGc {
   virtual ~ClusterGc() = default;  // a pass in its grace period stops at once; a later one ends first
 
   virtual GcService& service() = 0;
+  // The erasure encoder's service (daemon/ec_service.h), driven by the same leader over
+  // the same backend on a schedule of its own: ec_interval_s, ec_rest_age_s,
+  // ec_min_object_bytes of the target's configuration.
+  virtual EcService& ec() = 0;
 };
 
 }  // namespace ccow::daemon

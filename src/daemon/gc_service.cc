@@ -3,92 +3,22 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "daemon/metrics_text.h"
 
 namespace ccow::daemon {
 
 GcService::GcService(std::unique_ptr<Collector> collector, GcServiceOptions options)
-    : collector_(std::move(collector)), options_(std::move(options)) {
-  next_ = std::chrono::steady_clock::now() + std::chrono::nanoseconds(options_.interval_ns);
-  thread_ = std::thread([this] { Run(); });
+    : collector_(std::move(collector)), name_(options.name) {
+  PassSchedulerOptions so;
+  so.interval_ns = options.interval_ns;
+  so.may_drive = std::move(options.may_drive);
+  so.before_pass = std::move(options.before_pass);
+  so.job = "gc";
+  // The collector logs and records a failed pass itself.
+  scheduler_ = std::make_unique<PassScheduler>([this] { return collector_->RunPass().status(); }, std::move(so));
 }
 
-GcService::~GcService() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-uint64_t GcService::Trigger() {
-  std::lock_guard lock(mu_);
-  // A pass under way may have read part of the names already: the request needs the next.
-  requested_ = std::max(requested_, started_ + 1);
-  cv_.notify_all();
-  return requested_;
-}
-
-bool GcService::WaitFor(uint64_t pass, uint64_t timeout_ms) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                      [&] {
-                        // A request dropped (this process stopped driving) is not waited for.
-                        return ended_ >= pass || stop_ || (requested_ < pass && !MayDrive().ok());
-                      }) &&
-         ended_ >= pass;
-}
-
-void GcService::Run() {
-  std::unique_lock lock(mu_);
-  while (!stop_) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool due = options_.interval_ns > 0 && now >= next_;
-    if (requested_ <= started_ && !due) {
-      if (options_.interval_ns > 0)
-        cv_.wait_until(lock, next_);
-      else
-        cv_.wait(lock);
-      continue;
-    }
-    if (options_.may_drive) {
-      lock.unlock();
-      Status may = MayDrive();
-      lock.lock();
-      if (!may.ok()) {
-        // Another process drives (a cluster's leader): the schedule starts over, and a
-        // request that came in before this process stopped driving is dropped.
-        if (requested_ > started_) {
-          spdlog::info("gc: the requested pass does not run here: {}", may.message());
-          requested_ = started_;
-        }
-        next_ = now + std::chrono::nanoseconds(options_.interval_ns);
-        cv_.notify_all();
-        continue;
-      }
-    }
-    ++started_;
-    lock.unlock();
-    if (options_.before_pass) options_.before_pass();
-    auto result = collector_->RunPass();  // the collector logs and records failures
-    lock.lock();
-    ended_ = started_;
-    outcomes_.emplace_back(ended_, result.status());
-    if (outcomes_.size() > 16) outcomes_.pop_front();
-    next_ = std::chrono::steady_clock::now() + std::chrono::nanoseconds(options_.interval_ns);
-    cv_.notify_all();
-  }
-}
-
-std::optional<Status> GcService::OutcomeOf(uint64_t pass) const {
-  std::lock_guard lock(mu_);
-  for (const auto& [number, status] : outcomes_)
-    if (number == pass) return status;
-  return std::nullopt;
-}
+GcService::~GcService() { scheduler_.reset(); }
 
 namespace {
 nlohmann::json ResultJson(const GcPassResult& r) {
@@ -104,7 +34,7 @@ nlohmann::json ResultJson(const GcPassResult& r) {
 
 std::string GcService::StatusJson() const {
   GcProgress p = collector_->progress();
-  Status may = MayDrive();
+  Status may = scheduler_->MayDrive();
   nlohmann::json j = {{"running", p.running},
                       {"phase", p.phase},
                       {"passes_completed", p.passes_completed},
@@ -114,18 +44,14 @@ std::string GcService::StatusJson() const {
                       {"last_pass", ResultJson(p.last)},
                       {"total", ResultJson(p.total)},
                       {"last_error", p.last_error},
-                      {"interval_s", options_.interval_ns / 1'000'000'000},
+                      {"interval_s", scheduler_->interval_ns() / 1'000'000'000},
                       {"driving", may.ok()}};
   if (!may.ok()) j["not_driving"] = may.message();
-  if (!options_.name.empty()) j["target"] = options_.name;
-  std::lock_guard lock(mu_);
-  j["passes_started"] = started_;
+  if (!name_.empty()) j["target"] = name_;
+  j["passes_started"] = scheduler_->passes_started();
   // Seconds until the next periodic pass (0: due now or running); absent when passes run
   // only on demand or another process drives them.
-  if (options_.interval_ns > 0 && may.ok()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_ - std::chrono::steady_clock::now());
-    j["next_pass_in_s"] = p.running ? 0.0 : std::max(0.0, left.count() / 1000.0);
-  }
+  if (auto next = scheduler_->NextPassInSeconds()) j["next_pass_in_s"] = p.running ? 0.0 : *next;
   return j.dump();
 }
 
@@ -151,7 +77,7 @@ std::string GcService::MetricsText() const {
   line("ccow_gc_pass_seconds", "gauge", "Duration of the last completed pass.", p.last.seconds);
   line("ccow_gc_running", "gauge", "1 while a pass runs.", p.running ? 1.0 : 0.0);
   line("ccow_gc_driving", "gauge", "1 where passes are driven (one node; a cluster's Raft leader).",
-       MayDrive().ok() ? 1.0 : 0.0);
+       scheduler_->MayDrive().ok() ? 1.0 : 0.0);
   return out;
 }
 
@@ -160,26 +86,7 @@ std::optional<AdminReply> GcService::Handle(const std::string& method, const std
   if (path != "/admin/gc") return std::nullopt;
   if (method == "GET") return AdminReply{200, StatusJson()};
   if (method != "POST") return ReplyOf(Status::InvalidArgument("/admin/gc takes GET or POST"));
-  if (Status may = MayDrive(); !may.ok()) {
-    AdminReply r = ReplyOf(may);
-    auto j = nlohmann::json::parse(r.body);
-    j["driving"] = false;  // not a failure of the pass: another process drives them
-    r.body = j.dump();
-    return r;
-  }
-  uint64_t pass = Trigger();
-  if (auto error = WaitForPassReply(target, pass, [this](uint64_t p, uint64_t ms) { return WaitFor(p, ms); }))
-    return *error;
-  auto j = nlohmann::json::parse(StatusJson());
-  j["pass"] = pass;
-  if (auto outcome = OutcomeOf(pass)) {  // waited for: how it ended
-    j["pass_ok"] = outcome->ok();
-    if (!outcome->ok()) {
-      j["pass_error"] = outcome->message();
-      j["pass_error_code"] = CodeName(outcome->code());
-    }
-  }
-  return AdminReply{200, j.dump()};
+  return scheduler_->HandlePost(target, [this] { return StatusJson(); });
 }
 
 }  // namespace ccow::daemon

@@ -13,17 +13,14 @@
 // Thread safety: every method may be called from any thread.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "daemon/admin_api.h"
+#include "daemon/pass_scheduler.h"
 #include "gc/collector.h"
 
 namespace ccow::daemon {
@@ -48,9 +45,9 @@ class GcService {
   // Starts a pass now (or notes that one is wanted when one is running). Returns the
   // number of the pass that will cover the request (if this process still drives when
   // it is due; otherwise the request is dropped and WaitFor returns false).
-  uint64_t Trigger();
+  uint64_t Trigger() { return scheduler_->Trigger(); }
   // Waits until pass `pass` has ended, up to timeout_ms; true if it has.
-  bool WaitFor(uint64_t pass, uint64_t timeout_ms);
+  bool WaitFor(uint64_t pass, uint64_t timeout_ms) { return scheduler_->WaitFor(pass, timeout_ms); }
 
   GcProgress progress() const { return collector_->progress(); }
   std::string StatusJson() const;
@@ -60,22 +57,9 @@ class GcService {
                                    const http::ParsedTarget& target);
 
  private:
-  void Run();
-
-  Status MayDrive() const { return options_.may_drive ? options_.may_drive() : Status::OK(); }
-  // How pass `pass` ended, if it is among the last ones.
-  std::optional<Status> OutcomeOf(uint64_t pass) const;
-
   std::unique_ptr<Collector> collector_;
-  GcServiceOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  uint64_t requested_ = 0;  // passes asked for (Trigger), by number
-  uint64_t started_ = 0, ended_ = 0;
-  std::deque<std::pair<uint64_t, Status>> outcomes_;  // of the last passes, by number
-  std::chrono::steady_clock::time_point next_;  // when the next periodic pass is due
-  std::thread thread_;
+  std::string name_;
+  std::unique_ptr<PassScheduler> scheduler_;  // last: stopped before the collector goes
 };
 
 }  // namespace ccow::daemon

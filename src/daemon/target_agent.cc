@@ -132,7 +132,7 @@ class TargetAgentImpl final : public TargetAgent {
     gauge("ccow_heal_bytes_repaired", "payload bytes sent by repairs of the current pass", p.bytes_repaired);
     gauge("ccow_heal_rate_limit_bytes_per_second", "configured repair rate", p.rate_bytes_per_second);
     out += scrub_->MetricsText();
-    if (gc_) out += gc_->service().MetricsText();
+    if (gc_) out += gc_->service().MetricsText() + gc_->ec().MetricsText();
     if (node_) {
       RaftInfo i = node_->info();
       gauge("ccow_raft_is_leader", "1 on the Raft leader", i.role == "leader");
@@ -152,7 +152,10 @@ class TargetAgentImpl final : public TargetAgent {
     j["flexhash_generation"] = target_->generation();
     j["heal"] = ProgressJson(healer_->progress());
     j["scrub"] = nlohmann::json::parse(scrub_->StatusJson());
-    if (gc_) j["gc"] = nlohmann::json::parse(gc_->service().StatusJson());
+    if (gc_) {
+      j["gc"] = nlohmann::json::parse(gc_->service().StatusJson());
+      j["ec"] = nlohmann::json::parse(gc_->ec().StatusJson());
+    }
     // What the VDEVs hold: `ccow system status` sums it (the GC's effect shows there).
     j["vdevs"] = nlohmann::json::array();
     for (const LocalVdev& v : vdevs_) {
@@ -166,8 +169,10 @@ class TargetAgentImpl final : public TargetAgent {
   // The target's own admin calls: scrub, GC, a join, a publish on request.
   AdminReply TargetCall(const std::string& method, const std::string& path, const http::ParsedTarget& query) {
     if (auto r = scrub_->Handle(method, path, query)) return *r;
-    if (gc_)
+    if (gc_) {
       if (auto r = gc_->service().Handle(method, path, query)) return *r;
+      if (auto r = gc_->ec().Handle(method, path, query)) return *r;
+    }
     if (!node_) return ReplyOf(Status::Unsupported("this target is not a member of a Raft group (no \"raft\" in its configuration)"));
     if (method == "POST" && path == "/admin/join") return ReplyOf(Join(query));
     if (method == "POST" && path == "/admin/publish") return ReplyOf(PublishNext("requested by an operator"));

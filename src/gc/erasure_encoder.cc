@@ -87,8 +87,12 @@ Result<EncodePassResult> ErasureEncoder::RunPass() {
     for (const VersionList& vl : page) {
       r.lists_scanned++;
       std::optional<ErasurePolicy> policy;
-      if (auto name = ObjectName::Parse(vl.name()); name.ok() && options_.bucket_policy)
-        policy = options_.bucket_policy(name->BucketPath());
+      std::string bucket_path;
+      if (auto name = ObjectName::Parse(vl.name()); name.ok()) bucket_path = name->BucketPath();
+      if (!bucket_path.empty() && options_.bucket_policy) policy = options_.bucket_policy(bucket_path);
+      uint32_t replicas = options_.bucket_replication ? options_.bucket_replication(bucket_path) : 0;
+      if (replicas == 0) replicas = backend.default_replication_count();
+      BucketLayout& layout = r.buckets[bucket_path];
       // Each version once, wherever its entries are (active, quarantine, snapshots).
       std::set<Chid> done;
       std::vector<VersionEntry> entries;
@@ -98,23 +102,30 @@ Result<EncodePassResult> ErasureEncoder::RunPass() {
       const uint64_t now = options_.clock ? options_.clock() : SystemNowNs();
       for (const VersionEntry& e : entries) {
         if (e.is_delete_marker() || !done.insert(e.vm_chid).second) continue;
-        Status s;
+        layout.versions++;
+        layout.logical_bytes += e.size;
+        uint64_t stored = 0;
+        Status s = Status::NotFound("replicated");
         if (e.erasure_coded()) {
-          s = CheckStripes(vl.name(), e, &r);
-        } else if (policy) {
-          if (e.size < options_.min_object_bytes) {
-            r.versions_too_small++;
-            continue;
+          s = CheckStripes(vl.name(), e, &r, &stored);
+          if (!s.ok()) spdlog::warn("ec: {} generation {}: {}", vl.name(), e.generation, s.ToString());
+        } else if (!policy || e.size < options_.min_object_bytes) {
+          if (policy) r.versions_too_small++;
+        } else if (e.uvid.timestamp_ns + options_.rest_age_ns > now) {
+          r.versions_not_at_rest++;
+        } else {
+          s = EncodeVersion(vl.name(), vl.nhid(), e, *policy, &r, &stored);
+          if (!s.ok()) {
+            r.versions_failed++;
+            spdlog::warn("ec: {} generation {}: {}", vl.name(), e.generation, s.ToString());
           }
-          if (e.uvid.timestamp_ns + options_.rest_age_ns > now) {
-            r.versions_not_at_rest++;
-            continue;
-          }
-          s = EncodeVersion(vl.name(), vl.nhid(), e, *policy, &r);
-          if (!s.ok()) r.versions_failed++;
         }
-        if (!s.ok())
-          spdlog::warn("ec: {} generation {}: {}", vl.name(), e.generation, s.ToString());
+        if (s.ok()) {
+          layout.encoded_versions++;
+          layout.raw_bytes += stored;
+        } else {
+          layout.raw_bytes += e.size * replicas;
+        }
       }
     }
     if (page.size() < options_.page) break;
@@ -129,7 +140,7 @@ Result<EncodePassResult> ErasureEncoder::RunPass() {
 }
 
 Status ErasureEncoder::EncodeVersion(const std::string& name, const Nhid& nhid, const VersionEntry& entry,
-                                     const ErasurePolicy& policy, EncodePassResult* r) {
+                                     const ErasurePolicy& policy, EncodePassResult* r, uint64_t* stored) {
   Backend& backend = api_->backend();
   auto table = backend.placement();
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadVersionManifest(backend, entry.vm_chid));
@@ -199,13 +210,17 @@ Status ErasureEncoder::EncodeVersion(const std::string& name, const Nhid& nhid, 
   if (s.code() == Code::kNotFound) return Status::OK();  // deleted and expired meanwhile
   CCOW_RETURN_IF_ERROR(s);
   r->versions_encoded++;
+  for (const StripeManifest& stripe : set.stripes)
+    for (int i = 0; i < stripe.policy.width(); ++i)
+      if (stripe.IsStored(i)) *stored += stripe.StoredLength(i);
   r->stripes_written += set.stripes.size();
   r->data_bytes_encoded += data_bytes;
   r->parity_bytes_written += parity_bytes;
   return Status::OK();
 }
 
-Status ErasureEncoder::CheckStripes(const std::string& name, const VersionEntry& entry, EncodePassResult* r) {
+Status ErasureEncoder::CheckStripes(const std::string& name, const VersionEntry& entry, EncodePassResult* r,
+                                    uint64_t* stored) {
   Backend& backend = api_->backend();
   auto table = backend.placement();
   std::string bytes;
@@ -214,6 +229,8 @@ Status ErasureEncoder::CheckStripes(const std::string& name, const VersionEntry&
   for (size_t si = 0; si < set.stripes.size(); ++si) {
     const StripeManifest& stripe = set.stripes[si];
     r->stripes_checked++;
+    for (int i = 0; i < stripe.policy.width(); ++i)
+      if (stripe.IsStored(i)) *stored += stripe.StoredLength(i);
     CCOW_ASSIGN_OR_RETURN(auto sites, LocateFragments(backend, stripe));
     auto keepers = PlaceFragments(*table, sites);
     if (!keepers.ok()) {

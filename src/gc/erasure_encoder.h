@@ -50,6 +50,21 @@ struct ErasureEncoderOptions {
   // The erasure-code policy of a bucket ("SEGMENT/TENANT/BUCKET"), from the registry of
   // record; nullopt: the bucket is replicated.
   std::function<std::optional<ErasurePolicy>(const std::string& bucket_path)> bucket_policy;
+  // The replication count of a bucket's versions (0 or empty: the backend's default): the
+  // raw bytes of a replicated version in BucketLayout.
+  std::function<uint32_t(const std::string& bucket_path)> bucket_replication;
+};
+
+// What a bucket's versions take (every version a pass walked: active, quarantined and
+// snapshotted, each once; delete markers none): logical bytes, and raw bytes as laid out
+// (a replicated version: its size times R; an encoded one: its data chunks once plus
+// its parity). Chunks shared by versions count in each, as manifests count in none, so
+// it is the policy's cost per logical byte, not a disk census (`system status` has that).
+struct BucketLayout {
+  uint64_t versions = 0;
+  uint64_t encoded_versions = 0;
+  uint64_t logical_bytes = 0;
+  uint64_t raw_bytes = 0;
 };
 
 struct EncodePassResult {
@@ -67,6 +82,7 @@ struct EncodePassResult {
   uint64_t stripes_unplaceable = 0;    // too few failure domains among the rows now
   uint64_t stripes_lost = 0;           // fewer than K fragments left
   double seconds = 0;
+  std::map<std::string, BucketLayout> buckets;  // by "SEGMENT/TENANT/BUCKET"
 };
 
 class ErasureEncoder {
@@ -79,9 +95,10 @@ class ErasureEncoder {
   Result<EncodePassResult> RunPass();
 
  private:
+  // Both add the bytes the version's stripes store (data and parity) to *stored.
   Status EncodeVersion(const std::string& name, const Nhid& nhid, const VersionEntry& entry,
-                       const ErasurePolicy& policy, EncodePassResult* r);
-  Status CheckStripes(const std::string& name, const VersionEntry& entry, EncodePassResult* r);
+                       const ErasurePolicy& policy, EncodePassResult* r, uint64_t* stored);
+  Status CheckStripes(const std::string& name, const VersionEntry& entry, EncodePassResult* r, uint64_t* stored);
   const ErasureCode& CodeFor(const ErasurePolicy& policy);
 
   ObjectApi* api_;

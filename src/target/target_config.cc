@@ -42,6 +42,9 @@ Result<TargetConfig> TargetConfig::Load(const std::string& path) {
     c.gc_fence_grace_s = j.value("gc_fence_grace_s", c.gc_fence_grace_s);
     c.quarantine_retention_s = j.value("quarantine_retention_s", c.quarantine_retention_s);
     if (std::string scratch = j.value("gc_scratch_dir", ""); !scratch.empty()) c.gc_scratch_dir = resolve(scratch);
+    c.ec_interval_s = j.value("ec_interval_s", c.ec_interval_s);
+    c.ec_rest_age_s = j.value("ec_rest_age_s", c.ec_rest_age_s);
+    c.ec_min_object_bytes = j.value("ec_min_object_bytes", c.ec_min_object_bytes);
     if (j.contains("raft")) {
       const auto& r = j.at("raft");
       c.raft_id = r.at("id").get<uint64_t>();
@@ -79,6 +82,9 @@ std::string TargetConfig::ToJson() const {
   j["gc_fence_grace_s"] = gc_fence_grace_s;
   j["quarantine_retention_s"] = quarantine_retention_s;
   if (!gc_scratch_dir.empty()) j["gc_scratch_dir"] = gc_scratch_dir;
+  j["ec_interval_s"] = ec_interval_s;
+  j["ec_rest_age_s"] = ec_rest_age_s;
+  j["ec_min_object_bytes"] = ec_min_object_bytes;
   if (raft_id != 0) {
     nlohmann::json members = nlohmann::json::array();
     for (const auto& m : raft_members) members.push_back({{"id", m.id}, {"address", m.address}, {"voter", m.voter}});

@@ -3,7 +3,8 @@
 # VDEVs (each target a failure domain), R=3, a 4:2:rs bucket with 256 KiB chunks.
 #  1. objects written replicated: two big ones, a small one (stays replicated), and one
 #     whose content a replicated bucket holds too (dedup across policies);
-#  2. `system ec --now` encodes the three big versions; `system gc --now` trims: every
+#  2. `system ec --now --wait` (the leader's pass) encodes the three big versions, and
+#     reports raw bytes per logical byte per bucket; `system gc --now` trims: every
 #     payload chunk of an encoded object has exactly one replica, recorded R=1, and the
 #     chunks of one stripe sit on distinct targets; the shared content keeps 3 replicas;
 #     the small object keeps 3; raw bytes per logical byte of the encoded objects < 1.8;
@@ -11,7 +12,7 @@
 #     byte-identical (degraded reads); a third killed: the read fails saying what is out
 #     of reach, with no bytes written to the output;
 #  4. the three restarted, one of them with its disks replaced (VDEV directories wiped):
-#     `system ec --now` rebuilds its lost fragments onto it, after which killing two
+#     `system ec --now --wait` rebuilds its lost fragments onto it, after which killing two
 #     other targets still leaves every object readable.
 # usage: cluster_ec_test.sh CCOW_BINARY
 set -uo pipefail
@@ -31,7 +32,7 @@ fail() {
   exit 1
 }
 pid_of() { "$PYTHON" -c "import json; print([t['pid'] for t in json.load(open('$CL/cluster.json'))['targets'] if t['name']=='$1'][0])"; }
-field() { "$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+field() { "$PYTHON" -c "import json,sys; print(eval('d' + sys.argv[2], {'d': json.load(open(sys.argv[1]))}))" "$1" "$2"; }
 OBJECTS="ecb/big1 ecb/big2 ecb/small ecb/dup rep/big"
 reads() {
   for o in $OBJECTS; do
@@ -42,7 +43,8 @@ reads() {
 stat_json() { "$CCOW" --json object stat --replicas "ccow/default/$1" >"$WORK/stat.json" || fail "stat $1"; }
 
 "$CCOW" cluster up --targets 6 --vdevs 2 --dir "$CL" --dead-timeout-ms 600000 \
-  --gc-interval 0 --gc-fence-grace 0s --quarantine-retention 0s >"$WORK/up.log" 2>&1 ||
+  --gc-interval 0 --gc-fence-grace 0s --quarantine-retention 0s --ec-interval 0 --ec-rest-age 0s --ec-min-size 1M \
+  >"$WORK/up.log" 2>&1 ||
   { cat "$WORK/up.log"; fail "cluster up"; }
 "$CCOW" cluster create ccow >/dev/null && "$CCOW" tenant create ccow/default >/dev/null || fail "namespace"
 "$CCOW" bucket create ccow/default/ecb --ec 4:2:rs -s 256K >/dev/null || fail "bucket ecb"
@@ -63,9 +65,26 @@ for o in $OBJECTS; do "$CCOW" object put "ccow/default/$o" "$WORK/${o//\//_}" >/
 reads "written"
 
 # 2. Encode, then collect: the surplus replicas go.
-"$CCOW" --json system ec --now --rest-age 0s --min-size 1M >"$WORK/ec1.json" 2>"$WORK/ec1.err" || fail "ec pass: $(cat "$WORK/ec1.err")"
-[ "$(field "$WORK/ec1.json" versions_encoded)" -eq 3 ] || fail "expected 3 versions encoded: $(cat "$WORK/ec1.json")"
-[ "$(field "$WORK/ec1.json" versions_too_small)" -eq 1 ] || fail "the small object was not left replicated: $(cat "$WORK/ec1.json")"
+"$CCOW" system ec --now --rest-age 0s 2>"$WORK/err" && fail "system ec took --rest-age (the targets' setting)"
+"$CCOW" --json system ec --now --wait >"$WORK/ec1.json" 2>"$WORK/ec1.err" || fail "ec pass: $(cat "$WORK/ec1.err")"
+[ "$(field "$WORK/ec1.json" "['last_pass']['versions_encoded']")" -eq 3 ] || fail "expected 3 versions encoded: $(cat "$WORK/ec1.json")"
+[ "$(field "$WORK/ec1.json" "['last_pass']['versions_too_small']")" -eq 1 ] ||
+  fail "the small object was not left replicated: $(cat "$WORK/ec1.json")"
+# Raw bytes per logical byte, as the pass laid the buckets out: rep keeps R=3; ecb holds
+# three encoded versions (4:2 stripes, two short ones) and the small one at R=3.
+"$PYTHON" - "$WORK/ec1.json" <<'PY' || fail "raw bytes per logical byte: $(cat "$WORK/ec1.json")"
+import json, sys
+b = {x["bucket"]: x for x in json.load(open(sys.argv[1]))["buckets"]}
+rep, ecb = b["ccow/default/rep"], b["ccow/default/ecb"]
+assert rep["encoded_versions"] == 0 and rep["raw_per_logical"] == 3.0, rep
+assert ecb["versions"] == 4 and ecb["encoded_versions"] == 3, ecb
+# 6.2 MiB logical: 10 + 6 + 8 data chunks of 256 KiB once, 2 parity per stripe (7
+# stripes), the 200 KiB object three times.
+assert ecb["logical_bytes"] == (2560 + 1536 + 200 + 2048) << 10, ecb
+assert ecb["raw_bytes"] == (2560 + 1536 + 2048 + 7 * 2 * 256 + 3 * 200) << 10, ecb
+PY
+"$CCOW" system status >"$WORK/status.txt" || fail "system status"
+grep -q "ccow/default/ecb: 4 versions (3 encoded)" "$WORK/status.txt" || fail "no ec lines in system status: $(cat "$WORK/status.txt")"
 "$CCOW" --json system gc --now --wait >"$WORK/gc1.json" 2>"$WORK/gc1.err" ||
   fail "gc pass: $(cat "$WORK/gc1.err")"
 reads "encoded and trimmed"
@@ -124,10 +143,11 @@ echo "  three down: $(tail -1 "$WORK/get.err" | cut -c1-200)"
 rm -rf "$CL/${VICTIMS[0]}"/vdev*
 "$CCOW" cluster up --dir "$CL" >/dev/null || fail "restarting the targets"
 sleep 1
-"$CCOW" --json system ec --now --rest-age 0s --min-size 1M >"$WORK/ec2.json" 2>"$WORK/ec2.err" || fail "ec pass 2: $(cat "$WORK/ec2.err")"
-[ "$(field "$WORK/ec2.json" fragments_rebuilt)" -ge 1 ] || fail "nothing rebuilt on the replaced target: $(cat "$WORK/ec2.json")"
-[ "$(field "$WORK/ec2.json" stripes_lost)" -eq 0 ] || fail "stripes lost: $(cat "$WORK/ec2.json")"
-echo "  rebuilt $(field "$WORK/ec2.json" fragments_rebuilt) fragments on the replaced ${VICTIMS[0]}"
+"$CCOW" --json system ec --now --wait >"$WORK/ec2.json" 2>"$WORK/ec2.err" || fail "ec pass 2: $(cat "$WORK/ec2.err")"
+[ "$(field "$WORK/ec2.json" "['last_pass']['fragments_rebuilt']")" -ge 1 ] ||
+  fail "nothing rebuilt on the replaced target: $(cat "$WORK/ec2.json")"
+[ "$(field "$WORK/ec2.json" "['last_pass']['stripes_lost']")" -eq 0 ] || fail "stripes lost: $(cat "$WORK/ec2.json")"
+echo "  rebuilt $(field "$WORK/ec2.json" "['last_pass']['fragments_rebuilt']") fragments on the replaced ${VICTIMS[0]}"
 reads "after the rebuild"
 kill -9 "$(pid_of "${VICTIMS[1]}")" "$(pid_of "${VICTIMS[2]}")"
 # (The replicated objects' copies on the wiped target come back through the replica
