@@ -83,6 +83,7 @@ class TargetAgentImpl final : public TargetAgent {
     // A healthy copy from the row: the initiator verifies what it fetches and moves past
     // replicas that answer corrupt (this VDEV's own among them).
     so.fetch_healthy_copy = [this](const HashId& chid, std::string* out) { return initiator_->GetChunk(chid, out); };
+    so.set_aside_unrepairable = true;
     scrub_ = std::make_unique<ScrubService>(std::make_unique<Scrubber>(vdevs, std::move(repairs), std::move(so)));
     vdevs_ = vdevs;
     healer_ = Healer::Start(initiator_.get(), std::move(vdevs), ho);

@@ -251,7 +251,14 @@ Scrubber::Verdict Scrubber::Repair(const LocalVdev& vdev, const HashId& chid, co
   if (s.ok() && HashBytes(chid.algo(), bytes) != chid)
     s = Status::Corruption("the copy fetched does not hash to its CHID");
   if (!s.ok()) {
-    RecordFinding(vdev, chid, "no healthy replica answered: " + s.ToString());
+    std::string error = "no healthy replica answered: " + s.ToString();
+    if (options_.set_aside_unrepairable && damage.code() == Code::kCorruption) {
+      Status aside = vdev.store->RemoveChunk(chid);
+      if (aside.ok()) aside = vdev.store->Sync();
+      error += aside.ok() ? "; the bad copy was set aside (removed from the index) for healing or its stripe to replace"
+                          : "; setting the bad copy aside failed: " + aside.ToString();
+    }
+    RecordFinding(vdev, chid, error);
     return Verdict::kUnrepairable;
   }
   // Replace the copy: the store never overwrites a CHID it holds, so the bad one goes

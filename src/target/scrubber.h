@@ -8,7 +8,8 @@
 //    replication count kept, synced and read back verified. Counted as repaired;
 //  - with none (one node), or when no replica holds a healthy copy, it is unrepairable:
 //    kept in the findings with its CHID and, where known, the names of the objects that
-//    reference it (bounded).
+//    reference it (bounded); on a cluster the bad copy is set aside so that healing or
+//    its stripe can replace it (ScrubberOptions::set_aside_unrepairable).
 // Read repair: the bad copies that gets met wait in a RepairQueue (the target pushes
 // them); the scrubber repairs them between chunks of a pass and while idle.
 //
@@ -50,6 +51,13 @@ struct ScrubberOptions {
   // Up to `max` names ("bucket path/key @ version") of objects that reference a chunk.
   // Empty: unknown (a cluster: the version lists live on other targets).
   std::function<std::vector<std::string>(const HashId& chid, size_t max)> find_objects;
+  // A cluster: a copy that is bad (kCorruption: missing, truncated or wrong bytes) with
+  // no healthy copy anywhere is set aside, removed from its VDEV's index (the bytes stay
+  // in their segment file until compaction). A bad copy kept would count as held and
+  // block every repair: set aside, the chunk is missing there, so the replica healer
+  // copies it back from a replica that returns, and the erasure encoder's next pass
+  // rebuilds an erasure-coded fragment from its stripe. Still reported as unrepairable.
+  bool set_aside_unrepairable = false;
   std::function<uint64_t()> wall_clock_ns;  // empty: the system clock
 };
 

@@ -595,3 +595,41 @@ TEST(ScrubberTest, AnInterruptedPassResumesFromItsCursorAfterARestart) {
 
 }  // namespace
 }  // namespace ccow
+
+namespace ccow {
+namespace {
+
+// On a cluster a bad copy with no healthy copy anywhere is set aside (removed from the
+// index), so that it counts as missing and the healer or its stripe can replace it; a
+// copy that merely could not be read for another reason, or one node's only copy, stays.
+TEST(ScrubberTest, ACorruptCopyWithNoHealthyReplicaIsSetAsideOnlyWhereTheClusterCanReplaceIt) {
+  std::mt19937_64 rng(16);
+  for (bool set_aside : {false, true}) {
+    testing::MemoryChunkStore store;
+    std::string data = testing::Payload(rng, 30000);
+    HashId chid = HashBytes(HashAlgo::kSha256, data);
+    bool stored_new = false;
+    ASSERT_TRUE(store.Put(chid, data, &stored_new).ok());
+    ASSERT_TRUE(store.RecordReplicationCount(chid, 1).ok());
+    store.FlipFirstByte(chid);
+    auto dir = std::filesystem::path(::testing::TempDir()) /
+               ("scrub-aside-" + std::to_string(::getpid()) + (set_aside ? "-1" : "-0"));
+    std::filesystem::create_directories(dir);
+    ScrubberOptions o;
+    o.rate_bytes_per_second = 0;
+    o.fetch_healthy_copy = [](const HashId&, std::string*) { return Status::NotFound("no holder answered healthy"); };
+    o.set_aside_unrepairable = set_aside;
+    Scrubber scrubber({{"vdev0", dir.string(), &store}}, nullptr, o);
+    ScrubCounts counts = scrubber.RunPass();
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(counts.corrupt, 1u);
+    EXPECT_EQ(counts.unrepairable, 1u);
+    EXPECT_EQ(store.Has(chid), !set_aside) << "set_aside " << set_aside;
+    auto findings = scrubber.progress().unrepairable;
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].error.find("set aside") != std::string::npos, set_aside) << findings[0].error;
+  }
+}
+
+}  // namespace
+}  // namespace ccow
