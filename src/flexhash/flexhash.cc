@@ -76,9 +76,12 @@ const char* DomainName(FailureDomain fd) {
 }  // namespace
 
 uint32_t DefaultVdevsPerRow(size_t vdevs) {
-  if (vdevs < 9) return static_cast<uint32_t>(std::min<size_t>(vdevs, 4));
-  uint32_t per = static_cast<uint32_t>(std::ceil(std::log10(static_cast<double>(vdevs)))) * 6;
-  return static_cast<uint32_t>(std::min<size_t>(per, vdevs));
+  // At least 12 wide (every VDEV of a smaller cluster): each fragment of an erasure-coded
+  // stripe is kept in its own row, every keeper in a distinct failure domain, so rows
+  // narrower than the widest policy (9:3, 12 fragments) leave a small cluster's stripes
+  // unplaceable whenever their rows happen to miss a domain.
+  uint32_t per = static_cast<uint32_t>(std::ceil(std::log10(static_cast<double>(std::max<size_t>(vdevs, 1))))) * 6;
+  return static_cast<uint32_t>(std::min<size_t>(std::max<uint32_t>(per, 12), vdevs));
 }
 
 uint32_t DefaultRows(size_t vdevs) {

@@ -40,9 +40,10 @@ struct FlexHashOptions {
   uint32_t vdevs_per_row = 0;    // 0: from the sizing rules below
 };
 
-// Sizing, after the original system: fewer than 9 VDEVs -> 4 per row (or all of them),
-// otherwise ceil(log10 n) x 6; rows a power of two, at least 8, growing with the number of
-// VDEVs to 128 at 256 VDEVs and at most 1024.
+// Sizing, after the original system: ceil(log10 n) x 6 VDEVs per row, but at least 12
+// (every VDEV of a cluster of 12 or fewer; the original had 4 below 9 VDEVs, too narrow
+// for a stripe of K+M fragments in distinct failure domains); rows a power of two, at
+// least 8, growing with the number of VDEVs to 128 at 256 VDEVs and at most 1024.
 uint32_t DefaultVdevsPerRow(size_t vdevs);
 uint32_t DefaultRows(size_t vdevs);
 

@@ -33,8 +33,9 @@ double FractionOfSlotsChanged(const FlexHashTable& a, const FlexHashTable& b) {
 
 TEST(FlexHashTest, SizingFollowsTheOriginalRules) {
   EXPECT_EQ(DefaultVdevsPerRow(3), 3u);
-  EXPECT_EQ(DefaultVdevsPerRow(8), 4u);
-  EXPECT_EQ(DefaultVdevsPerRow(10), 6u);    // ceil(log10 10) x 6
+  EXPECT_EQ(DefaultVdevsPerRow(8), 8u);     // every VDEV up to 12: a 9:3 stripe fits a row
+  EXPECT_EQ(DefaultVdevsPerRow(10), 10u);
+  EXPECT_EQ(DefaultVdevsPerRow(30), 12u);   // ceil(log10 30) x 6
   EXPECT_EQ(DefaultVdevsPerRow(100), 12u);
   EXPECT_EQ(DefaultVdevsPerRow(1000), 18u);
   EXPECT_EQ(DefaultRows(4), 8u);
@@ -43,7 +44,9 @@ TEST(FlexHashTest, SizingFollowsTheOriginalRules) {
 }
 
 TEST(FlexHashTest, RowsSpreadOverDistinctServers) {
-  auto t = FlexHashTable::Build(Cluster(5, 1), 1);  // 5 VDEVs: 4 per row
+  FlexHashOptions four;
+  four.vdevs_per_row = 4;
+  auto t = FlexHashTable::Build(Cluster(5, 1), 1, four);  // 5 VDEVs, 4 per row
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->row_count(), 8u);
   for (uint32_t r = 0; r < t->row_count(); ++r) {
@@ -52,8 +55,10 @@ TEST(FlexHashTest, RowsSpreadOverDistinctServers) {
     EXPECT_EQ(t->Row(r).size(), 4u);
     EXPECT_EQ(servers.size(), 4u) << "row " << r << " repeats a server";
   }
-  // 10 VDEVs on 5 servers: 6 per row, so every server appears before any repeats.
-  t = FlexHashTable::Build(Cluster(5, 2), 1);
+  // 10 VDEVs on 5 servers, 6 per row: every server appears before any repeats.
+  FlexHashOptions six;
+  six.vdevs_per_row = 6;
+  t = FlexHashTable::Build(Cluster(5, 2), 1, six);
   ASSERT_TRUE(t.ok());
   for (uint32_t r = 0; r < t->row_count(); ++r) {
     std::set<std::string> servers;

@@ -22,7 +22,7 @@ using replicast::SimOptions;
 using testing::Payload;
 using testing::SimCluster;
 
-constexpr int kTargets = 5;  // one VDEV each ("tN/vdev0"): rows of 4 in distinct domains
+constexpr int kTargets = 13;  // one VDEV each ("tN/vdev0"): rows of 12, so one is outside each
 
 int TargetOf(const std::string& vdev_id) { return std::stoi(vdev_id.substr(1, vdev_id.find('/') - 1)); }
 
