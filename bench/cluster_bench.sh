@@ -2,12 +2,14 @@
 # The cluster data path on this machine: a local cluster of 5 targets x 2 VDEVs (R=3) per
 # transport against the single-node store on the same disk (the reference: a cluster on one
 # machine writes every byte 3 times to that disk).
-#   bash bench/cluster_bench.sh BUILD_DIR      (MIB=256 per size, THREADS=4; BENCH_DIR: the disk)
+#   bash bench/cluster_bench.sh BUILD_DIR      (MIB=256 per size, THREADS=4, TRANSPORTS="udp multicast tcp";
+#                                              BENCH_DIR: the disk)
 set -euo pipefail
 BUILD=$(cd "${1:?usage: cluster_bench.sh BUILD_DIR}" && pwd)
 CCOW="$BUILD/bin/ccow"
 MIB=${MIB:-256}
 THREADS=${THREADS:-4}
+TRANSPORTS=${TRANSPORTS:-udp multicast tcp}
 DIR=$(mktemp -d "${BENCH_DIR:-/var/tmp}/ccow-clbench-XXXXXX")
 trap '"$CCOW" cluster down --dir "$DIR/cluster" >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
 
@@ -18,7 +20,7 @@ echo "| backend | 1 MiB put MB/s | 1 MiB get MB/s | 16 MiB put MB/s | 16 MiB get
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 "$BUILD/bin/cluster_bench" --local "$DIR/local" --label "single-node store (R=1)" --threads "$THREADS" --mib "$MIB"
 rm -rf "$DIR/local"
-for transport in udp multicast tcp; do
+for transport in $TRANSPORTS; do
   if ! "$CCOW" cluster up --targets 5 --vdevs 2 --transport "$transport" --dir "$DIR/cluster" >"$DIR/up.log" 2>&1; then
     echo "| cluster, $transport | (could not start: $(grep -m1 -v '^ ' "$DIR/up.log")) |"
     rm -rf "$DIR/cluster"

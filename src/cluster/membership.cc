@@ -25,6 +25,9 @@ Result<std::string> NextFlexHashJson(const ClusterState& state) {
   // back to the sizing rule's width rather than stay at the smaller one.
   if (options.vdevs_per_row >= current.vdevs().size())
     options.vdevs_per_row = std::max<uint32_t>(options.vdevs_per_row, DefaultVdevsPerRow(vdevs.size()));
+  // And rows keep spanning every failure domain (up to 12) as domains join: erasure-coded
+  // stripes stay placeable (MinRowWidth).
+  options.vdevs_per_row = std::max(options.vdevs_per_row, MinRowWidth(vdevs, options.failure_domain));
   CCOW_ASSIGN_OR_RETURN(FlexHashTable next, FlexHashTable::Build(std::move(vdevs), state.flexhash_generation() + 1, options));
   return next.ToJson();
 }

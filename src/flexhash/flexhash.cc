@@ -76,12 +76,15 @@ const char* DomainName(FailureDomain fd) {
 }  // namespace
 
 uint32_t DefaultVdevsPerRow(size_t vdevs) {
-  // At least 12 wide (every VDEV of a smaller cluster): each fragment of an erasure-coded
-  // stripe is kept in its own row, every keeper in a distinct failure domain, so rows
-  // narrower than the widest policy (9:3, 12 fragments) leave a small cluster's stripes
-  // unplaceable whenever their rows happen to miss a domain.
-  uint32_t per = static_cast<uint32_t>(std::ceil(std::log10(static_cast<double>(std::max<size_t>(vdevs, 1))))) * 6;
-  return static_cast<uint32_t>(std::min<size_t>(std::max<uint32_t>(per, 12), vdevs));
+  if (vdevs < 9) return static_cast<uint32_t>(std::min<size_t>(vdevs, 4));
+  uint32_t per = static_cast<uint32_t>(std::ceil(std::log10(static_cast<double>(vdevs)))) * 6;
+  return static_cast<uint32_t>(std::min<size_t>(per, vdevs));
+}
+
+uint32_t MinRowWidth(const std::vector<VdevInfo>& vdevs, FailureDomain domain) {
+  std::set<std::string> domains;
+  for (const auto& v : vdevs) domains.insert(DomainOf(v, domain));
+  return static_cast<uint32_t>(std::min<size_t>(domains.size(), kRowDomainsForStripes));
 }
 
 uint32_t DefaultRows(size_t vdevs) {
@@ -107,7 +110,8 @@ Result<FlexHashTable> FlexHashTable::Build(std::vector<VdevInfo> vdevs, uint64_t
     return Status::InvalidArgument("FlexHash rows must be a power of two up to 65536, not " +
                                    std::to_string(rows));
   uint32_t k = options.vdevs_per_row ? std::min<uint32_t>(options.vdevs_per_row, vdevs.size())
-                                     : DefaultVdevsPerRow(vdevs.size());
+                                     : std::max(DefaultVdevsPerRow(vdevs.size()),
+                                                MinRowWidth(vdevs, options.failure_domain));
   t.options_.rows = rows;
   t.options_.vdevs_per_row = k;
   while ((1u << t.row_bits_) < rows) ++t.row_bits_;

@@ -40,11 +40,19 @@ struct FlexHashOptions {
   uint32_t vdevs_per_row = 0;    // 0: from the sizing rules below
 };
 
-// Sizing, after the original system: ceil(log10 n) x 6 VDEVs per row, but at least 12
-// (every VDEV of a cluster of 12 or fewer; the original had 4 below 9 VDEVs, too narrow
-// for a stripe of K+M fragments in distinct failure domains); rows a power of two, at
-// least 8, growing with the number of VDEVs to 128 at 256 VDEVs and at most 1024.
+// Sizing, after the original system: fewer than 9 VDEVs -> 4 per row (or all of them),
+// otherwise ceil(log10 n) x 6; rows a power of two, at least 8, growing with the number of
+// VDEVs to 128 at 256 VDEVs and at most 1024. A table built with vdevs_per_row 0 takes the
+// larger of that and MinRowWidth.
 uint32_t DefaultVdevsPerRow(size_t vdevs);
+// Rows are filled from distinct failure domains first, so a row this wide spans every
+// domain of a cluster of up to kRowDomainsForStripes of them (and that many of a larger
+// one). Each fragment of an erasure-coded stripe is kept in its own row, every keeper in a
+// domain of its own: rows spanning K+M domains make every stripe placeable (any set of
+// fragments reaches K+M domains), where rows of 4 on a 6-server cluster left about one
+// 4:2 stripe in eight unplaceable.
+inline constexpr uint32_t kRowDomainsForStripes = 12;  // the widest policy, 9:3
+uint32_t MinRowWidth(const std::vector<VdevInfo>& vdevs, FailureDomain domain);
 uint32_t DefaultRows(size_t vdevs);
 
 // The failure domain of a VDEV under a policy: its zone, its server, or itself (any).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 #include <set>
 
 namespace ccow {
@@ -33,14 +34,28 @@ double FractionOfSlotsChanged(const FlexHashTable& a, const FlexHashTable& b) {
 
 TEST(FlexHashTest, SizingFollowsTheOriginalRules) {
   EXPECT_EQ(DefaultVdevsPerRow(3), 3u);
-  EXPECT_EQ(DefaultVdevsPerRow(8), 8u);     // every VDEV up to 12: a 9:3 stripe fits a row
-  EXPECT_EQ(DefaultVdevsPerRow(10), 10u);
-  EXPECT_EQ(DefaultVdevsPerRow(30), 12u);   // ceil(log10 30) x 6
+  EXPECT_EQ(DefaultVdevsPerRow(8), 4u);
+  EXPECT_EQ(DefaultVdevsPerRow(10), 6u);    // ceil(log10 10) x 6
   EXPECT_EQ(DefaultVdevsPerRow(100), 12u);
   EXPECT_EQ(DefaultVdevsPerRow(1000), 18u);
   EXPECT_EQ(DefaultRows(4), 8u);
   EXPECT_EQ(DefaultRows(256), 128u);
   EXPECT_EQ(DefaultRows(100000), 1024u);
+}
+
+// Each fragment of a stripe is kept in its own row, in a failure domain of its own: rows
+// spanning every domain (up to 12) make any K+M <= domains placeable.
+TEST(FlexHashTest, RowsSpanEveryFailureDomainOfASmallCluster) {
+  for (auto [servers, per_server, width] : {std::tuple{6, 1, 6u}, {5, 2, 6u}, {7, 1, 7u}, {14, 1, 12u}, {3, 4, 12u}}) {
+    auto t = FlexHashTable::Build(Cluster(servers, per_server), 1);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(t->options().vdevs_per_row, width) << servers << " x " << per_server;
+    for (uint32_t r = 0; r < t->row_count(); ++r) {
+      std::set<std::string> domains;
+      for (uint32_t i : t->Row(r)) domains.insert(t->vdevs()[i].server);
+      EXPECT_EQ(domains.size(), std::min<size_t>(servers, 12)) << servers << " x " << per_server << " row " << r;
+    }
+  }
 }
 
 TEST(FlexHashTest, RowsSpreadOverDistinctServers) {

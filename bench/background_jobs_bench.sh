@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# S3 under the background jobs (issue 11): one `ccow server`, the same S3 load (1 MiB
+# objects, PUT then GET, 8 connections, the neutral raw SigV4 client of ../shared/peers)
+#  - alone;
+#  - while a garbage-collection pass frees and compacts GARBAGE_MIB of deleted objects;
+#  - while a scrub pass re-verifies everything at the default rate limit (25 MB/s);
+# against the target "at most 15% slower". Beside: the GC pass's reclaim MB/s, the scrub's
+# MB/s against its limit, and fio's direct sequential read bandwidth of the same disk.
+# usage: background_jobs_bench.sh CCOW_BINARY [LIVE_MIB (default 768)] [GARBAGE_MIB (1024)]
+#        [SECONDS per load phase (15)] [DIR (default /var/tmp)]
+set -uo pipefail
+CCOW=$(realpath "$1")
+LIVE=${2:-768}
+GARBAGE=${3:-1024}
+SECS=${4:-15}
+BASE=${5:-/var/tmp}
+PEERS=$(cd "$(dirname "$0")/../../shared/peers" 2>/dev/null && pwd) || { echo "no ../shared/peers" >&2; exit 1; }
+PYTHON=/usr/bin/python3
+WORK=$(mktemp -d "$BASE/ccow-bgbench.XXXXXX")
+D="$WORK/data"
+SERVER=""
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+die() { echo "background_jobs_bench: $*" >&2; exit 1; }
+AK=ccow-admin SK=ccow-admin-secret
+
+echo "disk limit: fio, direct sequential 1 MiB reads of a 1 GiB file" >&2
+fio --name=r --filename="$WORK/fio" --size=1G --rw=write --bs=1M --direct=1 --ioengine=psync >/dev/null 2>&1
+FIO=$(fio --name=r --filename="$WORK/fio" --size=1G --rw=read --bs=1M --direct=1 --ioengine=psync \
+  --output-format=json 2>/dev/null | "$PYTHON" -c "import json,sys; print(round(json.load(sys.stdin)['jobs'][0]['read']['bw_bytes'] / 1e6))")
+rm -f "$WORK/fio"
+
+"$CCOW" server --data "$D" --s3-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --gc-interval 0 --scrub-interval 0 \
+  --scrub-rate 25M --quarantine-retention 0s >"$WORK/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do
+  S3=$(sed -n 's/^  S3  *\(http:\/\/[0-9.:]*\).*/\1/p' "$WORK/server.log" | head -1)
+  [ -n "$S3" ] && break
+  sleep 0.1
+done
+[ -n "$S3" ] || die "the server did not start: $(cat "$WORK/server.log")"
+export CCOW_DATA="$D"
+
+load() {  # bucket size count conc phases seconds json
+  "$PEERS/s3load.sh" "$S3" "$AK" "$SK" "$1" "$2" "$3" "$4" --engine raw --phases "$5" --max-seconds "$6" \
+    --server-pids "$SERVER" --json "$7" >>"$WORK/load.log" 2>&1 || die "load: $(tail -5 "$WORK/load.log")"
+}
+wait_pass() {  # gc|scrub: until its first pass has ended (10 min at most); its status in $WORK/JOB.json
+  for _ in $(seq 1 1200); do
+    "$CCOW" --json system "$1" >"$WORK/$1.json" 2>/dev/null &&
+      "$PYTHON" -c "import json,sys; sys.exit(0 if json.load(open('$WORK/$1.json'))['passes_completed'] >= 1 else 1)" && return 0
+    sleep 0.5
+  done
+  die "the $1 pass did not end in 10 min"
+}
+echo "preload: $LIVE MiB live" >&2
+load live 16M $((LIVE / 16)) 4 put 600 "$WORK/preload.jsonl"
+echo "alone" >&2
+load bench 1M 100000 8 put,get "$SECS" "$WORK/alone.jsonl"
+
+echo "garbage: $GARBAGE MiB written and deleted" >&2
+load garbage 16M $((GARBAGE / 16)) 4 put,delete 600 "$WORK/garbage.jsonl"
+"$CCOW" --json system gc --now >/dev/null || die "system gc --now"
+load bench 1M 100000 8 put,get "$SECS" "$WORK/gc.jsonl"
+wait_pass gc
+
+echo "scrub" >&2
+"$CCOW" --json system scrub --now >/dev/null || die "system scrub --now"
+load bench 1M 100000 8 put,get "$SECS" "$WORK/scrub.jsonl"
+wait_pass scrub
+
+"$PYTHON" - "$WORK" "$FIO" "$SECS" <<'PY'
+import json, sys
+work, fio, secs = sys.argv[1], sys.argv[2], sys.argv[3]
+def rows(name):
+    return {r["phase"]: r for r in map(json.loads, open(f"{work}/{name}.jsonl")) if r}
+alone, gc, scrub = rows("alone"), rows("gc"), rows("scrub")
+g = json.load(open(f"{work}/gc.json"))["last_pass"]
+s = json.load(open(f"{work}/scrub.json"))
+sp = s["pass"]
+print(f"## S3 under the background jobs: one `ccow server`, 1 MiB objects, 8 connections, {secs} s per phase\n")
+print("| load | PUT MB/s | GET MB/s | PUT vs alone | GET vs alone | target |")
+print("|---|---:|---:|---:|---:|---|")
+for name, r in (("alone", alone), ("during a GC pass", gc), ("during a scrub pass (25 MB/s)", scrub)):
+    put, get = r["put"]["MB_per_s"], r["get"]["MB_per_s"]
+    rel = lambda x, a: f"{100 * (x / a - 1):+.0f}%"
+    print(f"| {name} | {put:.0f} | {get:.0f} | {rel(put, alone['put']['MB_per_s'])} | {rel(get, alone['get']['MB_per_s'])} | >= -15% |")
+gs = g["seconds"] or 1e-9
+print()
+print("| job | figure | limit |")
+print("|---|---:|---:|")
+print(f"| GC pass | {g['seconds']:.1f} s, {g['chunks_freed']} chunks, {g['bytes_freed'] / 1e6:.0f} MB freed, "
+      f"{g['file_bytes_reclaimed'] / 1e6:.0f} MB of segment files given back: {g['file_bytes_reclaimed'] / 1e6 / gs:.0f} MB/s | "
+      f"fio read {fio} MB/s |")
+ss = s.get("last_pass_seconds") or 1e-9
+print(f"| scrub pass | {sp['bytes'] / 1e6:.0f} MB verified in {ss:.1f} s: {sp['bytes'] / 1e6 / ss:.1f} MB/s | "
+      f"rate limit 25 MB/s; fio read {fio} MB/s |")
+PY
+echo
+echo "(bash bench/background_jobs_bench.sh build/bin/ccow $LIVE $GARBAGE $SECS $BASE)"
