@@ -72,7 +72,7 @@ wait_pass scrub
 import json, sys
 work, fio, secs = sys.argv[1], sys.argv[2], sys.argv[3]
 def rows(name):
-    return {r["phase"]: r for r in map(json.loads, open(f"{work}/{name}.jsonl")) if r}
+    return {r["phase"].lower(): r for r in map(json.loads, open(f"{work}/{name}.jsonl")) if r}
 alone, gc, scrub = rows("alone"), rows("gc"), rows("scrub")
 g = json.load(open(f"{work}/gc.json"))["last_pass"]
 s = json.load(open(f"{work}/scrub.json"))
