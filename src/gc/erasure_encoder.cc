@@ -85,6 +85,7 @@ Result<EncodePassResult> ErasureEncoder::RunPass() {
     if (page.empty()) break;
     after = page.back().name();
     for (const VersionList& vl : page) {
+      if (options_.on_phase) options_.on_phase("list");
       r.lists_scanned++;
       std::optional<ErasurePolicy> policy;
       std::string bucket_path;
@@ -194,6 +195,7 @@ Status ErasureEncoder::EncodeVersion(const std::string& name, const Nhid& nhid, 
   CCOW_RETURN_IF_ERROR(backend.PutChunk(set_chid, set_bytes, rc, &stored_new, &fence));
   new_refs.push_back({set_chid, rc});
   CCOW_RETURN_IF_ERROR(backend.SyncChunks());
+  if (options_.on_phase) options_.on_phase("commit");
 
   auto commit = [&](const WriteFence& f) {
     return backend.UpdateVersionList(
