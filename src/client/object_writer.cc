@@ -68,16 +68,44 @@ class ManifestBuilder {
   std::vector<std::vector<ChunkRef>> levels_;
 };
 
-// Touches ref and, for a chunk manifest, everything below it, for a version of R r.
-Status TouchRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, WriteFence* fence) {
-  CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid, r, fence));
-  if (ref.kind != ChunkKind::kChunkManifest) return Status::OK();
+// Touches ref and, for a chunk manifest, everything below it, for a version of R r
+// (touch), and brings each payload chunk back to r replicas where it has fewer (raise):
+// the collector trims a fragment of an erasure-coded version to one copy (its keeper), and
+// a touch only pins and records R, so a version that references such a chunk without
+// putting it would otherwise be committed below its R (manifests are never trimmed).
+Status WalkRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, WriteFence* fence, bool touch,
+                bool raise) {
+  if (touch) CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid, r, fence));
+  if (ref.kind != ChunkKind::kChunkManifest)
+    return raise ? backend.RaiseReplication(ref.chid, r) : Status::OK();
   if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
   std::string bytes;
   CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
   CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
-  for (const auto& child : cm.refs) CCOW_RETURN_IF_ERROR(TouchRefs(backend, child, r, depth + 1, fence));
+  for (const auto& child : cm.refs)
+    CCOW_RETURN_IF_ERROR(WalkRefs(backend, child, r, depth + 1, fence, touch, raise));
   return Status::OK();
+}
+
+// Whether the payload of version `entry` of `name`, which a new version references without
+// putting it, may sit on fewer replicas than its R: the version is erasure coded (its
+// fragments are trimmed to one copy), or, read again once the new version's touches have
+// pinned them, it has been encoded or has gone meanwhile (a pass may have trimmed them
+// before the pins). A version still replicated then keeps them at its R in every later
+// pass until the new version is committed (and a commit fenced by such a pass raises).
+Result<bool> MayBeTrimmed(Backend& backend, const std::string& name, const VersionEntry& entry) {
+  if (entry.erasure_coded()) return true;
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  CCOW_ASSIGN_OR_RETURN(auto vl, backend.GetVersionList(parsed.Full()));
+  if (!vl) return true;
+  auto replicated = [&](const VersionEntry& e) { return e.vm_chid == entry.vm_chid && !e.erasure_coded(); };
+  for (const auto& v : vl->versions())
+    if (replicated(v)) return false;
+  for (const auto& q : vl->quarantine())
+    if (replicated(q.version)) return false;
+  for (const auto& sn : vl->snapshots())
+    if (replicated(sn.version)) return false;
+  return true;
 }
 
 }  // namespace
@@ -218,11 +246,13 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     if (st.code() == Code::kFenced && !retouched) {
       // A collection pass began after this write's first chunks were answered: touch the
       // whole tree again (pinning it in the pass) and commit with the new answers. A chunk
-      // gone meanwhile was collected: the write fails rather than commit a hole.
+      // gone meanwhile was collected: the write fails rather than commit a hole. A chunk
+      // an erasure-coded version shares may have been trimmed to one copy meanwhile: it
+      // is raised back to this version's R.
       retouched = true;
       fence->Reset();
       for (const auto& ref : vm.root_refs) {
-        Status touched = TouchRefs(*backend_, ref, vm.policy.replication_count, 0, fence);
+        Status touched = WalkRefs(*backend_, ref, vm.policy.replication_count, 0, fence, true, true);
         if (touched.code() == Code::kNotFound)
           return Status::Unavailable("object " + vm.name + ": a garbage collection pass collected chunks this "
                                      "write had stored before it committed (it ran longer than the GC grace "
@@ -240,12 +270,18 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
                                     const std::string& dest) {
   WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(dest));
-  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(source, which));
+  VersionEntry entry;
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(source, which, &entry));
   // The clone shares the source's chunks without putting them: touch them all, so a
-  // collection under way keeps them even if the source goes meanwhile.
+  // collection under way keeps them even if the source goes meanwhile; a clone of an
+  // erasure-coded version is replicated, so its payload is raised back to R.
   WriteFence fence;
   for (const auto& ref : vm.root_refs)
-    CCOW_RETURN_IF_ERROR(TouchRefs(*backend_, ref, vm.policy.replication_count, 0, &fence));
+    CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, false));
+  CCOW_ASSIGN_OR_RETURN(bool trimmed, MayBeTrimmed(*backend_, source, entry));
+  if (trimmed)
+    for (const auto& ref : vm.root_refs)
+      CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, false, true));
   vm.origin = vm.name;
   vm.name = parsed.Full();
   vm.nhid = parsed.ComputeNhid(vm.policy.hash);
@@ -293,7 +329,8 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   VersionManifest vm;
   uint64_t offset = 0;
   for (const auto& part : parts) {
-    CCOW_ASSIGN_OR_RETURN(VersionManifest src, LoadManifest(part.name, part.which));
+    VersionEntry entry;
+    CCOW_ASSIGN_OR_RETURN(VersionManifest src, LoadManifest(part.name, part.which, &entry));
     if (src.flags & VersionManifest::kFlagDeleteMarker)
       return Status::NotFound("object " + part.name + " is a delete marker");
     if (!builder) {
@@ -303,15 +340,20 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
     std::vector<ChunkRef> refs;
     for (const auto& ref : src.root_refs)
       CCOW_RETURN_IF_ERROR(FlattenRefs(*backend_, ref, static_cast<int64_t>(offset), &refs, 0));
-    // The new version is kept at its own R: chunks it shares with a source of a lower R
-    // (a copy into a bucket of a higher R) are raised to it.
-    if (vm.policy.replication_count > src.policy.replication_count)
-      for (const auto& ref : refs)
-        CCOW_RETURN_IF_ERROR(backend_->RaiseReplication(ref.chid, vm.policy.replication_count));
     // The new manifests reference the parts' chunks without putting them (a collection
     // under way keeps what is touched).
     for (const auto& ref : refs)
       CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid, vm.policy.replication_count, &fence));
+    // The new version is kept at its own R: chunks it shares with a source of a lower R
+    // (a copy into a bucket of a higher R), or with an erasure-coded one (trimmed to one
+    // copy each), are raised to it.
+    bool raise = vm.policy.replication_count > src.policy.replication_count;
+    if (!raise) {
+      CCOW_ASSIGN_OR_RETURN(raise, MayBeTrimmed(*backend_, part.name, entry));
+    }
+    if (raise)
+      for (const auto& ref : refs)
+        CCOW_RETURN_IF_ERROR(backend_->RaiseReplication(ref.chid, vm.policy.replication_count));
     for (const auto& ref : refs) CCOW_RETURN_IF_ERROR(builder->Add(ref));
     offset += src.size;
   }

@@ -131,4 +131,34 @@ Result<std::vector<FragmentSite>> LocateFragments(Backend& backend, const Stripe
   return sites;
 }
 
+Status PassLocator::Probe(const Chid& chid) {
+  CCOW_ASSIGN_OR_RETURN(auto found, locate_(chid));
+  auto& known = holders_[chid];
+  for (auto& id : found)
+    if (std::find(known.begin(), known.end(), id) == known.end()) known.push_back(std::move(id));
+  return Status::OK();
+}
+
+Result<std::vector<FragmentSite>> PassLocator::Locate(const FlexHashTable& table, const StripeManifest& stripe) {
+  std::vector<Chid> chids;
+  for (int i = 0; i < stripe.policy.width(); ++i)
+    if (stripe.IsStored(i)) chids.push_back(stripe.FragmentChid(i));
+  for (const Chid& c : chids)
+    if (!holders_.count(c)) CCOW_RETURN_IF_ERROR(Probe(c));
+  auto sites = [&] {
+    std::vector<FragmentSite> out;
+    for (const Chid& c : chids) out.push_back({c, holders_[c]});
+    return out;
+  };
+  for (int round = 0; round < relocate_; ++round) {
+    auto keepers = PlaceFragments(table, sites());
+    if (!keepers.ok()) break;  // too few failure domains: no answer changes that
+    if (std::all_of(keepers->begin(), keepers->end(), [](const FragmentKeeper& k) { return k.holds; })) break;
+    // Every fragment again, not only those lacking: the matching may have moved one off
+    // a holder because another fragment's holder went unseen.
+    for (const Chid& c : chids) CCOW_RETURN_IF_ERROR(Probe(c));
+  }
+  return sites();
+}
+
 }  // namespace ccow

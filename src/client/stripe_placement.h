@@ -11,12 +11,16 @@
 // changes only when the FlexHash or the holders change, and then the encoder's check
 // copies or rebuilds fragments onto the new keepers before the collector trims anything
 // (a keeper that does not hold its fragment yet is reported, and the collector then
-// keeps every copy of that stripe).
+// keeps every copy of that stripe). The answer depends on the holders seen, so the
+// collector sees one answer per fragment per pass (PassLocator).
 //
-// Pure functions; thread-safe.
+// PlaceFragments and LocateFragments are pure functions, thread-safe; a PassLocator
+// belongs to one pass, on one thread.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/object_name.h"
@@ -50,5 +54,35 @@ Result<std::vector<FragmentKeeper>> PlaceFragments(const FlexHashTable& table,
 // The stored fragments of `stripe` in fragment order (absent members of a short stripe
 // left out), each with its current holders as the backend locates them.
 Result<std::vector<FragmentSite>> LocateFragments(Backend& backend, const StripeManifest& stripe);
+
+// Locates fragments for one garbage-collection pass, which trims a stripe only when every
+// fragment sits on its keeper. A probe counts a VDEV whose answer was lost as not holding,
+// so located one at a time, as LocateFragments does, a lossy network would make the
+// collector keep every replica of a placed stripe for another pass, and make two versions
+// sharing a stripe (or stripes sharing a fragment) choose different keepers, each keeping
+// its own copy. So here:
+//  - each fragment is located once per pass, and every stripe and version that has it sees
+//    the same holders (identical stripes get identical keepers);
+//  - while some keeper would lack its fragment, the stripe's fragments are located again,
+//    up to `relocate` times, every holder any answer named being kept.
+// Only for a collection pass: there a holder seen once still holds until the pass's own
+// sweep (fragments that arrive meanwhile are found by the relocation).
+class PassLocator {
+ public:
+  // locate: the VDEVs holding a chunk now (Backend::LocateChunk's ids).
+  using LocateFn = std::function<Result<std::vector<std::string>>(const Chid&)>;
+  PassLocator(LocateFn locate, int relocate) : locate_(std::move(locate)), relocate_(relocate) {}
+
+  // The stored fragments of `stripe`, in LocateFragments's order, with their holders as
+  // this pass knows them.
+  Result<std::vector<FragmentSite>> Locate(const FlexHashTable& table, const StripeManifest& stripe);
+
+ private:
+  Status Probe(const Chid& chid);  // adds what one more answer names
+
+  LocateFn locate_;
+  int relocate_;
+  std::unordered_map<Chid, std::vector<std::string>, HashIdHasher> holders_;
+};
 
 }  // namespace ccow

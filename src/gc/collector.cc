@@ -173,12 +173,25 @@ Result<GcPassResult> Collector::RunPass() {
     CCOW_RETURN_IF_ERROR(chunks_->FenceEarlierWrites());
     CCOW_ASSIGN_OR_RETURN(auto marks, Marks::Open(options_.scratch_dir));
     encoded_marked_.clear();
+    // A stripe whose keeper seems to lack its fragment is located again this many times
+    // before it is kept whole: at 1% loss, the EC simulation found stripes left untrimmed,
+    // and fragments kept twice, after two quiet passes.
+    constexpr int kRelocate = 4;
+    locator_ = std::make_unique<PassLocator>(
+        [this](const Chid& chid) -> Result<std::vector<std::string>> {
+          CCOW_ASSIGN_OR_RETURN(auto holders, api_->backend().LocateChunk(chid));
+          std::vector<std::string> ids;
+          for (auto& h : holders) ids.push_back(std::move(h.vdev_id));
+          return ids;
+        },
+        kRelocate);
     SetPhase("mark");
     CCOW_RETURN_IF_ERROR(ExpireAndMark(*marks, &r));
     SetPhase("sweep");
     return Sweep(*marks, &r);
   }();
   chunks_->ClosePinWindow();
+  locator_.reset();
   // Compaction needs no pins: it moves records, never frees what the index still holds.
   // Its failure (a full disk) keeps what the sweep freed and is reported.
   Status compacted;
@@ -385,7 +398,7 @@ Status Collector::MarkEncodedVersion(Marks& marks, const VersionEntry& entry, Gc
       for (int i = 0; i < stripe.policy.width(); ++i)
         if (stripe.IsStored(i)) sites.push_back({stripe.FragmentChid(i), {}});
     } else {
-      CCOW_ASSIGN_OR_RETURN(sites, LocateFragments(backend, stripe));
+      CCOW_ASSIGN_OR_RETURN(sites, locator_->Locate(*table, stripe));
       auto placed = PlaceFragments(*table, sites);
       bool all_hold = placed.ok();
       if (placed.ok())

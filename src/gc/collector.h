@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "client/object_api.h"
+#include "client/stripe_placement.h"
 #include "core/status.h"
 #include "model/chunk_manifest.h"
 
@@ -134,6 +135,8 @@ class Collector {
   CollectorOptions options_;
   // Erasure-coded versions marked in this pass (a cluster scans every copy of each list).
   std::unordered_set<Chid, HashIdHasher> encoded_marked_;
+  // Where this pass found their fragments (client/stripe_placement.h).
+  std::unique_ptr<PassLocator> locator_;
   mutable std::mutex mu_;
   GcProgress progress_;
 };

@@ -85,6 +85,7 @@ Result<EncodePassResult> ErasureEncoder::RunPass() {
     if (page.empty()) break;
     after = page.back().name();
     for (const VersionList& vl : page) {
+      if (options_.on_phase) options_.on_phase("list");
       r.lists_scanned++;
       std::optional<ErasurePolicy> policy;
       std::string bucket_path;
@@ -194,6 +195,7 @@ Status ErasureEncoder::EncodeVersion(const std::string& name, const Nhid& nhid, 
   CCOW_RETURN_IF_ERROR(backend.PutChunk(set_chid, set_bytes, rc, &stored_new, &fence));
   new_refs.push_back({set_chid, rc});
   CCOW_RETURN_IF_ERROR(backend.SyncChunks());
+  if (options_.on_phase) options_.on_phase("commit");
 
   auto commit = [&](const WriteFence& f) {
     return backend.UpdateVersionList(
@@ -243,7 +245,20 @@ Status ErasureEncoder::CheckStripes(const std::string& name, const VersionEntry&
     for (int i = 0; i < stripe.policy.width(); ++i)
       if (stripe.IsStored(i)) index.push_back(i);
     std::vector<std::optional<std::string>> fetched;  // by fragment index, fetched lazily
-    bool fetched_all = false;
+    bool fetched_all = false, fetched_again = false;
+    // Fetches fragment g into `fetched` (whether located or not, with `any`).
+    auto fetch = [&](size_t g, bool any) {
+      auto& slot = fetched[static_cast<size_t>(index[g])];
+      std::string b;
+      if (!slot && (any || !sites[g].holders.empty()) && backend.GetChunk(sites[g].chid, &b).ok())
+        slot = std::move(b);
+    };
+    auto rebuild = [&](size_t f) {
+      std::vector<std::optional<std::string_view>> views(fetched.size());
+      for (size_t i = 0; i < fetched.size(); ++i)
+        if (fetched[i]) views[i] = *fetched[i];
+      return RebuildFragment(CodeFor(stripe.policy), stripe, index[f], views);
+    };
     for (size_t f = 0; f < sites.size(); ++f) {
       if ((*keepers)[f].holds) continue;
       std::string copy;
@@ -253,17 +268,22 @@ Status ErasureEncoder::CheckStripes(const std::string& name, const VersionEntry&
       if (!got.ok()) {
         if (!fetched_all) {
           fetched.assign(static_cast<size_t>(stripe.policy.width()), std::nullopt);
-          for (size_t g = 0; g < sites.size(); ++g) {
-            if (sites[g].holders.empty()) continue;
-            std::string b;
-            if (backend.GetChunk(sites[g].chid, &b).ok()) fetched[static_cast<size_t>(index[g])] = std::move(b);
-          }
+          for (size_t g = 0; g < sites.size(); ++g) fetch(g, false);
           fetched_all = true;
         }
-        std::vector<std::optional<std::string_view>> views(fetched.size());
-        for (size_t i = 0; i < fetched.size(); ++i)
-          if (fetched[i]) views[i] = *fetched[i];
-        auto rb = RebuildFragment(CodeFor(stripe.policy), stripe, index[f], views);
+        auto rb = rebuild(f);
+        if (!rb.ok() && !fetched_again) {
+          // A probe counts a VDEV whose answer was lost as holding nothing: before calling
+          // the stripe lost (an alarm of data loss), ask for every fragment not in hand,
+          // located or not, this one included (a get asks the whole row, and retries).
+          fetched_again = true;
+          for (size_t g = 0; g < sites.size(); ++g) fetch(g, true);
+          const auto& own = fetched[static_cast<size_t>(index[f])];
+          rb = own ? Result<std::string>(*own) : rebuild(f);
+          rebuilt = !own;
+        } else {
+          rebuilt = true;
+        }
         if (!rb.ok()) {
           r->stripes_lost++;
           spdlog::error("ec: {} generation {} stripe {} ({}): {}", name, entry.generation, si,
@@ -271,7 +291,6 @@ Status ErasureEncoder::CheckStripes(const std::string& name, const VersionEntry&
           break;
         }
         copy = std::move(*rb);
-        rebuilt = true;
       }
       CCOW_RETURN_IF_ERROR(backend.PutChunkOn(sites[f].chid, copy, (*keepers)[f].vdev_id, 1, nullptr));
       (rebuilt ? r->fragments_rebuilt : r->fragments_moved)++;

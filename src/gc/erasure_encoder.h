@@ -53,6 +53,11 @@ struct ErasureEncoderOptions {
   // The replication count of a bucket's versions (0 or empty: the backend's default): the
   // raw bytes of a replicated version in BucketLayout.
   std::function<uint32_t(const std::string& bucket_path)> bucket_replication;
+  // Called with "list" before each version list of a page is handled and with "commit"
+  // once a version's fragments and stripe set are stored, before its version list is
+  // pointed at them: the simulation runs writes and collector passes there, in the middle
+  // of an encoding (as CollectorOptions::on_phase does for a collection).
+  std::function<void(const std::string& phase)> on_phase;
 };
 
 // What a bucket's versions take (every version a pass walked: active, quarantined and

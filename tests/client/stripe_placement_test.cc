@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
 
 #include "flexhash/flexhash.h"
+#include "model/stripe_manifest.h"
 
 namespace ccow {
 namespace {
@@ -154,6 +157,104 @@ TEST(StripePlacementTest, AHolderOutsideTheRowIsNotAKeeper) {
   ASSERT_TRUE(k.ok());
   EXPECT_FALSE((*k)[0].holds);
   EXPECT_NE(std::find(row.begin(), row.end(), (*k)[0].vdev_id), row.end());
+}
+
+// A K:M stripe of the given data and parity CHIDs (lengths do not matter to placement).
+StripeManifest Stripe(int k, int m, const std::vector<Chid>& data, const std::vector<Chid>& parity) {
+  StripeManifest s;
+  s.policy = *ErasurePolicy::Make(k, m);
+  s.fragment_length = 4096;
+  for (const Chid& c : data) s.data.push_back({4096, c});
+  s.parity = parity;
+  return s;
+}
+
+// Where each chunk truly is, and answers that lose chosen holders on chosen calls, as a
+// lossy network's probes do (a VDEV whose answer is lost counts as not holding).
+struct FakeCluster {
+  std::map<Chid, std::vector<std::string>> truth;
+  std::map<Chid, int> calls;
+  std::function<bool(const Chid&, int call, const std::string& vdev)> lost = [](auto&, int, auto&) { return false; };
+  PassLocator::LocateFn Locator() {
+    return [this](const Chid& chid) -> Result<std::vector<std::string>> {
+      const int call = calls[chid]++;
+      std::vector<std::string> out;
+      for (const auto& v : truth[chid])
+        if (!lost(chid, call, v)) out.push_back(v);
+      return out;
+    };
+  }
+};
+
+// Every fragment sits on its keeper, but the first answer from one keeper is lost: one
+// probe per fragment (relocate 0) makes the stripe look unplaced, and the collector would
+// keep all its replicas another pass; asked again, every keeper holds.
+TEST(PassLocatorTest, ALostAnswerDoesNotMakeAPlacedStripeLookUnplaced) {
+  auto t = FlexHashTable::Build(Cluster(6, 1), 1);
+  ASSERT_TRUE(t.ok());
+  std::mt19937_64 rng(13);
+  const StripeManifest stripe = Stripe(2, 1, {RandomChid(rng), RandomChid(rng)}, {RandomChid(rng)});
+  std::vector<FragmentSite> bare;
+  for (int i = 0; i < 3; ++i) bare.push_back({stripe.FragmentChid(i), {}});
+  auto placed = PlaceFragments(*t, bare);
+  ASSERT_TRUE(placed.ok());
+  FakeCluster c;
+  for (int i = 0; i < 3; ++i) c.truth[stripe.FragmentChid(i)] = {(*placed)[i].vdev_id};
+  const Chid unlucky = stripe.FragmentChid(0);
+  c.lost = [&](const Chid& chid, int call, const std::string&) { return chid == unlucky && call == 0; };
+  auto all_hold = [&](const std::vector<FragmentSite>& sites) {
+    auto k = PlaceFragments(*t, sites);
+    return k.ok() && std::all_of(k->begin(), k->end(), [](const FragmentKeeper& f) { return f.holds; });
+  };
+
+  auto once = PassLocator(c.Locator(), 0).Locate(*t, stripe);
+  ASSERT_TRUE(once.ok());
+  EXPECT_FALSE(all_hold(*once)) << "the lost answer hides the keeper";
+
+  c.calls.clear();
+  auto again = PassLocator(c.Locator(), 4).Locate(*t, stripe);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(all_hold(*again));
+  EXPECT_EQ(c.calls[unlucky], 2) << "asked once more, not until the rounds run out";
+}
+
+// Two stripes (of two versions, or a chunk two objects share) have a fragment held twice;
+// a later answer loses one holder. Both stripes see the holders found first, so identical
+// stripes get identical keepers and no copy is kept for one of them only.
+TEST(PassLocatorTest, EveryStripeOfAPassSeesTheSameHoldersOfAFragment) {
+  auto t = FlexHashTable::Build(Cluster(6, 1), 1);
+  ASSERT_TRUE(t.ok());
+  std::mt19937_64 rng(17);
+  const StripeManifest stripe = Stripe(2, 1, {RandomChid(rng), RandomChid(rng)}, {RandomChid(rng)});
+  FakeCluster c;
+  const Chid shared = stripe.FragmentChid(0);
+  auto row = t->RowVdevIds(t->RowOf(shared));
+  c.truth[shared] = {row[0], row[1]};
+  for (int i = 1; i < 3; ++i) c.truth[stripe.FragmentChid(i)] = {};
+  c.lost = [&](const Chid& chid, int call, const std::string& v) { return chid == shared && call > 0 && v == row[0]; };
+  PassLocator locator(c.Locator(), 0);
+  auto first = locator.Locate(*t, stripe);
+  auto second = locator.Locate(*t, stripe);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(c.calls[shared], 1);
+  EXPECT_EQ((*first)[0].holders, (*second)[0].holders);
+  EXPECT_EQ((*second)[0].holders.size(), 2u);
+}
+
+// A fragment that is really gone (a lost target) is asked about `relocate` more times,
+// then reported without holders: the collector keeps the stripe whole.
+TEST(PassLocatorTest, AFragmentReallyGoneIsAskedABoundedNumberOfTimes) {
+  auto t = FlexHashTable::Build(Cluster(6, 1), 1);
+  ASSERT_TRUE(t.ok());
+  std::mt19937_64 rng(19);
+  const StripeManifest stripe = Stripe(2, 1, {RandomChid(rng), RandomChid(rng)}, {RandomChid(rng)});
+  FakeCluster c;
+  c.truth[stripe.FragmentChid(0)] = {};
+  for (int i = 1; i < 3; ++i) c.truth[stripe.FragmentChid(i)] = {t->RowVdevIds(t->RowOf(stripe.FragmentChid(i)))[0]};
+  auto sites = PassLocator(c.Locator(), 3).Locate(*t, stripe);
+  ASSERT_TRUE(sites.ok());
+  EXPECT_TRUE((*sites)[0].holders.empty());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c.calls[stripe.FragmentChid(i)], 4) << "one probe and three rounds";
 }
 
 }  // namespace

@@ -26,40 +26,20 @@
 #include "model/chunk_manifest.h"
 #include "model/version_manifest.h"
 #include "target/sim_cluster.h"
+#include "target/sim_model.h"
 
 namespace ccow {
 namespace {
 
 using replicast::SimOptions;
 using testing::GetString;
+using testing::Model;
 using testing::Payload;
 using testing::PutString;
 using testing::SimCluster;
 
 constexpr int kTargets = 5;
 const std::string kBucket = "sim/ten/bkt/";
-
-// What each name may read back as: the outcome of its last acknowledged write, plus those
-// of later writes that failed (a failed write may or may not have taken effect).
-class Model {
- public:
-  void Acked(const std::string& name, std::optional<std::string> content) { allowed_[name] = {std::move(content)}; }
-  void Failed(const std::string& name, std::optional<std::string> content) {
-    auto [it, fresh] = allowed_.try_emplace(name);
-    if (fresh) it->second.push_back(std::nullopt);
-    it->second.push_back(std::move(content));
-  }
-  // The content a name certainly has: nullopt when it may be absent or has several.
-  std::optional<std::string> Known(const std::string& name) const {
-    auto it = allowed_.find(name);
-    if (it == allowed_.end() || it->second.size() != 1) return std::nullopt;
-    return it->second[0];
-  }
-  const std::map<std::string, std::vector<std::optional<std::string>>>& allowed() const { return allowed_; }
-
- private:
-  std::map<std::string, std::vector<std::optional<std::string>>> allowed_;
-};
 
 // Walks a version's tree; every chunk must be readable. Collects what it references.
 Status WalkVersion(Backend& backend, const Chid& vm_chid, std::set<Chid>* refs) {
