@@ -6,7 +6,8 @@
 //  - every version any list names (current, quarantined or snapshotted) reads back whole:
 //    nothing referenced is ever freed;
 //  - every acknowledged write reads back as written;
-//  - two quiet passes then leave exactly the chunks some version references, each recording
+//  - two quiet passes then leave exactly the chunks some version references (in a copy of
+//    its list now, or as the second pass began: it marked those), each recording
 //    at its holders the largest replication count of those versions (puts ask R=2, 3 or
 //    4, and content recurs across them): never less, and no more once deleted versions of
 //    a higher R are gone.
@@ -119,10 +120,21 @@ class GcSim {
       if (!cluster_.running(t)) cluster_.StartTarget(t);
     quiet_ = true;
     for (int pass = 0; pass < 2; ++pass) {
+      if (pass == 1) {
+        ASSERT_TRUE(cluster_.api().backend().ScanVersionListCopies("", [&](const VersionList& vl) {
+          return before_last_.push_back(vl), true;
+        }).ok());
+      }
       auto r = collector_->RunPass();
       ASSERT_TRUE(r.ok()) << Where() << ": a quiet pass with every target up failed: " << r.status().ToString();
     }
     std::set<Chid> referenced = CheckEveryVersionReads("after settling");
+    // What the copies the second pass saw named, it marked, though a copy may be gone
+    // since: the pass's own expiries rewrite lists, and a stale copy on a VDEV of the row
+    // that is not a home replica is rewritten only so (the healer offers lists to home
+    // replicas only). Its chunks go one pass later.
+    for (const VersionList& vl : before_last_)
+      for (const Chid& vm : Versions(vl)) (void)WalkVersion(cluster_.api().backend(), vm, &referenced);
     std::set<Chid> stored;
     for (int t = 0; t < kTargets; ++t)
       ASSERT_TRUE(cluster_.store(t, 0).ScanChunks(std::nullopt, [&](const HashId& c) { return stored.insert(c), true; }).ok());
@@ -294,23 +306,29 @@ class GcSim {
     return refs;
   }
 
+  // The versions of a copy of a list that its chunks are kept for: active, snapshotted and,
+  // with a retention, quarantined (else past its retention: a stale copy may still name it).
+  std::vector<Chid> Versions(const VersionList& vl) const {
+    std::vector<Chid> versions;
+    for (const auto& v : vl.versions()) versions.push_back(v.vm_chid);
+    if (keep_deleted_)
+      for (const auto& q : vl.quarantine()) versions.push_back(q.version.vm_chid);
+    for (const auto& sn : vl.snapshots()) versions.push_back(sn.version.vm_chid);
+    return versions;
+  }
+
   // After the quiet passes: every referenced chunk's holders record at most the largest R
   // of the versions referencing it (the sweep lowered the rest), and one of them exactly
   // that (the healer keeps the largest any holder records).
   void CheckReplicationCounts() {
     std::map<Chid, uint32_t> needed;
     std::map<Chid, std::string> by;  // the versions referencing each chunk, for the message
-    std::vector<VersionList> lists;
+    std::vector<VersionList> lists = before_last_;  // as the last pass began, and now
     ASSERT_TRUE(cluster_.api().backend().ScanVersionListCopies("", [&](const VersionList& vl) {
       return lists.push_back(vl), true;
     }).ok());
     for (const VersionList& vl : lists) {
-      std::vector<Chid> versions;
-      for (const auto& v : vl.versions()) versions.push_back(v.vm_chid);
-      if (keep_deleted_)  // else past its retention: a stale copy may still name it
-        for (const auto& q : vl.quarantine()) versions.push_back(q.version.vm_chid);
-      for (const auto& sn : vl.snapshots()) versions.push_back(sn.version.vm_chid);
-      for (const Chid& vm_chid : versions) {
+      for (const Chid& vm_chid : Versions(vl)) {
         std::string bytes;
         ASSERT_TRUE(cluster_.api().backend().GetChunk(vm_chid, &bytes).ok());
         auto vm = VersionManifest::Decode(bytes);
@@ -350,6 +368,7 @@ class GcSim {
   std::vector<std::string> pool_;
   std::unique_ptr<Collector> collector_;
   Model model_;
+  std::vector<VersionList> before_last_;  // every copy of every list as the last quiet pass began
   bool in_pass_ = false, quiet_ = false;
   const bool trace_ = std::getenv("CCOW_GC_SIM_TRACE") != nullptr;
   int passes_ = 0;

@@ -37,6 +37,21 @@
 
 namespace ccow::testing {
 
+// Every copy of every version list, into *lists. Such a listing needs every VDEV to answer
+// within one attempt (of the initiator's six), so with 10 VDEVs at 1% loss one in tens of
+// thousands fails with every target up: asked again, up to three times. (A limit of
+// Initiator::ScanNamed's liveness, not of safety: a collector pass fails the same way and
+// the next one tries again.)
+inline Status ScanEveryCopy(Backend& backend, std::vector<VersionList>* lists) {
+  Status s;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    lists->clear();
+    s = backend.ScanVersionListCopies("", [&](const VersionList& vl) { return lists->push_back(vl), true; });
+    if (s.ok() || s.code() != Code::kUnavailable) return s;
+  }
+  return s;
+}
+
 // What the seeds of a run exercised, summed: checked at the end of a run so that a change
 // that stops the encoder, the trimming or the dedup across buckets fails the test instead
 // of letting it pass vacuously.
@@ -142,8 +157,10 @@ class EcCensus {
   // stale copy may still name them).
   void CollectNeeds(const std::vector<VersionList>& earlier) {
     Backend& backend = c_.api().backend();
-    std::vector<VersionList> lists = earlier;
-    ASSERT_TRUE(backend.ScanVersionListCopies("", [&](const VersionList& vl) { return lists.push_back(vl), true; }).ok());
+    std::vector<VersionList> lists;
+    Status scanned = ScanEveryCopy(backend, &lists);
+    ASSERT_TRUE(scanned.ok()) << where_ << ": " << scanned.ToString();
+    lists.insert(lists.end(), earlier.begin(), earlier.end());
     std::set<std::pair<Chid, Chid>> done;
     for (const VersionList& vl : lists) {
       std::vector<VersionEntry> entries(vl.versions().begin(), vl.versions().end());
