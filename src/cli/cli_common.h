@@ -69,6 +69,9 @@ void PrintGcLines(const nlohmann::json& gc, const std::string& indent = "");
 // The erasure encoder's status (GET /admin/ec of the leader) as `ccow system status` and
 // `ccow system ec` print it, with raw bytes per logical byte of every bucket.
 void PrintEcLines(const nlohmann::json& ec, const std::string& indent = "");
+// The exit code of a background pass an admin call waited for (daemon/pass_scheduler.h):
+// 0, or the failure its "pass_error_code" names, printed as Fail does.
+int ExitCodeOfPass(const nlohmann::json& pass);
 // An admin call (method, path and query) on the `ccow server` holding the data directory,
 // found through DATA/server.json; wait_ns: how long the call may take beyond the usual.
 Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns);

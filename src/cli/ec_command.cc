@@ -11,7 +11,6 @@
 #include "cli/cli_common.h"
 #include "cli/cluster_admin.h"
 #include "core/config.h"
-#include "daemon/admin_api.h"
 
 namespace ccow::cli {
 namespace {
@@ -49,10 +48,7 @@ int RunEc(const EcFlags& f) {
     std::cout << j->dump(2) << std::endl;
   else
     PrintEcLines(*j);
-  if (j->value("pass_ok", true)) return 0;
-  return Fail(daemon::StatusOfReply(500, nlohmann::json{{"error", "the pass failed: " + j->value("pass_error", std::string())},
-                                                         {"code", j->value("pass_error_code", std::string())}}
-                                             .dump()));
+  return ExitCodeOfPass(*j);
 }
 
 }  // namespace

@@ -84,13 +84,17 @@ void PrintStatus(const nlohmann::json& j) {
 // The answer to a pass waited for: printed, and its failure as the exit code.
 int PrintPass(const nlohmann::json& j) {
   PrintStatus(j);
+  return ExitCodeOfPass(j);
+}
+
+}  // namespace
+
+int ExitCodeOfPass(const nlohmann::json& j) {
   if (j.value("pass_ok", true)) return 0;
   return Fail(daemon::StatusOfReply(500, nlohmann::json{{"error", "the pass failed: " + j.value("pass_error", std::string())},
                                                          {"code", j.value("pass_error_code", std::string())}}
                                              .dump()));
 }
-
-}  // namespace
 
 // The running server's admin endpoint, from DATA/server.json.
 Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns) {
