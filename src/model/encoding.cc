@@ -92,10 +92,12 @@ uint64_t Decoder::GetVarint() {
   return 0;
 }
 
-std::string Decoder::GetBytes() {
+std::string Decoder::GetBytes() { return std::string(GetBytesView()); }
+
+std::string_view Decoder::GetBytesView() {
   uint64_t n = GetVarint();
   if (!status_.ok() || !Need(n)) return {};
-  std::string s(in_.substr(pos_, n));
+  std::string_view s = in_.substr(pos_, n);
   pos_ += n;
   return s;
 }

@@ -32,6 +32,9 @@ class Encoder {
   void PutU64(uint64_t v);
   void PutVarint(uint64_t v);
   void PutBytes(std::string_view s);  // varint length + bytes
+  // Bytes alone, for a record that wrote their length already (PutVarint) and keeps them
+  // apart for a gathering write (replicast/message.h frames).
+  void PutRaw(std::string_view s) { out_.append(s.data(), s.size()); }
   void PutHashId(const HashId& id);   // tag byte + digest
   const std::string& data() const { return out_; }
   std::string Take() { return std::move(out_); }
@@ -51,6 +54,8 @@ class Decoder {
   uint64_t GetU64();
   uint64_t GetVarint();
   std::string GetBytes();
+  // The same bytes as a view into the input (valid while it is): no copy.
+  std::string_view GetBytesView();
   HashId GetHashId();
   // For counts that precede an array: fails unless at least `count * min_item_size` bytes
   // remain, so a hostile count cannot make the decoder allocate unbounded memory.

@@ -138,12 +138,15 @@ class InitiatorImpl final : public Initiator {
     return mailbox_[txid];
   }
 
-  void Send(const std::string& to, const Header& h, Body body, size_t payload = 0) {
+  void Send(const std::string& to, const Header& h, Body body) {
     std::string bytes = Message{h, std::move(body)}.Encode();
-    Status s = endpoint_->Send(to, bytes);
+    Counted(to, endpoint_->Send(to, bytes), bytes.size(), 0);
+  }
+  // Accounts for one message sent (payload: the chunk bytes it carried).
+  void Counted(const std::string& to, const Status& s, size_t bytes, size_t payload) {
     std::lock_guard lock(mu_);
     stats_.messages_sent++;
-    stats_.bytes_sent += bytes.size();
+    stats_.bytes_sent += bytes;
     stats_.payload_bytes_sent += payload;
     if (!s.ok() && stats_.messages_sent % 1000 == 1)
       spdlog::warn("replicast: send to {} failed: {}", to, s.ToString());
@@ -166,10 +169,13 @@ class InitiatorImpl final : public Initiator {
     uint64_t offset = 0;
     do {
       size_t n = std::min<uint64_t>(piece, bytes.size() - offset);
-      Send(to, h,
-           RendezvousTransfer{chid, bytes.size(), offset, mask, std::string(bytes.substr(offset, n)), named,
-                              replication_count},
-           n);
+      // The piece's payload is gathered from `bytes` by the send itself, never copied.
+      Message::Frame f =
+          Message{h, RendezvousTransfer{chid, bytes.size(), offset, mask, {}, named, replication_count}}
+              .EncodeFrame(bytes.substr(offset, n));
+      const std::string_view parts[3] = {f.head, bytes.substr(offset, n), f.tail};
+      Status s = endpoint_->SendParts(to, parts);
+      Counted(to, s, f.head.size() + n + f.tail.size(), n);
       offset += n;
     } while (offset < bytes.size());
   }

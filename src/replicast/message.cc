@@ -1,5 +1,8 @@
 #include "replicast/message.h"
 
+#include <type_traits>
+
+#include "core/check.h"
 #include "model/encoding.h"
 
 namespace ccow::replicast {
@@ -60,27 +63,33 @@ void Get(Decoder& d, AcceptContentStored& m) {
 }
 void Put(Encoder& e, const AcceptNotNow& m) { e.PutU32(m.retry_after_ms); }
 void Get(Decoder& d, AcceptNotNow& m) { m.retry_after_ms = d.GetU32(); }
-void Put(Encoder& e, const RendezvousTransfer& m) {
+// Bodies with a payload are written as head (up to the payload's length), payload, tail,
+// so that a frame can leave the payload out (Message::EncodeFrame).
+void PutHead(Encoder& e, const RendezvousTransfer& m, size_t payload_size) {
   e.PutHashId(m.chid);
   e.PutVarint(m.total_size);
   e.PutVarint(m.offset);
   e.PutU64(m.rendezvous_mask);
-  e.PutBytes(m.payload);
+  e.PutVarint(payload_size);
+}
+void PutTail(Encoder& e, const RendezvousTransfer& m) {
   e.PutU8(m.named ? 1 : 0);
   e.PutU8(m.replication_count);
 }
-void Get(Decoder& d, RendezvousTransfer& m) {
+// view: where the payload goes as a view into the input; null: into m.payload.
+void Get(Decoder& d, RendezvousTransfer& m, std::string_view* view) {
   m.chid = d.GetHashId();
   m.total_size = d.GetVarint();
   m.offset = d.GetVarint();
   m.rendezvous_mask = d.GetU64();
-  m.payload = d.GetBytes();
+  std::string_view payload = d.GetBytesView();
   uint8_t named = d.GetU8();
   if (named > 1) d.Fail("bad named flag");
   m.named = named == 1;
   m.replication_count = d.GetU8();
-  if (d.status().ok() && (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset))
+  if (d.status().ok() && (m.offset > m.total_size || payload.size() > m.total_size - m.offset))
     d.Fail("transfer piece lies outside its chunk");
+  if (view) *view = payload; else m.payload.assign(payload);
 }
 void Put(Encoder& e, const PayloadAck& m) {
   e.PutHashId(m.chid);
@@ -120,16 +129,16 @@ void Get(Decoder& d, UnnamedGet& m) {
   m.mode = static_cast<GetMode>(mode);
   m.replication_count = d.GetU8();
 }
-void Put(Encoder& e, const GetResponse& m) {
+void PutHead(Encoder& e, const GetResponse& m, size_t payload_size) {
   e.PutHashId(m.chid);
   e.PutU8(static_cast<uint8_t>(m.status));
   e.PutVarint(m.seq);
   e.PutVarint(m.total_size);
   e.PutVarint(m.offset);
-  e.PutBytes(m.payload);
-  e.PutU8(m.replication_count);
+  e.PutVarint(payload_size);
 }
-void Get(Decoder& d, GetResponse& m) {
+void PutTail(Encoder& e, const GetResponse& m) { e.PutU8(m.replication_count); }
+void Get(Decoder& d, GetResponse& m, std::string_view* view) {
   m.chid = d.GetHashId();
   uint8_t s = d.GetU8();
   if (s > 2) d.Fail("unknown get status");
@@ -137,13 +146,14 @@ void Get(Decoder& d, GetResponse& m) {
   m.seq = d.GetVarint();
   m.total_size = d.GetVarint();
   m.offset = d.GetVarint();
-  m.payload = d.GetBytes();
+  std::string_view payload = d.GetBytesView();
   m.replication_count = d.GetU8();
   if (!d.status().ok()) return;
-  if (m.status != GetStatus::kOk && (!m.payload.empty() || m.total_size != 0 || m.offset != 0))
+  if (m.status != GetStatus::kOk && (!payload.empty() || m.total_size != 0 || m.offset != 0))
     d.Fail("a failed get carries no payload");
-  else if (m.offset > m.total_size || m.payload.size() > m.total_size - m.offset)
+  else if (m.offset > m.total_size || payload.size() > m.total_size - m.offset)
     d.Fail("get response piece lies outside its value");
+  if (view) *view = payload; else m.payload.assign(payload);
 }
 void Put(Encoder& e, const GenerationMismatch& m) { e.PutU64(m.current_generation); }
 void Get(Decoder& d, GenerationMismatch& m) { m.current_generation = d.GetU64(); }
@@ -250,6 +260,31 @@ void Get(Decoder& d, GcReply& m) {
   m.message = d.GetBytes();
 }
 
+template <typename T>
+concept HasPayload = std::is_same_v<T, RendezvousTransfer> || std::is_same_v<T, GetResponse>;
+
+template <typename T>
+void Put(Encoder& e, const T& m) requires HasPayload<T> {
+  PutHead(e, m, m.payload.size());
+  e.PutRaw(m.payload);
+  PutTail(e, m);
+}
+template <typename T>
+void Get(Decoder& d, T& m, std::string_view* view) requires(!HasPayload<T>) {
+  if (view) *view = {};
+  Get(d, m);
+}
+
+void PutMessageHeader(Encoder& e, Opcode opcode, const Header& header) {
+  e.PutU8(static_cast<uint8_t>(kMagic & 0xff));
+  e.PutU8(static_cast<uint8_t>(kMagic >> 8));
+  e.PutU8(kProtocolVersion);
+  e.PutU8(static_cast<uint8_t>(opcode));
+  e.PutU64(header.txid);
+  e.PutU32(header.row);
+  e.PutU64(header.generation);
+}
+
 template <size_t I = 0>
 bool EmplaceByIndex(size_t index, Body* body) {
   if constexpr (I < std::variant_size_v<Body>) {
@@ -269,18 +304,41 @@ Opcode Message::opcode() const { return static_cast<Opcode>(body.index() + 1); }
 
 std::string Message::Encode() const {
   Encoder e;
-  e.PutU8(static_cast<uint8_t>(kMagic & 0xff));
-  e.PutU8(static_cast<uint8_t>(kMagic >> 8));
-  e.PutU8(kProtocolVersion);
-  e.PutU8(static_cast<uint8_t>(opcode()));
-  e.PutU64(header.txid);
-  e.PutU32(header.row);
-  e.PutU64(header.generation);
+  PutMessageHeader(e, opcode(), header);
   std::visit([&](const auto& m) { Put(e, m); }, body);
   return e.Take();
 }
 
-Result<Message> Message::Decode(std::string_view bytes) {
+Message::Frame Message::EncodeFrame(std::string_view payload) const {
+  Frame f;
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (HasPayload<T>) {
+          CCOW_CHECK(m.payload.empty());  // the payload travels beside the frame, once
+          Encoder head, tail;
+          PutMessageHeader(head, opcode(), header);
+          PutHead(head, m, payload.size());
+          PutTail(tail, m);
+          f.head = head.Take();
+          f.tail = tail.Take();
+        } else {
+          CCOW_CHECK(payload.empty());  // no room for one
+          f.head = Encode();
+        }
+      },
+      body);
+  return f;
+}
+
+Result<Message> Message::Decode(std::string_view bytes) { return Decode(bytes, nullptr); }
+
+Result<Message> Message::DecodeView(std::string_view bytes, std::string_view* payload) {
+  CCOW_CHECK(payload != nullptr);
+  return Decode(bytes, payload);
+}
+
+Result<Message> Message::Decode(std::string_view bytes, std::string_view* view) {
   if (bytes.size() > kMaxMessageBytes)
     return Status::InvalidArgument("replicast message of " + std::to_string(bytes.size()) +
                                    " bytes exceeds the limit");
@@ -301,7 +359,7 @@ Result<Message> Message::Decode(std::string_view bytes) {
                                std::to_string(kProtocolVersion) + ")");
   if (opcode == 0 || !EmplaceByIndex(opcode - 1, &m.body))
     return Status::InvalidArgument("unknown replicast opcode " + std::to_string(opcode));
-  std::visit([&](auto& body) { Get(d, body); }, m.body);
+  std::visit([&](auto& body) { Get(d, body, view); }, m.body);
   CCOW_RETURN_IF_ERROR(d.Finish());
   return m;
 }

@@ -268,7 +268,24 @@ struct Message {
   Opcode opcode() const;  // of the body
   std::string Encode() const;
   static Result<Message> Decode(std::string_view bytes);
+
+  // Trains carry nearly every byte, so their pieces (a RendezvousTransfer or GetResponse
+  // body) can travel without their payload being copied into a message.
+  // EncodeFrame: the bytes before and after `payload` (head + payload + tail is exactly
+  // Encode() of this message with that payload; the body's own payload must be empty),
+  // for a gathering send. Other bodies: head is Encode(), tail empty, payload empty.
+  struct Frame {
+    std::string head, tail;
+  };
+  Frame EncodeFrame(std::string_view payload) const;
+  // As Decode, but such a body's payload stays empty and *payload views it in `bytes`
+  // instead (valid while `bytes` is); for other bodies *payload is empty.
+  static Result<Message> DecodeView(std::string_view bytes, std::string_view* payload);
+
   friend bool operator==(const Message&, const Message&) = default;
+
+ private:
+  static Result<Message> Decode(std::string_view bytes, std::string_view* view);
 };
 
 // Upper bound of one encoded message: a 16 MiB chunk plus headers, over TCP.

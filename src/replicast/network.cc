@@ -4,6 +4,15 @@
 
 namespace ccow::replicast {
 
+Status Endpoint::SendParts(const std::string& to, std::span<const std::string_view> parts) {
+  std::string joined;
+  size_t n = 0;
+  for (std::string_view p : parts) n += p.size();
+  joined.reserve(n);
+  for (std::string_view p : parts) joined.append(p);
+  return Send(to, joined);
+}
+
 Result<TransportKind> ParseTransportKind(const std::string& name) {
   if (name == "udp") return TransportKind::kUdp;
   if (name == "multicast") return TransportKind::kMulticast;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ class Endpoint {
   virtual const std::string& address() const = 0;
   // Best effort, never blocks for long; an oversized message is refused.
   virtual Status Send(const std::string& to, std::string_view message) = 0;
+  // Sends the parts joined as one message. Transports that can gather (sendmsg) do so
+  // without joining them, so that a train piece's payload is never copied in user space;
+  // the default joins them and calls Send.
+  virtual Status SendParts(const std::string& to, std::span<const std::string_view> parts);
   // Also receive what is sent to a multicast group address. kUnsupported where the
   // transport or the host cannot.
   virtual Status JoinGroup(const std::string& group) {

@@ -195,8 +195,16 @@ class TcpEndpoint final : public Endpoint {
   const std::string& address() const override { return address_; }
 
   Status Send(const std::string& to, std::string_view message) override {
-    if (message.size() > kTcpMaxMessageBytes) {
-      return Status::InvalidArgument("tcp message of " + std::to_string(message.size()) +
+    return SendParts(to, std::span<const std::string_view>(&message, 1));
+  }
+
+  // One frame gathered from the parts (sendmsg): no copy in user space.
+  Status SendParts(const std::string& to, std::span<const std::string_view> message) override {
+    if (message.size() > kMaxFrameParts) return Endpoint::SendParts(to, message);
+    size_t size = 0;
+    for (std::string_view p : message) size += p.size();
+    if (size > kTcpMaxMessageBytes) {
+      return Status::InvalidArgument("tcp message of " + std::to_string(size) +
                                      " bytes to " + to + " exceeds the limit of " +
                                      std::to_string(kTcpMaxMessageBytes) + " bytes");
     }
@@ -245,12 +253,17 @@ class TcpEndpoint final : public Endpoint {
     conn.fd = -1;
   }
 
-  static Status WriteFrame(int fd, std::string_view message) {
+  static constexpr size_t kMaxFrameParts = 8;
+  static Status WriteFrame(int fd, std::span<const std::string_view> parts) {
     unsigned char header[4];
-    PutU32Le(static_cast<uint32_t>(message.size()), header);
-    iovec iov[2] = {{header, sizeof(header)},
-                    {const_cast<char*>(message.data()), message.size()}};
-    return WriteAll(fd, iov, message.empty() ? 1 : 2);
+    size_t size = 0;
+    for (std::string_view p : parts) size += p.size();
+    PutU32Le(static_cast<uint32_t>(size), header);
+    iovec iov[1 + kMaxFrameParts] = {{header, sizeof(header)}};
+    int n = 1;
+    for (std::string_view p : parts)
+      if (!p.empty()) iov[n++] = {const_cast<char*>(p.data()), p.size()};
+    return WriteAll(fd, iov, n);
   }
 
   // Connects with a timeout and sends the announcement; conn.fd is set on success.

@@ -73,16 +73,32 @@ class UdpEndpoint final : public Endpoint {
   const std::string& address() const override { return address_; }
 
   Status Send(const std::string& to, std::string_view message) override {
-    if (message.size() > kUdpMaxMessageBytes) {
-      return Status::InvalidArgument("udp message of " + std::to_string(message.size()) +
+    return SendParts(to, std::span<const std::string_view>(&message, 1));
+  }
+
+  // One datagram gathered from the parts (sendmsg): no copy in user space.
+  Status SendParts(const std::string& to, std::span<const std::string_view> parts) override {
+    constexpr size_t kMaxParts = 8;
+    size_t size = 0;
+    for (std::string_view p : parts) size += p.size();
+    if (size > kUdpMaxMessageBytes) {
+      return Status::InvalidArgument("udp message of " + std::to_string(size) +
                                      " bytes to " + to + " exceeds the limit of " +
                                      std::to_string(kUdpMaxMessageBytes) + " bytes");
     }
+    if (parts.size() > kMaxParts) return Endpoint::SendParts(to, parts);
     sockaddr_in dest{};
     CCOW_RETURN_IF_ERROR(ParseIpPort(to, &dest));
+    iovec iov[kMaxParts];
+    for (size_t i = 0; i < parts.size(); ++i)
+      iov[i] = {const_cast<char*>(parts[i].data()), parts[i].size()};
+    msghdr mh{};
+    mh.msg_name = &dest;
+    mh.msg_namelen = sizeof(dest);
+    mh.msg_iov = iov;
+    mh.msg_iovlen = parts.size();
     for (int attempt = 0;;) {
-      ssize_t n = sendto(fd_, message.data(), message.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                         reinterpret_cast<const sockaddr*>(&dest), sizeof(dest));
+      ssize_t n = sendmsg(fd_, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n >= 0) return Status::OK();
       int err = errno;
       if (err == EINTR) continue;

@@ -193,13 +193,13 @@ Result<SegmentLocation> SegmentLog::AppendDirect(File& file, const std::string& 
   uint64_t at = (before + kAlign - 1) / kAlign * kAlign;
   size_t record = header.size() + payload.size();
   size_t padded = (record + kAlign - 1) / kAlign * kAlign;
-  void* raw = std::aligned_alloc(kAlign, padded);
-  if (!raw) return Status::NoSpace("out of memory for a " + std::to_string(padded) + "-byte record");
-  std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(raw), &std::free);
-  std::memcpy(buf.get(), header.data(), header.size());
-  std::memcpy(buf.get() + header.size(), payload.data(), payload.size());
-  std::memset(buf.get() + record, 0, padded - record);
-  struct iovec iov = {buf.get(), padded};
+  static_assert(kAlign <= BufferPool::kMinClassBytes, "pooled buffers are aligned for O_DIRECT");
+  // A reused buffer: a fresh one would fault its pages in (and out) for every record.
+  PooledBuffer buf = direct_buffers_.Get(padded);
+  std::memcpy(buf.data(), header.data(), header.size());
+  std::memcpy(buf.data() + header.size(), payload.data(), payload.size());
+  std::memset(buf.data() + record, 0, padded - record);
+  struct iovec iov = {buf.data(), padded};
   Status st = medium_->WriteAt(file.direct_fd, &iov, 1, at);
   if (!st.ok()) {
     (void)medium_->Truncate(file.fd, before);  // leave no partial record behind

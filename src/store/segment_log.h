@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/buffer_pool.h"
 #include "core/hash.h"
 #include "core/status.h"
 #include "store/medium.h"
@@ -123,6 +124,9 @@ class SegmentLog {
   bool new_files_ = false;  // a segment was created since the last sync
   uint32_t active_ = 1;
   std::mutex sync_mu_;
+  // Aligned record buffers for O_DIRECT appends (one in use at a time, under mu_).
+  BufferPool direct_buffers_{kDirectBufferIdleBytes};
+  static constexpr size_t kDirectBufferIdleBytes = 40 << 20;  // a few classes up to 16 MiB chunks
 };
 
 }  // namespace ccow

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "core/buffer_pool.h"
 #include "model/encoding.h"
 #include "replicast/message.h"
 #include "replicast/named_value.h"
@@ -22,10 +24,13 @@ namespace {
 
 using namespace replicast;
 
-// A train being reassembled: pieces land at their offsets; duplicates are ignored.
+// A train being reassembled: pieces land at their offsets; duplicates are ignored. Its
+// buffer is taken from the target's pool at the first piece (a proposal alone holds no
+// memory), within max_buffered_bytes.
 struct Train {
   std::string from;
-  std::string bytes;
+  uint64_t size = 0;   // of the whole value
+  PooledBuffer bytes;  // size bytes once the first piece came; empty before
   std::map<uint64_t, uint64_t> pieces;  // offset -> length
   uint64_t received = 0;
   uint64_t last_activity_ns = 0;
@@ -61,7 +66,9 @@ class VdevServer {
   void Reply(const std::string& to, const Header& h, Body body);
   void OnUnnamedProposal(const std::string& from, const Header& h, const UnnamedPutProposal& p);
   void OnNamedProposal(const std::string& from, const Header& h, const NamedPutProposal& p);
-  void OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t);
+  // payload: the piece's bytes, a view into the datagram (t.payload is empty).
+  void OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
+                  std::string_view payload);
   void CompleteTrain(const Header& h, const HashId& chid, Train train);
   void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
   void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
@@ -94,7 +101,10 @@ class VdevServer {
 
 class TargetImpl final : public Target {
  public:
-  TargetImpl(Network* network, TargetOptions options) : network_(network), options_(options) {}
+  TargetImpl(Network* network, TargetOptions options)
+      : network_(network),
+        options_(options),
+        pool_(std::min<uint64_t>(options.max_buffered_bytes, kIdleTrainBufferBytes)) {}
 
   Status Init(const std::string& json, std::vector<TargetVdev> vdevs) {
     CCOW_RETURN_IF_ERROR(SetFlexHash(json));
@@ -188,6 +198,8 @@ class TargetImpl final : public Target {
   Network* network() { return network_; }
   const TargetOptions& options() const { return options_; }
   std::atomic<uint64_t>& buffered_bytes() { return buffered_bytes_; }
+  // Train buffers: reused, so that a steady stream of transfers faults no new pages in.
+  BufferPool& pool() { return pool_; }
 
  private:
   Network* network_;
@@ -199,6 +211,9 @@ class TargetImpl final : public Target {
   TargetCounters counters_;
   std::atomic<uint64_t> refusals_logged_{0};
   std::atomic<uint64_t> buffered_bytes_{0};
+  // What idle train buffers may keep: a few chunks' worth per VDEV of a busy target.
+  static constexpr uint64_t kIdleTrainBufferBytes = 64 << 20;
+  BufferPool pool_;
   std::vector<std::unique_ptr<VdevServer>> servers_;
   std::mutex work_mu_;
   std::condition_variable work_cv_;
@@ -245,7 +260,8 @@ void VdevServer::Reply(const std::string& to, const Header& h, Body body) {
 
 void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
   target_->Count([](TargetCounters& c) { ++c.messages; });
-  auto decoded = Message::Decode(bytes);
+  std::string_view payload;  // a train piece's, viewed in place: copied once, into its train
+  auto decoded = Message::DecodeView(bytes, &payload);
   if (!decoded.ok()) {
     target_->Count([](TargetCounters& c) { ++c.malformed; });
     target_->LogRefusal("dropped a datagram from " + from + ": " + decoded.status().ToString());
@@ -298,7 +314,7 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
             int pos = PositionInRow(*table, m.header.row, vdev_.id);
             if (pos < 0 || pos >= 64 || !(body.rendezvous_mask & (1ull << pos))) return;
           }
-          if (in_row(nullptr)) OnTransfer(from, m.header, body);
+          if (in_row(nullptr)) OnTransfer(from, m.header, body, payload);
         } else if constexpr (std::is_same_v<T, UnnamedGet>) {
           if (in_row(&body.chid, true)) OnUnnamedGet(from, m.header, body);
         } else if constexpr (std::is_same_v<T, NamedGet>) {
@@ -330,7 +346,7 @@ Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes, uint
   }
   uint64_t queued = 0;
   for (const auto& [id, r] : reservations_) queued += r.bytes;
-  for (const auto& [key, t] : trains_) queued += t.bytes.size() - t.received;
+  for (const auto& [key, t] : trains_) queued += t.size - t.received;
   auto ns_for = [&](uint64_t bytes) {
     return static_cast<uint64_t>(static_cast<double>(bytes) * 1e9 / o.vdev_bytes_per_second);
   };
@@ -419,12 +435,11 @@ void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
     // The train that follows is matched to this proposal by txid and CHID.
     std::lock_guard lock(mu_);
     Train& t = trains_[{h.txid, p.chid}];
-    if (t.bytes.empty() && t.received == 0) {
+    if (!t.named && t.received == 0) {
       t.from = from;
-      t.bytes.assign(p.size, '\0');
+      t.size = p.size;
       t.named = p;
       t.last_activity_ns = target_->network()->NowNs();
-      target_->buffered_bytes() += p.size;
     }
   }
   if (p.size == 0) {  // a tombstone has no train
@@ -442,7 +457,8 @@ void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
   Reply(from, h, MakeBid(h.txid, p.size, vdev_.store->Capacity().free_bytes));
 }
 
-void VdevServer::OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t) {
+void VdevServer::OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
+                             std::string_view payload) {
   const TargetOptions& o = target_->options();
   Train done;
   {
@@ -478,10 +494,9 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
         Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
         return;
       }
-      if (target_->buffered_bytes() + t.total_size > o.max_buffered_bytes ||
-          target_->table()->RowOf(t.chid) != h.row) {
-        // Too much buffered, or not a chunk of this row: a version list's train whose
-        // proposal this VDEV lost (it restarted) must not be stored as a chunk.
+      if (target_->table()->RowOf(t.chid) != h.row) {
+        // Not a chunk of this row: a version list's train whose proposal this VDEV lost
+        // (it restarted) must not be stored as a chunk.
         target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
         Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
         return;
@@ -494,22 +509,36 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
       it->second.replication_count = t.replication_count;
       if (auto r = reservations_.find(h.txid); r != reservations_.end())
         it->second.replication_count = std::max(it->second.replication_count, r->second.replication_count);
-      it->second.bytes.assign(t.total_size, '\0');
-      target_->buffered_bytes() += t.total_size;
+      it->second.size = t.total_size;
     }
     reservations_.erase(h.txid);
     Train& train = it->second;
     train.last_activity_ns = target_->network()->NowNs();
-    if (t.total_size != train.bytes.size()) {
+    if (t.total_size != train.size) {
       Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
       return;
     }
-    if (!t.payload.empty() && !train.pieces.count(t.offset)) {
-      std::copy(t.payload.begin(), t.payload.end(), train.bytes.begin() + t.offset);
-      train.pieces[t.offset] = t.payload.size();
-      train.received += t.payload.size();
+    if (train.bytes.empty() && train.size > 0) {
+      // The first piece: the buffer, within the bound on what all trains hold. Over it,
+      // the train is refused and its initiator tries again (a named put anew).
+      if (target_->buffered_bytes() + train.size > o.max_buffered_bytes) {
+        target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
+        target_->LogRefusal("refused a train of " + std::to_string(train.size) + " bytes from " + from +
+                            ": trains already hold " + std::to_string(target_->buffered_bytes().load()) +
+                            " bytes of at most " + std::to_string(o.max_buffered_bytes));
+        trains_.erase(it);
+        Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
+        return;
+      }
+      train.bytes = target_->pool().Get(train.size);
+      target_->buffered_bytes() += train.size;
     }
-    if (train.received < train.bytes.size()) return;
+    if (!payload.empty() && !train.pieces.count(t.offset)) {
+      std::memcpy(train.bytes.data() + t.offset, payload.data(), payload.size());
+      train.pieces[t.offset] = payload.size();
+      train.received += payload.size();
+    }
+    if (train.received < train.size) return;
     done = std::move(train);
     trains_.erase(it);
     target_->buffered_bytes() -= done.bytes.size();
@@ -521,7 +550,7 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
 }
 
 void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train) {
-  if (HashBytes(chid.algo(), train.bytes) != chid) {
+  if (HashBytes(chid.algo(), train.bytes.view()) != chid) {
     target_->Count([](TargetCounters& c) { ++c.hash_mismatches; });
     target_->LogRefusal("a train from " + train.from + " does not hash to " + chid.ToString());
     Reply(train.from, h, PayloadNack{chid, NackReason::kHashMismatch});
@@ -548,7 +577,7 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
       return;
     }
     if (verdict == NamedVerdict::kApply) {
-      NamedValue v{p.new_seq, std::move(train.bytes)};
+      NamedValue v{p.new_seq, std::string(train.bytes.view())};
       Status s = vdev_.store->PutVersionList(p.name, v.Encode());
       if (!s.ok()) {
         spdlog::error("VDEV {}: storing the version list of {} failed: {}", vdev_.id, p.name,
@@ -564,7 +593,7 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
   }
   bool stored_new = false;
   const uint64_t pin_epoch = gc_->Pin(chid);  // a train without a proposal here (a restart)
-  Status s = vdev_.store->Put(chid, train.bytes, &stored_new);
+  Status s = vdev_.store->Put(chid, train.bytes.view(), &stored_new);
   if (s.ok() && train.replication_count > 0)
     s = vdev_.store->RecordReplicationCount(chid, train.replication_count).status();
   if (s.ok()) s = vdev_.store->Sync();  // acked means durable (DESIGN.md invariant 3)
@@ -588,9 +617,15 @@ void VdevServer::SendValue(const std::string& to, const Header& h, const HashId&
                            uint64_t seq, const std::string& value) {
   size_t piece = PieceSize(target_->network());
   uint64_t offset = 0;
+  const std::string_view all(value);
   do {
     size_t n = std::min<uint64_t>(piece, value.size() - offset);
-    Reply(to, h, GetResponse{chid, GetStatus::kOk, seq, value.size(), offset, value.substr(offset, n)});
+    // The piece's payload is gathered from `value` by the send, never copied.
+    Message::Frame f = Message{h, GetResponse{chid, GetStatus::kOk, seq, value.size(), offset, {}}}
+                           .EncodeFrame(all.substr(offset, n));
+    const std::string_view parts[3] = {f.head, all.substr(offset, n), f.tail};
+    Status s = ep_->SendParts(to, parts);
+    if (!s.ok()) target_->LogRefusal("reply to " + to + " failed: " + s.ToString());
     offset += n;
   } while (offset < value.size());
   target_->Count([](TargetCounters& c) { ++c.gets_served; });

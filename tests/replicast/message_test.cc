@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
 #include <vector>
 
 #include "core/hash.h"
@@ -46,6 +47,28 @@ TEST(ReplicastMessageTest, EveryMessageRoundTripsWithItsOpcode) {
     ASSERT_TRUE(back.ok()) << back.status().ToString();
     EXPECT_EQ(*back, m);
     EXPECT_EQ(back->Encode(), bytes);
+  }
+}
+
+TEST(ReplicastMessageTest, FramesAroundAPayloadAreExactlyTheMessageWithIt) {
+  for (const Message& m : OneOfEach()) {
+    std::string whole = m.Encode();
+    std::string_view viewed = "not set";
+    auto back = Message::DecodeView(whole, &viewed);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    Message without = m;
+    std::string payload;
+    if (auto* t = std::get_if<RendezvousTransfer>(&without.body)) payload = std::exchange(t->payload, "");
+    if (auto* g = std::get_if<GetResponse>(&without.body)) payload = std::exchange(g->payload, "");
+    // Decoded in place: the payload is a view into the bytes, the body's own stays empty.
+    EXPECT_EQ(*back, without);
+    EXPECT_EQ(viewed, payload);
+    if (!payload.empty()) {
+      EXPECT_GE(viewed.data(), whole.data());
+      EXPECT_LE(viewed.data() + viewed.size(), whole.data() + whole.size());
+    }
+    Message::Frame f = without.EncodeFrame(payload);
+    EXPECT_EQ(f.head + payload + f.tail, whole) << static_cast<int>(m.opcode());
   }
 }
 

@@ -135,6 +135,26 @@ TEST_P(RealNetworkTest, TwoEndpointsExchangeMessagesAndRepliesReachTheSender) {
   EXPECT_EQ(a_in.at(0).first, b->address());
 }
 
+TEST_P(RealNetworkTest, PartsArriveAsTheOneMessageTheyJoinTo) {
+  Inbox a_in, b_in;
+  auto a = MustBind(*net_, "127.0.0.1:0", a_in.For(net_.get()));
+  auto b = MustBind(*net_, "127.0.0.1:0", b_in.For(net_.get()));
+  ASSERT_TRUE(a && b);
+  std::string payload(40000, 'p');
+  payload[0] = 'P';
+  const std::string_view parts[3] = {"head:", payload, ":tail"};
+  ASSERT_OK(a->SendParts(b->address(), parts));
+  const std::string_view with_empty[4] = {"", "only", "", ""};
+  ASSERT_OK(a->SendParts(b->address(), with_empty));
+  ASSERT_TRUE(net_->WaitUntil([&] { return b_in.size() >= 2; }, 5 * kSecond));
+  EXPECT_EQ(b_in.at(0).second, "head:" + payload + ":tail");
+  EXPECT_EQ(b_in.at(1).second, "only");
+  // The limit applies to the joined size.
+  std::string big(net_->max_message_bytes(), 'x');
+  const std::string_view too_big[2] = {big, "y"};
+  EXPECT_EQ(a->SendParts(b->address(), too_big).code(), Code::kInvalidArgument);
+}
+
 TEST_P(RealNetworkTest, OversizedMessageIsRefused) {
   Inbox a_in, b_in;
   auto a = MustBind(*net_, "127.0.0.1:0", a_in.For(net_.get()));
