@@ -127,5 +127,41 @@ TEST(ClusterStateGoldenTest, FormatOneAndTwoSnapshotsArePinned) {
   EXPECT_EQ((*v1.FindBucket("Hawaii", "Cola", "bk1"))->erasure_code, "4:2:rs");
 }
 
+// Format 3: a tenant's policy (retention and erasure code at creation, UpdateTenant, and
+// in snapshots its erasure code and revision), and a bucket's "none".
+TEST(ClusterStateGoldenTest, FormatThreeCommandsArePinned) {
+  auto t = ExpectGoldenCommand(CreateTenant{"Hawaii", "Cola", 2, 3600'000'000'000, "4:2:rs"}, 3,
+      "1003070648617761696904436f6c610280c0e285e36806343a323a7273");
+  EXPECT_EQ(std::get<CreateTenant>(t).retention_ns, 3600'000'000'000u);
+  EXPECT_EQ(std::get<CreateTenant>(t).erasure_code, "4:2:rs");
+  auto u = ExpectGoldenCommand(UpdateTenant{"Hawaii", "Cola", 3, 60'000'000'000, "6:3:rs", 4}, 3,
+      "1003110648617761696904436f6c610380b09dc2df0106363a333a727304");
+  EXPECT_EQ(std::get<UpdateTenant>(u).erasure_code, "6:3:rs");
+  EXPECT_EQ(std::get<UpdateTenant>(u).if_revision, 4u);
+  BucketRecord none = SampleBucket();
+  none.erasure_code = std::string(kNoErasureCode);
+  auto c = ExpectGoldenCommand(CreateBucket{"Hawaii", "Cola", "bk2", none}, 3,
+      "1003090648617761696904436f6c6103626b328080100101046e6f6e6501808080800402901c"
+      "8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c4c"
+      "2f3e027b7d0000");
+  EXPECT_EQ(std::get<CreateBucket>(c).record, none);
+}
+
+TEST(ClusterStateGoldenTest, FormatThreeSnapshotIsPinned) {
+  ClusterState s = SampleState();
+  ASSERT_TRUE(s.Apply(UpdateTenant{"Hawaii", "Cola", 2, 3600'000'000'000, "4:2:rs", 0}).ok());
+  ClusterState v3 = ExpectGoldenSnapshot(s, 3,
+      "110308000001027431017a0e3132372e302e302e313a3730303001010574312f763002743101"
+      "7a8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c610280"
+      "c0e285e36806343a323a7273010103626b31808010010106343a323a72730180808080040290"
+      "1c8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c"
+      "4c2f3e027b7d0001066861776169690469736777010f4861776169692f436f6c612f626b3101"
+      "05414b494158067365637265740648617761696904436f6c6105");
+  EXPECT_EQ(v3, s);
+  const TenantRecord& t = **v3.FindTenant("Hawaii", "Cola");
+  EXPECT_EQ(t.erasure_code, "4:2:rs");
+  EXPECT_EQ(t.revision, 1u);
+}
+
 }  // namespace
 }  // namespace ccow
