@@ -17,18 +17,26 @@ std::vector<std::string> Seeds() {
   p.erasure_code = "4:2:rs";
   p.tags = {{"k", "v"}};
   p.lifecycle_xml = "<LifecycleConfiguration/>";
-  return {EncodeCommand(AddTarget{t}), EncodeCommand(SetTargetState{"t1", TargetState::kDead}),
-          EncodeCommand(PublishFlexHash{3, "{}"}), EncodeCommand(CreateTenant{"S", "T", 2}),
-          EncodeCommand(CreateBucket{"S", "T", "B", p}), EncodeCommand(ServiceServe{"svc", "S/T/B"}),
+  BucketRecord none;
+  none.erasure_code = std::string(kNoErasureCode);
+  // The first ten are corpus/cluster_command/seed-00..09 as format 2 wrote them.
+  return {EncodeCommand(AddTarget{t}, 2), EncodeCommand(SetTargetState{"t1", TargetState::kDead}, 2),
+          EncodeCommand(PublishFlexHash{3, "{}"}, 2), EncodeCommand(CreateTenant{"S", "T", 2}, 2),
+          EncodeCommand(CreateBucket{"S", "T", "B", p}, 2), EncodeCommand(ServiceServe{"svc", "S/T/B"}, 2),
           EncodeCommand(CreateBucket{"S", "T", "B", p}, 1),
-          EncodeCommand(UpdateBucket{"S", "T", "B", p, 3}),
-          EncodeCommand(CreateUser{{"AKIAEXAMPLE", "secret", "S", "T", 5}}), EncodeCommand(DeleteUser{"AKIAEXAMPLE"})};
+          EncodeCommand(UpdateBucket{"S", "T", "B", p, 3}, 2),
+          EncodeCommand(CreateUser{{"AKIAEXAMPLE", "secret", "S", "T", 5}}, 2),
+          EncodeCommand(DeleteUser{"AKIAEXAMPLE"}, 2),
+          // Format 3: a tenant's policy.
+          EncodeCommand(CreateTenant{"S", "T", 2, 3600'000'000'000, "4:2:rs"}),
+          EncodeCommand(UpdateTenant{"S", "T", 3, 60'000'000'000, "", 7}),
+          EncodeCommand(CreateBucket{"S", "T", "B", none})};
 }
 
 }  // namespace ccow::fuzz
 
 namespace {
-// Format 1 entries (older Raft logs) re-encode in format 1.
+// Entries of formats 1 and 2 (older Raft logs) re-encode in their format.
 struct Command {
   ccow::ClusterCommand c;
   uint8_t version = 0;

@@ -12,7 +12,8 @@ namespace ccow::fuzz {
 std::vector<std::string> Seeds() {
   using namespace command;
   ClusterState s;
-  std::vector<std::string> seeds = {s.Snapshot()};
+  // The first three are corpus/cluster_state/seed-00..02 as formats 2 and 1 wrote them.
+  std::vector<std::string> seeds = {s.Snapshot(2)};
   Must(s.Apply(AddTarget{{"t1", "z", "a", TargetState::kAlive, {{"t1/v0", "t1", "z", 1 << 30, 0, "a"}}}}));
   Must(s.Apply(CreateSegment{"S"}));
   Must(s.Apply(CreateTenant{"S", "T", 2}));
@@ -25,6 +26,11 @@ std::vector<std::string> Seeds() {
   r.tags = {{"k", "v"}};
   r.versioning = Versioning::kSuspended;
   Must(s.Apply(UpdateBucket{"S", "T", "B", r, 0}));
+  seeds.push_back(s.Snapshot(2));
+  // Format 3: a tenant's policy, and a bucket opting out of it.
+  Must(s.Apply(UpdateTenant{"S", "T", 2, 3600'000'000'000, "4:2:rs", 0}));
+  r.erasure_code = std::string(kNoErasureCode);
+  Must(s.Apply(UpdateBucket{"S", "T", "B", r, 1}));
   seeds.push_back(s.Snapshot());
   return seeds;
 }
@@ -32,7 +38,7 @@ std::vector<std::string> Seeds() {
 }  // namespace ccow::fuzz
 
 namespace {
-// A format 1 snapshot (an older release's) re-encodes in format 1.
+// A snapshot of format 1 or 2 (an older release's) re-encodes in its format.
 struct State {
   ccow::ClusterState s;
   uint8_t version = 0;

@@ -1,5 +1,5 @@
 // The efscli administration grammar: `ccow system init|status`, `ccow cluster
-// create|list|show|delete NAME`, `ccow tenant create|delete CL/TEN`, `ccow bucket
+// create|list|show|delete NAME`, `ccow tenant create|update|show|delete CL/TEN`, `ccow bucket
 // create|update|delete CL/TEN/BKT` and `ccow user create|list|delete`, each with --json,
 // on a cluster and on one node alike (cli/registry_access.h). Namespace changes are
 // commands of the registry of record committed through the Raft leader; the state machine
@@ -8,16 +8,15 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
-#include <set>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
 #include "cli/cluster_admin.h"
 #include "cli/registry_access.h"
 #include "cluster/cluster_state_json.h"
+#include "cluster/erasure_placement.h"
+#include "cluster/tenant_change.h"
 #include "core/config.h"
-#include "flexhash/flexhash.h"
-#include "model/erasure_policy.h"
 #include "gateway/s3/user_registry.h"
 
 namespace ccow::cli {
@@ -166,6 +165,29 @@ int RunStatus() {
   return 0;
 }
 
+// "  ec 4:2:rs", "  ec 4:2:rs (the tenant's)", "  ec none" or nothing, of a bucket's JSON
+// (cluster_state_json.h).
+std::string BucketEcText(const nlohmann::json& b) {
+  const std::string own = b.value("erasure_code", ""), in_force = b.value("erasure_code_in_force", "");
+  if (own == kNoErasureCode) return "  ec none";
+  if (in_force.empty()) return "";
+  return "  ec " + in_force + (own.empty() ? " (the tenant's)" : "");
+}
+
+void PrintBucketLine(const std::string& path, const nlohmann::json& b, const std::string& indent) {
+  std::cout << indent << path << "  chunk " << b.value("chunk_size", 0) << " " << b.value("chunking", "")
+            << BucketEcText(b) << "\n";
+}
+
+// A tenant's settings in one line (`cluster show`); 0 or "" prints as the default.
+std::string TenantPolicyText(const nlohmann::json& t) {
+  const uint32_t r = t.value("replication_count", 0u);
+  const uint64_t retention = t.value("retention_ns", uint64_t{0});
+  const std::string ec = t.value("erasure_code", "");
+  return "replication " + (r ? std::to_string(r) : std::string("default")) + "  ec " + (ec.empty() ? "none" : ec) +
+         "  retention " + (retention ? FormatDuration(retention) : std::string("default"));
+}
+
 int ListClusters(const std::string& only) {
   auto opened = OpenRegistry();
   if (!opened.ok()) return Fail(opened.status());
@@ -181,11 +203,8 @@ int ListClusters(const std::string& only) {
     std::cout << name << "\n";
     if (only.empty()) continue;
     for (const auto& [tenant, t] : c["tenants"].items()) {
-      std::cout << "  " << name << "/" << tenant << "  replication " << t.value("replication_count", 0) << "\n";
-      for (const auto& [bucket, b] : t["buckets"].items())
-        std::cout << "    " << name << "/" << tenant << "/" << bucket << "  chunk " << b.value("chunk_size", 0)
-                  << " " << b.value("chunking", "") << (b.value("erasure_code", "").empty() ? "" : "  ec ")
-                  << b.value("erasure_code", "") << "\n";
+      std::cout << "  " << name << "/" << tenant << "  " << TenantPolicyText(t) << "\n";
+      for (const auto& [bucket, b] : t["buckets"].items()) PrintBucketLine(name + "/" + tenant + "/" + bucket, b, "    ");
     }
   }
   return 0;
@@ -232,23 +251,6 @@ Status ApplyBucketFlags(const BucketFlags& f, bool create, CLI::App* cmd, Bucket
   return r->Validate();
 }
 
-// An erasure-code policy is refused where its stripes cannot be placed: each of a stripe's
-// K + M fragments needs a failure domain of its own (client/stripe_placement.h).
-Status CheckErasurePlacement(const ClusterState& state, const std::string& ec) {
-  if (ec.empty()) return Status::OK();
-  CCOW_ASSIGN_OR_RETURN(ErasurePolicy policy, ErasurePolicy::Parse(ec));
-  std::set<std::string> domains;
-  std::string kind = "servers";
-  if (!state.flexhash_json().empty()) {
-    CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(state.flexhash_json()));
-    for (const auto& v : table.vdevs()) domains.insert(DomainOf(v, table.failure_domain()));
-    if (table.failure_domain() == FailureDomain::kZone) kind = "zones";
-    if (table.failure_domain() == FailureDomain::kAny) kind = "VDEVs";
-  }
-  if (domains.empty()) domains.insert("this node");  // one node: one domain
-  return CheckPlacement(policy, domains.size(), kind);
-}
-
 int CreateBucket(const BucketFlags& f, CLI::App* cmd) {
   auto parts = SplitPath(f.path, 3, "CLUSTER/TENANT/BUCKET");
   if (!parts.ok()) return Fail(parts.status());
@@ -286,6 +288,81 @@ int UpdateBucket(const BucketFlags& f, CLI::App* cmd) {
   }
   if (!s.ok()) return Fail(s);
   return Done("bucket " + f.path + " updated");
+}
+
+struct TenantFlags {
+  std::string path;
+  uint32_t replicas = 0;
+  std::string ec;         // K:M:rs; "" or "none": replication only
+  std::string retention;  // a duration; 0: the default
+};
+
+// The flags given to `tenant create|update` as a change of the tenant's settings: only the
+// flags given (update leaves the others as they are; create takes the defaults for them).
+Result<TenantChange> TenantChangeOf(const TenantFlags& f, CLI::App* cmd) {
+  TenantChange c;
+  if (cmd->count("--replication-count") > 0) c.replication_count = f.replicas;
+  // "none" as a bucket says it: a tenant's "replication only" is "".
+  if (cmd->count("--ec") > 0) c.erasure_code = f.ec == kNoErasureCode ? "" : f.ec;
+  if (cmd->count("--retention") > 0) {
+    CCOW_ASSIGN_OR_RETURN(uint64_t ns, ParseDurationFlag("--retention", f.retention));
+    c.retention_ns = ns;
+  }
+  return c;
+}
+
+int CreateTenant(const TenantFlags& f, CLI::App* cmd) {
+  auto parts = SplitPath(f.path, 2, "CLUSTER/TENANT");
+  if (!parts.ok()) return Fail(parts.status());
+  auto change = TenantChangeOf(f, cmd);
+  if (!change.ok()) return Fail(change.status());
+  command::CreateTenant c{(*parts)[0], (*parts)[1], change->replication_count.value_or(0),
+                          change->retention_ns.value_or(0), change->erasure_code.value_or("")};
+  if (!c.erasure_code.empty()) {
+    auto opened = OpenRegistry();
+    if (!opened.ok()) return Fail(opened.status());
+    if (Status p = CheckErasurePlacement(*opened->registry->current(), c.erasure_code); !p.ok()) return Fail(p);
+  }
+  return Commit(c, "tenant " + f.path + " created");
+}
+
+int UpdateTenantSettings(const TenantFlags& f, CLI::App* cmd) {
+  auto parts = SplitPath(f.path, 2, "CLUSTER/TENANT");
+  if (!parts.ok()) return Fail(parts.status());
+  auto change = TenantChangeOf(f, cmd);
+  if (!change.ok()) return Fail(change.status());
+  if (!change->replication_count && !change->retention_ns && !change->erasure_code)
+    return Fail(Status::InvalidArgument("nothing to change: give -r, --ec or --retention"));
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  Status s = ChangeTenant(*opened->registry, (*parts)[0], (*parts)[1], *change);
+  if (!s.ok()) return Fail(s);
+  return Done("tenant " + f.path + " updated");
+}
+
+// `tenant show`: the tenant's settings as `cluster show --json` has them, or as lines.
+int ShowTenant(const std::string& path) {
+  auto parts = SplitPath(path, 2, "CLUSTER/TENANT");
+  if (!parts.ok()) return Fail(parts.status());
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  auto state = opened->registry->current();
+  if (auto found = state->FindTenant((*parts)[0], (*parts)[1]); !found.ok()) return Fail(found.status());
+  const auto t = nlohmann::json::parse(ClusterStateJson(*state))["clusters"][(*parts)[0]]["tenants"][(*parts)[1]];
+  if (Globals().json) {
+    std::cout << t.dump(2) << std::endl;
+    return 0;
+  }
+  const uint32_t r = t.value("replication_count", 0u);
+  const uint64_t retention = t.value("retention_ns", uint64_t{0});
+  const std::string ec = t.value("erasure_code", "");
+  std::cout << path << "\n"
+            << "  replication count " << (r ? std::to_string(r) : std::string("default (the cluster's)")) << "\n"
+            << "  erasure code " << (ec.empty() ? std::string("none (replication only)") : ec) << "\n"
+            << "  retention " << (retention ? FormatDuration(retention) : std::string("default (the node's)")) << "\n"
+            << "  revision " << t.value("revision", uint64_t{0}) << "\n";
+  for (const auto& [bucket, b] : t["buckets"].items()) PrintBucketLine(path + "/" + bucket, b, "  ");
+  return 0;
 }
 
 void PrintUser(const UserRecord& u) {
@@ -354,25 +431,35 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
       ->callback([exit_code] { *exit_code = ListClusters(name); })
       ->add_option("NAME", name)->required();
 
-  static std::string tenant_path;
-  static uint32_t replicas = 0;
-  auto* tenant = app.add_subcommand("tenant", "tenants of a cluster namespace");
+  static TenantFlags tf;
+  auto* tenant = app.add_subcommand("tenant", "tenants of a cluster namespace, with the policy their buckets inherit");
   tenant->require_subcommand(1);
+  auto tenant_flags = [](CLI::App* c) {
+    c->add_option("PATH", tf.path, "CLUSTER/TENANT")->required();
+    c->add_option("-r,--replication-count", tf.replicas, "replicas of its chunks (0: the cluster's)")
+        ->check(CLI::Range(0, 8));
+    c->add_option("--ec", tf.ec,
+                  "erasure code of its buckets that have none of their own, K:M:rs (e.g. 4:2:rs); \"\" or none: "
+                  "replication only");
+    c->add_option("--retention", tf.retention,
+                  "how long deleted versions stay restorable in its buckets that have no retention of their own: "
+                  "seconds or 90s, 10m, 2h, 7d (0: the default)");
+  };
   auto* tc = tenant->add_subcommand("create", "create CLUSTER/TENANT");
-  tc->add_option("PATH", tenant_path, "CLUSTER/TENANT")->required();
-  tc->add_option("-r,--replication-count", replicas, "replicas of its chunks (default: the cluster's)")
-      ->check(CLI::Range(1, 16));
-  tc->callback([exit_code] {
-    auto p = SplitPath(tenant_path, 2, "CLUSTER/TENANT");
-    *exit_code = !p.ok() ? Fail(p.status())
-                         : Commit(command::CreateTenant{(*p)[0], (*p)[1], replicas}, "tenant " + tenant_path + " created");
-  });
+  tenant_flags(tc);
+  tc->callback([exit_code, tc] { *exit_code = CreateTenant(tf, tc); });
+  auto* tu = tenant->add_subcommand("update", "change settings of CLUSTER/TENANT (only the flags given)");
+  tenant_flags(tu);
+  tu->callback([exit_code, tu] { *exit_code = UpdateTenantSettings(tf, tu); });
+  auto* ts = tenant->add_subcommand("show", "the settings of CLUSTER/TENANT and its buckets");
+  ts->add_option("PATH", tf.path, "CLUSTER/TENANT")->required();
+  ts->callback([exit_code] { *exit_code = ShowTenant(tf.path); });
   auto* td = tenant->add_subcommand("delete", "delete an empty CLUSTER/TENANT");
-  td->add_option("PATH", tenant_path, "CLUSTER/TENANT")->required();
+  td->add_option("PATH", tf.path, "CLUSTER/TENANT")->required();
   td->callback([exit_code] {
-    auto p = SplitPath(tenant_path, 2, "CLUSTER/TENANT");
+    auto p = SplitPath(tf.path, 2, "CLUSTER/TENANT");
     *exit_code = !p.ok() ? Fail(p.status())
-                         : Commit(command::DeleteTenant{(*p)[0], (*p)[1]}, "tenant " + tenant_path + " deleted");
+                         : Commit(command::DeleteTenant{(*p)[0], (*p)[1]}, "tenant " + tf.path + " deleted");
   });
 
   static BucketFlags bf;
@@ -384,7 +471,9 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
     c->add_option("-s,--chunk-size", bf.chunk_size, "chunk size (bytes or 256K, 4M...; default 1M)");
     c->add_option("--chunking", bf.chunking, "fixed or cdc")->check(CLI::IsMember({"fixed", "cdc"}));
     c->add_option("--hash", bf.hash, "sha256, sha3-256, blake2b-256 or xxh3-128");
-    c->add_option("--ec", bf.ec, "erasure code once objects come to rest, K:M:rs (e.g. 4:2:rs)");
+    c->add_option("--ec", bf.ec,
+                  "erasure code once objects come to rest, K:M:rs (e.g. 4:2:rs); none: replication only, whatever "
+                  "the tenant's; \"\": the tenant's (the default)");
     c->add_option("--quota", bf.quota, "quota (bytes or 10G...; 0: none)");
     c->add_option("--retention", bf.retention, "how long deleted versions stay restorable: seconds or 90s, 10m, 2h, 7d (0: the tenant's)");
     c->add_option("-r,--replication-count", bf.replicas, "replicas of its chunks (0: the tenant's)")

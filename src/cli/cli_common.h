@@ -40,6 +40,9 @@ Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text)
 // The value of a duration flag in nanoseconds: plain seconds or a number with s, m, h or d
 // ("90s", "10m", "2h", "7d"). kInvalidArgument naming the flag otherwise.
 Result<uint64_t> ParseDurationFlag(const std::string& flag, const std::string& text);
+// Nanoseconds in the largest unit that is exact, as ParseDurationFlag reads them back
+// ("7d", "90m", "45s"); what is no whole number of seconds (never a flag's) as "1500000000ns".
+std::string FormatDuration(uint64_t ns);
 
 // Adds --data to a subcommand.
 void AddDataOption(CLI::App* cmd);

@@ -77,7 +77,7 @@ std::vector<ClusterCommand> RegistryCommands(const ClusterState& state) {
   for (const auto& [segment, seg] : state.segments()) {
     out.push_back(command::CreateSegment{segment});
     for (const auto& [tenant, ten] : seg.tenants) {
-      out.push_back(command::CreateTenant{segment, tenant, ten.replication_count});
+      out.push_back(command::CreateTenant{segment, tenant, ten.replication_count, ten.retention_ns, ten.erasure_code});
       for (const auto& [bucket, record] : ten.buckets) out.push_back(command::CreateBucket{segment, tenant, bucket, record});
     }
   }

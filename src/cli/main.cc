@@ -59,6 +59,16 @@ Result<uint64_t> ParseDurationFlag(const std::string& flag, const std::string& t
   return static_cast<uint64_t>(n) * scale * 1'000'000'000ull;
 }
 
+std::string FormatDuration(uint64_t ns) {
+  constexpr uint64_t kSecond = 1'000'000'000;
+  static constexpr std::pair<const char*, uint64_t> kUnits[] = {{"d", 86400}, {"h", 3600}, {"m", 60}};
+  if (ns % kSecond != 0) return std::to_string(ns) + "ns";
+  const uint64_t s = ns / kSecond;
+  for (const auto& [unit, scale] : kUnits)
+    if (s != 0 && s % scale == 0) return std::to_string(s / scale) + unit;
+  return std::to_string(s) + "s";
+}
+
 Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text) {
   auto size = ParseSize(text);
   if (!size.ok()) return Status::InvalidArgument(flag + " " + size.status().message());

@@ -60,6 +60,19 @@ Status BucketRecord::Validate() const {
   p.chunking = chunking;
   p.hash = hash;
   CCOW_RETURN_IF_ERROR(p.Validate());
+  if (!erasure_code.empty() && erasure_code != kNoErasureCode)
+    CCOW_RETURN_IF_ERROR(ErasurePolicy::Parse(erasure_code).status());
+  return Status::OK();
+}
+
+Status TenantRecord::Validate() const {
+  if (replication_count > 8)
+    return Status::InvalidArgument("replication count " + std::to_string(replication_count) +
+                                   " is out of range (1..8, or 0 for the default)");
+  // A tenant has no policy to opt out of: "" is its "replication only".
+  if (erasure_code == kNoErasureCode)
+    return Status::InvalidArgument("a tenant's erasure code is K:M:rs, or \"\" for replication only (\"" +
+                                   std::string(kNoErasureCode) + "\" is a bucket's way out of its tenant's)");
   if (!erasure_code.empty()) CCOW_RETURN_IF_ERROR(ErasurePolicy::Parse(erasure_code).status());
   return Status::OK();
 }
@@ -109,11 +122,26 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           CCOW_RETURN_IF_ERROR(ValidName("tenant", c.tenant));
           auto seg = segments_.find(c.segment);
           if (seg == segments_.end()) return Status::NotFound("no cluster " + c.segment);
-          if (c.replication_count > 8)
-            return Status::InvalidArgument("replication count " + std::to_string(c.replication_count) +
-                                           " is out of range (1..8, or 0 for the default)");
-          if (!seg->second.tenants.emplace(c.tenant, TenantRecord{c.replication_count, {}}).second)
+          TenantRecord record;
+          record.replication_count = c.replication_count;
+          record.retention_ns = c.retention_ns;
+          record.erasure_code = c.erasure_code;
+          CCOW_RETURN_IF_ERROR(record.Validate());
+          if (!seg->second.tenants.emplace(c.tenant, std::move(record)).second)
             return Status::AlreadyExists("tenant " + c.segment + "/" + c.tenant + " exists");
+        } else if constexpr (std::is_same_v<T, UpdateTenant>) {
+          CCOW_ASSIGN_OR_RETURN(const TenantRecord* current, FindTenant(c.segment, c.tenant));
+          TenantRecord record = *current;
+          record.replication_count = c.replication_count;
+          record.retention_ns = c.retention_ns;
+          record.erasure_code = c.erasure_code;
+          CCOW_RETURN_IF_ERROR(record.Validate());
+          if (current->revision != c.if_revision)
+            return Status::Conflict("tenant " + c.segment + "/" + c.tenant + " changed (revision " +
+                                    std::to_string(current->revision) + ", not " + std::to_string(c.if_revision) +
+                                    "): read it again");
+          record.revision = c.if_revision + 1;
+          segments_[c.segment].tenants[c.tenant] = std::move(record);
         } else if constexpr (std::is_same_v<T, DeleteTenant>) {
           auto seg = segments_.find(c.segment);
           auto ten = seg == segments_.end() ? decltype(seg->second.tenants.end())() : seg->second.tenants.find(c.tenant);
@@ -214,7 +242,9 @@ uint64_t ClusterState::QuarantineRetentionOf(const std::string& bucket_path) con
 
 std::string ClusterState::ErasureCodeOf(const std::string& bucket_path) const {
   auto r = RecordsOf(bucket_path);
-  return r.bucket ? r.bucket->erasure_code : "";
+  if (r.bucket && r.bucket->erasure_code == kNoErasureCode) return "";
+  if (r.bucket && !r.bucket->erasure_code.empty()) return r.bucket->erasure_code;
+  return r.tenant ? r.tenant->erasure_code : "";
 }
 
 uint32_t ClusterState::ReplicationCountOf(const std::string& bucket_path) const {

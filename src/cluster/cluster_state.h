@@ -47,6 +47,10 @@ enum class Versioning : uint8_t {
 };
 const char* VersioningName(Versioning v);  // "", "Enabled", "Suspended" (S3's words)
 
+// A bucket's erasure code that opts out of its tenant's: replication only, whatever the
+// tenant's policy is (an empty one inherits the tenant's).
+inline constexpr std::string_view kNoErasureCode = "none";
+
 // A bucket and every setting it has: the registry of record for S3, the CLI and, later,
 // the file gateways. New versions of its objects are written with its policy fields.
 struct BucketRecord {
@@ -55,7 +59,9 @@ struct BucketRecord {
   ChunkingMode chunking = ChunkingMode::kFixed;
   HashAlgo hash = HashAlgo::kSha256;
   uint32_t replication_count = 0;  // 0: the tenant's, else the cluster's
-  std::string erasure_code;        // "" (replication only) or "K:M:rs", e.g. "4:2:rs"
+  // "K:M:rs" (e.g. "4:2:rs"), "none" (kNoErasureCode: replication only) or "" (the
+  // tenant's policy: ClusterState::ErasureCodeOf).
+  std::string erasure_code;
   Versioning versioning = Versioning::kUnversioned;
   uint64_t quota_bytes = 0;   // 0: none
   uint64_t retention_ns = 0;  // quarantine retention of deleted versions; 0: the tenant's
@@ -73,10 +79,17 @@ struct BucketRecord {
   friend bool operator==(const BucketRecord&, const BucketRecord&) = default;
 };
 
+// A tenant and the policy its buckets inherit where they have none of their own.
 struct TenantRecord {
   uint32_t replication_count = 0;  // 0: the cluster default
   uint64_t retention_ns = 0;       // 0: the default (7 days)
+  std::string erasure_code;        // "" (replication only) or "K:M:rs"
+  // Bumped by every UpdateTenant (a compare-and-set, as BucketRecord's revision).
+  uint64_t revision = 0;
   std::map<std::string, BucketRecord> buckets;
+
+  // The settings (the buckets are not judged here).
+  Status Validate() const;
   friend bool operator==(const TenantRecord&, const TenantRecord&) = default;
 };
 
@@ -109,7 +122,12 @@ struct RemoveTarget { std::string name; };
 struct PublishFlexHash { uint64_t generation; std::string checkpoint_json; };
 struct CreateSegment { std::string segment; };
 struct DeleteSegment { std::string segment; };
-struct CreateTenant { std::string segment, tenant; uint32_t replication_count = 0; };
+struct CreateTenant {
+  std::string segment, tenant;
+  uint32_t replication_count = 0;
+  uint64_t retention_ns = 0;     // format 3
+  std::string erasure_code = {};  // format 3
+};
 struct DeleteTenant { std::string segment, tenant; };
 // create_parents: the segment and tenant are made too when missing (S3 CreateBucket of a
 // tenant that has no record yet), in the same command.
@@ -124,6 +142,15 @@ struct UpdateBucket { std::string segment, tenant, bucket; BucketRecord record; 
 // Adds a key pair; its segment and tenant are created when missing.
 struct CreateUser { UserRecord user; };
 struct DeleteUser { std::string access_key; };
+// Replaces a tenant's settings (not its buckets) if its revision is still if_revision
+// (kConflict otherwise: read again and retry); the tenant gets revision if_revision + 1.
+struct UpdateTenant {
+  std::string segment, tenant;
+  uint32_t replication_count = 0;
+  uint64_t retention_ns = 0;
+  std::string erasure_code = {};
+  uint64_t if_revision = 0;
+};
 }  // namespace command
 
 using ClusterCommand =
@@ -132,17 +159,21 @@ using ClusterCommand =
                  command::CreateTenant, command::DeleteTenant, command::CreateBucket,
                  command::DeleteBucket, command::CreateService, command::ServiceServe,
                  command::DeleteService, command::UpdateBucket, command::CreateUser,
-                 command::DeleteUser>;
+                 command::DeleteUser, command::UpdateTenant>;
 
-// The encoding of a command in the current format (or an older one the decoder still
-// reads: version 1 has no users, no UpdateBucket and fewer bucket settings).
-std::string EncodeCommand(const ClusterCommand& command, uint8_t version = 2);
-// Reads format 1 and 2; *version tells which it was.
+// The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
+inline constexpr uint8_t kClusterStateFormat = 3;
+
+// The encoding of a command in the current format, or in an older one the decoder still
+// reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
+// version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
+std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
+// Reads formats 1 to 3; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {
  public:
-  static constexpr uint8_t kFormatVersion = 2;
+  static constexpr uint8_t kFormatVersion = kClusterStateFormat;
 
   // Applies one command; on error nothing changes.
   Status Apply(const ClusterCommand& command);
@@ -165,15 +196,18 @@ class ClusterState {
   // The quarantine retention of "SEGMENT/TENANT/BUCKET": the bucket's, else its tenant's,
   // else 0 (the node's default applies).
   uint64_t QuarantineRetentionOf(const std::string& bucket_path) const;
-  // The erasure-code policy of a bucket ("SEGMENT/TENANT/BUCKET"), "K:M:rs"; "" when it
-  // has none or does not exist.
+  // The erasure-code policy in force for a bucket ("SEGMENT/TENANT/BUCKET"), "K:M:rs": the
+  // bucket's, else (its own empty) its tenant's; "" when the bucket opted out ("none"),
+  // neither has one, or the bucket's tenant does not exist. A bucket without a record
+  // (one node) gets its tenant's.
   std::string ErasureCodeOf(const std::string& bucket_path) const;
   // The replication count of a bucket's new versions: the bucket's, else its tenant's,
   // else 0 (the cluster's default applies).
   uint32_t ReplicationCountOf(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
-  // format 1 and 2 (*version tells which); Snapshot(1) re-encodes a state read as format 1.
+  // formats 1 to 3 (*version tells which); Snapshot(v) re-encodes a state read as format v
+  // to the same bytes (an older format drops the settings it cannot hold).
   std::string Snapshot(uint8_t version = kFormatVersion) const;
   static Result<ClusterState> Restore(std::string_view bytes, uint8_t* version = nullptr);
 

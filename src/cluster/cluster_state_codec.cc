@@ -1,7 +1,9 @@
 // The canonical encoding of cluster commands and state snapshots (docs/FORMAT.md,
-// "Cluster state"). Format 2 added users, UpdateBucket and the full bucket record; format
-// 1 (before) is still read, so a Raft log written by an older release replays, and is
-// re-encoded byte for byte when asked for version 1.
+// "Cluster state"). Format 3 added the tenant's policy (retention and erasure code in
+// CreateTenant, UpdateTenant, a tenant's erasure code and revision in snapshots); format 2
+// added users, UpdateBucket and the full bucket record. Formats 1 and 2 are still read, so
+// a Raft log written by an older release replays, and re-encoded byte for byte when asked
+// for their version.
 #include "cluster/cluster_state.h"
 
 #include "core/check.h"
@@ -14,8 +16,12 @@ using namespace command;
 
 constexpr uint8_t kCommandRecord = 0x10;
 constexpr uint8_t kStateRecord = 0x11;
-// Commands that format 1 knows (the variant's first 13 alternatives).
+// Commands that format 1 knows (the variant's first 13 alternatives), and format 2 (16).
 constexpr size_t kFormat1Commands = 13;
+constexpr size_t kFormat2Commands = 16;
+size_t CommandsOfFormat(uint8_t version) {
+  return version == 1 ? kFormat1Commands : version == 2 ? kFormat2Commands : std::variant_size_v<ClusterCommand>;
+}
 
 void PutVdev(Encoder& e, const VdevInfo& v) {
   e.PutBytes(v.id);
@@ -69,7 +75,7 @@ bool GetFlag(Decoder& d, const char* what) {
   return v == 1;
 }
 
-// Format 1 had the policy fields only, with versioning as a flag.
+// Format 1 had the policy fields only, with versioning as a flag; formats 2 and 3 are alike.
 void PutBucket(Encoder& e, const BucketRecord& b, uint8_t version) {
   e.PutVarint(b.chunk_size);
   e.PutU8(static_cast<uint8_t>(b.chunking));
@@ -168,15 +174,21 @@ void Put(Encoder& e, const CreateSegment& c, uint8_t) { e.PutBytes(c.segment); }
 void Get(Decoder& d, CreateSegment& c, uint8_t) { c.segment = d.GetBytes(); }
 void Put(Encoder& e, const DeleteSegment& c, uint8_t) { e.PutBytes(c.segment); }
 void Get(Decoder& d, DeleteSegment& c, uint8_t) { c.segment = d.GetBytes(); }
-void Put(Encoder& e, const CreateTenant& c, uint8_t) {
+void Put(Encoder& e, const CreateTenant& c, uint8_t version) {
   e.PutBytes(c.segment);
   e.PutBytes(c.tenant);
   e.PutVarint(c.replication_count);
+  if (version < 3) return;
+  e.PutVarint(c.retention_ns);
+  e.PutBytes(c.erasure_code);
 }
-void Get(Decoder& d, CreateTenant& c, uint8_t) {
+void Get(Decoder& d, CreateTenant& c, uint8_t version) {
   c.segment = d.GetBytes();
   c.tenant = d.GetBytes();
   c.replication_count = GetU32Varint(d, "replication count");
+  if (version < 3) return;
+  c.retention_ns = d.GetVarint();
+  c.erasure_code = d.GetBytes();
 }
 void Put(Encoder& e, const DeleteTenant& c, uint8_t) {
   e.PutBytes(c.segment);
@@ -246,6 +258,22 @@ void Put(Encoder& e, const CreateUser& c, uint8_t) { PutUser(e, c.user); }
 void Get(Decoder& d, CreateUser& c, uint8_t) { c.user = GetUser(d); }
 void Put(Encoder& e, const DeleteUser& c, uint8_t) { e.PutBytes(c.access_key); }
 void Get(Decoder& d, DeleteUser& c, uint8_t) { c.access_key = d.GetBytes(); }
+void Put(Encoder& e, const UpdateTenant& c, uint8_t) {
+  e.PutBytes(c.segment);
+  e.PutBytes(c.tenant);
+  e.PutVarint(c.replication_count);
+  e.PutVarint(c.retention_ns);
+  e.PutBytes(c.erasure_code);
+  e.PutVarint(c.if_revision);
+}
+void Get(Decoder& d, UpdateTenant& c, uint8_t) {
+  c.segment = d.GetBytes();
+  c.tenant = d.GetBytes();
+  c.replication_count = GetU32Varint(d, "replication count");
+  c.retention_ns = d.GetVarint();
+  c.erasure_code = d.GetBytes();
+  c.if_revision = d.GetVarint();
+}
 
 template <size_t I = 0>
 bool EmplaceByIndex(size_t index, ClusterCommand* c) {
@@ -260,13 +288,13 @@ bool EmplaceByIndex(size_t index, ClusterCommand* c) {
   }
 }
 
-bool KnownVersion(uint8_t v) { return v == 1 || v == ClusterState::kFormatVersion; }
+bool KnownVersion(uint8_t v) { return v >= 1 && v <= ClusterState::kFormatVersion; }
 
 }  // namespace
 
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version) {
   CCOW_CHECK(KnownVersion(version));
-  CCOW_CHECK(version >= 2 || command.index() < kFormat1Commands);
+  CCOW_CHECK(command.index() < CommandsOfFormat(version));
   Encoder e;
   e.PutU8(kCommandRecord);
   e.PutU8(version);
@@ -282,7 +310,7 @@ Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version_ou
   if (record != kCommandRecord) return Status::Corruption("not a cluster command");
   if (!KnownVersion(version)) return Status::Unsupported("cluster command format " + std::to_string(version));
   ClusterCommand c;
-  if (kind == 0 || (version == 1 && kind > kFormat1Commands) || !EmplaceByIndex(kind - 1, &c))
+  if (kind == 0 || kind > CommandsOfFormat(version) || !EmplaceByIndex(kind - 1, &c))
     return Status::Corruption("unknown cluster command kind " + std::to_string(kind));
   std::visit([&](auto& body) { Get(d, body, version); }, c);
   CCOW_RETURN_IF_ERROR(d.Finish());
@@ -308,6 +336,10 @@ std::string ClusterState::Snapshot(uint8_t version) const {
       e.PutBytes(tname);
       e.PutVarint(ten.replication_count);
       if (version >= 2) e.PutVarint(ten.retention_ns);
+      if (version >= 3) {
+        e.PutBytes(ten.erasure_code);
+        e.PutVarint(ten.revision);
+      }
       e.PutVarint(ten.buckets.size());
       for (const auto& [bname, bucket] : ten.buckets) {
         e.PutBytes(bname);
@@ -366,6 +398,10 @@ Result<ClusterState> ClusterState::Restore(std::string_view bytes, uint8_t* vers
       TenantRecord& ten = seg.tenants[tname];
       ten.replication_count = GetU32Varint(d, "replication count");
       if (version >= 2) ten.retention_ns = d.GetVarint();
+      if (version >= 3) {
+        ten.erasure_code = d.GetBytes();
+        ten.revision = d.GetVarint();
+      }
       uint64_t nb = d.GetCount(8);
       std::string bprev;
       for (uint64_t k = 0; k < nb && d.status().ok(); ++k) {

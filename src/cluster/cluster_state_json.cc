@@ -21,16 +21,20 @@ std::string ClusterStateJson(const ClusterState& state) {
     nlohmann::json tenants = nlohmann::json::object();
     for (const auto& [tenant, ten] : seg.tenants) {
       nlohmann::json buckets = nlohmann::json::object();
+      // "erasure_code" is the bucket's own setting ("" inherits, "none" opts out);
+      // "erasure_code_in_force" what its versions get (ClusterState::ErasureCodeOf).
       for (const auto& [bucket, p] : ten.buckets)
         buckets[bucket] = {{"chunk_size", p.chunk_size}, {"chunking", ChunkingModeName(p.chunking)},
                            {"hash", HashAlgoName(p.hash)}, {"replication_count", p.replication_count},
-                           {"erasure_code", p.erasure_code}, {"versioning", VersioningName(p.versioning)},
+                           {"erasure_code", p.erasure_code},
+                           {"erasure_code_in_force", state.ErasureCodeOf(segment + "/" + tenant + "/" + bucket)},
+                           {"versioning", VersioningName(p.versioning)},
                            {"quota_bytes", p.quota_bytes}, {"retention_ns", p.retention_ns},
                            {"created_ns", p.created_ns}, {"location", p.location}, {"tags", p.tags},
                            {"cors", !p.cors_xml.empty()}, {"lifecycle", !p.lifecycle_xml.empty()},
                            {"revision", p.revision}};
       tenants[tenant] = {{"replication_count", ten.replication_count}, {"retention_ns", ten.retention_ns},
-                         {"buckets", buckets}};
+                         {"erasure_code", ten.erasure_code}, {"revision", ten.revision}, {"buckets", buckets}};
     }
     j["clusters"][segment] = {{"tenants", tenants}};
   }

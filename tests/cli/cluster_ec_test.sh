@@ -14,6 +14,10 @@
 #  4. the three restarted, one of them with its disks replaced (VDEV directories wiped):
 #     `system ec --now --wait` rebuilds its lost fragments onto it, after which killing two
 #     other targets still leaves every object readable.
+# Policy per tenant: a tenant created with --ec 4:2:rs (a 6:2 one is refused) has a bucket
+# without --ec of its own, whose 1 MiB object is encoded in the pass of step 2 (raw bytes
+# per logical byte 1.5, a full 4:2 stripe), and a bucket created with --ec none, whose
+# object stays at R=3.
 # usage: cluster_ec_test.sh CCOW_BINARY
 set -uo pipefail
 CCOW=$(realpath "$1")
@@ -53,6 +57,15 @@ stat_json() { "$CCOW" --json object stat --replicas "ccow/default/$1" >"$WORK/st
 # 6:2 needs 8 failure domains; the cluster has 6 servers.
 "$CCOW" bucket create ccow/default/wide --ec 6:2:rs 2>"$WORK/err" && fail "a 6:2 bucket was created on 6 servers"
 grep -q "8" "$WORK/err" && grep -q "6" "$WORK/err" || fail "the refusal does not say how many domains: $(cat "$WORK/err")"
+"$CCOW" tenant create ccow/wide --ec 6:2:rs 2>"$WORK/err" && fail "a 6:2 tenant was created on 6 servers"
+grep -q "needs 8 distinct servers" "$WORK/err" || fail "the tenant's refusal: $(cat "$WORK/err")"
+"$CCOW" tenant create ccow/ecten --ec 4:2:rs >/dev/null || fail "tenant ecten"
+"$CCOW" bucket create ccow/ecten/inh -s 256K >/dev/null && "$CCOW" bucket create ccow/ecten/out -s 256K --ec none >/dev/null ||
+  fail "the buckets of tenant ecten"
+"$CCOW" cluster show ccow >"$WORK/show.txt" || fail "cluster show"
+grep -q "ccow/ecten/inh  chunk 262144 fixed  ec 4:2:rs (the tenant's)" "$WORK/show.txt" &&
+  grep -q "ccow/ecten/out  chunk 262144 fixed  ec none" "$WORK/show.txt" ||
+  fail "cluster show does not say which policy the buckets of ecten have: $(cat "$WORK/show.txt")"
 
 # 1. big1: 10 chunks (stripes of 4, 4 and 2); big2: 6 chunks; small: one 200 KiB chunk;
 #    dup: the same bytes as rep/big.
@@ -63,11 +76,14 @@ head -c $((2048 << 10)) /dev/urandom >"$WORK/rep_big"
 cp "$WORK/rep_big" "$WORK/ecb_dup"
 for o in $OBJECTS; do "$CCOW" object put "ccow/default/$o" "$WORK/${o//\//_}" >/dev/null || fail "put $o"; done
 reads "written"
+head -c $((1024 << 10)) /dev/urandom >"$WORK/ten.bin"
+for b in inh out; do "$CCOW" object put "ccow/ecten/$b/one" "$WORK/ten.bin" >/dev/null || fail "put ecten/$b/one"; done
 
 # 2. Encode, then collect: the surplus replicas go.
 "$CCOW" system ec --now --rest-age 0s 2>"$WORK/err" && fail "system ec took --rest-age (the targets' setting)"
 "$CCOW" --json system ec --now --wait >"$WORK/ec1.json" 2>"$WORK/ec1.err" || fail "ec pass: $(cat "$WORK/ec1.err")"
-[ "$(field "$WORK/ec1.json" "['last_pass']['versions_encoded']")" -eq 3 ] || fail "expected 3 versions encoded: $(cat "$WORK/ec1.json")"
+[ "$(field "$WORK/ec1.json" "['last_pass']['versions_encoded']")" -eq 4 ] ||
+  fail "expected 4 versions encoded (3 of ecb, 1 of ecten/inh): $(cat "$WORK/ec1.json")"
 [ "$(field "$WORK/ec1.json" "['last_pass']['versions_too_small']")" -eq 1 ] ||
   fail "the small object was not left replicated: $(cat "$WORK/ec1.json")"
 # Raw bytes per logical byte, as the pass laid the buckets out: rep keeps R=3; ecb holds
@@ -82,6 +98,10 @@ assert ecb["versions"] == 4 and ecb["encoded_versions"] == 3, ecb
 # stripes), the 200 KiB object three times.
 assert ecb["logical_bytes"] == (2560 + 1536 + 200 + 2048) << 10, ecb
 assert ecb["raw_bytes"] == (2560 + 1536 + 2048 + 7 * 2 * 256 + 3 * 200) << 10, ecb
+# The tenant's 4:2 reaches its bucket without a policy of its own; "none" opts out.
+inh, out = b["ccow/ecten/inh"], b["ccow/ecten/out"]
+assert inh["encoded_versions"] == 1 and inh["raw_per_logical"] == 1.5, inh
+assert out["encoded_versions"] == 0 and out["raw_per_logical"] == 3.0, out
 PY
 "$CCOW" system status >"$WORK/status.txt" || fail "system status"
 grep -q "ccow/default/ecb: 4 versions (3 encoded)" "$WORK/status.txt" || fail "no ec lines in system status: $(cat "$WORK/status.txt")"

@@ -126,7 +126,10 @@ TEST(ClusterStateTest, EveryCommandRoundTripsAndGarbageIsRefused) {
       AddTarget{Target("t9")}, SetTargetState{"t9", TargetState::kReadOnly}, RemoveTarget{"t9"},
       PublishFlexHash{7, "{}"}, CreateSegment{"S"}, DeleteSegment{"S"}, CreateTenant{"S", "T", 3},
       DeleteTenant{"S", "T"}, CreateBucket{"S", "T", "B", p}, DeleteBucket{"S", "T", "B"},
-      CreateService{"svc", "isgw"}, ServiceServe{"svc", "S/T/B"}, DeleteService{"svc"}};
+      CreateService{"svc", "isgw"}, ServiceServe{"svc", "S/T/B"}, DeleteService{"svc"},
+      UpdateBucket{"S", "T", "B", p, 2}, CreateUser{{"AKIAX", "s", "S", "T", 1}}, DeleteUser{"AKIAX"},
+      UpdateTenant{"S", "T", 2, 60, "4:2:rs", 1}, CreateTenant{"S", "T", 3, 60, "4:2:rs"}};
+  ASSERT_EQ(all.size() - 1, std::variant_size_v<ClusterCommand>) << "a command is missing here";
   for (const auto& c : all) {
     std::string bytes = EncodeCommand(c);
     auto back = DecodeCommand(bytes);
@@ -149,7 +152,7 @@ TEST(ClusterStateTest, ReplicasApplyingTheSameLogConverge) {
   for (int i = 0; i < 2000; ++i) {
     std::string n = names[rng() % 3], m = names[rng() % 3];
     ClusterCommand c;
-    switch (rng() % 8) {
+    switch (rng() % 9) {
       case 0: c = AddTarget{Target("t" + n)}; break;
       case 1: c = SetTargetState{"t" + n, static_cast<TargetState>(1 + rng() % 3)}; break;
       case 2: c = CreateSegment{n}; break;
@@ -157,6 +160,8 @@ TEST(ClusterStateTest, ReplicasApplyingTheSameLogConverge) {
       case 4: c = CreateBucket{n, m, names[rng() % 3], BucketRecord()}; break;
       case 5: c = DeleteBucket{n, m, names[rng() % 3]}; break;
       case 6: c = DeleteTenant{n, m}; break;
+      case 7: c = UpdateTenant{n, m, static_cast<uint32_t>(rng() % 4), rng() % 3, rng() % 2 ? "4:2:rs" : "", rng() % 3};
+        break;
       default: c = DeleteSegment{n}; break;
     }
     log.push_back(EncodeCommand(c));

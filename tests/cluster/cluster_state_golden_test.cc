@@ -1,0 +1,167 @@
+// Golden vectors of the cluster-state encoding (docs/FORMAT.md "Cluster state"): fixed
+// commands and states -> fixed bytes, per format. A Raft log or snapshot written by an
+// older release must still load, so the bytes of an existing format never change: a new
+// setting means a new format and new vectors here. Never edit the expected bytes of an
+// existing vector. Each pinned encoding is also decoded from the pinned bytes themselves
+// and re-encoded in its own format to exactly them.
+#include <gtest/gtest.h>
+
+#include "cluster/cluster_state.h"
+#include "core/hash.h"
+
+namespace ccow {
+namespace {
+
+using namespace command;
+
+BucketRecord SampleBucket() {
+  BucketRecord r;
+  r.chunk_size = 256 << 10;
+  r.chunking = ChunkingMode::kCdc;
+  r.erasure_code = "4:2:rs";
+  r.replication_count = 2;
+  r.versioning = Versioning::kEnabled;
+  r.quota_bytes = 1 << 30;
+  r.retention_ns = 3600;
+  r.created_ns = 1700000000000000000ull;
+  r.location = "eu-west-1";
+  r.tags = {{"team", "blue"}};
+  r.cors_xml = "<C/>";
+  r.lifecycle_xml = "<L/>";
+  r.access = "{}";
+  return r;
+}
+
+// A state every format can hold: a target, a namespace, a service and (formats 2 and
+// later) a key pair.
+ClusterState SampleState() {
+  ClusterState s;
+  EXPECT_TRUE(s.Apply(AddTarget{{"t1", "z", "127.0.0.1:7000", TargetState::kAlive,
+                                 {{"t1/v0", "t1", "z", 1 << 30, 0, "127.0.0.1:7100"}}}})
+                  .ok());
+  EXPECT_TRUE(s.Apply(CreateSegment{"Hawaii"}).ok());
+  EXPECT_TRUE(s.Apply(CreateTenant{"Hawaii", "Cola", 2}).ok());
+  EXPECT_TRUE(s.Apply(CreateBucket{"Hawaii", "Cola", "bk1", SampleBucket()}).ok());
+  EXPECT_TRUE(s.Apply(CreateService{"hawaii", "isgw"}).ok());
+  EXPECT_TRUE(s.Apply(ServiceServe{"hawaii", "Hawaii/Cola/bk1"}).ok());
+  EXPECT_TRUE(s.Apply(CreateUser{{"AKIAX", "secret", "Hawaii", "Cola", 5}}).ok());
+  return s;
+}
+
+std::string Hex(const std::string& bytes) { return ToHex(bytes.data(), bytes.size()); }
+
+// The pinned bytes decode as a command of `version` that re-encodes to exactly them.
+ClusterCommand ExpectGoldenCommand(const ClusterCommand& c, uint8_t version, const char* want_hex) {
+  EXPECT_EQ(Hex(EncodeCommand(c, version)), want_hex) << "format " << int(version) << " of a command changed";
+  auto bytes = FromHex(want_hex);
+  EXPECT_TRUE(bytes.ok());
+  uint8_t got_version = 0;
+  auto back = DecodeCommand(*bytes, &got_version);
+  EXPECT_TRUE(back.ok()) << back.status().ToString();
+  if (!back.ok()) return c;
+  EXPECT_EQ(got_version, version);
+  EXPECT_EQ(Hex(EncodeCommand(*back, version)), want_hex);
+  return *back;
+}
+
+ClusterState ExpectGoldenSnapshot(const ClusterState& s, uint8_t version, const char* want_hex) {
+  EXPECT_EQ(Hex(s.Snapshot(version)), want_hex) << "format " << int(version) << " of a snapshot changed";
+  auto bytes = FromHex(want_hex);
+  EXPECT_TRUE(bytes.ok());
+  uint8_t got_version = 0;
+  auto back = ClusterState::Restore(*bytes, &got_version);
+  EXPECT_TRUE(back.ok()) << back.status().ToString();
+  if (!back.ok()) return s;
+  EXPECT_EQ(got_version, version);
+  EXPECT_EQ(Hex(back->Snapshot(version)), want_hex);
+  return *back;
+}
+
+TEST(ClusterStateGoldenTest, FormatOneCommandsArePinned) {
+  ExpectGoldenCommand(CreateTenant{"Hawaii", "Cola", 2}, 1,
+      "1001070648617761696904436f6c6102");
+  auto c = ExpectGoldenCommand(CreateBucket{"Hawaii", "Cola", "bk1", SampleBucket()}, 1,
+      "1001090648617761696904436f6c6103626b31808010010106343a323a7273018080808004");
+  // Format 1 held the policy fields only.
+  const BucketRecord& r = std::get<CreateBucket>(c).record;
+  EXPECT_EQ(r.erasure_code, "4:2:rs");
+  EXPECT_EQ(r.quota_bytes, 1u << 30);
+  EXPECT_EQ(r.retention_ns, 0u);
+}
+
+TEST(ClusterStateGoldenTest, FormatTwoCommandsArePinned) {
+  auto t = ExpectGoldenCommand(CreateTenant{"Hawaii", "Cola", 2}, 2,
+      "1002070648617761696904436f6c6102");
+  EXPECT_EQ(std::get<CreateTenant>(t).replication_count, 2u);
+  auto c = ExpectGoldenCommand(CreateBucket{"Hawaii", "Cola", "bk1", SampleBucket(), true}, 2,
+      "1002090648617761696904436f6c6103626b31808010010106343a323a727301808080800402"
+      "901c8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e04"
+      "3c4c2f3e027b7d0001");
+  EXPECT_EQ(std::get<CreateBucket>(c).record, SampleBucket());
+  EXPECT_TRUE(std::get<CreateBucket>(c).create_parents);
+  auto u = ExpectGoldenCommand(UpdateBucket{"Hawaii", "Cola", "bk1", SampleBucket(), 4}, 2,
+      "10020e0648617761696904436f6c6103626b31808010010106343a323a727301808080800402"
+      "901c8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e04"
+      "3c4c2f3e027b7d0004");
+  EXPECT_EQ(std::get<UpdateBucket>(u).if_revision, 4u);
+  ExpectGoldenCommand(CreateUser{{"AKIAX", "secret", "Hawaii", "Cola", 5}}, 2,
+      "10020f05414b494158067365637265740648617761696904436f6c6105");
+}
+
+TEST(ClusterStateGoldenTest, FormatOneAndTwoSnapshotsArePinned) {
+  ClusterState s = SampleState();
+  ClusterState v2 = ExpectGoldenSnapshot(s, 2,
+      "110207000001027431017a0e3132372e302e302e313a3730303001010574312f763002743101"
+      "7a8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c610200"
+      "0103626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb17096575"
+      "2d776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d00010668617761"
+      "69690469736777010f4861776169692f436f6c612f626b310105414b49415806736563726574"
+      "0648617761696904436f6c6105");
+  EXPECT_EQ(v2, s);
+  ClusterState v1 = ExpectGoldenSnapshot(s, 1,
+      "110107000001027431017a0e3132372e302e302e313a3730303001010574312f763002743101"
+      "7a8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c610201"
+      "03626b31808010010106343a323a727301808080800401066861776169690469736777010f48"
+      "61776169692f436f6c612f626b31");
+  EXPECT_TRUE(v1.users().empty()) << "format 1 had no key pairs";
+  EXPECT_EQ((*v1.FindBucket("Hawaii", "Cola", "bk1"))->erasure_code, "4:2:rs");
+}
+
+// Format 3: a tenant's policy (retention and erasure code at creation, UpdateTenant, and
+// in snapshots its erasure code and revision), and a bucket's "none".
+TEST(ClusterStateGoldenTest, FormatThreeCommandsArePinned) {
+  auto t = ExpectGoldenCommand(CreateTenant{"Hawaii", "Cola", 2, 3600'000'000'000, "4:2:rs"}, 3,
+      "1003070648617761696904436f6c610280c0e285e36806343a323a7273");
+  EXPECT_EQ(std::get<CreateTenant>(t).retention_ns, 3600'000'000'000u);
+  EXPECT_EQ(std::get<CreateTenant>(t).erasure_code, "4:2:rs");
+  auto u = ExpectGoldenCommand(UpdateTenant{"Hawaii", "Cola", 3, 60'000'000'000, "6:3:rs", 4}, 3,
+      "1003110648617761696904436f6c610380b09dc2df0106363a333a727304");
+  EXPECT_EQ(std::get<UpdateTenant>(u).erasure_code, "6:3:rs");
+  EXPECT_EQ(std::get<UpdateTenant>(u).if_revision, 4u);
+  BucketRecord none = SampleBucket();
+  none.erasure_code = std::string(kNoErasureCode);
+  auto c = ExpectGoldenCommand(CreateBucket{"Hawaii", "Cola", "bk2", none}, 3,
+      "1003090648617761696904436f6c6103626b328080100101046e6f6e6501808080800402901c"
+      "8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c4c"
+      "2f3e027b7d0000");
+  EXPECT_EQ(std::get<CreateBucket>(c).record, none);
+}
+
+TEST(ClusterStateGoldenTest, FormatThreeSnapshotIsPinned) {
+  ClusterState s = SampleState();
+  ASSERT_TRUE(s.Apply(UpdateTenant{"Hawaii", "Cola", 2, 3600'000'000'000, "4:2:rs", 0}).ok());
+  ClusterState v3 = ExpectGoldenSnapshot(s, 3,
+      "110308000001027431017a0e3132372e302e302e313a3730303001010574312f763002743101"
+      "7a8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c610280"
+      "c0e285e36806343a323a7273010103626b31808010010106343a323a72730180808080040290"
+      "1c8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c"
+      "4c2f3e027b7d0001066861776169690469736777010f4861776169692f436f6c612f626b3101"
+      "05414b494158067365637265740648617761696904436f6c6105");
+  EXPECT_EQ(v3, s);
+  const TenantRecord& t = **v3.FindTenant("Hawaii", "Cola");
+  EXPECT_EQ(t.erasure_code, "4:2:rs");
+  EXPECT_EQ(t.revision, 1u);
+}
+
+}  // namespace
+}  // namespace ccow
