@@ -18,8 +18,9 @@ PEERS=$(cd "$(dirname "$0")/../../shared/peers" 2>/dev/null && pwd) || { echo "n
 PYTHON=/usr/bin/python3
 WORK=$(mktemp -d "$BASE/ccow-bgbench.XXXXXX")
 D="$WORK/data"
-SERVER=""
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+SERVER="" SAMPLER=""
+trap '[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+      [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 die() { echo "background_jobs_bench: $*" >&2; exit 1; }
 AK=ccow-admin SK=ccow-admin-secret
 
@@ -30,11 +31,12 @@ FIO=$(fio --name=r --filename="$WORK/fio" --size=1G --rw=read --bs=1M --direct=1
 rm -f "$WORK/fio"
 
 "$CCOW" server --data "$D" --s3-listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --gc-interval 0 --scrub-interval 0 \
-  --scrub-rate 25M --quarantine-retention 0s >"$WORK/server.log" 2>&1 &
+  --scrub-rate 25M --quarantine-retention 0s ${SERVER_FLAGS:-} >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
   S3=$(sed -n 's/^  S3  *\(http:\/\/[0-9.:]*\).*/\1/p' "$WORK/server.log" | head -1)
-  [ -n "$S3" ] && break
+  ADMIN=$(sed -n 's/^  metrics  *\(http:\/\/[0-9.:]*\)\/metrics.*/\1/p' "$WORK/server.log" | head -1)
+  [ -n "$S3" ] && [ -n "$ADMIN" ] && break
   sleep 0.1
 done
 [ -n "$S3" ] || die "the server did not start: $(cat "$WORK/server.log")"
@@ -57,11 +59,34 @@ load live 16M $((LIVE / 16)) 4 put 600 "$WORK/preload.jsonl"
 echo "alone" >&2
 load bench 1M 100000 8 put,get "$SECS" "$WORK/alone.jsonl"
 
-echo "garbage: $GARBAGE MiB written and deleted" >&2
-load garbage 16M $((GARBAGE / 16)) 4 put,delete 600 "$WORK/garbage.jsonl"
+# The garbage is written interleaved with as much live data (two loads at once), so the
+# segment files it lands in are about half dead and the pass must rewrite their live half:
+# written alone, it filled whole segments that compaction merely deleted (0.8 s passes
+# that rewrote nothing and overlapped a twentieth of the PUT phase).
+echo "garbage: $GARBAGE MiB written and deleted, interleaved with $GARBAGE MiB kept" >&2
+load mixed 16M $((GARBAGE / 16)) 2 put 600 "$WORK/mixed.jsonl" &
+MIXED=$!
+load garbage 16M $((GARBAGE / 16)) 2 put,delete 600 "$WORK/garbage.jsonl"
+wait "$MIXED" || die "load of the kept half"
+# /metrics every 0.25 s during the GC phase: S3 bytes received and whether the pass runs,
+# for the PUT rate while the pass (not only the phase) ran.
+"$PYTHON" - "$ADMIN" "$WORK/samples" <<'PY' &
+import re, sys, time, urllib.request
+admin, out = sys.argv[1], open(sys.argv[2], "w")
+while True:
+    try:
+        text = urllib.request.urlopen(admin + "/metrics", timeout=2).read().decode()
+        v = {k: float(x) for k, x in re.findall(r"^(ccow_s3_bytes_in_total|ccow_gc_running) (\S+)$", text, re.M)}
+        print(time.monotonic(), int(v["ccow_s3_bytes_in_total"]), int(v["ccow_gc_running"]), file=out, flush=True)
+    except Exception:
+        pass
+    time.sleep(0.25)
+PY
+SAMPLER=$!
 "$CCOW" --json system gc --now >/dev/null || die "system gc --now"
 load bench 1M 100000 8 put,get "$SECS" "$WORK/gc.jsonl"
 wait_pass gc
+kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null
 
 echo "scrub" >&2
 "$CCOW" --json system scrub --now >/dev/null || die "system scrub --now"
@@ -74,7 +99,8 @@ work, fio, secs = sys.argv[1], sys.argv[2], sys.argv[3]
 def rows(name):
     return {r["phase"].lower(): r for r in map(json.loads, open(f"{work}/{name}.jsonl")) if r}
 alone, gc, scrub = rows("alone"), rows("gc"), rows("scrub")
-g = json.load(open(f"{work}/gc.json"))["last_pass"]
+g_all = json.load(open(f"{work}/gc.json"))
+g = g_all["last_pass"]
 s = json.load(open(f"{work}/scrub.json"))
 sp = s["pass"]
 print(f"## S3 under the background jobs: one `ccow server`, 1 MiB objects, 8 connections, {secs} s per phase\n")
@@ -84,13 +110,32 @@ for name, r in (("alone", alone), ("during a GC pass", gc), ("during a scrub pas
     put, get = r["put"]["MB_per_s"], r["get"]["MB_per_s"]
     rel = lambda x, a: f"{100 * (x / a - 1):+.0f}%"
     print(f"| {name} | {put:.0f} | {get:.0f} | {rel(put, alone['put']['MB_per_s'])} | {rel(get, alone['get']['MB_per_s'])} | >= -15% |")
+# PUT MB/s while both the pass and the PUT phase ran, from the /metrics samples: from the
+# last sample before S3 bytes began to arrive to the earlier of the pass's end and the
+# last sample at which they still arrived.
+samples = [tuple(map(float, line.split())) for line in open(f"{work}/samples") if line.strip()]
+during = "n/a"
+first = next((i for i in range(1, len(samples)) if samples[i][1] > samples[i - 1][1]), None)
+if first is not None:
+    t0, b0 = samples[first - 1][0], samples[first - 1][1]
+    running = [s for s in samples[first:] if s[2] == 1]
+    arriving = [samples[i] for i in range(first, len(samples)) if samples[i][1] > samples[i - 1][1]]
+    end = min(running[-1], arriving[-1]) if running else None
+    if end and end[0] - t0 >= 1:
+        put = (end[1] - b0) / (end[0] - t0) / 1e6
+        rel = f"{100 * (put / alone['put']['MB_per_s'] - 1):+.0f}%"
+        during = f"| while the GC pass ran ({end[0] - t0:.1f} s of PUTs; /metrics) | {put:.0f} | | {rel} | | >= -15% |"
+print(during if during != "n/a" else "| while the GC pass ran | n/a: it ended before the PUTs began | | | | |")
 gs = g["seconds"] or 1e-9
+rate = g_all.get("rate_limit_bytes_per_second")
+limit = "unlimited" if not rate else f"{rate / 1e6:.0f} MB/s"
 print()
 print("| job | figure | limit |")
 print("|---|---:|---:|")
 print(f"| GC pass | {g['seconds']:.1f} s, {g['chunks_freed']} chunks, {g['bytes_freed'] / 1e6:.0f} MB freed, "
+      f"{g['bytes_rewritten'] / 1e6:.0f} MB of live records rewritten, "
       f"{g['file_bytes_reclaimed'] / 1e6:.0f} MB of segment files given back: {g['file_bytes_reclaimed'] / 1e6 / gs:.0f} MB/s | "
-      f"fio read {fio} MB/s |")
+      f"rewrite rate limit {limit}; fio read {fio} MB/s |")
 ss = s.get("last_pass_seconds") or 1e-9
 print(f"| scrub pass | {sp['bytes'] / 1e6:.0f} MB verified in {ss:.1f} s: {sp['bytes'] / 1e6 / ss:.1f} MB/s | "
       f"rate limit 25 MB/s; fio read {fio} MB/s |")
