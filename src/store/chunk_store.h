@@ -15,12 +15,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/hash.h"
+#include "core/rate_limiter.h"
 #include "core/status.h"
 #include "store/medium.h"
 
@@ -69,8 +71,16 @@ struct CompactionOptions {
   // Stop after rewriting this many live payload bytes in one call (0: no limit); a
   // segment left half-moved is finished by a later call.
   uint64_t max_bytes = 0;
-  // Rewrite at most this many live payload bytes per second (0: as fast as the disk).
+  // Rewrite at most this many live payload bytes per second (0: as fast as the disk;
+  // segments layout only). The garbage collector's --gc-rate: compaction reads and
+  // writes every live byte of a segment, and unpaced it takes the disk from the puts.
   uint64_t max_bytes_per_second = 0;
+  // Stops the rewrite between two records once requested (a daemon shutting down, which
+  // would otherwise wait out a long paced pass): the copies made so far are committed,
+  // stopped_early is set, the index is not compacted, and a later call finishes.
+  std::stop_token stop;
+  // What the rate is paced by (null: the steady clock); tests give a fake clock.
+  RateLimiter::Time* pace_time = nullptr;
   // Also run CompactIndex() at the end.
   bool compact_index = false;
   // The active segment too, when it holds at least 1 MiB and is that dead: appends move
@@ -85,7 +95,7 @@ struct CompactionResult {
   uint64_t segments_deleted = 0;    // files deleted (fully moved, or holding nothing live)
   uint64_t bytes_rewritten = 0;     // live payload bytes copied into the active segment
   uint64_t bytes_reclaimed = 0;     // size of the deleted files (blobdb: blob files shrank by)
-  bool stopped_early = false;       // max_bytes reached with candidates left
+  bool stopped_early = false;       // max_bytes reached, or stop requested, with candidates left
 };
 
 struct StoreStats {

@@ -8,14 +8,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "core/check.h"
+#include "core/rate_limiter.h"
 #include "store/index_format.h"
 
 namespace ccow {
@@ -40,7 +39,7 @@ struct Move {
 class Compaction {
  public:
   Compaction(const CompactionHost& host, const CompactionOptions& options)
-      : host_(host), options_(options), start_(std::chrono::steady_clock::now()) {}
+      : host_(host), options_(options), pace_(options.max_bytes_per_second, options.pace_time) {}
 
   Result<CompactionResult> Run() {
     if (!(options_.min_dead_fraction >= 0.0 && options_.min_dead_fraction <= 1.0))
@@ -79,8 +78,9 @@ class Compaction {
     // Most dead first: the most space back for the bytes rewritten (max_bytes may stop us).
     std::sort(candidates.begin(), candidates.end(),
               [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    pace_.Restart();  // the rewrite's budget: the scans above are not paced
     for (const auto& [dead, id] : candidates) {
-      if (options_.max_bytes && result_.bytes_rewritten >= options_.max_bytes) {
+      if ((options_.max_bytes && result_.bytes_rewritten >= options_.max_bytes) || options_.stop.stop_requested()) {
         result_.stopped_early = true;
         break;
       }
@@ -88,10 +88,14 @@ class Compaction {
     }
     if (result_.segments_deleted > 0 || result_.segments_compacted > 0)
       spdlog::info("segment compaction: {} of {} sealed segments compacted, {} files deleted, "
-                   "{} live bytes rewritten, {} file bytes reclaimed{}",
+                   "{} live bytes rewritten{}, {} file bytes reclaimed{}",
                    result_.segments_compacted, result_.segments_examined,
-                   result_.segments_deleted, result_.bytes_rewritten, result_.bytes_reclaimed,
-                   result_.stopped_early ? " (stopped at max_bytes)" : "");
+                   result_.segments_deleted, result_.bytes_rewritten,
+                   pace_.rate() ? " (at most " + std::to_string(pace_.rate()) + " bytes/s)" : "",
+                   result_.bytes_reclaimed,
+                   !result_.stopped_early               ? ""
+                   : options_.stop.stop_requested() ? " (stopped on request; the next compaction finishes)"
+                                                    : " (stopped at max_bytes)");
     return result_;
   }
 
@@ -186,7 +190,7 @@ class Compaction {
     std::vector<Move> moves;
     uint64_t batch_bytes = 0;
     bool complete = true;  // every live record found was copied
-    bool stop = false;     // max_bytes reached
+    bool stop = false;     // max_bytes reached, or stop requested
     Status failure;
     std::string payload;
     Status scan = host_.log->ForEachRecord(id, [&](const HashId& chid, const SegmentLocation& loc) {
@@ -219,7 +223,11 @@ class Compaction {
       moves.push_back({std::move(key), loc, *to});
       batch_bytes += loc.length;
       result_.bytes_rewritten += loc.length;
-      Throttle();
+      // Paced here, between records, holding no lock: puts and gets run while it sleeps.
+      if (!pace_.Pace(loc.length, options_.stop)) {
+        stop = true;
+        return false;
+      }
       if (batch_bytes >= kCommitBytes) {
         auto committed = CommitMoves(&moves, std::nullopt);
         if (!committed.ok()) {
@@ -258,17 +266,9 @@ class Compaction {
     return Status::OK();
   }
 
-  void Throttle() {
-    if (options_.max_bytes_per_second == 0) return;
-    auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(static_cast<double>(result_.bytes_rewritten) /
-                                                          static_cast<double>(options_.max_bytes_per_second)));
-    if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
-  }
-
   const CompactionHost& host_;
   const CompactionOptions& options_;
-  std::chrono::steady_clock::time_point start_;
+  RateLimiter pace_;  // live bytes rewritten, at most options_.max_bytes_per_second
   CompactionResult result_;
 };
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "flexhash/flexhash.h"
-#include "target/rate_limiter.h"
+#include "core/rate_limiter.h"
 
 namespace ccow {
 namespace {

@@ -33,8 +33,8 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "core/rate_limiter.h"
 #include "core/status.h"
-#include "target/rate_limiter.h"
 #include "target/repair_queue.h"
 #include "target/vdev_walk.h"
 
