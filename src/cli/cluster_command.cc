@@ -54,8 +54,16 @@ struct UpFlags {
   std::string gc_interval = "1h", gc_fence_grace = "5m", quarantine_retention = "7d";
   std::string scrub_interval = "7d";
   std::string scrub_rate;  // "": the target's default (25 MB/s)
+  std::string gc_rate;     // "": the target's default (32 MB/s)
   std::string ec_interval = "1h", ec_rest_age = "1h", ec_min_size = "4M";
 };
+
+// A rate flag (a size per second, as ParseSizeFlag reads it) as a target counts rates:
+// whole MB/s (10^6 bytes), the nearest, at least 1 (0 stays 0: unlimited).
+Result<uint64_t> WholeMbPerSecond(const std::string& flag, const std::string& text) {
+  CCOW_ASSIGN_OR_RETURN(uint64_t bytes, ParseSizeFlag(flag, text));
+  return bytes == 0 ? 0 : std::max<uint64_t>(1, (bytes + 500'000) / 1'000'000);
+}
 
 // The flags of the targets' background jobs into a target configuration.
 Status ApplyJobFlags(const UpFlags& f, TargetConfig* config) {
@@ -74,10 +82,10 @@ Status ApplyJobFlags(const UpFlags& f, TargetConfig* config) {
   config->ec_interval_s = ec_interval / kNsPerSecond;
   config->ec_rest_age_s = ec_rest_age / kNsPerSecond;
   if (!f.scrub_rate.empty()) {
-    CCOW_ASSIGN_OR_RETURN(uint64_t scrub_rate, ParseSizeFlag("--scrub-rate", f.scrub_rate));
-    // The target counts whole MB/s (10^6 bytes): the nearest, at least 1 (0 stays 0:
-    // unlimited).
-    config->scrub_rate_mb = scrub_rate == 0 ? 0 : std::max<uint64_t>(1, (scrub_rate + 500'000) / 1'000'000);
+    CCOW_ASSIGN_OR_RETURN(config->scrub_rate_mb, WholeMbPerSecond("--scrub-rate", f.scrub_rate));
+  }
+  if (!f.gc_rate.empty()) {
+    CCOW_ASSIGN_OR_RETURN(config->gc_rate_mb, WholeMbPerSecond("--gc-rate", f.gc_rate));
   }
   return Status::OK();
 }
@@ -501,6 +509,9 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code) {
   up->add_option("--gc-fence-grace", up_flags.gc_fence_grace,
                  "how long a write under way may take and still commit across a pass without touching its "
                  "chunks again (default 5m)");
+  up->add_option("--gc-rate", up_flags.gc_rate,
+                 "live bytes per second each target's compaction after a garbage collection sweep rewrites "
+                 "at most, e.g. 32M (default 32 MB; 0: unlimited)");
   up->add_option("--quarantine-retention", up_flags.quarantine_retention,
                  "how long deleted versions stay restorable unless their bucket or tenant says otherwise "
                  "(default 7d)");

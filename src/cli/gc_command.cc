@@ -55,6 +55,10 @@ void PrintGcLines(const nlohmann::json& j, const std::string& indent) {
   std::string schedule = interval == 0 ? "on demand only" : "every " + Seconds(interval);
   if (j.contains("next_pass_in_s"))
     schedule += ", next in " + Seconds(static_cast<uint64_t>(j.value("next_pass_in_s", 0.0) + 0.5));
+  if (j.contains("rate_limit_bytes_per_second")) {
+    const uint64_t rate = j.value("rate_limit_bytes_per_second", uint64_t{0});
+    schedule += rate == 0 ? ", compaction unlimited" : ", compaction at most " + FormatSize(rate) + "/s";
+  }
   if (j.contains("target")) schedule += "; driven by " + j.value("target", std::string()) + ", the Raft leader";
   std::cout << indent << "gc: "
             << (j.value("running", false) ? "running (" + j.value("phase", std::string()) + ")" : "idle") << ", "

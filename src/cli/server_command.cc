@@ -45,6 +45,8 @@ struct ServerFlags {
   int64_t lifecycle_day_seconds = 86400;
   std::string quarantine_retention = "7d";
   std::string gc_interval = "1h";
+  // The GC pass's compaction rewrite rate (target.json's gc_rate_mb has the same default).
+  std::string gc_rate = "32M";
   std::string scrub_interval = "7d";
   std::string scrub_rate = "25M";
 };
@@ -200,6 +202,8 @@ int RunServer(const ServerFlags& flags) {
   if (!retention.ok()) return Fail(retention.status());
   auto gc_interval = ParseDurationFlag("--gc-interval", flags.gc_interval);
   if (!gc_interval.ok()) return Fail(gc_interval.status());
+  auto gc_rate = ParseSizeFlag("--gc-rate", flags.gc_rate);
+  if (!gc_rate.ok()) return Fail(gc_rate.status());
   auto scrub_interval = ParseDurationFlag("--scrub-interval", flags.scrub_interval);
   if (!scrub_interval.ok()) return Fail(scrub_interval.status());
   auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
@@ -233,6 +237,7 @@ int RunServer(const ServerFlags& flags) {
   if (local) {
     CollectorOptions co;
     co.scratch_dir = DataDir() + "/gc";
+    co.compaction.max_bytes_per_second = *gc_rate;
     auto collector = Collector::Create(api.get(), co);
     if (!collector.ok()) return Fail(collector.status());
     gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{.interval_ns = *gc_interval});
@@ -391,6 +396,9 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "seconds or 90s, 10m, 2h, 7d (default 7d)");
     cmd->add_option("--gc-interval", flags.gc_interval,
                     "time between garbage collection passes (default 1h; 0: only `ccow system gc --now`)");
+    cmd->add_option("--gc-rate", flags.gc_rate,
+                    "live bytes per second a garbage collection pass rewrites at most when it compacts "
+                    "segment files, e.g. 32M (default 32M; 0: unlimited, which can slow puts by a third)");
     cmd->add_option("--scrub-interval", flags.scrub_interval,
                     "time between the starts of scrub passes, which re-read and verify every chunk "
                     "(default 7d; 0: only `ccow system scrub --now`)");

@@ -68,6 +68,9 @@ class ClusterGcImpl final : public ClusterGc {
     api_ = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), base);
     CollectorOptions co;
     co.scratch_dir = config.gc_scratch_dir;
+    // The cluster backend compacts nothing itself (each VDEV does after its sweep, paced by
+    // its own target's gc_rate_mb): given here so that the status shows this target's.
+    co.compaction.max_bytes_per_second = config.gc_rate_mb * 1'000'000;
     CCOW_ASSIGN_OR_RETURN(auto collector, Collector::Create(api_.get(), co));
     GcServiceOptions so;
     so.interval_ns = config.gc_interval_s * kNsPerSecond;

@@ -18,7 +18,10 @@ GcService::GcService(std::unique_ptr<Collector> collector, GcServiceOptions opti
   scheduler_ = std::make_unique<PassScheduler>([this] { return collector_->RunPass().status(); }, std::move(so));
 }
 
-GcService::~GcService() { scheduler_.reset(); }
+GcService::~GcService() {
+  collector_->Stop();  // a paced compaction would otherwise hold the stop up for its whole pass
+  scheduler_.reset();
+}
 
 namespace {
 nlohmann::json ResultJson(const GcPassResult& r) {
@@ -45,6 +48,7 @@ std::string GcService::StatusJson() const {
                       {"total", ResultJson(p.total)},
                       {"last_error", p.last_error},
                       {"interval_s", scheduler_->interval_ns() / 1'000'000'000},
+                      {"rate_limit_bytes_per_second", collector_->compaction_rate()},
                       {"driving", may.ok()}};
   if (!may.ok()) j["not_driving"] = may.message();
   if (!name_.empty()) j["target"] = name_;
@@ -75,6 +79,9 @@ std::string GcService::MetricsText() const {
   line("ccow_gc_file_bytes_reclaimed_total", "counter", "Segment file bytes given back to the file system.",
        double(p.total.file_bytes_reclaimed));
   line("ccow_gc_pass_seconds", "gauge", "Duration of the last completed pass.", p.last.seconds);
+  line("ccow_gc_rate_limit_bytes_per_second", "gauge",
+       "Live bytes per second a pass's segment compaction rewrites at most (0: unlimited).",
+       double(collector_->compaction_rate()));
   line("ccow_gc_running", "gauge", "1 while a pass runs.", p.running ? 1.0 : 0.0);
   line("ccow_gc_driving", "gauge", "1 where passes are driven (one node; a cluster's Raft leader).",
        scheduler_->MayDrive().ok() ? 1.0 : 0.0);

@@ -3,7 +3,8 @@
 // one; on a cluster every target daemon runs one and only the Raft leader's drives passes
 // (`may_drive`, daemon/cluster_gc.h). The admin calls it serves:
 //   GET  /admin/gc              progress and totals as JSON, whether this process drives
-//                               passes (and why not), when the next is due
+//                               passes (and why not), when the next is due, the
+//                               compaction's rate limit ("rate_limit_bytes_per_second")
 //   POST /admin/gc?now=1        starts a pass (no-op if one is running); with wait=1 the
 //                               answer comes when that pass has ended (bounded by the
 //                               caller's own timeout), saying whether it succeeded
@@ -40,7 +41,7 @@ struct GcServiceOptions {
 class GcService {
  public:
   GcService(std::unique_ptr<Collector> collector, GcServiceOptions options);
-  ~GcService();  // stops after the pass under way
+  ~GcService();  // stops after the pass under way, whose compaction ends at its next record
 
   // Starts a pass now (or notes that one is wanted when one is running). Returns the
   // number of the pass that will cover the request (if this process still drives when

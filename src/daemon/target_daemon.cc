@@ -75,6 +75,7 @@ class TargetDaemonImpl final : public TargetDaemon {
     network_ = replicast::NewNetwork(kind);
     TargetOptions options;
     options.worker_threads = 4;
+    options.gc_rate_bytes_per_second = config_.gc_rate_mb * 1'000'000;
     if (kind == replicast::TransportKind::kMulticast) options.multicast_base_port = config_.multicast_base_port;
     // Read repair: a get that finds a VDEV's own copy bad queues it for the scrubber.
     options.on_corrupt_read = [q = repairs_](const std::string& vdev_id, const HashId& chid) { q->Push(vdev_id, chid); };

@@ -195,9 +195,11 @@ Result<GcPassResult> Collector::RunPass() {
   // Compaction needs no pins: it moves records, never frees what the index still holds.
   // Its failure (a full disk) keeps what the sweep freed and is reported.
   Status compacted;
-  if (st.ok() && options_.compact) {
+  if (st.ok() && options_.compact && !stop_.stop_requested()) {
     SetPhase("compact");
-    auto c = chunks_->Compact(options_.compaction);
+    CompactionOptions co = options_.compaction;
+    co.stop = stop_.get_token();
+    auto c = chunks_->Compact(co);
     if (c.ok()) {
       r.segments_compacted = c->segments_compacted;
       r.segments_deleted = c->segments_deleted;

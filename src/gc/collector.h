@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -59,6 +60,8 @@ struct CollectorOptions {
   // version lists marked ("mark-page"): the simulation runs writes, crashes and restarts
   // there, in the middle of a pass.
   std::function<void(const std::string& phase)> on_phase;
+  // The compaction that ends a pass; its max_bytes_per_second is the node's --gc-rate
+  // (0: unlimited). Its stop is the collector's own (Stop()).
   CompactionOptions compaction = [] {
     CompactionOptions c;
     c.seal_active = true;
@@ -119,6 +122,11 @@ class Collector {
 
   Result<GcPassResult> RunPass();
   GcProgress progress() const;
+  // The process is stopping: a compaction under way ends at its next record (what it
+  // copied is kept; the next pass finishes), and later passes do not compact.
+  void Stop() { stop_.request_stop(); }
+  // Live bytes per second a pass's compaction rewrites at most (0: unlimited).
+  uint64_t compaction_rate() const { return options_.compaction.max_bytes_per_second; }
 
  private:
   Collector(ObjectApi* api, CollectorOptions options);
@@ -137,6 +145,7 @@ class Collector {
   std::unordered_set<Chid, HashIdHasher> encoded_marked_;
   // Where this pass found their fragments (client/stripe_placement.h).
   std::unique_ptr<PassLocator> locator_;
+  std::stop_source stop_;
   mutable std::mutex mu_;
   GcProgress progress_;
 };

@@ -51,9 +51,13 @@ class VdevServer {
  public:
   VdevServer(TargetImpl* target, TargetVdev vdev) : target_(target), vdev_(std::move(vdev)) {}
   Status Bind(Network* network);
-  Status OpenGc() {
-    CCOW_ASSIGN_OR_RETURN(gc_, VdevGc::Open(vdev_.store, vdev_.id));
+  Status OpenGc(uint64_t gc_rate_bytes_per_second) {
+    CCOW_ASSIGN_OR_RETURN(gc_, VdevGc::Open(vdev_.store, vdev_.id, gc_rate_bytes_per_second));
     return Status::OK();
+  }
+  // Ends a compaction under way at its next record (a worker runs it; see ~TargetImpl).
+  void StopGc() {
+    if (gc_) gc_->Stop();
   }
   void OnMessage(const std::string& from, std::string_view bytes);
   const std::string& address() const { return ep_->address(); }
@@ -110,7 +114,7 @@ class TargetImpl final : public Target {
     CCOW_RETURN_IF_ERROR(SetFlexHash(json));
     StartWorkers();
     for (auto& v : vdevs) servers_.push_back(std::make_unique<VdevServer>(this, std::move(v)));
-    for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->OpenGc());
+    for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->OpenGc(options_.gc_rate_bytes_per_second));
     for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->Bind(network_));
     return Status::OK();
   }
@@ -119,6 +123,8 @@ class TargetImpl final : public Target {
     // The workers finish what was queued first: their jobs reply through the endpoints.
     // A handler that queues a job after that leaves it unrun. Then the endpoints go, each
     // joining its receive thread, so that no handler runs once the servers are destroyed.
+    // A paced compaction after a GC sweep is told to stop first: it could run for minutes.
+    for (auto& s : servers_) s->StopGc();
     {
       std::lock_guard lock(work_mu_);
       stopping_ = true;

@@ -41,6 +41,9 @@ struct TargetOptions {
   // answering proposals while chunks are fsynced (concurrent syncs share one group
   // commit). 0: on the receive thread, as the one-threaded simulation needs.
   uint32_t worker_threads = 0;
+  // Live bytes per second each VDEV's compaction after a GC sweep rewrites at most (0:
+  // unlimited). It runs on a worker; the target's destruction stops it at its next record.
+  uint64_t gc_rate_bytes_per_second = 0;
   // Read repair: called when a get finds a VDEV's own copy of a chunk bad (missing,
   // truncated or wrong bytes), after answering "corrupt". Must not block (the scrubber's
   // RepairQueue::Push). Empty: nothing is queued.

@@ -42,6 +42,7 @@ Result<TargetConfig> TargetConfig::Load(const std::string& path) {
     c.gc_fence_grace_s = j.value("gc_fence_grace_s", c.gc_fence_grace_s);
     c.quarantine_retention_s = j.value("quarantine_retention_s", c.quarantine_retention_s);
     if (std::string scratch = j.value("gc_scratch_dir", ""); !scratch.empty()) c.gc_scratch_dir = resolve(scratch);
+    c.gc_rate_mb = j.value("gc_rate_mb", c.gc_rate_mb);
     c.ec_interval_s = j.value("ec_interval_s", c.ec_interval_s);
     c.ec_rest_age_s = j.value("ec_rest_age_s", c.ec_rest_age_s);
     c.ec_min_object_bytes = j.value("ec_min_object_bytes", c.ec_min_object_bytes);
@@ -82,6 +83,7 @@ std::string TargetConfig::ToJson() const {
   j["gc_fence_grace_s"] = gc_fence_grace_s;
   j["quarantine_retention_s"] = quarantine_retention_s;
   if (!gc_scratch_dir.empty()) j["gc_scratch_dir"] = gc_scratch_dir;
+  j["gc_rate_mb"] = gc_rate_mb;
   j["ec_interval_s"] = ec_interval_s;
   j["ec_rest_age_s"] = ec_rest_age_s;
   j["ec_min_object_bytes"] = ec_min_object_bytes;

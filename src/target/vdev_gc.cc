@@ -31,8 +31,8 @@ Result<uint64_t> LoadCounter(ChunkStore* store, const char* key) {
 
 }  // namespace
 
-Result<std::unique_ptr<VdevGc>> VdevGc::Open(ChunkStore* store, std::string vdev_id) {
-  auto gc = std::unique_ptr<VdevGc>(new VdevGc(store, std::move(vdev_id)));
+Result<std::unique_ptr<VdevGc>> VdevGc::Open(ChunkStore* store, std::string vdev_id, uint64_t compaction_rate) {
+  auto gc = std::unique_ptr<VdevGc>(new VdevGc(store, std::move(vdev_id), compaction_rate));
   CCOW_ASSIGN_OR_RETURN(gc->epoch_, LoadCounter(store, kEpochKey));
   CCOW_ASSIGN_OR_RETURN(gc->fence_, LoadCounter(store, kFenceKey));
   return gc;
@@ -142,21 +142,28 @@ GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const Has
       lock.unlock();
       run([this, in_rows] {
         Status s = Sweep(in_rows);
-        if (s.ok()) {
-          // The space comes back now: the removed chunks' segment files are rewritten.
-          CompactionOptions co;
-          co.seal_active = true;
-          co.compact_index = true;
-          auto compacted = store_->CompactSegments(co);
-          if (!compacted.ok()) spdlog::warn("VDEV {}: compaction after the GC sweep: {}", vdev_id_, compacted.status().ToString());
+        {
+          std::lock_guard done(mu_);
+          sweeping_ = false;
+          swept_ = true;
+          if (!s.ok()) sweep_error_ = s.ToString();
+          if (removed_ > 0 || lowered_ > 0 || !s.ok())
+            spdlog::info("VDEV {}: gc epoch {} swept {} of {} chunks ({} bytes), lowered the R of {}{}", vdev_id_,
+                         epoch_, removed_, scanned_, bytes_removed_, lowered_, s.ok() ? "" : ": " + s.ToString());
         }
-        std::lock_guard done(mu_);
-        sweeping_ = false;
-        swept_ = true;
-        if (!s.ok()) sweep_error_ = s.ToString();
-        if (removed_ > 0 || lowered_ > 0 || !s.ok())
-          spdlog::info("VDEV {}: gc epoch {} swept {} of {} chunks ({} bytes), lowered the R of {}{}", vdev_id_,
-                       epoch_, removed_, scanned_, bytes_removed_, lowered_, s.ok() ? "" : ": " + s.ToString());
+        if (!s.ok() || stop_.stop_requested()) return;
+        // The space comes back now: the removed chunks' segment files are rewritten, paced
+        // so that the puts this VDEV serves keep the disk. After the sweep is reported
+        // done: compaction needs neither the pass's window nor its pins (it moves records
+        // and never frees what the index holds), and paced it may take minutes, which the
+        // pass, its pins and its fence would otherwise wait out (or time out on).
+        CompactionOptions co;
+        co.seal_active = true;
+        co.compact_index = true;
+        co.max_bytes_per_second = compaction_rate_;
+        co.stop = stop_.get_token();
+        auto compacted = store_->CompactSegments(co);
+        if (!compacted.ok()) spdlog::warn("VDEV {}: compaction after the GC sweep: {}", vdev_id_, compacted.status().ToString());
       });
       lock.lock();
       return ReplyLocked(sweep_error_.empty() ? GcReplyStatus::kOk : GcReplyStatus::kFailed, sweep_error_);

@@ -14,7 +14,8 @@
 //          marked one that is not pinned has its recorded R lowered to the marked R when
 //          that is lower (the replicas an erasure-coded fragment no longer needs, or those
 //          of a deleted version of a higher R); a pinned one keeps its R, since a write
-//          in the window may have asked for more;
+//          in the window may have asked for more; once the sweep is reported done, the
+//          segment files are compacted on the same worker, paced, outside the pass;
 //   close  the window closes and the marks are dropped.
 //
 // The epoch and the fence are recorded in the store (ChunkStore::PutMeta) before they are
@@ -34,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <stop_token>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -47,8 +49,13 @@ namespace ccow {
 
 class VdevGc {
  public:
-  // Loads the recorded epoch and fence of the VDEV's store.
-  static Result<std::unique_ptr<VdevGc>> Open(ChunkStore* store, std::string vdev_id);
+  // Loads the recorded epoch and fence of the VDEV's store. The compaction after a sweep
+  // rewrites at most compaction_rate live bytes per second (0: unlimited).
+  static Result<std::unique_ptr<VdevGc>> Open(ChunkStore* store, std::string vdev_id,
+                                              uint64_t compaction_rate = 0);
+  // The daemon is stopping: a compaction under way ends at its next record (what it
+  // copied is kept; the next pass finishes), and later sweeps do not compact.
+  void Stop() { stop_.request_stop(); }
 
   // Pins a chunk in the open window (nothing when none is open) and returns the pin epoch
   // to answer with. Call before asking the store whether the chunk is there.
@@ -79,12 +86,15 @@ class VdevGc {
   uint64_t fence_epoch() const;
 
  private:
-  VdevGc(ChunkStore* store, std::string vdev_id) : store_(store), vdev_id_(std::move(vdev_id)) {}
+  VdevGc(ChunkStore* store, std::string vdev_id, uint64_t compaction_rate)
+      : store_(store), vdev_id_(std::move(vdev_id)), compaction_rate_(compaction_rate) {}
   replicast::GcReply ReplyLocked(replicast::GcReplyStatus status, std::string message = {}) const;
   Status Sweep(const std::function<bool(const HashId&)>& in_rows);
 
   ChunkStore* const store_;
   const std::string vdev_id_;
+  const uint64_t compaction_rate_;
+  std::stop_source stop_;
   mutable std::mutex mu_;  // everything below but fence_; held by the sweep per batch
   uint64_t epoch_ = 0;     // the last window opened (recorded)
   bool window_open_ = false;

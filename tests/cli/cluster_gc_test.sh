@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Garbage collection on a cluster (issue 11), real processes on loopback: 5 targets, R=3,
 # passes only on demand (`ccow system gc --now --wait`, run by the Raft leader's target),
-# a fence grace of 2 s and no quarantine retention.
+# a fence grace of 2 s, no quarantine retention, compaction paced at 5 MB/s (--gc-rate:
+# in every target.json, and in the leader's `system gc` status).
 #  1. objects written (one twice under two names: dedup), some deleted, one written again
 #     (its first version stays a version of the object);
 #  2. a pass started, and a target SIGKILLed during its grace period (the leader itself,
@@ -38,8 +39,14 @@ live_reads() {
 }
 
 "$CCOW" cluster up --targets 5 --vdevs 1 --dir "$CL" --dead-timeout-ms 600000 \
-  --gc-interval 0 --gc-fence-grace 2s --quarantine-retention 0s >"$WORK/up.log" 2>&1 ||
+  --gc-interval 0 --gc-fence-grace 2s --quarantine-retention 0s --gc-rate 5M >"$WORK/up.log" 2>&1 ||
   { cat "$WORK/up.log"; fail "cluster up"; }
+for t in "$CL"/target*/target.json; do  # 5 MiB/s: the nearest whole MB/s
+  [ "$("$PYTHON" -c "import json,sys; print(json.load(open(sys.argv[1]))['gc_rate_mb'])" "$t")" = 5 ] ||
+    fail "$t: gc_rate_mb is not 5"
+done
+RATE=$("$CCOW" --json system gc | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)['rate_limit_bytes_per_second'])")
+[ "$RATE" = 5000000 ] || fail "the leader's gc status says a rate of $RATE, expected 5000000"
 
 # 1. Eight objects of 200-400 KiB (one payload chunk each), a twin of obj1, four deleted,
 #    obj2 written again.
