@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
   // version list), then the same bytes again under another name (dedup: no payload).
   std::string payload_per_chunk = "-", messages_per_chunk = "-", reput_payload = "-";
   if (initiator) {
-    std::string fresh = Random(1 << 20, 99);
+    // Content no earlier run stored (a repeat would measure dedup).
+    std::string fresh = Random(1 << 20, static_cast<uint64_t>(Now() * 1e9));
     auto before = initiator->stats();
     StringSource a(fresh);
     (void)api.Put(prefix + "cost-a", a, PutOptions{});
