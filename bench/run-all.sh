@@ -64,6 +64,9 @@ if [ -d "$ROOT/../shared/peers" ] || [ -n "${PEERS:-}" ]; then
   echo
   echo "## S3: ccow against OpenStack Swift"
   bash bench/s3_vs_swift.sh "$BUILD"
+  echo
+  echo "## S3 on a cluster: ccow R=3 against Swift with 3 replicas"
+  bash bench/cluster_vs_swift.sh "$BUILD"
 else
   echo
   echo "(S3 comparison skipped: ../shared/peers not found; set PEERS=DIR to run bench/s3_vs_swift.sh)"

@@ -1,4 +1,5 @@
 // ObjectApi::Put: chunking, inline dedup and building the merkle tree of a version.
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <future>
@@ -132,7 +133,11 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     std::future<std::pair<Status, std::pair<Chid, bool>>> stored;
   };
   std::deque<InFlight> window;
-  constexpr size_t kWindow = 3;
+  // Chunks in flight: enough that every VDEV of a cluster has a few transfers at once,
+  // whose fsyncs its store's group commit then merges (one flush per chunk and replica
+  // held a 3-chunk window to a third of what the disk writes); bounded in bytes.
+  constexpr uint64_t kWindowBytes = 8 << 20;
+  const size_t kWindow = std::clamp<uint64_t>(kWindowBytes / std::max<uint32_t>(policy.chunk_size, 1), 3, 8);
   auto retire_oldest = [&]() -> Status {
     InFlight f = std::move(window.front());
     window.pop_front();

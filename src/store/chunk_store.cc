@@ -70,6 +70,15 @@ class RocksChunkStore final : public ChunkStore {
   }
 
   Status Put(const HashId& chid, std::string_view bytes, bool* stored_new) override {
+    bool commit_early = false;
+    CCOW_RETURN_IF_ERROR(PutLocked(chid, bytes, stored_new, &commit_early));
+    // Small chunks wait in memory (twice: in the batch and for reads) until a sync; a long
+    // stream of them with no sync between (one large object of 64 KiB chunks on one node)
+    // is made durable early rather than held without bound.
+    return commit_early ? Commit(nullptr) : Status::OK();
+  }
+
+  Status PutLocked(const HashId& chid, std::string_view bytes, bool* stored_new, bool* commit_early) {
     *stored_new = false;
     std::lock_guard<std::mutex> lock(mu_);
     CCOW_RETURN_IF_ERROR(failed_);
@@ -101,6 +110,7 @@ class RocksChunkStore final : public ChunkStore {
     stats_.chunks_written++;
     stats_.payload_bytes_written += bytes.size();
     *stored_new = true;
+    *commit_early = pending_inline_bytes_ >= kMaxPendingInlineBytes;
     return Status::OK();
   }
 
@@ -669,6 +679,8 @@ class RocksChunkStore final : public ChunkStore {
   uint64_t pending_count_ = 0, pending_bytes_ = 0;
   uint64_t durable_count_ = 0, durable_bytes_ = 0;
   uint64_t pending_inline_bytes_ = 0, durable_inline_ = 0;  // payload bytes inline in the index
+  // Inline bytes waiting for a sync beyond which a put commits them itself.
+  static constexpr uint64_t kMaxPendingInlineBytes = 32 << 20;
   uint64_t put_seq_ = 0, synced_seq_ = 0;
   Status failed_;
   StoreStats stats_;

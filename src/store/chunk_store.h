@@ -121,6 +121,8 @@ class ChunkStore {
 
   // Stores a chunk unless its CHID is present. The caller computed chid from bytes; the
   // store trusts that here and verifies on every read. *stored_new tells which happened.
+  // Durable at the next Sync, or earlier: small chunks wait in memory, and once 32 MiB of
+  // them wait a Put syncs them itself, so that memory stays bounded without syncs.
   virtual Status Put(const HashId& chid, std::string_view bytes, bool* stored_new) = 0;
   // Makes every Put that returned before this call durable.
   virtual Status Sync() = 0;

@@ -280,12 +280,10 @@ Status SegmentLog::Read(const SegmentLocation& loc, std::string* out) {
     constexpr size_t kAlign = Medium::kDirectAlignment;
     uint64_t begin = loc.offset / kAlign * kAlign;
     uint64_t end = (loc.offset + loc.length + kAlign - 1) / kAlign * kAlign;
-    void* raw = std::aligned_alloc(kAlign, end - begin);
-    if (!raw) return Status::IOError("out of memory reading a " + std::to_string(loc.length) + "-byte chunk");
-    std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(raw), &std::free);
-    Status st = medium_->ReadAt(dfd, buf.get(), end - begin, begin);
+    PooledBuffer buf = direct_buffers_.Get(end - begin);  // reused: no page faults per read
+    Status st = medium_->ReadAt(dfd, buf.data(), end - begin, begin);
     if (st.ok()) {
-      out->assign(buf.get() + (loc.offset - begin), loc.length);
+      out->assign(buf.data() + (loc.offset - begin), loc.length);
       return Status::OK();
     }
     // A record written without direct I/O (by a medium without it, e.g. tmpfs) is not

@@ -124,7 +124,8 @@ class SegmentLog {
   bool new_files_ = false;  // a segment was created since the last sync
   uint32_t active_ = 1;
   std::mutex sync_mu_;
-  // Aligned record buffers for O_DIRECT appends (one in use at a time, under mu_).
+  // Aligned record buffers for O_DIRECT appends (one in use at a time, under mu_) and
+  // direct reads (concurrent; the pool is thread-safe).
   BufferPool direct_buffers_{kDirectBufferIdleBytes};
   static constexpr size_t kDirectBufferIdleBytes = 40 << 20;  // a few classes up to 16 MiB chunks
 };

@@ -238,6 +238,9 @@ int PositionInRow(const FlexHashTable& table, uint32_t row, const std::string& v
 
 size_t PieceSize(Network* network) { return network->max_message_bytes() - 512; }
 
+// What a worker keeps of its chunk read buffer between fetches.
+constexpr size_t kKeptReadBufferBytes = 4 << 20;
+
 Status VdevServer::Bind(Network* network) {
   CCOW_ASSIGN_OR_RETURN(owner_, network->Bind(vdev_.address, [this](const std::string& from,
                                                                      std::string_view bytes) {
@@ -666,7 +669,8 @@ void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const Un
     return;
   }
   target_->Run([this, from, h, g] {
-    std::string bytes;
+    // Kept per worker thread: its capacity is reused, so a read faults no new pages in.
+    thread_local std::string bytes;
     Status s = vdev_.store->Get(g.chid, &bytes);
     if (s.ok()) {
       SendValue(from, h, g.chid, 0, bytes);
@@ -678,6 +682,7 @@ void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const Un
       Reply(from, h, GetResponse{g.chid, GetStatus::kCorrupt});
       if (target_->options().on_corrupt_read) target_->options().on_corrupt_read(vdev_.id, g.chid);
     }
+    if (bytes.capacity() > kKeptReadBufferBytes) bytes = std::string();  // rare large chunks: not kept
   });
 }
 

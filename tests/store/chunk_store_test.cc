@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "store/store_test_util.h"
 
@@ -82,6 +83,29 @@ TEST_P(ChunkStoreTest, SyncedChunksSurviveReopen) {
     EXPECT_EQ(out, d);
   }
   EXPECT_EQ(s->Capacity().chunk_count, 20u);
+}
+
+TEST_P(ChunkStoreTest, AStreamOfSmallChunksWithoutSyncsIsMadeDurableInBoundedBatches) {
+  auto s = Open();
+  ASSERT_NE(s, nullptr);
+  // 48 MiB of 64 KiB chunks and no Sync: beyond 32 MiB waiting, a put commits them.
+  std::vector<std::pair<HashId, std::string>> chunks;
+  for (int i = 0; i < 768; ++i) {
+    std::string bytes = RandomBytes(64 << 10, 1000 + i);
+    chunks.emplace_back(PutOne(s.get(), bytes), bytes);
+  }
+  // (The segments layout holds small chunks in memory until a commit; the other writes
+  // them to RocksDB at once.)
+  if (GetParam() == PayloadLayout::kSegments) EXPECT_GE(s->Stats().syncs, 1u);
+  ASSERT_TRUE(s->Sync().ok());
+  s.reset();
+  s = Open();
+  ASSERT_NE(s, nullptr);
+  for (const auto& [id, bytes] : chunks) {
+    std::string out;
+    ASSERT_TRUE(s->Get(id, &out).ok()) << id.ToString();
+    ASSERT_EQ(out, bytes);
+  }
 }
 
 TEST_P(ChunkStoreTest, ScanChunksVisitsEachOnceAndResumesAfterACursor) {

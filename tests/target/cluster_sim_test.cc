@@ -25,6 +25,7 @@
 #include "client/object_api.h"
 #include "flexhash/flexhash.h"
 #include "replicast/message.h"
+#include "replicast/named_value.h"
 #include "replicast/sim_network.h"
 #include "target/sim_cluster.h"
 #include "target/repair_queue.h"
@@ -205,6 +206,41 @@ TEST(ClusterSimTest, AnInitiatorWithAnOldGenerationRefetchesFlexHash) {
   uint64_t refused = 0;
   for (int t = 0; t < 5; ++t) refused += c.target(t).counters().wrong_generation;
   EXPECT_GE(refused, 1u);
+}
+
+TEST(ClusterSimTest, ProposalsHoldNoMemoryAndTrainsStayWithinTheBufferBound) {
+  // Every put needs all 3 targets. Proposals that claim 16 MiB values and never send them
+  // must not use up the bound on what trains hold (they once allocated their claim at once).
+  TargetOptions bounded;
+  bounded.max_buffered_bytes = 8 << 20;
+  SimCluster c(SimOptions{}, 3, 1, 3, false, {}, {}, bounded);
+  auto probe = c.net().Bind("evil:0", [](const std::string&, std::string_view) {});
+  ASSERT_TRUE(probe.ok());
+  auto table = FlexHashTable::FromJson(c.flexhash_json());
+  ASSERT_TRUE(table.ok());
+  uint64_t txid = 100;
+  for (int t = 0; t < 3; ++t)
+    for (int i = 0; i < 4; ++i) {
+      std::string name = "sim/ten/bkt/claim-" + std::to_string(t) + "-" + std::to_string(i);
+      HashId nhid = replicast::NameHashOf(name);
+      replicast::NamedPutProposal p{nhid, HashBytes(HashAlgo::kSha256, name), 16 << 20, name, 0, 1};
+      ASSERT_TRUE((*probe)->Send("t" + std::to_string(t) + ":0",
+                                 replicast::Message{{txid++, table->RowOf(nhid), 1}, p}.Encode()).ok());
+    }
+  c.net().SleepFor(10'000'000);
+  std::mt19937_64 rng(3);
+  std::string data = Payload(rng, 100'000);
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/real", data).ok());
+  auto got = GetString(c.api(), "sim/ten/bkt/real");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, data);
+  // A train whose first piece would take more than the bound is refused, unallocated.
+  HashId id = HashBytes(HashAlgo::kSha256, "too big");
+  ASSERT_TRUE((*probe)->Send("t0:0", replicast::Message{{txid++, table->RowOf(id), 1},
+                                                        replicast::RendezvousTransfer{id, 9 << 20, 0, 0, "x"}}
+                                         .Encode()).ok());
+  c.net().SleepFor(10'000'000);
+  EXPECT_EQ(c.target(0).counters().dropped_trains, 1u);
 }
 
 TEST(ClusterSimTest, MalformedAndHostileDatagramsAreDroppedAndCounted) {

@@ -25,11 +25,12 @@ namespace ccow::testing {
 
 class SimCluster {
  public:
-  // tune, when given, adjusts the client's object API options before it is built.
+  // tune, when given, adjusts the client's object API options before it is built;
+  // target_options are every target's (multicast and read repair are set here).
   SimCluster(const replicast::SimOptions& net, int targets, int vdevs, uint32_t replicas = 3,
              bool multicast = false, const std::function<void(ApiOptions*)>& tune = {},
-             const ClusterGcOptions& gc = {})
-      : net_(net), targets_(targets), vdevs_(vdevs), multicast_(multicast) {
+             const ClusterGcOptions& gc = {}, const TargetOptions& target_options = {})
+      : net_(net), targets_(targets), vdevs_(vdevs), multicast_(multicast), target_options_(target_options) {
     std::vector<VdevInfo> infos;
     for (int t = 0; t < targets; ++t)
       for (int v = 0; v < vdevs; ++v) {
@@ -67,7 +68,7 @@ class SimCluster {
       vdevs.push_back({"t" + std::to_string(t) + "/vdev" + std::to_string(v),
                        "t" + std::to_string(t) + ":" + std::to_string(v),
                        stores_[t * vdevs_ + v].get()});
-    TargetOptions o;
+    TargetOptions o = target_options_;
     o.multicast_base_port = multicast_ ? 7000 : 0;
     o.on_corrupt_read = [q = repairs_[t]](const std::string& vdev, const HashId& chid) { q->Push(vdev, chid); };
     auto target = Target::Start(&net_, flexhash_json_, vdevs, o);
@@ -97,6 +98,7 @@ class SimCluster {
   replicast::SimNetwork net_;
   int targets_, vdevs_;
   bool multicast_;
+  TargetOptions target_options_;
   std::vector<std::unique_ptr<MemoryChunkStore>> stores_;
   std::vector<std::unique_ptr<Target>> running_;
   std::vector<std::shared_ptr<RepairQueue>> repairs_;
