@@ -80,6 +80,25 @@ std::string MetricsText(Backend& backend) {
           static_cast<double>(st.verify_failures));
   counter("ccow_vdev_syncs_total", "Group commits (fdatasync + index sync).",
           static_cast<double>(st.syncs));
+  // Read repair (a gateway over a cluster; zero on one node): stripes its degraded reads
+  // rebuilt from, made whole again (client/read_repair.h).
+  const ReadRepairStats rr = backend.read_repair_stats();
+  auto plain = [&](const char* name, const char* help, uint64_t v) {
+    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << v << "\n";
+  };
+  plain("ccow_read_repair_degraded_reads_total", "Chunks reads rebuilt from their erasure-coded stripes.",
+        rr.degraded_reads);
+  plain("ccow_read_repair_stripes_repaired_total", "Stripes made whole again after a degraded read.",
+        rr.stripes_repaired);
+  plain("ccow_read_repair_stripes_failed_total",
+        "Stripes a read repair could not make whole (left to the erasure encoder's next check).",
+        rr.stripes_failed);
+  plain("ccow_read_repair_stripes_dropped_total", "Degraded reads not queued for repair (queue full).",
+        rr.stripes_dropped);
+  plain("ccow_read_repair_fragments_rebuilt_total", "Fragments rebuilt and put back on their keepers by read repair.",
+        rr.fragments_rebuilt);
+  plain("ccow_read_repair_fragments_moved_total", "Fragments copied onto their keepers by read repair.",
+        rr.fragments_moved);
   return os.str();
 }
 
@@ -240,7 +259,7 @@ int RunServer(const ServerFlags& flags) {
     co.compaction.max_bytes_per_second = *gc_rate;
     auto collector = Collector::Create(api.get(), co);
     if (!collector.ok()) return Fail(collector.status());
-    gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{.interval_ns = *gc_interval});
+    gc = std::make_unique<daemon::GcService>(std::move(*collector), daemon::GcServiceOptions{.interval_ns = *gc_interval, .may_drive = {}, .before_pass = {}, .name = {}});
   }
   // One node: the scrubber verifies the one VDEV; a bad chunk has no other copy, so it is
   // reported with the objects that reference it.

@@ -18,6 +18,7 @@
 namespace ccow {
 
 class FlexHashTable;
+struct StripeManifest;
 
 // A VDEV holding a chunk, with the replication count it records for it (0: none).
 struct ChunkHolder {
@@ -99,6 +100,17 @@ class ChunkCollection {
   virtual Result<CompactionResult> Compact(const CompactionOptions& options) = 0;
 };
 
+// Counters of read repair (client/read_repair.h); all zero where there is none.
+struct ReadRepairStats {
+  uint64_t degraded_reads = 0;     // chunks rebuilt by reads from their stripes
+  uint64_t stripes_queued = 0;
+  uint64_t stripes_dropped = 0;    // queue full, or the backend stopping
+  uint64_t stripes_repaired = 0;   // whole again (fragments put, or nothing to do)
+  uint64_t stripes_failed = 0;     // lost, unplaceable, or a put failed: the encoder retries
+  uint64_t fragments_moved = 0;    // copied onto their keeper from another holder
+  uint64_t fragments_rebuilt = 0;  // rebuilt from their stripe
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -122,11 +134,14 @@ class Backend {
   virtual Status SyncChunks() = 0;
   // Reads a chunk, verified against its CHID.
   virtual Status GetChunk(const Chid& chid, std::string* out) = 0;
-  // A read rebuilt this chunk from its stripe (client/stripe_reader.h): a repair should
-  // follow. Called on the reading thread (any thread), once per rebuild, after the
-  // rebuilt bytes verified; it must not block. Nothing to do by default (one local store
-  // has no other copy to repair from).
-  virtual void OnDegradedRead(const Chid& lost_chid) {}
+  // A read rebuilt chunk lost_chid of `stripe` (client/stripe_reader.h): a repair should follow
+  // (a cluster queues the stripe for read repair, client/read_repair.h). Called on the
+  // reading thread (any thread), once per rebuild, after the rebuilt bytes verified; it
+  // must not block. Nothing to do by default (one local store has no other copy to
+  // repair from).
+  virtual void OnDegradedRead(const StripeManifest& stripe, const Chid& lost_chid) { (void)stripe, (void)lost_chid; }
+  // What degraded reads and their repairs did since the backend opened.
+  virtual ReadRepairStats read_repair_stats() const { return {}; }
   // Where a stored chunk lives (operators' `object stat --replicas`, tests).
   virtual Result<std::vector<ChunkHolder>> LocateChunk(const Chid& chid) = 0;
   // Makes a stored chunk kept at replication_count or more replicas: a new version that

@@ -10,6 +10,7 @@
 #include "client/backend.h"
 #include "client/cluster_backend.h"
 #include "client/cluster_collection.h"
+#include "client/read_repair.h"
 #include "replicast/initiator.h"
 
 namespace ccow {
@@ -20,11 +21,14 @@ using replicast::NamedValue;
 class ClusterBackend final : public Backend {
  public:
   ClusterBackend(std::unique_ptr<replicast::Network> network,
-                 std::unique_ptr<replicast::Initiator> initiator, const ClusterGcOptions& gc)
+                 std::unique_ptr<replicast::Initiator> initiator, const ClusterGcOptions& gc,
+                 const ReadRepairOptions& read_repair)
       : network_(std::move(network)),
         initiator_(std::move(initiator)),
-        collection_(NewClusterCollection(initiator_.get(), gc)) {}
+        collection_(NewClusterCollection(initiator_.get(), gc)),
+        read_repair_(std::make_unique<ReadRepair>(this, read_repair)) {}
   ~ClusterBackend() override {
+    read_repair_.reset();  // finishes the repairs queued, through the initiator
     collection_.reset();
     initiator_.reset();  // its endpoint before the network it is bound on
     network_.reset();
@@ -85,6 +89,8 @@ class ClusterBackend final : public Backend {
   Status GetChunk(const Chid& chid, std::string* out) override {
     return initiator_->GetChunk(chid, out);
   }
+  void OnDegradedRead(const StripeManifest& stripe, const Chid& lost) override { read_repair_->Report(stripe, lost); }
+  ReadRepairStats read_repair_stats() const override { return read_repair_->stats(); }
 
   Result<std::optional<VersionList>> GetVersionList(const std::string& name) override {
     CCOW_ASSIGN_OR_RETURN(auto named, initiator_->GetNamed(name));
@@ -164,6 +170,7 @@ class ClusterBackend final : public Backend {
   std::unique_ptr<replicast::Network> network_;
   std::unique_ptr<replicast::Initiator> initiator_;
   std::unique_ptr<ChunkCollection> collection_;
+  std::unique_ptr<ReadRepair> read_repair_;
   std::array<std::mutex, 64> stripes_;
   std::mutex stats_mu_;
   StoreStats stats_;
@@ -173,8 +180,8 @@ class ClusterBackend final : public Backend {
 
 std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
                                            std::unique_ptr<replicast::Network> network,
-                                           const ClusterGcOptions& gc) {
-  return std::make_unique<ClusterBackend>(std::move(network), std::move(initiator), gc);
+                                           const ClusterGcOptions& gc, const ReadRepairOptions& read_repair) {
+  return std::make_unique<ClusterBackend>(std::move(network), std::move(initiator), gc, read_repair);
 }
 
 Result<ClusterFile> ClusterFile::Load(const std::string& dir) {
@@ -235,7 +242,9 @@ Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& f,
   Status refreshed = initiator->RefreshFlexHash();
   if (!refreshed.ok()) return refreshed.WithContext("no target of the cluster at " + f.dir + " answers");
   if (initiator_out) *initiator_out = initiator.get();
-  return NewClusterBackend(std::move(initiator), std::move(network), gc);
+  ReadRepairOptions read_repair;
+  read_repair.enabled = true;  // gateways and one-shot commands repair what their reads rebuilt
+  return NewClusterBackend(std::move(initiator), std::move(network), gc, read_repair);
 }
 
 }  // namespace ccow

@@ -10,6 +10,7 @@
 
 #include "client/backend.h"
 #include "client/cluster_collection.h"
+#include "client/read_repair.h"
 #include "core/status.h"
 
 namespace ccow {
@@ -39,17 +40,20 @@ struct ClusterFile {
 };
 
 // The backend over an initiator; network, when given, is owned and outlives it. gc: how
-// its collection() runs a garbage collection pass.
+// its collection() runs a garbage collection pass. read_repair: what it does with the
+// stripes its degraded reads rebuilt from (client/read_repair.h; default: nothing, the
+// erasure encoder's next check repairs them).
 std::unique_ptr<Backend> NewClusterBackend(std::unique_ptr<replicast::Initiator> initiator,
                                            std::unique_ptr<replicast::Network> network = nullptr,
-                                           const ClusterGcOptions& gc = {});
+                                           const ClusterGcOptions& gc = {},
+                                           const ReadRepairOptions& read_repair = {});
 
 // Joins the cluster a cluster file describes: its transport, its FlexHash (refreshed from
 // a target), R. `initiator`, when given, receives the backend's initiator (for its
 // statistics; the backend owns it).
 // flexhash_source, when given, is where the initiator takes FlexHash tables from (the
 // registry of record) instead of the checkpoint file and the targets.
-// gc: how its collection() runs a garbage collection pass.
+// gc: how its collection() runs a garbage collection pass. Read repair is on.
 Result<std::unique_ptr<Backend>> OpenClusterBackend(const ClusterFile& file,
                                                     replicast::Initiator** initiator = nullptr,
                                                     std::function<Result<std::string>()> flexhash_source = {},

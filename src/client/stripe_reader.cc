@@ -119,7 +119,7 @@ Result<std::string> StripeReader::Rebuild(const Chid& chid, const Status& read_e
                   failed + " nor rebuilt from stripe " + std::to_string(stripe_index) + " of " +
                       std::to_string(l.set.stripes.size()) + " (" + stripe.policy.ToString() +
                       ") of stripe set " + ec_chid_.ToString() + ": " + rebuilt.status().message());
-  backend_->OnDegradedRead(chid);
+  backend_->OnDegradedRead(stripe, chid);
   return rebuilt;
 }
 

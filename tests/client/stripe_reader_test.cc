@@ -34,7 +34,7 @@ class RecordingBackend final : public Backend {
  public:
   explicit RecordingBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
 
-  void OnDegradedRead(const Chid& lost_chid) override {
+  void OnDegradedRead(const StripeManifest&, const Chid& lost_chid) override {
     std::lock_guard lock(mu_);
     rebuilt_.push_back(lost_chid);
   }

@@ -27,9 +27,11 @@ class SimCluster {
  public:
   // tune, when given, adjusts the client's object API options before it is built;
   // target_options are every target's (multicast and read repair are set here).
+  // read_repair: the client's (off by default; run_inline when on: one thread).
   SimCluster(const replicast::SimOptions& net, int targets, int vdevs, uint32_t replicas = 3,
              bool multicast = false, const std::function<void(ApiOptions*)>& tune = {},
-             const ClusterGcOptions& gc = {}, const TargetOptions& target_options = {})
+             const ClusterGcOptions& gc = {}, const TargetOptions& target_options = {},
+             const ReadRepairOptions& read_repair = {})
       : net_(net), targets_(targets), vdevs_(vdevs), multicast_(multicast), target_options_(target_options) {
     std::vector<VdevInfo> infos;
     for (int t = 0; t < targets; ++t)
@@ -59,7 +61,7 @@ class SimCluster {
     api.default_policy.chunk_size = 16 << 10;
     api.default_policy.single_chunk_max = 32 << 10;
     if (tune) tune(&api);
-    api_ = std::make_unique<ObjectApi>(NewClusterBackend(std::move(*initiator), nullptr, gc), api);
+    api_ = std::make_unique<ObjectApi>(NewClusterBackend(std::move(*initiator), nullptr, gc, read_repair), api);
   }
 
   void StartTarget(int t) {
