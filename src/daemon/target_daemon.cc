@@ -69,7 +69,7 @@ class TargetDaemonImpl final : public TargetDaemon {
       so.path = v.path;
       auto store = ChunkStore::Open(so);
       if (!store.ok()) return store.status().WithContext("VDEV " + v.id);
-      vdevs.push_back({v.id, v.address, store->get()});
+      vdevs.push_back({v.id, v.address, store->get(), v.path + "/gc-scratch"});
       stores_.push_back(std::move(*store));
     }
     network_ = replicast::NewNetwork(kind);

@@ -1,13 +1,8 @@
 #include "gc/collector.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/options.h>
-#include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <filesystem>
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,13 +12,14 @@
 #include "model/chunk_manifest.h"
 #include "model/stripe_set.h"
 #include "model/version_manifest.h"
+#include "store/scratch_table.h"
 
 namespace ccow {
 
 // The chunks a pass marked, each with the largest replication count sent for it and, for
-// a manifest, the largest R its subtree was walked at: in a scratch RocksDB without a WAL
-// (a crash loses them, and the next pass starts over from nothing anyway), or in memory
-// without a directory.
+// a manifest, the largest R its subtree was walked at: in a scratch table
+// (store/scratch_table.h; a crash loses them, and the next pass starts over from nothing
+// anyway), in memory without a directory.
 class Collector::Marks {
  public:
   struct State {
@@ -38,32 +34,9 @@ class Collector::Marks {
   };
 
   static Result<std::unique_ptr<Marks>> Open(const std::string& dir) {
-    if (dir.empty()) return std::unique_ptr<Marks>(new Marks());
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-    o.keep_log_file_num = 1;
-    rocksdb::BlockBasedTableOptions table;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    (void)rocksdb::DestroyDB(dir, o);
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    std::filesystem::create_directories(dir, ec);
-    rocksdb::DB* db = nullptr;
-    auto s = rocksdb::DB::Open(o, dir, &db);
-    if (!s.ok()) return Status::IOError("opening the collector's scratch marks at " + dir + ": " + s.ToString());
     auto m = std::unique_ptr<Marks>(new Marks());
-    m->db_.reset(db);
-    m->dir_ = dir;
+    CCOW_ASSIGN_OR_RETURN(m->table_, ScratchTable::Open(dir));
     return m;
-  }
-  ~Marks() {
-    if (!db_) return;
-    (void)db_->Close();
-    db_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   // Records a reference to chid from a version of R r (1..255), as a manifest whose
@@ -97,34 +70,17 @@ class Collector::Marks {
  private:
   Marks() = default;
   Result<std::optional<State>> Get(const std::string& key) {
-    if (!db_) {
-      auto it = memory_.find(key);
-      if (it == memory_.end()) return std::optional<State>();
-      return std::optional<State>(it->second);
-    }
-    std::string v;
-    if (!db_->KeyMayExist(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), key, &v)) return std::optional<State>();
-    auto s = db_->Get(rocksdb::ReadOptions(), key, &v);
-    if (s.IsNotFound()) return std::optional<State>();
-    if (!s.ok()) return Status::IOError("reading a mark: " + s.ToString());
-    if (v.size() != 2) return Status::Corruption("a mark in the collector's scratch store has " + std::to_string(v.size()) + " bytes, not 2");
-    return std::optional<State>(State{static_cast<uint8_t>(v[0]), static_cast<uint8_t>(v[1])});
+    CCOW_ASSIGN_OR_RETURN(auto v, table_->Get(key));
+    if (!v) return std::optional<State>();
+    if (v->size() != 2)
+      return Status::Corruption("a mark in the collector's scratch table has " + std::to_string(v->size()) + " bytes, not 2");
+    return std::optional<State>(State{static_cast<uint8_t>((*v)[0]), static_cast<uint8_t>((*v)[1])});
   }
   Status Put(const std::string& key, const State& state) {
-    if (!db_) {
-      memory_[key] = state;
-      return Status::OK();
-    }
     const char value[2] = {static_cast<char>(state.sent), static_cast<char>(state.walked)};
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true;
-    auto s = db_->Put(wo, key, rocksdb::Slice(value, 2));
-    if (!s.ok()) return Status::IOError("recording a mark: " + s.ToString());
-    return Status::OK();
+    return table_->Put(key, std::string_view(value, 2));
   }
-  std::unique_ptr<rocksdb::DB> db_;
-  std::string dir_;
-  std::unordered_map<std::string, State> memory_;  // when there is no directory
+  std::unique_ptr<ScratchTable> table_;
 };
 
 Result<std::unique_ptr<Collector>> Collector::Create(ObjectApi* api, CollectorOptions options) {

@@ -52,7 +52,7 @@ class VdevServer {
   VdevServer(TargetImpl* target, TargetVdev vdev) : target_(target), vdev_(std::move(vdev)) {}
   Status Bind(Network* network);
   Status OpenGc(uint64_t gc_rate_bytes_per_second) {
-    CCOW_ASSIGN_OR_RETURN(gc_, VdevGc::Open(vdev_.store, vdev_.id, gc_rate_bytes_per_second));
+    CCOW_ASSIGN_OR_RETURN(gc_, VdevGc::Open(vdev_.store, vdev_.id, gc_rate_bytes_per_second, vdev_.scratch_dir));
     return Status::OK();
   }
   // Ends a compaction under way at its next record (a worker runs it; see ~TargetImpl).

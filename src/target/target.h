@@ -27,6 +27,9 @@ struct TargetVdev {
   std::string id;       // as in the FlexHash table
   std::string address;  // where it listens
   ChunkStore* store;    // owned by the caller, outlives the target
+  // Where a GC pass keeps this VDEV's pins and marks (target/vdev_gc.h; wiped at each
+  // pass). Empty: in memory (the simulation, tests).
+  std::string scratch_dir = {};
 };
 
 struct TargetOptions {

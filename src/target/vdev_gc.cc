@@ -31,16 +31,36 @@ Result<uint64_t> LoadCounter(ChunkStore* store, const char* key) {
 
 }  // namespace
 
-Result<std::unique_ptr<VdevGc>> VdevGc::Open(ChunkStore* store, std::string vdev_id, uint64_t compaction_rate) {
+std::string PinKey(const HashId& chid) { return "p" + chid.ToKey(); }
+std::string MarkKey(const HashId& chid) { return "m" + chid.ToKey(); }
+
+Result<std::unique_ptr<VdevGc>> VdevGc::Open(ChunkStore* store, std::string vdev_id, uint64_t compaction_rate,
+                                             const std::string& scratch_dir) {
   auto gc = std::unique_ptr<VdevGc>(new VdevGc(store, std::move(vdev_id), compaction_rate));
   CCOW_ASSIGN_OR_RETURN(gc->epoch_, LoadCounter(store, kEpochKey));
   CCOW_ASSIGN_OR_RETURN(gc->fence_, LoadCounter(store, kFenceKey));
+  CCOW_ASSIGN_OR_RETURN(gc->pass_, ScratchTable::Open(scratch_dir));
   return gc;
+}
+
+Status VdevGc::ClearPassLocked() {
+  pinned_ = marked_ = 0;
+  pin_error_.clear();
+  return pass_->Clear();
 }
 
 uint64_t VdevGc::Pin(const HashId& chid) {
   std::lock_guard lock(mu_);
-  if (window_open_) pins_.insert(chid);
+  if (!window_open_ || !pin_error_.empty()) return epoch_;
+  const std::string key = PinKey(chid);
+  auto had = pass_->Get(key);
+  Status s = had.ok() ? (*had ? Status::OK() : pass_->Put(key, {})) : had.status();
+  if (had.ok() && !*had && s.ok()) ++pinned_;
+  if (!s.ok()) {
+    // The answer goes out with this epoch whatever happens here: the sweep must not run.
+    pin_error_ = "a pin could not be recorded: " + s.ToString();
+    spdlog::error("VDEV {}: gc epoch {}: {}; this pass removes nothing here", vdev_id_, epoch_, pin_error_);
+  }
   return epoch_;
 }
 
@@ -71,8 +91,8 @@ GcReply VdevGc::ReplyLocked(GcReplyStatus status, std::string message) const {
   r.status = status;
   r.window_open = window_open_;
   r.swept = swept_;
-  r.marked = marks_.size();
-  r.pinned = swept_ ? kept_pinned_ : pins_.size();
+  r.marked = marked_;
+  r.pinned = swept_ ? kept_pinned_ : pinned_;
   r.scanned = scanned_;
   r.removed = removed_;
   r.bytes_removed = bytes_removed_;
@@ -86,8 +106,19 @@ GcReply VdevGc::OnMark(const GcMark& mark) {
   if (!window_open_ || mark.epoch != epoch_)
     return ReplyLocked(GcReplyStatus::kUnknownEpoch, "no pin window of epoch " + std::to_string(mark.epoch) + " is open here");
   for (const replicast::MarkedChunk& c : mark.chunks) {
-    auto [it, fresh] = marks_.try_emplace(c.chid, c.replication_count);
-    if (!fresh) it->second = it->second == 0 || c.replication_count == 0 ? 0 : std::max(it->second, c.replication_count);
+    const std::string key = MarkKey(c.chid);
+    auto had = pass_->Get(key);
+    if (!had.ok()) return ReplyLocked(GcReplyStatus::kFailed, had.status().ToString());
+    uint8_t r = c.replication_count;
+    if (*had) {
+      const uint8_t was = (*had)->empty() ? 0 : static_cast<uint8_t>((**had)[0]);
+      r = was == 0 || r == 0 ? 0 : std::max(was, r);
+      if (r == was) continue;
+    }
+    const char value = static_cast<char>(r);
+    Status s = pass_->Put(key, std::string_view(&value, 1));
+    if (!s.ok()) return ReplyLocked(GcReplyStatus::kFailed, s.ToString());
+    if (!*had) ++marked_;
   }
   return ReplyLocked(GcReplyStatus::kOk);
 }
@@ -109,11 +140,11 @@ GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const Has
       // Recorded first: answers tagged with an epoch are never older after a restart.
       Status s = store_->PutMeta(kEpochKey, std::to_string(c.epoch));
       if (!s.ok()) return ReplyLocked(GcReplyStatus::kFailed, s.ToString());
+      s = ClearPassLocked();
+      if (!s.ok()) return ReplyLocked(GcReplyStatus::kFailed, s.ToString());
       epoch_ = c.epoch;
       window_open_ = true;
       swept_ = sweeping_ = false;
-      pins_.clear();
-      marks_.clear();
       scanned_ = removed_ = bytes_removed_ = kept_pinned_ = lowered_ = 0;
       sweep_error_.clear();
       return ReplyLocked(GcReplyStatus::kOk);
@@ -138,6 +169,7 @@ GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const Has
         return ReplyLocked(GcReplyStatus::kFailed, "epoch " + std::to_string(c.epoch) + " was never fenced here");
       if (swept_ || sweeping_)
         return ReplyLocked(sweep_error_.empty() ? GcReplyStatus::kOk : GcReplyStatus::kFailed, sweep_error_);
+      if (!pin_error_.empty()) return ReplyLocked(GcReplyStatus::kFailed, pin_error_);
       sweeping_ = true;
       lock.unlock();
       run([this, in_rows] {
@@ -172,8 +204,8 @@ GcReply VdevGc::OnControl(const GcControl& c, const std::function<bool(const Has
       if (!ours) return ReplyLocked(GcReplyStatus::kOk);  // closed already, or another epoch
       if (sweeping_) return ReplyLocked(GcReplyStatus::kBusy, "the sweep is under way");
       window_open_ = false;
-      pins_.clear();
-      marks_.clear();
+      Status s = ClearPassLocked();
+      if (!s.ok()) spdlog::warn("VDEV {}: clearing gc epoch {}'s pins and marks: {}", vdev_id_, epoch_, s.ToString());
       return ReplyLocked(GcReplyStatus::kOk);
     }
   }
@@ -200,14 +232,20 @@ Status VdevGc::Sweep(const std::function<bool(const HashId&)>& in_rows) {
     scanned_ += scanned;
     std::vector<HashId> doomed;
     std::vector<std::pair<HashId, uint32_t>> lower;
+    // A pin recorded after the sweep began (it takes mu_ per batch) fails it: nothing of
+    // this batch is removed on the strength of a pin table that misses one.
+    if (!pin_error_.empty()) return Status::IOError(pin_error_);
     for (const HashId& chid : batch) {
-      const bool pinned = pins_.count(chid) > 0;
-      if (auto mark = marks_.find(chid); mark != marks_.end()) {
+      CCOW_ASSIGN_OR_RETURN(auto pin, pass_->Get(PinKey(chid)));
+      const bool pinned = pin.has_value();
+      CCOW_ASSIGN_OR_RETURN(auto mark, pass_->Get(MarkKey(chid)));
+      if (mark) {
+        const uint8_t marked = mark->empty() ? 0 : static_cast<uint8_t>((*mark)[0]);
         // A pinned chunk keeps its count: a put or touch in the window may have raised it
         // for a version the mark has not seen. The next pass lowers it if still surplus.
-        if (pinned || mark->second == 0) continue;
+        if (pinned || marked == 0) continue;
         CCOW_ASSIGN_OR_RETURN(uint32_t recorded, store_->ReplicationCount(chid));
-        if (recorded > mark->second) lower.emplace_back(chid, mark->second);
+        if (recorded > marked) lower.emplace_back(chid, marked);
         continue;
       }
       if (pinned) {

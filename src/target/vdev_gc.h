@@ -20,8 +20,11 @@
 //
 // The epoch and the fence are recorded in the store (ChunkStore::PutMeta) before they are
 // acknowledged, so a VDEV that restarts keeps refusing what its fence refused. Pins and
-// marks live in memory: a VDEV that restarted mid-pass answers kUnknownEpoch to the
-// pass's marks and sweep and removes nothing in it.
+// marks are a pass's working set, in a scratch table (store/scratch_table.h: on disk in
+// the VDEV's scratch directory, a few MiB of memory whatever the number of chunks; in
+// memory without one): a VDEV that restarted mid-pass has lost them, answers
+// kUnknownEpoch to the pass's marks and sweep and removes nothing in it. A pin that could
+// not be recorded (a full disk) fails this pass's sweep: nothing is removed.
 //
 // Pins are taken under the lock the sweep holds while it checks and removes a batch: a put
 // either pins first (the sweep keeps the chunk) or finds it removed and stores it again.
@@ -37,22 +40,23 @@
 #include <shared_mutex>
 #include <stop_token>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "core/hash.h"
 #include "core/status.h"
 #include "replicast/message.h"
 #include "store/chunk_store.h"
+#include "store/scratch_table.h"
 
 namespace ccow {
 
 class VdevGc {
  public:
   // Loads the recorded epoch and fence of the VDEV's store. The compaction after a sweep
-  // rewrites at most compaction_rate live bytes per second (0: unlimited).
+  // rewrites at most compaction_rate live bytes per second (0: unlimited). scratch_dir:
+  // where a pass keeps its pins and marks (wiped; empty: in memory).
   static Result<std::unique_ptr<VdevGc>> Open(ChunkStore* store, std::string vdev_id,
-                                              uint64_t compaction_rate = 0);
+                                              uint64_t compaction_rate = 0,
+                                              const std::string& scratch_dir = {});
   // The daemon is stopping: a compaction under way ends at its next record (what it
   // copied is kept; the next pass finishes), and later sweeps do not compact.
   void Stop() { stop_.request_stop(); }
@@ -90,6 +94,7 @@ class VdevGc {
       : store_(store), vdev_id_(std::move(vdev_id)), compaction_rate_(compaction_rate) {}
   replicast::GcReply ReplyLocked(replicast::GcReplyStatus status, std::string message = {}) const;
   Status Sweep(const std::function<bool(const HashId&)>& in_rows);
+  Status ClearPassLocked();  // a new window, or a closed one: no pins, no marks
 
   ChunkStore* const store_;
   const std::string vdev_id_;
@@ -99,10 +104,12 @@ class VdevGc {
   uint64_t epoch_ = 0;     // the last window opened (recorded)
   bool window_open_ = false;
   bool swept_ = false, sweeping_ = false;
-  std::unordered_set<HashId, HashIdHasher> pins_;   // touched during the window
-  // Referenced, from the coordinator: the R to keep. Several marks of one chunk keep the
-  // largest; an unknown one (0) wins, so that it never lowers anything.
-  std::unordered_map<HashId, uint8_t, HashIdHasher> marks_;
+  // Keys "p" + CHID: touched during the window. "m" + CHID: referenced, from the
+  // coordinator, with the R to keep (one byte); several marks of one chunk keep the
+  // largest, and an unknown one (0) wins, so that it never lowers anything.
+  std::unique_ptr<ScratchTable> pass_;
+  uint64_t pinned_ = 0, marked_ = 0;  // distinct chunks
+  std::string pin_error_;             // a pin not recorded: this pass sweeps nothing
   uint64_t scanned_ = 0, removed_ = 0, bytes_removed_ = 0, kept_pinned_ = 0, lowered_ = 0;
   std::string sweep_error_;
   mutable std::shared_mutex fence_mu_;  // shared: named puts committing; unique: a fence
