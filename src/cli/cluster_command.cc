@@ -54,7 +54,7 @@ struct UpFlags {
   std::string gc_interval = "1h", gc_fence_grace = "5m", quarantine_retention = "7d";
   std::string scrub_interval = "7d";
   std::string scrub_rate;  // "": the target's default (25 MB/s)
-  std::string gc_rate;     // "": the target's default (32 MB/s)
+  std::string gc_rate;     // "": the target's default (16 MB/s)
   std::string ec_interval = "1h", ec_rest_age = "1h", ec_min_size = "4M";
 };
 

@@ -46,7 +46,7 @@ struct ServerFlags {
   std::string quarantine_retention = "7d";
   std::string gc_interval = "1h";
   // The GC pass's compaction rewrite rate (target.json's gc_rate_mb has the same default).
-  std::string gc_rate = "32M";
+  std::string gc_rate = "16M";
   std::string scrub_interval = "7d";
   std::string scrub_rate = "25M";
 };

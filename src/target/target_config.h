@@ -4,7 +4,7 @@
 //    "vdevs": [{"id": "node1/vdev0", "path": "/data/node1/vdev0", "address": "10.0.0.1:7100"}],
 //    "replication_count": 3, "heal_rate_mb": 100, "scrub_rate_mb": 25,
 //    "scrub_interval_s": 604800, "dead_timeout_ms": 5000, "admin_token": "...",
-//    "gc_interval_s": 3600, "gc_fence_grace_s": 300, "quarantine_retention_s": 604800, "gc_rate_mb": 32,
+//    "gc_interval_s": 3600, "gc_fence_grace_s": 300, "quarantine_retention_s": 604800, "gc_rate_mb": 16,
 //    "gc_scratch_dir": "/data/node1/gc", "ec_interval_s": 3600, "ec_rest_age_s": 3600,
 //    "ec_min_object_bytes": 4194304,
 //    "raft": {"id": 1, "address": "10.0.0.1:7200", "dir": "raft",
@@ -52,7 +52,7 @@ struct TargetConfig {
   std::string gc_scratch_dir;
   // MB/s of live data each VDEV's compaction after a sweep rewrites at most (0:
   // unlimited): unpaced, it takes the disk from the puts (bench/background_jobs_bench.sh).
-  uint64_t gc_rate_mb = 32;
+  uint64_t gc_rate_mb = 16;
   // Erasure coding at rest (daemon/ec_service.h), driven by the Raft leader: a pass every
   // interval (0: only `ccow system ec --now`) encodes versions of buckets with an
   // erasure-code policy unchanged for rest_age and of at least min_object_bytes.

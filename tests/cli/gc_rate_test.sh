@@ -2,7 +2,7 @@
 # The garbage collector's compaction rate on one node (`ccow server --gc-rate`, issue 11):
 #  1. a bad rate is refused naming the flag, exit 2 (server and cluster up);
 #  2. the rate in force shows in `ccow system gc` (text and --json) and on /metrics:
-#     the default (32M), a given one, and 0 (unlimited);
+#     the default (16M), a given one, and 0 (unlimited);
 #  3. a server stopped (SIGTERM) while a slow paced compaction runs exits at once, not
 #     at the end of the pass, and nothing is lost: the next pass finishes the job and
 #     every live object reads back byte-identical.
@@ -56,7 +56,7 @@ rc=$?
 grep -qF -- "--gc-rate '12Q'" "$WORK/err" || fail "cluster up --gc-rate 12Q: $(cat "$WORK/err")"
 
 # 2. The rate in force: status and metrics.
-for case in ":33554432" "8M:8388608" "0:0"; do
+for case in ":16777216" "8M:8388608" "0:0"; do
   flag=${case%%:*} want=${case##*:}
   if [ -n "$flag" ]; then start --gc-rate "$flag"; else start; fi
   got=$("$CCOW" --json system gc | json 'd["rate_limit_bytes_per_second"]') || fail "system gc --json"

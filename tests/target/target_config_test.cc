@@ -25,7 +25,7 @@ TEST(TargetConfigTest, GcSettingsDefaultWhenAbsent) {
   EXPECT_EQ(c->gc_fence_grace_s, 300u);
   EXPECT_EQ(c->quarantine_retention_s, 7u * 24 * 3600);
   EXPECT_EQ(c->gc_scratch_dir, "");  // marks in memory
-  EXPECT_EQ(c->gc_rate_mb, 32u);       // compaction paced, as `ccow server --gc-rate`
+  EXPECT_EQ(c->gc_rate_mb, 16u);       // compaction paced, as `ccow server --gc-rate`
 }
 
 TEST(TargetConfigTest, GcSettingsRoundTripAndScratchDirIsRelativeToTheFile) {
