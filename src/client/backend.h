@@ -163,6 +163,22 @@ class Backend {
   virtual std::shared_ptr<const FlexHashTable> placement() { return nullptr; }
 
   virtual Result<std::optional<VersionList>> GetVersionList(const std::string& name) = 0;
+  // The version list as read for a conditional update (UpdateVersionList's `read`): what
+  // GetVersionList answers, with the backend's revision of it where it has one (a
+  // cluster: the named value's sequence).
+  struct VersionListRead {
+    std::optional<VersionList> list;
+    uint64_t revision = 0;
+    bool has_revision = false;
+  };
+  virtual Result<VersionListRead> ReadVersionList(const std::string& name) {
+    CCOW_ASSIGN_OR_RETURN(auto list, GetVersionList(name));
+    return VersionListRead{std::move(list), 0, false};
+  }
+  // Whether each call costs network round trips (a cluster): callers then overlap calls
+  // that do not depend on each other (a put reads the version list while its chunk is
+  // being stored). False for one local store, where a thread costs more than it saves.
+  virtual bool network_bound() const { return false; }
   // Atomically applies `mutate` to the version list of `name` (a new empty list when there
   // is none) and stores the result durably, together with every chunk put so far. If
   // mutate fails nothing changes. A list left Empty() is removed. fence: the write's, when
@@ -171,6 +187,15 @@ class Backend {
   virtual Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                                    const std::function<Status(VersionList*)>& mutate,
                                    const WriteFence* fence) = 0;
+  // The same, whose first attempt may start from `read` (from ReadVersionList) instead of
+  // reading the list again: a cluster saves a round trip, and a read that has gone stale
+  // costs one failed compare-and-swap and a fresh read. By default `read` is not used.
+  virtual Status UpdateVersionList(const std::string& name, const Nhid& nhid,
+                                   const std::function<Status(VersionList*)>& mutate,
+                                   const WriteFence* fence, const VersionListRead* read) {
+    (void)read;
+    return UpdateVersionList(name, nhid, mutate, fence);
+  }
   // Visits version lists whose names start with prefix, in name order, after start_after.
   virtual Status ScanVersionLists(const std::string& prefix, const std::string& start_after,
                                   const std::function<bool(const VersionList&)>& fn) = 0;

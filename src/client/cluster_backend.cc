@@ -99,24 +99,44 @@ class ClusterBackend final : public Backend {
     return std::optional<VersionList>(std::move(vl));
   }
 
+  Result<VersionListRead> ReadVersionList(const std::string& name) override {
+    CCOW_ASSIGN_OR_RETURN(auto named, initiator_->GetNamed(name));
+    VersionListRead read;
+    read.has_revision = true;
+    read.revision = named ? named->seq : 0;
+    if (named && !named->is_tombstone()) {
+      CCOW_ASSIGN_OR_RETURN(VersionList vl, VersionList::Decode(named->value));
+      read.list = std::move(vl);
+    }
+    return read;
+  }
+  bool network_bound() const override { return true; }
+
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                            const std::function<Status(VersionList*)>& mutate,
                            const WriteFence* fence) override {
+    return UpdateVersionList(name, nhid, mutate, fence, nullptr);
+  }
+  Status UpdateVersionList(const std::string& name, const Nhid& nhid,
+                           const std::function<Status(VersionList*)>& mutate, const WriteFence* fence,
+                           const VersionListRead* read) override {
     const uint64_t min_pin_epoch = fence ? fence->oldest() : replicast::Initiator::kNoNewReferences;
     // Writers in this process take turns per name; writers in other processes are
     // serialized by the compare-and-swap at the name's first home replica.
     std::lock_guard<std::mutex> lock(stripes_[std::hash<std::string>()(name) % stripes_.size()]);
     Status last;
     for (int attempt = 0; attempt < 32; ++attempt) {
-      CCOW_ASSIGN_OR_RETURN(auto current, initiator_->GetNamed(name));
-      uint64_t seq = current ? current->seq : 0;
-      VersionList vl(name, nhid);
-      if (current && !current->is_tombstone()) {
-        CCOW_ASSIGN_OR_RETURN(vl, VersionList::Decode(current->value));
+      VersionListRead fresh;
+      if (attempt > 0 || read == nullptr || !read->has_revision) {
+        CCOW_ASSIGN_OR_RETURN(fresh, ReadVersionList(name));
+        read = &fresh;
       }
+      const uint64_t seq = read->revision;
+      const bool had_list = read->list.has_value();
+      VersionList vl = had_list ? *read->list : VersionList(name, nhid);
       CCOW_RETURN_IF_ERROR(mutate(&vl));
       std::string value = vl.Empty() ? std::string() : vl.Encode();
-      if (value.empty() && (!current || current->is_tombstone())) return Status::OK();
+      if (value.empty() && !had_list) return Status::OK();
       last = initiator_->PutNamed(name, seq, seq + 1, value, min_pin_epoch);
       if (last.code() != Code::kConflict) return last;
     }

@@ -183,8 +183,12 @@ class ObjectApi {
   // took the generation first.
   // fence: what the write's chunk puts and touches observed (the version manifest's put
   // adds to it); a kFenced refusal touches the tree again once and retries.
+  // chunks_durable, when given, is called after the version manifest is stored and before
+  // the version list is updated, and must return OK only once every chunk the version
+  // references is durable (a put still storing its chunk meanwhile waits there).
   Result<ObjectInfo> CommitVersion(VersionManifest vm, WriteFence* fence, uint64_t* manifests_written,
-                                   bool replace_previous = false);
+                                   bool replace_previous = false,
+                                   const std::function<Status()>& chunks_durable = {});
   Uvid NextUvid();
   uint64_t Now() const;
 

@@ -197,37 +197,80 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
       if (!st.ok()) return drain(st);
     }
   }
+  auto make_vm = [&]() -> Result<VersionManifest> {
+    VersionManifest vm;
+    vm.name = parsed.Full();
+    vm.nhid = parsed.ComputeNhid(policy.hash);
+    vm.size = offset;
+    vm.etag = md5.HexFinal();
+    vm.content_type = options.content_type;
+    vm.user_metadata = options.user_metadata;
+    vm.policy = policy;
+    CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
+    if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
+    return vm;
+  };
   if (held) {
     // A one-chunk object: the source has reported its end, so a whole-stream SHA-256 it
     // promised has been checked, and it is this chunk's CHID; no second pass over it.
     std::optional<Chid> known;
     if (options.stream_sha256 && algo == HashAlgo::kSha256) known = options.stream_sha256;
+    if (options_.parallel_io && backend_->network_bound()) {
+      // On a cluster the chunk and the version manifest are stored at once (the manifest
+      // names the chunk by its CHID, known before it is stored), and the commit's
+      // compare-and-swap waits for both: one durable round before the commit instead of
+      // two. The version list never names a chunk that is not durable yet.
+      const Chid chid = known ? *known : HashBytes(algo, *held);
+      auto stored = std::async(std::launch::async, [backend, chid, held, r, fence_ptr] {
+        bool stored_new = false;
+        Status st = backend->PutChunk(chid, *held, r, &stored_new, fence_ptr);
+        return std::make_pair(st, stored_new);
+      });
+      std::optional<Status> durable;
+      auto chunk_durable = [&]() -> Status {
+        if (!durable) {
+          auto [st, stored_new] = stored.get();
+          durable = st;
+          if (st.ok()) {
+            stats->chunks++;
+            if (stored_new) {
+              stats->new_chunks++;
+              stats->new_payload_bytes += held->size();
+            }
+          }
+        }
+        return *durable;
+      };
+      Status added = builder.Add({0, held->size(), ChunkKind::kPayload, chid});
+      auto vm = added.ok() ? make_vm() : Result<VersionManifest>(added);
+      if (!vm.ok()) {
+        (void)chunk_durable();
+        return vm.status();
+      }
+      auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.replace_previous, chunk_durable);
+      (void)chunk_durable();  // a commit that failed before waiting for it
+      return info;
+    }
     launch(held, 0, std::launch::deferred, known);
   }
   while (!window.empty()) {
     Status st = retire_oldest();
     if (!st.ok()) return drain(st);
   }
-
-  VersionManifest vm;
-  vm.name = parsed.Full();
-  vm.nhid = parsed.ComputeNhid(policy.hash);
-  vm.size = offset;
-  vm.etag = md5.HexFinal();
-  vm.content_type = options.content_type;
-  vm.user_metadata = options.user_metadata;
-  vm.policy = policy;
-  CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
-  if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
+  CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm());
   return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous);
 }
 
 Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fence,
-                                            uint64_t* manifests_written, bool replace_previous) {
+                                            uint64_t* manifests_written, bool replace_previous,
+                                            const std::function<Status()>& chunks_durable) {
   constexpr int kMaxAttempts = 32;
   bool retouched = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    CCOW_ASSIGN_OR_RETURN(auto current, backend_->GetVersionList(vm.name));
+    // The list as read now: its next generation, and where the update's compare-and-swap
+    // starts (a cluster reads it once per attempt, not twice).
+    CCOW_ASSIGN_OR_RETURN(Backend::VersionListRead read, backend_->ReadVersionList(vm.name));
+    const auto& current = read.list;
     vm.generation = current ? current->NextGeneration() : 1;
     vm.uvid = NextUvid();
     std::string bytes = vm.Encode();
@@ -235,6 +278,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     bool stored_new = false;
     CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, vm.policy.replication_count, &stored_new, fence));
     (*manifests_written)++;
+    if (chunks_durable) CCOW_RETURN_IF_ERROR(chunks_durable());
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
     Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
@@ -246,7 +290,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
         for (uint64_t g : older) CCOW_RETURN_IF_ERROR(vl->Delete(g, vm.uvid.timestamp_ns));
       }
       return Status::OK();
-    }, fence);
+    }, fence, &read);
     if (st.ok()) return InfoFromManifest(vm, vm_chid);
     if (st.code() == Code::kFenced && !retouched) {
       // A collection pass began after this write's first chunks were answered: touch the
