@@ -27,6 +27,7 @@ std::vector<std::string> Seeds() {
       {h, NameScanResponse{false, {{"S/b", 2, true, "v"}, {"S/c", 1, false, ""}}}},
       {h, GcControl{3, GcPhase::kSweep}},     {h, GcMark{3, {{a, 1}, {b, 0}}}},
       {h, GcReply{3, 2, GcReplyStatus::kOk, true, false, 1, 2, 3, 4, 5, 6, "m"}},
+      {h, BidRelease{a}},
   };
   std::vector<std::string> seeds;
   for (const auto& m : all) seeds.push_back(m.Encode());

@@ -2,6 +2,8 @@
 
 #include "replicast/initiator_impl.h"
 
+#include <cstring>
+
 namespace ccow::replicast {
 
 Result<SelectPolicy> ParseSelectPolicy(const std::string& name) {
@@ -238,8 +240,23 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
           return (1.0 + b.queue_weight) * static_cast<double>(b.start_delay_ns + b.duration_ns + 1);
       }
     };
-    std::stable_sort(bids.begin(), bids.end(),
-                     [&](const auto& a, const auto& b) { return cost(a.second) < cost(b.second); });
+    // Equal bids (an idle row bids alike) are ordered by a hash of the chunk and the VDEV,
+    // not by which answered first: first answers come from the same quick processes each
+    // time, and an idle cluster then put every chunk on the same R VDEVs of a row (a
+    // 5-target cluster once had none on two of them). Hashing spreads them evenly, and
+    // the same chunk ranks the VDEVs the same way on a retry.
+    uint64_t chunk_key = 0;
+    std::memcpy(&chunk_key, chid.digest(), sizeof chunk_key);
+    auto tie = [&](uint32_t v) {
+      uint64_t x = chunk_key ^ (0x9e3779b97f4a7c15ull * (v + 1));  // splitmix64's finalizer
+      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+      x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+      return x ^ (x >> 31);
+    };
+    std::sort(bids.begin(), bids.end(), [&](const auto& a, const auto& b) {
+      const double ca = cost(a.second), cb = cost(b.second);
+      return ca < cb || (ca == cb && tie(a.first) < tie(b.first));
+    });
     std::vector<uint32_t> chosen;
     std::set<std::string> domains = held_domains;
     uint64_t start_delay = 0;
@@ -248,6 +265,14 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
       if (!domains.insert(DomainOf(t->vdevs()[v], fd)).second) continue;
       chosen.push_back(v);
       start_delay = std::max(start_delay, bid.start_delay_ns);
+    }
+    // The bidders not chosen (every bidder when the chunk cannot be placed) free their
+    // reserved windows now rather than when they expire; a multicast train, which every
+    // VDEV of the row sees, tells them itself.
+    const bool placed = domains.size() >= r_count;
+    for (const auto& [v, bid] : bids) {
+      const bool was_chosen = std::find(chosen.begin(), chosen.end(), v) != chosen.end();
+      if (!placed || (!was_chosen && !options_.multicast)) Send(t->vdevs()[v].address, h, BidRelease{chid});
     }
     if (domains.size() < r_count) {
       End(txid);

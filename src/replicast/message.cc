@@ -259,6 +259,8 @@ void Get(Decoder& d, GcReply& m) {
   m.lowered = d.GetVarint();
   m.message = d.GetBytes();
 }
+void Put(Encoder& e, const BidRelease& m) { e.PutHashId(m.chid); }
+void Get(Decoder& d, BidRelease& m) { m.chid = d.GetHashId(); }
 
 template <typename T>
 concept HasPayload = std::is_same_v<T, RendezvousTransfer> || std::is_same_v<T, GetResponse>;

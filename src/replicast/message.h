@@ -27,7 +27,10 @@ inline constexpr uint16_t kMagic = 0x4352;
 // 4: GC marks carry the replication count per chunk (a sweep lowers recorded counts to
 //    it), GC replies count the lowered ones, touches and trains carry the R their write
 //    needs.
-inline constexpr uint8_t kProtocolVersion = 4;
+// 5: an initiator releases the bids it did not choose (BidRelease): a bid reserves a
+//    window, and reservations left to expire made the VDEVs that lost one bid lose the
+//    next (their queue looked longer), so an idle cluster kept every chunk on the same R.
+inline constexpr uint8_t kProtocolVersion = 5;
 
 enum class Opcode : uint8_t {
   kNamedPutProposal = 1,
@@ -49,6 +52,7 @@ enum class Opcode : uint8_t {
   kGcControl = 17,
   kGcMark = 18,
   kGcReply = 19,
+  kBidRelease = 20,
 };
 
 struct Header {
@@ -255,11 +259,18 @@ struct GcReply {
   friend bool operator==(const GcReply&, const GcReply&) = default;
 };
 
+// The initiator chose other VDEVs for this transaction's put (header txid): the bid's
+// reserved window is free again. Best effort: one lost expires with the reservation.
+struct BidRelease {
+  HashId chid;
+  friend bool operator==(const BidRelease&, const BidRelease&) = default;
+};
+
 using Body = std::variant<NamedPutProposal, UnnamedPutProposal, Bid, AcceptContentStored,
                           AcceptNotNow, RendezvousTransfer, PayloadAck, PayloadNack, NamedGet,
                           UnnamedGet, GetResponse, GenerationMismatch, ServerListGet,
                           ServerListResponse, NameScan, NameScanResponse, GcControl, GcMark,
-                          GcReply>;
+                          GcReply, BidRelease>;
 
 struct Message {
   Header header;

@@ -69,6 +69,12 @@ class VdevServer {
  private:
   void Reply(const std::string& to, const Header& h, Body body);
   void OnUnnamedProposal(const std::string& from, const Header& h, const UnnamedPutProposal& p);
+  // The bid of transaction txid was not chosen: its reserved window no longer counts in
+  // this VDEV's queue (and so in its next bids).
+  void ReleaseBid(uint64_t txid) {
+    std::lock_guard lock(mu_);
+    reservations_.erase(txid);
+  }
   void OnNamedProposal(const std::string& from, const Header& h, const NamedPutProposal& p);
   // payload: the piece's bytes, a view into the datagram (t.payload is empty).
   void OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
@@ -319,9 +325,13 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
           }
         } else if constexpr (std::is_same_v<T, RendezvousTransfer>) {
           if (body.rendezvous_mask != 0) {
-            // A multicast train: only the chosen VDEVs of the row take it.
+            // A multicast train: only the chosen VDEVs of the row take it; the others
+            // learn from it that their bid was not chosen.
             int pos = PositionInRow(*table, m.header.row, vdev_.id);
-            if (pos < 0 || pos >= 64 || !(body.rendezvous_mask & (1ull << pos))) return;
+            if (pos < 0 || pos >= 64 || !(body.rendezvous_mask & (1ull << pos))) {
+              ReleaseBid(m.header.txid);
+              return;
+            }
           }
           if (in_row(nullptr)) OnTransfer(from, m.header, body, payload);
         } else if constexpr (std::is_same_v<T, UnnamedGet>) {
@@ -334,6 +344,8 @@ void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
           OnGcControl(from, m.header, body);
         } else if constexpr (std::is_same_v<T, GcMark>) {
           Reply(from, m.header, gc_->OnMark(body));
+        } else if constexpr (std::is_same_v<T, BidRelease>) {
+          ReleaseBid(m.header.txid);
         } else {
           target_->Count([](TargetCounters& c) { ++c.unexpected; });
           target_->LogRefusal("dropped a reply-type message (opcode " +

@@ -35,6 +35,7 @@ std::vector<Message> OneOfEach() {
       {h, GcControl{7, GcPhase::kFence}},
       {h, GcMark{7, {{Id("a"), 2}, {Id("b"), 0}}}},
       {h, GcReply{7, 6, GcReplyStatus::kUnknownEpoch, true, true, 10, 2, 30, 4, 4096, 3, "restarted"}},
+      {h, BidRelease{Id("chunk")}},
   };
 }
 
@@ -74,9 +75,9 @@ TEST(ReplicastMessageTest, FramesAroundAPayloadAreExactlyTheMessageWithIt) {
 
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 4, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 5, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243040d" "0100000000000000" "02000000" "0300000000000000");
+            "5243050d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {

@@ -105,6 +105,27 @@ TEST(ClusterSimTest, EveryChunkIsStoredOnThreeTargets) {
   EXPECT_EQ(targets.size(), 3u) << "replicas must be in distinct failure domains";
 }
 
+// An idle row bids alike: chunks must still spread over all of it. Before bids were
+// released, the VDEVs that lost one bid kept its reserved window for 100 ms, bid a longer
+// queue next time and lost again, so back-to-back puts all went to the same R VDEVs (a
+// 5-target cluster had no chunk at all on two of them).
+TEST(ClusterSimTest, BackToBackPutsOnAnIdleClusterSpreadOverEveryVdev) {
+  SimCluster c(SimOptions{}, 5, 1);
+  std::mt19937_64 rng(3);
+  std::vector<HashId> chids;
+  for (int i = 0; i < 100; ++i) {
+    std::string data = Payload(rng, 20000);
+    ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/o" + std::to_string(i), data).ok());
+    chids.push_back(HashBytes(HashAlgo::kSha256, data));
+  }
+  for (int t = 0; t < 5; ++t) {
+    int held = 0;
+    for (const HashId& chid : chids) held += c.store(t, 0).Has(chid) ? 1 : 0;
+    // 300 replicas over 5 VDEVs: 60 each on average.
+    EXPECT_GE(held, 35) << "target " << t << " holds " << held << " of the 100 payload chunks";
+  }
+}
+
 // Holders of a chunk and the replication count each records, over every VDEV.
 std::vector<uint32_t> RecordedCounts(SimCluster& c, const HashId& chid) {
   std::vector<uint32_t> out;
