@@ -19,16 +19,8 @@ namespace {
 using testing::RandomBytes;
 using testing::ScratchDir;
 
-struct Chunk {
-  HashId id;
-  std::string data;
-};
-
-Chunk MakeChunk(uint64_t seed) {
-  Chunk c{HashId(), RandomBytes((70 << 10) + seed * 7919 % (180 << 10), seed)};
-  c.id = HashBytes(HashAlgo::kSha256, c.data);
-  return c;
-}
+using Chunk = testing::TestChunk;
+using testing::MakeSegmentChunk;
 
 // The POSIX medium, counting writes and syncs; a hook runs (once) at the first read after
 // a write, where compaction has appended a copy and not committed it.
@@ -89,17 +81,17 @@ class CompactionCommitTest : public ::testing::Test {
 
 TEST_F(CompactionCommitTest, DedupedPutCommitDoesNotSyncCopiesCompactionHasNotCommitted) {
   std::vector<Chunk> kept;
-  const Chunk fresh = MakeChunk(99);
+  const Chunk fresh = MakeSegmentChunk(99);
   {
     auto s = Open();
     for (int i = 0; i < 30; ++i) {
-      Chunk c = MakeChunk(500 + i);
+      Chunk c = MakeSegmentChunk(500 + i);
       bool stored = false;
       ASSERT_TRUE(s->Put(c.id, c.data, &stored).ok());
       if (i % 2 == 0) kept.push_back(c);
     }
     ASSERT_TRUE(s->Sync().ok());
-    for (int i = 1; i < 30; i += 2) ASSERT_TRUE(s->RemoveChunk(MakeChunk(500 + i).id).ok());
+    for (int i = 1; i < 30; i += 2) ASSERT_TRUE(s->RemoveChunk(MakeSegmentChunk(500 + i).id).ok());
 
     uint64_t deduped_syncs = 0, new_put_syncs = 0;
     bool ran = false;

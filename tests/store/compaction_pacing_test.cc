@@ -22,17 +22,8 @@ using testing::FakePaceTime;
 using testing::RandomBytes;
 using testing::ScratchDir;
 
-struct Chunk {
-  HashId id;
-  std::string data;
-};
-
-// Above the 64 KiB inline limit (every chunk is a segment record), at most 250 KiB.
-Chunk MakeChunk(uint64_t seed) {
-  Chunk c{HashId(), RandomBytes((70 << 10) + seed * 7919 % (180 << 10), seed)};
-  c.id = HashBytes(HashAlgo::kSha256, c.data);
-  return c;
-}
+using Chunk = testing::TestChunk;
+using testing::MakeSegmentChunk;
 constexpr uint64_t kMaxChunk = 250 << 10;
 
 // The POSIX medium, noting for every write the fake time it was made at and how many
@@ -97,7 +88,7 @@ class CompactionPacingTest : public ::testing::Test {
   // Puts n chunks and removes every other one: each segment is about half dead.
   void Fill(ChunkStore* s, int n) {
     for (int i = 0; i < n; ++i) {
-      Chunk c = MakeChunk(7000 + i);
+      Chunk c = MakeSegmentChunk(7000 + i);
       bool fresh = false;
       ASSERT_TRUE(s->Put(c.id, c.data, &fresh).ok());
       (i % 2 == 0 ? kept_ : removed_).push_back(std::move(c));

@@ -27,19 +27,9 @@ namespace {
 using testing::RandomBytes;
 using testing::ScratchDir;
 
-struct Chunk {
-  HashId id;
-  std::string data;
-};
-
-Chunk MakeChunk(size_t size, uint64_t seed) {
-  Chunk c{HashId(), RandomBytes(size, seed)};
-  c.id = HashBytes(HashAlgo::kSha256, c.data);
-  return c;
-}
-
-// Above the 64 KiB inline limit, so every chunk is a segment record.
-size_t SegmentChunkSize(uint64_t seed) { return (70 << 10) + seed * 7919 % (180 << 10); }
+using Chunk = testing::TestChunk;
+using testing::MakeChunk;
+using testing::SegmentChunkSize;
 
 // Forwards to the POSIX medium; a test can hook writes and fail deletions.
 class HookedMedium : public Medium {

@@ -39,4 +39,18 @@ inline std::string RandomBytes(size_t n, uint64_t seed) {
   return s;
 }
 
+// A chunk and its SHA-256 CHID.
+struct TestChunk {
+  HashId id;
+  std::string data;
+};
+inline TestChunk MakeChunk(size_t size, uint64_t seed) {
+  TestChunk c{HashId(), RandomBytes(size, seed)};
+  c.id = HashBytes(HashAlgo::kSha256, c.data);
+  return c;
+}
+// Above the 64 KiB inline limit, so every chunk is a segment record; at most 250 KiB.
+inline size_t SegmentChunkSize(uint64_t seed) { return (70 << 10) + seed * 7919 % (180 << 10); }
+inline TestChunk MakeSegmentChunk(uint64_t seed) { return MakeChunk(SegmentChunkSize(seed), seed); }
+
 }  // namespace ccow::testing
