@@ -71,6 +71,18 @@ std::vector<std::string> Seeds() {
   kv.policy.hash = HashAlgo::kSha3_256;
   Cover(&kv, 4096, 1024, ChunkKind::kKeyValue);
   seeds.push_back(kv.Encode());
+
+  // Version 2: a small object inline in its manifest.
+  VersionManifest tiny = Sample("Hawaii/Cola/bk1/notes/todo.txt", HashAlgo::kSha256, 2);
+  tiny.inline_payload = "buy milk\n";
+  tiny.size = tiny.inline_payload.size();
+  seeds.push_back(tiny.Encode());
+  // Version 2 with both extensions: inline and an S3 object checksum (CRC32 of the bytes).
+  tiny.checksum = {ObjectChecksum::Algo::kCrc32, false, 0, std::string("\x0e\xed\xd0\xf5", 4)};
+  seeds.push_back(tiny.Encode());
+  // Only a composite checksum (a multipart upload's), over chunk references.
+  small.checksum = {ObjectChecksum::Algo::kSha256, true, 2, std::string(32, '\x5a')};
+  seeds.push_back(small.Encode());
   return seeds;
 }
 

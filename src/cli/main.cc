@@ -29,6 +29,7 @@ int ExitCodeFor(const Status& st) {
     case Code::kBusy: return 6;
     case Code::kUnavailable:
     case Code::kFenced: return 7;
+    case Code::kFailedPrecondition: return 8;
     default: return 1;
   }
 }

@@ -178,7 +178,11 @@ int RunPut() {
     j["chunks"] = stats.chunks;
     j["new_chunks"] = stats.new_chunks;
     j["new_payload_bytes"] = stats.new_payload_bytes;
+    j["inline_bytes"] = stats.inline_bytes;
     std::cout << j.dump(2) << std::endl;
+  } else if (stats.inline_bytes > 0) {
+    std::cout << info->name << " generation " << info->generation << ": " << info->size
+              << " bytes inline in its version manifest (no payload chunk), etag " << info->etag << std::endl;
   } else {
     std::cout << info->name << " generation " << info->generation << ": " << info->size
               << " bytes in " << stats.chunks << " chunks (" << stats.new_chunks << " new, "

@@ -28,6 +28,7 @@ ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid) {
   info.vm_chid = vm_chid;
   info.flags = vm.flags;
   info.origin = vm.origin;
+  info.checksum = vm.checksum;
   return info;
 }
 
@@ -246,9 +247,24 @@ Status Mutate(Backend& backend, const std::string& name,
 }
 }  // namespace
 
-Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation) {
+Status WriteCondition::Check(const VersionList* list, const std::string& name) const {
+  const VersionEntry* current = nullptr;
+  if (list && !list->versions().empty() && !list->versions().front().is_delete_marker())
+    current = &list->versions().front();
+  if (must_not_exist && current)
+    return Status::FailedPrecondition("object " + name + " exists (generation " +
+                                      std::to_string(current->generation) + ") and the write required that it not");
+  if ((etag || must_exist) && !current) return Status::NotFound("object " + name + " has no current version, and the write required one");
+  if (etag && *etag != current->etag)
+    return Status::FailedPrecondition("object " + name + " has ETag " + current->etag + ", the write required " + *etag);
+  return Status::OK();
+}
+
+Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation,
+                         const WriteCondition& condition) {
   uint64_t now = Now();
   return Mutate(*backend_, name, [&](VersionList* vl) {
+    CCOW_RETURN_IF_ERROR(condition.Check(vl, name));
     vl->ExpireQuarantine(now, RetentionOf(name));
     return vl->Delete(generation, now);
   });

@@ -39,6 +39,21 @@ struct ApiOptions {
   std::function<uint64_t()> clock;
 };
 
+// A condition on an object's current version, checked inside the version-list update
+// that commits a write, so it holds atomically with it: of two writers racing under
+// must_not_exist, one commits and the other fails. The current version is the newest
+// active one; a delete marker there, or no version at all, is "no current version".
+// Errors: kFailedPrecondition when it does not hold; kNotFound when an etag is required
+// and there is no current version (S3 answers 404 NoSuchKey to If-Match then).
+struct WriteCondition {
+  bool must_not_exist = false;      // S3 If-None-Match: *
+  bool must_exist = false;          // S3 If-Match: *
+  std::optional<std::string> etag;  // S3 If-Match: the current version's ETag, unquoted
+
+  bool empty() const { return !must_not_exist && !must_exist && !etag; }
+  Status Check(const VersionList* list, const std::string& name) const;
+};
+
 struct PutOptions {
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
@@ -48,12 +63,15 @@ struct PutOptions {
   bool replace_previous = false;
   // Called with the finished manifest (size, ETag) once every chunk is stored and before
   // the version is committed; an error aborts the put with nothing visible (used for
-  // Content-MD5 and payload-hash checks).
-  std::function<Status(const VersionManifest&)> before_commit;
+  // Content-MD5 and payload-hash checks). It may record what it verified in the manifest
+  // (the S3 gateway's object checksum); it must not change what the manifest references.
+  std::function<Status(VersionManifest&)> before_commit;
   // The SHA-256 of the whole stream, when the source itself checks it before reporting
   // its end (S3's signed x-amz-content-sha256). A one-chunk object under SHA-256 then
   // uses it as the chunk's CHID instead of hashing the bytes a second time.
   std::optional<Chid> stream_sha256;
+  // Commit only if the current version satisfies this (checked atomically with the commit).
+  WriteCondition condition;
 };
 
 // One source of Compose: a version of an existing object, whose chunks are reused.
@@ -68,6 +86,9 @@ struct PutStats {
   uint64_t new_chunks = 0;         // of those, not already stored
   uint64_t new_payload_bytes = 0;  // payload bytes actually written
   uint64_t manifests = 0;          // chunk manifests written (including the VM)
+  // Payload bytes stored inside the version manifest instead of in a chunk: a small
+  // object's (VersionManifest::kInlinePayloadMax). Then chunks is 0.
+  uint64_t inline_bytes = 0;
 };
 
 struct ObjectInfo {
@@ -82,6 +103,7 @@ struct ObjectInfo {
   Chid vm_chid;
   uint32_t flags = 0;
   std::string origin;
+  ObjectChecksum checksum;  // as verified by the writer (S3 x-amz-checksum-*), if any
 };
 
 // One chunk of a version and where it lives (`ccow object stat --replicas`).
@@ -141,8 +163,10 @@ class ObjectApi {
   Result<std::vector<ChunkPlacement>> Locate(const std::string& name, const VersionSelector& which);
   Result<ListResult> List(const ListOptions& options);
   Result<VersionList> Versions(const std::string& name);
-  // Moves every active version (or one generation) to the quarantine.
-  Status Delete(const std::string& name, std::optional<uint64_t> generation);
+  // Moves every active version (or one generation) to the quarantine; with a condition,
+  // only if the current version satisfies it (atomically with the delete).
+  Status Delete(const std::string& name, std::optional<uint64_t> generation,
+                const WriteCondition& condition = {});
   Status Undelete(const std::string& name, std::optional<uint64_t> generation);
   Status CreateSnapshot(const std::string& name, const std::string& snapshot,
                         const VersionSelector& which);
@@ -157,7 +181,7 @@ class ObjectApi {
   Result<ObjectInfo> Compose(const std::string& dest, const std::vector<ComposePart>& parts,
                              const PutOptions& options, const std::string& etag);
   // Adds a delete marker as the newest version (S3 DELETE in a versioned bucket).
-  Result<ObjectInfo> PutDeleteMarker(const std::string& name);
+  Result<ObjectInfo> PutDeleteMarker(const std::string& name, const WriteCondition& condition = {});
 
   Backend& backend() { return *backend_; }
   // options().default_policy has its replication count resolved (never 0).
@@ -188,7 +212,8 @@ class ObjectApi {
   // references is durable (a put still storing its chunk meanwhile waits there).
   Result<ObjectInfo> CommitVersion(VersionManifest vm, WriteFence* fence, uint64_t* manifests_written,
                                    bool replace_previous = false,
-                                   const std::function<Status()>& chunks_durable = {});
+                                   const std::function<Status()>& chunks_durable = {},
+                                   const WriteCondition& condition = {});
   Uvid NextUvid();
   uint64_t Now() const;
 

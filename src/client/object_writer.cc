@@ -197,7 +197,8 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
       if (!st.ok()) return drain(st);
     }
   }
-  auto make_vm = [&]() -> Result<VersionManifest> {
+  // inline_payload: the object's bytes when they travel inside the manifest.
+  auto make_vm = [&](std::string inline_payload = {}) -> Result<VersionManifest> {
     VersionManifest vm;
     vm.name = parsed.Full();
     vm.nhid = parsed.ComputeNhid(policy.hash);
@@ -207,9 +208,19 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     vm.user_metadata = options.user_metadata;
     vm.policy = policy;
     CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
+    vm.inline_payload = std::move(inline_payload);
     if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
     return vm;
   };
+  if (held && held->size() <= VersionManifest::kInlinePayloadMax) {
+    // A small object travels inside its version manifest: one chunk to store, not two,
+    // and a get reads it with the manifest. Its bytes are verified with the manifest's
+    // CHID like any chunk's.
+    stats->inline_bytes = held->size();
+    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm(std::move(*held)));
+    return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous, {},
+                       options.condition);
+  }
   if (held) {
     // A one-chunk object: the source has reported its end, so a whole-stream SHA-256 it
     // promised has been checked, and it is this chunk's CHID; no second pass over it.
@@ -247,7 +258,8 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
         (void)chunk_durable();
         return vm.status();
       }
-      auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.replace_previous, chunk_durable);
+      auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.replace_previous, chunk_durable,
+                                options.condition);
       (void)chunk_durable();  // a commit that failed before waiting for it
       return info;
     }
@@ -258,12 +270,14 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     if (!st.ok()) return drain(st);
   }
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm());
-  return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous);
+  return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous, {},
+                       options.condition);
 }
 
 Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fence,
                                             uint64_t* manifests_written, bool replace_previous,
-                                            const std::function<Status()>& chunks_durable) {
+                                            const std::function<Status()>& chunks_durable,
+                                            const WriteCondition& condition) {
   constexpr int kMaxAttempts = 32;
   bool retouched = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -271,6 +285,9 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     // starts (a cluster reads it once per attempt, not twice).
     CCOW_ASSIGN_OR_RETURN(Backend::VersionListRead read, backend_->ReadVersionList(vm.name));
     const auto& current = read.list;
+    // Checked here too, so that a write whose condition already fails stores nothing more;
+    // what decides is the check inside the update below.
+    CCOW_RETURN_IF_ERROR(condition.Check(current ? &*current : nullptr, vm.name));
     vm.generation = current ? current->NextGeneration() : 1;
     vm.uvid = NextUvid();
     std::string bytes = vm.Encode();
@@ -282,6 +299,8 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
     Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
+      // A list that did not exist arrives here empty, so "no current version" holds.
+      CCOW_RETURN_IF_ERROR(condition.Check(vl, vm.name));
       CCOW_RETURN_IF_ERROR(vl->AddVersion(entry));
       if (replace_previous) {
         std::vector<uint64_t> older;
@@ -389,6 +408,15 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
     std::vector<ChunkRef> refs;
     for (const auto& ref : src.root_refs)
       CCOW_RETURN_IF_ERROR(FlattenRefs(*backend_, ref, static_cast<int64_t>(offset), &refs, 0));
+    if (src.is_inline()) {
+      // A small part travels inside its manifest: it becomes a chunk of the composed
+      // object (one put of at most kInlinePayloadMax bytes).
+      const Chid chid = HashBytes(vm.policy.hash, src.inline_payload);
+      bool stored_new = false;
+      CCOW_RETURN_IF_ERROR(backend_->PutChunk(chid, src.inline_payload, vm.policy.replication_count,
+                                              &stored_new, &fence));
+      refs.push_back({offset, src.size, ChunkKind::kPayload, chid});
+    }
     // The new manifests reference the parts' chunks without putting them (a collection
     // under way keeps what is touched).
     for (const auto& ref : refs)
@@ -414,10 +442,10 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   vm.user_metadata = options.user_metadata;
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder->Finish());
   if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
-  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.replace_previous);
+  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.replace_previous, {}, options.condition);
 }
 
-Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name) {
+Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name, const WriteCondition& condition) {
   WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
   VersionManifest vm;
@@ -427,7 +455,7 @@ Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name) {
   vm.flags = VersionManifest::kFlagDeleteMarker;
   uint64_t manifests = 0;
   WriteFence fence;  // observes only the marker's own manifest
-  return CommitVersion(std::move(vm), &fence, &manifests);
+  return CommitVersion(std::move(vm), &fence, &manifests, false, {}, condition);
 }
 
 }  // namespace ccow

@@ -20,6 +20,7 @@ const char* CodeName(Code code) {
     case Code::kInternal: return "internal error";
     case Code::kUnavailable: return "unavailable";
     case Code::kFenced: return "fenced";
+    case Code::kFailedPrecondition: return "failed precondition";
   }
   return "unknown";
 }

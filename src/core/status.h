@@ -28,6 +28,9 @@ enum class Code : int {
   // A version-list write refused by a garbage-collection fence: the chunks it references
   // were answered before a pass began pinning; touch them again (pinning them) and retry.
   kFenced = 12,
+  // A write's condition on the current version (S3 If-Match / If-None-Match) did not
+  // hold when it committed; nothing was written. Retrying as is fails the same way.
+  kFailedPrecondition = 13,
 };
 
 const char* CodeName(Code code);
@@ -50,6 +53,7 @@ class [[nodiscard]] Status {
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
   // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, const std::string& context);
 

@@ -13,7 +13,8 @@ int HttpStatusOf(const Status& s) {
     case Code::kOk: return 200;
     case Code::kNotFound: return 404;
     case Code::kAlreadyExists: return 409;
-    case Code::kConflict: return 412;
+    case Code::kConflict:
+    case Code::kFailedPrecondition: return 412;
     case Code::kInvalidArgument: return 400;
     case Code::kUnsupported: return 501;
     case Code::kUnavailable:
@@ -39,7 +40,8 @@ Status StatusOfReply(int http, const std::string& body) {
   std::string code = j.is_object() ? j.value("code", "") : "";
   // The code travels by name; the HTTP status is the fallback for other servers.
   for (Code c : {Code::kNotFound, Code::kAlreadyExists, Code::kConflict, Code::kInvalidArgument,
-                 Code::kUnsupported, Code::kUnavailable, Code::kCorruption, Code::kNoSpace, Code::kBusy})
+                 Code::kUnsupported, Code::kUnavailable, Code::kCorruption, Code::kNoSpace, Code::kBusy,
+                 Code::kFailedPrecondition})
     if (code == CodeName(c)) return Status(c, message);
   if (http == 401 || http == 403) return Status::InvalidArgument(message);
   if (http == 404) return Status::NotFound(message);

@@ -9,10 +9,64 @@ std::string Uvid::ToString() const {
          std::to_string(sequence);
 }
 
+namespace {
+
+// Extension fields of a version 2 manifest: (varint tag, bytes value) in strictly
+// increasing tag order, each present only when it is not empty, so that one manifest has
+// exactly one encoding. A tag this release does not know is refused: the manifest may
+// need it to be read correctly.
+enum ExtensionTag : uint64_t {
+  kTagInlinePayload = 1,
+  kTagChecksum = 2,  // u8 algorithm, u8 composite (0/1), varint parts, bytes digest
+};
+
+std::string EncodeChecksum(const ObjectChecksum& c) {
+  Encoder enc;
+  enc.PutU8(static_cast<uint8_t>(c.algo));
+  enc.PutU8(c.composite ? 1 : 0);
+  enc.PutVarint(c.parts);
+  enc.PutBytes(c.digest);
+  return enc.Take();
+}
+
+void DecodeChecksum(const std::string& value, ObjectChecksum* c, Decoder* outer) {
+  Decoder dec(value, "object checksum");
+  const uint8_t algo = dec.GetU8();
+  const uint8_t composite = dec.GetU8();
+  const uint64_t parts = dec.GetVarint();
+  std::string digest = dec.GetBytes();
+  if (!dec.Finish().ok()) return outer->Fail("malformed object checksum");
+  const size_t want = ObjectChecksum::DigestSize(static_cast<ObjectChecksum::Algo>(algo));
+  if (want == 0) return outer->Fail("unknown object checksum algorithm " + std::to_string(algo));
+  if (digest.size() != want) return outer->Fail("object checksum digest of the wrong length");
+  if (composite > 1) return outer->Fail("object checksum composite flag not 0 or 1");
+  if ((composite == 1) != (parts > 0) || parts > UINT32_MAX)
+    return outer->Fail("object checksum parts inconsistent with its type");
+  c->algo = static_cast<ObjectChecksum::Algo>(algo);
+  c->composite = composite == 1;
+  c->parts = static_cast<uint32_t>(parts);
+  c->digest = std::move(digest);
+}
+
+}  // namespace
+
+size_t ObjectChecksum::DigestSize(Algo algo) {
+  switch (algo) {
+    case Algo::kCrc32:
+    case Algo::kCrc32c: return 4;
+    case Algo::kCrc64Nvme: return 8;
+    case Algo::kSha1: return 20;
+    case Algo::kSha256: return 32;
+    case Algo::kNone: return 0;
+  }
+  return 0;
+}
+
 std::string VersionManifest::Encode() const {
   Encoder enc;
+  const bool extended = is_inline() || !checksum.empty();
   enc.PutU8(static_cast<uint8_t>(RecordKind::kVersionManifest));
-  enc.PutU8(kFormatVersion);
+  enc.PutU8(extended ? kFormatVersionExtended : kFormatVersion);
   enc.PutBytes(name);
   enc.PutHashId(nhid);
   enc.PutVarint(generation);
@@ -37,12 +91,25 @@ std::string VersionManifest::Encode() const {
   enc.PutBytes(origin);
   enc.PutVarint(root_refs.size());
   for (const auto& r : root_refs) EncodeChunkRef(r, &enc);
+  if (extended) {
+    enc.PutVarint((is_inline() ? 1 : 0) + (checksum.empty() ? 0 : 1));
+    if (is_inline()) {
+      enc.PutVarint(kTagInlinePayload);
+      enc.PutBytes(inline_payload);
+    }
+    if (!checksum.empty()) {
+      enc.PutVarint(kTagChecksum);
+      enc.PutBytes(EncodeChecksum(checksum));
+    }
+  }
   return enc.Take();
 }
 
 Result<VersionManifest> VersionManifest::Decode(std::string_view bytes) {
   Decoder dec(bytes, "version manifest");
-  dec.GetRecordHeader(RecordKind::kVersionManifest, kFormatVersion);
+  // The version byte decides whether extensions follow the root refs.
+  const bool extended = bytes.size() >= 2 && static_cast<uint8_t>(bytes[1]) == kFormatVersionExtended;
+  dec.GetRecordHeader(RecordKind::kVersionManifest, extended ? kFormatVersionExtended : kFormatVersion);
   VersionManifest vm;
   vm.name = dec.GetBytes();
   vm.nhid = dec.GetHashId();
@@ -83,7 +150,39 @@ Result<VersionManifest> VersionManifest::Decode(std::string_view bytes) {
   vm.root_refs.reserve(nrefs);
   for (uint64_t i = 0; i < nrefs && dec.status().ok(); ++i)
     vm.root_refs.push_back(DecodeChunkRef(&dec));
+  if (extended) {
+    uint64_t n = dec.GetCount(2);
+    if (dec.status().ok() && n == 0) dec.Fail("version 2 without extensions (version 1 is their encoding)");
+    uint64_t last_tag = 0;
+    for (uint64_t i = 0; i < n && dec.status().ok(); ++i) {
+      uint64_t tag = dec.GetVarint();
+      std::string value = dec.GetBytes();
+      if (!dec.status().ok()) break;
+      if (tag <= last_tag) dec.Fail("extension tags not strictly increasing");
+      last_tag = tag;
+      if (tag == kTagChecksum) {
+        DecodeChecksum(value, &vm.checksum, &dec);
+      } else if (tag != kTagInlinePayload) {
+        dec.Fail("unknown extension " + std::to_string(tag) + " (written by a newer release?)");
+      } else if (value.empty()) {
+        dec.Fail("empty inline payload (it is left out instead)");
+      } else if (value.size() > kInlinePayloadMax) {
+        dec.Fail("inline payload larger than " + std::to_string(kInlinePayloadMax) + " bytes");
+      } else {
+        vm.inline_payload = std::move(value);
+      }
+    }
+  }
   CCOW_RETURN_IF_ERROR(dec.Finish());
+  if (vm.is_inline()) {
+    if (!vm.root_refs.empty())
+      return Status::Corruption("version manifest of " + vm.name + ": both an inline payload and chunk references");
+    if (vm.inline_payload.size() != vm.size)
+      return Status::Corruption("version manifest of " + vm.name + ": inline payload is " +
+                                std::to_string(vm.inline_payload.size()) + " bytes, size says " +
+                                std::to_string(vm.size));
+    return vm;
+  }
   CCOW_RETURN_IF_ERROR(ValidateRefs(vm.root_refs, 0, "version manifest of " + vm.name));
   uint64_t covered = vm.root_refs.empty() ? 0 : vm.root_refs.back().offset + vm.root_refs.back().length;
   if (covered != vm.size)

@@ -26,8 +26,33 @@ struct Uvid {
   std::string ToString() const;  // "1700000000123456789.0.7"
 };
 
+// An object checksum a client asked for and the gateway verified (S3's x-amz-checksum-*),
+// kept so that a read can return it. composite: a checksum of the parts' checksums (an
+// S3 multipart upload's), over `parts` parts; otherwise of the whole object's bytes.
+struct ObjectChecksum {
+  enum class Algo : uint8_t { kNone = 0, kCrc32 = 1, kCrc32c = 2, kCrc64Nvme = 3, kSha1 = 4, kSha256 = 5 };
+  Algo algo = Algo::kNone;
+  bool composite = false;
+  uint32_t parts = 0;   // composite only; 0 otherwise
+  std::string digest;   // raw bytes: 4 (CRC32, CRC32C), 8 (CRC64NVME), 20 (SHA1), 32 (SHA256)
+
+  bool empty() const { return algo == Algo::kNone; }
+  static size_t DigestSize(Algo algo);  // 0 for kNone or an unknown value
+  friend bool operator==(const ObjectChecksum&, const ObjectChecksum&) = default;
+};
+
 struct VersionManifest {
+  // Version 1 is every manifest without extensions (their bytes, and so their CHIDs, are
+  // what they always were); version 2 adds the extension fields after the root refs.
   static constexpr uint8_t kFormatVersion = 1;
+  static constexpr uint8_t kFormatVersionExtended = 2;
+  // Objects of at most this many bytes travel inside their manifest (inline_payload):
+  // no payload chunk, so a put stores one chunk fewer (on a cluster one durable write
+  // fewer per replica, and no negotiation for it) and a get reads one fewer. One page:
+  // large enough for the small files and metadata objects that dominate small-object
+  // workloads, small enough that a HEAD, which reads the manifest, stays cheap. What it
+  // gives up: two equal small objects are not deduplicated (4 KiB each at most).
+  static constexpr uint64_t kInlinePayloadMax = 4096;
   static constexpr uint32_t kFlagClone = 1;         // created by clone, not by a write
   static constexpr uint32_t kFlagDeleteMarker = 2;  // S3 delete marker: no payload
 
@@ -42,7 +67,13 @@ struct VersionManifest {
   ObjectPolicy policy;
   uint32_t flags = 0;
   std::string origin;  // for a clone: the full name it was cloned from
-  std::vector<ChunkRef> root_refs;  // cover [0, size) contiguously
+  std::vector<ChunkRef> root_refs;  // cover [0, size) contiguously, or are empty when inline
+  // The object's bytes when it is stored inline (see kInlinePayloadMax): then root_refs
+  // is empty and inline_payload.size() == size. Empty otherwise.
+  std::string inline_payload;
+  ObjectChecksum checksum;  // empty unless the writer verified one
+
+  bool is_inline() const { return !inline_payload.empty(); }
 
   std::string Encode() const;
   static Result<VersionManifest> Decode(std::string_view bytes);

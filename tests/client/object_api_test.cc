@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -283,6 +284,107 @@ TEST_F(ObjectApiTest, ComposeReferencesThePartsChunksWithoutWritingPayload) {
   StringSink middle;  // a range across the seam reads from both parts
   ASSERT_TRUE(api_->Get("S/T/B/whole", {}, ByteRange{a.size() - 10, 20}, middle).ok());
   EXPECT_EQ(middle.data(), (a + b).substr(a.size() - 10, 20));
+}
+
+// A small object is one chunk, its version manifest, holding the bytes: a put stores
+// one chunk, not two, and every read (whole, ranges, older versions) comes from it.
+TEST_F(ObjectApiTest, ASmallObjectTravelsInsideItsVersionManifest) {
+  const std::string data = RandomBytes(VersionManifest::kInlinePayloadMax, 21);
+  const uint64_t chunks_before = api_->backend().Capacity().chunk_count;
+  PutStats stats;
+  ObjectInfo info = Put("S/T/B/small", data, &stats);
+  EXPECT_EQ(stats.inline_bytes, data.size());
+  EXPECT_EQ(stats.chunks, 0u);
+  EXPECT_EQ(stats.new_payload_bytes, 0u);
+  EXPECT_EQ(api_->backend().Capacity().chunk_count, chunks_before + 1) << "a payload chunk besides the manifest";
+  EXPECT_EQ(Get("S/T/B/small"), data);
+  EXPECT_EQ(Get("S/T/B/small", {}, ByteRange{100, 50}), data.substr(100, 50));
+  EXPECT_EQ(Get("S/T/B/small", {}, ByteRange{4000, std::nullopt}), data.substr(4000));
+  // Its bytes are covered by the manifest's CHID: the version's chunk is the manifest.
+  std::string vm_bytes;
+  ASSERT_TRUE(api_->backend().GetChunk(info.vm_chid, &vm_bytes).ok());
+  EXPECT_NE(vm_bytes.find(data), std::string::npos);
+
+  // One byte more is a chunk of its own, as before.
+  PutStats big;
+  Put("S/T/B/bigger", data + "x", &big);
+  EXPECT_EQ(big.inline_bytes, 0u);
+  EXPECT_EQ(big.new_payload_bytes, data.size() + 1);
+
+  // An older version of a small object stays readable after overwrites.
+  Put("S/T/B/small", "v2");
+  EXPECT_EQ(Get("S/T/B/small"), "v2");
+  EXPECT_EQ(Get("S/T/B/small", VersionSelector{info.generation, {}}), data);
+}
+
+// Multipart parts and clones that are small objects: the composed object makes a small
+// part a chunk of its own tree, and a clone carries the bytes in its own manifest.
+TEST_F(ObjectApiTest, ComposeAndCloneOfSmallObjectsKeepTheirBytes) {
+  const std::string a = RandomBytes(3 * 4096 + 5, 22), tail = "the last part is small";
+  Put("S/T/B/p1", a);
+  Put("S/T/B/p2", tail);
+  auto whole = api_->Compose("S/T/B/whole", {{"S/T/B/p1", {}}, {"S/T/B/p2", {}}}, {}, "x-2");
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(Get("S/T/B/whole"), a + tail);
+  EXPECT_EQ(Get("S/T/B/whole", {}, ByteRange{a.size() - 2, 6}), (a + tail).substr(a.size() - 2, 6));
+  // Parts that were small are still readable, and the composed object does not need them.
+  ASSERT_TRUE(api_->Delete("S/T/B/p2", std::nullopt).ok());
+  EXPECT_EQ(Get("S/T/B/whole"), a + tail);
+
+  auto clone = api_->Clone("S/T/B/whole", {}, "S/T/B/whole-clone");
+  ASSERT_TRUE(clone.ok());
+  Put("S/T/B/tiny", "tiny");
+  auto tiny_clone = api_->Clone("S/T/B/tiny", {}, "S/T/C/tiny");
+  ASSERT_TRUE(tiny_clone.ok()) << tiny_clone.status().ToString();
+  ASSERT_TRUE(api_->Delete("S/T/B/tiny", std::nullopt).ok());
+  EXPECT_EQ(Get("S/T/C/tiny"), "tiny");
+}
+
+// S3's conditional writes: the condition is checked inside the version-list update that
+// commits, so it cannot be raced past; a refused write leaves the object as it was.
+TEST_F(ObjectApiTest, ConditionalWritesHoldAtomicallyWithTheCommit) {
+  PutOptions only_new;
+  only_new.condition.must_not_exist = true;
+  Put("S/T/B/c", "first", nullptr, only_new);
+  StringSource again("second");
+  EXPECT_EQ(api_->Put("S/T/B/c", again, only_new).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Get("S/T/B/c"), "first");
+
+  const std::string etag = api_->Stat("S/T/B/c", {})->etag;
+  PutOptions match;
+  match.condition.etag = etag;
+  Put("S/T/B/c", "third", nullptr, match);  // names the current version: commits
+  StringSource lost("lost update");
+  EXPECT_EQ(api_->Put("S/T/B/c", lost, match).status().code(), Code::kFailedPrecondition);
+  StringSource absent("x");
+  EXPECT_TRUE(api_->Put("S/T/B/none", absent, match).status().IsNotFound());
+  EXPECT_EQ(Get("S/T/B/c"), "third");
+
+  // Deletes: a stale ETag deletes nothing; a delete marker ends "current".
+  WriteCondition stale;
+  stale.etag = etag;
+  EXPECT_EQ(api_->Delete("S/T/B/c", std::nullopt, stale).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Get("S/T/B/c"), "third");
+  WriteCondition current;
+  current.etag = api_->Stat("S/T/B/c", {})->etag;
+  ASSERT_TRUE(api_->PutDeleteMarker("S/T/B/c", current).ok());
+  EXPECT_TRUE(api_->PutDeleteMarker("S/T/B/c", current).status().IsNotFound());
+  Put("S/T/B/c", "after the marker", nullptr, only_new);
+
+  // Racing creators of one name: exactly one commits.
+  std::vector<std::thread> writers;
+  std::atomic<int> won{0}, refused{0};
+  for (int i = 0; i < 8; ++i)
+    writers.emplace_back([&, i] {
+      StringSource src(RandomBytes(3 * 4096 + i, 30 + i));  // multi-chunk, not inline
+      auto r = api_->Put("S/T/B/race", src, only_new);
+      if (r.ok()) won++;
+      else if (r.status().code() == Code::kFailedPrecondition) refused++;
+    });
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(api_->Versions("S/T/B/race")->versions().size(), 1u);
 }
 
 TEST_F(ObjectApiTest, DeleteMarkerHidesTheObjectButKeepsOlderVersions) {

@@ -77,6 +77,49 @@ TEST(GoldenVectorsTest, VersionManifestEncodingIsPinned) {
                "sha256:562b13ae25751cb7d254c19d07e9145b22b93abc86200dfaf1e03f54090adc8f");
 }
 
+// Version 2: a small object inline in its manifest (extension tag 1). A manifest without
+// extensions keeps version 1 (the vector above).
+TEST(GoldenVectorsTest, VersionManifestWithAnInlinePayloadIsPinned) {
+  VersionManifest vm = SampleVersionManifest();
+  vm.root_refs.clear();
+  vm.inline_payload = "aloha";
+  vm.size = 5;
+  // The tail: flags 0, no origin, no root refs, one extension: tag 1, 5 bytes "aloha".
+  ExpectGolden(vm.Encode(),
+               "03021c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c330315cd853dfe9c9717070000"
+               "002a000000052030313233343536373839616263646566303132333435363738396162636465"
+               "660a696d6167652f6a7065670205616c62756d066861776169690663616d6572610478313030"
+               "0100808040808010800801000000010105616c6f6861",
+               "sha256:a9ce0a5e5d4736e6e434b82bc85d774963fa0bf9fc4b614edbb54bafca3d9423");
+  auto back = VersionManifest::Decode(vm.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->inline_payload, "aloha");
+  EXPECT_TRUE(back->root_refs.empty());
+}
+
+// Both extensions: an inline payload (tag 1) and an object checksum (tag 2, CRC32 of
+// "aloha", full object).
+TEST(GoldenVectorsTest, VersionManifestWithAChecksumIsPinned) {
+  VersionManifest vm = SampleVersionManifest();
+  vm.root_refs.clear();
+  vm.inline_payload = "aloha";
+  vm.size = 5;
+  vm.checksum.algo = ObjectChecksum::Algo::kCrc32;
+  vm.checksum.digest = std::string("\xc7\x9a\xdd\x27", 4);  // big-endian, as S3 sends it
+  // The tail: two extensions; tag 2 holds u8 1 (CRC32), u8 0, varint 0, 4 digest bytes.
+  ExpectGolden(vm.Encode(),
+               "03021c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c330315cd853dfe9c9717070000"
+               "002a000000052030313233343536373839616263646566303132333435363738396162636465"
+               "660a696d6167652f6a7065670205616c62756d066861776169690663616d6572610478313030"
+               "0100808040808010800801000000020105616c6f6861020801000004c79add27",
+               "sha256:dbd6cf62d7ca02a9ae154b01efa1ff4446077c45252dda0d4a9b55c9cddf9ee8");
+  auto back = VersionManifest::Decode(vm.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->checksum, vm.checksum);
+}
+
 TEST(GoldenVectorsTest, VersionListEncodingIsPinned) {
   ExpectGolden(SampleVersionList().Encode(),
                "04011c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"

@@ -7,11 +7,11 @@
 //   unsigned trailer: <hex>\r\n<data>\r\n ... 0\r\n<name>:<value>\r\n...\r\n
 //
 // Trailer checksums (x-amz-checksum-crc32, -crc32c, -crc64nvme, -sha1, -sha256) are checked
-// for shape only: a known name and a base64 value of the algorithm's digest length. Their
-// value is not recomputed, because which algorithm comes is only known once the trailer
-// arrives, after the data has been handed out, and computing all five on every upload
-// would cost more than the rest of the decode. In the signed-trailer mode the trailer is
-// covered by x-amz-trailer-signature, which is verified.
+// here for shape: a known name and a base64 value of the algorithm's digest length. Their
+// value is recomputed by the gateway (s3_checksum.h), which learns the algorithm from the
+// request's x-amz-trailer header and reads the value with Trailer() once the body has
+// ended. In the signed-trailer mode the trailer is covered by x-amz-trailer-signature,
+// which is verified.
 #include "gateway/s3/aws_chunked.h"
 
 #include <openssl/crypto.h>
@@ -200,6 +200,7 @@ struct AwsChunkedSource::Impl {
   size_t chunk_pos = 0;
   bool done = false;  // the terminating chunk (and trailers) verified
   Status error;       // sticky: once the body is bad, every later Read says so
+  std::vector<std::pair<std::string, std::string>> trailers;  // as received, once done
 };
 
 // "<hex>;chunk-signature=<64 hex>" in the signed modes, "<hex>[;ext...]" in the unsigned one.
@@ -305,7 +306,7 @@ Status AwsChunkedSource::Impl::Finish(const std::string& sig) {
 // whether the last blank line is sent at all; the raw body ends where Content-Length
 // says, so the end of input is the reliable terminator.
 Status AwsChunkedSource::Impl::ReadTrailers() {
-  std::vector<std::pair<std::string, std::string>> trailers;
+  trailers.clear();
   std::string signature;
   while (true) {
     CCOW_ASSIGN_OR_RETURN(bool at_end, raw.AtEnd());
@@ -375,6 +376,13 @@ AwsChunkedSource::AwsChunkedSource(ByteSource& raw, ChunkedMode mode, const Auth
     : impl_(std::make_unique<Impl>(raw, mode, auth, decoded_length, max_chunk_bytes)) {}
 
 AwsChunkedSource::~AwsChunkedSource() = default;
+
+const std::string* AwsChunkedSource::Trailer(std::string_view name) const {
+  if (!impl_->done) return nullptr;
+  for (const auto& [n, v] : impl_->trailers)
+    if (n == name) return &v;
+  return nullptr;
+}
 
 Result<size_t> AwsChunkedSource::Read(char* buf, size_t n) {
   Impl& s = *impl_;

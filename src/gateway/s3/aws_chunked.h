@@ -35,6 +35,9 @@ class AwsChunkedSource : public ByteSource {
                    uint64_t decoded_length, size_t max_chunk_bytes = 16 << 20);
   ~AwsChunkedSource() override;
   Result<size_t> Read(char* buf, size_t n) override;
+  // A trailer's value (name lower-case), once Read has reported the end of a body whose
+  // trailers all verified; null before that or when it was not sent.
+  const std::string* Trailer(std::string_view name) const;
 
  private:
   struct Impl;

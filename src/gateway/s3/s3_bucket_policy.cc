@@ -69,7 +69,7 @@ Status S3Handler::ApplyBucketPolicy(const BucketInfo& bucket, uint64_t declared_
   CCOW_RETURN_IF_ERROR(CheckQuota(bucket, declared_length));
   // Again at the end, when the size is certain (chunked bodies carry no length up front).
   auto before = std::move(opts->before_commit);
-  opts->before_commit = [this, bucket, before](const VersionManifest& vm) -> Status {
+  opts->before_commit = [this, bucket, before](VersionManifest& vm) -> Status {
     if (before) CCOW_RETURN_IF_ERROR(before(vm));
     return CheckQuota(bucket, vm.size);
   };

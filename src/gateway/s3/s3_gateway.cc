@@ -40,6 +40,8 @@ S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
     case Code::kFenced:
     case Code::kConflict: return MakeError(503, "SlowDown", m);
     case Code::kUnsupported: return MakeError(501, "NotImplemented", m);
+    case Code::kFailedPrecondition:
+      return MakeError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     case Code::kUnavailable: return MakeError(503, "ServiceUnavailable", m);
     case Code::kIOError:
       if (m.rfind("connection", 0) == 0) return MakeError(400, "IncompleteBody", m);

@@ -21,6 +21,7 @@
 
 namespace ccow::s3 {
 
+class AwsChunkedSource;
 using http::HeaderList;
 using http::HttpExchange;
 using http::HttpRequest;
@@ -88,7 +89,10 @@ class S3Handler {
   void ObjectTagging(RequestContext& ctx, const BucketInfo& bucket);
   // The body of a PUT/POST/UploadPart as the client meant it: aws-chunked decoded and
   // the signed payload hash checked as it streams.
-  Result<std::unique_ptr<ByteSource>> RequestBody(RequestContext& ctx, uint64_t* length);
+  // chunked (optional): set to the aws-chunked decoder in the chain, when there is one
+  // (its trailers are read once the body has ended); it lives as long as the source.
+  Result<std::unique_ptr<ByteSource>> RequestBody(RequestContext& ctx, uint64_t* length,
+                                                  AwsChunkedSource** chunked = nullptr);
   Status ReadSmallBody(RequestContext& ctx, std::string* body);
   // The body of a PutObject or UploadPart with its checks attached to opts: Content-MD5,
   // the length, at most max_size bytes, and the signed SHA-256 reused as a CHID.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "gateway/s3/s3_checksum.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
@@ -180,7 +181,9 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
   auto stored = api_->Put(part_name, **body, opts);
   if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
-  SendEmpty(ctx, 200, {{"ETag", Quoted(stored->etag)}, {"Content-Length", "0"}});
+  HeaderList h{{"ETag", Quoted(stored->etag)}, {"Content-Length", "0"}};
+  AddChecksumHeaders(stored->checksum, &h);
+  SendEmpty(ctx, 200, h);
 }
 
 void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& bucket) {
@@ -194,10 +197,16 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
   std::vector<CompletedPart> parts;
   S3Error e = ParseCompleteMultipartUpload(body, &parts);
+  WriteCondition condition;
+  if (e.ok()) e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/false, &condition);
   if (!e.ok()) return SendError(ctx, e);
 
   std::vector<ComposePart> sources;
   std::string md5s;
+  // A composite checksum (S3's multipart form): of the parts' checksums, when every part
+  // was uploaded with one of the same algorithm.
+  std::unique_ptr<Checksummer> part_sums;
+  bool all_summed = true;
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string name = PartPrefix(ctx.tenant, upload_id) + PartKey(parts[i].part_number);
     auto info = api_->Stat(name, {});
@@ -215,6 +224,12 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
     auto raw = FromHex(info->etag);
     if (!raw.ok()) return SendError(ctx, ErrorFromStatus(raw.status()));
     md5s += *raw;
+    if (info->checksum.empty() || (part_sums && part_sums->algo() != info->checksum.algo)) {
+      all_summed = false;
+    } else if (all_summed) {
+      if (!part_sums) part_sums = Checksummer::Create(info->checksum.algo);
+      part_sums->Update(info->checksum.digest.data(), info->checksum.digest.size());
+    }
     VersionSelector exact;
     exact.generation = info->generation;
     sources.push_back({name, exact});
@@ -224,6 +239,7 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   std::string etag = md5.HexFinal() + "-" + std::to_string(parts.size());
   PutOptions opts = record->opts;
   opts.replace_previous = !bucket.versioned();  // as in PutObject
+  opts.condition = condition;
   uint64_t total = 0;
   for (const auto& src : sources) {
     auto info = api_->Stat(src.name, src.which);
@@ -231,6 +247,17 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   }
   Status quota = ApplyBucketPolicy(bucket, total, &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
+  ObjectChecksum composite;
+  if (all_summed && part_sums)
+    composite = {part_sums->algo(), true, static_cast<uint32_t>(parts.size()), part_sums->Final()};
+  if (!composite.empty()) {
+    auto before = std::move(opts.before_commit);
+    opts.before_commit = [before, composite](VersionManifest& vm) -> Status {
+      if (before) CCOW_RETURN_IF_ERROR(before(vm));
+      vm.checksum = composite;
+      return Status::OK();
+    };
+  }
   auto done = api_->Compose(ObjectName(ctx), sources, opts, etag);
   if (!done.ok()) return SendError(ctx, ErrorFromStatus(done.status()));
   // The parts' chunks now belong to the new version too; dropping the parts frees nothing.
@@ -242,6 +269,10 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   w.Element("Bucket", ctx.bucket);
   w.Element("Key", ctx.key);
   w.Element("ETag", Quoted(etag));
+  if (!composite.empty()) {
+    w.Element(std::string("Checksum") + ChecksumName(composite.algo), ChecksumValue(composite));
+    w.Element("ChecksumType", "COMPOSITE");
+  }
   HeaderList h;
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(done->generation));

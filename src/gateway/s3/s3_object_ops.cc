@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "gateway/s3/aws_chunked.h"
+#include "gateway/s3/s3_checksum.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
@@ -15,7 +16,8 @@ namespace ccow::s3 {
 
 constexpr uint64_t kMaxSinglePut = 5ull << 30;  // S3's limit for one PUT
 
-Result<std::unique_ptr<ByteSource>> S3Handler::RequestBody(RequestContext& ctx, uint64_t* length) {
+Result<std::unique_ptr<ByteSource>> S3Handler::RequestBody(RequestContext& ctx, uint64_t* length,
+                                                           AwsChunkedSource** chunked) {
   const HttpRequest& req = ctx.req;
   if (!req.content_length && !req.chunked_transfer)
     return Status::InvalidArgument("MissingContentLength: You must provide the Content-Length HTTP header.");
@@ -34,7 +36,9 @@ Result<std::unique_ptr<ByteSource>> S3Handler::RequestBody(RequestContext& ctx, 
       return Status::InvalidArgument("InvalidArgument: bad x-amz-decoded-content-length");
     }
     *length = n;
-    source = std::make_unique<AwsChunkedSource>(*raw, mode, ctx.auth, n);
+    auto decoder = std::make_unique<AwsChunkedSource>(*raw, mode, ctx.auth, n);
+    if (chunked) *chunked = decoder.get();
+    source = std::move(decoder);
   } else {
     *length = req.content_length.value_or(0);
     source = std::make_unique<VerifyingSource>(*raw, ctx.auth.payload_hash, *length,
@@ -49,19 +53,41 @@ Result<std::unique_ptr<ByteSource>> S3Handler::UploadBody(RequestContext& ctx, u
   std::string expected_md5;
   S3Error e = ContentMd5(ctx.req, &expected_md5);
   if (!e.ok()) return Status::InvalidArgument(e.code + ": " + e.message);
+  CCOW_ASSIGN_OR_RETURN(RequestedChecksum checksum, ChecksumFromHeaders(ctx.req));
   uint64_t length = 0;
-  CCOW_ASSIGN_OR_RETURN(auto body, RequestBody(ctx, &length));
+  AwsChunkedSource* chunked = nullptr;
+  CCOW_ASSIGN_OR_RETURN(auto body, RequestBody(ctx, &length, &chunked));
   if (length > max_size) return Status::InvalidArgument(std::string("EntityTooLarge: ") + too_large);
+  std::shared_ptr<Checksummer> sum(Checksummer::Create(checksum.algo));
+  if (sum) body = std::make_unique<ChecksumSource>(std::move(body), sum.get());
   opts->stream_sha256 = SignedBodySha256(ctx.auth.payload_hash);
   // Transfer-Encoding: chunked without aws-chunked framing carries no length to check.
   bool length_known = ctx.req.content_length.has_value() ||
                       ctx.req.Header("x-amz-decoded-content-length") != nullptr;
-  opts->before_commit = [length_known, length, expected_md5](const VersionManifest& vm) -> Status {
+  opts->before_commit = [length_known, length, expected_md5, checksum, sum, chunked](VersionManifest& vm) -> Status {
     if (length_known && vm.size != length)
       return Status::InvalidArgument("IncompleteBody: The request body terminated unexpectedly");
     if (!expected_md5.empty() && vm.etag != expected_md5)
       return Status::InvalidArgument(
           "BadDigest: The Content-MD5 you specified did not match what we received.");
+    if (sum) {
+      // The source has reported its end, so the sum covers every byte, and an aws-chunked
+      // body's trailers have been read and verified.
+      std::string want = checksum.expected;
+      if (checksum.in_trailer) {
+        const std::string* t = chunked ? chunked->Trailer(ChecksumHeader(checksum.algo)) : nullptr;
+        auto raw = t ? Base64Decode(*t) : std::nullopt;
+        if (!raw)
+          return Status::InvalidArgument("InvalidRequest: x-amz-trailer announced " + ChecksumHeader(checksum.algo) +
+                                         ", which the body's trailer did not carry");
+        want = *raw;
+      }
+      std::string got = sum->Final();
+      if (got != want)
+        return Status::InvalidArgument(std::string("BadDigest: The ") + ChecksumName(checksum.algo) +
+                                       " you specified did not match the calculated checksum.");
+      vm.checksum = {checksum.algo, false, 0, std::move(got)};
+    }
     return Status::OK();
   };
   return body;
@@ -121,6 +147,7 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
 void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   PutOptions opts;
   S3Error e = MetadataFromHeaders(ctx.req, &opts);
+  if (e.ok()) e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/false, &opts.condition);
   if (!e.ok()) return SendError(ctx, e);
   auto body = UploadBody(ctx, kMaxSinglePut,
                          "Your proposed upload exceeds the maximum allowed size "
@@ -139,6 +166,7 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   HeaderList h{{"ETag", Quoted(info->etag)}, {"Content-Length", "0"}};
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(info->generation));
+  AddChecksumHeaders(info->checksum, &h);
   SendEmpty(ctx, 200, h);
 }
 
@@ -273,6 +301,9 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
                                             std::to_string(info.size));
       }
     }
+    // A stored checksum covers the whole object: returned when asked, and not for a range.
+    const std::string* mode = ctx.req.Header("x-amz-checksum-mode");
+    if (mode && !range && (*mode == "ENABLED" || *mode == "enabled")) AddChecksumHeaders(info.checksum, &h);
     if (head) {
       h.emplace_back("Content-Length", std::to_string(length));
       (void)ctx.ex.Respond(status, h, "");
@@ -307,13 +338,21 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
   VersionSelector which;
   S3Error e = VersionSelectorFromQuery(ctx.req, &which);
   if (!e.ok()) return SendError(ctx, e);
+  WriteCondition condition;
+  e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/true, &condition);
+  if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
   HeaderList h;
   if (ctx.req.HasQuery("versionId")) {
     auto vl = api_->Versions(name);
+    if (!condition.empty() && !(vl.ok() && vl->Resolve(which).ok()))
+      return SendError(ctx, MakeError(404, "NoSuchVersion", "The specified version does not exist."));
     if (vl.ok()) {
       auto entry = vl->Resolve(which);
       if (entry.ok()) {
+        // A version never changes: its ETag checked now holds when it is deleted.
+        if (condition.etag && *condition.etag != entry->etag)
+          return SendError(ctx, ErrorFromStatus(Status::FailedPrecondition("ETag does not match")));
         Status st = api_->Delete(name, entry->generation);
         if (!st.ok() && !st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st));
         if (entry->is_delete_marker()) h.emplace_back("x-amz-delete-marker", "true");
@@ -323,14 +362,16 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
     return SendEmpty(ctx, 204, h);
   }
   if (bucket.versioned()) {
-    auto marker = api_->PutDeleteMarker(name);
+    auto marker = api_->PutDeleteMarker(name, condition);
     if (!marker.ok()) return SendError(ctx, ErrorFromStatus(marker.status()));
     h.emplace_back("x-amz-delete-marker", "true");
     h.emplace_back("x-amz-version-id", std::to_string(marker->generation));
     return SendEmpty(ctx, 204, h);
   }
-  Status st = api_->Delete(name, std::nullopt);
-  if (!st.ok() && !st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st));
+  Status st = api_->Delete(name, std::nullopt, condition);
+  // Deleting what is not there succeeds in S3, unless a condition asked for it.
+  if (!st.ok() && (!st.IsNotFound() || !condition.empty()))
+    return SendError(ctx, ErrorFromStatus(st, "NoSuchKey"));
   SendEmpty(ctx, 204);
 }
 

@@ -143,6 +143,27 @@ S3Error CheckConditions(const HttpRequest& req, const ObjectInfo& info, bool cop
   return S3Error::None();
 }
 
+S3Error WriteConditionFromHeaders(const HttpRequest& req, bool is_delete, WriteCondition* out) {
+  *out = WriteCondition();
+  auto not_implemented = [](const char* header) {
+    return MakeError(501, "NotImplemented",
+                     std::string("A header you provided implies functionality that is not implemented (") + header + ")");
+  };
+  if (const std::string* none = req.Header("if-none-match")) {
+    if (is_delete || StripQuotes(*none) != "*") return not_implemented("If-None-Match");
+    out->must_not_exist = true;
+  }
+  if (const std::string* match = req.Header("if-match")) {
+    std::string etag = StripQuotes(*match);
+    if (etag.empty() || etag.find(',') != std::string::npos) return not_implemented("If-Match");
+    if (etag == "*")
+      out->must_exist = true;
+    else
+      out->etag = etag;
+  }
+  return S3Error::None();
+}
+
 S3Error VersionSelectorFromQuery(const HttpRequest& req, VersionSelector* which) {
   *which = VersionSelector();
   const std::string* v = req.Query("versionId");

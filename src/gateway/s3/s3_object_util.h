@@ -31,6 +31,10 @@ HeaderList ResponseHeaders(const HttpRequest& req, const ObjectInfo& info);
 // If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since (or their
 // x-amz-copy-source-if-* forms): 304 or 412 as S3 answers, or no error.
 S3Error CheckConditions(const HttpRequest& req, const ObjectInfo& info, bool copy_source);
+// The conditions of a conditional write (PutObject, CompleteMultipartUpload: If-None-Match
+// "*" and If-Match; DeleteObject: If-Match), checked by the object API atomically with
+// the commit. Other forms are 501 NotImplemented, as S3 answers them.
+S3Error WriteConditionFromHeaders(const HttpRequest& req, bool is_delete, WriteCondition* out);
 // ?versionId=N (our generation) or "null" (the latest).
 S3Error VersionSelectorFromQuery(const HttpRequest& req, VersionSelector* which);
 

@@ -1,0 +1,205 @@
+#include "gateway/s3/s3_checksum.h"
+
+#include <isa-l/crc.h>
+#include <openssl/evp.h>
+
+#include <boost/crc.hpp>
+#include <cctype>
+
+#include "core/check.h"
+
+namespace ccow::s3 {
+namespace {
+
+struct Named {
+  ChecksumAlgo algo;
+  const char* name;
+};
+constexpr Named kNames[] = {{ChecksumAlgo::kCrc32, "CRC32"},
+                            {ChecksumAlgo::kCrc32c, "CRC32C"},
+                            {ChecksumAlgo::kCrc64Nvme, "CRC64NVME"},
+                            {ChecksumAlgo::kSha1, "SHA1"},
+                            {ChecksumAlgo::kSha256, "SHA256"}};
+
+std::string BigEndian(uint64_t v, int bytes) {
+  std::string out(bytes, '\0');
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+// ISA-L's CRC32 (crc32_gzip_refl: the zlib/IEEE CRC, pre- and post-inverted inside).
+class Crc32 final : public Checksummer {
+ public:
+  Crc32() : Checksummer(ChecksumAlgo::kCrc32) {}
+  void Update(const void* data, size_t n) override {
+    crc_ = crc32_gzip_refl(crc_, static_cast<const unsigned char*>(data), n);
+  }
+  std::string Final() override { return BigEndian(crc_, 4); }
+
+ private:
+  uint32_t crc_ = 0;
+};
+
+// ISA-L's CRC32C (crc32_iscsi takes and returns the raw register: invert around it).
+class Crc32c final : public Checksummer {
+ public:
+  Crc32c() : Checksummer(ChecksumAlgo::kCrc32c) {}
+  void Update(const void* data, size_t n) override {
+    reg_ = crc32_iscsi(static_cast<unsigned char*>(const_cast<void*>(data)), static_cast<int>(n), reg_);
+  }
+  std::string Final() override { return BigEndian(~reg_, 4); }
+
+ private:
+  uint32_t reg_ = 0xffffffffu;
+};
+
+// CRC-64/NVME (polynomial 0xad93d23594c93659, reflected, inverted) from Boost.CRC.
+class Crc64Nvme final : public Checksummer {
+ public:
+  Crc64Nvme() : Checksummer(ChecksumAlgo::kCrc64Nvme) {}
+  void Update(const void* data, size_t n) override { crc_.process_bytes(data, n); }
+  std::string Final() override { return BigEndian(crc_.checksum(), 8); }
+
+ private:
+  boost::crc_optimal<64, 0xad93d23594c93659ull, ~0ull, ~0ull, true, true> crc_;
+};
+
+class Sha final : public Checksummer {
+ public:
+  explicit Sha(ChecksumAlgo algo) : Checksummer(algo), ctx_(EVP_MD_CTX_new()) {
+    CCOW_CHECK(ctx_ != nullptr);
+    CCOW_CHECK(EVP_DigestInit_ex(ctx_, algo == ChecksumAlgo::kSha1 ? EVP_sha1() : EVP_sha256(), nullptr) == 1);
+  }
+  ~Sha() override { EVP_MD_CTX_free(ctx_); }
+  void Update(const void* data, size_t n) override { CCOW_CHECK(EVP_DigestUpdate(ctx_, data, n) == 1); }
+  std::string Final() override {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    CCOW_CHECK(EVP_DigestFinal_ex(ctx_, out, &len) == 1);
+    return std::string(reinterpret_cast<char*>(out), len);
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+}  // namespace
+
+ChecksumAlgo ChecksumAlgoFromName(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& n : kNames)
+    if (upper == n.name) return n.algo;
+  return ChecksumAlgo::kNone;
+}
+
+ChecksumAlgo ChecksumAlgoFromHeader(std::string_view header) {
+  constexpr std::string_view kPrefix = "x-amz-checksum-";
+  if (!header.starts_with(kPrefix)) return ChecksumAlgo::kNone;
+  return ChecksumAlgoFromName(header.substr(kPrefix.size()));
+}
+
+const char* ChecksumName(ChecksumAlgo algo) {
+  for (const auto& n : kNames)
+    if (n.algo == algo) return n.name;
+  return "NONE";
+}
+
+std::string ChecksumHeader(ChecksumAlgo algo) {
+  std::string h = std::string("x-amz-checksum-") + ChecksumName(algo);
+  for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return h;
+}
+
+std::string Base64Encode(std::string_view raw) {
+  std::string out(4 * ((raw.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0 || text.size() > 4096) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<size_t>(n) - pad);  // EVP_DecodeBlock counts the padding as zeros
+  if (Base64Encode(out) != text) return std::nullopt;  // one text per value
+  return out;
+}
+
+std::string ChecksumValue(const ObjectChecksum& c) {
+  std::string v = Base64Encode(c.digest);
+  if (c.composite) v += "-" + std::to_string(c.parts);
+  return v;
+}
+
+std::unique_ptr<Checksummer> Checksummer::Create(ChecksumAlgo algo) {
+  switch (algo) {
+    case ChecksumAlgo::kCrc32: return std::make_unique<Crc32>();
+    case ChecksumAlgo::kCrc32c: return std::make_unique<Crc32c>();
+    case ChecksumAlgo::kCrc64Nvme: return std::make_unique<Crc64Nvme>();
+    case ChecksumAlgo::kSha1:
+    case ChecksumAlgo::kSha256: return std::make_unique<Sha>(algo);
+    case ChecksumAlgo::kNone: return nullptr;
+  }
+  return nullptr;
+}
+
+Result<RequestedChecksum> ChecksumFromHeaders(const http::HttpRequest& req) {
+  RequestedChecksum out;
+  auto invalid = [](const std::string& why) { return Status::InvalidArgument("InvalidRequest: " + why); };
+  auto take = [&](ChecksumAlgo algo) -> Status {
+    if (out.algo != ChecksumAlgo::kNone && out.algo != algo)
+      return invalid("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+    out.algo = algo;
+    return Status::OK();
+  };
+  for (const auto& [name, value] : req.headers) {
+    ChecksumAlgo algo = ChecksumAlgoFromHeader(name);
+    if (algo == ChecksumAlgo::kNone) continue;
+    CCOW_RETURN_IF_ERROR(take(algo));
+    auto raw = Base64Decode(value);
+    if (!raw || raw->size() != ObjectChecksum::DigestSize(algo))
+      return invalid("Value for " + name + " header is invalid.");
+    out.expected = *raw;
+  }
+  if (const std::string* trailer = req.Header("x-amz-trailer")) {
+    std::string t = *trailer;
+    for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+    ChecksumAlgo algo = ChecksumAlgoFromHeader(t);
+    if (algo == ChecksumAlgo::kNone) return invalid("The value specified in the x-amz-trailer header is not supported");
+    if (out.algo != ChecksumAlgo::kNone)
+      return invalid("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+    out.algo = algo;
+    out.in_trailer = true;
+  }
+  if (const std::string* sdk = req.Header("x-amz-sdk-checksum-algorithm")) {
+    ChecksumAlgo algo = ChecksumAlgoFromName(*sdk);
+    if (algo == ChecksumAlgo::kNone) return invalid("Value for x-amz-sdk-checksum-algorithm header is invalid.");
+    if (out.algo == ChecksumAlgo::kNone)
+      return invalid("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or "
+                     "x-amz-trailer headers were found.");
+    if (out.algo != algo) return invalid("Value for x-amz-sdk-checksum-algorithm header is invalid.");
+  }
+  return out;
+}
+
+void AddChecksumHeaders(const ObjectChecksum& c, http::HeaderList* h) {
+  if (c.empty()) return;
+  h->emplace_back(ChecksumHeader(c.algo), ChecksumValue(c));
+  h->emplace_back("x-amz-checksum-type", c.composite ? "COMPOSITE" : "FULL_OBJECT");
+}
+
+Result<size_t> ChecksumSource::Read(char* buf, size_t n) {
+  auto r = inner_->Read(buf, n);
+  if (r.ok() && *r > 0) sum_->Update(buf, *r);
+  return r;
+}
+
+}  // namespace ccow::s3

@@ -1,0 +1,80 @@
+// S3 object checksums (x-amz-checksum-crc32, -crc32c, -crc64nvme, -sha1, -sha256): what a
+// request asks for, the streaming computation, and the header form of a stored checksum.
+//
+// Why: SDKs send one with every upload (newer ones by default), in a header or in an
+// aws-chunked trailer, and expect a mismatch to store nothing (BadDigest) and a later GET
+// with x-amz-checksum-mode: ENABLED to return it. The CRCs come from ISA-L (CRC32 and
+// CRC32C) and Boost.CRC (CRC-64/NVME, which Debian 12's ISA-L 2.30 does not have); the SHAs
+// from OpenSSL. Not thread-safe: one Checksummer per request.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "client/byte_stream.h"
+#include "core/status.h"
+#include "http/http_exchange.h"
+#include "model/version_manifest.h"
+
+namespace ccow::s3 {
+
+using ChecksumAlgo = ObjectChecksum::Algo;
+
+// "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" (any case) -> algorithm; kNone otherwise.
+ChecksumAlgo ChecksumAlgoFromName(std::string_view name);
+// "x-amz-checksum-crc32" ... -> algorithm; kNone for another name.
+ChecksumAlgo ChecksumAlgoFromHeader(std::string_view header);
+const char* ChecksumName(ChecksumAlgo algo);    // "CRC32"
+std::string ChecksumHeader(ChecksumAlgo algo);  // "x-amz-checksum-crc32"
+
+std::string Base64Encode(std::string_view raw);
+// nullopt for anything that is not canonical base64.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+// The value S3 returns for a checksum: base64 of the digest, "-N" after a composite one.
+std::string ChecksumValue(const ObjectChecksum& c);
+
+// What a request's headers ask for: an algorithm, and the digest either in a header
+// (expected, raw bytes) or in the aws-chunked body's trailer (in_trailer).
+struct RequestedChecksum {
+  ChecksumAlgo algo = ChecksumAlgo::kNone;
+  std::string expected;
+  bool in_trailer = false;
+};
+// From x-amz-checksum-ALG, x-amz-trailer and x-amz-sdk-checksum-algorithm. Errors are
+// kInvalidArgument "InvalidRequest: ..." worded as S3 words them: two checksums, a value
+// that is not the algorithm's base64 digest, an SDK algorithm with no value announced.
+Result<RequestedChecksum> ChecksumFromHeaders(const http::HttpRequest& req);
+// Appends x-amz-checksum-ALG and x-amz-checksum-type for a stored checksum (none if empty).
+void AddChecksumHeaders(const ObjectChecksum& c, http::HeaderList* h);
+
+// Streaming digest of one algorithm. Final() gives the raw digest (CRCs big-endian, as S3
+// encodes them).
+class Checksummer {
+ public:
+  static std::unique_ptr<Checksummer> Create(ChecksumAlgo algo);  // null for kNone
+  virtual ~Checksummer() = default;
+  virtual void Update(const void* data, size_t n) = 0;
+  virtual std::string Final() = 0;
+  ChecksumAlgo algo() const { return algo_; }
+
+ protected:
+  explicit Checksummer(ChecksumAlgo algo) : algo_(algo) {}
+  ChecksumAlgo algo_;
+};
+
+// Passes `inner` through, feeding every byte to `sum`. Both must outlive it.
+class ChecksumSource : public ByteSource {
+ public:
+  ChecksumSource(std::unique_ptr<ByteSource> inner, Checksummer* sum) : inner_(std::move(inner)), sum_(sum) {}
+  Result<size_t> Read(char* buf, size_t n) override;
+
+ private:
+  std::unique_ptr<ByteSource> inner_;
+  Checksummer* sum_;
+};
+
+}  // namespace ccow::s3

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Object checksums through the S3 gateway (x-amz-checksum-crc32, -crc32c, -crc64nvme,
+-sha1, -sha256): verified against the bytes received (BadDigest and nothing stored when they
+differ), in a header or in an aws-chunked trailer, kept with the version and returned by
+GET/HEAD with x-amz-checksum-mode: ENABLED; multipart uploads get S3's composite form.
+
+CRC32C and CRC64NVME are checked against the published check values of "123456789" (their
+catalogue's), the others against Python's zlib and hashlib. Run by boto3_test.sh.
+"""
+
+import base64
+import hashlib
+import unittest
+import zlib
+
+from botocore.exceptions import ClientError
+
+import boto3_test as base
+
+CHECK = b"123456789"
+KNOWN = {  # algorithm -> digest of CHECK
+    "crc32": (0xCBF43926).to_bytes(4, "big"),
+    "crc32c": (0xE3069283).to_bytes(4, "big"),
+    "crc64nvme": (0xAE8B14860A799888).to_bytes(8, "big"),
+    "sha1": hashlib.sha1(CHECK).digest(),
+    "sha256": hashlib.sha256(CHECK).digest(),
+}
+
+
+def setUpModule():
+    base.setUpModule()
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+def put_raw(bucket, key, body, headers):
+    return base.raw_request("PUT", f"/{bucket}/{key}", headers=headers, body=body)
+
+
+def head_checksums(bucket, key, mode=True, extra=None):
+    h = {"x-amz-checksum-mode": "ENABLED"} if mode else {}
+    h.update(extra or {})
+    r = base.raw_request("HEAD", f"/{bucket}/{key}", headers=h)
+    return r.status, {k: v for k, v in r.headers.items() if k.startswith("x-amz-checksum-")}
+
+
+class ChecksumHeaderTest(unittest.TestCase):
+    def test_every_algorithm_is_verified_kept_and_returned(self):
+        b = base.new_bucket("sum-all")
+        for algo, digest in KNOWN.items():
+            r = put_raw(b, algo, CHECK, {f"x-amz-checksum-{algo}": b64(digest)})
+            self.assertEqual(r.status, 200, (algo, r))
+            self.assertEqual(r.headers.get(f"x-amz-checksum-{algo}"), b64(digest), algo)
+            status, sums = head_checksums(b, algo)
+            self.assertEqual(status, 200)
+            self.assertEqual(sums, {f"x-amz-checksum-{algo}": b64(digest), "x-amz-checksum-type": "FULL_OBJECT"}, algo)
+            # Only when asked, and never for a range (it covers the whole object).
+            self.assertEqual(head_checksums(b, algo, mode=False)[1], {})
+            self.assertEqual(head_checksums(b, algo, extra={"Range": "bytes=0-3"})[1], {})
+
+    def test_a_wrong_checksum_stores_nothing(self):
+        b = base.new_bucket("sum-bad")
+        wrong = bytearray(KNOWN["crc32c"])
+        wrong[0] ^= 1
+        r = put_raw(b, "k", CHECK, {"x-amz-checksum-crc32c": b64(bytes(wrong))})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(base.error_code(r.body), "BadDigest")
+        self.assertEqual(base.raw_request("HEAD", f"/{b}/k").status, 404)
+        # A large body (many chunks) with a wrong SHA-256 is refused too.
+        big = bytes(range(256)) * (3 * 4096)
+        r = put_raw(b, "big", big, {"x-amz-checksum-sha256": b64(hashlib.sha256(big + b"x").digest())})
+        self.assertEqual((r.status, base.error_code(r.body)), (400, "BadDigest"))
+        self.assertEqual(base.raw_request("HEAD", f"/{b}/big").status, 404)
+
+    def test_malformed_and_conflicting_headers_are_invalid_requests(self):
+        b = base.new_bucket("sum-form")
+        cases = [
+            {"x-amz-checksum-crc32": "not base64!"},
+            {"x-amz-checksum-crc32": b64(b"\x00" * 8)},  # the wrong length for CRC32
+            {"x-amz-checksum-crc32": b64(KNOWN["crc32"]), "x-amz-checksum-sha1": b64(KNOWN["sha1"])},
+            {"x-amz-sdk-checksum-algorithm": "CRC32"},  # announced, no value
+            {"x-amz-sdk-checksum-algorithm": "SHA1", "x-amz-checksum-crc32": b64(KNOWN["crc32"])},
+        ]
+        for headers in cases:
+            r = put_raw(b, "k", CHECK, headers)
+            self.assertEqual((r.status, base.error_code(r.body)), (400, "InvalidRequest"), headers)
+        self.assertEqual(base.raw_request("HEAD", f"/{b}/k").status, 404)
+
+
+class ChecksumTrailerTest(unittest.TestCase):
+    def put_with_trailer(self, bucket, key, body, algo, value):
+        """An aws-chunked body (STREAMING-UNSIGNED-PAYLOAD-TRAILER) whose checksum is in the
+        trailer, as current SDKs send uploads."""
+        framed = b""
+        for i in range(0, len(body), 5000):
+            piece = body[i:i + 5000]
+            framed += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        framed += f"0\r\nx-amz-checksum-{algo}:{value}\r\n\r\n".encode()
+        headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(body)),
+                   "x-amz-trailer": f"x-amz-checksum-{algo}", "content-length": str(len(framed))}
+        return base.raw_request("PUT", f"/{bucket}/{key}", headers=headers, body=framed,
+                                payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+
+    def test_a_trailer_checksum_is_recomputed(self):
+        b = base.new_bucket("sum-trailer")
+        body = bytes(range(256)) * 100
+        good = zlib.crc32(body).to_bytes(4, "big")
+        r = self.put_with_trailer(b, "good", body, "crc32", b64(good))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(head_checksums(b, "good")[1].get("x-amz-checksum-crc32"), b64(good))
+        self.assertEqual(base.S3.get_object(Bucket=b, Key="good")["Body"].read(), body)
+        bad = (zlib.crc32(body) ^ 1).to_bytes(4, "big")
+        r = self.put_with_trailer(b, "bad", body, "crc32", b64(bad))
+        self.assertEqual((r.status, base.error_code(r.body)), (400, "BadDigest"))
+        self.assertEqual(base.raw_request("HEAD", f"/{b}/bad").status, 404)
+
+
+class ChecksumBoto3Test(unittest.TestCase):
+    def test_boto3_checksum_algorithms_round_trip(self):
+        b = base.new_bucket("sum-boto3")
+        body = b"boto3 sends a checksum with this body" * 50
+        want = {"CRC32": b64(zlib.crc32(body).to_bytes(4, "big")),
+                "SHA1": b64(hashlib.sha1(body).digest()),
+                "SHA256": b64(hashlib.sha256(body).digest())}
+        for algo, value in want.items():
+            base.S3.put_object(Bucket=b, Key=algo, Body=body, ChecksumAlgorithm=algo)
+            head = base.S3.head_object(Bucket=b, Key=algo, ChecksumMode="ENABLED")
+            self.assertEqual(head.get(f"Checksum{algo}"), value, algo)
+            got = base.S3.get_object(Bucket=b, Key=algo, ChecksumMode="ENABLED")
+            self.assertEqual(got["Body"].read(), body)
+            self.assertEqual(got.get(f"Checksum{algo}"), value, algo)
+
+    def test_multipart_parts_make_a_composite_checksum(self):
+        b = base.new_bucket("sum-mpu")
+        parts = [bytes([65 + i]) * (5 * base.MiB if i < 2 else 1000) for i in range(3)]
+        up = base.S3.create_multipart_upload(Bucket=b, Key="k", ChecksumAlgorithm="SHA256")["UploadId"]
+        done = []
+        for i, p in enumerate(parts, 1):
+            r = base.S3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=i, Body=p, ChecksumAlgorithm="SHA256")
+            self.assertEqual(r.get("ChecksumSHA256"), b64(hashlib.sha256(p).digest()))
+            done.append({"PartNumber": i, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+        r = base.S3.complete_multipart_upload(Bucket=b, Key="k", UploadId=up, MultipartUpload={"Parts": done})
+        composite = b64(hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).digest()) + "-3"
+        self.assertEqual(r.get("ChecksumSHA256"), composite)
+        status, sums = head_checksums(b, "k")
+        self.assertEqual(sums, {"x-amz-checksum-sha256": composite, "x-amz-checksum-type": "COMPOSITE"})
+        self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), b"".join(parts))
+
+
+if __name__ == "__main__":
+    unittest.main()
