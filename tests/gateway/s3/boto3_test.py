@@ -71,17 +71,19 @@ def make_client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
 
 
 S3 = None
-PRESIGNER = None  # botocore 1.29 presigns S3 URLs with SigV2 unless told otherwise
+PRESIGNER = None  # SigV4 URLs (botocore 1.29 presigns S3 URLs with SigV2 unless told otherwise)
+V2_PRESIGNER = None  # SigV2 URLs, whatever the botocore version's default
 
 
 def setUpModule():
-    global S3, PRESIGNER
+    global S3, PRESIGNER, V2_PRESIGNER
     if not S3_URL:
         raise unittest.SkipTest("S3_URL is not set (run boto3_test.sh)")
     # Throwaway clients (wrong keys) leave pooled sockets to the garbage collector.
     warnings.simplefilter("ignore", ResourceWarning)
     S3 = make_client()
     PRESIGNER = make_client(signature_version="s3v4")
+    V2_PRESIGNER = make_client(signature_version="s3")
 
 
 def new_bucket(tag, versioned=False):
@@ -130,15 +132,16 @@ def signing_key(secret, date, region=REGION):
 
 
 def sign(method, path, query, headers, payload_hash, access_key=ACCESS_KEY,
-         secret_key=SECRET_KEY, when=None):
+         secret_key=SECRET_KEY, when=None, host=None):
     """Returns (headers with host, x-amz-date, x-amz-content-sha256 and Authorization added,
     auth info for aws-chunked: signature, amz_date, scope, key). `path` is as sent
-    (percent-encoded); every header passed in is signed."""
+    (percent-encoded); every header passed in is signed. `host`: the Host header, if not
+    the endpoint's (a virtual-hosted bucket)."""
     when = when or datetime.datetime.now(datetime.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
     h = {k.lower(): str(v) for k, v in headers.items()}
-    h["host"] = HOSTPORT
+    h["host"] = host or HOSTPORT
     h["x-amz-date"] = amz_date
     h["x-amz-content-sha256"] = payload_hash
     names = sorted(h)
@@ -559,13 +562,33 @@ class ObjectTest(S3TestCase):
         with urllib.request.urlopen(get_url, timeout=30) as r:
             self.assertEqual(r.read(), body)
         self.assertEqual(S3.get_object(Bucket=self.bucket, Key="pre/signed obj")["Body"].read(), body)
-        # SigV2 (what botocore 1.29 presigns with by default) is refused with a clear error.
-        v2_url = S3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre/signed obj"})
-        self.assertIn("AWSAccessKeyId=", v2_url)
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(v2_url, timeout=30)
-        self.assertEqual(cm.exception.code, 400)
-        self.assertEqual(error_code(cm.exception.read()), "InvalidRequest")
+
+    def test_sigv2_presigned_get_and_put_urls_work_with_urllib(self):
+        # The URLs botocore 1.29 (Debian 12's) makes by default: AWSAccessKeyId, Signature,
+        # Expires. A SigV2 URL signs Content-Type, so the upload sends the one it was made for.
+        body = os.urandom(3000)
+        put_url = V2_PRESIGNER.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": "pre/v2 obj",
+                                  "ContentType": "application/octet-stream"}, ExpiresIn=300)
+        self.assertIn("AWSAccessKeyId=", put_url)
+        self.assertNotIn("X-Amz-", put_url)
+        req = urllib.request.Request(put_url, data=body, method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["ETag"], f'"{md5_hex(body)}"')
+        get_url = V2_PRESIGNER.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": "pre/v2 obj",
+                                  "ResponseContentDisposition": 'attachment; filename="v2.bin"'},
+            ExpiresIn=300)
+        with urllib.request.urlopen(get_url, timeout=30) as r:
+            self.assertEqual(r.read(), body)
+            self.assertEqual(r.headers["Content-Disposition"], 'attachment; filename="v2.bin"')
+        self.assertEqual(S3.get_object(Bucket=self.bucket, Key="pre/v2 obj")["Body"].read(), body)
+        # The default client's URL, whichever version its botocore presigns with.
+        with urllib.request.urlopen(S3.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": "pre/v2 obj"}), timeout=30) as r:
+            self.assertEqual(r.read(), body)
 
     def test_presigned_url_with_tampered_signature_is_signature_does_not_match(self):
         S3.put_object(Bucket=self.bucket, Key="pre-tamper", Body=b"secret")
@@ -590,14 +613,46 @@ class ObjectTest(S3TestCase):
         self.assertEqual(cm.exception.code, 403)
         self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
         self.assertNoObject(self.bucket, "pre-tamper-other")
-        # An expired URL.
-        url = PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
-                                               ExpiresIn=1)
-        time.sleep(2.1)
+        # SigV2 URLs: a changed signature, key or Expires.
+        url = V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
+                                                  ExpiresIn=300)
+        parts = urllib.parse.urlsplit(url)
+        q = urllib.parse.parse_qsl(parts.query)
+        sig = dict(q)["Signature"]
+        bad = ("A" if sig[0] != "A" else "B") + sig[1:]
+        later = str(int(dict(q)["Expires"]) + 3600)
+        for tampered in (
+                parts._replace(query=urllib.parse.urlencode(
+                    [(k, bad if k == "Signature" else v) for k, v in q])).geturl(),
+                parts._replace(query=urllib.parse.urlencode(
+                    [(k, later if k == "Expires" else v) for k, v in q])).geturl(),
+                url.replace("pre-tamper", "pre-tamper-other")):
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen(tampered, timeout=30)
+            self.assertEqual(cm.exception.code, 403, tampered)
+            self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch", tampered)
+        url = V2_PRESIGNER.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-v2"},
+                                                  ExpiresIn=300)
+        url = url.replace("pre-tamper-v2", "pre-tamper-v2-other")
         with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(url, timeout=30)
+            urllib.request.urlopen(urllib.request.Request(url, data=b"x", method="PUT",
+                                                          headers={"Content-Type": ""}), timeout=30)
         self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "AccessDenied")
+        self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
+        self.assertNoObject(self.bucket, "pre-tamper-v2-other")
+        # Expired URLs, SigV4 and SigV2: 403 AccessDenied, "Request has expired", as AWS.
+        expired = [PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
+                                                    ExpiresIn=1),
+                   V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
+                                                       ExpiresIn=1)]
+        time.sleep(2.1)
+        for url in expired:
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen(url, timeout=30)
+            self.assertEqual(cm.exception.code, 403, url)
+            doc = cm.exception.read()
+            self.assertEqual(error_code(doc), "AccessDenied", url)
+            self.assertIn(b"Request has expired", doc)
         self.assertStillServing()
 
 
