@@ -45,7 +45,7 @@ struct SignedRequest {
   // The bucket the Host header names (virtual-hosted style, s3_addressing.h); empty for
   // path style. SigV2 signs "/" + host_bucket + path; SigV4 signs the path and the Host
   // header as sent, so it needs nothing more.
-  std::string host_bucket;
+  std::string host_bucket{};
 };
 
 // What a successful verification established.
