@@ -190,12 +190,21 @@ std::string HmacSha1Base64(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(b64), n < 0 ? 0 : static_cast<size_t>(n));
 }
 
-std::string SigV2CanonicalizedResource(const SignedRequest& request) {
+namespace {
+
+// A path-style request to a bucket alone: "/bucket", no key and no trailing '/'.
+bool BareBucketPath(const SignedRequest& r, std::string_view raw_path) {
+  return r.host_bucket.empty() && raw_path.size() > 1 &&
+         raw_path.find('/', 1) == std::string_view::npos;
+}
+
+std::string Resource(const SignedRequest& request, bool literal_path) {
   std::optional<http::ParsedTarget> own;
   const http::ParsedTarget& t = auth::TargetOf(request, &own);
   std::string out;
   if (!request.host_bucket.empty()) out = "/" + request.host_bucket;
   out += t.raw_path.empty() ? "/" : t.raw_path;
+  if (!literal_path && BareBucketPath(request, t.raw_path)) out += '/';
   std::vector<const http::QueryParam*> sub;
   for (const auto& p : t.query)
     if (IsSubresource(p.name)) sub.push_back(&p);
@@ -210,7 +219,7 @@ std::string SigV2CanonicalizedResource(const SignedRequest& request) {
   return out;
 }
 
-std::string SigV2StringToSign(const SignedRequest& request, bool presigned) {
+std::string StringToSign(const SignedRequest& request, bool presigned, bool literal_path) {
   std::optional<http::ParsedTarget> own;
   const http::ParsedTarget& t = auth::TargetOf(request, &own);
   std::string date;
@@ -225,8 +234,18 @@ std::string SigV2StringToSign(const SignedRequest& request, bool presigned) {
   out += HeaderValue(request, "content-type") + "\n";
   out += date + "\n";
   out += CanonicalizedAmzHeaders(request, presigned ? &t.query : nullptr);
-  out += SigV2CanonicalizedResource(request);
+  out += Resource(request, literal_path);
   return out;
+}
+
+}  // namespace
+
+std::string SigV2CanonicalizedResource(const SignedRequest& request) {
+  return Resource(request, /*literal_path=*/false);
+}
+
+std::string SigV2StringToSign(const SignedRequest& request, bool presigned) {
+  return StringToSign(request, presigned, /*literal_path=*/false);
 }
 
 S3Error VerifySigV2(const SignedRequest& request, const CredentialLookup& lookup,
@@ -259,8 +278,17 @@ S3Error VerifySigV2(const SignedRequest& request, const CredentialLookup& lookup
   std::optional<Credentials> creds = lookup ? lookup(claim.access_key) : std::nullopt;
   if (!creds) return auth::UnknownAccessKey();
   std::string expected =
-      HmacSha1Base64(creds->secret_key, SigV2StringToSign(request, claim.presigned));
-  if (!auth::SameSignature(claim.signature, expected)) return auth::SignatureMismatch();
+      HmacSha1Base64(creds->secret_key, StringToSign(request, claim.presigned, false));
+  bool match = auth::SameSignature(claim.signature, expected);
+  if (!match) {
+    // "/bucket" as sent, as the page's rule reads literally; the SDKs sign "/bucket/".
+    std::optional<http::ParsedTarget> own;
+    if (BareBucketPath(request, auth::TargetOf(request, &own).raw_path))
+      match = auth::SameSignature(
+          claim.signature,
+          HmacSha1Base64(creds->secret_key, StringToSign(request, claim.presigned, true)));
+  }
+  if (!match) return auth::SignatureMismatch();
 
   if (out != nullptr) {
     *out = AuthContext{};

@@ -43,7 +43,10 @@ std::string SigV2StringToSign(const SignedRequest& request, bool presigned);
 
 // CanonicalizedResource: "/" + host_bucket (virtual-hosted style), the path as received
 // (not decoded), and the sub-resources among the query parameters (acl, uploadId,
-// versionId, response-content-type, ...), sorted by name, with decoded values.
+// versionId, response-content-type, ...), sorted by name, with decoded values. A
+// path-style request to a bucket alone ("/bucket") is "/bucket/", as a virtual-hosted one
+// is and as the SDKs sign it (botocore, boto, the Java SDK); VerifySigV2 also accepts
+// "/bucket", the page's rule read literally.
 std::string SigV2CanonicalizedResource(const SignedRequest& request);
 
 // Base64(HMAC-SHA1(key, data)): the signature as the header carries it.

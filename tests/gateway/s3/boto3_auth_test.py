@@ -89,22 +89,41 @@ def as_text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+def with_fixed_sigv2_auth_path(client):
+    """Debian 12's botocore 1.29 signs the sub-resource of an operation whose URI template
+    holds one twice under SigV2 ("/b/k?uploads?uploads", "/b?delete?delete"), and
+    ListObjectsV2 as "/b?list-type=2": AWS refuses those signatures, and so does ccow
+    (boto/boto3#4433). Later botocore strips the query off the path it signs
+    (handlers.remove_bucket_from_url_paths_from_model), signing "/b/k?uploads" and
+    "/b/?delete"; this applies that fix, so the operations test the server and not a
+    client bug. A no-op with a botocore that has the fix."""
+    def fix(request, **kwargs):
+        path = getattr(request, "auth_path", None)
+        if isinstance(path, str) and "?" in path:
+            path = path.split("?")[0]
+            request.auth_path = path + "/" if path.count("/") == 1 else path
+    client.meta.events.register("before-sign.s3", fix)
+    return client
+
+
 class SigV2ClientTest(S3TestCase):
     """boto3 with signature_version='s3': every request signed `AWS key:signature`."""
 
     @classmethod
     def setUpClass(cls):
-        cls.v2 = bt.make_client(signature_version="s3")
+        cls.v2 = bt.make_client(signature_version="s3")  # as shipped
+        cls.v2_sub = with_fixed_sigv2_auth_path(bt.make_client(signature_version="s3"))
         cls.auth = sent_authorizations(cls.v2)
+        cls.auth_sub = sent_authorizations(cls.v2_sub)
         cls.bucket = f"t-v2-{uuid.uuid4().hex[:12]}"
         cls.v2.create_bucket(Bucket=cls.bucket)
 
-    def assertAllSigV2(self):
-        self.assertTrue(self.auth)
-        for a in self.auth:
+    def assertAllSigV2(self, seen):
+        self.assertTrue(seen)
+        for a in seen:
             self.assertTrue(as_text(a).startswith(f"AWS {bt.ACCESS_KEY}:"), a)
 
-    def test_put_get_head_copy_list_delete(self):
+    def test_object_and_bucket_operations_with_the_client_as_shipped(self):
         v2, b = self.v2, self.bucket
         body = os.urandom(5000)
         v2.put_object(Bucket=b, Key="dir/a b+c.bin", Body=body, ContentType="application/x-test",
@@ -120,19 +139,34 @@ class SigV2ClientTest(S3TestCase):
         self.assertEqual(v2.head_object(Bucket=b, Key="dir/a b+c.bin")["ContentLength"], len(body))
         v2.copy_object(Bucket=b, Key="copy.bin", CopySource={"Bucket": b, "Key": "dir/a b+c.bin"})
         self.assertEqual(bt.S3.get_object(Bucket=b, Key="copy.bin")["Body"].read(), body)
-        keys = [o["Key"] for o in v2.list_objects_v2(Bucket=b, Prefix="dir/")["Contents"]]
+        # ListObjects V1 (ListObjectsV2: see with_fixed_sigv2_auth_path).
+        keys = [o["Key"] for o in v2.list_objects(Bucket=b, Prefix="dir/")["Contents"]]
         self.assertEqual(keys, ["dir/a b+c.bin"])
         self.assertIn("copy.bin", [o["Key"] for o in v2.list_objects(Bucket=b)["Contents"]])
         self.assertIn(b, [x["Name"] for x in v2.list_buckets()["Buckets"]])
-        v2.delete_object(Bucket=b, Key="copy.bin")
-        self.assertNoObject(b, "copy.bin")
-        res = v2.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "dir/a b+c.bin"}]})
-        self.assertEqual([d["Key"] for d in res["Deleted"]], ["dir/a b+c.bin"])
-        self.assertNoObject(b, "dir/a b+c.bin")
-        self.assertAllSigV2()
+        v2.head_bucket(Bucket=b)
+        for key in ("copy.bin", "dir/a b+c.bin"):
+            v2.delete_object(Bucket=b, Key=key)
+            self.assertNoObject(b, key)
+        gone = f"t-v2gone-{uuid.uuid4().hex[:12]}"
+        v2.create_bucket(Bucket=gone)
+        v2.delete_bucket(Bucket=gone)
+        self.assertClientError(bt.S3.head_bucket, "404", 404, Bucket=gone)
+        self.assertAllSigV2(self.auth)
+
+    def test_list_objects_v2_and_delete_objects(self):
+        v2, b = self.v2_sub, self.bucket
+        for k in ("ld/1", "ld/2"):
+            bt.S3.put_object(Bucket=b, Key=k, Body=b"x")
+        self.assertEqual([o["Key"] for o in v2.list_objects_v2(Bucket=b, Prefix="ld/")["Contents"]],
+                         ["ld/1", "ld/2"])
+        res = v2.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "ld/1"}, {"Key": "ld/2"}]})
+        self.assertEqual(sorted(d["Key"] for d in res["Deleted"]), ["ld/1", "ld/2"])
+        self.assertNoObject(b, "ld/1")
+        self.assertAllSigV2(self.auth_sub)
 
     def test_multipart_upload(self):
-        v2, b = self.v2, self.bucket
+        v2, b = self.v2_sub, self.bucket
         parts = [os.urandom(5 * MiB), os.urandom(12345)]
         up = v2.create_multipart_upload(Bucket=b, Key="mp.bin")["UploadId"]
         etags = [v2.upload_part(Bucket=b, Key="mp.bin", UploadId=up, PartNumber=i + 1, Body=p)["ETag"]
@@ -147,10 +181,10 @@ class SigV2ClientTest(S3TestCase):
         v2.abort_multipart_upload(Bucket=b, Key="gone.bin", UploadId=aborted)
         self.assertClientError(v2.list_parts, "NoSuchUpload", 404, Bucket=b, Key="gone.bin",
                                UploadId=aborted)
-        self.assertAllSigV2()
+        self.assertAllSigV2(self.auth_sub)
 
     def test_versioning_and_tagging_subresources(self):
-        v2 = self.v2
+        v2 = self.v2_sub
         b = f"t-v2ver-{uuid.uuid4().hex[:12]}"
         v2.create_bucket(Bucket=b)
         v2.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
@@ -161,7 +195,7 @@ class SigV2ClientTest(S3TestCase):
         self.assertEqual(v2.get_object(Bucket=b, Key="k", VersionId=first)["Body"].read(), b"one")
         v2.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "t", "Value": "v"}]})
         self.assertEqual(v2.get_object_tagging(Bucket=b, Key="k")["TagSet"], [{"Key": "t", "Value": "v"}])
-        self.assertAllSigV2()
+        self.assertAllSigV2(self.auth_sub)
 
     def test_wrong_secret_and_unknown_key(self):
         self.assertClientError(bt.make_client(secret_key="wrong", signature_version="s3").list_buckets,
@@ -295,7 +329,9 @@ class VirtualHostTest(S3TestCase):
         client.put_object(Bucket=b, Key="dir/v h.bin", Body=body)
         self.assertEqual(client.get_object(Bucket=b, Key="dir/v h.bin")["Body"].read(), body)
         self.assertEqual(bt.S3.get_object(Bucket=b, Key="dir/v h.bin")["Body"].read(), body)
-        self.assertEqual([o["Key"] for o in client.list_objects_v2(Bucket=b)["Contents"]], ["dir/v h.bin"])
+        # ListObjects V1: see SigV2ClientTest about botocore 1.29 and V2 listings under SigV2.
+        self.assertEqual([o["Key"] for o in client.list_objects(Bucket=b)["Contents"]], ["dir/v h.bin"])
+        client.head_bucket(Bucket=b)
         self.assertIn(b, [x["Name"] for x in client.list_buckets()["Buckets"]])
         parts = [os.urandom(5 * MiB), b"tail"]
         up = client.create_multipart_upload(Bucket=b, Key="mp")["UploadId"]
@@ -312,10 +348,16 @@ class VirtualHostTest(S3TestCase):
         self.assertVirtual(urls, b)
 
     def test_boto3_virtual_hosted_with_sigv4(self):
-        self.exercise(virtual_client(signature_version="s3v4"), "vh4")
+        client = virtual_client(signature_version="s3v4")
+        self.exercise(client, "vh4")
+        b = new_bucket("vh4list")
+        bt.S3.put_object(Bucket=b, Key="a/b", Body=b"x")
+        urls = sent_urls(client)
+        self.assertEqual([o["Key"] for o in client.list_objects_v2(Bucket=b, Prefix="a/")["Contents"]], ["a/b"])
+        self.assertVirtual(urls, b)
 
     def test_boto3_virtual_hosted_with_sigv2(self):
-        self.exercise(virtual_client(signature_version="s3"), "vh2")
+        self.exercise(with_fixed_sigv2_auth_path(virtual_client(signature_version="s3")), "vh2")
 
     def test_presigned_virtual_hosted_urls_sigv4_and_sigv2(self):
         b = new_bucket("vhpre")

@@ -356,6 +356,32 @@ TEST(SigV2Canonical, SubresourcesSortedByNameWithDecodedValues) {
   EXPECT_EQ(SigV2CanonicalizedResource(r), "/b/");
 }
 
+// A path-style request to a bucket alone is signed "/bucket/" by the SDKs (botocore: "to
+// generate a signature that the server will accept"); "/bucket", the page's rule read
+// literally, is accepted too. Nothing else is.
+TEST(SigV2Canonical, BareBucketPathSignedWithOrWithoutTheSlash) {
+  SignedRequest r{"GET", "/johnsmith?acl", {{"date", "Tue, 27 Mar 2007 19:44:46 +0000"}}};
+  EXPECT_EQ(SigV2CanonicalizedResource(r), "/johnsmith/?acl");
+  auto signed_over = [&](const std::string& resource) {
+    SignedRequest s = r;
+    s.headers.emplace_back(
+        "authorization",
+        Auth(HmacSha1Base64(kSecret, "GET\n\n\nTue, 27 Mar 2007 19:44:46 +0000\n" + resource)));
+    return Verify(s, 1175024686);
+  };
+  ExpectOk(signed_over("/johnsmith/?acl"));
+  ExpectOk(signed_over("/johnsmith?acl"));
+  ExpectError(signed_over("/johnsmith/x?acl"), 403, "SignatureDoesNotMatch");
+  ExpectError(signed_over("/johnsmith/"), 403, "SignatureDoesNotMatch");
+  // The published Fetch example, path style, signed as the SDKs do.
+  SignedRequest fetch{"GET",
+                      "/johnsmith?acl",
+                      {{"host", "s3.amazonaws.com"},
+                       {"date", "Tue, 27 Mar 2007 19:44:46 +0000"},
+                       {"authorization", Auth("c2WLPFtWHVgbEmeEG93a4cG37dM=")}}};
+  ExpectOk(Verify(fetch, 1175024686));
+}
+
 TEST(SigV2Reject, MalformedClaims) {
   for (const char* bad : {"AWS", "AWS AKIAIOSFODNN7EXAMPLE", "AWS :sig=", "AWS AKIAIOSFODNN7EXAMPLE:"}) {
     SignedRequest r = ObjectGet();
