@@ -66,6 +66,19 @@ const std::string* FindParam(const http::QueryParams& params, std::string_view n
   return found;
 }
 
+S3Error RequireVersion(const SignedRequest& r, int version, std::string_view other_version,
+                       bool* presigned) {
+  AuthForm form;
+  S3Error err = DetectAuthForm(r, &form);
+  if (!err.ok()) return err;
+  if (form == AuthForm::kAnonymous)
+    return MakeError(403, "AccessDenied", "Anonymous access is not allowed");
+  bool v2 = form == AuthForm::kSigV2Header || form == AuthForm::kSigV2Query;
+  if ((version == 2) != v2) return MakeError(400, "InvalidRequest", std::string(other_version));
+  *presigned = form == AuthForm::kSigV2Query || form == AuthForm::kSigV4Query;
+  return S3Error::None();
+}
+
 const http::ParsedTarget& TargetOf(const SignedRequest& r, std::optional<http::ParsedTarget>* own) {
   if (r.parsed != nullptr) return *r.parsed;
   return own->emplace(http::ParseTarget(r.target));

@@ -40,6 +40,13 @@ const std::string* FindHeader(const NameValues& headers, std::string_view name,
 const std::string* FindParam(const http::QueryParams& params, std::string_view name,
                              int* count = nullptr);
 
+// For the verifier of one signature version (2 or 4): whether the request is signed in
+// that version's query form (*presigned true) or header form (false). Errors:
+// DetectAuthForm's; 400 InvalidRequest `other_version` for the other version's forms;
+// 403 AccessDenied for an anonymous request.
+S3Error RequireVersion(const SignedRequest& r, int version, std::string_view other_version,
+                       bool* presigned);
+
 // The request's parsed target: the caller's (the gateway passes the one its router
 // reads), else parsed into *own by the same parser.
 const http::ParsedTarget& TargetOf(const SignedRequest& r, std::optional<http::ParsedTarget>* own);

@@ -250,25 +250,16 @@ std::string SigV2StringToSign(const SignedRequest& request, bool presigned) {
 
 S3Error VerifySigV2(const SignedRequest& request, const CredentialLookup& lookup,
                     const VerifyOptions& options, AuthContext* out) {
-  AuthForm form;
-  S3Error err = DetectAuthForm(request, &form);
+  bool presigned = false;
+  S3Error err = auth::RequireVersion(
+      request, 2, "This verifier takes AWS Signature Version 2 requests only.", &presigned);
   if (!err.ok()) return err;
   Claim claim;
-  switch (form) {
-    case AuthForm::kSigV2Header:
-      err = ParseHeader(request, options, &claim);
-      break;
-    case AuthForm::kSigV2Query: {
-      std::optional<http::ParsedTarget> own;
-      err = ParseQuery(auth::TargetOf(request, &own).query, options, &claim);
-      break;
-    }
-    case AuthForm::kSigV4Header:
-    case AuthForm::kSigV4Query:
-      return MakeError(400, "InvalidRequest",
-                       "This verifier takes AWS Signature Version 2 requests only.");
-    case AuthForm::kAnonymous:
-      return MakeError(403, "AccessDenied", "Anonymous access is not allowed");
+  if (presigned) {
+    std::optional<http::ParsedTarget> own;
+    err = ParseQuery(auth::TargetOf(request, &own).query, options, &claim);
+  } else {
+    err = ParseHeader(request, options, &claim);
   }
   if (!err.ok()) return err;
   std::string payload_hash;

@@ -387,25 +387,16 @@ std::string CanonicalRequest(const SignedRequest& request,
 
 S3Error VerifySigV4(const SignedRequest& request, const CredentialLookup& lookup,
                     const VerifyOptions& options, AuthContext* out) {
-  AuthForm form;
-  S3Error err = DetectAuthForm(request, &form);
+  bool presigned = false;
+  S3Error err = auth::RequireVersion(request, 4, kUseV4, &presigned);
   if (!err.ok()) return err;
   Claim claim;
-  switch (form) {
-    case AuthForm::kSigV4Header:
-      err = ParseHeaderForm(request, Trim(*FindHeader(request.headers, "authorization")), options,
-                            &claim);
-      break;
-    case AuthForm::kSigV4Query: {
-      std::optional<http::ParsedTarget> own;
-      err = ParseQueryForm(auth::TargetOf(request, &own).query, options, &claim);
-      break;
-    }
-    case AuthForm::kSigV2Header:
-    case AuthForm::kSigV2Query:
-      return MakeError(400, "InvalidRequest", kUseV4);
-    case AuthForm::kAnonymous:
-      return MakeError(403, "AccessDenied", "Anonymous access is not allowed");
+  if (presigned) {
+    std::optional<http::ParsedTarget> own;
+    err = ParseQueryForm(auth::TargetOf(request, &own).query, options, &claim);
+  } else {
+    err = ParseHeaderForm(request, Trim(*FindHeader(request.headers, "authorization")), options,
+                          &claim);
   }
   if (!err.ok()) return err;
   return CheckSignature(request, claim, lookup, out);

@@ -198,6 +198,18 @@ def raw_request(method, path, query="", headers=None, body=b"", signed=True,
         conn.close()
 
 
+def url_param(url, name):
+    """The decoded value of query parameter `name` of `url`."""
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))[name]
+
+
+def with_url_param(url, name, value):
+    """`url` with query parameter `name` set to `value` (the others as they were)."""
+    parts = urllib.parse.urlsplit(url)
+    q = urllib.parse.parse_qsl(parts.query)
+    return parts._replace(query=urllib.parse.urlencode([(k, value if k == name else v) for k, v in q])).geturl()
+
+
 def error_code(body):
     """The <Code> of an S3 <Error> document (fails the caller if the body is not one)."""
     root = ET.fromstring(body)
@@ -254,6 +266,18 @@ class S3TestCase(unittest.TestCase):
         self.assertEqual(resp.status, status, resp)
         self.assertIn("xml", resp.headers.get("content-type", ""), resp.headers)
         self.assertEqual(error_code(resp.body), code, resp)
+
+    def assertUrlRefused(self, url, status, code, data=None, headers=None):
+        """Fetching `url` (a PUT of `data` when given) answers `status` with S3 error `code`;
+        returns the error document."""
+        req = urllib.request.Request(url, data=data, method="GET" if data is None else "PUT",
+                                     headers=headers or {})
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=30)
+        self.assertEqual(cm.exception.code, status, url)
+        doc = cm.exception.read()
+        self.assertEqual(error_code(doc), code, url)
+        return doc
 
     def assertNoObject(self, bucket, key):
         self.assertClientError(S3.head_object, "404", 404, Bucket=bucket, Key=key)
@@ -594,65 +618,41 @@ class ObjectTest(S3TestCase):
         S3.put_object(Bucket=self.bucket, Key="pre-tamper", Body=b"secret")
         url = PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
                                         ExpiresIn=300)
-        parts = urllib.parse.urlsplit(url)
-        q = urllib.parse.parse_qsl(parts.query)
-        sig = dict(q)["X-Amz-Signature"]
-        bad = ("0" if sig[0] != "0" else "1") + sig[1:]
-        tampered = parts._replace(query=urllib.parse.urlencode(
-            [(k, bad if k == "X-Amz-Signature" else v) for k, v in q])).geturl()
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(tampered, timeout=30)
-        self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
+        sig = url_param(url, "X-Amz-Signature")
+        self.assertUrlRefused(with_url_param(url, "X-Amz-Signature", ("0" if sig[0] != "0" else "1") + sig[1:]),
+                              403, "SignatureDoesNotMatch")
         # A presigned PUT tampered with cannot write either.
         url = PRESIGNER.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-put"},
                                         ExpiresIn=300)
-        url = url.replace("pre-tamper-put", "pre-tamper-other")
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"x", method="PUT"), timeout=30)
-        self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
+        self.assertUrlRefused(url.replace("pre-tamper-put", "pre-tamper-other"), 403, "SignatureDoesNotMatch",
+                              data=b"x")
         self.assertNoObject(self.bucket, "pre-tamper-other")
-        # SigV2 URLs: a changed signature, key or Expires.
-        url = V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
-                                                  ExpiresIn=300)
-        parts = urllib.parse.urlsplit(url)
-        q = urllib.parse.parse_qsl(parts.query)
-        sig = dict(q)["Signature"]
-        bad = ("A" if sig[0] != "A" else "B") + sig[1:]
-        later = str(int(dict(q)["Expires"]) + 3600)
-        for tampered in (
-                parts._replace(query=urllib.parse.urlencode(
-                    [(k, bad if k == "Signature" else v) for k, v in q])).geturl(),
-                parts._replace(query=urllib.parse.urlencode(
-                    [(k, later if k == "Expires" else v) for k, v in q])).geturl(),
-                url.replace("pre-tamper", "pre-tamper-other")):
-            with self.assertRaises(urllib.error.HTTPError) as cm:
-                urllib.request.urlopen(tampered, timeout=30)
-            self.assertEqual(cm.exception.code, 403, tampered)
-            self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch", tampered)
-        url = V2_PRESIGNER.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-v2"},
-                                                  ExpiresIn=300)
-        url = url.replace("pre-tamper-v2", "pre-tamper-v2-other")
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"x", method="PUT",
-                                                          headers={"Content-Type": ""}), timeout=30)
-        self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
-        self.assertNoObject(self.bucket, "pre-tamper-v2-other")
-        # Expired URLs, SigV4 and SigV2: 403 AccessDenied, "Request has expired", as AWS.
-        expired = [PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
-                                                    ExpiresIn=1),
-                   V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
-                                                       ExpiresIn=1)]
+        # An expired URL.
+        url = PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
+                                               ExpiresIn=1)
         time.sleep(2.1)
-        for url in expired:
-            with self.assertRaises(urllib.error.HTTPError) as cm:
-                urllib.request.urlopen(url, timeout=30)
-            self.assertEqual(cm.exception.code, 403, url)
-            doc = cm.exception.read()
-            self.assertEqual(error_code(doc), "AccessDenied", url)
-            self.assertIn(b"Request has expired", doc)
+        self.assertUrlRefused(url, 403, "AccessDenied")
+        self.assertStillServing()
+
+    def test_sigv2_presigned_url_tampered_or_expired_is_refused_as_aws_does(self):
+        S3.put_object(Bucket=self.bucket, Key="pre-tamper-v2", Body=b"secret")
+        url = V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-v2"},
+                                                  ExpiresIn=300)
+        sig = url_param(url, "Signature")
+        for tampered in (with_url_param(url, "Signature", ("A" if sig[0] != "A" else "B") + sig[1:]),
+                         with_url_param(url, "Expires", str(int(url_param(url, "Expires")) + 3600)),
+                         url.replace("pre-tamper-v2", "pre-tamper-v2x")):
+            self.assertUrlRefused(tampered, 403, "SignatureDoesNotMatch")
+        url = V2_PRESIGNER.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": "pre-v2-put"},
+                                                  ExpiresIn=300)
+        # (An empty Content-Type, as signed: urllib would add a form type of its own.)
+        self.assertUrlRefused(url.replace("pre-v2-put", "pre-v2-other"), 403, "SignatureDoesNotMatch",
+                              data=b"x", headers={"Content-Type": ""})
+        self.assertNoObject(self.bucket, "pre-v2-other")
+        url = V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-v2"},
+                                                  ExpiresIn=1)
+        time.sleep(2.1)
+        self.assertIn(b"Request has expired", self.assertUrlRefused(url, 403, "AccessDenied"))
         self.assertStillServing()
 
 

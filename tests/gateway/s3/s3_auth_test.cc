@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "gateway/s3/auth_test_util.h"
 #include "gateway/s3/s3_addressing.h"
 #include "gateway/s3/sigv2.h"
 #include "gateway/s3/sigv4.h"
@@ -15,15 +16,10 @@ constexpr char kAk[] = "AKIDEXAMPLE";
 constexpr char kSecret[] = "dispatch/secret";
 constexpr int64_t kNow = 1700000000;
 
-std::optional<Credentials> Lookup(std::string_view ak) {
-  if (ak != kAk) return std::nullopt;
-  return Credentials{kAk, kSecret, "t"};
-}
-
 S3Error Auth(const SignedRequest& r, AuthContext* ctx = nullptr) {
   VerifyOptions opt;
   opt.now_unix = kNow;
-  return Authenticate(r, Lookup, opt, ctx);
+  return Authenticate(r, OneKey(kAk, kSecret), opt, ctx);
 }
 
 AuthForm FormOf(const SignedRequest& r) {
@@ -41,7 +37,7 @@ TEST(S3Authenticate, EachFormReachesItsVerifier) {
   AuthContext ctx;
   ASSERT_TRUE(Auth(v4, &ctx).ok());
   EXPECT_EQ(ctx.signature_version, 4);
-  EXPECT_EQ(ctx.credentials.tenant, "t");
+  EXPECT_EQ(ctx.credentials.tenant, "tenant-a");
 
   SignedRequest v2{"GET", "/b/k", {{"host", "localhost:9000"}}};
   SignRequestV2(v2, Credentials{kAk, kSecret, ""}, kNow);
@@ -49,7 +45,7 @@ TEST(S3Authenticate, EachFormReachesItsVerifier) {
   ctx = {};
   ASSERT_TRUE(Auth(v2, &ctx).ok());
   EXPECT_EQ(ctx.signature_version, 2);
-  EXPECT_EQ(ctx.credentials.tenant, "t");
+  EXPECT_EQ(ctx.credentials.tenant, "tenant-a");
 
   SignedRequest q2{"GET", "/b/k?AWSAccessKeyId=AKIDEXAMPLE&Expires=1700000100", {}};
   q2.target += "&Signature=" + UriEncode(HmacSha1Base64(kSecret, SigV2StringToSign(q2, true)), true);
