@@ -113,10 +113,13 @@ SignedRequest SignedV2(std::string method, std::string target,
 // makes them.
 SignedRequest PresignedV2(const std::string& path) {
   SignedRequest r{"GET",
-                  path + "?response-content-type=text%2Fplain&x-amz-request-payer=requester"
-                         "&AWSAccessKeyId=" + std::string(kAk) + "&Expires=1369357200",
+                  path +
+                      "?response-content-type=text%2Fplain&x-amz-request-payer=requester"
+                      "&AWSAccessKeyId=" +
+                      std::string(kAk) + "&Expires=1369357200",
                   {{"host", "localhost:9000"}}};
-  r.target += "&Signature=" + s3::UriEncode(s3::HmacSha1Base64(kSecret, s3::SigV2StringToSign(r, true)), true);
+  r.target += "&Signature=" +
+              s3::UriEncode(s3::HmacSha1Base64(kSecret, s3::SigV2StringToSign(r, true)), true);
   return r;
 }
 

@@ -136,8 +136,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view s) {
   size_t comma = s.find(',');
   if (comma == std::string_view::npos) return std::nullopt;
   s = Trim(s.substr(comma + 1));  // "24 May 2013 00:00:00 GMT"
-  if (s.size() < 21 || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' || s[14] != ':' ||
-      s[17] != ':' || s[20] != ' ')
+  if (s.size() < 21 || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' || s[14] != ':' || s[17] != ':' ||
+      s[20] != ' ')
     return std::nullopt;
   std::string_view zone = s.substr(21);
   if (zone != "GMT" && zone != "UTC" && zone != "+0000" && zone != "-0000") return std::nullopt;

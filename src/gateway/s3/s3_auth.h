@@ -72,7 +72,7 @@ struct VerifyOptions {
 };
 
 enum class AuthForm {
-  kAnonymous,    // no Authorization header, no signature in the query
+  kAnonymous,  // no Authorization header, no signature in the query
   kSigV4Header,
   kSigV4Query,
   kSigV2Header,

@@ -11,11 +11,11 @@
 #include <mutex>
 #include <thread>
 
-#include "http/http_server.h"
 #include "gateway/s3/s3_addressing.h"
 #include "gateway/s3/s3_auth.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
+#include "http/http_server.h"
 
 namespace ccow::s3 {
 

@@ -78,7 +78,8 @@ std::string Unfold(std::string_view v) {
       continue;
     }
     while (!out.empty() && auth::IsSpace(out.back())) out.pop_back();
-    while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || auth::IsSpace(v[i + 1]))) ++i;
+    while (i + 1 < v.size() && (v[i + 1] == '\r' || v[i + 1] == '\n' || auth::IsSpace(v[i + 1])))
+      ++i;
     out += ' ';
   }
   return out;
@@ -151,7 +152,7 @@ struct Claim {
 
 S3Error ParseHeader(const SignedRequest& r, const VerifyOptions& opt, Claim* claim) {
   std::string_view a = Trim(*FindHeader(r.headers, "authorization"));
-  a = Trim(a.substr(3));  // after "AWS"
+  a = Trim(a.substr(3));        // after "AWS"
   size_t colon = a.rfind(':');  // base64 has no ':'
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == a.size())
     return MakeError(400, "InvalidArgument",
@@ -292,12 +293,14 @@ S3Error VerifySigV2(const SignedRequest& request, const CredentialLookup& lookup
 }
 
 void SignRequestV2(SignedRequest& request, const Credentials& creds, int64_t now_unix) {
-  std::erase_if(request.headers, [](const auto& h) { return auth::IEquals(h.first, "authorization"); });
-  if (FindHeader(request.headers, "x-amz-date") == nullptr && FindHeader(request.headers, "date") == nullptr)
+  std::erase_if(request.headers,
+                [](const auto& h) { return auth::IEquals(h.first, "authorization"); });
+  if (FindHeader(request.headers, "x-amz-date") == nullptr &&
+      FindHeader(request.headers, "date") == nullptr)
     request.headers.emplace_back("date", auth::FormatHttpDate(now_unix));
   request.headers.emplace_back(
-      "authorization",
-      "AWS " + creds.access_key + ":" + HmacSha1Base64(creds.secret_key, SigV2StringToSign(request, false)));
+      "authorization", "AWS " + creds.access_key + ":" +
+                           HmacSha1Base64(creds.secret_key, SigV2StringToSign(request, false)));
 }
 
 }  // namespace ccow::s3

@@ -145,8 +145,8 @@ bool ParseCredential(std::string_view cred, Claim* claim, std::string* why) {
     cred = cred.substr(0, slash);
   }
   int64_t ignored;
-  if (cred.empty() || parts[0].size() != 8 || !auth::Digits(parts[0], &ignored) || parts[1].empty() ||
-      parts[3] != "aws4_request") {
+  if (cred.empty() || parts[0].size() != 8 || !auth::Digits(parts[0], &ignored) ||
+      parts[1].empty() || parts[3] != "aws4_request") {
     *why = kCredentialMalformed;
     return false;
   }

@@ -48,7 +48,8 @@ TEST(S3Authenticate, EachFormReachesItsVerifier) {
   EXPECT_EQ(ctx.credentials.tenant, "tenant-a");
 
   SignedRequest q2{"GET", "/b/k?AWSAccessKeyId=AKIDEXAMPLE&Expires=1700000100", {}};
-  q2.target += "&Signature=" + UriEncode(HmacSha1Base64(kSecret, SigV2StringToSign(q2, true)), true);
+  q2.target +=
+      "&Signature=" + UriEncode(HmacSha1Base64(kSecret, SigV2StringToSign(q2, true)), true);
   EXPECT_EQ(FormOf(q2), AuthForm::kSigV2Query);
   ctx = {};
   ASSERT_TRUE(Auth(q2, &ctx).ok());
@@ -71,7 +72,8 @@ TEST(S3Authenticate, AmbiguousOrUnknownFormsAreRefused) {
     EXPECT_EQ(e.code, code) << e.message;
     EXPECT_EQ(Auth(r).code, code);
   };
-  refused({"GET", "/b?AWSAccessKeyId=a&Signature=s&X-Amz-Signature=00", {}}, 400, "InvalidArgument");
+  refused({"GET", "/b?AWSAccessKeyId=a&Signature=s&X-Amz-Signature=00", {}}, 400,
+          "InvalidArgument");
   refused({"GET", "/b?Signature=s", {{"authorization", "AWS a:s"}}}, 400, "InvalidArgument");
   refused({"GET", "/b", {{"authorization", "AWS a:s"}, {"authorization", "AWS a:t"}}}, 400,
           "InvalidArgument");

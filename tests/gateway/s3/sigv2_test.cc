@@ -27,7 +27,9 @@ S3Error Verify(const SignedRequest& r, int64_t now, AuthContext* ctx = nullptr) 
   return VerifySigV2(r, OneKey(kAk, kSecret), opt, ctx);
 }
 
-std::string Auth(const std::string& signature) { return std::string("AWS ") + kAk + ":" + signature; }
+std::string Auth(const std::string& signature) {
+  return std::string("AWS ") + kAk + ":" + signature;
+}
 
 // Virtual-hosted-style request of the examples: Host johnsmith.s3.amazonaws.com.
 SignedRequest Virtual(std::string method, std::string target,
@@ -359,7 +361,8 @@ TEST(SigV2Canonical, BareBucketPathSignedWithOrWithoutTheSlash) {
 }
 
 TEST(SigV2Reject, MalformedClaims) {
-  for (const char* bad : {"AWS", "AWS AKIAIOSFODNN7EXAMPLE", "AWS :sig=", "AWS AKIAIOSFODNN7EXAMPLE:"}) {
+  for (const char* bad :
+       {"AWS", "AWS AKIAIOSFODNN7EXAMPLE", "AWS :sig=", "AWS AKIAIOSFODNN7EXAMPLE:"}) {
     SignedRequest r = ObjectGet();
     SetHeader(r, "authorization", bad);
     ExpectError(Verify(r, kGetTime), 400, "InvalidArgument");
@@ -383,8 +386,8 @@ TEST(SigV2Reject, MalformedClaims) {
 
 // aws-chunked chunks chain from a SigV4 seed signature, which SigV2 does not have.
 TEST(SigV2Reject, StreamingBodiesNeedSigV4) {
-  for (const char* mode : {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-                           "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}) {
+  for (const char* mode :
+       {"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}) {
     SignedRequest r = ObjectGet();
     r.headers.emplace_back("x-amz-content-sha256", mode);
     SignRequestV2(r, Credentials{kAk, kSecret, ""}, kGetTime);
