@@ -41,6 +41,7 @@ struct ServerFlags {
   std::string access_key, secret_key;
   std::string tls_cert, tls_key;
   std::string region = "us-east-1";
+  std::vector<std::string> domains;  // virtual-hosted style: BUCKET.DOMAIN
   int lifecycle_interval = 3600;
   int64_t lifecycle_day_seconds = 86400;
   std::string quarantine_retention = "7d";
@@ -209,6 +210,13 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
   return s;
 }
 
+// ", virtual-hosted BUCKET.a.example, BUCKET.b.example" for the startup banner.
+std::string VirtualHostNote(const std::vector<std::string>& domains) {
+  std::string out;
+  for (const auto& d : domains) out += (out.empty() ? ", virtual-hosted BUCKET." : ", BUCKET.") + d;
+  return out;
+}
+
 int RunServer(const ServerFlags& flags) {
   TuneAllocatorForServing();
   auto s3hp = ParseHostPort(flags.s3_listen);
@@ -239,6 +247,7 @@ int RunServer(const ServerFlags& flags) {
   gw.tls_cert_file = flags.tls_cert;
   gw.tls_key_file = flags.tls_key;
   gw.region = flags.region;
+  gw.domains = flags.domains;
   gw.default_credentials = {flags.access_key.empty() ? s3::kDefaultAccessKey : flags.access_key,
                             flags.secret_key.empty() ? s3::kDefaultSecretKey : flags.secret_key,
                             s3::kDefaultTenant};
@@ -332,7 +341,8 @@ int RunServer(const ServerFlags& flags) {
   StoreCapacity cap = backend.Capacity();
   std::string where = local ? "data directory " + DataDir() + " (1 VDEV, " : "cluster " + ClusterDir() + " (";
   std::cout << "ccow server: " << where << FormatSize(cap.free_bytes) << " free)\n"
-            << "  S3       " << s3url << "  (region " << flags.region << ", path-style)\n"
+            << "  S3       " << s3url << "  (region " << flags.region << ", path-style"
+            << VirtualHostNote(flags.domains) << ")\n"
             << "           access key " << gw.default_credentials.access_key << "\n"
             << "           secret key " << gw.default_credentials.secret_key
             << (flags.access_key.empty() ? "  (the documented default: pass --access-key and --secret-key)" : "")
@@ -406,6 +416,10 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
     cmd->add_option("--tls-cert", flags.tls_cert, "PEM certificate chain: serve S3 over HTTPS");
     cmd->add_option("--tls-key", flags.tls_key, "PEM private key for --tls-cert");
     cmd->add_option("--region", flags.region, "region reported to S3 clients");
+    cmd->add_option("--domain", flags.domains,
+                    "serve virtual-hosted-style requests: Host BUCKET.DOMAIN addresses BUCKET "
+                    "(repeatable, or a comma list; path style is always served)")
+        ->delimiter(',');
     cmd->add_option("--lifecycle-interval", flags.lifecycle_interval,
                     "seconds between lifecycle passes")->check(CLI::PositiveNumber);
     cmd->add_option("--lifecycle-day-seconds", flags.lifecycle_day_seconds,

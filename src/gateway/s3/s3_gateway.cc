@@ -11,9 +11,11 @@
 #include <mutex>
 #include <thread>
 
-#include "http/http_server.h"
+#include "gateway/s3/s3_addressing.h"
+#include "gateway/s3/s3_auth.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
+#include "http/http_server.h"
 
 namespace ccow::s3 {
 
@@ -144,16 +146,15 @@ void S3Handler::Handle(HttpExchange& ex) {
                                                      .count())));
   RequestContext ctx{ex, req, {}, {}, {}, {}, id, {}};
 
-  // Path-style addressing: /BUCKET/KEY.
-  std::string_view path = req.path;
-  if (path.empty() || path[0] != '/') {
+  // Path style (/BUCKET/KEY), or virtual-hosted style (Host BUCKET.DOMAIN, path /KEY).
+  if (req.path.empty() || req.path[0] != '/') {
     SendError(ctx, MakeError(400, "InvalidURI", "Couldn't parse the specified URI."));
     return;
   }
-  path.remove_prefix(1);
-  size_t slash = path.find('/');
-  ctx.bucket = std::string(path.substr(0, slash));
-  if (slash != std::string_view::npos) ctx.key = std::string(path.substr(slash + 1));
+  const std::string* host = req.Header("host");
+  S3Address address = ResolveAddress(req.path, host ? *host : std::string(), options_.domains);
+  ctx.bucket = std::move(address.bucket);
+  ctx.key = std::move(address.key);
   if (ctx.key.size() > 1024) {
     SendError(ctx, MakeError(400, "KeyTooLongError", "Your key is too long."));
     return;
@@ -165,11 +166,13 @@ void S3Handler::Handle(HttpExchange& ex) {
     return;
   }
 
-  // The signature covers the query the router reads: the same parsed pairs.
-  SignedRequest signed_req{req.method, req.target, req.headers, &req.parsed};
+  // The signature covers the query the router reads: the same parsed pairs. SigV2 signs
+  // the bucket of a virtual-hosted request as part of the resource.
+  SignedRequest signed_req{req.method, req.target, req.headers, &req.parsed,
+                           address.virtual_host ? ctx.bucket : std::string()};
   VerifyOptions vo;
   vo.now_unix = static_cast<int64_t>(std::time(nullptr));
-  S3Error auth = VerifySigV4(
+  S3Error auth = Authenticate(
       signed_req, [this](std::string_view ak) { return users_.Lookup(ak); }, vo, &ctx.auth);
   if (!auth.ok()) {
     SendError(ctx, auth);
@@ -254,6 +257,7 @@ class S3GatewayImpl : public S3Gateway {
 Result<std::unique_ptr<S3Gateway>> S3Gateway::Start(std::shared_ptr<ObjectApi> api,
                                                     std::shared_ptr<Registry> registry,
                                                     S3GatewayOptions options) {
+  CCOW_ASSIGN_OR_RETURN(options.domains, NormalizeDomains(options.domains));
   auto gw = std::make_unique<S3GatewayImpl>(std::move(api), std::move(registry), std::move(options));
   CCOW_RETURN_IF_ERROR(gw->Start());
   return std::unique_ptr<S3Gateway>(std::move(gw));

@@ -1,6 +1,8 @@
-// The S3 gateway: S3's REST API (path-style) over the object API, so it runs unchanged on
-// the local backend and on a cluster. Requests are authenticated with SigV4 (header,
-// presigned query, aws-chunked bodies) against the key pairs of the registry of record;
+// The S3 gateway: S3's REST API over the object API, so it runs unchanged on the local
+// backend and on a cluster. Buckets are addressed path style, or virtual-hosted style
+// (BUCKET.DOMAIN) for the configured domains (s3_addressing.h). Requests are authenticated
+// with SigV4 (header, presigned query, aws-chunked bodies) or SigV2 (header, presigned
+// query), s3_auth.h, against the key pairs of the registry of record;
 // every tenant has its own bucket namespace under SEGMENT/TENANT/, and buckets with their
 // settings live in that registry too, so any number of gateways serve one namespace.
 #pragma once
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client/object_api.h"
 #include "cluster/registry.h"
@@ -22,6 +25,10 @@ struct S3GatewayOptions {
   std::string tls_cert_file, tls_key_file;
   std::string region = "us-east-1";
   std::string segment = "ccow";        // where S3 tenants live
+  // Host names whose subdomains are buckets (virtual-hosted style): with "s3.example.com",
+  // Host b1.s3.example.com:9000 is bucket b1. Empty: path style only. Start refuses a
+  // name that is not a host name (NormalizeDomains).
+  std::vector<std::string> domains;
   Credentials default_credentials;     // the server's own pair (tenant "default" if empty)
   size_t max_connections = 1024;
   // Lifecycle rules run this often; a "day" in them lasts day_seconds (tests shorten it).

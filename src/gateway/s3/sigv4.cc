@@ -1,19 +1,25 @@
 #include "gateway/s3/sigv4.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cstring>
-#include <ctime>
+
+#include "gateway/s3/auth_common.h"
 
 namespace ccow::s3 {
 
 namespace {
 
+using auth::FindHeader;
+using auth::FindParam;
+using auth::IEquals;
+using auth::IsSpace;
+using auth::kNeedDate;
+using auth::kUnsignedPayload;
+using auth::ToLower;
+using auth::Trim;
+
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr char kCredentialMalformed[] =
     "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/"
     "aws4_request\".";
@@ -23,17 +29,6 @@ constexpr char kThreeComponents[] =
 constexpr char kUseV4[] =
     "The authorization mechanism you have provided is not supported. Please use "
     "AWS4-HMAC-SHA256.";
-constexpr char kNeedDate[] = "AWS authentication requires a valid Date or x-amz-date header";
-constexpr char kSignatureMismatch[] =
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your key and signing method.";
-
-// Fetching an EVP_MD is expensive in OpenSSL 3 (a provider lookup per call with
-// EVP_sha256()); a request needs seven HMACs and a digest, so fetch it once.
-const EVP_MD* Sha256Md() {
-  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
 
 std::string Hex(const unsigned char* p, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -43,29 +38,6 @@ std::string Hex(const unsigned char* p, size_t n) {
     out[2 * i + 1] = kDigits[p[i] & 15];
   }
   return out;
-}
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  return true;
-}
-
-bool IsSpace(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 // SigV4's "Trimall": outer whitespace removed, inner runs of spaces folded to one.
@@ -78,119 +50,6 @@ std::string TrimAll(std::string_view s) {
     out += IsSpace(c) ? ' ' : c;
   }
   return out;
-}
-
-bool IsLowerHex(std::string_view s, size_t len) {
-  if (s.size() != len) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-// ---- Time. timegm and gmtime_r work in UTC, so the server's time zone cannot matter.
-
-std::string FormatAmzDate(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  std::tm tm{};
-  char buf[32] = "";
-  if (gmtime_r(&tt, &tm) != nullptr) std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
-bool Digits(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-std::optional<int64_t> ToUnix(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s) {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = static_cast<int>(y - 1900);
-  tm.tm_mon = static_cast<int>(mo - 1);
-  tm.tm_mday = static_cast<int>(d);
-  tm.tm_hour = static_cast<int>(h);
-  tm.tm_min = static_cast<int>(mi);
-  tm.tm_sec = static_cast<int>(s);
-  return static_cast<int64_t>(timegm(&tm));
-}
-
-// ISO 8601 basic, as x-amz-date and X-Amz-Date carry it: "20130524T000000Z".
-std::optional<int64_t> ParseAmzDate(std::string_view s) {
-  int64_t y, mo, d, h, mi, sec;
-  if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
-  if (!Digits(s.substr(0, 4), &y) || !Digits(s.substr(4, 2), &mo) || !Digits(s.substr(6, 2), &d) ||
-      !Digits(s.substr(9, 2), &h) || !Digits(s.substr(11, 2), &mi) ||
-      !Digits(s.substr(13, 2), &sec))
-    return std::nullopt;
-  return ToUnix(y, mo, d, h, mi, sec);
-}
-
-// RFC 1123, the Date header: "Fri, 24 May 2013 00:00:00 GMT".
-std::optional<int64_t> ParseHttpDate(std::string_view s) {
-  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  size_t comma = s.find(',');
-  if (comma == std::string_view::npos) return std::nullopt;
-  s = Trim(s.substr(comma + 1));  // "24 May 2013 00:00:00 GMT"
-  if (s.size() != 24 || s.substr(20) != " GMT" || s[2] != ' ' || s[6] != ' ' || s[11] != ' ' ||
-      s[14] != ':' || s[17] != ':')
-    return std::nullopt;
-  int64_t mo = 0;
-  for (int i = 0; i < 12; ++i)
-    if (s.substr(3, 3) == kMonths[i]) mo = i + 1;
-  int64_t y, d, h, mi, sec;
-  if (mo == 0 || !Digits(s.substr(0, 2), &d) || !Digits(s.substr(7, 4), &y) ||
-      !Digits(s.substr(12, 2), &h) || !Digits(s.substr(15, 2), &mi) ||
-      !Digits(s.substr(18, 2), &sec))
-    return std::nullopt;
-  return ToUnix(y, mo, d, h, mi, sec);
-}
-
-// ---- Request-target pieces: http::ParseTarget, the parser routing uses too.
-
-// The request's parsed target: the caller's (the gateway passes the one its router
-// reads), else parsed here by the same parser.
-const http::ParsedTarget& TargetOf(const SignedRequest& r, std::optional<http::ParsedTarget>* own) {
-  if (r.parsed != nullptr) return *r.parsed;
-  return own->emplace(http::ParseTarget(r.target));
-}
-
-using NameValues = std::vector<std::pair<std::string, std::string>>;
-
-// The first value under `name` (any case for headers, exact for query parameters) and,
-// in *count, how many there are.
-const std::string* Find(const NameValues& list, std::string_view name, bool any_case,
-                        int* count = nullptr) {
-  const std::string* found = nullptr;
-  int n = 0;
-  for (const auto& [k, v] : list) {
-    if (any_case ? !IEquals(k, name) : k != name) continue;
-    if (found == nullptr) found = &v;
-    ++n;
-  }
-  if (count != nullptr) *count = n;
-  return found;
-}
-
-// The first decoded value of a query parameter (exact case) and, in *count, how many
-// parameters have that name.
-const std::string* Find(const http::QueryParams& params, std::string_view name, bool /*any_case*/,
-                        int* count = nullptr) {
-  const std::string* found = nullptr;
-  int n = 0;
-  for (const auto& p : params) {
-    if (p.name != name) continue;
-    if (found == nullptr) found = &p.value;
-    ++n;
-  }
-  if (count != nullptr) *count = n;
-  return found;
 }
 
 std::string CanonicalUri(const http::ParsedTarget& t) {
@@ -286,8 +145,8 @@ bool ParseCredential(std::string_view cred, Claim* claim, std::string* why) {
     cred = cred.substr(0, slash);
   }
   int64_t ignored;
-  if (cred.empty() || parts[0].size() != 8 || !Digits(parts[0], &ignored) || parts[1].empty() ||
-      parts[3] != "aws4_request") {
+  if (cred.empty() || parts[0].size() != 8 || !auth::Digits(parts[0], &ignored) ||
+      parts[1].empty() || parts[3] != "aws4_request") {
     *why = kCredentialMalformed;
     return false;
   }
@@ -307,25 +166,11 @@ bool ValidSignedHeaders(const std::vector<std::string>& names) {
   return std::find(names.begin(), names.end(), "host") != names.end();
 }
 
-// x-amz-content-sha256: what a body may be declared as. AuthContext promises lower-case hex.
-bool ValidPayloadHash(std::string_view v) {
-  return IsLowerHex(v, 64) || v == kUnsignedPayload || v == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
-         v == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" ||
-         v == "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
-}
-
-S3Error BadPayloadHash() {
-  return MakeError(400, "InvalidArgument",
-                   "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
-                   "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
-                   "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a lower-case hex SHA-256.");
-}
-
-S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const VerifyOptions& opt,
+S3Error ParseHeaderForm(const SignedRequest& r, std::string_view header, const VerifyOptions& opt,
                         Claim* claim) {
   // Components are separated by ", " in AWS's examples, by "," in botocore's and by
   // " " in some others; none of their values holds a space or a comma, so split on both.
-  std::string_view rest = auth.substr(kAlgorithm.size());
+  std::string_view rest = header.substr(kAlgorithm.size());
   bool have_cred = false, have_headers = false, have_sig = false;
   while (!rest.empty()) {
     size_t start = rest.find_first_not_of(", \t");
@@ -355,25 +200,25 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
   if (!ValidSignedHeaders(claim->signed_headers))
     return HeaderMalformed("SignedHeaders must name host and no empty header.");
 
-  const std::string* sha = Find(r.headers, "x-amz-content-sha256", true);
+  const std::string* sha = FindHeader(r.headers, "x-amz-content-sha256");
   if (sha == nullptr)
     return MakeError(400, "InvalidRequest",
                      "Missing required header for this request: x-amz-content-sha256");
   claim->payload_hash = std::string(Trim(*sha));
-  if (!ValidPayloadHash(claim->payload_hash)) return BadPayloadHash();
+  if (!auth::ValidPayloadHash(claim->payload_hash)) return auth::BadPayloadHash();
 
   int64_t t;
-  if (const std::string* amz = Find(r.headers, "x-amz-date", true)) {
+  if (const std::string* amz = FindHeader(r.headers, "x-amz-date")) {
     std::string_view v = Trim(*amz);
-    auto parsed = ParseAmzDate(v);
+    auto parsed = auth::ParseAmzDate(v);
     if (!parsed) return MakeError(403, "AccessDenied", kNeedDate);
     t = *parsed;
     claim->amz_date = std::string(v);
-  } else if (const std::string* date = Find(r.headers, "date", true)) {
-    auto parsed = ParseHttpDate(*date);
+  } else if (const std::string* date = FindHeader(r.headers, "date")) {
+    auto parsed = auth::ParseHttpDate(*date);
     if (!parsed) return MakeError(403, "AccessDenied", kNeedDate);
     t = *parsed;
-    claim->amz_date = FormatAmzDate(t);
+    claim->amz_date = auth::FormatAmzDate(t);
     // An unsigned date could be moved forward to replay a captured request at any time.
     // (x-amz-date is held to the same by the rule that every x-amz-* header is signed.)
     auto& names = claim->signed_headers;
@@ -384,11 +229,7 @@ S3Error ParseHeaderForm(const SignedRequest& r, std::string_view auth, const Ver
   }
   if (claim->amz_date.substr(0, 8) != claim->date)
     return HeaderMalformed("Invalid credential date. Date is not the same as X-Amz-Date.");
-  if (t > opt.now_unix + opt.max_skew_seconds || t < opt.now_unix - opt.max_skew_seconds)
-    return MakeError(403, "RequestTimeTooSkewed",
-                     "The difference between the request time and the server's time is too "
-                     "large.");
-  return S3Error::None();
+  return auth::CheckSkew(t, opt);
 }
 
 S3Error ParseQueryForm(const http::QueryParams& params, const VerifyOptions& opt, Claim* claim) {
@@ -397,41 +238,41 @@ S3Error ParseQueryForm(const http::QueryParams& params, const VerifyOptions& opt
                                                    "X-Amz-SignedHeaders", "X-Amz-Expires"};
   for (std::string_view name : kRequired) {
     int count = 0;
-    Find(params, name, false, &count);
+    FindParam(params, name, &count);
     if (count != 1)
       return QueryError(
           "Query-string authentication version 4 requires the X-Amz-Algorithm, "
           "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
           "and X-Amz-Expires parameters (each once).");
   }
-  if (*Find(params, "X-Amz-Algorithm", false) != kAlgorithm)
+  if (*FindParam(params, "X-Amz-Algorithm") != kAlgorithm)
     return QueryError("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
   std::string why;
-  if (!ParseCredential(*Find(params, "X-Amz-Credential", false), claim, &why))
+  if (!ParseCredential(*FindParam(params, "X-Amz-Credential"), claim, &why))
     return QueryError("Error parsing the X-Amz-Credential parameter; " + why);
-  claim->signed_headers = SplitSignedHeaders(*Find(params, "X-Amz-SignedHeaders", false));
+  claim->signed_headers = SplitSignedHeaders(*FindParam(params, "X-Amz-SignedHeaders"));
   if (!ValidSignedHeaders(claim->signed_headers))
     return QueryError("X-Amz-SignedHeaders must name host and no empty header.");
-  claim->signature = ToLower(*Find(params, "X-Amz-Signature", false));
-  claim->amz_date = *Find(params, "X-Amz-Date", false);
-  auto t = ParseAmzDate(claim->amz_date);
+  claim->signature = ToLower(*FindParam(params, "X-Amz-Signature"));
+  claim->amz_date = *FindParam(params, "X-Amz-Date");
+  auto t = auth::ParseAmzDate(claim->amz_date);
   if (!t)
     return QueryError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
   if (claim->amz_date.substr(0, 8) != claim->date)
     return QueryError("Invalid credential date \"" + claim->date +
                       "\". This date is not the same as X-Amz-Date: \"" +
                       claim->amz_date.substr(0, 8) + "\".");
-  const std::string& expires_text = *Find(params, "X-Amz-Expires", false);
+  const std::string& expires_text = *FindParam(params, "X-Amz-Expires");
   int64_t expires = 0;
-  if (expires_text.size() > 12 || !Digits(expires_text, &expires))
+  if (expires_text.size() > 12 || !auth::Digits(expires_text, &expires))
     return QueryError("X-Amz-Expires should be a number");
   if (expires < 1) return QueryError("X-Amz-Expires must be positive");
   if (expires > opt.max_presign_seconds)
     return QueryError("X-Amz-Expires must be less than a week (in seconds) that is; " +
                       std::to_string(opt.max_presign_seconds));
-  if (const std::string* sha = Find(params, "X-Amz-Content-Sha256", false)) {
+  if (const std::string* sha = FindParam(params, "X-Amz-Content-Sha256")) {
     claim->payload_hash = *sha;
-    if (!ValidPayloadHash(claim->payload_hash)) return BadPayloadHash();
+    if (!auth::ValidPayloadHash(claim->payload_hash)) return auth::BadPayloadHash();
   } else {
     claim->payload_hash = std::string(kUnsignedPayload);
   }
@@ -461,9 +302,7 @@ S3Error CheckAmzHeadersSigned(const SignedRequest& r, const std::vector<std::str
 S3Error CheckSignature(const SignedRequest& r, const Claim& claim, const CredentialLookup& lookup,
                        AuthContext* out) {
   std::optional<Credentials> creds = lookup ? lookup(claim.access_key) : std::nullopt;
-  if (!creds)
-    return MakeError(403, "InvalidAccessKeyId",
-                     "The AWS Access Key Id you provided does not exist in our records.");
+  if (!creds) return auth::UnknownAccessKey();
   S3Error unsigned_headers = CheckAmzHeadersSigned(r, claim.signed_headers);
   if (!unsigned_headers.ok()) return unsigned_headers;
 
@@ -474,12 +313,11 @@ S3Error CheckSignature(const SignedRequest& r, const Claim& claim, const Credent
   std::string raw = HmacSha256(key, StringToSign(claim.amz_date, scope, canonical));
   std::string expected = Hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
   // Constant time, so that response timing does not reveal how much of a guess matched.
-  if (claim.signature.size() != expected.size() ||
-      CRYPTO_memcmp(claim.signature.data(), expected.data(), expected.size()) != 0)
-    return MakeError(403, "SignatureDoesNotMatch", kSignatureMismatch);
+  if (!auth::SameSignature(claim.signature, expected)) return auth::SignatureMismatch();
 
   if (out != nullptr) {
     out->credentials = std::move(*creds);
+    out->signature_version = 4;
     out->presigned = claim.presigned;
     out->payload_hash = claim.payload_hash;
     out->seed_signature = expected;
@@ -495,18 +333,12 @@ S3Error CheckSignature(const SignedRequest& r, const Claim& claim, const Credent
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, Sha256Md(), nullptr);
+  EVP_Digest(data.data(), data.size(), md, &len, auth::Sha256Md(), nullptr);
   return Hex(md, len);
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  // A null key pointer means "no key" to OpenSSL, not "the empty key": never pass one.
-  static const char kNoKey = 0;
-  HMAC(Sha256Md(), key.empty() ? &kNoKey : key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<const char*>(md), len);
+  return auth::Hmac(auth::Sha256Md(), key, data);
 }
 
 std::string DeriveSigningKey(std::string_view secret, std::string_view date,
@@ -529,7 +361,7 @@ std::string CanonicalRequest(const SignedRequest& request,
                              const std::vector<std::string>& signed_headers,
                              std::string_view payload_hash, bool presigned) {
   std::optional<http::ParsedTarget> own;
-  const http::ParsedTarget& t = TargetOf(request, &own);
+  const http::ParsedTarget& t = auth::TargetOf(request, &own);
   std::string out = request.method + "\n";
   out += CanonicalUri(t) + "\n";
   out += CanonicalQuery(t.query, presigned) + "\n";
@@ -555,41 +387,18 @@ std::string CanonicalRequest(const SignedRequest& request,
 
 S3Error VerifySigV4(const SignedRequest& request, const CredentialLookup& lookup,
                     const VerifyOptions& options, AuthContext* out) {
-  std::optional<http::ParsedTarget> own;
-  const http::ParsedTarget& t = TargetOf(request, &own);
-  if (!t.well_formed()) return MakeError(400, "InvalidURI", "Couldn't parse the specified URI.");
-  const http::QueryParams& params = t.query;
-
-  int auth_count = 0;
-  const std::string* auth = Find(request.headers, "authorization", true, &auth_count);
-  bool query_v4 = Find(params, "X-Amz-Algorithm", false) ||
-                  Find(params, "X-Amz-Signature", false) || Find(params, "X-Amz-Credential", false);
-  bool query_v2 = Find(params, "AWSAccessKeyId", false) && Find(params, "Signature", false);
-  if (auth_count > 1)
-    return MakeError(400, "InvalidArgument", "Only one Authorization header is allowed");
-  if (auth != nullptr && (query_v4 || query_v2))
-    return MakeError(400, "InvalidArgument",
-                     "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
-                     "parameter, Signature query string parameter or the Authorization header "
-                     "should be specified");
-
+  bool presigned = false;
+  S3Error err = auth::RequireVersion(request, 4, kUseV4, &presigned);
+  if (!err.ok()) return err;
   Claim claim;
-  if (auth != nullptr) {
-    std::string_view a = Trim(*auth);
-    if (a.starts_with("AWS ")) return MakeError(400, "InvalidRequest", kUseV4);
-    if (!a.starts_with(kAlgorithm) ||
-        (a.size() > kAlgorithm.size() && !IsSpace(a[kAlgorithm.size()])))
-      return MakeError(400, "InvalidArgument", "Unsupported Authorization Type");
-    S3Error err = ParseHeaderForm(request, a, options, &claim);
-    if (!err.ok()) return err;
-  } else if (query_v4) {
-    S3Error err = ParseQueryForm(params, options, &claim);
-    if (!err.ok()) return err;
-  } else if (query_v2) {
-    return MakeError(400, "InvalidRequest", kUseV4);
+  if (presigned) {
+    std::optional<http::ParsedTarget> own;
+    err = ParseQueryForm(auth::TargetOf(request, &own).query, options, &claim);
   } else {
-    return MakeError(403, "AccessDenied", "Anonymous access is not allowed");
+    err = ParseHeaderForm(request, Trim(*FindHeader(request.headers, "authorization")), options,
+                          &claim);
   }
+  if (!err.ok()) return err;
   return CheckSignature(request, claim, lookup, out);
 }
 
@@ -601,7 +410,7 @@ void SignRequest(SignedRequest& request, const Credentials& creds, std::string_v
     return IEquals(h.first, "x-amz-date") || IEquals(h.first, "x-amz-content-sha256") ||
            IEquals(h.first, "authorization");
   });
-  std::string amz_date = FormatAmzDate(now_unix);
+  std::string amz_date = auth::FormatAmzDate(now_unix);
   request.headers.emplace_back("x-amz-date", amz_date);
   request.headers.emplace_back("x-amz-content-sha256", std::string(payload_hash));
 

@@ -71,17 +71,19 @@ def make_client(access_key=ACCESS_KEY, secret_key=SECRET_KEY, **config):
 
 
 S3 = None
-PRESIGNER = None  # botocore 1.29 presigns S3 URLs with SigV2 unless told otherwise
+PRESIGNER = None  # SigV4 URLs (botocore 1.29 presigns S3 URLs with SigV2 unless told otherwise)
+V2_PRESIGNER = None  # SigV2 URLs, whatever the botocore version's default
 
 
 def setUpModule():
-    global S3, PRESIGNER
+    global S3, PRESIGNER, V2_PRESIGNER
     if not S3_URL:
         raise unittest.SkipTest("S3_URL is not set (run boto3_test.sh)")
     # Throwaway clients (wrong keys) leave pooled sockets to the garbage collector.
     warnings.simplefilter("ignore", ResourceWarning)
     S3 = make_client()
     PRESIGNER = make_client(signature_version="s3v4")
+    V2_PRESIGNER = make_client(signature_version="s3")
 
 
 def new_bucket(tag, versioned=False):
@@ -130,15 +132,16 @@ def signing_key(secret, date, region=REGION):
 
 
 def sign(method, path, query, headers, payload_hash, access_key=ACCESS_KEY,
-         secret_key=SECRET_KEY, when=None):
+         secret_key=SECRET_KEY, when=None, host=None):
     """Returns (headers with host, x-amz-date, x-amz-content-sha256 and Authorization added,
     auth info for aws-chunked: signature, amz_date, scope, key). `path` is as sent
-    (percent-encoded); every header passed in is signed."""
+    (percent-encoded); every header passed in is signed. `host`: the Host header, if not
+    the endpoint's (a virtual-hosted bucket)."""
     when = when or datetime.datetime.now(datetime.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
     h = {k.lower(): str(v) for k, v in headers.items()}
-    h["host"] = HOSTPORT
+    h["host"] = host or HOSTPORT
     h["x-amz-date"] = amz_date
     h["x-amz-content-sha256"] = payload_hash
     names = sorted(h)
@@ -193,6 +196,18 @@ def raw_request(method, path, query="", headers=None, body=b"", signed=True,
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
     finally:
         conn.close()
+
+
+def url_param(url, name):
+    """The decoded value of query parameter `name` of `url`."""
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))[name]
+
+
+def with_url_param(url, name, value):
+    """`url` with query parameter `name` set to `value` (the others as they were)."""
+    parts = urllib.parse.urlsplit(url)
+    q = urllib.parse.parse_qsl(parts.query)
+    return parts._replace(query=urllib.parse.urlencode([(k, value if k == name else v) for k, v in q])).geturl()
 
 
 def error_code(body):
@@ -251,6 +266,18 @@ class S3TestCase(unittest.TestCase):
         self.assertEqual(resp.status, status, resp)
         self.assertIn("xml", resp.headers.get("content-type", ""), resp.headers)
         self.assertEqual(error_code(resp.body), code, resp)
+
+    def assertUrlRefused(self, url, status, code, data=None, headers=None):
+        """Fetching `url` (a PUT of `data` when given) answers `status` with S3 error `code`;
+        returns the error document."""
+        req = urllib.request.Request(url, data=data, method="GET" if data is None else "PUT",
+                                     headers=headers or {})
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            urllib.request.urlopen(req, timeout=30)
+        self.assertEqual(cm.exception.code, status, url)
+        doc = cm.exception.read()
+        self.assertEqual(error_code(doc), code, url)
+        return doc
 
     def assertNoObject(self, bucket, key):
         self.assertClientError(S3.head_object, "404", 404, Bucket=bucket, Key=key)
@@ -559,45 +586,73 @@ class ObjectTest(S3TestCase):
         with urllib.request.urlopen(get_url, timeout=30) as r:
             self.assertEqual(r.read(), body)
         self.assertEqual(S3.get_object(Bucket=self.bucket, Key="pre/signed obj")["Body"].read(), body)
-        # SigV2 (what botocore 1.29 presigns with by default) is refused with a clear error.
-        v2_url = S3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre/signed obj"})
-        self.assertIn("AWSAccessKeyId=", v2_url)
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(v2_url, timeout=30)
-        self.assertEqual(cm.exception.code, 400)
-        self.assertEqual(error_code(cm.exception.read()), "InvalidRequest")
+
+    def test_sigv2_presigned_get_and_put_urls_work_with_urllib(self):
+        # The URLs botocore 1.29 (Debian 12's) makes by default: AWSAccessKeyId, Signature,
+        # Expires. A SigV2 URL signs Content-Type, so the upload sends the one it was made for.
+        body = os.urandom(3000)
+        put_url = V2_PRESIGNER.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": "pre/v2 obj",
+                                  "ContentType": "application/octet-stream"}, ExpiresIn=300)
+        self.assertIn("AWSAccessKeyId=", put_url)
+        self.assertNotIn("X-Amz-", put_url)
+        req = urllib.request.Request(put_url, data=body, method="PUT",
+                                     headers={"Content-Type": "application/octet-stream"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.headers["ETag"], f'"{md5_hex(body)}"')
+        get_url = V2_PRESIGNER.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": "pre/v2 obj",
+                                  "ResponseContentDisposition": 'attachment; filename="v2.bin"'},
+            ExpiresIn=300)
+        with urllib.request.urlopen(get_url, timeout=30) as r:
+            self.assertEqual(r.read(), body)
+            self.assertEqual(r.headers["Content-Disposition"], 'attachment; filename="v2.bin"')
+        self.assertEqual(S3.get_object(Bucket=self.bucket, Key="pre/v2 obj")["Body"].read(), body)
+        # The default client's URL, whichever version its botocore presigns with.
+        with urllib.request.urlopen(S3.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": "pre/v2 obj"}), timeout=30) as r:
+            self.assertEqual(r.read(), body)
 
     def test_presigned_url_with_tampered_signature_is_signature_does_not_match(self):
         S3.put_object(Bucket=self.bucket, Key="pre-tamper", Body=b"secret")
         url = PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
                                         ExpiresIn=300)
-        parts = urllib.parse.urlsplit(url)
-        q = urllib.parse.parse_qsl(parts.query)
-        sig = dict(q)["X-Amz-Signature"]
-        bad = ("0" if sig[0] != "0" else "1") + sig[1:]
-        tampered = parts._replace(query=urllib.parse.urlencode(
-            [(k, bad if k == "X-Amz-Signature" else v) for k, v in q])).geturl()
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(tampered, timeout=30)
-        self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
+        sig = url_param(url, "X-Amz-Signature")
+        self.assertUrlRefused(with_url_param(url, "X-Amz-Signature", ("0" if sig[0] != "0" else "1") + sig[1:]),
+                              403, "SignatureDoesNotMatch")
         # A presigned PUT tampered with cannot write either.
         url = PRESIGNER.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-put"},
                                         ExpiresIn=300)
-        url = url.replace("pre-tamper-put", "pre-tamper-other")
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(urllib.request.Request(url, data=b"x", method="PUT"), timeout=30)
-        self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "SignatureDoesNotMatch")
+        self.assertUrlRefused(url.replace("pre-tamper-put", "pre-tamper-other"), 403, "SignatureDoesNotMatch",
+                              data=b"x")
         self.assertNoObject(self.bucket, "pre-tamper-other")
         # An expired URL.
         url = PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper"},
                                                ExpiresIn=1)
         time.sleep(2.1)
-        with self.assertRaises(urllib.error.HTTPError) as cm:
-            urllib.request.urlopen(url, timeout=30)
-        self.assertEqual(cm.exception.code, 403)
-        self.assertEqual(error_code(cm.exception.read()), "AccessDenied")
+        self.assertUrlRefused(url, 403, "AccessDenied")
+        self.assertStillServing()
+
+    def test_sigv2_presigned_url_tampered_or_expired_is_refused_as_aws_does(self):
+        S3.put_object(Bucket=self.bucket, Key="pre-tamper-v2", Body=b"secret")
+        url = V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-v2"},
+                                                  ExpiresIn=300)
+        sig = url_param(url, "Signature")
+        for tampered in (with_url_param(url, "Signature", ("A" if sig[0] != "A" else "B") + sig[1:]),
+                         with_url_param(url, "Expires", str(int(url_param(url, "Expires")) + 3600)),
+                         url.replace("pre-tamper-v2", "pre-tamper-v2x")):
+            self.assertUrlRefused(tampered, 403, "SignatureDoesNotMatch")
+        url = V2_PRESIGNER.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": "pre-v2-put"},
+                                                  ExpiresIn=300)
+        # (An empty Content-Type, as signed: urllib would add a form type of its own.)
+        self.assertUrlRefused(url.replace("pre-v2-put", "pre-v2-other"), 403, "SignatureDoesNotMatch",
+                              data=b"x", headers={"Content-Type": ""})
+        self.assertNoObject(self.bucket, "pre-v2-other")
+        url = V2_PRESIGNER.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "pre-tamper-v2"},
+                                                  ExpiresIn=1)
+        time.sleep(2.1)
+        self.assertIn(b"Request has expired", self.assertUrlRefused(url, 403, "AccessDenied"))
         self.assertStillServing()
 
 

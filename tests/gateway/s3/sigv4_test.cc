@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/s3/auth_test_util.h"
+
 namespace ccow::s3 {
 namespace {
 
@@ -20,12 +22,7 @@ constexpr char kMismatch[] =
     "The request signature we calculated does not match the signature you provided. "
     "Check your key and signing method.";
 
-CredentialLookup Lookup(std::string secret = kSecret) {
-  return [secret](std::string_view ak) -> std::optional<Credentials> {
-    if (ak != kAk) return std::nullopt;
-    return Credentials{kAk, secret, "tenant-a"};
-  };
-}
+CredentialLookup Lookup(std::string secret = kSecret) { return OneKey(kAk, std::move(secret)); }
 
 S3Error Verify(const SignedRequest& r, int64_t now = kNow, AuthContext* ctx = nullptr,
                const CredentialLookup& lookup = Lookup()) {
@@ -34,14 +31,6 @@ S3Error Verify(const SignedRequest& r, int64_t now = kNow, AuthContext* ctx = nu
   return VerifySigV4(r, lookup, opt, ctx);
 }
 
-void ExpectOk(const S3Error& e) {
-  EXPECT_TRUE(e.ok()) << e.http_status << " " << e.code << ": " << e.message;
-}
-
-void ExpectError(const S3Error& e, int status, const std::string& code) {
-  EXPECT_EQ(e.http_status, status) << e.code << ": " << e.message;
-  EXPECT_EQ(e.code, code) << e.message;
-}
 
 std::string AuthHeader(const std::string& signed_headers, const std::string& signature,
                        const std::string& sep = ",") {
@@ -49,14 +38,6 @@ std::string AuthHeader(const std::string& signed_headers, const std::string& sig
          sep + "SignedHeaders=" + signed_headers + sep + "Signature=" + signature;
 }
 
-void SetHeader(SignedRequest& r, const std::string& name, const std::string& value) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) {
-      v = value;
-      return;
-    }
-  r.headers.emplace_back(name, value);
-}
 
 // GET Object with a Range header.
 SignedRequest GetObjectExample() {

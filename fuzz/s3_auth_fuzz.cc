@@ -1,8 +1,11 @@
-// Fuzz target for VerifySigV4: whatever request-target and headers arrive, verification
-// ends in an S3Error or an AuthContext, never a crash. The input is the request as text:
+// Fuzz target for S3 authentication (Authenticate: SigV4 and SigV2, header and query forms,
+// and the virtual-hosted bucket the Host names): whatever request-target and headers
+// arrive, verification ends in an S3Error or a complete AuthContext, never a crash. The
+// input is the request as text:
 //   METHOD\nTARGET\nname:value\nname:value...
-// (the gateway hands the verifier exactly these pieces). Alongside it, the URI coding
-// must round-trip: UriDecode(UriEncode(x)) == x for any bytes x.
+// (the gateway hands the verifier exactly these pieces; the bucket of a Host under
+// "localhost" is the virtual-hosted one). Alongside it, the URI coding must round-trip:
+// UriDecode(UriEncode(x)) == x for any bytes x.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +14,9 @@
 #include <vector>
 
 #include "fuzz_target.h"
+#include "gateway/s3/s3_addressing.h"
+#include "gateway/s3/s3_auth.h"
+#include "gateway/s3/sigv2.h"
 #include "gateway/s3/sigv4.h"
 
 namespace ccow::fuzz {
@@ -35,6 +41,8 @@ std::string Serialize(const SignedRequest& r) {
   return out;
 }
 
+const std::vector<std::string> kDomains = {"localhost"};
+
 SignedRequest Parse(std::string_view in) {
   SignedRequest r;
   size_t line = 0;
@@ -55,6 +63,8 @@ SignedRequest Parse(std::string_view in) {
     if (nl == std::string_view::npos) break;
     in.remove_prefix(nl + 1);
   }
+  for (const auto& [k, v] : r.headers)
+    if (k == "host") r.host_bucket = s3::BucketFromHost(v, kDomains);
   return r;
 }
 
@@ -90,6 +100,29 @@ SignedRequest Presigned(const std::string& path, const std::string& extra_query)
   return r;
 }
 
+SignedRequest SignedV2(std::string method, std::string target,
+                       std::vector<std::pair<std::string, std::string>> headers) {
+  SignedRequest r{std::move(method), std::move(target), std::move(headers)};
+  for (const auto& [k, v] : r.headers)
+    if (k == "host") r.host_bucket = s3::BucketFromHost(v, kDomains);
+  s3::SignRequestV2(r, Credentials{kAk, kSecret, "tenant"}, kNow);
+  return r;
+}
+
+// A SigV2 presigned URL, with an x-amz-* parameter and a response-* override as botocore
+// makes them.
+SignedRequest PresignedV2(const std::string& path) {
+  SignedRequest r{"GET",
+                  path +
+                      "?response-content-type=text%2Fplain&x-amz-request-payer=requester"
+                      "&AWSAccessKeyId=" +
+                      std::string(kAk) + "&Expires=1369357200",
+                  {{"host", "localhost:9000"}}};
+  r.target += "&Signature=" +
+              s3::UriEncode(s3::HmacSha1Base64(kSecret, s3::SigV2StringToSign(r, true)), true);
+  return r;
+}
+
 }  // namespace
 
 std::vector<std::string> Seeds() {
@@ -114,6 +147,15 @@ std::vector<std::string> Seeds() {
       Presigned("/bucket/key.txt", ""),
       Presigned("/bucket/" + s3::UriEncode("x y/\xe2\x82\xac", false),
                 "&response-content-disposition=attachment%3B%20filename%3D%22a.txt%22"),
+      SignedV2("GET", "/bucket/key?versionId=3&acl", {{"host", "localhost:9000"}}),
+      SignedV2("PUT", "/dir/a%20b",
+               {{"host", "bucket.localhost:9000"},
+                {"content-type", "text/plain"},
+                {"content-md5", "1B2M2Y8AsgTpgAmY7PhCfg=="},
+                {"x-amz-meta-a", " one "},
+                {"x-amz-meta-a", "two"},
+                {"x-amz-date", "Fri, 24 May 2013 00:00:00 GMT"}}),
+      PresignedV2("/bucket/key.txt"),
   };
   std::vector<std::string> seeds;
   for (const auto& r : requests) seeds.push_back(Serialize(r));
@@ -130,7 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool slash : {false, true}) {
     auto back = ccow::s3::UriDecode(ccow::s3::UriEncode(r.target, slash));
     if (!back || *back != r.target) {
-      std::fprintf(stderr, "sigv4: UriDecode(UriEncode(target)) is not the target\n");
+      std::fprintf(stderr, "s3_auth: UriDecode(UriEncode(target)) is not the target\n");
       std::abort();
     }
   }
@@ -138,17 +180,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ccow::s3::VerifyOptions opt;
   opt.now_unix = ccow::fuzz::kNow;
   ccow::s3::AuthContext ctx;
-  ccow::s3::S3Error e = ccow::s3::VerifySigV4(r, ccow::fuzz::Lookup, opt, &ctx);
+  ccow::s3::S3Error e = ccow::s3::Authenticate(r, ccow::fuzz::Lookup, opt, &ctx);
   if (!e.ok()) {
     if (e.http_status < 400 || e.code.empty() || e.message.empty()) {
-      std::fprintf(stderr, "sigv4: an error without status, code or message\n");
+      std::fprintf(stderr, "s3_auth: an error without status, code or message\n");
       std::abort();
     }
     return 0;
   }
-  if (ctx.signing_key.size() != 32 || ctx.seed_signature.size() != 64 || ctx.payload_hash.empty() ||
-      ctx.credentials.access_key != ccow::fuzz::kAk || !ctx.scope.ends_with("/s3/aws4_request")) {
-    std::fprintf(stderr, "sigv4: an accepted request with an incomplete AuthContext\n");
+  bool complete = ctx.payload_hash.size() > 0 && ctx.credentials.access_key == ccow::fuzz::kAk;
+  if (ctx.signature_version == 4)
+    complete = complete && ctx.signing_key.size() == 32 && ctx.seed_signature.size() == 64 &&
+               ctx.scope.ends_with("/s3/aws4_request");
+  else  // SigV2 signs no body chunks: nothing may claim to continue its signature.
+    complete = complete && ctx.signature_version == 2 && ctx.signing_key.empty() &&
+               !ctx.payload_hash.starts_with("STREAMING-");
+  if (!complete) {
+    std::fprintf(stderr, "s3_auth: an accepted request with an incomplete AuthContext\n");
     std::abort();
   }
   ++ccow::fuzz::decoded;
