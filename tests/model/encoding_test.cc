@@ -41,12 +41,18 @@ TEST(EncodingTest, TrailingBytesAreRejected) {
   EXPECT_TRUE(ChunkManifest::Decode(bytes).status().IsCorruption());
 }
 
-TEST(EncodingTest, EveryTruncationOfAManifestIsRejected) {
+// A three-byte object in one payload chunk.
+VersionManifest OneChunkManifest() {
   VersionManifest vm;
   vm.name = "a/b/c/d";
   vm.nhid = HashBytes(HashAlgo::kSha256, vm.name);
   vm.size = 3;
   vm.root_refs.push_back({0, 3, ChunkKind::kPayload, HashBytes(HashAlgo::kSha256, "abc")});
+  return vm;
+}
+
+TEST(EncodingTest, EveryTruncationOfAManifestIsRejected) {
+  VersionManifest vm = OneChunkManifest();
   std::string bytes = vm.Encode();
   for (size_t n = 0; n < bytes.size(); ++n)
     EXPECT_FALSE(VersionManifest::Decode(bytes.substr(0, n)).ok()) << "length " << n;
@@ -131,11 +137,7 @@ TEST(EncodingTest, InlineManifestsThatBreakTheRulesAreRejected) {
 }
 
 TEST(EncodingTest, AnObjectChecksumRoundTripsAndBadOnesAreRejected) {
-  VersionManifest vm;
-  vm.name = "a/b/c/d";
-  vm.nhid = HashBytes(HashAlgo::kSha256, vm.name);
-  vm.size = 3;
-  vm.root_refs.push_back({0, 3, ChunkKind::kPayload, HashBytes(HashAlgo::kSha256, "abc")});
+  VersionManifest vm = OneChunkManifest();
   vm.checksum = {ObjectChecksum::Algo::kSha256, true, 3, std::string(32, 'd')};
   auto back = VersionManifest::Decode(vm.Encode());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
