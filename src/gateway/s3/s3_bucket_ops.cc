@@ -2,6 +2,7 @@
 // subresources (location, versioning, tagging, CORS, lifecycle, ACL/policy stand-ins).
 #include <algorithm>
 
+#include "gateway/s3/s3_checksum.h"  // Base64 for continuation tokens
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -23,19 +24,55 @@ std::string FindSubresource(const HttpRequest& req) {
 
 }  // namespace
 
+// ListBuckets with AWS's pagination: prefix, max-buckets (1 to 10000) and an opaque
+// continuation token (here the base64 of the last name listed), in name order; a
+// bucket-region other than the gateway's lists nothing.
 void S3Handler::ListBuckets(RequestContext& ctx) {
+  const HttpRequest& req = ctx.req;
+  size_t max = SIZE_MAX;
+  if (const std::string* m = req.Query("max-buckets")) {
+    bool digits = !m->empty() && m->size() <= 5 &&
+                  std::all_of(m->begin(), m->end(), [](char c) { return c >= '0' && c <= '9'; });
+    size_t n = digits ? std::stoul(*m) : 0;
+    if (n < 1 || n > 10000)
+      return SendError(ctx, MakeError(400, "InvalidArgument", "max-buckets must be an integer from 1 to 10000"));
+    max = n;
+  }
+  std::string after;
+  if (const std::string* token = req.Query("continuation-token")) {
+    auto name = Base64Decode(*token);
+    if (!name) return SendError(ctx, MakeError(400, "InvalidArgument", "The continuation token provided is incorrect"));
+    after = *name;
+  }
+  const std::string* prefix = req.Query("prefix");
+  const std::string* region = req.Query("bucket-region");
   std::vector<BucketInfo> list = buckets_.List(ctx.tenant);
+  std::sort(list.begin(), list.end(), [](const BucketInfo& a, const BucketInfo& b) { return a.name < b.name; });
   XmlWriter w;
   w.Open("ListAllMyBucketsResult", true);
   WriteIdentity(w, "Owner", ctx.tenant);
   w.Open("Buckets");
+  size_t listed = 0;
+  std::string last, next_token;
   for (const auto& b : list) {
+    if (region && *region != options_.region) break;
+    if (!after.empty() && b.name <= after) continue;
+    if (prefix && !b.name.starts_with(*prefix)) continue;
+    if (listed == max) {
+      next_token = Base64Encode(last);
+      break;
+    }
     w.Open("Bucket");
     w.Element("Name", b.name);
     w.Element("CreationDate", IsoDate(b.record.created_ns));
+    w.Element("BucketRegion", options_.region);
     w.Close();
+    last = b.name;
+    ++listed;
   }
   w.Close();
+  if (!next_token.empty()) w.Element("ContinuationToken", next_token);
+  if (prefix) w.Element("Prefix", *prefix);
   SendXml(ctx, 200, w.Finish());
 }
 
