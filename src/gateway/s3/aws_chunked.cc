@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/s3/s3_checksum.h"
+
 namespace ccow::s3 {
 
 namespace {
@@ -61,33 +63,6 @@ bool SameSignature(const std::string& key, const std::string& string_to_sign,
   }
   return expected.size() == sig.size() &&
          CRYPTO_memcmp(expected.data(), sig.data(), sig.size()) == 0;
-}
-
-// Decoded size of standard padded base64, or -1 when `s` is not that.
-int Base64DecodedSize(std::string_view s) {
-  if (s.empty() || s.size() % 4 != 0 || s.size() > 1024) return -1;
-  size_t pad = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '+' || c == '/';
-    if (c == '=') {
-      if (i + 2 < s.size()) return -1;  // '=' only in the last two places
-      ++pad;
-    } else if (!alpha || pad > 0) {
-      return -1;
-    }
-  }
-  return static_cast<int>(s.size() / 4 * 3 - pad);
-}
-
-// Digest length of the x-amz-checksum-* trailers S3 defines; 0 for an unknown one.
-int ChecksumLength(std::string_view name) {
-  if (name == "x-amz-checksum-crc32" || name == "x-amz-checksum-crc32c") return 4;
-  if (name == "x-amz-checksum-crc64nvme") return 8;
-  if (name == "x-amz-checksum-sha1") return 20;
-  if (name == "x-amz-checksum-sha256") return 32;
-  return 0;
 }
 
 // Buffered reading of the raw body: CRLF lines for the framing, exact counts for data.
@@ -335,9 +310,10 @@ Status AwsChunkedSource::Impl::ReadTrailers() {
       continue;
     }
     if (name.starts_with("x-amz-checksum-")) {
-      int want = ChecksumLength(name);
+      const size_t want = ObjectChecksum::DigestSize(ChecksumAlgoFromHeader(name));
       if (want == 0) return Status::InvalidArgument("InvalidRequest: unknown trailer " + name);
-      if (Base64DecodedSize(value) != want)
+      auto digest = Base64Decode(value);
+      if (!digest || digest->size() != want)
         return Status::InvalidArgument("InvalidRequest: Value for " + name +
                                        " trailing header is invalid.");
     }

@@ -2,7 +2,7 @@
 // subresources (location, versioning, tagging, CORS, lifecycle, ACL/policy stand-ins).
 #include <algorithm>
 
-#include "gateway/s3/s3_checksum.h"  // Base64 for continuation tokens
+#include "gateway/s3/base64.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
 

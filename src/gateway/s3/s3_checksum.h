@@ -16,6 +16,7 @@
 
 #include "client/byte_stream.h"
 #include "core/status.h"
+#include "gateway/s3/base64.h"
 #include "http/http_exchange.h"
 #include "model/version_manifest.h"
 
@@ -29,10 +30,6 @@ ChecksumAlgo ChecksumAlgoFromName(std::string_view name);
 ChecksumAlgo ChecksumAlgoFromHeader(std::string_view header);
 const char* ChecksumName(ChecksumAlgo algo);    // "CRC32"
 std::string ChecksumHeader(ChecksumAlgo algo);  // "x-amz-checksum-crc32"
-
-std::string Base64Encode(std::string_view raw);
-// nullopt for anything that is not canonical base64.
-std::optional<std::string> Base64Decode(std::string_view text);
 
 // The value S3 returns for a checksum: base64 of the digest, "-N" after a composite one.
 std::string ChecksumValue(const ObjectChecksum& c);

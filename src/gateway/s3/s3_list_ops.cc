@@ -1,9 +1,9 @@
 // S3 listings: ListObjects (v1 and v2) and ListObjectVersions, on the name index's range
 // scans (ObjectApi::List skips whole common prefixes instead of visiting every key).
-#include <openssl/evp.h>
 
 #include <algorithm>
 
+#include "gateway/s3/base64.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -13,29 +13,6 @@ namespace {
 std::string Param(const HttpRequest& req, const char* name) {
   const std::string* v = req.Query(name);
   return v ? *v : std::string();
-}
-
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(n);
-  return out;
-}
-
-std::optional<std::string> Unbase64(const std::string& in) {
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 4096) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = 0;
-  if (in.back() == '=') ++pad;
-  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
 }
 
 // max-keys: 0..1000 (larger values are capped, as S3 does); nullopt when not a number.
@@ -65,7 +42,7 @@ void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
   std::string token = Param(req, "continuation-token");
   if (v2) {
     if (req.HasQuery("continuation-token")) {
-      auto decoded = Unbase64(token);
+      auto decoded = Base64Decode(token);
       if (!decoded)
         return SendError(ctx, MakeError(400, "InvalidArgument", "The continuation token provided is incorrect"));
       marker = *decoded;
@@ -108,7 +85,7 @@ void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
   w.Element("IsTruncated", page.truncated ? "true" : "false");
   if (page.truncated) {
     std::string next = page.next_start_after.substr(base.size());
-    if (v2) w.Element("NextContinuationToken", Base64(next));
+    if (v2) w.Element("NextContinuationToken", Base64Encode(next));
     else w.Element("NextMarker", enc(next));
   }
   for (size_t i = 0; i < page.names.size(); ++i) {

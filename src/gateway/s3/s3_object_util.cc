@@ -1,11 +1,10 @@
 #include "gateway/s3/s3_object_util.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "core/hash.h"
+#include "gateway/s3/base64.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/sigv4.h"
 #include "http/query_string.h"
@@ -80,11 +79,9 @@ S3Error ContentMd5(const HttpRequest& req, std::string* hex) {
   const std::string* b64 = req.Header("content-md5");
   if (!b64) return S3Error::None();
   auto bad = MakeError(400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
-  if (b64->size() != 24) return bad;
-  unsigned char out[24];
-  int n = EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(b64->data()), 24);
-  if (n != 18) return bad;  // 16 bytes plus the two padding bytes EVP counts
-  *hex = ToHex(out, 16);
+  auto md5 = Base64Decode(*b64);
+  if (!md5 || md5->size() != 16) return bad;
+  *hex = ToHex(md5->data(), 16);
   return S3Error::None();
 }
 

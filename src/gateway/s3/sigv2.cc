@@ -1,11 +1,10 @@
 #include "gateway/s3/sigv2.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 #include <vector>
 
+#include "gateway/s3/base64.h"
 #include "gateway/s3/auth_common.h"
 
 namespace ccow::s3 {
@@ -184,11 +183,7 @@ S3Error ParseQuery(const http::QueryParams& params, const VerifyOptions& opt, Cl
 }  // namespace
 
 std::string HmacSha1Base64(std::string_view key, std::string_view data) {
-  std::string mac = auth::Hmac(auth::Sha1Md(), key, data);  // 20 bytes
-  unsigned char b64[32];  // 4 * ceil(20 / 3) = 28, and EVP_EncodeBlock's NUL
-  int n = EVP_EncodeBlock(b64, reinterpret_cast<const unsigned char*>(mac.data()),
-                          static_cast<int>(mac.size()));
-  return std::string(reinterpret_cast<const char*>(b64), n < 0 ? 0 : static_cast<size_t>(n));
+  return Base64Encode(auth::Hmac(auth::Sha1Md(), key, data));  // of 20 bytes
 }
 
 namespace {
