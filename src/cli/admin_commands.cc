@@ -263,7 +263,7 @@ int CreateBucket(const BucketFlags& f, CLI::App* cmd) {
     if (!opened.ok()) return Fail(opened.status());
     if (Status p = CheckErasurePlacement(*opened->registry->current(), r.erasure_code); !p.ok()) return Fail(p);
   }
-  return Commit(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], r}, "bucket " + f.path + " created");
+  return Commit(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], r, false, /*unique_in_segment=*/true}, "bucket " + f.path + " created");
 }
 
 int UpdateBucket(const BucketFlags& f, CLI::App* cmd) {

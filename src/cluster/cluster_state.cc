@@ -167,6 +167,13 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           }
           if (FindBucket(c.segment, c.tenant, c.bucket).ok())
             return Status::AlreadyExists("bucket " + c.segment + "/" + c.tenant + "/" + c.bucket + " exists");
+          if (c.unique_in_segment) {
+            if (auto seg = segments_.find(c.segment); seg != segments_.end())
+              for (const auto& [name, t] : seg->second.tenants)
+                if (t.buckets.count(c.bucket))
+                  return Status::AlreadyExists("bucket name " + c.bucket + " is held by another tenant of " +
+                                               c.segment);
+          }
           BucketRecord record = c.record;
           record.revision = 0;
           segments_[c.segment].tenants[c.tenant].buckets.emplace(c.bucket, std::move(record));

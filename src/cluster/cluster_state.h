@@ -130,8 +130,15 @@ struct CreateTenant {
 };
 struct DeleteTenant { std::string segment, tenant; };
 // create_parents: the segment and tenant are made too when missing (S3 CreateBucket of a
-// tenant that has no record yet), in the same command.
-struct CreateBucket { std::string segment, tenant, bucket; BucketRecord record; bool create_parents = false; };
+// tenant that has no record yet), in the same command. unique_in_segment (format 4): refused
+// (kAlreadyExists) when any tenant of the segment has a bucket of that name, so S3 bucket
+// names are global per segment as in AWS, decided by the one log order.
+struct CreateBucket {
+  std::string segment, tenant, bucket;
+  BucketRecord record;
+  bool create_parents = false;
+  bool unique_in_segment = false;
+};
 struct DeleteBucket { std::string segment, tenant, bucket; };
 struct CreateService { std::string name, type; };
 struct ServiceServe { std::string name, path; };
@@ -162,13 +169,13 @@ using ClusterCommand =
                  command::DeleteUser, command::UpdateTenant>;
 
 // The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
-inline constexpr uint8_t kClusterStateFormat = 3;
+inline constexpr uint8_t kClusterStateFormat = 4;
 
 // The encoding of a command in the current format, or in an older one the decoder still
 // reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
 // version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
-// Reads formats 1 to 3; *version tells which it was.
+// Reads formats 1 to 4; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {

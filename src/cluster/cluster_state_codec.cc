@@ -1,7 +1,8 @@
 // The canonical encoding of cluster commands and state snapshots (docs/FORMAT.md,
-// "Cluster state"). Format 3 added the tenant's policy (retention and erasure code in
+// "Cluster state"). Format 4 added CreateBucket's unique-in-segment flag (S3 bucket names
+// global per segment); format 3 added the tenant's policy (retention and erasure code in
 // CreateTenant, UpdateTenant, a tenant's erasure code and revision in snapshots); format 2
-// added users, UpdateBucket and the full bucket record. Formats 1 and 2 are still read, so
+// added users, UpdateBucket and the full bucket record. Formats 1 to 3 are still read, so
 // a Raft log written by an older release replays, and re-encoded byte for byte when asked
 // for their version.
 #include "cluster/cluster_state.h"
@@ -204,6 +205,7 @@ void Put(Encoder& e, const CreateBucket& c, uint8_t version) {
   e.PutBytes(c.bucket);
   PutBucket(e, c.record, version);
   if (version >= 2) e.PutU8(c.create_parents ? 1 : 0);
+  if (version >= 4) e.PutU8(c.unique_in_segment ? 1 : 0);
 }
 void Get(Decoder& d, CreateBucket& c, uint8_t version) {
   c.segment = d.GetBytes();
@@ -211,6 +213,7 @@ void Get(Decoder& d, CreateBucket& c, uint8_t version) {
   c.bucket = d.GetBytes();
   c.record = GetBucket(d, version);
   if (version >= 2) c.create_parents = GetFlag(d, "create-parents");
+  if (version >= 4) c.unique_in_segment = GetFlag(d, "unique-in-segment");
 }
 void Put(Encoder& e, const DeleteBucket& c, uint8_t) {
   e.PutBytes(c.segment);

@@ -29,6 +29,10 @@ struct HttpRequest {
   HeaderList headers;  // names lower-cased
   std::optional<uint64_t> content_length;
   bool chunked_transfer = false;  // Transfer-Encoding: chunked (length unknown)
+  // The peer's address ("192.0.2.1", "2001:db8::1"; "" when unknown) and whether the
+  // connection is TLS: what policies condition on (aws:SourceIp, aws:SecureTransport).
+  std::string remote_address;
+  bool secure = false;
 
   const std::string* Header(std::string_view name) const;  // name in lower case
   // The decoded value of the first query parameter with this decoded name.

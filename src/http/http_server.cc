@@ -200,7 +200,8 @@ void WriteSimpleError(S& stream, bhttp::status status, const std::string& code,
 
 // Serves requests on one connection until it closes, errs, or the client stops keep-alive.
 template <typename S>
-void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHandler& handler) {
+void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHandler& handler,
+                     const std::string& remote_address, bool secure) {
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::buffer_body> parser;
@@ -235,6 +236,8 @@ void ServeConnection(S& stream, const HttpServerOptions& options, const HttpHand
     }
     if (auto len = parser.content_length()) req.content_length = *len;
     req.chunked_transfer = parser.chunked();
+    req.remote_address = remote_address;
+    req.secure = secure;
     bool expects_continue = beast::iequals(msg[bhttp::field::expect], "100-continue");
     Exchange<S> exchange(stream, buffer, parser, std::move(req), expects_continue);
     try {
@@ -285,15 +288,23 @@ void RunConnection(Connection& c) {
   tcp::socket& socket = c.socket;
   int fd = socket.native_handle();
   beast::error_code ec;
+  std::string remote;
+  if (auto peer = socket.remote_endpoint(ec); !ec) {
+    asio::ip::address a = peer.address();
+    // An IPv4 client of a dual-stack socket is the IPv4 address, as policies name it.
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+    remote = a.to_string();
+  }
+  ec = {};
   if (state->tls) {
     asio::ssl::stream<tcp::socket&> stream(socket, *state->tls);
     stream.handshake(asio::ssl::stream_base::server, ec);
     if (!ec) {
-      ServeConnection(stream, state->options, state->handler);
+      ServeConnection(stream, state->options, state->handler, remote, true);
       stream.shutdown(ec);
     }
   } else {
-    ServeConnection(socket, state->options, state->handler);
+    ServeConnection(socket, state->options, state->handler, remote, false);
   }
   // Lingering close (RFC 9112 §9.6): a client still sending a body we refused (a bad
   // signature, no such bucket) would get a reset, and lose the error response with it,

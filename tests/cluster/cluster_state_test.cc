@@ -202,6 +202,22 @@ TEST(ClusterStateRegistryTest, CreateBucketWithParentsMakesTheTenantInOneCommand
   EXPECT_EQ(s.Apply(CreateBucket{"ccow", "nobody", "x1", r, false}).code(), Code::kNotFound);
 }
 
+TEST(ClusterStateRegistryTest, UniqueInSegmentRefusesANameAnyTenantHolds) {
+  ClusterState s;
+  BucketRecord r;
+  ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "alice", "shared", r, true, true}).ok());
+  // S3's CreateBucket: the name is taken in the segment, whichever tenant asks.
+  EXPECT_EQ(s.Apply(CreateBucket{"ccow", "bob", "shared", r, true, true}).code(), Code::kAlreadyExists);
+  EXPECT_FALSE(s.FindTenant("ccow", "bob").ok()) << "a refused command made the tenant anyway";
+  // `ccow bucket create` without the flag keeps per-tenant names; another segment is apart.
+  EXPECT_TRUE(s.Apply(CreateBucket{"ccow", "bob", "shared", r, true, false}).ok());
+  EXPECT_TRUE(s.Apply(CreateBucket{"other", "carol", "shared", r, true, true}).ok());
+  // Once the holder deletes it, the name is free again.
+  ASSERT_TRUE(s.Apply(DeleteBucket{"ccow", "alice", "shared"}).ok());
+  ASSERT_TRUE(s.Apply(DeleteBucket{"ccow", "bob", "shared"}).ok());
+  EXPECT_TRUE(s.Apply(CreateBucket{"ccow", "dave", "shared", r, true, true}).ok());
+}
+
 TEST(ClusterStateRegistryTest, UpdateBucketIsACompareAndSetOnTheRevision) {
   ClusterState s;
   ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "t", "b", BucketRecord(), true}).ok());

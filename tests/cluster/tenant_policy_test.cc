@@ -135,7 +135,7 @@ TEST(ClusterTenantPolicyTest, FormatThreeCarriesTheTenantsPolicyInCommandsAndSna
   uint8_t version = 0;
   auto back = ClusterState::Restore(s.Snapshot(), &version);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(version, 3);
+  EXPECT_EQ(version, kClusterStateFormat);  // format 3 or later
   EXPECT_EQ(*back, s);
   EXPECT_EQ((*back->FindTenant("S", "T"))->revision, 1u);
   EXPECT_EQ(back->Snapshot(), s.Snapshot());
@@ -151,7 +151,7 @@ TEST(ClusterTenantPolicyTest, FormatThreeCarriesTheTenantsPolicyInCommandsAndSna
     std::string bytes = EncodeCommand(c);
     auto decoded = DecodeCommand(bytes, &version);
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-    EXPECT_EQ(version, 3);
+    EXPECT_EQ(version, kClusterStateFormat);
     EXPECT_EQ(EncodeCommand(*decoded), bytes);
     EXPECT_FALSE(DecodeCommand(bytes.substr(0, bytes.size() - 1)).ok());
   }

@@ -33,6 +33,26 @@ Result<BucketInfo> BucketRegistry::Get(const std::string& tenant, const std::str
   return info;
 }
 
+Result<BucketInfo> BucketRegistry::Resolve(const std::string& requester, const std::string& bucket) {
+  if (!requester.empty()) {
+    auto own = Get(requester, bucket);
+    if (own.ok()) return own;
+  }
+  std::vector<std::string> holders = Holders(bucket);
+  if (holders.size() != 1) return Status::NotFound("bucket " + bucket + " does not exist");
+  return Get(holders[0], bucket);
+}
+
+std::vector<std::string> BucketRegistry::Holders(const std::string& bucket) {
+  std::vector<std::string> out;
+  auto state = registry_.current();
+  auto seg = state->segments().find(segment_);
+  if (seg == state->segments().end()) return out;
+  for (const auto& [name, t] : seg->second.tenants)
+    if (t.buckets.count(bucket)) out.push_back(name);
+  return out;
+}
+
 std::optional<TenantRecord> BucketRegistry::Tenant(const std::string& tenant) {
   auto state = registry_.current();
   auto found = state->FindTenant(segment_, tenant);
@@ -43,7 +63,7 @@ std::optional<TenantRecord> BucketRegistry::Tenant(const std::string& tenant) {
 }
 
 Status BucketRegistry::Create(const std::string& tenant, const std::string& bucket, BucketRecord record) {
-  Status s = registry_.Propose(command::CreateBucket{segment_, tenant, bucket, std::move(record), true});
+  Status s = registry_.Propose(command::CreateBucket{segment_, tenant, bucket, std::move(record), true, /*unique_in_segment=*/true});
   if (s.code() == Code::kAlreadyExists) return Status::AlreadyExists("bucket " + bucket + " exists");
   return s;
 }

@@ -49,10 +49,19 @@ class BucketRegistry {
 
   // kNotFound when the tenant has no such bucket.
   Result<BucketInfo> Get(const std::string& tenant, const std::string& bucket);
+  // The bucket an S3 request names, asked by `requester` (a tenant; "" = anonymous): the
+  // requester's own bucket of that name, else the one tenant of the segment that holds
+  // it (S3 bucket names are global per segment: CreateBucket refuses a held name). A name
+  // held by several tenants (made with per-tenant names before format 4) resolves only
+  // for its holders. kNotFound otherwise.
+  Result<BucketInfo> Resolve(const std::string& requester, const std::string& bucket);
+  // The tenants of the segment holding a bucket of that name, in name order.
+  std::vector<std::string> Holders(const std::string& bucket);
   // The tenant's record (replication count, retention), if it has one.
   std::optional<TenantRecord> Tenant(const std::string& tenant);
-  // kAlreadyExists when the tenant has it already (also when another gateway made it
-  // first: exactly one CreateBucket of a name wins).
+  // kAlreadyExists when the tenant has it already, or any tenant of the segment holds the
+  // name (also when another gateway made it first: exactly one CreateBucket of a name
+  // wins, decided in the registry's log order).
   Status Create(const std::string& tenant, const std::string& bucket, BucketRecord record);
   // Read-modify-write of one bucket's settings: mutate runs on the current record and the
   // result is committed if nobody changed the bucket meanwhile; otherwise it runs again on

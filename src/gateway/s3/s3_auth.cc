@@ -66,7 +66,10 @@ S3Error Authenticate(const SignedRequest& request, const CredentialLookup& looku
     case AuthForm::kAnonymous:
       break;
   }
-  return MakeError(403, "AccessDenied", "Anonymous access is not allowed");
+  *out = AuthContext{};
+  out->anonymous = true;
+  out->payload_hash = "UNSIGNED-PAYLOAD";
+  return S3Error::None();
 }
 
 }  // namespace ccow::s3

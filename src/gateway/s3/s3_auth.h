@@ -50,6 +50,9 @@ struct SignedRequest {
 
 // What a successful verification established.
 struct AuthContext {
+  // No signature at all: the caller decides what an anonymous request may do (ACLs and
+  // policies that grant AllUsers); credentials are empty.
+  bool anonymous = false;
   Credentials credentials;
   int signature_version = 4;  // 2 or 4
   bool presigned = false;
@@ -85,7 +88,8 @@ enum class AuthForm {
 S3Error DetectAuthForm(const SignedRequest& request, AuthForm* form);
 
 // The one dispatch point: verifies the request with the verifier of its form (VerifySigV4
-// or VerifySigV2) and fills *out on success. Anonymous requests are AccessDenied.
+// or VerifySigV2) and fills *out on success. An anonymous request succeeds with
+// out->anonymous set and an unsigned payload: authorization is the caller's.
 S3Error Authenticate(const SignedRequest& request, const CredentialLookup& lookup,
                      const VerifyOptions& options, AuthContext* out);
 

@@ -1,5 +1,6 @@
 // S3 service and bucket operations: ListBuckets, Create/Head/Delete bucket, and the bucket
-// subresources (location, versioning, tagging, CORS, lifecycle, ACL/policy stand-ins).
+// subresources (location, versioning, tagging, CORS, lifecycle); the access-control ones
+// are in s3_access_ops.cc.
 #include <algorithm>
 
 #include "gateway/s3/base64.h"
@@ -13,13 +14,38 @@ const char* kSubresources[] = {"location", "versioning", "tagging", "cors",   "l
                                "acl",      "policy",     "uploads", "versions", "delete",
                                "encryption", "object-lock", "logging", "website",
                                "notification", "replication", "requestPayment",
-                               "ownershipControls", "publicAccessBlock", "accelerate",
+                               "ownershipControls", "publicAccessBlock", "policyStatus", "accelerate",
                                "analytics", "metrics", "inventory", "intelligent-tiering"};
 
 std::string FindSubresource(const HttpRequest& req) {
   for (const char* s : kSubresources)
     if (req.HasQuery(s)) return s;
   return "";
+}
+
+// The policy action of a bucket subresource request and the ACL permission that grants
+// it: reading lists needs READ on the bucket; every configuration is the owner's (or a
+// policy's) alone, as in AWS.
+AccessCheck BucketSubresourceCheck(const std::string& method, const std::string& which) {
+  if (which == "uploads") return {"s3:ListBucketMultipartUploads", AclScope::kBucket, kPermRead};
+  if (which == "versions") return {"s3:ListBucketVersions", AclScope::kBucket, kPermRead};
+  if (which == "location") return {"s3:GetBucketLocation"};
+  static const std::pair<const char*, std::pair<const char*, const char*>> kNames[] = {
+      {"versioning", {"s3:GetBucketVersioning", "s3:PutBucketVersioning"}},
+      {"tagging", {"s3:GetBucketTagging", "s3:PutBucketTagging"}},
+      {"cors", {"s3:GetBucketCORS", "s3:PutBucketCORS"}},
+      {"lifecycle", {"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"}},
+      {"encryption", {"s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"}},
+      {"object-lock", {"s3:GetBucketObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration"}},
+      {"logging", {"s3:GetBucketLogging", "s3:PutBucketLogging"}},
+      {"website", {"s3:GetBucketWebsite", "s3:PutBucketWebsite"}},
+      {"notification", {"s3:GetBucketNotification", "s3:PutBucketNotification"}},
+      {"replication", {"s3:GetReplicationConfiguration", "s3:PutReplicationConfiguration"}},
+      {"requestPayment", {"s3:GetBucketRequestPayment", "s3:PutBucketRequestPayment"}},
+  };
+  for (const auto& [name, actions] : kNames)
+    if (which == name) return {method == "GET" ? actions.first : actions.second};
+  return {method == "GET" ? "s3:GetBucketConfiguration" : "s3:PutBucketConfiguration"};
 }
 
 }  // namespace
@@ -79,15 +105,17 @@ void S3Handler::ListBuckets(RequestContext& ctx) {
 void S3Handler::BucketRequest(RequestContext& ctx) {
   const HttpRequest& req = ctx.req;
   if (req.method == "PUT" && ctx.key.empty() && FindSubresource(req).empty()) {
+    if (ctx.requester.anonymous()) return SendError(ctx, MakeError(403, "AccessDenied", "Access Denied"));
     CreateBucket(ctx);
     return;
   }
-  auto bucket = buckets_.Get(ctx.tenant, ctx.bucket);
+  auto bucket = buckets_.Resolve(ctx.requester.account, ctx.bucket);
   if (!bucket.ok()) {
     SendError(ctx, ErrorFromStatus(bucket.status(), "NoSuchBucket"),
               {{"x-amz-bucket-region", options_.region}});
     return;
   }
+  ctx.tenant = bucket->tenant;  // the owner's namespace holds the bucket's objects
   AddCorsHeaders(ctx, *bucket);
   if (!ctx.key.empty()) {
     ObjectRequest(ctx, *bucket);
@@ -98,11 +126,20 @@ void S3Handler::BucketRequest(RequestContext& ctx) {
     BucketSubresource(ctx, *bucket, sub);
     return;
   }
+  const AccessCheck list{"s3:ListBucket", AclScope::kBucket, kPermRead};
+  auto allowed = [&](const AccessCheck& check) {
+    S3Error e = Authorize(ctx, *bucket, check);
+    if (!e.ok()) SendError(ctx, e);
+    return e.ok();
+  };
   if (req.method == "HEAD") {
+    if (!allowed(list)) return;
     SendEmpty(ctx, 200, {{"x-amz-bucket-region", options_.region}, {"Content-Length", "0"}});
   } else if (req.method == "GET") {
+    if (!allowed(list)) return;
     ListObjects(ctx, *bucket);
   } else if (req.method == "DELETE") {
+    if (!allowed({"s3:DeleteBucket"})) return;
     DeleteBucket(ctx, *bucket);
   } else {
     SendError(ctx, MakeError(405, "MethodNotAllowed",
@@ -129,12 +166,40 @@ void S3Handler::CreateBucket(RequestContext& ctx) {
     SendError(ctx, e);
     return;
   }
+  // Owner, ACL and Object Ownership from the request's headers.
+  BucketAccess access;
+  access.acl = PrivateAcl(ctx.tenant);
+  if (const std::string* o = ctx.req.Header("x-amz-object-ownership")) {
+    auto ownership = ParseObjectOwnershipName(*o);
+    if (!ownership) return SendError(ctx, MakeError(400, "InvalidArgument", "Invalid x-amz-object-ownership: " + *o));
+    access.ownership = *ownership;
+    access.ownership_set = true;
+  }
+  std::optional<AccessControlList> acl;
+  e = AclFromHeaders(ctx.req.headers, ctx.tenant, ctx.tenant,
+                     [this](std::string_view a) { return AccountExists(a); }, &acl);
+  if (!e.ok()) return SendError(ctx, e);
+  if (acl) {
+    if (access.ownership == ObjectOwnership::kBucketOwnerEnforced && *acl != PrivateAcl(ctx.tenant))
+      return SendError(ctx, MakeError(400, "InvalidBucketAclWithObjectOwnership",
+                                      "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"));
+    access.acl = std::move(*acl);
+  }
+  if (access.ownership_set || access.acl != PrivateAcl(ctx.tenant)) record.access = EncodeBucketAccess(access);
   st = buckets_.Create(ctx.tenant, ctx.bucket, std::move(record));
   if (st.code() == Code::kAlreadyExists) {
-    SendError(ctx, MakeError(409, "BucketAlreadyOwnedByYou",
-                             "Your previous request to create the named bucket succeeded and "
-                             "you already own it."));
-    return;
+    // Names are global per segment. Re-creating one's own bucket is 200 in us-east-1
+    // (AWS's legacy answer) and BucketAlreadyOwnedByYou elsewhere.
+    if (buckets_.Get(ctx.tenant, ctx.bucket).ok()) {
+      if (options_.region == "us-east-1")
+        return SendEmpty(ctx, 200, {{"Location", "/" + ctx.bucket}, {"Content-Length", "0"}});
+      return SendError(ctx, MakeError(409, "BucketAlreadyOwnedByYou",
+                                      "Your previous request to create the named bucket succeeded and "
+                                      "you already own it."));
+    }
+    return SendError(ctx, MakeError(409, "BucketAlreadyExists",
+                                    "The requested bucket name is not available. The bucket namespace is shared "
+                                    "by all users of the system. Please select a different name and try again."));
   }
   if (!st.ok()) {
     SendError(ctx, ErrorFromStatus(st));
@@ -207,6 +272,15 @@ void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket,
     if (!st.ok()) SendError(ctx, ErrorFromStatus(st));
     return st.ok();
   };
+
+  static const char* kAccessSubresources[] = {"acl", "policy", "policyStatus", "publicAccessBlock",
+                                              "ownershipControls"};
+  for (const char* a : kAccessSubresources)
+    if (which == a) return BucketAccessRequest(ctx, bucket, which);
+  if (which != "delete") {  // DeleteObjects authorizes each key
+    S3Error denied = Authorize(ctx, bucket, BucketSubresourceCheck(m, which));
+    if (!denied.ok()) return SendError(ctx, denied);
+  }
 
   if (which == "uploads" && m == "GET") return ListMultipartUploads(ctx, bucket);
   if (which == "versions" && m == "GET") return ListObjectVersions(ctx, bucket);
@@ -297,39 +371,6 @@ void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket,
       return update("delete", [](BucketRecord* r) { r->lifecycle_xml.clear(); });
     }
   }
-  if (which == "acl") {
-    // ccow has no ACLs yet: every bucket is private to its tenant. Report exactly that,
-    // and accept only the canned "private" ACL.
-    if (m == "GET") {
-      XmlWriter acl;
-      acl.Open("AccessControlPolicy", true);
-      WriteIdentity(acl, "Owner", ctx.tenant);
-      acl.Open("AccessControlList");
-      acl.Open("Grant");
-      WriteIdentity(acl, "Grantee", ctx.tenant);
-      acl.Element("Permission", "FULL_CONTROL");
-      std::string xml = acl.Finish();
-      // The Grantee element carries an xsi:type attribute in S3's documents.
-      size_t at = xml.find("<Grantee>");
-      if (at != std::string::npos)
-        xml.replace(at, 9,
-                    "<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-                    "xsi:type=\"CanonicalUser\">");
-      return SendXml(ctx, 200, xml);
-    }
-    if (m == "PUT") {
-      const std::string* canned = ctx.req.Header("x-amz-acl");
-      if (canned && *canned != "private")
-        return SendError(ctx, MakeError(501, "NotImplemented",
-                                        "ccow buckets are private; only the 'private' ACL is "
-                                        "supported."));
-      std::string body;
-      if (!read_body(&body)) return;
-      return SendEmpty(ctx, 200, {{"Content-Length", "0"}});
-    }
-  }
-  if (which == "policy" && m == "GET")
-    return SendError(ctx, MakeError(404, "NoSuchBucketPolicy", "The bucket policy does not exist"));
   if (which == "encryption" && m == "GET")
     return SendError(ctx, MakeError(404, "ServerSideEncryptionConfigurationNotFoundError",
                                     "The server side encryption configuration was not found"));
@@ -376,9 +417,8 @@ void S3Handler::Preflight(RequestContext& ctx) {
                              "Insufficient information. Origin request header needed."));
     return;
   }
-  // A preflight names its tenant nowhere, so it is answered for the default tenant.
-  ctx.tenant = kDefaultTenant;
-  auto bucket = buckets_.Get(ctx.tenant, ctx.bucket);
+  // A preflight carries no credentials: the bucket is found by its name alone.
+  auto bucket = buckets_.Resolve("", ctx.bucket);
   std::vector<CorsRule> rules;
   if (!bucket.ok() || bucket->record.cors_xml.empty() ||
       !ParseCorsConfiguration(bucket->record.cors_xml, &rules).ok()) {

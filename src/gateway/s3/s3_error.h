@@ -4,6 +4,13 @@
 
 #include <string>
 
+// Status has CCOW_RETURN_IF_ERROR; S3Error gets the same.
+#define S3_RETURN_IF_ERROR(expr)     \
+  do {                               \
+    ::ccow::s3::S3Error _e = (expr); \
+    if (!_e.ok()) return _e;         \
+  } while (0)
+
 namespace ccow::s3 {
 
 struct S3Error {

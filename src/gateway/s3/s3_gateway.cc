@@ -144,7 +144,7 @@ void S3Handler::Handle(HttpExchange& ex) {
                                                 (std::chrono::steady_clock::now()
                                                      .time_since_epoch()
                                                      .count())));
-  RequestContext ctx{ex, req, {}, {}, {}, {}, id, {}};
+  RequestContext ctx{ex, req, {}, {}, {}, {}, {}, id, {}};
 
   // Path style (/BUCKET/KEY), or virtual-hosted style (Host BUCKET.DOMAIN, path /KEY).
   if (req.path.empty() || req.path[0] != '/') {
@@ -178,9 +178,16 @@ void S3Handler::Handle(HttpExchange& ex) {
     SendError(ctx, auth);
     return;
   }
-  ctx.tenant = ctx.auth.credentials.tenant.empty() ? std::string(kDefaultTenant)
-                                                   : ctx.auth.credentials.tenant;
+  if (!ctx.auth.anonymous)
+    ctx.requester.account = ctx.auth.credentials.tenant.empty() ? std::string(kDefaultTenant)
+                                                                : ctx.auth.credentials.tenant;
+  ctx.tenant = ctx.requester.account;
   if (ctx.bucket.empty()) {
+    // The service belongs to no one: an anonymous caller has no buckets to list.
+    if (ctx.auth.anonymous) {
+      SendError(ctx, MakeError(403, "AccessDenied", "Access Denied"));
+      return;
+    }
     if (req.method != "GET") {
       SendError(ctx, MakeError(405, "MethodNotAllowed",
                                "The specified method is not allowed against this resource."));

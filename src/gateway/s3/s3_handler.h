@@ -13,6 +13,8 @@
 
 #include "client/object_api.h"
 #include "gateway/s3/bucket_registry.h"
+#include "gateway/s3/s3_acl.h"
+#include "gateway/s3/s3_bucket_access.h"
 #include "gateway/s3/s3_error.h"
 #include "gateway/s3/s3_gateway.h"
 #include "gateway/s3/sigv4.h"
@@ -22,6 +24,7 @@
 namespace ccow::s3 {
 
 class AwsChunkedSource;
+class BucketPolicy;
 using http::HeaderList;
 using http::HttpExchange;
 using http::HttpRequest;
@@ -30,12 +33,28 @@ struct RequestContext {
   HttpExchange& ex;
   const HttpRequest& req;
   AuthContext auth;
+  Requester requester;  // the signer's account; anonymous when unsigned
+  // The namespace the bucket lives in: its owner's tenant once the bucket is resolved
+  // (the requester's own for ListBuckets and CreateBucket).
   std::string tenant;
   std::string bucket;  // empty for service-level requests
   std::string key;     // empty for bucket-level requests
   std::string request_id;
   HeaderList extra_headers;  // added to every response (CORS)
 };
+
+// What an operation needs (s3_authorize.cc): the policy action, and which ACL grants it
+// with which permission (scope kNone: only the owner or a policy).
+enum class AclScope : uint8_t { kNone, kBucket, kObject };
+struct AccessCheck {
+  const char* action;
+  AclScope scope = AclScope::kNone;
+  uint8_t permission = 0;
+};
+
+// An object version's ACL: the one it carries, else private to the bucket owner (objects
+// written before access control, or in a bucket whose owner owns everything).
+AccessControlList ObjectAclOf(const ObjectInfo& info, const std::string& bucket_owner);
 
 // Maps a Status from below to the S3 error a client understands. A message that starts
 // with an S3 code and ": " (as the aws-chunked decoder produces) keeps that code.
@@ -99,7 +118,7 @@ class S3Handler {
   Result<std::unique_ptr<ByteSource>> UploadBody(RequestContext& ctx, uint64_t max_size,
                                                  const char* too_large, PutOptions* opts);
 
-  // The bucket's settings applied to a write (s3_bucket_policy.cc): the object policy of
+  // The bucket's settings applied to a write (s3_write_policy.cc): the object policy of
   // new versions and the quota, checked against declared_length now and the final size
   // before the version commits.
   ObjectPolicy PolicyFor(const BucketInfo& bucket) const;
@@ -107,6 +126,25 @@ class S3Handler {
   Status CheckQuota(const BucketInfo& bucket, uint64_t adding);
   Result<uint64_t> BucketUsage(const BucketInfo& bucket);
   void ForgetUsage(const BucketInfo& bucket);
+
+  // Access control (s3_authorize.cc): the decision for one request, AWS's order: an
+  // explicit policy Deny, then ownership, then a policy Allow, then the ACLs. AccessDenied
+  // (403) when nothing grants it. object: the version acted on, when there is one.
+  S3Error Authorize(RequestContext& ctx, const BucketInfo& bucket, const AccessCheck& check,
+                    const ObjectInfo* object = nullptr);
+  // Whether a missing key is NoSuchKey (404) or AccessDenied (403) to this requester: AWS
+  // tells only those who may list the bucket.
+  S3Error MissingObjectError(RequestContext& ctx, const BucketInfo& bucket, const S3Error& not_found);
+  // The owner and ACL of a new version (PutObject, CopyObject, CreateMultipartUpload),
+  // from the request's x-amz-acl / x-amz-grant-* and the bucket's Object Ownership,
+  // stored in opts->user_metadata.
+  S3Error ApplyObjectAcl(RequestContext& ctx, const BucketInfo& bucket, PutOptions* opts);
+  std::shared_ptr<const BucketPolicy> PolicyOf(const BucketInfo& bucket, const BucketAccess& access);
+  bool AccountExists(std::string_view account);
+  // Bucket ?acl, ?policy, ?policyStatus, ?publicAccessBlock, ?ownershipControls and object
+  // ?acl (s3_access_ops.cc).
+  void BucketAccessRequest(RequestContext& ctx, const BucketInfo& bucket, const std::string& which);
+  void ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket);
 
   // Multipart (s3_multipart_ops.cc)
   void CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);
@@ -139,6 +177,8 @@ class S3Handler {
   UserRegistry users_;
   std::atomic<uint64_t> requests_{0}, errors_{0}, bytes_in_{0}, bytes_out_{0};
   std::atomic<uint64_t> request_seq_{0};
+  std::mutex policy_mu_;  // policies_: parsed policies by bucket path, with their text
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const BucketPolicy>>> policies_;
   std::mutex usage_mu_;  // usage_
   std::map<std::string, std::pair<uint64_t, uint64_t>> usage_;  // bucket path -> (bytes, when)
 };

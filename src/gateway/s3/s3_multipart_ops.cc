@@ -73,6 +73,8 @@ Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) 
 void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket) {
   PutOptions opts;
   S3Error e = MetadataFromHeaders(ctx.req, &opts);
+  // The completed object's owner and ACL are decided now, by the initiator's request.
+  if (e.ok()) e = ApplyObjectAcl(ctx, bucket, &opts);
   if (!e.ok()) return SendError(ctx, e);
   std::string upload_id = NewUploadId();
   nlohmann::json j{{"key", ctx.key},

@@ -112,34 +112,38 @@ Status S3Handler::ReadSmallBody(RequestContext& ctx, std::string* body) {
 void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
   const HttpRequest& req = ctx.req;
   const std::string& m = req.method;
+  bool version = req.HasQuery("versionId");
+  // What needs no version to decide is authorized here; reads, tags and ACLs once the
+  // version (its owner, ACL and tags) is known.
+  auto allowed = [&](AccessCheck check) {
+    S3Error e = Authorize(ctx, bucket, check);
+    if (!e.ok()) SendError(ctx, e);
+    return e.ok();
+  };
+  const AccessCheck kWrite{"s3:PutObject", AclScope::kBucket, kPermWrite};
   if (req.HasQuery("uploadId")) {
-    if (m == "PUT") return UploadPart(ctx, bucket);
-    if (m == "POST") return CompleteMultipartUpload(ctx, bucket);
-    if (m == "DELETE") return AbortMultipartUpload(ctx, bucket);
-    if (m == "GET") return ListParts(ctx, bucket);
+    if (m == "PUT") return allowed(kWrite) ? UploadPart(ctx, bucket) : void();
+    if (m == "POST") return allowed(kWrite) ? CompleteMultipartUpload(ctx, bucket) : void();
+    if (m == "DELETE")
+      return allowed({"s3:AbortMultipartUpload", AclScope::kBucket, kPermWrite}) ? AbortMultipartUpload(ctx, bucket)
+                                                                                 : void();
+    if (m == "GET")
+      return allowed({"s3:ListMultipartUploadParts", AclScope::kBucket, kPermRead}) ? ListParts(ctx, bucket) : void();
   }
-  if (req.HasQuery("uploads") && m == "POST") return CreateMultipartUpload(ctx, bucket);
+  if (req.HasQuery("uploads") && m == "POST") return allowed(kWrite) ? CreateMultipartUpload(ctx, bucket) : void();
   if (req.HasQuery("tagging")) return ObjectTagging(ctx, bucket);
-  if (req.HasQuery("acl")) {
-    if (m == "GET") {
-      XmlWriter w;
-      w.Open("AccessControlPolicy", true);
-      WriteIdentity(w, "Owner", ctx.tenant);
-      w.Open("AccessControlList");
-      return SendXml(ctx, 200, w.Finish());
-    }
-    std::string body;
-    Status st = ReadSmallBody(ctx, &body);
-    if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
-    return SendEmpty(ctx, 200, {{"Content-Length", "0"}});
-  }
+  if (req.HasQuery("acl")) return ObjectAclRequest(ctx, bucket);
   if (m == "PUT") {
+    if (!allowed(kWrite)) return;
     if (const std::string* src = req.Header("x-amz-copy-source")) return CopyObject(ctx, bucket, *src);
     return PutObject(ctx, bucket);
   }
   if (m == "GET") return GetObject(ctx, bucket, false);
   if (m == "HEAD") return GetObject(ctx, bucket, true);
-  if (m == "DELETE") return DeleteObject(ctx, bucket);
+  if (m == "DELETE") {
+    if (!allowed({version ? "s3:DeleteObjectVersion" : "s3:DeleteObject", AclScope::kBucket, kPermWrite})) return;
+    return DeleteObject(ctx, bucket);
+  }
   SendError(ctx, MakeError(405, "MethodNotAllowed",
                            "The specified method is not allowed against this resource."));
 }
@@ -148,6 +152,7 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   PutOptions opts;
   S3Error e = MetadataFromHeaders(ctx.req, &opts);
   if (e.ok()) e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/false, &opts.condition);
+  if (e.ok()) e = ApplyObjectAcl(ctx, bucket, &opts);
   if (!e.ok()) return SendError(ctx, e);
   auto body = UploadBody(ctx, kMaxSinglePut,
                          "Your proposed upload exceeds the maximum allowed size "
@@ -174,13 +179,22 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   CopySource src;
   S3Error e = ParseCopySource(source, &src);
   if (!e.ok()) return SendError(ctx, e);
-  auto src_bucket = buckets_.Get(ctx.tenant, src.bucket);
+  auto src_bucket = buckets_.Resolve(ctx.requester.account, src.bucket);
   if (!src_bucket.ok()) return SendError(ctx, ErrorFromStatus(src_bucket.status(), "NoSuchBucket"));
-  std::string src_name = buckets_.BucketPath(ctx.tenant, src.bucket) + "/" + src.key;
+  std::string src_name = buckets_.BucketPath(src_bucket->tenant, src.bucket) + "/" + src.key;
+  // The source is read as the requester: its policy and ACLs apply, under its own key.
+  RequestContext src_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, src_bucket->tenant, src.bucket, src.key,
+                         ctx.request_id, {}};
   auto info = api_->Stat(src_name, src.which);
-  if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
-  if (info->flags & VersionManifest::kFlagDeleteMarker)
-    return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
+  if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker)) {
+    S3Error missing = info.ok() || info.status().IsNotFound()
+                          ? MissingObjectError(src_ctx, *src_bucket, MakeError(404, "NoSuchKey", "The specified key does not exist."))
+                          : ErrorFromStatus(info.status());
+    return SendError(ctx, missing);
+  }
+  e = Authorize(src_ctx, *src_bucket,
+                {src.which.generation ? "s3:GetObjectVersion" : "s3:GetObject", AclScope::kObject, kPermRead}, &*info);
+  if (!e.ok()) return SendError(ctx, e);
   e = CheckConditions(ctx.req, *info, /*copy_source=*/true);
   if (!e.ok()) return SendError(ctx, e);
 
@@ -196,6 +210,9 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
     opts.content_type = info->content_type;
     opts.user_metadata = info->user_metadata;
   }
+  // A copy gets its own ACL, never the source's (as in AWS).
+  e = ApplyObjectAcl(ctx, bucket, &opts);
+  if (!e.ok()) return SendError(ctx, e);
   const std::string* tag_directive = ctx.req.Header("x-amz-tagging-directive");
   if (tag_directive && *tag_directive == "REPLACE") {
     opts.user_metadata.erase("x-amz-tagging");
@@ -271,8 +288,13 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
         return stop(MakeError(405, "MethodNotAllowed",
                               "The specified method is not allowed against this resource."),
                     h);
-      return stop(MakeError(404, "NoSuchKey", "The specified key does not exist."), h);
+      S3Error missing = MissingObjectError(ctx, bucket, MakeError(404, "NoSuchKey", "The specified key does not exist."));
+      return stop(missing, missing.http_status == 404 ? h : HeaderList{});
     }
+    S3Error denied = Authorize(ctx, bucket,
+                               {which.generation ? "s3:GetObjectVersion" : "s3:GetObject", AclScope::kObject, kPermRead},
+                               &info);
+    if (!denied.ok()) return stop(denied);
     S3Error cond = CheckConditions(ctx.req, info, false);
     if (!cond.ok()) {
       if (cond.http_status == 304)
@@ -331,6 +353,8 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     return;
   }
   if (!deferred.ok()) return SendError(ctx, deferred, deferred_headers);
+  if (st.IsNotFound())
+    return SendError(ctx, MissingObjectError(ctx, bucket, ErrorFromStatus(st, which.generation ? "NoSuchVersion" : "NoSuchKey")));
   if (!st.ok()) SendError(ctx, ErrorFromStatus(st));
 }
 
@@ -390,6 +414,20 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
     Status result;
     std::string marker_version;
     bool was_marker = false;
+    RequestContext key_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, ctx.tenant, ctx.bucket, obj.key, ctx.request_id, {}};
+    S3Error denied = obj.key.empty() ? S3Error::None()
+                                     : Authorize(key_ctx, bucket,
+                                                 {obj.version_id.empty() ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
+                                                  AclScope::kBucket, kPermWrite});
+    if (!denied.ok()) {
+      w.Open("Error");
+      w.Element("Key", obj.key);
+      if (!obj.version_id.empty()) w.Element("VersionId", obj.version_id);
+      w.Element("Code", denied.code);
+      w.Element("Message", denied.message);
+      w.Close();
+      continue;
+    }
     if (obj.key.empty() || obj.key.size() > 1024) {
       result = Status::InvalidArgument("invalid key");
     } else if (!obj.version_id.empty()) {
@@ -449,10 +487,16 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
   auto info = api_->Stat(name, which);
-  if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
-  if (info->flags & VersionManifest::kFlagDeleteMarker)
-    return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
+  if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker)) {
+    S3Error err = info.ok() || info.status().IsNotFound()
+                      ? MissingObjectError(ctx, bucket, MakeError(404, "NoSuchKey", "The specified key does not exist."))
+                      : ErrorFromStatus(info.status());
+    return SendError(ctx, err);
+  }
   const std::string& m = ctx.req.method;
+  const char* action = m == "GET" ? "s3:GetObjectTagging" : m == "PUT" ? "s3:PutObjectTagging" : "s3:DeleteObjectTagging";
+  e = Authorize(ctx, bucket, {action, AclScope::kObject, 0}, &*info);
+  if (!e.ok()) return SendError(ctx, e);
   if (m == "GET") {
     auto it = info->user_metadata.find("x-amz-tagging");
     std::vector<std::pair<std::string, std::string>> tags;

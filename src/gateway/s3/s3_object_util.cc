@@ -97,6 +97,7 @@ HeaderList ResponseHeaders(const HttpRequest& req, const ObjectInfo& info) {
       h.emplace_back("x-amz-tagging-count", std::to_string(ParseTagQuery(v).size()));
       continue;
     }
+    if (k.starts_with("x-ccow-")) continue;  // ccow's own (the ACL), not the client's headers
     replay[k] = v;
   }
   replay["content-type"] = content_type;

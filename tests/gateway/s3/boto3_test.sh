@@ -16,7 +16,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ccow-boto3.XXXXXX")
 trap 's3_stop_server; rm -rf "$WORK"' EXIT
 S3_DOMAIN=localhost
 s3_start_server "$CCOW" "$WORK" --domain "$S3_DOMAIN" || s3_fail "the server did not start"
-export S3_URL S3_DOMAIN
+export S3_URL S3_DOMAIN S3_STORE_FLAGS CCOW
 
 cd "$HERE"
 [ $# -gt 0 ] || set -- boto3_test boto3_auth_test

@@ -59,9 +59,12 @@ TEST(S3Authenticate, EachFormReachesItsVerifier) {
   EXPECT_EQ(FormOf(SignedRequest{"GET", "/b/k?X-Amz-Signature=00", {}}), AuthForm::kSigV4Query);
   SignedRequest anon{"GET", "/b/k", {{"host", "h"}}};
   EXPECT_EQ(FormOf(anon), AuthForm::kAnonymous);
-  S3Error e = Auth(anon);
-  EXPECT_EQ(e.code, "AccessDenied");
-  EXPECT_EQ(e.message, "Anonymous access is not allowed");
+  ctx = {};
+  ctx.credentials.tenant = "left over";
+  ASSERT_TRUE(Auth(anon, &ctx).ok()) << "anonymous requests go on to authorization";
+  EXPECT_TRUE(ctx.anonymous);
+  EXPECT_TRUE(ctx.credentials.tenant.empty());
+  EXPECT_EQ(ctx.payload_hash, "UNSIGNED-PAYLOAD");
 }
 
 TEST(S3Authenticate, AmbiguousOrUnknownFormsAreRefused) {
