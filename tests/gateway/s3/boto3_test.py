@@ -886,7 +886,7 @@ class VersioningTest(S3TestCase):
         # Deleting a version by id removes exactly that version.
         S3.delete_object(Bucket=b, Key="doc", VersionId=ids[2])
         self.assertEqual(S3.get_object(Bucket=b, Key="doc")["Body"].read(), b"v1")
-        self.assertClientError(S3.get_object, "NoSuchKey", 404, Bucket=b, Key="doc", VersionId=ids[2])
+        self.assertClientError(S3.get_object, "NoSuchVersion", 404, Bucket=b, Key="doc", VersionId=ids[2])
         lv = S3.list_object_versions(Bucket=b, Prefix="doc")
         self.assertEqual(sorted(v["VersionId"] for v in lv["Versions"]), sorted(ids[:2]))
         self.assertNotIn("DeleteMarkers", lv)
