@@ -188,6 +188,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
   }
+  if (ctx.anonymous) {
+    // No credentials were presented: nothing may claim a key, a signature or a signed body.
+    if (!ctx.credentials.access_key.empty() || !ctx.signing_key.empty() || !ctx.seed_signature.empty() ||
+        ctx.payload_hash != "UNSIGNED-PAYLOAD") {
+      std::fprintf(stderr, "s3_auth: an anonymous request that claims credentials or a signed body\n");
+      std::abort();
+    }
+    return 0;
+  }
   bool complete = ctx.payload_hash.size() > 0 && ctx.credentials.access_key == ccow::fuzz::kAk;
   if (ctx.signature_version == 4)
     complete = complete && ctx.signing_key.size() == 32 && ctx.seed_signature.size() == 64 &&

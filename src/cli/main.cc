@@ -30,6 +30,7 @@ int ExitCodeFor(const Status& st) {
     case Code::kUnavailable:
     case Code::kFenced: return 7;
     case Code::kFailedPrecondition: return 8;
+    case Code::kLocked: return 9;
     default: return 1;
   }
 }

@@ -114,7 +114,9 @@ Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
 Result<ObjectInfo> ObjectApi::Stat(const std::string& name, const VersionSelector& which) {
   VersionEntry entry;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
-  return InfoFromManifest(vm, entry.vm_chid);
+  ObjectInfo info = InfoFromManifest(vm, entry.vm_chid);
+  info.lock = entry.lock;
+  return info;
 }
 
 namespace {
@@ -261,13 +263,25 @@ Status WriteCondition::Check(const VersionList* list, const std::string& name) c
 }
 
 Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation,
-                         const WriteCondition& condition) {
+                         const WriteCondition& condition, bool bypass_governance) {
   uint64_t now = Now();
   return Mutate(*backend_, name, [&](VersionList* vl) {
     CCOW_RETURN_IF_ERROR(condition.Check(vl, name));
     vl->ExpireQuarantine(now, RetentionOf(name));
-    return vl->Delete(generation, now);
+    return vl->Delete(generation, now, bypass_governance);
   });
+}
+
+Status ObjectApi::SetRetention(const std::string& name, uint64_t generation, LockMode mode,
+                               uint64_t retain_until_ns, bool bypass_governance) {
+  uint64_t now = Now();
+  return Mutate(*backend_, name, [&](VersionList* vl) {
+    return vl->SetRetention(generation, mode, retain_until_ns, now, bypass_governance);
+  });
+}
+
+Status ObjectApi::SetLegalHold(const std::string& name, uint64_t generation, bool on) {
+  return Mutate(*backend_, name, [&](VersionList* vl) { return vl->SetLegalHold(generation, on); });
 }
 
 Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {

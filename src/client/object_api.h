@@ -72,6 +72,8 @@ struct PutOptions {
   std::optional<Chid> stream_sha256;
   // Commit only if the current version satisfies this (checked atomically with the commit).
   WriteCondition condition;
+  // S3 Object Lock of the new version, committed with it in the same version-list update.
+  ObjectLock lock;
 };
 
 // One source of Compose: a version of an existing object, whose chunks are reused.
@@ -104,6 +106,7 @@ struct ObjectInfo {
   uint32_t flags = 0;
   std::string origin;
   ObjectChecksum checksum;  // as verified by the writer (S3 x-amz-checksum-*), if any
+  ObjectLock lock;          // from the version list entry, not the manifest: it can change
 };
 
 // One chunk of a version and where it lives (`ccow object stat --replicas`).
@@ -165,8 +168,15 @@ class ObjectApi {
   Result<VersionList> Versions(const std::string& name);
   // Moves every active version (or one generation) to the quarantine; with a condition,
   // only if the current version satisfies it (atomically with the delete).
+  // kLocked when a version it would delete is under Object Lock (bypass_governance lets
+  // a GOVERNANCE retention pass: the caller checked that its requester may bypass it).
   Status Delete(const std::string& name, std::optional<uint64_t> generation,
-                const WriteCondition& condition = {});
+                const WriteCondition& condition = {}, bool bypass_governance = false);
+  // Object Lock of one active version, kept in its version list entry (the version and
+  // its generation stay as they are). Rules and errors: VersionList::SetRetention.
+  Status SetRetention(const std::string& name, uint64_t generation, LockMode mode, uint64_t retain_until_ns,
+                      bool bypass_governance);
+  Status SetLegalHold(const std::string& name, uint64_t generation, bool on);
   Status Undelete(const std::string& name, std::optional<uint64_t> generation);
   Status CreateSnapshot(const std::string& name, const std::string& snapshot,
                         const VersionSelector& which);
@@ -213,7 +223,7 @@ class ObjectApi {
   Result<ObjectInfo> CommitVersion(VersionManifest vm, WriteFence* fence, uint64_t* manifests_written,
                                    bool replace_previous = false,
                                    const std::function<Status()>& chunks_durable = {},
-                                   const WriteCondition& condition = {});
+                                   const WriteCondition& condition = {}, const ObjectLock& lock = {});
   Uvid NextUvid();
   uint64_t Now() const;
 

@@ -152,7 +152,10 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
     begin = range->offset;
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
-  if (info) *info = InfoFromManifest(vm, entry.vm_chid);
+  if (info) {
+    *info = InfoFromManifest(vm, entry.vm_chid);
+    info->lock = entry.lock;
+  }
   return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io);
 }
 
@@ -160,8 +163,9 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
                        const OpenCallback& on_open, ByteSink& sink) {
   VersionEntry entry;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
-  CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range,
-                        on_open(InfoFromManifest(vm, entry.vm_chid)));
+  ObjectInfo opened = InfoFromManifest(vm, entry.vm_chid);
+  opened.lock = entry.lock;
+  CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range, on_open(opened));
   if (range && range->length && *range->length == 0) return Status::OK();
   if (vm.flags & VersionManifest::kFlagDeleteMarker)
     return Status::NotFound("object " + vm.name + " generation " + std::to_string(vm.generation) +

@@ -219,7 +219,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     stats->inline_bytes = held->size();
     CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm(std::move(*held)));
     return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous, {},
-                       options.condition);
+                       options.condition, options.lock);
   }
   if (held) {
     // A one-chunk object: the source has reported its end, so a whole-stream SHA-256 it
@@ -259,7 +259,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
         return vm.status();
       }
       auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.replace_previous, chunk_durable,
-                                options.condition);
+                                options.condition, options.lock);
       (void)chunk_durable();  // a commit that failed before waiting for it
       return info;
     }
@@ -271,13 +271,13 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   }
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm());
   return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous, {},
-                       options.condition);
+                       options.condition, options.lock);
 }
 
 Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fence,
                                             uint64_t* manifests_written, bool replace_previous,
                                             const std::function<Status()>& chunks_durable,
-                                            const WriteCondition& condition) {
+                                            const WriteCondition& condition, const ObjectLock& lock) {
   constexpr int kMaxAttempts = 32;
   bool retouched = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -298,6 +298,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     if (chunks_durable) CCOW_RETURN_IF_ERROR(chunks_durable());
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
+    entry.lock = lock;
     Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
       // A list that did not exist arrives here empty, so "no current version" holds.
       CCOW_RETURN_IF_ERROR(condition.Check(vl, vm.name));
@@ -310,7 +311,11 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
       }
       return Status::OK();
     }, fence, &read);
-    if (st.ok()) return InfoFromManifest(vm, vm_chid);
+    if (st.ok()) {
+      ObjectInfo info = InfoFromManifest(vm, vm_chid);
+      info.lock = lock;
+      return info;
+    }
     if (st.code() == Code::kFenced && !retouched) {
       // A collection pass began after this write's first chunks were answered: touch the
       // whole tree again (pinning it in the pass) and commit with the new answers. A chunk
@@ -442,7 +447,8 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   vm.user_metadata = options.user_metadata;
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder->Finish());
   if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
-  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.replace_previous, {}, options.condition);
+  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.replace_previous, {}, options.condition,
+                       options.lock);
 }
 
 Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name, const WriteCondition& condition) {

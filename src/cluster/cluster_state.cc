@@ -62,6 +62,16 @@ Status BucketRecord::Validate() const {
   CCOW_RETURN_IF_ERROR(p.Validate());
   if (!erasure_code.empty() && erasure_code != kNoErasureCode)
     CCOW_RETURN_IF_ERROR(ErasurePolicy::Parse(erasure_code).status());
+  const ObjectLockConfig& lock = object_lock;
+  if (lock.enabled && versioning != Versioning::kEnabled)
+    return Status::InvalidArgument("a bucket with Object Lock must keep versioning enabled");
+  if (lock.default_mode > 2) return Status::InvalidArgument("unknown object lock mode " + std::to_string(lock.default_mode));
+  if (lock.default_mode != 0 && !lock.enabled)
+    return Status::InvalidArgument("a default retention needs Object Lock enabled on the bucket");
+  if ((lock.default_mode != 0) != ((lock.default_days > 0) != (lock.default_years > 0)))
+    return Status::InvalidArgument("a default retention has a mode and either days or years (not both)");
+  if (lock.default_days > 36500 || lock.default_years > 100)
+    return Status::InvalidArgument("a default retention is at most 100 years");
   return Status::OK();
 }
 
@@ -184,6 +194,9 @@ Status ClusterState::Apply(const ClusterCommand& command) {
             return Status::Conflict("bucket " + c.segment + "/" + c.tenant + "/" + c.bucket + " changed (revision " +
                                     std::to_string(current->revision) + ", not " + std::to_string(c.if_revision) +
                                     "): read it again");
+          if (current->object_lock.enabled && !c.record.object_lock.enabled)
+            return Status::InvalidArgument("bucket " + c.segment + "/" + c.tenant + "/" + c.bucket +
+                                           " has Object Lock, which cannot be turned off");
           BucketRecord record = c.record;
           record.revision = c.if_revision + 1;
           segments_[c.segment].tenants[c.tenant].buckets[c.bucket] = std::move(record);

@@ -24,6 +24,7 @@
 #include "core/status.h"
 #include "flexhash/flexhash.h"
 #include "model/object_policy.h"
+#include "model/version_list.h"
 
 namespace ccow {
 
@@ -71,6 +72,7 @@ struct BucketRecord {
   std::vector<std::pair<std::string, std::string>> tags;
   std::string cors_xml, lifecycle_xml;
   std::string access;  // access-control document (owner, ACL, policy); opaque here
+  ObjectLockConfig object_lock;  // format 4
   // Bumped by every UpdateBucket: a read-modify-write names the revision it read, so two
   // writers changing different settings at once never lose one of the changes.
   uint64_t revision = 0;

@@ -102,6 +102,12 @@ void PutBucket(Encoder& e, const BucketRecord& b, uint8_t version) {
   e.PutBytes(b.lifecycle_xml);
   e.PutBytes(b.access);
   e.PutVarint(b.revision);
+  if (version >= 4) {
+    e.PutU8(b.object_lock.enabled ? 1 : 0);
+    e.PutU8(b.object_lock.default_mode);
+    e.PutVarint(b.object_lock.default_days);
+    e.PutVarint(b.object_lock.default_years);
+  }
 }
 BucketRecord GetBucket(Decoder& d, uint8_t version) {
   BucketRecord b;
@@ -131,6 +137,13 @@ BucketRecord GetBucket(Decoder& d, uint8_t version) {
   b.lifecycle_xml = d.GetBytes();
   b.access = d.GetBytes();
   b.revision = d.GetVarint();
+  if (version >= 4) {
+    b.object_lock.enabled = GetFlag(d, "object lock");
+    b.object_lock.default_mode = d.GetU8();
+    if (b.object_lock.default_mode > 2) d.Fail("unknown object lock mode");
+    b.object_lock.default_days = GetU32Varint(d, "object lock days");
+    b.object_lock.default_years = GetU32Varint(d, "object lock years");
+  }
   return b;
 }
 void PutUser(Encoder& e, const UserRecord& u) {

@@ -21,6 +21,7 @@ const char* CodeName(Code code) {
     case Code::kUnavailable: return "unavailable";
     case Code::kFenced: return "fenced";
     case Code::kFailedPrecondition: return "failed precondition";
+    case Code::kLocked: return "locked";
   }
   return "unknown";
 }

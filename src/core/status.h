@@ -31,6 +31,10 @@ enum class Code : int {
   // A write's condition on the current version (S3 If-Match / If-None-Match) did not
   // hold when it committed; nothing was written. Retrying as is fails the same way.
   kFailedPrecondition = 13,
+  // The version is under Object Lock (a retention period or a legal hold, model/
+  // version_list.h ObjectLock): it may not be deleted, and its lock not shortened, until
+  // the retention passes or the hold is lifted. S3 answers 403 AccessDenied.
+  kLocked = 14,
 };
 
 const char* CodeName(Code code);
@@ -54,6 +58,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
   static Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+  static Status Locked(std::string m) { return {Code::kLocked, std::move(m)}; }
   // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, const std::string& context);
 

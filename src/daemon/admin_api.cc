@@ -16,6 +16,7 @@ int HttpStatusOf(const Status& s) {
     case Code::kConflict:
     case Code::kFailedPrecondition: return 412;
     case Code::kInvalidArgument: return 400;
+    case Code::kLocked: return 403;
     case Code::kUnsupported: return 501;
     case Code::kUnavailable:
     case Code::kFenced: return 503;
@@ -41,7 +42,7 @@ Status StatusOfReply(int http, const std::string& body) {
   // The code travels by name; the HTTP status is the fallback for other servers.
   for (Code c : {Code::kNotFound, Code::kAlreadyExists, Code::kConflict, Code::kInvalidArgument,
                  Code::kUnsupported, Code::kUnavailable, Code::kCorruption, Code::kNoSpace, Code::kBusy,
-                 Code::kFailedPrecondition})
+                 Code::kFailedPrecondition, Code::kLocked})
     if (code == CodeName(c)) return Status(c, message);
   if (http == 401 || http == 403) return Status::InvalidArgument(message);
   if (http == 404) return Status::NotFound(message);

@@ -17,6 +17,38 @@
 
 namespace ccow {
 
+// S3 Object Lock on one version (write once, read many). A retention keeps the version
+// from being deleted until retain_until_ns: in GOVERNANCE mode a caller allowed to bypass
+// governance may still delete it or shorten the retention, in COMPLIANCE mode nobody may,
+// and the retention can only be extended. A legal hold keeps it whatever the retention,
+// until it is lifted. Kept in the version list entry (not the immutable version manifest)
+// so that it can change without a new version, and so that every path that removes a
+// version (VersionList::Delete, ExpireQuarantine) checks it under the list's update.
+enum class LockMode : uint8_t { kNone = 0, kGovernance = 1, kCompliance = 2 };
+const char* LockModeName(LockMode mode);  // "", "GOVERNANCE", "COMPLIANCE" (S3's words)
+
+struct ObjectLock {
+  LockMode mode = LockMode::kNone;
+  uint64_t retain_until_ns = 0;  // with a mode: wall-clock nanoseconds
+  bool legal_hold = false;
+
+  bool empty() const { return mode == LockMode::kNone && !legal_hold; }
+  // Whether a delete at now_ns is refused (kLocked), and why, for the message; "" when not.
+  std::string Refusal(uint64_t now_ns, bool bypass_governance) const;
+  friend bool operator==(const ObjectLock&, const ObjectLock&) = default;
+};
+
+// S3 Object Lock of a bucket (its registry record, cluster/cluster_state.h BucketRecord):
+// once enabled it stays enabled and the bucket stays versioned (BucketRecord::Validate,
+// and the registry refuses turning it off). The default retention,
+// when set, is given to new versions that name none (days or years, not both).
+struct ObjectLockConfig {
+  bool enabled = false;
+  uint8_t default_mode = 0;  // 0 none, else LockMode (1 GOVERNANCE, 2 COMPLIANCE)
+  uint32_t default_days = 0, default_years = 0;
+  friend bool operator==(const ObjectLockConfig&, const ObjectLockConfig&) = default;
+};
+
 struct VersionEntry {
   // A delete marker (S3 versioning): the newest "version" says the object is deleted, yet
   // older versions stay readable by generation. Its VM has no payload.
@@ -25,6 +57,11 @@ struct VersionEntry {
   // (model/stripe_set.h), which a read needs to rebuild a lost chunk. Set once the
   // encoder job has stored the parity and the set (VersionList::SetErasureCoding).
   static constexpr uint32_t kErasureCoded = 2;
+  // Encoding bits only (the lock field is what code reads): a retention follows as a mode
+  // byte and the retain-until time; a legal hold has no payload. An entry without a lock
+  // keeps the bytes (and the list its CHID) it had before Object Lock existed.
+  static constexpr uint32_t kRetention = 4;
+  static constexpr uint32_t kLegalHold = 8;
 
   uint64_t generation = 0;
   Uvid uvid;
@@ -33,6 +70,7 @@ struct VersionEntry {
   std::string etag;
   uint32_t flags = 0;  // kDeleteMarker mirrors the VM's flags so listings need not load it
   Chid ec_chid{};      // with kErasureCoded: the stripe set's CHID; empty otherwise
+  ObjectLock lock;     // S3 Object Lock; empty for most versions
 
   bool is_delete_marker() const { return (flags & kDeleteMarker) != 0; }
   bool erasure_coded() const { return (flags & kErasureCoded) != 0; }
@@ -82,7 +120,9 @@ class VersionList {
   // NextGeneration(): a concurrent writer got there first and the caller must retry.
   Status AddVersion(const VersionEntry& entry);
   // Moves one active version (or all, when generation is empty) to the quarantine.
-  Status Delete(std::optional<uint64_t> generation, uint64_t now_ns);
+  // kLocked (nothing moves) when a version it would move is under Object Lock at now_ns
+  // (ObjectLock::Refusal); bypass_governance lets a GOVERNANCE retention pass.
+  Status Delete(std::optional<uint64_t> generation, uint64_t now_ns, bool bypass_governance = false);
   // Restores one quarantined version, or when generation is empty every version of the
   // most recent deletion.
   Status Undelete(std::optional<uint64_t> generation);
@@ -90,7 +130,9 @@ class VersionList {
                         uint64_t now_ns);
   Status DeleteSnapshot(const std::string& snapshot);
   // Drops quarantined versions deleted before now - retention; returns what was dropped
-  // (their chunks become garbage unless referenced elsewhere).
+  // (their chunks become garbage unless referenced elsewhere). A version under a legal
+  // hold or an unexpired COMPLIANCE retention is kept whatever the quarantine retention
+  // (it cannot normally be deleted; this is the backstop that keeps GC away from it).
   std::vector<VersionEntry> ExpireQuarantine(uint64_t now_ns, uint64_t retention_ns);
 
   // Records that version vm_chid is erasure coded, its stripes in the stripe set ec_chid
@@ -99,6 +141,16 @@ class VersionList {
   // entry does (the version was expired from the quarantine meanwhile, a deletion alone
   // keeps it: the encoder drops its work); kInvalidArgument for an empty ec_chid.
   Status SetErasureCoding(const Chid& vm_chid, const Chid& ec_chid);
+
+  // Object Lock of the active version `generation` (every entry naming its version
+  // manifest, snapshots included, gets the same lock). SetRetention replaces the
+  // retention (mode kNone removes it): an unexpired COMPLIANCE retention may only be
+  // extended in the same mode, an unexpired GOVERNANCE one only extended unless
+  // bypass_governance; otherwise kLocked. kNotFound without such a version,
+  // kInvalidArgument for a delete marker or a new retention already past at now_ns.
+  Status SetRetention(uint64_t generation, LockMode mode, uint64_t retain_until_ns, uint64_t now_ns,
+                      bool bypass_governance);
+  Status SetLegalHold(uint64_t generation, bool on);
 
   // The active version a selector names (snapshots may name quarantined versions).
   Result<VersionEntry> Resolve(const VersionSelector& which) const;

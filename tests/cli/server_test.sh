@@ -32,10 +32,14 @@ for sig in TERM INT; do
   "$CCOW" object get --data "$WORK/data" Hawaii/Cola/bk1/a | grep -q data || fail "data after stop"
 done
 # A port in use is a clear error at start.
-python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$PORT)); s.listen(); time.sleep(5)" &
+# The holder sets SO_REUSEADDR so that the servers' TIME_WAIT connections on the port
+# cannot make its bind fail (then ccow would start and this test never end); it says when
+# it listens, and the server gets a bounded time either way.
+python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$PORT)); s.listen(); open('$WORK/held','w').close(); time.sleep(20)" &
 HOLDER=$!
-sleep 0.5
-set +e; "$CCOW" server --data "$WORK/data" --admin-listen 127.0.0.1:$PORT --s3-listen 127.0.0.1:0 2>"$WORK/err" >/dev/null; rc=$?; set -e
+for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.1; done
+[ -e "$WORK/held" ] || fail "the test could not hold port $PORT"
+set +e; timeout 15 "$CCOW" server --data "$WORK/data" --admin-listen 127.0.0.1:$PORT --s3-listen 127.0.0.1:0 2>"$WORK/err" >/dev/null; rc=$?; set -e
 kill $HOLDER 2>/dev/null || true
 [ $rc -ne 0 ] && grep -q "cannot listen" "$WORK/err" || fail "port in use: rc=$rc $(cat "$WORK/err")"
 echo "1 passed, 0 failed"

@@ -164,21 +164,34 @@ TEST(ClusterStateGoldenTest, FormatThreeSnapshotIsPinned) {
 }
 
 
-// Format 4: CreateBucket's unique-in-segment flag after create-parents; the rest is format 3.
+// Format 4: CreateBucket's unique-in-segment flag after create-parents, and the bucket
+// record's Object Lock configuration after its revision.
 TEST(ClusterStateGoldenTest, FormatFourCreateBucketIsPinned) {
   BucketRecord none = SampleBucket();
   none.erasure_code = std::string(kNoErasureCode);
+  none.object_lock = {true, 2, 30, 0};
   auto c = ExpectGoldenCommand(CreateBucket{"Hawaii", "Cola", "bk2", none, true, true}, 4,
       "1004090648617761696904436f6c6103626b328080100101046e6f6e6501808080800402901c"
       "8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c4c"
       "2f3e027b7d000101");
   EXPECT_TRUE(std::get<CreateBucket>(c).create_parents);
   EXPECT_TRUE(std::get<CreateBucket>(c).unique_in_segment);
-  // Format 3 cannot carry the flag: the same command in format 3 is the pinned bytes above.
+  EXPECT_EQ(std::get<CreateBucket>(c).record.object_lock, none.object_lock);
+  // Format 3 cannot carry the flag nor the lock: the same command in format 3 is the pinned bytes above.
   EXPECT_EQ(Hex(EncodeCommand(CreateBucket{"Hawaii", "Cola", "bk2", none, false, true}, 3)),
             "1003090648617761696904436f6c6103626b328080100101046e6f6e6501808080800402901c"
             "8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c4c"
             "2f3e027b7d0000");
+}
+
+TEST(ClusterStateGoldenTest, FormatFourSnapshotIsPinned) {
+  ClusterState s = SampleState();
+  BucketRecord locked = SampleBucket();
+  locked.object_lock = {true, 1, 0, 7};
+  ASSERT_TRUE(s.Apply(CreateBucket{"Hawaii", "Cola", "worm", locked}).ok());
+  ClusterState v4 = ExpectGoldenSnapshot(s, 4, "");
+  EXPECT_EQ(v4, s);
+  EXPECT_EQ((**v4.FindBucket("Hawaii", "Cola", "worm")).object_lock, locked.object_lock);
 }
 
 }  // namespace

@@ -218,6 +218,44 @@ TEST(ClusterStateRegistryTest, UniqueInSegmentRefusesANameAnyTenantHolds) {
   EXPECT_TRUE(s.Apply(CreateBucket{"ccow", "dave", "shared", r, true, true}).ok());
 }
 
+// S3 Object Lock: a bucket that has it stays versioned and keeps it; a default retention
+// is a mode with days or years, not both.
+TEST(ClusterStateRegistryTest, ObjectLockStaysOnAndKeepsTheBucketVersioned) {
+  ClusterState s;
+  BucketRecord r;
+  r.object_lock.enabled = true;
+  EXPECT_EQ(s.Apply(CreateBucket{"ccow", "t", "b", r, true}).code(), Code::kInvalidArgument)
+      << "Object Lock without versioning was accepted";
+  r.versioning = Versioning::kEnabled;
+  ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "t", "b", r, true}).ok());
+  BucketRecord next = **s.FindBucket("ccow", "t", "b");
+  BucketRecord bad = next;
+  bad.versioning = Versioning::kSuspended;
+  EXPECT_EQ(s.Apply(UpdateBucket{"ccow", "t", "b", bad, 0}).code(), Code::kInvalidArgument);
+  bad = next;
+  bad.object_lock.enabled = false;
+  EXPECT_EQ(s.Apply(UpdateBucket{"ccow", "t", "b", bad, 0}).code(), Code::kInvalidArgument);
+  bad = next;
+  bad.object_lock.default_mode = 2;
+  EXPECT_EQ(s.Apply(UpdateBucket{"ccow", "t", "b", bad, 0}).code(), Code::kInvalidArgument) << "a mode without days";
+  bad.object_lock.default_days = 1;
+  bad.object_lock.default_years = 1;
+  EXPECT_EQ(s.Apply(UpdateBucket{"ccow", "t", "b", bad, 0}).code(), Code::kInvalidArgument) << "days and years";
+  EXPECT_EQ((**s.FindBucket("ccow", "t", "b")).revision, 0u) << "a refused update changed the bucket";
+  next.object_lock.default_mode = 1;
+  next.object_lock.default_years = 2;
+  ASSERT_TRUE(s.Apply(UpdateBucket{"ccow", "t", "b", next, 0}).ok());
+  auto back = ClusterState::Restore(s.Snapshot());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ((**back->FindBucket("ccow", "t", "b")).object_lock, next.object_lock);
+  // An unlocked bucket may turn it on (AWS allows it on a versioned bucket).
+  BucketRecord plain;
+  plain.versioning = Versioning::kEnabled;
+  ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "t", "c", plain, true}).ok());
+  plain.object_lock.enabled = true;
+  EXPECT_TRUE(s.Apply(UpdateBucket{"ccow", "t", "c", plain, 0}).ok());
+}
+
 TEST(ClusterStateRegistryTest, UpdateBucketIsACompareAndSetOnTheRevision) {
   ClusterState s;
   ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "t", "b", BucketRecord(), true}).ok());
@@ -278,6 +316,11 @@ TEST(ClusterStateRegistryTest, EverySettingSurvivesSnapshotAndCommandEncoding) {
   r.lifecycle_xml = "<LifecycleConfiguration/>";
   r.access = "{\"owner\":\"t\"}";
   ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "t", "b", r, true}).ok());
+  BucketRecord locked = r;
+  locked.versioning = Versioning::kEnabled;
+  locked.object_lock = {true, 2, 0, 3};
+  ASSERT_TRUE(s.Apply(CreateBucket{"ccow", "t", "l", locked, true}).ok());
+  EXPECT_EQ((**s.FindBucket("ccow", "t", "l")).object_lock, locked.object_lock);
   ASSERT_TRUE(s.Apply(CreateUser{{"AKIAX", "s", "ccow", "t", 9}}).ok());
   auto back = ClusterState::Restore(s.Snapshot());
   ASSERT_TRUE(back.ok()) << back.status().ToString();

@@ -157,7 +157,7 @@ TEST(VersionListTest, DecoderRefusesUnknownFlagsAndAnErasureCodedEntryWithoutIts
   const size_t flags_at = bytes.size() - 2 - 33 - 1;
   ASSERT_EQ(bytes[flags_at], char{VersionEntry::kErasureCoded});
   std::string unknown = bytes;
-  unknown[flags_at] = 4;
+  unknown[flags_at] = 16;
   auto r = VersionList::Decode(unknown);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("unknown version entry flags"), std::string::npos)
@@ -220,6 +220,107 @@ TEST(VersionListTest, ErasureCodingSurvivesDeleteUndeleteSnapshotAndExpiry) {
   auto dropped = vl.ExpireQuarantine(UINT64_MAX, 0);
   ASSERT_EQ(dropped.size(), 1u);  // what the collector frees carries its stripe set
   EXPECT_EQ(dropped[0].ec_chid, Ec("2"));
+}
+
+constexpr uint64_t kSec = 1'000'000'000;
+
+TEST(VersionListTest, ObjectLocksRoundTripInEveryPlaceAndUnlockedEntriesKeepTheirBytes) {
+  VersionList vl = ListWith(3);
+  const std::string unlocked = vl.Encode();
+  ASSERT_TRUE(vl.SetRetention(1, LockMode::kCompliance, 100 * kSec, 1, false).ok());
+  ASSERT_TRUE(vl.SetLegalHold(2, true).ok());
+  ASSERT_TRUE(vl.SetRetention(3, LockMode::kGovernance, 50 * kSec, 1, false).ok());
+  ASSERT_TRUE(vl.SetErasureCoding(Entry(3).vm_chid, Ec("3")).ok());
+  ASSERT_TRUE(vl.CreateSnapshot("s", {1, {}}, 5).ok());
+  ASSERT_TRUE(vl.Delete(3, 60 * kSec).ok()) << "a GOVERNANCE retention that has passed still held";
+  auto decoded = VersionList::Decode(vl.Encode());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->Encode(), vl.Encode());
+  EXPECT_EQ(decoded->versions(), vl.versions());
+  EXPECT_EQ(decoded->quarantine(), vl.quarantine());
+  EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+  EXPECT_EQ(decoded->snapshots()[0].version.lock, (ObjectLock{LockMode::kCompliance, 100 * kSec, false}));
+  EXPECT_TRUE(decoded->versions()[0].lock.legal_hold);
+  EXPECT_EQ(decoded->quarantine()[0].version.lock.mode, LockMode::kGovernance);
+  EXPECT_TRUE(decoded->quarantine()[0].version.erasure_coded());
+  // Lifting every lock gives back the bytes of a list that never had one.
+  VersionList again = ListWith(3);
+  ASSERT_TRUE(again.SetLegalHold(2, true).ok());
+  ASSERT_TRUE(again.SetLegalHold(2, false).ok());
+  EXPECT_EQ(again.Encode(), unlocked);
+}
+
+TEST(VersionListTest, LockedVersionsCannotBeDeletedUntilTheRetentionPassesOrTheHoldIsLifted) {
+  VersionList vl = ListWith(3);
+  ASSERT_TRUE(vl.SetRetention(1, LockMode::kCompliance, 100 * kSec, 1, false).ok());
+  ASSERT_TRUE(vl.SetRetention(2, LockMode::kGovernance, 100 * kSec, 1, false).ok());
+  ASSERT_TRUE(vl.SetLegalHold(3, true).ok());
+  const std::string before = vl.Encode();
+  // Compliance: not even bypassing governance; deleting everything moves nothing.
+  EXPECT_EQ(vl.Delete(1, 10 * kSec, true).code(), Code::kLocked);
+  EXPECT_EQ(vl.Delete(std::nullopt, 10 * kSec, true).code(), Code::kLocked);
+  // Governance: only bypassing it. A legal hold: whatever the caller may bypass.
+  EXPECT_EQ(vl.Delete(2, 10 * kSec, false).code(), Code::kLocked);
+  EXPECT_EQ(vl.Delete(3, 10 * kSec, true).code(), Code::kLocked);
+  EXPECT_EQ(vl.Encode(), before) << "a refused delete changed the list";
+  EXPECT_TRUE(vl.Delete(2, 10 * kSec, true).ok());
+  ASSERT_TRUE(vl.SetLegalHold(3, false).ok());
+  EXPECT_TRUE(vl.Delete(3, 10 * kSec, false).ok());
+  // Once its retention has passed, a compliance version goes like any other.
+  EXPECT_TRUE(vl.Delete(1, 100 * kSec, false).ok());
+  EXPECT_FALSE(vl.HasActiveVersion());
+}
+
+TEST(VersionListTest, QuarantineExpiryKeepsWhatIsStillLockedWhateverTheRetention) {
+  VersionList vl = ListWith(2);
+  // A bypassed governance retention does not hold a deleted version back: its deleter chose.
+  ASSERT_TRUE(vl.SetRetention(1, LockMode::kGovernance, 100 * kSec, 1, false).ok());
+  ASSERT_TRUE(vl.Delete(1, 2 * kSec, true).ok());
+  // A quarantined entry naming a version that is then held (here a later generation
+  // naming the same manifest) is held too, and expiry is the backstop that keeps GC off it.
+  ASSERT_TRUE(vl.Delete(2, 2 * kSec).ok());
+  VersionEntry same = Entry(2);
+  same.generation = 3;
+  ASSERT_TRUE(vl.AddVersion(same).ok());
+  ASSERT_TRUE(vl.SetLegalHold(3, true).ok());
+  ASSERT_TRUE(vl.quarantine().size() == 2 && vl.quarantine()[1].version.generation == 2);
+  EXPECT_TRUE(vl.quarantine()[1].version.lock.legal_hold);
+  auto dropped = vl.ExpireQuarantine(50 * kSec, 1 * kSec);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].generation, 1u);
+  ASSERT_EQ(vl.quarantine().size(), 1u);
+  EXPECT_EQ(vl.quarantine()[0].version.generation, 2u);
+  ASSERT_TRUE(vl.SetLegalHold(3, false).ok());
+  EXPECT_EQ(vl.ExpireQuarantine(50 * kSec, 1 * kSec).size(), 1u);
+}
+
+TEST(VersionListTest, RetentionRulesFollowAws) {
+  VersionList vl = ListWith(4);
+  const uint64_t now = 10 * kSec;
+  // Compliance: extended in the same mode only, never shortened, removed or weakened.
+  ASSERT_TRUE(vl.SetRetention(1, LockMode::kCompliance, 100 * kSec, now, false).ok());
+  EXPECT_EQ(vl.SetRetention(1, LockMode::kCompliance, 50 * kSec, now, true).code(), Code::kLocked);
+  EXPECT_EQ(vl.SetRetention(1, LockMode::kNone, 0, now, true).code(), Code::kLocked);
+  EXPECT_EQ(vl.SetRetention(1, LockMode::kGovernance, 200 * kSec, now, true).code(), Code::kLocked);
+  EXPECT_TRUE(vl.SetRetention(1, LockMode::kCompliance, 200 * kSec, now, false).ok());
+  EXPECT_EQ(vl.Resolve({1, {}})->lock.retain_until_ns, 200 * kSec);
+  // Governance: extended freely; shortened, removed or changed only bypassing it.
+  ASSERT_TRUE(vl.SetRetention(2, LockMode::kGovernance, 100 * kSec, now, false).ok());
+  EXPECT_TRUE(vl.SetRetention(2, LockMode::kGovernance, 150 * kSec, now, false).ok());
+  EXPECT_EQ(vl.SetRetention(2, LockMode::kGovernance, 50 * kSec, now, false).code(), Code::kLocked);
+  EXPECT_EQ(vl.SetRetention(2, LockMode::kNone, 0, now, false).code(), Code::kLocked);
+  EXPECT_EQ(vl.SetRetention(2, LockMode::kCompliance, 300 * kSec, now, false).code(), Code::kLocked);
+  EXPECT_TRUE(vl.SetRetention(2, LockMode::kNone, 0, now, true).ok());
+  EXPECT_TRUE(vl.Resolve({2, {}})->lock.empty());
+  // A retention that has passed is replaced freely; one already past is refused.
+  ASSERT_TRUE(vl.SetRetention(3, LockMode::kCompliance, 20 * kSec, now, false).ok());
+  EXPECT_TRUE(vl.SetRetention(3, LockMode::kGovernance, 40 * kSec, 30 * kSec, false).ok());
+  EXPECT_EQ(vl.SetRetention(4, LockMode::kGovernance, now, now, false).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(vl.SetRetention(9, LockMode::kGovernance, 100 * kSec, now, false).IsNotFound());
+  // Every entry naming the version gets the lock: a snapshot of it too.
+  ASSERT_TRUE(vl.CreateSnapshot("s", {4, {}}, now).ok());
+  ASSERT_TRUE(vl.SetLegalHold(4, true).ok());
+  EXPECT_TRUE(vl.snapshots()[0].version.lock.legal_hold);
 }
 
 }  // namespace

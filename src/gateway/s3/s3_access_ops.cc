@@ -248,6 +248,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   opts.user_metadata.erase(kObjectAclKey);
   if (*acl != PrivateAcl(bucket.tenant)) opts.user_metadata[kObjectAclKey] = EncodeAcl(*acl);
   opts.replace_previous = !bucket.versioned();
+  opts.lock = info->lock;  // the new current version keeps the object's Object Lock
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);

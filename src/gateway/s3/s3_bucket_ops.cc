@@ -1,6 +1,8 @@
 // S3 service and bucket operations: ListBuckets, Create/Head/Delete bucket, and the bucket
 // subresources (location, versioning, tagging, CORS, lifecycle); the access-control ones
-// are in s3_access_ops.cc.
+// are in s3_access_ops.cc, Object Lock's in s3_object_lock_ops.cc.
+#include <strings.h>
+
 #include <algorithm>
 
 #include "gateway/s3/base64.h"
@@ -186,6 +188,15 @@ void S3Handler::CreateBucket(RequestContext& ctx) {
     access.acl = std::move(*acl);
   }
   if (access.ownership_set || access.acl != PrivateAcl(ctx.tenant)) record.access = EncodeBucketAccess(access);
+  if (const std::string* lock = ctx.req.Header("x-amz-bucket-object-lock-enabled")) {
+    // A write-once bucket is versioned from its first version on, as in AWS.
+    if (strcasecmp(lock->c_str(), "true") == 0) {
+      record.object_lock.enabled = true;
+      record.versioning = Versioning::kEnabled;
+    } else if (strcasecmp(lock->c_str(), "false") != 0) {
+      return SendError(ctx, MakeError(400, "InvalidArgument", "x-amz-bucket-object-lock-enabled is true or false"));
+    }
+  }
   st = buckets_.Create(ctx.tenant, ctx.bucket, std::move(record));
   if (st.code() == Code::kAlreadyExists) {
     // Names are global per segment. Re-creating one's own bucket is 200 in us-east-1
@@ -312,6 +323,10 @@ void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket,
       if (!e.ok()) return SendError(ctx, e);
       if (status.empty()) return SendEmpty(ctx, 200, {{"Content-Length", "0"}});
       Versioning v = status == "Enabled" ? Versioning::kEnabled : Versioning::kSuspended;
+      if (v != Versioning::kEnabled && bucket.record.object_lock.enabled)
+        return SendError(ctx, MakeError(409, "InvalidBucketState",
+                                        "An Object Lock configuration is present on this bucket, so the versioning "
+                                        "state cannot be changed."));
       return update("put", [v](BucketRecord* r) { r->versioning = v; });
     }
   }
@@ -380,9 +395,7 @@ void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket,
     w.Element("Payer", "BucketOwner");
     return SendXml(ctx, 200, w.Finish());
   }
-  if (which == "object-lock" && m == "GET")
-    return SendError(ctx, MakeError(404, "ObjectLockConfigurationNotFoundError",
-                                    "Object Lock configuration does not exist for this bucket"));
+  if (which == "object-lock") return BucketObjectLock(ctx, bucket);
   not_impl();
 }
 

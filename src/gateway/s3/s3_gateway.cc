@@ -13,6 +13,7 @@
 
 #include "gateway/s3/s3_addressing.h"
 #include "gateway/s3/s3_auth.h"
+#include "gateway/s3/iso_date.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
 #include "http/http_server.h"
@@ -45,6 +46,7 @@ S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
     case Code::kFailedPrecondition:
       return MakeError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     case Code::kUnavailable: return MakeError(503, "ServiceUnavailable", m);
+    case Code::kLocked: return MakeError(403, "AccessDenied", m);
     case Code::kIOError:
       if (m.rfind("connection", 0) == 0) return MakeError(400, "IncompleteBody", m);
       return MakeError(500, "InternalError", m);
@@ -61,16 +63,7 @@ std::string HttpDate(uint64_t ns) {
   return buf;
 }
 
-std::string IsoDate(uint64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1000000000ull);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03uZ", buf, static_cast<unsigned>((ns / 1000000) % 1000));
-  return out;
-}
+std::string IsoDate(uint64_t ns) { return FormatAwsDate(ns); }
 
 std::optional<int64_t> ParseHttpDate(const std::string& text) {
   std::tm tm{};

@@ -146,6 +146,15 @@ class S3Handler {
   void BucketAccessRequest(RequestContext& ctx, const BucketInfo& bucket, const std::string& which);
   void ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket);
 
+  // Object Lock (s3_object_lock_ops.cc): the bucket's ?object-lock, a version's ?retention
+  // and ?legal-hold, the lock of a new version (its x-amz-object-lock-* headers, else the
+  // bucket's default retention; InvalidRequest when the bucket has no Object Lock), and
+  // whether a request may bypass GOVERNANCE retention (its header, and the permission).
+  void BucketObjectLock(RequestContext& ctx, const BucketInfo& bucket);
+  void ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket, bool legal_hold);
+  S3Error ApplyObjectLock(RequestContext& ctx, const BucketInfo& bucket, PutOptions* opts);
+  bool BypassGovernance(RequestContext& ctx, const BucketInfo& bucket, const ObjectInfo* object = nullptr);
+
   // Multipart (s3_multipart_ops.cc)
   void CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);
   void UploadPart(RequestContext& ctx, const BucketInfo& bucket);

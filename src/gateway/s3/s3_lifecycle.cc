@@ -40,6 +40,9 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
         // A version becomes noncurrent when the next newer one is written.
         for (size_t j = 1; j < versions.size(); ++j) {
           uint64_t noncurrent_since = versions[j - 1].uvid.timestamp_ns;
+          // A version under Object Lock waits for its retention (or hold) to end; the
+          // version list would refuse the delete anyway.
+          if (!versions[j].lock.Refusal(now_ns, false).empty()) continue;
           if (noncurrent_since + *rule.noncurrent_expiration_days * day_ns <= now_ns)
             LogIfFailed(api.Delete(name, versions[j].generation), "lifecycle noncurrent");
         }

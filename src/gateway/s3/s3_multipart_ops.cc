@@ -65,6 +65,14 @@ Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) 
   if (j.contains("metadata") && j["metadata"].is_object())
     for (auto& [k, v] : j["metadata"].items())
       if (v.is_string()) r.opts.user_metadata[k] = v.get<std::string>();
+  // The completed version's Object Lock, decided when the upload began.
+  if (j.contains("lock_mode")) {
+    uint8_t mode = j.value("lock_mode", uint8_t{0});
+    if (mode > 2) return Status::Corruption("upload record has an unknown object lock mode");
+    r.opts.lock.mode = static_cast<LockMode>(mode);
+    r.opts.lock.retain_until_ns = j.value("retain_until_ns", uint64_t{0});
+    r.opts.lock.legal_hold = j.value("legal_hold", false);
+  }
   return r;
 }
 
@@ -75,12 +83,18 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   S3Error e = MetadataFromHeaders(ctx.req, &opts);
   // The completed object's owner and ACL are decided now, by the initiator's request.
   if (e.ok()) e = ApplyObjectAcl(ctx, bucket, &opts);
+  if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);
   if (!e.ok()) return SendError(ctx, e);
   std::string upload_id = NewUploadId();
   nlohmann::json j{{"key", ctx.key},
                    {"initiated_ns", NowNs()},
                    {"content_type", opts.content_type},
                    {"metadata", opts.user_metadata}};
+  if (!opts.lock.empty()) {
+    j["lock_mode"] = static_cast<uint8_t>(opts.lock.mode);
+    j["retain_until_ns"] = opts.lock.retain_until_ns;
+    j["legal_hold"] = opts.lock.legal_hold;
+  }
   std::string body = j.dump();
   StringSource src(body);
   PutOptions record_opts;

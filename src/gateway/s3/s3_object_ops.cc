@@ -133,6 +133,8 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
   if (req.HasQuery("uploads") && m == "POST") return allowed(kWrite) ? CreateMultipartUpload(ctx, bucket) : void();
   if (req.HasQuery("tagging")) return ObjectTagging(ctx, bucket);
   if (req.HasQuery("acl")) return ObjectAclRequest(ctx, bucket);
+  if (req.HasQuery("retention")) return ObjectLockRequest(ctx, bucket, /*legal_hold=*/false);
+  if (req.HasQuery("legal-hold")) return ObjectLockRequest(ctx, bucket, /*legal_hold=*/true);
   if (m == "PUT") {
     if (!allowed(kWrite)) return;
     if (const std::string* src = req.Header("x-amz-copy-source")) return CopyObject(ctx, bucket, *src);
@@ -153,6 +155,7 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   S3Error e = MetadataFromHeaders(ctx.req, &opts);
   if (e.ok()) e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/false, &opts.condition);
   if (e.ok()) e = ApplyObjectAcl(ctx, bucket, &opts);
+  if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);
   if (!e.ok()) return SendError(ctx, e);
   auto body = UploadBody(ctx, kMaxSinglePut,
                          "Your proposed upload exceeds the maximum allowed size "
@@ -212,6 +215,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   }
   // A copy gets its own ACL, never the source's (as in AWS).
   e = ApplyObjectAcl(ctx, bucket, &opts);
+  if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);  // never the source's lock, as in AWS
   if (!e.ok()) return SendError(ctx, e);
   const std::string* tag_directive = ctx.req.Header("x-amz-tagging-directive");
   if (tag_directive && *tag_directive == "REPLACE") {
@@ -377,7 +381,7 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
         // A version never changes: its ETag checked now holds when it is deleted.
         if (condition.etag && *condition.etag != entry->etag)
           return SendError(ctx, ErrorFromStatus(Status::FailedPrecondition("ETag does not match")));
-        Status st = api_->Delete(name, entry->generation);
+        Status st = api_->Delete(name, entry->generation, {}, !entry->lock.empty() && BypassGovernance(ctx, bucket));
         if (!st.ok() && !st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st));
         if (entry->is_delete_marker()) h.emplace_back("x-amz-delete-marker", "true");
       }
@@ -445,7 +449,8 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
           auto entry = vl->Resolve(which);
           if (entry.ok()) {
             was_marker = entry->is_delete_marker();
-            result = api_->Delete(name, entry->generation);
+            result = api_->Delete(name, entry->generation, {},
+                                  !entry->lock.empty() && BypassGovernance(key_ctx, bucket));
           }
         }
       }
@@ -530,6 +535,7 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
                                       "ccow cannot change the tags of a noncurrent version."));
   }
   opts.replace_previous = !bucket.versioned();  // as in PutObject
+  opts.lock = info->lock;  // the new current version keeps the object's Object Lock
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);

@@ -6,6 +6,7 @@
 #include "core/hash.h"
 #include "gateway/s3/base64.h"
 #include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_lock.h"
 #include "gateway/s3/sigv4.h"
 #include "http/query_string.h"
 
@@ -112,6 +113,7 @@ HeaderList ResponseHeaders(const HttpRequest& req, const ObjectInfo& info) {
   for (const auto& [param, header] : kOverrides)
     if (const std::string* v = req.Query(param)) replay[header] = *v;
   for (const auto& [k, v] : replay) h.emplace_back(k, v);
+  if (!info.lock.empty()) AddLockHeaders(info.lock, &h);
   return h;
 }
 
