@@ -173,7 +173,7 @@ TEST(ClusterStateGoldenTest, FormatFourCreateBucketIsPinned) {
   auto c = ExpectGoldenCommand(CreateBucket{"Hawaii", "Cola", "bk2", none, true, true}, 4,
       "1004090648617761696904436f6c6103626b328080100101046e6f6e6501808080800402901c"
       "8080a8b1e39fe7cb170965752d776573742d3101047465616d04626c7565043c432f3e043c4c"
-      "2f3e027b7d000101");
+      "2f3e027b7d0001021e000101");
   EXPECT_TRUE(std::get<CreateBucket>(c).create_parents);
   EXPECT_TRUE(std::get<CreateBucket>(c).unique_in_segment);
   EXPECT_EQ(std::get<CreateBucket>(c).record.object_lock, none.object_lock);
@@ -189,7 +189,15 @@ TEST(ClusterStateGoldenTest, FormatFourSnapshotIsPinned) {
   BucketRecord locked = SampleBucket();
   locked.object_lock = {true, 1, 0, 7};
   ASSERT_TRUE(s.Apply(CreateBucket{"Hawaii", "Cola", "worm", locked}).ok());
-  ClusterState v4 = ExpectGoldenSnapshot(s, 4, "");
+  ClusterState v4 = ExpectGoldenSnapshot(s, 4,
+      "110408000001027431017a0e3132372e302e302e313a3730303001010574312f763002743101"
+      "7a8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c610200"
+      "00000203626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb1709"
+      "65752d776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d0000000000"
+      "04776f726d808010010106343a323a727301808080800402901c8080a8b1e39fe7cb17096575"
+      "2d776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d00010100070106"
+      "6861776169690469736777010f4861776169692f436f6c612f626b310105414b494158067365"
+      "637265740648617761696904436f6c6105");
   EXPECT_EQ(v4, s);
   EXPECT_EQ((**v4.FindBucket("Hawaii", "Cola", "worm")).object_lock, locked.object_lock);
 }

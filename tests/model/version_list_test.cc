@@ -283,8 +283,10 @@ TEST(VersionListTest, QuarantineExpiryKeepsWhatIsStillLockedWhateverTheRetention
   same.generation = 3;
   ASSERT_TRUE(vl.AddVersion(same).ok());
   ASSERT_TRUE(vl.SetLegalHold(3, true).ok());
-  ASSERT_TRUE(vl.quarantine().size() == 2 && vl.quarantine()[1].version.generation == 2);
-  EXPECT_TRUE(vl.quarantine()[1].version.lock.legal_hold);
+  // Newest first: generation 2, then 1.
+  ASSERT_TRUE(vl.quarantine().size() == 2 && vl.quarantine()[0].version.generation == 2);
+  EXPECT_TRUE(vl.quarantine()[0].version.lock.legal_hold);
+  EXPECT_FALSE(vl.quarantine()[1].version.lock.legal_hold);
   auto dropped = vl.ExpireQuarantine(50 * kSec, 1 * kSec);
   ASSERT_EQ(dropped.size(), 1u);
   EXPECT_EQ(dropped[0].generation, 1u);

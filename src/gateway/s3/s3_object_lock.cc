@@ -126,7 +126,7 @@ std::string LegalHoldXml(bool on) {
   return w.Finish();
 }
 
-S3Error LockFromHeaders(const HttpRequest& req, uint64_t now_ns, ObjectLock* out, bool* given) {
+S3Error LockFromHeaders(const http::HttpRequest& req, uint64_t now_ns, ObjectLock* out, bool* given) {
   const std::string* mode = req.Header("x-amz-object-lock-mode");
   const std::string* until = req.Header("x-amz-object-lock-retain-until-date");
   const std::string* hold = req.Header("x-amz-object-lock-legal-hold");
@@ -159,7 +159,7 @@ ObjectLock DefaultRetention(const ObjectLockConfig& config, uint64_t now_ns) {
   return lock;
 }
 
-void AddLockHeaders(const ObjectLock& lock, HeaderList* headers) {
+void AddLockHeaders(const ObjectLock& lock, http::HeaderList* headers) {
   if (lock.mode != LockMode::kNone) {
     headers->emplace_back("x-amz-object-lock-mode", LockModeName(lock.mode));
     headers->emplace_back("x-amz-object-lock-retain-until-date", FormatAwsDate(lock.retain_until_ns));

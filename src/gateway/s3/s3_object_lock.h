@@ -36,11 +36,11 @@ std::string LegalHoldXml(bool on);
 // x-amz-object-lock-mode with -retain-until-date (both or neither), and -legal-hold
 // (ON or OFF). *given says whether any was sent. InvalidArgument (400) as AWS words it
 // for one without the other, an unknown mode or value, a bad date or one not after now_ns.
-S3Error LockFromHeaders(const HttpRequest& req, uint64_t now_ns, ObjectLock* out, bool* given);
+S3Error LockFromHeaders(const http::HttpRequest& req, uint64_t now_ns, ObjectLock* out, bool* given);
 // The bucket's default retention from now_ns (Days are 24 hours, Years 365 days); an
 // empty lock when the bucket has none.
 ObjectLock DefaultRetention(const ObjectLockConfig& config, uint64_t now_ns);
 // x-amz-object-lock-mode, -retain-until-date and -legal-hold of a GET or HEAD.
-void AddLockHeaders(const ObjectLock& lock, HeaderList* headers);
+void AddLockHeaders(const ObjectLock& lock, http::HeaderList* headers);
 
 }  // namespace ccow::s3
