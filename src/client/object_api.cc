@@ -116,6 +116,7 @@ Result<ObjectInfo> ObjectApi::Stat(const std::string& name, const VersionSelecto
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   ObjectInfo info = InfoFromManifest(vm, entry.vm_chid);
   info.lock = entry.lock;
+  info.null_version = entry.is_null_version();
   return info;
 }
 

@@ -54,13 +54,22 @@ struct WriteCondition {
   Status Check(const VersionList* list, const std::string& name) const;
 };
 
+// How a new version sits among the object's others, decided in the same version-list
+// update as its commit, so readers never see zero or two current versions.
+enum class VersionSlot : uint8_t {
+  kAdded,     // one more version (S3 versioning Enabled; the native API)
+  kNull,      // S3's "null" version (versioning Suspended): marked kNullVersion, and the
+              // previous null version, if any, moves to the quarantine
+  kReplaces,  // never versioned: marked kNullVersion, and every older version moves to
+              // the quarantine (an S3 overwrite)
+};
+
 struct PutOptions {
   std::string content_type;
   std::map<std::string, std::string> user_metadata;
   std::optional<ObjectPolicy> policy;  // overrides ApiOptions::default_policy
-  // Moves every older active version to the quarantine in the same version-list update
-  // (an S3 overwrite in an unversioned bucket): readers never see zero or two versions.
-  bool replace_previous = false;
+  // Where the new version goes among the others (S3 versioning); see VersionSlot.
+  VersionSlot slot = VersionSlot::kAdded;
   // Called with the finished manifest (size, ETag) once every chunk is stored and before
   // the version is committed; an error aborts the put with nothing visible (used for
   // Content-MD5 and payload-hash checks). It may record what it verified in the manifest
@@ -107,6 +116,7 @@ struct ObjectInfo {
   std::string origin;
   ObjectChecksum checksum;  // as verified by the writer (S3 x-amz-checksum-*), if any
   ObjectLock lock;          // from the version list entry, not the manifest: it can change
+  bool null_version = false;  // the entry's kNullVersion: S3 names it "null"
 };
 
 // One chunk of a version and where it lives (`ccow object stat --replicas`).
@@ -191,7 +201,8 @@ class ObjectApi {
   Result<ObjectInfo> Compose(const std::string& dest, const std::vector<ComposePart>& parts,
                              const PutOptions& options, const std::string& etag);
   // Adds a delete marker as the newest version (S3 DELETE in a versioned bucket).
-  Result<ObjectInfo> PutDeleteMarker(const std::string& name, const WriteCondition& condition = {});
+  Result<ObjectInfo> PutDeleteMarker(const std::string& name, const WriteCondition& condition = {},
+                                     VersionSlot slot = VersionSlot::kAdded);
 
   Backend& backend() { return *backend_; }
   // options().default_policy has its replication count resolved (never 0).
@@ -221,7 +232,7 @@ class ObjectApi {
   // the version list is updated, and must return OK only once every chunk the version
   // references is durable (a put still storing its chunk meanwhile waits there).
   Result<ObjectInfo> CommitVersion(VersionManifest vm, WriteFence* fence, uint64_t* manifests_written,
-                                   bool replace_previous = false,
+                                   VersionSlot slot = VersionSlot::kAdded,
                                    const std::function<Status()>& chunks_durable = {},
                                    const WriteCondition& condition = {}, const ObjectLock& lock = {});
   Uvid NextUvid();

@@ -155,6 +155,7 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
   if (info) {
     *info = InfoFromManifest(vm, entry.vm_chid);
     info->lock = entry.lock;
+    info->null_version = entry.is_null_version();
   }
   return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io);
 }
@@ -165,6 +166,7 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   ObjectInfo opened = InfoFromManifest(vm, entry.vm_chid);
   opened.lock = entry.lock;
+  opened.null_version = entry.is_null_version();
   CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range, on_open(opened));
   if (range && range->length && *range->length == 0) return Status::OK();
   if (vm.flags & VersionManifest::kFlagDeleteMarker)

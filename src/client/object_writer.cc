@@ -218,7 +218,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     // CHID like any chunk's.
     stats->inline_bytes = held->size();
     CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm(std::move(*held)));
-    return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous, {},
+    return CommitVersion(std::move(vm), &fence, &stats->manifests, options.slot, {},
                        options.condition, options.lock);
   }
   if (held) {
@@ -258,7 +258,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
         (void)chunk_durable();
         return vm.status();
       }
-      auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.replace_previous, chunk_durable,
+      auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.slot, chunk_durable,
                                 options.condition, options.lock);
       (void)chunk_durable();  // a commit that failed before waiting for it
       return info;
@@ -270,12 +270,12 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     if (!st.ok()) return drain(st);
   }
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm());
-  return CommitVersion(std::move(vm), &fence, &stats->manifests, options.replace_previous, {},
+  return CommitVersion(std::move(vm), &fence, &stats->manifests, options.slot, {},
                        options.condition, options.lock);
 }
 
 Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fence,
-                                            uint64_t* manifests_written, bool replace_previous,
+                                            uint64_t* manifests_written, VersionSlot slot,
                                             const std::function<Status()>& chunks_durable,
                                             const WriteCondition& condition, const ObjectLock& lock) {
   constexpr int kMaxAttempts = 32;
@@ -299,21 +299,24 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
     entry.lock = lock;
+    if (slot != VersionSlot::kAdded) entry.flags |= VersionEntry::kNullVersion;
     Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
       // A list that did not exist arrives here empty, so "no current version" holds.
       CCOW_RETURN_IF_ERROR(condition.Check(vl, vm.name));
       CCOW_RETURN_IF_ERROR(vl->AddVersion(entry));
-      if (replace_previous) {
-        std::vector<uint64_t> older;
+      if (slot != VersionSlot::kAdded) {
+        std::vector<uint64_t> replaced;
         for (const auto& v : vl->versions())
-          if (v.generation != entry.generation) older.push_back(v.generation);
-        for (uint64_t g : older) CCOW_RETURN_IF_ERROR(vl->Delete(g, vm.uvid.timestamp_ns));
+          if (v.generation != entry.generation && (slot == VersionSlot::kReplaces || v.is_null_version()))
+            replaced.push_back(v.generation);
+        for (uint64_t g : replaced) CCOW_RETURN_IF_ERROR(vl->Delete(g, vm.uvid.timestamp_ns));
       }
       return Status::OK();
     }, fence, &read);
     if (st.ok()) {
       ObjectInfo info = InfoFromManifest(vm, vm_chid);
       info.lock = lock;
+      info.null_version = entry.is_null_version();
       return info;
     }
     if (st.code() == Code::kFenced && !retouched) {
@@ -447,11 +450,12 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   vm.user_metadata = options.user_metadata;
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder->Finish());
   if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
-  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.replace_previous, {}, options.condition,
+  return CommitVersion(std::move(vm), &fence, &stats.manifests, options.slot, {}, options.condition,
                        options.lock);
 }
 
-Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name, const WriteCondition& condition) {
+Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name, const WriteCondition& condition,
+                                              VersionSlot slot) {
   WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
   VersionManifest vm;
@@ -461,7 +465,7 @@ Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name, const Wri
   vm.flags = VersionManifest::kFlagDeleteMarker;
   uint64_t manifests = 0;
   WriteFence fence;  // observes only the marker's own manifest
-  return CommitVersion(std::move(vm), &fence, &manifests, false, {}, condition);
+  return CommitVersion(std::move(vm), &fence, &manifests, slot, {}, condition);
 }
 
 }  // namespace ccow

@@ -34,7 +34,7 @@ void EncodeEntry(const VersionEntry& e, Encoder* enc) {
   enc->PutHashId(e.vm_chid);
   enc->PutVarint(e.size);
   enc->PutBytes(e.etag);
-  uint32_t flags = e.flags & (VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded);
+  uint32_t flags = e.flags & (VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded | VersionEntry::kNullVersion);
   if (e.lock.mode != LockMode::kNone) flags |= VersionEntry::kRetention;
   if (e.lock.legal_hold) flags |= VersionEntry::kLegalHold;
   enc->PutVarint(flags);
@@ -61,9 +61,10 @@ VersionEntry DecodeEntry(Decoder* dec) {
   e.etag = dec->GetBytes();
   uint64_t flags = dec->GetVarint();
   constexpr uint64_t kKnown = VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded |
-                              VersionEntry::kRetention | VersionEntry::kLegalHold;
+                              VersionEntry::kRetention | VersionEntry::kLegalHold | VersionEntry::kNullVersion;
   if (flags & ~kKnown) dec->Fail("unknown version entry flags");
-  e.flags = static_cast<uint32_t>(flags) & (VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded);
+  e.flags = static_cast<uint32_t>(flags) &
+            (VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded | VersionEntry::kNullVersion);
   if (dec->status().ok() && e.erasure_coded()) e.ec_chid = dec->GetHashId();
   e.lock.legal_hold = (flags & VersionEntry::kLegalHold) != 0;
   if (dec->status().ok() && (flags & VersionEntry::kRetention)) {
@@ -234,6 +235,11 @@ Result<VersionEntry> VersionList::Resolve(const VersionSelector& which) const {
     return Status::NotFound("object " + name_ + " has no snapshot '" + *which.snapshot + "'");
   }
   if (versions_.empty()) return Status::NotFound("object " + name_ + " does not exist");
+  if (which.null_version) {
+    for (const auto& v : versions_)
+      if (v.is_null_version()) return v;
+    return Status::NotFound("object " + name_ + " has no null version");
+  }
   if (!which.generation) return versions_.front();
   for (const auto& v : versions_)
     if (v.generation == *which.generation) return v;

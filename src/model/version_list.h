@@ -62,6 +62,10 @@ struct VersionEntry {
   // keeps the bytes (and the list its CHID) it had before Object Lock existed.
   static constexpr uint32_t kRetention = 4;
   static constexpr uint32_t kLegalHold = 8;
+  // S3's "null" version: written while the bucket's versioning was off or suspended. At
+  // most one entry of a list has it; the next such write replaces it (ObjectApi's
+  // VersionSlot), and S3 names it "null" instead of its generation.
+  static constexpr uint32_t kNullVersion = 16;
 
   uint64_t generation = 0;
   Uvid uvid;
@@ -74,6 +78,7 @@ struct VersionEntry {
 
   bool is_delete_marker() const { return (flags & kDeleteMarker) != 0; }
   bool erasure_coded() const { return (flags & kErasureCoded) != 0; }
+  bool is_null_version() const { return (flags & kNullVersion) != 0; }
 
   friend bool operator==(const VersionEntry&, const VersionEntry&) = default;
 };
@@ -95,6 +100,7 @@ struct Snapshot {
 struct VersionSelector {
   std::optional<uint64_t> generation;
   std::optional<std::string> snapshot;
+  bool null_version = false;  // S3's versionId=null: the active entry with kNullVersion
 };
 
 class VersionList {

@@ -416,7 +416,7 @@ TEST_F(ObjectApiTest, DeleteMarkerHidesTheObjectButKeepsOlderVersions) {
 
 TEST_F(ObjectApiTest, ReplacePreviousLeavesOneActiveVersion) {
   PutOptions opts;
-  opts.replace_previous = true;
+  opts.slot = VersionSlot::kReplaces;
   Put("S/T/B/r", "a", nullptr, opts);
   Put("S/T/B/r", "b", nullptr, opts);
   auto vl = api_->Versions("S/T/B/r");

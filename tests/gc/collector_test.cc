@@ -118,7 +118,7 @@ TEST_F(CollectorTest, FreesExactlyWhatNoVersionReferences) {
   ASSERT_TRUE(api_->Clone("s/t/b/solo", {}, "s/t/b/clone-of-solo").ok());
   ASSERT_TRUE(Put("s/t/b/over", RandomBytes(50000, 3)).ok());
   PutOptions replace;
-  replace.replace_previous = true;
+  replace.slot = VersionSlot::kReplaces;
   ASSERT_TRUE(Put("s/t/b/over", RandomBytes(20000, 4), replace).ok());  // old version to quarantine
   ASSERT_TRUE(Put("s/t/b/p1", RandomBytes(9000, 5)).ok());
   ASSERT_TRUE(Put("s/t/b/p2", RandomBytes(9000, 6)).ok());
@@ -226,7 +226,7 @@ TEST_F(CollectorTest, ConcurrentDedupingWritesNeverEndReferencingAFreedChunk) {
           case 1: {  // put (often a dedup of chunks just freed or about to be)
             const std::string& data = pool[rng() % pool.size()];
             PutOptions o;
-            o.replace_previous = true;
+            o.slot = VersionSlot::kReplaces;
             ASSERT_TRUE(Put(name, data, o).ok());
             mine[name] = data;
             break;

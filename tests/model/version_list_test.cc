@@ -148,6 +148,28 @@ TEST(VersionListTest, ListsWrittenBeforeErasureCodingDecodeUnchanged) {
   EXPECT_EQ(vl->Encode(), old);
 }
 
+TEST(VersionListTest, TheNullVersionRoundTripsAndIsWhatVersionIdNullNames) {
+  VersionList vl = ListWith(2);
+  VersionSelector null_version;
+  null_version.null_version = true;
+  EXPECT_TRUE(vl.Resolve(null_version).status().IsNotFound());
+  VersionEntry null_entry = Entry(3);
+  null_entry.flags |= VersionEntry::kNullVersion;
+  ASSERT_TRUE(vl.AddVersion(null_entry).ok());
+  ASSERT_TRUE(vl.AddVersion(Entry(4)).ok());
+  auto back = VersionList::Decode(vl.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->Encode(), vl.Encode());
+  auto found = back->Resolve(null_version);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->generation, 3u);
+  EXPECT_TRUE(found->is_null_version());
+  EXPECT_FALSE(back->Resolve({})->is_null_version());
+  // Deleted, it is no longer what versionId=null names.
+  ASSERT_TRUE(vl.Delete(3, 5'000'000'000).ok());
+  EXPECT_TRUE(vl.Resolve(null_version).status().IsNotFound());
+}
+
 TEST(VersionListTest, DecoderRefusesUnknownFlagsAndAnErasureCodedEntryWithoutItsSet) {
   VersionList vl = ListWith(1);
   ASSERT_TRUE(vl.SetErasureCoding(Entry(1).vm_chid, Ec("1")).ok());
@@ -157,7 +179,7 @@ TEST(VersionListTest, DecoderRefusesUnknownFlagsAndAnErasureCodedEntryWithoutIts
   const size_t flags_at = bytes.size() - 2 - 33 - 1;
   ASSERT_EQ(bytes[flags_at], char{VersionEntry::kErasureCoded});
   std::string unknown = bytes;
-  unknown[flags_at] = 16;
+  unknown[flags_at] = 32;
   auto r = VersionList::Decode(unknown);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("unknown version entry flags"), std::string::npos)

@@ -198,7 +198,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   if (m != "GET" && m != "PUT")
     return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."));
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
   if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
   auto info = api_->Stat(name, which);
@@ -219,7 +219,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
                   &*info);
     if (!e.ok()) return SendError(ctx, e);
     HeaderList h;
-    if (bucket.versioned()) h.emplace_back("x-amz-version-id", std::to_string(info->generation));
+    if (bucket.versioned()) h.emplace_back("x-amz-version-id", S3VersionId(true, info->generation, info->null_version));
     return SendXml(ctx, 200, AclXml(current), h);
   }
   e = Authorize(ctx, bucket, {versioned ? "s3:PutObjectVersionAcl" : "s3:PutObjectAcl", AclScope::kObject, kPermWriteAcp},
@@ -235,7 +235,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   if (enforced && *acl != PrivateAcl(bucket.tenant)) return SendError(ctx, AclsNotSupported());
   if (access.public_access_block && access.public_access_block->block_public_acls && acl->IsPublic())
     return SendError(ctx, MakeError(403, "AccessDenied", "Access Denied: the bucket's PublicAccessBlock blocks public ACLs"));
-  if (which.generation) {
+  if (which.generation || which.null_version) {
     // The new version becomes the latest: for a noncurrent version that would roll the
     // object back to it, so refuse instead (as tagging does).
     auto latest = api_->Stat(name, {});
@@ -247,14 +247,14 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   opts.user_metadata = info->user_metadata;
   opts.user_metadata.erase(kObjectAclKey);
   if (*acl != PrivateAcl(bucket.tenant)) opts.user_metadata[kObjectAclKey] = EncodeAcl(*acl);
-  opts.replace_previous = !bucket.versioned();
+  opts.slot = SlotForRewrite(bucket.versioned(), info->null_version);
   opts.lock = info->lock;  // the new current version keeps the object's Object Lock
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);
   if (!updated.ok()) return SendError(ctx, ErrorFromStatus(updated.status()));
   HeaderList h{{"Content-Length", "0"}};
-  if (bucket.versioned()) h.emplace_back("x-amz-version-id", std::to_string(updated->generation));
+  if (bucket.versioned()) h.emplace_back("x-amz-version-id", S3VersionId(true, updated->generation, updated->null_version));
   SendEmpty(ctx, 200, h);
 }
 

@@ -128,6 +128,10 @@ void S3Handler::BucketRequest(RequestContext& ctx) {
     BucketSubresource(ctx, *bucket, sub);
     return;
   }
+  if (req.method == "POST") {
+    PostObject(ctx, *bucket);  // authenticated and authorized by its form
+    return;
+  }
   const AccessCheck list{"s3:ListBucket", AclScope::kBucket, kPermRead};
   auto allowed = [&](const AccessCheck& check) {
     S3Error e = Authorize(ctx, *bucket, check);

@@ -17,6 +17,7 @@
 #include "gateway/s3/s3_bucket_access.h"
 #include "gateway/s3/s3_error.h"
 #include "gateway/s3/s3_gateway.h"
+#include "gateway/s3/s3_xml.h"
 #include "gateway/s3/sigv4.h"
 #include "gateway/s3/user_registry.h"
 #include "http/http_exchange.h"
@@ -163,6 +164,19 @@ class S3Handler {
   void ListParts(RequestContext& ctx, const BucketInfo& bucket);
   void ListMultipartUploads(RequestContext& ctx, const BucketInfo& bucket);
   Status AbortUpload(const std::string& tenant, const std::string& upload_id);
+  void SendCompleted(RequestContext& ctx, const BucketInfo& bucket, const ObjectInfo& done);
+  // Answers a CompleteMultipartUpload of an upload already completed into the current
+  // version with these parts, as AWS does; false (nothing sent) otherwise.
+  bool RepeatCompletedUpload(RequestContext& ctx, const BucketInfo& bucket, const std::string& upload_id,
+                             const std::vector<CompletedPart>& parts);
+
+  // Parts of a completed upload (s3_object_parts_ops.cc): GetObjectAttributes, and the
+  // byte span ?partNumber= names on GET and HEAD (with its x-amz-mp-parts-count).
+  void GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucket);
+
+  // Browser POST upload (s3_post_object_ops.cc): a multipart/form-data form signed by its
+  // policy document, stored as the PutObject its fields describe.
+  void PostObject(RequestContext& ctx, const BucketInfo& bucket);
 
   // Listing (s3_list_ops.cc)
   void ListObjects(RequestContext& ctx, const BucketInfo& bucket);

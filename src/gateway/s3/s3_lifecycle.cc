@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
 
 namespace ccow::s3 {
@@ -32,7 +33,7 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
       const VersionEntry& latest = versions.front();
       if (rule.expiration_days && !latest.is_delete_marker() &&
           latest.uvid.timestamp_ns + *rule.expiration_days * day_ns <= now_ns) {
-        if (versioned) LogIfFailed(api.PutDeleteMarker(name).status(), "lifecycle expiration");
+        if (versioned) LogIfFailed(api.PutDeleteMarker(name, {}, SlotForVersioning(true, bucket.versioning_enabled())).status(), "lifecycle expiration");
         else LogIfFailed(api.Delete(name, std::nullopt), "lifecycle expiration");
         continue;
       }

@@ -5,6 +5,7 @@
 
 #include "gateway/s3/base64.h"
 #include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
 
 namespace ccow::s3 {
@@ -139,18 +140,25 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     rows.push_back({key, v, latest});
     --budget;
     next_key = key;
-    next_vid = versioned ? std::to_string(v.generation) : "null";
+    next_vid = S3VersionId(versioned, v.generation, v.is_null_version());
     return true;
   };
-  if (!key_marker.empty() && !vid_marker.empty() && vid_marker != "null" &&
-      std::all_of(vid_marker.begin(), vid_marker.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-      vid_marker.size() <= 20) {
-    uint64_t after = std::stoull(vid_marker);
+  // Resuming inside key_marker's versions: after the one the marker names ("null" names
+  // the null version, which in an unversioned bucket is the only one).
+  VersionSelector marked;
+  if (!key_marker.empty() && !vid_marker.empty() && ParseVersionId(vid_marker, versioned, &marked).ok() &&
+      (marked.generation || marked.null_version)) {
     auto vl = api_->Versions(base + key_marker);
-    if (vl.ok()) {
+    auto at = vl.ok() ? vl->Resolve(marked) : Result<VersionEntry>(vl.status());
+    if (at.ok()) {
       const auto& versions = vl->versions();
       for (size_t j = 0; j < versions.size() && !truncated; ++j)
-        if (versions[j].generation < after) emit(key_marker, versions[j], j == 0);
+        if (versions[j].generation < at->generation) emit(key_marker, versions[j], j == 0);
+    } else if (vl.ok() && marked.generation) {
+      // The marked version is gone meanwhile: resume with the older ones.
+      const auto& versions = vl->versions();
+      for (size_t j = 0; j < versions.size() && !truncated; ++j)
+        if (versions[j].generation < *marked.generation) emit(key_marker, versions[j], j == 0);
     }
   }
   ListResult page;
@@ -197,7 +205,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     const VersionEntry& v = r.v;
     w.Open(v.is_delete_marker() ? "DeleteMarker" : "Version");
     w.Element("Key", enc(r.key));
-    w.Element("VersionId", versioned ? std::to_string(v.generation) : "null");
+    w.Element("VersionId", S3VersionId(versioned, v.generation, v.is_null_version()));
     w.Element("IsLatest", r.latest ? "true" : "false");
     w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
     if (!v.is_delete_marker()) {

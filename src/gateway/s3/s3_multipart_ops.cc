@@ -11,6 +11,7 @@
 #include "core/hash.h"
 #include "gateway/s3/s3_checksum.h"
 #include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_parts.h"
 #include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -124,7 +125,7 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   if (!record.ok() || record->key != ctx.key) return SendError(ctx, NoSuchUpload());
   std::string part_name = PartPrefix(ctx.tenant, upload_id) + PartKey(part);
   PutOptions opts;
-  opts.replace_previous = true;
+  opts.slot = VersionSlot::kReplaces;
   // Parts are cut as the bucket says, so the completed object's chunks are too.
   opts.policy = PolicyFor(bucket);
   if (Status q = CheckQuota(bucket, ctx.req.content_length.value_or(0)); !q.ok())
@@ -207,18 +208,25 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   if (!ValidUploadId(upload_id)) return SendError(ctx, NoSuchUpload());
   std::string record_name = UploadRecordName(ctx.tenant, ctx.bucket, upload_id);
   auto record = LoadUpload(*api_, record_name);
-  if (!record.ok() || record->key != ctx.key) return SendError(ctx, NoSuchUpload());
   std::string body;
   Status st = ReadSmallBody(ctx, &body);
   if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
   std::vector<CompletedPart> parts;
   S3Error e = ParseCompleteMultipartUpload(body, &parts);
+  if (!record.ok() || record->key != ctx.key) {
+    // Completed already (a client retrying after a lost answer): AWS answers the same
+    // result again when the parts are the same, which the current version's upload id
+    // and ETag tell.
+    if (e.ok() && RepeatCompletedUpload(ctx, bucket, upload_id, parts)) return;
+    return SendError(ctx, NoSuchUpload());
+  }
   WriteCondition condition;
   if (e.ok()) e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/false, &condition);
   if (!e.ok()) return SendError(ctx, e);
 
   std::vector<ComposePart> sources;
-  std::string md5s;
+  std::vector<std::string> part_etags;
+  std::vector<uint64_t> part_sizes;
   // A composite checksum (S3's multipart form): of the parts' checksums, when every part
   // was uploaded with one of the same algorithm.
   std::unique_ptr<Checksummer> part_sums;
@@ -237,9 +245,8 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
                                       "Your proposed upload is smaller than the minimum allowed "
                                       "size: every part but the last must be at least 5 MiB (part " +
                                           std::to_string(parts[i].part_number) + ")."));
-    auto raw = FromHex(info->etag);
-    if (!raw.ok()) return SendError(ctx, ErrorFromStatus(raw.status()));
-    md5s += *raw;
+    part_etags.push_back(info->etag);
+    part_sizes.push_back(info->size);
     if (info->checksum.empty() || (part_sums && part_sums->algo() != info->checksum.algo)) {
       all_summed = false;
     } else if (all_summed) {
@@ -250,17 +257,18 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
     exact.generation = info->generation;
     sources.push_back({name, exact});
   }
-  Md5 md5;
-  md5.Update(md5s.data(), md5s.size());
-  std::string etag = md5.HexFinal() + "-" + std::to_string(parts.size());
+  std::string etag;
+  e = MultipartEtag(part_etags, &etag);
+  if (!e.ok()) return SendError(ctx, e);
   PutOptions opts = record->opts;
-  opts.replace_previous = !bucket.versioned();  // as in PutObject
+  // What S3 addresses later: the parts (?partNumber=, GetObjectAttributes) and the upload
+  // (a repeated complete).
+  opts.user_metadata[kPartSizesKey] = EncodePartSizes(part_sizes);
+  opts.user_metadata[kUploadIdKey] = upload_id;
+  opts.slot = SlotForVersioning(bucket.versioned(), bucket.versioning_enabled());  // as in PutObject
   opts.condition = condition;
   uint64_t total = 0;
-  for (const auto& src : sources) {
-    auto info = api_->Stat(src.name, src.which);
-    if (info.ok()) total += info->size;
-  }
+  for (uint64_t size : part_sizes) total += size;
   Status quota = ApplyBucketPolicy(bucket, total, &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   ObjectChecksum composite;
@@ -279,20 +287,38 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   // The parts' chunks now belong to the new version too; dropping the parts frees nothing.
   LogIfFailed(AbortUpload(ctx.tenant, upload_id), "drop completed parts");
   LogIfFailed(api_->Delete(record_name, std::nullopt), "drop upload record");
+  SendCompleted(ctx, bucket, *done);
+}
+
+void S3Handler::SendCompleted(RequestContext& ctx, const BucketInfo& bucket, const ObjectInfo& done) {
   XmlWriter w;
   w.Open("CompleteMultipartUploadResult", true);
   w.Element("Location", "/" + ctx.bucket + "/" + ctx.key);
   w.Element("Bucket", ctx.bucket);
   w.Element("Key", ctx.key);
-  w.Element("ETag", Quoted(etag));
-  if (!composite.empty()) {
-    w.Element(std::string("Checksum") + ChecksumName(composite.algo), ChecksumValue(composite));
+  w.Element("ETag", Quoted(done.etag));
+  if (!done.checksum.empty()) {
+    w.Element(std::string("Checksum") + ChecksumName(done.checksum.algo), ChecksumValue(done.checksum));
     w.Element("ChecksumType", "COMPOSITE");
   }
   HeaderList h;
   if (bucket.versioning_enabled())
-    h.emplace_back("x-amz-version-id", std::to_string(done->generation));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, done.generation, done.null_version));
   SendXml(ctx, 200, w.Finish(), h);
+}
+
+bool S3Handler::RepeatCompletedUpload(RequestContext& ctx, const BucketInfo& bucket, const std::string& upload_id,
+                                      const std::vector<CompletedPart>& parts) {
+  std::vector<std::string> part_etags;
+  for (const auto& p : parts) part_etags.push_back(p.etag);
+  std::string etag;
+  if (!MultipartEtag(part_etags, &etag).ok()) return false;
+  auto current = api_->Stat(ObjectName(ctx), {});
+  if (!current.ok() || (current->flags & VersionManifest::kFlagDeleteMarker) || current->etag != etag) return false;
+  auto it = current->user_metadata.find(kUploadIdKey);
+  if (it == current->user_metadata.end() || it->second != upload_id) return false;
+  SendCompleted(ctx, bucket, *current);
+  return true;
 }
 
 Status S3Handler::AbortUpload(const std::string& tenant, const std::string& upload_id) {

@@ -58,7 +58,7 @@ void S3Handler::ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket,
   if (m != "GET" && m != "PUT")
     return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."));
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
   if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
   auto info = api_->Stat(name, which);

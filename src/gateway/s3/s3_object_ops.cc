@@ -9,6 +9,7 @@
 #include "gateway/s3/aws_chunked.h"
 #include "gateway/s3/s3_checksum.h"
 #include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_parts.h"
 #include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -140,6 +141,10 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
     if (const std::string* src = req.Header("x-amz-copy-source")) return CopyObject(ctx, bucket, *src);
     return PutObject(ctx, bucket);
   }
+  if (req.HasQuery("attributes")) {
+    if (m == "GET") return GetObjectAttributes(ctx, bucket);
+    return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."));
+  }
   if (m == "GET") return GetObject(ctx, bucket, false);
   if (m == "HEAD") return GetObject(ctx, bucket, true);
   if (m == "DELETE") {
@@ -164,10 +169,9 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
   Status quota = ApplyBucketPolicy(bucket, ctx.req.content_length.value_or(0), &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
-  // Only a never-versioned bucket replaces: a suspended one must keep the versions made
-  // while versioning was on (S3 overwrites just its "null" version, which ccow does not
-  // track, so a suspended bucket keeps every version).
-  opts.replace_previous = !bucket.versioned();
+  // A never-versioned bucket replaces; a suspended one replaces only its "null" version,
+  // keeping those made while versioning was on.
+  opts.slot = SlotForVersioning(bucket.versioned(), bucket.versioning_enabled());
   auto info = api_->Put(ObjectName(ctx), **body, opts);
   if (!info.ok()) return SendError(ctx, ErrorFromStatus(info.status()));
   if (bucket.record.quota_bytes) ForgetUsage(bucket);
@@ -185,6 +189,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   auto src_bucket = buckets_.Resolve(ctx.requester.account, src.bucket);
   if (!src_bucket.ok()) return SendError(ctx, ErrorFromStatus(src_bucket.status(), "NoSuchBucket"));
   std::string src_name = buckets_.BucketPath(src_bucket->tenant, src.bucket) + "/" + src.key;
+  if (!src_bucket->versioned()) src.which.null_version = false;  // "null" is its only version
   // The source is read as the requester: its policy and ACLs apply, under its own key.
   RequestContext src_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, src_bucket->tenant, src.bucket, src.key,
                          ctx.request_id, {}};
@@ -226,13 +231,13 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
     if (it != info->user_metadata.end()) opts.user_metadata[it->first] = it->second;
   }
   std::string dest = ObjectName(ctx);
-  if (dest == src_name && !replace && !src.which.generation)
+  if (dest == src_name && !replace && !src.which.generation && !src.which.null_version)
     return SendError(ctx, MakeError(400, "InvalidRequest",
                                     "This copy request is illegal because it is trying to copy an "
                                     "object to itself without changing the object's metadata, "
                                     "storage class, website redirect location or encryption "
                                     "attributes."));
-  opts.replace_previous = !bucket.versioned();  // as in PutObject
+  opts.slot = SlotForVersioning(bucket.versioned(), bucket.versioning_enabled());  // as in PutObject
   Status quota = ApplyBucketPolicy(bucket, info->size, &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   VersionSelector exact;
@@ -246,8 +251,8 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   HeaderList h;
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(copied->generation));
-  if (src_bucket->versioning_enabled())
-    h.emplace_back("x-amz-copy-source-version-id", std::to_string(info->generation));
+  if (src_bucket->versioned())
+    h.emplace_back("x-amz-copy-source-version-id", S3VersionId(true, info->generation, info->null_version));
   SendXml(ctx, 200, w.Finish(), h);
 }
 
@@ -271,8 +276,17 @@ class ForwardSink : public ByteSink {
 
 void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool head) {
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
   if (!e.ok()) return SendError(ctx, e);
+  std::optional<uint32_t> part_number;
+  if (const std::string* p = ctx.req.Query("partNumber")) {
+    uint32_t n = 0;
+    e = ParsePartNumber(*p, &n);
+    if (e.ok() && ctx.req.Header("range"))
+      e = MakeError(400, "InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
+    if (!e.ok()) return SendError(ctx, e);
+    part_number = n;
+  }
   S3Error deferred;
   HeaderList deferred_headers;
   bool started = false;
@@ -284,8 +298,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       deferred_headers = std::move(h);
       return std::optional<ByteRange>(ByteRange{0, 0});
     };
-    std::string version_id =
-        !bucket.versioned() ? "null" : std::to_string(info.generation);
+    std::string version_id = S3VersionId(bucket.versioned(), info.generation, info.null_version);
     if (info.flags & VersionManifest::kFlagDeleteMarker) {
       HeaderList h{{"x-amz-delete-marker", "true"}, {"x-amz-version-id", version_id}};
       if (which.generation)
@@ -313,7 +326,23 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     std::optional<ByteRange> range;
     int status = 200;
     uint64_t length = info.size;
-    if (const std::string* r = ctx.req.Header("range")) {
+    if (part_number) {
+      // A part of the upload that made the version (the whole of any other version is
+      // its part 1): 206 with the part's span, and the count of parts when there are.
+      auto sizes = PartSizesOf(info.user_metadata);
+      PartSpan span;
+      S3Error bad = PartOf(sizes, info.size, *part_number, &span);
+      if (!bad.ok()) return stop(bad);
+      if (!sizes.empty()) h.emplace_back("x-amz-mp-parts-count", std::to_string(sizes.size()));
+      if (span.length > 0) {
+        range = ByteRange{span.offset, span.length};
+        length = span.length;
+        status = 206;
+        h.emplace_back("Content-Range", "bytes " + std::to_string(span.offset) + "-" +
+                                            std::to_string(span.offset + span.length - 1) + "/" +
+                                            std::to_string(info.size));
+      }
+    } else if (const std::string* r = ctx.req.Header("range")) {
       auto parsed = ParseRange(*r, info.size);
       if (parsed.unsatisfiable)
         return stop(MakeError(416, "InvalidRange", "The requested range is not satisfiable"),
@@ -364,7 +393,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
 
 void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
   if (!e.ok()) return SendError(ctx, e);
   WriteCondition condition;
   e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/true, &condition);
@@ -390,10 +419,11 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
     return SendEmpty(ctx, 204, h);
   }
   if (bucket.versioned()) {
-    auto marker = api_->PutDeleteMarker(name, condition);
+    // Suspended: the marker is the null version, replacing the previous one.
+    auto marker = api_->PutDeleteMarker(name, condition, SlotForVersioning(true, bucket.versioning_enabled()));
     if (!marker.ok()) return SendError(ctx, ErrorFromStatus(marker.status()));
     h.emplace_back("x-amz-delete-marker", "true");
-    h.emplace_back("x-amz-version-id", std::to_string(marker->generation));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, marker->generation, marker->null_version));
     return SendEmpty(ctx, 204, h);
   }
   Status st = api_->Delete(name, std::nullopt, condition);
@@ -436,13 +466,8 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
       result = Status::InvalidArgument("invalid key");
     } else if (!obj.version_id.empty()) {
       VersionSelector which;
-      if (obj.version_id != "null") {
-        try {
-          which.generation = std::stoull(obj.version_id);
-        } catch (...) {
-          result = Status::InvalidArgument("Invalid version id specified");
-        }
-      }
+      if (!ParseVersionId(obj.version_id, bucket.versioned(), &which).ok())
+        result = Status::InvalidArgument("Invalid version id specified");
       if (result.ok()) {
         auto vl = api_->Versions(name);
         if (vl.ok()) {
@@ -455,9 +480,9 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
         }
       }
     } else if (bucket.versioned()) {
-      auto marker = api_->PutDeleteMarker(name);
+      auto marker = api_->PutDeleteMarker(name, {}, SlotForVersioning(true, bucket.versioning_enabled()));
       result = marker.status();
-      if (marker.ok()) marker_version = std::to_string(marker->generation);
+      if (marker.ok()) marker_version = S3VersionId(true, marker->generation, marker->null_version);
     } else {
       result = api_->Delete(name, std::nullopt);
     }
@@ -488,7 +513,7 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
 
 void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, &which);
+  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
   if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
   auto info = api_->Stat(name, which);
@@ -526,7 +551,7 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   } else {
     return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed"));
   }
-  if (which.generation) {
+  if (which.generation || which.null_version) {
     // The new version becomes the latest: for a noncurrent version (or one under a delete
     // marker) that would silently roll the object back to it, so refuse instead.
     auto latest = api_->Stat(name, {});
@@ -534,7 +559,7 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
       return SendError(ctx, MakeError(501, "NotImplemented",
                                       "ccow cannot change the tags of a noncurrent version."));
   }
-  opts.replace_previous = !bucket.versioned();  // as in PutObject
+  opts.slot = SlotForRewrite(bucket.versioned(), info->null_version);
   opts.lock = info->lock;  // the new current version keeps the object's Object Lock
   VersionSelector exact;
   exact.generation = info->generation;
@@ -542,7 +567,7 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   if (!updated.ok()) return SendError(ctx, ErrorFromStatus(updated.status()));
   HeaderList h;
   if (bucket.versioned())
-    h.emplace_back("x-amz-version-id", std::to_string(updated->generation));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, updated->generation, updated->null_version));
   SendEmpty(ctx, m == "DELETE" ? 204 : 200, h);
 }
 

@@ -1,6 +1,8 @@
 #include "gateway/s3/s3_object_util.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cctype>
 
 #include "core/hash.h"
@@ -164,15 +166,39 @@ S3Error WriteConditionFromHeaders(const HttpRequest& req, bool is_delete, WriteC
   return S3Error::None();
 }
 
-S3Error VersionSelectorFromQuery(const HttpRequest& req, VersionSelector* which) {
+S3Error ParseVersionId(const std::string& v, bool bucket_versioned, VersionSelector* which) {
+  *which = VersionSelector();
+  if (v == "null") {
+    which->null_version = bucket_versioned;
+    return S3Error::None();
+  }
+  if (v.empty() || v.size() > 20 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return MakeError(400, "InvalidArgument", "Invalid version id specified");
+  errno = 0;
+  unsigned long long g = strtoull(v.c_str(), nullptr, 10);
+  if (errno == ERANGE) return MakeError(400, "InvalidArgument", "Invalid version id specified");
+  which->generation = g;
+  return S3Error::None();
+}
+
+S3Error VersionSelectorFromQuery(const HttpRequest& req, bool bucket_versioned, VersionSelector* which) {
   *which = VersionSelector();
   const std::string* v = req.Query("versionId");
-  if (!v || *v == "null") return S3Error::None();
-  if (v->empty() || v->size() > 20 ||
-      !std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return MakeError(400, "InvalidArgument", "Invalid version id specified");
-  which->generation = std::stoull(*v);
-  return S3Error::None();
+  return v ? ParseVersionId(*v, bucket_versioned, which) : S3Error::None();
+}
+
+std::string S3VersionId(bool bucket_versioned, uint64_t generation, bool null_version) {
+  return !bucket_versioned || null_version ? "null" : std::to_string(generation);
+}
+
+VersionSlot SlotForVersioning(bool versioned, bool enabled) {
+  if (!versioned) return VersionSlot::kReplaces;
+  return enabled ? VersionSlot::kAdded : VersionSlot::kNull;
+}
+
+VersionSlot SlotForRewrite(bool versioned, bool null_version) {
+  if (!versioned) return VersionSlot::kReplaces;
+  return null_version ? VersionSlot::kNull : VersionSlot::kAdded;
 }
 
 ParsedRange ParseRange(const std::string& header, uint64_t size) {
@@ -223,15 +249,7 @@ S3Error ParseCopySource(const std::string& header, CopySource* out) {
   out->bucket = path.substr(0, slash);
   out->key = path.substr(slash + 1);
   out->which = VersionSelector();
-  if (const std::string* version = source.Find("versionId")) {
-    const std::string& v = *version;
-    if (v != "null") {
-      if (v.empty() || v.size() > 20 ||
-          !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return MakeError(400, "InvalidArgument", "Invalid version id specified");
-      out->which.generation = std::stoull(v);
-    }
-  }
+  if (const std::string* version = source.Find("versionId")) return ParseVersionId(*version, true, &out->which);
   return S3Error::None();
 }
 

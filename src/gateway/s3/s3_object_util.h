@@ -35,8 +35,20 @@ S3Error CheckConditions(const HttpRequest& req, const ObjectInfo& info, bool cop
 // "*" and If-Match; DeleteObject: If-Match), checked by the object API atomically with
 // the commit. Other forms are 501 NotImplemented, as S3 answers them.
 S3Error WriteConditionFromHeaders(const HttpRequest& req, bool is_delete, WriteCondition* out);
-// ?versionId=N (our generation) or "null" (the latest).
-S3Error VersionSelectorFromQuery(const HttpRequest& req, VersionSelector* which);
+// ?versionId=N (our generation) or "null": S3's null version in a versioned bucket, the
+// only version in an unversioned one (whose entries may predate the null flag).
+S3Error VersionSelectorFromQuery(const HttpRequest& req, bool bucket_versioned, VersionSelector* which);
+// The same for a version id given elsewhere (DeleteObjects' <VersionId>, a copy source).
+// InvalidArgument for anything but "null" or a generation.
+S3Error ParseVersionId(const std::string& version_id, bool bucket_versioned, VersionSelector* which);
+// A version id as S3 shows it: "null" for the null version and in an unversioned bucket,
+// else the generation.
+std::string S3VersionId(bool bucket_versioned, uint64_t generation, bool null_version);
+// Where a put into a bucket in this versioning state goes.
+VersionSlot SlotForVersioning(bool versioned, bool enabled);
+// Where a metadata rewrite (ACL, tagging: a new version composed of the current one) goes:
+// the null version's rewrite is the null version again, so its id stays "null".
+VersionSlot SlotForRewrite(bool versioned, bool null_version);
 
 struct ParsedRange {
   std::optional<ByteRange> range;  // with length set; empty: the whole object
@@ -50,7 +62,8 @@ struct CopySource {
   std::string bucket, key;
   VersionSelector which;
 };
-// x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optional ?versionId=.
+// x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optional ?versionId=
+// ("null" sets which.null_version; clear it when the source bucket is unversioned).
 S3Error ParseCopySource(const std::string& header, CopySource* out);
 
 // Tags as stored (the x-amz-tagging query form "k1=v1&k2=v2").

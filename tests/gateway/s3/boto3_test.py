@@ -948,12 +948,63 @@ class VersioningTest(S3TestCase):
         S3.complete_multipart_upload(Bucket=b, Key="k", UploadId=uid,
                                      MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
         self.assertEqual(S3.get_object(Bucket=b, Key="k")["Body"].read(), b"multipart")
-        # What was written while versioning was on is still there (S3 only ever replaces
-        # the "null" version of a suspended bucket).
+        # What was written while versioning was on is still there; each suspended write
+        # replaced the one "null" version.
         for i, vid in enumerate(ids):
             self.assertEqual(S3.get_object(Bucket=b, Key="k", VersionId=vid)["Body"].read(), f"v{i}".encode())
         listed = [v["VersionId"] for v in S3.list_object_versions(Bucket=b, Prefix="k")["Versions"]]
-        self.assertTrue(set(ids) <= set(listed), (ids, listed))
+        self.assertEqual(listed, ["null"] + ids[::-1])
+
+    def test_a_suspended_bucket_keeps_one_null_version_as_aws_does(self):
+        # Written before versioning was ever on: the null version.
+        b = new_bucket("nullver")
+        S3.put_object(Bucket=b, Key="k", Body=b"before")
+        S3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        head = S3.head_object(Bucket=b, Key="k")
+        self.assertEqual(head["VersionId"], "null")
+        v1 = S3.put_object(Bucket=b, Key="k", Body=b"enabled")["VersionId"]
+        self.assertNotEqual(v1, "null")
+        self.assertEqual(S3.get_object(Bucket=b, Key="k", VersionId="null")["Body"].read(), b"before")
+        # Suspended: a put replaces the null version and keeps v1.
+        S3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+        S3.put_object(Bucket=b, Key="k", Body=b"suspended")
+        got = S3.get_object(Bucket=b, Key="k")
+        self.assertEqual((got["Body"].read(), got["VersionId"]), (b"suspended", "null"))
+        self.assertEqual(S3.get_object(Bucket=b, Key="k", VersionId="null")["Body"].read(), b"suspended")
+        rows = S3.list_object_versions(Bucket=b, Prefix="k")
+        self.assertEqual([(v["VersionId"], v["IsLatest"]) for v in rows["Versions"]], [("null", True), (v1, False)])
+        # Tagging the null version keeps its id.
+        tagged = S3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "t", "Value": "1"}]})
+        self.assertEqual(tagged["VersionId"], "null")
+        self.assertEqual(len(S3.list_object_versions(Bucket=b, Prefix="k")["Versions"]), 2)
+        # A delete is a null delete marker, which replaces the null version too.
+        gone = S3.delete_object(Bucket=b, Key="k")
+        self.assertEqual((gone["DeleteMarker"], gone["VersionId"]), (True, "null"))
+        rows = S3.list_object_versions(Bucket=b, Prefix="k")
+        self.assertEqual([v["VersionId"] for v in rows["Versions"]], [v1])
+        self.assertEqual([(m["VersionId"], m["IsLatest"]) for m in rows["DeleteMarkers"]], [("null", True)])
+        # Deleting versionId=null removes the marker: v1 is current again.
+        S3.delete_object(Bucket=b, Key="k", VersionId="null")
+        self.assertEqual(S3.get_object(Bucket=b, Key="k")["Body"].read(), b"enabled")
+        # Enabled again: new versions are added beside the (now absent) null version.
+        S3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+        S3.put_object(Bucket=b, Key="k", Body=b"suspended-2")
+        v3 = S3.put_object(Bucket=b, Key="k", Body=b"enabled-2")["VersionId"]
+        self.assertNotIn(v3, ("null", v1))
+        self.assertEqual(len(S3.list_object_versions(Bucket=b, Prefix="k")["Versions"]), 3)
+        # A listing one version per page resumes across the null version.
+        S3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+        S3.put_object(Bucket=b, Key="k", Body=b"null-again")
+        seen, kw = [], {}
+        for _ in range(10):
+            page = S3.list_object_versions(Bucket=b, Prefix="k", MaxKeys=1, **kw)
+            seen += [v["VersionId"] for v in page.get("Versions", [])]
+            if not page["IsTruncated"]:
+                break
+            kw = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+        self.assertEqual(len(seen), 4, seen)
+        self.assertEqual(seen[0], "null")
+        self.assertEqual(len(set(seen)), 4, seen)
 
     def test_tagging_a_noncurrent_version_never_changes_the_current_object(self):
         b = new_bucket("tagver", versioned=True)
@@ -1054,6 +1105,55 @@ class MultipartTest(S3TestCase):
         self.assertNotIn(uid, [u["UploadId"] for u in S3.list_multipart_uploads(
             Bucket=self.bucket).get("Uploads", [])])
         self.assertClientError(S3.list_parts, "NoSuchUpload", 404, Bucket=self.bucket, Key=key, UploadId=uid)
+
+        # A repeated complete with the same parts answers the same result, as AWS does;
+        # other parts, or another upload id, are NoSuchUpload.
+        done = {"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, 1)]}
+        again = S3.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=uid, MultipartUpload=done)
+        self.assertEqual(again["ETag"], f'"{expect_etag}"')
+        self.assertClientError(S3.complete_multipart_upload, "NoSuchUpload", 404, Bucket=self.bucket, Key=key,
+                               UploadId=uid, MultipartUpload={"Parts": done["Parts"][:3]})
+        self.assertEqual(S3.head_object(Bucket=self.bucket, Key=key)["ETag"], f'"{expect_etag}"')
+
+        # Its parts stay addressable: GET and HEAD ?partNumber=, GetObjectAttributes.
+        offset = 0
+        for n, data in enumerate(parts, 1):
+            r = S3.get_object(Bucket=self.bucket, Key=key, PartNumber=n)
+            self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 206)
+            self.assertEqual((r["PartsCount"], r["ContentLength"], r["ETag"]), (4, len(data), f'"{expect_etag}"'))
+            self.assertEqual(r["ContentRange"], f"bytes {offset}-{offset + len(data) - 1}/{len(whole)}")
+            self.assertEqual(hashlib.md5(r["Body"].read()).hexdigest(), md5_hex(data))
+            offset += len(data)
+        h = S3.head_object(Bucket=self.bucket, Key=key, PartNumber=4)
+        self.assertEqual((h["PartsCount"], h["ContentLength"]), (4, 1234))
+        self.assertClientError(S3.get_object, "InvalidPartNumber", 416, Bucket=self.bucket, Key=key, PartNumber=5)
+        self.assertClientError(S3.get_object, "InvalidArgument", 400, Bucket=self.bucket, Key=key, PartNumber=0)
+        self.assertClientError(S3.get_object, "InvalidRequest", 400, Bucket=self.bucket, Key=key, PartNumber=1,
+                               Range="bytes=0-1")
+        attrs = S3.get_object_attributes(Bucket=self.bucket, Key=key, MaxParts=3,
+                                         ObjectAttributes=["ETag", "ObjectParts", "ObjectSize", "StorageClass"])
+        self.assertEqual((attrs["ETag"], attrs["ObjectSize"], attrs["StorageClass"]),
+                         (expect_etag, len(whole), "STANDARD"))
+        op = attrs["ObjectParts"]
+        self.assertEqual((op["TotalPartsCount"], op["IsTruncated"], op["NextPartNumberMarker"]), (4, True, 3))
+        self.assertEqual([(p["PartNumber"], p["Size"]) for p in op["Parts"]],
+                         [(n, len(parts[n - 1])) for n in range(1, 4)])
+        rest = S3.get_object_attributes(Bucket=self.bucket, Key=key, PartNumberMarker=3, ObjectAttributes=["ObjectParts"])
+        self.assertEqual([(p["PartNumber"], p["Size"]) for p in rest["ObjectParts"]["Parts"]], [(4, 1234)])
+        self.assertNotIn("ETag", rest)
+
+    def test_a_single_put_object_is_its_own_part_one(self):
+        S3.put_object(Bucket=self.bucket, Key="single", Body=b"single part")
+        r = S3.get_object(Bucket=self.bucket, Key="single", PartNumber=1)
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 206)
+        self.assertEqual(r["Body"].read(), b"single part")
+        self.assertNotIn("PartsCount", r)
+        self.assertClientError(S3.head_object, "416", 416, Bucket=self.bucket, Key="single", PartNumber=2)
+        attrs = S3.get_object_attributes(Bucket=self.bucket, Key="single", ObjectAttributes=["ObjectParts", "ObjectSize"])
+        self.assertEqual(attrs["ObjectSize"], 11)
+        self.assertNotIn("ObjectParts", attrs)
+        self.assertClientError(S3.get_object_attributes, "NoSuchKey", 404, Bucket=self.bucket, Key="absent",
+                               ObjectAttributes=["ETag"])
 
     def test_list_multipart_uploads_paginates_with_key_and_upload_id_markers(self):
         b = new_bucket("mpulist")
