@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "gateway/s3/base64.h"
+#include "gateway/s3/header_words.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_lock.h"
 #include "gateway/s3/sigv4.h"
@@ -62,8 +63,15 @@ S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts) {
                name == "x-amz-website-redirect-location") {
       opts->user_metadata[name] = value;
     } else if (StartsWith(name, "x-amz-meta-")) {
-      meta_bytes += name.size() - 11 + value.size();
-      opts->user_metadata[name] = value;
+      // Stored as the text it means (RFC 2047 words decoded); a repeated header's values
+      // are joined with commas, as HTTP and S3 combine them.
+      std::string text = DecodeHeaderWords(value);
+      meta_bytes += name.size() - 11 + text.size();
+      auto [it, fresh] = opts->user_metadata.emplace(name, text);
+      if (!fresh) {
+        it->second += "," + text;
+        meta_bytes += 1;
+      }
     } else if (name == "x-amz-tagging") {
       auto tags = ParseTagQuery(value);
       if (tags.size() > 10)
@@ -114,7 +122,8 @@ HeaderList ResponseHeaders(const HttpRequest& req, const ObjectInfo& info) {
       {"response-content-encoding", "content-encoding"}};
   for (const auto& [param, header] : kOverrides)
     if (const std::string* v = req.Query(param)) replay[header] = *v;
-  for (const auto& [k, v] : replay) h.emplace_back(k, v);
+  // User metadata that is not printable ASCII goes out as an RFC 2047 word, as S3 returns it.
+  for (const auto& [k, v] : replay) h.emplace_back(k, k.starts_with("x-amz-meta-") ? EncodeHeaderValue(v) : v);
   if (!info.lock.empty()) AddLockHeaders(info.lock, &h);
   return h;
 }

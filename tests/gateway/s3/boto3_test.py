@@ -1142,6 +1142,33 @@ class MultipartTest(S3TestCase):
         self.assertEqual([(p["PartNumber"], p["Size"]) for p in rest["ObjectParts"]["Parts"]], [(4, 1234)])
         self.assertNotIn("ETag", rest)
 
+    def test_metadata_in_rfc2047_words_is_stored_as_text_and_returned_mail_safe(self):
+        key = "meta/utf8"
+        S3.put_object(Bucket=self.bucket, Key=key, Body=b"x", Metadata={
+            "b": "=?UTF-8?B?Y2Fmw6k=?=", "q": "=?utf-8?Q?caf=C3=A9_au_lait?=", "plain": "hello world",
+            "broken": "=?UTF-8?B?!!!?="})
+        meta = S3.head_object(Bucket=self.bucket, Key=key)["Metadata"]
+        b64 = base64.b64encode("café au lait".encode()).decode()
+        self.assertEqual(meta, {"b": "=?UTF-8?B?Y2Fmw6k=?=", "q": f"=?UTF-8?B?{b64}?=", "plain": "hello world",
+                                "broken": "=?UTF-8?B?!!!?="})
+        # Raw UTF-8 bytes in a header (curl sends them) come back as one encoded word.
+        body = b"raw"
+        h, _ = sign("PUT", f"/{self.bucket}/meta/raw", "", {"x-amz-meta-city": "Zürich"}, sha256_hex(body))
+        conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        try:
+            conn.putrequest("PUT", f"/{self.bucket}/meta/raw", skip_host=True, skip_accept_encoding=True)
+            for k, v in h.items():
+                conn.putheader(k, v.encode("utf-8") if isinstance(v, str) else v)
+            conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual(resp.status, 200)
+        finally:
+            conn.close()
+        city = S3.head_object(Bucket=self.bucket, Key="meta/raw")["Metadata"]["city"]
+        self.assertEqual(city, "=?UTF-8?B?" + base64.b64encode("Zürich".encode()).decode() + "?=")
+
     def test_a_single_put_object_is_its_own_part_one(self):
         S3.put_object(Bucket=self.bucket, Key="single", Body=b"single part")
         r = S3.get_object(Bucket=self.bucket, Key="single", PartNumber=1)
