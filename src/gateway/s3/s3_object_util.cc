@@ -72,6 +72,14 @@ S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts) {
         it->second += "," + text;
         meta_bytes += 1;
       }
+    } else if (name == "x-amz-storage-class") {
+      // Served as STANDARD whatever is asked (OPERATIONS.md), but a name AWS does not
+      // know is refused as AWS refuses it.
+      static const char* kClasses[] = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                                       "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS",
+                                       "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"};
+      if (std::none_of(std::begin(kClasses), std::end(kClasses), [&](const char* c) { return value == c; }))
+        return MakeError(400, "InvalidStorageClass", "The storage class you specified is not valid");
     } else if (name == "x-amz-tagging") {
       auto tags = ParseTagQuery(value);
       if (tags.size() > 10)

@@ -1169,6 +1169,12 @@ class MultipartTest(S3TestCase):
         city = S3.head_object(Bucket=self.bucket, Key="meta/raw")["Metadata"]["city"]
         self.assertEqual(city, "=?UTF-8?B?" + base64.b64encode("Zürich".encode()).decode() + "?=")
 
+    def test_an_unknown_storage_class_is_invalid_storage_class(self):
+        self.assertClientError(S3.put_object, "InvalidStorageClass", 400, Bucket=self.bucket, Key="sc", Body=b"x",
+                               StorageClass="NOT_A_CLASS")
+        S3.put_object(Bucket=self.bucket, Key="sc", Body=b"x", StorageClass="STANDARD")
+        self.assertEqual(S3.head_object(Bucket=self.bucket, Key="sc")["ContentLength"], 1)
+
     def test_a_single_put_object_is_its_own_part_one(self):
         S3.put_object(Bucket=self.bucket, Key="single", Body=b"single part")
         r = S3.get_object(Bucket=self.bucket, Key="single", PartNumber=1)
