@@ -106,6 +106,7 @@ void S3Handler::PostObject(RequestContext& ctx, const BucketInfo& bucket) {
   put.headers.clear();
   for (const auto& f : fields) {
     std::string lower = ToLower(f.name);
+    if (lower == "acl") lower = "x-amz-acl";  // a form names the canned ACL "acl"
     if (IsHeaderField(lower)) put.headers.emplace_back(lower, f.value);
   }
   if (const std::string* tagging = FindField(fields, "tagging")) {

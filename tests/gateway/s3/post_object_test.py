@@ -92,11 +92,15 @@ class PostObjectTest(unittest.TestCase):
         expiration = (datetime.datetime.utcnow() + datetime.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         policy = {"expiration": expiration,
                   "conditions": [{"bucket": self.bucket}, ["starts-with", "$key", ""], ["content-length-range", 1, 100]]}
-        body, ctype = encode_form([("key", "v2.txt")] + sign_v2_policy(policy), b"hello v2")
+        policy["conditions"].append({"acl": "public-read"})
+        body, ctype = encode_form([("key", "v2.txt"), ("acl", "public-read")] + sign_v2_policy(policy), b"hello v2")
         r = post(self.bucket, body, ctype)
         self.assertEqual(r.status, 204, r)
         self.assertEqual(r.headers["etag"], f'"{hashlib.md5(b"hello v2").hexdigest()}"')
         self.assertEqual(base.S3.get_object(Bucket=self.bucket, Key="v2.txt")["Body"].read(), b"hello v2")
+        grants = base.S3.get_object_acl(Bucket=self.bucket, Key="v2.txt")["Grants"]
+        self.assertIn(("http://acs.amazonaws.com/groups/global/AllUsers", "READ"),
+                      [(g["Grantee"].get("URI"), g["Permission"]) for g in grants])
 
     def test_the_policy_decides_and_a_refused_form_stores_nothing(self):
         good = presigned(base.PRESIGNER, self.bucket, "p/${filename}",
