@@ -198,18 +198,10 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   if (m != "GET" && m != "PUT")
     return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."));
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
-  if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
-  auto info = api_->Stat(name, which);
-  if (!info.ok()) {
-    S3Error err = ErrorFromStatus(info.status(), which.generation ? "NoSuchVersion" : "NoSuchKey");
-    return SendError(ctx, info.status().IsNotFound() ? MissingObjectError(ctx, bucket, err) : err);
-  }
-  if (info->flags & VersionManifest::kFlagDeleteMarker)
-    return SendError(ctx, which.generation
-                              ? MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-                              : MissingObjectError(ctx, bucket, MakeError(404, "NoSuchKey", "The specified key does not exist.")));
+  auto info = VersionForSubresource(ctx, bucket, &which);
+  if (!info) return;
+  S3Error e;
   BucketAccess access = DecodeBucketAccess(bucket.record.access, bucket.tenant);
   bool enforced = access.ownership == ObjectOwnership::kBucketOwnerEnforced;
   bool versioned = ctx.req.HasQuery("versionId");

@@ -136,6 +136,11 @@ class S3Handler {
   // Whether a missing key is NoSuchKey (404) or AccessDenied (403) to this requester: AWS
   // tells only those who may list the bucket.
   S3Error MissingObjectError(RequestContext& ctx, const BucketInfo& bucket, const S3Error& not_found);
+  // The version a subresource request (?acl, ?retention, ?legal-hold) names by its
+  // versionId; nullopt once the error is sent: a bad id, no such key or version, or a
+  // delete marker (405 when named by version id, 404 otherwise, as AWS answers).
+  std::optional<ObjectInfo> VersionForSubresource(RequestContext& ctx, const BucketInfo& bucket,
+                                                  VersionSelector* which);
   // The owner and ACL of a new version (PutObject, CopyObject, CreateMultipartUpload),
   // from the request's x-amz-acl / x-amz-grant-* and the bucket's Object Ownership,
   // stored in opts->user_metadata.

@@ -58,21 +58,12 @@ void S3Handler::ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket,
   if (m != "GET" && m != "PUT")
     return SendError(ctx, MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource."));
   VersionSelector which;
-  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), &which);
-  if (!e.ok()) return SendError(ctx, e);
   std::string name = ObjectName(ctx);
-  auto info = api_->Stat(name, which);
-  if (!info.ok()) {
-    S3Error err = ErrorFromStatus(info.status(), which.generation ? "NoSuchVersion" : "NoSuchKey");
-    return SendError(ctx, info.status().IsNotFound() ? MissingObjectError(ctx, bucket, err) : err);
-  }
-  if (info->flags & VersionManifest::kFlagDeleteMarker)
-    return SendError(ctx, which.generation
-                              ? MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-                              : MissingObjectError(ctx, bucket, MakeError(404, "NoSuchKey", "The specified key does not exist.")));
+  auto info = VersionForSubresource(ctx, bucket, &which);
+  if (!info) return;
   const char* action = legal_hold ? (m == "GET" ? "s3:GetObjectLegalHold" : "s3:PutObjectLegalHold")
                                   : (m == "GET" ? "s3:GetObjectRetention" : "s3:PutObjectRetention");
-  e = Authorize(ctx, bucket, {action, AclScope::kObject, 0}, &*info);
+  S3Error e = Authorize(ctx, bucket, {action, AclScope::kObject, 0}, &*info);
   if (!e.ok()) return SendError(ctx, e);
   if (!bucket.record.object_lock.enabled) return SendError(ctx, MissingLockConfiguration());
   if (m == "GET") {
@@ -101,7 +92,8 @@ void S3Handler::ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket,
   }
   if (!st.ok()) return SendError(ctx, ErrorFromStatus(st, which.generation ? "NoSuchVersion" : "NoSuchKey"));
   HeaderList h{{"Content-Length", "0"}};
-  if (which.generation) h.emplace_back("x-amz-version-id", std::to_string(info->generation));
+  if (which.generation || which.null_version)
+    h.emplace_back("x-amz-version-id", S3VersionId(true, info->generation, info->null_version));
   SendEmpty(ctx, 200, h);
 }
 

@@ -155,6 +155,29 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
                            "The specified method is not allowed against this resource."));
 }
 
+std::optional<ObjectInfo> S3Handler::VersionForSubresource(RequestContext& ctx, const BucketInfo& bucket,
+                                                          VersionSelector* which) {
+  S3Error e = VersionSelectorFromQuery(ctx.req, bucket.versioned(), which);
+  if (!e.ok()) {
+    SendError(ctx, e);
+    return std::nullopt;
+  }
+  bool by_version = which->generation || which->null_version;
+  auto info = api_->Stat(ObjectName(ctx), *which);
+  if (!info.ok()) {
+    S3Error err = ErrorFromStatus(info.status(), by_version ? "NoSuchVersion" : "NoSuchKey");
+    SendError(ctx, info.status().IsNotFound() ? MissingObjectError(ctx, bucket, err) : err);
+    return std::nullopt;
+  }
+  if (info->flags & VersionManifest::kFlagDeleteMarker) {
+    SendError(ctx, by_version
+                       ? MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
+                       : MissingObjectError(ctx, bucket, MakeError(404, "NoSuchKey", "The specified key does not exist.")));
+    return std::nullopt;
+  }
+  return std::move(*info);
+}
+
 void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   PutOptions opts;
   S3Error e = MetadataFromHeaders(ctx.req, &opts);

@@ -27,12 +27,16 @@ import urllib.request
 import boto3
 import botocore.config
 
+import server_process
+
 CCOW = os.path.realpath(sys.argv[1])
 WORK = tempfile.mkdtemp(prefix="ccow-gc.")
 DATA = os.path.join(WORK, "data")
 RETENTION_S = 10
 MiB = 1 << 20
-server = None
+server = server_process.ServerProcess(CCOW, DATA, os.path.join(WORK, "server.log"),
+                                      ["--quarantine-retention", f"{RETENTION_S}s", "--gc-interval", "0"],
+                                      lambda m: fail(m))
 
 
 def fail(msg):
@@ -51,33 +55,10 @@ def ccow(*args, check=True):
 
 
 def start_server():
-    global server
-    log = open(os.path.join(WORK, "server.log"), "a")
-    server = subprocess.Popen([CCOW, "server", "--data", DATA, "--s3-listen", "127.0.0.1:0", "--admin-listen",
-                               "127.0.0.1:0", "--quarantine-retention", f"{RETENTION_S}s", "--gc-interval", "0"],
-                              stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(200):
-        text = open(os.path.join(WORK, "server.log")).read().split("ccow server:")[-1]
-        s3 = re.search(r"^  S3\s+(http://[0-9.:]+)", text, re.M)
-        admin = re.search(r"^  health\s+(http://[0-9.:]+)/health", text, re.M)
-        if s3 and admin:
-            return s3.group(1), admin.group(1)
-        if server.poll() is not None:
-            fail("the server exited")
-        time.sleep(0.05)
-    fail("the server did not start")
-
+    return server.start()
 
 def stop_server():
-    global server
-    if server:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server = None
+    server.stop()
 
 
 def metric(admin, name):

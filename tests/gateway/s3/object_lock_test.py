@@ -28,10 +28,14 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
+import server_process
+
 CCOW = os.path.realpath(sys.argv[1])
 WORK = tempfile.mkdtemp(prefix="ccow-lock.")
 DATA = os.path.join(WORK, "data")
-server = None
+server = server_process.ServerProcess(CCOW, DATA, os.path.join(WORK, "server.log"),
+                                      ["--quarantine-retention", "2s", "--gc-interval", "0",
+                                       "--lifecycle-interval", "1", "--lifecycle-day-seconds", "2"], lambda m: fail(m))
 UTC = datetime.timezone.utc
 
 
@@ -54,33 +58,11 @@ def ccow(*args):
 
 
 def start_server():
-    global server
-    log = open(os.path.join(WORK, "server.log"), "a")
-    server = subprocess.Popen([CCOW, "server", "--data", DATA, "--s3-listen", "127.0.0.1:0", "--admin-listen",
-                               "127.0.0.1:0", "--quarantine-retention", "2s", "--gc-interval", "0",
-                               "--lifecycle-interval", "1", "--lifecycle-day-seconds", "2"],
-                              stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(200):
-        text = open(os.path.join(WORK, "server.log")).read().split("ccow server:")[-1]
-        s3 = re.search(r"^  S3\s+(http://[0-9.:]+)", text, re.M)
-        if s3:
-            return s3.group(1)
-        if server.poll() is not None:
-            fail("the server exited")
-        time.sleep(0.05)
-    fail("the server did not start")
-
+    s3, _ = server.start()
+    return s3
 
 def stop_server():
-    global server
-    if server:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server = None
+    server.stop()
 
 
 def code(fn, **kwargs):
