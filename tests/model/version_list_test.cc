@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "model/encoding.h"
 
 namespace ccow {
@@ -16,6 +18,19 @@ VersionList ListWith(int n) {
   VersionList vl("S/T/B/o", HashBytes(HashAlgo::kSha256, "S/T/B/o"));
   for (int g = 1; g <= n; ++g) EXPECT_TRUE(vl.AddVersion(Entry(g)).ok());
   return vl;
+}
+
+// Decodes vl's encoding and expects exactly vl back (bytes, versions, quarantine,
+// snapshots); the decoded list, or nothing when it did not decode.
+std::optional<VersionList> ExpectRoundTrips(const VersionList& vl) {
+  auto decoded = VersionList::Decode(vl.Encode());
+  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+  if (!decoded.ok()) return std::nullopt;
+  EXPECT_EQ(decoded->Encode(), vl.Encode());
+  EXPECT_EQ(decoded->versions(), vl.versions());
+  EXPECT_EQ(decoded->quarantine(), vl.quarantine());
+  EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+  return std::move(*decoded);
 }
 
 TEST(VersionListTest, NewestVersionIsLatest) {
@@ -90,12 +105,8 @@ TEST(VersionListTest, EncodingRoundTrips) {
   ASSERT_TRUE(vl.Delete(2, 777).ok());
   ASSERT_TRUE(vl.CreateSnapshot("b", {}, 1).ok());
   ASSERT_TRUE(vl.CreateSnapshot("a", {1, {}}, 2).ok());
-  auto decoded = VersionList::Decode(vl.Encode());
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(decoded->Encode(), vl.Encode());
-  EXPECT_EQ(decoded->versions(), vl.versions());
-  EXPECT_EQ(decoded->quarantine(), vl.quarantine());
-  EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+  auto decoded = ExpectRoundTrips(vl);
+  ASSERT_TRUE(decoded.has_value());
 }
 
 Chid Ec(const std::string& what) { return HashBytes(HashAlgo::kSha256, "stripes-" + what); }
@@ -106,12 +117,8 @@ TEST(VersionListTest, ErasureCodedEntriesRoundTripInEveryPlace) {
   ASSERT_TRUE(vl.Delete(2, 777).ok());
   for (uint64_t g : {1, 2, 3})
     ASSERT_TRUE(vl.SetErasureCoding(Entry(g).vm_chid, Ec(std::to_string(g))).ok());
-  auto decoded = VersionList::Decode(vl.Encode());
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(decoded->Encode(), vl.Encode());
-  EXPECT_EQ(decoded->versions(), vl.versions());
-  EXPECT_EQ(decoded->quarantine(), vl.quarantine());
-  EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+  auto decoded = ExpectRoundTrips(vl);
+  ASSERT_TRUE(decoded.has_value());
   EXPECT_TRUE(decoded->versions()[0].erasure_coded());
   EXPECT_EQ(decoded->versions()[0].ec_chid, Ec("3"));
   EXPECT_EQ(decoded->quarantine()[0].version.ec_chid, Ec("2"));
@@ -255,12 +262,8 @@ TEST(VersionListTest, ObjectLocksRoundTripInEveryPlaceAndUnlockedEntriesKeepThei
   ASSERT_TRUE(vl.SetErasureCoding(Entry(3).vm_chid, Ec("3")).ok());
   ASSERT_TRUE(vl.CreateSnapshot("s", {1, {}}, 5).ok());
   ASSERT_TRUE(vl.Delete(3, 60 * kSec).ok()) << "a GOVERNANCE retention that has passed still held";
-  auto decoded = VersionList::Decode(vl.Encode());
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(decoded->Encode(), vl.Encode());
-  EXPECT_EQ(decoded->versions(), vl.versions());
-  EXPECT_EQ(decoded->quarantine(), vl.quarantine());
-  EXPECT_EQ(decoded->snapshots(), vl.snapshots());
+  auto decoded = ExpectRoundTrips(vl);
+  ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->snapshots()[0].version.lock, (ObjectLock{LockMode::kCompliance, 100 * kSec, false}));
   EXPECT_TRUE(decoded->versions()[0].lock.legal_hold);
   EXPECT_EQ(decoded->quarantine()[0].version.lock.mode, LockMode::kGovernance);

@@ -23,6 +23,21 @@ std::optional<Credentials> Lookup(std::string_view ak) {
   return Credentials{"AK", "secret", "acme"};
 }
 
+// The file part's bytes, read `chunk` bytes at a time, up to its end or the first error
+// (left in *st).
+std::string ReadFile(FormDataReader& reader, size_t chunk, Status* st) {
+  std::string file, buf(chunk, '\0');
+  for (;;) {
+    auto got = reader.file().Read(buf.data(), buf.size());
+    if (!got.ok()) {
+      *st = got.status();
+      return file;
+    }
+    if (*got == 0) return file;
+    file.append(buf.data(), *got);
+  }
+}
+
 TEST(PostPolicy, ConditionsDecideAndEveryFieldMustBeNamed) {
   PostPolicy policy;
   ASSERT_TRUE(ParsePostPolicy(Base64Encode(kPolicy), &policy).ok());
@@ -100,14 +115,9 @@ TEST(FormData, FieldsThenTheFileUpToItsDelimiter) {
   EXPECT_EQ(fields[0].value, "user/${filename}");
   EXPECT_EQ(filename, "a.png");
   EXPECT_EQ(type, "image/png");
-  std::string file;
-  char buf[3];
-  for (;;) {
-    auto got = reader.file().Read(buf, sizeof buf);
-    ASSERT_TRUE(got.ok());
-    if (*got == 0) break;
-    file.append(buf, *got);
-  }
+  Status st;
+  std::string file = ReadFile(reader, 3, &st);
+  ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(file, "bytes\r\n--A near\r\n-B delimiters");
 }
 
@@ -119,17 +129,9 @@ TEST(FormData, AFormCutShortIsAnErrorNotAShorterFile) {
   std::vector<FormField> fields;
   std::string filename, type;
   ASSERT_TRUE(reader.ReadFields(&fields, &filename, &type).ok());
-  char buf[64];
   Status st;
-  for (;;) {
-    auto got = reader.file().Read(buf, sizeof buf);
-    if (!got.ok()) {
-      st = got.status();
-      break;
-    }
-    ASSERT_NE(*got, 0u) << "the truncated file ended as if complete";
-  }
-  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  ReadFile(reader, 64, &st);
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << "the truncated file ended as if complete";
   StringSource no_file("--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--B--\r\n");
   FormDataReader r2(no_file, "B");
   EXPECT_EQ(r2.ReadFields(&fields, &filename, &type).code, "InvalidArgument");
