@@ -30,7 +30,9 @@ std::vector<std::string> Seeds() {
           // Format 3: a tenant's policy.
           EncodeCommand(CreateTenant{"S", "T", 2, 3600'000'000'000, "4:2:rs"}),
           EncodeCommand(UpdateTenant{"S", "T", 3, 60'000'000'000, "", 7}),
-          EncodeCommand(CreateBucket{"S", "T", "B", none})};
+          EncodeCommand(CreateBucket{"S", "T", "B", none}),
+          // Format 5: the master key ring.
+          EncodeCommand(AddMasterKey{1, std::string(32, 'k')})};
 }
 
 }  // namespace ccow::fuzz

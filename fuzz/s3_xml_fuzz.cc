@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fuzz_target.h"
+#include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_xml.h"
 
 namespace ccow::fuzz {
@@ -28,6 +29,7 @@ enum Parser : uint8_t {
   kCors,
   kLifecycle,
   kCreateBucket,
+  kBucketEncryption,
   kParsers
 };
 
@@ -112,6 +114,17 @@ bool Parse(Parser parser, std::string_view body) {
       std::string location;
       return s3::ParseCreateBucketConfiguration(body, &location).ok();
     }
+    case kBucketEncryption: {
+      s3::BucketEncryption config, again;
+      S3Error e = s3::ParseBucketEncryption(body, &config);
+      if (e.ok()) {
+        // The gateway stores what BucketEncryptionXml writes and serves it back.
+        Require(s3::ParseBucketEncryption(s3::BucketEncryptionXml(config), &again).ok(), "rewritten encryption refused");
+        Require(again.convergent == config.convergent && again.bucket_key_enabled == config.bucket_key_enabled,
+                "rewritten encryption differs");
+      }
+      return e.ok();
+    }
     case kParsers:
       break;
   }
@@ -172,6 +185,11 @@ std::vector<std::string> Seeds() {
   seeds.push_back(Seed(kCreateBucket, decl + "<CreateBucketConfiguration" + ns +
                                           "><LocationConstraint>eu-west-1</LocationConstraint>"
                                           "</CreateBucketConfiguration>"));
+  seeds.push_back(Seed(kBucketEncryption, decl + "<ServerSideEncryptionConfiguration" + ns +
+                                              "><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256"
+                                              "</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>"
+                                              "true</BucketKeyEnabled><ConvergentEncryption>true"
+                                              "</ConvergentEncryption></Rule></ServerSideEncryptionConfiguration>"));
   return seeds;
 }
 

@@ -83,6 +83,12 @@ std::vector<std::string> Seeds() {
   // Only a composite checksum (a multipart upload's), over chunk references.
   small.checksum = {ObjectChecksum::Algo::kSha256, true, 2, std::string(32, '\x5a')};
   seeds.push_back(small.Encode());
+  // Encrypted: SSE-S3 over chunk references, and a sealed inline payload under SSE-C.
+  small.encryption = {ObjectEncryption::KeySource::kMasterKey, true, 3, std::string(12 + 64 + 16, 'w')};
+  seeds.push_back(small.Encode());
+  tiny.encryption = {ObjectEncryption::KeySource::kCustomerKey, false, 0, std::string(12 + 32 + 16, 'w')};
+  tiny.inline_payload += std::string(29, 's');
+  seeds.push_back(tiny.Encode());
   return seeds;
 }
 

@@ -29,6 +29,7 @@ ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid) {
   info.flags = vm.flags;
   info.origin = vm.origin;
   info.checksum = vm.checksum;
+  info.encryption = vm.encryption;
   return info;
 }
 

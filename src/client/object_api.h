@@ -18,6 +18,7 @@
 #include "client/backend.h"
 #include "client/byte_stream.h"
 #include "core/status.h"
+#include "model/object_cipher.h"
 #include "model/object_policy.h"
 #include "model/version_list.h"
 #include "model/version_manifest.h"
@@ -37,6 +38,9 @@ struct ApiOptions {
   // Wall-clock nanoseconds for UVIDs and deletion times; the simulation gives its virtual
   // clock so that a seed replays the same manifests. Empty: the system clock.
   std::function<uint64_t()> clock;
+  // Opens encrypted versions for Get and Read when the call names no resolver of its own
+  // (the master keys of a process that has the registry). Empty: they cannot be read.
+  KeyResolver keys;
 };
 
 // A condition on an object's current version, checked inside the version-list update
@@ -83,6 +87,10 @@ struct PutOptions {
   WriteCondition condition;
   // S3 Object Lock of the new version, committed with it in the same version-list update.
   ObjectLock lock;
+  // Server-side encryption: every payload chunk (and an inline payload) is sealed with
+  // the key's cipher, and its record goes into the manifest. Compose and Clone keep their
+  // sources' encryption instead (they reuse sealed chunks): Compose refuses a different one.
+  std::optional<ObjectKey> encryption;
 };
 
 // One source of Compose: a version of an existing object, whose chunks are reused.
@@ -117,6 +125,7 @@ struct ObjectInfo {
   ObjectChecksum checksum;  // as verified by the writer (S3 x-amz-checksum-*), if any
   ObjectLock lock;          // from the version list entry, not the manifest: it can change
   bool null_version = false;  // the entry's kNullVersion: S3 names it "null"
+  ObjectEncryption encryption;  // how its bytes are sealed (empty: they are not)
 };
 
 // One chunk of a version and where it lives (`ccow object stat --replicas`).
@@ -158,9 +167,12 @@ class ObjectApi {
 
   Result<ObjectInfo> Put(const std::string& name, ByteSource& data, const PutOptions& options,
                          PutStats* stats = nullptr);
-  // Streams a version (or a byte range of it) into sink. Every chunk is verified.
+  // Streams a version (or a byte range of it) into sink. Every chunk is verified (and,
+  // when the version is encrypted, opened with the key `keys` gives, else the
+  // ApiOptions' resolver: kInvalidArgument when neither can).
   Status Get(const std::string& name, const VersionSelector& which,
-             const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info = nullptr);
+             const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info = nullptr,
+             const KeyResolver* keys = nullptr);
   // Like Get, but on_open sees the version first and picks the range to stream (none for
   // all of it; a zero-length range when the caller answered from the version alone, as
   // for HEAD or a failed condition), or fails to stop before any byte is read:
@@ -168,7 +180,7 @@ class ObjectApi {
   // the version up front.
   using OpenCallback = std::function<Result<std::optional<ByteRange>>(const ObjectInfo&)>;
   Status Read(const std::string& name, const VersionSelector& which, const OpenCallback& on_open,
-              ByteSink& sink);
+              ByteSink& sink, const KeyResolver* keys = nullptr);
   // A delete marker as the latest version is returned too (flags tell); Get refuses it.
   Result<ObjectInfo> Stat(const std::string& name, const VersionSelector& which);
   // Every chunk of a version (its manifest, chunk manifests and payload chunks in object

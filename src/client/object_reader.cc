@@ -7,6 +7,7 @@
 
 #include "client/object_api.h"
 #include "client/stripe_reader.h"
+#include "core/check.h"
 
 namespace ccow {
 namespace {
@@ -18,9 +19,10 @@ class TreeReader {
   static constexpr size_t kReadAhead = 4;
 
   // stripes: the version's, when it is erasure coded; null otherwise.
+  // cipher: opens the version's sealed payload chunks; null when it is not encrypted.
   TreeReader(Backend* backend, const std::string& name, ByteSink* sink, bool parallel_io,
-             StripeReader* stripes)
-      : backend_(backend), name_(name), sink_(sink), stripes_(stripes), parallel_io_(parallel_io) {}
+             StripeReader* stripes, const ChunkCipher* cipher)
+      : backend_(backend), name_(name), sink_(sink), stripes_(stripes), cipher_(cipher), parallel_io_(parallel_io) {}
 
   // Emits bytes [begin, end) of the object covered by refs.
   Status Read(const std::vector<ChunkRef>& refs, uint64_t begin, uint64_t end) {
@@ -60,11 +62,12 @@ class TreeReader {
       if (window_.size() >= kReadAhead) CCOW_RETURN_IF_ERROR(Drain());
       Backend* backend = backend_;
       StripeReader* stripes = stripes_;
+      const ChunkCipher* cipher = cipher_;
       Chid chid = ref.chid;
       window_.push_back({ref, std::max(begin, ref.offset) - ref.offset,
                          std::min(end, ref_end) - ref.offset,
                          std::async(parallel_ ? std::launch::async : std::launch::deferred,
-                                    [backend, stripes, chid] {
+                                    [backend, stripes, cipher, chid] {
                            std::string out;
                            Status st = backend->GetChunk(chid, &out);
                            // Any failure, not only a missing chunk: a replica failing its
@@ -77,6 +80,13 @@ class TreeReader {
                              } else {
                                st = rebuilt.status();
                              }
+                           }
+                           // Opened on the worker too: decryption overlaps the sink's writes.
+                           if (st.ok() && cipher) {
+                             std::string plain;
+                             st = cipher->Open(out, &plain);
+                             if (!st.ok()) st = st.WithContext("chunk " + chid.ToString());
+                             out = std::move(plain);
                            }
                            return std::make_pair(st, std::move(out));
                          })});
@@ -113,31 +123,52 @@ class TreeReader {
   const std::string& name_;
   ByteSink* sink_;
   StripeReader* stripes_;
+  const ChunkCipher* cipher_;
   std::deque<Pending> window_;
   bool parallel_io_;
   bool parallel_ = false;
 };
 
+// The cipher that opens an encrypted version's chunks (null when it is not encrypted).
+Result<std::shared_ptr<const ChunkCipher>> CipherFor(const VersionManifest& vm, const KeyResolver* keys) {
+  if (vm.encryption.empty()) return std::shared_ptr<const ChunkCipher>();
+  if (!keys || !*keys)
+    return Status::InvalidArgument("object " + vm.name + " is encrypted (" +
+                                   (vm.encryption.source == ObjectEncryption::KeySource::kCustomerKey
+                                        ? "with a customer key, SSE-C: give that key to read it"
+                                        : "with a master key of the segment, which this process does not hold") +
+                                   ")");
+  CCOW_ASSIGN_OR_RETURN(auto cipher, (*keys)(vm.encryption));
+  CCOW_CHECK(cipher != nullptr);
+  return cipher;
+}
+
 // Streams bytes [begin, end) of the version `entry` names (vm) into sink.
 Status ReadVersion(Backend* backend, const VersionManifest& vm, const VersionEntry& entry,
-                   uint64_t begin, uint64_t end, ByteSink& sink, bool parallel_io) {
+                   uint64_t begin, uint64_t end, ByteSink& sink, bool parallel_io, const KeyResolver* keys) {
+  if (begin >= end) return Status::OK();
+  CCOW_ASSIGN_OR_RETURN(auto cipher, CipherFor(vm, keys));
   // A small object is inside its manifest, verified with it when it was read.
   if (vm.is_inline()) {
-    if (begin >= end) return Status::OK();
-    return sink.Write(std::string_view(vm.inline_payload).substr(begin, end - begin));
+    if (!cipher) return sink.Write(std::string_view(vm.inline_payload).substr(begin, end - begin));
+    std::string plain;
+    Status opened = cipher->Open(vm.inline_payload, &plain);
+    if (!opened.ok()) return opened.WithContext("object " + vm.name);
+    return sink.Write(std::string_view(plain).substr(begin, end - begin));
   }
   // Declared before the tree reader: its workers use it until the reader is gone.
   std::optional<StripeReader> stripes;
   if (entry.erasure_coded())
     stripes.emplace(backend, vm.name, entry.vm_chid, entry.ec_chid, parallel_io);
-  TreeReader reader(backend, vm.name, &sink, parallel_io, stripes ? &*stripes : nullptr);
+  TreeReader reader(backend, vm.name, &sink, parallel_io, stripes ? &*stripes : nullptr, cipher.get());
   return reader.Read(vm.root_refs, begin, end);
 }
 
 }  // namespace
 
 Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
-                      const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info) {
+                      const std::optional<ByteRange>& range, ByteSink& sink, ObjectInfo* info,
+                      const KeyResolver* keys) {
   VersionEntry entry;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   if (vm.flags & VersionManifest::kFlagDeleteMarker)
@@ -157,11 +188,11 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
     info->lock = entry.lock;
     info->null_version = entry.is_null_version();
   }
-  return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io);
+  return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io, keys ? keys : &options_.keys);
 }
 
 Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
-                       const OpenCallback& on_open, ByteSink& sink) {
+                       const OpenCallback& on_open, ByteSink& sink, const KeyResolver* keys) {
   VersionEntry entry;
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   ObjectInfo opened = InfoFromManifest(vm, entry.vm_chid);
@@ -179,7 +210,7 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
     begin = range->offset;
     if (range->length) end = begin + std::min(*range->length, vm.size - begin);
   }
-  return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io);
+  return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io, keys ? keys : &options_.keys);
 }
 
 }  // namespace ccow

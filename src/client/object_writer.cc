@@ -8,6 +8,7 @@
 
 #include "client/chunker.h"
 #include "client/object_api.h"
+#include "core/check.h"
 #include "core/hash.h"
 #include "model/object_name.h"
 
@@ -159,12 +160,19 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   HashAlgo algo = policy.hash;
   uint32_t r = policy.replication_count;
   WriteFence* fence_ptr = &fence;
+  // An encrypted object's chunks are sealed before they are named: the CHID is the hash
+  // of what is stored (model/object_cipher.h), so nothing below needs the key.
+  const ChunkCipher* cipher = options.encryption ? options.encryption->cipher.get() : nullptr;
+  CCOW_CHECK(!options.encryption || cipher != nullptr);
   auto launch = [&](std::shared_ptr<std::string> buf, uint64_t at, std::launch how,
                     std::optional<Chid> known) {
-    window.push_back({at, buf->size(), std::async(how, [backend, algo, r, buf, known, fence_ptr] {
-                        Chid chid = known ? *known : HashBytes(algo, *buf);
+    window.push_back({at, buf->size(), std::async(how, [backend, algo, r, buf, known, fence_ptr, cipher] {
+                        std::string sealed;
+                        if (cipher) sealed = cipher->Seal(*buf);
+                        const std::string& stored = cipher ? sealed : *buf;
+                        Chid chid = known ? *known : HashBytes(algo, stored);
                         bool stored_new = false;
-                        Status st = backend->PutChunk(chid, *buf, r, &stored_new, fence_ptr);
+                        Status st = backend->PutChunk(chid, stored, r, &stored_new, fence_ptr);
                         return std::make_pair(st, std::make_pair(chid, stored_new));
                       })});
   };
@@ -209,7 +217,17 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     vm.policy = policy;
     CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder.Finish());
     vm.inline_payload = std::move(inline_payload);
+    if (options.encryption) vm.encryption = options.encryption->record;
     if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
+    // (Content-MD5 was checked against the MD5 above.) A version under a key its client
+    // holds gets an ETag only that key makes: the MD5 of its bytes would let whoever holds
+    // the store confirm a guess of them.
+    if (cipher && vm.encryption.source == ObjectEncryption::KeySource::kCustomerKey) {
+      auto md5 = FromHex(vm.etag);
+      CCOW_CHECK(md5.ok());
+      const std::string digest = cipher->KeyedDigest(*md5);
+      vm.etag = ToHex(digest.data(), 16);
+    }
     return vm;
   };
   if (held && held->size() <= VersionManifest::kInlinePayloadMax) {
@@ -217,7 +235,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     // and a get reads it with the manifest. Its bytes are verified with the manifest's
     // CHID like any chunk's.
     stats->inline_bytes = held->size();
-    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm(std::move(*held)));
+    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm(cipher ? cipher->Seal(*held) : std::move(*held)));
     return CommitVersion(std::move(vm), &fence, &stats->manifests, options.slot, {},
                        options.condition, options.lock);
   }
@@ -225,8 +243,10 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     // A one-chunk object: the source has reported its end, so a whole-stream SHA-256 it
     // promised has been checked, and it is this chunk's CHID; no second pass over it.
     std::optional<Chid> known;
-    if (options.stream_sha256 && algo == HashAlgo::kSha256) known = options.stream_sha256;
+    if (options.stream_sha256 && algo == HashAlgo::kSha256 && !cipher) known = options.stream_sha256;
     if (options_.parallel_io && backend_->network_bound()) {
+      const uint64_t plain_size = held->size();
+      if (cipher) held = std::make_shared<std::string>(cipher->Seal(*held));
       // On a cluster the chunk and the version manifest are stored at once (the manifest
       // names the chunk by its CHID, known before it is stored), and the commit's
       // compare-and-swap waits for both: one durable round before the commit instead of
@@ -252,7 +272,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
         }
         return *durable;
       };
-      Status added = builder.Add({0, held->size(), ChunkKind::kPayload, chid});
+      Status added = builder.Add({0, plain_size, ChunkKind::kPayload, chid});
       auto vm = added.ok() ? make_vm() : Result<VersionManifest>(added);
       if (!vm.ok()) {
         (void)chunk_durable();
@@ -409,6 +429,17 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
     CCOW_ASSIGN_OR_RETURN(VersionManifest src, LoadManifest(part.name, part.which, &entry));
     if (src.flags & VersionManifest::kFlagDeleteMarker)
       return Status::NotFound("object " + part.name + " is a delete marker");
+    // The composed version references the parts' sealed chunks: they must all be sealed
+    // under one data key (a multipart upload's), which the new version records too.
+    if (&part == &parts.front()) {
+      vm.encryption = src.encryption;
+      if (options.encryption && options.encryption->record != src.encryption)
+        return Status::InvalidArgument("compose keeps its sources' encryption; " + part.name +
+                                       " is encrypted otherwise than asked (copy its bytes instead)");
+    } else if (src.encryption != vm.encryption) {
+      return Status::InvalidArgument("the parts of " + dest + " are not encrypted under one data key (" +
+                                     part.name + " differs from the first)");
+    }
     if (!builder) {
       vm.policy = Resolve(options.policy ? *options.policy : src.policy);
       builder.emplace(backend_.get(), vm.policy, &stats, &fence);

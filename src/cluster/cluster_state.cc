@@ -234,6 +234,14 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           serves.insert(pos, c.path);
         } else if constexpr (std::is_same_v<T, DeleteService>) {
           if (!services_.erase(c.name)) return Status::NotFound("no service " + c.name);
+        } else if constexpr (std::is_same_v<T, AddMasterKey>) {
+          if (c.key.size() != 32) return Status::InvalidArgument("a master key is 32 bytes");
+          const uint32_t next = master_keys_.empty() ? 1 : master_keys_.rbegin()->first + 1;
+          if (c.id < next) return Status::AlreadyExists("master key " + std::to_string(c.id) + " exists");
+          if (c.id != next)
+            return Status::InvalidArgument("master key " + std::to_string(c.id) + " skips ids (next is " +
+                                           std::to_string(next) + ")");
+          master_keys_[c.id] = c.key;
         }
         return Status::OK();
       },

@@ -73,6 +73,9 @@ struct BucketRecord {
   std::string cors_xml, lifecycle_xml;
   std::string access;  // access-control document (owner, ACL, policy); opaque here
   ObjectLockConfig object_lock;  // format 4
+  // S3 default encryption (ServerSideEncryptionConfiguration) as the client gave it,
+  // validated by the gateway; "" when none (format 5).
+  std::string encryption_xml;
   // Bumped by every UpdateBucket: a read-modify-write names the revision it read, so two
   // writers changing different settings at once never lose one of the changes.
   uint64_t revision = 0;
@@ -160,6 +163,15 @@ struct UpdateTenant {
   std::string erasure_code = {};
   uint64_t if_revision = 0;
 };
+// Adds a master key to the key ring that wraps server-side encryption's data keys
+// (format 5). The proposer draws the 32 random bytes, so every replica applies the same
+// key; id must be one more than the newest (1 for the first), so of two gateways racing
+// to make the first key one wins and the other, refused with kAlreadyExists, reads it.
+// Keys are never removed: versions sealed under an old key stay readable.
+struct AddMasterKey {
+  uint32_t id = 0;
+  std::string key;
+};
 }  // namespace command
 
 using ClusterCommand =
@@ -168,16 +180,16 @@ using ClusterCommand =
                  command::CreateTenant, command::DeleteTenant, command::CreateBucket,
                  command::DeleteBucket, command::CreateService, command::ServiceServe,
                  command::DeleteService, command::UpdateBucket, command::CreateUser,
-                 command::DeleteUser, command::UpdateTenant>;
+                 command::DeleteUser, command::UpdateTenant, command::AddMasterKey>;
 
 // The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
-inline constexpr uint8_t kClusterStateFormat = 4;
+inline constexpr uint8_t kClusterStateFormat = 5;
 
 // The encoding of a command in the current format, or in an older one the decoder still
 // reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
 // version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
-// Reads formats 1 to 4; *version tells which it was.
+// Reads formats 1 to 5; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {
@@ -191,6 +203,9 @@ class ClusterState {
   const std::map<std::string, SegmentRecord>& segments() const { return segments_; }
   const std::map<std::string, ServiceRecord>& services() const { return services_; }
   const std::map<std::string, UserRecord, std::less<>>& users() const { return users_; }
+  // The master keys of server-side encryption by id (the newest wraps new data keys).
+  // As private as the users' secrets: never shown by the JSON view or the admin API.
+  const std::map<uint32_t, std::string>& master_keys() const { return master_keys_; }
   uint64_t flexhash_generation() const { return flexhash_generation_; }
   const std::string& flexhash_json() const { return flexhash_json_; }
   // Successful commands applied: the same on every replica at the same point of the log,
@@ -215,7 +230,7 @@ class ClusterState {
   uint32_t ReplicationCountOf(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
-  // formats 1 to 3 (*version tells which); Snapshot(v) re-encodes a state read as format v
+  // formats 1 to 5 (*version tells which); Snapshot(v) re-encodes a state read as format v
   // to the same bytes (an older format drops the settings it cannot hold).
   std::string Snapshot(uint8_t version = kFormatVersion) const;
   static Result<ClusterState> Restore(std::string_view bytes, uint8_t* version = nullptr);
@@ -234,6 +249,7 @@ class ClusterState {
   std::map<std::string, SegmentRecord> segments_;
   std::map<std::string, ServiceRecord> services_;
   std::map<std::string, UserRecord, std::less<>> users_;
+  std::map<uint32_t, std::string> master_keys_;  // format 5
   uint64_t flexhash_generation_ = 0;
   std::string flexhash_json_;
   uint64_t commands_applied_ = 0;  // successful ones

@@ -1,5 +1,6 @@
 // The canonical encoding of cluster commands and state snapshots (docs/FORMAT.md,
-// "Cluster state"). Format 4 added CreateBucket's unique-in-segment flag (S3 bucket names
+// "Cluster state"). Format 5 added the master key ring (AddMasterKey) and a bucket's
+// default encryption. Format 4 added CreateBucket's unique-in-segment flag (S3 bucket names
 // global per segment); format 3 added the tenant's policy (retention and erasure code in
 // CreateTenant, UpdateTenant, a tenant's erasure code and revision in snapshots); format 2
 // added users, UpdateBucket and the full bucket record. Formats 1 to 3 are still read, so
@@ -17,11 +18,16 @@ using namespace command;
 
 constexpr uint8_t kCommandRecord = 0x10;
 constexpr uint8_t kStateRecord = 0x11;
-// Commands that format 1 knows (the variant's first 13 alternatives), and format 2 (16).
+// Commands that format 1 knows (the variant's first 13 alternatives), format 2 (16),
+// formats 3 and 4 (17).
 constexpr size_t kFormat1Commands = 13;
 constexpr size_t kFormat2Commands = 16;
+constexpr size_t kFormat4Commands = 17;
 size_t CommandsOfFormat(uint8_t version) {
-  return version == 1 ? kFormat1Commands : version == 2 ? kFormat2Commands : std::variant_size_v<ClusterCommand>;
+  return version == 1   ? kFormat1Commands
+         : version == 2 ? kFormat2Commands
+         : version <= 4 ? kFormat4Commands
+                        : std::variant_size_v<ClusterCommand>;
 }
 
 void PutVdev(Encoder& e, const VdevInfo& v) {
@@ -108,6 +114,7 @@ void PutBucket(Encoder& e, const BucketRecord& b, uint8_t version) {
     e.PutVarint(b.object_lock.default_days);
     e.PutVarint(b.object_lock.default_years);
   }
+  if (version >= 5) e.PutBytes(b.encryption_xml);
 }
 BucketRecord GetBucket(Decoder& d, uint8_t version) {
   BucketRecord b;
@@ -144,6 +151,7 @@ BucketRecord GetBucket(Decoder& d, uint8_t version) {
     b.object_lock.default_days = GetU32Varint(d, "object lock days");
     b.object_lock.default_years = GetU32Varint(d, "object lock years");
   }
+  if (version >= 5) b.encryption_xml = d.GetBytes();
   return b;
 }
 void PutUser(Encoder& e, const UserRecord& u) {
@@ -291,6 +299,15 @@ void Get(Decoder& d, UpdateTenant& c, uint8_t) {
   c.if_revision = d.GetVarint();
 }
 
+void Put(Encoder& e, const AddMasterKey& c, uint8_t) {
+  e.PutVarint(c.id);
+  e.PutBytes(c.key);
+}
+void Get(Decoder& d, AddMasterKey& c, uint8_t) {
+  c.id = GetU32Varint(d, "master key id");
+  c.key = d.GetBytes();
+}
+
 template <size_t I = 0>
 bool EmplaceByIndex(size_t index, ClusterCommand* c) {
   if constexpr (I < std::variant_size_v<ClusterCommand>) {
@@ -374,6 +391,13 @@ std::string ClusterState::Snapshot(uint8_t version) const {
     e.PutVarint(users_.size());
     for (const auto& [key, u] : users_) PutUser(e, u);
   }
+  if (version >= 5) {
+    e.PutVarint(master_keys_.size());
+    for (const auto& [id, key] : master_keys_) {
+      e.PutVarint(id);
+      e.PutBytes(key);
+    }
+  }
   return e.Take();
 }
 
@@ -449,6 +473,17 @@ Result<ClusterState> ClusterState::Restore(std::string_view bytes, uint8_t* vers
       ordered(prev, u.access_key, i == 0);
       prev = u.access_key;
       s.users_[u.access_key] = std::move(u);
+    }
+  }
+  if (version >= 5) {
+    n = d.GetCount(2);
+    for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+      const uint32_t id = GetU32Varint(d, "master key id");
+      std::string key = d.GetBytes();
+      // Ids run 1, 2, 3... in order: the only ring AddMasterKey can build.
+      if (id != i + 1) d.Fail("master key ids not 1..n in order");
+      if (key.size() != 32) d.Fail("master key not 32 bytes");
+      s.master_keys_[id] = std::move(key);
     }
   }
   CCOW_RETURN_IF_ERROR(d.Finish());

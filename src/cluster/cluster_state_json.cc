@@ -32,7 +32,7 @@ std::string ClusterStateJson(const ClusterState& state) {
                            {"quota_bytes", p.quota_bytes}, {"retention_ns", p.retention_ns},
                            {"created_ns", p.created_ns}, {"location", p.location}, {"tags", p.tags},
                            {"cors", !p.cors_xml.empty()}, {"lifecycle", !p.lifecycle_xml.empty()},
-                           {"object_lock", p.object_lock.enabled},
+                           {"object_lock", p.object_lock.enabled}, {"default_encryption", !p.encryption_xml.empty()},
                            {"revision", p.revision}};
       tenants[tenant] = {{"replication_count", ten.replication_count}, {"retention_ns", ten.retention_ns},
                          {"erasure_code", ten.erasure_code}, {"revision", ten.revision}, {"buckets", buckets}};

@@ -1,6 +1,7 @@
 #include "model/version_manifest.h"
 
 #include "model/encoding.h"
+#include "model/object_cipher.h"
 
 namespace ccow {
 
@@ -18,7 +19,39 @@ namespace {
 enum ExtensionTag : uint64_t {
   kTagInlinePayload = 1,
   kTagChecksum = 2,  // u8 algorithm, u8 composite (0/1), varint parts, bytes digest
+  kTagEncryption = 3,  // u8 key source, u8 convergent (0/1), varint master key id, bytes wrapped key
 };
+
+std::string EncodeEncryption(const ObjectEncryption& e) {
+  Encoder enc;
+  enc.PutU8(static_cast<uint8_t>(e.source));
+  enc.PutU8(e.convergent ? 1 : 0);
+  enc.PutVarint(e.master_key_id);
+  enc.PutBytes(e.wrapped_key);
+  return enc.Take();
+}
+
+void DecodeEncryption(const std::string& value, ObjectEncryption* e, Decoder* outer) {
+  Decoder dec(value, "object encryption");
+  const uint8_t source = dec.GetU8();
+  const uint8_t convergent = dec.GetU8();
+  const uint64_t key_id = dec.GetVarint();
+  std::string wrapped = dec.GetBytes();
+  if (!dec.Finish().ok()) return outer->Fail("malformed object encryption");
+  using Source = ObjectEncryption::KeySource;
+  if (source != static_cast<uint8_t>(Source::kMasterKey) && source != static_cast<uint8_t>(Source::kCustomerKey))
+    return outer->Fail("unknown object encryption key source " + std::to_string(source));
+  if (convergent > 1) return outer->Fail("object encryption convergent flag not 0 or 1");
+  const bool master = source == static_cast<uint8_t>(Source::kMasterKey);
+  if (convergent == 1 && !master) return outer->Fail("convergent encryption under a customer key");
+  if (key_id > UINT32_MAX || (!master && key_id != 0)) return outer->Fail("object encryption master key id out of range");
+  const size_t key_size = convergent ? ChunkCipher::kConvergentKeySize : ChunkCipher::kRandomKeySize;
+  if (wrapped.size() != 12 + key_size + 16) return outer->Fail("wrapped data key of the wrong length");
+  e->source = static_cast<Source>(source);
+  e->convergent = convergent == 1;
+  e->master_key_id = static_cast<uint32_t>(key_id);
+  e->wrapped_key = std::move(wrapped);
+}
 
 std::string EncodeChecksum(const ObjectChecksum& c) {
   Encoder enc;
@@ -50,6 +83,8 @@ void DecodeChecksum(const std::string& value, ObjectChecksum* c, Decoder* outer)
 
 }  // namespace
 
+size_t ObjectEncryption::overhead() const { return empty() ? 0 : ChunkCipher::kOverhead; }
+
 size_t ObjectChecksum::DigestSize(Algo algo) {
   switch (algo) {
     case Algo::kCrc32:
@@ -64,7 +99,7 @@ size_t ObjectChecksum::DigestSize(Algo algo) {
 
 std::string VersionManifest::Encode() const {
   Encoder enc;
-  const bool extended = is_inline() || !checksum.empty();
+  const bool extended = is_inline() || !checksum.empty() || !encryption.empty();
   enc.PutU8(static_cast<uint8_t>(RecordKind::kVersionManifest));
   enc.PutU8(extended ? kFormatVersionExtended : kFormatVersion);
   enc.PutBytes(name);
@@ -92,7 +127,7 @@ std::string VersionManifest::Encode() const {
   enc.PutVarint(root_refs.size());
   for (const auto& r : root_refs) EncodeChunkRef(r, &enc);
   if (extended) {
-    enc.PutVarint((is_inline() ? 1 : 0) + (checksum.empty() ? 0 : 1));
+    enc.PutVarint((is_inline() ? 1 : 0) + (checksum.empty() ? 0 : 1) + (encryption.empty() ? 0 : 1));
     if (is_inline()) {
       enc.PutVarint(kTagInlinePayload);
       enc.PutBytes(inline_payload);
@@ -100,6 +135,10 @@ std::string VersionManifest::Encode() const {
     if (!checksum.empty()) {
       enc.PutVarint(kTagChecksum);
       enc.PutBytes(EncodeChecksum(checksum));
+    }
+    if (!encryption.empty()) {
+      enc.PutVarint(kTagEncryption);
+      enc.PutBytes(EncodeEncryption(encryption));
     }
   }
   return enc.Take();
@@ -162,11 +201,13 @@ Result<VersionManifest> VersionManifest::Decode(std::string_view bytes) {
       last_tag = tag;
       if (tag == kTagChecksum) {
         DecodeChecksum(value, &vm.checksum, &dec);
+      } else if (tag == kTagEncryption) {
+        DecodeEncryption(value, &vm.encryption, &dec);
       } else if (tag != kTagInlinePayload) {
         dec.Fail("unknown extension " + std::to_string(tag) + " (written by a newer release?)");
       } else if (value.empty()) {
         dec.Fail("empty inline payload (it is left out instead)");
-      } else if (value.size() > kInlinePayloadMax) {
+      } else if (value.size() > kInlinePayloadMax + ChunkCipher::kOverhead) {
         dec.Fail("inline payload larger than " + std::to_string(kInlinePayloadMax) + " bytes");
       } else {
         vm.inline_payload = std::move(value);
@@ -177,10 +218,15 @@ Result<VersionManifest> VersionManifest::Decode(std::string_view bytes) {
   if (vm.is_inline()) {
     if (!vm.root_refs.empty())
       return Status::Corruption("version manifest of " + vm.name + ": both an inline payload and chunk references");
-    if (vm.inline_payload.size() != vm.size)
+    // (The inline payload's tag comes before the encryption's: the rules that join them
+    // are checked once both are read.)
+    if (vm.size > kInlinePayloadMax)
+      return Status::Corruption("version manifest of " + vm.name + ": an inline object larger than " +
+                                std::to_string(kInlinePayloadMax) + " bytes");
+    if (vm.inline_payload.size() != vm.size + vm.encryption.overhead())
       return Status::Corruption("version manifest of " + vm.name + ": inline payload is " +
                                 std::to_string(vm.inline_payload.size()) + " bytes, size says " +
-                                std::to_string(vm.size));
+                                std::to_string(vm.size) + (vm.encryption.empty() ? "" : " (sealed)"));
     return vm;
   }
   CCOW_RETURN_IF_ERROR(ValidateRefs(vm.root_refs, 0, "version manifest of " + vm.name));

@@ -41,6 +41,26 @@ struct ObjectChecksum {
   friend bool operator==(const ObjectChecksum&, const ObjectChecksum&) = default;
 };
 
+// How a version's bytes are encrypted (model/object_cipher.h), or empty: its payload
+// chunks and inline payload are sealed with a data key kept here wrapped by a
+// key-encryption key the reader must hold.
+struct ObjectEncryption {
+  enum class KeySource : uint8_t {
+    kNone = 0,
+    kMasterKey = 1,    // S3 SSE-S3: a master key of the segment (the registry's key ring)
+    kCustomerKey = 2,  // S3 SSE-C: a key the client gives with every request, never stored
+  };
+  KeySource source = KeySource::kNone;
+  bool convergent = false;     // the data key is the tenant's convergent key (kMasterKey only)
+  uint32_t master_key_id = 0;  // kMasterKey: which master key wraps the data key; else 0
+  std::string wrapped_key;     // WrapDataKey(key-encryption key, data key)
+
+  bool empty() const { return source == KeySource::kNone; }
+  // Extra stored bytes per sealed chunk or inline payload (0 when not encrypted).
+  size_t overhead() const;
+  friend bool operator==(const ObjectEncryption&, const ObjectEncryption&) = default;
+};
+
 struct VersionManifest {
   // Version 1 is every manifest without extensions (their bytes, and so their CHIDs, are
   // what they always were); version 2 adds the extension fields after the root refs.
@@ -69,9 +89,11 @@ struct VersionManifest {
   std::string origin;  // for a clone: the full name it was cloned from
   std::vector<ChunkRef> root_refs;  // cover [0, size) contiguously, or are empty when inline
   // The object's bytes when it is stored inline (see kInlinePayloadMax): then root_refs
-  // is empty and inline_payload.size() == size. Empty otherwise.
+  // is empty and inline_payload.size() == size (+ encryption.overhead(): sealed). Empty
+  // otherwise.
   std::string inline_payload;
   ObjectChecksum checksum;  // empty unless the writer verified one
+  ObjectEncryption encryption;  // empty unless the version's bytes are sealed
 
   bool is_inline() const { return !inline_payload.empty(); }
 

@@ -202,5 +202,47 @@ TEST(ClusterStateGoldenTest, FormatFourSnapshotIsPinned) {
   EXPECT_EQ((**v4.FindBucket("Hawaii", "Cola", "worm")).object_lock, locked.object_lock);
 }
 
+// Format 5: AddMasterKey (kind 18: varint id, bytes key), a bucket's default encryption
+// after its Object Lock, and the key ring after the users in snapshots.
+TEST(ClusterStateGoldenTest, FormatFiveMasterKeyAndEncryptionArePinned) {
+  auto c = ExpectGoldenCommand(AddMasterKey{1, std::string(32, '\x11')}, 5,
+                               "10051201201111111111111111111111111111111111111111111111111111111111111111");
+  EXPECT_EQ(std::get<AddMasterKey>(c).key, std::string(32, '\x11'));
+  ClusterState s = SampleState();
+  BucketRecord enc = SampleBucket();
+  enc.encryption_xml = "<E/>";
+  ASSERT_TRUE(s.Apply(CreateBucket{"Hawaii", "Cola", "sealed", enc}).ok());
+  ASSERT_TRUE(s.Apply(AddMasterKey{1, std::string(32, '\x11')}).ok());
+  ClusterState v5 = ExpectGoldenSnapshot(s, 5,
+      "110509000001027431017a0e3132372e302e302e313a3730303001010574312f7630027431017a"
+      "8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c6102000000"
+      "0203626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d"
+      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000067365"
+      "616c6564808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d77"
+      "6573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d0000000000043c452f3e"
+      "01066861776169690469736777010f4861776169692f436f6c612f626b310105414b4941580673"
+      "65637265740648617761696904436f6c61050101201111111111111111111111111111111111"
+      "111111111111111111111111111111");
+  EXPECT_EQ(v5, s);
+  EXPECT_EQ(v5.master_keys().at(1), std::string(32, '\x11'));
+  EXPECT_EQ((**v5.FindBucket("Hawaii", "Cola", "sealed")).encryption_xml, "<E/>");
+  // Format 4 cannot carry either: no command kind 18, and its snapshot drops them.
+  auto old = ClusterState::Restore(s.Snapshot(4));
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old->master_keys().empty());
+}
+
+TEST(ClusterStateTest, MasterKeysAreAddedInOrderAndNeverReplaced) {
+  ClusterState s;
+  EXPECT_EQ(s.Apply(AddMasterKey{2, std::string(32, 'a')}).code(), Code::kInvalidArgument);  // skips 1
+  EXPECT_EQ(s.Apply(AddMasterKey{1, "short"}).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(s.Apply(AddMasterKey{1, std::string(32, 'a')}).ok());
+  // A second proposer of the first key loses and keeps the winner's.
+  EXPECT_EQ(s.Apply(AddMasterKey{1, std::string(32, 'b')}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.master_keys().at(1), std::string(32, 'a'));
+  ASSERT_TRUE(s.Apply(AddMasterKey{2, std::string(32, 'c')}).ok());
+  EXPECT_EQ(s.master_keys().size(), 2u);
+}
+
 }  // namespace
 }  // namespace ccow

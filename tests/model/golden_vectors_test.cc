@@ -120,6 +120,51 @@ TEST(GoldenVectorsTest, VersionManifestWithAChecksumIsPinned) {
   EXPECT_EQ(back->checksum, vm.checksum);
 }
 
+// An encrypted version (extension tag 3): u8 key source 1 (master key), u8 convergent 0,
+// varint master key id 1, and the wrapped data key (60 bytes: nonce, key, tag).
+TEST(GoldenVectorsTest, VersionManifestOfAnEncryptedVersionIsPinned) {
+  VersionManifest vm = SampleVersionManifest();
+  vm.encryption.source = ObjectEncryption::KeySource::kMasterKey;
+  vm.encryption.master_key_id = 1;
+  vm.encryption.wrapped_key = std::string(60, '\xab');
+  ExpectGolden(vm.Encode(),
+               "03021c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c330315cd853dfe9c9717070000"
+               "002a00000080a040203031323334353637383961626364656630313233343536373839616263"
+               "6465660a696d6167652f6a7065670205616c62756d066861776169690663616d657261047831"
+               "303001008080408080108008010000010080a0400201e21290ec10529c1b19c07e6e1fa43ee1"
+               "f66171974258090b9846b353b0595189"
+               "010340010001" "3c"
+               "abababababababababababababababababababababababababababababababababababababab"
+               "abababababababababababababababababababababab",
+               "sha256:53a6b313d69a6355dccd71a8f2f8fa444afd103f6342d5f3598c86cbc53b0388");
+  auto back = VersionManifest::Decode(vm.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->encryption, vm.encryption);
+  // A sealed inline payload is its size plus the seal's 29 bytes, and nothing else.
+  VersionManifest small = SampleVersionManifest();
+  small.root_refs.clear();
+  small.size = 5;
+  small.encryption = vm.encryption;
+  small.inline_payload = std::string(5 + 29, 's');
+  EXPECT_TRUE(VersionManifest::Decode(small.Encode()).ok());
+  small.inline_payload = std::string(5, 's');
+  EXPECT_TRUE(VersionManifest::Decode(small.Encode()).status().IsCorruption());
+  // A wrapped key of the wrong length, an unknown source, convergent under a customer key.
+  for (auto mutate : {+[](ObjectEncryption* e) { e->wrapped_key.pop_back(); },
+                      +[](ObjectEncryption* e) { e->source = static_cast<ObjectEncryption::KeySource>(3); },
+                      +[](ObjectEncryption* e) {
+                        e->source = ObjectEncryption::KeySource::kCustomerKey;
+                        e->master_key_id = 0;
+                        e->convergent = true;
+                        e->wrapped_key = std::string(12 + 64 + 16, 'x');
+                      }}) {
+    VersionManifest bad = vm;
+    mutate(&bad.encryption);
+    EXPECT_TRUE(VersionManifest::Decode(bad.Encode()).status().IsCorruption());
+  }
+}
+
 TEST(GoldenVectorsTest, VersionListEncodingIsPinned) {
   ExpectGolden(SampleVersionList().Encode(),
                "04011c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "gateway/s3/base64.h"
+#include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -390,9 +391,26 @@ void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket,
       return update("delete", [](BucketRecord* r) { r->lifecycle_xml.clear(); });
     }
   }
-  if (which == "encryption" && m == "GET")
-    return SendError(ctx, MakeError(404, "ServerSideEncryptionConfigurationNotFoundError",
-                                    "The server side encryption configuration was not found"));
+  if (which == "encryption") {
+    // Kept normalized (what BucketEncryptionXml writes), so a GET returns AWS's shape.
+    if (m == "GET") {
+      if (bucket.record.encryption_xml.empty())
+        return SendError(ctx, MakeError(404, "ServerSideEncryptionConfigurationNotFoundError",
+                                        "The server side encryption configuration was not found"));
+      return SendXml(ctx, 200, bucket.record.encryption_xml);
+    }
+    if (m == "PUT") {
+      std::string body;
+      if (!read_body(&body)) return;
+      BucketEncryption config;
+      S3Error e = ParseBucketEncryption(body, &config);
+      if (!e.ok()) return SendError(ctx, e);
+      return update("put", [&](BucketRecord* r) { r->encryption_xml = BucketEncryptionXml(config); });
+    }
+    if (m == "DELETE") {
+      return update("delete", [](BucketRecord* r) { r->encryption_xml.clear(); });
+    }
+  }
   if (which == "requestPayment" && m == "GET") {  // s3cmd info asks; the owner always pays
     XmlWriter w;
     w.Open("RequestPaymentConfiguration", true);

@@ -15,6 +15,7 @@
 #include "gateway/s3/bucket_registry.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket_access.h"
+#include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_error.h"
 #include "gateway/s3/s3_gateway.h"
 #include "gateway/s3/s3_xml.h"
@@ -160,6 +161,19 @@ class S3Handler {
   void ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket, bool legal_hold);
   S3Error ApplyObjectLock(RequestContext& ctx, const BucketInfo& bucket, PutOptions* opts);
   bool BypassGovernance(RequestContext& ctx, const BucketInfo& bucket, const ObjectInfo* object = nullptr);
+
+  // Server-side encryption (s3_encryption_ops.cc). The key of a new version (PutObject,
+  // PostObject, CopyObject, CreateMultipartUpload): SSE-C with the request's key, SSE-S3
+  // when the request or the bucket's default encryption asks, else none. SSE-C over
+  // plain HTTP is refused unless the client is on the gateway's own host.
+  S3Error ApplyEncryption(RequestContext& ctx, const BucketInfo& bucket, PutOptions* opts, SseRequest* sse);
+  S3Error NewObjectKey(RequestContext& ctx, const BucketInfo& bucket, const SseRequest& sse,
+                       std::optional<ObjectKey>* out);
+  // The cipher that opens a version encrypted as `encryption` for a request giving `sse` (null when the version
+  // is not encrypted). AWS's errors: 400 InvalidRequest without the SSE-C key of an SSE-C
+  // version, or with one for a version not under SSE-C; 403 AccessDenied for a wrong key.
+  S3Error OpenObjectKey(RequestContext& ctx, const ObjectEncryption& encryption, const SseRequest& sse,
+                        std::shared_ptr<const ChunkCipher>* out);
 
   // Multipart (s3_multipart_ops.cc)
   void CreateMultipartUpload(RequestContext& ctx, const BucketInfo& bucket);

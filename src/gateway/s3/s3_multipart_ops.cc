@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "gateway/s3/base64.h"
 #include "gateway/s3/s3_checksum.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_parts.h"
@@ -46,7 +47,31 @@ struct UploadRecord {
   std::string key;
   uint64_t initiated_ns = 0;
   PutOptions opts;
+  // The upload's encryption, decided when it began: every part is sealed under this one
+  // data key, so the completed object can reference their chunks (opts.encryption holds
+  // the record only; each part request opens it).
+  ObjectEncryption encryption;
 };
+
+nlohmann::json EncryptionJson(const ObjectEncryption& e) {
+  return {{"source", static_cast<uint8_t>(e.source)},
+          {"convergent", e.convergent},
+          {"master_key_id", e.master_key_id},
+          {"wrapped_key", Base64Encode(e.wrapped_key)}};
+}
+
+Status EncryptionFromJson(const nlohmann::json& j, ObjectEncryption* e) {
+  if (!j.is_object()) return Status::Corruption("upload record's encryption is not an object");
+  const uint8_t source = j.value("source", uint8_t{0});
+  if (source != 1 && source != 2) return Status::Corruption("upload record has an unknown encryption key source");
+  auto wrapped = Base64Decode(j.value("wrapped_key", ""));
+  if (!wrapped) return Status::Corruption("upload record's wrapped key is not base64");
+  e->source = static_cast<ObjectEncryption::KeySource>(source);
+  e->convergent = j.value("convergent", false);
+  e->master_key_id = j.value("master_key_id", uint32_t{0});
+  e->wrapped_key = std::move(*wrapped);
+  return Status::OK();
+}
 
 S3Error NoSuchUpload() {
   return MakeError(404, "NoSuchUpload",
@@ -74,6 +99,7 @@ Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) 
     r.opts.lock.retain_until_ns = j.value("retain_until_ns", uint64_t{0});
     r.opts.lock.legal_hold = j.value("legal_hold", false);
   }
+  if (j.contains("encryption")) CCOW_RETURN_IF_ERROR(EncryptionFromJson(j["encryption"], &r.encryption));
   return r;
 }
 
@@ -85,6 +111,8 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   // The completed object's owner and ACL are decided now, by the initiator's request.
   if (e.ok()) e = ApplyObjectAcl(ctx, bucket, &opts);
   if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);
+  SseRequest sse;
+  if (e.ok()) e = ApplyEncryption(ctx, bucket, &opts, &sse);
   if (!e.ok()) return SendError(ctx, e);
   std::string upload_id = NewUploadId();
   nlohmann::json j{{"key", ctx.key},
@@ -96,6 +124,7 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
     j["retain_until_ns"] = opts.lock.retain_until_ns;
     j["legal_hold"] = opts.lock.legal_hold;
   }
+  if (opts.encryption) j["encryption"] = EncryptionJson(opts.encryption->record);
   std::string body = j.dump();
   StringSource src(body);
   PutOptions record_opts;
@@ -107,7 +136,9 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   w.Element("Bucket", ctx.bucket);
   w.Element("Key", ctx.key);
   w.Element("UploadId", upload_id);
-  SendXml(ctx, 200, w.Finish());
+  HeaderList h;
+  if (opts.encryption) AddSseHeaders(opts.encryption->record, sse, &h);
+  SendXml(ctx, 200, w.Finish(), h);
 }
 
 void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
@@ -130,6 +161,16 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   opts.policy = PolicyFor(bucket);
   if (Status q = CheckQuota(bucket, ctx.req.content_length.value_or(0)); !q.ok())
     return SendError(ctx, ErrorFromStatus(q));
+  // Sealed under the upload's data key; an SSE-C upload needs its key on every part.
+  SseRequest sse;
+  S3Error key_error = ParseSseHeaders(ctx.req, /*copy_source=*/false, &sse);
+  if (key_error.ok() && sse.kind == SseRequest::Kind::kS3) sse.kind = SseRequest::Kind::kNone;  // decided at initiation
+  std::shared_ptr<const ChunkCipher> part_cipher;
+  if (key_error.ok()) key_error = OpenObjectKey(ctx, record->encryption, sse, &part_cipher);
+  if (!key_error.ok()) return SendError(ctx, key_error);
+  if (part_cipher) opts.encryption = ObjectKey{record->encryption, part_cipher};
+  HeaderList sse_headers;
+  AddSseHeaders(record->encryption, sse, &sse_headers);
 
   if (const std::string* copy = ctx.req.Header("x-amz-copy-source")) {
     // UploadPartCopy: the range rarely falls on chunk boundaries, so its bytes are
@@ -142,7 +183,16 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
     if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker))
       return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
     e = CheckConditions(ctx.req, *info, true);
+    // The source opens with its own key (an SSE-C source's x-amz-copy-source-... headers).
+    SseRequest src_sse;
+    std::shared_ptr<const ChunkCipher> src_cipher;
+    if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/true, &src_sse);
+    if (e.ok()) e = OpenObjectKey(ctx, info->encryption, src_sse, &src_cipher);
     if (!e.ok()) return SendError(ctx, e);
+    KeyResolver src_keys = [src_cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
+      if (!src_cipher) return Status::Internal("an encrypted copy source read without its key");
+      return src_cipher;
+    };
     std::optional<ByteRange> range;
     if (const std::string* r = ctx.req.Header("x-amz-copy-source-range")) {
       auto parsed = ParseRange(*r, info->size);
@@ -152,46 +202,18 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
                                         "bytes=first-last where first and last are within the object"));
       range = parsed.range;
     }
-    // A pipe between the reader and the writer would need a thread; parts are at most
-    // 5 GiB, so stream in bounded pieces through a temporary sink instead.
-    struct RangeSource : ByteSource {
-      ObjectApi& api;
-      std::string name;
-      VersionSelector which;
-      uint64_t begin, end, pos;
-      std::string buf;
-      size_t off = 0;
-      RangeSource(ObjectApi& a, std::string n, VersionSelector w, uint64_t b, uint64_t e)
-          : api(a), name(std::move(n)), which(w), begin(b), end(e), pos(b) {}
-      Result<size_t> Read(char* out, size_t n) override {
-        if (off == buf.size()) {
-          if (pos >= end) return size_t{0};
-          uint64_t len = std::min<uint64_t>(end - pos, 8 << 20);
-          StringSink sink;
-          CCOW_RETURN_IF_ERROR(api.Get(name, which, ByteRange{pos, len}, sink));
-          buf = sink.data();
-          off = 0;
-          pos += len;
-          if (buf.empty()) return size_t{0};
-        }
-        size_t k = std::min(n, buf.size() - off);
-        std::memcpy(out, buf.data() + off, k);
-        off += k;
-        return k;
-      }
-    };
     VersionSelector exact;
     exact.generation = info->generation;
     uint64_t begin = range ? range->offset : 0;
     uint64_t end = range ? range->offset + *range->length : info->size;
-    RangeSource rs(*api_, src_name, exact, begin, end);
+    VersionRangeSource rs(*api_, src_name, exact, begin, end, &src_keys);
     auto stored = api_->Put(part_name, rs, opts);
     if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
     XmlWriter w;
     w.Open("CopyPartResult", true);
     w.Element("LastModified", IsoDate(stored->uvid.timestamp_ns));
     w.Element("ETag", Quoted(stored->etag));
-    return SendXml(ctx, 200, w.Finish());
+    return SendXml(ctx, 200, w.Finish(), sse_headers);
   }
 
   auto body = UploadBody(ctx, kMaxPartSize, "A part may be at most 5 GiB.", &opts);
@@ -200,6 +222,7 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
   HeaderList h{{"ETag", Quoted(stored->etag)}, {"Content-Length", "0"}};
   AddChecksumHeaders(stored->checksum, &h);
+  for (auto& x : sse_headers) h.push_back(std::move(x));
   SendEmpty(ctx, 200, h);
 }
 
@@ -261,6 +284,8 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   e = MultipartEtag(part_etags, &etag);
   if (!e.ok()) return SendError(ctx, e);
   PutOptions opts = record->opts;
+  // The parts were sealed under the upload's key: the composed version must be too.
+  if (!record->encryption.empty()) opts.encryption = ObjectKey{record->encryption, nullptr};
   // What S3 addresses later: the parts (?partNumber=, GetObjectAttributes) and the upload
   // (a repeated complete).
   opts.user_metadata[kPartSizesKey] = EncodePartSizes(part_sizes);
@@ -304,6 +329,7 @@ void S3Handler::SendCompleted(RequestContext& ctx, const BucketInfo& bucket, con
   HeaderList h;
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", S3VersionId(true, done.generation, done.null_version));
+  AddSseHeaders(done.encryption, SseRequest(), &h);
   SendXml(ctx, 200, w.Finish(), h);
 }
 

@@ -184,6 +184,8 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   if (e.ok()) e = WriteConditionFromHeaders(ctx.req, /*is_delete=*/false, &opts.condition);
   if (e.ok()) e = ApplyObjectAcl(ctx, bucket, &opts);
   if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);
+  SseRequest sse;
+  if (e.ok()) e = ApplyEncryption(ctx, bucket, &opts, &sse);
   if (!e.ok()) return SendError(ctx, e);
   auto body = UploadBody(ctx, kMaxSinglePut,
                          "Your proposed upload exceeds the maximum allowed size "
@@ -202,6 +204,7 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(info->generation));
   AddChecksumHeaders(info->checksum, &h);
+  AddSseHeaders(info->encryption, sse, &h);
   SendEmpty(ctx, 200, h);
 }
 
@@ -244,6 +247,13 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   // A copy gets its own ACL, never the source's (as in AWS).
   e = ApplyObjectAcl(ctx, bucket, &opts);
   if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);  // never the source's lock, as in AWS
+  // The source opens with its own key (an SSE-C source's x-amz-copy-source-... headers);
+  // the copy is encrypted as its request or its bucket says, never as the source was.
+  SseRequest src_sse, sse;
+  std::shared_ptr<const ChunkCipher> src_cipher;
+  if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/true, &src_sse);
+  if (e.ok()) e = OpenObjectKey(ctx, info->encryption, src_sse, &src_cipher);
+  if (e.ok()) e = ApplyEncryption(ctx, bucket, &opts, &sse);
   if (!e.ok()) return SendError(ctx, e);
   const std::string* tag_directive = ctx.req.Header("x-amz-tagging-directive");
   if (tag_directive && *tag_directive == "REPLACE") {
@@ -254,7 +264,8 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
     if (it != info->user_metadata.end()) opts.user_metadata[it->first] = it->second;
   }
   std::string dest = ObjectName(ctx);
-  if (dest == src_name && !replace && !src.which.generation && !src.which.null_version)
+  if (dest == src_name && !replace && !src.which.generation && !src.which.null_version &&
+      sse.kind == SseRequest::Kind::kNone)
     return SendError(ctx, MakeError(400, "InvalidRequest",
                                     "This copy request is illegal because it is trying to copy an "
                                     "object to itself without changing the object's metadata, "
@@ -265,7 +276,25 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   VersionSelector exact;
   exact.generation = info->generation;
-  auto copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
+  // The copy references the source's chunks (no byte moves) when it may keep the
+  // source's data key: both unencrypted, or both under the segment's master keys (SSE-S3).
+  // Otherwise its bytes are read, opened and sealed again under the copy's own key.
+  using Source = ObjectEncryption::KeySource;
+  const bool reuse = opts.encryption ? opts.encryption->record.source == Source::kMasterKey &&
+                                           info->encryption.source == Source::kMasterKey
+                                     : info->encryption.empty();
+  Result<ObjectInfo> copied = Status::Internal("not copied");
+  if (reuse) {
+    opts.encryption.reset();  // Compose keeps the source's
+    copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
+  } else {
+    KeyResolver src_keys = [src_cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
+      if (!src_cipher) return Status::Internal("an encrypted copy source read without its key");
+      return src_cipher;
+    };
+    VersionRangeSource bytes(*api_, src_name, exact, 0, info->size, &src_keys);
+    copied = api_->Put(dest, bytes, opts);
+  }
   if (!copied.ok()) return SendError(ctx, ErrorFromStatus(copied.status()));
   XmlWriter w;
   w.Open("CopyObjectResult", true);
@@ -276,6 +305,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
     h.emplace_back("x-amz-version-id", std::to_string(copied->generation));
   if (src_bucket->versioned())
     h.emplace_back("x-amz-copy-source-version-id", S3VersionId(true, info->generation, info->null_version));
+  AddSseHeaders(copied->encryption, sse, &h);
   SendXml(ctx, 200, w.Finish(), h);
 }
 
@@ -310,6 +340,14 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     if (!e.ok()) return SendError(ctx, e);
     part_number = n;
   }
+  SseRequest sse;
+  e = ParseSseHeaders(ctx.req, /*copy_source=*/false, &sse);
+  if (!e.ok()) return SendError(ctx, e);
+  std::shared_ptr<const ChunkCipher> cipher;  // opened in on_open, before any byte is sent
+  KeyResolver keys = [&cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
+    if (!cipher) return Status::Internal("an encrypted version read without its key");
+    return cipher;
+  };
   S3Error deferred;
   HeaderList deferred_headers;
   bool started = false;
@@ -335,6 +373,8 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
                                {which.generation ? "s3:GetObjectVersion" : "s3:GetObject", AclScope::kObject, kPermRead},
                                &info);
     if (!denied.ok()) return stop(denied);
+    S3Error key_error = OpenObjectKey(ctx, info.encryption, sse, &cipher);
+    if (!key_error.ok()) return stop(key_error);
     S3Error cond = CheckConditions(ctx.req, info, false);
     if (!cond.ok()) {
       if (cond.http_status == 304)
@@ -343,6 +383,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       return stop(cond);
     }
     HeaderList h = ResponseHeaders(ctx.req, info);
+    AddSseHeaders(info.encryption, sse, &h);
     if (bucket.versioned()) h.emplace_back("x-amz-version-id", version_id);
     for (auto& x : ctx.extra_headers) h.push_back(x);
     h.emplace_back("x-amz-request-id", ctx.request_id);
@@ -396,7 +437,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     if (!range) range = ByteRange{0, info.size};
     return range;
   };
-  Status st = api_->Read(ObjectName(ctx), which, on_open, sink);
+  Status st = api_->Read(ObjectName(ctx), which, on_open, sink, &keys);
   if (started) {
     if (st.ok() && sink.target) {
       (void)ctx.ex.FinishResponse();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <cctype>
 
 #include "core/hash.h"
@@ -337,6 +338,23 @@ Result<size_t> VerifyingSource::Read(char* buf, size_t n) {
     impl_->sha.reset();
   }
   return size_t{0};
+}
+
+Result<size_t> VersionRangeSource::Read(char* out, size_t n) {
+  if (off_ == buf_.size()) {
+    if (pos_ >= end_) return size_t{0};
+    const uint64_t len = std::min<uint64_t>(end_ - pos_, 8 << 20);
+    StringSink sink;
+    CCOW_RETURN_IF_ERROR(api_.Get(name_, which_, ByteRange{pos_, len}, sink, nullptr, keys_));
+    buf_ = sink.data();
+    off_ = 0;
+    pos_ += len;
+    if (buf_.empty()) return size_t{0};
+  }
+  const size_t k = std::min(n, buf_.size() - off_);
+  std::memcpy(out, buf_.data() + off_, k);
+  off_ += k;
+  return k;
 }
 
 }  // namespace ccow::s3

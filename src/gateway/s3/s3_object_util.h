@@ -89,6 +89,27 @@ class VerifyingSource : public ByteSource {
 // VerifyingSource checks before it reports the end of the body.
 std::optional<Chid> SignedBodySha256(const std::string& payload_hash);
 
+// Bytes [begin, end) of one version, read through the object API in bounded pieces (8
+// MiB at a time, so a copy of up to 5 GiB needs no thread and no whole-object buffer),
+// opened with `keys` when the version is encrypted (UploadPartCopy, a CopyObject that
+// re-encrypts). keys must outlive the source.
+class VersionRangeSource : public ByteSource {
+ public:
+  VersionRangeSource(ObjectApi& api, std::string name, VersionSelector which, uint64_t begin, uint64_t end,
+                     const KeyResolver* keys = nullptr)
+      : api_(api), name_(std::move(name)), which_(which), end_(end), pos_(begin), keys_(keys) {}
+  Result<size_t> Read(char* out, size_t n) override;
+
+ private:
+  ObjectApi& api_;
+  std::string name_;
+  VersionSelector which_;
+  uint64_t end_, pos_;
+  const KeyResolver* keys_;
+  std::string buf_;
+  size_t off_ = 0;
+};
+
 class CountingSource : public ByteSource {
  public:
   CountingSource(std::unique_ptr<ByteSource> inner, std::atomic<uint64_t>* counter)

@@ -31,7 +31,8 @@ bool IsHeaderField(const std::string& lower) {
                                  "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"};
   for (const char* n : kNames)
     if (lower == n) return true;
-  return lower.starts_with("x-amz-meta-") || lower.starts_with("x-amz-grant-");
+  return lower.starts_with("x-amz-meta-") || lower.starts_with("x-amz-grant-") ||
+         lower.starts_with("x-amz-server-side-encryption");
 }
 
 // Counts the file's bytes and stops it beyond `max` (the policy's content-length-range
@@ -123,6 +124,8 @@ void S3Handler::PostObject(RequestContext& ctx, const BucketInfo& bucket) {
   if (e.ok()) e = MetadataFromHeaders(put, &opts);
   if (e.ok()) e = ApplyObjectAcl(put_ctx, bucket, &opts);
   if (e.ok()) e = ApplyObjectLock(put_ctx, bucket, &opts);
+  SseRequest sse;
+  if (e.ok()) e = ApplyEncryption(put_ctx, bucket, &opts, &sse);
   if (!e.ok()) return SendError(ctx, e);
   Status quota = ApplyBucketPolicy(bucket, 0, &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
@@ -149,6 +152,7 @@ void S3Handler::PostObject(RequestContext& ctx, const BucketInfo& bucket) {
 
   std::string location = "/" + ctx.bucket + "/" + http::PercentEncode(key, false);
   HeaderList h{{"ETag", Quoted(info->etag)}, {"Location", location}};
+  AddSseHeaders(info->encryption, sse, &h);
   if (bucket.versioning_enabled()) h.emplace_back("x-amz-version-id", S3VersionId(true, info->generation, info->null_version));
   const std::string* redirect = FindField(fields, "success_action_redirect");
   if (!redirect) redirect = FindField(fields, "redirect");
