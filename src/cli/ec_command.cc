@@ -69,6 +69,7 @@ void PrintEcLines(const nlohmann::json& j, const std::string& indent) {
             << FormatSize(last.value("parity_bytes_written", uint64_t{0})) << " of parity), "
             << last.value("versions_too_small", uint64_t{0}) << " too small, "
             << last.value("versions_not_at_rest", uint64_t{0}) << " not at rest, "
+            << last.value("versions_standard_class", uint64_t{0}) << " kept replicated by their STANDARD class, "
             << last.value("versions_failed", uint64_t{0}) << " failed; " << last.value("stripes_checked", uint64_t{0})
             << " stripes checked, " << last.value("fragments_moved", uint64_t{0}) << " fragments moved, "
             << last.value("fragments_rebuilt", uint64_t{0}) << " rebuilt, " << last.value("stripes_lost", uint64_t{0})

@@ -117,6 +117,7 @@ Result<ObjectInfo> ObjectApi::Stat(const std::string& name, const VersionSelecto
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   ObjectInfo info = InfoFromManifest(vm, entry.vm_chid);
   info.lock = entry.lock;
+  info.storage_class = entry.storage_class;
   info.null_version = entry.is_null_version();
   return info;
 }
@@ -284,6 +285,15 @@ Status ObjectApi::SetRetention(const std::string& name, uint64_t generation, Loc
 
 Status ObjectApi::SetLegalHold(const std::string& name, uint64_t generation, bool on) {
   return Mutate(*backend_, name, [&](VersionList* vl) { return vl->SetLegalHold(generation, on); });
+}
+
+Status ObjectApi::SetStorageClass(const std::string& name, uint64_t generation, StorageClass storage_class) {
+  return Mutate(*backend_, name, [&](VersionList* vl) {
+    VersionSelector which;
+    which.generation = generation;
+    CCOW_ASSIGN_OR_RETURN(VersionEntry entry, vl->Resolve(which));
+    return vl->SetStorageClass(entry.vm_chid, storage_class);
+  });
 }
 
 Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {

@@ -91,6 +91,9 @@ struct PutOptions {
   // the key's cipher, and its record goes into the manifest. Compose and Clone keep their
   // sources' encryption instead (they reuse sealed chunks): Compose refuses a different one.
   std::optional<ObjectKey> encryption;
+  // The new version's storage class (how it is kept at rest: model/version_list.h),
+  // committed with it in its version list entry.
+  StorageClass storage_class = StorageClass::kDefault;
 };
 
 // One source of Compose: a version of an existing object, whose chunks are reused.
@@ -126,6 +129,7 @@ struct ObjectInfo {
   ObjectLock lock;          // from the version list entry, not the manifest: it can change
   bool null_version = false;  // the entry's kNullVersion: S3 names it "null"
   ObjectEncryption encryption;  // how its bytes are sealed (empty: they are not)
+  StorageClass storage_class = StorageClass::kDefault;  // from the version list entry
 };
 
 // One chunk of a version and where it lives (`ccow object stat --replicas`).
@@ -199,6 +203,9 @@ class ObjectApi {
   Status SetRetention(const std::string& name, uint64_t generation, LockMode mode, uint64_t retain_until_ns,
                       bool bypass_governance);
   Status SetLegalHold(const std::string& name, uint64_t generation, bool on);
+  // Moves the version (generation) of `name` to another storage class without a new
+  // version (S3 lifecycle transitions). Rules and errors: VersionList::SetStorageClass.
+  Status SetStorageClass(const std::string& name, uint64_t generation, StorageClass storage_class);
   Status Undelete(const std::string& name, std::optional<uint64_t> generation);
   Status CreateSnapshot(const std::string& name, const std::string& snapshot,
                         const VersionSelector& which);
@@ -246,7 +253,8 @@ class ObjectApi {
   Result<ObjectInfo> CommitVersion(VersionManifest vm, WriteFence* fence, uint64_t* manifests_written,
                                    VersionSlot slot = VersionSlot::kAdded,
                                    const std::function<Status()>& chunks_durable = {},
-                                   const WriteCondition& condition = {}, const ObjectLock& lock = {});
+                                   const WriteCondition& condition = {}, const ObjectLock& lock = {},
+                                   StorageClass storage_class = StorageClass::kDefault);
   Uvid NextUvid();
   uint64_t Now() const;
 

@@ -186,6 +186,7 @@ Status ObjectApi::Get(const std::string& name, const VersionSelector& which,
   if (info) {
     *info = InfoFromManifest(vm, entry.vm_chid);
     info->lock = entry.lock;
+    info->storage_class = entry.storage_class;
     info->null_version = entry.is_null_version();
   }
   return ReadVersion(backend_.get(), vm, entry, begin, end, sink, options_.parallel_io, keys ? keys : &options_.keys);
@@ -197,6 +198,7 @@ Status ObjectApi::Read(const std::string& name, const VersionSelector& which,
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, LoadManifest(name, which, &entry));
   ObjectInfo opened = InfoFromManifest(vm, entry.vm_chid);
   opened.lock = entry.lock;
+  opened.storage_class = entry.storage_class;
   opened.null_version = entry.is_null_version();
   CCOW_ASSIGN_OR_RETURN(std::optional<ByteRange> range, on_open(opened));
   if (range && range->length && *range->length == 0) return Status::OK();

@@ -237,7 +237,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
     stats->inline_bytes = held->size();
     CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm(cipher ? cipher->Seal(*held) : std::move(*held)));
     return CommitVersion(std::move(vm), &fence, &stats->manifests, options.slot, {},
-                       options.condition, options.lock);
+                       options.condition, options.lock, options.storage_class);
   }
   if (held) {
     // A one-chunk object: the source has reported its end, so a whole-stream SHA-256 it
@@ -279,7 +279,7 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
         return vm.status();
       }
       auto info = CommitVersion(std::move(*vm), &fence, &stats->manifests, options.slot, chunk_durable,
-                                options.condition, options.lock);
+                                options.condition, options.lock, options.storage_class);
       (void)chunk_durable();  // a commit that failed before waiting for it
       return info;
     }
@@ -291,13 +291,14 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
   }
   CCOW_ASSIGN_OR_RETURN(VersionManifest vm, make_vm());
   return CommitVersion(std::move(vm), &fence, &stats->manifests, options.slot, {},
-                       options.condition, options.lock);
+                       options.condition, options.lock, options.storage_class);
 }
 
 Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fence,
                                             uint64_t* manifests_written, VersionSlot slot,
                                             const std::function<Status()>& chunks_durable,
-                                            const WriteCondition& condition, const ObjectLock& lock) {
+                                            const WriteCondition& condition, const ObjectLock& lock,
+                                            StorageClass storage_class) {
   constexpr int kMaxAttempts = 32;
   bool retouched = false;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -319,6 +320,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};
     if (vm.flags & VersionManifest::kFlagDeleteMarker) entry.flags |= VersionEntry::kDeleteMarker;
     entry.lock = lock;
+    entry.storage_class = storage_class;
     if (slot != VersionSlot::kAdded) entry.flags |= VersionEntry::kNullVersion;
     Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
       // A list that did not exist arrives here empty, so "no current version" holds.
@@ -336,6 +338,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     if (st.ok()) {
       ObjectInfo info = InfoFromManifest(vm, vm_chid);
       info.lock = lock;
+      info.storage_class = storage_class;
       info.null_version = entry.is_null_version();
       return info;
     }
@@ -482,7 +485,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
   CCOW_ASSIGN_OR_RETURN(vm.root_refs, builder->Finish());
   if (options.before_commit) CCOW_RETURN_IF_ERROR(options.before_commit(vm));
   return CommitVersion(std::move(vm), &fence, &stats.manifests, options.slot, {}, options.condition,
-                       options.lock);
+                       options.lock, options.storage_class);
 }
 
 Result<ObjectInfo> ObjectApi::PutDeleteMarker(const std::string& name, const WriteCondition& condition,

@@ -20,6 +20,7 @@ nlohmann::json CountsJson(const EncodePassResult& r) {
           {"versions_encoded", r.versions_encoded},
           {"versions_too_small", r.versions_too_small},
           {"versions_not_at_rest", r.versions_not_at_rest},
+          {"versions_standard_class", r.versions_standard_class},
           {"versions_failed", r.versions_failed},
           {"stripes_written", r.stripes_written},
           {"data_bytes_encoded", r.data_bytes_encoded},
@@ -37,6 +38,7 @@ void Add(EncodePassResult* t, const EncodePassResult& r) {
   t->versions_encoded += r.versions_encoded;
   t->versions_too_small += r.versions_too_small;
   t->versions_not_at_rest += r.versions_not_at_rest;
+  t->versions_standard_class += r.versions_standard_class;
   t->versions_failed += r.versions_failed;
   t->stripes_written += r.stripes_written;
   t->data_bytes_encoded += r.data_bytes_encoded;

@@ -111,6 +111,8 @@ Result<EncodePassResult> ErasureEncoder::RunPass() {
         if (e.erasure_coded()) {
           s = CheckStripes(vl.name(), e, &r, &stored);
           if (!s.ok()) spdlog::warn("ec: {} generation {}: {}", vl.name(), e.generation, s.ToString());
+        } else if (policy && !ErasureCodedClass(e.storage_class, true)) {
+          r.versions_standard_class++;  // its class asks for replication whatever the bucket's code
         } else if (!policy || e.size < options_.min_object_bytes) {
           if (policy) r.versions_too_small++;
         } else if (e.uvid.timestamp_ns + options_.rest_age_ns > now) {

@@ -77,6 +77,7 @@ struct EncodePassResult {
   uint64_t versions_encoded = 0;
   uint64_t versions_too_small = 0;  // below min_object_bytes: stay replicated
   uint64_t versions_not_at_rest = 0;
+  uint64_t versions_standard_class = 0;  // storage class STANDARD (or RRS): stay replicated
   uint64_t versions_failed = 0;     // left for the next pass (the log says why)
   uint64_t stripes_written = 0;
   uint64_t data_bytes_encoded = 0;  // payload bytes the new stripes protect

@@ -1,5 +1,7 @@
 #include "model/version_list.h"
 
+#include <iterator>
+
 #include <algorithm>
 
 #include "core/check.h"
@@ -37,6 +39,7 @@ void EncodeEntry(const VersionEntry& e, Encoder* enc) {
   uint32_t flags = e.flags & (VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded | VersionEntry::kNullVersion);
   if (e.lock.mode != LockMode::kNone) flags |= VersionEntry::kRetention;
   if (e.lock.legal_hold) flags |= VersionEntry::kLegalHold;
+  if (e.storage_class != StorageClass::kDefault) flags |= VersionEntry::kStorageClassSet;
   enc->PutVarint(flags);
   // Only behind its flag: an entry that is not erasure coded keeps the encoding it had
   // before the field existed, so older lists decode unchanged and keep their CHIDs.
@@ -48,6 +51,7 @@ void EncodeEntry(const VersionEntry& e, Encoder* enc) {
     enc->PutU8(static_cast<uint8_t>(e.lock.mode));
     enc->PutU64(e.lock.retain_until_ns);
   }
+  if (e.storage_class != StorageClass::kDefault) enc->PutU8(static_cast<uint8_t>(e.storage_class));
 }
 
 VersionEntry DecodeEntry(Decoder* dec) {
@@ -61,7 +65,8 @@ VersionEntry DecodeEntry(Decoder* dec) {
   e.etag = dec->GetBytes();
   uint64_t flags = dec->GetVarint();
   constexpr uint64_t kKnown = VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded |
-                              VersionEntry::kRetention | VersionEntry::kLegalHold | VersionEntry::kNullVersion;
+                              VersionEntry::kRetention | VersionEntry::kLegalHold | VersionEntry::kNullVersion |
+                              VersionEntry::kStorageClassSet;
   if (flags & ~kKnown) dec->Fail("unknown version entry flags");
   e.flags = static_cast<uint32_t>(flags) &
             (VersionEntry::kDeleteMarker | VersionEntry::kErasureCoded | VersionEntry::kNullVersion);
@@ -73,6 +78,12 @@ VersionEntry DecodeEntry(Decoder* dec) {
       dec->Fail("unknown object lock mode");
     e.lock.mode = static_cast<LockMode>(mode);
     e.lock.retain_until_ns = dec->GetU64();
+  }
+  if (dec->status().ok() && (flags & VersionEntry::kStorageClassSet)) {
+    const uint8_t c = dec->GetU8();
+    // kDefault is written as no flag: one entry, one encoding.
+    if (c == 0 || c > kMaxStorageClass) dec->Fail("unknown storage class " + std::to_string(c));
+    else e.storage_class = static_cast<StorageClass>(c);
   }
   return e;
 }
@@ -208,6 +219,45 @@ Status VersionList::SetRetention(uint64_t generation, LockMode mode, uint64_t re
   for (auto& q : quarantine_) set(q.version);
   for (auto& s : snapshots_) set(s.version);
   return Status::OK();
+}
+
+Status VersionList::SetStorageClass(const Chid& vm_chid, StorageClass storage_class) {
+  if (storage_class == StorageClass::kDefault)
+    return Status::InvalidArgument("a version's storage class can change, not go back to none");
+  bool found = false;
+  auto set = [&](VersionEntry& e) {
+    if (e.vm_chid != vm_chid) return;
+    e.storage_class = storage_class;
+    found = true;
+  };
+  for (auto& v : versions_) set(v);
+  for (auto& q : quarantine_) set(q.version);
+  for (auto& s : snapshots_) set(s.version);
+  if (!found) return Status::NotFound("object " + name_ + " has no version " + vm_chid.ToString());
+  return Status::OK();
+}
+
+namespace {
+constexpr const char* kStorageClassNames[] = {"",           "STANDARD",            "REDUCED_REDUNDANCY",
+                                              "STANDARD_IA", "ONEZONE_IA",          "INTELLIGENT_TIERING",
+                                              "GLACIER_IR",  "GLACIER",             "DEEP_ARCHIVE"};
+static_assert(std::size(kStorageClassNames) == kMaxStorageClass + 1);
+}  // namespace
+
+const char* StorageClassName(StorageClass c) {
+  const auto i = static_cast<uint8_t>(c);
+  return i <= kMaxStorageClass ? kStorageClassNames[i] : "";
+}
+
+std::optional<StorageClass> ParseStorageClass(std::string_view name) {
+  for (uint8_t i = 1; i <= kMaxStorageClass; ++i)
+    if (name == kStorageClassNames[i]) return static_cast<StorageClass>(i);
+  return std::nullopt;
+}
+
+bool ErasureCodedClass(StorageClass c, bool bucket_has_code) {
+  if (!bucket_has_code) return false;
+  return c != StorageClass::kStandard && c != StorageClass::kReducedRedundancy;
 }
 
 Status VersionList::SetLegalHold(uint64_t generation, bool on) {

@@ -49,6 +49,29 @@ struct ObjectLockConfig {
   friend bool operator==(const ObjectLockConfig&, const ObjectLockConfig&) = default;
 };
 
+// The S3 storage class of a version, and so how it is kept at rest. kStandard (and
+// REDUCED_REDUNDANCY) stays replicated; the infrequent-access and archive classes are
+// erasure coded at rest with the bucket's code (where it has none they stay replicated);
+// kDefault, no class named, is erasure coded exactly when the bucket has a code (what
+// every version written before storage classes existed does). Numbers are part of the
+// version list encoding: never renumber.
+enum class StorageClass : uint8_t {
+  kDefault = 0,
+  kStandard = 1,
+  kReducedRedundancy = 2,
+  kStandardIa = 3,
+  kOneZoneIa = 4,
+  kIntelligentTiering = 5,
+  kGlacierIr = 6,
+  kGlacier = 7,
+  kDeepArchive = 8,
+};
+inline constexpr uint8_t kMaxStorageClass = 8;
+const char* StorageClassName(StorageClass c);  // S3's words; "" for kDefault
+std::optional<StorageClass> ParseStorageClass(std::string_view name);
+// Whether versions of the class are erasure coded at rest in a bucket that has a code.
+bool ErasureCodedClass(StorageClass c, bool bucket_has_code);
+
 struct VersionEntry {
   // A delete marker (S3 versioning): the newest "version" says the object is deleted, yet
   // older versions stay readable by generation. Its VM has no payload.
@@ -66,6 +89,9 @@ struct VersionEntry {
   // most one entry of a list has it; the next such write replaces it (ObjectApi's
   // VersionSlot), and S3 names it "null" instead of its generation.
   static constexpr uint32_t kNullVersion = 16;
+  // Encoding bit only (storage_class is what code reads): a u8 storage class follows the
+  // lock fields. An entry of kDefault class keeps the bytes it had before classes existed.
+  static constexpr uint32_t kStorageClassSet = 32;
 
   uint64_t generation = 0;
   Uvid uvid;
@@ -75,6 +101,7 @@ struct VersionEntry {
   uint32_t flags = 0;  // kDeleteMarker mirrors the VM's flags so listings need not load it
   Chid ec_chid{};      // with kErasureCoded: the stripe set's CHID; empty otherwise
   ObjectLock lock;     // S3 Object Lock; empty for most versions
+  StorageClass storage_class = StorageClass::kDefault;
 
   bool is_delete_marker() const { return (flags & kDeleteMarker) != 0; }
   bool erasure_coded() const { return (flags & kErasureCoded) != 0; }
@@ -157,6 +184,11 @@ class VersionList {
   Status SetRetention(uint64_t generation, LockMode mode, uint64_t retain_until_ns, uint64_t now_ns,
                       bool bypass_governance);
   Status SetLegalHold(uint64_t generation, bool on);
+  // The storage class of the version vm_chid names (every entry naming it: active,
+  // quarantined and snapshot alike), as a lifecycle transition moves it; the erasure
+  // encoder then protects it as its new class says. kNotFound when no entry names it;
+  // kInvalidArgument for kDefault (a version never goes back to having none).
+  Status SetStorageClass(const Chid& vm_chid, StorageClass storage_class);
 
   // The active version a selector names (snapshots may name quarantined versions).
   Result<VersionEntry> Resolve(const VersionSelector& which) const;

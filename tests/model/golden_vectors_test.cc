@@ -204,6 +204,44 @@ TEST(GoldenVectorsTest, VersionListWithAnErasureCodedEntryIsPinned) {
   EXPECT_EQ(back->versions(), vl.versions());
 }
 
+// A storage class (entry flag 32, then u8 class: 3 STANDARD_IA) on one entry; the other,
+// of no class, keeps the bytes entries had before classes existed.
+TEST(GoldenVectorsTest, VersionListWithAStorageClassIsPinned) {
+  VersionManifest vm = SampleVersionManifest();
+  VersionList vl(vm.name, vm.nhid);
+  VersionEntry v1{1, {1700000000000000000ull, 7, 1}, PayloadChid("vm-1"), 10, "e1"};
+  VersionEntry v2{2, {1700000001000000000ull, 7, 2}, PayloadChid("vm-2"), 20, "e2"};
+  v2.storage_class = StorageClass::kStandardIa;
+  ASSERT_TRUE(vl.AddVersion(v1).ok());
+  ASSERT_TRUE(vl.AddVersion(v2).ok());
+  // v2's entry ends `14 02 6532 20 03`: size 20, etag "e2", flags 32, class 3.
+  ExpectGolden(vl.Encode(),
+               "04011c4861776169692f436f6c612f626b312f70686f746f732f612e6a706701174d142c6158"
+               "9a5ef202b65cdc2c63ecbe20e9194cc10734dc3b426e5e930c33020200cac471fe9c97170700"
+               "000002000000015383aed7a626f0567f59f90c06c8778dc64599b145fe2271a9f2d50a9fa0e8"
+               "801402653220030100002a36fe9c97170700000001000000012d62b0035f348790d3b99c33de"
+               "8058c46bc32f90383b78dd834ff07eed596cf40a026531000000",
+               "sha256:34d9b62d1c87993d784401e20c1defa7bc5f54015460a9141725a19aa2911100");
+  auto back = VersionList::Decode(vl.Encode());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->versions(), vl.versions());
+  EXPECT_EQ(back->versions().front().storage_class, StorageClass::kStandardIa);
+  ASSERT_TRUE(vl.SetStorageClass(v1.vm_chid, StorageClass::kGlacier).ok());
+  EXPECT_EQ(vl.versions().back().storage_class, StorageClass::kGlacier);
+  EXPECT_TRUE(vl.SetStorageClass(PayloadChid("vm-9"), StorageClass::kGlacier).IsNotFound());
+  // Class 0 is written as no flag, and classes past the last are unknown.
+  std::string bytes = vl.Encode();
+  const size_t at = bytes.rfind(std::string(1, '\x07'));  // GLACIER, the last entry's class byte
+  ASSERT_NE(at, std::string::npos);
+  for (char bad : {'\x00', '\x09'}) {
+    bytes[at] = bad;
+    EXPECT_TRUE(VersionList::Decode(bytes).status().IsCorruption()) << int(bad);
+  }
+  EXPECT_STREQ(StorageClassName(StorageClass::kStandardIa), "STANDARD_IA");
+  EXPECT_EQ(ParseStorageClass("GLACIER_IR"), StorageClass::kGlacierIr);
+  EXPECT_EQ(ParseStorageClass("OUTPOSTS"), std::nullopt);
+}
+
 TEST(GoldenVectorsTest, KeyValueChunkEncodingIsPinned) {
   auto kv = KeyValueChunk::FromUnsorted({{"b", "2"}, {"a", "1"}, {"c", ""}});
   ASSERT_TRUE(kv.ok());

@@ -186,7 +186,7 @@ TEST(VersionListTest, DecoderRefusesUnknownFlagsAndAnErasureCodedEntryWithoutIts
   const size_t flags_at = bytes.size() - 2 - 33 - 1;
   ASSERT_EQ(bytes[flags_at], char{VersionEntry::kErasureCoded});
   std::string unknown = bytes;
-  unknown[flags_at] = 32;
+  unknown[flags_at] = 64;
   auto r = VersionList::Decode(unknown);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("unknown version entry flags"), std::string::npos)

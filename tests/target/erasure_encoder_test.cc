@@ -114,5 +114,60 @@ TEST(ErasureEncoderTest, AStripeWhoseFragmentsGoUnlocatedIsFetchedBeforeItIsCall
   EXPECT_EQ(*read, data);
 }
 
+// Storage classes decide protection at rest: in a bucket with a code, a version of class
+// STANDARD stays replicated, an infrequent-access one and one that named no class are
+// encoded, and a lifecycle transition (SetStorageClass) of a STANDARD version to
+// STANDARD_IA has it encoded by the next pass without a new version.
+TEST(ErasureEncoderTest, TheStorageClassDecidesWhatIsErasureCoded) {
+  SimCluster c(SimOptions{}, 5, 1, 3, false, [](ApiOptions* o) {
+    o->default_policy.chunk_size = 4 << 10;
+    o->default_policy.single_chunk_max = 4 << 10;
+  });
+  ErasureEncoderOptions eo;
+  eo.rest_age_ns = 0;
+  eo.min_object_bytes = 1;
+  eo.clock = [&c] { return c.net().NowNs(); };
+  eo.bucket_policy = [](const std::string&) { return std::optional<ErasurePolicy>(*ErasurePolicy::Parse("2:1:rs")); };
+  std::mt19937_64 rng(6);
+  auto put = [&](const std::string& name, StorageClass sc) {
+    StringSource src(Payload(rng, 2 * 4096));
+    PutOptions opts;
+    opts.storage_class = sc;
+    auto info = c.api().Put(name, src, opts);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->storage_class, sc);
+  };
+  put("sim/ten/ec/standard", StorageClass::kStandard);
+  put("sim/ten/ec/ia", StorageClass::kStandardIa);
+  put("sim/ten/ec/none", StorageClass::kDefault);
+  ErasureEncoder encoder(&c.api(), eo);
+  auto pass = encoder.RunPass();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_EQ(pass->versions_encoded, 2u);
+  EXPECT_EQ(pass->versions_standard_class, 1u);
+  auto entry = [&](const std::string& name) {
+    auto vl = c.api().Versions(name);
+    EXPECT_TRUE(vl.ok());
+    return vl.ok() ? vl->versions().front() : VersionEntry();
+  };
+  EXPECT_FALSE(entry("sim/ten/ec/standard").erasure_coded());
+  EXPECT_TRUE(entry("sim/ten/ec/ia").erasure_coded());
+  EXPECT_TRUE(entry("sim/ten/ec/none").erasure_coded());
+
+  const uint64_t generation = entry("sim/ten/ec/standard").generation;
+  ASSERT_TRUE(c.api().SetStorageClass("sim/ten/ec/standard", generation, StorageClass::kStandardIa).ok());
+  EXPECT_EQ(entry("sim/ten/ec/standard").generation, generation) << "a transition is not a new version";
+  auto again = encoder.RunPass();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->versions_encoded, 1u);
+  EXPECT_TRUE(entry("sim/ten/ec/standard").erasure_coded());
+  EXPECT_EQ(entry("sim/ten/ec/standard").storage_class, StorageClass::kStandardIa);
+  auto stat = c.api().Stat("sim/ten/ec/standard", {});
+  ASSERT_TRUE(stat.ok());
+  EXPECT_EQ(stat->storage_class, StorageClass::kStandardIa);
+  EXPECT_EQ(c.api().SetStorageClass("sim/ten/ec/standard", generation, StorageClass::kDefault).code(),
+            Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ccow

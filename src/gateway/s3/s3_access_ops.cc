@@ -241,6 +241,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   if (*acl != PrivateAcl(bucket.tenant)) opts.user_metadata[kObjectAclKey] = EncodeAcl(*acl);
   opts.slot = SlotForRewrite(bucket.versioned(), info->null_version);
   opts.lock = info->lock;  // the new current version keeps the object's Object Lock
+  opts.storage_class = info->storage_class;  // and its storage class
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);

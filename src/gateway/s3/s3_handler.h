@@ -124,6 +124,9 @@ class S3Handler {
   // new versions and the quota, checked against declared_length now and the final size
   // before the version commits.
   ObjectPolicy PolicyFor(const BucketInfo& bucket) const;
+  // The storage class S3 reports for a version of the bucket (ReportedStorageClass: a
+  // version that named none is what the bucket's erasure code makes it).
+  std::string StorageClassOf(const BucketInfo& bucket, StorageClass c) const;
   Status ApplyBucketPolicy(const BucketInfo& bucket, uint64_t declared_length, PutOptions* opts);
   Status CheckQuota(const BucketInfo& bucket, uint64_t adding);
   Result<uint64_t> BucketUsage(const BucketInfo& bucket);

@@ -1,6 +1,7 @@
 // Lifecycle rules, applied periodically to every bucket that has them: expiration of
 // current versions (a delete marker in versioned buckets), of noncurrent versions, of
-// lone delete markers, and abort of multipart uploads left incomplete.
+// lone delete markers, transitions of current and noncurrent versions to colder storage
+// classes, and abort of multipart uploads left incomplete.
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,34 @@
 
 namespace ccow::s3 {
 namespace {
+
+// How cold a class is: a transition only ever moves a version colder, as in AWS.
+int Coldness(StorageClass c) {
+  switch (c) {
+    case StorageClass::kDefault:
+    case StorageClass::kStandard:
+    case StorageClass::kReducedRedundancy: return 0;
+    case StorageClass::kIntelligentTiering: return 1;
+    case StorageClass::kStandardIa: return 2;
+    case StorageClass::kOneZoneIa: return 3;
+    case StorageClass::kGlacierIr: return 4;
+    case StorageClass::kGlacier: return 5;
+    case StorageClass::kDeepArchive: return 6;
+  }
+  return 0;
+}
+
+// The coldest class of `transitions` (sorted by days) due `age_days` after `since_ns`,
+// when it is colder than the version's; nullopt otherwise.
+std::optional<StorageClass> DueTransition(const std::vector<std::pair<int, StorageClass>>& transitions,
+                                          const VersionEntry& v, uint64_t since_ns, uint64_t now_ns,
+                                          uint64_t day_ns) {
+  std::optional<StorageClass> due;
+  for (const auto& [days, c] : transitions)
+    if (since_ns + static_cast<uint64_t>(days) * day_ns <= now_ns && (!due || Coldness(c) > Coldness(*due))) due = c;
+  if (due && Coldness(*due) > Coldness(v.storage_class)) return due;
+  return std::nullopt;
+}
 
 void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base,
                const LifecycleRule& rule, uint64_t now_ns, uint64_t day_ns) {
@@ -36,6 +65,15 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
         if (versioned) LogIfFailed(api.PutDeleteMarker(name, {}, SlotForVersioning(true, bucket.versioning_enabled())).status(), "lifecycle expiration");
         else LogIfFailed(api.Delete(name, std::nullopt), "lifecycle expiration");
         continue;
+      }
+      if (!latest.is_delete_marker())
+        if (auto c = DueTransition(rule.transitions, latest, latest.uvid.timestamp_ns, now_ns, day_ns))
+          LogIfFailed(api.SetStorageClass(name, latest.generation, *c), "lifecycle transition");
+      for (size_t j = 1; j < versions.size() && !rule.noncurrent_transitions.empty(); ++j) {
+        if (versions[j].is_delete_marker()) continue;
+        if (auto c = DueTransition(rule.noncurrent_transitions, versions[j], versions[j - 1].uvid.timestamp_ns, now_ns,
+                                   day_ns))
+          LogIfFailed(api.SetStorageClass(name, versions[j].generation, *c), "lifecycle noncurrent transition");
       }
       if (rule.noncurrent_expiration_days) {
         // A version becomes noncurrent when the next newer one is written.

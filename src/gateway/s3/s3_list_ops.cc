@@ -96,7 +96,7 @@ void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
     w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
     w.Element("ETag", Quoted(v.etag));
     w.Element("Size", std::to_string(v.size));
-    w.Element("StorageClass", "STANDARD");
+    w.Element("StorageClass", StorageClassOf(bucket, v.storage_class));
     if (fetch_owner) WriteIdentity(w, "Owner", ctx.tenant);
     w.Close();
   }
@@ -211,7 +211,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     if (!v.is_delete_marker()) {
       w.Element("ETag", Quoted(v.etag));
       w.Element("Size", std::to_string(v.size));
-      w.Element("StorageClass", "STANDARD");
+      w.Element("StorageClass", StorageClassOf(bucket, v.storage_class));
     }
     WriteIdentity(w, "Owner", ctx.tenant);
     w.Close();

@@ -100,6 +100,9 @@ Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) 
     r.opts.lock.legal_hold = j.value("legal_hold", false);
   }
   if (j.contains("encryption")) CCOW_RETURN_IF_ERROR(EncryptionFromJson(j["encryption"], &r.encryption));
+  const uint8_t storage_class = j.value("storage_class", uint8_t{0});
+  if (storage_class > kMaxStorageClass) return Status::Corruption("upload record has an unknown storage class");
+  r.opts.storage_class = static_cast<StorageClass>(storage_class);
   return r;
 }
 
@@ -125,6 +128,7 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
     j["legal_hold"] = opts.lock.legal_hold;
   }
   if (opts.encryption) j["encryption"] = EncryptionJson(opts.encryption->record);
+  if (opts.storage_class != StorageClass::kDefault) j["storage_class"] = static_cast<uint8_t>(opts.storage_class);
   std::string body = j.dump();
   StringSource src(body);
   PutOptions record_opts;
@@ -396,7 +400,7 @@ void S3Handler::ListParts(RequestContext& ctx, const BucketInfo& bucket) {
   w.Element("UploadId", upload_id);
   WriteIdentity(w, "Initiator", ctx.tenant);
   WriteIdentity(w, "Owner", ctx.tenant);
-  w.Element("StorageClass", "STANDARD");
+  w.Element("StorageClass", StorageClassOf(bucket, record->opts.storage_class));
   w.Element("PartNumberMarker", std::to_string(marker));
   int last = marker;
   size_t n = max_parts == 0 ? 0 : page->names.size();
@@ -430,6 +434,7 @@ void S3Handler::ListMultipartUploads(RequestContext& ctx, const BucketInfo& buck
   struct Upload {
     std::string key, id;
     uint64_t initiated;
+    StorageClass storage_class;
   };
   std::vector<Upload> uploads;
   ListOptions opts;
@@ -440,7 +445,7 @@ void S3Handler::ListMultipartUploads(RequestContext& ctx, const BucketInfo& buck
     for (const auto& name : page->names) {
       auto r = LoadUpload(*api_, name);
       if (!r.ok() || r->key.compare(0, prefix.size(), prefix) != 0) continue;
-      uploads.push_back({r->key, name.substr(opts.prefix.size()), r->initiated_ns});
+      uploads.push_back({r->key, name.substr(opts.prefix.size()), r->initiated_ns, r->opts.storage_class});
     }
     if (!page->truncated) break;
     opts.start_after = page->next_start_after;
@@ -478,7 +483,7 @@ void S3Handler::ListMultipartUploads(RequestContext& ctx, const BucketInfo& buck
     w.Element("UploadId", u->id);
     WriteIdentity(w, "Initiator", ctx.tenant);
     WriteIdentity(w, "Owner", ctx.tenant);
-    w.Element("StorageClass", "STANDARD");
+    w.Element("StorageClass", StorageClassOf(bucket, u->storage_class));
     w.Element("Initiated", IsoDate(u->initiated));
     w.Close();
   }

@@ -243,6 +243,9 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   } else {
     opts.content_type = info->content_type;
     opts.user_metadata = info->user_metadata;
+    // Not the source's: a copy is STANDARD (its bucket's default) unless it names one.
+    e = StorageClassFromHeaders(ctx.req, &opts.storage_class);
+    if (!e.ok()) return SendError(ctx, e);
   }
   // A copy gets its own ACL, never the source's (as in AWS).
   e = ApplyObjectAcl(ctx, bucket, &opts);
@@ -265,7 +268,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   }
   std::string dest = ObjectName(ctx);
   if (dest == src_name && !replace && !src.which.generation && !src.which.null_version &&
-      sse.kind == SseRequest::Kind::kNone)
+      sse.kind == SseRequest::Kind::kNone && !ctx.req.Header("x-amz-storage-class"))
     return SendError(ctx, MakeError(400, "InvalidRequest",
                                     "This copy request is illegal because it is trying to copy an "
                                     "object to itself without changing the object's metadata, "
@@ -384,6 +387,9 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     }
     HeaderList h = ResponseHeaders(ctx.req, info);
     AddSseHeaders(info.encryption, sse, &h);
+    // As AWS: named for every class but STANDARD.
+    if (std::string c = StorageClassOf(bucket, info.storage_class); c != "STANDARD")
+      h.emplace_back("x-amz-storage-class", c);
     if (bucket.versioned()) h.emplace_back("x-amz-version-id", version_id);
     for (auto& x : ctx.extra_headers) h.push_back(x);
     h.emplace_back("x-amz-request-id", ctx.request_id);
@@ -625,6 +631,7 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   }
   opts.slot = SlotForRewrite(bucket.versioned(), info->null_version);
   opts.lock = info->lock;  // the new current version keeps the object's Object Lock
+  opts.storage_class = info->storage_class;  // and its storage class
   VersionSelector exact;
   exact.generation = info->generation;
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);

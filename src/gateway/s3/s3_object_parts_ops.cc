@@ -123,7 +123,7 @@ void S3Handler::GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucke
     }
     w.Close();
   }
-  if (wanted.count("StorageClass")) w.Element("StorageClass", "STANDARD");
+  if (wanted.count("StorageClass")) w.Element("StorageClass", StorageClassOf(bucket, info->storage_class));
   if (wanted.count("ObjectSize")) w.Element("ObjectSize", std::to_string(info->size));
   HeaderList h{{"Last-Modified", HttpDate(info->uvid.timestamp_ns)}};
   if (bucket.versioned()) h.emplace_back("x-amz-version-id", version_id);

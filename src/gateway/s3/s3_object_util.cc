@@ -74,13 +74,7 @@ S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts) {
         meta_bytes += 1;
       }
     } else if (name == "x-amz-storage-class") {
-      // Served as STANDARD whatever is asked (OPERATIONS.md), but a name AWS does not
-      // know is refused as AWS refuses it.
-      static const char* kClasses[] = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
-                                       "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS",
-                                       "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"};
-      if (std::none_of(std::begin(kClasses), std::end(kClasses), [&](const char* c) { return value == c; }))
-        return MakeError(400, "InvalidStorageClass", "The storage class you specified is not valid");
+      S3_RETURN_IF_ERROR(StorageClassFromHeaders(req, &opts->storage_class));
     } else if (name == "x-amz-tagging") {
       auto tags = ParseTagQuery(value);
       if (tags.size() > 10)
@@ -92,6 +86,21 @@ S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts) {
     return MakeError(400, "MetadataTooLarge",
                      "Your metadata headers exceed the maximum allowed metadata size (2 KB).");
   return S3Error::None();
+}
+
+S3Error StorageClassFromHeaders(const HttpRequest& req, StorageClass* out) {
+  const std::string* value = req.Header("x-amz-storage-class");
+  if (!value) return S3Error::None();
+  auto parsed = ParseStorageClass(*value);
+  // OUTPOSTS, SNOW and EXPRESS_ONEZONE name hardware or bucket types a segment is not.
+  if (!parsed) return MakeError(400, "InvalidStorageClass", "The storage class you specified is not valid");
+  *out = *parsed;
+  return S3Error::None();
+}
+
+std::string ReportedStorageClass(StorageClass c, bool bucket_has_code) {
+  if (c != StorageClass::kDefault) return StorageClassName(c);
+  return bucket_has_code ? "STANDARD_IA" : "STANDARD";
 }
 
 S3Error ContentMd5(const HttpRequest& req, std::string* hex) {

@@ -24,6 +24,12 @@ using http::HttpRequest;
 // Content-Type, Content-Encoding/Disposition/Language, Cache-Control, Expires,
 // x-amz-meta-* and x-amz-tagging into PutOptions (user metadata keeps header names).
 S3Error MetadataFromHeaders(const HttpRequest& req, PutOptions* opts);
+// x-amz-storage-class (left as is when absent); InvalidStorageClass for a name ccow does
+// not serve (OUTPOSTS, SNOW, EXPRESS_ONEZONE, or one AWS does not know).
+S3Error StorageClassFromHeaders(const HttpRequest& req, StorageClass* out);
+// The class S3 reports for a version: its own, else (none named when it was written) what
+// its bucket keeps it as: STANDARD_IA where the bucket has an erasure code, STANDARD not.
+std::string ReportedStorageClass(StorageClass c, bool bucket_has_code);
 // Content-MD5 (base64) as lower-case hex; empty when absent; InvalidDigest when malformed.
 S3Error ContentMd5(const HttpRequest& req, std::string* hex);
 // Headers of a GET/HEAD: Content-Type, ETag, Last-Modified, metadata, response-* overrides.

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "gateway/s3/s3_handler.h"
+#include "gateway/s3/s3_object_util.h"
 
 namespace ccow::s3 {
 
@@ -26,6 +27,12 @@ ObjectPolicy S3Handler::PolicyFor(const BucketInfo& bucket) const {
   p.hash = bucket.record.hash;
   if (uint32_t r = bucket.replication_count(); r > 0) p.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r, 255));
   return p;
+}
+
+std::string S3Handler::StorageClassOf(const BucketInfo& bucket, StorageClass c) const {
+  if (c != StorageClass::kDefault) return StorageClassName(c);
+  const bool has_code = !registry_->current()->ErasureCodeOf(buckets_.BucketPath(bucket.tenant, bucket.name)).empty();
+  return ReportedStorageClass(c, has_code);
 }
 
 Result<uint64_t> S3Handler::BucketUsage(const BucketInfo& bucket) {

@@ -120,11 +120,31 @@ S3Error ParseLifecycleRule(pugi::xml_node node, LifecycleRule* rule) {
     S3_RETURN_IF_ERROR(
         ChildDays(action, "DaysAfterInitiation", true, &rule->abort_incomplete_upload_days));
   }
-  if (!Children(node, "Transition").empty() ||
-      !Children(node, "NoncurrentVersionTransition").empty())
-    return NotImplemented("Lifecycle transitions between storage classes are not supported");
+  for (const char* element : {"Transition", "NoncurrentVersionTransition"}) {
+    const bool noncurrent = element[0] == 'N';
+    auto& out = noncurrent ? rule->noncurrent_transitions : rule->transitions;
+    for (pugi::xml_node t : Children(node, element)) {
+      if (!Children(t, "Date").empty())
+        return NotImplemented("Lifecycle transition on a <Date> is not supported; use <Days>");
+      if (!Children(t, "NewerNoncurrentVersions").empty())
+        return NotImplemented("<NewerNoncurrentVersions> is not supported");
+      std::optional<int> days;
+      S3_RETURN_IF_ERROR(ChildDays(t, noncurrent ? "NoncurrentDays" : "Days", true, &days));
+      std::string name;
+      S3_RETURN_IF_ERROR(ChildText(t, "StorageClass", true, &name));
+      auto c = ParseStorageClass(TrimSpace(name));
+      if (!c) return MakeError(400, "InvalidStorageClass", "The storage class you specified is not valid");
+      if (*c == StorageClass::kStandard || *c == StorageClass::kReducedRedundancy)
+        return MakeError(400, "InvalidArgument", "'StorageClass' must be different from '" + std::string(StorageClassName(*c)) + "'");
+      for (const auto& [d, other] : out)
+        if (other == *c) return MakeError(400, "InvalidArgument", "'StorageClass' must be different for each transition");
+      out.emplace_back(*days, *c);
+    }
+    std::sort(out.begin(), out.end());
+  }
   if (!rule->expiration_days && !rule->expired_object_delete_marker &&
-      !rule->noncurrent_expiration_days && !rule->abort_incomplete_upload_days)
+      !rule->noncurrent_expiration_days && !rule->abort_incomplete_upload_days &&
+      rule->transitions.empty() && rule->noncurrent_transitions.empty())
     return Malformed("each <Rule> needs at least one action");
   return S3Error::None();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gateway/s3/s3_error.h"
+#include "model/version_list.h"
 
 namespace ccow::s3 {
 
@@ -88,6 +89,9 @@ struct LifecycleRule {
   std::optional<int> noncurrent_expiration_days;
   std::optional<int> abort_incomplete_upload_days;
   bool expired_object_delete_marker = false;
+  // <Transition> and <NoncurrentVersionTransition>: after so many days (noncurrent: since
+  // the version became noncurrent) the version moves to the class, in day order.
+  std::vector<std::pair<int, StorageClass>> transitions, noncurrent_transitions;
 };
 // PutBucketLifecycleConfiguration: 1..1000 rules, each with at least one action and a
 // positive day count.

@@ -524,6 +524,32 @@ std::string LifecycleRuleBody(const std::string& inner) {
   return "<LifecycleConfiguration><Rule>" + inner + "</Rule></LifecycleConfiguration>";
 }
 
+TEST(S3XmlLifecycleTest, ParsesTransitionsInDayOrder) {
+  const std::string f = "<Filter><Prefix>p</Prefix></Filter><Status>Enabled</Status>";
+  std::vector<LifecycleRule> rules;
+  ASSERT_TRUE(ParseLifecycleConfiguration(
+                  LifecycleRuleBody(f + "<Transition><Days>90</Days><StorageClass>GLACIER</StorageClass></Transition>"
+                                        "<Transition><Days>30</Days><StorageClass>STANDARD_IA</StorageClass>"
+                                        "</Transition><NoncurrentVersionTransition><NoncurrentDays>7</NoncurrentDays>"
+                                        "<StorageClass>DEEP_ARCHIVE</StorageClass></NoncurrentVersionTransition>"),
+                  &rules)
+                  .ok());
+  ASSERT_EQ(rules.size(), 1u);
+  using T = std::vector<std::pair<int, StorageClass>>;
+  EXPECT_EQ(rules[0].transitions, (T{{30, StorageClass::kStandardIa}, {90, StorageClass::kGlacier}}));
+  EXPECT_EQ(rules[0].noncurrent_transitions, (T{{7, StorageClass::kDeepArchive}}));
+  auto parse = [&](const std::string& inner) { return ParseLifecycleConfiguration(LifecycleRuleBody(f + inner), &rules); };
+  ExpectError(parse("<Transition><Days>1</Days><StorageClass>STANDARD</StorageClass></Transition>"), 400,
+              "InvalidArgument", "to STANDARD");
+  ExpectError(parse("<Transition><Days>1</Days><StorageClass>CHEAP</StorageClass></Transition>"), 400,
+              "InvalidStorageClass", "unknown class");
+  ExpectError(parse("<Transition><Days>1</Days><StorageClass>GLACIER</StorageClass></Transition>"
+                    "<Transition><Days>2</Days><StorageClass>GLACIER</StorageClass></Transition>"),
+              400, "InvalidArgument", "one class twice");
+  ExpectError(parse("<Transition><Days>0</Days><StorageClass>GLACIER</StorageClass></Transition>"), 400,
+              "InvalidArgument", "zero days");
+}
+
 TEST(S3XmlLifecycleTest, RejectsInvalidRules) {
   const std::string f = "<Filter><Prefix>p</Prefix></Filter><Status>Enabled</Status>";
   std::vector<LifecycleRule> rules;
@@ -539,8 +565,7 @@ TEST(S3XmlLifecycleTest, RejectsInvalidRules) {
     ExpectError(parse(f + days), 400, "InvalidArgument", days);
   for (const std::string& unsupported :
        {f + "<Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>",
-        f + "<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>"
-            "<Expiration><Days>90</Days></Expiration>",
+        f + "<Transition><Date>2030-01-01T00:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>",
         f + "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
             "<NewerNoncurrentVersions>3</NewerNoncurrentVersions></NoncurrentVersionExpiration>",
         std::string("<Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter>"
