@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fuzz_target.h"
+#include "gateway/s3/s3_access_log.h"
 #include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_xml.h"
 
@@ -30,6 +31,7 @@ enum Parser : uint8_t {
   kLifecycle,
   kCreateBucket,
   kBucketEncryption,
+  kBucketLogging,
   kParsers
 };
 
@@ -125,6 +127,21 @@ bool Parse(Parser parser, std::string_view body) {
       }
       return e.ok();
     }
+    case kBucketLogging: {
+      std::optional<s3::BucketLogging> logging, again;
+      S3Error e = s3::ParseBucketLoggingStatus(body, &logging);
+      if (e.ok()) {
+        // The gateway stores what BucketLoggingStatusXml writes and serves it back.
+        Require(s3::ParseBucketLoggingStatus(s3::BucketLoggingStatusXml(logging), &again).ok(),
+                "rewritten logging status refused");
+        Require(logging.has_value() == again.has_value() &&
+                    (!logging || (logging->target_bucket == again->target_bucket &&
+                                  logging->target_prefix == again->target_prefix &&
+                                  logging->partitioned == again->partitioned)),
+                "rewritten logging status differs");
+      }
+      return e.ok();
+    }
     case kParsers:
       break;
   }
@@ -190,6 +207,11 @@ std::vector<std::string> Seeds() {
                                               "</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>"
                                               "true</BucketKeyEnabled><ConvergentEncryption>true"
                                               "</ConvergentEncryption></Rule></ServerSideEncryptionConfiguration>"));
+  seeds.push_back(Seed(kBucketLogging, decl + "<BucketLoggingStatus" + ns +
+                                          "><LoggingEnabled><TargetBucket>logs</TargetBucket><TargetPrefix>a/"
+                                          "</TargetPrefix><TargetObjectKeyFormat><PartitionedPrefix>"
+                                          "<PartitionDateSource>EventTime</PartitionDateSource></PartitionedPrefix>"
+                                          "</TargetObjectKeyFormat></LoggingEnabled></BucketLoggingStatus>"));
   return seeds;
 }
 

@@ -51,6 +51,8 @@ struct ServerFlags {
   std::string gc_rate = "16M";
   std::string scrub_interval = "7d";
   std::string scrub_rate = "25M";
+  std::string access_log_spool;  // "" = DATA (or the cluster directory)/s3-access-log-spool-PORT
+  int access_log_flush = 60;
 };
 
 std::string MetricsText(Backend& backend) {
@@ -264,6 +266,10 @@ int RunServer(const ServerFlags& flags) {
                             s3::kDefaultTenant};
   gw.lifecycle_interval_seconds = flags.lifecycle_interval;
   gw.lifecycle_day_seconds = flags.lifecycle_day_seconds;
+  gw.access_log_dir = !flags.access_log_spool.empty() ? flags.access_log_spool
+                      : ClusterDir().empty()          ? DataDir() + "/s3-access-log-spool"
+                                                      : ClusterDir() + "/s3-access-log-spool-" + std::to_string(gw.port);
+  gw.access_log_flush_seconds = flags.access_log_flush;
   auto gateway = s3::S3Gateway::Start(api, serving->registry, gw);
   if (!gateway.ok()) return Fail(gateway.status());
 
@@ -435,6 +441,12 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "seconds between lifecycle passes")->check(CLI::PositiveNumber);
     cmd->add_option("--lifecycle-day-seconds", flags.lifecycle_day_seconds,
                     "length of a lifecycle 'day' in seconds (tests shorten it)")->check(CLI::PositiveNumber);
+    cmd->add_option("--access-log-spool", flags.access_log_spool,
+                    "directory where S3 server access log records wait for delivery (default DATA/"
+                    "s3-access-log-spool, or CLUSTER/s3-access-log-spool-PORT)");
+    cmd->add_option("--access-log-flush", flags.access_log_flush,
+                    "seconds between deliveries of S3 server access logs into their target buckets (default 60)")
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--quarantine-retention", flags.quarantine_retention,
                     "how long deleted versions stay restorable unless the bucket or tenant says otherwise: "
                     "seconds or 90s, 10m, 2h, 7d (default 7d)");

@@ -76,6 +76,9 @@ struct BucketRecord {
   // S3 default encryption (ServerSideEncryptionConfiguration) as the client gave it,
   // validated by the gateway; "" when none (format 5).
   std::string encryption_xml;
+  // S3 server access logging (BucketLoggingStatus) as the gateway normalized it; "" when
+  // off (format 5).
+  std::string logging_xml;
   // Bumped by every UpdateBucket: a read-modify-write names the revision it read, so two
   // writers changing different settings at once never lose one of the changes.
   uint64_t revision = 0;

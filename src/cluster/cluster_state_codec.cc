@@ -1,6 +1,6 @@
 // The canonical encoding of cluster commands and state snapshots (docs/FORMAT.md,
 // "Cluster state"). Format 5 added the master key ring (AddMasterKey) and a bucket's
-// default encryption. Format 4 added CreateBucket's unique-in-segment flag (S3 bucket names
+// default encryption and access logging. Format 4 added CreateBucket's unique-in-segment flag (S3 bucket names
 // global per segment); format 3 added the tenant's policy (retention and erasure code in
 // CreateTenant, UpdateTenant, a tenant's erasure code and revision in snapshots); format 2
 // added users, UpdateBucket and the full bucket record. Formats 1 to 3 are still read, so
@@ -114,7 +114,10 @@ void PutBucket(Encoder& e, const BucketRecord& b, uint8_t version) {
     e.PutVarint(b.object_lock.default_days);
     e.PutVarint(b.object_lock.default_years);
   }
-  if (version >= 5) e.PutBytes(b.encryption_xml);
+  if (version >= 5) {
+    e.PutBytes(b.encryption_xml);
+    e.PutBytes(b.logging_xml);
+  }
 }
 BucketRecord GetBucket(Decoder& d, uint8_t version) {
   BucketRecord b;
@@ -151,7 +154,10 @@ BucketRecord GetBucket(Decoder& d, uint8_t version) {
     b.object_lock.default_days = GetU32Varint(d, "object lock days");
     b.object_lock.default_years = GetU32Varint(d, "object lock years");
   }
-  if (version >= 5) b.encryption_xml = d.GetBytes();
+  if (version >= 5) {
+    b.encryption_xml = d.GetBytes();
+    b.logging_xml = d.GetBytes();
+  }
   return b;
 }
 void PutUser(Encoder& e, const UserRecord& u) {

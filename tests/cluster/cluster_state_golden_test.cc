@@ -203,7 +203,7 @@ TEST(ClusterStateGoldenTest, FormatFourSnapshotIsPinned) {
 }
 
 // Format 5: AddMasterKey (kind 18: varint id, bytes key), a bucket's default encryption
-// after its Object Lock, and the key ring after the users in snapshots.
+// and access logging after its Object Lock, and the key ring after the users in snapshots.
 TEST(ClusterStateGoldenTest, FormatFiveMasterKeyAndEncryptionArePinned) {
   auto c = ExpectGoldenCommand(AddMasterKey{1, std::string(32, '\x11')}, 5,
                                "10051201201111111111111111111111111111111111111111111111111111111111111111");
@@ -211,21 +211,23 @@ TEST(ClusterStateGoldenTest, FormatFiveMasterKeyAndEncryptionArePinned) {
   ClusterState s = SampleState();
   BucketRecord enc = SampleBucket();
   enc.encryption_xml = "<E/>";
+  enc.logging_xml = "<G/>";
   ASSERT_TRUE(s.Apply(CreateBucket{"Hawaii", "Cola", "sealed", enc}).ok());
   ASSERT_TRUE(s.Apply(AddMasterKey{1, std::string(32, '\x11')}).ok());
   ClusterState v5 = ExpectGoldenSnapshot(s, 5,
       "110509000001027431017a0e3132372e302e302e313a3730303001010574312f7630027431017a"
       "8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c6102000000"
       "0203626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d"
-      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000067365"
-      "616c6564808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d77"
-      "6573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d0000000000043c452f3e"
-      "01066861776169690469736777010f4861776169692f436f6c612f626b310105414b4941580673"
-      "65637265740648617761696904436f6c61050101201111111111111111111111111111111111"
-      "111111111111111111111111111111");
+      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000000673"
+      "65616c6564808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d"
+      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d0000000000043c452f"
+      "3e043c472f3e01066861776169690469736777010f4861776169692f436f6c612f626b31010541"
+      "4b494158067365637265740648617761696904436f6c6105010120111111111111111111111111"
+      "1111111111111111111111111111111111111111");
   EXPECT_EQ(v5, s);
   EXPECT_EQ(v5.master_keys().at(1), std::string(32, '\x11'));
   EXPECT_EQ((**v5.FindBucket("Hawaii", "Cola", "sealed")).encryption_xml, "<E/>");
+  EXPECT_EQ((**v5.FindBucket("Hawaii", "Cola", "sealed")).logging_xml, "<G/>");
   // Format 4 cannot carry either: no command kind 18, and its snapshot drops them.
   auto old = ClusterState::Restore(s.Snapshot(4));
   ASSERT_TRUE(old.ok());

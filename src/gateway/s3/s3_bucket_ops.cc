@@ -119,6 +119,11 @@ void S3Handler::BucketRequest(RequestContext& ctx) {
     return;
   }
   ctx.tenant = bucket->tenant;  // the owner's namespace holds the bucket's objects
+  ctx.bucket_owner = bucket->tenant;
+  if (!bucket->record.logging_xml.empty()) {
+    std::optional<BucketLogging> logging;
+    if (ParseBucketLoggingStatus(bucket->record.logging_xml, &logging).ok()) ctx.logging = std::move(logging);
+  }
   AddCorsHeaders(ctx, *bucket);
   if (!ctx.key.empty()) {
     ObjectRequest(ctx, *bucket);
@@ -418,6 +423,7 @@ void S3Handler::BucketSubresource(RequestContext& ctx, const BucketInfo& bucket,
     return SendXml(ctx, 200, w.Finish());
   }
   if (which == "object-lock") return BucketObjectLock(ctx, bucket);
+  if (which == "logging") return BucketLoggingRequest(ctx, bucket);
   not_impl();
 }
 

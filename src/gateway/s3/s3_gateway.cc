@@ -84,6 +84,11 @@ S3Handler::S3Handler(std::shared_ptr<ObjectApi> api, std::shared_ptr<Registry> r
       options_(std::move(options)),
       buckets_(*registry_, options_.segment),
       users_(*registry_, options_.segment) {
+  if (!options_.access_log_dir.empty()) {
+    auto spool = AccessLogSpool::Open(options_.access_log_dir);
+    if (spool.ok()) access_log_ = std::move(*spool);
+    else spdlog::error("s3 access logging is off: {}", spool.status().ToString());
+  }
   Credentials c = options_.default_credentials;
   if (c.access_key.empty()) c = {kDefaultAccessKey, kDefaultSecretKey, kDefaultTenant};
   if (c.tenant.empty()) c.tenant = kDefaultTenant;
@@ -96,6 +101,7 @@ S3GatewayStats S3Handler::stats() const {
 
 void S3Handler::SendError(RequestContext& ctx, const S3Error& error, HeaderList headers) {
   errors_++;
+  ctx.error_code = error.code;
   if (error.http_status >= 500)
     spdlog::warn("s3 {} {}: {} {}", ctx.req.method, ctx.req.target, error.code, error.message);
   else
@@ -128,8 +134,54 @@ void S3Handler::SendEmpty(RequestContext& ctx, int status, HeaderList headers) {
   (void)ctx.ex.Respond(status, headers, "");
 }
 
-void S3Handler::Handle(HttpExchange& ex) {
+namespace {
+
+// The exchange a request is handled with: its access log record is spooled (LogAccess)
+// before its answer starts, so no request is answered without one. A record that cannot
+// be kept turns the answer into 503 SlowDown.
+class LoggedExchange final : public HttpExchange {
+ public:
+  LoggedExchange(HttpExchange& inner, std::function<Status(int, uint64_t)> log) : inner_(inner), log_(std::move(log)) {}
+  const HttpRequest& request() const override { return inner_.request(); }
+  ByteSource& body() override { return inner_.body(); }
+  Status Respond(int status, const HeaderList& headers, std::string_view body) override {
+    if (!Logged(status, body.size())) return RespondUnlogged();
+    return inner_.Respond(status, headers, body);
+  }
+  Result<ByteSink*> StartResponse(int status, const HeaderList& headers, uint64_t content_length) override {
+    if (!Logged(status, content_length)) {
+      CCOW_RETURN_IF_ERROR(RespondUnlogged());
+      return Status::Unavailable("the access log record could not be spooled");
+    }
+    return inner_.StartResponse(status, headers, content_length);
+  }
+  Status FinishResponse() override { return inner_.FinishResponse(); }
+  bool responded() const override { return inner_.responded(); }
+
+ private:
+  bool Logged(int status, uint64_t bytes) {
+    if (logged_) return true;
+    logged_ = true;
+    return log_(status, bytes).ok();
+  }
+  Status RespondUnlogged() {
+    return inner_.Respond(503, {{"Content-Type", "application/xml"}, {"Retry-After", "1"}},
+                          ErrorXml(MakeError(503, "SlowDown", "The request could not be logged; retry it."),
+                                   inner_.request().path, ""));
+  }
+  HttpExchange& inner_;
+  std::function<Status(int, uint64_t)> log_;
+  bool logged_ = false;
+};
+
+}  // namespace
+
+void S3Handler::Handle(HttpExchange& raw) {
   requests_++;
+  RequestContext* current = nullptr;
+  LoggedExchange ex(raw, [this, &current](int status, uint64_t bytes) {
+    return current ? LogAccess(*current, status, bytes) : Status::OK();
+  });
   const HttpRequest& req = ex.request();
   char id[17];
   std::snprintf(id, sizeof id, "%016llx",
@@ -137,7 +189,8 @@ void S3Handler::Handle(HttpExchange& ex) {
                                                 (std::chrono::steady_clock::now()
                                                      .time_since_epoch()
                                                      .count())));
-  RequestContext ctx{ex, req, {}, {}, {}, {}, {}, id, {}};
+  RequestContext ctx{ex, req, {}, {}, {}, {}, {}, id, {}, {}, {}, {}, NowNs()};
+  current = &ctx;
 
   // Path style (/BUCKET/KEY), or virtual-hosted style (Host BUCKET.DOMAIN, path /KEY).
   if (req.path.empty() || req.path[0] != '/') {
@@ -212,6 +265,7 @@ class S3GatewayImpl : public S3Gateway {
     CCOW_ASSIGN_OR_RETURN(server_,
                           http::HttpServer::Start(ho, [handler](HttpExchange& ex) { handler->Handle(ex); }));
     lifecycle_ = std::thread([this] { LifecycleLoop(); });
+    access_log_ = std::thread([this] { AccessLogLoop(); });
     return Status::OK();
   }
 
@@ -227,7 +281,10 @@ class S3GatewayImpl : public S3Gateway {
     }
     cv_.notify_all();
     if (lifecycle_.joinable()) lifecycle_.join();
+    if (access_log_.joinable()) access_log_.join();
     if (server_) server_->Stop();
+    // Every answered request's record is spooled; deliver what the last interval left.
+    handler_->FlushAccessLogs();
   }
 
  private:
@@ -243,10 +300,22 @@ class S3GatewayImpl : public S3Gateway {
     }
   }
 
+  void AccessLogLoop() {
+    std::unique_lock lock(mu_);
+    while (!stopped_) {
+      cv_.wait_for(lock, std::chrono::seconds(options_.access_log_flush_seconds), [&] { return stopped_; });
+      if (stopped_) return;
+      lock.unlock();
+      handler_->FlushAccessLogs();
+      lock.lock();
+    }
+  }
+
   S3GatewayOptions options_;
   std::shared_ptr<S3Handler> handler_;
   std::unique_ptr<http::HttpServer> server_;
   std::thread lifecycle_;
+  std::thread access_log_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopped_ = false;

@@ -34,6 +34,10 @@ struct S3GatewayOptions {
   // Lifecycle rules run this often; a "day" in them lasts day_seconds (tests shorten it).
   int lifecycle_interval_seconds = 3600;
   int64_t lifecycle_day_seconds = 86400;
+  // Server access logging (s3_access_log.h): where records wait for delivery (local disk;
+  // "" disables PutBucketLogging), and how often they are delivered as log objects.
+  std::string access_log_dir;
+  int access_log_flush_seconds = 60;
 };
 
 struct S3GatewayStats {

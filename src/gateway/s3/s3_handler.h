@@ -13,6 +13,8 @@
 
 #include "client/object_api.h"
 #include "gateway/s3/bucket_registry.h"
+#include "gateway/s3/access_log_spool.h"
+#include "gateway/s3/s3_access_log.h"
 #include "gateway/s3/s3_acl.h"
 #include "gateway/s3/s3_bucket_access.h"
 #include "gateway/s3/s3_encryption.h"
@@ -43,6 +45,12 @@ struct RequestContext {
   std::string key;     // empty for bucket-level requests
   std::string request_id;
   HeaderList extra_headers;  // added to every response (CORS)
+  // Server access logging of the request's bucket, once it is resolved (BucketRequest);
+  // the record is spooled when the answer starts (S3Handler::LogAccess).
+  std::optional<BucketLogging> logging;
+  std::string bucket_owner;
+  std::string error_code;  // the S3 error answered, for the record
+  uint64_t started_ns = 0;
 };
 
 // What an operation needs (s3_authorize.cc): the policy action, and which ACL grants it
@@ -82,6 +90,12 @@ class S3Handler {
   S3GatewayStats stats() const;
   // One pass of the lifecycle rules of every bucket (run periodically by the gateway).
   void RunLifecycle();
+  // Delivers spooled access log records as objects into their target buckets.
+  void FlushAccessLogs();
+  // Spools the access log record of a request as its answer starts (status, and the body
+  // bytes it will carry); OK and nothing done when its bucket does not log. An error
+  // means the record could not be kept: the request must not be answered as if it were.
+  Status LogAccess(RequestContext& ctx, int status, uint64_t bytes_sent);
 
  private:
   friend class S3HandlerTest;
@@ -161,6 +175,9 @@ class S3Handler {
   // bucket's default retention; InvalidRequest when the bucket has no Object Lock), and
   // whether a request may bypass GOVERNANCE retention (its header, and the permission).
   void BucketObjectLock(RequestContext& ctx, const BucketInfo& bucket);
+  // Get/PutBucketLogging (s3_access_log_ops.cc): the target must exist and have the
+  // source's owner; stored normalized.
+  void BucketLoggingRequest(RequestContext& ctx, const BucketInfo& bucket);
   void ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket, bool legal_hold);
   S3Error ApplyObjectLock(RequestContext& ctx, const BucketInfo& bucket, PutOptions* opts);
   bool BypassGovernance(RequestContext& ctx, const BucketInfo& bucket, const ObjectInfo* object = nullptr);
@@ -224,6 +241,7 @@ class S3Handler {
   std::atomic<uint64_t> request_seq_{0};
   std::mutex policy_mu_;  // policies_: parsed policies by bucket path, with their text
   std::map<std::string, std::pair<std::string, std::shared_ptr<const BucketPolicy>>> policies_;
+  std::unique_ptr<AccessLogSpool> access_log_;  // null without options_.access_log_dir
   std::mutex usage_mu_;  // usage_
   std::map<std::string, std::pair<uint64_t, uint64_t>> usage_;  // bucket path -> (bytes, when)
 };

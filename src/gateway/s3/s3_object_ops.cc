@@ -218,7 +218,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   if (!src_bucket->versioned()) src.which.null_version = false;  // "null" is its only version
   // The source is read as the requester: its policy and ACLs apply, under its own key.
   RequestContext src_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, src_bucket->tenant, src.bucket, src.key,
-                         ctx.request_id, {}};
+                         ctx.request_id, {}, {}, src_bucket->tenant, {}, ctx.started_ns};
   auto info = api_->Stat(src_name, src.which);
   if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker)) {
     S3Error missing = info.ok() || info.status().IsNotFound()
@@ -518,7 +518,8 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
     Status result;
     std::string marker_version;
     bool was_marker = false;
-    RequestContext key_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, ctx.tenant, ctx.bucket, obj.key, ctx.request_id, {}};
+    RequestContext key_ctx{ctx.ex,        ctx.req,    ctx.auth,         ctx.requester, ctx.tenant, ctx.bucket, obj.key,
+                           ctx.request_id, {},         ctx.logging,      ctx.bucket_owner, {},  ctx.started_ns};
     S3Error denied = obj.key.empty() ? S3Error::None()
                                      : Authorize(key_ctx, bucket,
                                                  {obj.version_id.empty() ? "s3:DeleteObject" : "s3:DeleteObjectVersion",

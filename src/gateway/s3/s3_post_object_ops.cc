@@ -117,8 +117,8 @@ void S3Handler::PostObject(RequestContext& ctx, const BucketInfo& bucket) {
     put.headers.emplace_back("x-amz-tagging", TagQuery(tags));
   }
   put.content_length.reset();
-  RequestContext put_ctx{ctx.ex, put, ctx.auth, ctx.requester, ctx.tenant, ctx.bucket, key, ctx.request_id,
-                         ctx.extra_headers};
+  RequestContext put_ctx{ctx.ex,         put,         ctx.auth,         ctx.requester, ctx.tenant,    ctx.bucket, key,
+                         ctx.request_id, ctx.extra_headers, ctx.logging, ctx.bucket_owner, {}, ctx.started_ns};
   e = Authorize(put_ctx, bucket, {"s3:PutObject", AclScope::kBucket, kPermWrite});
   PutOptions opts;
   if (e.ok()) e = MetadataFromHeaders(put, &opts);
