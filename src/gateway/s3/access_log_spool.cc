@@ -1,6 +1,7 @@
 #include "gateway/s3/access_log_spool.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,16 +52,29 @@ Status SyncFile(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<AccessLogSpool>> AccessLogSpool::Open(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("access log spool " + dir + ": " + ec.message());
-  std::unique_ptr<AccessLogSpool> spool(new AccessLogSpool(dir));
-  CCOW_RETURN_IF_ERROR(spool->OpenActive());
-  return spool;
+  for (int i = 0; i < 16; ++i) {
+    const std::string d = i == 0 ? dir : dir + "." + std::to_string(i);
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    if (ec) return Status::IOError("access log spool " + d + ": " + ec.message());
+    const std::string lock = d + "/LOCK";
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::FromErrno(errno, "open " + lock);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      continue;  // another live gateway's
+    }
+    std::unique_ptr<AccessLogSpool> spool(new AccessLogSpool(d));
+    spool->lock_fd_ = fd;
+    CCOW_RETURN_IF_ERROR(spool->OpenActive());
+    return spool;
+  }
+  return Status::Busy("access log spools " + dir + " to " + dir + ".15 are all held by other processes");
 }
 
 AccessLogSpool::~AccessLogSpool() {
   if (fd_ >= 0) ::close(fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Status AccessLogSpool::OpenActive() {

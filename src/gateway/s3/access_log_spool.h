@@ -39,9 +39,12 @@ class AccessLogSpool {
   using Deliver = std::function<Status(const Destination& to, uint64_t batch_ns, const std::string& unique,
                                        const std::string& body)>;
 
-  // Opens (creating) the spool directory; batches left by an earlier run are delivered by
-  // the first Flush.
+  // Opens (creating) the spool directory, locked for this process (flock): a second
+  // gateway given the same directory takes DIR.1, DIR.2... instead, so two processes never
+  // seal each other's files. Batches left by an earlier run (whose lock died with it) are
+  // delivered by the first Flush. kBusy when DIR..DIR.15 are all held.
   static Result<std::unique_ptr<AccessLogSpool>> Open(const std::string& dir);
+  const std::string& dir() const { return dir_; }
   ~AccessLogSpool();
 
   Status Append(const Destination& to, const std::string& record_line);
@@ -57,6 +60,7 @@ class AccessLogSpool {
   std::string dir_;
   std::mutex mu_;  // fd_, appended_, sequence_
   int fd_ = -1;
+  int lock_fd_ = -1;  // the directory's LOCK file, flock()ed while this spool lives
   uint64_t appended_ = 0;  // records in the active file
   uint64_t sequence_ = 0;
   std::mutex flush_mu_;    // one Flush at a time

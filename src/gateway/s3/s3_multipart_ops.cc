@@ -267,6 +267,15 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
                                       "The part may not have been uploaded, or the specified "
                                       "entity tag may not match the part's entity tag (part " +
                                           std::to_string(parts[i].part_number) + ")."));
+    // A checksum the client lists for a part must be the one that part was uploaded with
+    // (and verified against): otherwise the client is completing other bytes than it thinks.
+    if (!parts[i].checksum_name.empty() &&
+        (info->checksum.algo != ChecksumAlgoFromName(parts[i].checksum_name) ||
+         ChecksumValue(info->checksum) != parts[i].checksum_value))
+      return SendError(ctx, MakeError(400, "InvalidPart",
+                                      "The " + parts[i].checksum_name + " checksum listed for part " +
+                                          std::to_string(parts[i].part_number) +
+                                          " is not the checksum that part was uploaded with."));
     if (i + 1 < parts.size() && info->size < kMinPartSize)
       return SendError(ctx, MakeError(400, "EntityTooSmall",
                                       "Your proposed upload is smaller than the minimum allowed "

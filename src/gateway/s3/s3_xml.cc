@@ -268,6 +268,16 @@ S3Error ParseCompleteMultipartUpload(std::string_view body, std::vector<Complete
     if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
     if (t.empty()) return Malformed("<ETag> of part " + std::to_string(number) + " is empty");
     part.etag = std::string(t);
+    for (const char* name : {"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"}) {
+      std::string value;
+      bool has = false;
+      S3_RETURN_IF_ERROR(ChildText(node, std::string("Checksum") + name, false, &value, &has));
+      if (!has) continue;
+      if (!part.checksum_name.empty())
+        return Malformed("part " + std::to_string(number) + " lists more than one checksum");
+      part.checksum_name = name;
+      part.checksum_value = std::string(TrimSpace(value));
+    }
     // Strictly ascending, so a repeated part number is out of order too.
     if (!result.empty() && part.part_number <= result.back().part_number)
       return MakeError(400, "InvalidPartOrder",

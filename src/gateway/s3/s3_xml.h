@@ -44,9 +44,12 @@ inline constexpr size_t kMaxXmlBody = 1 << 20;
 struct CompletedPart {
   int part_number = 0;
   std::string etag;  // without quotes
+  // The part's checksum as the client lists it (<ChecksumCRC32> ...): "CRC32" and its
+  // base64 value; empty when it lists none. Checked against the part as uploaded.
+  std::string checksum_name, checksum_value;
 };
 // CompleteMultipartUpload: parts must be listed in ascending order (InvalidPartOrder),
-// part numbers 1..10000, at least one part.
+// part numbers 1..10000, at least one part, at most one checksum per part.
 S3Error ParseCompleteMultipartUpload(std::string_view body, std::vector<CompletedPart>* parts);
 
 struct ObjectToDelete {

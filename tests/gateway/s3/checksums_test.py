@@ -148,6 +148,20 @@ class ChecksumBoto3Test(unittest.TestCase):
         self.assertEqual(sums, {"x-amz-checksum-sha256": composite, "x-amz-checksum-type": "COMPOSITE"})
         self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), b"".join(parts))
 
+    def test_a_complete_listing_another_checksum_for_a_part_is_refused(self):
+        b = base.new_bucket("sum-mpu-bad")
+        up = base.S3.create_multipart_upload(Bucket=b, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+        r = base.S3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=1, Body=b"part", ChecksumAlgorithm="CRC32")
+        wrong = b64(zlib.crc32(b"other").to_bytes(4, "big"))
+        with self.assertRaises(ClientError) as e:
+            base.S3.complete_multipart_upload(Bucket=b, Key="k", UploadId=up, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": r["ETag"], "ChecksumCRC32": wrong}]})
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidPart")
+        # The upload is still there: the right checksum completes it.
+        base.S3.complete_multipart_upload(Bucket=b, Key="k", UploadId=up, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]}]})
+        self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), b"part")
+
 
 if __name__ == "__main__":
     unittest.main()

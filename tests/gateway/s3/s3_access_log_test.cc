@@ -167,5 +167,19 @@ TEST(AccessLogSpoolTest, RecordsOfAKilledGatewayAreDeliveredAfterItRestartsAndAT
   EXPECT_EQ(d.objects.begin()->second, "answered\nafter the restart\n");
 }
 
+TEST(AccessLogSpoolTest, TwoSpoolsNeverShareADirectory) {
+  testing::ScratchDir dir;
+  auto first = AccessLogSpool::Open(dir.path() + "/spool");
+  auto second = AccessLogSpool::Open(dir.path() + "/spool");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ((*first)->dir(), dir.path() + "/spool");
+  EXPECT_EQ((*second)->dir(), dir.path() + "/spool.1");
+  // Once the first is gone (its gateway died), the directory is free again.
+  first->reset();
+  auto third = AccessLogSpool::Open(dir.path() + "/spool");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ((*third)->dir(), dir.path() + "/spool");
+}
+
 }  // namespace
 }  // namespace ccow::s3

@@ -213,10 +213,23 @@ TEST(S3XmlCompleteTest, AcceptsWhatAwsCliSends) {
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(parts[0].part_number, 1);
   EXPECT_EQ(parts[0].etag, "9b2cf535f27731c974343645a3985328");
+  EXPECT_EQ(parts[0].checksum_name, "CRC32");
+  EXPECT_EQ(parts[0].checksum_value, "AAAAAA==");
+  EXPECT_EQ(parts[1].checksum_name, "");
   EXPECT_EQ(parts[1].part_number, 2);
   EXPECT_EQ(parts[1].etag, "b54357faf0632cce46e942fa68356b38");
   EXPECT_EQ(parts[2].part_number, 10000);
   EXPECT_EQ(parts[2].etag, "0c78aef83f66abc1fa1e8477f296d394");
+}
+
+TEST(S3XmlCompleteTest, RefusesAPartWithTwoChecksums) {
+  std::vector<CompletedPart> parts;
+  S3Error e = ParseCompleteMultipartUpload(
+      "<CompleteMultipartUpload><Part><ETag>e</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32>"
+      "<ChecksumSHA1>AAAAAAAAAAAAAAAAAAAAAAAAAAA=</ChecksumSHA1><PartNumber>1</PartNumber></Part>"
+      "</CompleteMultipartUpload>",
+      &parts);
+  EXPECT_EQ(e.code, "MalformedXML");
 }
 
 TEST(S3XmlCompleteTest, AcceptsPrefixedNamespaceAndWhitespace) {
