@@ -60,6 +60,11 @@ echo "## Cluster failure handling: detection, healing rate, data moved on a join
 echo
 bash bench/cluster_heal_bench.sh "$BUILD/bin/ccow"
 
+echo
+echo "## S3: server CPU per plain 4 KiB request (tmpfs; pass a second binary to compare)"
+echo
+ROUNDS=3 bash bench/s3_request_cpu.sh "$BUILD/bin/ccow"
+
 if [ -d "$ROOT/../shared/peers" ] || [ -n "${PEERS:-}" ]; then
   echo
   echo "## S3: ccow against OpenStack Swift"
