@@ -170,6 +170,71 @@ Result<RequestedChecksum> ChecksumFromHeaders(const http::HttpRequest& req) {
   return out;
 }
 
+namespace {
+
+// A GF(2) matrix (one 64-bit column per bit of the CRC register) times a vector.
+uint64_t Gf2Times(const uint64_t* mat, uint64_t vec) {
+  uint64_t sum = 0;
+  for (int i = 0; vec; vec >>= 1, ++i)
+    if (vec & 1) sum ^= mat[i];
+  return sum;
+}
+
+void Gf2Square(uint64_t* square, const uint64_t* mat, int width) {
+  for (int n = 0; n < width; ++n) square[n] = Gf2Times(mat, mat[n]);
+}
+
+// crc1 advanced over len2 zero bytes, then xored with crc2: the CRC of the concatenation
+// for a reflected CRC whose initial value and final xor are equal (all three S3 CRCs).
+uint64_t Combine(uint64_t crc1, uint64_t crc2, uint64_t len2, uint64_t reflected_poly, int width) {
+  if (len2 == 0) return crc1;
+  uint64_t even[64], odd[64];
+  odd[0] = reflected_poly;  // the operator for one zero bit
+  uint64_t row = 1;
+  for (int n = 1; n < width; ++n, row <<= 1) odd[n] = row;
+  Gf2Square(even, odd, width);  // two zero bits
+  Gf2Square(odd, even, width);  // four
+  do {  // apply len2 zero bytes, squaring the operator each step
+    Gf2Square(even, odd, width);
+    if (len2 & 1) crc1 = Gf2Times(even, crc1);
+    len2 >>= 1;
+    if (len2 == 0) break;
+    Gf2Square(odd, even, width);
+    if (len2 & 1) crc1 = Gf2Times(odd, crc1);
+    len2 >>= 1;
+  } while (len2 != 0);
+  return crc1 ^ crc2;
+}
+
+uint64_t FromBigEndian(const std::string& d) {
+  uint64_t v = 0;
+  for (unsigned char c : d) v = (v << 8) | c;
+  return v;
+}
+
+std::string ToBigEndian(uint64_t v, size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) out[n - 1 - i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> CombineCrc(ChecksumAlgo algo, const std::string& crc_a, const std::string& crc_b,
+                               uint64_t length_b) {
+  uint64_t poly = 0;
+  int width = 0;
+  switch (algo) {
+    case ChecksumAlgo::kCrc32: poly = 0xEDB88320u, width = 32; break;
+    case ChecksumAlgo::kCrc32c: poly = 0x82F63B78u, width = 32; break;
+    case ChecksumAlgo::kCrc64Nvme: poly = 0x9A6C9329AC4BC9B5ull, width = 64; break;
+    default: return Status::InvalidArgument("only CRCs combine");
+  }
+  const size_t bytes = static_cast<size_t>(width / 8);
+  if (crc_a.size() != bytes || crc_b.size() != bytes) return Status::InvalidArgument("a CRC digest of the wrong size");
+  return ToBigEndian(Combine(FromBigEndian(crc_a), FromBigEndian(crc_b), length_b, poly, width), bytes);
+}
+
 void AddChecksumHeaders(const ObjectChecksum& c, http::HeaderList* h) {
   if (c.empty()) return;
   h->emplace_back(ChecksumHeader(c.algo), ChecksumValue(c));

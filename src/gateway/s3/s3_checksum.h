@@ -63,6 +63,14 @@ class Checksummer {
   ChecksumAlgo algo_;
 };
 
+// The CRC (CRC32, CRC32C or CRC64NVME; raw big-endian digests as Final() gives them) of
+// A followed by B, from CRC(A), CRC(B) and B's length: S3's FULL_OBJECT checksum of a
+// multipart upload, from its parts' checksums without reading a byte. (Zlib's
+// crc32_combine, by GF(2) matrix squaring, for the three polynomials; zlib has it for
+// CRC32 only.) kInvalidArgument for another algorithm or a digest of the wrong size.
+Result<std::string> CombineCrc(ChecksumAlgo algo, const std::string& crc_a, const std::string& crc_b,
+                               uint64_t length_b);
+
 // Passes `inner` through, feeding every byte to `sum`. Both must outlive it.
 class ChecksumSource : public ByteSource {
  public:

@@ -51,7 +51,37 @@ struct UploadRecord {
   // data key, so the completed object can reference their chunks (opts.encryption holds
   // the record only; each part request opens it).
   ObjectEncryption encryption;
+  // x-amz-checksum-algorithm with x-amz-checksum-type FULL_OBJECT at creation: the
+  // completed object's checksum is the CRC of all its bytes, combined from the parts'.
+  ChecksumAlgo full_object_crc = ChecksumAlgo::kNone;
 };
+
+// The checksum type CreateMultipartUpload asks for: FULL_OBJECT (a CRC of the whole
+// object, the only type CRC64NVME has) or COMPOSITE (the default otherwise), with AWS's
+// refusals.
+S3Error FullObjectCrcFromHeaders(const HttpRequest& req, ChecksumAlgo* out) {
+  *out = ChecksumAlgo::kNone;
+  const std::string* algo_name = req.Header("x-amz-checksum-algorithm");
+  const std::string* type = req.Header("x-amz-checksum-type");
+  const ChecksumAlgo algo = algo_name ? ChecksumAlgoFromName(*algo_name) : ChecksumAlgo::kNone;
+  if (algo_name && algo == ChecksumAlgo::kNone)
+    return MakeError(400, "InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid.");
+  if (type && *type != "FULL_OBJECT" && *type != "COMPOSITE")
+    return MakeError(400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
+  if (type && !algo_name)
+    return MakeError(400, "InvalidRequest", "The x-amz-checksum-type header can only be used with the "
+                                            "x-amz-checksum-algorithm header.");
+  const bool crc = algo == ChecksumAlgo::kCrc32 || algo == ChecksumAlgo::kCrc32c || algo == ChecksumAlgo::kCrc64Nvme;
+  const bool full = (type && *type == "FULL_OBJECT") || (!type && algo == ChecksumAlgo::kCrc64Nvme);
+  if (full && !crc)
+    return MakeError(400, "InvalidRequest", std::string("The FULL_OBJECT checksum type cannot be used with the ") +
+                                                ChecksumName(algo) + " checksum algorithm.");
+  if (!full && algo == ChecksumAlgo::kCrc64Nvme)
+    return MakeError(400, "InvalidRequest", "The COMPOSITE checksum type cannot be used with the CRC64NVME "
+                                            "checksum algorithm.");
+  if (full) *out = algo;
+  return S3Error::None();
+}
 
 nlohmann::json EncryptionJson(const ObjectEncryption& e) {
   return {{"source", static_cast<uint8_t>(e.source)},
@@ -100,6 +130,10 @@ Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) 
     r.opts.lock.legal_hold = j.value("legal_hold", false);
   }
   if (j.contains("encryption")) CCOW_RETURN_IF_ERROR(EncryptionFromJson(j["encryption"], &r.encryption));
+  if (j.contains("full_object_crc")) {
+    r.full_object_crc = ChecksumAlgoFromName(j.value("full_object_crc", ""));
+    if (r.full_object_crc == ChecksumAlgo::kNone) return Status::Corruption("upload record has an unknown checksum");
+  }
   const uint8_t storage_class = j.value("storage_class", uint8_t{0});
   if (storage_class > kMaxStorageClass) return Status::Corruption("upload record has an unknown storage class");
   r.opts.storage_class = static_cast<StorageClass>(storage_class);
@@ -116,6 +150,8 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);
   SseRequest sse;
   if (e.ok()) e = ApplyEncryption(ctx, bucket, &opts, &sse);
+  ChecksumAlgo full_object_crc = ChecksumAlgo::kNone;
+  if (e.ok()) e = FullObjectCrcFromHeaders(ctx.req, &full_object_crc);
   if (!e.ok()) return SendError(ctx, e);
   std::string upload_id = NewUploadId();
   nlohmann::json j{{"key", ctx.key},
@@ -129,6 +165,7 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   }
   if (opts.encryption) j["encryption"] = EncryptionJson(opts.encryption->record);
   if (opts.storage_class != StorageClass::kDefault) j["storage_class"] = static_cast<uint8_t>(opts.storage_class);
+  if (full_object_crc != ChecksumAlgo::kNone) j["full_object_crc"] = ChecksumName(full_object_crc);
   std::string body = j.dump();
   StringSource src(body);
   PutOptions record_opts;
@@ -142,6 +179,10 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   w.Element("UploadId", upload_id);
   HeaderList h;
   if (opts.encryption) AddSseHeaders(opts.encryption->record, sse, &h);
+  if (const std::string* a = ctx.req.Header("x-amz-checksum-algorithm")) {
+    h.emplace_back("x-amz-checksum-algorithm", ChecksumName(ChecksumAlgoFromName(*a)));
+    h.emplace_back("x-amz-checksum-type", full_object_crc != ChecksumAlgo::kNone ? "FULL_OBJECT" : "COMPOSITE");
+  }
   SendXml(ctx, 200, w.Finish(), h);
 }
 
@@ -258,6 +299,8 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   // was uploaded with one of the same algorithm.
   std::unique_ptr<Checksummer> part_sums;
   bool all_summed = true;
+  // FULL_OBJECT: the CRC of every byte, folded from the parts' CRCs and sizes.
+  std::string full_crc;
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string name = PartPrefix(ctx.tenant, upload_id) + PartKey(parts[i].part_number);
     auto info = api_->Stat(name, {});
@@ -283,6 +326,18 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
                                           std::to_string(parts[i].part_number) + ")."));
     part_etags.push_back(info->etag);
     part_sizes.push_back(info->size);
+    if (record->full_object_crc != ChecksumAlgo::kNone) {
+      if (info->checksum.algo != record->full_object_crc)
+        return SendError(ctx, MakeError(400, "InvalidPart",
+                                        std::string("The upload was created using the ") +
+                                            ChecksumName(record->full_object_crc) +
+                                            " FULL_OBJECT checksum: every part needs one (part " +
+                                            std::to_string(parts[i].part_number) + " has none of that algorithm)."));
+      auto folded = i == 0 ? Result<std::string>(info->checksum.digest)
+                           : CombineCrc(record->full_object_crc, full_crc, info->checksum.digest, info->size);
+      if (!folded.ok()) return SendError(ctx, ErrorFromStatus(folded.status()));
+      full_crc = std::move(*folded);
+    }
     if (info->checksum.empty() || (part_sums && part_sums->algo() != info->checksum.algo)) {
       all_summed = false;
     } else if (all_summed) {
@@ -310,8 +365,16 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   Status quota = ApplyBucketPolicy(bucket, total, &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
   ObjectChecksum composite;
-  if (all_summed && part_sums)
+  if (record->full_object_crc != ChecksumAlgo::kNone) {
+    composite = {record->full_object_crc, false, 0, full_crc};
+    // The client may state the whole object's CRC (x-amz-checksum-ALG): it must be this.
+    if (const std::string* stated = ctx.req.Header(ChecksumHeader(record->full_object_crc));
+        stated && *stated != ChecksumValue(composite))
+      return SendError(ctx, MakeError(400, "BadDigest", std::string("The ") + ChecksumName(composite.algo) +
+                                                           " you specified did not match the calculated checksum."));
+  } else if (all_summed && part_sums) {
     composite = {part_sums->algo(), true, static_cast<uint32_t>(parts.size()), part_sums->Final()};
+  }
   if (!composite.empty()) {
     auto before = std::move(opts.before_commit);
     opts.before_commit = [before, composite](VersionManifest& vm) -> Status {
@@ -337,7 +400,7 @@ void S3Handler::SendCompleted(RequestContext& ctx, const BucketInfo& bucket, con
   w.Element("ETag", Quoted(done.etag));
   if (!done.checksum.empty()) {
     w.Element(std::string("Checksum") + ChecksumName(done.checksum.algo), ChecksumValue(done.checksum));
-    w.Element("ChecksumType", "COMPOSITE");
+    w.Element("ChecksumType", done.checksum.composite ? "COMPOSITE" : "FULL_OBJECT");
   }
   HeaderList h;
   if (bucket.versioning_enabled())

@@ -163,5 +163,51 @@ class ChecksumBoto3Test(unittest.TestCase):
         self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), b"part")
 
 
+    def test_a_full_object_crc_covers_every_byte_of_a_multipart_upload(self):
+        # x-amz-checksum-type is newer than Debian's botocore: added to the signed request.
+        def with_headers(headers):
+            client = base.make_client()
+
+            def add(request, **kwargs):
+                for name, value in headers.items():
+                    request.headers[name] = value
+
+            client.meta.events.register_first("before-sign.s3.*", add)
+            return client
+
+        b = base.new_bucket("sum-full")
+        full = with_headers({"x-amz-checksum-type": "FULL_OBJECT"})
+        parts = [bytes([70 + i]) * (5 * base.MiB if i < 2 else 1234) for i in range(3)]
+        up = full.create_multipart_upload(Bucket=b, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+        done = []
+        for i, p in enumerate(parts, 1):
+            r = base.S3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=i, Body=p, ChecksumAlgorithm="CRC32")
+            done.append({"PartNumber": i, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+        whole = b"".join(parts)
+        want = b64(zlib.crc32(whole).to_bytes(4, "big"))
+        # A stated whole-object CRC that is not the bytes' is refused, and nothing is completed.
+        wrong = with_headers({"x-amz-checksum-crc32": b64(zlib.crc32(b"nope").to_bytes(4, "big"))})
+        with self.assertRaises(ClientError) as e:
+            wrong.complete_multipart_upload(Bucket=b, Key="k", UploadId=up, MultipartUpload={"Parts": done})
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadDigest")
+        r = with_headers({"x-amz-checksum-crc32": want}).complete_multipart_upload(
+            Bucket=b, Key="k", UploadId=up, MultipartUpload={"Parts": done})
+        self.assertEqual(r.get("ChecksumCRC32"), want, "the CRC of every byte, no part count")
+        status, sums = head_checksums(b, "k")
+        self.assertEqual(sums, {"x-amz-checksum-crc32": want, "x-amz-checksum-type": "FULL_OBJECT"})
+        self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), whole)
+        # FULL_OBJECT is for CRCs only; a part without the CRC (here with a SHA-1: current
+        # SDKs add a CRC32 to every part they send) cannot complete such an upload.
+        with self.assertRaises(ClientError) as e:
+            full.create_multipart_upload(Bucket=b, Key="s", ChecksumAlgorithm="SHA256")
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequest")
+        up = full.create_multipart_upload(Bucket=b, Key="m", ChecksumAlgorithm="CRC32")["UploadId"]
+        r = base.S3.upload_part(Bucket=b, Key="m", UploadId=up, PartNumber=1, Body=b"no crc", ChecksumAlgorithm="SHA1")
+        with self.assertRaises(ClientError) as e:
+            base.S3.complete_multipart_upload(Bucket=b, Key="m", UploadId=up, MultipartUpload={
+                "Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidPart")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -62,3 +62,37 @@ TEST(S3ChecksumTest, CompositeValuesCarryThePartCount) {
 
 }  // namespace
 }  // namespace ccow::s3
+
+namespace ccow::s3 {
+namespace {
+
+// The CRC of two parts, combined from theirs, equals the CRC computed over both: for each
+// CRC, lengths from 0 to past a chunk, and many parts folded in order.
+TEST(S3ChecksumTest, CombinedCrcsEqualTheCrcOfTheWhole) {
+  std::string data;
+  for (int i = 0; i < 300000; ++i) data.push_back(static_cast<char>((i * 2654435761u) >> 13));
+  auto crc = [](ChecksumAlgo algo, std::string_view bytes) {
+    auto s = Checksummer::Create(algo);
+    s->Update(bytes.data(), bytes.size());
+    return s->Final();
+  };
+  for (ChecksumAlgo algo : {ChecksumAlgo::kCrc32, ChecksumAlgo::kCrc32c, ChecksumAlgo::kCrc64Nvme}) {
+    for (size_t split : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}, size_t{123457}, data.size()}) {
+      auto combined = CombineCrc(algo, crc(algo, std::string_view(data).substr(0, split)),
+                                 crc(algo, std::string_view(data).substr(split)), data.size() - split);
+      ASSERT_TRUE(combined.ok());
+      EXPECT_EQ(*combined, crc(algo, data)) << ChecksumName(algo) << " split at " << split;
+    }
+    std::string running = crc(algo, "");
+    for (size_t at = 0; at < data.size(); at += 70001) {
+      std::string_view part = std::string_view(data).substr(at, 70001);
+      running = *CombineCrc(algo, running, crc(algo, part), part.size());
+    }
+    EXPECT_EQ(running, crc(algo, data)) << ChecksumName(algo) << " folded";
+  }
+  EXPECT_EQ(CombineCrc(ChecksumAlgo::kSha256, "", "", 1).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(CombineCrc(ChecksumAlgo::kCrc32, "abc", "abcd", 1).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ccow::s3
