@@ -2,6 +2,7 @@
 // SSE headers, else the bucket's default encryption) and the cipher that opens a stored
 // one for a request, with AWS's errors. The sealing itself happens below the object API.
 #include <arpa/inet.h>
+#include <spdlog/spdlog.h>
 
 #include "cluster/master_keys.h"
 #include "gateway/s3/s3_encryption.h"
@@ -71,7 +72,10 @@ S3Error S3Handler::OpenObjectKey(RequestContext& ctx, const ObjectEncryption& en
     // 403 to a key that does not match.
     if (customer && cipher.status().code() == Code::kCorruption)
       return MakeError(403, "AccessDenied", "The provided encryption key does not match the object's key.");
-    return ErrorFromStatus(cipher.status());
+    // The object exists; its key does not open here (a master key this segment's ring
+    // lacks, or a damaged record): the server's fault, not a missing key's 404.
+    spdlog::error("s3: cannot open an encrypted version's key: {}", cipher.status().ToString());
+    return MakeError(500, "InternalError", "The object's encryption key cannot be opened: " + cipher.status().message());
   }
   *out = std::move(*cipher);
   return S3Error::None();
