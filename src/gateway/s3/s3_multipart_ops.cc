@@ -54,6 +54,8 @@ struct UploadRecord {
   // x-amz-checksum-algorithm with x-amz-checksum-type FULL_OBJECT at creation: the
   // completed object's checksum is the CRC of all its bytes, combined from the parts'.
   ChecksumAlgo full_object_crc = ChecksumAlgo::kNone;
+  // x-amz-checksum-algorithm at creation (either type): a part may carry no other.
+  ChecksumAlgo checksum_algorithm = ChecksumAlgo::kNone;
 };
 
 // The checksum type CreateMultipartUpload asks for: FULL_OBJECT (a CRC of the whole
@@ -130,6 +132,10 @@ Result<UploadRecord> LoadUpload(ObjectApi& api, const std::string& record_name) 
     r.opts.lock.legal_hold = j.value("legal_hold", false);
   }
   if (j.contains("encryption")) CCOW_RETURN_IF_ERROR(EncryptionFromJson(j["encryption"], &r.encryption));
+  if (j.contains("checksum_algorithm")) {
+    r.checksum_algorithm = ChecksumAlgoFromName(j.value("checksum_algorithm", ""));
+    if (r.checksum_algorithm == ChecksumAlgo::kNone) return Status::Corruption("upload record has an unknown checksum");
+  }
   if (j.contains("full_object_crc")) {
     r.full_object_crc = ChecksumAlgoFromName(j.value("full_object_crc", ""));
     if (r.full_object_crc == ChecksumAlgo::kNone) return Status::Corruption("upload record has an unknown checksum");
@@ -166,6 +172,8 @@ void S3Handler::CreateMultipartUpload(RequestContext& ctx, const BucketInfo& buc
   if (opts.encryption) j["encryption"] = EncryptionJson(opts.encryption->record);
   if (opts.storage_class != StorageClass::kDefault) j["storage_class"] = static_cast<uint8_t>(opts.storage_class);
   if (full_object_crc != ChecksumAlgo::kNone) j["full_object_crc"] = ChecksumName(full_object_crc);
+  if (const std::string* a = ctx.req.Header("x-amz-checksum-algorithm"))
+    j["checksum_algorithm"] = ChecksumName(ChecksumAlgoFromName(*a));  // validated above
   std::string body = j.dump();
   StringSource src(body);
   PutOptions record_opts;
@@ -261,6 +269,15 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
     return SendXml(ctx, 200, w.Finish(), sse_headers);
   }
 
+  // A part's checksum is of the algorithm its upload was created with, as AWS requires.
+  if (record->checksum_algorithm != ChecksumAlgo::kNone) {
+    auto requested = ChecksumFromHeaders(ctx.req);
+    if (requested.ok() && requested->algo != ChecksumAlgo::kNone && requested->algo != record->checksum_algorithm)
+      return SendError(ctx, MakeError(400, "InvalidRequest",
+                                      std::string("Checksum Type mismatch occurred, expected checksum Type: ") +
+                                          ChecksumName(record->checksum_algorithm) +
+                                          ", actual checksum Type: " + ChecksumName(requested->algo)));
+  }
   auto body = UploadBody(ctx, kMaxPartSize, "A part may be at most 5 GiB.", &opts);
   if (!body.ok()) return SendError(ctx, ErrorFromStatus(body.status()));
   auto stored = api_->Put(part_name, **body, opts);

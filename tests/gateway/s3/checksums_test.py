@@ -196,16 +196,21 @@ class ChecksumBoto3Test(unittest.TestCase):
         status, sums = head_checksums(b, "k")
         self.assertEqual(sums, {"x-amz-checksum-crc32": want, "x-amz-checksum-type": "FULL_OBJECT"})
         self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), whole)
-        # FULL_OBJECT is for CRCs only; a part without the CRC (here with a SHA-1: current
-        # SDKs add a CRC32 to every part they send) cannot complete such an upload.
+        # FULL_OBJECT is for CRCs only; a part of another algorithm is refused as it
+        # arrives, and a part without the CRC (sent raw: current SDKs add a CRC32 to every
+        # part) cannot complete such an upload.
         with self.assertRaises(ClientError) as e:
             full.create_multipart_upload(Bucket=b, Key="s", ChecksumAlgorithm="SHA256")
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequest")
         up = full.create_multipart_upload(Bucket=b, Key="m", ChecksumAlgorithm="CRC32")["UploadId"]
-        r = base.S3.upload_part(Bucket=b, Key="m", UploadId=up, PartNumber=1, Body=b"no crc", ChecksumAlgorithm="SHA1")
+        with self.assertRaises(ClientError) as e:
+            base.S3.upload_part(Bucket=b, Key="m", UploadId=up, PartNumber=1, Body=b"x", ChecksumAlgorithm="SHA1")
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequest")
+        r = base.raw_request("PUT", f"/{b}/m", f"partNumber=1&uploadId={up}", body=b"no crc")
+        self.assertEqual(r.status, 200, r)
         with self.assertRaises(ClientError) as e:
             base.S3.complete_multipart_upload(Bucket=b, Key="m", UploadId=up, MultipartUpload={
-                "Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]})
+                "Parts": [{"PartNumber": 1, "ETag": r.headers["etag"]}]})
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidPart")
 
 
