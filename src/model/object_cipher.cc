@@ -60,6 +60,13 @@ Status ChunkCipher::Open(std::string_view sealed, std::string* plaintext) const 
                     plaintext);
 }
 
+KeyResolver OpenedKey(const std::shared_ptr<const ChunkCipher>* cipher) {
+  return [cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
+    if (!*cipher) return Status::Internal("an encrypted version read before its key was opened");
+    return *cipher;
+  };
+}
+
 std::string WrapDataKey(std::string_view kek, std::string_view data_key) {
   const std::string nonce = RandomBytes(kGcmNonceSize);
   std::string out = nonce;

@@ -76,6 +76,11 @@ struct ObjectKey {
 // (altered, or not the key that sealed it).
 using KeyResolver = std::function<Result<std::shared_ptr<const ChunkCipher>>(const ObjectEncryption&)>;
 
+// A resolver for a caller that opened the version's key itself, before reading (a request
+// checks its SSE-C key up front to answer 403 before any byte): it returns *cipher as it
+// is when the read asks (kInternal if still null). cipher must outlive the resolver.
+KeyResolver OpenedKey(const std::shared_ptr<const ChunkCipher>* cipher);
+
 // The data key wrapped by a 32-byte key-encryption key: 12-byte nonce | sealed key | tag.
 std::string WrapDataKey(std::string_view kek, std::string_view data_key);
 Result<std::string> UnwrapDataKey(std::string_view kek, std::string_view wrapped);

@@ -242,10 +242,7 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
     if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/true, &src_sse);
     if (e.ok()) e = OpenObjectKey(ctx, info->encryption, src_sse, &src_cipher);
     if (!e.ok()) return SendError(ctx, e);
-    KeyResolver src_keys = [src_cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
-      if (!src_cipher) return Status::Internal("an encrypted copy source read without its key");
-      return src_cipher;
-    };
+    KeyResolver src_keys = OpenedKey(&src_cipher);
     std::optional<ByteRange> range;
     if (const std::string* r = ctx.req.Header("x-amz-copy-source-range")) {
       auto parsed = ParseRange(*r, info->size);

@@ -291,10 +291,7 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
     opts.encryption.reset();  // Compose keeps the source's
     copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
   } else {
-    KeyResolver src_keys = [src_cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
-      if (!src_cipher) return Status::Internal("an encrypted copy source read without its key");
-      return src_cipher;
-    };
+    KeyResolver src_keys = OpenedKey(&src_cipher);
     VersionRangeSource bytes(*api_, src_name, exact, 0, info->size, &src_keys);
     copied = api_->Put(dest, bytes, opts);
   }
@@ -347,10 +344,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
   e = ParseSseHeaders(ctx.req, /*copy_source=*/false, &sse);
   if (!e.ok()) return SendError(ctx, e);
   std::shared_ptr<const ChunkCipher> cipher;  // opened in on_open, before any byte is sent
-  KeyResolver keys = [&cipher](const ObjectEncryption&) -> Result<std::shared_ptr<const ChunkCipher>> {
-    if (!cipher) return Status::Internal("an encrypted version read without its key");
-    return cipher;
-  };
+  KeyResolver keys = OpenedKey(&cipher);
   S3Error deferred;
   HeaderList deferred_headers;
   bool started = false;
