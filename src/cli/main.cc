@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/cli_common.h"
+#include "cli/registry_access.h"
 #include "client/cluster_backend.h"
 #include "core/config.h"
 #include "core/logging.h"
@@ -106,7 +107,12 @@ Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
     spdlog::debug("opening the data directory {}", DataDir());
     CCOW_ASSIGN_OR_RETURN(backend, OpenLocalBackend(DataDir()));
   }
-  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+  // SSE-S3 objects open with the registry's master keys, as through the gateway.
+  auto self = std::make_shared<ObjectApi*>(nullptr);
+  if (!options.keys) options.keys = LazyMasterKeys(self);
+  auto api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+  *self = api.get();
+  return api;
 }
 
 namespace {

@@ -1,10 +1,13 @@
 #include "cli/registry_access.h"
 
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
 #include "client/cluster_backend.h"
+#include "cluster/master_keys.h"
 #include "daemon/migration.h"
 #include "daemon/remote_registry.h"
 #include "gateway/s3/user_registry.h"
@@ -16,11 +19,17 @@ std::string ServerInfoPath() {
   return cluster.empty() ? DataDir() + "/server.json" : cluster + "/s3-gateway.json";
 }
 
-Result<OpenedRegistry> OpenRegistry() {
+Result<OpenedRegistry> OpenRegistry(ObjectApi* local) {
   if (std::string dir = ClusterDir(); !dir.empty()) {
     CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
     CCOW_ASSIGN_OR_RETURN(auto r, daemon::OpenRemoteRegistry({file.AdminAddresses(), file.admin_token, false, {}}));
     return OpenedRegistry{std::shared_ptr<Registry>(std::move(r)), nullptr};
+  }
+  if (local) {
+    auto server = std::make_shared<daemon::ServerRegistry>();
+    CCOW_ASSIGN_OR_RETURN(*server, daemon::OpenSingleNodeRegistry(DataDir(), *local, s3::kDefaultSegment));
+    Registry* r = server->registry.get();
+    return OpenedRegistry{std::shared_ptr<Registry>(server, r), server};
   }
   auto api = OpenApi();
   if (api.ok()) {
@@ -43,6 +52,29 @@ Result<OpenedRegistry> OpenRegistry() {
   std::string address = info.value("admin_host", "127.0.0.1") + ":" + std::to_string(info.value("admin_port", 9001));
   CCOW_ASSIGN_OR_RETURN(auto r, daemon::OpenRemoteRegistry({{address}, info.value("admin_token", ""), false, {}}));
   return OpenedRegistry{std::shared_ptr<Registry>(std::move(r)), nullptr};
+}
+
+KeyResolver LazyMasterKeys(std::shared_ptr<ObjectApi*> api) {
+  struct Lazy {
+    std::mutex mu;
+    std::shared_ptr<ObjectApi*> api;
+    std::optional<Result<OpenedRegistry>> opened;  // the first attempt's outcome, kept
+    KeyResolver keys;
+  };
+  auto lazy = std::make_shared<Lazy>();
+  lazy->api = std::move(api);
+  return [lazy](const ObjectEncryption& record) -> Result<std::shared_ptr<const ChunkCipher>> {
+    std::lock_guard lock(lazy->mu);
+    if (!lazy->opened) {
+      lazy->opened = OpenRegistry(ClusterDir().empty() ? *lazy->api : nullptr);
+      if (lazy->opened->ok()) lazy->keys = MasterKeyResolver((*lazy->opened)->registry);
+    }
+    if (!lazy->opened->ok())
+      return Status(lazy->opened->status().code(),
+                    "the registry, which holds the master keys of SSE-S3 objects, did not open: " +
+                        lazy->opened->status().message());
+    return lazy->keys(record);
+  };
 }
 
 }  // namespace ccow::cli

@@ -17,7 +17,14 @@ struct OpenedRegistry {
   std::shared_ptr<void> keep;  // whatever the registry needs alive (store, Raft member)
 };
 
-Result<OpenedRegistry> OpenRegistry();
+// `local`, when given, is the command's own API on the data directory (which only one
+// process may open): the one-member registry is opened on it instead of a second one.
+Result<OpenedRegistry> OpenRegistry(ObjectApi* local = nullptr);
+
+// For ApiOptions::keys of a command's API: opens SSE-S3 versions with the registry's
+// master key ring, the registry opened at the first such version (most commands never
+// meet one). `*api` is the API the resolver serves, set once it is open. Thread-safe.
+KeyResolver LazyMasterKeys(std::shared_ptr<ObjectApi*> api);
 
 // DATA/server.json: where a running `ccow server` listens and its admin token.
 std::string ServerInfoPath();

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "core/check.h"
+#include "gateway/s3/s3_xml.h"
 
 namespace ccow::s3 {
 namespace {
@@ -129,6 +130,12 @@ std::unique_ptr<Checksummer> Checksummer::Create(ChecksumAlgo algo) {
   return nullptr;
 }
 
+void WriteChecksumElements(const ObjectChecksum& c, bool with_type, XmlWriter& w) {
+  if (c.empty()) return;
+  w.Element(std::string("Checksum") + ChecksumName(c.algo), ChecksumValue(c));
+  if (with_type) w.Element("ChecksumType", c.composite ? "COMPOSITE" : "FULL_OBJECT");
+}
+
 Result<RequestedChecksum> ChecksumFromHeaders(const http::HttpRequest& req) {
   RequestedChecksum out;
   auto invalid = [](const std::string& why) { return Status::InvalidArgument("InvalidRequest: " + why); };
@@ -239,6 +246,15 @@ void AddChecksumHeaders(const ObjectChecksum& c, http::HeaderList* h) {
   if (c.empty()) return;
   h->emplace_back(ChecksumHeader(c.algo), ChecksumValue(c));
   h->emplace_back("x-amz-checksum-type", c.composite ? "COMPOSITE" : "FULL_OBJECT");
+}
+
+void CommitChecksum(std::shared_ptr<Checksummer> sum, ObjectChecksum fixed, PutOptions* opts) {
+  auto before = std::move(opts->before_commit);
+  opts->before_commit = [before, sum, fixed](VersionManifest& vm) -> Status {
+    if (before) CCOW_RETURN_IF_ERROR(before(vm));
+    vm.checksum = sum ? ObjectChecksum{sum->algo(), false, 0, sum->Final()} : fixed;
+    return Status::OK();
+  };
 }
 
 Result<size_t> ChecksumSource::Read(char* buf, size_t n) {

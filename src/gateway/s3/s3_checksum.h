@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "client/byte_stream.h"
+#include "client/object_api.h"
 #include "core/status.h"
 #include "gateway/s3/base64.h"
 #include "http/http_exchange.h"
@@ -33,6 +34,11 @@ std::string ChecksumHeader(ChecksumAlgo algo);  // "x-amz-checksum-crc32"
 
 // The value S3 returns for a checksum: base64 of the digest, "-N" after a composite one.
 std::string ChecksumValue(const ObjectChecksum& c);
+
+class XmlWriter;
+// <ChecksumALG>value</ChecksumALG> and, with_type, <ChecksumType>COMPOSITE|FULL_OBJECT</...>,
+// as S3's documents carry a stored checksum (nothing for an empty one).
+void WriteChecksumElements(const ObjectChecksum& c, bool with_type, XmlWriter& w);
 
 // What a request's headers ask for: an algorithm, and the digest either in a header
 // (expected, raw bytes) or in the aws-chunked body's trailer (in_trailer).
@@ -70,6 +76,11 @@ class Checksummer {
 // CRC32 only.) kInvalidArgument for another algorithm or a digest of the wrong size.
 Result<std::string> CombineCrc(ChecksumAlgo algo, const std::string& crc_a, const std::string& crc_b,
                                uint64_t length_b);
+
+// Makes the version `opts` writes carry a checksum: `sum`'s digest as it stands at the
+// commit (when every byte has passed through it), or `fixed` when sum is null. Runs after
+// any before_commit already set.
+void CommitChecksum(std::shared_ptr<Checksummer> sum, ObjectChecksum fixed, PutOptions* opts);
 
 // Passes `inner` through, feeding every byte to `sum`. Both must outlive it.
 class ChecksumSource : public ByteSource {

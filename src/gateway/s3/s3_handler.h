@@ -20,6 +20,7 @@
 #include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_error.h"
 #include "gateway/s3/s3_gateway.h"
+#include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
 #include "gateway/s3/sigv4.h"
 #include "gateway/s3/user_registry.h"
@@ -118,6 +119,18 @@ class S3Handler {
   void ObjectRequest(RequestContext& ctx, const BucketInfo& bucket);
   void PutObject(RequestContext& ctx, const BucketInfo& bucket);
   void CopyObject(RequestContext& ctx, const BucketInfo& bucket, const std::string& source);
+  // The source of a copy (CopyObject, UploadPartCopy) named by x-amz-copy-source: its
+  // bucket resolved for the requester (another account's where a grant allows), its
+  // version, read access checked as the requester, the x-amz-copy-source-if-* conditions,
+  // and its key opened (an SSE-C source's x-amz-copy-source-...-customer-* headers).
+  struct OpenedSource {
+    BucketInfo bucket;
+    std::string name;   // the object's full name
+    CopySource source;  // as the header gave it
+    ObjectInfo info;    // the version copied
+    std::shared_ptr<const ChunkCipher> cipher;  // null: not encrypted
+  };
+  S3Error OpenCopySource(RequestContext& ctx, const std::string& header, OpenedSource* out);
   void GetObject(RequestContext& ctx, const BucketInfo& bucket, bool head);
   void DeleteObject(RequestContext& ctx, const BucketInfo& bucket);
   void DeleteObjects(RequestContext& ctx, const BucketInfo& bucket);

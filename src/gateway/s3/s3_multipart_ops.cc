@@ -228,21 +228,12 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
   if (const std::string* copy = ctx.req.Header("x-amz-copy-source")) {
     // UploadPartCopy: the range rarely falls on chunk boundaries, so its bytes are
     // streamed through; whole chunks that already exist are still not stored twice.
-    CopySource src;
-    S3Error e = ParseCopySource(*copy, &src);
+    OpenedSource opened;
+    S3Error e = OpenCopySource(ctx, *copy, &opened);
     if (!e.ok()) return SendError(ctx, e);
-    std::string src_name = buckets_.BucketPath(ctx.tenant, src.bucket) + "/" + src.key;
-    auto info = api_->Stat(src_name, src.which);
-    if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker))
-      return SendError(ctx, MakeError(404, "NoSuchKey", "The specified key does not exist."));
-    e = CheckConditions(ctx.req, *info, true);
-    // The source opens with its own key (an SSE-C source's x-amz-copy-source-... headers).
-    SseRequest src_sse;
-    std::shared_ptr<const ChunkCipher> src_cipher;
-    if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/true, &src_sse);
-    if (e.ok()) e = OpenObjectKey(ctx, info->encryption, src_sse, &src_cipher);
-    if (!e.ok()) return SendError(ctx, e);
-    KeyResolver src_keys = OpenedKey(&src_cipher);
+    const std::string& src_name = opened.name;
+    const ObjectInfo* info = &opened.info;
+    KeyResolver src_keys = OpenedKey(&opened.cipher);
     std::optional<ByteRange> range;
     if (const std::string* r = ctx.req.Header("x-amz-copy-source-range")) {
       auto parsed = ParseRange(*r, info->size);
@@ -256,13 +247,23 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
     exact.generation = info->generation;
     uint64_t begin = range ? range->offset : 0;
     uint64_t end = range ? range->offset + *range->length : info->size;
-    VersionRangeSource rs(*api_, src_name, exact, begin, end, &src_keys);
-    auto stored = api_->Put(part_name, rs, opts);
+    std::unique_ptr<ByteSource> rs = std::make_unique<VersionRangeSource>(*api_, src_name, exact, begin, end, &src_keys);
+    // The part carries its upload's checksum algorithm, computed from the bytes copied.
+    std::shared_ptr<Checksummer> sum(Checksummer::Create(record->checksum_algorithm));
+    if (sum) {
+      rs = std::make_unique<ChecksumSource>(std::move(rs), sum.get());
+      CommitChecksum(sum, {}, &opts);
+    }
+    auto stored = api_->Put(part_name, *rs, opts);
     if (!stored.ok()) return SendError(ctx, ErrorFromStatus(stored.status()));
     XmlWriter w;
     w.Open("CopyPartResult", true);
     w.Element("LastModified", IsoDate(stored->uvid.timestamp_ns));
     w.Element("ETag", Quoted(stored->etag));
+    WriteChecksumElements(stored->checksum, /*with_type=*/false, w);
+    if (opened.bucket.versioned())
+      sse_headers.emplace_back("x-amz-copy-source-version-id",
+                               S3VersionId(true, info->generation, info->null_version));
     return SendXml(ctx, 200, w.Finish(), sse_headers);
   }
 
@@ -313,6 +314,7 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
   // was uploaded with one of the same algorithm.
   std::unique_ptr<Checksummer> part_sums;
   bool all_summed = true;
+  std::string part_digests;  // hex, part order, while all_summed
   // FULL_OBJECT: the CRC of every byte, folded from the parts' CRCs and sizes.
   std::string full_crc;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -357,6 +359,7 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
     } else if (all_summed) {
       if (!part_sums) part_sums = Checksummer::Create(info->checksum.algo);
       part_sums->Update(info->checksum.digest.data(), info->checksum.digest.size());
+      part_digests += ToHex(info->checksum.digest.data(), info->checksum.digest.size());
     }
     VersionSelector exact;
     exact.generation = info->generation;
@@ -390,6 +393,8 @@ void S3Handler::CompleteMultipartUpload(RequestContext& ctx, const BucketInfo& b
     composite = {part_sums->algo(), true, static_cast<uint32_t>(parts.size()), part_sums->Final()};
   }
   if (!composite.empty()) {
+    // Every part's own checksum, for GetObjectAttributes and a ?partNumber= GET.
+    if (all_summed) opts.user_metadata[kPartChecksumsKey] = std::move(part_digests);
     auto before = std::move(opts.before_commit);
     opts.before_commit = [before, composite](VersionManifest& vm) -> Status {
       if (before) CCOW_RETURN_IF_ERROR(before(vm));
@@ -412,10 +417,7 @@ void S3Handler::SendCompleted(RequestContext& ctx, const BucketInfo& bucket, con
   w.Element("Bucket", ctx.bucket);
   w.Element("Key", ctx.key);
   w.Element("ETag", Quoted(done.etag));
-  if (!done.checksum.empty()) {
-    w.Element(std::string("Checksum") + ChecksumName(done.checksum.algo), ChecksumValue(done.checksum));
-    w.Element("ChecksumType", done.checksum.composite ? "COMPOSITE" : "FULL_OBJECT");
-  }
+  WriteChecksumElements(done.checksum, /*with_type=*/true, w);
   HeaderList h;
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", S3VersionId(true, done.generation, done.null_version));

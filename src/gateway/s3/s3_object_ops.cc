@@ -208,29 +208,42 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   SendEmpty(ctx, 200, h);
 }
 
-void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const std::string& source) {
-  CopySource src;
-  S3Error e = ParseCopySource(source, &src);
-  if (!e.ok()) return SendError(ctx, e);
+S3Error S3Handler::OpenCopySource(RequestContext& ctx, const std::string& header, OpenedSource* out) {
+  CopySource& src = out->source;
+  S3Error e = ParseCopySource(header, &src);
+  if (!e.ok()) return e;
   auto src_bucket = buckets_.Resolve(ctx.requester.account, src.bucket);
-  if (!src_bucket.ok()) return SendError(ctx, ErrorFromStatus(src_bucket.status(), "NoSuchBucket"));
-  std::string src_name = buckets_.BucketPath(src_bucket->tenant, src.bucket) + "/" + src.key;
-  if (!src_bucket->versioned()) src.which.null_version = false;  // "null" is its only version
+  if (!src_bucket.ok()) return ErrorFromStatus(src_bucket.status(), "NoSuchBucket");
+  out->bucket = std::move(*src_bucket);
+  out->name = buckets_.BucketPath(out->bucket.tenant, src.bucket) + "/" + src.key;
+  if (!out->bucket.versioned()) src.which.null_version = false;  // "null" is its only version
   // The source is read as the requester: its policy and ACLs apply, under its own key.
-  RequestContext src_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, src_bucket->tenant, src.bucket, src.key,
-                         ctx.request_id, {}, {}, src_bucket->tenant, {}, ctx.started_ns};
-  auto info = api_->Stat(src_name, src.which);
-  if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker)) {
-    S3Error missing = info.ok() || info.status().IsNotFound()
-                          ? MissingObjectError(src_ctx, *src_bucket, MakeError(404, "NoSuchKey", "The specified key does not exist."))
-                          : ErrorFromStatus(info.status());
-    return SendError(ctx, missing);
-  }
-  e = Authorize(src_ctx, *src_bucket,
-                {src.which.generation ? "s3:GetObjectVersion" : "s3:GetObject", AclScope::kObject, kPermRead}, &*info);
+  RequestContext src_ctx{ctx.ex, ctx.req, ctx.auth, ctx.requester, out->bucket.tenant, src.bucket, src.key,
+                         ctx.request_id, {}, {}, out->bucket.tenant, {}, ctx.started_ns};
+  auto info = api_->Stat(out->name, src.which);
+  if (!info.ok() || (info->flags & VersionManifest::kFlagDeleteMarker))
+    return info.ok() || info.status().IsNotFound()
+               ? MissingObjectError(src_ctx, out->bucket, MakeError(404, "NoSuchKey", "The specified key does not exist."))
+               : ErrorFromStatus(info.status());
+  out->info = std::move(*info);
+  e = Authorize(src_ctx, out->bucket,
+                {src.which.generation ? "s3:GetObjectVersion" : "s3:GetObject", AclScope::kObject, kPermRead},
+                &out->info);
+  if (e.ok()) e = CheckConditions(ctx.req, out->info, /*copy_source=*/true);
+  SseRequest src_sse;
+  if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/true, &src_sse);
+  if (e.ok()) e = OpenObjectKey(ctx, out->info.encryption, src_sse, &out->cipher);
+  return e;
+}
+
+void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const std::string& source) {
+  OpenedSource opened;
+  S3Error e = OpenCopySource(ctx, source, &opened);
   if (!e.ok()) return SendError(ctx, e);
-  e = CheckConditions(ctx.req, *info, /*copy_source=*/true);
-  if (!e.ok()) return SendError(ctx, e);
+  const CopySource& src = opened.source;
+  const std::string& src_name = opened.name;
+  const ObjectInfo* info = &opened.info;
+  const BucketInfo* src_bucket = &opened.bucket;
 
   PutOptions opts;
   const std::string* directive = ctx.req.Header("x-amz-metadata-directive");
@@ -250,12 +263,8 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   // A copy gets its own ACL, never the source's (as in AWS).
   e = ApplyObjectAcl(ctx, bucket, &opts);
   if (e.ok()) e = ApplyObjectLock(ctx, bucket, &opts);  // never the source's lock, as in AWS
-  // The source opens with its own key (an SSE-C source's x-amz-copy-source-... headers);
-  // the copy is encrypted as its request or its bucket says, never as the source was.
-  SseRequest src_sse, sse;
-  std::shared_ptr<const ChunkCipher> src_cipher;
-  if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/true, &src_sse);
-  if (e.ok()) e = OpenObjectKey(ctx, info->encryption, src_sse, &src_cipher);
+  // The copy is encrypted as its request or its bucket says, never as the source was.
+  SseRequest sse;
   if (e.ok()) e = ApplyEncryption(ctx, bucket, &opts, &sse);
   if (!e.ok()) return SendError(ctx, e);
   const std::string* tag_directive = ctx.req.Header("x-amz-tagging-directive");
@@ -277,8 +286,22 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   opts.slot = SlotForVersioning(bucket.versioned(), bucket.versioning_enabled());  // as in PutObject
   Status quota = ApplyBucketPolicy(bucket, info->size, &opts);
   if (!quota.ok()) return SendError(ctx, ErrorFromStatus(quota));
+  // The copy's checksum, of x-amz-checksum-algorithm's algorithm or else the source's: the
+  // source's own when it is a whole-object checksum of that algorithm, else computed from
+  // the bytes copied (a composite one cannot be: a copy is one part).
+  ChecksumAlgo sum_algo = info->checksum.algo;
+  if (const std::string* a = ctx.req.Header("x-amz-checksum-algorithm")) {
+    sum_algo = ChecksumAlgoFromName(*a);
+    if (sum_algo == ChecksumAlgo::kNone)
+      return SendError(ctx, MakeError(400, "InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid."));
+  }
+  const bool keep_sum = sum_algo != ChecksumAlgo::kNone && sum_algo == info->checksum.algo && !info->checksum.composite;
+  std::shared_ptr<Checksummer> sum(keep_sum ? nullptr : Checksummer::Create(sum_algo));
+  if (!keep_sum) opts.user_metadata.erase(kPartChecksumsKey);  // of another checksum
+  if (sum_algo != ChecksumAlgo::kNone) CommitChecksum(sum, keep_sum ? info->checksum : ObjectChecksum{}, &opts);
   VersionSelector exact;
   exact.generation = info->generation;
+  KeyResolver src_keys = OpenedKey(&opened.cipher);
   // The copy references the source's chunks (no byte moves) when it may keep the
   // source's data key: both unencrypted, or both under the segment's master keys (SSE-S3).
   // Otherwise its bytes are read, opened and sealed again under the copy's own key.
@@ -289,17 +312,28 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   Result<ObjectInfo> copied = Status::Internal("not copied");
   if (reuse) {
     opts.encryption.reset();  // Compose keeps the source's
+    if (sum) {
+      // No byte moves for the copy itself, but a new checksum needs them all read once.
+      ChecksumSource summed(std::make_unique<VersionRangeSource>(*api_, src_name, exact, 0, info->size, &src_keys),
+                            sum.get());
+      std::string buf(1 << 20, '\0');
+      Result<size_t> got = size_t{1};
+      while (got.ok() && *got > 0) got = summed.Read(buf.data(), buf.size());
+      if (!got.ok()) return SendError(ctx, ErrorFromStatus(got.status()));
+    }
     copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
   } else {
-    KeyResolver src_keys = OpenedKey(&src_cipher);
-    VersionRangeSource bytes(*api_, src_name, exact, 0, info->size, &src_keys);
-    copied = api_->Put(dest, bytes, opts);
+    std::unique_ptr<ByteSource> bytes =
+        std::make_unique<VersionRangeSource>(*api_, src_name, exact, 0, info->size, &src_keys);
+    if (sum) bytes = std::make_unique<ChecksumSource>(std::move(bytes), sum.get());
+    copied = api_->Put(dest, *bytes, opts);
   }
   if (!copied.ok()) return SendError(ctx, ErrorFromStatus(copied.status()));
   XmlWriter w;
   w.Open("CopyObjectResult", true);
   w.Element("LastModified", IsoDate(copied->uvid.timestamp_ns));
   w.Element("ETag", Quoted(copied->etag));
+  WriteChecksumElements(copied->checksum, /*with_type=*/true, w);
   HeaderList h;
   if (bucket.versioning_enabled())
     h.emplace_back("x-amz-version-id", std::to_string(copied->generation));
@@ -390,6 +424,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     std::optional<ByteRange> range;
     int status = 200;
     uint64_t length = info.size;
+    bool single_part = false;  // ?partNumber=1 of a version no multipart upload made
     if (part_number) {
       // A part of the upload that made the version (the whole of any other version is
       // its part 1): 206 with the part's span, and the count of parts when there are.
@@ -398,6 +433,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       S3Error bad = PartOf(sizes, info.size, *part_number, &span);
       if (!bad.ok()) return stop(bad);
       if (!sizes.empty()) h.emplace_back("x-amz-mp-parts-count", std::to_string(sizes.size()));
+      single_part = sizes.empty();
       if (span.length > 0) {
         range = ByteRange{span.offset, span.length};
         length = span.length;
@@ -421,8 +457,17 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       }
     }
     // A stored checksum covers the whole object: returned when asked, and not for a range.
+    // A part (?partNumber=) has its own where the upload's parts had checksums.
     const std::string* mode = ctx.req.Header("x-amz-checksum-mode");
-    if (mode && !range && (*mode == "ENABLED" || *mode == "enabled")) AddChecksumHeaders(info.checksum, &h);
+    if (mode && (*mode == "ENABLED" || *mode == "enabled")) {
+      if (!range || single_part) {
+        AddChecksumHeaders(info.checksum, &h);
+      } else if (part_number) {
+        if (auto digest =
+                PartChecksumOf(info.user_metadata, ObjectChecksum::DigestSize(info.checksum.algo), *part_number))
+          AddChecksumHeaders({info.checksum.algo, false, 0, std::move(*digest)}, &h);
+      }
+    }
     if (head) {
       h.emplace_back("Content-Length", std::to_string(length));
       (void)ctx.ex.Respond(status, h, "");

@@ -21,6 +21,9 @@ namespace ccow::s3 {
 
 inline constexpr const char* kPartSizesKey = "x-ccow-parts";
 inline constexpr const char* kUploadIdKey = "x-ccow-upload-id";
+// The parts' checksums (all of the version's algorithm), their raw digests in part order,
+// in hex: GetObjectAttributes' per-part checksums and a ?partNumber= GET's.
+inline constexpr const char* kPartChecksumsKey = "x-ccow-part-sums";
 inline constexpr uint32_t kMaxPartNumber = 10000;
 
 std::string EncodePartSizes(const std::vector<uint64_t>& sizes);
@@ -31,6 +34,12 @@ std::optional<std::vector<uint64_t>> DecodePartSizes(std::string_view text);
 // The part sizes a version's user metadata holds; empty when it was no multipart upload
 // (or the list is unusable).
 std::vector<uint64_t> PartSizesOf(const std::map<std::string, std::string>& user_metadata);
+
+// The digest of part `part_number` (1-based) from kPartChecksumsKey, whose digests are
+// `digest_size` bytes each; nothing when the version has none, the text is damaged, or the
+// part is beyond them.
+std::optional<std::string> PartChecksumOf(const std::map<std::string, std::string>& user_metadata,
+                                          size_t digest_size, uint32_t part_number);
 
 // ?partNumber=N: 1..10000, else InvalidArgument as AWS words it.
 S3Error ParsePartNumber(std::string_view text, uint32_t* part_number);

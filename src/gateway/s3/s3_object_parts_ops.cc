@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gateway/s3/s3_checksum.h"
+#include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_parts.h"
 #include "gateway/s3/s3_object_util.h"
@@ -87,6 +88,14 @@ void S3Handler::GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucke
   e = Authorize(ctx, bucket,
                 {by_version ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes", AclScope::kObject, kPermRead},
                 &*info);
+  // An SSE-C version answers only to its key, as GET and HEAD do.
+  SseRequest sse;
+  std::shared_ptr<const ChunkCipher> cipher;
+  if (e.ok()) e = ParseSseHeaders(ctx.req, /*copy_source=*/false, &sse);
+  // (An SSE-S3 version's master key is not unwrapped: nothing here needs it.)
+  if (e.ok() && (sse.kind == SseRequest::Kind::kCustomer ||
+                 info->encryption.source == ObjectEncryption::KeySource::kCustomerKey))
+    e = OpenObjectKey(ctx, info->encryption, sse, &cipher);
   if (!e.ok()) return SendError(ctx, e);
 
   XmlWriter w;
@@ -94,8 +103,7 @@ void S3Handler::GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucke
   if (wanted.count("ETag")) w.Element("ETag", info->etag);  // unquoted, as AWS gives it here
   if (wanted.count("Checksum") && !info->checksum.empty()) {
     w.Open("Checksum");
-    w.Element(std::string("Checksum") + ChecksumName(info->checksum.algo), ChecksumValue(info->checksum));
-    w.Element("ChecksumType", info->checksum.composite ? "COMPOSITE" : "FULL_OBJECT");
+    WriteChecksumElements(info->checksum, /*with_type=*/true, w);
     w.Close();
   }
   std::vector<uint64_t> sizes = PartSizesOf(info->user_metadata);
@@ -117,6 +125,10 @@ void S3Handler::GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucke
     w.Element("IsTruncated", truncated ? "true" : "false");
     for (uint32_t n = marker + 1; n <= last; ++n) {
       w.Open("Part");
+      // Each part's own checksum, where the upload's parts all had one of the version's
+      // algorithm (kept by CompleteMultipartUpload).
+      if (auto digest = PartChecksumOf(info->user_metadata, ObjectChecksum::DigestSize(info->checksum.algo), n))
+        WriteChecksumElements({info->checksum.algo, false, 0, std::move(*digest)}, false, w);
       w.Element("PartNumber", std::to_string(n));
       w.Element("Size", std::to_string(sizes[n - 1]));
       w.Close();

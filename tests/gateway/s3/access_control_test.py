@@ -216,9 +216,17 @@ class ExplicitGrantTest(unittest.TestCase):
         BOB.create_bucket(Bucket=dst)
         self.assertEqual(code(BOB.copy_object, Bucket=dst, Key="c", CopySource={"Bucket": src, "Key": "k"}),
                          "AccessDenied")
+        # A part copy reads its source the same way.
+        up = BOB.create_multipart_upload(Bucket=dst, Key="p")["UploadId"]
+        part = dict(Bucket=dst, Key="p", UploadId=up, PartNumber=1, CopySource={"Bucket": src, "Key": "k"})
+        self.assertEqual(code(BOB.upload_part_copy, **part), "AccessDenied")
         ALICE.put_object_acl(Bucket=src, Key="k", GrantRead=f"id={BOB_ID}")
         BOB.copy_object(Bucket=dst, Key="c", CopySource={"Bucket": src, "Key": "k"})
         self.assertEqual(read(BOB, dst, "c"), b"original")
+        etag = BOB.upload_part_copy(**part)["CopyPartResult"]["ETag"]
+        BOB.complete_multipart_upload(Bucket=dst, Key="p", UploadId=up,
+                                      MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+        self.assertEqual(read(BOB, dst, "p"), b"original")
         # The copy is bob's, with its own (private) ACL, not the source's.
         self.assertEqual(grants_of(BOB.get_object_acl(Bucket=dst, Key="c")), {(BOB_ID, "FULL_CONTROL")})
 

@@ -21,8 +21,6 @@ import tempfile
 import time
 import unittest
 
-import boto3
-import botocore.config
 from botocore.exceptions import ClientError
 
 import server_process
@@ -39,9 +37,7 @@ RECORD = re.compile(r'^(\S+) (\S+) \[([^\]]+)\] (\S+) (\S+) (\S+) (\S+) (\S+) "(
 def connect():
     global S3
     url, _ = SERVER.start()
-    cfg = botocore.config.Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
-    S3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="ccow-admin",
-                      aws_secret_access_key="ccow-admin-secret", region_name="us-east-1", config=cfg)
+    S3 = server_process.admin_client(url)
 
 
 def setUpModule():

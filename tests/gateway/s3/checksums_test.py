@@ -147,6 +147,14 @@ class ChecksumBoto3Test(unittest.TestCase):
         status, sums = head_checksums(b, "k")
         self.assertEqual(sums, {"x-amz-checksum-sha256": composite, "x-amz-checksum-type": "COMPOSITE"})
         self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), b"".join(parts))
+        # Each part keeps its own: in GetObjectAttributes and on a GET of that part.
+        attrs = base.S3.get_object_attributes(Bucket=b, Key="k", ObjectAttributes=["Checksum", "ObjectParts"])
+        self.assertEqual(attrs["Checksum"]["ChecksumSHA256"], composite)
+        self.assertEqual([(x["PartNumber"], x.get("ChecksumSHA256")) for x in attrs["ObjectParts"]["Parts"]],
+                         [(i, b64(hashlib.sha256(p).digest())) for i, p in enumerate(parts, 1)])
+        got = base.S3.get_object(Bucket=b, Key="k", PartNumber=3, ChecksumMode="ENABLED")
+        self.assertEqual(got["Body"].read(), parts[2])
+        self.assertEqual(got.get("ChecksumSHA256"), b64(hashlib.sha256(parts[2]).digest()))
 
     def test_a_complete_listing_another_checksum_for_a_part_is_refused(self):
         b = base.new_bucket("sum-mpu-bad")
@@ -196,6 +204,10 @@ class ChecksumBoto3Test(unittest.TestCase):
         status, sums = head_checksums(b, "k")
         self.assertEqual(sums, {"x-amz-checksum-crc32": want, "x-amz-checksum-type": "FULL_OBJECT"})
         self.assertEqual(base.S3.get_object(Bucket=b, Key="k")["Body"].read(), whole)
+        attrs = base.S3.get_object_attributes(Bucket=b, Key="k", ObjectAttributes=["ObjectParts"],
+                                              MaxParts=1, PartNumberMarker=1)
+        self.assertEqual([(x["PartNumber"], x.get("ChecksumCRC32")) for x in attrs["ObjectParts"]["Parts"]],
+                         [(2, b64(zlib.crc32(parts[1]).to_bytes(4, "big")))])
         # FULL_OBJECT is for CRCs only; a part of another algorithm is refused as it
         # arrives, and a part without the CRC (sent raw: current SDKs add a CRC32 to every
         # part) cannot complete such an upload.
@@ -212,6 +224,79 @@ class ChecksumBoto3Test(unittest.TestCase):
             base.S3.complete_multipart_upload(Bucket=b, Key="m", UploadId=up, MultipartUpload={
                 "Parts": [{"PartNumber": 1, "ETag": r.headers["etag"]}]})
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidPart")
+
+
+class ChecksumCopyTest(unittest.TestCase):
+    def test_a_copy_keeps_a_whole_object_checksum_and_computes_a_new_one(self):
+        b = base.new_bucket("sum-copy")
+        body = b"copied with its checksum " * 4000  # chunks, not an inline object
+        crc = b64(zlib.crc32(body).to_bytes(4, "big"))
+        base.S3.put_object(Bucket=b, Key="src", Body=body, ChecksumAlgorithm="CRC32")
+        r = base.S3.copy_object(Bucket=b, Key="same", CopySource={"Bucket": b, "Key": "src"})
+        self.assertEqual(r["CopyObjectResult"].get("ChecksumCRC32"), crc)
+        self.assertEqual(head_checksums(b, "same")[1], {"x-amz-checksum-crc32": crc, "x-amz-checksum-type": "FULL_OBJECT"})
+        # Another algorithm is computed from the bytes, whether the copy reuses the
+        # source's chunks (plain to plain) or seals them again (to SSE-C).
+        sha = b64(hashlib.sha256(body).digest())
+        r = base.S3.copy_object(Bucket=b, Key="sha", CopySource={"Bucket": b, "Key": "src"}, ChecksumAlgorithm="SHA256")
+        self.assertEqual(r["CopyObjectResult"].get("ChecksumSHA256"), sha)
+        self.assertEqual(head_checksums(b, "sha")[1], {"x-amz-checksum-sha256": sha, "x-amz-checksum-type": "FULL_OBJECT"})
+        key = b"k" * 32
+        r = base.S3.copy_object(Bucket=b, Key="sealed", CopySource={"Bucket": b, "Key": "src"},
+                                ChecksumAlgorithm="SHA1", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+        self.assertEqual(r["CopyObjectResult"].get("ChecksumSHA1"), b64(hashlib.sha1(body).digest()))
+        got = base.S3.get_object(Bucket=b, Key="sealed", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+        self.assertEqual(got["Body"].read(), body)
+        # A source without one gives a copy without one; a bad algorithm name is refused.
+        self.assertEqual(put_raw(b, "bare", b"no checksum", {}).status, 200)  # current SDKs would add a CRC32
+        r = base.raw_request("PUT", f"/{b}/bare-copy", headers={"x-amz-copy-source": f"/{b}/bare"})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(b"<Checksum", r.body)
+        self.assertEqual(head_checksums(b, "bare-copy")[1], {})
+        r = base.raw_request("PUT", f"/{b}/bad", headers={"x-amz-copy-source": f"/{b}/src",
+                                                         "x-amz-checksum-algorithm": "MD5"})
+        self.assertEqual((r.status, base.error_code(r.body)), (400, "InvalidRequest"))
+
+    def test_a_copy_of_a_composite_checksum_gets_the_whole_objects(self):
+        b = base.new_bucket("sum-copy-mpu")
+        parts = [b"p" * (5 * base.MiB), b"q" * 77]
+        up = base.S3.create_multipart_upload(Bucket=b, Key="mpu", ChecksumAlgorithm="SHA1")["UploadId"]
+        done = []
+        for i, p in enumerate(parts, 1):
+            r = base.S3.upload_part(Bucket=b, Key="mpu", UploadId=up, PartNumber=i, Body=p, ChecksumAlgorithm="SHA1")
+            done.append({"PartNumber": i, "ETag": r["ETag"], "ChecksumSHA1": r["ChecksumSHA1"]})
+        base.S3.complete_multipart_upload(Bucket=b, Key="mpu", UploadId=up, MultipartUpload={"Parts": done})
+        r = base.S3.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "mpu"})
+        whole = b64(hashlib.sha1(b"".join(parts)).digest())
+        self.assertEqual(r["CopyObjectResult"].get("ChecksumSHA1"), whole)
+        attrs = base.S3.get_object_attributes(Bucket=b, Key="copy", ObjectAttributes=["Checksum", "ObjectParts"])
+        self.assertEqual(attrs["Checksum"]["ChecksumSHA1"], whole)
+        # The part list stays (the ETag still counts parts) but not the parts' SHA1s.
+        self.assertNotIn("ChecksumSHA1", attrs["ObjectParts"]["Parts"][0])
+
+    def test_a_part_copy_carries_its_uploads_checksum(self):
+        # CRC32: current botocore needs the CRT for CRC32C.
+        b = base.new_bucket("sum-part-copy")
+        body = bytes(range(256)) * 40000
+        base.S3.put_object(Bucket=b, Key="src", Body=body)
+        up = base.S3.create_multipart_upload(Bucket=b, Key="k", ChecksumAlgorithm="CRC32")["UploadId"]
+        first = body[: 5 * base.MiB]
+        r = base.S3.upload_part_copy(Bucket=b, Key="k", UploadId=up, PartNumber=1,
+                                     CopySource={"Bucket": b, "Key": "src"},
+                                     CopySourceRange=f"bytes=0-{len(first) - 1}")["CopyPartResult"]
+        self.assertIn("ChecksumCRC32", r)
+        p2 = base.S3.upload_part(Bucket=b, Key="k", UploadId=up, PartNumber=2, Body=b"tail", ChecksumAlgorithm="CRC32")
+        done = base.S3.complete_multipart_upload(Bucket=b, Key="k", UploadId=up, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]},
+            {"PartNumber": 2, "ETag": p2["ETag"], "ChecksumCRC32": p2["ChecksumCRC32"]}]})
+        self.assertTrue(done.get("ChecksumCRC32", "").endswith("-2"), done)
+        # The part copy's CRC32 is the copied bytes': a GET of part 1 returns that range
+        # with it, and a PUT of the same bytes with that CRC32 is accepted.
+        got = base.S3.get_object(Bucket=b, Key="k", PartNumber=1, ChecksumMode="ENABLED")
+        self.assertEqual(got["Body"].read(), first)
+        self.assertEqual(got.get("ChecksumCRC32"), r["ChecksumCRC32"])
+        check = put_raw(b, "check", first, {"x-amz-checksum-crc32": r["ChecksumCRC32"]})
+        self.assertEqual(check.status, 200, check)
 
 
 if __name__ == "__main__":

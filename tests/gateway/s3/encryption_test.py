@@ -23,8 +23,6 @@ import tempfile
 import unittest
 import urllib.request
 
-import boto3
-import botocore.config
 from botocore.exceptions import ClientError
 
 import server_process
@@ -41,16 +39,10 @@ OTHER_KEY = b"o" * 32
 MB = 1 << 20
 
 
-def connect(url):
-    cfg = botocore.config.Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
-    return boto3.client("s3", endpoint_url=url, aws_access_key_id="ccow-admin",
-                        aws_secret_access_key="ccow-admin-secret", region_name="us-east-1", config=cfg)
-
-
 def start():
     global S3
     s3, ADMIN[0] = SERVER.start()
-    S3 = connect(s3)
+    S3 = server_process.admin_client(s3)
 
 
 def setUpModule():
@@ -168,6 +160,15 @@ class SseCTest(unittest.TestCase):
         head = S3.head_object(Bucket=b, Key="k", **sse_c())
         self.assertEqual(head["ContentLength"], len(data))
         self.assertEqual(S3.get_object(Bucket=b, Key="k", Range="bytes=10-19", **sse_c())["Body"].read(), data[10:20])
+        # Its attributes too answer only to the key (which botocore does not encode for
+        # this operation: given here as sent).
+        def encoded(key):
+            return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(key).decode(),
+                    "SSECustomerKeyMD5": key_md5(key)}
+        attrs = dict(Bucket=b, Key="k", ObjectAttributes=["ObjectSize"])
+        self.assertEqual(error(S3.get_object_attributes, **attrs), (400, "InvalidRequest"))
+        self.assertEqual(error(S3.get_object_attributes, **attrs, **encoded(OTHER_KEY)), (403, "AccessDenied"))
+        self.assertEqual(S3.get_object_attributes(**attrs, **encoded(KEY))["ObjectSize"], len(data))
         # A key given for an object not sealed with one is an error too.
         S3.put_object(Bucket=b, Key="plain", Body=b"p")
         self.assertEqual(error(S3.get_object, Bucket=b, Key="plain", **sse_c()), (400, "InvalidRequest"))
@@ -270,7 +271,7 @@ class BucketDefaultTest(unittest.TestCase):
         def keep_body(http_response, **kwargs):
             raw["body"] = http_response.content
 
-        client = connect(S3.meta.endpoint_url)
+        client = server_process.admin_client(S3.meta.endpoint_url)
         client.meta.events.register_last("before-call.s3.PutBucketEncryption", replace_body)
         client.meta.events.register("after-call.s3.GetBucketEncryption", keep_body)
         client.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={
@@ -315,6 +316,19 @@ class OnDiskTest(unittest.TestCase):
         self.assertTrue(files_containing(markers["plain"]), "the control: a plain object's bytes are on disk")
         self.assertEqual(files_containing(markers["s3"]), [])
         self.assertEqual(files_containing(markers["c"]), [])
+        # The CLI reads SSE-S3 objects as the gateway does (the master key from the
+        # registry); an SSE-C one only opens with its key, which the CLI does not take.
+        def cli_get(key):
+            return subprocess.run([CCOW, "object", "get", "--data", DATA, f"ccow/default/{b}/{key}"],
+                                  capture_output=True, timeout=60)
+        for key, body in (("s3", bodies["s3"]), ("s3-small", small["s3"]), ("plain", bodies["plain"])):
+            got = cli_get(key)
+            self.assertEqual((got.returncode, got.stderr), (0, b""), key)
+            self.assertEqual(got.stdout, body, key)
+        got = cli_get("c")
+        self.assertNotEqual(got.returncode, 0)
+        self.assertIn(b"customer key", got.stderr)
+        self.assertEqual(got.stdout, b"")
         start()
         self.assertEqual(S3.get_object(Bucket=b, Key="s3")["Body"].read(), bodies["s3"])
         self.assertEqual(S3.get_object(Bucket=b, Key="s3-small")["Body"].read(), small["s3"])

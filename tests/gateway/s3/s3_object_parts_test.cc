@@ -53,6 +53,19 @@ TEST(S3ObjectParts, APartIsWhereTheSizesBeforeItEnd) {
   EXPECT_EQ(PartOf({}, 7, 2, &span).code, "InvalidPartNumber");
 }
 
+TEST(S3ObjectParts, APartChecksumIsFoundByItsNumberAndDamageGivesNone) {
+  std::map<std::string, std::string> md{{kPartChecksumsKey, "0a0b0c0d" "01020304"}};
+  EXPECT_EQ(PartChecksumOf(md, 4, 1), std::string("\x0a\x0b\x0c\x0d", 4));
+  EXPECT_EQ(PartChecksumOf(md, 4, 2), std::string("\x01\x02\x03\x04", 4));
+  EXPECT_FALSE(PartChecksumOf(md, 4, 3));  // beyond the parts
+  EXPECT_FALSE(PartChecksumOf(md, 4, 0));
+  EXPECT_FALSE(PartChecksumOf(md, 8, 2));  // not a whole number of 8-byte digests at part 2
+  EXPECT_FALSE(PartChecksumOf(md, 3, 1));  // 16 hex digits are no list of 3-byte digests
+  EXPECT_FALSE(PartChecksumOf({}, 4, 1));
+  md[kPartChecksumsKey] = "0a0b0c0z";
+  EXPECT_FALSE(PartChecksumOf(md, 4, 1));
+}
+
 TEST(S3ObjectParts, TheMultipartEtagIsTheMd5OfThePartMd5s) {
   std::string etag;
   // Two parts whose MD5s are those of "" and of "a": the pinned value is MD5 of their

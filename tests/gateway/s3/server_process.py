@@ -7,6 +7,16 @@ import subprocess
 import time
 
 
+def admin_client(url):
+    """A boto3 S3 client of the server's first administrator (ccow-admin), path style, no
+    retries (a test sees the first answer)."""
+    import boto3
+    import botocore.config
+    cfg = botocore.config.Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
+    return boto3.client("s3", endpoint_url=url, aws_access_key_id="ccow-admin",
+                        aws_secret_access_key="ccow-admin-secret", region_name="us-east-1", config=cfg)
+
+
 class ServerProcess:
     def __init__(self, ccow, data, log_path, flags, fail):
         self.ccow, self.data, self.log_path, self.flags, self.fail = ccow, data, log_path, flags, fail
