@@ -356,6 +356,34 @@ curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECR
   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "http://awsb.localhost:$port/dir/big.bin" |
   cmp - "$F/big.bin" || fail "virtual-hosted GET, curl --aws-sigv4"
 
+# ---- encryption, storage classes, checksums -------------------------------------------
+s3 mb s3://sseb >/dev/null
+s3 cp "$F/big.bin" s3://sseb/s3.bin --sse AES256 >/dev/null
+[ "$(api head-object --bucket sseb --key s3.bin | jget 'd["ServerSideEncryption"]')" = AES256 ] || fail "SSE-S3 not reported"
+s3 cp s3://sseb/s3.bin "$WORK/sse.got" >/dev/null
+cmp "$F/big.bin" "$WORK/sse.got" || fail "SSE-S3 multipart round trip differs"
+head -c 32 /dev/urandom >"$WORK/ckey"
+s3 cp "$F/big.bin" s3://sseb/c.bin --sse-c AES256 --sse-c-key "fileb://$WORK/ckey" >/dev/null
+expect_error 400 api head-object --bucket sseb --key c.bin
+s3 cp s3://sseb/c.bin "$WORK/c.got" --sse-c AES256 --sse-c-key "fileb://$WORK/ckey" >/dev/null
+cmp "$F/big.bin" "$WORK/c.got" || fail "SSE-C round trip differs"
+# A copy between SSE-C keys (aws s3 cp between two s3:// URLs is a CopyObject).
+head -c 32 /dev/urandom >"$WORK/ckey2"
+s3 cp s3://sseb/c.bin s3://sseb/c2.bin --sse-c-copy-source AES256 --sse-c-copy-source-key "fileb://$WORK/ckey" \
+  --sse-c AES256 --sse-c-key "fileb://$WORK/ckey2" >/dev/null
+s3 cp s3://sseb/c2.bin "$WORK/c2.got" --sse-c AES256 --sse-c-key "fileb://$WORK/ckey2" >/dev/null
+cmp "$F/big.bin" "$WORK/c2.got" || fail "SSE-C to SSE-C copy differs"
+s3 cp "$F/small.txt" s3://sseb/ia.txt --storage-class STANDARD_IA >/dev/null
+[ "$(api head-object --bucket sseb --key ia.txt | jget 'd["StorageClass"]')" = STANDARD_IA ] || fail "class not on HEAD"
+api list-objects-v2 --bucket sseb --prefix ia >"$WORK/l"
+[ "$(jget 'd["Contents"][0]["StorageClass"]' <"$WORK/l")" = STANDARD_IA ] || fail "class not listed"
+sha=$(python3 -c "import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],'rb').read()).digest()).decode())" "$F/small.txt")
+api put-object --bucket sseb --key sum.txt --body "$F/small.txt" --checksum-algorithm SHA256 >/dev/null
+[ "$(api head-object --bucket sseb --key sum.txt --checksum-mode ENABLED | jget 'd["ChecksumSHA256"]')" = "$sha" ] ||
+  fail "SHA256 checksum not returned"
+s3 rm --recursive s3://sseb >/dev/null
+s3 rb s3://sseb >/dev/null
+
 # ---- errors -------------------------------------------------------------------------
 AWS_SECRET_ACCESS_KEY=wrong expect_error SignatureDoesNotMatch aws s3 ls
 AWS_ACCESS_KEY_ID=NOSUCHKEY expect_error InvalidAccessKeyId aws s3 ls

@@ -75,6 +75,18 @@ s3c info s3://s3cmd-bucket >"$WORK/info" || fail "bucket info: $(cat "$WORK/info
 grep -q "Location: *us-east-1" "$WORK/info" || fail "bucket info: $(cat "$WORK/info")"
 grep -q "Payer: *BucketOwner" "$WORK/info" || fail "bucket info payer: $(cat "$WORK/info")"
 
+# server-side encryption and storage classes, as s3cmd info reports them
+s3c put --server-side-encryption "$F/big.bin" s3://s3cmd-bucket/sse.bin >/dev/null
+s3c info s3://s3cmd-bucket/sse.bin >"$WORK/info"
+grep -q "SSE: *AES256" "$WORK/info" || fail "info lacks SSE: $(cat "$WORK/info")"
+s3c get s3://s3cmd-bucket/sse.bin "$WORK/sse.got" >/dev/null
+cmp "$F/big.bin" "$WORK/sse.got" || fail "SSE-S3 multipart round trip differs"
+s3c put --storage-class=STANDARD_IA "$F/small.txt" s3://s3cmd-bucket/ia.txt >/dev/null
+s3c info s3://s3cmd-bucket/ia.txt >"$WORK/info"
+grep -q "Storage: *STANDARD_IA" "$WORK/info" || fail "info lacks the class: $(cat "$WORK/info")"
+grep -q "SSE: *none" "$WORK/info" || fail "a plain object reported encrypted: $(cat "$WORK/info")"
+s3c del s3://s3cmd-bucket/sse.bin s3://s3cmd-bucket/ia.txt >/dev/null
+
 # sync up, no-op sync, change, sync down, sync --delete-removed
 s3c sync "$F/tree/" s3://s3cmd-bucket/tree/ >/dev/null
 [ "$(s3c ls --recursive s3://s3cmd-bucket/tree/ | wc -l)" -eq 3 ] || fail "sync up"
