@@ -3,6 +3,7 @@
 #include <array>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -65,8 +66,16 @@ class ClusterBackend final : public Backend {
   Status RaiseReplication(const Chid& chid, uint32_t replication_count) override {
     CCOW_ASSIGN_OR_RETURN(auto holders, initiator_->ProbeChunk(chid));
     auto table = initiator_->flexhash();
-    const size_t row_size = table->Row(table->RowOf(chid)).size();
-    bool enough = holders.size() >= std::min<size_t>(replication_count, row_size);
+    // R copies means R failure domains (as many as the row spans), not R VDEVs: two
+    // holders on one server count once. (Counting VDEVs left a chunk that a top-up had put
+    // on a second VDEV of one server short of a higher R asked later.)
+    std::set<std::string> row_domains, held_domains;
+    for (uint32_t v : table->Row(table->RowOf(chid)))
+      row_domains.insert(DomainOf(table->vdevs()[v], table->failure_domain()));
+    for (const auto& h : holders)
+      for (const VdevInfo& v : table->vdevs())
+        if (v.id == h.vdev_id) held_domains.insert(DomainOf(v, table->failure_domain()));
+    bool enough = held_domains.size() >= std::min<size_t>(replication_count, row_domains.size());
     for (const auto& h : holders) enough = enough && h.replication_count >= replication_count;
     if (enough) return Status::OK();
     // The proposal of the re-put raises every holder's record; only VDEVs that lack the
