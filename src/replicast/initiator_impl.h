@@ -310,6 +310,13 @@ class InitiatorImpl final : public Initiator {
   std::map<std::string, Outcome> NamedPutTo(const FlexHashTable& t, const std::vector<uint32_t>& to,
                                             const NamedPutProposal& proposal,
                                             const std::string& value);
+  // NamedPutTo's round for a value inside its proposal (proposal.value set): sent to each,
+  // settled by their acks or nacks (resent once to the silent ones).
+  std::map<std::string, Outcome> NamedPutInline(const FlexHashTable& t, const Header& h,
+                                                const std::vector<uint32_t>& to,
+                                                const NamedPutProposal& proposal);
+  // What a named proposal takes besides its name and inline value (header, ids, numbers).
+  static constexpr size_t kNamedProposalOverhead = 512;
 
   Network* network_;
   InitiatorOptions options_;

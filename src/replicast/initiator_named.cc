@@ -162,6 +162,15 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
                                                          const std::string& value) {
   uint64_t txid = Begin();
   const Header h{txid, t.RowOf(proposal.nhid), t.generation()};
+  // A value that fits in one message travels in the proposal: each replica judges,
+  // stores and acks it at once (no bid, no train). Larger ones follow their bids.
+  if (!value.empty() && proposal.name.size() + value.size() + kNamedProposalOverhead <= network_->max_message_bytes()) {
+    NamedPutProposal inline_value = proposal;
+    inline_value.value = value;
+    auto outcome = NamedPutInline(t, h, to, inline_value);
+    End(txid);
+    return outcome;
+  }
   for (uint32_t v : to) Send(t.vdevs()[v].address, h, proposal);
   auto replies = WaitForGroup(txid, t, to, RepliedAtAll, Never, Never);
   std::map<std::string, Outcome> outcome;
@@ -194,6 +203,48 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
     for (auto& [address, o] : sent) outcome[address] = o;
   }
   End(txid);
+  return outcome;
+}
+
+std::map<std::string, Outcome> InitiatorImpl::NamedPutInline(const FlexHashTable& t, const Header& h,
+                                                             const std::vector<uint32_t>& to,
+                                                             const NamedPutProposal& proposal) {
+  auto settled = [&](const std::vector<Reply>& replies, const std::string& from) {
+    for (const Reply& r : replies)
+      if (r.from == from &&
+          (std::holds_alternative<PayloadAck>(r.msg.body) || std::holds_alternative<PayloadNack>(r.msg.body) ||
+           std::holds_alternative<GenerationMismatch>(r.msg.body)))
+        return true;
+    return false;
+  };
+  auto all_settled = [&](const std::vector<Reply>& replies) {
+    for (uint32_t v : to)
+      if (!settled(replies, t.vdevs()[v].address)) return false;
+    return true;
+  };
+  for (uint32_t v : to) Send(t.vdevs()[v].address, h, proposal);
+  // As for a train: the first wait allows for the replica's fsync, then the proposal is
+  // resent once to those that did not answer (a retransmission is acked again).
+  std::vector<Reply> replies = Wait(h.txid, std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000), all_settled);
+  if (!all_settled(replies)) {
+    for (uint32_t v : to)
+      if (!settled(replies, t.vdevs()[v].address)) Send(t.vdevs()[v].address, h, proposal);
+    replies = Wait(h.txid, options_.ack_timeout_ns, all_settled);
+  }
+  std::map<std::string, Outcome> outcome;
+  for (uint32_t v : to) outcome[t.vdevs()[v].address] = Outcome::kFailed;
+  for (const Reply& r : replies) {
+    if (!outcome.count(r.from) || outcome[r.from] != Outcome::kFailed) continue;
+    if (std::holds_alternative<PayloadAck>(r.msg.body)) {
+      outcome[r.from] = Outcome::kAcked;
+    } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
+      outcome[r.from] = OutcomeOf(nack->reason);
+    } else if (std::holds_alternative<GenerationMismatch>(r.msg.body)) {
+      outcome[r.from] = Outcome::kMismatch;
+    }
+  }
+  (void)HandleMismatch(t, replies);
+  UpdateSuspects(t, to, replies, settled);
   return outcome;
 }
 

@@ -18,6 +18,7 @@ void Put(Encoder& e, const NamedPutProposal& m) {
   e.PutVarint(m.new_seq);
   e.PutU8(static_cast<uint8_t>(m.mode));
   e.PutU64(m.min_pin_epoch);
+  e.PutBytes(m.value);
 }
 void Get(Decoder& d, NamedPutProposal& m) {
   m.nhid = d.GetHashId();
@@ -30,6 +31,8 @@ void Get(Decoder& d, NamedPutProposal& m) {
   if (mode < 1 || mode > 2) d.Fail("unknown named put mode");
   m.mode = static_cast<NamedPutMode>(mode);
   m.min_pin_epoch = d.GetU64();
+  m.value = d.GetBytes();
+  if (!m.value.empty() && m.value.size() != m.size) d.Fail("a named put's inline value is not of its size");
 }
 void Put(Encoder& e, const UnnamedPutProposal& m) {
   e.PutHashId(m.chid);

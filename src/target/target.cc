@@ -36,6 +36,12 @@ struct Train {
   uint64_t last_activity_ns = 0;
   std::optional<NamedPutProposal> named;  // set for a version-list put
   uint8_t replication_count = 0;          // a chunk's, from its proposal (0: unknown)
+  // The bytes are hashed as they arrive, while a piece just copied is still in cache (a
+  // chunk hashed whole at the end is read back from memory: under concurrent trains that
+  // doubled the hash's cost). `hashed` is the contiguous prefix fed to the hasher so far;
+  // pieces that arrive out of order wait in the buffer until the gap before them fills.
+  std::unique_ptr<Hasher> hasher;
+  uint64_t hashed = 0;
 };
 
 struct Reservation {
@@ -79,6 +85,9 @@ class VdevServer {
   // payload: the piece's bytes, a view into the datagram (t.payload is empty).
   void OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
                   std::string_view payload);
+  // Hands a whole train (or a named put's inline value) to a worker: CompleteTrain, then
+  // its bytes leave buffered_bytes.
+  void Complete(const Header& h, const HashId& chid, Train train);
   void CompleteTrain(const Header& h, const HashId& chid, Train train);
   void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
   void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
@@ -452,6 +461,30 @@ void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
       return;
     case NamedVerdict::kApply: break;
   }
+  if (!p.value.empty()) {
+    // The value came in the proposal: stored now (on a worker: it is fsynced) and acked,
+    // within the bound on what trains hold, as the first piece of a train would be.
+    const TargetOptions& o = target_->options();
+    if (target_->buffered_bytes() + p.size > o.max_buffered_bytes) {
+      target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
+      target_->LogRefusal("refused a version list of " + std::to_string(p.size) + " bytes from " + from +
+                          ": trains already hold " + std::to_string(target_->buffered_bytes().load()) +
+                          " bytes of at most " + std::to_string(o.max_buffered_bytes));
+      Reply(from, h, PayloadNack{p.chid, NackReason::kNotProposed});
+      return;
+    }
+    Train t;
+    t.from = from;
+    t.size = p.size;
+    t.bytes = target_->pool().Get(p.size);
+    target_->buffered_bytes() += p.size;
+    std::memcpy(t.bytes.data(), p.value.data(), p.size);
+    t.received = p.size;
+    t.named = p;
+    t.named->value = {};  // its bytes are in the buffer now
+    Complete(h, p.chid, std::move(t));
+    return;
+  }
   {
     // The train that follows is matched to this proposal by txid and CHID.
     std::lock_guard lock(mu_);
@@ -558,20 +591,38 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
       std::memcpy(train.bytes.data() + t.offset, payload.data(), payload.size());
       train.pieces[t.offset] = payload.size();
       train.received += payload.size();
+      if (!train.hasher) train.hasher = Hasher::Create(t.chid.algo());
+      for (auto next = train.pieces.find(train.hashed); train.hasher && next != train.pieces.end();
+           next = train.pieces.find(train.hashed)) {
+        train.hasher->Update(train.bytes.data() + train.hashed, next->second);
+        train.hashed += next->second;
+      }
     }
     if (train.received < train.size) return;
     done = std::move(train);
     trains_.erase(it);
-    target_->buffered_bytes() -= done.bytes.size();
   }
   done.from = from;
-  auto shared = std::make_shared<Train>(std::move(done));
-  HashId chid = t.chid;
-  target_->Run([this, h, chid, shared] { CompleteTrain(h, chid, std::move(*shared)); });
+  Complete(h, t.chid, std::move(done));
+}
+
+void VdevServer::Complete(const Header& h, const HashId& chid, Train train) {
+  // Its bytes stay counted in buffered_bytes until stored: a train waiting for a worker
+  // holds its buffer as much as one still arriving.
+  const uint64_t held = train.bytes.size();
+  auto shared = std::make_shared<Train>(std::move(train));
+  target_->Run([this, h, chid, shared, held] {
+    CompleteTrain(h, chid, std::move(*shared));
+    target_->buffered_bytes() -= held;
+  });
 }
 
 void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train) {
-  if (HashBytes(chid.algo(), train.bytes.view()) != chid) {
+  // Hashed on arrival when the pieces covered the value end to end without overlap; else
+  // (pieces of a resent train cut differently) hashed whole now.
+  const HashId got = train.hasher && train.hashed == train.size ? train.hasher->Final()
+                                                                : HashBytes(chid.algo(), train.bytes.view());
+  if (got != chid) {
     target_->Count([](TargetCounters& c) { ++c.hash_mismatches; });
     target_->LogRefusal("a train from " + train.from + " does not hash to " + chid.ToString());
     Reply(train.from, h, PayloadNack{chid, NackReason::kHashMismatch});

@@ -15,8 +15,8 @@ HashId Id(const char* s) { return HashBytes(HashAlgo::kSha256, s); }
 std::vector<Message> OneOfEach() {
   Header h{0x1122334455667788ull, 7, 42};
   return {
-      {h, NamedPutProposal{Id("name"), Id("list"), 512, "Hawaii/Cola/bk1/a.jpg", 4, 5,
-                            NamedPutMode::kIfNewer, 11}},
+      {h, NamedPutProposal{Id("name"), Id("list"), 5, "Hawaii/Cola/bk1/a.jpg", 4, 5,
+                            NamedPutMode::kIfNewer, 11, "value"}},
       {h, UnnamedPutProposal{Id("chunk"), 1 << 20, 3}},
       {h, Bid{1000, 250, 3, 1ull << 40}},
       {h, AcceptContentStored{Id("chunk"), 6}},
@@ -73,11 +73,22 @@ TEST(ReplicastMessageTest, FramesAroundAPayloadAreExactlyTheMessageWithIt) {
   }
 }
 
+TEST(ReplicastMessageTest, ANamedPutsInlineValueMustBeOfItsSize) {
+  Header h{1, 2, 3};
+  NamedPutProposal p{Id("name"), Id("list"), 5, "a/b/c/d", 0, 1, NamedPutMode::kCompareAndSwap, 0, "value"};
+  EXPECT_TRUE(Message::Decode(Message{h, p}.Encode()).ok());
+  p.size = 6;  // a claim the bytes do not back
+  auto bad = Message::Decode(Message{h, p}.Encode());
+  EXPECT_FALSE(bad.ok());
+  p.value.clear();  // no value: a train follows, of any size up to the limit
+  EXPECT_TRUE(Message::Decode(Message{h, p}.Encode()).ok());
+}
+
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 5, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 6, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243050d" "0100000000000000" "02000000" "0300000000000000");
+            "5243060d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {

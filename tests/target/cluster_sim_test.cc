@@ -179,6 +179,36 @@ TEST(ClusterSimTest, RePutOfStoredDataSendsNoPayload) {
   EXPECT_LT(sent, 4000u);
 }
 
+TEST(ClusterSimTest, AVersionListThatFitsAMessageTravelsInItsProposal) {
+  SimCluster c(SimOptions{}, 5, 2);
+  auto sum = [&](uint64_t TargetCounters::*field) {
+    uint64_t n = 0;
+    for (int t = 0; t < 5; ++t) n += c.target(t).counters().*field;
+    return n;
+  };
+  const uint64_t bids = sum(&TargetCounters::bids), sent = c.initiator().stats().messages_sent;
+  const std::string small(1000, 's');
+  ASSERT_TRUE(c.initiator().PutNamed("sim/ten/bkt/small", 0, 1, small, replicast::Initiator::kNoNewReferences).ok());
+  // The compare-and-swap at the first home replica, then the other two: three messages,
+  // each answered by an ack, with no bid asked and no train sent.
+  EXPECT_EQ(c.initiator().stats().messages_sent - sent, 3u);
+  EXPECT_EQ(sum(&TargetCounters::bids), bids);
+  EXPECT_EQ(sum(&TargetCounters::named_puts), 3u);
+  // Still a compare-and-swap: a writer that read the name before is refused.
+  EXPECT_EQ(c.initiator().PutNamed("sim/ten/bkt/small", 0, 1, "other", replicast::Initiator::kNoNewReferences).code(),
+            Code::kConflict);
+  // A value larger than a message is proposed, bid for and sent as a train, as before.
+  const std::string big(200000, 'b');
+  ASSERT_TRUE(c.initiator().PutNamed("sim/ten/bkt/big", 0, 1, big, replicast::Initiator::kNoNewReferences).ok());
+  EXPECT_GT(sum(&TargetCounters::bids), bids);
+  for (const auto& [name, value] : {std::pair{"sim/ten/bkt/small", small}, std::pair{"sim/ten/bkt/big", big}}) {
+    auto got = c.initiator().GetNamed(name);
+    ASSERT_TRUE(got.ok() && *got) << name;
+    EXPECT_EQ((*got)->seq, 1u);
+    EXPECT_EQ((*got)->value, value);
+  }
+}
+
 TEST(ClusterSimTest, MulticastSendsEachChunkOnce) {
   SimCluster c(SimOptions{}, 5, 2, 3, /*multicast=*/true);
   std::mt19937_64 rng(4);
