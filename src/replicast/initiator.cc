@@ -119,30 +119,11 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
       for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named, replication_count);
     }
   };
-  auto settled = [&](const std::vector<Reply>& replies, const std::string& from) {
-    for (const Reply& r : replies)
-      if (r.from == from && (std::holds_alternative<PayloadAck>(r.msg.body) ||
-                             std::holds_alternative<PayloadNack>(r.msg.body)))
-        return true;
-    return false;
-  };
-  auto all_settled = [&](const std::vector<Reply>& replies) {
-    for (uint32_t v : chosen)
-      if (!settled(replies, t.vdevs()[v].address)) return false;
-    return true;
-  };
   send(chosen);
   // The first wait allows for the transfer and the target's fsync; a lost piece then
   // costs one resend rather than the whole negotiation.
-  uint64_t first_wait = std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000 + bytes.size() * 20);
-  std::vector<Reply> replies = Wait(h.txid, first_wait, all_settled);
-  if (!all_settled(replies)) {
-    std::vector<uint32_t> missing;
-    for (uint32_t v : chosen)
-      if (!settled(replies, t.vdevs()[v].address)) missing.push_back(v);
-    send(missing);
-    replies = Wait(h.txid, options_.ack_timeout_ns, all_settled);
-  }
+  std::vector<Reply> replies =
+      AwaitAcks(h.txid, t, chosen, std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000 + bytes.size() * 20), send);
   for (uint32_t v : chosen) outcome[t.vdevs()[v].address] = Outcome::kFailed;
   for (const Reply& r : replies) {
     if (!outcome.count(r.from) || outcome[r.from] != Outcome::kFailed) continue;
@@ -154,6 +135,34 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
     }
   }
   return outcome;
+}
+
+bool InitiatorImpl::Settled(const std::vector<Reply>& replies, const std::string& from) {
+  for (const Reply& r : replies)
+    if (r.from == from &&
+        (std::holds_alternative<PayloadAck>(r.msg.body) || std::holds_alternative<PayloadNack>(r.msg.body) ||
+         std::holds_alternative<GenerationMismatch>(r.msg.body)))
+      return true;
+  return false;
+}
+
+std::vector<Reply> InitiatorImpl::AwaitAcks(uint64_t txid, const FlexHashTable& t, const std::vector<uint32_t>& to,
+                                            uint64_t first_wait_ns,
+                                            const std::function<void(const std::vector<uint32_t>&)>& resend) {
+  auto all_settled = [&](const std::vector<Reply>& replies) {
+    for (uint32_t v : to)
+      if (!Settled(replies, t.vdevs()[v].address)) return false;
+    return true;
+  };
+  std::vector<Reply> replies = Wait(txid, first_wait_ns, all_settled);
+  if (!all_settled(replies)) {
+    std::vector<uint32_t> missing;
+    for (uint32_t v : to)
+      if (!Settled(replies, t.vdevs()[v].address)) missing.push_back(v);
+    resend(missing);
+    replies = Wait(txid, options_.ack_timeout_ns, all_settled);
+  }
+  return replies;
 }
 
 Outcome OutcomeOf(NackReason reason) {

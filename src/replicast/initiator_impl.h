@@ -315,6 +315,14 @@ class InitiatorImpl final : public Initiator {
   std::map<std::string, Outcome> NamedPutInline(const FlexHashTable& t, const Header& h,
                                                 const std::vector<uint32_t>& to,
                                                 const NamedPutProposal& proposal);
+  // Whether `from` answered a transfer (or an inline named put) for good: ack, nack, or a
+  // generation mismatch.
+  static bool Settled(const std::vector<Reply>& replies, const std::string& from);
+  // Waits until every VDEV of `to` settled: first_wait_ns, then, after resend(the silent
+  // ones), up to the ack timeout. The replies so far.
+  std::vector<Reply> AwaitAcks(uint64_t txid, const FlexHashTable& t, const std::vector<uint32_t>& to,
+                               uint64_t first_wait_ns,
+                               const std::function<void(const std::vector<uint32_t>&)>& resend);
   // What a named proposal takes besides its name and inline value (header, ids, numbers).
   static constexpr size_t kNamedProposalOverhead = 512;
 

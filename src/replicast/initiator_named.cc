@@ -209,28 +209,13 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,
 std::map<std::string, Outcome> InitiatorImpl::NamedPutInline(const FlexHashTable& t, const Header& h,
                                                              const std::vector<uint32_t>& to,
                                                              const NamedPutProposal& proposal) {
-  auto settled = [&](const std::vector<Reply>& replies, const std::string& from) {
-    for (const Reply& r : replies)
-      if (r.from == from &&
-          (std::holds_alternative<PayloadAck>(r.msg.body) || std::holds_alternative<PayloadNack>(r.msg.body) ||
-           std::holds_alternative<GenerationMismatch>(r.msg.body)))
-        return true;
-    return false;
+  auto send = [&](const std::vector<uint32_t>& vdevs) {
+    for (uint32_t v : vdevs) Send(t.vdevs()[v].address, h, proposal);
   };
-  auto all_settled = [&](const std::vector<Reply>& replies) {
-    for (uint32_t v : to)
-      if (!settled(replies, t.vdevs()[v].address)) return false;
-    return true;
-  };
-  for (uint32_t v : to) Send(t.vdevs()[v].address, h, proposal);
+  send(to);
   // As for a train: the first wait allows for the replica's fsync, then the proposal is
   // resent once to those that did not answer (a retransmission is acked again).
-  std::vector<Reply> replies = Wait(h.txid, std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000), all_settled);
-  if (!all_settled(replies)) {
-    for (uint32_t v : to)
-      if (!settled(replies, t.vdevs()[v].address)) Send(t.vdevs()[v].address, h, proposal);
-    replies = Wait(h.txid, options_.ack_timeout_ns, all_settled);
-  }
+  std::vector<Reply> replies = AwaitAcks(h.txid, t, to, std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000), send);
   std::map<std::string, Outcome> outcome;
   for (uint32_t v : to) outcome[t.vdevs()[v].address] = Outcome::kFailed;
   for (const Reply& r : replies) {
@@ -244,7 +229,7 @@ std::map<std::string, Outcome> InitiatorImpl::NamedPutInline(const FlexHashTable
     }
   }
   (void)HandleMismatch(t, replies);
-  UpdateSuspects(t, to, replies, settled);
+  UpdateSuspects(t, to, replies, Settled);
   return outcome;
 }
 
