@@ -164,21 +164,14 @@ std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std:
   };
 }
 
-// Opens SSE-S3 versions with the registry's master key ring (once there is a registry).
-KeyResolver MasterKeys(std::shared_ptr<std::atomic<Registry*>> slot) {
-  return [slot](const ObjectEncryption& record) -> Result<std::shared_ptr<const ChunkCipher>> {
-    Registry* r = slot->load();
-    if (!r) return Status::Unavailable("the registry is not open yet");
-    return OpenMasterKeyed(*r->current(), record);
-  };
-}
 
 Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
   auto s = std::make_unique<Serving>();
   ApiOptions base;
   base.quarantine_retention_ns = retention_ns;
   base.bucket_retention = BucketRetention(s->retention_registry);
-  base.keys = MasterKeys(s->retention_registry);
+  // SSE-S3 versions open with the registry's master key ring, once there is a registry.
+  base.keys = MasterKeyResolver([slot = s->retention_registry] { return slot->load(); });
   std::string dir = ClusterDir();
   if (dir.empty()) {
     if (::access((DataDir() + "/MOVED-TO-CLUSTER.txt").c_str(), F_OK) == 0)

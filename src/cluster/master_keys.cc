@@ -34,9 +34,15 @@ Result<std::shared_ptr<const ChunkCipher>> OpenMasterKeyed(const ClusterState& s
 }
 
 KeyResolver MasterKeyResolver(std::shared_ptr<Registry> registry) {
-  return [registry](const ObjectEncryption& record) -> Result<std::shared_ptr<const ChunkCipher>> {
+  return MasterKeyResolver([registry] { return registry.get(); });
+}
+
+KeyResolver MasterKeyResolver(std::function<Registry*()> registry_now) {
+  return [registry_now](const ObjectEncryption& record) -> Result<std::shared_ptr<const ChunkCipher>> {
     if (record.source != ObjectEncryption::KeySource::kMasterKey)
       return Status::InvalidArgument("the object is encrypted with a customer key (SSE-C): give that key to read it");
+    Registry* registry = registry_now();
+    if (!registry) return Status::Unavailable("the registry, which holds the master keys, is not open yet");
     auto state = registry->current();
     auto cipher = OpenMasterKeyed(*state, record);
     if (cipher.status().code() != Code::kNotFound) return cipher;

@@ -8,6 +8,7 @@
 // kUnavailable when the first key cannot be committed. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,8 +19,12 @@ namespace ccow {
 
 // Opens a master-keyed version's data key (kInvalidArgument for any other kind).
 Result<std::shared_ptr<const ChunkCipher>> OpenMasterKeyed(const ClusterState& state, const ObjectEncryption& record);
-// A resolver for ApiOptions::keys over the registry's current ring.
+// A resolver for ApiOptions::keys over the registry's current ring. A key the ring lacks
+// is waited for briefly (another gateway may have just added it).
 KeyResolver MasterKeyResolver(std::shared_ptr<Registry> registry);
+// The same over whatever registry registry_now() gives at each call (a process that opens
+// its registry after its API): null is kUnavailable.
+KeyResolver MasterKeyResolver(std::function<Registry*()> registry_now);
 // The key of a new version under the newest master key (the ring's first key is made
 // through the registry when it has none): a random data key, or with convergent the
 // data key of `scope` ("SEGMENT/TENANT"), shared by every convergent object there.
