@@ -173,16 +173,7 @@ class ChecksumBoto3Test(unittest.TestCase):
 
     def test_a_full_object_crc_covers_every_byte_of_a_multipart_upload(self):
         # x-amz-checksum-type is newer than Debian's botocore: added to the signed request.
-        def with_headers(headers):
-            client = base.make_client()
-
-            def add(request, **kwargs):
-                for name, value in headers.items():
-                    request.headers[name] = value
-
-            client.meta.events.register_first("before-sign.s3.*", add)
-            return client
-
+        with_headers = base.client_with
         b = base.new_bucket("sum-full")
         full = with_headers({"x-amz-checksum-type": "FULL_OBJECT"})
         parts = [bytes([70 + i]) * (5 * base.MiB if i < 2 else 1234) for i in range(3)]

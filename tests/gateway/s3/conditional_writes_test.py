@@ -20,16 +20,7 @@ def setUpModule():
     base.setUpModule()
 
 
-def client_with(headers):
-    """A client whose every request carries `headers` (signed with it)."""
-    client = base.make_client()
-
-    def add(request, **kwargs):
-        for name, value in headers.items():
-            request.headers[name] = value
-
-    client.meta.events.register_first("before-sign.s3.*", add)
-    return client
+client_with = base.client_with
 
 
 def error_of(call):
