@@ -88,6 +88,9 @@ class VdevServer {
   // Hands a whole train (or a named put's inline value) to a worker: CompleteTrain, then
   // its bytes leave buffered_bytes.
   void Complete(const Header& h, const HashId& chid, Train train);
+  // A buffer of `size` bytes for `what` (a train, an inline value) from `from`, counted in
+  // buffered_bytes; false (counted as a dropped train, logged) past max_buffered_bytes.
+  bool TakeBuffer(uint64_t size, const char* what, const std::string& from, PooledBuffer* out);
   void CompleteTrain(const Header& h, const HashId& chid, Train train);
   void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
   void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
@@ -464,20 +467,13 @@ void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
   if (!p.value.empty()) {
     // The value came in the proposal: stored now (on a worker: it is fsynced) and acked,
     // within the bound on what trains hold, as the first piece of a train would be.
-    const TargetOptions& o = target_->options();
-    if (target_->buffered_bytes() + p.size > o.max_buffered_bytes) {
-      target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
-      target_->LogRefusal("refused a version list of " + std::to_string(p.size) + " bytes from " + from +
-                          ": trains already hold " + std::to_string(target_->buffered_bytes().load()) +
-                          " bytes of at most " + std::to_string(o.max_buffered_bytes));
+    Train t;
+    if (!TakeBuffer(p.size, "a version list", from, &t.bytes)) {
       Reply(from, h, PayloadNack{p.chid, NackReason::kNotProposed});
       return;
     }
-    Train t;
     t.from = from;
     t.size = p.size;
-    t.bytes = target_->pool().Get(p.size);
-    target_->buffered_bytes() += p.size;
     std::memcpy(t.bytes.data(), p.value.data(), p.size);
     t.received = p.size;
     t.named = p;
@@ -513,7 +509,6 @@ void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
 
 void VdevServer::OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
                              std::string_view payload) {
-  const TargetOptions& o = target_->options();
   Train done;
   {
     std::lock_guard lock(mu_);
@@ -575,17 +570,11 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
     if (train.bytes.empty() && train.size > 0) {
       // The first piece: the buffer, within the bound on what all trains hold. Over it,
       // the train is refused and its initiator tries again (a named put anew).
-      if (target_->buffered_bytes() + train.size > o.max_buffered_bytes) {
-        target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
-        target_->LogRefusal("refused a train of " + std::to_string(train.size) + " bytes from " + from +
-                            ": trains already hold " + std::to_string(target_->buffered_bytes().load()) +
-                            " bytes of at most " + std::to_string(o.max_buffered_bytes));
+      if (!TakeBuffer(train.size, "a train", from, &train.bytes)) {
         trains_.erase(it);
         Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
         return;
       }
-      train.bytes = target_->pool().Get(train.size);
-      target_->buffered_bytes() += train.size;
     }
     if (!payload.empty() && !train.pieces.count(t.offset)) {
       std::memcpy(train.bytes.data() + t.offset, payload.data(), payload.size());
@@ -604,6 +593,20 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
   }
   done.from = from;
   Complete(h, t.chid, std::move(done));
+}
+
+bool VdevServer::TakeBuffer(uint64_t size, const char* what, const std::string& from, PooledBuffer* out) {
+  const uint64_t limit = target_->options().max_buffered_bytes;
+  if (target_->buffered_bytes() + size > limit) {
+    target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
+    target_->LogRefusal(std::string("refused ") + what + " of " + std::to_string(size) + " bytes from " + from +
+                        ": trains already hold " + std::to_string(target_->buffered_bytes().load()) +
+                        " bytes of at most " + std::to_string(limit));
+    return false;
+  }
+  *out = target_->pool().Get(size);
+  target_->buffered_bytes() += size;
+  return true;
 }
 
 void VdevServer::Complete(const Header& h, const HashId& chid, Train train) {

@@ -93,4 +93,17 @@ class ChecksumSource : public ByteSource {
   Checksummer* sum_;
 };
 
+// Feeds every byte written to `sum` and keeps none (a checksum of bytes read only for it).
+class ChecksumSink : public ByteSink {
+ public:
+  explicit ChecksumSink(Checksummer* sum) : sum_(sum) {}
+  Status Write(std::string_view data) override {
+    sum_->Update(data.data(), data.size());
+    return Status::OK();
+  }
+
+ private:
+  Checksummer* sum_;
+};
+
 }  // namespace ccow::s3

@@ -314,12 +314,9 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
     opts.encryption.reset();  // Compose keeps the source's
     if (sum) {
       // No byte moves for the copy itself, but a new checksum needs them all read once.
-      ChecksumSource summed(std::make_unique<VersionRangeSource>(*api_, src_name, exact, 0, info->size, &src_keys),
-                            sum.get());
-      std::string buf(1 << 20, '\0');
-      Result<size_t> got = size_t{1};
-      while (got.ok() && *got > 0) got = summed.Read(buf.data(), buf.size());
-      if (!got.ok()) return SendError(ctx, ErrorFromStatus(got.status()));
+      ChecksumSink summed(sum.get());
+      Status read = api_->Get(src_name, exact, std::nullopt, summed, nullptr, &src_keys);
+      if (!read.ok()) return SendError(ctx, ErrorFromStatus(read));
     }
     copied = api_->Compose(dest, {ComposePart{src_name, exact}}, opts, info->etag);
   } else {
@@ -463,9 +460,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       if (!range || single_part) {
         AddChecksumHeaders(info.checksum, &h);
       } else if (part_number) {
-        if (auto digest =
-                PartChecksumOf(info.user_metadata, ObjectChecksum::DigestSize(info.checksum.algo), *part_number))
-          AddChecksumHeaders({info.checksum.algo, false, 0, std::move(*digest)}, &h);
+        if (auto sum = PartChecksumOf(info.user_metadata, info.checksum, *part_number)) AddChecksumHeaders(*sum, &h);
       }
     }
     if (head) {

@@ -55,15 +55,16 @@ std::vector<uint64_t> PartSizesOf(const std::map<std::string, std::string>& user
   return sizes ? std::move(*sizes) : std::vector<uint64_t>();
 }
 
-std::optional<std::string> PartChecksumOf(const std::map<std::string, std::string>& user_metadata,
-                                          size_t digest_size, uint32_t part_number) {
+std::optional<ObjectChecksum> PartChecksumOf(const std::map<std::string, std::string>& user_metadata,
+                                             const ObjectChecksum& whole, uint32_t part_number) {
+  const size_t digest_size = ObjectChecksum::DigestSize(whole.algo);
   auto it = user_metadata.find(kPartChecksumsKey);
   if (it == user_metadata.end() || digest_size == 0 || part_number < 1) return std::nullopt;
   const size_t hex = 2 * digest_size, at = (part_number - 1) * hex;
   if (it->second.size() % hex != 0 || at + hex > it->second.size()) return std::nullopt;
   auto raw = FromHex(std::string_view(it->second).substr(at, hex));
   if (!raw.ok()) return std::nullopt;
-  return std::move(*raw);
+  return ObjectChecksum{whole.algo, false, 0, std::move(*raw)};
 }
 
 S3Error ParsePartNumber(std::string_view text, uint32_t* part_number) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gateway/s3/s3_error.h"
+#include "model/version_manifest.h"
 
 namespace ccow::s3 {
 
@@ -35,11 +36,11 @@ std::optional<std::vector<uint64_t>> DecodePartSizes(std::string_view text);
 // (or the list is unusable).
 std::vector<uint64_t> PartSizesOf(const std::map<std::string, std::string>& user_metadata);
 
-// The digest of part `part_number` (1-based) from kPartChecksumsKey, whose digests are
-// `digest_size` bytes each; nothing when the version has none, the text is damaged, or the
-// part is beyond them.
-std::optional<std::string> PartChecksumOf(const std::map<std::string, std::string>& user_metadata,
-                                          size_t digest_size, uint32_t part_number);
+// The checksum of part `part_number` (1-based) of a version whose own checksum is `whole`:
+// of whole's algorithm, from kPartChecksumsKey; nothing when the version keeps none, the
+// text is damaged, or the part is beyond them.
+std::optional<ObjectChecksum> PartChecksumOf(const std::map<std::string, std::string>& user_metadata,
+                                             const ObjectChecksum& whole, uint32_t part_number);
 
 // ?partNumber=N: 1..10000, else InvalidArgument as AWS words it.
 S3Error ParsePartNumber(std::string_view text, uint32_t* part_number);

@@ -127,8 +127,7 @@ void S3Handler::GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucke
       w.Open("Part");
       // Each part's own checksum, where the upload's parts all had one of the version's
       // algorithm (kept by CompleteMultipartUpload).
-      if (auto digest = PartChecksumOf(info->user_metadata, ObjectChecksum::DigestSize(info->checksum.algo), n))
-        WriteChecksumElements({info->checksum.algo, false, 0, std::move(*digest)}, false, w);
+      if (auto sum = PartChecksumOf(info->user_metadata, info->checksum, n)) WriteChecksumElements(*sum, false, w);
       w.Element("PartNumber", std::to_string(n));
       w.Element("Size", std::to_string(sizes[n - 1]));
       w.Close();

@@ -54,16 +54,20 @@ TEST(S3ObjectParts, APartIsWhereTheSizesBeforeItEnd) {
 }
 
 TEST(S3ObjectParts, APartChecksumIsFoundByItsNumberAndDamageGivesNone) {
+  using Algo = ObjectChecksum::Algo;
+  const ObjectChecksum crc32{Algo::kCrc32, true, 2, "...."}, crc64{Algo::kCrc64Nvme, false, 0, "........"},
+      sha1{Algo::kSha1, true, 2, std::string(20, '.')}, none;
   std::map<std::string, std::string> md{{kPartChecksumsKey, "0a0b0c0d" "01020304"}};
-  EXPECT_EQ(PartChecksumOf(md, 4, 1), std::string("\x0a\x0b\x0c\x0d", 4));
-  EXPECT_EQ(PartChecksumOf(md, 4, 2), std::string("\x01\x02\x03\x04", 4));
-  EXPECT_FALSE(PartChecksumOf(md, 4, 3));  // beyond the parts
-  EXPECT_FALSE(PartChecksumOf(md, 4, 0));
-  EXPECT_FALSE(PartChecksumOf(md, 8, 2));  // not a whole number of 8-byte digests at part 2
-  EXPECT_FALSE(PartChecksumOf(md, 3, 1));  // 16 hex digits are no list of 3-byte digests
-  EXPECT_FALSE(PartChecksumOf({}, 4, 1));
+  EXPECT_EQ(PartChecksumOf(md, crc32, 1), (ObjectChecksum{Algo::kCrc32, false, 0, "\x0a\x0b\x0c\x0d"}));
+  EXPECT_EQ(PartChecksumOf(md, crc32, 2), (ObjectChecksum{Algo::kCrc32, false, 0, "\x01\x02\x03\x04"}));
+  EXPECT_FALSE(PartChecksumOf(md, crc32, 3));  // beyond the parts
+  EXPECT_FALSE(PartChecksumOf(md, crc32, 0));
+  EXPECT_FALSE(PartChecksumOf(md, crc64, 2));  // not a whole number of 8-byte digests at part 2
+  EXPECT_FALSE(PartChecksumOf(md, sha1, 1));   // 16 hex digits are no list of 20-byte digests
+  EXPECT_FALSE(PartChecksumOf(md, none, 1));   // a version without a checksum has no part's
+  EXPECT_FALSE(PartChecksumOf({}, crc32, 1));
   md[kPartChecksumsKey] = "0a0b0c0z";
-  EXPECT_FALSE(PartChecksumOf(md, 4, 1));
+  EXPECT_FALSE(PartChecksumOf(md, crc32, 1));
 }
 
 TEST(S3ObjectParts, TheMultipartEtagIsTheMd5OfThePartMd5s) {
