@@ -16,10 +16,10 @@ std::vector<std::string> Seeds() {
   Header h{99, 3, 7};
   std::vector<Message> all = {
       {h, NamedPutProposal{a, b, 512, "S/T/B/o", 1, 2, NamedPutMode::kCompareAndSwap, 5}},
-      {h, UnnamedPutProposal{a, 1 << 20, 2}},
-      {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a, 4}},
+      {h, UnnamedPutProposal{a, 1 << 20, 2, true}},
+      {h, Bid{1, 2, 3, 4}},                   {h, AcceptContentStored{a, 4, 9}},
       {h, AcceptNotNow{100}},                 {h, RendezvousTransfer{a, 8, 2, 3, "xyz", true}},
-      {h, PayloadAck{a, 4}},                  {h, PayloadNack{a, NackReason::kFenced}},
+      {h, PayloadAck{a, 4, 9}},                {h, PayloadNack{a, NackReason::kFenced}},
       {h, NamedGet{b, "S/T/B/o"}},            {h, UnnamedGet{a, GetMode::kTouch, 2}},
       {h, GetResponse{a, GetStatus::kOk, 1, 4, 3, "p", 3}}, {h, GenerationMismatch{8}},
       {h, ServerListGet{}},                   {h, ServerListResponse{"{}"}},
@@ -27,7 +27,9 @@ std::vector<std::string> Seeds() {
       {h, NameScanResponse{false, {{"S/b", 2, true, "v"}, {"S/c", 1, false, ""}}}},
       {h, GcControl{3, GcPhase::kSweep}},     {h, GcMark{3, {{a, 1}, {b, 0}}}},
       {h, GcReply{3, 2, GcReplyStatus::kOk, true, false, 1, 2, 3, 4, 5, 6, "m"}},
-      {h, BidRelease{a}},
+      {h, BidRelease{a}},                   {h, SyncRequest{9}},
+      {h, SyncReply{9, SyncStatus::kNoSpace}},
+      {h, RendezvousTransfer{a, 8, 2, 0, "xyz", false, 2, true}},
   };
   std::vector<std::string> seeds;
   for (const auto& m : all) seeds.push_back(m.Encode());

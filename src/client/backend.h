@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "model/version_list.h"
@@ -40,10 +43,33 @@ class WriteFence {
     }
   }
   uint64_t oldest() const { return oldest_.load(); }
+  // Forgets the pin epochs observed (a write that touches its chunks again); what
+  // waits for a sync stays.
   void Reset() { oldest_.store(kNone); }
+
+  // Deferred sync. A writer whose commit goes through Backend::UpdateVersionList with this
+  // fence may let its chunk puts return before they are durable: a cluster then syncs
+  // each VDEV that took one once, before the commit, instead of each chunk on each
+  // replica. A backend that makes every put durable ignores it.
+  void DeferSync() { defer_sync_ = true; }
+  bool defers_sync() const { return defer_sync_; }
+  // Stores (a VDEV's address, and the incarnation that answered) holding this write's
+  // chunks not durable yet: added by the puts, taken by the commit.
+  using Unsynced = std::vector<std::pair<std::string, uint64_t>>;
+  void AddUnsynced(const Unsynced& holders) {
+    std::lock_guard lock(mu_);
+    unsynced_.insert(unsynced_.end(), holders.begin(), holders.end());
+  }
+  Unsynced TakeUnsynced() {
+    std::lock_guard lock(mu_);
+    return std::exchange(unsynced_, {});
+  }
 
  private:
   std::atomic<uint64_t> oldest_{kNone};
+  std::atomic<bool> defer_sync_{false};
+  std::mutex mu_;
+  Unsynced unsynced_;
 };
 
 // What a sweep did.
@@ -184,15 +210,17 @@ class Backend {
   // mutate fails nothing changes. A list left Empty() is removed. fence: the write's, when
   // the mutation adds a version referencing chunks it put or touched; null when it adds
   // no reference (a delete, an undelete, a snapshot, an expiry). kFenced: see WriteFence.
+  // The write's chunks left waiting for a sync (WriteFence::TakeUnsynced) are synced first;
+  // when that fails nothing is committed (kUnavailable, or kNoSpace).
   virtual Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                                    const std::function<Status(VersionList*)>& mutate,
-                                   const WriteFence* fence) = 0;
+                                   WriteFence* fence) = 0;
   // The same, whose first attempt may start from `read` (from ReadVersionList) instead of
   // reading the list again: a cluster saves a round trip, and a read that has gone stale
   // costs one failed compare-and-swap and a fresh read. By default `read` is not used.
   virtual Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                                    const std::function<Status(VersionList*)>& mutate,
-                                   const WriteFence* fence, const VersionListRead* read) {
+                                   WriteFence* fence, const VersionListRead* read) {
     (void)read;
     return UpdateVersionList(name, nhid, mutate, fence);
   }

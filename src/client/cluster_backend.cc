@@ -38,8 +38,16 @@ class ClusterBackend final : public Backend {
   Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
                   bool* stored_new, WriteFence* fence) override {
     uint64_t pin_epoch = WriteFence::kNone;
-    Status s = initiator_->PutChunk(chid, bytes, stored_new, replication_count, &pin_epoch);
+    const bool defer = fence && fence->defers_sync();
+    std::vector<replicast::DeferredHolder> deferred;
+    Status s = initiator_->PutChunk(chid, bytes, stored_new, replication_count, &pin_epoch,
+                                    defer ? &deferred : nullptr);
     if (s.ok() && fence) fence->Observe(pin_epoch);
+    if (s.ok() && !deferred.empty()) {
+      WriteFence::Unsynced holders;
+      for (auto& d : deferred) holders.emplace_back(std::move(d.address), d.incarnation);
+      fence->AddUnsynced(holders);
+    }
     if (s.ok() && *stored_new) {
       std::lock_guard lock(stats_mu_);
       stats_.chunks_written++;
@@ -93,7 +101,8 @@ class ClusterBackend final : public Backend {
   ChunkCollection* collection() override { return collection_.get(); }
   std::shared_ptr<const FlexHashTable> placement() override { return initiator_->flexhash(); }
   uint32_t default_replication_count() const override { return initiator_->default_replication_count(); }
-  // Chunks are durable on R replicas when PutChunk returns.
+  // Chunks are durable on R replicas when PutChunk returns, unless their write defers
+  // its sync (WriteFence::DeferSync): its version-list update syncs them first.
   Status SyncChunks() override { return Status::OK(); }
   Status GetChunk(const Chid& chid, std::string* out) override {
     return initiator_->GetChunk(chid, out);
@@ -123,13 +132,19 @@ class ClusterBackend final : public Backend {
 
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                            const std::function<Status(VersionList*)>& mutate,
-                           const WriteFence* fence) override {
+                           WriteFence* fence) override {
     return UpdateVersionList(name, nhid, mutate, fence, nullptr);
   }
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
-                           const std::function<Status(VersionList*)>& mutate, const WriteFence* fence,
+                           const std::function<Status(VersionList*)>& mutate, WriteFence* fence,
                            const VersionListRead* read) override {
     const uint64_t min_pin_epoch = fence ? fence->oldest() : replicast::Initiator::kNoNewReferences;
+    // The chunks this write put without a sync become durable before any list names them.
+    if (fence) {
+      std::vector<replicast::DeferredHolder> holders;
+      for (auto& [address, incarnation] : fence->TakeUnsynced()) holders.push_back({std::move(address), incarnation});
+      if (!holders.empty()) CCOW_RETURN_IF_ERROR(initiator_->SyncDeferred(holders));
+    }
     // Writers in this process take turns per name; writers in other processes are
     // serialized by the compare-and-swap at the name's first home replica.
     std::lock_guard<std::mutex> lock(stripes_[std::hash<std::string>()(name) % stripes_.size()]);

@@ -103,7 +103,7 @@ class LocalBackend final : public Backend, public ChunkCollection {
 
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                            const std::function<Status(VersionList*)>& mutate,
-                           const WriteFence* /*fence*/) override {
+                           WriteFence* /*fence*/) override {
     // Read-modify-write of one name is serialized; different names proceed in parallel.
     std::lock_guard<std::mutex> lock(StripeFor(name));
     CCOW_ASSIGN_OR_RETURN(auto current, GetVersionList(name));

@@ -194,6 +194,10 @@ Result<ObjectInfo> ObjectApi::Put(const std::string& name, ByteSource& data,
       continue;
     }
     if (held) {
+      // Two chunks or more: the write's puts need not each be durable when answered. A
+      // cluster VDEV then syncs what it took of them once, before the commit, rather than
+      // once per chunk (WriteFence::DeferSync).
+      fence.DeferSync();
       launch(held, 0, std::launch::deferred, std::nullopt);
       held.reset();
     }

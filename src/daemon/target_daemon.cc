@@ -32,6 +32,7 @@ std::string TargetMetrics(const Target& target, const std::vector<std::unique_pt
   out += Counter("ccow_replicast_unexpected_total", "reply-type messages sent to a target", c.unexpected);
   out += Counter("ccow_target_bids_total", "bids sent", c.bids);
   out += Counter("ccow_target_dedup_accepts_total", "proposals answered 'content already stored'", c.dedup_accepts);
+  out += Counter("ccow_target_sync_requests_total", "writers asking the chunks they put without a sync made durable", c.sync_requests);
   out += Counter("ccow_target_not_now_total", "proposals answered 'not now'", c.not_now);
   out += Counter("ccow_target_chunks_stored_total", "new chunks stored", c.chunks_stored);
   out += Counter("ccow_target_payload_bytes_stored_total", "payload bytes of new chunks", c.payload_bytes_stored);

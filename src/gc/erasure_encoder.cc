@@ -200,7 +200,7 @@ Status ErasureEncoder::EncodeVersion(const std::string& name, const Nhid& nhid, 
   CCOW_RETURN_IF_ERROR(backend.SyncChunks());
   if (options_.on_phase) options_.on_phase("commit");
 
-  auto commit = [&](const WriteFence& f) {
+  auto commit = [&](WriteFence& f) {
     return backend.UpdateVersionList(
         name, nhid, [&](VersionList* vl) { return vl->SetErasureCoding(entry.vm_chid, set_chid); }, &f);
   };

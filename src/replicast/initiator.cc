@@ -104,7 +104,8 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
                                                          const std::vector<uint32_t>& chosen,
                                                          const HashId& chid, std::string_view bytes,
                                                          uint64_t* pin_epoch, bool named,
-                                                         uint8_t replication_count) {
+                                                         uint8_t replication_count,
+                                                         std::vector<DeferredHolder>* deferred) {
   std::map<std::string, Outcome> outcome;
   auto send = [&](const std::vector<uint32_t>& to) {
     if (options_.multicast) {
@@ -114,9 +115,10 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
         for (size_t i = 0; i < row.size() && i < 64; ++i)
           if (row[i] == v) mask |= 1ull << i;
       SendTrain(MulticastGroupOf(h.row, options_.multicast_base_port), h, chid, bytes, mask, named,
-                replication_count);
+                replication_count, deferred != nullptr);
     } else {
-      for (uint32_t v : to) SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named, replication_count);
+      for (uint32_t v : to)
+        SendTrain(t.vdevs()[v].address, h, chid, bytes, 0, named, replication_count, deferred != nullptr);
     }
   };
   send(chosen);
@@ -130,6 +132,7 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
     if (auto* ack = std::get_if<PayloadAck>(&r.msg.body)) {
       outcome[r.from] = Outcome::kAcked;
       if (pin_epoch) *pin_epoch = std::min(*pin_epoch, ack->pin_epoch);
+      if (deferred && ack->incarnation != 0) deferred->push_back({r.from, ack->incarnation});
     } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
       outcome[r.from] = OutcomeOf(nack->reason);
     }
@@ -141,7 +144,7 @@ bool InitiatorImpl::Settled(const std::vector<Reply>& replies, const std::string
   for (const Reply& r : replies)
     if (r.from == from &&
         (std::holds_alternative<PayloadAck>(r.msg.body) || std::holds_alternative<PayloadNack>(r.msg.body) ||
-         std::holds_alternative<GenerationMismatch>(r.msg.body)))
+         std::holds_alternative<SyncReply>(r.msg.body) || std::holds_alternative<GenerationMismatch>(r.msg.body)))
       return true;
   return false;
 }
@@ -175,7 +178,8 @@ Outcome OutcomeOf(NackReason reason) {
 }
 
 Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
-                               uint32_t replication_count, uint64_t* pin_epoch) {
+                               uint32_t replication_count, uint64_t* pin_epoch,
+                               std::vector<DeferredHolder>* deferred) {
   const uint32_t asked = replication_count ? replication_count : options_.replication_count;
   if (asked < 1 || asked > 255)
     return Status::InvalidArgument("replication count " + std::to_string(asked) + " is outside 1..255");
@@ -184,9 +188,16 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
   bool transferred = false;
   // The oldest pin epoch among the answers that count: dedup answers and acks, any attempt.
   uint64_t oldest_pin = UINT64_MAX;
+  // Holders that answered without a sync (a deferred put), any attempt; reported once each.
+  std::vector<DeferredHolder> unsynced;
   auto done = [&](bool stored) {
     *stored_new = stored;
     if (pin_epoch) *pin_epoch = oldest_pin;
+    if (deferred) {
+      std::sort(unsynced.begin(), unsynced.end());
+      unsynced.erase(std::unique(unsynced.begin(), unsynced.end()), unsynced.end());
+      deferred->insert(deferred->end(), unsynced.begin(), unsynced.end());
+    }
     return Status::OK();
   };
   std::string last_problem = "no attempt made";
@@ -198,7 +209,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     const auto& members = t->Row(row);
     const uint64_t txid = Begin();
     const Header h{txid, row, t->generation()};
-    SendToRow(*t, row, h, UnnamedPutProposal{chid, bytes.size(), static_cast<uint8_t>(asked)});
+    SendToRow(*t, row, h, UnnamedPutProposal{chid, bytes.size(), static_cast<uint8_t>(asked), deferred != nullptr});
     const uint32_t r_count = std::min<uint32_t>(asked, members.size());
     auto offers_enough = [&](const std::vector<Reply>& rs) {
       std::set<std::string> domains;
@@ -226,6 +237,7 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
       if (auto* stored = std::get_if<AcceptContentStored>(&r.msg.body)) {
         held_domains.insert(DomainOf(t->vdevs()[v], fd));
         oldest_pin = std::min(oldest_pin, stored->pin_epoch);
+        if (stored->incarnation != 0) unsynced.push_back({r.from, stored->incarnation});
       } else if (auto* bid = std::get_if<Bid>(&r.msg.body)) {
         if (std::none_of(bids.begin(), bids.end(), [&](auto& b) { return b.first == uint32_t(v); }))
           bids.emplace_back(v, *bid);
@@ -293,7 +305,8 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     }
     // Rendezvous: transmit when every chosen receiver said it would be ready.
     if (start_delay > 0) network_->SleepFor(std::min(start_delay, options_.max_rendezvous_wait_ns));
-    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, static_cast<uint8_t>(asked));
+    auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, static_cast<uint8_t>(asked),
+                              deferred ? &unsynced : nullptr);
     End(txid);
     transferred = true;
     size_t acked = 0;
@@ -313,6 +326,63 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
   return Status::Unavailable("chunk " + Describe(chid) + " could not be stored on " +
                              std::to_string(asked) + " replicas after " +
                              std::to_string(options_.attempts) + " attempts: " + last_problem);
+}
+
+Status InitiatorImpl::SyncDeferred(const std::vector<DeferredHolder>& holders) {
+  std::map<std::string, uint64_t> pending;  // address -> incarnation
+  for (const DeferredHolder& d : holders) {
+    auto [it, added] = pending.emplace(d.address, d.incarnation);
+    if (!added && it->second != d.incarnation)
+      return Status::Unavailable("VDEV " + d.address + " restarted while this write put chunks there: those it "
+                                 "had not synced may be lost; retry the write");
+  }
+  std::string last_problem = "no attempt made";
+  for (uint32_t attempt = 0; attempt < options_.attempts && !pending.empty(); ++attempt) {
+    if (attempt > 0) Count(&InitiatorStats::retries);
+    Table t = flexhash();
+    std::vector<uint32_t> to;
+    for (const auto& [address, incarnation] : pending) {
+      int v = VdevOf(*t, address);
+      if (v < 0)
+        return Status::Unavailable("VDEV " + address + " left the FlexHash table before the chunks this write "
+                                   "put there were durable; retry the write");
+      to.push_back(static_cast<uint32_t>(v));
+    }
+    const uint64_t txid = Begin();
+    const Header h{txid, 0, t->generation()};
+    auto send = [&](const std::vector<uint32_t>& vdevs) {
+      for (uint32_t v : vdevs) Send(t->vdevs()[v].address, h, SyncRequest{pending[t->vdevs()[v].address]});
+    };
+    send(to);
+    auto replies = AwaitAcks(txid, *t, to, std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000), send);
+    End(txid);
+    if (HandleMismatch(*t, replies)) {
+      last_problem = "FlexHash generation changed";
+      continue;
+    }
+    for (const Reply& r : replies) {
+      if (!pending.count(r.from)) continue;
+      auto* reply = std::get_if<SyncReply>(&r.msg.body);
+      if (!reply) continue;
+      const std::string id = t->vdevs()[VdevOf(*t, r.from)].id;
+      switch (reply->status) {
+        case SyncStatus::kOk: pending.erase(r.from); break;
+        case SyncStatus::kRestarted:
+          return Status::Unavailable("VDEV " + id + " restarted before the chunks this write put there were "
+                                     "durable (they may be lost); retry the write");
+        case SyncStatus::kNoSpace:
+          return Status::NoSpace("VDEV " + id + " is full: the chunks this write put there could not be synced");
+        case SyncStatus::kFailed:
+          return Status::Unavailable("VDEV " + id + " failed to sync the chunks this write put there");
+      }
+    }
+    for (uint32_t v : to)
+      if (pending.count(t->vdevs()[v].address)) MarkSuspect(t->vdevs()[v].id);
+    last_problem = std::to_string(pending.size()) + " of " + std::to_string(to.size()) + " VDEVs did not confirm";
+  }
+  if (pending.empty()) return Status::OK();
+  return Status::Unavailable("the chunks of this write could not be made durable: " + last_problem +
+                             "; retry the write");
 }
 
 Status InitiatorImpl::PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,

@@ -60,6 +60,14 @@ struct InitiatorStats {
   uint64_t stray_replies = 0;  // for finished or unknown transactions, or undecodable
 };
 
+// A VDEV that took a chunk of a deferred-sync put without syncing it: the chunk is durable
+// there once SyncDeferred, naming this incarnation of the VDEV, has succeeded.
+struct DeferredHolder {
+  std::string address;
+  uint64_t incarnation = 0;
+  friend auto operator<=>(const DeferredHolder&, const DeferredHolder&) = default;
+};
+
 class Initiator {
  public:
   static Result<std::unique_ptr<Initiator>> Create(Network* network, const std::string& bind_address,
@@ -71,8 +79,18 @@ class Initiator {
   // The chunk's holders record the largest R any put asked, for the healer. pin_epoch,
   // when given, receives the oldest GC pin epoch among the holders' answers (what a
   // version-list put that references the chunk presents to the collector's fence).
+  // deferred, when given, makes the put return before the chunk is durable: its holders
+  // store it without an fdatasync of their own and are appended there (each once per
+  // call); the caller must SyncDeferred them before it commits anything that references
+  // the chunk. One sync per VDEV and write, instead of one per chunk and replica.
   virtual Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
-                          uint32_t replication_count = 0, uint64_t* pin_epoch = nullptr) = 0;
+                          uint32_t replication_count = 0, uint64_t* pin_epoch = nullptr,
+                          std::vector<DeferredHolder>* deferred = nullptr) = 0;
+  // Makes durable what deferred puts left at these holders: one SyncRequest each, in
+  // parallel. kUnavailable when a holder restarted since it answered (what it took may be
+  // lost: the write must not commit; retrying the write puts its chunks again), left the
+  // FlexHash table, or did not confirm after every attempt; kNoSpace when one is full.
+  virtual Status SyncDeferred(const std::vector<DeferredHolder>& holders) = 0;
   // A put directed at chosen VDEVs of the chunk's row (an erasure-coded fragment's keeper):
   // the proposal goes to those VDEVs only, and the call succeeds once every one of them
   // holds the chunk durably, whether it had it already (no bytes sent) or received it and

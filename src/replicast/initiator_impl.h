@@ -70,7 +70,9 @@ class InitiatorImpl final : public Initiator {
   }
 
   Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
-                  uint32_t replication_count, uint64_t* pin_epoch) override;
+                  uint32_t replication_count, uint64_t* pin_epoch,
+                  std::vector<DeferredHolder>* deferred) override;
+  Status SyncDeferred(const std::vector<DeferredHolder>& holders) override;
   Status PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
                     uint32_t replication_count, uint64_t* pin_epoch) override;
   Result<uint64_t> TouchChunk(const HashId& chid, uint32_t replication_count) override;
@@ -161,7 +163,8 @@ class InitiatorImpl final : public Initiator {
   }
   // A train: the value in pieces of one message each.
   void SendTrain(const std::string& to, const Header& h, const HashId& chid,
-                 std::string_view bytes, uint64_t mask, bool named, uint8_t replication_count) {
+                 std::string_view bytes, uint64_t mask, bool named, uint8_t replication_count,
+                 bool defer_sync = false) {
     // 512 bytes of each message are left for the header and the transfer's fields; a
     // network whose messages are smaller would make pieces of 0 bytes and loop forever.
     CCOW_CHECK(network_->max_message_bytes() > 512);
@@ -171,7 +174,7 @@ class InitiatorImpl final : public Initiator {
       size_t n = std::min<uint64_t>(piece, bytes.size() - offset);
       // The piece's payload is gathered from `bytes` by the send itself, never copied.
       Message::Frame f =
-          Message{h, RendezvousTransfer{chid, bytes.size(), offset, mask, {}, named, replication_count}}
+          Message{h, RendezvousTransfer{chid, bytes.size(), offset, mask, {}, named, replication_count, defer_sync}}
               .EncodeFrame(bytes.substr(offset, n));
       const std::string_view parts[3] = {f.head, bytes.substr(offset, n), f.tail};
       Status s = endpoint_->SendParts(to, parts);
@@ -293,11 +296,13 @@ class InitiatorImpl final : public Initiator {
   // acknowledgements; a train not acked in time is sent again once (pieces already
   // received are ignored) before giving up on that VDEV. *pin_epoch, when given, is
   // lowered to the oldest pin epoch the acks carry. replication_count: a chunk's R, which
-  // each receiver records (0 for a named value).
+  // each receiver records (0 for a named value). deferred, when given: a chunk's train of a
+  // deferred-sync put, whose acks (with an incarnation) are appended there.
   std::map<std::string, Outcome> TransferTo(const FlexHashTable& t, const Header& h,
                                             const std::vector<uint32_t>& chosen,
                                             const HashId& chid, std::string_view bytes,
-                                            uint64_t* pin_epoch, bool named, uint8_t replication_count);
+                                            uint64_t* pin_epoch, bool named, uint8_t replication_count,
+                                            std::vector<DeferredHolder>* deferred = nullptr);
   // The value of a name at one VDEV (nullopt: it holds none).
   Result<std::optional<NamedValue>> GetNamedAt(const FlexHashTable& t, const std::string& address,
                                                const std::string& name);

@@ -38,11 +38,15 @@ void Put(Encoder& e, const UnnamedPutProposal& m) {
   e.PutHashId(m.chid);
   e.PutVarint(m.size);
   e.PutU8(m.replication_count);
+  e.PutU8(m.defer_sync ? 1 : 0);
 }
 void Get(Decoder& d, UnnamedPutProposal& m) {
   m.chid = d.GetHashId();
   m.size = d.GetVarint();
   m.replication_count = d.GetU8();
+  uint8_t defer = d.GetU8();
+  if (defer > 1) d.Fail("bad defer_sync flag");
+  m.defer_sync = defer == 1;
 }
 void Put(Encoder& e, const Bid& m) {
   e.PutU64(m.start_delay_ns);
@@ -59,10 +63,12 @@ void Get(Decoder& d, Bid& m) {
 void Put(Encoder& e, const AcceptContentStored& m) {
   e.PutHashId(m.chid);
   e.PutVarint(m.pin_epoch);
+  e.PutU64(m.incarnation);
 }
 void Get(Decoder& d, AcceptContentStored& m) {
   m.chid = d.GetHashId();
   m.pin_epoch = d.GetVarint();
+  m.incarnation = d.GetU64();
 }
 void Put(Encoder& e, const AcceptNotNow& m) { e.PutU32(m.retry_after_ms); }
 void Get(Decoder& d, AcceptNotNow& m) { m.retry_after_ms = d.GetU32(); }
@@ -75,8 +81,9 @@ void PutHead(Encoder& e, const RendezvousTransfer& m, size_t payload_size) {
   e.PutU64(m.rendezvous_mask);
   e.PutVarint(payload_size);
 }
+// The flags byte: bit 0 named, bit 1 defer_sync.
 void PutTail(Encoder& e, const RendezvousTransfer& m) {
-  e.PutU8(m.named ? 1 : 0);
+  e.PutU8((m.named ? 1 : 0) | (m.defer_sync ? 2 : 0));
   e.PutU8(m.replication_count);
 }
 // view: where the payload goes as a view into the input; null: into m.payload.
@@ -86,9 +93,10 @@ void Get(Decoder& d, RendezvousTransfer& m, std::string_view* view) {
   m.offset = d.GetVarint();
   m.rendezvous_mask = d.GetU64();
   std::string_view payload = d.GetBytesView();
-  uint8_t named = d.GetU8();
-  if (named > 1) d.Fail("bad named flag");
-  m.named = named == 1;
+  uint8_t flags = d.GetU8();
+  if (flags >= 3) d.Fail("bad transfer flags");  // 3: a version list is never deferred
+  m.named = (flags & 1) != 0;
+  m.defer_sync = (flags & 2) != 0;
   m.replication_count = d.GetU8();
   if (d.status().ok() && (m.offset > m.total_size || payload.size() > m.total_size - m.offset))
     d.Fail("transfer piece lies outside its chunk");
@@ -97,10 +105,12 @@ void Get(Decoder& d, RendezvousTransfer& m, std::string_view* view) {
 void Put(Encoder& e, const PayloadAck& m) {
   e.PutHashId(m.chid);
   e.PutVarint(m.pin_epoch);
+  e.PutU64(m.incarnation);
 }
 void Get(Decoder& d, PayloadAck& m) {
   m.chid = d.GetHashId();
   m.pin_epoch = d.GetVarint();
+  m.incarnation = d.GetU64();
 }
 void Put(Encoder& e, const PayloadNack& m) {
   e.PutHashId(m.chid);
@@ -264,6 +274,21 @@ void Get(Decoder& d, GcReply& m) {
 }
 void Put(Encoder& e, const BidRelease& m) { e.PutHashId(m.chid); }
 void Get(Decoder& d, BidRelease& m) { m.chid = d.GetHashId(); }
+void Put(Encoder& e, const SyncRequest& m) { e.PutU64(m.incarnation); }
+void Get(Decoder& d, SyncRequest& m) {
+  m.incarnation = d.GetU64();
+  if (m.incarnation == 0) d.Fail("a sync request names no incarnation");
+}
+void Put(Encoder& e, const SyncReply& m) {
+  e.PutU64(m.incarnation);
+  e.PutU8(static_cast<uint8_t>(m.status));
+}
+void Get(Decoder& d, SyncReply& m) {
+  m.incarnation = d.GetU64();
+  uint8_t s = d.GetU8();
+  if (s > kMaxSyncStatus) d.Fail("unknown sync status");
+  m.status = static_cast<SyncStatus>(s);
+}
 
 template <typename T>
 concept HasPayload = std::is_same_v<T, RendezvousTransfer> || std::is_same_v<T, GetResponse>;

@@ -33,7 +33,7 @@ inline constexpr uint16_t kMagic = 0x4352;
 // 6: a named put whose value fits in one message carries it in its proposal
 //    (NamedPutProposal::value): the replica applies it and acks, no bid and no train, one
 //    round trip fewer for each of a put's two version-list rounds (issue 12).
-inline constexpr uint8_t kProtocolVersion = 6;
+inline constexpr uint8_t kProtocolVersion = 7;
 
 enum class Opcode : uint8_t {
   kNamedPutProposal = 1,
@@ -56,6 +56,8 @@ enum class Opcode : uint8_t {
   kGcMark = 18,
   kGcReply = 19,
   kBidRelease = 20,
+  kSyncRequest = 21,
+  kSyncReply = 22,
 };
 
 struct Header {
@@ -92,10 +94,16 @@ struct NamedPutProposal {
 // object's policy asks (its bucket's, tenant's or the cluster's R): holders record the
 // largest asked, so that the healer keeps that many replicas of a chunk shared by objects
 // of different policies. 0: the cluster default.
+//
+// defer_sync: the write commits later (a version-list put) and makes its chunks durable
+// first with one SyncRequest per VDEV that took one: a holder stores the chunk without
+// an fdatasync of its own and answers with its incarnation (see PayloadAck). One sync per
+// VDEV and write instead of one per chunk and replica.
 struct UnnamedPutProposal {
   HashId chid;
   uint64_t size = 0;
   uint8_t replication_count = 0;
+  bool defer_sync = false;
   friend bool operator==(const UnnamedPutProposal&, const UnnamedPutProposal&) = default;
 };
 // A target's offer: when it can receive (rendezvous start, as a delay from the bid, since
@@ -109,9 +117,13 @@ struct Bid {
 };
 // pin_epoch, here and in PayloadAck: the GC epoch under which the VDEV pinned the chunk
 // (the last pass whose pin window it opened; 0: none yet).
+// incarnation, here and in PayloadAck: 0 when the chunk is durable at the VDEV; else the
+// chunk may not be durable until a SyncRequest naming this incarnation of the VDEV (a
+// random number drawn at each start) succeeds. Only an answer to a defer_sync put has one.
 struct AcceptContentStored {
   HashId chid;
   uint64_t pin_epoch = 0;
+  uint64_t incarnation = 0;
   friend bool operator==(const AcceptContentStored&, const AcceptContentStored&) = default;
 };
 struct AcceptNotNow {
@@ -133,11 +145,13 @@ struct RendezvousTransfer {
   // stores the chunk, or finds it stored, even if its bid expired or it restarted since
   // (the initiator may wait longer for the other bids than a bid is held). 0 for named.
   uint8_t replication_count = 0;
+  bool defer_sync = false;  // a chunk's: as its proposal's (never for named)
   friend bool operator==(const RendezvousTransfer&, const RendezvousTransfer&) = default;
 };
 struct PayloadAck {
   HashId chid;
   uint64_t pin_epoch = 0;
+  uint64_t incarnation = 0;
   friend bool operator==(const PayloadAck&, const PayloadAck&) = default;
 };
 enum class NackReason : uint8_t {
@@ -273,11 +287,28 @@ struct BidRelease {
   friend bool operator==(const BidRelease&, const BidRelease&) = default;
 };
 
+// Makes durable every chunk the VDEV took for a defer_sync put (one fdatasync whatever
+// their number), when the VDEV is still the incarnation that answered them. Answered by a
+// SyncReply: kOk once durable; kRestarted from a VDEV that restarted since (another
+// incarnation: what it had not synced may be lost), and the write then fails rather than
+// commit a version whose chunks may be gone; kNoSpace or kFailed when the sync failed.
+struct SyncRequest {
+  uint64_t incarnation = 0;
+  friend bool operator==(const SyncRequest&, const SyncRequest&) = default;
+};
+enum class SyncStatus : uint8_t { kOk = 0, kRestarted = 1, kNoSpace = 2, kFailed = 3 };
+inline constexpr uint8_t kMaxSyncStatus = 3;
+struct SyncReply {
+  uint64_t incarnation = 0;  // the VDEV's own
+  SyncStatus status = SyncStatus::kOk;
+  friend bool operator==(const SyncReply&, const SyncReply&) = default;
+};
+
 using Body = std::variant<NamedPutProposal, UnnamedPutProposal, Bid, AcceptContentStored,
                           AcceptNotNow, RendezvousTransfer, PayloadAck, PayloadNack, NamedGet,
                           UnnamedGet, GetResponse, GenerationMismatch, ServerListGet,
                           ServerListResponse, NameScan, NameScanResponse, GcControl, GcMark,
-                          GcReply, BidRelease>;
+                          GcReply, BidRelease, SyncRequest, SyncReply>;
 
 struct Message {
   Header header;

@@ -115,6 +115,10 @@ class RocksChunkStore final : public ChunkStore {
   }
 
   Status Sync() override { return Commit(nullptr); }
+  bool HasUnsynced() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return synced_seq_ < put_seq_;
+  }
 
   Status Get(const HashId& chid, std::string* out) override {
     std::string key = chid.ToKey();

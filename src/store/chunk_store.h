@@ -126,6 +126,10 @@ class ChunkStore {
   virtual Status Put(const HashId& chid, std::string_view bytes, bool* stored_new) = 0;
   // Makes every Put that returned before this call durable.
   virtual Status Sync() = 0;
+  // Whether a Put that returned is not durable yet (Sync would write): a VDEV that answers
+  // "this chunk is stored" as durable syncs first (the chunk may be another write's, not
+  // synced yet), and skips that when nothing waits.
+  virtual bool HasUnsynced() = 0;
   // Reads and verifies a chunk. kNotFound if absent; kCorruption naming the CHID when
   // the stored bytes are missing, truncated or do not hash to it.
   virtual Status Get(const HashId& chid, std::string* out) = 0;

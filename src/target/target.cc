@@ -1,837 +1,93 @@
+// The target: its workers and FlexHash table, and one VdevServer per VDEV.
 #include "target/target.h"
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cstring>
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <thread>
-#include <map>
-#include <mutex>
-#include <shared_mutex>
-
-#include "core/buffer_pool.h"
-#include "model/encoding.h"
-#include "replicast/message.h"
-#include "replicast/named_value.h"
-#include "target/vdev_gc.h"
+#include "target/target_impl.h"
+#include "target/vdev_server.h"
 
 namespace ccow {
-namespace {
+namespace target_internal {
 
-using namespace replicast;
-
-// A train being reassembled: pieces land at their offsets; duplicates are ignored. Its
-// buffer is taken from the target's pool at the first piece (a proposal alone holds no
-// memory), within max_buffered_bytes.
-struct Train {
-  std::string from;
-  uint64_t size = 0;   // of the whole value
-  PooledBuffer bytes;  // size bytes once the first piece came; empty before
-  std::map<uint64_t, uint64_t> pieces;  // offset -> length
-  uint64_t received = 0;
-  uint64_t last_activity_ns = 0;
-  std::optional<NamedPutProposal> named;  // set for a version-list put
-  uint8_t replication_count = 0;          // a chunk's, from its proposal (0: unknown)
-  // The bytes are hashed as they arrive, while a piece just copied is still in cache (a
-  // chunk hashed whole at the end is read back from memory: under concurrent trains that
-  // doubled the hash's cost). `hashed` is the contiguous prefix fed to the hasher so far;
-  // pieces that arrive out of order wait in the buffer until the gap before them fills.
-  std::unique_ptr<Hasher> hasher;
-  uint64_t hashed = 0;
-};
-
-struct Reservation {
-  uint64_t bytes = 0;
-  uint64_t expires_ns = 0;
-  uint8_t replication_count = 0;  // what the proposal asked, for the train's record
-};
-
-class TargetImpl;
-
-// One VDEV: its endpoint, its store, and the transfers it has bid for or is receiving.
-class VdevServer {
- public:
-  VdevServer(TargetImpl* target, TargetVdev vdev) : target_(target), vdev_(std::move(vdev)) {}
-  Status Bind(Network* network);
-  Status OpenGc(uint64_t gc_rate_bytes_per_second) {
-    CCOW_ASSIGN_OR_RETURN(gc_, VdevGc::Open(vdev_.store, vdev_.id, gc_rate_bytes_per_second, vdev_.scratch_dir));
-    return Status::OK();
-  }
-  // Ends a compaction under way at its next record (a worker runs it; see ~TargetImpl).
-  void StopGc() {
-    if (gc_) gc_->Stop();
-  }
-  void OnMessage(const std::string& from, std::string_view bytes);
-  const std::string& address() const { return ep_->address(); }
-  // Destroys the endpoint: its receive thread is joined, so no handler of this VDEV runs
-  // after it returns. What handlers queued on the workers must have run before.
-  void Close() { owner_.reset(); }
-  const TargetVdev& vdev() const { return vdev_; }
-
- private:
-  void Reply(const std::string& to, const Header& h, Body body);
-  void OnUnnamedProposal(const std::string& from, const Header& h, const UnnamedPutProposal& p);
-  // The bid of transaction txid was not chosen: its reserved window no longer counts in
-  // this VDEV's queue (and so in its next bids).
-  void ReleaseBid(uint64_t txid) {
-    std::lock_guard lock(mu_);
-    reservations_.erase(txid);
-  }
-  void OnNamedProposal(const std::string& from, const Header& h, const NamedPutProposal& p);
-  // payload: the piece's bytes, a view into the datagram (t.payload is empty).
-  void OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
-                  std::string_view payload);
-  // Hands a whole train (or a named put's inline value) to a worker: CompleteTrain, then
-  // its bytes leave buffered_bytes.
-  void Complete(const Header& h, const HashId& chid, Train train);
-  // A buffer of `size` bytes for `what` (a train, an inline value) from `from`, counted in
-  // buffered_bytes; false (counted as a dropped train, logged) past max_buffered_bytes.
-  bool TakeBuffer(uint64_t size, const char* what, const std::string& from, PooledBuffer* out);
-  void CompleteTrain(const Header& h, const HashId& chid, Train train);
-  void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
-  void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
-  void OnNameScan(const std::string& from, const Header& h, const NameScan& s);
-  void OnGcControl(const std::string& from, const Header& h, const GcControl& c);
-  void SendValue(const std::string& to, const Header& h, const HashId& chid, uint64_t seq,
-                 const std::string& value);
-  // free_bytes: the VDEV's, read once per proposal by the caller (a statvfs).
-  Body MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes, uint8_t replication_count = 0);
-  void Sweep(uint64_t now);
-  // The stored sequence of a name (0 when absent) and its value.
-  Result<std::optional<NamedValue>> ReadNamed(const std::string& name);
-
-  TargetImpl* target_;
-  TargetVdev vdev_;
-  // The endpoint's receive thread starts inside Network::Bind and may deliver a message
-  // before Bind has returned it: handlers wait for ready_, which is set once ep_ holds it.
-  // Handlers and jobs read only ep_, which never changes after that; owner_ is written
-  // (by Close) only once no handler can run any more.
-  std::unique_ptr<Endpoint> owner_;
-  Endpoint* ep_ = nullptr;
-  std::atomic<bool> ready_{false};
-  std::mutex mu_;  // trains_, reservations_, last_sweep_ns_
-  std::map<std::pair<uint64_t, HashId>, Train> trains_;
-  std::map<uint64_t, Reservation> reservations_;  // by txid
-  uint64_t last_sweep_ns_ = 0;
-  std::mutex named_mu_;  // serializes version-list compare-and-swap on this VDEV
-  std::unique_ptr<VdevGc> gc_;  // set before Bind, never changed
-};
-
-class TargetImpl final : public Target {
- public:
-  TargetImpl(Network* network, TargetOptions options)
-      : network_(network),
-        options_(options),
-        pool_(std::min<uint64_t>(options.max_buffered_bytes, kIdleTrainBufferBytes)) {}
-
-  Status Init(const std::string& json, std::vector<TargetVdev> vdevs) {
-    CCOW_RETURN_IF_ERROR(SetFlexHash(json));
-    StartWorkers();
-    for (auto& v : vdevs) servers_.push_back(std::make_unique<VdevServer>(this, std::move(v)));
-    for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->OpenGc(options_.gc_rate_bytes_per_second));
-    for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->Bind(network_));
-    return Status::OK();
-  }
-
-  ~TargetImpl() override {
-    // The workers finish what was queued first: their jobs reply through the endpoints.
-    // A handler that queues a job after that leaves it unrun. Then the endpoints go, each
-    // joining its receive thread, so that no handler runs once the servers are destroyed.
-    // A paced compaction after a GC sweep is told to stop first: it could run for minutes.
-    for (auto& s : servers_) s->StopGc();
-    {
-      std::lock_guard lock(work_mu_);
-      stopping_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& w : workers_) w.join();
-    for (auto& s : servers_) s->Close();
-  }
-
-  void StartWorkers() {
-    for (uint32_t i = 0; i < options_.worker_threads; ++i)
-      workers_.emplace_back([this] {
-        while (true) {
-          std::function<void()> job;
-          {
-            std::unique_lock lock(work_mu_);
-            work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty()) return;
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
-          }
-          job();
-        }
-      });
-  }
-  // Runs work on a worker, or right here without workers.
-  void Run(std::function<void()> work) {
-    if (workers_.empty()) {
-      work();
-      return;
-    }
-    {
-      std::lock_guard lock(work_mu_);
-      jobs_.push_back(std::move(work));
-    }
-    work_cv_.notify_one();
-  }
-
-  Status SetFlexHash(const std::string& json) override {
-    CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
-    auto shared = std::make_shared<const FlexHashTable>(std::move(table));
-    std::unique_lock lock(table_mu_);
-    table_ = shared;
-    table_json_ = json;
-    return Status::OK();
-  }
-  uint64_t generation() const override { return table()->generation(); }
-  std::string flexhash_json() const override { return table_json(); }
-  std::vector<std::string> addresses() const override {
-    std::vector<std::string> out;
-    for (const auto& s : servers_) out.push_back(s->address());
-    return out;
-  }
-  TargetCounters counters() const override {
-    std::lock_guard lock(counters_mu_);
-    return counters_;
-  }
-
-  std::shared_ptr<const FlexHashTable> table() const {
-    std::shared_lock lock(table_mu_);
-    return table_;
-  }
-  std::string table_json() const {
-    std::shared_lock lock(table_mu_);
-    return table_json_;
-  }
-  template <typename F>
-  void Count(F&& f) {
-    std::lock_guard lock(counters_mu_);
-    f(counters_);
-  }
-  // Refusals are logged, but a flood of bad datagrams must not flood the log.
-  void LogRefusal(const std::string& what) {
-    uint64_t n = refusals_logged_.fetch_add(1);
-    if (n < 20 || n % 1000 == 0) spdlog::warn("replicast: {} (refusal #{})", what, n + 1);
-  }
-  Network* network() { return network_; }
-  const TargetOptions& options() const { return options_; }
-  std::atomic<uint64_t>& buffered_bytes() { return buffered_bytes_; }
-  // Train buffers: reused, so that a steady stream of transfers faults no new pages in.
-  BufferPool& pool() { return pool_; }
-
- private:
-  Network* network_;
-  TargetOptions options_;
-  mutable std::shared_mutex table_mu_;
-  std::shared_ptr<const FlexHashTable> table_;
-  std::string table_json_;
-  mutable std::mutex counters_mu_;
-  TargetCounters counters_;
-  std::atomic<uint64_t> refusals_logged_{0};
-  std::atomic<uint64_t> buffered_bytes_{0};
-  // What idle train buffers may keep: a few chunks' worth per VDEV of a busy target.
-  static constexpr uint64_t kIdleTrainBufferBytes = 64 << 20;
-  BufferPool pool_;
-  std::vector<std::unique_ptr<VdevServer>> servers_;
-  std::mutex work_mu_;
-  std::condition_variable work_cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
-};
-
-// The position of a VDEV in a row, or -1.
-int PositionInRow(const FlexHashTable& table, uint32_t row, const std::string& vdev_id) {
-  const auto& members = table.Row(row);
-  for (size_t i = 0; i < members.size(); ++i)
-    if (table.vdevs()[members[i]].id == vdev_id) return static_cast<int>(i);
-  return -1;
-}
-
-size_t PieceSize(Network* network) { return network->max_message_bytes() - 512; }
-
-// What a worker keeps of its chunk read buffer between fetches.
-constexpr size_t kKeptReadBufferBytes = 4 << 20;
-
-Status VdevServer::Bind(Network* network) {
-  CCOW_ASSIGN_OR_RETURN(owner_, network->Bind(vdev_.address, [this](const std::string& from,
-                                                                     std::string_view bytes) {
-                          ready_.wait(false, std::memory_order_acquire);
-                          OnMessage(from, bytes);
-                        }));
-  ep_ = owner_.get();
-  ready_.store(true, std::memory_order_release);
-  ready_.notify_all();
-  if (target_->options().multicast_base_port != 0) {
-    auto table = target_->table();
-    for (uint32_t row = 0; row < table->row_count(); ++row) {
-      if (PositionInRow(*table, row, vdev_.id) < 0) continue;
-      Status s = ep_->JoinGroup(MulticastGroupOf(row, target_->options().multicast_base_port));
-      if (!s.ok()) return s.WithContext("joining the multicast group of row " + std::to_string(row));
-    }
-  }
+Status TargetImpl::Init(const std::string& json, std::vector<TargetVdev> vdevs) {
+  CCOW_RETURN_IF_ERROR(SetFlexHash(json));
+  StartWorkers();
+  for (auto& v : vdevs) servers_.push_back(std::make_unique<VdevServer>(this, std::move(v)));
+  for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->OpenGc(options_.gc_rate_bytes_per_second));
+  for (auto& s : servers_) CCOW_RETURN_IF_ERROR(s->Bind(network_));
   return Status::OK();
 }
 
-void VdevServer::Reply(const std::string& to, const Header& h, Body body) {
-  Message m{h, std::move(body)};
-  Status s = ep_->Send(to, m.Encode());
-  if (!s.ok()) target_->LogRefusal("reply to " + to + " failed: " + s.ToString());
-}
-
-void VdevServer::OnMessage(const std::string& from, std::string_view bytes) {
-  target_->Count([](TargetCounters& c) { ++c.messages; });
-  std::string_view payload;  // a train piece's, viewed in place: copied once, into its train
-  auto decoded = Message::DecodeView(bytes, &payload);
-  if (!decoded.ok()) {
-    target_->Count([](TargetCounters& c) { ++c.malformed; });
-    target_->LogRefusal("dropped a datagram from " + from + ": " + decoded.status().ToString());
-    return;
-  }
-  Message& m = *decoded;
-  if (std::holds_alternative<ServerListGet>(m.body)) {
-    Reply(from, m.header, ServerListResponse{target_->table_json()});
-    return;
-  }
-  auto table = target_->table();
-  if (m.header.generation != table->generation()) {
-    target_->Count([](TargetCounters& c) { ++c.wrong_generation; });
-    target_->LogRefusal("refused a message of FlexHash generation " +
-                        std::to_string(m.header.generation) + " from " + from + " (current " +
-                        std::to_string(table->generation()) + ")");
-    Reply(from, m.header, GenerationMismatch{table->generation()});
-    return;
-  }
-  // Row-addressed messages must name a row this VDEV serves, and ids must lie in it. Gets
-  // are answered for any row: after a membership change a VDEV may still hold what its row
-  // no longer names, until healing moves it.
-  auto in_row = [&](const HashId* id, bool any_vdev = false) {
-    bool ok = m.header.row < table->row_count() &&
-              (any_vdev || PositionInRow(*table, m.header.row, vdev_.id) >= 0) &&
-              (id == nullptr || table->RowOf(*id) == m.header.row);
-    if (!ok) {
-      target_->Count([](TargetCounters& c) { ++c.wrong_row; });
-      target_->LogRefusal("dropped a message for row " + std::to_string(m.header.row) +
-                          " from " + from + ": not this VDEV's row or id outside it");
-    }
-    return ok;
-  };
-  Sweep(target_->network()->NowNs());
-  std::visit(
-      [&](auto& body) {
-        using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, UnnamedPutProposal>) {
-          if (in_row(&body.chid)) OnUnnamedProposal(from, m.header, body);
-        } else if constexpr (std::is_same_v<T, NamedPutProposal>) {
-          if (body.nhid != NameHashOf(body.name)) {
-            target_->Count([](TargetCounters& c) { ++c.wrong_row; });
-            target_->LogRefusal("dropped a named put from " + from + " whose NHID is not its name's");
-          } else if (in_row(&body.nhid)) {
-            OnNamedProposal(from, m.header, body);
-          }
-        } else if constexpr (std::is_same_v<T, RendezvousTransfer>) {
-          if (body.rendezvous_mask != 0) {
-            // A multicast train: only the chosen VDEVs of the row take it; the others
-            // learn from it that their bid was not chosen.
-            int pos = PositionInRow(*table, m.header.row, vdev_.id);
-            if (pos < 0 || pos >= 64 || !(body.rendezvous_mask & (1ull << pos))) {
-              ReleaseBid(m.header.txid);
-              return;
-            }
-          }
-          if (in_row(nullptr)) OnTransfer(from, m.header, body, payload);
-        } else if constexpr (std::is_same_v<T, UnnamedGet>) {
-          if (in_row(&body.chid, true)) OnUnnamedGet(from, m.header, body);
-        } else if constexpr (std::is_same_v<T, NamedGet>) {
-          if (in_row(&body.nhid, true)) OnNamedGet(from, m.header, body);
-        } else if constexpr (std::is_same_v<T, NameScan>) {
-          OnNameScan(from, m.header, body);
-        } else if constexpr (std::is_same_v<T, GcControl>) {
-          OnGcControl(from, m.header, body);
-        } else if constexpr (std::is_same_v<T, GcMark>) {
-          Reply(from, m.header, gc_->OnMark(body));
-        } else if constexpr (std::is_same_v<T, BidRelease>) {
-          ReleaseBid(m.header.txid);
-        } else {
-          target_->Count([](TargetCounters& c) { ++c.unexpected; });
-          target_->LogRefusal("dropped a reply-type message (opcode " +
-                              std::to_string(static_cast<int>(m.opcode())) + ") from " + from);
-        }
-      },
-      m.body);
-}
-
-Body VdevServer::MakeBid(uint64_t txid, uint64_t size, uint64_t free_bytes, uint8_t replication_count) {
-  const TargetOptions& o = target_->options();
-  uint64_t now = target_->network()->NowNs();
-  std::lock_guard lock(mu_);
-  // Reservations are promises most of which go unused (R of a row's bidders are chosen);
-  // only transfers under way fill the queue.
-  if (trains_.size() >= o.max_queued_transfers) {
-    target_->Count([](TargetCounters& c) { ++c.not_now; });
-    return AcceptNotNow{10};
-  }
-  uint64_t queued = 0;
-  for (const auto& [id, r] : reservations_) queued += r.bytes;
-  for (const auto& [key, t] : trains_) queued += t.size - t.received;
-  auto ns_for = [&](uint64_t bytes) {
-    return static_cast<uint64_t>(static_cast<double>(bytes) * 1e9 / o.vdev_bytes_per_second);
-  };
-  Bid bid;
-  bid.start_delay_ns = ns_for(queued);
-  bid.duration_ns = ns_for(size);
-  bid.queue_weight = static_cast<uint32_t>(trains_.size() + reservations_.size());
-  bid.free_bytes = free_bytes;
-  reservations_[txid] = {size, now + bid.start_delay_ns + bid.duration_ns + o.reservation_ns,
-                         replication_count};
-  target_->Count([](TargetCounters& c) { ++c.bids; });
-  return bid;
-}
-
-void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
-                                   const UnnamedPutProposal& p) {
-  // Pinned before the store is asked: a sweep either removed it already (it is stored
-  // again) or keeps it for this pass.
-  const uint64_t pin_epoch = gc_->Pin(p.chid);
-  auto have = vdev_.store->Contains(p.chid);
-  if (have.ok() && *have) {
-    // "Stored" answers for the R this put asks: a higher count is recorded durably first,
-    // so that the healer keeps it even if this target restarts right after answering.
-    auto raised = vdev_.store->RecordReplicationCount(p.chid, p.replication_count);
-    Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
-    if (!s.ok()) {
-      spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, p.replication_count,
-                    p.chid.ToString(), s.ToString());
-      Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
-      return;
-    }
-    target_->Count([](TargetCounters& c) { ++c.dedup_accepts; });
-    Reply(from, h, AcceptContentStored{p.chid, pin_epoch});
-    return;
-  }
-  if (p.size > kMaxMessageBytes) {
-    Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
-    return;
-  }
-  const uint64_t free_bytes = vdev_.store->Capacity().free_bytes;
-  if (free_bytes < p.size + (64 << 20)) {
-    Reply(from, h, PayloadNack{p.chid, NackReason::kNoSpace});
-    return;
-  }
-  Reply(from, h, MakeBid(h.txid, p.size, free_bytes, p.replication_count));
-}
-
-Result<std::optional<NamedValue>> VdevServer::ReadNamed(const std::string& name) {
-  CCOW_ASSIGN_OR_RETURN(auto raw, vdev_.store->GetVersionList(name));
-  if (!raw) return std::optional<NamedValue>();
-  CCOW_ASSIGN_OR_RETURN(NamedValue v, NamedValue::Decode(*raw));
-  return std::optional<NamedValue>(std::move(v));
-}
-
-// Whether a named put may apply over what the VDEV holds; equal sequence and content is a
-// retransmission of a put already applied, acked again.
-enum class NamedVerdict { kApply, kAlreadyApplied, kConflict };
-NamedVerdict Judge(const NamedPutProposal& p, const std::optional<NamedValue>& current) {
-  uint64_t seq = current ? current->seq : 0;
-  if (current && seq == p.new_seq && current->ValueChid() == p.chid)
-    return NamedVerdict::kAlreadyApplied;
-  if (p.mode == NamedPutMode::kCompareAndSwap) return seq <= p.expected_seq ? NamedVerdict::kApply : NamedVerdict::kConflict;
-  return seq < p.new_seq ? NamedVerdict::kApply : NamedVerdict::kConflict;
-}
-
-void VdevServer::OnNamedProposal(const std::string& from, const Header& h,
-                                 const NamedPutProposal& p) {
-  if (p.size > kMaxMessageBytes || p.new_seq <= p.expected_seq) {
-    Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
-    return;
-  }
-  auto current = ReadNamed(p.name);
-  if (!current.ok()) {
-    Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
-    return;
-  }
-  switch (Judge(p, *current)) {
-    case NamedVerdict::kAlreadyApplied: Reply(from, h, PayloadAck{p.chid}); return;
-    case NamedVerdict::kConflict:
-      target_->Count([](TargetCounters& c) { ++c.named_conflicts; });
-      Reply(from, h, PayloadNack{p.chid, NackReason::kConflict});
-      return;
-    case NamedVerdict::kApply: break;
-  }
-  if (!p.value.empty()) {
-    // The value came in the proposal: stored now (on a worker: it is fsynced) and acked,
-    // within the bound on what trains hold, as the first piece of a train would be.
-    Train t;
-    if (!TakeBuffer(p.size, "a version list", from, &t.bytes)) {
-      Reply(from, h, PayloadNack{p.chid, NackReason::kNotProposed});
-      return;
-    }
-    t.from = from;
-    t.size = p.size;
-    std::memcpy(t.bytes.data(), p.value.data(), p.size);
-    t.received = p.size;
-    t.named = p;
-    t.named->value = {};  // its bytes are in the buffer now
-    Complete(h, p.chid, std::move(t));
-    return;
-  }
+TargetImpl::~TargetImpl() {
+  // The workers finish what was queued first: their jobs reply through the endpoints.
+  // A handler that queues a job after that leaves it unrun. Then the endpoints go, each
+  // joining its receive thread, so that no handler runs once the servers are destroyed.
+  // A paced compaction after a GC sweep is told to stop first: it could run for minutes.
+  for (auto& s : servers_) s->StopGc();
   {
-    // The train that follows is matched to this proposal by txid and CHID.
-    std::lock_guard lock(mu_);
-    Train& t = trains_[{h.txid, p.chid}];
-    if (!t.named && t.received == 0) {
-      t.from = from;
-      t.size = p.size;
-      t.named = p;
-      t.last_activity_ns = target_->network()->NowNs();
-    }
+    std::lock_guard lock(work_mu_);
+    stopping_ = true;
   }
-  if (p.size == 0) {  // a tombstone has no train
-    Train t;
-    {
-      std::lock_guard lock(mu_);
-      auto it = trains_.find({h.txid, p.chid});
-      if (it == trains_.end()) return;
-      t = std::move(it->second);
-      trains_.erase(it);
-    }
-    CompleteTrain(h, p.chid, std::move(t));
-    return;
-  }
-  Reply(from, h, MakeBid(h.txid, p.size, vdev_.store->Capacity().free_bytes));
+  work_cv_.notify_all();
+  for (auto& w : workers_) w.join();
+  for (auto& s : servers_) s->Close();
 }
 
-void VdevServer::OnTransfer(const std::string& from, const Header& h, const RendezvousTransfer& t,
-                             std::string_view payload) {
-  Train done;
-  {
-    std::lock_guard lock(mu_);
-    auto key = std::make_pair(h.txid, t.chid);
-    auto it = trains_.find(key);
-    if (it == trains_.end()) {
-      if (t.named) {
-        // A version list's train with no proposal here: its value cannot be applied
-        // (nor ever stored as a chunk); the initiator retries the named put.
-        Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
-        return;
-      }
-      // A chunk already stored (a retransmitted train whose ack was lost, or another put
-      // stored it since the bid) is acked again, once the R this put asks is recorded.
-      const uint64_t pin_epoch = gc_->Pin(t.chid);
-      auto have = vdev_.store->Contains(t.chid);
-      if (have.ok() && *have && t.rendezvous_mask == 0) {
-        auto raised = vdev_.store->RecordReplicationCount(t.chid, t.replication_count);
-        Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
-        if (!s.ok()) {
-          spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, t.replication_count,
-                        t.chid.ToString(), s.ToString());
-          Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
-          return;
+void TargetImpl::StartWorkers() {
+  for (uint32_t i = 0; i < options_.worker_threads; ++i)
+    workers_.emplace_back([this] {
+      while (true) {
+        std::function<void()> job;
+        {
+          std::unique_lock lock(work_mu_);
+          work_cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+          if (jobs_.empty()) return;
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
         }
-        Reply(from, h, PayloadAck{t.chid, pin_epoch});
-        return;
+        job();
       }
-      if (t.total_size > kMaxMessageBytes) {  // no chunk is that large: refuse, never allocate
-        target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
-        target_->LogRefusal("refused a train of " + std::to_string(t.total_size) + " bytes from " + from);
-        Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
-        return;
-      }
-      if (target_->table()->RowOf(t.chid) != h.row) {
-        // Not a chunk of this row: a version list's train whose proposal this VDEV lost
-        // (it restarted) must not be stored as a chunk.
-        target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
-        Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
-        return;
-      }
-      // No bid for it (this target restarted, or the bid expired): take it anyway, the
-      // hash check decides whether it is stored.
-      it = trains_.emplace(key, Train{}).first;
-      it->second.from = from;
-      // The train says what its put asked; a bid still held says the same.
-      it->second.replication_count = t.replication_count;
-      if (auto r = reservations_.find(h.txid); r != reservations_.end())
-        it->second.replication_count = std::max(it->second.replication_count, r->second.replication_count);
-      it->second.size = t.total_size;
-    }
-    reservations_.erase(h.txid);
-    Train& train = it->second;
-    train.last_activity_ns = target_->network()->NowNs();
-    if (t.total_size != train.size) {
-      Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
-      return;
-    }
-    if (train.bytes.empty() && train.size > 0) {
-      // The first piece: the buffer, within the bound on what all trains hold. Over it,
-      // the train is refused and its initiator tries again (a named put anew).
-      if (!TakeBuffer(train.size, "a train", from, &train.bytes)) {
-        trains_.erase(it);
-        Reply(from, h, PayloadNack{t.chid, NackReason::kNotProposed});
-        return;
-      }
-    }
-    if (!payload.empty() && !train.pieces.count(t.offset)) {
-      std::memcpy(train.bytes.data() + t.offset, payload.data(), payload.size());
-      train.pieces[t.offset] = payload.size();
-      train.received += payload.size();
-      if (!train.hasher) train.hasher = Hasher::Create(t.chid.algo());
-      for (auto next = train.pieces.find(train.hashed); train.hasher && next != train.pieces.end();
-           next = train.pieces.find(train.hashed)) {
-        train.hasher->Update(train.bytes.data() + train.hashed, next->second);
-        train.hashed += next->second;
-      }
-    }
-    if (train.received < train.size) return;
-    done = std::move(train);
-    trains_.erase(it);
-  }
-  done.from = from;
-  Complete(h, t.chid, std::move(done));
-}
-
-bool VdevServer::TakeBuffer(uint64_t size, const char* what, const std::string& from, PooledBuffer* out) {
-  const uint64_t limit = target_->options().max_buffered_bytes;
-  if (target_->buffered_bytes() + size > limit) {
-    target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
-    target_->LogRefusal(std::string("refused ") + what + " of " + std::to_string(size) + " bytes from " + from +
-                        ": trains already hold " + std::to_string(target_->buffered_bytes().load()) +
-                        " bytes of at most " + std::to_string(limit));
-    return false;
-  }
-  *out = target_->pool().Get(size);
-  target_->buffered_bytes() += size;
-  return true;
-}
-
-void VdevServer::Complete(const Header& h, const HashId& chid, Train train) {
-  // Its bytes stay counted in buffered_bytes until stored: a train waiting for a worker
-  // holds its buffer as much as one still arriving.
-  const uint64_t held = train.bytes.size();
-  auto shared = std::make_shared<Train>(std::move(train));
-  target_->Run([this, h, chid, shared, held] {
-    CompleteTrain(h, chid, std::move(*shared));
-    target_->buffered_bytes() -= held;
-  });
-}
-
-void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train) {
-  // Hashed on arrival when the pieces covered the value end to end without overlap; else
-  // (pieces of a resent train cut differently) hashed whole now.
-  const HashId got = train.hasher && train.hashed == train.size ? train.hasher->Final()
-                                                                : HashBytes(chid.algo(), train.bytes.view());
-  if (got != chid) {
-    target_->Count([](TargetCounters& c) { ++c.hash_mismatches; });
-    target_->LogRefusal("a train from " + train.from + " does not hash to " + chid.ToString());
-    Reply(train.from, h, PayloadNack{chid, NackReason::kHashMismatch});
-    return;
-  }
-  if (train.named) {
-    const NamedPutProposal& p = *train.named;
-    std::lock_guard lock(named_mu_);
-    // Committed under the admission: a GC fence waits for it, or refused it.
-    VdevGc::Admission admitted = gc_->AdmitNamedPut(p.min_pin_epoch);
-    if (!admitted.allowed()) {
-      Reply(train.from, h, PayloadNack{chid, NackReason::kFenced});
-      return;
-    }
-    auto current = ReadNamed(p.name);
-    if (!current.ok()) {
-      Reply(train.from, h, PayloadNack{chid, NackReason::kInternal});
-      return;
-    }
-    NamedVerdict verdict = Judge(p, *current);
-    if (verdict == NamedVerdict::kConflict) {
-      target_->Count([](TargetCounters& c) { ++c.named_conflicts; });
-      Reply(train.from, h, PayloadNack{chid, NackReason::kConflict});
-      return;
-    }
-    if (verdict == NamedVerdict::kApply) {
-      NamedValue v{p.new_seq, std::string(train.bytes.view())};
-      Status s = vdev_.store->PutVersionList(p.name, v.Encode());
-      if (!s.ok()) {
-        spdlog::error("VDEV {}: storing the version list of {} failed: {}", vdev_.id, p.name,
-                      s.ToString());
-        Reply(train.from, h, PayloadNack{chid, s.code() == Code::kNoSpace ? NackReason::kNoSpace
-                                                                         : NackReason::kInternal});
-        return;
-      }
-      target_->Count([](TargetCounters& c) { ++c.named_puts; });
-    }
-    Reply(train.from, h, PayloadAck{chid});
-    return;
-  }
-  bool stored_new = false;
-  const uint64_t pin_epoch = gc_->Pin(chid);  // a train without a proposal here (a restart)
-  Status s = vdev_.store->Put(chid, train.bytes.view(), &stored_new);
-  if (s.ok() && train.replication_count > 0)
-    s = vdev_.store->RecordReplicationCount(chid, train.replication_count).status();
-  if (s.ok()) s = vdev_.store->Sync();  // acked means durable (DESIGN.md invariant 3)
-  if (!s.ok()) {
-    spdlog::error("VDEV {}: storing chunk {} failed: {}", vdev_.id, chid.ToString(), s.ToString());
-    Reply(train.from, h, PayloadNack{chid, s.code() == Code::kNoSpace ? NackReason::kNoSpace
-                                                                     : NackReason::kInternal});
-    return;
-  }
-  if (stored_new) {
-    uint64_t n = train.bytes.size();
-    target_->Count([n](TargetCounters& c) {
-      ++c.chunks_stored;
-      c.payload_bytes_stored += n;
     });
-  }
-  Reply(train.from, h, PayloadAck{chid, pin_epoch});
 }
 
-void VdevServer::SendValue(const std::string& to, const Header& h, const HashId& chid,
-                           uint64_t seq, const std::string& value) {
-  size_t piece = PieceSize(target_->network());
-  uint64_t offset = 0;
-  const std::string_view all(value);
-  do {
-    size_t n = std::min<uint64_t>(piece, value.size() - offset);
-    // The piece's payload is gathered from `value` by the send, never copied.
-    Message::Frame f = Message{h, GetResponse{chid, GetStatus::kOk, seq, value.size(), offset, {}}}
-                           .EncodeFrame(all.substr(offset, n));
-    const std::string_view parts[3] = {f.head, all.substr(offset, n), f.tail};
-    Status s = ep_->SendParts(to, parts);
-    if (!s.ok()) target_->LogRefusal("reply to " + to + " failed: " + s.ToString());
-    offset += n;
-  } while (offset < value.size());
-  target_->Count([](TargetCounters& c) { ++c.gets_served; });
-}
-
-void VdevServer::OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g) {
-  if (g.mode == GetMode::kProbe || g.mode == GetMode::kTouch) {
-    // A touch pins first, like a put proposal, and answers the pin epoch in seq.
-    const uint64_t pin_epoch = g.mode == GetMode::kTouch ? gc_->Pin(g.chid) : 0;
-    auto have = vdev_.store->Contains(g.chid);
-    bool present = have.ok() && *have;
-    if (present && g.mode == GetMode::kTouch && g.replication_count > 0) {
-      // The touching version's R, recorded durably before the answer (as a put's "stored"):
-      // a sweep may have lowered the count before this pin.
-      auto raised = vdev_.store->RecordReplicationCount(g.chid, g.replication_count);
-      Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
-      if (!s.ok()) {
-        // No answer: the initiator counts this VDEV as not answering and the touch fails
-        // unless another holder answers.
-        spdlog::error("VDEV {}: recording R={} for touched chunk {} failed: {}", vdev_.id, g.replication_count,
-                      g.chid.ToString(), s.ToString());
-        return;
-      }
-    }
-    GetResponse probe{g.chid, present ? GetStatus::kOk : GetStatus::kNotFound};
-    if (present) probe.seq = pin_epoch;
-    if (present) {
-      auto r = vdev_.store->ReplicationCount(g.chid);
-      probe.replication_count = static_cast<uint8_t>(std::min<uint32_t>(r.ok() ? *r : 0, 255));
-    }
-    Reply(from, h, std::move(probe));
+void TargetImpl::Run(std::function<void()> work) {
+  if (workers_.empty()) {
+    work();
     return;
   }
-  target_->Run([this, from, h, g] {
-    // Kept per worker thread: its capacity is reused, so a read faults no new pages in.
-    thread_local std::string bytes;
-    Status s = vdev_.store->Get(g.chid, &bytes);
-    if (s.ok()) {
-      SendValue(from, h, g.chid, 0, bytes);
-    } else if (s.code() == Code::kNotFound) {
-      Reply(from, h, GetResponse{g.chid, GetStatus::kNotFound});
-    } else {
-      target_->Count([](TargetCounters& c) { ++c.corrupt_reads; });
-      spdlog::error("VDEV {}: {}", vdev_.id, s.ToString());
-      Reply(from, h, GetResponse{g.chid, GetStatus::kCorrupt});
-      if (target_->options().on_corrupt_read) target_->options().on_corrupt_read(vdev_.id, g.chid);
-    }
-    if (bytes.capacity() > kKeptReadBufferBytes) bytes = std::string();  // rare large chunks: not kept
-  });
-}
-
-void VdevServer::OnNamedGet(const std::string& from, const Header& h, const NamedGet& g) {
-  auto current = ReadNamed(g.name);
-  if (!current.ok()) {
-    spdlog::error("VDEV {}: version list of {}: {}", vdev_.id, g.name, current.status().ToString());
-    Reply(from, h, GetResponse{g.nhid, GetStatus::kCorrupt});
-  } else if (!*current) {
-    Reply(from, h, GetResponse{g.nhid, GetStatus::kNotFound});
-  } else {
-    SendValue(from, h, (*current)->ValueChid(), (*current)->seq, (*current)->value);
+  {
+    std::lock_guard lock(work_mu_);
+    jobs_.push_back(std::move(work));
   }
+  work_cv_.notify_one();
 }
 
-void VdevServer::OnNameScan(const std::string& from, const Header& h, const NameScan& scan) {
-  NameScanResponse response;
-  size_t budget = PieceSize(target_->network()) - scan.prefix.size() - 64;
-  uint32_t max_entries = std::clamp<uint32_t>(scan.max_entries, 1, 1000);
-  Status decode_error;
-  Status s = vdev_.store->ScanVersionLists(
-      scan.prefix, scan.start_after, [&](std::string_view name, std::string_view raw) {
-        auto v = NamedValue::Decode(raw);
-        if (!v.ok()) {
-          decode_error = v.status().WithContext(std::string(name));
-          return false;
-        }
-        size_t cost = name.size() + 24;
-        if (response.entries.size() >= max_entries || cost > budget) {
-          response.more = true;
-          return false;
-        }
-        NameScanEntry e{std::string(name), v->seq, false, ""};
-        if (cost + v->value.size() <= budget && budget - cost - v->value.size() >= budget / 4) {
-          e.has_value = true;
-          e.value = std::move(v->value);
-          cost += e.value.size();
-        }
-        budget -= cost;
-        response.entries.push_back(std::move(e));
-        return true;
-      });
-  if (!s.ok() || !decode_error.ok()) {
-    spdlog::error("VDEV {}: name scan failed: {}", vdev_.id,
-                  (s.ok() ? decode_error : s).ToString());
-    return;  // the initiator times out on this VDEV and counts it as not answering
-  }
-  Reply(from, h, std::move(response));
+Status TargetImpl::SetFlexHash(const std::string& json) {
+  CCOW_ASSIGN_OR_RETURN(FlexHashTable table, FlexHashTable::FromJson(json));
+  auto shared = std::make_shared<const FlexHashTable>(std::move(table));
+  std::unique_lock lock(table_mu_);
+  table_ = shared;
+  table_json_ = json;
+  return Status::OK();
 }
 
-void VdevServer::OnGcControl(const std::string& from, const Header& h, const GcControl& c) {
-  auto in_rows = [this](const HashId& chid) {
-    auto table = target_->table();
-    return PositionInRow(*table, table->RowOf(chid), vdev_.id) >= 0;
-  };
-  // A sweep reads and removes for a while: it runs on a worker, and the coordinator asks
-  // again until the reply says it has finished.
-  Reply(from, h, gc_->OnControl(c, in_rows, [this](std::function<void()> job) { target_->Run(std::move(job)); }));
+std::vector<std::string> TargetImpl::addresses() const {
+  std::vector<std::string> out;
+  for (const auto& s : servers_) out.push_back(s->address());
+  return out;
 }
 
-void VdevServer::Sweep(uint64_t now) {
-  std::lock_guard lock(mu_);
-  if (now - last_sweep_ns_ < 100'000'000) return;
-  last_sweep_ns_ = now;
-  for (auto it = reservations_.begin(); it != reservations_.end();)
-    it = it->second.expires_ns < now ? reservations_.erase(it) : std::next(it);
-  for (auto it = trains_.begin(); it != trains_.end();) {
-    if (now - it->second.last_activity_ns > target_->options().train_timeout_ns) {
-      target_->Count([](TargetCounters& c) { ++c.dropped_trains; });
-      target_->buffered_bytes() -= it->second.bytes.size();
-      it = trains_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+void TargetImpl::LogRefusal(const std::string& what) {
+  uint64_t n = refusals_logged_.fetch_add(1);
+  if (n < 20 || n % 1000 == 0) spdlog::warn("replicast: {} (refusal #{})", what, n + 1);
 }
 
-}  // namespace
+}  // namespace target_internal
 
-Result<std::unique_ptr<Target>> Target::Start(Network* network, std::string flexhash_json,
+Result<std::unique_ptr<Target>> Target::Start(replicast::Network* network, std::string flexhash_json,
                                               std::vector<TargetVdev> vdevs,
                                               const TargetOptions& options) {
-  auto target = std::make_unique<TargetImpl>(network, options);
+  auto target = std::make_unique<target_internal::TargetImpl>(network, options);
   CCOW_RETURN_IF_ERROR(target->Init(flexhash_json, std::move(vdevs)));
   return std::unique_ptr<Target>(std::move(target));
 }

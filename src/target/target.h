@@ -66,6 +66,7 @@ struct TargetCounters {
   uint64_t named_puts = 0, named_conflicts = 0;
   uint64_t gets_served = 0, corrupt_reads = 0;
   uint64_t dropped_trains = 0;     // incomplete past the timeout, or over the memory bound
+  uint64_t sync_requests = 0;      // deferred-sync writers asking their chunks durable
 };
 
 class Target {

@@ -81,7 +81,7 @@ class RecordingBackend final : public Backend {
   }
   Status UpdateVersionList(const std::string& name, const Nhid& nhid,
                            const std::function<Status(VersionList*)>& mutate,
-                           const WriteFence* fence) override {
+                           WriteFence* fence) override {
     return inner_->UpdateVersionList(name, nhid, mutate, fence);
   }
   Status ScanVersionLists(const std::string& prefix, const std::string& start_after,

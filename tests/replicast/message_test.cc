@@ -17,12 +17,12 @@ std::vector<Message> OneOfEach() {
   return {
       {h, NamedPutProposal{Id("name"), Id("list"), 5, "Hawaii/Cola/bk1/a.jpg", 4, 5,
                             NamedPutMode::kIfNewer, 11, "value"}},
-      {h, UnnamedPutProposal{Id("chunk"), 1 << 20, 3}},
+      {h, UnnamedPutProposal{Id("chunk"), 1 << 20, 3, true}},
       {h, Bid{1000, 250, 3, 1ull << 40}},
-      {h, AcceptContentStored{Id("chunk"), 6}},
+      {h, AcceptContentStored{Id("chunk"), 6, 0x5eed}},
       {h, AcceptNotNow{150}},
-      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", false, 3}},
-      {h, PayloadAck{Id("chunk"), 6}},
+      {h, RendezvousTransfer{Id("chunk"), 10, 4, 0b101, "abcdef", false, 3, true}},
+      {h, PayloadAck{Id("chunk"), 6, 0x5eed}},
       {h, PayloadNack{Id("chunk"), NackReason::kHashMismatch}},
       {h, NamedGet{Id("name"), "Hawaii/Cola/bk1/a.jpg"}},
       {h, UnnamedGet{Id("chunk"), GetMode::kTouch, 4}},
@@ -36,6 +36,8 @@ std::vector<Message> OneOfEach() {
       {h, GcMark{7, {{Id("a"), 2}, {Id("b"), 0}}}},
       {h, GcReply{7, 6, GcReplyStatus::kUnknownEpoch, true, true, 10, 2, 30, 4, 4096, 3, "restarted"}},
       {h, BidRelease{Id("chunk")}},
+      {h, SyncRequest{0x5eed}},
+      {h, SyncReply{0x5eed, SyncStatus::kRestarted}},
   };
 }
 
@@ -86,9 +88,9 @@ TEST(ReplicastMessageTest, ANamedPutsInlineValueMustBeOfItsSize) {
 
 TEST(ReplicastMessageTest, HeaderLayoutIsPinned) {
   Message m{{1, 2, 3}, ServerListGet{}};
-  // magic "RC", version 6, opcode 13, txid, row, generation (little-endian).
+  // magic "RC", version 7, opcode 13, txid, row, generation (little-endian).
   EXPECT_EQ(ToHex(m.Encode().data(), m.Encode().size()),
-            "5243060d" "0100000000000000" "02000000" "0300000000000000");
+            "5243070d" "0100000000000000" "02000000" "0300000000000000");
 }
 
 TEST(ReplicastMessageTest, BadInputIsRefusedNeverMisread) {
@@ -129,6 +131,30 @@ TEST(ReplicastMessageTest, MarksCarryEachChunksReplicationCount) {
   // A hostile count is refused before anything is allocated for it.
   std::string hostile = mark.substr(0, 25) + std::string("\x7f", 1);
   EXPECT_FALSE(Message::Decode(hostile).ok());
+}
+
+// Protocol 7's additions have a pinned layout: a proposal's defer_sync byte after its R,
+// the incarnation as 8 little-endian bytes after the pin epoch, a transfer's flags byte
+// (bit 0 named, bit 1 defer_sync), and a sync request that must name an incarnation.
+TEST(ReplicastMessageTest, DeferredSyncFieldsHaveAPinnedLayout) {
+  HashId a = Id("a");
+  std::string key = a.ToKey();
+  std::string proposal = Message{{1, 2, 3}, UnnamedPutProposal{a, 5, 3, true}}.Encode();
+  EXPECT_EQ(proposal.substr(24), key + std::string("\x05\x03\x01", 3));
+  std::string ack = Message{{1, 2, 3}, PayloadAck{a, 2, 0x0102030405060708ull}}.Encode();
+  EXPECT_EQ(ack.substr(24), key + std::string("\x02\x08\x07\x06\x05\x04\x03\x02\x01", 9));
+  std::string sync = Message{{1, 2, 3}, SyncRequest{0x99}}.Encode();
+  EXPECT_EQ(sync.substr(24), std::string("\x99\0\0\0\0\0\0\0", 8));
+  EXPECT_EQ(static_cast<uint8_t>(sync[3]), 21);
+  std::string no_incarnation = Message{{1, 2, 3}, SyncRequest{0}}.Encode();
+  EXPECT_FALSE(Message::Decode(no_incarnation).ok());
+  std::string piece = Message{{1, 2, 3}, RendezvousTransfer{a, 3, 0, 0, "abc", false, 2, true}}.Encode();
+  EXPECT_EQ(piece.substr(piece.size() - 2), std::string("\x02\x02", 2));
+  // A version list's train is never deferred: flags 3 are refused, as is an unknown bit.
+  piece[piece.size() - 2] = 3;
+  EXPECT_FALSE(Message::Decode(piece).ok());
+  piece[piece.size() - 2] = 4;
+  EXPECT_FALSE(Message::Decode(piece).ok());
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ class HidingBackend final : public Backend {
     return inner_.GetVersionList(name);
   }
   Status UpdateVersionList(const std::string& name, const Nhid& nhid, const std::function<Status(VersionList*)>& mutate,
-                           const WriteFence* fence) override {
+                           WriteFence* fence) override {
     return inner_.UpdateVersionList(name, nhid, mutate, fence);
   }
   Status ScanVersionLists(const std::string& prefix, const std::string& start_after,

@@ -1,10 +1,11 @@
 // A chunk store in memory for simulation tests: a thousand seeded cluster runs cannot
 // afford RocksDB opens. It keeps the store's contract (dedup, verify on read, ordered name
-// scans) and lets a test damage a chunk.
+// scans, chunks durable only once synced) and lets a test damage a chunk or cut the power.
 #pragma once
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ class MemoryChunkStore : public ChunkStore {
     std::lock_guard lock(mu_);
     *stored_new = chunks_.emplace(chid, std::string(bytes)).second;
     if (*stored_new) {
+      unsynced_.insert(chid);
       stats_.chunks_written++;
       stats_.payload_bytes_written += bytes.size();
     } else {
@@ -25,7 +27,16 @@ class MemoryChunkStore : public ChunkStore {
     }
     return Status::OK();
   }
-  Status Sync() override { return Status::OK(); }
+  Status Sync() override {
+    std::lock_guard lock(mu_);
+    unsynced_.clear();
+    stats_.syncs++;
+    return Status::OK();
+  }
+  bool HasUnsynced() override {
+    std::lock_guard lock(mu_);
+    return !unsynced_.empty();
+  }
   Status Get(const HashId& chid, std::string* out) override {
     std::lock_guard lock(mu_);
     auto it = chunks_.find(chid);
@@ -80,6 +91,7 @@ class MemoryChunkStore : public ChunkStore {
     std::lock_guard lock(mu_);
     chunks_.erase(chid);
     replication_.erase(chid);
+    unsynced_.erase(chid);
     return Status::OK();
   }
   Status RemoveChunks(const std::vector<HashId>& chids, uint64_t* bytes_removed) override {
@@ -90,6 +102,7 @@ class MemoryChunkStore : public ChunkStore {
       *bytes_removed += it->second.size();
       chunks_.erase(it);
       replication_.erase(chid);
+      unsynced_.erase(chid);
     }
     return Status::OK();
   }
@@ -177,6 +190,16 @@ class MemoryChunkStore : public ChunkStore {
     auto it = chunks_.find(chid);
     if (it != chunks_.end()) it->second.clear();
   }
+  // A power cut: chunks stored since the last Sync are gone (version lists, written
+  // synced, stay).
+  void LoseUnsynced() {
+    std::lock_guard lock(mu_);
+    for (const HashId& chid : unsynced_) {
+      chunks_.erase(chid);
+      replication_.erase(chid);
+    }
+    unsynced_.clear();
+  }
   size_t chunk_count() {
     std::lock_guard lock(mu_);
     return chunks_.size();
@@ -188,6 +211,7 @@ class MemoryChunkStore : public ChunkStore {
   std::map<std::string, std::string> names_;
   std::map<std::string, std::string> meta_;
   std::map<HashId, uint32_t> replication_;
+  std::set<HashId> unsynced_;  // stored new since the last Sync
   StoreStats stats_;
 };
 

@@ -78,10 +78,12 @@ class SimCluster {
     running_[t] = std::move(*target);
     net_.Restart("t" + std::to_string(t));
   }
-  // A crash loses the target's memory (bids, partial trains, GC pins) but not its disks.
+  // A crash loses the target's memory (bids, partial trains, GC pins) and what its
+  // VDEVs had not synced, as a power cut does; the rest of its disks stays.
   void CrashTarget(int t) {
     net_.Crash("t" + std::to_string(t));
     running_[t].reset();
+    for (int v = 0; v < vdevs_; ++v) stores_[t * vdevs_ + v]->LoseUnsynced();
   }
   bool running(int t) const { return running_[t] != nullptr; }
 
