@@ -32,7 +32,12 @@ std::vector<std::string> Seeds() {
           EncodeCommand(UpdateTenant{"S", "T", 3, 60'000'000'000, "", 7}),
           EncodeCommand(CreateBucket{"S", "T", "B", none}),
           // Format 5: the master key ring.
-          EncodeCommand(AddMasterKey{1, std::string(32, 'k')})};
+          EncodeCommand(AddMasterKey{1, std::string(32, 'k')}),
+          // Format 6: a service's settings, and unserving a bucket.
+          EncodeCommand(ConfigureService{"svc", ServiceConfig{"ccow://h:1", 1, 3, ServiceConfig::MetadataOnly::kAll,
+                                                              1 << 30, 500'000'000},
+                                         4}),
+          EncodeCommand(ServiceUnserve{"svc", "S/T/B"})};
 }
 
 }  // namespace ccow::fuzz

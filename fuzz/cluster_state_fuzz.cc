@@ -31,6 +31,13 @@ std::vector<std::string> Seeds() {
   Must(s.Apply(UpdateTenant{"S", "T", 2, 3600'000'000'000, "4:2:rs", 0}));
   r.erasure_code = std::string(kNoErasureCode);
   Must(s.Apply(UpdateBucket{"S", "T", "B", r, 1}));
+  seeds.push_back(s.Snapshot(5));
+  // Format 6: a service's settings.
+  ServiceConfig config;
+  Must(ApplyServiceSetting(&config, "remote", "ccow://10.0.0.2:7480"));
+  Must(ApplyServiceSetting(&config, "direction", "send"));
+  Must(ApplyServiceSetting(&config, "batch-interval", "500ms"));
+  Must(s.Apply(ConfigureService{"svc", config, 0}));
   seeds.push_back(s.Snapshot());
   return seeds;
 }

@@ -30,44 +30,12 @@ Result<ClusterAdmin> Admin(const char* what) {
   return ClusterAdmin::Load(dir);
 }
 
-// "A/B/C" -> parts; exactly n non-empty parts.
-Result<std::vector<std::string>> SplitPath(const std::string& path, size_t n, const char* form) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (true) {
-    size_t slash = path.find('/', pos);
-    parts.push_back(path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
-    if (slash == std::string::npos) break;
-    pos = slash + 1;
-  }
-  bool ok = parts.size() == n;
-  for (const auto& p : parts) ok = ok && !p.empty();
-  if (!ok) return Status::InvalidArgument("'" + path + "' is not of the form " + form);
-  return parts;
-}
-
-int Done(const std::string& what) {
-  if (Globals().json)
-    std::cout << nlohmann::json{{"ok", true}, {"done", what}}.dump() << std::endl;
-  else
-    std::cout << what << std::endl;
-  return 0;
-}
-
-int Commit(const ClusterCommand& command, const std::string& what) {
-  auto opened = OpenRegistry();
-  if (!opened.ok()) return Fail(opened.status());
-  Status s = opened->registry->Propose(command);
-  if (!s.ok()) return Fail(s);
-  return Done(what);
-}
-
 int RunInit() {
   std::string dir = ClusterDir();
   if (dir.empty()) return Fail(Status::InvalidArgument("`ccow system init` needs --cluster DIR or CCOW_CLUSTER"));
   Status s = InitCluster(dir);
   if (!s.ok()) return Fail(s);
-  return Done("cluster initialised: targets registered, FlexHash generation accepted");
+  return PrintDone("cluster initialised: targets registered, FlexHash generation accepted");
 }
 
 // `ccow system status` on a cluster: membership, the Raft leader, healing progress, what
@@ -263,7 +231,7 @@ int CreateBucket(const BucketFlags& f, CLI::App* cmd) {
     if (!opened.ok()) return Fail(opened.status());
     if (Status p = CheckErasurePlacement(*opened->registry->current(), r.erasure_code); !p.ok()) return Fail(p);
   }
-  return Commit(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], r, false, /*unique_in_segment=*/true}, "bucket " + f.path + " created");
+  return CommitCommand(command::CreateBucket{(*parts)[0], (*parts)[1], (*parts)[2], r, false, /*unique_in_segment=*/true}, "bucket " + f.path + " created");
 }
 
 int UpdateBucket(const BucketFlags& f, CLI::App* cmd) {
@@ -287,7 +255,7 @@ int UpdateBucket(const BucketFlags& f, CLI::App* cmd) {
     if (s.code() != Code::kConflict) break;  // else someone changed it meanwhile: again
   }
   if (!s.ok()) return Fail(s);
-  return Done("bucket " + f.path + " updated");
+  return PrintDone("bucket " + f.path + " updated");
 }
 
 struct TenantFlags {
@@ -323,7 +291,7 @@ int CreateTenant(const TenantFlags& f, CLI::App* cmd) {
     if (!opened.ok()) return Fail(opened.status());
     if (Status p = CheckErasurePlacement(*opened->registry->current(), c.erasure_code); !p.ok()) return Fail(p);
   }
-  return Commit(c, "tenant " + f.path + " created");
+  return CommitCommand(c, "tenant " + f.path + " created");
 }
 
 int UpdateTenantSettings(const TenantFlags& f, CLI::App* cmd) {
@@ -337,7 +305,7 @@ int UpdateTenantSettings(const TenantFlags& f, CLI::App* cmd) {
   if (!opened.ok()) return Fail(opened.status());
   Status s = ChangeTenant(*opened->registry, (*parts)[0], (*parts)[1], *change);
   if (!s.ok()) return Fail(s);
-  return Done("tenant " + f.path + " updated");
+  return PrintDone("tenant " + f.path + " updated");
 }
 
 // `tenant show`: the tenant's settings as `cluster show --json` has them, or as lines.
@@ -421,10 +389,10 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   static std::string name;
   CLI::App* cluster = app.get_subcommand("cluster");
   cluster->add_subcommand("create", "create a cluster namespace (a segment)")
-      ->callback([exit_code] { *exit_code = Commit(command::CreateSegment{name}, "cluster " + name + " created"); })
+      ->callback([exit_code] { *exit_code = CommitCommand(command::CreateSegment{name}, "cluster " + name + " created"); })
       ->add_option("NAME", name)->required();
   cluster->add_subcommand("delete", "delete an empty cluster namespace")
-      ->callback([exit_code] { *exit_code = Commit(command::DeleteSegment{name}, "cluster " + name + " deleted"); })
+      ->callback([exit_code] { *exit_code = CommitCommand(command::DeleteSegment{name}, "cluster " + name + " deleted"); })
       ->add_option("NAME", name)->required();
   cluster->add_subcommand("list", "the cluster namespaces")->callback([exit_code] { *exit_code = ListClusters(""); });
   cluster->add_subcommand("show", "a cluster namespace with its tenants and buckets")
@@ -459,7 +427,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   td->callback([exit_code] {
     auto p = SplitPath(tf.path, 2, "CLUSTER/TENANT");
     *exit_code = !p.ok() ? Fail(p.status())
-                         : Commit(command::DeleteTenant{(*p)[0], (*p)[1]}, "tenant " + tf.path + " deleted");
+                         : CommitCommand(command::DeleteTenant{(*p)[0], (*p)[1]}, "tenant " + tf.path + " deleted");
   });
 
   static BucketFlags bf;
@@ -493,7 +461,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   bd->callback([exit_code] {
     auto p = SplitPath(bf.path, 3, "CLUSTER/TENANT/BUCKET");
     *exit_code = !p.ok() ? Fail(p.status())
-                         : Commit(command::DeleteBucket{(*p)[0], (*p)[1], (*p)[2]}, "bucket " + bf.path + " deleted");
+                         : CommitCommand(command::DeleteBucket{(*p)[0], (*p)[1], (*p)[2]}, "bucket " + bf.path + " deleted");
   });
 
   static std::string access_key, who;
@@ -510,7 +478,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   AddDataOption(ud);
   ud->add_option("ACCESS_KEY", access_key)->required();
   ud->callback([exit_code] {
-    *exit_code = Commit(command::DeleteUser{access_key}, "user " + access_key + " deleted");
+    *exit_code = CommitCommand(command::DeleteUser{access_key}, "user " + access_key + " deleted");
   });
 }
 

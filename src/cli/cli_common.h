@@ -7,6 +7,7 @@
 #include <string>
 
 #include "client/object_api.h"
+#include "core/config.h"
 #include "core/status.h"
 
 namespace CLI {
@@ -37,12 +38,10 @@ int Fail(const Status& st);
 // (kInvalidArgument, exit code 2 through Fail).
 Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text);
 
-// The value of a duration flag in nanoseconds: plain seconds or a number with s, m, h or d
-// ("90s", "10m", "2h", "7d"). kInvalidArgument naming the flag otherwise.
+// The value of a duration flag in nanoseconds (core/config.h ParseDuration: plain seconds
+// or a number with ms, s, m, h or d). kInvalidArgument naming the flag otherwise.
 Result<uint64_t> ParseDurationFlag(const std::string& flag, const std::string& text);
-// Nanoseconds in the largest unit that is exact, as ParseDurationFlag reads them back
-// ("7d", "90m", "45s"); what is no whole number of seconds (never a flag's) as "1500000000ns".
-std::string FormatDuration(uint64_t ns);
+using ccow::FormatDuration;  // core/config.h: "7d", "90m", "45s", "500ms"
 
 // Adds --data to a subcommand.
 void AddDataOption(CLI::App* cmd);
@@ -84,6 +83,7 @@ void RegisterScrubCommand(CLI::App* system, int* exit_code);
 void PrintScrubLines(const nlohmann::json& scrub, const std::string& indent = "");
 // After the above: the administration grammar on a cluster (admin_commands.cc).
 void RegisterAdminCommands(CLI::App& app, int* exit_code);
+void RegisterServiceCommands(CLI::App& app, int* exit_code);  // cli/service_commands.cc
 int RunClusterStatus();
 
 }  // namespace ccow::cli

@@ -85,6 +85,7 @@ std::vector<ClusterCommand> RegistryCommands(const ClusterState& state) {
   for (const auto& [name, svc] : state.services()) {
     out.push_back(command::CreateService{name, svc.type});
     for (const auto& path : svc.serves) out.push_back(command::ServiceServe{name, path});
+    if (svc.config != ServiceConfig{}) out.push_back(command::ConfigureService{name, svc.config, 0});
   }
   return out;
 }

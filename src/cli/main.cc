@@ -32,6 +32,7 @@ int ExitCodeFor(const Status& st) {
     case Code::kFenced: return 7;
     case Code::kFailedPrecondition: return 8;
     case Code::kLocked: return 9;
+    case Code::kPermissionDenied: return 10;
     default: return 1;
   }
 }
@@ -47,29 +48,9 @@ int Fail(const Status& st) {
 }
 
 Result<uint64_t> ParseDurationFlag(const std::string& flag, const std::string& text) {
-  auto bad = Status::InvalidArgument(flag + " '" + text + "': expected seconds or a duration such as 90s, 10m, 2h, 7d");
-  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return bad;
-  size_t used = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(text, &used);
-  } catch (...) {
-    return bad;
-  }
-  std::string unit = text.substr(used);
-  uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
-  if (scale == 0 || n > UINT64_MAX / 1'000'000'000ull / scale) return bad;
-  return static_cast<uint64_t>(n) * scale * 1'000'000'000ull;
-}
-
-std::string FormatDuration(uint64_t ns) {
-  constexpr uint64_t kSecond = 1'000'000'000;
-  static constexpr std::pair<const char*, uint64_t> kUnits[] = {{"d", 86400}, {"h", 3600}, {"m", 60}};
-  if (ns % kSecond != 0) return std::to_string(ns) + "ns";
-  const uint64_t s = ns / kSecond;
-  for (const auto& [unit, scale] : kUnits)
-    if (s != 0 && s % scale == 0) return std::to_string(s / scale) + unit;
-  return std::to_string(s) + "s";
+  auto d = ParseDuration(text);
+  if (!d.ok()) return Status::InvalidArgument(flag + " " + d.status().message());
+  return d;
 }
 
 Result<uint64_t> ParseSizeFlag(const std::string& flag, const std::string& text) {
@@ -156,6 +137,7 @@ int main(int argc, char** argv) {
   RegisterVdevCommands(app, &exit_code);
   RegisterClusterCommands(app, &exit_code);
   RegisterAdminCommands(app, &exit_code);
+  RegisterServiceCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 #include "cli/registry_access.h"
 
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -75,6 +76,38 @@ KeyResolver LazyMasterKeys(std::shared_ptr<ObjectApi*> api) {
                         lazy->opened->status().message());
     return lazy->keys(record);
   };
+}
+
+
+Result<std::vector<std::string>> SplitPath(const std::string& path, size_t n, const char* form) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (true) {
+    size_t slash = path.find('/', pos);
+    parts.push_back(path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
+    if (slash == std::string::npos) break;
+    pos = slash + 1;
+  }
+  bool ok = parts.size() == n;
+  for (const auto& p : parts) ok = ok && !p.empty();
+  if (!ok) return Status::InvalidArgument("'" + path + "' is not of the form " + form);
+  return parts;
+}
+
+int PrintDone(const std::string& what) {
+  if (Globals().json)
+    std::cout << nlohmann::json{{"ok", true}, {"done", what}}.dump() << std::endl;
+  else
+    std::cout << what << std::endl;
+  return 0;
+}
+
+int CommitCommand(const ClusterCommand& command, const std::string& what) {
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  Status s = opened->registry->Propose(command);
+  if (!s.ok()) return Fail(s);
+  return PrintDone(what);
 }
 
 }  // namespace ccow::cli

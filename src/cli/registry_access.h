@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client/object_api.h"
 #include "cluster/registry.h"
@@ -28,5 +29,14 @@ KeyResolver LazyMasterKeys(std::shared_ptr<ObjectApi*> api);
 
 // DATA/server.json: where a running `ccow server` listens and its admin token.
 std::string ServerInfoPath();
+
+// "A/B/C" -> its parts; kInvalidArgument ("not of the form `form`") unless exactly n
+// non-empty parts.
+Result<std::vector<std::string>> SplitPath(const std::string& path, size_t n, const char* form);
+// Prints what was done (as {"ok":true,"done":...} with --json); returns exit code 0.
+int PrintDone(const std::string& what);
+// Proposes a command to the registry of record (OpenRegistry) and prints `what` once it
+// is committed, or the state machine's refusal; returns the exit code.
+int CommitCommand(const ClusterCommand& command, const std::string& what);
 
 }  // namespace ccow::cli

@@ -31,6 +31,8 @@
 #include "core/hash.h"
 #include "gateway/s3/s3_gateway.h"
 #include "gateway/s3/user_registry.h"
+#include "http/http_server.h"
+#include "isgw/isgw_link.h"
 #include "server/admin_http.h"
 
 namespace ccow::cli {
@@ -53,6 +55,9 @@ struct ServerFlags {
   std::string scrub_rate = "25M";
   std::string access_log_spool;  // "" = DATA (or the cluster directory)/s3-access-log-spool-PORT
   int access_log_flush = 60;
+  // An Inter-Segment Gateway link end (issue 14): the registry service, where its
+  // receiving endpoint listens, and the token both ends share.
+  std::string isgw_service, isgw_listen, isgw_token;
 };
 
 std::string MetricsText(Backend& backend) {
@@ -291,16 +296,43 @@ int RunServer(const ServerFlags& flags) {
     std::vector<LocalVdev> vdevs{{"vdev0", DataDir() + "/vdev0", backend.local_store()}};
     scrub = std::make_unique<daemon::ScrubService>(std::make_unique<Scrubber>(vdevs, nullptr, std::move(so)));
   }
+  // An ISGW link end: it sends rounds to the service's remote, and receives on its own
+  // endpoint (another port of the one HTTP stack) when --isgw-listen is given.
+  std::unique_ptr<isgw::IsgwLink> link;
+  std::unique_ptr<http::HttpServer> link_server;
+  if (!flags.isgw_service.empty()) {
+    std::shared_ptr<Registry> registry = serving->registry;
+    const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
+    link = std::make_unique<isgw::IsgwLink>(
+        api, isgw::LinkOptions{flags.isgw_service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",
+                               [registry] { return registry->current(); }});
+    if (!flags.isgw_listen.empty()) {
+      auto lhp = ParseHostPort(flags.isgw_listen);
+      if (!lhp.ok()) return Fail(lhp.status().WithContext("--isgw-listen"));
+      http::HttpServerOptions lo;
+      lo.host = lhp->first;
+      lo.port = lhp->second;
+      isgw::IsgwLink* l = link.get();
+      auto started = http::HttpServer::Start(lo, [l](http::HttpExchange& ex) { l->Handle(ex); });
+      if (!started.ok()) return Fail(started.status().WithContext("the ISGW link endpoint"));
+      link_server = std::move(*started);
+    }
+    link->Start();
+  } else if (!flags.isgw_listen.empty()) {
+    return Fail(Status::InvalidArgument("--isgw-listen needs --isgw SERVICE"));
+  }
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
-      [&gc, &scrub]() -> std::string {
+      [&gc, &scrub, &link]() -> std::string {
         nlohmann::json j = nlohmann::json::object();
         if (gc) j["gc"] = nlohmann::json::parse(gc->StatusJson());
         if (scrub) j["scrub"] = nlohmann::json::parse(scrub->StatusJson());
+        if (link) j["isgw"] = nlohmann::json::parse(link->StatusJson());
         return j.dump();
       },
-      [&gc, &scrub](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
+      [&gc, &scrub, &link](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
+        if (link && method == "GET" && path == "/admin/isgw") return daemon::AdminReply{200, link->StatusJson()};
         if (gc)
           if (auto r = gc->Handle(method, path, target)) return *r;
         if (scrub)
@@ -312,9 +344,10 @@ int RunServer(const ServerFlags& flags) {
   opts.host = hp->first;
   opts.port = hp->second;
   s3::S3Gateway* g = gateway->get();
-  opts.metrics = [&backend, g, &gc, &scrub] {
+  opts.metrics = [&backend, g, &gc, &scrub, &link] {
     std::string text = MetricsText(backend);
     if (gc) text += gc->MetricsText();
+    if (link) text += link->MetricsText();
     if (scrub) text += scrub->MetricsText();
     s3::S3GatewayStats st = g->stats();
     text += "# TYPE ccow_s3_requests_total counter\nccow_s3_requests_total " +
@@ -359,10 +392,18 @@ int RunServer(const ServerFlags& flags) {
             << "\n"
             << "           buckets live in " << s3::kDefaultSegment << "/" << s3::kDefaultTenant << "/BUCKET\n"
             << "  health   " << base << "/health\n"
-            << "  metrics  " << base << "/metrics\n"
-            << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
+            << "  metrics  " << base << "/metrics\n";
+  if (link)
+    std::cout << "  isgw     service " << flags.isgw_service
+              << (link_server ? ", receiving on " + flags.isgw_listen.substr(0, flags.isgw_listen.rfind(':')) + ":" +
+                                    std::to_string(link_server->port())
+                              : std::string(", sending only"))
+              << "\n";
+  std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
+  if (link) link->Stop();  // after the round under way
+  if (link_server) link_server->Stop();
   gc.reset();  // after the pass under way
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());
@@ -451,6 +492,12 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
     cmd->add_option("--scrub-interval", flags.scrub_interval,
                     "time between the starts of scrub passes, which re-read and verify every chunk "
                     "(default 7d; 0: only `ccow system scrub --now`)");
+    cmd->add_option("--isgw", flags.isgw_service,
+                    "be an end of this inter-segment gateway service (ccow service create isgw NAME): ship its "
+                    "buckets to its remote");
+    cmd->add_option("--isgw-listen", flags.isgw_listen, "HOST:PORT where the link receives from the other site");
+    cmd->add_option("--isgw-token", flags.isgw_token,
+                    "the secret both ends of the link share (or CCOW_ISGW_TOKEN); none: a lab on loopback only");
     cmd->add_option("--scrub-rate", flags.scrub_rate,
                     "scrub read rate in bytes per second, e.g. 25M (default 25M; 0: unlimited)");
   };

@@ -223,6 +223,16 @@ class ObjectApi {
   Result<ObjectInfo> PutDeleteMarker(const std::string& name, const WriteCondition& condition = {},
                                      VersionSlot slot = VersionSlot::kAdded);
 
+  // Merges another segment's version list of an object into this one's (an Inter-Segment
+  // Gateway link receiving, issue 14; VersionList::MergeRemote says how). Every version new
+  // here must have its manifest and every chunk it references stored here already (the
+  // link ships them first): each new manifest is read and verified (its name, generation
+  // and UVID must be the entry's) and its tree is touched for the garbage collector, as a
+  // clone's. Returns whether the list changed. kNotFound when a chunk is missing (ship it,
+  // then merge again), kCorruption for a manifest that does not match its entry,
+  // kInvalidArgument for a bad name.
+  Result<bool> MergeRemote(const VersionList& remote);
+
   Backend& backend() { return *backend_; }
   // options().default_policy has its replication count resolved (never 0).
   const ApiOptions& options() const { return options_; }

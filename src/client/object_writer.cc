@@ -4,6 +4,7 @@
 #include <optional>
 #include <future>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "client/chunker.h"
@@ -391,6 +392,56 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   vm.flags |= VersionManifest::kFlagClone;
   uint64_t manifests = 0;
   return CommitVersion(std::move(vm), &fence, &manifests);
+}
+
+Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
+  WriteScope scope(this);
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(remote.name()));
+  if (parsed.Full() != remote.name())
+    return Status::InvalidArgument("version list of '" + remote.name() + "': not a full object name");
+  CCOW_ASSIGN_OR_RETURN(auto local, backend_->GetVersionList(remote.name()));
+  auto known = [&](const Chid& vm) {
+    if (!local) return false;
+    for (const auto& v : local->versions())
+      if (v.vm_chid == vm) return true;
+    for (const auto& q : local->quarantine())
+      if (q.version.vm_chid == vm) return true;
+    for (const auto& s : local->snapshots())
+      if (s.version.vm_chid == vm) return true;
+    return false;
+  };
+  // The versions new here: their manifests are checked and their trees pinned (touched)
+  // for a collection under way, under one fence the list update presents.
+  WriteFence fence;
+  std::set<Chid> checked;
+  auto take = [&](const VersionEntry& e) -> Status {
+    if (known(e.vm_chid) || !checked.insert(e.vm_chid).second) return Status::OK();
+    std::string bytes;
+    CCOW_RETURN_IF_ERROR(backend_->GetChunk(e.vm_chid, &bytes));
+    CCOW_ASSIGN_OR_RETURN(VersionManifest vm, VersionManifest::Decode(bytes));
+    if (vm.name != remote.name() || vm.generation != e.generation || vm.uvid != e.uvid)
+      return Status::Corruption("version list of " + remote.name() + ": manifest " + e.vm_chid.ToString() +
+                                " is of " + vm.name + " generation " + std::to_string(vm.generation) +
+                                ", not of its entry (generation " + std::to_string(e.generation) + ")");
+    CCOW_RETURN_IF_ERROR(backend_->TouchChunk(e.vm_chid, vm.policy.replication_count, &fence));
+    for (const auto& ref : vm.root_refs)
+      CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, false));
+    return Status::OK();
+  };
+  for (const auto& v : remote.versions()) CCOW_RETURN_IF_ERROR(take(v));
+  for (const auto& q : remote.quarantine()) CCOW_RETURN_IF_ERROR(take(q.version));
+  for (const auto& s : remote.snapshots()) CCOW_RETURN_IF_ERROR(take(s.version));
+  bool changed = false;
+  Status st = backend_->UpdateVersionList(
+      remote.name(), remote.nhid(),
+      [&](VersionList* vl) -> Status {
+        if (vl->Empty()) *vl = VersionList(remote.name(), remote.nhid());
+        CCOW_ASSIGN_OR_RETURN(changed, vl->MergeRemote(remote));
+        return Status::OK();
+      },
+      &fence);
+  CCOW_RETURN_IF_ERROR(st);
+  return changed;
 }
 
 }  // namespace ccow

@@ -234,6 +234,24 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           serves.insert(pos, c.path);
         } else if constexpr (std::is_same_v<T, DeleteService>) {
           if (!services_.erase(c.name)) return Status::NotFound("no service " + c.name);
+        } else if constexpr (std::is_same_v<T, ConfigureService>) {
+          auto it = services_.find(c.name);
+          if (it == services_.end()) return Status::NotFound("no service " + c.name);
+          if (it->second.revision != c.if_revision)
+            return Status::Conflict("service " + c.name + " changed meanwhile (revision " +
+                                    std::to_string(it->second.revision) + ", not " + std::to_string(c.if_revision) +
+                                    "); read it again");
+          CCOW_RETURN_IF_ERROR(c.config.Validate());
+          it->second.config = c.config;
+          it->second.revision = c.if_revision + 1;
+        } else if constexpr (std::is_same_v<T, ServiceUnserve>) {
+          auto it = services_.find(c.name);
+          if (it == services_.end()) return Status::NotFound("no service " + c.name);
+          auto& serves = it->second.serves;
+          auto pos = std::lower_bound(serves.begin(), serves.end(), c.path);
+          if (pos == serves.end() || *pos != c.path)
+            return Status::NotFound("service " + c.name + " does not serve " + c.path);
+          serves.erase(pos);
         } else if constexpr (std::is_same_v<T, AddMasterKey>) {
           if (c.key.size() != 32) return Status::InvalidArgument("a master key is 32 bytes");
           const uint32_t next = master_keys_.empty() ? 1 : master_keys_.rbegin()->first + 1;

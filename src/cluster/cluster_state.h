@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "cluster/service_config.h"
 #include "core/status.h"
 #include "flexhash/flexhash.h"
 #include "model/object_policy.h"
@@ -119,6 +120,8 @@ struct UserRecord {
 struct ServiceRecord {
   std::string type;                // "isgw", ...
   std::vector<std::string> serves;  // SEGMENT/TENANT/BUCKET paths, sorted
+  ServiceConfig config;             // format 6 (older formats: the defaults)
+  uint64_t revision = 0;            // format 6: ConfigureService commands applied
   friend bool operator==(const ServiceRecord&, const ServiceRecord&) = default;
 };
 
@@ -151,6 +154,11 @@ struct DeleteBucket { std::string segment, tenant, bucket; };
 struct CreateService { std::string name, type; };
 struct ServiceServe { std::string name, path; };
 struct DeleteService { std::string name; };
+// Replaces a service's settings if its revision is still if_revision (kConflict
+// otherwise: read again and retry); the service gets revision if_revision + 1 (format 6).
+struct ConfigureService { std::string name; ServiceConfig config; uint64_t if_revision = 0; };
+// The service stops serving a bucket (format 6).
+struct ServiceUnserve { std::string name, path; };
 // Replaces a bucket's settings if its revision is still if_revision (kConflict otherwise:
 // read again and retry). The stored record gets revision if_revision + 1.
 struct UpdateBucket { std::string segment, tenant, bucket; BucketRecord record; uint64_t if_revision = 0; };
@@ -183,16 +191,17 @@ using ClusterCommand =
                  command::CreateTenant, command::DeleteTenant, command::CreateBucket,
                  command::DeleteBucket, command::CreateService, command::ServiceServe,
                  command::DeleteService, command::UpdateBucket, command::CreateUser,
-                 command::DeleteUser, command::UpdateTenant, command::AddMasterKey>;
+                 command::DeleteUser, command::UpdateTenant, command::AddMasterKey,
+                 command::ConfigureService, command::ServiceUnserve>;
 
 // The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
-inline constexpr uint8_t kClusterStateFormat = 5;
+inline constexpr uint8_t kClusterStateFormat = 6;
 
 // The encoding of a command in the current format, or in an older one the decoder still
 // reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
 // version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
-// Reads formats 1 to 5; *version tells which it was.
+// Reads formats 1 to 6; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {
@@ -233,7 +242,7 @@ class ClusterState {
   uint32_t ReplicationCountOf(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
-  // formats 1 to 5 (*version tells which); Snapshot(v) re-encodes a state read as format v
+  // formats 1 to 6 (*version tells which); Snapshot(v) re-encodes a state read as format v
   // to the same bytes (an older format drops the settings it cannot hold).
   std::string Snapshot(uint8_t version = kFormatVersion) const;
   static Result<ClusterState> Restore(std::string_view bytes, uint8_t* version = nullptr);

@@ -19,15 +19,40 @@ using namespace command;
 constexpr uint8_t kCommandRecord = 0x10;
 constexpr uint8_t kStateRecord = 0x11;
 // Commands that format 1 knows (the variant's first 13 alternatives), format 2 (16),
-// formats 3 and 4 (17).
+// formats 3 and 4 (17), format 5 (18).
 constexpr size_t kFormat1Commands = 13;
 constexpr size_t kFormat2Commands = 16;
 constexpr size_t kFormat4Commands = 17;
+constexpr size_t kFormat5Commands = 18;
 size_t CommandsOfFormat(uint8_t version) {
   return version == 1   ? kFormat1Commands
          : version == 2 ? kFormat2Commands
          : version <= 4 ? kFormat4Commands
+         : version == 5 ? kFormat5Commands
                         : std::variant_size_v<ClusterCommand>;
+}
+
+// A service's settings (format 6): remote, direction and replication bits, metadata-only,
+// chunk cache bytes, batch interval.
+void PutServiceConfig(Encoder& e, const ServiceConfig& c) {
+  e.PutBytes(c.remote);
+  e.PutU8(c.direction);
+  e.PutU8(c.replication);
+  e.PutU8(static_cast<uint8_t>(c.metadata_only));
+  e.PutVarint(c.chunk_cache_bytes);
+  e.PutVarint(c.batch_interval_ns);
+}
+ServiceConfig GetServiceConfig(Decoder& d) {
+  ServiceConfig c;
+  c.remote = d.GetBytes();
+  c.direction = d.GetU8();
+  c.replication = d.GetU8();
+  const uint8_t m = d.GetU8();
+  if (m > static_cast<uint8_t>(ServiceConfig::MetadataOnly::kAll)) d.Fail("unknown metadata-only mode");
+  c.metadata_only = static_cast<ServiceConfig::MetadataOnly>(m);
+  c.chunk_cache_bytes = d.GetVarint();
+  c.batch_interval_ns = d.GetVarint();
+  return c;
 }
 
 void PutVdev(Encoder& e, const VdevInfo& v) {
@@ -270,6 +295,24 @@ void Get(Decoder& d, ServiceServe& c, uint8_t) {
 }
 void Put(Encoder& e, const DeleteService& c, uint8_t) { e.PutBytes(c.name); }
 void Get(Decoder& d, DeleteService& c, uint8_t) { c.name = d.GetBytes(); }
+void Put(Encoder& e, const ConfigureService& c, uint8_t) {
+  e.PutBytes(c.name);
+  PutServiceConfig(e, c.config);
+  e.PutVarint(c.if_revision);
+}
+void Get(Decoder& d, ConfigureService& c, uint8_t) {
+  c.name = d.GetBytes();
+  c.config = GetServiceConfig(d);
+  c.if_revision = d.GetVarint();
+}
+void Put(Encoder& e, const ServiceUnserve& c, uint8_t) {
+  e.PutBytes(c.name);
+  e.PutBytes(c.path);
+}
+void Get(Decoder& d, ServiceUnserve& c, uint8_t) {
+  c.name = d.GetBytes();
+  c.path = d.GetBytes();
+}
 void Put(Encoder& e, const UpdateBucket& c, uint8_t version) {
   e.PutBytes(c.segment);
   e.PutBytes(c.tenant);
@@ -392,6 +435,10 @@ std::string ClusterState::Snapshot(uint8_t version) const {
     e.PutBytes(svc.type);
     e.PutVarint(svc.serves.size());
     for (const auto& p : svc.serves) e.PutBytes(p);
+    if (version >= 6) {
+      PutServiceConfig(e, svc.config);
+      e.PutVarint(svc.revision);
+    }
   }
   if (version >= 2) {
     e.PutVarint(users_.size());
@@ -470,6 +517,10 @@ Result<ClusterState> ClusterState::Restore(std::string_view bytes, uint8_t* vers
       std::string p = d.GetBytes();
       if (!svc.serves.empty() && !(svc.serves.back() < p)) d.Fail("served paths out of order");
       svc.serves.push_back(std::move(p));
+    }
+    if (version >= 6) {
+      svc.config = GetServiceConfig(d);
+      svc.revision = d.GetVarint();
     }
   }
   if (version >= 2) {

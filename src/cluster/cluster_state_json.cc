@@ -45,7 +45,13 @@ std::string ClusterStateJson(const ClusterState& state) {
   for (const auto& [key, u] : state.users())
     j["users"].push_back({{"access_key", key}, {"cluster", u.segment}, {"tenant", u.tenant}, {"created_ns", u.created_ns}});
   j["services"] = nlohmann::json::object();
-  for (const auto& [name, s] : state.services()) j["services"][name] = {{"type", s.type}, {"serves", s.serves}};
+  for (const auto& [name, s] : state.services()) {
+    nlohmann::json config = nlohmann::json::object();
+    for (const auto& key : ServiceSettingNames()) config[key] = ServiceSettingText(s.config, key);
+    config["chunk-cache-size"] = s.config.chunk_cache_bytes;
+    config["batch_interval_ns"] = s.config.batch_interval_ns;
+    j["services"][name] = {{"type", s.type}, {"serves", s.serves}, {"config", config}, {"revision", s.revision}};
+  }
   return j.dump();
 }
 

@@ -54,6 +54,34 @@ Result<uint64_t> ParseSize(std::string_view text) {
   return value * mult;
 }
 
+Result<uint64_t> ParseDuration(std::string_view text) {
+  const Status bad = Status::InvalidArgument("'" + std::string(text) +
+                                             "': expected seconds or a duration such as 500ms, 90s, 10m, 2h, 7d");
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0 || i > 19) return bad;
+  uint64_t n = 0;
+  for (size_t k = 0; k < i; ++k) n = n * 10 + static_cast<uint64_t>(text[k] - '0');
+  const std::string_view unit = text.substr(i);
+  const uint64_t scale = unit.empty() || unit == "s" ? 1'000'000'000ull
+                         : unit == "ms"              ? 1'000'000ull
+                         : unit == "m"               ? 60'000'000'000ull
+                         : unit == "h"               ? 3'600'000'000'000ull
+                         : unit == "d"               ? 86'400'000'000'000ull
+                                                     : 0;
+  if (scale == 0 || n > UINT64_MAX / scale) return bad;
+  return n * scale;
+}
+
+std::string FormatDuration(uint64_t ns) {
+  static constexpr std::pair<const char*, uint64_t> kUnits[] = {
+      {"d", 86'400'000'000'000ull}, {"h", 3'600'000'000'000ull}, {"m", 60'000'000'000ull},
+      {"s", 1'000'000'000ull},      {"ms", 1'000'000ull}};
+  for (const auto& [unit, scale] : kUnits)
+    if (ns != 0 && ns % scale == 0) return std::to_string(ns / scale) + unit;
+  return ns == 0 ? "0s" : std::to_string(ns) + "ns";
+}
+
 std::string FormatSize(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;

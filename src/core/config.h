@@ -16,6 +16,12 @@ namespace ccow {
 Result<uint64_t> ParseSize(std::string_view text);
 // 1048576 -> "1 MiB"; exact multiples print without decimals.
 std::string FormatSize(uint64_t bytes);
+// "90" (seconds), "90s", "500ms", "10m", "2h", "7d" -> nanoseconds. An error
+// (kInvalidArgument) starts with the quoted text and names the accepted forms.
+Result<uint64_t> ParseDuration(std::string_view text);
+// Nanoseconds in the largest unit that is exact ("7d", "90s", "500ms"), as ParseDuration
+// reads them back; "1500us"-like values print as nanoseconds ("1500000ns").
+std::string FormatDuration(uint64_t ns);
 
 // A flat view of a JSON config file: nested keys are joined with dots ("store.layout").
 // Unknown keys are kept so that a newer file is readable by an older binary.

@@ -22,6 +22,7 @@ const char* CodeName(Code code) {
     case Code::kFenced: return "fenced";
     case Code::kFailedPrecondition: return "failed precondition";
     case Code::kLocked: return "locked";
+    case Code::kPermissionDenied: return "permission denied";
   }
   return "unknown";
 }

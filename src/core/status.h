@@ -35,6 +35,9 @@ enum class Code : int {
   // version_list.h ObjectLock): it may not be deleted, and its lock not shortened, until
   // the retention passes or the hold is lifted. S3 answers 403 AccessDenied.
   kLocked = 14,
+  // The caller may not do this: a wrong or missing credential (an inter-segment link's
+  // token), or a resource not offered to it.
+  kPermissionDenied = 15,
 };
 
 const char* CodeName(Code code);
@@ -59,6 +62,7 @@ class [[nodiscard]] Status {
   static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
   static Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
   static Status Locked(std::string m) { return {Code::kLocked, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
   // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, const std::string& context);
 

@@ -16,7 +16,8 @@ int HttpStatusOf(const Status& s) {
     case Code::kConflict:
     case Code::kFailedPrecondition: return 412;
     case Code::kInvalidArgument: return 400;
-    case Code::kLocked: return 403;
+    case Code::kLocked:
+    case Code::kPermissionDenied: return 403;
     case Code::kUnsupported: return 501;
     case Code::kUnavailable:
     case Code::kFenced: return 503;

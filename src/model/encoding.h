@@ -23,6 +23,15 @@ enum class RecordKind : uint8_t {
   kKeyValueChunk = 0x05,
   kStripeManifest = 0x06,
   kStripeSet = 0x07,  // every stripe of one erasure-coded version (model/stripe_set.h)
+  // An Inter-Segment Gateway link's requests and replies (isgw/isgw_wire.h).
+  kIsgwDigestsRequest = 0x41,
+  kIsgwDigestsReply = 0x42,
+  kIsgwHaveRequest = 0x43,
+  kIsgwHaveReply = 0x44,
+  kIsgwChunksRequest = 0x45,
+  kIsgwChunksReply = 0x46,
+  kIsgwMergeRequest = 0x47,
+  kIsgwMergeReply = 0x48,
 };
 
 class Encoder {

@@ -278,6 +278,79 @@ Status VersionList::SetLegalHold(uint64_t generation, bool on) {
   return Status::OK();
 }
 
+Result<bool> VersionList::MergeRemote(const VersionList& remote) {
+  if (remote.name_ != name_ || remote.nhid_ != nhid_)
+    return Status::InvalidArgument("object " + name_ + ": cannot merge the version list of " + remote.name_);
+  const VersionList before = *this;
+  // A version new here arrives without erasure coding: its stripe set is the other site's.
+  auto arriving = [](VersionEntry e) {
+    e.flags &= ~VersionEntry::kErasureCoded;
+    e.ec_chid = Chid{};
+    return e;
+  };
+  auto find_active = [&](const Chid& vm) {
+    return std::find_if(versions_.begin(), versions_.end(), [&](const VersionEntry& v) { return v.vm_chid == vm; });
+  };
+  auto find_quarantined = [&](const Chid& vm) {
+    return std::find_if(quarantine_.begin(), quarantine_.end(),
+                        [&](const QuarantinedVersion& q) { return q.version.vm_chid == vm; });
+  };
+  for (const QuarantinedVersion& q : remote.quarantine_) {
+    if (auto it = find_quarantined(q.version.vm_chid); it != quarantine_.end()) {
+      it->deleted_at_ns = std::min(it->deleted_at_ns, q.deleted_at_ns);
+    } else if (auto a = find_active(q.version.vm_chid); a != versions_.end()) {
+      quarantine_.push_back({*a, q.deleted_at_ns});  // deleted there: deleted here too
+      versions_.erase(a);
+    } else {
+      quarantine_.push_back({arriving(q.version), q.deleted_at_ns});
+    }
+  }
+  for (const VersionEntry& v : remote.versions_)
+    if (find_active(v.vm_chid) == versions_.end() && find_quarantined(v.vm_chid) == quarantine_.end())
+      versions_.push_back(arriving(v));
+  std::sort(versions_.begin(), versions_.end(), NewerFirst);
+  // One null version: a null version was replaced by the newer ones, wherever each was
+  // written. An older one still active moves to the quarantine, deleted when the first of
+  // the newer ones was written (the earliest timestamp: clocks of two sites need not agree
+  // with the order); a quarantined one is deleted no later than that. Taken from the whole
+  // merged set, so the result is the same whatever order sites merged in: what a site that
+  // knew fewer versions computed is never earlier.
+  std::vector<std::pair<VersionEntry, bool>> nulls;  // (entry, active), newest first
+  for (const auto& v : versions_)
+    if (v.is_null_version()) nulls.push_back({v, true});
+  for (const auto& q : quarantine_)
+    if (q.version.is_null_version()) nulls.push_back({q.version, false});
+  std::sort(nulls.begin(), nulls.end(), [](const auto& a, const auto& b) { return NewerFirst(a.first, b.first); });
+  uint64_t replaced_at = UINT64_MAX;
+  for (size_t i = 1; i < nulls.size(); ++i) {
+    replaced_at = std::min(replaced_at, nulls[i - 1].first.uvid.timestamp_ns);
+    const Chid& vm = nulls[i].first.vm_chid;
+    if (nulls[i].second) {
+      auto a = find_active(vm);
+      quarantine_.push_back({*a, replaced_at});
+      versions_.erase(a);
+    } else {
+      auto q = find_quarantined(vm);
+      q->deleted_at_ns = std::min(q->deleted_at_ns, replaced_at);
+    }
+  }
+  std::stable_sort(quarantine_.begin(), quarantine_.end(), QuarantineOrder);
+  for (const Snapshot& s : remote.snapshots_) {
+    auto pos = std::lower_bound(snapshots_.begin(), snapshots_.end(), s.name,
+                                [](const Snapshot& a, const std::string& n) { return a.name < n; });
+    if (pos == snapshots_.end() || pos->name != s.name) {
+      Snapshot copy = s;
+      copy.version = arriving(s.version);
+      snapshots_.insert(pos, copy);
+    } else if (s.created_ns < pos->created_ns ||
+               (s.created_ns == pos->created_ns && NewerFirst(s.version, pos->version))) {
+      pos->created_ns = s.created_ns;
+      pos->version = arriving(s.version);
+    }
+  }
+  return !(*this == before);
+}
+
 Result<VersionEntry> VersionList::Resolve(const VersionSelector& which) const {
   if (which.snapshot) {
     for (const auto& s : snapshots_)

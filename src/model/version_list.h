@@ -193,8 +193,29 @@ class VersionList {
   // The active version a selector names (snapshots may name quarantined versions).
   Result<VersionEntry> Resolve(const VersionSelector& which) const;
 
+  // Merges another segment's list of the same object into this one (Inter-Segment Gateway,
+  // issue 14); true when this list changed. A state-based merge, so that sites that
+  // exchange their lists in any order, any number of times, converge to equal lists:
+  //  - a version is known by its VM's CHID; a version either list has is kept, each at
+  //    its own generation and UVID (versions are ordered by both, so a later write at any
+  //    site, which takes the next generation of the list it saw, sorts after);
+  //  - a delete is sticky: a version quarantined on either side is quarantined in the
+  //    result (deleted at the earlier time), so a deleted version never comes back;
+  //  - at most one active version is S3's null version (kNullVersion): the newest; an
+  //    older one, replaced concurrently at another site, moves to the quarantine (deleted
+  //    at the newest one's UVID time);
+  //  - snapshots join by name (the same name on both: the older creation wins, then the
+  //    newer version).
+  // What only this site knows of a version it already has stays as it is here: whether it
+  // is erasure coded (ec_chid names a stripe set of this site), its Object Lock and storage
+  // class. A version new here comes without erasure coding: its chunks arrive replicated.
+  // kInvalidArgument when `remote` is another object's list.
+  Result<bool> MergeRemote(const VersionList& remote);
+
   std::string Encode() const;
   static Result<VersionList> Decode(std::string_view bytes);
+
+  friend bool operator==(const VersionList&, const VersionList&) = default;
 
  private:
   std::string name_;

@@ -234,6 +234,36 @@ TEST(ClusterStateGoldenTest, FormatFiveMasterKeyAndEncryptionArePinned) {
   EXPECT_TRUE(old->master_keys().empty());
 }
 
+// Format 6: ConfigureService (kind 19: bytes name, the settings, varint if_revision) and
+// ServiceUnserve (kind 20: bytes name, bytes path); a service's settings and revision
+// after its served paths in snapshots (settings: bytes remote, u8 direction, u8
+// replication, u8 metadata-only, varint chunk cache bytes, varint batch interval ns).
+TEST(ClusterStateGoldenTest, FormatSixServiceSettingsArePinned) {
+  ServiceConfig config;
+  ASSERT_TRUE(ApplyServiceSetting(&config, "remote", "ccow://h:1").ok());
+  ASSERT_TRUE(ApplyServiceSetting(&config, "direction", "send").ok());
+  ASSERT_TRUE(ApplyServiceSetting(&config, "batch-interval", "500ms").ok());
+  auto c = ExpectGoldenCommand(ConfigureService{"hawaii", config, 2}, 6, "100613066861776169690a63636f773a2f2f683a310103000080cab5ee0102");
+  EXPECT_EQ(std::get<ConfigureService>(c).config, config);
+  ExpectGoldenCommand(ServiceUnserve{"hawaii", "Hawaii/Cola/bk1"}, 6, "100614066861776169690f4861776169692f436f6c612f626b31");
+  ClusterState s = SampleState();
+  ASSERT_TRUE(s.Apply(ConfigureService{"hawaii", config, 0}).ok());
+  ClusterState v6 = ExpectGoldenSnapshot(s, 6,
+      "110608000001027431017a0e3132372e302e302e313a3730303001010574312f7630027431017a"
+      "8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c6102000000"
+      "0103626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d"
+      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000000106"
+      "6861776169690469736777010f4861776169692f436f6c612f626b310a63636f773a2f2f683a31"
+      "0103000080cab5ee01010105414b494158067365637265740648617761696904436f6c610500");
+  EXPECT_EQ(v6, s);
+  EXPECT_EQ(v6.services().at("hawaii").config.remote, "ccow://h:1");
+  EXPECT_EQ(v6.services().at("hawaii").revision, 1u);
+  // Format 5 cannot carry them: no command kinds 19 and 20, and its snapshot drops them.
+  auto v5 = ClusterState::Restore(s.Snapshot(5));
+  ASSERT_TRUE(v5.ok());
+  EXPECT_EQ(v5->services().at("hawaii").config, ServiceConfig{});
+}
+
 TEST(ClusterStateTest, MasterKeysAreAddedInOrderAndNeverReplaced) {
   ClusterState s;
   EXPECT_EQ(s.Apply(AddMasterKey{2, std::string(32, 'a')}).code(), Code::kInvalidArgument);  // skips 1

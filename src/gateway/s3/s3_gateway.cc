@@ -46,7 +46,8 @@ S3Error ErrorFromStatus(const Status& st, const char* not_found_code) {
     case Code::kFailedPrecondition:
       return MakeError(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     case Code::kUnavailable: return MakeError(503, "ServiceUnavailable", m);
-    case Code::kLocked: return MakeError(403, "AccessDenied", m);
+    case Code::kLocked:
+    case Code::kPermissionDenied: return MakeError(403, "AccessDenied", m);
     case Code::kIOError:
       if (m.rfind("connection", 0) == 0) return MakeError(400, "IncompleteBody", m);
       return MakeError(500, "InternalError", m);

@@ -1,0 +1,134 @@
+// `ccow service create|delete|list|show|serve|unserve|config` (efscli grammar, issue 14):
+// the services of the registry of record, an Inter-Segment Gateway link each, with the
+// buckets it serves and its settings (cluster/service_config.h). On a cluster and on one
+// node alike (cli/registry_access.h); every one with --json.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_common.h"
+#include "cli/registry_access.h"
+#include "cluster/cluster_state_json.h"
+#include "cluster/service_config.h"
+
+namespace ccow::cli {
+namespace {
+
+struct ServiceFlags {
+  std::string type, name, path, key, value;
+};
+
+// The service as `cluster show --json` has it, or kNotFound.
+Result<nlohmann::json> ServiceJson(const ClusterState& state, const std::string& name) {
+  if (!state.services().count(name)) return Status::NotFound("no service " + name);
+  return nlohmann::json::parse(ClusterStateJson(state))["services"][name];
+}
+
+int ShowService(const std::string& name) {
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  auto state = opened->registry->current();
+  auto j = ServiceJson(*state, name);
+  if (!j.ok()) return Fail(j.status());
+  if (Globals().json) {
+    std::cout << j->dump(2) << std::endl;
+    return 0;
+  }
+  const ServiceRecord& s = state->services().at(name);
+  std::cout << name << " (" << s.type << ")\n";
+  if (s.serves.empty()) std::cout << "  serves nothing yet\n";
+  for (const auto& path : s.serves) std::cout << "  serves " << path << "\n";
+  for (const auto& key : ServiceSettingNames()) {
+    std::string text = ServiceSettingText(s.config, key);
+    if (key == "remote" && text.empty()) text = "(not set)";
+    if (key == "chunk-cache-size") text = s.config.chunk_cache_bytes ? FormatSize(s.config.chunk_cache_bytes) : "0 (none)";
+    std::cout << "  " << key << " " << text << "\n";
+  }
+  std::cout << "  revision " << s.revision << std::endl;
+  return 0;
+}
+
+int ListServices() {
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  auto state = opened->registry->current();
+  if (Globals().json) {
+    nlohmann::json j = nlohmann::json::parse(ClusterStateJson(*state))["services"];
+    std::cout << j.dump(2) << std::endl;
+    return 0;
+  }
+  for (const auto& [name, s] : state->services()) {
+    std::cout << name << "  " << s.type << "  " << s.serves.size() << " bucket" << (s.serves.size() == 1 ? "" : "s");
+    if (!s.config.remote.empty()) std::cout << "  -> " << s.config.remote;
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int ConfigureService(const ServiceFlags& f) {
+  auto opened = OpenRegistry();
+  if (!opened.ok()) return Fail(opened.status());
+  Status s = ChangeServiceSetting(*opened->registry, f.name, f.key, f.value);
+  if (!s.ok()) return Fail(s);
+  return PrintDone("service " + f.name + ": " + f.key + " set to " +
+                   ServiceSettingText(opened->registry->current()->services().at(f.name).config, f.key));
+}
+
+}  // namespace
+
+void RegisterServiceCommands(CLI::App& app, int* exit_code) {
+  static ServiceFlags f;
+  auto* service = app.add_subcommand("service", "inter-segment gateway links: the buckets each serves, its settings");
+  service->require_subcommand(1);
+
+  auto* create = service->add_subcommand("create", "create a service: ccow service create isgw NAME");
+  create->add_option("TYPE", f.type, "isgw")->required();
+  create->add_option("NAME", f.name)->required();
+  create->callback([exit_code] {
+    *exit_code = CommitCommand(command::CreateService{f.name, f.type}, "service " + f.name + " created");
+  });
+
+  auto* del = service->add_subcommand("delete", "delete a service");
+  del->add_option("NAME", f.name)->required();
+  del->callback([exit_code] { *exit_code = CommitCommand(command::DeleteService{f.name}, "service " + f.name + " deleted"); });
+
+  service->add_subcommand("list", "the services")->callback([exit_code] { *exit_code = ListServices(); });
+
+  auto* show = service->add_subcommand("show", "a service: the buckets it serves and its settings");
+  show->add_option("NAME", f.name)->required();
+  show->callback([exit_code] { *exit_code = ShowService(f.name); });
+
+  auto path_command = [&](const char* name, const char* help, bool serve) {
+    auto* c = service->add_subcommand(name, help);
+    c->add_option("NAME", f.name)->required();
+    c->add_option("PATH", f.path, "CLUSTER/TENANT/BUCKET")->required();
+    c->callback([exit_code, serve] {
+      auto parts = SplitPath(f.path, 3, "CLUSTER/TENANT/BUCKET");
+      if (!parts.ok()) {
+        *exit_code = Fail(parts.status());
+      } else if (serve) {
+        *exit_code = CommitCommand(command::ServiceServe{f.name, f.path}, "service " + f.name + " serves " + f.path);
+      } else {
+        *exit_code =
+            CommitCommand(command::ServiceUnserve{f.name, f.path}, "service " + f.name + " no longer serves " + f.path);
+      }
+    });
+  };
+  path_command("serve", "serve a bucket: its changes are shipped over the link", true);
+  path_command("unserve", "stop serving a bucket", false);
+
+  std::string keys;
+  for (const auto& k : ServiceSettingNames()) keys += (keys.empty() ? "" : ", ") + k;
+  auto* config = service->add_subcommand(
+      "config",
+      "set one setting: remote ccow://HOST:PORT | file:///DIR | s3://HOST[:PORT]/BUCKET; direction "
+      "send|receive|send+receive; replication initial|continuous|initial+continuous; metadata-only "
+      "off|versions|all; chunk-cache-size SIZE; batch-interval DURATION (100ms..1h)");
+  config->add_option("NAME", f.name)->required();
+  config->add_option("KEY", f.key, keys)->required();
+  config->add_option("VALUE", f.value)->required();
+  config->callback([exit_code] { *exit_code = ConfigureService(f); });
+}
+
+}  // namespace ccow::cli

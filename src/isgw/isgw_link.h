@@ -1,0 +1,94 @@
+// An Inter-Segment Gateway link (issue 14, docs/ARCHITECTURE.md "Inter-segment links"): the
+// two ends of one registry service (cluster/service_config.h) that keep its served buckets
+// the same at two segments.
+//  - IsgwReceiver answers the link's requests (isgw/isgw_wire.h) on an HTTP endpoint: which
+//    version lists differ, which chunks it lacks, the chunks themselves (each verified by
+//    its CHID before it is stored), and the lists to merge (ObjectApi::MergeRemote).
+//  - IsgwSender runs rounds of anti-entropy against the remote end: per served bucket it
+//    compares version lists by digest, and for those that differ sends only the manifests
+//    and chunks the remote lacks, then the lists. Lists merge by a total order and deletes
+//    are sticky, so both directions running at once converge and nothing ping-pongs: once
+//    both sites hold equal lists a round ships nothing.
+// Errors are counted and reported (LinkStats), never fatal: a round that fails is retried
+// at the next batch interval, and nothing is committed at a receiver before every chunk it
+// needs is stored and verified there.
+//
+// Threads: the receiver's Handle runs on the HTTP server's connection threads; the sender
+// runs its rounds on its own thread (Start) or the caller's (RunRound). Stats are
+// thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "client/object_api.h"
+#include "cluster/cluster_state.h"
+#include "core/status.h"
+#include "http/http_exchange.h"
+
+namespace ccow::isgw {
+
+struct LinkOptions {
+  std::string service;  // the registry's service this process is an end of
+  // Shared by both ends: requests carry it as a Bearer token and the receiver refuses
+  // others (401). Empty: no authentication, for a lab on loopback only.
+  std::string token;
+  // The registry's state now (the served buckets and the settings follow it).
+  std::function<std::shared_ptr<const ClusterState>()> state;
+};
+
+struct LinkStats {
+  // Sender.
+  uint64_t rounds = 0, failed_rounds = 0;
+  uint64_t lists_compared = 0, lists_shipped = 0;
+  uint64_t chunks_offered = 0, chunks_sent = 0, bytes_sent = 0;  // offered - sent: the remote had them
+  uint64_t last_round_ns = 0;  // wall clock of the last round that finished without error
+  // Receiver.
+  uint64_t lists_merged = 0, lists_changed = 0, chunks_received = 0, bytes_received = 0;
+  uint64_t refused = 0;  // requests refused (authentication, a bucket not served, bad bodies, bad chunks)
+  std::string last_error;
+};
+
+class IsgwLink {
+ public:
+  IsgwLink(std::shared_ptr<ObjectApi> api, LinkOptions options);
+  ~IsgwLink();  // stops the sender
+
+  // Receiver: serves POST /isgw/v1/{digests,have,chunks,merge}; anything else is 404.
+  void Handle(http::HttpExchange& ex);
+
+  // Sender: one round over every bucket the service serves, to its remote, when the
+  // service exists, sends (direction) and has a ccow:// remote; OK with nothing to do
+  // otherwise. The first error of the round is returned (and counted) after the other
+  // buckets had their turn.
+  Status RunRound();
+  // Runs rounds on a thread, one per the service's batch interval, until Stop.
+  void Start();
+  void Stop();
+
+  LinkStats stats() const;
+  std::string StatusJson() const;   // for /admin/isgw
+  std::string MetricsText() const;  // ccow_isgw_* for /metrics
+
+ private:
+  struct Remote;
+  Status SyncBucket(const Remote& remote, const std::string& bucket_path);
+  Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply);
+  void Note(const Status& s);
+
+  std::shared_ptr<ObjectApi> api_;
+  LinkOptions options_;
+  mutable std::mutex mu_;
+  LinkStats stats_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ccow::isgw

@@ -1,0 +1,212 @@
+#include "isgw/isgw_wire.h"
+
+#include "model/encoding.h"
+
+namespace ccow::isgw {
+namespace {
+
+Encoder Start(RecordKind kind) {
+  Encoder e;
+  e.PutU8(static_cast<uint8_t>(kind));
+  e.PutU8(kWireVersion);
+  return e;
+}
+
+// A decoder positioned after the record header, which it checked.
+Decoder Open(std::string_view bytes, RecordKind kind, const char* what) {
+  Decoder d(bytes, what);
+  if (bytes.size() > kMaxBodyBytes) d.Fail("larger than " + std::to_string(kMaxBodyBytes) + " bytes");
+  d.GetRecordHeader(kind, kWireVersion);
+  return d;
+}
+
+uint64_t Count(Decoder& d, size_t min_item, size_t limit, const char* of) {
+  const uint64_t n = d.GetCount(min_item);
+  if (n > limit) d.Fail(std::string("more ") + of + " than " + std::to_string(limit));
+  return d.status().ok() ? n : 0;
+}
+
+template <typename T>
+Result<T> Done(Decoder& d, T value) {
+  CCOW_RETURN_IF_ERROR(d.Finish());
+  return value;
+}
+
+}  // namespace
+
+std::string Encode(const DigestsRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwDigestsRequest);
+  e.PutBytes(m.service);
+  e.PutBytes(m.bucket);
+  e.PutVarint(m.items.size());
+  for (const auto& i : m.items) {
+    e.PutBytes(i.name);
+    e.PutHashId(i.digest);
+  }
+  return e.Take();
+}
+Result<DigestsRequest> DecodeDigestsRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwDigestsRequest, "isgw digests request");
+  DigestsRequest m;
+  m.service = d.GetBytes();
+  m.bucket = d.GetBytes();
+  const uint64_t n = Count(d, 2 + 17, kMaxNames, "names");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    DigestsRequest::Item item;
+    item.name = d.GetBytes();
+    item.digest = d.GetHashId();
+    if (!m.items.empty() && !(m.items.back().name < item.name)) d.Fail("names out of order");
+    m.items.push_back(std::move(item));
+  }
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const DigestsReply& m) {
+  Encoder e = Start(RecordKind::kIsgwDigestsReply);
+  e.PutVarint(m.differ.size());
+  for (uint32_t i : m.differ) e.PutVarint(i);
+  return e.Take();
+}
+Result<DigestsReply> DecodeDigestsReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwDigestsReply, "isgw digests reply");
+  DigestsReply m;
+  const uint64_t n = Count(d, 1, kMaxNames, "indexes");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    const uint64_t index = d.GetVarint();
+    if (index >= kMaxNames || (!m.differ.empty() && index <= m.differ.back())) d.Fail("indexes out of order");
+    m.differ.push_back(static_cast<uint32_t>(index));
+  }
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const HaveRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwHaveRequest);
+  e.PutBytes(m.service);
+  e.PutVarint(m.chids.size());
+  for (const auto& c : m.chids) e.PutHashId(c);
+  return e.Take();
+}
+Result<HaveRequest> DecodeHaveRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwHaveRequest, "isgw have request");
+  HaveRequest m;
+  m.service = d.GetBytes();
+  const uint64_t n = Count(d, 17, 1'000'000, "chunks");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const HaveReply& m) {
+  Encoder e = Start(RecordKind::kIsgwHaveReply);
+  e.PutVarint(m.want.size());
+  std::string bits((m.want.size() + 7) / 8, '\0');
+  for (size_t i = 0; i < m.want.size(); ++i)
+    if (m.want[i]) bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
+  e.PutRaw(bits);
+  return e.Take();
+}
+Result<HaveReply> DecodeHaveReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwHaveReply, "isgw have reply");
+  HaveReply m;
+  const uint64_t n = d.GetVarint();
+  if (n > 1'000'000) d.Fail("more chunks than 1000000");
+  const uint64_t nbytes = d.status().ok() ? (n + 7) / 8 : 0;
+  if (d.status().ok() && d.remaining() < nbytes) d.Fail("truncated bitmap");
+  if (d.status().ok()) {
+    m.want.resize(n);
+    for (uint64_t b = 0; b < nbytes; ++b) {
+      const uint8_t byte = d.GetU8();
+      for (int bit = 0; bit < 8; ++bit) {
+        const uint64_t i = b * 8 + bit;
+        if (i < n) m.want[i] = (byte >> bit) & 1;
+        else if ((byte >> bit) & 1) d.Fail("bits set past the last chunk");
+      }
+    }
+  }
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const ChunksRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwChunksRequest);
+  e.PutBytes(m.service);
+  e.PutBytes(m.bucket);
+  e.PutVarint(m.chunks.size());
+  for (const auto& c : m.chunks) {
+    e.PutHashId(c.chid);
+    e.PutBytes(c.bytes);
+  }
+  return e.Take();
+}
+Result<ChunksRequest> DecodeChunksRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwChunksRequest, "isgw chunks request");
+  ChunksRequest m;
+  m.service = d.GetBytes();
+  m.bucket = d.GetBytes();
+  const uint64_t n = Count(d, 18, 100'000, "chunks");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    ChunksRequest::Chunk c;
+    c.chid = d.GetHashId();
+    c.bytes = d.GetBytes();
+    m.chunks.push_back(std::move(c));
+  }
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const ChunksReply& m) {
+  Encoder e = Start(RecordKind::kIsgwChunksReply);
+  e.PutVarint(m.stored_new);
+  e.PutVarint(m.deduplicated);
+  return e.Take();
+}
+Result<ChunksReply> DecodeChunksReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwChunksReply, "isgw chunks reply");
+  ChunksReply m;
+  m.stored_new = d.GetVarint();
+  m.deduplicated = d.GetVarint();
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const MergeRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwMergeRequest);
+  e.PutBytes(m.service);
+  e.PutBytes(m.bucket);
+  e.PutVarint(m.lists.size());
+  for (const auto& l : m.lists) e.PutBytes(l);
+  return e.Take();
+}
+Result<MergeRequest> DecodeMergeRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwMergeRequest, "isgw merge request");
+  MergeRequest m;
+  m.service = d.GetBytes();
+  m.bucket = d.GetBytes();
+  const uint64_t n = Count(d, 1, kMaxNames, "lists");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.lists.push_back(d.GetBytes());
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const MergeReply& m) {
+  Encoder e = Start(RecordKind::kIsgwMergeReply);
+  e.PutVarint(m.results.size());
+  for (const auto& r : m.results) {
+    e.PutU8(r.code);
+    e.PutU8(r.changed ? 1 : 0);
+    e.PutBytes(r.message);
+  }
+  return e.Take();
+}
+Result<MergeReply> DecodeMergeReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwMergeReply, "isgw merge reply");
+  MergeReply m;
+  const uint64_t n = Count(d, 3, kMaxNames, "results");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    MergeReply::Result r;
+    r.code = d.GetU8();
+    const uint8_t changed = d.GetU8();
+    if (changed > 1) d.Fail("bad changed flag");
+    r.changed = changed == 1;
+    r.message = d.GetBytes();
+    m.results.push_back(std::move(r));
+  }
+  return Done(d, std::move(m));
+}
+
+}  // namespace ccow::isgw

@@ -1,0 +1,111 @@
+// The bodies an Inter-Segment Gateway link exchanges (issue 14, docs/FORMAT.md "ISGW
+// link"): HTTP POSTs to the receiving site's link endpoint, binary in the canonical
+// encoding (model/encoding.h), each starting with a kind byte and a version byte. One
+// parser for the whole wire format; it refuses what it cannot read with a Status, never
+// allocates by a count it has not checked against the bytes, and re-encodes what it reads
+// to the same bytes (a fuzz target holds it to that).
+//
+// A round of anti-entropy, per served bucket:
+//  1. digests: the sender lists (name, SHA-256 of its version list) in name order; the
+//     receiver answers which differ from its own (or that it lacks).
+//  2. have: the CHIDs of every manifest and chunk the differing lists reference; the
+//     receiver answers which it lacks (a bitmap).
+//  3. chunks: those chunks, manifests first; the receiver verifies each by its CHID.
+//  4. merge: the differing lists; the receiver merges each (VersionList::MergeRemote) and
+//     answers a status per list.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hash.h"
+#include "core/status.h"
+
+namespace ccow::isgw {
+
+inline constexpr uint8_t kWireVersion = 1;
+// What one request may carry: its chunks batch stays well under the HTTP client's limit.
+inline constexpr size_t kMaxBodyBytes = 48 << 20;
+inline constexpr size_t kMaxNames = 10'000;
+
+struct DigestsRequest {
+  std::string service, bucket;  // bucket: SEGMENT/TENANT/BUCKET
+  struct Item {
+    std::string name;  // the object's full name
+    HashId digest;     // SHA-256 of its version list's encoding
+    friend bool operator==(const Item&, const Item&) = default;
+  };
+  std::vector<Item> items;
+  friend bool operator==(const DigestsRequest&, const DigestsRequest&) = default;
+};
+// Indexes (into the request's items) of the lists the receiver lacks or holds otherwise.
+struct DigestsReply {
+  std::vector<uint32_t> differ;
+  friend bool operator==(const DigestsReply&, const DigestsReply&) = default;
+};
+
+struct HaveRequest {
+  std::string service;
+  std::vector<HashId> chids;
+  friend bool operator==(const HaveRequest&, const HaveRequest&) = default;
+};
+// want[i] set: the receiver lacks chids[i].
+struct HaveReply {
+  std::vector<bool> want;
+  friend bool operator==(const HaveReply&, const HaveReply&) = default;
+};
+
+struct ChunksRequest {
+  std::string service, bucket;  // the chunks are stored with the bucket's replication count
+  struct Chunk {
+    HashId chid;
+    std::string bytes;
+    friend bool operator==(const Chunk&, const Chunk&) = default;
+  };
+  std::vector<Chunk> chunks;
+  friend bool operator==(const ChunksRequest&, const ChunksRequest&) = default;
+};
+struct ChunksReply {
+  uint64_t stored_new = 0, deduplicated = 0;
+  friend bool operator==(const ChunksReply&, const ChunksReply&) = default;
+};
+
+struct MergeRequest {
+  std::string service, bucket;
+  std::vector<std::string> lists;  // VersionList encodings
+  friend bool operator==(const MergeRequest&, const MergeRequest&) = default;
+};
+struct MergeReply {
+  struct Result {
+    uint8_t code = 0;  // a Code (core/status.h); 0 OK
+    bool changed = false;
+    std::string message;
+    friend bool operator==(const Result&, const Result&) = default;
+  };
+  std::vector<Result> results;  // one per list, in order
+  friend bool operator==(const MergeReply&, const MergeReply&) = default;
+};
+
+std::string Encode(const DigestsRequest& m);
+std::string Encode(const DigestsReply& m);
+std::string Encode(const HaveRequest& m);
+std::string Encode(const HaveReply& m);
+std::string Encode(const ChunksRequest& m);
+std::string Encode(const ChunksReply& m);
+std::string Encode(const MergeRequest& m);
+std::string Encode(const MergeReply& m);
+
+// Each: kInvalidArgument (or kCorruption) naming what is wrong, for bytes of another kind,
+// an unknown version, truncated or trailing bytes, or counts past the limits above.
+Result<DigestsRequest> DecodeDigestsRequest(std::string_view bytes);
+Result<DigestsReply> DecodeDigestsReply(std::string_view bytes);
+Result<HaveRequest> DecodeHaveRequest(std::string_view bytes);
+Result<HaveReply> DecodeHaveReply(std::string_view bytes);
+Result<ChunksRequest> DecodeChunksRequest(std::string_view bytes);
+Result<ChunksReply> DecodeChunksReply(std::string_view bytes);
+Result<MergeRequest> DecodeMergeRequest(std::string_view bytes);
+Result<MergeReply> DecodeMergeReply(std::string_view bytes);
+
+}  // namespace ccow::isgw

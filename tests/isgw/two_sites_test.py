@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Two sites kept in sync by an Inter-Segment Gateway link (issue 14), each a `ccow server`
+on its own data directory, on loopback, driven with boto3 and the ccow CLI:
+
+- both ends are set up with the efscli grammar (`service create isgw`, `serve`, `config
+  remote|batch-interval`), in either order, while the servers run;
+- objects written at either site appear at the other byte-identical, with the same version
+  history (generations and version ids), both directions at once;
+- a delete at one site removes the object at the other, and it does not come back;
+- a 1 MiB change inside an 8 MiB object ships at most 2 MiB of chunks, and the same 8 MiB
+  under 4 more names ships nothing more (dedup across objects);
+- a link with the wrong token is refused and reported, and ships nothing;
+- SIGKILL of one site mid-stream, restart: everything written before arrives, no version twice.
+
+Usage: two_sites_test.py path/to/ccow"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway", "s3"))
+from server_process import ServerProcess, admin_client  # noqa: E402
+
+CCOW = sys.argv[1]
+WORK = tempfile.mkdtemp(prefix="ccow-isgw-")
+TOKEN = "link-secret-for-the-test"
+BUCKET = "bk1"
+PATH = "ccow/default/" + BUCKET
+SITES = []  # every site started, stopped at the end whatever happens
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    for name in ("a.log", "b.log"):
+        p = os.path.join(WORK, name)
+        if os.path.exists(p):
+            print("---- " + name, file=sys.stderr)
+            print(open(p).read()[-4000:], file=sys.stderr)
+    sys.exit(1)
+
+
+def ccow(data, *args, ok=True):
+    r = subprocess.run([CCOW, "--data", data, *args], capture_output=True, text=True, timeout=60)
+    if ok and r.returncode != 0:
+        fail("ccow %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+class Site:
+    def __init__(self, name, token=TOKEN):
+        self.name = name
+        self.data = os.path.join(WORK, name)
+        self.server = ServerProcess(CCOW, self.data, os.path.join(WORK, name + ".log"),
+                                    ["--isgw", "hawaii", "--isgw-listen", "127.0.0.1:0", "--isgw-token", token], fail)
+
+    def start(self):
+        if self not in SITES:
+            SITES.append(self)
+        if os.path.exists(self.server.log_path):  # a restart: parse only the new run's output
+            os.replace(self.server.log_path, self.server.log_path + ".before")
+        self.s3_url, self.admin = self.server.start()
+        text = open(self.server.log_path).read().split("ccow server:")[-1]
+        m = re.search(r"isgw\s+service hawaii, receiving on ([0-9.]+:\d+)", text)
+        if not m:
+            fail("site %s printed no link endpoint" % self.name)
+        self.link = m.group(1)
+        self.s3 = admin_client(self.s3_url)
+
+    def status(self):
+        info = json.load(open(os.path.join(self.data, "server.json")))
+        import urllib.request
+        req = urllib.request.Request("%s/admin/isgw" % self.admin,
+                                     headers={"Authorization": "Bearer " + info["admin_token"]})
+        return json.load(urllib.request.urlopen(req, timeout=10))
+
+
+def wait_for(what, check, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)
+
+
+def body_of(s3, key):
+    try:
+        return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+def versions(s3, key):
+    r = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
+    return sorted((v["VersionId"], v["ETag"]) for v in r.get("Versions", []) if v["Key"] == key)
+
+
+def main():
+    a, b = Site("a"), Site("b")
+    a.start()
+    b.start()
+    for site in (a, b):
+        site.s3.create_bucket(Bucket=BUCKET)
+        site.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    # Site b's end first, then a's: the order does not matter.
+    for site, other in ((b, a), (a, b)):
+        ccow(site.data, "service", "create", "isgw", "hawaii")
+        ccow(site.data, "service", "serve", "hawaii", PATH)
+        ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
+        ccow(site.data, "service", "config", "hawaii", "remote", "ccow://" + other.link)
+
+    # Writes at both sites, both ways at once.
+    blobs = {"a/%d" % i: os.urandom(1000 + i * 5000) for i in range(10)}
+    blobs.update({"b/%d" % i: os.urandom(3000 + i * 7000) for i in range(10)})
+    for key, data in blobs.items():
+        (a if key.startswith("a/") else b).s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    for key, data in blobs.items():
+        for site in (a, b):
+            wait_for("%s at site %s" % (key, site.name), lambda: body_of(site.s3, key) == data)
+    for key in blobs:
+        if versions(a.s3, key) != versions(b.s3, key):
+            fail("version history of %s differs: %s vs %s" % (key, versions(a.s3, key), versions(b.s3, key)))
+
+    # An overwrite at b of an object a wrote: the new current version everywhere.
+    b.s3.put_object(Bucket=BUCKET, Key="a/1", Body=b"overwritten at b")
+    wait_for("the overwrite at a", lambda: body_of(a.s3, "a/1") == b"overwritten at b")
+    wait_for("equal histories of a/1", lambda: versions(a.s3, "a/1") == versions(b.s3, "a/1") and
+             len(versions(a.s3, "a/1")) == 2)
+
+    # A delete at a (every version of a/2) removes it at b, and it does not come back.
+    for vid, _ in versions(a.s3, "a/2"):
+        a.s3.delete_object(Bucket=BUCKET, Key="a/2", VersionId=vid)
+    wait_for("the delete at b", lambda: body_of(b.s3, "a/2") is None)
+    time.sleep(1.0)  # several rounds both ways
+    if body_of(a.s3, "a/2") is not None or body_of(b.s3, "a/2") is not None:
+        fail("a deleted object came back")
+
+    # Only what the other site lacks crosses: a 1 MiB change inside an 8 MiB object.
+    big = bytearray(os.urandom(8 << 20))
+    a.s3.put_object(Bucket=BUCKET, Key="big", Body=bytes(big))
+    wait_for("big at b", lambda: body_of(b.s3, "big") == bytes(big), timeout=60)
+    time.sleep(0.5)
+    sent_before = a.status()["bytes_sent"]
+    big[3 << 20:4 << 20] = os.urandom(1 << 20)
+    a.s3.put_object(Bucket=BUCKET, Key="big", Body=bytes(big))
+    wait_for("the changed big at b", lambda: body_of(b.s3, "big") == bytes(big), timeout=60)
+    time.sleep(0.5)
+    shipped = a.status()["bytes_sent"] - sent_before
+    if shipped > (2 << 20) + (64 << 10):
+        fail("a 1 MiB change shipped %d bytes" % shipped)
+    # The same bytes under more names: manifests only.
+    sent_before = a.status()["bytes_sent"]
+    skipped_before = a.status()["chunks_skipped"]
+    for i in range(4):
+        a.s3.put_object(Bucket=BUCKET, Key="copy/%d" % i, Body=bytes(big))
+    for i in range(4):
+        wait_for("copy/%d at b" % i, lambda: body_of(b.s3, "copy/%d" % i) == bytes(big), timeout=60)
+    time.sleep(0.5)
+    shipped = a.status()["bytes_sent"] - sent_before
+    if shipped > (256 << 10):
+        fail("4 copies of a shipped object sent %d bytes of chunks" % shipped)
+    # Each of its 8 chunks was offered and found at b (a round offers a chunk once,
+    # however many of its lists name it).
+    skipped = a.status()["chunks_skipped"] - skipped_before
+    if skipped < 8:
+        fail("dedup skipped only %d chunks" % skipped)
+
+    # SIGKILL of site a in the middle of a stream of puts; what was acknowledged arrives.
+    written = {}
+    for i in range(30):
+        key = "stream/%d" % i
+        written[key] = os.urandom(2000 + i)
+        a.s3.put_object(Bucket=BUCKET, Key=key, Body=written[key])
+        if i == 15:
+            a.server.proc.send_signal(signal.SIGKILL)
+            a.server.proc.wait()
+            a.server.proc = None
+            a.start()  # the same data directory, new ports: tell b where a is now
+            ccow(b.data, "service", "config", "hawaii", "remote", "ccow://" + a.link)
+            ccow(a.data, "service", "config", "hawaii", "remote", "ccow://" + b.link)
+    for key, data in written.items():
+        wait_for("%s at b after the kill" % key, lambda: body_of(b.s3, key) == data, timeout=30)
+    for key in written:
+        vs = versions(b.s3, key)
+        if len(vs) != 1:
+            fail("%s has %d versions at b after the kill: %s" % (key, len(vs), vs))
+
+    # A link with another token is refused (401) and reported; it ships nothing.
+    before = b.status()["refused"]
+    ccow(a.data, "service", "config", "hawaii", "remote", "ccow://" + b.link)
+    c = Site("c", token="wrong")
+    c.start()
+    c.s3.create_bucket(Bucket=BUCKET)
+    ccow(c.data, "service", "create", "isgw", "hawaii")
+    ccow(c.data, "service", "serve", "hawaii", PATH)
+    ccow(c.data, "service", "config", "hawaii", "batch-interval", "200ms")
+    c.s3.put_object(Bucket=BUCKET, Key="from-c", Body=b"never shipped")
+    ccow(c.data, "service", "config", "hawaii", "remote", "ccow://" + b.link)
+    wait_for("the refusal at b", lambda: b.status()["refused"] > before)
+    wait_for("the error at c", lambda: "401" in c.status()["last_error"])
+    if body_of(b.s3, "from-c") is not None:
+        fail("a link with a wrong token shipped an object")
+    out = json.loads(ccow(a.data, "--json", "service", "show", "hawaii").stdout)
+    if out["config"]["remote"] != "ccow://" + b.link:
+        fail("service show: %s" % out)
+    for site in (a, b, c):
+        site.server.stop()
+    print("two_sites_test: ok (%d objects, both directions)" % len(blobs))
+
+
+try:
+    main()
+finally:
+    for s in SITES:
+        s.server.stop()
+    if not os.environ.get("KEEP"):
+        shutil.rmtree(WORK, ignore_errors=True)

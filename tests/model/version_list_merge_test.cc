@@ -1,0 +1,161 @@
+// VersionList::MergeRemote, the merge of two segments' lists of one object (issue 14): sites
+// that exchange lists in any order and any number of times end with byte-equal lists; a
+// deleted version never comes back; one null version stays active; what only this site
+// knows of a version (erasure coding) stays; another object's list is refused.
+#include "model/version_list.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace ccow {
+namespace {
+
+const char* kName = "S/T/B/o";
+
+VersionList Empty() { return VersionList(kName, HashBytes(HashAlgo::kSha256, kName)); }
+
+// A version written at `site` at time ts as generation gen.
+VersionEntry Version(uint64_t gen, uint64_t ts, uint32_t site, uint32_t flags = 0) {
+  VersionEntry e;
+  e.generation = gen;
+  e.uvid = {ts, site, 0};
+  e.vm_chid = HashBytes(HashAlgo::kSha256, std::to_string(gen) + "/" + std::to_string(ts) + "/" + std::to_string(site));
+  e.size = gen;
+  e.etag = "e" + std::to_string(gen);
+  e.flags = flags;
+  return e;
+}
+
+VersionList Merged(VersionList into, const VersionList& from) {
+  auto changed = into.MergeRemote(from);
+  EXPECT_TRUE(changed.ok()) << changed.status().ToString();
+  return into;
+}
+
+TEST(VersionListMergeTest, VersionsOfBothSitesAreKeptInOneOrder) {
+  VersionList a = Empty(), b = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());
+  b = Merged(b, a);  // b learnt v1
+  ASSERT_TRUE(a.AddVersion(Version(2, 200, 1)).ok());
+  ASSERT_TRUE(b.AddVersion(Version(2, 150, 2)).ok());  // concurrent with a's v2
+  VersionList ab = Merged(a, b), ba = Merged(b, a);
+  EXPECT_EQ(ab.Encode(), ba.Encode());
+  ASSERT_EQ(ab.versions().size(), 3u);
+  // Both generation 2: the later UVID is the current version at every site.
+  EXPECT_EQ(ab.versions()[0].uvid.segment_id, 1u);
+  EXPECT_EQ(ab.versions()[1].uvid.segment_id, 2u);
+  EXPECT_EQ(ab.NextGeneration(), 3u);  // the next write at either site sorts after both
+  // Idempotent: merging again changes nothing, and says so.
+  auto again = ab.MergeRemote(ba);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto changed = a.MergeRemote(b);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+}
+
+TEST(VersionListMergeTest, ADeleteIsStickyWhicheverWayTheListsTravel) {
+  VersionList a = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());
+  ASSERT_TRUE(a.AddVersion(Version(2, 200, 1)).ok());
+  VersionList b = Merged(Empty(), a);
+  ASSERT_TRUE(a.Delete(1, 300).ok());            // a deletes v1
+  ASSERT_TRUE(b.AddVersion(Version(3, 250, 2)).ok());  // b writes meanwhile
+  ASSERT_TRUE(b.Delete(std::nullopt, 400).ok());   // then deletes everything it has
+  VersionList ab = Merged(a, b), ba = Merged(b, a);
+  EXPECT_EQ(ab.Encode(), ba.Encode());
+  EXPECT_FALSE(ab.HasActiveVersion()) << "nothing deleted comes back";
+  ASSERT_EQ(ab.quarantine().size(), 3u);
+  for (const auto& q : ab.quarantine())
+    if (q.version.generation == 1) EXPECT_EQ(q.deleted_at_ns, 300u) << "deleted at the earlier time";
+  // An old copy of a's list from before the deletes changes nothing either.
+  VersionList stale = Empty();
+  ASSERT_TRUE(stale.AddVersion(Version(1, 100, 1)).ok());
+  EXPECT_EQ(Merged(ab, stale).Encode(), ab.Encode());
+}
+
+TEST(VersionListMergeTest, OneNullVersionStaysActiveTheNewest) {
+  VersionList a = Empty(), b = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1, VersionEntry::kNullVersion)).ok());
+  ASSERT_TRUE(b.AddVersion(Version(1, 120, 2, VersionEntry::kNullVersion)).ok());
+  VersionList ab = Merged(a, b), ba = Merged(b, a);
+  EXPECT_EQ(ab.Encode(), ba.Encode());
+  ASSERT_EQ(ab.versions().size(), 1u);
+  EXPECT_EQ(ab.versions()[0].uvid.segment_id, 2u);
+  ASSERT_EQ(ab.quarantine().size(), 1u);
+  EXPECT_EQ(ab.quarantine()[0].deleted_at_ns, 120u);
+}
+
+TEST(VersionListMergeTest, ThreeSitesConvergeWhateverTheOrderOfExchanges) {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 300; ++round) {
+    VersionList sites[3] = {Empty(), Empty(), Empty()};
+    uint64_t now = 1000;
+    for (int step = 0; step < 30; ++step) {
+      VersionList& s = sites[rng() % 3];
+      now += 1 + rng() % 10;
+      switch (rng() % 4) {
+        case 0:
+        case 1: {
+          const uint32_t site = static_cast<uint32_t>(&s - sites);
+          ASSERT_TRUE(s.AddVersion(Version(s.NextGeneration(), now, site, rng() % 3 == 0 ? VersionEntry::kNullVersion : 0)).ok());
+          break;
+        }
+        case 2:
+          if (s.HasActiveVersion()) ASSERT_TRUE(s.Delete(s.versions()[rng() % s.versions().size()].generation, now).ok());
+          break;
+        default:
+          s = Merged(s, sites[rng() % 3]);  // one site learns another's list
+      }
+    }
+    // Anti-entropy in two different orders: everyone ends equal.
+    VersionList x = Merged(Merged(sites[0], sites[1]), sites[2]);
+    VersionList y = Merged(Merged(sites[2], sites[0]), sites[1]);
+    VersionList z = Merged(Merged(sites[1], sites[2]), sites[0]);
+    EXPECT_EQ(x.Encode(), y.Encode()) << "round " << round;
+    EXPECT_EQ(x.Encode(), z.Encode()) << "round " << round;
+    int nulls = 0;
+    for (const auto& v : x.versions()) nulls += v.is_null_version();
+    EXPECT_LE(nulls, 1);
+    auto decoded = VersionList::Decode(x.Encode());
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  }
+}
+
+TEST(VersionListMergeTest, ThisSitesErasureCodingStaysAndAnotherObjectIsRefused) {
+  VersionList a = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());
+  VersionList b = Merged(Empty(), a);
+  const Chid stripes = HashBytes(HashAlgo::kSha256, "stripe set at b");
+  ASSERT_TRUE(b.SetErasureCoding(a.versions()[0].vm_chid, stripes).ok());
+  VersionList coded_elsewhere = b;
+  // b's list arriving at a new site c: the version comes replicated, not erasure coded.
+  VersionList c = Merged(Empty(), coded_elsewhere);
+  EXPECT_FALSE(c.versions()[0].erasure_coded());
+  // a's list arriving at b: b's own coding stays.
+  VersionList b2 = Merged(b, a);
+  EXPECT_TRUE(b2.versions()[0].erasure_coded());
+  EXPECT_EQ(b2.versions()[0].ec_chid, stripes);
+  VersionList other("S/T/B/other", HashBytes(HashAlgo::kSha256, "S/T/B/other"));
+  EXPECT_EQ(a.MergeRemote(other).status().code(), Code::kInvalidArgument);
+}
+
+TEST(VersionListMergeTest, SnapshotsJoinByName) {
+  VersionList a = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());
+  VersionList b = Merged(Empty(), a);
+  ASSERT_TRUE(a.CreateSnapshot("daily", {}, 500).ok());
+  ASSERT_TRUE(b.AddVersion(Version(2, 200, 2)).ok());
+  ASSERT_TRUE(b.CreateSnapshot("daily", {}, 600).ok());
+  ASSERT_TRUE(b.CreateSnapshot("weekly", {}, 700).ok());
+  VersionList ab = Merged(a, b), ba = Merged(b, a);
+  EXPECT_EQ(ab.Encode(), ba.Encode());
+  ASSERT_EQ(ab.snapshots().size(), 2u);
+  EXPECT_EQ(ab.snapshots()[0].created_ns, 500u) << "the older snapshot of a name wins";
+  EXPECT_EQ(ab.snapshots()[0].version.generation, 1u);
+}
+
+}  // namespace
+}  // namespace ccow
