@@ -298,12 +298,14 @@ int RunServer(const ServerFlags& flags) {
   }
   // An ISGW link end: it sends rounds to the service's remote, and receives on its own
   // endpoint (another port of the one HTTP stack) when --isgw-listen is given.
-  std::unique_ptr<isgw::IsgwLink> link;
+  // Shared with the endpoint's connection threads: one still in a request when the
+  // endpoint's stop gives up waiting keeps the link alive.
+  std::shared_ptr<isgw::IsgwLink> link;
   std::unique_ptr<http::HttpServer> link_server;
   if (!flags.isgw_service.empty()) {
     std::shared_ptr<Registry> registry = serving->registry;
     const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
-    link = std::make_unique<isgw::IsgwLink>(
+    link = std::make_shared<isgw::IsgwLink>(
         api, isgw::LinkOptions{flags.isgw_service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",
                                [registry] { return registry->current(); }});
     if (!flags.isgw_listen.empty()) {
@@ -312,8 +314,7 @@ int RunServer(const ServerFlags& flags) {
       http::HttpServerOptions lo;
       lo.host = lhp->first;
       lo.port = lhp->second;
-      isgw::IsgwLink* l = link.get();
-      auto started = http::HttpServer::Start(lo, [l](http::HttpExchange& ex) { l->Handle(ex); });
+      auto started = http::HttpServer::Start(lo, [l = link](http::HttpExchange& ex) { l->Handle(ex); });
       if (!started.ok()) return Fail(started.status().WithContext("the ISGW link endpoint"));
       link_server = std::move(*started);
     }
@@ -402,8 +403,8 @@ int RunServer(const ServerFlags& flags) {
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
-  if (link) link->Stop();  // after the round under way
-  if (link_server) link_server->Stop();
+  if (link_server) link_server->Stop();  // no request reaches the link any more
+  if (link) link->Stop();                // ends the round under way at its next request
   gc.reset();  // after the pass under way
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());

@@ -71,8 +71,9 @@ int ConfigureService(const ServiceFlags& f) {
   if (!opened.ok()) return Fail(opened.status());
   Status s = ChangeServiceSetting(*opened->registry, f.name, f.key, f.value);
   if (!s.ok()) return Fail(s);
-  return PrintDone("service " + f.name + ": " + f.key + " set to " +
-                   ServiceSettingText(opened->registry->current()->services().at(f.name).config, f.key));
+  ServiceConfig asked;
+  (void)ApplyServiceSetting(&asked, f.key, f.value);  // accepted above: its words, as read back
+  return PrintDone("service " + f.name + ": " + f.key + " set to " + ServiceSettingText(asked, f.key));
 }
 
 }  // namespace

@@ -141,9 +141,13 @@ class ClusterBackend final : public Backend {
     const uint64_t min_pin_epoch = fence ? fence->oldest() : replicast::Initiator::kNoNewReferences;
     // The chunks this write put without a sync become durable before any list names them.
     if (fence) {
+      WriteFence::Unsynced taken = fence->TakeUnsynced();
       std::vector<replicast::DeferredHolder> holders;
-      for (auto& [address, incarnation] : fence->TakeUnsynced()) holders.push_back({std::move(address), incarnation});
-      if (!holders.empty()) CCOW_RETURN_IF_ERROR(initiator_->SyncDeferred(holders));
+      for (const auto& [address, incarnation] : taken) holders.push_back({address, incarnation});
+      if (Status s = holders.empty() ? Status::OK() : initiator_->SyncDeferred(holders); !s.ok()) {
+        fence->AddUnsynced(taken);  // still owed: a retry of this commit must not skip them
+        return s;
+      }
     }
     // Writers in this process take turns per name; writers in other processes are
     // serialized by the compare-and-swap at the name's first home replica.

@@ -424,8 +424,10 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
                                 " is of " + vm.name + " generation " + std::to_string(vm.generation) +
                                 ", not of its entry (generation " + std::to_string(e.generation) + ")");
     CCOW_RETURN_IF_ERROR(backend_->TouchChunk(e.vm_chid, vm.policy.replication_count, &fence));
+    // Raised too: a chunk found here may be a fragment of a version erasure coded here,
+    // trimmed to one copy, and the merged version is replicated (as a clone's).
     for (const auto& ref : vm.root_refs)
-      CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, false));
+      CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, true));
     return Status::OK();
   };
   for (const auto& v : remote.versions()) CCOW_RETURN_IF_ERROR(take(v));

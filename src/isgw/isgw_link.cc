@@ -1,8 +1,10 @@
 #include "isgw/isgw_link.h"
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -18,8 +20,7 @@ namespace {
 constexpr size_t kListsPerRound = 1000;        // version lists compared per digests request
 constexpr size_t kChidsPerHave = 20'000;
 constexpr size_t kChunkBatchBytes = 8 << 20;  // per chunks request
-
-HashId DigestOf(const VersionList& vl) { return HashBytes(HashAlgo::kSha256, vl.Encode()); }
+constexpr size_t kMergeBatchBytes = 16 << 20;  // per merge request (a list may be large)
 
 uint64_t WallNs() {
   return static_cast<uint64_t>(
@@ -78,6 +79,11 @@ IsgwLink::IsgwLink(std::shared_ptr<ObjectApi> api, LinkOptions options)
 
 IsgwLink::~IsgwLink() { Stop(); }
 
+bool IsgwLink::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 void IsgwLink::Note(const Status& s) {
   if (s.ok()) return;
   std::lock_guard lock(mu_);
@@ -100,7 +106,8 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     return respond(404, Status::NotFound("no ISGW call " + req.method + " " + req.path));
   if (!options_.token.empty()) {
     const std::string* auth = req.Header("authorization");
-    if (!auth || *auth != "Bearer " + options_.token)
+    const std::string want = "Bearer " + options_.token;
+    if (!auth || auth->size() != want.size() || CRYPTO_memcmp(auth->data(), want.data(), want.size()) != 0)
       return respond(401, Status::PermissionDenied("the link's token is missing or wrong"));
   }
   std::string body;
@@ -148,7 +155,7 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
         return respond(400, Status::InvalidArgument("object " + item.name + " is not in bucket " + r->bucket));
       auto local = backend.GetVersionList(item.name);
       if (!local.ok()) return respond(503, local.status());
-      if (!*local || DigestOf(**local) != item.digest) reply.differ.push_back(i);
+      if (!*local || ListDigest(**local) != item.digest) reply.differ.push_back(i);
     }
     return ok(Encode(reply));
   }
@@ -239,7 +246,7 @@ Status IsgwLink::Post(const Remote& remote, const char* what, const std::string&
     std::string text = r->body.substr(0, 300);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     const Code code = r->status == 401 || r->status == 403 ? Code::kPermissionDenied
-                      : r->status == 400                  ? Code::kInvalidArgument
+                      : r->status == 400 || r->status == 413 ? Code::kInvalidArgument
                       : r->status == 404                  ? Code::kNotFound
                       : r->status == 507                  ? Code::kNoSpace
                                                           : Code::kUnavailable;
@@ -254,7 +261,15 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket) {
   Backend& backend = api_->backend();
   const std::string prefix = bucket + "/";
   std::string last;  // the last name compared
+  // The first error of the bucket: a list that cannot be shipped (a chunk missing here,
+  // a merge the remote refuses) is reported and skipped, never a reason to stop comparing
+  // the names after it.
+  Status first;
+  auto note = [&](const Status& s) {
+    if (!s.ok() && first.ok()) first = s;
+  };
   while (true) {
+    if (stopping()) return Status::Unavailable("ISGW link stopping");
     std::vector<VersionList> lists;
     CCOW_RETURN_IF_ERROR(backend.ScanVersionLists(
         prefix, last.empty() ? std::string() : last.substr(prefix.size()), [&](const VersionList& vl) {
@@ -262,9 +277,9 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket) {
           lists.push_back(vl);
           return lists.size() < kListsPerRound;
         }));
-    if (lists.empty()) return Status::OK();
+    if (lists.empty()) return first;
     DigestsRequest digests{options_.service, bucket, {}};
-    for (const auto& vl : lists) digests.items.push_back({vl.name(), DigestOf(vl)});
+    for (const auto& vl : lists) digests.items.push_back({vl.name(), ListDigest(vl)});
     std::string bytes;
     CCOW_RETURN_IF_ERROR(Post(remote, "digests", Encode(digests), &bytes));
     CCOW_ASSIGN_OR_RETURN(DigestsReply differ, DecodeDigestsReply(bytes));
@@ -272,21 +287,34 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket) {
       std::lock_guard lock(mu_);
       stats_.lists_compared += lists.size();
     }
-    if (!differ.differ.empty()) {
-      // What the differing lists reference, manifests first: the receiver keeps only those
-      // it lacks, and merges a list only once everything it names is stored.
-      std::set<HashId> seen;
-      std::vector<HashId> manifests, payload;
-      MergeRequest merge{options_.service, bucket, {}};
-      for (uint32_t i : differ.differ) {
-        if (i >= lists.size()) return Status::Corruption("ISGW link to " + remote.url + ": digests reply out of range");
-        const VersionList& vl = lists[i];
-        auto collect = [&](const VersionEntry& e) { return CollectVersion(backend, e.vm_chid, &seen, &manifests, &payload); };
-        for (const auto& v : vl.versions()) CCOW_RETURN_IF_ERROR(collect(v));
-        for (const auto& q : vl.quarantine()) CCOW_RETURN_IF_ERROR(collect(q.version));
-        for (const auto& s : vl.snapshots()) CCOW_RETURN_IF_ERROR(collect(s.version));
-        merge.lists.push_back(vl.Encode());
+    // What the differing lists reference, manifests first: the receiver keeps only those
+    // it lacks, and merges a list only once everything it names is stored. A list whose
+    // tree cannot be read here is left out of this round.
+    std::set<HashId> seen;
+    std::vector<HashId> manifests, payload;
+    std::vector<const VersionList*> shipping;
+    for (uint32_t i : differ.differ) {
+      if (i >= lists.size()) return Status::Corruption("ISGW link to " + remote.url + ": digests reply out of range");
+      const VersionList& vl = lists[i];
+      std::set<HashId> seen_here = seen;
+      std::vector<HashId> m, p;
+      Status collected;
+      auto collect = [&](const VersionEntry& e) {
+        if (collected.ok()) collected = CollectVersion(backend, e.vm_chid, &seen_here, &m, &p);
+      };
+      for (const auto& v : vl.versions()) collect(v);
+      for (const auto& q : vl.quarantine()) collect(q.version);
+      for (const auto& s : vl.snapshots()) collect(s.version);
+      if (!collected.ok()) {
+        note(collected.WithContext("ISGW link to " + remote.url + ": reading the tree of " + vl.name()));
+        continue;
       }
+      seen = std::move(seen_here);
+      manifests.insert(manifests.end(), m.begin(), m.end());
+      payload.insert(payload.end(), p.begin(), p.end());
+      shipping.push_back(&vl);
+    }
+    if (!shipping.empty()) {
       std::vector<HashId> all = std::move(manifests);
       all.insert(all.end(), payload.begin(), payload.end());
       std::vector<HashId> wanted;
@@ -301,20 +329,27 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket) {
           if (want.want[k]) wanted.push_back(have.chids[k]);
       }
       ChunksRequest batch{options_.service, bucket, {}};
-      uint64_t batch_bytes = 0, sent_bytes = 0;
+      uint64_t batch_bytes = 0, sent_bytes = 0, sent = 0;
       auto flush = [&]() -> Status {
         if (batch.chunks.empty()) return Status::OK();
         std::string reply;
         CCOW_RETURN_IF_ERROR(Post(remote, "chunks", Encode(batch), &reply));
         CCOW_RETURN_IF_ERROR(DecodeChunksReply(reply).status());
         sent_bytes += batch_bytes;
+        sent += batch.chunks.size();
         batch.chunks.clear();
         batch_bytes = 0;
         return Status::OK();
       };
       for (const HashId& chid : wanted) {
+        if (stopping()) return Status::Unavailable("ISGW link stopping");
         ChunksRequest::Chunk c{chid, {}};
-        CCOW_RETURN_IF_ERROR(backend.GetChunk(chid, &c.bytes));  // verified on read
+        // Verified on read. One that cannot be read here is not sent: the lists naming it
+        // fail to merge at the remote (kNotFound), and are reported, until it is repaired.
+        if (Status s = backend.GetChunk(chid, &c.bytes); !s.ok()) {
+          note(s.WithContext("ISGW link to " + remote.url + ": reading a chunk to ship"));
+          continue;
+        }
         batch_bytes += c.bytes.size();
         batch.chunks.push_back(std::move(c));
         if (batch_bytes >= kChunkBatchBytes) CCOW_RETURN_IF_ERROR(flush());
@@ -323,28 +358,35 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket) {
       {
         std::lock_guard lock(mu_);
         stats_.chunks_offered += all.size();
-        stats_.chunks_sent += wanted.size();
+        stats_.chunks_sent += sent;
         stats_.bytes_sent += sent_bytes;
       }
-      CCOW_RETURN_IF_ERROR(Post(remote, "merge", Encode(merge), &bytes));
-      CCOW_ASSIGN_OR_RETURN(MergeReply merged, DecodeMergeReply(bytes));
-      if (merged.results.size() != merge.lists.size())
-        return Status::Corruption("ISGW link to " + remote.url + ": merge reply of another length");
-      Status first;
-      uint64_t shipped = 0;
-      for (size_t k = 0; k < merged.results.size(); ++k) {
-        Status s = StatusOf(merged.results[k].code, merged.results[k].message);
-        if (s.ok()) ++shipped;
-        else if (first.ok()) first = s.WithContext("ISGW link to " + remote.url + ": merging " + lists[differ.differ[k]].name());
-      }
-      {
+      // The lists, in requests of at most kMergeBatchBytes.
+      for (size_t at = 0; at < shipping.size();) {
+        MergeRequest merge{options_.service, bucket, {}};
+        size_t merge_bytes = 0;
+        const size_t from = at;
+        while (at < shipping.size() && (merge.lists.empty() || merge_bytes < kMergeBatchBytes)) {
+          merge.lists.push_back(shipping[at]->Encode());
+          merge_bytes += merge.lists.back().size();
+          ++at;
+        }
+        CCOW_RETURN_IF_ERROR(Post(remote, "merge", Encode(merge), &bytes));
+        CCOW_ASSIGN_OR_RETURN(MergeReply merged, DecodeMergeReply(bytes));
+        if (merged.results.size() != merge.lists.size())
+          return Status::Corruption("ISGW link to " + remote.url + ": merge reply of another length");
+        uint64_t shipped = 0;
+        for (size_t k = 0; k < merged.results.size(); ++k) {
+          Status s = StatusOf(merged.results[k].code, merged.results[k].message);
+          if (s.ok()) ++shipped;
+          else note(s.WithContext("ISGW link to " + remote.url + ": merging " + shipping[from + k]->name()));
+        }
         std::lock_guard lock(mu_);
         stats_.lists_shipped += shipped;
       }
-      CCOW_RETURN_IF_ERROR(first);
     }
     last = lists.back().name();
-    if (lists.size() < kListsPerRound) return Status::OK();
+    if (lists.size() < kListsPerRound) return first;
   }
 }
 
@@ -364,8 +406,19 @@ Status IsgwLink::RunRound() {
     const std::string hp = config.remote.substr(7);
     const size_t colon = hp.rfind(':');
     remote.host = hp.substr(0, colon);
-    remote.port = static_cast<uint16_t>(std::stoul(hp.substr(colon + 1)));  // validated by the registry
+    unsigned port = 0;
+    const std::string digits = colon == std::string::npos ? std::string() : hp.substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
+      std::lock_guard lock(mu_);
+      stats_.rounds++;
+      stats_.failed_rounds++;
+      stats_.last_error = "service " + options_.service + ": remote " + config.remote + " has no valid port";
+      return Status::InvalidArgument(stats_.last_error);
+    }
+    remote.port = static_cast<uint16_t>(port);
     for (const std::string& bucket : svc->second.serves) {
+      if (stopping()) break;
       Status s = SyncBucket(remote, bucket);
       if (!s.ok() && result.ok()) result = s;
     }

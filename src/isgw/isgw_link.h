@@ -80,6 +80,7 @@ class IsgwLink {
   struct Remote;
   Status SyncBucket(const Remote& remote, const std::string& bucket_path);
   Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply);
+  bool stopping() const;
   void Note(const Status& s);
 
   std::shared_ptr<ObjectApi> api_;

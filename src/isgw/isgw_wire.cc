@@ -34,6 +34,25 @@ Result<T> Done(Decoder& d, T value) {
 
 }  // namespace
 
+HashId ListDigest(const VersionList& list) {
+  Encoder e;
+  e.PutBytes(list.name());
+  e.PutVarint(list.versions().size());
+  for (const auto& v : list.versions()) e.PutHashId(v.vm_chid);
+  e.PutVarint(list.quarantine().size());
+  for (const auto& q : list.quarantine()) {
+    e.PutHashId(q.version.vm_chid);
+    e.PutVarint(q.deleted_at_ns);
+  }
+  e.PutVarint(list.snapshots().size());
+  for (const auto& s : list.snapshots()) {
+    e.PutBytes(s.name);
+    e.PutVarint(s.created_ns);
+    e.PutHashId(s.version.vm_chid);
+  }
+  return HashBytes(HashAlgo::kSha256, e.data());
+}
+
 std::string Encode(const DigestsRequest& m) {
   Encoder e = Start(RecordKind::kIsgwDigestsRequest);
   e.PutBytes(m.service);
@@ -90,7 +109,7 @@ Result<HaveRequest> DecodeHaveRequest(std::string_view bytes) {
   Decoder d = Open(bytes, RecordKind::kIsgwHaveRequest, "isgw have request");
   HaveRequest m;
   m.service = d.GetBytes();
-  const uint64_t n = Count(d, 17, 1'000'000, "chunks");
+  const uint64_t n = Count(d, 17, kMaxChunksPerHave, "chunks");
   for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
   return Done(d, std::move(m));
 }
@@ -108,7 +127,7 @@ Result<HaveReply> DecodeHaveReply(std::string_view bytes) {
   Decoder d = Open(bytes, RecordKind::kIsgwHaveReply, "isgw have reply");
   HaveReply m;
   const uint64_t n = d.GetVarint();
-  if (n > 1'000'000) d.Fail("more chunks than 1000000");
+  if (n > kMaxChunksPerHave) d.Fail("more chunks than " + std::to_string(kMaxChunksPerHave));
   const uint64_t nbytes = d.status().ok() ? (n + 7) / 8 : 0;
   if (d.status().ok() && d.remaining() < nbytes) d.Fail("truncated bitmap");
   if (d.status().ok()) {

@@ -6,7 +6,7 @@
 // to the same bytes (a fuzz target holds it to that).
 //
 // A round of anti-entropy, per served bucket:
-//  1. digests: the sender lists (name, SHA-256 of its version list) in name order; the
+//  1. digests: the sender lists (name, ListDigest of its version list) in name order; the
 //     receiver answers which differ from its own (or that it lacks).
 //  2. have: the CHIDs of every manifest and chunk the differing lists reference; the
 //     receiver answers which it lacks (a bitmap).
@@ -22,6 +22,7 @@
 
 #include "core/hash.h"
 #include "core/status.h"
+#include "model/version_list.h"
 
 namespace ccow::isgw {
 
@@ -29,6 +30,7 @@ inline constexpr uint8_t kWireVersion = 1;
 // What one request may carry: its chunks batch stays well under the HTTP client's limit.
 inline constexpr size_t kMaxBodyBytes = 48 << 20;
 inline constexpr size_t kMaxNames = 10'000;
+inline constexpr size_t kMaxChunksPerHave = 100'000;  // each is a probe at the receiver
 
 struct DigestsRequest {
   std::string service, bucket;  // bucket: SEGMENT/TENANT/BUCKET
@@ -87,6 +89,13 @@ struct MergeReply {
   std::vector<Result> results;  // one per list, in order
   friend bool operator==(const MergeReply&, const MergeReply&) = default;
 };
+
+// What a digests request compares: the SHA-256 of what a merge converges on at every site
+// (the name; each active version's VM CHID; each quarantined one's VM CHID and deletion
+// time; each snapshot's name, creation time and VM CHID; in the list's order), leaving out
+// what each site keeps for itself (erasure coding, Object Lock, storage class), so that
+// lists that merged equal compare equal and are not shipped again.
+HashId ListDigest(const VersionList& list);
 
 std::string Encode(const DigestsRequest& m);
 std::string Encode(const DigestsReply& m);

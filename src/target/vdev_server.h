@@ -55,6 +55,9 @@ struct Reservation {
 
 class TargetImpl;
 
+// The payload bytes of one train piece: what a message holds, less room for the fields.
+inline size_t PieceSize(Network* network) { return network->max_message_bytes() - 512; }
+
 // One VDEV: its endpoint, its store, and the transfers it has bid for or is receiving.
 class VdevServer {
  public:
@@ -95,6 +98,8 @@ class VdevServer {
   // buffered_bytes; false (counted as a dropped train, logged) past max_buffered_bytes.
   bool TakeBuffer(uint64_t size, const char* what, const std::string& from, PooledBuffer* out);
   void CompleteTrain(const Header& h, const HashId& chid, Train train);
+  // A named put's verified value (train.named set): judged and applied (vdev_named.cc).
+  void CompleteNamed(const Header& h, const HashId& chid, const Train& train);
   void OnUnnamedGet(const std::string& from, const Header& h, const UnnamedGet& g);
   void OnNamedGet(const std::string& from, const Header& h, const NamedGet& g);
   void OnNameScan(const std::string& from, const Header& h, const NameScan& s);

@@ -55,5 +55,32 @@ TEST(IsgwWireTest, BadInputIsRefusedNeverMisread) {
   EXPECT_FALSE(DecodeMergeReply("").ok());
 }
 
+// Lists that merged equal compare equal, whatever each site keeps for itself; a version,
+// a deletion or a snapshot more does not.
+TEST(IsgwWireTest, TheListDigestCoversWhatMergesConvergeOnOnly) {
+  const std::string name = "S/T/B/o";
+  VersionList a(name, HashBytes(HashAlgo::kSha256, name));
+  VersionEntry v;
+  v.generation = 1;
+  v.uvid = {100, 0, 0};
+  v.vm_chid = Id("vm1");
+  ASSERT_TRUE(a.AddVersion(v).ok());
+  VersionList coded = a;
+  ASSERT_TRUE(coded.SetErasureCoding(v.vm_chid, Id("stripes")).ok());
+  ASSERT_TRUE(coded.SetStorageClass(v.vm_chid, StorageClass::kStandardIa).ok());
+  ASSERT_TRUE(coded.SetLegalHold(1, true).ok());
+  EXPECT_NE(coded.Encode(), a.Encode());
+  EXPECT_EQ(ListDigest(coded), ListDigest(a));
+  VersionList deleted = a;
+  ASSERT_TRUE(deleted.Delete(1, 200).ok());
+  EXPECT_NE(ListDigest(deleted), ListDigest(a));
+  VersionList deleted_later = a;
+  ASSERT_TRUE(deleted_later.Delete(1, 300).ok());
+  EXPECT_NE(ListDigest(deleted_later), ListDigest(deleted));
+  VersionList snap = a;
+  ASSERT_TRUE(snap.CreateSnapshot("s", {}, 150).ok());
+  EXPECT_NE(ListDigest(snap), ListDigest(a));
+}
+
 }  // namespace
 }  // namespace ccow::isgw
