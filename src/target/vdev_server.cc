@@ -180,22 +180,11 @@ void VdevServer::OnUnnamedProposal(const std::string& from, const Header& h,
   const uint64_t pin_epoch = gc_->Pin(p.chid);
   auto have = vdev_.store->Contains(p.chid);
   if (have.ok() && *have) {
-    // "Stored" answers for the R this put asks: a higher count is recorded durably first,
-    // so that the healer keeps it even if this target restarts right after answering.
-    auto raised = vdev_.store->RecordReplicationCount(p.chid, p.replication_count);
-    Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
-    if (!s.ok()) {
-      spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, p.replication_count,
-                    p.chid.ToString(), s.ToString());
-      Reply(from, h, PayloadNack{p.chid, NackReason::kInternal});
-      return;
-    }
     target_->Count([](TargetCounters& c) { ++c.dedup_accepts; });
     const HashId chid = p.chid;
-    AnswerStored(from, h, p.defer_sync, PayloadNack{chid, NackReason::kInternal},
-                 [chid, pin_epoch](uint64_t incarnation) -> Body {
-                   return AcceptContentStored{chid, pin_epoch, incarnation};
-                 });
+    AnswerStoredAt(from, h, chid, p.replication_count, p.defer_sync, [chid, pin_epoch](uint64_t incarnation) -> Body {
+      return AcceptContentStored{chid, pin_epoch, incarnation};
+    });
     return;
   }
   if (p.size > kMaxMessageBytes) {
@@ -229,17 +218,9 @@ void VdevServer::OnTransfer(const std::string& from, const Header& h, const Rend
       const uint64_t pin_epoch = gc_->Pin(t.chid);
       auto have = vdev_.store->Contains(t.chid);
       if (have.ok() && *have && t.rendezvous_mask == 0) {
-        auto raised = vdev_.store->RecordReplicationCount(t.chid, t.replication_count);
-        Status s = raised.ok() ? (*raised ? vdev_.store->Sync() : Status::OK()) : raised.status();
-        if (!s.ok()) {
-          spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, t.replication_count,
-                        t.chid.ToString(), s.ToString());
-          Reply(from, h, PayloadNack{t.chid, NackReason::kInternal});
-          return;
-        }
         const HashId chid = t.chid;
-        AnswerStored(from, h, t.defer_sync, PayloadNack{chid, NackReason::kInternal},
-                     [chid, pin_epoch](uint64_t incarnation) -> Body { return PayloadAck{chid, pin_epoch, incarnation}; });
+        AnswerStoredAt(from, h, chid, t.replication_count, t.defer_sync,
+                       [chid, pin_epoch](uint64_t incarnation) -> Body { return PayloadAck{chid, pin_epoch, incarnation}; });
         return;
       }
       if (t.total_size > kMaxMessageBytes) {  // no chunk is that large: refuse, never allocate
@@ -363,6 +344,21 @@ void VdevServer::CompleteTrain(const Header& h, const HashId& chid, Train train)
     });
   }
   Reply(train.from, h, PayloadAck{chid, pin_epoch, train.defer_sync ? incarnation_ : 0});
+}
+
+void VdevServer::AnswerStoredAt(const std::string& from, const Header& h, const HashId& chid,
+                                uint8_t replication_count, bool defer_sync, std::function<Body(uint64_t)> answer) {
+  // A higher count than recorded is recorded first and is durable with the answer (the
+  // raise is unsynced until then): the healer keeps that many replicas even if this
+  // target restarts right after answering.
+  auto raised = vdev_.store->RecordReplicationCount(chid, replication_count);
+  if (!raised.ok()) {
+    spdlog::error("VDEV {}: recording R={} for chunk {} failed: {}", vdev_.id, replication_count, chid.ToString(),
+                  raised.status().ToString());
+    Reply(from, h, PayloadNack{chid, NackReason::kInternal});
+    return;
+  }
+  AnswerStored(from, h, defer_sync, PayloadNack{chid, NackReason::kInternal}, std::move(answer));
 }
 
 void VdevServer::AnswerStored(const std::string& from, const Header& h, bool defer_sync,

@@ -111,6 +111,11 @@ class VdevServer {
   // failure: what to answer when that sync fails (nullopt: nothing).
   void AnswerStored(const std::string& from, const Header& h, bool defer_sync, std::optional<Body> failure,
                     std::function<Body(uint64_t)> answer);
+  // AnswerStored for a put (a proposal, or a train of a chunk found stored) that asks
+  // replication_count: recorded first when higher, and durable with the answer; a failed
+  // record is nacked.
+  void AnswerStoredAt(const std::string& from, const Header& h, const HashId& chid, uint8_t replication_count,
+                      bool defer_sync, std::function<Body(uint64_t)> answer);
   void SendValue(const std::string& to, const Header& h, const HashId& chid, uint64_t seq,
                  const std::string& value);
   // free_bytes: the VDEV's, read once per proposal by the caller (a statvfs).
