@@ -90,7 +90,9 @@ Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
   }
   // SSE-S3 objects open with the registry's master keys, as through the gateway.
   auto self = std::make_shared<ObjectApi*>(nullptr);
-  if (!options.keys) options.keys = LazyMasterKeys(self);
+  auto registry = std::make_shared<LazyRegistry>(self);
+  if (!options.keys) options.keys = LazyMasterKeys(registry);
+  if (!options.trlog_records) options.trlog_records = LazyTrlogRecords(registry);
   auto api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
   *self = api.get();
   return api;

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "cli/cli_common.h"
 #include "client/cluster_backend.h"
@@ -55,29 +56,44 @@ Result<OpenedRegistry> OpenRegistry(ObjectApi* local) {
   return OpenedRegistry{std::shared_ptr<Registry>(std::move(r)), nullptr};
 }
 
-KeyResolver LazyMasterKeys(std::shared_ptr<ObjectApi*> api) {
-  struct Lazy {
-    std::mutex mu;
-    std::shared_ptr<ObjectApi*> api;
-    std::optional<Result<OpenedRegistry>> opened;  // the first attempt's outcome, kept
-    KeyResolver keys;
-  };
-  auto lazy = std::make_shared<Lazy>();
-  lazy->api = std::move(api);
-  return [lazy](const ObjectEncryption& record) -> Result<std::shared_ptr<const ChunkCipher>> {
-    std::lock_guard lock(lazy->mu);
-    if (!lazy->opened) {
-      lazy->opened = OpenRegistry(ClusterDir().empty() ? *lazy->api : nullptr);
-      if (lazy->opened->ok()) lazy->keys = MasterKeyResolver((*lazy->opened)->registry);
-    }
-    if (!lazy->opened->ok())
-      return Status(lazy->opened->status().code(),
-                    "the registry, which holds the master keys of SSE-S3 objects, did not open: " +
-                        lazy->opened->status().message());
-    return lazy->keys(record);
+Result<std::shared_ptr<Registry>> LazyRegistry::Get() {
+  std::lock_guard lock(mu_);
+  if (!opened_) {
+    if (opening_) return Status::Unavailable("the registry is being opened");
+    opening_ = true;
+    opened_ = OpenRegistry(ClusterDir().empty() ? *api_ : nullptr);
+    opening_ = false;
+  }
+  if (!opened_->ok()) return opened_->status();
+  return (*opened_)->registry;
+}
+
+KeyResolver LazyMasterKeys(std::shared_ptr<LazyRegistry> registry) {
+  // One resolver over the registry once it is open (it keeps the key ring it unwrapped).
+  KeyResolver keys = MasterKeyResolver([registry]() -> Registry* {
+    auto r = registry->Get();
+    return r.ok() ? r->get() : nullptr;
+  });
+  return [registry, keys](const ObjectEncryption& record) -> Result<std::shared_ptr<const ChunkCipher>> {
+    auto r = registry->Get();
+    if (!r.ok())
+      return Status(r.status().code(),
+                    "the registry, which holds the master keys of SSE-S3 objects, did not open: " + r.status().message());
+    return keys(record);
   };
 }
 
+std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyRegistry> registry) {
+  return [registry](const std::string& bucket_path) {
+    auto r = registry->Get();
+    if (!r.ok()) {
+      if (r.status().code() != Code::kUnavailable)
+        spdlog::warn("changes of {} are not recorded for inter-segment links: {}", bucket_path, r.status().ToString());
+      return false;
+    }
+    return (*r)->current()->TrlogRecords(bucket_path);
+  };
+}
 
 Result<std::vector<std::string>> SplitPath(const std::string& path, size_t n, const char* form) {
   std::vector<std::string> parts;

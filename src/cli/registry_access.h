@@ -4,7 +4,10 @@
 // directory's one-member registry in this process (migrating older records first).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,10 +25,30 @@ struct OpenedRegistry {
 // process may open): the one-member registry is opened on it instead of a second one.
 Result<OpenedRegistry> OpenRegistry(ObjectApi* local = nullptr);
 
+// The registry of a command's API, opened when it is first needed (most commands never
+// need it). `*api` is the API it serves, set once that is open. Thread-safe; the first
+// attempt's outcome is kept.
+class LazyRegistry {
+ public:
+  explicit LazyRegistry(std::shared_ptr<ObjectApi*> api) : api_(std::move(api)) {}
+  // The registry, or why it did not open; kUnavailable when asked again while opening
+  // (the opening itself writes through the API).
+  Result<std::shared_ptr<Registry>> Get();
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<ObjectApi*> api_;
+  bool opening_ = false;
+  std::optional<Result<OpenedRegistry>> opened_;
+};
+
 // For ApiOptions::keys of a command's API: opens SSE-S3 versions with the registry's
-// master key ring, the registry opened at the first such version (most commands never
-// meet one). `*api` is the API the resolver serves, set once it is open. Thread-safe.
-KeyResolver LazyMasterKeys(std::shared_ptr<ObjectApi*> api);
+// master key ring.
+KeyResolver LazyMasterKeys(std::shared_ptr<LazyRegistry> registry);
+// For ApiOptions::trlog_records of a command's API: whether a link sends the bucket's
+// changes (ClusterState::TrlogRecords). A registry that does not open records nothing,
+// with a warning: the link's next whole-bucket comparison finds the change.
+std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyRegistry> registry);
 
 // DATA/server.json: where a running `ccow server` listens and its admin token.
 std::string ServerInfoPath();

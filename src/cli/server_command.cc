@@ -147,7 +147,7 @@ void TuneAllocatorForServing() {
 struct Serving {
   std::shared_ptr<ObjectApi> api;
   std::shared_ptr<Registry> registry;
-  // What the object API's bucket_retention reads the registry through (set once it is
+  // What the object API's bucket_retention and trlog_records read the registry through (set once it is
   // open, cleared before it closes).
   std::shared_ptr<std::atomic<Registry*>> retention_registry = std::make_shared<std::atomic<Registry*>>(nullptr);
   daemon::ServerRegistry local;  // one node: the Raft member
@@ -175,6 +175,10 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
   ApiOptions base;
   base.quarantine_retention_ns = retention_ns;
   base.bucket_retention = BucketRetention(s->retention_registry);
+  base.trlog_records = [slot = s->retention_registry](const std::string& bucket_path) {
+    Registry* r = slot->load();
+    return r && r->current()->TrlogRecords(bucket_path);
+  };
   // SSE-S3 versions open with the registry's master key ring, once there is a registry.
   base.keys = MasterKeyResolver([slot = s->retention_registry] { return slot->load(); });
   std::string dir = ClusterDir();

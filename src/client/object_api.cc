@@ -233,16 +233,15 @@ Result<VersionList> ObjectApi::Versions(const std::string& name) {
   return std::move(*vl);
 }
 
-namespace {
 // Runs a version list mutation for an existing object.
-Status Mutate(Backend& backend, const std::string& name,
-              const std::function<Status(VersionList*)>& fn) {
+Status ObjectApi::MutateList(const std::string& name, const std::function<Status(VersionList*)>& fn, bool record) {
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
   std::string full = parsed.Full();
-  CCOW_ASSIGN_OR_RETURN(auto vl, backend.GetVersionList(full));
+  CCOW_ASSIGN_OR_RETURN(auto vl, backend_->GetVersionList(full));
   if (!vl) return Status::NotFound("object " + full + " does not exist");
+  if (record) CCOW_RETURN_IF_ERROR(RecordChange(full));
   // Deletes, undeletes and snapshots reference nothing the list did not already.
-  return backend.UpdateVersionList(
+  return backend_->UpdateVersionList(
       full, vl->nhid(),
       [&](VersionList* list) {
         if (list->Empty()) return Status::NotFound("object " + full + " does not exist");
@@ -250,7 +249,6 @@ Status Mutate(Backend& backend, const std::string& name,
       },
       nullptr);
 }
-}  // namespace
 
 Status WriteCondition::Check(const VersionList* list, const std::string& name) const {
   const VersionEntry* current = nullptr;
@@ -268,7 +266,7 @@ Status WriteCondition::Check(const VersionList* list, const std::string& name) c
 Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation,
                          const WriteCondition& condition, bool bypass_governance) {
   uint64_t now = Now();
-  return Mutate(*backend_, name, [&](VersionList* vl) {
+  return MutateList(name, [&](VersionList* vl) {
     CCOW_RETURN_IF_ERROR(condition.Check(vl, name));
     vl->ExpireQuarantine(now, RetentionOf(name));
     return vl->Delete(generation, now, bypass_governance);
@@ -278,27 +276,27 @@ Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> genera
 Status ObjectApi::SetRetention(const std::string& name, uint64_t generation, LockMode mode,
                                uint64_t retain_until_ns, bool bypass_governance) {
   uint64_t now = Now();
-  return Mutate(*backend_, name, [&](VersionList* vl) {
+  return MutateList(name, [&](VersionList* vl) {
     return vl->SetRetention(generation, mode, retain_until_ns, now, bypass_governance);
-  });
+  }, false);
 }
 
 Status ObjectApi::SetLegalHold(const std::string& name, uint64_t generation, bool on) {
-  return Mutate(*backend_, name, [&](VersionList* vl) { return vl->SetLegalHold(generation, on); });
+  return MutateList(name, [&](VersionList* vl) { return vl->SetLegalHold(generation, on); }, false);
 }
 
 Status ObjectApi::SetStorageClass(const std::string& name, uint64_t generation, StorageClass storage_class) {
-  return Mutate(*backend_, name, [&](VersionList* vl) {
+  return MutateList(name, [&](VersionList* vl) {
     VersionSelector which;
     which.generation = generation;
     CCOW_ASSIGN_OR_RETURN(VersionEntry entry, vl->Resolve(which));
     return vl->SetStorageClass(entry.vm_chid, storage_class);
-  });
+  }, false);
 }
 
 Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {
   uint64_t now = Now();
-  return Mutate(*backend_, name, [&](VersionList* vl) {
+  return MutateList(name, [&](VersionList* vl) {
     vl->ExpireQuarantine(now, RetentionOf(name));
     return vl->Undelete(generation);
   });
@@ -307,12 +305,12 @@ Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> gene
 Status ObjectApi::CreateSnapshot(const std::string& name, const std::string& snapshot,
                                  const VersionSelector& which) {
   uint64_t now = Now();
-  return Mutate(*backend_, name,
+  return MutateList(name,
                 [&](VersionList* vl) { return vl->CreateSnapshot(snapshot, which, now); });
 }
 
 Status ObjectApi::DeleteSnapshot(const std::string& name, const std::string& snapshot) {
-  return Mutate(*backend_, name, [&](VersionList* vl) { return vl->DeleteSnapshot(snapshot); });
+  return MutateList(name, [&](VersionList* vl) { return vl->DeleteSnapshot(snapshot); });
 }
 
 }  // namespace ccow

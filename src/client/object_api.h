@@ -41,6 +41,10 @@ struct ApiOptions {
   // Opens encrypted versions for Get and Read when the call names no resolver of its own
   // (the master keys of a process that has the registry). Empty: they cannot be read.
   KeyResolver keys;
+  // Whether changes of a bucket ("SEGMENT/TENANT/BUCKET") are recorded in its trlog
+  // (client/trlog.h): an Inter-Segment Gateway service serves it and sends. Empty or
+  // false: nothing is recorded and a write costs nothing more.
+  std::function<bool(const std::string& bucket_path)> trlog_records;
 };
 
 // A condition on an object's current version, checked inside the version-list update
@@ -267,6 +271,14 @@ class ObjectApi {
                                    StorageClass storage_class = StorageClass::kDefault);
   Uvid NextUvid();
   uint64_t Now() const;
+  // Records that `full_name` changes (or changed) in its bucket's trlog when
+  // options_.trlog_records names the bucket; durable on return. Concurrent callers share
+  // one flush (client/trlog.cc). Internal buckets (a name starting with '.') never record.
+  Status RecordChange(const std::string& full_name);
+  // Deletes, undeletes, snapshots and Object Lock changes: mutation of an existing
+  // object's list, recorded first unless `record` is false (what each segment keeps for
+  // itself and a link does not ship: Object Lock, storage class).
+  Status MutateList(const std::string& name, const std::function<Status(VersionList*)>& fn, bool record = true);
 
   // An operation that may commit a version referencing chunks (put, compose, clone,
   // delete marker) holds one for its whole run, in the write epoch it began in.
@@ -289,6 +301,12 @@ class ObjectApi {
   std::condition_variable writes_cv_;
   uint64_t write_epoch_ = 0;
   std::map<uint64_t, uint64_t> writes_in_flight_;  // epoch -> operations under way
+  // The trlog's group commit: changes wait in the open batch; one writer at a time flushes.
+  struct TrlogBatch;
+  std::mutex trlog_mu_;
+  std::condition_variable trlog_cv_;
+  std::shared_ptr<TrlogBatch> trlog_open_;
+  bool trlog_flushing_ = false;
 };
 
 ObjectInfo InfoFromManifest(const VersionManifest& vm, const Chid& vm_chid);

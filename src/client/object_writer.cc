@@ -306,6 +306,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
                                             StorageClass storage_class) {
   constexpr int kMaxAttempts = 32;
   bool retouched = false;
+  CCOW_RETURN_IF_ERROR(RecordChange(vm.name));
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     // The list as read now: its next generation, and where the update's compare-and-swap
     // starts (a cluster reads it once per attempt, not twice).
@@ -433,6 +434,14 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
   for (const auto& v : remote.versions()) CCOW_RETURN_IF_ERROR(take(v));
   for (const auto& q : remote.quarantine()) CCOW_RETURN_IF_ERROR(take(q.version));
   for (const auto& s : remote.snapshots()) CCOW_RETURN_IF_ERROR(take(s.version));
+  // Recorded first when the merge will change the list as read (as every change is), so
+  // that the links of this segment's other services forward it (a mesh); a merge that
+  // changes nothing records nothing, so a list does not travel back and forth.
+  {
+    VersionList trial = local ? *local : VersionList(remote.name(), remote.nhid());
+    CCOW_ASSIGN_OR_RETURN(bool would_change, trial.MergeRemote(remote));
+    if (would_change) CCOW_RETURN_IF_ERROR(RecordChange(remote.name()));
+  }
   bool changed = false;
   Status st = backend_->UpdateVersionList(
       remote.name(), remote.nhid(),

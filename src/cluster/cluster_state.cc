@@ -299,6 +299,15 @@ uint32_t ClusterState::ReplicationCountOf(const std::string& bucket_path) const 
   return r.tenant ? r.tenant->replication_count : 0;
 }
 
+bool ClusterState::TrlogRecords(const std::string& bucket_path) const {
+  for (const auto& [name, svc] : services_) {
+    if (!(svc.config.direction & ServiceConfig::kSend) || !(svc.config.replication & ServiceConfig::kContinuous))
+      continue;
+    if (std::binary_search(svc.serves.begin(), svc.serves.end(), bucket_path)) return true;
+  }
+  return false;
+}
+
 Result<const TenantRecord*> ClusterState::FindTenant(const std::string& segment,
                                                      const std::string& tenant) const {
   auto seg = segments_.find(segment);

@@ -240,6 +240,9 @@ class ClusterState {
   // The replication count of a bucket's new versions: the bucket's, else its tenant's,
   // else 0 (the cluster's default applies).
   uint32_t ReplicationCountOf(const std::string& bucket_path) const;
+  // Whether changes of a bucket go to its trlog (client/trlog.h): a service serves it
+  // that sends from this segment and replicates continuously.
+  bool TrlogRecords(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
   // formats 1 to 6 (*version tells which); Snapshot(v) re-encodes a state read as format v

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "client/byte_stream.h"
+#include "client/trlog.h"
 #include "http/http_client.h"
 #include "isgw/isgw_wire.h"
 #include "model/chunk_manifest.h"
@@ -257,137 +259,304 @@ Status IsgwLink::Post(const Remote& remote, const char* what, const std::string&
   return Status::OK();
 }
 
-Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket) {
+// Ships `lists` of bucket to the remote: which differ there (digests), the chunks they
+// reference that it lacks (have, chunks), then the lists (merge). A list that cannot be
+// shipped (a chunk missing here, a merge refused there) is reported in *first and
+// skipped; a failed exchange with the remote is returned.
+Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, const std::vector<VersionList>& lists,
+                           Status* first) {
   Backend& backend = api_->backend();
+  auto note = [&](const Status& s) {
+    if (!s.ok() && first->ok()) *first = s;
+  };
+  if (lists.empty()) return Status::OK();
+  DigestsRequest digests{options_.service, bucket, {}};
+  for (const auto& vl : lists) digests.items.push_back({vl.name(), ListDigest(vl)});
+  std::string bytes;
+  CCOW_RETURN_IF_ERROR(Post(remote, "digests", Encode(digests), &bytes));
+  CCOW_ASSIGN_OR_RETURN(DigestsReply differ, DecodeDigestsReply(bytes));
+  {
+    std::lock_guard lock(mu_);
+    stats_.lists_compared += lists.size();
+  }
+  // What the differing lists reference, manifests first: the receiver keeps only those
+  // it lacks, and merges a list only once everything it names is stored. A list whose
+  // tree cannot be read here is left out of this round.
+  std::set<HashId> seen;
+  std::vector<HashId> manifests, payload;
+  std::vector<const VersionList*> shipping;
+  for (uint32_t i : differ.differ) {
+    if (i >= lists.size()) return Status::Corruption("ISGW link to " + remote.url + ": digests reply out of range");
+    const VersionList& vl = lists[i];
+    std::set<HashId> seen_here = seen;
+    std::vector<HashId> m, p;
+    Status collected;
+    auto collect = [&](const VersionEntry& e) {
+      if (collected.ok()) collected = CollectVersion(backend, e.vm_chid, &seen_here, &m, &p);
+    };
+    for (const auto& v : vl.versions()) collect(v);
+    for (const auto& q : vl.quarantine()) collect(q.version);
+    for (const auto& s : vl.snapshots()) collect(s.version);
+    if (!collected.ok()) {
+      note(collected.WithContext("ISGW link to " + remote.url + ": reading the tree of " + vl.name()));
+      continue;
+    }
+    seen = std::move(seen_here);
+    manifests.insert(manifests.end(), m.begin(), m.end());
+    payload.insert(payload.end(), p.begin(), p.end());
+    shipping.push_back(&vl);
+  }
+  if (!shipping.empty()) {
+    std::vector<HashId> all = std::move(manifests);
+    all.insert(all.end(), payload.begin(), payload.end());
+    std::vector<HashId> wanted;
+    for (size_t at = 0; at < all.size(); at += kChidsPerHave) {
+      HaveRequest have{options_.service, {}};
+      have.chids.assign(all.begin() + at, all.begin() + std::min(all.size(), at + kChidsPerHave));
+      CCOW_RETURN_IF_ERROR(Post(remote, "have", Encode(have), &bytes));
+      CCOW_ASSIGN_OR_RETURN(HaveReply want, DecodeHaveReply(bytes));
+      if (want.want.size() != have.chids.size())
+        return Status::Corruption("ISGW link to " + remote.url + ": have reply of another length");
+      for (size_t k = 0; k < have.chids.size(); ++k)
+        if (want.want[k]) wanted.push_back(have.chids[k]);
+    }
+    ChunksRequest batch{options_.service, bucket, {}};
+    uint64_t batch_bytes = 0, sent_bytes = 0, sent = 0;
+    auto flush = [&]() -> Status {
+      if (batch.chunks.empty()) return Status::OK();
+      std::string reply;
+      CCOW_RETURN_IF_ERROR(Post(remote, "chunks", Encode(batch), &reply));
+      CCOW_RETURN_IF_ERROR(DecodeChunksReply(reply).status());
+      sent_bytes += batch_bytes;
+      sent += batch.chunks.size();
+      batch.chunks.clear();
+      batch_bytes = 0;
+      return Status::OK();
+    };
+    for (const HashId& chid : wanted) {
+      if (stopping()) return Status::Unavailable("ISGW link stopping");
+      ChunksRequest::Chunk c{chid, {}};
+      // Verified on read. One that cannot be read here is not sent: the lists naming it
+      // fail to merge at the remote (kNotFound), and are reported, until it is repaired.
+      if (Status s = backend.GetChunk(chid, &c.bytes); !s.ok()) {
+        note(s.WithContext("ISGW link to " + remote.url + ": reading a chunk to ship"));
+        continue;
+      }
+      batch_bytes += c.bytes.size();
+      batch.chunks.push_back(std::move(c));
+      if (batch_bytes >= kChunkBatchBytes) CCOW_RETURN_IF_ERROR(flush());
+    }
+    CCOW_RETURN_IF_ERROR(flush());
+    {
+      std::lock_guard lock(mu_);
+      stats_.chunks_offered += all.size();
+      stats_.chunks_sent += sent;
+      stats_.bytes_sent += sent_bytes;
+    }
+    // The lists, in requests of at most kMergeBatchBytes.
+    for (size_t at = 0; at < shipping.size();) {
+      MergeRequest merge{options_.service, bucket, {}};
+      size_t merge_bytes = 0;
+      const size_t from = at;
+      while (at < shipping.size() && (merge.lists.empty() || merge_bytes < kMergeBatchBytes)) {
+        merge.lists.push_back(shipping[at]->Encode());
+        merge_bytes += merge.lists.back().size();
+        ++at;
+      }
+      CCOW_RETURN_IF_ERROR(Post(remote, "merge", Encode(merge), &bytes));
+      CCOW_ASSIGN_OR_RETURN(MergeReply merged, DecodeMergeReply(bytes));
+      if (merged.results.size() != merge.lists.size())
+        return Status::Corruption("ISGW link to " + remote.url + ": merge reply of another length");
+      uint64_t shipped = 0;
+      for (size_t k = 0; k < merged.results.size(); ++k) {
+        Status s = StatusOf(merged.results[k].code, merged.results[k].message);
+        if (s.ok()) ++shipped;
+        else note(s.WithContext("ISGW link to " + remote.url + ": merging " + shipping[from + k]->name()));
+      }
+      std::lock_guard lock(mu_);
+      stats_.lists_shipped += shipped;
+    }
+  }
+  return Status::OK();
+}
+
+Status IsgwLink::FullSync(const Remote& remote, const std::string& bucket) {
   const std::string prefix = bucket + "/";
   std::string last;  // the last name compared
-  // The first error of the bucket: a list that cannot be shipped (a chunk missing here,
-  // a merge the remote refuses) is reported and skipped, never a reason to stop comparing
-  // the names after it.
   Status first;
-  auto note = [&](const Status& s) {
-    if (!s.ok() && first.ok()) first = s;
-  };
   while (true) {
     if (stopping()) return Status::Unavailable("ISGW link stopping");
     std::vector<VersionList> lists;
-    CCOW_RETURN_IF_ERROR(backend.ScanVersionLists(
+    CCOW_RETURN_IF_ERROR(api_->backend().ScanVersionLists(
         prefix, last.empty() ? std::string() : last.substr(prefix.size()), [&](const VersionList& vl) {
           if (!last.empty() && vl.name() <= last) return true;
           lists.push_back(vl);
           return lists.size() < kListsPerRound;
         }));
     if (lists.empty()) return first;
-    DigestsRequest digests{options_.service, bucket, {}};
-    for (const auto& vl : lists) digests.items.push_back({vl.name(), ListDigest(vl)});
-    std::string bytes;
-    CCOW_RETURN_IF_ERROR(Post(remote, "digests", Encode(digests), &bytes));
-    CCOW_ASSIGN_OR_RETURN(DigestsReply differ, DecodeDigestsReply(bytes));
+    CCOW_RETURN_IF_ERROR(ShipLists(remote, bucket, lists, &first));
     {
       std::lock_guard lock(mu_);
-      stats_.lists_compared += lists.size();
-    }
-    // What the differing lists reference, manifests first: the receiver keeps only those
-    // it lacks, and merges a list only once everything it names is stored. A list whose
-    // tree cannot be read here is left out of this round.
-    std::set<HashId> seen;
-    std::vector<HashId> manifests, payload;
-    std::vector<const VersionList*> shipping;
-    for (uint32_t i : differ.differ) {
-      if (i >= lists.size()) return Status::Corruption("ISGW link to " + remote.url + ": digests reply out of range");
-      const VersionList& vl = lists[i];
-      std::set<HashId> seen_here = seen;
-      std::vector<HashId> m, p;
-      Status collected;
-      auto collect = [&](const VersionEntry& e) {
-        if (collected.ok()) collected = CollectVersion(backend, e.vm_chid, &seen_here, &m, &p);
-      };
-      for (const auto& v : vl.versions()) collect(v);
-      for (const auto& q : vl.quarantine()) collect(q.version);
-      for (const auto& s : vl.snapshots()) collect(s.version);
-      if (!collected.ok()) {
-        note(collected.WithContext("ISGW link to " + remote.url + ": reading the tree of " + vl.name()));
-        continue;
-      }
-      seen = std::move(seen_here);
-      manifests.insert(manifests.end(), m.begin(), m.end());
-      payload.insert(payload.end(), p.begin(), p.end());
-      shipping.push_back(&vl);
-    }
-    if (!shipping.empty()) {
-      std::vector<HashId> all = std::move(manifests);
-      all.insert(all.end(), payload.begin(), payload.end());
-      std::vector<HashId> wanted;
-      for (size_t at = 0; at < all.size(); at += kChidsPerHave) {
-        HaveRequest have{options_.service, {}};
-        have.chids.assign(all.begin() + at, all.begin() + std::min(all.size(), at + kChidsPerHave));
-        CCOW_RETURN_IF_ERROR(Post(remote, "have", Encode(have), &bytes));
-        CCOW_ASSIGN_OR_RETURN(HaveReply want, DecodeHaveReply(bytes));
-        if (want.want.size() != have.chids.size())
-          return Status::Corruption("ISGW link to " + remote.url + ": have reply of another length");
-        for (size_t k = 0; k < have.chids.size(); ++k)
-          if (want.want[k]) wanted.push_back(have.chids[k]);
-      }
-      ChunksRequest batch{options_.service, bucket, {}};
-      uint64_t batch_bytes = 0, sent_bytes = 0, sent = 0;
-      auto flush = [&]() -> Status {
-        if (batch.chunks.empty()) return Status::OK();
-        std::string reply;
-        CCOW_RETURN_IF_ERROR(Post(remote, "chunks", Encode(batch), &reply));
-        CCOW_RETURN_IF_ERROR(DecodeChunksReply(reply).status());
-        sent_bytes += batch_bytes;
-        sent += batch.chunks.size();
-        batch.chunks.clear();
-        batch_bytes = 0;
-        return Status::OK();
-      };
-      for (const HashId& chid : wanted) {
-        if (stopping()) return Status::Unavailable("ISGW link stopping");
-        ChunksRequest::Chunk c{chid, {}};
-        // Verified on read. One that cannot be read here is not sent: the lists naming it
-        // fail to merge at the remote (kNotFound), and are reported, until it is repaired.
-        if (Status s = backend.GetChunk(chid, &c.bytes); !s.ok()) {
-          note(s.WithContext("ISGW link to " + remote.url + ": reading a chunk to ship"));
-          continue;
-        }
-        batch_bytes += c.bytes.size();
-        batch.chunks.push_back(std::move(c));
-        if (batch_bytes >= kChunkBatchBytes) CCOW_RETURN_IF_ERROR(flush());
-      }
-      CCOW_RETURN_IF_ERROR(flush());
-      {
-        std::lock_guard lock(mu_);
-        stats_.chunks_offered += all.size();
-        stats_.chunks_sent += sent;
-        stats_.bytes_sent += sent_bytes;
-      }
-      // The lists, in requests of at most kMergeBatchBytes.
-      for (size_t at = 0; at < shipping.size();) {
-        MergeRequest merge{options_.service, bucket, {}};
-        size_t merge_bytes = 0;
-        const size_t from = at;
-        while (at < shipping.size() && (merge.lists.empty() || merge_bytes < kMergeBatchBytes)) {
-          merge.lists.push_back(shipping[at]->Encode());
-          merge_bytes += merge.lists.back().size();
-          ++at;
-        }
-        CCOW_RETURN_IF_ERROR(Post(remote, "merge", Encode(merge), &bytes));
-        CCOW_ASSIGN_OR_RETURN(MergeReply merged, DecodeMergeReply(bytes));
-        if (merged.results.size() != merge.lists.size())
-          return Status::Corruption("ISGW link to " + remote.url + ": merge reply of another length");
-        uint64_t shipped = 0;
-        for (size_t k = 0; k < merged.results.size(); ++k) {
-          Status s = StatusOf(merged.results[k].code, merged.results[k].message);
-          if (s.ok()) ++shipped;
-          else note(s.WithContext("ISGW link to " + remote.url + ": merging " + shipping[from + k]->name()));
-        }
-        std::lock_guard lock(mu_);
-        stats_.lists_shipped += shipped;
-      }
+      stats_.full_lists += lists.size();
     }
     last = lists.back().name();
     if (lists.size() < kListsPerRound) return first;
   }
+}
+
+// ---- the trlog cursor of one served bucket ----
+
+namespace {
+// Seconds of the trlog read again behind the cursor each round: a change recorded in
+// second s may commit (and its record become visible) a little later, and the gateways
+// of a cluster do not share one clock. A record seen before is skipped by its id.
+constexpr uint64_t kTrlogWindowS = 60;
+// Records kept for a link that does not run (EdgeFS's catch-up horizon): past it, the
+// link compares whole buckets again instead.
+constexpr uint64_t kTrlogKeepS = 7 * 24 * 3600;
+constexpr uint64_t kTrimEveryNs = 60'000'000'000ull;
+constexpr size_t kNamesPerRound = 100'000;  // changed names one round reads from the trlog
+
+// Where a service's cursor over a bucket's trlog is kept: SEG/TEN/.isgw/SERVICE/BKT.
+std::string CursorName(const std::string& service, const std::string& bucket) {
+  const size_t a = bucket.find('/'), b = bucket.find('/', a + 1);
+  return bucket.substr(0, b) + "/.isgw/" + service + "/" + bucket.substr(b + 1);
+}
+}  // namespace
+
+Result<std::optional<IsgwLink::Cursor>> IsgwLink::LoadCursor(const std::string& service, const std::string& bucket) {
+  StringSink sink;
+  Status s = api_->Get(CursorName(service, bucket), {}, std::nullopt, sink);
+  if (s.code() == Code::kNotFound) return std::optional<Cursor>();
+  CCOW_RETURN_IF_ERROR(s);
+  auto j = nlohmann::json::parse(sink.data(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("cursor") || !j["cursor"].is_number_unsigned())
+    return Status::Corruption("ISGW cursor " + CursorName(service, bucket) + " is not a cursor's JSON");
+  Cursor c;
+  c.second = j["cursor"].get<uint64_t>();
+  c.initial_done = j.value("initial_done", false);
+  return std::optional<Cursor>(c);
+}
+
+Status IsgwLink::SaveCursor(const std::string& bucket, const Cursor& c) {
+  const std::string text = nlohmann::json{{"cursor", c.second}, {"initial_done", c.initial_done}}.dump();
+  StringSource source(text);
+  PutOptions put;
+  put.content_type = "application/json";
+  put.slot = VersionSlot::kReplaces;
+  return api_->Put(CursorName(options_.service, bucket), source, put).status();
+}
+
+Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket, const ServiceConfig& config) {
+  BucketProgress& p = progress_[bucket];
+  const uint64_t now_s = WallNs() / 1'000'000'000;
+  if (!p.loaded) {
+    CCOW_ASSIGN_OR_RETURN(auto saved, LoadCursor(options_.service, bucket));
+    if (saved) p.cursor = *saved;
+    p.loaded = true;
+  }
+  const bool initial = config.replication & ServiceConfig::kInitial;
+  const bool continuous = config.replication & ServiceConfig::kContinuous;
+  if (!p.cursor.initial_done && !initial) {
+    // Continuous only: what the bucket held before the link began is not shipped.
+    p.cursor = Cursor{now_s, true};
+    CCOW_RETURN_IF_ERROR(SaveCursor(bucket, p.cursor));
+  }
+  // The whole bucket is compared when the initial replication has not finished, once per
+  // process (a change whose record a crash lost, a write by a process that records
+  // nothing), and when the link fell behind the trlog's horizon.
+  const bool behind = continuous && p.cursor.initial_done && p.cursor.second + kTrlogKeepS < now_s;
+  if (initial && (!p.cursor.initial_done || !p.full_done || behind)) {
+    Status s = FullSync(remote, bucket);
+    {
+      std::lock_guard lock(mu_);
+      stats_.full_syncs += s.ok();
+    }
+    CCOW_RETURN_IF_ERROR(s);
+    p.full_done = true;
+    // Changes recorded from a window before the comparison began on are read next.
+    p.cursor = Cursor{std::max(p.cursor.second, now_s), true};
+    CCOW_RETURN_IF_ERROR(SaveCursor(bucket, p.cursor));
+  }
+  if (!continuous) return Status::OK();
+
+  // The records from the window behind the cursor on that this process has not shipped.
+  const uint64_t from = p.cursor.second > kTrlogWindowS ? p.cursor.second - kTrlogWindowS : 0;
+  std::set<std::string> names;
+  std::vector<std::pair<Chid, uint64_t>> records;
+  uint64_t newest = p.cursor.second, oldest = 0;
+  CCOW_RETURN_IF_ERROR(ReadTrlog(*api_, bucket, from, [&](const TrlogEntry& e) {
+    if (p.handled.count(e.id)) return true;
+    records.push_back({e.id, e.second});
+    names.insert(e.names.begin(), e.names.end());
+    newest = std::max(newest, e.second);
+    if (oldest == 0) oldest = e.second;
+    return names.size() < kNamesPerRound;
+  }));
+  Status first;
+  std::vector<VersionList> lists;
+  auto ship = [&]() -> Status {
+    Status s = ShipLists(remote, bucket, lists, &first);
+    lists.clear();
+    return s;
+  };
+  Status shipped;
+  for (const std::string& name : names) {
+    if (stopping()) return Status::Unavailable("ISGW link stopping");
+    auto vl = api_->backend().GetVersionList(name);
+    if (!vl.ok()) {
+      shipped = vl.status();
+      break;
+    }
+    if (!*vl) continue;  // removed here since (its quarantine expired): nothing to ship
+    lists.push_back(std::move(**vl));
+    if (lists.size() >= kListsPerRound && !(shipped = ship()).ok()) break;
+  }
+  if (shipped.ok()) shipped = ship();
+  if (shipped.ok()) shipped = first;
+  {
+    std::lock_guard lock(mu_);
+    stats_.trlog_records += records.size();
+    stats_.trlog_names += names.size();
+    auto& lag = stats_.buckets[bucket];
+    lag.backlog = shipped.ok() ? 0 : names.size();
+    lag.oldest_unshipped_s = shipped.ok() ? 0 : oldest;
+  }
+  CCOW_RETURN_IF_ERROR(shipped);
+  // Everything read is at the remote: the cursor moves to the newest second read, and the
+  // records of the window behind it are remembered so they are not shipped again.
+  for (const auto& [id, second] : records) p.handled[id] = second;
+  const uint64_t floor = newest > kTrlogWindowS ? newest - kTrlogWindowS : 0;
+  for (auto it = p.handled.begin(); it != p.handled.end();) it = it->second < floor ? p.handled.erase(it) : std::next(it);
+  if (newest != p.cursor.second) {
+    p.cursor.second = newest;
+    CCOW_RETURN_IF_ERROR(SaveCursor(bucket, p.cursor));
+  }
+  return Trim(bucket, p);
+}
+
+// Removes the trlog seconds that every sending service serving the bucket has passed
+// (each one's saved cursor, less the window), or that are older than the horizon. A
+// service that never ran has no cursor: it compares the whole bucket when it starts.
+Status IsgwLink::Trim(const std::string& bucket, BucketProgress& p) {
+  const uint64_t now_ns = WallNs();
+  if (p.last_trim_ns && now_ns - p.last_trim_ns < kTrimEveryNs) return Status::OK();
+  p.last_trim_ns = now_ns;
+  const uint64_t now_s = now_ns / 1'000'000'000;
+  uint64_t keep_from = p.cursor.second;
+  auto state = options_.state();
+  for (const auto& [name, svc] : state->services()) {
+    if (name == options_.service || !(svc.config.direction & ServiceConfig::kSend) || !Serves(svc, bucket)) continue;
+    CCOW_ASSIGN_OR_RETURN(auto other, LoadCursor(name, bucket));
+    if (other) keep_from = std::min(keep_from, other->second);
+  }
+  keep_from = keep_from > 2 * kTrlogWindowS ? keep_from - 2 * kTrlogWindowS : 0;
+  keep_from = std::max(keep_from, now_s > kTrlogKeepS ? now_s - kTrlogKeepS : 0);
+  uint64_t removed = 0;
+  Status s = TrimTrlog(*api_, bucket, keep_from, &removed);
+  std::lock_guard lock(mu_);
+  stats_.trlog_seconds_trimmed += removed;
+  return s;
 }
 
 Status IsgwLink::RunRound() {
@@ -419,7 +588,7 @@ Status IsgwLink::RunRound() {
     remote.port = static_cast<uint16_t>(port);
     for (const std::string& bucket : svc->second.serves) {
       if (stopping()) break;
-      Status s = SyncBucket(remote, bucket);
+      Status s = SyncBucket(remote, bucket, config);
       if (!s.ok() && result.ok()) result = s;
     }
   }
@@ -483,7 +652,25 @@ std::string IsgwLink::StatusJson() const {
                       {"chunks_received", s.chunks_received},
                       {"bytes_received", s.bytes_received},
                       {"refused", s.refused},
+                      {"full_syncs", s.full_syncs},
+                      {"full_lists", s.full_lists},
+                      {"trlog_records", s.trlog_records},
+                      {"trlog_names", s.trlog_names},
+                      {"trlog_seconds_trimmed", s.trlog_seconds_trimmed},
                       {"last_error", s.last_error}};
+  // Per bucket: the backlog the last round could not ship and its age (the lag).
+  const uint64_t now_s = WallNs() / 1'000'000'000;
+  nlohmann::json buckets = nlohmann::json::object();
+  uint64_t lag_s = 0, backlog = 0;
+  for (const auto& [bucket, b] : s.buckets) {
+    const uint64_t lag = b.oldest_unshipped_s && now_s > b.oldest_unshipped_s ? now_s - b.oldest_unshipped_s : 0;
+    buckets[bucket] = {{"backlog", b.backlog}, {"lag_s", lag}};
+    lag_s = std::max(lag_s, lag);
+    backlog += b.backlog;
+  }
+  j["buckets"] = std::move(buckets);
+  j["lag_s"] = lag_s;
+  j["backlog"] = backlog;
   return j.dump();
 }
 
@@ -503,7 +690,21 @@ std::string IsgwLink::MetricsText() const {
   counter("ccow_isgw_lists_merged_total", "version lists received and merged", s.lists_merged);
   counter("ccow_isgw_bytes_received_total", "chunk bytes received", s.bytes_received);
   counter("ccow_isgw_refused_total", "requests refused", s.refused);
-  return out;
+  counter("ccow_isgw_full_syncs_total", "whole-bucket comparisons finished", s.full_syncs);
+  counter("ccow_isgw_trlog_records_total", "trlog flushes read", s.trlog_records);
+  counter("ccow_isgw_trlog_names_total", "changed names read from the trlog", s.trlog_names);
+  const uint64_t now_s = WallNs() / 1'000'000'000;
+  std::string lag = "# HELP ccow_isgw_lag_seconds age of the oldest change the link could not ship yet (0: none)\n"
+                    "# TYPE ccow_isgw_lag_seconds gauge\n";
+  std::string backlog = "# HELP ccow_isgw_backlog_names changed names the last round could not ship\n"
+                        "# TYPE ccow_isgw_backlog_names gauge\n";
+  for (const auto& [bucket, b] : s.buckets) {
+    const std::string labels = "{service=\"" + options_.service + "\",bucket=\"" + bucket + "\"} ";
+    lag += "ccow_isgw_lag_seconds" + labels +
+           std::to_string(b.oldest_unshipped_s && now_s > b.oldest_unshipped_s ? now_s - b.oldest_unshipped_s : 0) + "\n";
+    backlog += "ccow_isgw_backlog_names" + labels + std::to_string(b.backlog) + "\n";
+  }
+  return out + lag + backlog;
 }
 
 }  // namespace ccow::isgw

@@ -4,11 +4,17 @@
 //  - IsgwReceiver answers the link's requests (isgw/isgw_wire.h) on an HTTP endpoint: which
 //    version lists differ, which chunks it lacks, the chunks themselves (each verified by
 //    its CHID before it is stored), and the lists to merge (ObjectApi::MergeRemote).
-//  - IsgwSender runs rounds of anti-entropy against the remote end: per served bucket it
-//    compares version lists by digest, and for those that differ sends only the manifests
-//    and chunks the remote lacks, then the lists. Lists merge by a total order and deletes
-//    are sticky, so both directions running at once converge and nothing ping-pongs: once
-//    both sites hold equal lists a round ships nothing.
+//  - The sender runs a round per batch interval against the remote end: per served bucket
+//    it reads the bucket's trlog (client/trlog.h) from its cursor on and compares the
+//    version lists of the objects that changed by digest; for those that differ it sends
+//    only the manifests and chunks the remote lacks, then the lists. The whole bucket is
+//    compared instead for the initial replication, once per process start, and after the
+//    link fell behind the trlog's horizon (7 days). Lists merge by a total order and
+//    deletes are sticky, so both directions running at once converge and nothing
+//    ping-pongs: once both sites hold equal lists a round ships nothing.
+//  - The cursor of each (service, bucket) is durable (an object of the tenant's internal
+//    bucket .isgw), so a restarted link resumes where it was; what it ships twice after a
+//    crash is compared equal and skipped.
 // Errors are counted and reported (LinkStats), never fatal: a round that fails is retried
 // at the next batch interval, and nothing is committed at a receiver before every chunk it
 // needs is stored and verified there.
@@ -22,10 +28,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "client/object_api.h"
 #include "cluster/cluster_state.h"
@@ -49,6 +58,14 @@ struct LinkStats {
   uint64_t lists_compared = 0, lists_shipped = 0;
   uint64_t chunks_offered = 0, chunks_sent = 0, bytes_sent = 0;  // offered - sent: the remote had them
   uint64_t last_round_ns = 0;  // wall clock of the last round that finished without error
+  uint64_t full_syncs = 0, full_lists = 0;      // whole-bucket comparisons, and the lists they read
+  uint64_t trlog_records = 0, trlog_names = 0;  // trlog flushes read, and the changed names in them
+  uint64_t trlog_seconds_trimmed = 0;
+  struct BucketLag {
+    uint64_t backlog = 0;             // changed names the last round read but could not ship
+    uint64_t oldest_unshipped_s = 0;  // trlog second of the oldest of them; 0 when none
+  };
+  std::map<std::string, BucketLag> buckets;
   // Receiver.
   uint64_t lists_merged = 0, lists_changed = 0, chunks_received = 0, bytes_received = 0;
   uint64_t refused = 0;  // requests refused (authentication, a bucket not served, bad bodies, bad chunks)
@@ -78,7 +95,26 @@ class IsgwLink {
 
  private:
   struct Remote;
-  Status SyncBucket(const Remote& remote, const std::string& bucket_path);
+  // Where a service is in a bucket's trlog: every record before second - window shipped.
+  struct Cursor {
+    uint64_t second = 0;
+    bool initial_done = false;  // the initial replication compared the whole bucket
+  };
+  // The sender's own state of one bucket (its thread only).
+  struct BucketProgress {
+    bool loaded = false;     // cursor read from its object
+    bool full_done = false;  // this process compared the whole bucket
+    Cursor cursor;
+    std::map<Chid, uint64_t> handled;  // records of the window already shipped -> their second
+    uint64_t last_trim_ns = 0;
+  };
+  Status SyncBucket(const Remote& remote, const std::string& bucket_path, const ServiceConfig& config);
+  Status FullSync(const Remote& remote, const std::string& bucket_path);
+  Status ShipLists(const Remote& remote, const std::string& bucket_path, const std::vector<VersionList>& lists,
+                   Status* first);
+  Status Trim(const std::string& bucket_path, BucketProgress& progress);
+  Result<std::optional<Cursor>> LoadCursor(const std::string& service, const std::string& bucket_path);
+  Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);
   Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply);
   bool stopping() const;
   void Note(const Status& s);
@@ -90,6 +126,7 @@ class IsgwLink {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread thread_;
+  std::map<std::string, BucketProgress> progress_;  // the sender thread's
 };
 
 }  // namespace ccow::isgw
