@@ -37,7 +37,9 @@ std::vector<std::string> Seeds() {
           EncodeCommand(ConfigureService{"svc", ServiceConfig{"ccow://h:1", 1, 3, ServiceConfig::MetadataOnly::kAll,
                                                               1 << 30, 500'000'000},
                                          4}),
-          EncodeCommand(ServiceUnserve{"svc", "S/T/B"})};
+          EncodeCommand(ServiceUnserve{"svc", "S/T/B"}),
+          // Format 7: the site id.
+          EncodeCommand(InitSite{0x1a2b3c4d})};
 }
 
 }  // namespace ccow::fuzz

@@ -39,6 +39,9 @@ std::vector<std::string> Seeds() {
   Must(ApplyServiceSetting(&config, "batch-interval", "500ms"));
   Must(s.Apply(ConfigureService{"svc", config, 0}));
   seeds.push_back(s.Snapshot());
+  // Format 7: the site id.
+  Must(s.Apply(InitSite{0x1a2b3c4d}));
+  seeds.push_back(s.Snapshot());
   return seeds;
 }
 

@@ -93,6 +93,7 @@ Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
   auto registry = std::make_shared<LazyRegistry>(self);
   if (!options.keys) options.keys = LazyMasterKeys(registry);
   if (!options.trlog_records) options.trlog_records = LazyTrlogRecords(registry);
+  if (!options.site_id) options.site_id = LazySiteId(registry);
   auto api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
   *self = api.get();
   return api;

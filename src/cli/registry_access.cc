@@ -57,9 +57,9 @@ Result<OpenedRegistry> OpenRegistry(ObjectApi* local) {
 }
 
 Result<std::shared_ptr<Registry>> LazyRegistry::Get() {
-  std::lock_guard lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (!opened_) {
-    if (opening_) return Status::Unavailable("the registry is being opened");
+    if (opening_) return Status::Busy("the registry is being opened");
     opening_ = true;
     opened_ = OpenRegistry(ClusterDir().empty() ? *api_ : nullptr);
     opening_ = false;
@@ -83,11 +83,18 @@ KeyResolver LazyMasterKeys(std::shared_ptr<LazyRegistry> registry) {
   };
 }
 
+std::function<uint32_t()> LazySiteId(std::shared_ptr<LazyRegistry> registry) {
+  return [registry]() -> uint32_t {
+    auto r = registry->Get();
+    return r.ok() ? (*r)->current()->site_id() : 0;
+  };
+}
+
 std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyRegistry> registry) {
   return [registry](const std::string& bucket_path) {
     auto r = registry->Get();
     if (!r.ok()) {
-      if (r.status().code() != Code::kUnavailable)
+      if (r.status().code() != Code::kBusy)  // asked again while opening (the opening's own writes)
         spdlog::warn("changes of {} are not recorded for inter-segment links: {}", bucket_path, r.status().ToString());
       return false;
     }

@@ -31,12 +31,14 @@ Result<OpenedRegistry> OpenRegistry(ObjectApi* local = nullptr);
 class LazyRegistry {
  public:
   explicit LazyRegistry(std::shared_ptr<ObjectApi*> api) : api_(std::move(api)) {}
-  // The registry, or why it did not open; kUnavailable when asked again while opening
-  // (the opening itself writes through the API).
+  // The registry, or why it did not open; kBusy when asked again while opening (the
+  // opening itself writes through the API).
   Result<std::shared_ptr<Registry>> Get();
 
  private:
-  std::mutex mu_;
+  // Recursive: opening the registry may write through the API, whose writes ask again on
+  // the same thread (and are answered kUnavailable meanwhile).
+  std::recursive_mutex mu_;
   std::shared_ptr<ObjectApi*> api_;
   bool opening_ = false;
   std::optional<Result<OpenedRegistry>> opened_;
@@ -49,6 +51,8 @@ KeyResolver LazyMasterKeys(std::shared_ptr<LazyRegistry> registry);
 // changes (ClusterState::TrlogRecords). A registry that does not open records nothing,
 // with a warning: the link's next whole-bucket comparison finds the change.
 std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyRegistry> registry);
+// For ApiOptions::site_id: the registry's site id (0 while it has none or does not open).
+std::function<uint32_t()> LazySiteId(std::shared_ptr<LazyRegistry> registry);
 
 // DATA/server.json: where a running `ccow server` listens and its admin token.
 std::string ServerInfoPath();

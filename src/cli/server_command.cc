@@ -32,6 +32,7 @@
 #include "gateway/s3/s3_gateway.h"
 #include "gateway/s3/user_registry.h"
 #include "http/http_server.h"
+#include "cluster/service_config.h"
 #include "isgw/isgw_link.h"
 #include "server/admin_http.h"
 
@@ -179,6 +180,10 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
     Registry* r = slot->load();
     return r && r->current()->TrlogRecords(bucket_path);
   };
+  base.site_id = [slot = s->retention_registry]() -> uint32_t {
+    Registry* r = slot->load();
+    return r ? r->current()->site_id() : 0;
+  };
   // SSE-S3 versions open with the registry's master key ring, once there is a registry.
   base.keys = MasterKeyResolver([slot = s->retention_registry] { return slot->load(); });
   std::string dir = ClusterDir();
@@ -308,6 +313,10 @@ int RunServer(const ServerFlags& flags) {
   std::unique_ptr<http::HttpServer> link_server;
   if (!flags.isgw_service.empty()) {
     std::shared_ptr<Registry> registry = serving->registry;
+    // Versions written here from now on carry the segment's site id (a service created
+    // by an older release may have left it unset).
+    if (auto site = EnsureSiteId(*registry); !site.ok())
+      return Fail(site.status().WithContext("drawing this segment's site id for the ISGW link"));
     const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
     link = std::make_shared<isgw::IsgwLink>(
         api, isgw::LinkOptions{flags.isgw_service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",

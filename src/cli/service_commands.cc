@@ -87,7 +87,19 @@ void RegisterServiceCommands(CLI::App& app, int* exit_code) {
   create->add_option("TYPE", f.type, "isgw")->required();
   create->add_option("NAME", f.name)->required();
   create->callback([exit_code] {
-    *exit_code = CommitCommand(command::CreateService{f.name, f.type}, "service " + f.name + " created");
+    // A segment that links with another needs its site id from then on (EnsureSiteId).
+    auto opened = OpenRegistry();
+    if (!opened.ok()) {
+      *exit_code = Fail(opened.status());
+      return;
+    }
+    auto site = EnsureSiteId(*opened->registry);
+    if (!site.ok()) {
+      *exit_code = Fail(site.status().WithContext("drawing this segment's site id"));
+      return;
+    }
+    Status s = opened->registry->Propose(command::CreateService{f.name, f.type});
+    *exit_code = s.ok() ? PrintDone("service " + f.name + " created") : Fail(s);
   });
 
   auto* del = service->add_subcommand("delete", "delete a service");

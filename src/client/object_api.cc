@@ -86,7 +86,8 @@ ObjectPolicy ObjectApi::Resolve(ObjectPolicy policy) const {
 uint64_t ObjectApi::Now() const { return options_.clock ? options_.clock() : NowNs(); }
 
 Uvid ObjectApi::NextUvid() {
-  return Uvid{Now(), options_.segment_id, sequence_.fetch_add(1, std::memory_order_relaxed)};
+  return Uvid{Now(), options_.site_id ? options_.site_id() : options_.segment_id,
+              sequence_.fetch_add(1, std::memory_order_relaxed)};
 }
 
 Result<VersionManifest> ObjectApi::LoadManifest(const std::string& name,
@@ -263,7 +264,7 @@ Status WriteCondition::Check(const VersionList* list, const std::string& name) c
   return Status::OK();
 }
 
-Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> generation,
+Status ObjectApi::Delete(const std::string& name, std::optional<VersionRef> generation,
                          const WriteCondition& condition, bool bypass_governance) {
   uint64_t now = Now();
   return MutateList(name, [&](VersionList* vl) {
@@ -273,7 +274,7 @@ Status ObjectApi::Delete(const std::string& name, std::optional<uint64_t> genera
   });
 }
 
-Status ObjectApi::SetRetention(const std::string& name, uint64_t generation, LockMode mode,
+Status ObjectApi::SetRetention(const std::string& name, VersionRef generation, LockMode mode,
                                uint64_t retain_until_ns, bool bypass_governance) {
   uint64_t now = Now();
   return MutateList(name, [&](VersionList* vl) {
@@ -281,20 +282,21 @@ Status ObjectApi::SetRetention(const std::string& name, uint64_t generation, Loc
   }, false);
 }
 
-Status ObjectApi::SetLegalHold(const std::string& name, uint64_t generation, bool on) {
+Status ObjectApi::SetLegalHold(const std::string& name, VersionRef generation, bool on) {
   return MutateList(name, [&](VersionList* vl) { return vl->SetLegalHold(generation, on); }, false);
 }
 
-Status ObjectApi::SetStorageClass(const std::string& name, uint64_t generation, StorageClass storage_class) {
+Status ObjectApi::SetStorageClass(const std::string& name, VersionRef generation, StorageClass storage_class) {
   return MutateList(name, [&](VersionList* vl) {
     VersionSelector which;
-    which.generation = generation;
+    which.generation = generation.generation;
+    which.segment_id = generation.segment_id;
     CCOW_ASSIGN_OR_RETURN(VersionEntry entry, vl->Resolve(which));
     return vl->SetStorageClass(entry.vm_chid, storage_class);
   }, false);
 }
 
-Status ObjectApi::Undelete(const std::string& name, std::optional<uint64_t> generation) {
+Status ObjectApi::Undelete(const std::string& name, std::optional<VersionRef> generation) {
   uint64_t now = Now();
   return MutateList(name, [&](VersionList* vl) {
     vl->ExpireQuarantine(now, RetentionOf(name));

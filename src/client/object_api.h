@@ -28,6 +28,9 @@ namespace ccow {
 struct ApiOptions {
   ObjectPolicy default_policy;
   uint32_t segment_id = 0;                                  // written into every UVID
+  // When set, the segment id written into every UVID instead (the registry's site id,
+  // read at each write: a segment gets one when it first serves an ISGW link).
+  std::function<uint32_t()> site_id;
   uint64_t quarantine_retention_ns = 7ull * 24 * 3600 * 1000000000ull;  // 7 days
   // The retention of one bucket ("SEGMENT/TENANT/BUCKET"): its record's, else its
   // tenant's (the registry of record); 0 or empty: quarantine_retention_ns.
@@ -200,17 +203,17 @@ class ObjectApi {
   // only if the current version satisfies it (atomically with the delete).
   // kLocked when a version it would delete is under Object Lock (bypass_governance lets
   // a GOVERNANCE retention pass: the caller checked that its requester may bypass it).
-  Status Delete(const std::string& name, std::optional<uint64_t> generation,
+  Status Delete(const std::string& name, std::optional<VersionRef> version,
                 const WriteCondition& condition = {}, bool bypass_governance = false);
   // Object Lock of one active version, kept in its version list entry (the version and
   // its generation stay as they are). Rules and errors: VersionList::SetRetention.
-  Status SetRetention(const std::string& name, uint64_t generation, LockMode mode, uint64_t retain_until_ns,
+  Status SetRetention(const std::string& name, VersionRef version, LockMode mode, uint64_t retain_until_ns,
                       bool bypass_governance);
-  Status SetLegalHold(const std::string& name, uint64_t generation, bool on);
+  Status SetLegalHold(const std::string& name, VersionRef version, bool on);
   // Moves the version (generation) of `name` to another storage class without a new
   // version (S3 lifecycle transitions). Rules and errors: VersionList::SetStorageClass.
-  Status SetStorageClass(const std::string& name, uint64_t generation, StorageClass storage_class);
-  Status Undelete(const std::string& name, std::optional<uint64_t> generation);
+  Status SetStorageClass(const std::string& name, VersionRef version, StorageClass storage_class);
+  Status Undelete(const std::string& name, std::optional<VersionRef> version);
   Status CreateSnapshot(const std::string& name, const std::string& snapshot,
                         const VersionSelector& which);
   Status DeleteSnapshot(const std::string& name, const std::string& snapshot);

@@ -9,6 +9,7 @@
 
 #include "client/chunker.h"
 #include "client/object_api.h"
+#include "client/trlog.h"
 #include "core/check.h"
 #include "core/hash.h"
 #include "model/object_name.h"
@@ -307,6 +308,7 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
   constexpr int kMaxAttempts = 32;
   bool retouched = false;
   CCOW_RETURN_IF_ERROR(RecordChange(vm.name));
+  uint64_t recorded_ns = Now();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     // The list as read now: its next generation, and where the update's compare-and-swap
     // starts (a cluster reads it once per attempt, not twice).
@@ -317,6 +319,11 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     CCOW_RETURN_IF_ERROR(condition.Check(current ? &*current : nullptr, vm.name));
     vm.generation = current ? current->NextGeneration() : 1;
     vm.uvid = NextUvid();
+    // A hybrid logical clock: later than every version the list holds, even one another
+    // segment wrote with a clock ahead of this one's, so timestamps follow causality.
+    if (current)
+      for (const auto& v : current->versions())
+        vm.uvid.timestamp_ns = std::max(vm.uvid.timestamp_ns, v.uvid.timestamp_ns + 1);
     std::string bytes = vm.Encode();
     Chid vm_chid = HashBytes(vm.policy.hash, bytes);
     bool stored_new = false;
@@ -328,6 +335,12 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     entry.lock = lock;
     entry.storage_class = storage_class;
     if (slot != VersionSlot::kAdded) entry.flags |= VersionEntry::kNullVersion;
+    // A commit lands within kTrlogSettleNs of its record (client/trlog.h): one whose
+    // chunks or retries took long records again first.
+    if (Now() - recorded_ns > kTrlogSettleNs / 2) {
+      CCOW_RETURN_IF_ERROR(RecordChange(vm.name));
+      recorded_ns = Now();
+    }
     Status st = backend_->UpdateVersionList(vm.name, vm.nhid, [&](VersionList* vl) {
       // A list that did not exist arrives here empty, so "no current version" holds.
       CCOW_RETURN_IF_ERROR(condition.Check(vl, vm.name));

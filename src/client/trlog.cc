@@ -71,13 +71,14 @@ Result<std::string> TrlogPrefix(const std::string& bucket_path) {
 struct ObjectApi::TrlogBatch {
   std::map<std::string, std::set<std::string>> keys;  // bucket path -> changed keys
   bool done = false;
-  Status result;
+  std::map<std::string, Status> results;  // bucket path -> its record's put
 };
 
 Status ObjectApi::RecordChange(const std::string& full_name) {
   if (!options_.trlog_records) return Status::OK();
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(full_name));
-  if (parsed.bucket[0] == '.') return Status::OK();  // internal: the trlog's own objects among them
+  // Internal: the trlog's own objects among them.
+  if (parsed.bucket[0] == '.' || parsed.tenant[0] == '.') return Status::OK();
   const std::string bucket_path = parsed.BucketPath();
   if (!options_.trlog_records(bucket_path)) return Status::OK();
   std::unique_lock lock(trlog_mu_);
@@ -94,12 +95,12 @@ Status ObjectApi::RecordChange(const std::string& full_name) {
     trlog_flushing_ = true;
     std::shared_ptr<TrlogBatch> batch = std::move(trlog_open_);
     lock.unlock();
-    Status result;
+    std::map<std::string, Status> results;
     for (const auto& [bucket, keys] : batch->keys) {
       auto prefix = TrlogPrefix(bucket);
       if (!prefix.ok()) {
-        result = prefix.status();
-        break;
+        results[bucket] = prefix.status();
+        continue;
       }
       TrlogRecord record{{keys.begin(), keys.end()}};
       const std::string bytes = EncodeTrlogRecord(record);
@@ -107,25 +108,23 @@ Status ObjectApi::RecordChange(const std::string& full_name) {
       PutOptions options;
       options.content_type = "application/octet-stream";
       auto put = Put(*prefix + SecondKey(Now() / 1'000'000'000), source, options);
-      if (!put.ok()) {
-        result = put.status().WithContext("recording the change of " + full_name + " in the trlog of " + bucket +
-                                          " (an Inter-Segment Gateway link serves it)");
-        break;
-      }
+      results[bucket] = put.status().WithContext("recording a change of " + bucket +
+                                                 " in its trlog (an Inter-Segment Gateway link serves it)");
     }
     lock.lock();
-    batch->result = result;
+    batch->results = std::move(results);
     batch->done = true;
     trlog_flushing_ = false;
     trlog_cv_.notify_all();
   }
-  return mine->result;
+  return mine->results[bucket_path];
 }
 
 // ---- reading ----
 
 Status ReadTrlog(ObjectApi& api, const std::string& bucket_path, uint64_t from,
-                 const std::function<bool(const TrlogEntry&)>& fn) {
+                 const std::function<bool(const TrlogEntry&)>& fn,
+                 const std::function<bool(const Chid&, uint64_t)>& skip) {
   CCOW_ASSIGN_OR_RETURN(std::string prefix, TrlogPrefix(bucket_path));
   const std::string bucket = bucket_path + "/";
   std::string after = from > 0 ? SecondKey(from - 1) : std::string();
@@ -141,6 +140,7 @@ Status ReadTrlog(ObjectApi& api, const std::string& bucket_path, uint64_t from,
       if (!ParseSecondKey(std::string_view(vl.name()).substr(prefix.size()), &entry.second)) continue;
       // Oldest flush first; a trimmed second has no active version left.
       for (auto it = vl.versions().rbegin(); it != vl.versions().rend(); ++it) {
+        if (skip && skip(it->vm_chid, entry.second)) continue;
         StringSink sink;
         VersionSelector which;
         which.generation = it->generation;

@@ -12,9 +12,10 @@
 //
 // Who writes. ObjectApi records every change of a bucket that ApiOptions::trlog_records
 // names before the change commits (a write-ahead intent: a change that then fails leaves
-// a record of an unchanged object, which a link finds equal and skips), and a merge from
-// another segment after it changed the list (so a mesh forwards it). Concurrent writers
-// share one flush (group commit): one record per bucket per flush.
+// a record of an unchanged object, which a link finds equal and skips), merges from
+// another segment among them when they change the list (so a mesh forwards them).
+// Concurrent writers share one flush (group commit): one record per bucket per flush.
+// Tenants and buckets whose name starts with '.' (internal) record nothing.
 //
 // Who reads. A link reads the seconds from its cursor on (ReadTrlog), ships the named
 // objects' lists, and moves its cursor; TrimTrlog removes seconds every link has passed.
@@ -33,6 +34,11 @@
 namespace ccow {
 
 class ObjectApi;
+
+// A change commits within this long of its record: a writer whose commit would land later
+// (retries of a busy object) records the change again first. So a reader that shipped an
+// object's list while its change was still in flight ships it once more after this long.
+inline constexpr uint64_t kTrlogSettleNs = 10'000'000'000ull;
 
 // One flush's changed keys of one bucket (keys, not full names), sorted, each once.
 // Encoding (docs/FORMAT.md "Trlog record"): kind 0x08, version 1, varint n, n x bytes key.
@@ -58,9 +64,11 @@ struct TrlogEntry {
   std::vector<std::string> names;
 };
 // Visits the records of bucket_path's log from second `from` on, in order of seconds
-// (within a second, in the order of their flushes), until fn returns false.
+// (within a second, in the order of their flushes), until fn returns false. skip (when
+// given) is asked first, with a record's id and second: true leaves it unread.
 Status ReadTrlog(ObjectApi& api, const std::string& bucket_path, uint64_t from,
-                 const std::function<bool(const TrlogEntry&)>& fn);
+                 const std::function<bool(const TrlogEntry&)>& fn,
+                 const std::function<bool(const Chid& id, uint64_t second)>& skip = {});
 // Removes the seconds of bucket_path's log before `before`; *removed (when given) counts them.
 Status TrimTrlog(ObjectApi& api, const std::string& bucket_path, uint64_t before, uint64_t* removed = nullptr);
 // The first second bucket_path's log holds (0 when it is empty).

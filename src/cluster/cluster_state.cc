@@ -252,6 +252,11 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           if (pos == serves.end() || *pos != c.path)
             return Status::NotFound("service " + c.name + " does not serve " + c.path);
           serves.erase(pos);
+        } else if constexpr (std::is_same_v<T, InitSite>) {
+          if (c.site_id == 0) return Status::InvalidArgument("a site id is not 0");
+          if (site_id_ != 0)
+            return Status::AlreadyExists("this segment has site id " + std::to_string(site_id_) + " already");
+          site_id_ = c.site_id;
         } else if constexpr (std::is_same_v<T, AddMasterKey>) {
           if (c.key.size() != 32) return Status::InvalidArgument("a master key is 32 bytes");
           const uint32_t next = master_keys_.empty() ? 1 : master_keys_.rbegin()->first + 1;

@@ -159,6 +159,10 @@ struct DeleteService { std::string name; };
 struct ConfigureService { std::string name; ServiceConfig config; uint64_t if_revision = 0; };
 // The service stops serving a bucket (format 6).
 struct ServiceUnserve { std::string name, path; };
+// Format 7: the segment's site id, drawn at random (non-zero) by whoever proposes it first;
+// set once (kAlreadyExists after). It goes into every UVID written here, so that the
+// versions two linked segments write concurrently differ (ObjectApi, S3 version ids).
+struct InitSite { uint32_t site_id = 0; };
 // Replaces a bucket's settings if its revision is still if_revision (kConflict otherwise:
 // read again and retry). The stored record gets revision if_revision + 1.
 struct UpdateBucket { std::string segment, tenant, bucket; BucketRecord record; uint64_t if_revision = 0; };
@@ -192,16 +196,16 @@ using ClusterCommand =
                  command::DeleteBucket, command::CreateService, command::ServiceServe,
                  command::DeleteService, command::UpdateBucket, command::CreateUser,
                  command::DeleteUser, command::UpdateTenant, command::AddMasterKey,
-                 command::ConfigureService, command::ServiceUnserve>;
+                 command::ConfigureService, command::ServiceUnserve, command::InitSite>;
 
 // The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
-inline constexpr uint8_t kClusterStateFormat = 6;
+inline constexpr uint8_t kClusterStateFormat = 7;
 
 // The encoding of a command in the current format, or in an older one the decoder still
 // reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
 // version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
-// Reads formats 1 to 6; *version tells which it was.
+// Reads formats 1 to 7; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {
@@ -218,6 +222,7 @@ class ClusterState {
   // The master keys of server-side encryption by id (the newest wraps new data keys).
   // As private as the users' secrets: never shown by the JSON view or the admin API.
   const std::map<uint32_t, std::string>& master_keys() const { return master_keys_; }
+  uint32_t site_id() const { return site_id_; }  // 0: none yet (InitSite)
   uint64_t flexhash_generation() const { return flexhash_generation_; }
   const std::string& flexhash_json() const { return flexhash_json_; }
   // Successful commands applied: the same on every replica at the same point of the log,
@@ -265,6 +270,7 @@ class ClusterState {
   std::map<std::string, ServiceRecord> services_;
   std::map<std::string, UserRecord, std::less<>> users_;
   std::map<uint32_t, std::string> master_keys_;  // format 5
+  uint32_t site_id_ = 0;                          // format 7
   uint64_t flexhash_generation_ = 0;
   std::string flexhash_json_;
   uint64_t commands_applied_ = 0;  // successful ones

@@ -19,16 +19,18 @@ using namespace command;
 constexpr uint8_t kCommandRecord = 0x10;
 constexpr uint8_t kStateRecord = 0x11;
 // Commands that format 1 knows (the variant's first 13 alternatives), format 2 (16),
-// formats 3 and 4 (17), format 5 (18).
+// formats 3 and 4 (17), format 5 (18), format 6 (20).
 constexpr size_t kFormat1Commands = 13;
 constexpr size_t kFormat2Commands = 16;
 constexpr size_t kFormat4Commands = 17;
 constexpr size_t kFormat5Commands = 18;
+constexpr size_t kFormat6Commands = 20;
 size_t CommandsOfFormat(uint8_t version) {
   return version == 1   ? kFormat1Commands
          : version == 2 ? kFormat2Commands
          : version <= 4 ? kFormat4Commands
          : version == 5 ? kFormat5Commands
+         : version == 6 ? kFormat6Commands
                         : std::variant_size_v<ClusterCommand>;
 }
 
@@ -313,6 +315,8 @@ void Get(Decoder& d, ServiceUnserve& c, uint8_t) {
   c.name = d.GetBytes();
   c.path = d.GetBytes();
 }
+void Put(Encoder& e, const InitSite& c, uint8_t) { e.PutU32(c.site_id); }
+void Get(Decoder& d, InitSite& c, uint8_t) { c.site_id = d.GetU32(); }
 void Put(Encoder& e, const UpdateBucket& c, uint8_t version) {
   e.PutBytes(c.segment);
   e.PutBytes(c.tenant);
@@ -451,6 +455,7 @@ std::string ClusterState::Snapshot(uint8_t version) const {
       e.PutBytes(key);
     }
   }
+  if (version >= 7) e.PutU32(site_id_);
   return e.Take();
 }
 
@@ -543,6 +548,7 @@ Result<ClusterState> ClusterState::Restore(std::string_view bytes, uint8_t* vers
       s.master_keys_[id] = std::move(key);
     }
   }
+  if (version >= 7) s.site_id_ = d.GetU32();
   CCOW_RETURN_IF_ERROR(d.Finish());
   if (version_out) *version_out = version;
   return s;

@@ -1,5 +1,6 @@
 #include "cluster/cluster_state_json.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace ccow {
@@ -52,6 +53,10 @@ std::string ClusterStateJson(const ClusterState& state) {
     config["batch_interval_ns"] = s.config.batch_interval_ns;
     j["services"][name] = {{"type", s.type}, {"serves", s.serves}, {"config", config}, {"revision", s.revision}};
   }
+  // As in S3 version ids of this segment's versions (VersionRef::ToString); "" when none.
+  char site[16] = "";
+  if (state.site_id()) std::snprintf(site, sizeof site, "%08x", state.site_id());
+  j["site_id"] = site;
   return j.dump();
 }
 

@@ -1,8 +1,10 @@
 #include "cluster/service_config.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "cluster/registry.h"
+#include "core/aes_gcm.h"
 #include "core/config.h"
 
 namespace ccow {
@@ -150,6 +152,21 @@ Status ChangeServiceSetting(Registry& registry, const std::string& name, const s
     if (s.code() != Code::kConflict) return s;  // else someone changed it meanwhile: again
   }
   return s;
+}
+
+Result<uint32_t> EnsureSiteId(Registry& registry) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (uint32_t id = registry.current()->site_id()) return id;
+    uint32_t id = 0;
+    while (id == 0) {
+      const std::string raw = RandomBytes(sizeof id);
+      std::memcpy(&id, raw.data(), sizeof id);
+    }
+    Status s = registry.Propose(command::InitSite{id});
+    if (s.ok() || s.code() == Code::kAlreadyExists) continue;  // read back what won
+    return s;
+  }
+  return Status::Unavailable("the site id did not settle in the registry; try again");
 }
 
 }  // namespace ccow

@@ -55,4 +55,10 @@ std::string ServiceSettingText(const ServiceConfig& config, std::string_view key
 Status ChangeServiceSetting(Registry& registry, const std::string& name, const std::string& key,
                             const std::string& value);
 
+// The segment's site id (ClusterState::site_id), proposing a random one (command::InitSite)
+// when it has none: whoever proposes first wins and every other proposer reads it. A
+// segment needs one once it links with another (ObjectApi writes it into every UVID).
+// Errors: the registry's (kUnavailable when it cannot commit).
+Result<uint32_t> EnsureSiteId(Registry& registry);
+
 }  // namespace ccow

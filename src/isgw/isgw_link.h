@@ -30,6 +30,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -95,23 +96,30 @@ class IsgwLink {
 
  private:
   struct Remote;
-  // Where a service is in a bucket's trlog: every record before second - window shipped.
+  // Where a service is in a bucket's trlog: every record before second - window shipped,
+  // but the names in retry (that could not be shipped, each since a second: the lag).
   struct Cursor {
     uint64_t second = 0;
     bool initial_done = false;  // the initial replication compared the whole bucket
+    std::map<std::string, uint64_t> retry;
+  };
+  struct Handled {
+    uint64_t second = 0;
+    bool settled = false;  // shipped once its change had surely committed
   };
   // The sender's own state of one bucket (its thread only).
   struct BucketProgress {
     bool loaded = false;     // cursor read from its object
     bool full_done = false;  // this process compared the whole bucket
+    bool warned_behind = false;
     Cursor cursor;
-    std::map<Chid, uint64_t> handled;  // records of the window already shipped -> their second
+    std::map<Chid, Handled> handled;  // records of the window already shipped
     uint64_t last_trim_ns = 0;
   };
   Status SyncBucket(const Remote& remote, const std::string& bucket_path, const ServiceConfig& config);
-  Status FullSync(const Remote& remote, const std::string& bucket_path);
+  Status FullSync(const Remote& remote, const std::string& bucket_path, Status* first, std::set<std::string>* failed);
   Status ShipLists(const Remote& remote, const std::string& bucket_path, const std::vector<VersionList>& lists,
-                   Status* first);
+                   Status* first, std::set<std::string>* failed);
   Status Trim(const std::string& bucket_path, BucketProgress& progress);
   Result<std::optional<Cursor>> LoadCursor(const std::string& service, const std::string& bucket_path);
   Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);

@@ -1,8 +1,8 @@
 #include "model/version_list.h"
 
-#include <iterator>
-
 #include <algorithm>
+#include <cstdio>
+#include <iterator>
 
 #include "core/check.h"
 #include "model/encoding.h"
@@ -118,7 +118,17 @@ Status VersionList::AddVersion(const VersionEntry& entry) {
   return Status::OK();
 }
 
-Status VersionList::Delete(std::optional<uint64_t> generation, uint64_t now_ns, bool bypass_governance) {
+std::string VersionRef::ToString() const {
+  std::string out = std::to_string(generation);
+  if (segment_id) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "-%08x", *segment_id);
+    out += hex;
+  }
+  return out;
+}
+
+Status VersionList::Delete(std::optional<VersionRef> version, uint64_t now_ns, bool bypass_governance) {
   if (versions_.empty()) return Status::NotFound("object " + name_ + " has no active version");
   auto locked = [&](const VersionEntry& v) -> Status {
     std::string why = v.lock.Refusal(now_ns, bypass_governance);
@@ -127,12 +137,10 @@ Status VersionList::Delete(std::optional<uint64_t> generation, uint64_t now_ns, 
                           " cannot be deleted: " + why);
   };
   std::vector<QuarantinedVersion> moved;
-  if (generation) {
-    auto it = std::find_if(versions_.begin(), versions_.end(),
-                           [&](const VersionEntry& v) { return v.generation == *generation; });
+  if (version) {
+    auto it = std::find_if(versions_.begin(), versions_.end(), [&](const VersionEntry& v) { return version->Matches(v); });
     if (it == versions_.end())
-      return Status::NotFound("object " + name_ + " has no active generation " +
-                              std::to_string(*generation));
+      return Status::NotFound("object " + name_ + " has no active generation " + version->ToString());
     CCOW_RETURN_IF_ERROR(locked(*it));
     moved.push_back({*it, now_ns});
     versions_.erase(it);
@@ -146,17 +154,15 @@ Status VersionList::Delete(std::optional<uint64_t> generation, uint64_t now_ns, 
   return Status::OK();
 }
 
-Status VersionList::Undelete(std::optional<uint64_t> generation) {
+Status VersionList::Undelete(std::optional<VersionRef> version) {
   if (quarantine_.empty())
     return Status::NotFound("object " + name_ + " has no deleted version to restore");
   std::vector<VersionEntry> restored;
-  if (generation) {
-    auto it = std::find_if(quarantine_.begin(), quarantine_.end(), [&](const auto& q) {
-      return q.version.generation == *generation;
-    });
+  if (version) {
+    auto it = std::find_if(quarantine_.begin(), quarantine_.end(),
+                           [&](const auto& q) { return version->Matches(q.version); });
     if (it == quarantine_.end())
-      return Status::NotFound("object " + name_ + " has no deleted generation " +
-                              std::to_string(*generation));
+      return Status::NotFound("object " + name_ + " has no deleted generation " + version->ToString());
     restored.push_back(it->version);
     quarantine_.erase(it);
   } else {
@@ -191,13 +197,12 @@ Status VersionList::SetErasureCoding(const Chid& vm_chid, const Chid& ec_chid) {
   return Status::OK();
 }
 
-Status VersionList::SetRetention(uint64_t generation, LockMode mode, uint64_t retain_until_ns, uint64_t now_ns,
+Status VersionList::SetRetention(VersionRef version, LockMode mode, uint64_t retain_until_ns, uint64_t now_ns,
                                  bool bypass_governance) {
-  auto it = std::find_if(versions_.begin(), versions_.end(),
-                         [&](const VersionEntry& v) { return v.generation == generation; });
+  auto it = std::find_if(versions_.begin(), versions_.end(), [&](const VersionEntry& v) { return version.Matches(v); });
   if (it == versions_.end())
-    return Status::NotFound("object " + name_ + " has no active generation " + std::to_string(generation));
-  std::string what = "object " + name_ + " generation " + std::to_string(generation);
+    return Status::NotFound("object " + name_ + " has no active generation " + version.ToString());
+  std::string what = "object " + name_ + " generation " + version.ToString();
   if (it->is_delete_marker()) return Status::InvalidArgument(what + " is a delete marker, which cannot be locked");
   if (mode != LockMode::kNone && retain_until_ns <= now_ns)
     return Status::InvalidArgument(what + ": the retain-until date must be in the future");
@@ -260,13 +265,12 @@ bool ErasureCodedClass(StorageClass c, bool bucket_has_code) {
   return c != StorageClass::kStandard && c != StorageClass::kReducedRedundancy;
 }
 
-Status VersionList::SetLegalHold(uint64_t generation, bool on) {
-  auto it = std::find_if(versions_.begin(), versions_.end(),
-                         [&](const VersionEntry& v) { return v.generation == generation; });
+Status VersionList::SetLegalHold(VersionRef version, bool on) {
+  auto it = std::find_if(versions_.begin(), versions_.end(), [&](const VersionEntry& v) { return version.Matches(v); });
   if (it == versions_.end())
-    return Status::NotFound("object " + name_ + " has no active generation " + std::to_string(generation));
+    return Status::NotFound("object " + name_ + " has no active generation " + version.ToString());
   if (it->is_delete_marker())
-    return Status::InvalidArgument("object " + name_ + " generation " + std::to_string(generation) +
+    return Status::InvalidArgument("object " + name_ + " generation " + version.ToString() +
                                    " is a delete marker, which cannot be held");
   Chid vm = it->vm_chid;
   auto set = [&](VersionEntry& e) {
@@ -364,10 +368,10 @@ Result<VersionEntry> VersionList::Resolve(const VersionSelector& which) const {
     return Status::NotFound("object " + name_ + " has no null version");
   }
   if (!which.generation) return versions_.front();
+  const VersionRef ref(*which.generation, which.segment_id);
   for (const auto& v : versions_)
-    if (v.generation == *which.generation) return v;
-  return Status::NotFound("object " + name_ + " has no active generation " +
-                          std::to_string(*which.generation));
+    if (ref.Matches(v)) return v;
+  return Status::NotFound("object " + name_ + " has no active generation " + ref.ToString());
 }
 
 Status VersionList::CreateSnapshot(const std::string& snapshot, const VersionSelector& which,

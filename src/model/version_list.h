@@ -123,9 +123,30 @@ struct Snapshot {
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 
+// Names one version by its generation and, where two segments wrote one generation
+// concurrently (an Inter-Segment Gateway link merged both), by the segment id of its UVID
+// too; a generation alone names the newest entry of that generation.
+struct VersionRef {
+  uint64_t generation = 0;
+  std::optional<uint32_t> segment_id;
+  VersionRef(uint64_t g) : generation(g) {}  // NOLINT(google-explicit-constructor): a generation alone
+  VersionRef(uint64_t g, std::optional<uint32_t> segment) : generation(g), segment_id(segment) {}
+  // The exact reference of an entry: its segment named unless it is 0 (a version written
+  // before its segment had an id, or never linked), which matches the generation alone.
+  static VersionRef Of(uint64_t generation, const Uvid& uvid) {
+    return VersionRef(generation, uvid.segment_id ? std::optional<uint32_t>(uvid.segment_id) : std::nullopt);
+  }
+  static VersionRef Of(const VersionEntry& e) { return Of(e.generation, e.uvid); }
+  bool Matches(const VersionEntry& e) const {
+    return e.generation == generation && (!segment_id || e.uvid.segment_id == *segment_id);
+  }
+  std::string ToString() const;  // "G", or "G-ssssssss" (8 hex digits) with a segment id
+};
+
 // Which version a read names: the latest, a generation, or a snapshot.
 struct VersionSelector {
   std::optional<uint64_t> generation;
+  std::optional<uint32_t> segment_id;  // with generation: VersionRef's segment id
   std::optional<std::string> snapshot;
   bool null_version = false;  // S3's versionId=null: the active entry with kNullVersion
 };
@@ -155,10 +176,10 @@ class VersionList {
   // Moves one active version (or all, when generation is empty) to the quarantine.
   // kLocked (nothing moves) when a version it would move is under Object Lock at now_ns
   // (ObjectLock::Refusal); bypass_governance lets a GOVERNANCE retention pass.
-  Status Delete(std::optional<uint64_t> generation, uint64_t now_ns, bool bypass_governance = false);
+  Status Delete(std::optional<VersionRef> version, uint64_t now_ns, bool bypass_governance = false);
   // Restores one quarantined version, or when generation is empty every version of the
   // most recent deletion.
-  Status Undelete(std::optional<uint64_t> generation);
+  Status Undelete(std::optional<VersionRef> version);
   Status CreateSnapshot(const std::string& snapshot, const VersionSelector& which,
                         uint64_t now_ns);
   Status DeleteSnapshot(const std::string& snapshot);
@@ -181,9 +202,9 @@ class VersionList {
   // extended in the same mode, an unexpired GOVERNANCE one only extended unless
   // bypass_governance; otherwise kLocked. kNotFound without such a version,
   // kInvalidArgument for a delete marker or a new retention already past at now_ns.
-  Status SetRetention(uint64_t generation, LockMode mode, uint64_t retain_until_ns, uint64_t now_ns,
+  Status SetRetention(VersionRef version, LockMode mode, uint64_t retain_until_ns, uint64_t now_ns,
                       bool bypass_governance);
-  Status SetLegalHold(uint64_t generation, bool on);
+  Status SetLegalHold(VersionRef version, bool on);
   // The storage class of the version vm_chid names (every entry naming it: active,
   // quarantined and snapshot alike), as a lifecycle transition moves it; the erasure
   // encoder then protects it as its new class says. kNotFound when no entry names it;

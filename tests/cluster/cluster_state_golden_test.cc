@@ -264,6 +264,37 @@ TEST(ClusterStateGoldenTest, FormatSixServiceSettingsArePinned) {
   EXPECT_EQ(v5->services().at("hawaii").config, ServiceConfig{});
 }
 
+// Format 7: InitSite (kind 21: u32 site id) and the site id (u32) after the key ring in
+// snapshots.
+TEST(ClusterStateGoldenTest, FormatSevenSiteIdIsPinned) {
+  auto c = ExpectGoldenCommand(InitSite{0x1a2b3c4d}, 7, "1007154d3c2b1a");
+  EXPECT_EQ(std::get<InitSite>(c).site_id, 0x1a2b3c4du);
+  ClusterState s = SampleState();
+  ASSERT_TRUE(s.Apply(InitSite{0x1a2b3c4d}).ok());
+  ClusterState v7 = ExpectGoldenSnapshot(s, 7,
+      "110708000001027431017a0e3132372e302e302e313a3730303001010574312f7630027431017a"
+      "8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c6102000000"
+      "0103626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d"
+      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000000106"
+      "6861776169690469736777010f4861776169692f436f6c612f626b31000303000080c8afa02500"
+      "0105414b494158067365637265740648617761696904436f6c6105004d3c2b1a");
+  EXPECT_EQ(v7, s);
+  EXPECT_EQ(v7.site_id(), 0x1a2b3c4du);
+  // Format 6 cannot carry it: no command kind 21, and its snapshot drops it.
+  auto v6 = ClusterState::Restore(s.Snapshot(6));
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->site_id(), 0u);
+}
+
+TEST(ClusterStateTest, ASiteIdIsSetOnceAndNeverZero) {
+  ClusterState s;
+  EXPECT_EQ(s.Apply(InitSite{0}).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(s.Apply(InitSite{7}).ok());
+  // A second proposer loses and keeps the winner's: every gateway writes one id.
+  EXPECT_EQ(s.Apply(InitSite{9}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.site_id(), 7u);
+}
+
 TEST(ClusterStateTest, MasterKeysAreAddedInOrderAndNeverReplaced) {
   ClusterState s;
   EXPECT_EQ(s.Apply(AddMasterKey{2, std::string(32, 'a')}).code(), Code::kInvalidArgument);  // skips 1

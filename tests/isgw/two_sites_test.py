@@ -7,6 +7,9 @@ on its own data directory, on loopback, driven with boto3 and the ccow CLI:
 - objects written at either site appear at the other byte-identical, with the same version
   history (generations and version ids), both directions at once;
 - a delete at one site removes the object at the other, and it does not come back;
+- the same key written at both sites while the link is cut: once it heals both sites keep
+  both versions, under distinct version ids (each site's versions carry its site id), with
+  the same current version, and each version id reads the same bytes at both sites;
 - a 1 MiB change inside an 8 MiB object ships at most 2 MiB of chunks, and the same 8 MiB
   under 4 more names ships nothing more (dedup across objects);
 - a link with the wrong token is refused and reported, and ships nothing;
@@ -37,6 +40,7 @@ TOKEN = "link-secret-for-the-test"
 BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
 SITES = []  # every site started, stopped at the end whatever happens
+SETTLE_S = 11  # client/trlog.h kTrlogSettleNs, and a second
 
 
 def fail(msg):
@@ -144,7 +148,10 @@ def main():
             fail("version history of %s differs: %s vs %s" % (key, versions(a.s3, key), versions(b.s3, key)))
 
     # An idle link compares nothing, and one put compares its own list, not the bucket's:
-    # what a round reads is the trlog's changes.
+    # what a round reads is the trlog's changes. (A change is compared when its record is
+    # read and once more when it settled, kTrlogSettleNs = 10 s later, in case it
+    # committed after that first read: that second time is waited out first.)
+    time.sleep(SETTLE_S)
     settle((a, b))
     before = (a.status()["lists_compared"], b.status()["lists_compared"])
     a.s3.put_object(Bucket=BUCKET, Key="one-more", Body=b"x")
@@ -161,6 +168,28 @@ def main():
     wait_for("the overwrite at a", lambda: body_of(a.s3, "a/1") == b"overwritten at b")
     wait_for("equal histories of a/1", lambda: versions(a.s3, "a/1") == versions(b.s3, "a/1") and
              len(versions(a.s3, "a/1")) == 2)
+
+    # The link cut (each end's remote a port nothing listens on), the same key written at
+    # both sites: one generation each, told apart by the site ids in their version ids.
+    for site in (a, b):
+        ccow(site.data, "service", "config", "hawaii", "remote", "ccow://127.0.0.1:1")
+    time.sleep(0.5)  # a round under way with the old remote ends
+    a.s3.put_object(Bucket=BUCKET, Key="conflict", Body=b"written at a")
+    b.s3.put_object(Bucket=BUCKET, Key="conflict", Body=b"written at b")
+    ids = {site.name: site.s3.head_object(Bucket=BUCKET, Key="conflict")["VersionId"] for site in (a, b)}
+    if ids["a"] == ids["b"] or not all(re.fullmatch(r"1-[0-9a-f]{8}", v) for v in ids.values()):
+        fail("concurrent versions of one generation at two sites got version ids %s" % ids)
+    ccow(a.data, "service", "config", "hawaii", "remote", "ccow://" + b.link)
+    ccow(b.data, "service", "config", "hawaii", "remote", "ccow://" + a.link)
+    wait_for("both versions of conflict at both sites",
+             lambda: len(versions(a.s3, "conflict")) == 2 and versions(a.s3, "conflict") == versions(b.s3, "conflict"))
+    if body_of(a.s3, "conflict") != body_of(b.s3, "conflict"):
+        fail("the sites disagree on the current version of conflict")
+    for site in (a, b):
+        for who, vid in ids.items():
+            got = site.s3.get_object(Bucket=BUCKET, Key="conflict", VersionId=vid)["Body"].read()
+            if got != b"written at " + who.encode():
+                fail("version %s of conflict reads %r at site %s" % (vid, got, site.name))
 
     # A delete at a (every version of a/2) removes it at b, and it does not come back.
     for vid, _ in versions(a.s3, "a/2"):
@@ -221,6 +250,7 @@ def main():
             fail("%s has %d versions at b after the kill: %s" % (key, len(vs), vs))
     # The restarted site compared the whole bucket once (what a crash may have left
     # unrecorded), and from its saved cursor on reads only changes: idle again.
+    time.sleep(SETTLE_S)
     settle((a, b))
     if a.status()["full_syncs"] != 1:
         fail("the restarted site made %d whole-bucket comparisons" % a.status()["full_syncs"])

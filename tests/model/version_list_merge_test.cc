@@ -56,6 +56,36 @@ TEST(VersionListMergeTest, VersionsOfBothSitesAreKeptInOneOrder) {
   EXPECT_TRUE(*changed);
 }
 
+// Two sites' versions of one generation are told apart by their segment ids: reads, deletes,
+// undeletes and Object Lock reach the one named, and a generation alone the newer.
+TEST(VersionListMergeTest, AVersionRefNamesOneOfTwoSitesVersionsOfAGeneration) {
+  VersionList a = Empty(), b = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 200, 0xa)).ok());
+  ASSERT_TRUE(b.AddVersion(Version(1, 100, 0xb)).ok());
+  VersionList m = Merged(a, b);
+  ASSERT_EQ(m.versions().size(), 2u);
+  EXPECT_EQ(VersionRef::Of(m.versions()[0]).ToString(), "1-0000000a");
+  EXPECT_EQ(VersionRef(1).ToString(), "1");
+  EXPECT_EQ(VersionRef::Of(Version(3, 1, 0)).ToString(), "3");  // no site id: the generation alone
+  VersionSelector which;
+  which.generation = 1;
+  EXPECT_EQ(m.Resolve(which)->uvid.segment_id, 0xau);  // the newer
+  which.segment_id = 0xb;
+  EXPECT_EQ(m.Resolve(which)->uvid.segment_id, 0xbu);
+  which.segment_id = 0xc;
+  EXPECT_EQ(m.Resolve(which).status().code(), Code::kNotFound);
+  ASSERT_TRUE(m.SetLegalHold(VersionRef(1, 0xb), true).ok());
+  EXPECT_FALSE(m.versions()[0].lock.legal_hold);
+  EXPECT_TRUE(m.versions()[1].lock.legal_hold);
+  ASSERT_TRUE(m.SetLegalHold(VersionRef(1, 0xb), false).ok());
+  ASSERT_TRUE(m.Delete(VersionRef(1, 0xb), 300).ok());
+  ASSERT_EQ(m.versions().size(), 1u);
+  EXPECT_EQ(m.versions()[0].uvid.segment_id, 0xau);
+  EXPECT_EQ(m.Delete(VersionRef(1, 0xb), 300).code(), Code::kNotFound);
+  ASSERT_TRUE(m.Undelete(VersionRef(1, 0xb)).ok());
+  EXPECT_EQ(m.versions().size(), 2u);
+}
+
 TEST(VersionListMergeTest, ADeleteIsStickyWhicheverWayTheListsTravel) {
   VersionList a = Empty();
   ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());

@@ -211,7 +211,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
                   &*info);
     if (!e.ok()) return SendError(ctx, e);
     HeaderList h;
-    if (bucket.versioned()) h.emplace_back("x-amz-version-id", S3VersionId(true, info->generation, info->null_version));
+    if (bucket.versioned()) h.emplace_back("x-amz-version-id", S3VersionId(true, *info));
     return SendXml(ctx, 200, AclXml(current), h);
   }
   e = Authorize(ctx, bucket, {versioned ? "s3:PutObjectVersionAcl" : "s3:PutObjectAcl", AclScope::kObject, kPermWriteAcp},
@@ -247,7 +247,7 @@ void S3Handler::ObjectAclRequest(RequestContext& ctx, const BucketInfo& bucket) 
   auto updated = api_->Compose(name, {ComposePart{name, exact}}, opts, info->etag);
   if (!updated.ok()) return SendError(ctx, ErrorFromStatus(updated.status()));
   HeaderList h{{"Content-Length", "0"}};
-  if (bucket.versioned()) h.emplace_back("x-amz-version-id", S3VersionId(true, updated->generation, updated->null_version));
+  if (bucket.versioned()) h.emplace_back("x-amz-version-id", S3VersionId(true, *updated));
   SendEmpty(ctx, 200, h);
 }
 

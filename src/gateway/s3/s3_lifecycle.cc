@@ -68,12 +68,12 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
       }
       if (!latest.is_delete_marker())
         if (auto c = DueTransition(rule.transitions, latest, latest.uvid.timestamp_ns, now_ns, day_ns))
-          LogIfFailed(api.SetStorageClass(name, latest.generation, *c), "lifecycle transition");
+          LogIfFailed(api.SetStorageClass(name, VersionRef::Of(latest), *c), "lifecycle transition");
       for (size_t j = 1; j < versions.size() && !rule.noncurrent_transitions.empty(); ++j) {
         if (versions[j].is_delete_marker()) continue;
         if (auto c = DueTransition(rule.noncurrent_transitions, versions[j], versions[j - 1].uvid.timestamp_ns, now_ns,
                                    day_ns))
-          LogIfFailed(api.SetStorageClass(name, versions[j].generation, *c), "lifecycle noncurrent transition");
+          LogIfFailed(api.SetStorageClass(name, VersionRef::Of(versions[j]), *c), "lifecycle noncurrent transition");
       }
       if (rule.noncurrent_expiration_days) {
         // A version becomes noncurrent when the next newer one is written.
@@ -83,11 +83,11 @@ void ApplyRule(ObjectApi& api, const BucketInfo& bucket, const std::string& base
           // version list would refuse the delete anyway.
           if (!versions[j].lock.Refusal(now_ns, false).empty()) continue;
           if (noncurrent_since + *rule.noncurrent_expiration_days * day_ns <= now_ns)
-            LogIfFailed(api.Delete(name, versions[j].generation), "lifecycle noncurrent");
+            LogIfFailed(api.Delete(name, VersionRef::Of(versions[j])), "lifecycle noncurrent");
         }
       }
       if (rule.expired_object_delete_marker && versions.size() == 1 && latest.is_delete_marker())
-        LogIfFailed(api.Delete(name, latest.generation), "lifecycle delete marker");
+        LogIfFailed(api.Delete(name, VersionRef::Of(latest)), "lifecycle delete marker");
     }
     if (!page->truncated) return;
     opts.start_after = page->next_start_after;

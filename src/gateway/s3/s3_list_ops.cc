@@ -140,7 +140,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     rows.push_back({key, v, latest});
     --budget;
     next_key = key;
-    next_vid = S3VersionId(versioned, v.generation, v.is_null_version());
+    next_vid = S3VersionId(versioned, v);
     return true;
   };
   // Resuming inside key_marker's versions: after the one the marker names ("null" names
@@ -151,9 +151,12 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     auto vl = api_->Versions(base + key_marker);
     auto at = vl.ok() ? vl->Resolve(marked) : Result<VersionEntry>(vl.status());
     if (at.ok()) {
+      // The versions after the marked one in the list's order (two segments' versions
+      // may share a generation).
       const auto& versions = vl->versions();
-      for (size_t j = 0; j < versions.size() && !truncated; ++j)
-        if (versions[j].generation < at->generation) emit(key_marker, versions[j], j == 0);
+      size_t j = 0;
+      while (j < versions.size() && versions[j].vm_chid != at->vm_chid) ++j;
+      for (++j; j < versions.size() && !truncated; ++j) emit(key_marker, versions[j], j == 0);
     } else if (vl.ok() && marked.generation) {
       // The marked version is gone meanwhile: resume with the older ones.
       const auto& versions = vl->versions();
@@ -205,7 +208,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     const VersionEntry& v = r.v;
     w.Open(v.is_delete_marker() ? "DeleteMarker" : "Version");
     w.Element("Key", enc(r.key));
-    w.Element("VersionId", S3VersionId(versioned, v.generation, v.is_null_version()));
+    w.Element("VersionId", S3VersionId(versioned, v));
     w.Element("IsLatest", r.latest ? "true" : "false");
     w.Element("LastModified", IsoDate(v.uvid.timestamp_ns));
     if (!v.is_delete_marker()) {

@@ -263,7 +263,7 @@ void S3Handler::UploadPart(RequestContext& ctx, const BucketInfo& bucket) {
     WriteChecksumElements(stored->checksum, /*with_type=*/false, w);
     if (opened.bucket.versioned())
       sse_headers.emplace_back("x-amz-copy-source-version-id",
-                               S3VersionId(true, info->generation, info->null_version));
+                               S3VersionId(true, *info));
     return SendXml(ctx, 200, w.Finish(), sse_headers);
   }
 
@@ -420,7 +420,7 @@ void S3Handler::SendCompleted(RequestContext& ctx, const BucketInfo& bucket, con
   WriteChecksumElements(done.checksum, /*with_type=*/true, w);
   HeaderList h;
   if (bucket.versioning_enabled())
-    h.emplace_back("x-amz-version-id", S3VersionId(true, done.generation, done.null_version));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, done));
   AddSseHeaders(done.encryption, SseRequest(), &h);
   SendXml(ctx, 200, w.Finish(), h);
 }

@@ -80,7 +80,7 @@ void S3Handler::ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket,
     bool on = false;
     e = ParseLegalHold(body, &on);
     if (!e.ok()) return SendError(ctx, e);
-    st = api_->SetLegalHold(name, info->generation, on);
+    st = api_->SetLegalHold(name, VersionRef::Of(info->generation, info->uvid), on);
   } else {
     LockMode mode = LockMode::kNone;
     uint64_t until = 0;
@@ -88,12 +88,12 @@ void S3Handler::ObjectLockRequest(RequestContext& ctx, const BucketInfo& bucket,
     if (!e.ok()) return SendError(ctx, e);
     if (mode != LockMode::kNone && until <= NowNs())
       return SendError(ctx, MakeError(400, "InvalidArgument", "The retain until date must be in the future!"));
-    st = api_->SetRetention(name, info->generation, mode, until, BypassGovernance(ctx, bucket, &*info));
+    st = api_->SetRetention(name, VersionRef::Of(info->generation, info->uvid), mode, until, BypassGovernance(ctx, bucket, &*info));
   }
   if (!st.ok()) return SendError(ctx, ErrorFromStatus(st, which.generation ? "NoSuchVersion" : "NoSuchKey"));
   HeaderList h{{"Content-Length", "0"}};
   if (which.generation || which.null_version)
-    h.emplace_back("x-amz-version-id", S3VersionId(true, info->generation, info->null_version));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, *info));
   SendEmpty(ctx, 200, h);
 }
 

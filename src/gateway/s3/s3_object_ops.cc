@@ -202,7 +202,7 @@ void S3Handler::PutObject(RequestContext& ctx, const BucketInfo& bucket) {
   if (bucket.record.quota_bytes) ForgetUsage(bucket);
   HeaderList h{{"ETag", Quoted(info->etag)}, {"Content-Length", "0"}};
   if (bucket.versioning_enabled())
-    h.emplace_back("x-amz-version-id", std::to_string(info->generation));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, VersionRef::Of(info->generation, info->uvid), false));
   AddChecksumHeaders(info->checksum, &h);
   AddSseHeaders(info->encryption, sse, &h);
   SendEmpty(ctx, 200, h);
@@ -333,9 +333,9 @@ void S3Handler::CopyObject(RequestContext& ctx, const BucketInfo& bucket, const 
   WriteChecksumElements(copied->checksum, /*with_type=*/true, w);
   HeaderList h;
   if (bucket.versioning_enabled())
-    h.emplace_back("x-amz-version-id", std::to_string(copied->generation));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, VersionRef::Of(copied->generation, copied->uvid), false));
   if (src_bucket->versioned())
-    h.emplace_back("x-amz-copy-source-version-id", S3VersionId(true, info->generation, info->null_version));
+    h.emplace_back("x-amz-copy-source-version-id", S3VersionId(true, *info));
   AddSseHeaders(copied->encryption, sse, &h);
   SendXml(ctx, 200, w.Finish(), h);
 }
@@ -387,7 +387,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
       deferred_headers = std::move(h);
       return std::optional<ByteRange>(ByteRange{0, 0});
     };
-    std::string version_id = S3VersionId(bucket.versioned(), info.generation, info.null_version);
+    std::string version_id = S3VersionId(bucket.versioned(), info);
     if (info.flags & VersionManifest::kFlagDeleteMarker) {
       HeaderList h{{"x-amz-delete-marker", "true"}, {"x-amz-version-id", version_id}};
       if (which.generation)
@@ -514,7 +514,7 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
         // A version never changes: its ETag checked now holds when it is deleted.
         if (condition.etag && *condition.etag != entry->etag)
           return SendError(ctx, ErrorFromStatus(Status::FailedPrecondition("ETag does not match")));
-        Status st = api_->Delete(name, entry->generation, {}, !entry->lock.empty() && BypassGovernance(ctx, bucket));
+        Status st = api_->Delete(name, VersionRef::Of(*entry), {}, !entry->lock.empty() && BypassGovernance(ctx, bucket));
         if (!st.ok() && !st.IsNotFound()) return SendError(ctx, ErrorFromStatus(st));
         if (entry->is_delete_marker()) h.emplace_back("x-amz-delete-marker", "true");
       }
@@ -527,7 +527,7 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
     auto marker = api_->PutDeleteMarker(name, condition, SlotForVersioning(true, bucket.versioning_enabled()));
     if (!marker.ok()) return SendError(ctx, ErrorFromStatus(marker.status()));
     h.emplace_back("x-amz-delete-marker", "true");
-    h.emplace_back("x-amz-version-id", S3VersionId(true, marker->generation, marker->null_version));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, *marker));
     return SendEmpty(ctx, 204, h);
   }
   Status st = api_->Delete(name, std::nullopt, condition);
@@ -579,7 +579,7 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
           auto entry = vl->Resolve(which);
           if (entry.ok()) {
             was_marker = entry->is_delete_marker();
-            result = api_->Delete(name, entry->generation, {},
+            result = api_->Delete(name, VersionRef::Of(*entry), {},
                                   !entry->lock.empty() && BypassGovernance(key_ctx, bucket));
           }
         }
@@ -587,7 +587,7 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
     } else if (bucket.versioned()) {
       auto marker = api_->PutDeleteMarker(name, {}, SlotForVersioning(true, bucket.versioning_enabled()));
       result = marker.status();
-      if (marker.ok()) marker_version = S3VersionId(true, marker->generation, marker->null_version);
+      if (marker.ok()) marker_version = S3VersionId(true, *marker);
     } else {
       result = api_->Delete(name, std::nullopt);
     }
@@ -673,7 +673,7 @@ void S3Handler::ObjectTagging(RequestContext& ctx, const BucketInfo& bucket) {
   if (!updated.ok()) return SendError(ctx, ErrorFromStatus(updated.status()));
   HeaderList h;
   if (bucket.versioned())
-    h.emplace_back("x-amz-version-id", S3VersionId(true, updated->generation, updated->null_version));
+    h.emplace_back("x-amz-version-id", S3VersionId(true, *updated));
   SendEmpty(ctx, m == "DELETE" ? 204 : 200, h);
 }
 

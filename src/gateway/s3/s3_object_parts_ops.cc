@@ -76,7 +76,7 @@ void S3Handler::GetObjectAttributes(RequestContext& ctx, const BucketInfo& bucke
     S3Error err = ErrorFromStatus(info.status(), by_version ? "NoSuchVersion" : "NoSuchKey");
     return SendError(ctx, info.status().IsNotFound() ? MissingObjectError(ctx, bucket, err) : err);
   }
-  std::string version_id = S3VersionId(bucket.versioned(), info->generation, info->null_version);
+  std::string version_id = S3VersionId(bucket.versioned(), *info);
   if (info->flags & VersionManifest::kFlagDeleteMarker) {
     HeaderList h{{"x-amz-delete-marker", "true"}};
     if (bucket.versioned()) h.emplace_back("x-amz-version-id", version_id);

@@ -199,11 +199,24 @@ S3Error ParseVersionId(const std::string& v, bool bucket_versioned, VersionSelec
     which->null_version = bucket_versioned;
     return S3Error::None();
   }
-  if (v.empty() || v.size() > 20 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  // "G", or "G-ssssssss": the generation and the segment id of a version written at a
+  // segment that has one (VersionRef::ToString).
+  const size_t dash = v.find('-');
+  const std::string g_text = v.substr(0, dash);
+  if (g_text.empty() || g_text.size() > 20 ||
+      !std::all_of(g_text.begin(), g_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return MakeError(400, "InvalidArgument", "Invalid version id specified");
   errno = 0;
-  unsigned long long g = strtoull(v.c_str(), nullptr, 10);
+  unsigned long long g = strtoull(g_text.c_str(), nullptr, 10);
   if (errno == ERANGE) return MakeError(400, "InvalidArgument", "Invalid version id specified");
+  if (dash != std::string::npos) {
+    const std::string s_text = v.substr(dash + 1);
+    if (s_text.size() != 8 || !std::all_of(s_text.begin(), s_text.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }))
+      return MakeError(400, "InvalidArgument", "Invalid version id specified");
+    which->segment_id = static_cast<uint32_t>(strtoul(s_text.c_str(), nullptr, 16));
+  }
   which->generation = g;
   return S3Error::None();
 }
@@ -214,8 +227,14 @@ S3Error VersionSelectorFromQuery(const HttpRequest& req, bool bucket_versioned, 
   return v ? ParseVersionId(*v, bucket_versioned, which) : S3Error::None();
 }
 
-std::string S3VersionId(bool bucket_versioned, uint64_t generation, bool null_version) {
-  return !bucket_versioned || null_version ? "null" : std::to_string(generation);
+std::string S3VersionId(bool bucket_versioned, const VersionRef& version, bool null_version) {
+  return !bucket_versioned || null_version ? "null" : version.ToString();
+}
+std::string S3VersionId(bool bucket_versioned, const ObjectInfo& info) {
+  return S3VersionId(bucket_versioned, VersionRef::Of(info.generation, info.uvid), info.null_version);
+}
+std::string S3VersionId(bool bucket_versioned, const VersionEntry& entry) {
+  return S3VersionId(bucket_versioned, VersionRef::Of(entry), entry.is_null_version());
 }
 
 VersionSlot SlotForVersioning(bool versioned, bool enabled) {

@@ -41,15 +41,19 @@ S3Error CheckConditions(const HttpRequest& req, const ObjectInfo& info, bool cop
 // "*" and If-Match; DeleteObject: If-Match), checked by the object API atomically with
 // the commit. Other forms are 501 NotImplemented, as S3 answers them.
 S3Error WriteConditionFromHeaders(const HttpRequest& req, bool is_delete, WriteCondition* out);
-// ?versionId=N (our generation) or "null": S3's null version in a versioned bucket, the
+// ?versionId=N or N-SSSSSSSS (S3VersionId) or "null": S3's null version in a versioned bucket, the
 // only version in an unversioned one (whose entries may predate the null flag).
 S3Error VersionSelectorFromQuery(const HttpRequest& req, bool bucket_versioned, VersionSelector* which);
 // The same for a version id given elsewhere (DeleteObjects' <VersionId>, a copy source).
 // InvalidArgument for anything but "null" or a generation.
 S3Error ParseVersionId(const std::string& version_id, bool bucket_versioned, VersionSelector* which);
 // A version id as S3 shows it: "null" for the null version and in an unversioned bucket,
-// else the generation.
-std::string S3VersionId(bool bucket_versioned, uint64_t generation, bool null_version);
+// else the generation, followed by "-" and the segment id (8 hex digits) of a version
+// written at a segment that has one (an Inter-Segment Gateway link's: two segments may
+// write one generation concurrently, and both versions are kept).
+std::string S3VersionId(bool bucket_versioned, const VersionRef& version, bool null_version);
+std::string S3VersionId(bool bucket_versioned, const ObjectInfo& info);
+std::string S3VersionId(bool bucket_versioned, const VersionEntry& entry);
 // Where a put into a bucket in this versioning state goes.
 VersionSlot SlotForVersioning(bool versioned, bool enabled);
 // Where a metadata rewrite (ACL, tagging: a new version composed of the current one) goes:

@@ -153,7 +153,7 @@ void S3Handler::PostObject(RequestContext& ctx, const BucketInfo& bucket) {
   std::string location = "/" + ctx.bucket + "/" + http::PercentEncode(key, false);
   HeaderList h{{"ETag", Quoted(info->etag)}, {"Location", location}};
   AddSseHeaders(info->encryption, sse, &h);
-  if (bucket.versioning_enabled()) h.emplace_back("x-amz-version-id", S3VersionId(true, info->generation, info->null_version));
+  if (bucket.versioning_enabled()) h.emplace_back("x-amz-version-id", S3VersionId(true, *info));
   const std::string* redirect = FindField(fields, "success_action_redirect");
   if (!redirect) redirect = FindField(fields, "redirect");
   if (redirect && (redirect->starts_with("http://") || redirect->starts_with("https://"))) {
