@@ -1,6 +1,6 @@
 // Fuzz target for the ISGW link's bodies (isgw/isgw_wire.h): they come from another site
 // over the network, so any input must be refused with a Status or decode to a body that
-// re-encodes to exactly the input, whichever of the eight decoders reads it.
+// re-encodes to exactly the input, whichever of the ten decoders reads it.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,7 +20,9 @@ std::vector<std::string> Seeds() {
           Encode(ChunksRequest{"svc", "S/T/B", {{a, "a"}}}),
           Encode(ChunksReply{1, 2}),
           Encode(MergeRequest{"svc", "S/T/B", {"list"}}),
-          Encode(MergeReply{{{0, true, ""}, {5, false, "missing"}}})};
+          Encode(MergeReply{{{0, true, ""}, {5, false, "missing"}}}),
+          Encode(BucketRequest{"svc", "command"}),
+          Encode(BucketReply{true})};
 }
 
 }  // namespace ccow::fuzz
@@ -45,5 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check("isgw ChunksReply", DecodeChunksReply(in), in);
   Check("isgw MergeRequest", DecodeMergeRequest(in), in);
   Check("isgw MergeReply", DecodeMergeReply(in), in);
+  Check("isgw BucketRequest", DecodeBucketRequest(in), in);
+  Check("isgw BucketReply", DecodeBucketReply(in), in);
   return 0;
 }

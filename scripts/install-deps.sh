@@ -12,7 +12,7 @@ PACKAGES=(
   libssl-dev         # SHA-256/SHA3/BLAKE2b/MD5 hashing, TLS
   libxxhash-dev      # XXH3-128 (non-cryptographic hash for trusted deployments)
   librocksdb-dev     # chunk store index and name index
-  libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev  # RocksDB's compression deps
+  libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev  # RocksDB's compression deps; zstd: ISGW links
   libcli11-dev       # the ccow command line
   libspdlog-dev libfmt-dev  # logging
   nlohmann-json3-dev # --json output, config files

@@ -83,10 +83,15 @@ KeyResolver LazyMasterKeys(std::shared_ptr<LazyRegistry> registry) {
   };
 }
 
+std::shared_ptr<Registry> LazyRegistry::IfOpen() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  return opened_ && opened_->ok() ? (*opened_)->registry : nullptr;
+}
+
 std::function<uint32_t()> LazySiteId(std::shared_ptr<LazyRegistry> registry) {
   return [registry]() -> uint32_t {
-    auto r = registry->Get();
-    return r.ok() ? (*r)->current()->site_id() : 0;
+    auto r = registry->IfOpen();
+    return r ? r->current()->site_id() : 0;
   };
 }
 

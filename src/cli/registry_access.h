@@ -34,6 +34,8 @@ class LazyRegistry {
   // The registry, or why it did not open; kBusy when asked again while opening (the
   // opening itself writes through the API).
   Result<std::shared_ptr<Registry>> Get();
+  // The registry if it is open already, else null (never opens it).
+  std::shared_ptr<Registry> IfOpen();
 
  private:
   // Recursive: opening the registry may write through the API, whose writes ask again on
@@ -51,7 +53,11 @@ KeyResolver LazyMasterKeys(std::shared_ptr<LazyRegistry> registry);
 // changes (ClusterState::TrlogRecords). A registry that does not open records nothing,
 // with a warning: the link's next whole-bucket comparison finds the change.
 std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyRegistry> registry);
-// For ApiOptions::site_id: the registry's site id (0 while it has none or does not open).
+// For ApiOptions::site_id: the registry's site id once something else opened it (0 until
+// then, or while it has none). Never opens it: a write to a bucket a link serves opens it
+// first (LazyTrlogRecords), and one to a bucket no link serves cannot meet a version of
+// another segment; opening the registry of a data directory of an older release migrates
+// its records, which must not happen in the middle of writing one.
 std::function<uint32_t()> LazySiteId(std::shared_ptr<LazyRegistry> registry);
 
 // DATA/server.json: where a running `ccow server` listens and its admin token.

@@ -59,6 +59,7 @@ struct ServerFlags {
   // An Inter-Segment Gateway link end (issue 14): the registry service, where its
   // receiving endpoint listens, and the token both ends share.
   std::string isgw_service, isgw_listen, isgw_token;
+  std::string isgw_tls_cert, isgw_tls_key, isgw_tls_ca;
 };
 
 std::string MetricsText(Backend& backend) {
@@ -318,15 +319,31 @@ int RunServer(const ServerFlags& flags) {
     if (auto site = EnsureSiteId(*registry); !site.ok())
       return Fail(site.status().WithContext("drawing this segment's site id for the ISGW link"));
     const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
+    // Mutual TLS: all three files, or none (plain HTTP, for a lab).
+    const int tls_files = !flags.isgw_tls_cert.empty() + !flags.isgw_tls_key.empty() + !flags.isgw_tls_ca.empty();
+    if (tls_files != 0 && tls_files != 3)
+      return Fail(Status::InvalidArgument("mutual TLS of the ISGW link needs --isgw-tls-cert, --isgw-tls-key and "
+                                          "--isgw-tls-ca together"));
+    const bool link_tls = tls_files == 3;
     link = std::make_shared<isgw::IsgwLink>(
         api, isgw::LinkOptions{flags.isgw_service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",
-                               [registry] { return registry->current(); }});
+                               [registry] { return registry->current(); },
+                               link_tls ? std::optional<http::ClientTls>(http::ClientTls{flags.isgw_tls_ca,
+                                                                                       flags.isgw_tls_cert,
+                                                                                       flags.isgw_tls_key})
+                                        : std::nullopt,
+                               [registry](const ClusterCommand& c) { return registry->Propose(c); }});
     if (!flags.isgw_listen.empty()) {
       auto lhp = ParseHostPort(flags.isgw_listen);
       if (!lhp.ok()) return Fail(lhp.status().WithContext("--isgw-listen"));
       http::HttpServerOptions lo;
       lo.host = lhp->first;
       lo.port = lhp->second;
+      if (link_tls) {
+        lo.tls_cert_file = flags.isgw_tls_cert;
+        lo.tls_key_file = flags.isgw_tls_key;
+        lo.tls_client_ca_file = flags.isgw_tls_ca;
+      }
       auto started = http::HttpServer::Start(lo, [l = link](http::HttpExchange& ex) { l->Handle(ex); });
       if (!started.ok()) return Fail(started.status().WithContext("the ISGW link endpoint"));
       link_server = std::move(*started);
@@ -412,7 +429,7 @@ int RunServer(const ServerFlags& flags) {
               << (link_server ? ", receiving on " + flags.isgw_listen.substr(0, flags.isgw_listen.rfind(':')) + ":" +
                                     std::to_string(link_server->port())
                               : std::string(", sending only"))
-              << "\n";
+              << (link_server && link_server->tls() ? " (mutual TLS)" : "") << "\n";
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
@@ -510,6 +527,12 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "be an end of this inter-segment gateway service (ccow service create isgw NAME): ship its "
                     "buckets to its remote");
     cmd->add_option("--isgw-listen", flags.isgw_listen, "HOST:PORT where the link receives from the other site");
+    cmd->add_option("--isgw-tls-cert", flags.isgw_tls_cert,
+                    "PEM certificate chain this end of the link presents (mutual TLS, with --isgw-tls-key and "
+                    "--isgw-tls-ca; without them the link is plain HTTP, for a lab)");
+    cmd->add_option("--isgw-tls-key", flags.isgw_tls_key, "PEM private key of --isgw-tls-cert");
+    cmd->add_option("--isgw-tls-ca", flags.isgw_tls_ca,
+                    "PEM CA the other end's certificate must chain to (it must also name the remote's host)");
     cmd->add_option("--isgw-token", flags.isgw_token,
                     "the secret both ends of the link share (or CCOW_ISGW_TOKEN); none: a lab on loopback only");
     cmd->add_option("--scrub-rate", flags.scrub_rate,

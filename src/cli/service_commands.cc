@@ -4,8 +4,10 @@
 // node alike (cli/registry_access.h); every one with --json.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
@@ -17,6 +19,7 @@ namespace {
 
 struct ServiceFlags {
   std::string type, name, path, key, value;
+  bool status = false;
 };
 
 // The service as `cluster show --json` has it, or kNotFound.
@@ -25,18 +28,45 @@ Result<nlohmann::json> ServiceJson(const ClusterState& state, const std::string&
   return nlohmann::json::parse(ClusterStateJson(state))["services"][name];
 }
 
-int ShowService(const std::string& name) {
+// The link's status as the `ccow server` of this data directory that runs it answers
+// (GET /admin/isgw), or why there is none.
+Result<nlohmann::json> LinkStatus(const std::string& name) {
+  if (!ClusterDir().empty())
+    return Status::Unsupported("on a cluster, ask the gateway that runs the link: GET /admin/isgw on its admin port");
+  CCOW_ASSIGN_OR_RETURN(nlohmann::json status, CallServerAdmin("GET", "/admin/isgw", 0));
+  if (status.value("service", "") != name)
+    return Status::NotFound("the server of this data directory runs service " + status.value("service", "(none)") +
+                            ", not " + name);
+  return status;
+}
+
+std::string SiteIdText(uint32_t id) {
+  char text[16] = "";
+  if (id) std::snprintf(text, sizeof text, "%08x", id);
+  return text;
+}
+
+int ShowService(const std::string& name, bool with_status) {
   auto opened = OpenRegistry();
   if (!opened.ok()) return Fail(opened.status());
   auto state = opened->registry->current();
   auto j = ServiceJson(*state, name);
   if (!j.ok()) return Fail(j.status());
+  (*j)["site_id"] = SiteIdText(state->site_id());
+  std::optional<nlohmann::json> status;
+  if (with_status) {
+    auto got = LinkStatus(name);
+    if (!got.ok()) return Fail(got.status());
+    status = std::move(*got);
+  }
   if (Globals().json) {
+    if (status) (*j)["status"] = *status;
     std::cout << j->dump(2) << std::endl;
     return 0;
   }
   const ServiceRecord& s = state->services().at(name);
-  std::cout << name << " (" << s.type << ")\n";
+  std::cout << name << " (" << s.type << "), at site " << (state->site_id() ? SiteIdText(state->site_id()) : "(no id yet)")
+            << "\n";
   if (s.serves.empty()) std::cout << "  serves nothing yet\n";
   for (const auto& path : s.serves) std::cout << "  serves " << path << "\n";
   for (const auto& key : ServiceSettingNames()) {
@@ -46,6 +76,19 @@ int ShowService(const std::string& name) {
     std::cout << "  " << key << " " << text << "\n";
   }
   std::cout << "  revision " << s.revision << std::endl;
+  if (status) {
+    const auto& st = *status;
+    std::cout << "  status: lag " << st.value("lag_s", uint64_t{0}) << " s, backlog " << st.value("backlog", uint64_t{0})
+              << " objects, " << st.value("rounds", uint64_t{0}) << " rounds (" << st.value("failed_rounds", uint64_t{0})
+              << " failed), " << st.value("lists_shipped", uint64_t{0}) << " lists shipped\n"
+              << "  sent: " << st.value("chunks_sent", uint64_t{0}) << " chunks, "
+              << FormatSize(st.value("bytes_sent", uint64_t{0})) << " (" << FormatSize(st.value("wire_bytes_sent", uint64_t{0}))
+              << " on the wire), " << st.value("chunks_skipped", uint64_t{0}) << " chunks the remote had\n"
+              << "  received: " << st.value("lists_merged", uint64_t{0}) << " lists merged, "
+              << st.value("chunks_received", uint64_t{0}) << " chunks, " << st.value("refused", uint64_t{0})
+              << " requests refused\n";
+    if (!st.value("last_error", "").empty()) std::cout << "  last error: " << st.value("last_error", "") << "\n";
+  }
   return 0;
 }
 
@@ -110,7 +153,8 @@ void RegisterServiceCommands(CLI::App& app, int* exit_code) {
 
   auto* show = service->add_subcommand("show", "a service: the buckets it serves and its settings");
   show->add_option("NAME", f.name)->required();
-  show->callback([exit_code] { *exit_code = ShowService(f.name); });
+  show->add_flag("-s,--status", f.status, "and how the link goes (the `ccow server` running it, on one node)");
+  show->callback([exit_code] { *exit_code = ShowService(f.name, f.status); });
 
   auto path_command = [&](const char* name, const char* help, bool serve) {
     auto* c = service->add_subcommand(name, help);

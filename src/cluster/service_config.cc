@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "cluster/cluster_state.h"
 #include "cluster/registry.h"
 #include "core/aes_gcm.h"
 #include "core/config.h"
@@ -152,6 +153,16 @@ Status ChangeServiceSetting(Registry& registry, const std::string& name, const s
     if (s.code() != Code::kConflict) return s;  // else someone changed it meanwhile: again
   }
   return s;
+}
+
+BucketRecord LinkedBucketRecord(const BucketRecord& origin) {
+  BucketRecord r = origin;
+  r.replication_count = 0;
+  r.erasure_code.clear();
+  r.retention_ns = 0;
+  r.logging_xml.clear();
+  r.revision = 0;
+  return r;
 }
 
 Result<uint32_t> EnsureSiteId(Registry& registry) {

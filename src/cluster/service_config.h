@@ -15,6 +15,7 @@
 namespace ccow {
 
 class Registry;
+struct BucketRecord;
 
 struct ServiceConfig {
   // Bits of `direction` and `replication`; both default to every bit.
@@ -54,6 +55,14 @@ std::string ServiceSettingText(const ServiceConfig& config, std::string_view key
 // again and retries, a few times. kNotFound when there is no such service.
 Status ChangeServiceSetting(Registry& registry, const std::string& name, const std::string& key,
                             const std::string& value);
+
+// A bucket as a linked segment creates it from another's record (an ISGW link offering a
+// bucket the receiving segment lacks): what S3 clients see of it everywhere (versioning,
+// Object Lock, chunking, tags, access, encryption, CORS, lifecycle, quota, location), with
+// the receiving tenant's policy for what each segment decides for itself (replication
+// count, erasure code and retention: 0 or empty, the tenant's) and no access logging
+// (its target bucket is the sender's).
+BucketRecord LinkedBucketRecord(const BucketRecord& origin);
 
 // The segment's site id (ClusterState::site_id), proposing a random one (command::InitSite)
 // when it has none: whoever proposes first wins and every other proposer reads it. A

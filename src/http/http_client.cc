@@ -5,7 +5,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <cctype>
+#include <vector>
 
 namespace ccow::http {
 namespace {
@@ -23,11 +28,51 @@ std::string Address(const std::string& host, uint16_t port) {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+// connect -> (TLS handshake) -> write -> read on `stream`, each bounded by the lowest
+// layer's expiry: a timeout closes the socket and completes the pending operation with
+// beast::error::timeout. *stage names the step that failed.
+template <typename Stream, typename Handshake>
+beast::error_code Exchange(asio::io_context& io, Stream& stream, const std::vector<tcp::endpoint>& endpoints,
+                           Clock::time_point connect_deadline, Clock::time_point deadline,
+                           bhttp::request<bhttp::string_body>& req, beast::flat_buffer& buffer,
+                           bhttp::response_parser<bhttp::string_body>& parser, Handshake handshake,
+                           const char** stage) {
+  beast::error_code result;
+  auto& lowest = beast::get_lowest_layer(stream);
+  *stage = "connecting to";
+  lowest.expires_at(connect_deadline);
+  lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
+    if (e) {
+      result = e;
+      return;
+    }
+    lowest.expires_at(deadline);
+    *stage = "a TLS handshake with";
+    handshake([&](beast::error_code e) {
+      if (e) {
+        result = e;
+        return;
+      }
+      *stage = "sending to";
+      bhttp::async_write(stream, req, [&](beast::error_code e, size_t) {
+        if (e) {
+          result = e;
+          return;
+        }
+        *stage = "waiting for the answer of";
+        bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { result = e; });
+      });
+    });
+  });
+  io.run();
+  return result;
+}
+
 }  // namespace
 
 Result<ClientResponse> Request(const std::string& host, uint16_t port, std::string_view method,
                                std::string_view target, const HeaderList& headers,
-                               std::string_view body, ClientTimeouts timeouts) {
+                               std::string_view body, ClientTimeouts timeouts, const ClientTls* tls) {
   const std::string where = Address(host, port);
   bhttp::verb verb = bhttp::string_to_verb(beast::string_view(method.data(), method.size()));
   if (verb == bhttp::verb::unknown)
@@ -40,7 +85,8 @@ Result<ClientResponse> Request(const std::string& host, uint16_t port, std::stri
   beast::error_code ec;
   std::vector<tcp::endpoint> endpoints;
   auto address = asio::ip::make_address(host, ec);
-  if (!ec) {
+  const bool is_ip = !ec;
+  if (is_ip) {
     endpoints.emplace_back(address, port);
   } else {
     // A name ("localhost"): resolved from /etc/hosts or DNS, before the clock matters.
@@ -50,7 +96,6 @@ Result<ClientResponse> Request(const std::string& host, uint16_t port, std::stri
     for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
 
-  beast::tcp_stream stream(io);
   bhttp::request<bhttp::string_body> req{verb, std::string(target), 11};
   req.set(bhttp::field::host, where);
   for (const auto& [k, v] : headers) req.set(k, v);
@@ -60,28 +105,45 @@ Result<ClientResponse> Request(const std::string& host, uint16_t port, std::stri
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxResponseBody);
 
-  // connect -> write -> read, each bounded by the stream's expiry: a timeout closes the
-  // socket and completes the pending operation with beast::error::timeout.
   const char* stage = "connecting to";
   beast::error_code result;
-  stream.expires_at(connect_deadline);
-  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
-    if (e) {
-      result = e;
-      return;
+  if (tls) {
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    ctx.load_verify_file(tls->ca_file, ec);
+    if (ec) return Status::InvalidArgument("TLS CA file " + tls->ca_file + ": " + ec.message());
+    if (!tls->cert_file.empty()) {
+      ctx.use_certificate_chain_file(tls->cert_file, ec);
+      if (ec) return Status::InvalidArgument("TLS certificate " + tls->cert_file + ": " + ec.message());
+      ctx.use_private_key_file(tls->key_file, asio::ssl::context::pem, ec);
+      if (ec) return Status::InvalidArgument("TLS key " + tls->key_file + ": " + ec.message());
     }
-    stage = "sending to";
-    stream.expires_at(deadline);
-    bhttp::async_write(stream, req, [&](beast::error_code e, size_t) {
-      if (e) {
-        result = e;
-        return;
-      }
-      stage = "waiting for the answer of";
-      bhttp::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { result = e; });
-    });
-  });
-  io.run();
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(io, ctx);
+    // The peer must be the host asked for: its name (SNI too) or its address.
+    X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+      X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    }
+    result = Exchange(io, stream, endpoints, connect_deadline, deadline, req, buffer, parser,
+                      [&](auto done) { stream.async_handshake(asio::ssl::stream_base::client, done); }, &stage);
+    if (!result) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  } else {
+    beast::tcp_stream stream(io);
+    result = Exchange(io, stream, endpoints, connect_deadline, deadline, req, buffer, parser,
+                      [&](auto done) { done(beast::error_code{}); }, &stage);
+    if (!result) {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
 
   if (result == beast::error::timeout) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -90,11 +152,9 @@ Result<ClientResponse> Request(const std::string& host, uint16_t port, std::stri
   }
   if (result) {
     bool connecting = std::string_view(stage) == "connecting to";
-    return Status::IOError((connecting ? "cannot reach " : "request to ") + where + ": " +
+    return Status::IOError((connecting ? "cannot reach " : std::string(stage) + " ") + where + ": " +
                            result.message());
   }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 
   ClientResponse out;
   auto& res = parser.get();

@@ -302,6 +302,10 @@ void RunConnection(Connection& c) {
     if (!ec) {
       ServeConnection(stream, state->options, state->handler, remote, true);
       stream.shutdown(ec);
+    } else if (!state->options.tls_client_ca_file.empty()) {
+      // An endpoint of mutual TLS: a peer without a certificate of its CA is worth a line.
+      spdlog::warn("http {}:{}: TLS handshake with {} refused: {}", state->options.host, state->options.port, remote,
+                   ec.message());
     }
   } else {
     ServeConnection(socket, state->options, state->handler, remote, false);
@@ -360,6 +364,14 @@ class HttpServerImpl : public HttpServer {
       tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
       if (ec)
         return Status::InvalidArgument("TLS key " + options.tls_key_file + ": " + ec.message());
+      if (!options.tls_client_ca_file.empty()) {
+        tls.load_verify_file(options.tls_client_ca_file, ec);
+        if (ec)
+          return Status::InvalidArgument("TLS client CA " + options.tls_client_ca_file + ": " + ec.message());
+        tls.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+      }
+    } else if (!options.tls_client_ca_file.empty()) {
+      return Status::InvalidArgument("a client CA needs TLS (a certificate and its key)");
     }
     return Status::OK();
   }

@@ -20,6 +20,9 @@ struct HttpServerOptions {
   uint16_t port = 9000;          // 0: any free port
   std::string tls_cert_file;     // PEM; TLS when both are set
   std::string tls_key_file;
+  // PEM: with TLS, every client must present a certificate that chains to it (mutual
+  // authentication, an ISGW link's endpoint); a handshake without one fails.
+  std::string tls_client_ca_file;
   size_t max_connections = 1024;
   size_t max_header_bytes = 64 << 10;
   int idle_timeout_seconds = 300;  // a connection idle this long is closed

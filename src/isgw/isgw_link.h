@@ -40,6 +40,7 @@
 #include "client/object_api.h"
 #include "cluster/cluster_state.h"
 #include "core/status.h"
+#include "http/http_client.h"
 #include "http/http_exchange.h"
 
 namespace ccow::isgw {
@@ -51,6 +52,12 @@ struct LinkOptions {
   std::string token;
   // The registry's state now (the served buckets and the settings follow it).
   std::function<std::shared_ptr<const ClusterState>()> state;
+  // Mutual TLS to the remote end (its certificate must chain to tls->ca_file and name the
+  // remote's host; this end presents tls->cert_file). Empty: plain HTTP, for a lab.
+  std::optional<http::ClientTls> tls;
+  // Commits a command to the registry (the receiver creates and serves the buckets the
+  // other end offers). Empty: offered buckets must exist and be served here already.
+  std::function<Status(const ClusterCommand&)> propose;
 };
 
 struct LinkStats {
@@ -58,6 +65,7 @@ struct LinkStats {
   uint64_t rounds = 0, failed_rounds = 0;
   uint64_t lists_compared = 0, lists_shipped = 0;
   uint64_t chunks_offered = 0, chunks_sent = 0, bytes_sent = 0;  // offered - sent: the remote had them
+  uint64_t body_bytes_sent = 0, wire_bytes_sent = 0;  // every request's body, before and after zstd
   uint64_t last_round_ns = 0;  // wall clock of the last round that finished without error
   uint64_t full_syncs = 0, full_lists = 0;      // whole-bucket comparisons, and the lists they read
   uint64_t trlog_records = 0, trlog_names = 0;  // trlog flushes read, and the changed names in them
@@ -78,7 +86,7 @@ class IsgwLink {
   IsgwLink(std::shared_ptr<ObjectApi> api, LinkOptions options);
   ~IsgwLink();  // stops the sender
 
-  // Receiver: serves POST /isgw/v1/{digests,have,chunks,merge}; anything else is 404.
+  // Receiver: serves POST /isgw/v1/{bucket,digests,have,chunks,merge}; anything else is 404.
   void Handle(http::HttpExchange& ex);
 
   // Sender: one round over every bucket the service serves, to its remote, when the
@@ -112,6 +120,7 @@ class IsgwLink {
     bool loaded = false;     // cursor read from its object
     bool full_done = false;  // this process compared the whole bucket
     bool warned_behind = false;
+    bool offered = false;  // the bucket was offered to the remote (created there if missing)
     Cursor cursor;
     std::map<Chid, Handled> handled;  // records of the window already shipped
     uint64_t last_trim_ns = 0;
@@ -121,6 +130,7 @@ class IsgwLink {
   Status ShipLists(const Remote& remote, const std::string& bucket_path, const std::vector<VersionList>& lists,
                    Status* first, std::set<std::string>* failed);
   Status Trim(const std::string& bucket_path, BucketProgress& progress);
+  Status OfferBucket(const Remote& remote, const std::string& bucket_path);
   Result<std::optional<Cursor>> LoadCursor(const std::string& service, const std::string& bucket_path);
   Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);
   Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply);

@@ -228,4 +228,32 @@ Result<MergeReply> DecodeMergeReply(std::string_view bytes) {
   return Done(d, std::move(m));
 }
 
+std::string Encode(const BucketRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwBucketRequest);
+  e.PutBytes(m.service);
+  e.PutBytes(m.create_bucket);
+  return e.Take();
+}
+Result<BucketRequest> DecodeBucketRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwBucketRequest, "isgw bucket request");
+  BucketRequest m;
+  m.service = d.GetBytes();
+  m.create_bucket = d.GetBytes();
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const BucketReply& m) {
+  Encoder e = Start(RecordKind::kIsgwBucketReply);
+  e.PutU8(m.created ? 1 : 0);
+  return e.Take();
+}
+Result<BucketReply> DecodeBucketReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwBucketReply, "isgw bucket reply");
+  BucketReply m;
+  const uint8_t created = d.GetU8();
+  if (created > 1) d.Fail("bad created flag");
+  m.created = created == 1;
+  return Done(d, std::move(m));
+}
+
 }  // namespace ccow::isgw

@@ -13,6 +13,8 @@
 //  3. chunks: those chunks, manifests first; the receiver verifies each by its CHID.
 //  4. merge: the differing lists; the receiver merges each (VersionList::MergeRemote) and
 //     answers a status per list.
+// Before its first round of a bucket, a sender offers the bucket (bucket): the receiver
+// creates it where it is missing, with its own tenant's overrides, and serves it.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +92,20 @@ struct MergeReply {
   friend bool operator==(const MergeReply&, const MergeReply&) = default;
 };
 
+struct BucketRequest {
+  std::string service;
+  // A cluster state command (cluster/cluster_state.h EncodeCommand): the CreateBucket that
+  // makes the bucket as the sender has it. The receiver reads it with the one command
+  // parser and takes only what a bucket keeps at every site (LinkedBucketRecord,
+  // cluster/service_config.h).
+  std::string create_bucket;
+  friend bool operator==(const BucketRequest&, const BucketRequest&) = default;
+};
+struct BucketReply {
+  bool created = false;  // false: it existed
+  friend bool operator==(const BucketReply&, const BucketReply&) = default;
+};
+
 // What a digests request compares: the SHA-256 of what a merge converges on at every site
 // (the name; each active version's VM CHID; each quarantined one's VM CHID and deletion
 // time; each snapshot's name, creation time and VM CHID; in the list's order), leaving out
@@ -105,6 +121,8 @@ std::string Encode(const ChunksRequest& m);
 std::string Encode(const ChunksReply& m);
 std::string Encode(const MergeRequest& m);
 std::string Encode(const MergeReply& m);
+std::string Encode(const BucketRequest& m);
+std::string Encode(const BucketReply& m);
 
 // Each: kInvalidArgument (or kCorruption) naming what is wrong, for bytes of another kind,
 // an unknown version, truncated or trailing bytes, or counts past the limits above.
@@ -116,5 +134,7 @@ Result<ChunksRequest> DecodeChunksRequest(std::string_view bytes);
 Result<ChunksReply> DecodeChunksReply(std::string_view bytes);
 Result<MergeRequest> DecodeMergeRequest(std::string_view bytes);
 Result<MergeReply> DecodeMergeReply(std::string_view bytes);
+Result<BucketRequest> DecodeBucketRequest(std::string_view bytes);
+Result<BucketReply> DecodeBucketReply(std::string_view bytes);
 
 }  // namespace ccow::isgw

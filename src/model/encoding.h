@@ -33,6 +33,8 @@ enum class RecordKind : uint8_t {
   kIsgwChunksReply = 0x46,
   kIsgwMergeRequest = 0x47,
   kIsgwMergeReply = 0x48,
+  kIsgwBucketRequest = 0x49,
+  kIsgwBucketReply = 0x4a,
 };
 
 class Encoder {

@@ -108,5 +108,29 @@ TEST(ServiceConfigTest, SnapshotsKeepTheSettingsAndOlderFormatsDropThem) {
   EXPECT_EQ(old->services().at("hawaii").serves, s.services().at("hawaii").serves);
 }
 
+// A bucket another segment offers keeps what S3 clients see of it; what each segment decides
+// for itself comes from the receiving tenant.
+TEST(ServiceConfigTest, ALinkedBucketTakesTheReceivingTenantsPolicy) {
+  BucketRecord origin;
+  origin.versioning = Versioning::kEnabled;
+  origin.chunk_size = 256 << 10;
+  origin.replication_count = 2;
+  origin.erasure_code = "4:2:rs";
+  origin.retention_ns = 3600;
+  origin.logging_xml = "<L/>";
+  origin.tags = {{"team", "blue"}};
+  origin.revision = 9;
+  BucketRecord linked = LinkedBucketRecord(origin);
+  EXPECT_EQ(linked.versioning, Versioning::kEnabled);
+  EXPECT_EQ(linked.chunk_size, 256u << 10);
+  EXPECT_EQ(linked.tags, origin.tags);
+  EXPECT_EQ(linked.replication_count, 0u);
+  EXPECT_EQ(linked.erasure_code, "");
+  EXPECT_EQ(linked.retention_ns, 0u);
+  EXPECT_EQ(linked.logging_xml, "");
+  EXPECT_EQ(linked.revision, 0u);
+  EXPECT_TRUE(linked.Validate().ok());
+}
+
 }  // namespace
 }  // namespace ccow

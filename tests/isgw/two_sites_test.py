@@ -13,6 +13,10 @@ on its own data directory, on loopback, driven with boto3 and the ccow CLI:
 - a 1 MiB change inside an 8 MiB object ships at most 2 MiB of chunks, and the same 8 MiB
   under 4 more names ships nothing more (dedup across objects);
 - a link with the wrong token is refused and reported, and ships nothing;
+- a bucket served at one site only is created at the other (versioned as at the first)
+  and its objects follow;
+- what compresses crosses the link compressed (zstd): a text object of 2 MiB costs far
+  fewer bytes on the wire;
 - rounds are proportional to the changes (the trlog): an idle link compares no list, one
   put compares its own list and not the bucket's, and a restarted site compares the whole
   bucket once, then goes idle again;
@@ -20,81 +24,35 @@ on its own data directory, on loopback, driven with boto3 and the ccow CLI:
 
 Usage: two_sites_test.py path/to/ccow"""
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway", "s3"))
-from server_process import ServerProcess, admin_client  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+import sites as site_lib  # noqa: E402
+from sites import ccow, fail, wait_for  # noqa: E402
 
-CCOW = sys.argv[1]
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-")
 TOKEN = "link-secret-for-the-test"
 BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
-SITES = []  # every site started, stopped at the end whatever happens
 SETTLE_S = 11  # client/trlog.h kTrlogSettleNs, and a second
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    for name in ("a.log", "b.log"):
-        p = os.path.join(WORK, name)
-        if os.path.exists(p):
-            print("---- " + name, file=sys.stderr)
-            print(open(p).read()[-4000:], file=sys.stderr)
-    sys.exit(1)
+def Site(name, token=TOKEN):
+    return site_lib.Site(name, ["--isgw-token", token])
 
 
-def ccow(data, *args, ok=True):
-    r = subprocess.run([CCOW, "--data", data, *args], capture_output=True, text=True, timeout=60)
-    if ok and r.returncode != 0:
-        fail("ccow %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
-    return r
+def body_of(s3, key):
+    return site_lib.body_of(s3, BUCKET, key)
 
 
-class Site:
-    def __init__(self, name, token=TOKEN):
-        self.name = name
-        self.data = os.path.join(WORK, name)
-        self.server = ServerProcess(CCOW, self.data, os.path.join(WORK, name + ".log"),
-                                    ["--isgw", "hawaii", "--isgw-listen", "127.0.0.1:0", "--isgw-token", token], fail)
-
-    def start(self):
-        if self not in SITES:
-            SITES.append(self)
-        if os.path.exists(self.server.log_path):  # a restart: parse only the new run's output
-            os.replace(self.server.log_path, self.server.log_path + ".before")
-        self.s3_url, self.admin = self.server.start()
-        text = open(self.server.log_path).read().split("ccow server:")[-1]
-        m = re.search(r"isgw\s+service hawaii, receiving on ([0-9.]+:\d+)", text)
-        if not m:
-            fail("site %s printed no link endpoint" % self.name)
-        self.link = m.group(1)
-        self.s3 = admin_client(self.s3_url)
-
-    def status(self):
-        info = json.load(open(os.path.join(self.data, "server.json")))
-        import urllib.request
-        req = urllib.request.Request("%s/admin/isgw" % self.admin,
-                                     headers={"Authorization": "Bearer " + info["admin_token"]})
-        return json.load(urllib.request.urlopen(req, timeout=10))
-
-
-def wait_for(what, check, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
+def versions(s3, key):
+    return site_lib.versions(s3, BUCKET, key)
 
 
 def settle(sites, quiet=1.2, timeout=30):
@@ -107,18 +65,6 @@ def settle(sites, quiet=1.2, timeout=30):
         if [s.status()["lists_compared"] for s in sites] == before:
             return
     fail("the links never went idle: %s" % [s.status() for s in sites])
-
-
-def body_of(s3, key):
-    try:
-        return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return None
-
-
-def versions(s3, key):
-    r = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
-    return sorted((v["VersionId"], v["ETag"]) for v in r.get("Versions", []) if v["Key"] == key)
 
 
 def main():
@@ -146,6 +92,34 @@ def main():
     for key in blobs:
         if versions(a.s3, key) != versions(b.s3, key):
             fail("version history of %s differs: %s vs %s" % (key, versions(a.s3, key), versions(b.s3, key)))
+
+    # A bucket served at a only: b gets it (versioned), serves it, and its objects.
+    a.s3.create_bucket(Bucket="bk2")
+    a.s3.put_bucket_versioning(Bucket="bk2", VersioningConfiguration={"Status": "Enabled"})
+    a.s3.put_object(Bucket="bk2", Key="only-at-a", Body=b"made at a")
+    ccow(a.data, "service", "serve", "hawaii", "ccow/default/bk2")
+
+    def bk2_at_b():
+        try:
+            return b.s3.get_object(Bucket="bk2", Key="only-at-a")["Body"].read() == b"made at a"
+        except Exception:
+            return False
+    wait_for("bucket bk2 and its object at b", bk2_at_b)
+    if b.s3.get_bucket_versioning(Bucket="bk2").get("Status") != "Enabled":
+        fail("bk2 at b is not versioned as at a")
+    if "ccow/default/bk2" not in json.loads(ccow(b.data, "--json", "service", "show", "hawaii").stdout)["serves"]:
+        fail("b does not serve the bucket it was offered")
+
+    # What compresses travels compressed.
+    before = a.status()
+    text = "".join("line %d of a text object that compresses well\n" % i for i in range(45000)).encode()
+    a.s3.put_object(Bucket=BUCKET, Key="text", Body=text)
+    wait_for("text at b", lambda: body_of(b.s3, "text") == text)
+    after = a.status()
+    body = after["body_bytes_sent"] - before["body_bytes_sent"]
+    wire = after["wire_bytes_sent"] - before["wire_bytes_sent"]
+    if body < len(text) or wire * 4 > body:
+        fail("a %d-byte text object: %d body bytes, %d on the wire" % (len(text), body, wire))
 
     # An idle link compares nothing, and one put compares its own list, not the bucket's:
     # what a round reads is the trlog's changes. (A change is compared when its record is
@@ -274,18 +248,24 @@ def main():
     wait_for("the error at c", lambda: "401" in c.status()["last_error"])
     if body_of(b.s3, "from-c") is not None:
         fail("a link with a wrong token shipped an object")
-    out = json.loads(ccow(a.data, "--json", "service", "show", "hawaii").stdout)
-    if out["config"]["remote"] != "ccow://" + b.link:
+    out = json.loads(ccow(a.data, "--json", "service", "show", "hawaii", "-s").stdout)
+    if out["config"]["remote"] != "ccow://" + b.link or not re.fullmatch(r"[0-9a-f]{8}", out["site_id"]):
         fail("service show: %s" % out)
+    if out["status"]["service"] != "hawaii" or out["status"]["site_id"] != out["site_id"] or out["status"]["lag_s"] != 0:
+        fail("service show -s: %s" % out["status"])
+    text = ccow(a.data, "service", "show", "hawaii", "-s").stdout
+    if "status: lag 0 s" not in text or "at site " + out["site_id"] not in text:
+        fail("service show -s printed: %s" % text)
     for site in (a, b, c):
         site.server.stop()
     print("two_sites_test: ok (%d objects, both directions)" % len(blobs))
 
 
+WORK = tempfile.mkdtemp(prefix="ccow-isgw-")
+site_lib.configure(sys.argv[1], WORK)
 try:
     main()
 finally:
-    for s in SITES:
-        s.server.stop()
+    site_lib.stop_all()
     if not os.environ.get("KEEP"):
         shutil.rmtree(WORK, ignore_errors=True)

@@ -1,0 +1,92 @@
+"""What the ISGW tests share: a site (a `ccow server` with a link end on its own data
+directory, driven with boto3 and the CLI), bounded waits, and reads that answer None for a
+missing key. Each test sets WORK and CCOW first (configure())."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway", "s3"))
+from server_process import ServerProcess, admin_client  # noqa: E402
+
+CCOW = None
+WORK = None
+SITES = []  # every site started, stopped at the end whatever happens
+
+
+def configure(ccow, work):
+    global CCOW, WORK
+    CCOW, WORK = ccow, work
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    for name in sorted(os.listdir(WORK)):
+        if name.endswith(".log"):
+            print("---- " + name, file=sys.stderr)
+            print(open(os.path.join(WORK, name)).read()[-4000:], file=sys.stderr)
+    sys.exit(1)
+
+
+def ccow(data, *args, ok=True):
+    r = subprocess.run([CCOW, "--data", data, *args], capture_output=True, text=True, timeout=60)
+    if ok and r.returncode != 0:
+        fail("ccow %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+class Site:
+    def __init__(self, name, link_flags):
+        self.name = name
+        self.data = os.path.join(WORK, name)
+        self.server = ServerProcess(CCOW, self.data, os.path.join(WORK, name + ".log"),
+                                    ["--isgw", "hawaii", "--isgw-listen", "127.0.0.1:0", *link_flags], fail)
+
+    def start(self):
+        if self not in SITES:
+            SITES.append(self)
+        if os.path.exists(self.server.log_path):  # a restart: parse only the new run's output
+            os.replace(self.server.log_path, self.server.log_path + ".before")
+        self.s3_url, self.admin = self.server.start()
+        text = open(self.server.log_path).read().split("ccow server:")[-1]
+        m = re.search(r"isgw\s+service hawaii, receiving on ([0-9.]+:\d+)", text)
+        if not m:
+            fail("site %s printed no link endpoint" % self.name)
+        self.link = m.group(1)
+        self.s3 = admin_client(self.s3_url)
+
+    def status(self):
+        info = json.load(open(os.path.join(self.data, "server.json")))
+        req = urllib.request.Request("%s/admin/isgw" % self.admin,
+                                     headers={"Authorization": "Bearer " + info["admin_token"]})
+        return json.load(urllib.request.urlopen(req, timeout=10))
+
+
+def stop_all():
+    for s in SITES:
+        s.server.stop()
+
+
+def wait_for(what, check, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)
+
+
+def body_of(s3, bucket, key):
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+def versions(s3, bucket, key):
+    r = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    return sorted((v["VersionId"], v["ETag"]) for v in r.get("Versions", []) if v["Key"] == key)

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Two segments, each its own 3-target cluster on loopback, kept in sync by an
+Inter-Segment Gateway link (issue 14) whose ends are `ccow gateway s3 --cluster --isgw`:
+
+- the link's ends are set up with the CLI on each cluster (`--cluster DIR service ...`);
+- an object written through another gateway of the cluster (one that is not the link's
+  end) reaches the other segment: every gateway records its changes in the segment's
+  trlog, which the link's end reads;
+- objects of several chunks, overwrites and deletes travel both ways, byte-identical, with
+  the same version history, each segment's versions under its own site id;
+- an idle link compares no list.
+
+Usage: two_clusters_test.py path/to/ccow"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway", "s3"))
+from server_process import admin_client  # noqa: E402
+
+CCOW = sys.argv[1]
+WORK = tempfile.mkdtemp(prefix="ccow-isgw-clusters-")
+TOKEN = "two-clusters-link-secret"
+BUCKET = "bk1"
+PATH = "ccow/default/" + BUCKET
+PROCS = []
+CLUSTERS = []
+SETTLE_S = 11  # client/trlog.h kTrlogSettleNs, and a second
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    for name in sorted(os.listdir(WORK)):
+        if name.endswith(".log"):
+            print("---- " + name, file=sys.stderr)
+            print(open(os.path.join(WORK, name)).read()[-3000:], file=sys.stderr)
+    sys.exit(1)
+
+
+def ccow(cluster, *args):
+    r = subprocess.run([CCOW, "--cluster", cluster, *args], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        fail("ccow %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    return r
+
+
+class Gateway:
+    def __init__(self, name, cluster, link):
+        self.name, self.cluster = name, cluster
+        self.log = os.path.join(WORK, name + ".log")
+        flags = ["--isgw", "hawaii", "--isgw-listen", "127.0.0.1:0", "--isgw-token", TOKEN] if link else []
+        self.proc = subprocess.Popen([CCOW, "--cluster", cluster, "gateway", "s3", "--s3-listen", "127.0.0.1:0",
+                                      "--admin-listen", "127.0.0.1:0", *flags],
+                                     stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        PROCS.append(self.proc)
+        for _ in range(300):
+            text = open(self.log).read()
+            s3 = re.search(r"^  S3\s+(http://[0-9.:]+)", text, re.M)
+            metrics = re.search(r"^  metrics\s+(http://[0-9.:]+/metrics)", text, re.M)
+            end = re.search(r"isgw\s+service hawaii, receiving on ([0-9.]+:\d+)", text)
+            if s3 and metrics and (end or not link):
+                self.s3 = admin_client(s3.group(1))
+                self.metrics = metrics.group(1)
+                self.link = end.group(1) if end else None
+                return
+            if self.proc.poll() is not None:
+                fail("gateway %s exited" % name)
+            time.sleep(0.1)
+        fail("gateway %s did not start" % name)
+
+    def counter(self, name):
+        text = urllib.request.urlopen(self.metrics, timeout=10).read().decode()
+        m = re.search(r"^%s\{[^}]*\} (\d+)" % re.escape(name), text, re.M)
+        return int(m.group(1)) if m else 0
+
+
+def wait_for(what, check, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    fail("timed out waiting for " + what)
+
+
+def body_of(s3, key):
+    try:
+        return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+
+
+def versions(s3, key):
+    r = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
+    return sorted((v["VersionId"], v["ETag"]) for v in r.get("Versions", []) if v["Key"] == key)
+
+
+def main():
+    for name in ("A", "B"):
+        d = os.path.join(WORK, name)
+        r = subprocess.run([CCOW, "cluster", "up", "--targets", "3", "--vdevs", "1", "--dir", d],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            fail("cluster up %s: %s %s" % (name, r.stdout, r.stderr))
+        CLUSTERS.append(d)
+    cla, clb = CLUSTERS
+    a_end, a_other, b_end = Gateway("a-end", cla, True), Gateway("a-other", cla, False), Gateway("b-end", clb, True)
+    for gw in (a_end, b_end):
+        gw.s3.create_bucket(Bucket=BUCKET)
+        gw.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for cl, other in ((cla, b_end), (clb, a_end)):
+        ccow(cl, "service", "create", "isgw", "hawaii")
+        ccow(cl, "service", "serve", "hawaii", PATH)
+        ccow(cl, "service", "config", "hawaii", "batch-interval", "200ms")
+        ccow(cl, "service", "config", "hawaii", "remote", "ccow://" + other.link)
+    sites = {json.loads(ccow(cl, "--json", "service", "show", "hawaii").stdout).get("site_id") for cl in (cla, clb)}
+    if len(sites) != 2 or "" in sites:
+        fail("the segments' site ids: %s" % sites)
+
+    # Written through the gateway that is not the link's end: its trlog records travel.
+    blobs = {"a/%d" % i: os.urandom(700 << 10 if i == 0 else 2000 + i * 300) for i in range(6)}
+    blobs["a/big"] = os.urandom(3 << 20)  # several chunks
+    for key, data in blobs.items():
+        a_other.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    blobs["b/0"] = os.urandom(5000)
+    b_end.s3.put_object(Bucket=BUCKET, Key="b/0", Body=blobs["b/0"])
+    for key, data in blobs.items():
+        wait_for("%s at B" % key, lambda: body_of(b_end.s3, key) == data)
+        wait_for("%s at A" % key, lambda: body_of(a_other.s3, key) == data)
+    for key in blobs:
+        if versions(a_other.s3, key) != versions(b_end.s3, key):
+            fail("histories of %s differ: %s vs %s" % (key, versions(a_other.s3, key), versions(b_end.s3, key)))
+    site_of = lambda vid: vid.split("-")[1]
+    if {site_of(versions(b_end.s3, k)[0][0]) for k in ("a/0", "b/0")} != sites:
+        fail("versions do not carry their segment's site id: %s" % [versions(b_end.s3, k) for k in ("a/0", "b/0")])
+
+    # An overwrite at B and a delete at A travel too.
+    b_end.s3.put_object(Bucket=BUCKET, Key="a/1", Body=b"overwritten at B")
+    wait_for("the overwrite at A", lambda: body_of(a_other.s3, "a/1") == b"overwritten at B")
+    for vid, _ in versions(a_other.s3, "a/2"):
+        a_other.s3.delete_object(Bucket=BUCKET, Key="a/2", VersionId=vid)
+    wait_for("the delete at B", lambda: body_of(b_end.s3, "a/2") is None)
+
+    # Once every change settled, an idle link compares no list.
+    time.sleep(SETTLE_S)
+    deadline = time.time() + 30
+    while True:
+        before = (a_end.counter("ccow_isgw_lists_shipped_total"), a_end.counter("ccow_isgw_trlog_names_total"))
+        time.sleep(1.5)
+        after = (a_end.counter("ccow_isgw_lists_shipped_total"), a_end.counter("ccow_isgw_trlog_names_total"))
+        if before == after:
+            break
+        if time.time() > deadline:
+            fail("the link at A never went idle: %s -> %s" % (before, after))
+    if a_end.counter("ccow_isgw_full_syncs_total") < 1:
+        fail("the link at A made no whole-bucket comparison")
+    for p in PROCS:
+        if p.poll() is not None:
+            fail("a gateway died during the test")
+    print("two_clusters_test: ok (%d objects, two 3-target clusters)" % len(blobs))
+
+
+try:
+    main()
+finally:
+    for p in PROCS:
+        p.terminate()
+    for p in PROCS:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    for d in CLUSTERS:
+        subprocess.run([CCOW, "cluster", "down", "--dir", d], capture_output=True, timeout=60)
+    if not os.environ.get("KEEP"):
+        shutil.rmtree(WORK, ignore_errors=True)
