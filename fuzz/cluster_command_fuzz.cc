@@ -27,19 +27,26 @@ std::vector<std::string> Seeds() {
           EncodeCommand(UpdateBucket{"S", "T", "B", p, 3}, 2),
           EncodeCommand(CreateUser{{"AKIAEXAMPLE", "secret", "S", "T", 5}}, 2),
           EncodeCommand(DeleteUser{"AKIAEXAMPLE"}, 2),
-          // Format 3: a tenant's policy.
-          EncodeCommand(CreateTenant{"S", "T", 2, 3600'000'000'000, "4:2:rs"}),
-          EncodeCommand(UpdateTenant{"S", "T", 3, 60'000'000'000, "", 7}),
-          EncodeCommand(CreateBucket{"S", "T", "B", none}),
+          // Format 3: a tenant's policy (seed-10..16 as format 7 wrote them).
+          EncodeCommand(CreateTenant{"S", "T", 2, 3600'000'000'000, "4:2:rs"}, 7),
+          EncodeCommand(UpdateTenant{"S", "T", 3, 60'000'000'000, "", 7}, 7),
+          EncodeCommand(CreateBucket{"S", "T", "B", none}, 7),
           // Format 5: the master key ring.
-          EncodeCommand(AddMasterKey{1, std::string(32, 'k')}),
+          EncodeCommand(AddMasterKey{1, std::string(32, 'k')}, 7),
           // Format 6: a service's settings, and unserving a bucket.
           EncodeCommand(ConfigureService{"svc", ServiceConfig{"ccow://h:1", 1, 3, ServiceConfig::MetadataOnly::kAll,
                                                               1 << 30, 500'000'000},
-                                         4}),
-          EncodeCommand(ServiceUnserve{"svc", "S/T/B"}),
+                                         4},
+                        7),
+          EncodeCommand(ServiceUnserve{"svc", "S/T/B"}, 7),
           // Format 7: the site id.
-          EncodeCommand(InitSite{0x1a2b3c4d})};
+          EncodeCommand(InitSite{0x1a2b3c4d}, 7),
+          // Format 8: the site's signing key, and a service's trusted site keys.
+          EncodeCommand(InitSiteKey{std::string(32, 's')}),
+          EncodeCommand(ConfigureService{"svc", ServiceConfig{"ccow://h:1", 3, 3, ServiceConfig::MetadataOnly::kOff,
+                                                              0, 10'000'000'000, {{0x0a, std::string(32, 'p')},
+                                                                                  {0x0b, std::string(32, 'q')}}},
+                                         5})};
 }
 
 }  // namespace ccow::fuzz

@@ -38,9 +38,14 @@ std::vector<std::string> Seeds() {
   Must(ApplyServiceSetting(&config, "direction", "send"));
   Must(ApplyServiceSetting(&config, "batch-interval", "500ms"));
   Must(s.Apply(ConfigureService{"svc", config, 0}));
-  seeds.push_back(s.Snapshot());
+  seeds.push_back(s.Snapshot(7));
   // Format 7: the site id.
   Must(s.Apply(InitSite{0x1a2b3c4d}));
+  seeds.push_back(s.Snapshot(7));
+  // Format 8: the site's signing key and trusted site keys.
+  Must(s.Apply(InitSiteKey{std::string(32, 's')}));
+  Must(ApplyServiceSetting(&config, "trusted-keys", "0000000a:" + std::string(64, 'c')));
+  Must(s.Apply(ConfigureService{"svc", config, 1}));
   seeds.push_back(s.Snapshot());
   return seeds;
 }

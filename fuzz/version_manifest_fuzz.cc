@@ -89,6 +89,11 @@ std::vector<std::string> Seeds() {
   tiny.encryption = {ObjectEncryption::KeySource::kCustomerKey, false, 0, std::string(12 + 32 + 16, 'w')};
   tiny.inline_payload += std::string(29, 's');
   seeds.push_back(tiny.Encode());
+  // Signed by its site (model/version_signature.h): the signature extension, alone and last.
+  empty.signature = std::string(VersionManifest::kSignatureBytes, '\x5e');
+  seeds.push_back(empty.Encode());
+  tiny.signature = std::string(VersionManifest::kSignatureBytes, '\x5e');
+  seeds.push_back(tiny.Encode());
   return seeds;
 }
 

@@ -94,6 +94,7 @@ Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
   if (!options.keys) options.keys = LazyMasterKeys(registry);
   if (!options.trlog_records) options.trlog_records = LazyTrlogRecords(registry);
   if (!options.site_id) options.site_id = LazySiteId(registry);
+  if (!options.site_key_seed) options.site_key_seed = LazySiteKeySeed(registry);
   auto api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
   *self = api.get();
   return api;

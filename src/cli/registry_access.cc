@@ -95,6 +95,13 @@ std::function<uint32_t()> LazySiteId(std::shared_ptr<LazyRegistry> registry) {
   };
 }
 
+std::function<std::string()> LazySiteKeySeed(std::shared_ptr<LazyRegistry> registry) {
+  return [registry]() -> std::string {
+    auto r = registry->IfOpen();
+    return r ? r->current()->site_key_seed() : std::string();
+  };
+}
+
 std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyRegistry> registry) {
   return [registry](const std::string& bucket_path) {
     auto r = registry->Get();

@@ -59,6 +59,8 @@ std::function<bool(const std::string&)> LazyTrlogRecords(std::shared_ptr<LazyReg
 // another segment; opening the registry of a data directory of an older release migrates
 // its records, which must not happen in the middle of writing one.
 std::function<uint32_t()> LazySiteId(std::shared_ptr<LazyRegistry> registry);
+// For ApiOptions::site_key_seed, the same way: versions are signed once the registry is open.
+std::function<std::string()> LazySiteKeySeed(std::shared_ptr<LazyRegistry> registry);
 
 // DATA/server.json: where a running `ccow server` listens and its admin token.
 std::string ServerInfoPath();

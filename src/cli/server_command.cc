@@ -185,6 +185,10 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
     Registry* r = slot->load();
     return r ? r->current()->site_id() : 0;
   };
+  base.site_key_seed = [slot = s->retention_registry]() -> std::string {
+    Registry* r = slot->load();
+    return r ? r->current()->site_key_seed() : std::string();
+  };
   // SSE-S3 versions open with the registry's master key ring, once there is a registry.
   base.keys = MasterKeyResolver([slot = s->retention_registry] { return slot->load(); });
   std::string dir = ClusterDir();

@@ -13,6 +13,7 @@
 #include "cli/registry_access.h"
 #include "cluster/cluster_state_json.h"
 #include "cluster/service_config.h"
+#include "model/version_signature.h"
 
 namespace ccow::cli {
 namespace {
@@ -53,6 +54,8 @@ int ShowService(const std::string& name, bool with_status) {
   auto j = ServiceJson(*state, name);
   if (!j.ok()) return Fail(j.status());
   (*j)["site_id"] = SiteIdText(state->site_id());
+  (*j)["site_key"] =
+      state->site_key_seed().empty() ? "" : SiteKeyText(state->site_id(), SitePublicKey(state->site_key_seed()));
   std::optional<nlohmann::json> status;
   if (with_status) {
     auto got = LinkStatus(name);
@@ -67,6 +70,9 @@ int ShowService(const std::string& name, bool with_status) {
   const ServiceRecord& s = state->services().at(name);
   std::cout << name << " (" << s.type << "), at site " << (state->site_id() ? SiteIdText(state->site_id()) : "(no id yet)")
             << "\n";
+  if (!state->site_key_seed().empty())
+    std::cout << "  site key " << SiteKeyText(state->site_id(), SitePublicKey(state->site_key_seed()))
+              << "  (the other sites' trusted-keys)\n";
   if (s.serves.empty()) std::cout << "  serves nothing yet\n";
   for (const auto& path : s.serves) std::cout << "  serves " << path << "\n";
   for (const auto& key : ServiceSettingNames()) {
@@ -86,7 +92,8 @@ int ShowService(const std::string& name, bool with_status) {
               << " on the wire), " << st.value("chunks_skipped", uint64_t{0}) << " chunks the remote had\n"
               << "  received: " << st.value("lists_merged", uint64_t{0}) << " lists merged, "
               << st.value("chunks_received", uint64_t{0}) << " chunks, " << st.value("refused", uint64_t{0})
-              << " requests refused\n";
+              << " requests refused, " << st.value("versions_refused", uint64_t{0})
+              << " versions refused (signatures)\n";
     if (!st.value("last_error", "").empty()) std::cout << "  last error: " << st.value("last_error", "") << "\n";
   }
   return 0;

@@ -31,6 +31,10 @@ struct ApiOptions {
   // When set, the segment id written into every UVID instead (the registry's site id,
   // read at each write: a segment gets one when it first serves an ISGW link).
   std::function<uint32_t()> site_id;
+  // When set and not empty, the seed of the segment's signing key (the registry's
+  // InitSiteKey): every version manifest written is signed with it
+  // (model/version_signature.h), so that linked sites can verify where it comes from.
+  std::function<std::string()> site_key_seed;
   uint64_t quarantine_retention_ns = 7ull * 24 * 3600 * 1000000000ull;  // 7 days
   // The retention of one bucket ("SEGMENT/TENANT/BUCKET"): its record's, else its
   // tenant's (the registry of record); 0 or empty: quarantine_retention_ns.
@@ -236,9 +240,18 @@ class ObjectApi {
   // link ships them first): each new manifest is read and verified (its name, generation
   // and UVID must be the entry's) and its tree is touched for the garbage collector, as a
   // clone's. Returns whether the list changed. kNotFound when a chunk is missing (ship it,
-  // then merge again), kCorruption for a manifest that does not match its entry,
-  // kInvalidArgument for a bad name.
-  Result<bool> MergeRemote(const VersionList& remote);
+  // then merge again), kCorruption for a manifest that does not match its entry (name,
+  // generation, UVID, size, ETag, delete marker), kInvalidArgument for a bad name.
+  // `accept`, when set, vets each new version's manifest (a link checks its signature):
+  // a version it refuses is left out of the merge, as if the other site did not have it,
+  // and appended to *refused (with accept's status) while the others merge.
+  using VersionCheck = std::function<Status(const VersionManifest&)>;
+  struct RefusedVersion {
+    Chid vm_chid;
+    Status why;
+  };
+  Result<bool> MergeRemote(const VersionList& remote, const VersionCheck& accept = {},
+                           std::vector<RefusedVersion>* refused = nullptr);
 
   Backend& backend() { return *backend_; }
   // options().default_policy has its replication count resolved (never 0).
@@ -272,6 +285,9 @@ class ObjectApi {
                                    const std::function<Status()>& chunks_durable = {},
                                    const WriteCondition& condition = {}, const ObjectLock& lock = {},
                                    StorageClass storage_class = StorageClass::kDefault);
+  // MergeRemote once every new version of `remote` is checked and its tree touched under
+  // *fence; local is the list as read before (null: none).
+  Result<bool> MergeVetted(const VersionList& remote, const VersionList* local, WriteFence* fence);
   Uvid NextUvid();
   uint64_t Now() const;
   // Records that `full_name` changes (or changed) in its bucket's trlog when

@@ -13,6 +13,7 @@
 #include "core/check.h"
 #include "core/hash.h"
 #include "model/object_name.h"
+#include "model/version_signature.h"
 
 namespace ccow {
 namespace {
@@ -324,6 +325,9 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
     if (current)
       for (const auto& v : current->versions())
         vm.uvid.timestamp_ns = std::max(vm.uvid.timestamp_ns, v.uvid.timestamp_ns + 1);
+    // Signed last, over everything else the manifest says (its name, generation and UVID).
+    if (options_.site_key_seed)
+      if (std::string seed = options_.site_key_seed(); !seed.empty()) SignVersion(&vm, seed);
     std::string bytes = vm.Encode();
     Chid vm_chid = HashBytes(vm.policy.hash, bytes);
     bool stored_new = false;
@@ -408,7 +412,8 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   return CommitVersion(std::move(vm), &fence, &manifests);
 }
 
-Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
+Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const VersionCheck& accept,
+                                     std::vector<RefusedVersion>* refused) {
   WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(remote.name()));
   if (parsed.Full() != remote.name())
@@ -427,7 +432,7 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
   // The versions new here: their manifests are checked and their trees pinned (touched)
   // for a collection under way, under one fence the list update presents.
   WriteFence fence;
-  std::set<Chid> checked;
+  std::set<Chid> checked, left_out;
   auto take = [&](const VersionEntry& e) -> Status {
     if (known(e.vm_chid) || !checked.insert(e.vm_chid).second) return Status::OK();
     std::string bytes;
@@ -437,6 +442,19 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
       return Status::Corruption("version list of " + remote.name() + ": manifest " + e.vm_chid.ToString() +
                                 " is of " + vm.name + " generation " + std::to_string(vm.generation) +
                                 ", not of its entry (generation " + std::to_string(e.generation) + ")");
+    // What listings show without reading the manifest must be the manifest's too.
+    if (vm.size != e.size || vm.etag != e.etag ||
+        ((vm.flags & VersionManifest::kFlagDeleteMarker) != 0) != e.is_delete_marker())
+      return Status::Corruption("version list of " + remote.name() + ": the entry of generation " +
+                                std::to_string(e.generation) + " says another size, ETag or delete marker than its manifest " +
+                                e.vm_chid.ToString());
+    if (accept) {
+      if (Status why = accept(vm); !why.ok()) {
+        left_out.insert(e.vm_chid);
+        if (refused) refused->push_back({e.vm_chid, std::move(why)});
+        return Status::OK();
+      }
+    }
     CCOW_RETURN_IF_ERROR(backend_->TouchChunk(e.vm_chid, vm.policy.replication_count, &fence));
     // Raised too: a chunk found here may be a fragment of a version erasure coded here,
     // trimmed to one copy, and the merged version is replicated (as a clone's).
@@ -447,6 +465,14 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
   for (const auto& v : remote.versions()) CCOW_RETURN_IF_ERROR(take(v));
   for (const auto& q : remote.quarantine()) CCOW_RETURN_IF_ERROR(take(q.version));
   for (const auto& s : remote.snapshots()) CCOW_RETURN_IF_ERROR(take(s.version));
+  if (!left_out.empty()) {
+    VersionList vetted = remote.Without(left_out);
+    return MergeVetted(vetted, local ? &*local : nullptr, &fence);
+  }
+  return MergeVetted(remote, local ? &*local : nullptr, &fence);
+}
+
+Result<bool> ObjectApi::MergeVetted(const VersionList& remote, const VersionList* local, WriteFence* fence) {
   // Recorded first when the merge will change the list as read (as every change is), so
   // that the links of this segment's other services forward it (a mesh); a merge that
   // changes nothing records nothing, so a list does not travel back and forth.
@@ -463,7 +489,7 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote) {
         CCOW_ASSIGN_OR_RETURN(changed, vl->MergeRemote(remote));
         return Status::OK();
       },
-      &fence);
+      fence);
   CCOW_RETURN_IF_ERROR(st);
   return changed;
 }

@@ -257,6 +257,10 @@ Status ClusterState::Apply(const ClusterCommand& command) {
           if (site_id_ != 0)
             return Status::AlreadyExists("this segment has site id " + std::to_string(site_id_) + " already");
           site_id_ = c.site_id;
+        } else if constexpr (std::is_same_v<T, InitSiteKey>) {
+          if (c.seed.size() != 32) return Status::InvalidArgument("a site key seed is 32 bytes");
+          if (!site_key_seed_.empty()) return Status::AlreadyExists("this segment has a signing key already");
+          site_key_seed_ = c.seed;
         } else if constexpr (std::is_same_v<T, AddMasterKey>) {
           if (c.key.size() != 32) return Status::InvalidArgument("a master key is 32 bytes");
           const uint32_t next = master_keys_.empty() ? 1 : master_keys_.rbegin()->first + 1;

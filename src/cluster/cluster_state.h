@@ -163,6 +163,10 @@ struct ServiceUnserve { std::string name, path; };
 // set once (kAlreadyExists after). It goes into every UVID written here, so that the
 // versions two linked segments write concurrently differ (ObjectApi, S3 version ids).
 struct InitSite { uint32_t site_id = 0; };
+// Format 8: the seed (32 random bytes) of the segment's ed25519 signing key pair
+// (model/version_signature.h), drawn by the proposer; set once (kAlreadyExists after).
+// Versions the segment writes are signed with it so that linked sites can verify them.
+struct InitSiteKey { std::string seed; };
 // Replaces a bucket's settings if its revision is still if_revision (kConflict otherwise:
 // read again and retry). The stored record gets revision if_revision + 1.
 struct UpdateBucket { std::string segment, tenant, bucket; BucketRecord record; uint64_t if_revision = 0; };
@@ -196,16 +200,17 @@ using ClusterCommand =
                  command::DeleteBucket, command::CreateService, command::ServiceServe,
                  command::DeleteService, command::UpdateBucket, command::CreateUser,
                  command::DeleteUser, command::UpdateTenant, command::AddMasterKey,
-                 command::ConfigureService, command::ServiceUnserve, command::InitSite>;
+                 command::ConfigureService, command::ServiceUnserve, command::InitSite,
+                 command::InitSiteKey>;
 
 // The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
-inline constexpr uint8_t kClusterStateFormat = 7;
+inline constexpr uint8_t kClusterStateFormat = 8;
 
 // The encoding of a command in the current format, or in an older one the decoder still
 // reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
 // version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
-// Reads formats 1 to 7; *version tells which it was.
+// Reads formats 1 to 8; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {
@@ -223,6 +228,9 @@ class ClusterState {
   // As private as the users' secrets: never shown by the JSON view or the admin API.
   const std::map<uint32_t, std::string>& master_keys() const { return master_keys_; }
   uint32_t site_id() const { return site_id_; }  // 0: none yet (InitSite)
+  // The seed of the segment's signing key (InitSiteKey), or empty. As private as the
+  // master keys: the JSON view and the admin API show only its public key.
+  const std::string& site_key_seed() const { return site_key_seed_; }
   uint64_t flexhash_generation() const { return flexhash_generation_; }
   const std::string& flexhash_json() const { return flexhash_json_; }
   // Successful commands applied: the same on every replica at the same point of the log,
@@ -250,7 +258,7 @@ class ClusterState {
   bool TrlogRecords(const std::string& bucket_path) const;
 
   // Canonical encoding of the whole state (Raft snapshots) and its inverse. Restore reads
-  // formats 1 to 6 (*version tells which); Snapshot(v) re-encodes a state read as format v
+  // formats 1 to 8 (*version tells which); Snapshot(v) re-encodes a state read as format v
   // to the same bytes (an older format drops the settings it cannot hold).
   std::string Snapshot(uint8_t version = kFormatVersion) const;
   static Result<ClusterState> Restore(std::string_view bytes, uint8_t* version = nullptr);
@@ -271,6 +279,7 @@ class ClusterState {
   std::map<std::string, UserRecord, std::less<>> users_;
   std::map<uint32_t, std::string> master_keys_;  // format 5
   uint32_t site_id_ = 0;                          // format 7
+  std::string site_key_seed_;                     // format 8
   uint64_t flexhash_generation_ = 0;
   std::string flexhash_json_;
   uint64_t commands_applied_ = 0;  // successful ones

@@ -19,32 +19,42 @@ using namespace command;
 constexpr uint8_t kCommandRecord = 0x10;
 constexpr uint8_t kStateRecord = 0x11;
 // Commands that format 1 knows (the variant's first 13 alternatives), format 2 (16),
-// formats 3 and 4 (17), format 5 (18), format 6 (20).
+// formats 3 and 4 (17), format 5 (18), format 6 (20), format 7 (21).
 constexpr size_t kFormat1Commands = 13;
 constexpr size_t kFormat2Commands = 16;
 constexpr size_t kFormat4Commands = 17;
 constexpr size_t kFormat5Commands = 18;
 constexpr size_t kFormat6Commands = 20;
+constexpr size_t kFormat7Commands = 21;
 size_t CommandsOfFormat(uint8_t version) {
   return version == 1   ? kFormat1Commands
          : version == 2 ? kFormat2Commands
          : version <= 4 ? kFormat4Commands
          : version == 5 ? kFormat5Commands
          : version == 6 ? kFormat6Commands
+         : version == 7 ? kFormat7Commands
                         : std::variant_size_v<ClusterCommand>;
 }
 
 // A service's settings (format 6): remote, direction and replication bits, metadata-only,
-// chunk cache bytes, batch interval.
-void PutServiceConfig(Encoder& e, const ServiceConfig& c) {
+// chunk cache bytes, batch interval; format 8 the trusted site keys (count, then u32 site
+// id and 32-byte key in site order).
+void PutServiceConfig(Encoder& e, const ServiceConfig& c, uint8_t version) {
   e.PutBytes(c.remote);
   e.PutU8(c.direction);
   e.PutU8(c.replication);
   e.PutU8(static_cast<uint8_t>(c.metadata_only));
   e.PutVarint(c.chunk_cache_bytes);
   e.PutVarint(c.batch_interval_ns);
+  if (version >= 8) {
+    e.PutVarint(c.trusted_keys.size());
+    for (const auto& [site, key] : c.trusted_keys) {
+      e.PutU32(site);
+      e.PutBytes(key);
+    }
+  }
 }
-ServiceConfig GetServiceConfig(Decoder& d) {
+ServiceConfig GetServiceConfig(Decoder& d, uint8_t version) {
   ServiceConfig c;
   c.remote = d.GetBytes();
   c.direction = d.GetU8();
@@ -54,6 +64,17 @@ ServiceConfig GetServiceConfig(Decoder& d) {
   c.metadata_only = static_cast<ServiceConfig::MetadataOnly>(m);
   c.chunk_cache_bytes = d.GetVarint();
   c.batch_interval_ns = d.GetVarint();
+  if (version >= 8) {
+    const uint64_t n = d.GetCount(5);
+    for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+      const uint32_t site = d.GetU32();
+      std::string key = d.GetBytes();
+      if (!d.status().ok()) break;
+      if (site == 0 || key.size() != 32) d.Fail("a trusted site key of site 0 or not 32 bytes");
+      if (!c.trusted_keys.empty() && c.trusted_keys.rbegin()->first >= site) d.Fail("trusted site keys out of order");
+      c.trusted_keys.emplace(site, std::move(key));
+    }
+  }
   return c;
 }
 
@@ -297,14 +318,14 @@ void Get(Decoder& d, ServiceServe& c, uint8_t) {
 }
 void Put(Encoder& e, const DeleteService& c, uint8_t) { e.PutBytes(c.name); }
 void Get(Decoder& d, DeleteService& c, uint8_t) { c.name = d.GetBytes(); }
-void Put(Encoder& e, const ConfigureService& c, uint8_t) {
+void Put(Encoder& e, const ConfigureService& c, uint8_t version) {
   e.PutBytes(c.name);
-  PutServiceConfig(e, c.config);
+  PutServiceConfig(e, c.config, version);
   e.PutVarint(c.if_revision);
 }
-void Get(Decoder& d, ConfigureService& c, uint8_t) {
+void Get(Decoder& d, ConfigureService& c, uint8_t version) {
   c.name = d.GetBytes();
-  c.config = GetServiceConfig(d);
+  c.config = GetServiceConfig(d, version);
   c.if_revision = d.GetVarint();
 }
 void Put(Encoder& e, const ServiceUnserve& c, uint8_t) {
@@ -317,6 +338,8 @@ void Get(Decoder& d, ServiceUnserve& c, uint8_t) {
 }
 void Put(Encoder& e, const InitSite& c, uint8_t) { e.PutU32(c.site_id); }
 void Get(Decoder& d, InitSite& c, uint8_t) { c.site_id = d.GetU32(); }
+void Put(Encoder& e, const InitSiteKey& c, uint8_t) { e.PutBytes(c.seed); }
+void Get(Decoder& d, InitSiteKey& c, uint8_t) { c.seed = d.GetBytes(); }
 void Put(Encoder& e, const UpdateBucket& c, uint8_t version) {
   e.PutBytes(c.segment);
   e.PutBytes(c.tenant);
@@ -440,7 +463,7 @@ std::string ClusterState::Snapshot(uint8_t version) const {
     e.PutVarint(svc.serves.size());
     for (const auto& p : svc.serves) e.PutBytes(p);
     if (version >= 6) {
-      PutServiceConfig(e, svc.config);
+      PutServiceConfig(e, svc.config, version);
       e.PutVarint(svc.revision);
     }
   }
@@ -456,6 +479,7 @@ std::string ClusterState::Snapshot(uint8_t version) const {
     }
   }
   if (version >= 7) e.PutU32(site_id_);
+  if (version >= 8) e.PutBytes(site_key_seed_);
   return e.Take();
 }
 
@@ -524,7 +548,7 @@ Result<ClusterState> ClusterState::Restore(std::string_view bytes, uint8_t* vers
       svc.serves.push_back(std::move(p));
     }
     if (version >= 6) {
-      svc.config = GetServiceConfig(d);
+      svc.config = GetServiceConfig(d, version);
       svc.revision = d.GetVarint();
     }
   }
@@ -549,6 +573,10 @@ Result<ClusterState> ClusterState::Restore(std::string_view bytes, uint8_t* vers
     }
   }
   if (version >= 7) s.site_id_ = d.GetU32();
+  if (version >= 8) {
+    s.site_key_seed_ = d.GetBytes();
+    if (!s.site_key_seed_.empty() && s.site_key_seed_.size() != 32) d.Fail("site key seed not 32 bytes");
+  }
   CCOW_RETURN_IF_ERROR(d.Finish());
   if (version_out) *version_out = version;
   return s;

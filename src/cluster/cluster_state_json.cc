@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "model/version_signature.h"
+
 namespace ccow {
 
 std::string ClusterStateJson(const ClusterState& state) {
@@ -57,6 +59,8 @@ std::string ClusterStateJson(const ClusterState& state) {
   char site[16] = "";
   if (state.site_id()) std::snprintf(site, sizeof site, "%08x", state.site_id());
   j["site_id"] = site;
+  // The public half of the signing key, as another site's trusted-keys setting takes it.
+  j["site_key"] = state.site_key_seed().empty() ? "" : SiteKeyText(state.site_id(), SitePublicKey(state.site_key_seed()));
   return j.dump();
 }
 

@@ -7,6 +7,7 @@
 #include "cluster/registry.h"
 #include "core/aes_gcm.h"
 #include "core/config.h"
+#include "model/version_signature.h"
 
 namespace ccow {
 namespace {
@@ -63,12 +64,17 @@ Status ServiceConfig::Validate() const {
   if (chunk_cache_bytes > kMaxChunkCacheBytes) return Status::InvalidArgument("chunk-cache-size is larger than 1 PiB");
   if (batch_interval_ns < kMinBatchNs || batch_interval_ns > kMaxBatchNs)
     return Status::InvalidArgument("batch-interval must be from 100ms to 1h");
+  if (trusted_keys.size() > 1024) return Status::InvalidArgument("trusted-keys names more than 1024 sites");
+  for (const auto& [site, key] : trusted_keys)
+    if (site == 0 || key.size() != kSitePublicKeyBytes)
+      return Status::InvalidArgument("trusted-keys: a site id of 0 or a key that is not 32 bytes");
   return Status::OK();
 }
 
 const std::vector<std::string>& ServiceSettingNames() {
   static const std::vector<std::string> names = {"remote",        "direction",        "replication",
-                                                 "metadata-only", "chunk-cache-size", "batch-interval"};
+                                                 "metadata-only", "chunk-cache-size", "batch-interval",
+                                                 "trusted-keys"};
   return names;
 }
 
@@ -108,6 +114,21 @@ Status ApplyServiceSetting(ServiceConfig* config, std::string_view key, std::str
     auto d = ParseDuration(value);
     if (!d.ok()) return Status::InvalidArgument("batch-interval " + d.status().message());
     next.batch_interval_ns = *d;
+  } else if (key == "trusted-keys") {
+    next.trusted_keys.clear();
+    if (value != "none" && !value.empty()) {
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        if (comma == std::string_view::npos) comma = value.size();
+        uint32_t site = 0;
+        std::string key_bytes;
+        CCOW_RETURN_IF_ERROR(ParseSiteKeyText(value.substr(start, comma - start), &site, &key_bytes));
+        if (!next.trusted_keys.emplace(site, std::move(key_bytes)).second)
+          return Status::InvalidArgument("trusted-keys names site " + SiteKeyText(site, "").substr(0, 8) + " more than once");
+        start = comma + 1;
+      }
+    }
   } else {
     std::string names;
     for (const auto& n : ServiceSettingNames()) names += (names.empty() ? "" : ", ") + n;
@@ -137,6 +158,11 @@ std::string ServiceSettingText(const ServiceConfig& config, std::string_view key
   }
   if (key == "chunk-cache-size") return std::to_string(config.chunk_cache_bytes);
   if (key == "batch-interval") return FormatDuration(config.batch_interval_ns);
+  if (key == "trusted-keys") {
+    std::string text;
+    for (const auto& [site, pk] : config.trusted_keys) text += (text.empty() ? "" : ",") + SiteKeyText(site, pk);
+    return text.empty() ? "none" : text;
+  }
   return "";
 }
 
@@ -165,7 +191,9 @@ BucketRecord LinkedBucketRecord(const BucketRecord& origin) {
   return r;
 }
 
-Result<uint32_t> EnsureSiteId(Registry& registry) {
+namespace {
+
+Result<uint32_t> EnsureSiteIdOnly(Registry& registry) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     if (uint32_t id = registry.current()->site_id()) return id;
     uint32_t id = 0;
@@ -178,6 +206,19 @@ Result<uint32_t> EnsureSiteId(Registry& registry) {
     return s;
   }
   return Status::Unavailable("the site id did not settle in the registry; try again");
+}
+
+}  // namespace
+
+Result<uint32_t> EnsureSiteId(Registry& registry) {
+  CCOW_ASSIGN_OR_RETURN(uint32_t id, EnsureSiteIdOnly(registry));
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (!registry.current()->site_key_seed().empty()) return id;
+    Status s = registry.Propose(command::InitSiteKey{RandomBytes(kSiteKeySeedBytes)});
+    if (s.ok() || s.code() == Code::kAlreadyExists) continue;
+    return s;
+  }
+  return Status::Unavailable("the site's signing key did not settle in the registry; try again");
 }
 
 }  // namespace ccow

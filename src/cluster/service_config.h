@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,11 @@ struct ServiceConfig {
   MetadataOnly metadata_only = MetadataOnly::kOff;
   uint64_t chunk_cache_bytes = 0;  // a metadata-only site's cache of fetched chunks; 0: none
   uint64_t batch_interval_ns = 10'000'000'000ull;
+  // Format 8: the sites whose versions this end accepts, by site id (32-byte ed25519
+  // public keys, model/version_signature.h). Empty: versions are taken unverified (a lab);
+  // otherwise every version received must be signed by the trusted key of the site that
+  // wrote it, and one that is not is refused and reported.
+  std::map<uint32_t, std::string> trusted_keys;
 
   // kInvalidArgument naming the setting that is out of range.
   Status Validate() const;
@@ -44,6 +50,7 @@ const std::vector<std::string>& ServiceSettingNames();
 //   metadata-only     off | versions | all
 //   chunk-cache-size  a size (64M, 1G; 0 for none)
 //   batch-interval    a duration from 100ms to 1h (500ms, 10s)
+//   trusted-keys      SSSSSSSS:KEY[,SSSSSSSS:KEY...] (the other sites' `service show`), or none
 // kInvalidArgument naming the setting and its accepted values; nothing changes then.
 Status ApplyServiceSetting(ServiceConfig* config, std::string_view key, std::string_view value);
 // A setting's value as ApplyServiceSetting reads it back ("" for an unknown key).
@@ -67,6 +74,7 @@ BucketRecord LinkedBucketRecord(const BucketRecord& origin);
 // The segment's site id (ClusterState::site_id), proposing a random one (command::InitSite)
 // when it has none: whoever proposes first wins and every other proposer reads it. A
 // segment needs one once it links with another (ObjectApi writes it into every UVID).
+// The segment's signing key (command::InitSiteKey, format 8) is made with it, the same way.
 // Errors: the registry's (kUnavailable when it cannot commit).
 Result<uint32_t> EnsureSiteId(Registry& registry);
 

@@ -9,6 +9,7 @@
 #include "core/compression.h"
 #include "http/http_client.h"
 #include "isgw/link_internal.h"
+#include "model/version_signature.h"
 
 namespace ccow::isgw {
 
@@ -149,9 +150,16 @@ LinkStats IsgwLink::stats() const {
 std::string IsgwLink::StatusJson() const {
   LinkStats s = stats();
   char site[16] = "";
-  if (uint32_t id = options_.state()->site_id()) std::snprintf(site, sizeof site, "%08x", id);
+  auto state = options_.state();
+  if (uint32_t id = state->site_id()) std::snprintf(site, sizeof site, "%08x", id);
+  // The sites whose signed versions this end accepts, as it applies them now (the
+  // registry a link end follows may trail a `service config` by a moment).
+  nlohmann::json trusted = nlohmann::json::array();
+  if (auto svc = state->services().find(options_.service); svc != state->services().end())
+    for (const auto& [id, key] : svc->second.config.trusted_keys) trusted.push_back(SiteKeyText(id, key).substr(0, 8));
   nlohmann::json j = {{"service", options_.service},
                       {"site_id", site},
+                      {"trusted_sites", std::move(trusted)},
                       {"rounds", s.rounds},
                       {"failed_rounds", s.failed_rounds},
                       {"last_round_ns", s.last_round_ns},
@@ -168,6 +176,7 @@ std::string IsgwLink::StatusJson() const {
                       {"chunks_received", s.chunks_received},
                       {"bytes_received", s.bytes_received},
                       {"refused", s.refused},
+                      {"versions_refused", s.versions_refused},
                       {"full_syncs", s.full_syncs},
                       {"full_lists", s.full_lists},
                       {"trlog_records", s.trlog_records},
@@ -209,6 +218,8 @@ std::string IsgwLink::MetricsText() const {
   counter("ccow_isgw_lists_merged_total", "version lists received and merged", s.lists_merged);
   counter("ccow_isgw_bytes_received_total", "chunk bytes received", s.bytes_received);
   counter("ccow_isgw_refused_total", "requests refused", s.refused);
+  counter("ccow_isgw_versions_refused_total", "versions received unsigned or not signed by a trusted site",
+          s.versions_refused);
   counter("ccow_isgw_full_syncs_total", "whole-bucket comparisons finished", s.full_syncs);
   counter("ccow_isgw_trlog_records_total", "trlog flushes read", s.trlog_records);
   counter("ccow_isgw_trlog_names_total", "changed names read from the trlog", s.trlog_names);

@@ -78,6 +78,9 @@ struct LinkStats {
   // Receiver.
   uint64_t lists_merged = 0, lists_changed = 0, chunks_received = 0, bytes_received = 0;
   uint64_t refused = 0;  // requests refused (authentication, a bucket not served, bad bodies, bad chunks)
+  // Versions left out of merges: unsigned, signed by a site not in trusted-keys, or whose
+  // signature does not verify (model/version_signature.h); the rest of their lists merge.
+  uint64_t versions_refused = 0;
   std::string last_error;
 };
 

@@ -7,6 +7,7 @@
 #include "isgw/isgw_link.h"
 #include "isgw/isgw_wire.h"
 #include "isgw/link_internal.h"
+#include "model/version_signature.h"
 
 namespace ccow::isgw {
 
@@ -167,14 +168,28 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     if (Status s = check(r->service, &r->bucket); !s.ok()) return respond(403, s);
     MergeReply reply;
     uint64_t merged = 0, changed = 0;
+    // With trusted keys, each new version must be signed by the site that wrote it.
+    const TrustedSiteKeys& trusted = svc->second.config.trusted_keys;
+    ObjectApi::VersionCheck verify;
+    if (!trusted.empty()) verify = [&trusted](const VersionManifest& vm) { return VerifyVersion(vm, trusted); };
+    std::vector<ObjectApi::RefusedVersion> refused;
     for (const auto& bytes : r->lists) {
       MergeReply::Result result;
+      const size_t refused_before = refused.size();
       auto list = VersionList::Decode(bytes);
       Result<bool> done = !list.ok()                     ? Result<bool>(list.status())
                           : !under(list->name(), r->bucket) ? Result<bool>(Status::InvalidArgument(
                                                                  "object " + list->name() + " is not in bucket " + r->bucket))
-                                                           : api_->MergeRemote(*list);
-      if (done.ok()) {
+                                                           : api_->MergeRemote(*list, verify, &refused);
+      if (done.ok() && refused.size() != refused_before) {
+        // The rest of the list merged; the sender keeps the name in its retry set (its
+        // lag shows it), so the versions arrive once trusted-keys is corrected.
+        result.changed = *done;
+        changed += *done;
+        result.code = static_cast<uint8_t>(Code::kPermissionDenied);
+        result.message = std::to_string(refused.size() - refused_before) + " version(s) of " + list->name() +
+                         " refused: " + refused.back().why.message();
+      } else if (done.ok()) {
         result.changed = *done;
         ++merged;
         changed += *done;
@@ -189,7 +204,18 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
       std::lock_guard lock(mu_);
       stats_.lists_merged += merged;
       stats_.lists_changed += changed;
+      stats_.versions_refused += refused.size();
+      if (!refused.empty())
+        stats_.last_error = "refused " + std::to_string(refused.size()) + " version(s) from " + req.remote_address +
+                            ": " + refused.back().why.message();
     }
+    // The sender offers a refused version again each round: a few lines per request.
+    for (size_t i = 0; i < refused.size() && i < 3; ++i)
+      spdlog::warn("isgw {}: refused version {} from {}: {}", options_.service, refused[i].vm_chid.ToString(),
+                   req.remote_address, refused[i].why.message());
+    if (refused.size() > 3)
+      spdlog::warn("isgw {}: refused {} more versions from {}", options_.service, refused.size() - 3,
+                   req.remote_address);
     return ok(Encode(reply));
   }
   respond(404, Status::NotFound("no ISGW call " + req.path));

@@ -282,6 +282,17 @@ Status VersionList::SetLegalHold(VersionRef version, bool on) {
   return Status::OK();
 }
 
+VersionList VersionList::Without(const std::set<Chid>& vm_chids) const {
+  VersionList out(name_, nhid_);
+  for (const auto& v : versions_)
+    if (!vm_chids.count(v.vm_chid)) out.versions_.push_back(v);
+  for (const auto& q : quarantine_)
+    if (!vm_chids.count(q.version.vm_chid)) out.quarantine_.push_back(q);
+  for (const auto& s : snapshots_)
+    if (!vm_chids.count(s.version.vm_chid)) out.snapshots_.push_back(s);
+  return out;
+}
+
 Result<bool> VersionList::MergeRemote(const VersionList& remote) {
   if (remote.name_ != name_ || remote.nhid_ != nhid_)
     return Status::InvalidArgument("object " + name_ + ": cannot merge the version list of " + remote.name_);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -232,6 +233,10 @@ class VersionList {
   // class. A version new here comes without erasure coding: its chunks arrive replicated.
   // kInvalidArgument when `remote` is another object's list.
   Result<bool> MergeRemote(const VersionList& remote);
+  // This list without the entries (active, quarantined or snapshot) naming the version
+  // manifests in vm_chids: what a link merges of another site's list once it refused some
+  // of its versions.
+  VersionList Without(const std::set<Chid>& vm_chids) const;
 
   std::string Encode() const;
   static Result<VersionList> Decode(std::string_view bytes);

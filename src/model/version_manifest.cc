@@ -20,6 +20,7 @@ enum ExtensionTag : uint64_t {
   kTagInlinePayload = 1,
   kTagChecksum = 2,  // u8 algorithm, u8 composite (0/1), varint parts, bytes digest
   kTagEncryption = 3,  // u8 key source, u8 convergent (0/1), varint master key id, bytes wrapped key
+  kTagSignature = 4,   // the originating site's ed25519 signature (model/version_signature.h)
 };
 
 std::string EncodeEncryption(const ObjectEncryption& e) {
@@ -99,7 +100,7 @@ size_t ObjectChecksum::DigestSize(Algo algo) {
 
 std::string VersionManifest::Encode() const {
   Encoder enc;
-  const bool extended = is_inline() || !checksum.empty() || !encryption.empty();
+  const bool extended = is_inline() || !checksum.empty() || !encryption.empty() || !signature.empty();
   enc.PutU8(static_cast<uint8_t>(RecordKind::kVersionManifest));
   enc.PutU8(extended ? kFormatVersionExtended : kFormatVersion);
   enc.PutBytes(name);
@@ -127,7 +128,8 @@ std::string VersionManifest::Encode() const {
   enc.PutVarint(root_refs.size());
   for (const auto& r : root_refs) EncodeChunkRef(r, &enc);
   if (extended) {
-    enc.PutVarint((is_inline() ? 1 : 0) + (checksum.empty() ? 0 : 1) + (encryption.empty() ? 0 : 1));
+    enc.PutVarint((is_inline() ? 1 : 0) + (checksum.empty() ? 0 : 1) + (encryption.empty() ? 0 : 1) +
+                  (signature.empty() ? 0 : 1));
     if (is_inline()) {
       enc.PutVarint(kTagInlinePayload);
       enc.PutBytes(inline_payload);
@@ -139,6 +141,10 @@ std::string VersionManifest::Encode() const {
     if (!encryption.empty()) {
       enc.PutVarint(kTagEncryption);
       enc.PutBytes(EncodeEncryption(encryption));
+    }
+    if (!signature.empty()) {
+      enc.PutVarint(kTagSignature);
+      enc.PutBytes(signature);
     }
   }
   return enc.Take();
@@ -203,6 +209,9 @@ Result<VersionManifest> VersionManifest::Decode(std::string_view bytes) {
         DecodeChecksum(value, &vm.checksum, &dec);
       } else if (tag == kTagEncryption) {
         DecodeEncryption(value, &vm.encryption, &dec);
+      } else if (tag == kTagSignature) {
+        if (value.size() != kSignatureBytes) dec.Fail("a signature of " + std::to_string(value.size()) + " bytes");
+        vm.signature = std::move(value);
       } else if (tag != kTagInlinePayload) {
         dec.Fail("unknown extension " + std::to_string(tag) + " (written by a newer release?)");
       } else if (value.empty()) {

@@ -94,6 +94,12 @@ struct VersionManifest {
   std::string inline_payload;
   ObjectChecksum checksum;  // empty unless the writer verified one
   ObjectEncryption encryption;  // empty unless the version's bytes are sealed
+  // The ed25519 signature (kSignatureBytes) of the site that wrote the version, over the
+  // manifest's encoding without it (model/version_signature.h), so that a linked site
+  // can tell a version its peers wrote from a forged or altered one; empty when the
+  // segment has no signing key (never linked).
+  static constexpr size_t kSignatureBytes = 64;
+  std::string signature;
 
   bool is_inline() const { return !inline_payload.empty(); }
 

@@ -2,11 +2,13 @@
 // manifests and chunks it references are stored here, so the object reads back
 // byte-identical at the receiving site with its origin's generations and UVIDs; a missing
 // chunk is refused (kNotFound, nothing changes) until it is shipped; a manifest that is
-// not its entry's is refused as corruption; merging twice changes nothing.
+// not its entry's is refused as corruption; merging twice changes nothing; a link that
+// trusts signatures merges only the versions signed by the sites it trusts.
 #include "client/object_api.h"
 
 #include <gtest/gtest.h>
 
+#include "model/version_signature.h"
 #include "store/store_test_util.h"
 
 namespace ccow {
@@ -16,11 +18,12 @@ using testing::RandomBytes;
 using testing::ScratchDir;
 
 struct Site {
-  explicit Site(uint32_t id) {
+  explicit Site(uint32_t id, std::string seed = "") {
     auto backend = OpenLocalBackend(dir.path());
     EXPECT_TRUE(backend.ok()) << backend.status().ToString();
     ApiOptions opts;
     opts.segment_id = id;
+    if (!seed.empty()) opts.site_key_seed = [seed] { return seed; };
     opts.default_policy.chunk_size = 4096;
     opts.default_policy.single_chunk_max = 4096;
     opts.default_policy.manifest_fanout = 4;
@@ -119,6 +122,61 @@ TEST(ObjectMergeTest, AManifestThatIsNotItsEntrysIsRefused) {
   ASSERT_TRUE(forged.AddVersion(e).ok());
   EXPECT_EQ(b.api->MergeRemote(forged).status().code(), Code::kCorruption);
   EXPECT_EQ(b.api->Versions("S/T/B/o").status().code(), Code::kNotFound);
+}
+
+TEST(ObjectMergeTest, AnEntryThatMisstatesItsManifestsSizeOrEtagIsRefused) {
+  Site a(1), b(2);
+  PutString(*a.api, "S/T/B/o", RandomBytes(9000, 11));
+  Ship(a, b, "S/T/B/o");
+  auto o = a.api->Versions("S/T/B/o");
+  ASSERT_TRUE(o.ok());
+  for (int field = 0; field < 2; ++field) {
+    VersionList forged("S/T/B/o", o->nhid());
+    VersionEntry e = o->versions()[0];
+    if (field == 0) e.size += 1;
+    if (field == 1) e.etag = "ffffffffffffffffffffffffffffffff";
+    ASSERT_TRUE(forged.AddVersion(e).ok());
+    EXPECT_EQ(b.api->MergeRemote(forged).status().code(), Code::kCorruption) << field;
+  }
+  EXPECT_EQ(b.api->Versions("S/T/B/o").status().code(), Code::kNotFound);
+}
+
+TEST(ObjectMergeTest, OnlyVersionsSignedByATrustedSiteMerge) {
+  const std::string seed_a(32, 'k');
+  Site a(1, seed_a), c(3), b(2);
+  PutString(*a.api, "S/T/B/o", RandomBytes(9000, 12));
+  // c learns a's version, then writes one of its own, unsigned (c has no key).
+  Ship(a, c, "S/T/B/o");
+  auto from_a = a.api->Versions("S/T/B/o");
+  ASSERT_TRUE(from_a.ok());
+  ASSERT_TRUE(c.api->MergeRemote(*from_a).ok());
+  const std::string at_c = RandomBytes(7000, 13);
+  PutString(*c.api, "S/T/B/o", at_c);
+  Ship(c, b, "S/T/B/o");
+  Ship(a, b, "S/T/B/o");
+  auto list = c.api->Versions("S/T/B/o");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->versions().size(), 2u);
+  const TrustedSiteKeys trusted = {{1, SitePublicKey(seed_a)}};
+  std::vector<ObjectApi::RefusedVersion> refused;
+  auto merged = b.api->MergeRemote(
+      *list, [&](const VersionManifest& vm) { return VerifyVersion(vm, trusted); }, &refused);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_TRUE(*merged);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].vm_chid, list->versions()[0].vm_chid);  // c's own, unsigned
+  EXPECT_EQ(refused[0].why.code(), Code::kPermissionDenied);
+  auto at_b = b.api->Versions("S/T/B/o");
+  ASSERT_TRUE(at_b.ok());
+  ASSERT_EQ(at_b->versions().size(), 1u);
+  EXPECT_EQ(at_b->versions()[0].vm_chid, from_a->versions()[0].vm_chid);
+  // Trusting nobody else, the same list merged again refuses the same version again.
+  refused.clear();
+  auto again = b.api->MergeRemote(
+      *list, [&](const VersionManifest& vm) { return VerifyVersion(vm, trusted); }, &refused);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(refused.size(), 1u);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "cluster/cluster_state.h"
+#include "cluster/cluster_state_json.h"
+#include "cluster/service_config.h"
 #include "core/hash.h"
 
 namespace ccow {
@@ -284,6 +286,67 @@ TEST(ClusterStateGoldenTest, FormatSevenSiteIdIsPinned) {
   auto v6 = ClusterState::Restore(s.Snapshot(6));
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->site_id(), 0u);
+}
+
+// Format 8: InitSiteKey (kind 22: bytes seed), a service's trusted site keys (count, then
+// u32 site id and bytes key, after the batch interval) and the seed (bytes) after the site
+// id in snapshots.
+TEST(ClusterStateGoldenTest, FormatEightSiteKeysArePinned) {
+  auto c = ExpectGoldenCommand(InitSiteKey{std::string(32, '\x11')}, 8, "100816201111111111111111111111111111111111111111111111111111111111111111");
+  EXPECT_EQ(std::get<InitSiteKey>(c).seed, std::string(32, '\x11'));
+  ServiceConfig config;
+  ASSERT_TRUE(ApplyServiceSetting(&config, "remote", "ccow://h:1").ok());
+  config.trusted_keys = {{0x0a0b0c0d, std::string(32, '\x22')}};
+  auto cfg = ExpectGoldenCommand(ConfigureService{"hawaii", config, 2}, 8, "100813066861776169690a63636f773a2f2f683a310303000080c8afa025010d0c0b0a20222222222222222222222222222222222222222222222222222222222222222202");
+  EXPECT_EQ(std::get<ConfigureService>(cfg).config, config);
+  ClusterState s = SampleState();
+  ASSERT_TRUE(s.Apply(ConfigureService{"hawaii", config, 0}).ok());
+  ASSERT_TRUE(s.Apply(InitSite{0x1a2b3c4d}).ok());
+  ASSERT_TRUE(s.Apply(InitSiteKey{std::string(32, '\x11')}).ok());
+  ClusterState v8 = ExpectGoldenSnapshot(s, 8,
+      "11080a000001027431017a0e3132372e302e302e313a3730303001010574312f7630027431017a"
+      "8080808004000e3132372e302e302e313a3731303001064861776169690104436f6c6102000000"
+      "0103626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb170965752d"
+      "776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000000106"
+      "6861776169690469736777010f4861776169692f436f6c612f626b310a63636f773a2f2f683a31"
+      "0303000080c8afa025010d0c0b0a20222222222222222222222222222222222222222222222222"
+      "2222222222222222010105414b494158067365637265740648617761696904436f6c6105004d3c"
+      "2b1a201111111111111111111111111111111111111111111111111111111111111111");
+  EXPECT_EQ(v8, s);
+  EXPECT_EQ(v8.site_key_seed(), std::string(32, '\x11'));
+  // Format 7 cannot carry them: no command kind 22, and its snapshot drops them.
+  auto v7 = ClusterState::Restore(s.Snapshot(7));
+  ASSERT_TRUE(v7.ok());
+  EXPECT_EQ(v7->site_key_seed(), "");
+  EXPECT_TRUE(v7->services().at("hawaii").config.trusted_keys.empty());
+  EXPECT_EQ(v7->site_id(), 0x1a2b3c4du);
+}
+
+TEST(ClusterStateTest, ASiteKeyIsSetOnceAndIs32Bytes) {
+  ClusterState s;
+  EXPECT_EQ(s.Apply(InitSiteKey{std::string(31, 'a')}).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(s.Apply(InitSiteKey{std::string(32, 'a')}).ok());
+  EXPECT_EQ(s.Apply(InitSiteKey{std::string(32, 'b')}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.site_key_seed(), std::string(32, 'a'));
+  // The JSON view shows the public key, never the seed.
+  ASSERT_TRUE(s.Apply(InitSite{0x1a2b3c4d}).ok());
+  const std::string json = ClusterStateJson(s);
+  EXPECT_NE(json.find("\"site_key\":\"1a2b3c4d:"), std::string::npos) << json;
+  EXPECT_EQ(json.find(std::string(32, 'a')), std::string::npos) << json;
+}
+
+TEST(ServiceConfigTest, TrustedKeysAreSetFromTextAndReadBack) {
+  ServiceConfig config;
+  const std::string a = "0000000a:" + std::string(64, 'a'), b = "0000000b:" + std::string(64, 'b');
+  ASSERT_TRUE(ApplyServiceSetting(&config, "trusted-keys", b + "," + a).ok());
+  EXPECT_EQ(config.trusted_keys.size(), 2u);
+  EXPECT_EQ(ServiceSettingText(config, "trusted-keys"), a + "," + b);
+  EXPECT_EQ(ApplyServiceSetting(&config, "trusted-keys", a + "," + a).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ApplyServiceSetting(&config, "trusted-keys", a + ",junk").code(), Code::kInvalidArgument);
+  EXPECT_EQ(config.trusted_keys.size(), 2u) << "a refused setting changes nothing";
+  ASSERT_TRUE(ApplyServiceSetting(&config, "trusted-keys", "none").ok());
+  EXPECT_TRUE(config.trusted_keys.empty());
+  EXPECT_EQ(ServiceSettingText(config, "trusted-keys"), "none");
 }
 
 TEST(ClusterStateTest, ASiteIdIsSetOnceAndNeverZero) {

@@ -130,7 +130,7 @@ TEST(ClusterStateTest, EveryCommandRoundTripsAndGarbageIsRefused) {
       UpdateBucket{"S", "T", "B", p, 2}, CreateUser{{"AKIAX", "s", "S", "T", 1}}, DeleteUser{"AKIAX"},
       UpdateTenant{"S", "T", 2, 60, "4:2:rs", 1}, CreateTenant{"S", "T", 3, 60, "4:2:rs"},
       AddMasterKey{1, std::string(32, 'k')}, ConfigureService{"svc", ServiceConfig{}, 3},
-      ServiceUnserve{"svc", "S/T/B"}, InitSite{0xdeadbeef}};
+      ServiceUnserve{"svc", "S/T/B"}, InitSite{0xdeadbeef}, InitSiteKey{std::string(32, 's')}};
   ASSERT_EQ(all.size() - 1, std::variant_size_v<ClusterCommand>) << "a command is missing here";
   for (const auto& c : all) {
     std::string bytes = EncodeCommand(c);

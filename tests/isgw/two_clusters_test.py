@@ -22,26 +22,19 @@ import tempfile
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gateway", "s3"))
-from server_process import admin_client  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+import sites  # noqa: E402
+from sites import admin_client, body_of, fail, versions, wait_for  # noqa: E402
 
 CCOW = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="ccow-isgw-clusters-")
+sites.configure(CCOW, WORK)
 TOKEN = "two-clusters-link-secret"
 BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
 PROCS = []
 CLUSTERS = []
 SETTLE_S = 11  # client/trlog.h kTrlogSettleNs, and a second
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    for name in sorted(os.listdir(WORK)):
-        if name.endswith(".log"):
-            print("---- " + name, file=sys.stderr)
-            print(open(os.path.join(WORK, name)).read()[-3000:], file=sys.stderr)
-    sys.exit(1)
 
 
 def ccow(cluster, *args):
@@ -81,27 +74,6 @@ class Gateway:
         return int(m.group(1)) if m else 0
 
 
-def wait_for(what, check, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    fail("timed out waiting for " + what)
-
-
-def body_of(s3, key):
-    try:
-        return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return None
-
-
-def versions(s3, key):
-    r = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
-    return sorted((v["VersionId"], v["ETag"]) for v in r.get("Versions", []) if v["Key"] == key)
-
-
 def main():
     for name in ("A", "B"):
         d = os.path.join(WORK, name)
@@ -120,9 +92,9 @@ def main():
         ccow(cl, "service", "serve", "hawaii", PATH)
         ccow(cl, "service", "config", "hawaii", "batch-interval", "200ms")
         ccow(cl, "service", "config", "hawaii", "remote", "ccow://" + other.link)
-    sites = {json.loads(ccow(cl, "--json", "service", "show", "hawaii").stdout).get("site_id") for cl in (cla, clb)}
-    if len(sites) != 2 or "" in sites:
-        fail("the segments' site ids: %s" % sites)
+    site_ids = {json.loads(ccow(cl, "--json", "service", "show", "hawaii").stdout).get("site_id") for cl in (cla, clb)}
+    if len(site_ids) != 2 or "" in site_ids:
+        fail("the segments' site ids: %s" % site_ids)
 
     # Written through the gateway that is not the link's end: its trlog records travel.
     blobs = {"a/%d" % i: os.urandom(700 << 10 if i == 0 else 2000 + i * 300) for i in range(6)}
@@ -132,21 +104,21 @@ def main():
     blobs["b/0"] = os.urandom(5000)
     b_end.s3.put_object(Bucket=BUCKET, Key="b/0", Body=blobs["b/0"])
     for key, data in blobs.items():
-        wait_for("%s at B" % key, lambda: body_of(b_end.s3, key) == data)
-        wait_for("%s at A" % key, lambda: body_of(a_other.s3, key) == data)
+        wait_for("%s at B" % key, lambda: body_of(b_end.s3, BUCKET, key) == data, timeout=60)
+        wait_for("%s at A" % key, lambda: body_of(a_other.s3, BUCKET, key) == data, timeout=60)
     for key in blobs:
-        if versions(a_other.s3, key) != versions(b_end.s3, key):
-            fail("histories of %s differ: %s vs %s" % (key, versions(a_other.s3, key), versions(b_end.s3, key)))
+        if versions(a_other.s3, BUCKET, key) != versions(b_end.s3, BUCKET, key):
+            fail("histories of %s differ: %s vs %s" % (key, versions(a_other.s3, BUCKET, key), versions(b_end.s3, BUCKET, key)))
     site_of = lambda vid: vid.split("-")[1]
-    if {site_of(versions(b_end.s3, k)[0][0]) for k in ("a/0", "b/0")} != sites:
-        fail("versions do not carry their segment's site id: %s" % [versions(b_end.s3, k) for k in ("a/0", "b/0")])
+    if {site_of(versions(b_end.s3, BUCKET, k)[0][0]) for k in ("a/0", "b/0")} != site_ids:
+        fail("versions do not carry their segment's site id: %s" % [versions(b_end.s3, BUCKET, k) for k in ("a/0", "b/0")])
 
     # An overwrite at B and a delete at A travel too.
     b_end.s3.put_object(Bucket=BUCKET, Key="a/1", Body=b"overwritten at B")
-    wait_for("the overwrite at A", lambda: body_of(a_other.s3, "a/1") == b"overwritten at B")
-    for vid, _ in versions(a_other.s3, "a/2"):
+    wait_for("the overwrite at A", lambda: body_of(a_other.s3, BUCKET, "a/1") == b"overwritten at B", timeout=60)
+    for vid, _ in versions(a_other.s3, BUCKET, "a/2"):
         a_other.s3.delete_object(Bucket=BUCKET, Key="a/2", VersionId=vid)
-    wait_for("the delete at B", lambda: body_of(b_end.s3, "a/2") is None)
+    wait_for("the delete at B", lambda: body_of(b_end.s3, BUCKET, "a/2") is None, timeout=60)
 
     # Once every change settled, an idle link compares no list.
     time.sleep(SETTLE_S)
