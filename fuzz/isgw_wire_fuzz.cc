@@ -1,6 +1,6 @@
 // Fuzz target for the ISGW link's bodies (isgw/isgw_wire.h): they come from another site
 // over the network, so any input must be refused with a Status or decode to a body that
-// re-encodes to exactly the input, whichever of the ten decoders reads it.
+// re-encodes to exactly the input, whichever of the twelve decoders reads it.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,7 +22,10 @@ std::vector<std::string> Seeds() {
           Encode(MergeRequest{"svc", "S/T/B", {"list"}}),
           Encode(MergeReply{{{0, true, ""}, {5, false, "missing"}}}),
           Encode(BucketRequest{"svc", "command"}),
-          Encode(BucketReply{true})};
+          Encode(BucketReply{true}),
+          Encode(DigestsReply{{1}, 2}),
+          Encode(FetchRequest{"svc", {a, b}}),
+          Encode(FetchReply{{"a", ""}})};
 }
 
 }  // namespace ccow::fuzz
@@ -49,5 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check("isgw MergeReply", DecodeMergeReply(in), in);
   Check("isgw BucketRequest", DecodeBucketRequest(in), in);
   Check("isgw BucketReply", DecodeBucketReply(in), in);
+  Check("isgw FetchRequest", DecodeFetchRequest(in), in);
+  Check("isgw FetchReply", DecodeFetchReply(in), in);
   return 0;
 }

@@ -51,8 +51,10 @@ std::string DataDir();
 std::string ClusterDir();
 
 // Opens the object API on the cluster when one is named, else on the local data
-// directory (puts pass their policy per call).
-Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options = {});
+// directory (puts pass their policy per call). wrap, when set, stands between the object
+// API and the backend it opened (a server's on-demand fetches, client/fetching_backend.h).
+using BackendWrapper = std::function<std::shared_ptr<Backend>(std::shared_ptr<Backend>)>;
+Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options = {}, const BackendWrapper& wrap = {});
 
 void RegisterObjectCommands(CLI::App& app, int* exit_code);
 void RegisterServerCommand(CLI::App& app, int* exit_code);

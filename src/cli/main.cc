@@ -76,7 +76,7 @@ std::string ClusterDir() {
   return "";
 }
 
-Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
+Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options, const BackendWrapper& wrap) {
   std::unique_ptr<Backend> backend;
   // Says which store a command works on: the answer to "why is my object not there?"
   // when --data, --cluster and the environment disagree.
@@ -95,7 +95,9 @@ Result<std::unique_ptr<ObjectApi>> OpenApi(ApiOptions options) {
   if (!options.trlog_records) options.trlog_records = LazyTrlogRecords(registry);
   if (!options.site_id) options.site_id = LazySiteId(registry);
   if (!options.site_key_seed) options.site_key_seed = LazySiteKeySeed(registry);
-  auto api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), options);
+  std::shared_ptr<Backend> shared(std::move(backend));
+  if (wrap) shared = wrap(std::move(shared));
+  auto api = std::make_unique<ObjectApi>(std::move(shared), options);
   *self = api.get();
   return api;
 }

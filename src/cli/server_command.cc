@@ -154,6 +154,9 @@ struct Serving {
   std::shared_ptr<std::atomic<Registry*>> retention_registry = std::make_shared<std::atomic<Registry*>>(nullptr);
   daemon::ServerRegistry local;  // one node: the Raft member
   std::shared_ptr<std::atomic<replicast::Initiator*>> initiator = std::make_shared<std::atomic<replicast::Initiator*>>();
+  // An ISGW link end's reads of chunks this segment lacks (a metadata-only link): the
+  // object API's backend, when the server runs a link.
+  std::shared_ptr<FetchingBackend> on_demand;
 
   ~Serving() {
     retention_registry->store(nullptr);
@@ -172,8 +175,22 @@ std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std:
 }
 
 
-Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
+Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::string& isgw_service) {
   auto s = std::make_unique<Serving>();
+  // A link end may keep only metadata (the service's metadata-only setting): reads of
+  // chunks absent here are fetched from the remote into a cache beside the data (its
+  // size is the service's chunk-cache-size, 0 until the link reads it).
+  BackendWrapper wrap;
+  if (!isgw_service.empty()) {
+    const std::string cache_dir = (ClusterDir().empty() ? DataDir() : ClusterDir()) + "/isgw-cache/" + isgw_service;
+    wrap = [s = s.get(), cache_dir](std::shared_ptr<Backend> inner) -> std::shared_ptr<Backend> {
+      auto cache = ChunkCache::Open(cache_dir, 0);
+      if (!cache.ok()) spdlog::warn("isgw: no chunk cache: {}", cache.status().ToString());
+      s->on_demand = std::make_shared<FetchingBackend>(std::move(inner),
+                                                       cache.ok() ? std::move(*cache) : nullptr);
+      return s->on_demand;
+    };
+  }
   ApiOptions base;
   base.quarantine_retention_ns = retention_ns;
   base.bucket_retention = BucketRetention(s->retention_registry);
@@ -197,7 +214,7 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
       return Status::InvalidArgument("data directory " + DataDir() + " became the first target of a cluster (" +
                                      DataDir() + "/MOVED-TO-CLUSTER.txt says which): serve it with "
                                      "`ccow gateway s3 --cluster DIR`");
-    CCOW_ASSIGN_OR_RETURN(auto api, OpenApi(base));
+    CCOW_ASSIGN_OR_RETURN(auto api, OpenApi(base, wrap));
     s->api = std::move(api);
     CCOW_ASSIGN_OR_RETURN(s->local, daemon::OpenSingleNodeRegistry(DataDir(), *s->api, s3::kDefaultSegment));
     s->registry = std::shared_ptr<Registry>(s->local.registry.get(), [](Registry*) {});
@@ -230,7 +247,9 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns) {
   replicast::Initiator* raw = nullptr;
   CCOW_ASSIGN_OR_RETURN(auto backend, OpenClusterBackend(file, &raw, source));
   initiator->store(raw);
-  s->api = std::make_shared<ObjectApi>(std::shared_ptr<Backend>(std::move(backend)), base);
+  std::shared_ptr<Backend> shared(std::move(backend));
+  if (wrap) shared = wrap(std::move(shared));
+  s->api = std::make_shared<ObjectApi>(std::move(shared), base);
   s->retention_registry->store(s->registry.get());
   return s;
 }
@@ -260,7 +279,7 @@ int RunServer(const ServerFlags& flags) {
   if (!scrub_interval.ok()) return Fail(scrub_interval.status());
   auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
   if (!scrub_rate.ok()) return Fail(scrub_rate.status());
-  auto opened = OpenServing(*retention);
+  auto opened = OpenServing(*retention, flags.isgw_service);
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);
   std::shared_ptr<ObjectApi> api = serving->api;
@@ -336,7 +355,17 @@ int RunServer(const ServerFlags& flags) {
                                                                                        flags.isgw_tls_cert,
                                                                                        flags.isgw_tls_key})
                                         : std::nullopt,
-                               [registry](const ClusterCommand& c) { return registry->Propose(c); }});
+                               [registry](const ClusterCommand& c) { return registry->Propose(c); },
+                               serving->on_demand});
+    if (serving->on_demand) {
+      // Reads of chunks this segment lacks ask the link's remote; once the link is gone,
+      // they fail as unavailable.
+      serving->on_demand->SetSource([weak = std::weak_ptr<isgw::IsgwLink>(link)](const Chid& chid, std::string* out) {
+        auto l = weak.lock();
+        if (!l) return Status::Unavailable("the ISGW link has stopped");
+        return l->FetchChunk(chid, out);
+      });
+    }
     if (!flags.isgw_listen.empty()) {
       auto lhp = ParseHostPort(flags.isgw_listen);
       if (!lhp.ok()) return Fail(lhp.status().WithContext("--isgw-listen"));

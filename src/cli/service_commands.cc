@@ -93,7 +93,14 @@ int ShowService(const std::string& name, bool with_status) {
               << "  received: " << st.value("lists_merged", uint64_t{0}) << " lists merged, "
               << st.value("chunks_received", uint64_t{0}) << " chunks, " << st.value("refused", uint64_t{0})
               << " requests refused, " << st.value("versions_refused", uint64_t{0})
-              << " versions refused (signatures)\n";
+              << " versions refused (signatures), " << st.value("chunks_served", uint64_t{0})
+              << " chunks served to a metadata-only site\n";
+    if (st.contains("fetches") && st.value("metadata_only", "off") != "off")
+      std::cout << "  on demand: " << st.value("fetches", uint64_t{0}) << " chunks fetched ("
+                << FormatSize(st.value("fetched_bytes", uint64_t{0})) << ", " << st.value("fetch_failures", uint64_t{0})
+                << " failed), cache " << FormatSize(st.value("cache_bytes", uint64_t{0})) << " of "
+                << FormatSize(st.value("cache_capacity", uint64_t{0})) << ", " << st.value("cache_hits", uint64_t{0})
+                << " hits, " << st.value("cache_evictions", uint64_t{0}) << " evictions\n";
     if (!st.value("last_error", "").empty()) std::cout << "  last error: " << st.value("last_error", "") << "\n";
   }
   return 0;

@@ -176,6 +176,20 @@ struct ListResult {
   std::string next_start_after;  // pass back as start_after to continue
 };
 
+// How ObjectApi::MergeRemote vets what another segment sends.
+struct RemoteMergeOptions {
+  using VersionCheck = std::function<Status(const VersionManifest&)>;
+  // When set, vets each new version's manifest (a link checks its signature): a version
+  // it refuses is left out of the merge, as if the other site did not have it, and
+  // appended to *refused (with accept's status) while the others merge.
+  VersionCheck accept;
+  // A site that keeps only metadata (a metadata-only link, client/fetching_backend.h):
+  // payload chunks may be absent, and with manifests_may_be_absent chunk manifests too
+  // (only the version manifest is required). What is here is touched as usual.
+  bool payload_may_be_absent = false;
+  bool manifests_may_be_absent = false;
+};
+
 class ObjectApi {
  public:
   ObjectApi(std::shared_ptr<Backend> backend, ApiOptions options);
@@ -242,15 +256,13 @@ class ObjectApi {
   // clone's. Returns whether the list changed. kNotFound when a chunk is missing (ship it,
   // then merge again), kCorruption for a manifest that does not match its entry (name,
   // generation, UVID, size, ETag, delete marker), kInvalidArgument for a bad name.
-  // `accept`, when set, vets each new version's manifest (a link checks its signature):
-  // a version it refuses is left out of the merge, as if the other site did not have it,
-  // and appended to *refused (with accept's status) while the others merge.
-  using VersionCheck = std::function<Status(const VersionManifest&)>;
+  using VersionCheck = RemoteMergeOptions::VersionCheck;
+  using MergeOptions = RemoteMergeOptions;
   struct RefusedVersion {
     Chid vm_chid;
     Status why;
   };
-  Result<bool> MergeRemote(const VersionList& remote, const VersionCheck& accept = {},
+  Result<bool> MergeRemote(const VersionList& remote, const MergeOptions& options = {},
                            std::vector<RefusedVersion>* refused = nullptr);
 
   Backend& backend() { return *backend_; }

@@ -92,6 +92,26 @@ Status WalkRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, Wr
   return Status::OK();
 }
 
+// WalkRefs (touch and raise) for a site that keeps only metadata: a payload chunk that is
+// absent here is skipped, and so is a chunk manifest with its subtree when manifests may
+// be absent too. A chunk manifest that is here is read from here (it was touched), never
+// fetched.
+Status WalkPresentRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, WriteFence* fence,
+                       bool manifests_may_be_absent) {
+  Status touched = backend.TouchChunk(ref.chid, r, fence);
+  const bool manifest = ref.kind == ChunkKind::kChunkManifest;
+  if (touched.IsNotFound() && (!manifest || manifests_may_be_absent)) return Status::OK();
+  CCOW_RETURN_IF_ERROR(touched);
+  if (!manifest) return backend.RaiseReplication(ref.chid, r);
+  if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
+  std::string bytes;
+  CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
+  CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
+  for (const auto& child : cm.refs)
+    CCOW_RETURN_IF_ERROR(WalkPresentRefs(backend, child, r, depth + 1, fence, manifests_may_be_absent));
+  return Status::OK();
+}
+
 // Whether the payload of version `entry` of `name`, which a new version references without
 // putting it, may sit on fewer replicas than its R: the version is erasure coded (its
 // fragments are trimmed to one copy), or, read again once the new version's touches have
@@ -412,8 +432,9 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   return CommitVersion(std::move(vm), &fence, &manifests);
 }
 
-Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const VersionCheck& accept,
+Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const MergeOptions& options,
                                      std::vector<RefusedVersion>* refused) {
+  const VersionCheck& accept = options.accept;
   WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(remote.name()));
   if (parsed.Full() != remote.name())
@@ -458,8 +479,13 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const VersionChec
     CCOW_RETURN_IF_ERROR(backend_->TouchChunk(e.vm_chid, vm.policy.replication_count, &fence));
     // Raised too: a chunk found here may be a fragment of a version erasure coded here,
     // trimmed to one copy, and the merged version is replicated (as a clone's).
-    for (const auto& ref : vm.root_refs)
-      CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, true));
+    for (const auto& ref : vm.root_refs) {
+      if (options.payload_may_be_absent)
+        CCOW_RETURN_IF_ERROR(WalkPresentRefs(*backend_, ref, vm.policy.replication_count, 0, &fence,
+                                             options.manifests_may_be_absent));
+      else
+        CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, true));
+    }
     return Status::OK();
   };
   for (const auto& v : remote.versions()) CCOW_RETURN_IF_ERROR(take(v));

@@ -51,7 +51,9 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
   ByteSource& body() override { return *this; }
   bool responded() const override { return responded_; }
   bool body_done() const { return raw_ ? raw_remaining_ == 0 : parser_.is_done(); }
-  bool broken() const { return broken_; }
+  // Broken, or a streamed response left short of its Content-Length (the handler failed
+  // part-way): either way the connection must close, which is how the client learns.
+  bool broken() const { return broken_ || stream_unfinished_; }
 
   Result<size_t> Read(char* buf, size_t n) override {
     if (body_done() || n == 0) return size_t{0};
@@ -123,6 +125,7 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
     stream_res_->body().data = nullptr;
     stream_res_->body().more = true;
     serializer_.emplace(*stream_res_);
+    stream_unfinished_ = true;
     beast::error_code ec;
     bhttp::write_header(stream_, *serializer_, ec);
     if (ec) return Fail(ec);
@@ -151,6 +154,7 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
     bhttp::write(stream_, *serializer_, ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) return Fail(ec);
+    stream_unfinished_ = false;
     return Status::OK();
   }
 
@@ -174,6 +178,7 @@ class Exchange : public HttpExchange, public ByteSource, public ByteSink {
   uint64_t raw_remaining_ = 0;
   bool responded_ = false;
   bool broken_ = false;
+  bool stream_unfinished_ = false;
   std::optional<bhttp::response<bhttp::buffer_body>> stream_res_;
   std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
 };

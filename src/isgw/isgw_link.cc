@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "cluster/service_config.h"
 #include "core/compression.h"
 #include "http/http_client.h"
+#include "isgw/isgw_wire.h"
 #include "isgw/link_internal.h"
 #include "model/version_signature.h"
 
@@ -71,33 +73,56 @@ Status IsgwLink::Post(const Remote& remote, const char* what, const std::string&
   return Status::OK();
 }
 
+Result<IsgwLink::Remote> IsgwLink::ParseRemote(const std::string& url) {
+  if (url.rfind("ccow://", 0) != 0)
+    return Status::Unsupported("remote " + url + " is not served yet (ccow:// links only, today)");
+  Remote remote;
+  remote.url = url;
+  const std::string hp = url.substr(7);
+  const size_t colon = hp.rfind(':');
+  remote.host = hp.substr(0, colon);
+  unsigned port = 0;
+  const std::string digits = colon == std::string::npos ? std::string() : hp.substr(colon + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535)
+    return Status::InvalidArgument("remote " + url + " has no valid port");
+  remote.port = static_cast<uint16_t>(port);
+  return remote;
+}
+
+Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
+  auto state = options_.state();
+  auto svc = state->services().find(options_.service);
+  if (svc == state->services().end()) return Status::NotFound("no ISGW service " + options_.service + " to fetch from");
+  // The cache's bound follows the setting at once (a round may be 10 s away).
+  if (options_.on_demand && options_.on_demand->cache())
+    options_.on_demand->cache()->SetCapacity(svc->second.config.chunk_cache_bytes);
+  if (svc->second.config.remote.empty())
+    return Status::NotFound("ISGW service " + options_.service + " has no remote to fetch from");
+  CCOW_ASSIGN_OR_RETURN(Remote remote, ParseRemote(svc->second.config.remote));
+  std::string bytes;
+  CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, {chid}}), &bytes));
+  CCOW_ASSIGN_OR_RETURN(FetchReply reply, DecodeFetchReply(bytes));
+  if (reply.chunks.size() != 1) return Status::Corruption("ISGW link to " + remote.url + ": fetch reply of another length");
+  if (reply.chunks[0].empty()) return Status::NotFound("the site at " + remote.url + " lacks it too");
+  *out = std::move(reply.chunks[0]);
+  return Status::OK();
+}
+
 Status IsgwLink::RunRound() {
   auto state = options_.state();
   auto svc = state->services().find(options_.service);
   if (svc == state->services().end()) return Status::OK();
   const ServiceConfig& config = svc->second.config;
+  if (options_.on_demand && options_.on_demand->cache())
+    options_.on_demand->cache()->SetCapacity(config.chunk_cache_bytes);
   if (!(config.direction & ServiceConfig::kSend) || config.remote.empty()) return Status::OK();
   Status result;
-  if (config.remote.rfind("ccow://", 0) != 0) {
-    result = Status::Unsupported("service " + options_.service + ": remote " + config.remote +
-                                 " is not served yet (ccow:// links only, today)");
+  auto parsed = ParseRemote(config.remote);
+  if (!parsed.ok()) {
+    result = parsed.status().WithContext("service " + options_.service);
   } else {
-    Remote remote;
-    remote.url = config.remote;
-    const std::string hp = config.remote.substr(7);
-    const size_t colon = hp.rfind(':');
-    remote.host = hp.substr(0, colon);
-    unsigned port = 0;
-    const std::string digits = colon == std::string::npos ? std::string() : hp.substr(colon + 1);
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
-      std::lock_guard lock(mu_);
-      stats_.rounds++;
-      stats_.failed_rounds++;
-      stats_.last_error = "service " + options_.service + ": remote " + config.remote + " has no valid port";
-      return Status::InvalidArgument(stats_.last_error);
-    }
-    remote.port = static_cast<uint16_t>(port);
+    const Remote& remote = *parsed;
     for (const std::string& bucket : svc->second.serves) {
       if (stopping()) break;
       Status s = SyncBucket(remote, bucket, config);
@@ -155,11 +180,15 @@ std::string IsgwLink::StatusJson() const {
   // The sites whose signed versions this end accepts, as it applies them now (the
   // registry a link end follows may trail a `service config` by a moment).
   nlohmann::json trusted = nlohmann::json::array();
-  if (auto svc = state->services().find(options_.service); svc != state->services().end())
+  std::string metadata_only = "off";
+  if (auto svc = state->services().find(options_.service); svc != state->services().end()) {
     for (const auto& [id, key] : svc->second.config.trusted_keys) trusted.push_back(SiteKeyText(id, key).substr(0, 8));
+    metadata_only = ServiceSettingText(svc->second.config, "metadata-only");
+  }
   nlohmann::json j = {{"service", options_.service},
                       {"site_id", site},
                       {"trusted_sites", std::move(trusted)},
+                      {"metadata_only", metadata_only},
                       {"rounds", s.rounds},
                       {"failed_rounds", s.failed_rounds},
                       {"last_round_ns", s.last_round_ns},
@@ -177,6 +206,8 @@ std::string IsgwLink::StatusJson() const {
                       {"bytes_received", s.bytes_received},
                       {"refused", s.refused},
                       {"versions_refused", s.versions_refused},
+                      {"chunks_served", s.chunks_served},
+                      {"bytes_served", s.bytes_served},
                       {"full_syncs", s.full_syncs},
                       {"full_lists", s.full_lists},
                       {"trlog_records", s.trlog_records},
@@ -192,6 +223,19 @@ std::string IsgwLink::StatusJson() const {
     buckets[bucket] = {{"backlog", b.backlog}, {"lag_s", lag}};
     lag_s = std::max(lag_s, lag);
     backlog += b.backlog;
+  }
+  if (options_.on_demand) {
+    // A metadata-only site's reads of what it lacks.
+    FetchStats f = options_.on_demand->fetch_stats();
+    j["fetches"] = f.fetches;
+    j["fetched_bytes"] = f.fetched_bytes;
+    j["fetch_failures"] = f.fetch_failures;
+    j["cache_hits"] = f.cache.hits;
+    j["cache_misses"] = f.cache.misses;
+    j["cache_bytes"] = f.cache.bytes;
+    j["cache_chunks"] = f.cache.chunks;
+    j["cache_capacity"] = f.cache.capacity;
+    j["cache_evictions"] = f.cache.evictions;
   }
   j["buckets"] = std::move(buckets);
   j["lag_s"] = lag_s;
@@ -223,6 +267,18 @@ std::string IsgwLink::MetricsText() const {
   counter("ccow_isgw_full_syncs_total", "whole-bucket comparisons finished", s.full_syncs);
   counter("ccow_isgw_trlog_records_total", "trlog flushes read", s.trlog_records);
   counter("ccow_isgw_trlog_names_total", "changed names read from the trlog", s.trlog_names);
+  counter("ccow_isgw_chunks_served_total", "chunks fetched from here by a metadata-only site", s.chunks_served);
+  if (options_.on_demand) {
+    FetchStats f = options_.on_demand->fetch_stats();
+    counter("ccow_isgw_fetches_total", "chunks this site lacked, fetched from the remote on demand", f.fetches);
+    counter("ccow_isgw_fetched_bytes_total", "bytes fetched on demand", f.fetched_bytes);
+    counter("ccow_isgw_fetch_failures_total", "on-demand fetches that failed or did not verify", f.fetch_failures);
+    counter("ccow_isgw_cache_hits_total", "reads of fetched chunks answered by the chunk cache", f.cache.hits);
+    counter("ccow_isgw_cache_evictions_total", "chunks evicted from the chunk cache", f.cache.evictions);
+    out += "# HELP ccow_isgw_cache_bytes bytes in the chunk cache (at most chunk-cache-size)\n"
+           "# TYPE ccow_isgw_cache_bytes gauge\nccow_isgw_cache_bytes{service=\"" + options_.service + "\"} " +
+           std::to_string(f.cache.bytes) + "\n";
+  }
   const uint64_t now_s = WallNs() / 1'000'000'000;
   std::string lag = "# HELP ccow_isgw_lag_seconds age of the oldest change the link could not ship yet (0: none)\n"
                     "# TYPE ccow_isgw_lag_seconds gauge\n";

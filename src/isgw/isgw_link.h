@@ -37,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/fetching_backend.h"
 #include "client/object_api.h"
 #include "cluster/cluster_state.h"
 #include "core/status.h"
@@ -58,6 +59,11 @@ struct LinkOptions {
   // Commits a command to the registry (the receiver creates and serves the buckets the
   // other end offers). Empty: offered buckets must exist and be served here already.
   std::function<Status(const ClusterCommand&)> propose;
+  // This site's reads of chunks it lacks (client/fetching_backend.h), when it may keep
+  // only metadata: fetches answered for the other end read from it without fetching
+  // further, its cache is sized by the service's chunk-cache-size, and its counts are
+  // reported. Null: fetches read the object API's backend.
+  std::shared_ptr<FetchingBackend> on_demand;
 };
 
 struct LinkStats {
@@ -81,6 +87,7 @@ struct LinkStats {
   // Versions left out of merges: unsigned, signed by a site not in trusted-keys, or whose
   // signature does not verify (model/version_signature.h); the rest of their lists merge.
   uint64_t versions_refused = 0;
+  uint64_t chunks_served = 0, bytes_served = 0;  // fetched from here by a metadata-only site
   std::string last_error;
 };
 
@@ -89,8 +96,14 @@ class IsgwLink {
   IsgwLink(std::shared_ptr<ObjectApi> api, LinkOptions options);
   ~IsgwLink();  // stops the sender
 
-  // Receiver: serves POST /isgw/v1/{bucket,digests,have,chunks,merge}; anything else is 404.
+  // Receiver: serves POST /isgw/v1/{bucket,digests,have,chunks,merge,fetch}; anything
+  // else is 404. A fetch is answered whatever the service's direction.
   void Handle(http::HttpExchange& ex);
+
+  // Reads one chunk from the service's remote (a metadata-only site reading data it
+  // lacks; any thread). kNotFound when the remote lacks it or no remote is set,
+  // kUnavailable when it does not answer; the bytes are not verified here.
+  Status FetchChunk(const Chid& chid, std::string* out);
 
   // Sender: one round over every bucket the service serves, to its remote, when the
   // service exists, sends (direction) and has a ccow:// remote; OK with nothing to do
@@ -137,6 +150,7 @@ class IsgwLink {
   Result<std::optional<Cursor>> LoadCursor(const std::string& service, const std::string& bucket_path);
   Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);
   Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply);
+  static Result<Remote> ParseRemote(const std::string& url);
   bool stopping() const;
   void Note(const Status& s);
 

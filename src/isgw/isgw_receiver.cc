@@ -52,7 +52,9 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
   auto svc = state->services().find(options_.service);
   if (svc == state->services().end())
     return respond(404, Status::NotFound("no service " + options_.service + " at this site"));
-  if (!(svc->second.config.direction & ServiceConfig::kReceive))
+  const std::string op = req.path.substr(9);
+  // A fetch reads; the other calls write here and need the service to receive.
+  if (op != "fetch" && !(svc->second.config.direction & ServiceConfig::kReceive))
     return respond(403, Status::PermissionDenied("service " + options_.service + " does not receive at this site"));
   // The bucket (and the service named) a request is for must be this end's.
   auto check = [&](const std::string& service, const std::string* bucket) -> Status {
@@ -66,7 +68,6 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     return name.size() > bucket.size() + 1 && name.compare(0, bucket.size(), bucket) == 0 && name[bucket.size()] == '/';
   };
   Backend& backend = api_->backend();
-  const std::string op = req.path.substr(9);
   auto ok = [&](const std::string& reply) {
     (void)ex.Respond(200, {{"content-type", "application/octet-stream"}}, reply);
   };
@@ -120,6 +121,7 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
       if (!local.ok()) return respond(503, local.status());
       if (!*local || ListDigest(**local) != item.digest) reply.differ.push_back(i);
     }
+    reply.metadata_only = static_cast<uint8_t>(svc->second.config.metadata_only);
     return ok(Encode(reply));
   }
   if (op == "have") {
@@ -170,8 +172,13 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     uint64_t merged = 0, changed = 0;
     // With trusted keys, each new version must be signed by the site that wrote it.
     const TrustedSiteKeys& trusted = svc->second.config.trusted_keys;
-    ObjectApi::VersionCheck verify;
-    if (!trusted.empty()) verify = [&trusted](const VersionManifest& vm) { return VerifyVersion(vm, trusted); };
+    ObjectApi::MergeOptions merge_options;
+    if (!trusted.empty())
+      merge_options.accept = [&trusted](const VersionManifest& vm) { return VerifyVersion(vm, trusted); };
+    // A site that keeps only metadata was sent no payload (digests told the sender so).
+    const auto mode = svc->second.config.metadata_only;
+    merge_options.payload_may_be_absent = mode != ServiceConfig::MetadataOnly::kOff;
+    merge_options.manifests_may_be_absent = mode == ServiceConfig::MetadataOnly::kVersions;
     std::vector<ObjectApi::RefusedVersion> refused;
     for (const auto& bytes : r->lists) {
       MergeReply::Result result;
@@ -180,7 +187,7 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
       Result<bool> done = !list.ok()                     ? Result<bool>(list.status())
                           : !under(list->name(), r->bucket) ? Result<bool>(Status::InvalidArgument(
                                                                  "object " + list->name() + " is not in bucket " + r->bucket))
-                                                           : api_->MergeRemote(*list, verify, &refused);
+                                                           : api_->MergeRemote(*list, merge_options, &refused);
       if (done.ok() && refused.size() != refused_before) {
         // The rest of the list merged; the sender keeps the name in its retry set (its
         // lag shows it), so the versions arrive once trusted-keys is corrected.
@@ -216,6 +223,33 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     if (refused.size() > 3)
       spdlog::warn("isgw {}: refused {} more versions from {}", options_.service, refused.size() - 3,
                    req.remote_address);
+    return ok(Encode(reply));
+  }
+  if (op == "fetch") {
+    // Chunks by CHID for a site that keeps only metadata: what this site stores (or has
+    // cached), never fetched further (two metadata-only sites must not ask each other in
+    // a circle). Up to half the body limit; the rest left empty, to be asked again.
+    auto r = DecodeFetchRequest(body);
+    if (!r.ok()) return respond(400, r.status());
+    if (Status s = check(r->service, nullptr); !s.ok()) return respond(403, s);
+    FetchReply reply;
+    uint64_t bytes = 0, served = 0;
+    for (const auto& chid : r->chids) {
+      std::string chunk;
+      if (bytes < kMaxBodyBytes / 2) {
+        Status s = options_.on_demand ? options_.on_demand->GetHere(chid, &chunk) : backend.GetChunk(chid, &chunk);
+        if (!s.ok() && !s.IsNotFound()) return respond(503, s);
+        if (!s.ok()) chunk.clear();
+      }
+      bytes += chunk.size();
+      served += !chunk.empty();
+      reply.chunks.push_back(std::move(chunk));
+    }
+    {
+      std::lock_guard lock(mu_);
+      stats_.chunks_served += served;
+      stats_.bytes_served += bytes;
+    }
     return ok(Encode(reply));
   }
   respond(404, Status::NotFound("no ISGW call " + req.path));

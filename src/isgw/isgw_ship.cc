@@ -51,6 +51,10 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
   std::string bytes;
   CCOW_RETURN_IF_ERROR(Post(remote, "digests", Encode(digests), &bytes));
   CCOW_ASSIGN_OR_RETURN(DigestsReply differ, DecodeDigestsReply(bytes));
+  // A remote that keeps only metadata gets no payload; with `versions`, no chunk
+  // manifests either. It reads them from here on demand (fetch).
+  const bool ship_payload = differ.metadata_only == 0;
+  const bool ship_manifests = differ.metadata_only != 1;
   {
     std::lock_guard lock(mu_);
     stats_.lists_compared += lists.size();
@@ -68,7 +72,12 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
     std::vector<HashId> m, p;
     Status collected;
     auto collect = [&](const VersionEntry& e) {
-      if (collected.ok()) collected = CollectVersion(backend, e.vm_chid, &seen_here, &m, &p);
+      if (!collected.ok()) return;
+      if (ship_manifests) {
+        collected = CollectVersion(backend, e.vm_chid, &seen_here, &m, &p);
+      } else if (seen_here.insert(e.vm_chid).second) {
+        m.push_back(e.vm_chid);
+      }
     };
     for (const auto& v : vl.versions()) collect(v);
     for (const auto& q : vl.quarantine()) collect(q.version);
@@ -80,7 +89,7 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
     }
     seen = std::move(seen_here);
     manifests.insert(manifests.end(), m.begin(), m.end());
-    payload.insert(payload.end(), p.begin(), p.end());
+    if (ship_payload) payload.insert(payload.end(), p.begin(), p.end());
     shipping.push_back(&vl);
   }
   if (!shipping.empty()) {

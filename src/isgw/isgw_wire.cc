@@ -84,6 +84,7 @@ std::string Encode(const DigestsReply& m) {
   Encoder e = Start(RecordKind::kIsgwDigestsReply);
   e.PutVarint(m.differ.size());
   for (uint32_t i : m.differ) e.PutVarint(i);
+  e.PutU8(m.metadata_only);
   return e.Take();
 }
 Result<DigestsReply> DecodeDigestsReply(std::string_view bytes) {
@@ -95,6 +96,8 @@ Result<DigestsReply> DecodeDigestsReply(std::string_view bytes) {
     if (index >= kMaxNames || (!m.differ.empty() && index <= m.differ.back())) d.Fail("indexes out of order");
     m.differ.push_back(static_cast<uint32_t>(index));
   }
+  m.metadata_only = d.GetU8();
+  if (m.metadata_only > 2) d.Fail("unknown metadata-only mode " + std::to_string(m.metadata_only));
   return Done(d, std::move(m));
 }
 
@@ -225,6 +228,36 @@ Result<MergeReply> DecodeMergeReply(std::string_view bytes) {
     r.message = d.GetBytes();
     m.results.push_back(std::move(r));
   }
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const FetchRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwFetchRequest);
+  e.PutBytes(m.service);
+  e.PutVarint(m.chids.size());
+  for (const auto& c : m.chids) e.PutHashId(c);
+  return e.Take();
+}
+Result<FetchRequest> DecodeFetchRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwFetchRequest, "isgw fetch request");
+  FetchRequest m;
+  m.service = d.GetBytes();
+  const uint64_t n = Count(d, 17, kMaxChunksPerFetch, "chunks");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const FetchReply& m) {
+  Encoder e = Start(RecordKind::kIsgwFetchReply);
+  e.PutVarint(m.chunks.size());
+  for (const auto& c : m.chunks) e.PutBytes(c);
+  return e.Take();
+}
+Result<FetchReply> DecodeFetchReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwFetchReply, "isgw fetch reply");
+  FetchReply m;
+  const uint64_t n = Count(d, 1, kMaxChunksPerFetch, "chunks");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chunks.push_back(d.GetBytes());
   return Done(d, std::move(m));
 }
 

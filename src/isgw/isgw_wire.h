@@ -15,6 +15,10 @@
 //     answers a status per list.
 // Before its first round of a bucket, a sender offers the bucket (bucket): the receiver
 // creates it where it is missing, with its own tenant's overrides, and serves it.
+// A receiver that keeps only metadata says so in its digests reply: the sender then
+// ships the version manifests (and with `all` the chunk manifests) but no payload, and
+// the receiver reads the rest on demand (fetch: chunks by CHID, from the site that has
+// them).
 #pragma once
 
 #include <cstdint>
@@ -28,11 +32,14 @@
 
 namespace ccow::isgw {
 
-inline constexpr uint8_t kWireVersion = 1;
+// 2: digests replies say whether the receiver keeps only metadata; fetch. A site of
+// another version refuses every body ("unsupported format version").
+inline constexpr uint8_t kWireVersion = 2;
 // What one request may carry: its chunks batch stays well under the HTTP client's limit.
 inline constexpr size_t kMaxBodyBytes = 48 << 20;
 inline constexpr size_t kMaxNames = 10'000;
 inline constexpr size_t kMaxChunksPerHave = 100'000;  // each is a probe at the receiver
+inline constexpr size_t kMaxChunksPerFetch = 256;
 
 struct DigestsRequest {
   std::string service, bucket;  // bucket: SEGMENT/TENANT/BUCKET
@@ -44,9 +51,12 @@ struct DigestsRequest {
   std::vector<Item> items;
   friend bool operator==(const DigestsRequest&, const DigestsRequest&) = default;
 };
-// Indexes (into the request's items) of the lists the receiver lacks or holds otherwise.
+// Indexes (into the request's items) of the lists the receiver lacks or holds otherwise,
+// and what of their trees it keeps (its service's metadata-only setting: 0 everything,
+// 1 the version manifests, 2 every manifest).
 struct DigestsReply {
   std::vector<uint32_t> differ;
+  uint8_t metadata_only = 0;
   friend bool operator==(const DigestsReply&, const DigestsReply&) = default;
 };
 
@@ -92,6 +102,19 @@ struct MergeReply {
   friend bool operator==(const MergeReply&, const MergeReply&) = default;
 };
 
+// Chunks by CHID, for a site that keeps only metadata and reads a version's data.
+struct FetchRequest {
+  std::string service;
+  std::vector<HashId> chids;  // at most kMaxChunksPerFetch
+  friend bool operator==(const FetchRequest&, const FetchRequest&) = default;
+};
+// One per CHID asked, in order: its bytes, or empty when this site lacks it (or left it
+// out to keep the reply under kMaxBodyBytes: ask again). The asker verifies each.
+struct FetchReply {
+  std::vector<std::string> chunks;
+  friend bool operator==(const FetchReply&, const FetchReply&) = default;
+};
+
 struct BucketRequest {
   std::string service;
   // A cluster state command (cluster/cluster_state.h EncodeCommand): the CreateBucket that
@@ -121,6 +144,8 @@ std::string Encode(const ChunksRequest& m);
 std::string Encode(const ChunksReply& m);
 std::string Encode(const MergeRequest& m);
 std::string Encode(const MergeReply& m);
+std::string Encode(const FetchRequest& m);
+std::string Encode(const FetchReply& m);
 std::string Encode(const BucketRequest& m);
 std::string Encode(const BucketReply& m);
 
@@ -134,6 +159,8 @@ Result<ChunksRequest> DecodeChunksRequest(std::string_view bytes);
 Result<ChunksReply> DecodeChunksReply(std::string_view bytes);
 Result<MergeRequest> DecodeMergeRequest(std::string_view bytes);
 Result<MergeReply> DecodeMergeReply(std::string_view bytes);
+Result<FetchRequest> DecodeFetchRequest(std::string_view bytes);
+Result<FetchReply> DecodeFetchReply(std::string_view bytes);
 Result<BucketRequest> DecodeBucketRequest(std::string_view bytes);
 Result<BucketReply> DecodeBucketReply(std::string_view bytes);
 

@@ -35,6 +35,8 @@ enum class RecordKind : uint8_t {
   kIsgwMergeReply = 0x48,
   kIsgwBucketRequest = 0x49,
   kIsgwBucketReply = 0x4a,
+  kIsgwFetchRequest = 0x4b,
+  kIsgwFetchReply = 0x4c,
 };
 
 class Encoder {

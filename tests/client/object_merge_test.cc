@@ -160,7 +160,7 @@ TEST(ObjectMergeTest, OnlyVersionsSignedByATrustedSiteMerge) {
   const TrustedSiteKeys trusted = {{1, SitePublicKey(seed_a)}};
   std::vector<ObjectApi::RefusedVersion> refused;
   auto merged = b.api->MergeRemote(
-      *list, [&](const VersionManifest& vm) { return VerifyVersion(vm, trusted); }, &refused);
+      *list, {.accept = [&](const VersionManifest& vm) { return VerifyVersion(vm, trusted); }}, &refused);
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_TRUE(*merged);
   ASSERT_EQ(refused.size(), 1u);
@@ -173,10 +173,60 @@ TEST(ObjectMergeTest, OnlyVersionsSignedByATrustedSiteMerge) {
   // Trusting nobody else, the same list merged again refuses the same version again.
   refused.clear();
   auto again = b.api->MergeRemote(
-      *list, [&](const VersionManifest& vm) { return VerifyVersion(vm, trusted); }, &refused);
+      *list, {.accept = [&](const VersionManifest& vm) { return VerifyVersion(vm, trusted); }}, &refused);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);
   EXPECT_EQ(refused.size(), 1u);
+}
+
+// A site that keeps only metadata merges a version whose payload is elsewhere (with
+// `all`, the chunk manifests shipped; with `versions`, the version manifest only); the
+// version manifest itself is always required.
+TEST(ObjectMergeTest, AMetadataOnlySiteMergesWithoutThePayload) {
+  Site a(1), b(2);
+  const std::string data = RandomBytes(40'000, 21);  // 4 KiB chunks, fan-out 4: manifests
+  PutString(*a.api, "S/T/B/o", data);
+  auto placed = a.api->Locate("S/T/B/o", {});
+  ASSERT_TRUE(placed.ok());
+  auto list = a.api->Versions("S/T/B/o");
+  ASSERT_TRUE(list.ok());
+  const Chid vm = list->versions()[0].vm_chid;
+  auto ship_one = [&](const Chid& chid) {
+    std::string bytes;
+    ASSERT_TRUE(a.api->backend().GetChunk(chid, &bytes).ok());
+    bool stored_new = false;
+    ASSERT_TRUE(b.api->backend().PutChunk(chid, bytes, 1, &stored_new, nullptr).ok());
+  };
+  EXPECT_EQ(b.api->MergeRemote(*list, {.payload_may_be_absent = true}).status().code(), Code::kNotFound)
+      << "no version manifest here";
+  ship_one(vm);
+  EXPECT_EQ(b.api->MergeRemote(*list).status().code(), Code::kNotFound) << "a full site needs every chunk";
+  EXPECT_EQ(b.api->MergeRemote(*list, {.payload_may_be_absent = true}).status().code(), Code::kNotFound)
+      << "`all` needs the chunk manifests";
+  size_t manifests = 0;
+  for (const auto& p : *placed)
+    if (p.kind == "chunk manifest") {
+      ship_one(p.chid);
+      ++manifests;
+    }
+  ASSERT_GT(manifests, 0u);
+  auto merged = b.api->MergeRemote(*list, {.payload_may_be_absent = true});
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_TRUE(*merged);
+  auto at_b = b.api->Versions("S/T/B/o");
+  ASSERT_TRUE(at_b.ok());
+  EXPECT_EQ(at_b->versions()[0].vm_chid, vm);
+  StringSink sink;
+  EXPECT_EQ(b.api->Get("S/T/B/o", {}, std::nullopt, sink).code(), Code::kNotFound) << "the payload is elsewhere";
+  // `versions`: the manifest alone.
+  Site c(3);
+  std::string vm_bytes;
+  ASSERT_TRUE(a.api->backend().GetChunk(vm, &vm_bytes).ok());
+  bool stored_new = false;
+  ASSERT_TRUE(c.api->backend().PutChunk(vm, vm_bytes, 1, &stored_new, nullptr).ok());
+  auto alone = c.api->MergeRemote(*list, {.payload_may_be_absent = true, .manifests_may_be_absent = true});
+  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
+  EXPECT_TRUE(*alone);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -104,6 +105,43 @@ TEST(HttpServer, HandlerSeesTheParsedTarget) {
   bool found = false;
   for (const auto& [k, v] : res->headers) found |= k == "x-test" && v == "yes";
   EXPECT_TRUE(found);
+}
+
+// A streamed response whose handler fails part-way (a GET whose chunk cannot be read
+// after the headers went out) closes the connection at once: the client sees a body short
+// of its Content-Length, instead of waiting on a keep-alive connection for bytes that
+// never come.
+TEST(HttpServer, AStreamedResponseCutShortClosesTheConnection) {
+  HttpServerOptions o;
+  o.port = 0;
+  auto server = HttpServer::Start(o, [](HttpExchange& ex) {
+    auto sink = ex.StartResponse(200, {{"Content-Type", "application/octet-stream"}}, 100);
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->Write(std::string(10, 'x')).ok());
+    // ... and the handler gives up: no FinishResponse.
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons((*server)->port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string req = "GET /o HTTP/1.1\r\nHost: x\r\n\r\n";  // keep-alive by default
+  ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string got;
+  char buf[4096];
+  const auto start = Clock::now();
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(n, 0) << "the connection stayed open (recv: " << std::strerror(errno) << ")";
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  const size_t body_at = got.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos) << got;
+  EXPECT_EQ(got.substr(body_at + 4), std::string(10, 'x'));
 }
 
 // A handler blocked on a gate the test opens.

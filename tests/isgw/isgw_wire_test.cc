@@ -28,6 +28,9 @@ TEST(IsgwWireTest, EveryBodyRoundTrips) {
   ExpectRoundTrip(DigestsRequest{"hawaii", "Hawaii/Cola/bk1", {{"Hawaii/Cola/bk1/a", Id("a")}, {"Hawaii/Cola/bk1/b", Id("b")}}},
                   DecodeDigestsRequest);
   ExpectRoundTrip(DigestsReply{{0, 3, 17}}, DecodeDigestsReply);
+  ExpectRoundTrip(DigestsReply{{2}, 2}, DecodeDigestsReply);
+  ExpectRoundTrip(FetchRequest{"hawaii", {Id("x"), HashBytes(HashAlgo::kBlake2b256, "z")}}, DecodeFetchRequest);
+  ExpectRoundTrip(FetchReply{{"bytes of x", ""}}, DecodeFetchReply);
   ExpectRoundTrip(HaveRequest{"hawaii", {Id("x"), Id("y"), HashBytes(HashAlgo::kBlake2b256, "z")}}, DecodeHaveRequest);
   ExpectRoundTrip(HaveReply{{true, false, false, true, true, false, false, false, true}}, DecodeHaveReply);
   ExpectRoundTrip(ChunksRequest{"hawaii", "Hawaii/Cola/bk1", {{Id("c"), "bytes of c"}, {Id("d"), ""}}},
@@ -53,6 +56,13 @@ TEST(IsgwWireTest, BadInputIsRefusedNeverMisread) {
   hostile += std::string("\x84\x3d", 2);
   EXPECT_FALSE(DecodeDigestsRequest(hostile).ok());
   EXPECT_FALSE(DecodeMergeReply("").ok());
+  // A metadata-only mode this release does not know; more chunks than a fetch may ask.
+  std::string mode = Encode(DigestsReply{{1}, 2});
+  mode.back() = 3;
+  EXPECT_FALSE(DecodeDigestsReply(mode).ok());
+  FetchRequest many{"s", {}};
+  many.chids.assign(kMaxChunksPerFetch + 1, Id("c"));
+  EXPECT_FALSE(DecodeFetchRequest(Encode(many)).ok());
 }
 
 // Lists that merged equal compare equal, whatever each site keeps for itself; a version,
