@@ -1,6 +1,6 @@
 // Fuzz target for the ISGW link's bodies (isgw/isgw_wire.h): they come from another site
 // over the network, so any input must be refused with a Status or decode to a body that
-// re-encodes to exactly the input, whichever of the twelve decoders reads it.
+// re-encodes to exactly the input, whichever of the fourteen decoders reads it.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,7 +25,9 @@ std::vector<std::string> Seeds() {
           Encode(BucketReply{true}),
           Encode(DigestsReply{{1}, 2}),
           Encode(FetchRequest{"svc", {a, b}}),
-          Encode(FetchReply{{"a", ""}})};
+          Encode(FetchReply{{"a", ""}}),
+          Encode(NamesRequest{"svc", "S/T/B", "S/T/B/a", 10}),
+          Encode(NamesReply{{{"S/T/B/a", a}, {"S/T/B/b", b}}, true})};
 }
 
 }  // namespace ccow::fuzz
@@ -54,5 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check("isgw BucketReply", DecodeBucketReply(in), in);
   Check("isgw FetchRequest", DecodeFetchRequest(in), in);
   Check("isgw FetchReply", DecodeFetchReply(in), in);
+  Check("isgw NamesRequest", DecodeNamesRequest(in), in);
+  Check("isgw NamesReply", DecodeNamesReply(in), in);
   return 0;
 }

@@ -175,16 +175,28 @@ std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std:
 }
 
 
-Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::string& isgw_service) {
+Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::string& isgw_service,
+                                             const std::string& cache_tag) {
   auto s = std::make_unique<Serving>();
   // A link end may keep only metadata (the service's metadata-only setting): reads of
   // chunks absent here are fetched from the remote into a cache beside the data (its
   // size is the service's chunk-cache-size, 0 until the link reads it).
   BackendWrapper wrap;
   if (!isgw_service.empty()) {
-    const std::string cache_dir = (ClusterDir().empty() ? DataDir() : ClusterDir()) + "/isgw-cache/" + isgw_service;
+    // The service name becomes a directory name: letters, digits, '.', '_', '-', not
+    // starting with '.'. Gateways of one cluster each keep their own (by S3 port).
+    const bool name_ok = isgw_service.size() <= 64 && isgw_service[0] != '.' &&
+                         isgw_service.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+                             std::string::npos;
+    if (!name_ok)
+      return Status::InvalidArgument("--isgw " + isgw_service +
+                                     ": a service name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
+    const std::string cache_dir = ClusterDir().empty() ? DataDir() + "/isgw-cache/" + isgw_service
+                                                       : ClusterDir() + "/isgw-cache/" + isgw_service + "-" + cache_tag;
     wrap = [s = s.get(), cache_dir](std::shared_ptr<Backend> inner) -> std::shared_ptr<Backend> {
-      auto cache = ChunkCache::Open(cache_dir, 0);
+      // Its bound is the service's chunk-cache-size, which the link applies once it reads
+      // the registry: until then nothing kept from an earlier run is trimmed.
+      auto cache = ChunkCache::Open(cache_dir, ChunkCache::kBoundUnknown);
       if (!cache.ok()) spdlog::warn("isgw: no chunk cache: {}", cache.status().ToString());
       s->on_demand = std::make_shared<FetchingBackend>(std::move(inner),
                                                        cache.ok() ? std::move(*cache) : nullptr);
@@ -279,7 +291,7 @@ int RunServer(const ServerFlags& flags) {
   if (!scrub_interval.ok()) return Fail(scrub_interval.status());
   auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
   if (!scrub_rate.ok()) return Fail(scrub_rate.status());
-  auto opened = OpenServing(*retention, flags.isgw_service);
+  auto opened = OpenServing(*retention, flags.isgw_service, std::to_string(s3hp->second));
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);
   std::shared_ptr<ObjectApi> api = serving->api;
@@ -397,6 +409,10 @@ int RunServer(const ServerFlags& flags) {
       },
       [&gc, &scrub, &link](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
         if (link && method == "GET" && path == "/admin/isgw") return daemon::AdminReply{200, link->StatusJson()};
+        if (link && method == "GET" && path == "/admin/isgw/verify") {
+          auto report = link->VerifyJson();
+          return report.ok() ? daemon::AdminReply{200, *report} : daemon::ReplyOf(report.status());
+        }
         if (gc)
           if (auto r = gc->Handle(method, path, target)) return *r;
         if (scrub)
@@ -466,6 +482,9 @@ int RunServer(const ServerFlags& flags) {
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
+  // A read still running past the gateway's bounded stop must not start a fetch through a
+  // link (and registry) about to go.
+  if (serving->on_demand) serving->on_demand->SetSource({});
   if (link_server) link_server->Stop();  // no request reaches the link any more
   if (link) link->Stop();                // ends the round under way at its next request
   gc.reset();  // after the pass under way

@@ -106,6 +106,37 @@ int ShowService(const std::string& name, bool with_status) {
   return 0;
 }
 
+// `service verify NAME`: the running link end compares both sites (IsgwLink::VerifyJson).
+// Exit 0 when in sync, 1 when they differ (as diff), or the error.
+int VerifyService(const std::string& name) {
+  if (!ClusterDir().empty())
+    return Fail(Status::Unsupported("on a cluster, ask the gateway that runs the link: GET /admin/isgw/verify on its "
+                                    "admin port"));
+  auto status = LinkStatus(name);
+  if (!status.ok()) return Fail(status.status());
+  auto j = CallServerAdmin("GET", "/admin/isgw/verify", 600'000'000'000ull);
+  if (!j.ok()) return Fail(j.status().WithContext("verifying service " + name));
+  const bool in_sync = j->value("in_sync", false);
+  if (Globals().json) {
+    std::cout << j->dump(2) << std::endl;
+    return in_sync ? 0 : 1;
+  }
+  std::cout << "service " << name << " against " << j->value("remote", "") << ": "
+            << (in_sync ? "in sync" : "differences found") << "\n";
+  for (const auto& b : (*j)["buckets"]) {
+    std::cout << "  " << b.value("bucket", "") << ": " << b.value("compared", uint64_t{0}) << " objects compared, "
+              << b.value("equal", uint64_t{0}) << " equal, " << b.value("differ", uint64_t{0}) << " differ, "
+              << b.value("only_here", uint64_t{0}) << " only here, " << b.value("only_there", uint64_t{0})
+              << " only there\n";
+    for (const auto& [key, what] : {std::pair{"differ_names", "differs"}, std::pair{"only_here_names", "only here"},
+                                    std::pair{"only_there_names", "only there"}})
+      for (const auto& n : b[key]) std::cout << "    " << what << ": " << n.get<std::string>() << "\n";
+    if (b.contains("error")) std::cout << "    error: " << b.value("error", "") << "\n";
+  }
+  std::cout << std::flush;
+  return in_sync ? 0 : 1;
+}
+
 int ListServices() {
   auto opened = OpenRegistry();
   if (!opened.ok()) return Fail(opened.status());
@@ -169,6 +200,11 @@ void RegisterServiceCommands(CLI::App& app, int* exit_code) {
   show->add_option("NAME", f.name)->required();
   show->add_flag("-s,--status", f.status, "and how the link goes (the `ccow server` running it, on one node)");
   show->callback([exit_code] { *exit_code = ShowService(f.name, f.status); });
+
+  auto* verify = service->add_subcommand(
+      "verify", "compare both sites of a link, object by object (exit 1 when they differ; on one node, its server)");
+  verify->add_option("NAME", f.name)->required();
+  verify->callback([exit_code] { *exit_code = VerifyService(f.name); });
 
   auto path_command = [&](const char* name, const char* help, bool serve) {
     auto* c = service->add_subcommand(name, help);

@@ -1,6 +1,7 @@
 #include "client/chunk_cache.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -28,19 +29,20 @@ Result<std::unique_ptr<ChunkCache>> ChunkCache::Open(const std::string& dir, uin
   std::vector<std::tuple<fs::file_time_type, std::string, uint64_t>> found;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    auto key = FromHex(name);
     std::error_code ec2;
-    if (!key.ok() || !HashId::FromKey(*key).ok() || !e.is_regular_file(ec2)) {
-      fs::remove(e.path(), ec2);  // a temporary file of a put cut short, or a stranger
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0 && name[0] == '.') {
+      fs::remove(e.path(), ec2);  // a put cut short
       continue;
     }
+    auto key = FromHex(name);
+    if (!key.ok() || !HashId::FromKey(*key).ok() || !e.is_regular_file(ec2)) continue;  // not ours: left alone
     found.emplace_back(e.last_write_time(ec2), name, e.file_size(ec2));
   }
   if (ec) return Status::IOError("chunk cache directory " + dir + ": " + ec.message());
   std::sort(found.begin(), found.end());
   std::lock_guard lock(cache->mu_);
   for (const auto& [when, name, size] : found) cache->Insert(name, size);
-  cache->EvictTo(cache->capacity_);
+  if (capacity_bytes != kBoundUnknown) cache->EvictTo(cache->capacity_);
   return cache;
 }
 
@@ -121,11 +123,12 @@ Status ChunkCache::Put(const HashId& chid, std::string_view bytes) {
   const std::string key = ToHex(chid.ToKey().data(), chid.ToKey().size());
   {
     std::lock_guard lock(mu_);
-    if (bytes.size() > capacity_ || index_.count(key)) return Status::OK();
+    if (capacity_ == kBoundUnknown || bytes.size() > capacity_ || index_.count(key)) return Status::OK();
   }
   // Written beside, then renamed: a crash leaves no partial chunk under its name. No
   // fsync: a chunk lost with a power cut is fetched again.
-  const std::string tmp = PathOf("." + key + ".tmp");
+  static std::atomic<uint64_t> serial{0};
+  const std::string tmp = PathOf("." + key + "." + std::to_string(serial.fetch_add(1)) + ".tmp");
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

@@ -34,6 +34,9 @@ struct ChunkCacheStats {
 
 class ChunkCache {
  public:
+  // A capacity not known yet (the setting is read later): nothing is trimmed until
+  // SetCapacity, and nothing new is kept.
+  static constexpr uint64_t kBoundUnknown = UINT64_MAX;
   // Creates dir when missing. kIOError naming the directory when it cannot be made or read.
   static Result<std::unique_ptr<ChunkCache>> Open(const std::string& dir, uint64_t capacity_bytes);
 

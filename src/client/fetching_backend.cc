@@ -22,14 +22,16 @@ FetchStats FetchingBackend::fetch_stats() const {
 
 Status FetchingBackend::GetHere(const Chid& chid, std::string* out) {
   Status here = inner_->GetChunk(chid, out);
-  if (!here.IsNotFound()) return here;
+  if (!here.IsNotFound() && here.code() != Code::kUnavailable) return here;
   if (cache_ && cache_->Get(chid, out).ok()) return Status::OK();
   return here;
 }
 
 Status FetchingBackend::GetChunk(const Chid& chid, std::string* out) {
   Status here = GetHere(chid, out);
-  if (!here.IsNotFound()) return here;
+  // A cluster answers kUnavailable when a VDEV of the chunk's row did not answer: the
+  // other site may still have it (what it sends is verified here).
+  if (!here.IsNotFound() && here.code() != Code::kUnavailable) return here;
   ChunkSource source;
   {
     std::lock_guard lock(mu_);

@@ -2,7 +2,8 @@
 // metadata-only Inter-Segment Gateway site (issue 14), whose links brought the versions
 // (and with `all` their chunk manifests) but not the payload.
 //
-// GetChunk reads the inner backend first; a chunk it lacks (kNotFound) is looked up in
+// GetChunk reads the inner backend first; a chunk it lacks (kNotFound, or kUnavailable
+// from a cluster whose row did not all answer) is looked up in
 // the chunk cache, then asked of the source (the link's remote), verified against its
 // CHID and kept in the cache. Nothing fetched enters the inner store: the cache is
 // bounded, and the garbage collector, scrub and erasure coding see only what the site

@@ -33,7 +33,8 @@ void IsgwLink::Note(const Status& s) {
 
 // ---- the sending end: requests to the remote, and the rounds ----
 
-Status IsgwLink::Post(const Remote& remote, const char* what, const std::string& body, std::string* reply) {
+Status IsgwLink::Post(const Remote& remote, const char* what, const std::string& body, std::string* reply,
+                      int timeout_ms) {
   http::HeaderList headers = {{"content-type", "application/octet-stream"}};
   if (!options_.token.empty()) headers.push_back({"authorization", "Bearer " + options_.token});
   // Compressed when that saves a tenth or more (chunks of media or of encrypted objects
@@ -53,7 +54,7 @@ Status IsgwLink::Post(const Remote& remote, const char* what, const std::string&
     stats_.wire_bytes_sent += sent.size();
   }
   http::ClientTimeouts timeouts;
-  timeouts.total = std::chrono::milliseconds(120'000);
+  timeouts.total = std::chrono::milliseconds(timeout_ms);
   auto r = http::Request(remote.host, remote.port, "POST", std::string("/isgw/v1/") + what, headers, sent, timeouts,
                          options_.tls ? &*options_.tls : nullptr);
   if (!r.ok()) return r.status().WithContext("ISGW link to " + remote.url);
@@ -101,7 +102,8 @@ Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
     return Status::NotFound("ISGW service " + options_.service + " has no remote to fetch from");
   CCOW_ASSIGN_OR_RETURN(Remote remote, ParseRemote(svc->second.config.remote));
   std::string bytes;
-  CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, {chid}}), &bytes));
+  // A reader waits on it: a hung remote fails the read in seconds, not minutes.
+  CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, {chid}}), &bytes, 15'000));
   CCOW_ASSIGN_OR_RETURN(FetchReply reply, DecodeFetchReply(bytes));
   if (reply.chunks.size() != 1) return Status::Corruption("ISGW link to " + remote.url + ": fetch reply of another length");
   if (reply.chunks[0].empty()) return Status::NotFound("the site at " + remote.url + " lacks it too");

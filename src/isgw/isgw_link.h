@@ -96,14 +96,23 @@ class IsgwLink {
   IsgwLink(std::shared_ptr<ObjectApi> api, LinkOptions options);
   ~IsgwLink();  // stops the sender
 
-  // Receiver: serves POST /isgw/v1/{bucket,digests,have,chunks,merge,fetch}; anything
-  // else is 404. A fetch is answered whatever the service's direction.
+  // Receiver: serves POST /isgw/v1/{bucket,digests,have,chunks,merge,fetch,names}; anything
+  // else is 404. A fetch needs the service to send from here, names
+  // is answered whatever the direction, the rest need it to receive.
   void Handle(http::HttpExchange& ex);
 
   // Reads one chunk from the service's remote (a metadata-only site reading data it
   // lacks; any thread). kNotFound when the remote lacks it or no remote is set,
   // kUnavailable when it does not answer; the bytes are not verified here.
   Status FetchChunk(const Chid& chid, std::string* out);
+
+  // `ccow service verify`: compares every served bucket with the remote's, name by name,
+  // by the digest of each version list (which names every version's manifest, so equal
+  // digests mean equal trees), both sides read a page at a time. JSON: per bucket the
+  // names compared, equal, differing, only here and only there (up to 20 of each
+  // named), and "in_sync". kUnavailable/kPermissionDenied as the remote answers; a
+  // bucket the remote does not serve is reported in its entry, not as a failure.
+  Result<std::string> VerifyJson();
 
   // Sender: one round over every bucket the service serves, to its remote, when the
   // service exists, sends (direction) and has a ccow:// remote; OK with nothing to do
@@ -149,7 +158,8 @@ class IsgwLink {
   Status OfferBucket(const Remote& remote, const std::string& bucket_path);
   Result<std::optional<Cursor>> LoadCursor(const std::string& service, const std::string& bucket_path);
   Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);
-  Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply);
+  Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply,
+              int timeout_ms = 120'000);
   static Result<Remote> ParseRemote(const std::string& url);
   bool stopping() const;
   void Note(const Status& s);

@@ -53,8 +53,11 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
   if (svc == state->services().end())
     return respond(404, Status::NotFound("no service " + options_.service + " at this site"));
   const std::string op = req.path.substr(9);
-  // A fetch reads; the other calls write here and need the service to receive.
-  if (op != "fetch" && !(svc->second.config.direction & ServiceConfig::kReceive))
+  // A fetch reads data, which a site that only receives does not give out; names reads
+  // lists; the other calls write here and need the service to receive.
+  if (op == "fetch" && !(svc->second.config.direction & ServiceConfig::kSend))
+    return respond(403, Status::PermissionDenied("service " + options_.service + " does not send from this site"));
+  if (op != "fetch" && op != "names" && !(svc->second.config.direction & ServiceConfig::kReceive))
     return respond(403, Status::PermissionDenied("service " + options_.service + " does not receive at this site"));
   // The bucket (and the service named) a request is for must be this end's.
   auto check = [&](const std::string& service, const std::string* bucket) -> Status {
@@ -121,7 +124,9 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
       if (!local.ok()) return respond(503, local.status());
       if (!*local || ListDigest(**local) != item.digest) reply.differ.push_back(i);
     }
-    reply.metadata_only = static_cast<uint8_t>(svc->second.config.metadata_only);
+    // Only with a remote to fetch from: a site that cannot fetch is sent everything.
+    if (!svc->second.config.remote.empty())
+      reply.metadata_only = static_cast<uint8_t>(svc->second.config.metadata_only);
     return ok(Encode(reply));
   }
   if (op == "have") {
@@ -223,6 +228,23 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     if (refused.size() > 3)
       spdlog::warn("isgw {}: refused {} more versions from {}", options_.service, refused.size() - 3,
                    req.remote_address);
+    return ok(Encode(reply));
+  }
+  if (op == "names") {
+    // A page of the bucket's names and list digests (the other end's `service verify`).
+    auto r = DecodeNamesRequest(body);
+    if (!r.ok()) return respond(400, r.status());
+    if (Status s = check(r->service, &r->bucket); !s.ok()) return respond(403, s);
+    NamesReply reply;
+    Status scanned = backend.ScanVersionLists(r->bucket + "/", r->start_after, [&](const VersionList& vl) {
+      if (reply.items.size() == r->limit) {
+        reply.more = true;
+        return false;
+      }
+      reply.items.push_back({vl.name(), ListDigest(vl)});
+      return true;
+    });
+    if (!scanned.ok()) return respond(503, scanned);
     return ok(Encode(reply));
   }
   if (op == "fetch") {

@@ -261,6 +261,53 @@ Result<FetchReply> DecodeFetchReply(std::string_view bytes) {
   return Done(d, std::move(m));
 }
 
+std::string Encode(const NamesRequest& m) {
+  Encoder e = Start(RecordKind::kIsgwNamesRequest);
+  e.PutBytes(m.service);
+  e.PutBytes(m.bucket);
+  e.PutBytes(m.start_after);
+  e.PutVarint(m.limit);
+  return e.Take();
+}
+Result<NamesRequest> DecodeNamesRequest(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwNamesRequest, "isgw names request");
+  NamesRequest m;
+  m.service = d.GetBytes();
+  m.bucket = d.GetBytes();
+  m.start_after = d.GetBytes();
+  const uint64_t limit = d.GetVarint();
+  if (limit == 0 || limit > kMaxNames) d.Fail("a page limit of " + std::to_string(limit) + " names");
+  m.limit = static_cast<uint32_t>(limit);
+  return Done(d, std::move(m));
+}
+
+std::string Encode(const NamesReply& m) {
+  Encoder e = Start(RecordKind::kIsgwNamesReply);
+  e.PutVarint(m.items.size());
+  for (const auto& i : m.items) {
+    e.PutBytes(i.name);
+    e.PutHashId(i.digest);
+  }
+  e.PutU8(m.more ? 1 : 0);
+  return e.Take();
+}
+Result<NamesReply> DecodeNamesReply(std::string_view bytes) {
+  Decoder d = Open(bytes, RecordKind::kIsgwNamesReply, "isgw names reply");
+  NamesReply m;
+  const uint64_t n = Count(d, 2 + 17, kMaxNames, "names");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    DigestsRequest::Item item;
+    item.name = d.GetBytes();
+    item.digest = d.GetHashId();
+    if (!m.items.empty() && !(m.items.back().name < item.name)) d.Fail("names out of order");
+    m.items.push_back(std::move(item));
+  }
+  const uint8_t more = d.GetU8();
+  if (more > 1) d.Fail("bad more flag");
+  m.more = more == 1;
+  return Done(d, std::move(m));
+}
+
 std::string Encode(const BucketRequest& m) {
   Encoder e = Start(RecordKind::kIsgwBucketRequest);
   e.PutBytes(m.service);

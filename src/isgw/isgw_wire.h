@@ -115,6 +115,19 @@ struct FetchReply {
   friend bool operator==(const FetchReply&, const FetchReply&) = default;
 };
 
+// A page of a bucket's object names with their list digests, in name order, after
+// start_after: what `service verify` compares with its own.
+struct NamesRequest {
+  std::string service, bucket, start_after;
+  uint32_t limit = 0;  // 1 to kMaxNames
+  friend bool operator==(const NamesRequest&, const NamesRequest&) = default;
+};
+struct NamesReply {
+  std::vector<DigestsRequest::Item> items;  // names strictly increasing
+  bool more = false;                        // another page follows the last item
+  friend bool operator==(const NamesReply&, const NamesReply&) = default;
+};
+
 struct BucketRequest {
   std::string service;
   // A cluster state command (cluster/cluster_state.h EncodeCommand): the CreateBucket that
@@ -146,6 +159,8 @@ std::string Encode(const MergeRequest& m);
 std::string Encode(const MergeReply& m);
 std::string Encode(const FetchRequest& m);
 std::string Encode(const FetchReply& m);
+std::string Encode(const NamesRequest& m);
+std::string Encode(const NamesReply& m);
 std::string Encode(const BucketRequest& m);
 std::string Encode(const BucketReply& m);
 
@@ -161,6 +176,8 @@ Result<MergeRequest> DecodeMergeRequest(std::string_view bytes);
 Result<MergeReply> DecodeMergeReply(std::string_view bytes);
 Result<FetchRequest> DecodeFetchRequest(std::string_view bytes);
 Result<FetchReply> DecodeFetchReply(std::string_view bytes);
+Result<NamesRequest> DecodeNamesRequest(std::string_view bytes);
+Result<NamesReply> DecodeNamesReply(std::string_view bytes);
 Result<BucketRequest> DecodeBucketRequest(std::string_view bytes);
 Result<BucketReply> DecodeBucketReply(std::string_view bytes);
 

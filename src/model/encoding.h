@@ -37,6 +37,8 @@ enum class RecordKind : uint8_t {
   kIsgwBucketReply = 0x4a,
   kIsgwFetchRequest = 0x4b,
   kIsgwFetchReply = 0x4c,
+  kIsgwNamesRequest = 0x4d,
+  kIsgwNamesReply = 0x4e,
 };
 
 class Encoder {

@@ -107,12 +107,24 @@ TEST(ChunkCacheTest, ARestartKeepsWhatFitsTheNewCapacity) {
     }
   }
   {
-    std::ofstream(dir.path() + "/.leftover.tmp") << "a put cut short";
+    std::ofstream(dir.path() + "/.leftover.7.tmp") << "a put cut short";
+    std::ofstream(dir.path() + "/NOTES") << "an operator's file";
+  }
+  {
+    // Reopened before the bound is known (a server starting): nothing trimmed, and
+    // nothing new kept until it is.
+    auto unknown = ChunkCache::Open(dir.path(), ChunkCache::kBoundUnknown);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ((*unknown)->stats().chunks, 10u);
+    Chunk extra = MakeChunk(2000, 400);
+    ASSERT_TRUE((*unknown)->Put(extra.chid, extra.bytes).ok());
+    EXPECT_EQ((*unknown)->stats().chunks, 10u);
   }
   auto cache = ChunkCache::Open(dir.path(), 9'000);
   ASSERT_TRUE(cache.ok());
   EXPECT_EQ((*cache)->stats().chunks, 4u);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/.leftover.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/.leftover.7.tmp"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/NOTES")) << "not the cache's to delete";
   size_t found = 0;
   for (const auto& c : chunks) {
     std::string out;

@@ -31,6 +31,8 @@ TEST(IsgwWireTest, EveryBodyRoundTrips) {
   ExpectRoundTrip(DigestsReply{{2}, 2}, DecodeDigestsReply);
   ExpectRoundTrip(FetchRequest{"hawaii", {Id("x"), HashBytes(HashAlgo::kBlake2b256, "z")}}, DecodeFetchRequest);
   ExpectRoundTrip(FetchReply{{"bytes of x", ""}}, DecodeFetchReply);
+  ExpectRoundTrip(NamesRequest{"hawaii", "Hawaii/Cola/bk1", "Hawaii/Cola/bk1/a", 1000}, DecodeNamesRequest);
+  ExpectRoundTrip(NamesReply{{{"Hawaii/Cola/bk1/b", Id("b")}, {"Hawaii/Cola/bk1/c", Id("c")}}, true}, DecodeNamesReply);
   ExpectRoundTrip(HaveRequest{"hawaii", {Id("x"), Id("y"), HashBytes(HashAlgo::kBlake2b256, "z")}}, DecodeHaveRequest);
   ExpectRoundTrip(HaveReply{{true, false, false, true, true, false, false, false, true}}, DecodeHaveReply);
   ExpectRoundTrip(ChunksRequest{"hawaii", "Hawaii/Cola/bk1", {{Id("c"), "bytes of c"}, {Id("d"), ""}}},
@@ -63,6 +65,8 @@ TEST(IsgwWireTest, BadInputIsRefusedNeverMisread) {
   FetchRequest many{"s", {}};
   many.chids.assign(kMaxChunksPerFetch + 1, Id("c"));
   EXPECT_FALSE(DecodeFetchRequest(Encode(many)).ok());
+  EXPECT_FALSE(DecodeNamesRequest(Encode(NamesRequest{"s", "b", "", 0})).ok()) << "a page of no names";
+  EXPECT_FALSE(DecodeNamesReply(Encode(NamesReply{{{"b/2", Id("2")}, {"b/1", Id("1")}}, false})).ok());
 }
 
 // Lists that merged equal compare equal, whatever each site keeps for itself; a version,
