@@ -10,6 +10,7 @@
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <atomic>
 #include <spdlog/spdlog.h>
@@ -56,9 +57,11 @@ struct ServerFlags {
   std::string scrub_rate = "25M";
   std::string access_log_spool;  // "" = DATA (or the cluster directory)/s3-access-log-spool-PORT
   int access_log_flush = 60;
-  // An Inter-Segment Gateway link end (issue 14): the registry service, where its
-  // receiving endpoint listens, and the token both ends share.
-  std::string isgw_service, isgw_listen, isgw_token;
+  // Inter-Segment Gateway link ends (issue 14): the registry services (one link each:
+  // a site linked with several others runs one per link), where their one receiving
+  // endpoint listens, and the token the ends share.
+  std::vector<std::string> isgw_services;
+  std::string isgw_listen, isgw_token;
   std::string isgw_tls_cert, isgw_tls_key, isgw_tls_ca;
 };
 
@@ -175,22 +178,27 @@ std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std:
 }
 
 
-Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::string& isgw_service,
+Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::vector<std::string>& isgw_services,
                                              const std::string& cache_tag) {
   auto s = std::make_unique<Serving>();
   // A link end may keep only metadata (the service's metadata-only setting): reads of
   // chunks absent here are fetched from the remote into a cache beside the data (its
   // size is the service's chunk-cache-size, 0 until the link reads it).
   BackendWrapper wrap;
-  if (!isgw_service.empty()) {
-    // The service name becomes a directory name: letters, digits, '.', '_', '-', not
-    // starting with '.'. Gateways of one cluster each keep their own (by S3 port).
-    const bool name_ok = isgw_service.size() <= 64 && isgw_service[0] != '.' &&
-                         isgw_service.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+  for (const std::string& name : isgw_services) {
+    // A service name becomes a directory name: letters, digits, '.', '_', '-', not
+    // starting with '.'.
+    const bool name_ok = !name.empty() && name.size() <= 64 && name[0] != '.' &&
+                         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
                              std::string::npos;
     if (!name_ok)
-      return Status::InvalidArgument("--isgw " + isgw_service +
+      return Status::InvalidArgument("--isgw " + name +
                                      ": a service name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
+  }
+  if (!isgw_services.empty()) {
+    // One cache, named by the first service (whose chunk-cache-size bounds it). Gateways
+    // of one cluster each keep their own (by S3 port).
+    const std::string& isgw_service = isgw_services.front();
     const std::string cache_dir = ClusterDir().empty() ? DataDir() + "/isgw-cache/" + isgw_service
                                                        : ClusterDir() + "/isgw-cache/" + isgw_service + "-" + cache_tag;
     wrap = [s = s.get(), cache_dir](std::shared_ptr<Backend> inner) -> std::shared_ptr<Backend> {
@@ -291,7 +299,7 @@ int RunServer(const ServerFlags& flags) {
   if (!scrub_interval.ok()) return Fail(scrub_interval.status());
   auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
   if (!scrub_rate.ok()) return Fail(scrub_rate.status());
-  auto opened = OpenServing(*retention, flags.isgw_service, std::to_string(s3hp->second));
+  auto opened = OpenServing(*retention, flags.isgw_services, std::to_string(s3hp->second));
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);
   std::shared_ptr<ObjectApi> api = serving->api;
@@ -345,9 +353,12 @@ int RunServer(const ServerFlags& flags) {
   // endpoint (another port of the one HTTP stack) when --isgw-listen is given.
   // Shared with the endpoint's connection threads: one still in a request when the
   // endpoint's stop gives up waiting keeps the link alive.
-  std::shared_ptr<isgw::IsgwLink> link;
+  std::vector<std::shared_ptr<isgw::IsgwLink>> links;
   std::unique_ptr<http::HttpServer> link_server;
-  if (!flags.isgw_service.empty()) {
+  if (!flags.isgw_services.empty()) {
+    std::set<std::string> distinct(flags.isgw_services.begin(), flags.isgw_services.end());
+    if (distinct.size() != flags.isgw_services.size())
+      return Fail(Status::InvalidArgument("--isgw names a service more than once"));
     std::shared_ptr<Registry> registry = serving->registry;
     // Versions written here from now on carry the segment's site id (a service created
     // by an older release may have left it unset).
@@ -360,22 +371,29 @@ int RunServer(const ServerFlags& flags) {
       return Fail(Status::InvalidArgument("mutual TLS of the ISGW link needs --isgw-tls-cert, --isgw-tls-key and "
                                           "--isgw-tls-ca together"));
     const bool link_tls = tls_files == 3;
-    link = std::make_shared<isgw::IsgwLink>(
-        api, isgw::LinkOptions{flags.isgw_service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",
-                               [registry] { return registry->current(); },
-                               link_tls ? std::optional<http::ClientTls>(http::ClientTls{flags.isgw_tls_ca,
-                                                                                       flags.isgw_tls_cert,
-                                                                                       flags.isgw_tls_key})
-                                        : std::nullopt,
-                               [registry](const ClusterCommand& c) { return registry->Propose(c); },
-                               serving->on_demand});
+    for (const std::string& service : flags.isgw_services) {
+      isgw::LinkOptions lo{service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",
+                           [registry] { return registry->current(); },
+                           link_tls ? std::optional<http::ClientTls>(
+                                          http::ClientTls{flags.isgw_tls_ca, flags.isgw_tls_cert, flags.isgw_tls_key})
+                                    : std::nullopt,
+                           [registry](const ClusterCommand& c) { return registry->Propose(c); }, serving->on_demand};
+      lo.sizes_cache = links.empty();  // the first service's chunk-cache-size bounds the one cache
+      links.push_back(std::make_shared<isgw::IsgwLink>(api, std::move(lo)));
+    }
     if (serving->on_demand) {
-      // Reads of chunks this segment lacks ask the link's remote; once the link is gone,
-      // they fail as unavailable.
-      serving->on_demand->SetSource([weak = std::weak_ptr<isgw::IsgwLink>(link)](const Chid& chid, std::string* out) {
-        auto l = weak.lock();
-        if (!l) return Status::Unavailable("the ISGW link has stopped");
-        return l->FetchChunk(chid, out);
+      // Reads of chunks this segment lacks ask each link's remote in turn, until one has
+      // them; once the links are gone, they fail as unavailable.
+      std::vector<std::weak_ptr<isgw::IsgwLink>> weak(links.begin(), links.end());
+      serving->on_demand->SetSource([weak](const Chid& chid, std::string* out) {
+        Status last = Status::Unavailable("the ISGW links have stopped");
+        for (const auto& w : weak) {
+          auto l = w.lock();
+          if (!l) continue;
+          last = l->FetchChunk(chid, out);
+          if (last.ok()) return last;
+        }
+        return last;
       });
     }
     if (!flags.isgw_listen.empty()) {
@@ -389,28 +407,61 @@ int RunServer(const ServerFlags& flags) {
         lo.tls_key_file = flags.isgw_tls_key;
         lo.tls_client_ca_file = flags.isgw_tls_ca;
       }
-      auto started = http::HttpServer::Start(lo, [l = link](http::HttpExchange& ex) { l->Handle(ex); });
+      // One endpoint for every service: a request names its service in a header (the
+      // only one, when it does not).
+      auto started = http::HttpServer::Start(lo, [links](http::HttpExchange& ex) {
+        isgw::IsgwLink* to = links.size() == 1 ? links.front().get() : nullptr;
+        if (const std::string* named = ex.request().Header(isgw::kServiceHeader)) {
+          to = nullptr;
+          for (const auto& l : links)
+            if (l->service() == *named) to = l.get();
+          if (!to) {
+            (void)ex.Respond(404, {{"content-type", "text/plain"}}, "no link of service " + *named + " at this site\n");
+            return;
+          }
+        }
+        if (!to) {
+          (void)ex.Respond(400, {{"content-type", "text/plain"}},
+                           std::string("this site runs several services: name one in ") + isgw::kServiceHeader + "\n");
+          return;
+        }
+        to->Handle(ex);
+      });
       if (!started.ok()) return Fail(started.status().WithContext("the ISGW link endpoint"));
       link_server = std::move(*started);
     }
-    link->Start();
+    for (const auto& l : links) l->Start();
   } else if (!flags.isgw_listen.empty()) {
     return Fail(Status::InvalidArgument("--isgw-listen needs --isgw SERVICE"));
   }
+  // The link of a service (?service=NAME), else the first.
+  auto link_of = [&links](const http::ParsedTarget& target) -> isgw::IsgwLink* {
+    const std::string* named = target.Find("service");
+    if (!named) return links.empty() ? nullptr : links.front().get();
+    for (const auto& l : links)
+      if (l->service() == *named) return l.get();
+    return nullptr;
+  };
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
-      [&gc, &scrub, &link]() -> std::string {
+      [&gc, &scrub, &links]() -> std::string {
         nlohmann::json j = nlohmann::json::object();
         if (gc) j["gc"] = nlohmann::json::parse(gc->StatusJson());
         if (scrub) j["scrub"] = nlohmann::json::parse(scrub->StatusJson());
-        if (link) j["isgw"] = nlohmann::json::parse(link->StatusJson());
+        if (!links.empty()) j["isgw"] = nlohmann::json::parse(links.front()->StatusJson());
+        for (const auto& l : links) j["isgw_links"][l->service()] = nlohmann::json::parse(l->StatusJson());
         return j.dump();
       },
-      [&gc, &scrub, &link](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
-        if (link && method == "GET" && path == "/admin/isgw") return daemon::AdminReply{200, link->StatusJson()};
-        if (link && method == "GET" && path == "/admin/isgw/verify") {
-          auto report = link->VerifyJson();
+      [&gc, &scrub, &links, &link_of](const std::string& method, const std::string& path,
+                                      const http::ParsedTarget& target) {
+        if (!links.empty() && method == "GET" && (path == "/admin/isgw" || path == "/admin/isgw/verify")) {
+          isgw::IsgwLink* l = link_of(target);
+          if (!l)
+            return daemon::ReplyOf(Status::NotFound("this server runs no link of service " +
+                                                    *target.Find("service")));
+          if (path == "/admin/isgw") return daemon::AdminReply{200, l->StatusJson()};
+          auto report = l->VerifyJson();
           return report.ok() ? daemon::AdminReply{200, *report} : daemon::ReplyOf(report.status());
         }
         if (gc)
@@ -424,10 +475,12 @@ int RunServer(const ServerFlags& flags) {
   opts.host = hp->first;
   opts.port = hp->second;
   s3::S3Gateway* g = gateway->get();
-  opts.metrics = [&backend, g, &gc, &scrub, &link] {
+  opts.metrics = [&backend, g, &gc, &scrub, &links] {
     std::string text = MetricsText(backend);
     if (gc) text += gc->MetricsText();
-    if (link) text += link->MetricsText();
+    isgw::MetricFamilies families;
+    for (const auto& l : links) l->AddMetrics(&families);
+    text += isgw::RenderMetrics(families);
     if (scrub) text += scrub->MetricsText();
     s3::S3GatewayStats st = g->stats();
     text += "# TYPE ccow_s3_requests_total counter\nccow_s3_requests_total " +
@@ -473,8 +526,8 @@ int RunServer(const ServerFlags& flags) {
             << "           buckets live in " << s3::kDefaultSegment << "/" << s3::kDefaultTenant << "/BUCKET\n"
             << "  health   " << base << "/health\n"
             << "  metrics  " << base << "/metrics\n";
-  if (link)
-    std::cout << "  isgw     service " << flags.isgw_service
+  for (const auto& l : links)
+    std::cout << "  isgw     service " << l->service()
               << (link_server ? ", receiving on " + flags.isgw_listen.substr(0, flags.isgw_listen.rfind(':')) + ":" +
                                     std::to_string(link_server->port())
                               : std::string(", sending only"))
@@ -486,7 +539,7 @@ int RunServer(const ServerFlags& flags) {
   // link (and registry) about to go.
   if (serving->on_demand) serving->on_demand->SetSource({});
   if (link_server) link_server->Stop();  // no request reaches the link any more
-  if (link) link->Stop();                // ends the round under way at its next request
+  for (const auto& l : links) l->Stop();  // ends the round under way at its next request
   gc.reset();  // after the pass under way
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());
@@ -575,9 +628,12 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
     cmd->add_option("--scrub-interval", flags.scrub_interval,
                     "time between the starts of scrub passes, which re-read and verify every chunk "
                     "(default 7d; 0: only `ccow system scrub --now`)");
-    cmd->add_option("--isgw", flags.isgw_service,
+    cmd->add_option("--isgw", flags.isgw_services,
                     "be an end of this inter-segment gateway service (ccow service create isgw NAME): ship its "
-                    "buckets to its remote");
+                    "buckets to its remote; repeat (or comma-separate) for a site linked with several others")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->take_all();
     cmd->add_option("--isgw-listen", flags.isgw_listen, "HOST:PORT where the link receives from the other site");
     cmd->add_option("--isgw-tls-cert", flags.isgw_tls_cert,
                     "PEM certificate chain this end of the link presents (mutual TLS, with --isgw-tls-key and "

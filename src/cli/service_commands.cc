@@ -34,10 +34,10 @@ Result<nlohmann::json> ServiceJson(const ClusterState& state, const std::string&
 Result<nlohmann::json> LinkStatus(const std::string& name) {
   if (!ClusterDir().empty())
     return Status::Unsupported("on a cluster, ask the gateway that runs the link: GET /admin/isgw on its admin port");
-  CCOW_ASSIGN_OR_RETURN(nlohmann::json status, CallServerAdmin("GET", "/admin/isgw", 0));
-  if (status.value("service", "") != name)
-    return Status::NotFound("the server of this data directory runs service " + status.value("service", "(none)") +
-                            ", not " + name);
+  auto status = CallServerAdmin("GET", "/admin/isgw?service=" + name, 0);
+  if (!status.ok() && status.status().IsNotFound())
+    return Status::NotFound("the server of this data directory runs no link of service " + name +
+                            " (ccow server --isgw " + name + ")");
   return status;
 }
 
@@ -114,7 +114,7 @@ int VerifyService(const std::string& name) {
                                     "admin port"));
   auto status = LinkStatus(name);
   if (!status.ok()) return Fail(status.status());
-  auto j = CallServerAdmin("GET", "/admin/isgw/verify", 600'000'000'000ull);
+  auto j = CallServerAdmin("GET", "/admin/isgw/verify?service=" + name, 600'000'000'000ull);
   if (!j.ok()) return Fail(j.status().WithContext("verifying service " + name));
   const bool in_sync = j->value("in_sync", false);
   if (Globals().json) {

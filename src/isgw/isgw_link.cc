@@ -35,7 +35,7 @@ void IsgwLink::Note(const Status& s) {
 
 Status IsgwLink::Post(const Remote& remote, const char* what, const std::string& body, std::string* reply,
                       int timeout_ms) {
-  http::HeaderList headers = {{"content-type", "application/octet-stream"}};
+  http::HeaderList headers = {{"content-type", "application/octet-stream"}, {kServiceHeader, options_.service}};
   if (!options_.token.empty()) headers.push_back({"authorization", "Bearer " + options_.token});
   // Compressed when that saves a tenth or more (chunks of media or of encrypted objects
   // do not compress: they travel as they are, and the receiver spends nothing on them).
@@ -96,7 +96,7 @@ Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
   auto svc = state->services().find(options_.service);
   if (svc == state->services().end()) return Status::NotFound("no ISGW service " + options_.service + " to fetch from");
   // The cache's bound follows the setting at once (a round may be 10 s away).
-  if (options_.on_demand && options_.on_demand->cache())
+  if (options_.on_demand && options_.sizes_cache && options_.on_demand->cache())
     options_.on_demand->cache()->SetCapacity(svc->second.config.chunk_cache_bytes);
   if (svc->second.config.remote.empty())
     return Status::NotFound("ISGW service " + options_.service + " has no remote to fetch from");
@@ -116,7 +116,7 @@ Status IsgwLink::RunRound() {
   auto svc = state->services().find(options_.service);
   if (svc == state->services().end()) return Status::OK();
   const ServiceConfig& config = svc->second.config;
-  if (options_.on_demand && options_.on_demand->cache())
+  if (options_.on_demand && options_.sizes_cache && options_.on_demand->cache())
     options_.on_demand->cache()->SetCapacity(config.chunk_cache_bytes);
   if (!(config.direction & ServiceConfig::kSend) || config.remote.empty()) return Status::OK();
   Status result;
@@ -245,12 +245,20 @@ std::string IsgwLink::StatusJson() const {
   return j.dump();
 }
 
-std::string IsgwLink::MetricsText() const {
-  LinkStats s = stats();
+std::string RenderMetrics(const MetricFamilies& families) {
   std::string out;
+  for (const auto& name : families.order) {
+    const auto& f = families.by_name.at(name);
+    out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + f.type + "\n" + f.samples;
+  }
+  return out;
+}
+
+void IsgwLink::AddMetrics(MetricFamilies* families) const {
+  LinkStats s = stats();
+  const std::string label = "{service=\"" + options_.service + "\"} ";
   auto counter = [&](const char* name, const char* help, uint64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + "{service=\"" +
-           options_.service + "\"} " + std::to_string(v) + "\n";
+    families->Add(name, help, "counter", name + label + std::to_string(v) + "\n");
   };
   counter("ccow_isgw_rounds_total", "anti-entropy rounds run", s.rounds);
   counter("ccow_isgw_failed_rounds_total", "rounds that met an error", s.failed_rounds);
@@ -277,22 +285,20 @@ std::string IsgwLink::MetricsText() const {
     counter("ccow_isgw_fetch_failures_total", "on-demand fetches that failed or did not verify", f.fetch_failures);
     counter("ccow_isgw_cache_hits_total", "reads of fetched chunks answered by the chunk cache", f.cache.hits);
     counter("ccow_isgw_cache_evictions_total", "chunks evicted from the chunk cache", f.cache.evictions);
-    out += "# HELP ccow_isgw_cache_bytes bytes in the chunk cache (at most chunk-cache-size)\n"
-           "# TYPE ccow_isgw_cache_bytes gauge\nccow_isgw_cache_bytes{service=\"" + options_.service + "\"} " +
-           std::to_string(f.cache.bytes) + "\n";
+    families->Add("ccow_isgw_cache_bytes", "bytes in the chunk cache (at most chunk-cache-size)", "gauge",
+                  "ccow_isgw_cache_bytes" + label + std::to_string(f.cache.bytes) + "\n");
   }
   const uint64_t now_s = WallNs() / 1'000'000'000;
-  std::string lag = "# HELP ccow_isgw_lag_seconds age of the oldest change the link could not ship yet (0: none)\n"
-                    "# TYPE ccow_isgw_lag_seconds gauge\n";
-  std::string backlog = "# HELP ccow_isgw_backlog_names changed names the last round could not ship\n"
-                        "# TYPE ccow_isgw_backlog_names gauge\n";
   for (const auto& [bucket, b] : s.buckets) {
     const std::string labels = "{service=\"" + options_.service + "\",bucket=\"" + bucket + "\"} ";
-    lag += "ccow_isgw_lag_seconds" + labels +
-           std::to_string(b.oldest_unshipped_s && now_s > b.oldest_unshipped_s ? now_s - b.oldest_unshipped_s : 0) + "\n";
-    backlog += "ccow_isgw_backlog_names" + labels + std::to_string(b.backlog) + "\n";
+    families->Add("ccow_isgw_lag_seconds", "age of the oldest change the link could not ship yet (0: none)", "gauge",
+                  "ccow_isgw_lag_seconds" + labels +
+                      std::to_string(b.oldest_unshipped_s && now_s > b.oldest_unshipped_s ? now_s - b.oldest_unshipped_s
+                                                                                         : 0) +
+                      "\n");
+    families->Add("ccow_isgw_backlog_names", "changed names the last round could not ship", "gauge",
+                  "ccow_isgw_backlog_names" + labels + std::to_string(b.backlog) + "\n");
   }
-  return out + lag + backlog;
 }
 
 }  // namespace ccow::isgw

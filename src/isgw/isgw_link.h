@@ -46,6 +46,25 @@
 
 namespace ccow::isgw {
 
+// Prometheus text: families in the order first added, each with its HELP, TYPE and samples.
+struct MetricFamilies {
+  struct Family {
+    std::string help, type, samples;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, Family> by_name;
+  void Add(const std::string& name, const char* help, const char* type, const std::string& sample_line) {
+    auto [it, added] = by_name.try_emplace(name, Family{help, type, ""});
+    if (added) order.push_back(name);
+    it->second.samples += sample_line;
+  }
+};
+std::string RenderMetrics(const MetricFamilies& families);
+
+// The header naming the service a request is for: one endpoint serves every link of a
+// site (a site linked with several others runs a service per link).
+inline constexpr const char* kServiceHeader = "ccow-isgw-service";
+
 struct LinkOptions {
   std::string service;  // the registry's service this process is an end of
   // Shared by both ends: requests carry it as a Bearer token and the receiver refuses
@@ -64,6 +83,8 @@ struct LinkOptions {
   // further, its cache is sized by the service's chunk-cache-size, and its counts are
   // reported. Null: fetches read the object API's backend.
   std::shared_ptr<FetchingBackend> on_demand;
+  // Whether this link's chunk-cache-size bounds on_demand's cache (one link of a site's).
+  bool sizes_cache = true;
 };
 
 struct LinkStats {
@@ -123,9 +144,12 @@ class IsgwLink {
   void Start();
   void Stop();
 
+  const std::string& service() const { return options_.service; }
   LinkStats stats() const;
-  std::string StatusJson() const;   // for /admin/isgw
-  std::string MetricsText() const;  // ccow_isgw_* for /metrics
+  std::string StatusJson() const;  // for /admin/isgw
+  // ccow_isgw_* for /metrics, labelled with the service, into *families (several links
+  // share them; RenderMetrics writes each family's samples as one group).
+  void AddMetrics(MetricFamilies* families) const;
 
  private:
   struct Remote;

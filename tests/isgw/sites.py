@@ -40,11 +40,13 @@ def ccow(data, *args, ok=True):
 
 
 class Site:
-    def __init__(self, name, link_flags):
+    def __init__(self, name, link_flags, services=("hawaii",)):
         self.name = name
         self.data = os.path.join(WORK, name)
+        self.services = services
+        flags = [f for s in services for f in ("--isgw", s)]
         self.server = ServerProcess(CCOW, self.data, os.path.join(WORK, name + ".log"),
-                                    ["--isgw", "hawaii", "--isgw-listen", "127.0.0.1:0", *link_flags], fail)
+                                    [*flags, "--isgw-listen", "127.0.0.1:0", *link_flags], fail)
 
     def start(self):
         if self not in SITES:
@@ -53,15 +55,15 @@ class Site:
             os.replace(self.server.log_path, self.server.log_path + ".before")
         self.s3_url, self.admin = self.server.start()
         text = open(self.server.log_path).read().split("ccow server:")[-1]
-        m = re.search(r"isgw\s+service hawaii, receiving on ([0-9.]+:\d+)", text)
+        m = re.search(r"isgw\s+service %s, receiving on ([0-9.]+:\d+)" % re.escape(self.services[0]), text)
         if not m:
             fail("site %s printed no link endpoint" % self.name)
         self.link = m.group(1)
         self.s3 = admin_client(self.s3_url)
 
-    def status(self):
+    def status(self, service=None):
         info = json.load(open(os.path.join(self.data, "server.json")))
-        req = urllib.request.Request("%s/admin/isgw" % self.admin,
+        req = urllib.request.Request("%s/admin/isgw?service=%s" % (self.admin, service or self.services[0]),
                                      headers={"Authorization": "Bearer " + info["admin_token"]})
         return json.load(urllib.request.urlopen(req, timeout=10))
 
