@@ -61,6 +61,11 @@ echo
 bash bench/cluster_heal_bench.sh "$BUILD/bin/ccow"
 
 echo
+echo "## Inter-segment links: initial sync, replication lag, WAN bytes (two sites on this machine)"
+echo
+python3 bench/isgw_bench.py "$BUILD"
+
+echo
 echo "## S3: server CPU per plain 4 KiB request (tmpfs; pass a second binary to compare)"
 echo
 ROUNDS=3 bash bench/s3_request_cpu.sh "$BUILD/bin/ccow"

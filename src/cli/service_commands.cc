@@ -1,4 +1,4 @@
-// `ccow service create|delete|list|show|serve|unserve|config` (efscli grammar, issue 14):
+// `ccow service create|delete|list|show|serve|unserve|config|verify` (efscli grammar, issue 14):
 // the services of the registry of record, an Inter-Segment Gateway link each, with the
 // buckets it serves and its settings (cluster/service_config.h). On a cluster and on one
 // node alike (cli/registry_access.h); every one with --json.
@@ -215,7 +215,13 @@ void RegisterServiceCommands(CLI::App& app, int* exit_code) {
       if (!parts.ok()) {
         *exit_code = Fail(parts.status());
       } else if (serve) {
-        *exit_code = CommitCommand(command::ServiceServe{f.name, f.path}, "service " + f.name + " serves " + f.path);
+        // Serving is what the operator asked for, whoever got there first (the other
+        // end's bucket offer serves it too): already serving is success.
+        // (ServiceServe's only kAlreadyExists is "already serves".)
+        auto opened = OpenRegistry();
+        Status st = opened.ok() ? opened->registry->Propose(command::ServiceServe{f.name, f.path}) : opened.status();
+        if (st.code() == Code::kAlreadyExists) st = Status::OK();
+        *exit_code = st.ok() ? PrintDone("service " + f.name + " serves " + f.path) : Fail(st);
       } else {
         *exit_code =
             CommitCommand(command::ServiceUnserve{f.name, f.path}, "service " + f.name + " no longer serves " + f.path);

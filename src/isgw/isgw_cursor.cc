@@ -158,7 +158,7 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket, con
         },
         [&](const Chid& id, uint64_t second) {
           auto it = p.handled.find(id);
-          return it != p.handled.end() && (it->second.settled || !settled(second));
+          return it != p.handled.end() && (it->second.settled || (!settled(second) && it->second.rounds >= 2));
         }));
     {
       std::lock_guard lock(mu_);
@@ -203,7 +203,10 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket, con
     retry[name] = was != p.cursor.retry.end() ? was->second : now_s;
     if (retry.size() >= kMaxRetries) break;
   }
-  for (const auto& [id, second] : records) p.handled[id] = Handled{second, second + kSettleS < now_s};
+  for (const auto& [id, second] : records) {
+    Handled& h = p.handled[id];
+    h = Handled{second, second + kSettleS < now_s, h.rounds + 1};
+  }
   const uint64_t floor = newest > kTrlogWindowS ? newest - kTrlogWindowS : 0;
   for (auto it = p.handled.begin(); it != p.handled.end();) it = it->second.second < floor ? p.handled.erase(it) : std::next(it);
   const bool moved = newest != p.cursor.second || retry != p.cursor.retry || full;

@@ -147,6 +147,17 @@ void IsgwLink::Start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] {
+    // What of the service a round depends on: a change (the service created, a setting
+    // or a served bucket changed) starts the next round at once instead of after the
+    // interval, which is 10 s while the service does not exist yet.
+    auto fingerprint = [this] {
+      auto state = options_.state();
+      auto svc = state->services().find(options_.service);
+      if (svc == state->services().end()) return std::string();
+      std::string f = std::to_string(svc->second.revision) + "|" + svc->second.config.remote;
+      for (const auto& b : svc->second.serves) f += "|" + b;
+      return f;
+    };
     while (true) {
       Status s = RunRound();
       if (!s.ok()) spdlog::warn("isgw {}: {}", options_.service, s.ToString());
@@ -154,8 +165,19 @@ void IsgwLink::Start() {
       auto state = options_.state();
       if (auto svc = state->services().find(options_.service); svc != state->services().end())
         interval_ns = svc->second.config.batch_interval_ns;
+      const std::string before = fingerprint();
+      const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns);
       std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, std::chrono::nanoseconds(interval_ns), [&] { return stopping_; })) return;
+      while (true) {
+        const auto slice = std::min<std::chrono::steady_clock::duration>(until - std::chrono::steady_clock::now(),
+                                                                          std::chrono::milliseconds(250));
+        if (cv_.wait_for(lock, slice, [&] { return stopping_; })) return;
+        if (std::chrono::steady_clock::now() >= until) break;
+        lock.unlock();
+        const bool changed = fingerprint() != before;
+        lock.lock();
+        if (changed) break;
+      }
     }
   });
 }

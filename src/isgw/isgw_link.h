@@ -163,6 +163,10 @@ class IsgwLink {
   struct Handled {
     uint64_t second = 0;
     bool settled = false;  // shipped once its change had surely committed
+    // Rounds that shipped it: a record not settled yet goes again at the next round (a
+    // put commits within moments of recording; waiting for it to settle cost 10 s of lag
+    // when a round read the record first), then once settled.
+    uint32_t rounds = 0;
   };
   // The sender's own state of one bucket (its thread only).
   struct BucketProgress {

@@ -73,6 +73,7 @@ def main():
     for n, s in sites.items():
         for svc, other in LINKS[n].items():
             ccow(s.data, "service", "create", "isgw", svc)
+            # (The other end may have offered the bucket first: serving twice is fine.)
             ccow(s.data, "service", "serve", svc, PATH)
             ccow(s.data, "service", "config", svc, "batch-interval", "200ms")
             ccow(s.data, "service", "config", svc, "remote", "ccow://" + sites[other].link)
