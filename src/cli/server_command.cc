@@ -213,6 +213,19 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::v
   }
   ApiOptions base;
   base.quarantine_retention_ns = retention_ns;
+  // CCOW_CLOCK_OFFSET ("-5m", "+90s"): this server's clock runs that far off the host's,
+  // for tests of sites whose clocks disagree (version timestamps, retention, lifecycle).
+  if (const char* env = std::getenv("CCOW_CLOCK_OFFSET"); env && *env) {
+    std::string_view text(env);
+    const bool behind = text[0] == '-';
+    if (text[0] == '-' || text[0] == '+') text.remove_prefix(1);
+    auto offset = ParseDuration(text);
+    if (!offset.ok()) return offset.status().WithContext("CCOW_CLOCK_OFFSET");
+    const int64_t skew = behind ? -static_cast<int64_t>(*offset) : static_cast<int64_t>(*offset);
+    spdlog::warn("this server's clock is offset by {} s from the host's (CCOW_CLOCK_OFFSET={})", skew / 1'000'000'000,
+                 env);
+    base.clock = [skew] { return static_cast<uint64_t>(static_cast<int64_t>(NowNs()) + skew); };
+  }
   base.bucket_retention = BucketRetention(s->retention_registry);
   base.trlog_records = [slot = s->retention_registry](const std::string& bucket_path) {
     Registry* r = slot->load();

@@ -256,6 +256,9 @@ class ObjectApi {
   // clone's. Returns whether the list changed. kNotFound when a chunk is missing (ship it,
   // then merge again), kCorruption for a manifest that does not match its entry (name,
   // generation, UVID, size, ETag, delete marker), kInvalidArgument for a bad name.
+  // *refused (when given) gets each version options.accept refused (left out), and each
+  // version under Object Lock here that the other site deleted (kLocked: it stays active
+  // here, and the rest of the list merges).
   using VersionCheck = RemoteMergeOptions::VersionCheck;
   using MergeOptions = RemoteMergeOptions;
   struct RefusedVersion {
@@ -266,6 +269,10 @@ class ObjectApi {
                            std::vector<RefusedVersion>* refused = nullptr);
 
   Backend& backend() { return *backend_; }
+  // The API's clock (ApiOptions::clock, else the host's), in wall-clock nanoseconds: what
+  // version timestamps, the trlog's seconds and retention read, and so what a link
+  // reading the trlog must read too.
+  uint64_t Now() const;
   // options().default_policy has its replication count resolved (never 0).
   const ApiOptions& options() const { return options_; }
   // How long a deleted version of `name` stays restorable. Internal buckets (a name
@@ -299,9 +306,9 @@ class ObjectApi {
                                    StorageClass storage_class = StorageClass::kDefault);
   // MergeRemote once every new version of `remote` is checked and its tree touched under
   // *fence; local is the list as read before (null: none).
-  Result<bool> MergeVetted(const VersionList& remote, const VersionList* local, WriteFence* fence);
+  Result<bool> MergeVetted(const VersionList& remote, const VersionList* local, WriteFence* fence,
+                           std::vector<RefusedVersion>* refused);
   Uvid NextUvid();
-  uint64_t Now() const;
   // Records that `full_name` changes (or changed) in its bucket's trlog when
   // options_.trlog_records names the bucket; durable on return. Concurrent callers share
   // one flush (client/trlog.cc). Internal buckets (a name starting with '.') never record.

@@ -493,30 +493,39 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const MergeOption
   for (const auto& s : remote.snapshots()) CCOW_RETURN_IF_ERROR(take(s.version));
   if (!left_out.empty()) {
     VersionList vetted = remote.Without(left_out);
-    return MergeVetted(vetted, local ? &*local : nullptr, &fence);
+    return MergeVetted(vetted, local ? &*local : nullptr, &fence, refused);
   }
-  return MergeVetted(remote, local ? &*local : nullptr, &fence);
+  return MergeVetted(remote, local ? &*local : nullptr, &fence, refused);
 }
 
-Result<bool> ObjectApi::MergeVetted(const VersionList& remote, const VersionList* local, WriteFence* fence) {
+Result<bool> ObjectApi::MergeVetted(const VersionList& remote, const VersionList* local, WriteFence* fence,
+                                    std::vector<RefusedVersion>* refused) {
+  // A delete from the other site does not reach a version under Object Lock here.
+  const uint64_t now = Now();
   // Recorded first when the merge will change the list as read (as every change is), so
   // that the links of this segment's other services forward it (a mesh); a merge that
   // changes nothing records nothing, so a list does not travel back and forth.
   {
     VersionList trial = local ? *local : VersionList(remote.name(), remote.nhid());
-    CCOW_ASSIGN_OR_RETURN(bool would_change, trial.MergeRemote(remote));
+    CCOW_ASSIGN_OR_RETURN(bool would_change, trial.MergeRemote(remote, now));
     if (would_change) CCOW_RETURN_IF_ERROR(RecordChange(remote.name()));
   }
   bool changed = false;
+  std::vector<Chid> kept;
   Status st = backend_->UpdateVersionList(
       remote.name(), remote.nhid(),
       [&](VersionList* vl) -> Status {
         if (vl->Empty()) *vl = VersionList(remote.name(), remote.nhid());
-        CCOW_ASSIGN_OR_RETURN(changed, vl->MergeRemote(remote));
+        kept.clear();
+        CCOW_ASSIGN_OR_RETURN(changed, vl->MergeRemote(remote, now, &kept));
         return Status::OK();
       },
       fence);
   CCOW_RETURN_IF_ERROR(st);
+  if (refused)
+    for (const Chid& vm : kept)
+      refused->push_back({vm, Status::Locked("a version of " + remote.name() +
+                                             " is under Object Lock here: the other site's delete of it is not applied")});
   return changed;
 }
 

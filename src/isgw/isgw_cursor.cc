@@ -85,7 +85,7 @@ Status IsgwLink::OfferBucket(const Remote& remote, const std::string& bucket) {
 
 Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket, const ServiceConfig& config) {
   BucketProgress& p = progress_[bucket];
-  const uint64_t now_s = WallNs() / 1'000'000'000;
+  const uint64_t now_s = api_->Now() / 1'000'000'000;
   if (!p.offered) {
     CCOW_RETURN_IF_ERROR(OfferBucket(remote, bucket));
     p.offered = true;
@@ -230,7 +230,7 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket, con
 // horizon. A service that never ran has no cursor: it compares the whole bucket when it
 // starts (a continuous-only one starts from then).
 Status IsgwLink::Trim(const std::string& bucket, BucketProgress& p) {
-  const uint64_t now_ns = WallNs();
+  const uint64_t now_ns = api_->Now();
   if (p.last_trim_ns && now_ns - p.last_trim_ns < kTrimEveryNs) return Status::OK();
   p.last_trim_ns = now_ns;
   const uint64_t now_s = now_ns / 1'000'000'000;

@@ -134,7 +134,7 @@ Status IsgwLink::RunRound() {
   std::lock_guard lock(mu_);
   stats_.rounds++;
   if (result.ok()) {
-    stats_.last_round_ns = WallNs();
+    stats_.last_round_ns = api_->Now();
   } else {
     stats_.failed_rounds++;
     stats_.last_error = result.ToString();
@@ -230,6 +230,7 @@ std::string IsgwLink::StatusJson() const {
                       {"bytes_received", s.bytes_received},
                       {"refused", s.refused},
                       {"versions_refused", s.versions_refused},
+                      {"deletes_kept_locked", s.deletes_kept_locked},
                       {"chunks_served", s.chunks_served},
                       {"bytes_served", s.bytes_served},
                       {"full_syncs", s.full_syncs},
@@ -239,7 +240,7 @@ std::string IsgwLink::StatusJson() const {
                       {"trlog_seconds_trimmed", s.trlog_seconds_trimmed},
                       {"last_error", s.last_error}};
   // Per bucket: the backlog the last round could not ship and its age (the lag).
-  const uint64_t now_s = WallNs() / 1'000'000'000;
+  const uint64_t now_s = api_->Now() / 1'000'000'000;
   nlohmann::json buckets = nlohmann::json::object();
   uint64_t lag_s = 0, backlog = 0;
   for (const auto& [bucket, b] : s.buckets) {
@@ -299,6 +300,8 @@ void IsgwLink::AddMetrics(MetricFamilies* families) const {
   counter("ccow_isgw_full_syncs_total", "whole-bucket comparisons finished", s.full_syncs);
   counter("ccow_isgw_trlog_records_total", "trlog flushes read", s.trlog_records);
   counter("ccow_isgw_trlog_names_total", "changed names read from the trlog", s.trlog_names);
+  counter("ccow_isgw_deletes_kept_locked_total", "deletes from the other site not applied to versions locked here",
+          s.deletes_kept_locked);
   counter("ccow_isgw_chunks_served_total", "chunks fetched from here by a metadata-only site", s.chunks_served);
   if (options_.on_demand) {
     FetchStats f = options_.on_demand->fetch_stats();
@@ -310,7 +313,7 @@ void IsgwLink::AddMetrics(MetricFamilies* families) const {
     families->Add("ccow_isgw_cache_bytes", "bytes in the chunk cache (at most chunk-cache-size)", "gauge",
                   "ccow_isgw_cache_bytes" + label + std::to_string(f.cache.bytes) + "\n");
   }
-  const uint64_t now_s = WallNs() / 1'000'000'000;
+  const uint64_t now_s = api_->Now() / 1'000'000'000;
   for (const auto& [bucket, b] : s.buckets) {
     const std::string labels = "{service=\"" + options_.service + "\",bucket=\"" + bucket + "\"} ";
     families->Add("ccow_isgw_lag_seconds", "age of the oldest change the link could not ship yet (0: none)", "gauge",

@@ -108,6 +108,8 @@ struct LinkStats {
   // Versions left out of merges: unsigned, signed by a site not in trusted-keys, or whose
   // signature does not verify (model/version_signature.h); the rest of their lists merge.
   uint64_t versions_refused = 0;
+  // Deletes from the other site not applied to versions under Object Lock here.
+  uint64_t deletes_kept_locked = 0;
   uint64_t chunks_served = 0, bytes_served = 0;  // fetched from here by a metadata-only site
   std::string last_error;
 };

@@ -185,6 +185,7 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     merge_options.payload_may_be_absent = mode != ServiceConfig::MetadataOnly::kOff;
     merge_options.manifests_may_be_absent = mode == ServiceConfig::MetadataOnly::kVersions;
     std::vector<ObjectApi::RefusedVersion> refused;
+    uint64_t locked_kept = 0;
     for (const auto& bytes : r->lists) {
       MergeReply::Result result;
       const size_t refused_before = refused.size();
@@ -193,7 +194,14 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
                           : !under(list->name(), r->bucket) ? Result<bool>(Status::InvalidArgument(
                                                                  "object " + list->name() + " is not in bucket " + r->bucket))
                                                            : api_->MergeRemote(*list, merge_options, &refused);
-      if (done.ok() && refused.size() != refused_before) {
+      // Deletes kept off versions locked here are counted, and the merge stands: the
+      // lock may hold for years, and offering the list again would change nothing.
+      size_t vetted = 0;
+      for (size_t k = refused_before; k < refused.size(); ++k) {
+        if (refused[k].why.code() == Code::kLocked) ++locked_kept;
+        else ++vetted;
+      }
+      if (done.ok() && vetted != 0) {
         // The rest of the list merged; the sender keeps the name in its retry set (its
         // lag shows it), so the versions arrive once trusted-keys is corrected.
         result.changed = *done;
@@ -216,14 +224,16 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
       std::lock_guard lock(mu_);
       stats_.lists_merged += merged;
       stats_.lists_changed += changed;
-      stats_.versions_refused += refused.size();
+      stats_.versions_refused += refused.size() - locked_kept;
+      stats_.deletes_kept_locked += locked_kept;
       if (!refused.empty())
         stats_.last_error = "refused " + std::to_string(refused.size()) + " version(s) from " + req.remote_address +
                             ": " + refused.back().why.message();
     }
     // The sender offers a refused version again each round: a few lines per request.
     for (size_t i = 0; i < refused.size() && i < 3; ++i)
-      spdlog::warn("isgw {}: refused version {} from {}: {}", options_.service, refused[i].vm_chid.ToString(),
+      spdlog::warn("isgw {}: {} version {} from {}: {}", options_.service,
+                   refused[i].why.code() == Code::kLocked ? "kept" : "refused", refused[i].vm_chid.ToString(),
                    req.remote_address, refused[i].why.message());
     if (refused.size() > 3)
       spdlog::warn("isgw {}: refused {} more versions from {}", options_.service, refused.size() - 3,

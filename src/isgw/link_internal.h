@@ -22,10 +22,6 @@ inline constexpr size_t kChunkBatchBytes = 8 << 20;    // per chunks request
 inline constexpr size_t kMergeBatchBytes = 16 << 20;   // per merge request (a list may be large)
 inline constexpr size_t kCompressMin = 4 << 10;        // smaller bodies travel as they are
 
-inline uint64_t WallNs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
 
 inline bool Serves(const ServiceRecord& svc, const std::string& bucket) {
   return std::binary_search(svc.serves.begin(), svc.serves.end(), bucket);

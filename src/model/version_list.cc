@@ -293,7 +293,7 @@ VersionList VersionList::Without(const std::set<Chid>& vm_chids) const {
   return out;
 }
 
-Result<bool> VersionList::MergeRemote(const VersionList& remote) {
+Result<bool> VersionList::MergeRemote(const VersionList& remote, uint64_t now_ns, std::vector<Chid>* kept_locked) {
   if (remote.name_ != name_ || remote.nhid_ != nhid_)
     return Status::InvalidArgument("object " + name_ + ": cannot merge the version list of " + remote.name_);
   const VersionList before = *this;
@@ -314,6 +314,10 @@ Result<bool> VersionList::MergeRemote(const VersionList& remote) {
     if (auto it = find_quarantined(q.version.vm_chid); it != quarantine_.end()) {
       it->deleted_at_ns = std::min(it->deleted_at_ns, q.deleted_at_ns);
     } else if (auto a = find_active(q.version.vm_chid); a != versions_.end()) {
+      if (now_ns && !a->lock.Refusal(now_ns, false).empty()) {
+        if (kept_locked) kept_locked->push_back(a->vm_chid);  // locked here: it stays
+        continue;
+      }
       quarantine_.push_back({*a, q.deleted_at_ns});  // deleted there: deleted here too
       versions_.erase(a);
     } else {

@@ -231,8 +231,13 @@ class VersionList {
   // What only this site knows of a version it already has stays as it is here: whether it
   // is erasure coded (ec_chid names a stripe set of this site), its Object Lock and storage
   // class. A version new here comes without erasure coding: its chunks arrive replicated.
+  // With now_ns, a version under Object Lock here at now_ns (a retention not yet past,
+  // GOVERNANCE included: the other site's permission to bypass it is not known here, or
+  // a legal hold) stays active when the other site deleted it, and its VM CHID is
+  // appended to *kept_locked: the lock is this site's, and no other site lifts it. The
+  // two lists then differ until either changes again.
   // kInvalidArgument when `remote` is another object's list.
-  Result<bool> MergeRemote(const VersionList& remote);
+  Result<bool> MergeRemote(const VersionList& remote, uint64_t now_ns = 0, std::vector<Chid>* kept_locked = nullptr);
   // This list without the entries (active, quarantined or snapshot) naming the version
   // manifests in vm_chids: what a link merges of another site's list once it refused some
   // of its versions.

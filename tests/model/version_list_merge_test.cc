@@ -106,6 +106,37 @@ TEST(VersionListMergeTest, ADeleteIsStickyWhicheverWayTheListsTravel) {
   EXPECT_EQ(Merged(ab, stale).Encode(), ab.Encode());
 }
 
+// Object Lock is each site's: a version locked here stays active when the other site
+// deleted it (reported), until the lock has passed; without now_ns (a plain merge) the
+// delete applies as before.
+TEST(VersionListMergeTest, AVersionLockedHereOutlivesTheOtherSitesDelete) {
+  VersionList a = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());
+  ASSERT_TRUE(a.AddVersion(Version(2, 200, 1)).ok());
+  VersionList b = Merged(Empty(), a);
+  ASSERT_TRUE(b.SetRetention(1, LockMode::kCompliance, 10'000, 500, false).ok());
+  ASSERT_TRUE(b.SetLegalHold(2, true).ok());
+  ASSERT_TRUE(a.Delete(std::nullopt, 600).ok());  // a deletes both
+  std::vector<Chid> kept;
+  VersionList locked = b;
+  auto changed = locked.MergeRemote(a, 700, &kept);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_FALSE(*changed);
+  EXPECT_EQ(locked.versions().size(), 2u) << "both locked here: both stay";
+  EXPECT_EQ(kept.size(), 2u);
+  // The retention has passed, the legal hold has not.
+  kept.clear();
+  VersionList later = b;
+  ASSERT_TRUE(later.MergeRemote(a, 20'000, &kept).ok());
+  ASSERT_EQ(later.versions().size(), 1u);
+  EXPECT_EQ(later.versions()[0].generation, 2u);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0], later.versions()[0].vm_chid);
+  VersionList plain = b;
+  ASSERT_TRUE(plain.MergeRemote(a).ok());
+  EXPECT_FALSE(plain.HasActiveVersion());
+}
+
 TEST(VersionListMergeTest, OneNullVersionStaysActiveTheNewest) {
   VersionList a = Empty(), b = Empty();
   ASSERT_TRUE(a.AddVersion(Version(1, 100, 1, VersionEntry::kNullVersion)).ok());
