@@ -10,7 +10,6 @@
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
 #include <atomic>
 #include <spdlog/spdlog.h>
@@ -34,7 +33,7 @@
 #include "gateway/s3/user_registry.h"
 #include "http/http_server.h"
 #include "cluster/service_config.h"
-#include "isgw/isgw_link.h"
+#include "isgw/link_endpoint.h"
 #include "server/admin_http.h"
 
 namespace ccow::cli {
@@ -362,114 +361,49 @@ int RunServer(const ServerFlags& flags) {
     std::vector<LocalVdev> vdevs{{"vdev0", DataDir() + "/vdev0", backend.local_store()}};
     scrub = std::make_unique<daemon::ScrubService>(std::make_unique<Scrubber>(vdevs, nullptr, std::move(so)));
   }
-  // An ISGW link end: it sends rounds to the service's remote, and receives on its own
+  // ISGW link ends: each sends rounds to its service's remote, and all receive on one
   // endpoint (another port of the one HTTP stack) when --isgw-listen is given.
-  // Shared with the endpoint's connection threads: one still in a request when the
-  // endpoint's stop gives up waiting keeps the link alive.
-  std::vector<std::shared_ptr<isgw::IsgwLink>> links;
-  std::unique_ptr<http::HttpServer> link_server;
+  std::unique_ptr<isgw::LinkEndpoint> ends;
   if (!flags.isgw_services.empty()) {
-    std::set<std::string> distinct(flags.isgw_services.begin(), flags.isgw_services.end());
-    if (distinct.size() != flags.isgw_services.size())
-      return Fail(Status::InvalidArgument("--isgw names a service more than once"));
-    std::shared_ptr<Registry> registry = serving->registry;
-    // Versions written here from now on carry the segment's site id (a service created
-    // by an older release may have left it unset).
-    if (auto site = EnsureSiteId(*registry); !site.ok())
-      return Fail(site.status().WithContext("drawing this segment's site id for the ISGW link"));
-    const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
-    // Mutual TLS: all three files, or none (plain HTTP, for a lab).
-    const int tls_files = !flags.isgw_tls_cert.empty() + !flags.isgw_tls_key.empty() + !flags.isgw_tls_ca.empty();
-    if (tls_files != 0 && tls_files != 3)
-      return Fail(Status::InvalidArgument("mutual TLS of the ISGW link needs --isgw-tls-cert, --isgw-tls-key and "
-                                          "--isgw-tls-ca together"));
-    const bool link_tls = tls_files == 3;
-    for (const std::string& service : flags.isgw_services) {
-      isgw::LinkOptions lo{service, !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "",
-                           [registry] { return registry->current(); },
-                           link_tls ? std::optional<http::ClientTls>(
-                                          http::ClientTls{flags.isgw_tls_ca, flags.isgw_tls_cert, flags.isgw_tls_key})
-                                    : std::nullopt,
-                           [registry](const ClusterCommand& c) { return registry->Propose(c); }, serving->on_demand};
-      lo.sizes_cache = links.empty();  // the first service's chunk-cache-size bounds the one cache
-      links.push_back(std::make_shared<isgw::IsgwLink>(api, std::move(lo)));
-    }
-    if (serving->on_demand) {
-      // Reads of chunks this segment lacks ask each link's remote in turn, until one has
-      // them; once the links are gone, they fail as unavailable.
-      std::vector<std::weak_ptr<isgw::IsgwLink>> weak(links.begin(), links.end());
-      serving->on_demand->SetSource([weak](const Chid& chid, std::string* out) {
-        Status last = Status::Unavailable("the ISGW links have stopped");
-        for (const auto& w : weak) {
-          auto l = w.lock();
-          if (!l) continue;
-          last = l->FetchChunk(chid, out);
-          if (last.ok()) return last;
-        }
-        return last;
-      });
-    }
+    isgw::EndpointOptions eo;
+    eo.services = flags.isgw_services;
     if (!flags.isgw_listen.empty()) {
       auto lhp = ParseHostPort(flags.isgw_listen);
       if (!lhp.ok()) return Fail(lhp.status().WithContext("--isgw-listen"));
-      http::HttpServerOptions lo;
-      lo.host = lhp->first;
-      lo.port = lhp->second;
-      if (link_tls) {
-        lo.tls_cert_file = flags.isgw_tls_cert;
-        lo.tls_key_file = flags.isgw_tls_key;
-        lo.tls_client_ca_file = flags.isgw_tls_ca;
-      }
-      // One endpoint for every service: a request names its service in a header (the
-      // only one, when it does not).
-      auto started = http::HttpServer::Start(lo, [links](http::HttpExchange& ex) {
-        isgw::IsgwLink* to = links.size() == 1 ? links.front().get() : nullptr;
-        if (const std::string* named = ex.request().Header(isgw::kServiceHeader)) {
-          to = nullptr;
-          for (const auto& l : links)
-            if (l->service() == *named) to = l.get();
-          if (!to) {
-            (void)ex.Respond(404, {{"content-type", "text/plain"}}, "no link of service " + *named + " at this site\n");
-            return;
-          }
-        }
-        if (!to) {
-          (void)ex.Respond(400, {{"content-type", "text/plain"}},
-                           std::string("this site runs several services: name one in ") + isgw::kServiceHeader + "\n");
-          return;
-        }
-        to->Handle(ex);
-      });
-      if (!started.ok()) return Fail(started.status().WithContext("the ISGW link endpoint"));
-      link_server = std::move(*started);
+      eo.listen = true;
+      eo.listen_host = lhp->first;
+      eo.listen_port = lhp->second;
     }
-    for (const auto& l : links) l->Start();
+    const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
+    eo.token = !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "";
+    eo.tls_cert = flags.isgw_tls_cert;
+    eo.tls_key = flags.isgw_tls_key;
+    eo.tls_ca = flags.isgw_tls_ca;
+    eo.registry = serving->registry;
+    eo.on_demand = serving->on_demand;
+    auto started = isgw::LinkEndpoint::Start(api, std::move(eo));
+    if (!started.ok()) return Fail(started.status());
+    ends = std::move(*started);
   } else if (!flags.isgw_listen.empty()) {
     return Fail(Status::InvalidArgument("--isgw-listen needs --isgw SERVICE"));
   }
-  // The link of a service (?service=NAME), else the first.
-  auto link_of = [&links](const http::ParsedTarget& target) -> isgw::IsgwLink* {
-    const std::string* named = target.Find("service");
-    if (!named) return links.empty() ? nullptr : links.front().get();
-    for (const auto& l : links)
-      if (l->service() == *named) return l.get();
-    return nullptr;
-  };
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
-      [&gc, &scrub, &links]() -> std::string {
+      [&gc, &scrub, &ends]() -> std::string {
         nlohmann::json j = nlohmann::json::object();
         if (gc) j["gc"] = nlohmann::json::parse(gc->StatusJson());
         if (scrub) j["scrub"] = nlohmann::json::parse(scrub->StatusJson());
-        if (!links.empty()) j["isgw"] = nlohmann::json::parse(links.front()->StatusJson());
-        for (const auto& l : links) j["isgw_links"][l->service()] = nlohmann::json::parse(l->StatusJson());
+        if (ends) {
+          j["isgw"] = nlohmann::json::parse(ends->Of(nullptr)->StatusJson());
+          for (const auto& l : ends->links()) j["isgw_links"][l->service()] = nlohmann::json::parse(l->StatusJson());
+        }
         return j.dump();
       },
-      [&gc, &scrub, &links, &link_of](const std::string& method, const std::string& path,
-                                      const http::ParsedTarget& target) {
-        if (!links.empty() && method == "GET" && (path == "/admin/isgw" || path == "/admin/isgw/verify")) {
-          isgw::IsgwLink* l = link_of(target);
+      [&gc, &scrub, &ends](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
+        if (ends && method == "GET" && (path == "/admin/isgw" || path == "/admin/isgw/verify")) {
+          // The link of a service (?service=NAME), else the first.
+          isgw::IsgwLink* l = ends->Of(target.Find("service"));
           if (!l)
             return daemon::ReplyOf(Status::NotFound("this server runs no link of service " +
                                                     *target.Find("service")));
@@ -488,12 +422,10 @@ int RunServer(const ServerFlags& flags) {
   opts.host = hp->first;
   opts.port = hp->second;
   s3::S3Gateway* g = gateway->get();
-  opts.metrics = [&backend, g, &gc, &scrub, &links] {
+  opts.metrics = [&backend, g, &gc, &scrub, &ends] {
     std::string text = MetricsText(backend);
     if (gc) text += gc->MetricsText();
-    isgw::MetricFamilies families;
-    for (const auto& l : links) l->AddMetrics(&families);
-    text += isgw::RenderMetrics(families);
+    if (ends) text += ends->MetricsText();
     if (scrub) text += scrub->MetricsText();
     s3::S3GatewayStats st = g->stats();
     text += "# TYPE ccow_s3_requests_total counter\nccow_s3_requests_total " +
@@ -539,20 +471,17 @@ int RunServer(const ServerFlags& flags) {
             << "           buckets live in " << s3::kDefaultSegment << "/" << s3::kDefaultTenant << "/BUCKET\n"
             << "  health   " << base << "/health\n"
             << "  metrics  " << base << "/metrics\n";
-  for (const auto& l : links)
-    std::cout << "  isgw     service " << l->service()
-              << (link_server ? ", receiving on " + flags.isgw_listen.substr(0, flags.isgw_listen.rfind(':')) + ":" +
-                                    std::to_string(link_server->port())
-                              : std::string(", sending only"))
-              << (link_server && link_server->tls() ? " (mutual TLS)" : "") << "\n";
+  if (ends)
+    for (const auto& l : ends->links())
+      std::cout << "  isgw     service " << l->service()
+                << (ends->listening() ? ", receiving on " + flags.isgw_listen.substr(0, flags.isgw_listen.rfind(':')) +
+                                            ":" + std::to_string(ends->port())
+                                      : std::string(", sending only"))
+                << (ends->tls() ? " (mutual TLS)" : "") << "\n";
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
-  // A read still running past the gateway's bounded stop must not start a fetch through a
-  // link (and registry) about to go.
-  if (serving->on_demand) serving->on_demand->SetSource({});
-  if (link_server) link_server->Stop();  // no request reaches the link any more
-  for (const auto& l : links) l->Stop();  // ends the round under way at its next request
+  if (ends) ends->Stop();
   gc.reset();  // after the pass under way
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());

@@ -26,6 +26,25 @@ uint64_t Count(Decoder& d, size_t min_item, size_t limit, const char* of) {
   return d.status().ok() ? n : 0;
 }
 
+// (name, list digest) items, names strictly increasing: digests requests and names replies.
+void PutItems(Encoder& e, const std::vector<DigestsRequest::Item>& items) {
+  e.PutVarint(items.size());
+  for (const auto& i : items) {
+    e.PutBytes(i.name);
+    e.PutHashId(i.digest);
+  }
+}
+void GetItems(Decoder& d, std::vector<DigestsRequest::Item>* items) {
+  const uint64_t n = Count(d, 2 + 17, kMaxNames, "names");
+  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
+    DigestsRequest::Item item;
+    item.name = d.GetBytes();
+    item.digest = d.GetHashId();
+    if (!items->empty() && !(items->back().name < item.name)) d.Fail("names out of order");
+    items->push_back(std::move(item));
+  }
+}
+
 template <typename T>
 Result<T> Done(Decoder& d, T value) {
   CCOW_RETURN_IF_ERROR(d.Finish());
@@ -57,11 +76,7 @@ std::string Encode(const DigestsRequest& m) {
   Encoder e = Start(RecordKind::kIsgwDigestsRequest);
   e.PutBytes(m.service);
   e.PutBytes(m.bucket);
-  e.PutVarint(m.items.size());
-  for (const auto& i : m.items) {
-    e.PutBytes(i.name);
-    e.PutHashId(i.digest);
-  }
+  PutItems(e, m.items);
   return e.Take();
 }
 Result<DigestsRequest> DecodeDigestsRequest(std::string_view bytes) {
@@ -69,14 +84,7 @@ Result<DigestsRequest> DecodeDigestsRequest(std::string_view bytes) {
   DigestsRequest m;
   m.service = d.GetBytes();
   m.bucket = d.GetBytes();
-  const uint64_t n = Count(d, 2 + 17, kMaxNames, "names");
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
-    DigestsRequest::Item item;
-    item.name = d.GetBytes();
-    item.digest = d.GetHashId();
-    if (!m.items.empty() && !(m.items.back().name < item.name)) d.Fail("names out of order");
-    m.items.push_back(std::move(item));
-  }
+  GetItems(d, &m.items);
   return Done(d, std::move(m));
 }
 
@@ -283,25 +291,14 @@ Result<NamesRequest> DecodeNamesRequest(std::string_view bytes) {
 
 std::string Encode(const NamesReply& m) {
   Encoder e = Start(RecordKind::kIsgwNamesReply);
-  e.PutVarint(m.items.size());
-  for (const auto& i : m.items) {
-    e.PutBytes(i.name);
-    e.PutHashId(i.digest);
-  }
+  PutItems(e, m.items);
   e.PutU8(m.more ? 1 : 0);
   return e.Take();
 }
 Result<NamesReply> DecodeNamesReply(std::string_view bytes) {
   Decoder d = Open(bytes, RecordKind::kIsgwNamesReply, "isgw names reply");
   NamesReply m;
-  const uint64_t n = Count(d, 2 + 17, kMaxNames, "names");
-  for (uint64_t i = 0; i < n && d.status().ok(); ++i) {
-    DigestsRequest::Item item;
-    item.name = d.GetBytes();
-    item.digest = d.GetHashId();
-    if (!m.items.empty() && !(m.items.back().name < item.name)) d.Fail("names out of order");
-    m.items.push_back(std::move(item));
-  }
+  GetItems(d, &m.items);
   const uint8_t more = d.GetU8();
   if (more > 1) d.Fail("bad more flag");
   m.more = more == 1;

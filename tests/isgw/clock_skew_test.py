@@ -14,9 +14,7 @@ timestamp is a hybrid logical clock: later than every version it merged).
 Usage: clock_skew_test.py path/to/ccow"""
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -28,16 +26,10 @@ BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
 
 
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
-
-
-def versions(site, key):
-    return site_lib.versions(site.s3, BUCKET, key)
 
 
 def same(a, b, key):
-    return versions(a, key) == versions(b, key) and body_of(a, key) == body_of(b, key)
+    return a.versions(BUCKET, key) == b.versions(BUCKET, key) and a.body(BUCKET, key) == b.body(BUCKET, key)
 
 
 def remote(site, other):
@@ -64,8 +56,8 @@ def main():
         ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
         remote(site, other)
     a.s3.put_object(Bucket=BUCKET, Key="d", Body=b"first, at a")
-    wait_for("d at b", lambda: body_of(b, "d") == b"first, at a")
-    deleted = versions(a, "d")[0][0]
+    wait_for("d at b", lambda: b.body(BUCKET, "d") == b"first, at a")
+    deleted = a.versions(BUCKET, "d")[0][0]
 
     # The link cut both ways.
     remote(a, None)
@@ -74,7 +66,7 @@ def main():
     a.s3.put_object(Bucket=BUCKET, Key="k", Body=b"k at a")
     time.sleep(1.0)
     b.s3.put_object(Bucket=BUCKET, Key="k", Body=b"k at b, five minutes behind")
-    for vid, _ in versions(a, "d"):
+    for vid, _ in a.versions(BUCKET, "d"):
         a.s3.delete_object(Bucket=BUCKET, Key="d", VersionId=vid)
     b.s3.put_object(Bucket=BUCKET, Key="d", Body=b"overwritten at b")
     ids = {s.name: s.s3.head_object(Bucket=BUCKET, Key="k")["VersionId"] for s in (a, b)}
@@ -84,36 +76,29 @@ def main():
     # Healed.
     remote(a, b)
     remote(b, a)
-    wait_for("k's histories to converge", lambda: len(versions(a, "k")) == 2 and same(a, b, "k"), timeout=60)
-    wait_for("d's histories to converge", lambda: same(a, b, "d") and body_of(a, "d") is not None, timeout=60)
+    wait_for("k's histories to converge", lambda: len(a.versions(BUCKET, "k")) == 2 and same(a, b, "k"), timeout=60)
+    wait_for("d's histories to converge", lambda: same(a, b, "d") and a.body(BUCKET, "d") is not None, timeout=60)
     for site in (a, b):
         for who, vid in ids.items():
             got = site.s3.get_object(Bucket=BUCKET, Key="k", VersionId=vid)["Body"].read()
             if got != (b"k at a" if who == "a" else b"k at b, five minutes behind"):
                 fail("version %s of k reads %r at %s" % (vid, got, site.name))
-        if deleted in [v for v, _ in versions(site, "d")]:
-            fail("the version of d deleted at a came back at %s: %s" % (site.name, versions(site, "d")))
-        if body_of(site, "d") != b"overwritten at b":
-            fail("d reads %r at %s" % (body_of(site, "d"), site.name))
+        if deleted in [v for v, _ in site.versions(BUCKET, "d")]:
+            fail("the version of d deleted at a came back at %s: %s" % (site.name, site.versions(BUCKET, "d")))
+        if site.body(BUCKET, "d") != b"overwritten at b":
+            fail("d reads %r at %s" % (site.body(BUCKET, "d"), site.name))
     time.sleep(1.0)  # rounds both ways: nothing changes, nothing returns
-    if not same(a, b, "k") or not same(a, b, "d") or deleted in [v for v, _ in versions(a, "d")]:
+    if not same(a, b, "k") or not same(a, b, "d") or deleted in [v for v, _ in a.versions(BUCKET, "d")]:
         fail("the sites drifted apart after converging")
 
     # A write at b, whose clock is behind, after it merged a's: current everywhere.
     b.s3.put_object(Bucket=BUCKET, Key="k", Body=b"k at b after the heal")
     for site in (a, b):
-        wait_for("b's newest k current at %s" % site.name, lambda: body_of(site, "k") == b"k at b after the heal")
-    wait_for("k's three versions at both sites", lambda: len(versions(a, "k")) == 3 and same(a, b, "k"))
+        wait_for("b's newest k current at %s" % site.name, lambda: site.body(BUCKET, "k") == b"k at b after the heal")
+    wait_for("k's three versions at both sites", lambda: len(a.versions(BUCKET, "k")) == 3 and same(a, b, "k"))
     for site in (a, b):
         site.server.stop()
     print("clock_skew_test: ok")
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-skew-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-skew-")

@@ -16,9 +16,7 @@ metadata of what its link receives (`service config hawaii metadata-only all|ver
 Usage: metadata_only_test.py path/to/ccow"""
 
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sites as site_lib  # noqa: E402
@@ -29,9 +27,6 @@ BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
 CACHE = 700_000
 
-
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
 
 
 def head(site, key):
@@ -55,12 +50,7 @@ def main():
         site.s3.create_bucket(Bucket=BUCKET)
         site.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     for site, other, extra in ((b, a, [("metadata-only", "all"), ("chunk-cache-size", str(CACHE))]), (a, b, [])):
-        ccow(site.data, "service", "create", "isgw", "hawaii")
-        ccow(site.data, "service", "serve", "hawaii", PATH)
-        ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
-        for key, value in extra:
-            ccow(site.data, "service", "config", "hawaii", key, value)
-        ccow(site.data, "service", "config", "hawaii", "remote", "ccow://" + other.link)
+        site.link_to(other, PATH, settings=extra)
     wait_for("b's link to apply metadata-only", lambda: b.status()["metadata_only"] == "all")
 
     # a's objects: at b the metadata only.
@@ -76,7 +66,7 @@ def main():
 
     # Reads at b fetch on demand; the cache stays within its bound.
     for key, data in blobs.items():
-        if body_of(b, key) != data:
+        if b.body(BUCKET, key) != data:
             fail("%s read at b differs" % key)
     st = b.status()
     if st["fetches"] < len(blobs) or st["fetch_failures"] != 0 or a.status()["chunks_served"] < len(blobs):
@@ -86,7 +76,7 @@ def main():
     if st["cache_evictions"] < 1:
         fail("1.8 MB read through a 700 KB cache evicted nothing: %s" % st)
     last = "obj/%d" % (len(blobs) - 1)
-    if body_of(b, last) != blobs[last]:
+    if b.body(BUCKET, last) != blobs[last]:
         fail("a second read of %s differs" % last)
     if b.status()["fetches"] != st["fetches"] or b.status()["cache_hits"] <= st["cache_hits"]:
         fail("a second read of a cached object fetched again: %s" % b.status())
@@ -94,7 +84,7 @@ def main():
     # b's own writes ship whole to a.
     mine = os.urandom(200_000)
     b.s3.put_object(Bucket=BUCKET, Key="from-b", Body=mine)
-    wait_for("from-b at a", lambda: body_of(a, "from-b") == mine)
+    wait_for("from-b at a", lambda: a.body(BUCKET, "from-b") == mine)
 
     # `versions`: the version manifests only.
     ccow(b.data, "service", "config", "hawaii", "metadata-only", "versions")
@@ -105,7 +95,7 @@ def main():
     wait_for("big listed at b", lambda: head(b, "big") == head(a, "big"))
     if a.status()["bytes_sent"] - before > 16 * 1024:
         fail("versions mode sent %d chunk bytes" % (a.status()["bytes_sent"] - before))
-    if body_of(b, "big") != big:
+    if b.body(BUCKET, "big") != big:
         fail("big read at b differs")
     text = ccow(b.data, "service", "show", "hawaii", "-s").stdout
     if "on demand: " not in text or "metadata-only versions" not in text:
@@ -113,7 +103,7 @@ def main():
 
     # a down: the cached object still reads, an uncached one fails.
     a.server.stop()
-    if body_of(b, last) != blobs[last]:
+    if b.body(BUCKET, last) != blobs[last]:
         fail("a cached object did not read with the origin down")
     try:
         got = b.s3.get_object(Bucket=BUCKET, Key="obj/0")["Body"].read()
@@ -128,11 +118,4 @@ def main():
     print("metadata_only_test: ok")
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-mdonly-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-mdonly-")

@@ -13,9 +13,7 @@ delete at one site must not take away a version another site holds under lock:
 Usage: object_lock_test.py path/to/ccow"""
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -27,38 +25,25 @@ BUCKET = "locked"
 PATH = "ccow/default/" + BUCKET
 
 
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
-
-
-def versions(site, key):
-    return site_lib.versions(site.s3, BUCKET, key)
 
 
 def main():
-    a = site_lib.Site("a", ["--isgw-token", TOKEN])
-    b = site_lib.Site("b", ["--isgw-token", TOKEN])
-    for site in (a, b):
-        site.start()
-        site.s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    a, b = site_lib.start_sites("ab", TOKEN, BUCKET, ObjectLockEnabledForBucket=True)
     for site, other in ((b, a), (a, b)):
-        ccow(site.data, "service", "create", "isgw", "hawaii")
-        ccow(site.data, "service", "serve", "hawaii", PATH)
-        ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
-        ccow(site.data, "service", "config", "hawaii", "remote", "ccow://" + other.link)
+        site.link_to(other, PATH)
     for key in ("held", "free"):
         a.s3.put_object(Bucket=BUCKET, Key=key, Body=b"written at a: " + key.encode())
-        wait_for("%s at b" % key, lambda: body_of(b, key) == b"written at a: " + key.encode())
-    held = versions(b, "held")[0][0]
+        wait_for("%s at b" % key, lambda: b.body(BUCKET, key) == b"written at a: " + key.encode())
+    held = b.versions(BUCKET, "held")[0][0]
     b.s3.put_object_legal_hold(Bucket=BUCKET, Key="held", VersionId=held, LegalHold={"Status": "ON"})
 
     for key in ("held", "free"):
-        for vid, _ in versions(a, key):
+        for vid, _ in a.versions(BUCKET, key):
             a.s3.delete_object(Bucket=BUCKET, Key=key, VersionId=vid)
-    wait_for("free deleted at b", lambda: body_of(b, "free") is None)
+    wait_for("free deleted at b", lambda: b.body(BUCKET, "free") is None)
     wait_for("the kept delete counted at b", lambda: b.status()["deletes_kept_locked"] >= 1)
-    if body_of(b, "held") != b"written at a: held" or [v for v, _ in versions(b, "held")] != [held]:
-        fail("a version under legal hold at b was deleted by a's delete: %s" % versions(b, "held"))
+    if b.body(BUCKET, "held") != b"written at a: held" or [v for v, _ in b.versions(BUCKET, "held")] != [held]:
+        fail("a version under legal hold at b was deleted by a's delete: %s" % b.versions(BUCKET, "held"))
     if b.status()["versions_refused"] != 0 or a.status()["backlog"] != 0:
         fail("a kept delete was treated as a refusal: a %s, b %s" % (a.status(), b.status()))
     time.sleep(1.0)
@@ -73,19 +58,12 @@ def main():
     # The hold lifted: a's next delete (a delete marker written over the key) applies.
     b.s3.put_object_legal_hold(Bucket=BUCKET, Key="held", VersionId=held, LegalHold={"Status": "OFF"})
     a.s3.put_object(Bucket=BUCKET, Key="held", Body=b"again at a")
-    for vid, _ in versions(a, "held"):
+    for vid, _ in a.versions(BUCKET, "held"):
         a.s3.delete_object(Bucket=BUCKET, Key="held", VersionId=vid)
-    wait_for("held deleted at b once unlocked", lambda: body_of(b, "held") is None and versions(b, "held") == [])
+    wait_for("held deleted at b once unlocked", lambda: b.body(BUCKET, "held") is None and b.versions(BUCKET, "held") == [])
     for site in (a, b):
         site.server.stop()
     print("object_lock_test: ok")
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-lock-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-lock-")

@@ -14,9 +14,7 @@ loopback, each sending to the next (a -> b -> c -> d -> a), none of them told th
 Usage: ring_test.py path/to/ccow"""
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -29,12 +27,6 @@ PATH = "ccow/default/" + BUCKET
 NAMES = "abcd"
 
 
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
-
-
-def versions(site, key):
-    return site_lib.versions(site.s3, BUCKET, key)
 
 
 def settle(ring, quiet=1.5, timeout=60):
@@ -51,9 +43,9 @@ def converged(ring, expect):
     """Every site reads every key as expected (None: absent) with one history."""
     for key, data in expect.items():
         for site in ring:
-            if body_of(site, key) != data:
+            if site.body(BUCKET, key) != data:
                 return False
-        if len({tuple(versions(site, key)) for site in ring}) != 1:
+        if len({tuple(site.versions(BUCKET, key)) for site in ring}) != 1:
             return False
     return True
 
@@ -66,10 +58,7 @@ def main():
         site.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     for i, site in enumerate(ring):
         nxt = ring[(i + 1) % len(ring)]
-        ccow(site.data, "service", "create", "isgw", "hawaii")
-        ccow(site.data, "service", "serve", "hawaii", PATH)
-        ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
-        ccow(site.data, "service", "config", "hawaii", "remote", "ccow://" + nxt.link)
+        site.link_to(nxt, PATH)
 
     # Objects written at every site (incompressible, so chunk bytes are payload bytes).
     expect = {}
@@ -93,7 +82,7 @@ def main():
     # An overwrite at c of a's object and a delete at d of b's: everywhere, nothing returns.
     ring[2].s3.put_object(Bucket=BUCKET, Key="a/0", Body=b"overwritten at c")
     expect["a/0"] = b"overwritten at c"
-    for vid, _ in versions(ring[3], "b/1"):
+    for vid, _ in ring[3].versions(BUCKET, "b/1"):
         ring[3].s3.delete_object(Bucket=BUCKET, Key="b/1", VersionId=vid)
     expect["b/1"] = None
     wait_for("the overwrite and the delete everywhere", lambda: converged(ring, expect), timeout=60)
@@ -105,9 +94,9 @@ def main():
         key = "while-cut/" + site.name
         expect[key] = os.urandom(100_000)
         site.s3.put_object(Bucket=BUCKET, Key=key, Body=expect[key])
-    wait_for("while-cut/b at c", lambda: body_of(ring[2], "while-cut/b") == expect["while-cut/b"])
+    wait_for("while-cut/b at c", lambda: ring[2].body(BUCKET, "while-cut/b") == expect["while-cut/b"])
     time.sleep(1.0)
-    if body_of(ring[3], "while-cut/c") is not None or body_of(ring[0], "while-cut/b") is not None:
+    if ring[3].body(BUCKET, "while-cut/c") is not None or ring[0].body(BUCKET, "while-cut/b") is not None:
         fail("a change crossed the cut link")
     ccow(ring[2].data, "service", "config", "hawaii", "remote", "ccow://" + ring[3].link)
     wait_for("convergence after the cut healed", lambda: converged(ring, expect), timeout=60)
@@ -117,11 +106,4 @@ def main():
     print("ring_test: ok (%d sites, %d objects)" % (len(ring), len(expect)))
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-ring-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-ring-")

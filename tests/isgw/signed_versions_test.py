@@ -18,9 +18,7 @@ Usage: signed_versions_test.py path/to/ccow"""
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sites as site_lib  # noqa: E402
@@ -31,12 +29,6 @@ BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
 
 
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
-
-
-def versions(site, key):
-    return site_lib.versions(site.s3, BUCKET, key)
 
 
 def make_site(name):
@@ -48,10 +40,7 @@ def make_site(name):
 
 
 def link(site, other):
-    ccow(site.data, "service", "create", "isgw", "hawaii")
-    ccow(site.data, "service", "serve", "hawaii", PATH)
-    ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
-    ccow(site.data, "service", "config", "hawaii", "remote", "ccow://" + other.link)
+    site.link_to(other, PATH)
 
 
 def show(site):
@@ -98,12 +87,12 @@ def main():
     trust(b, wrong)
     a.s3.put_object(Bucket=BUCKET, Key="from-a", Body=b"signed at a")
     b.s3.put_object(Bucket=BUCKET, Key="from-b", Body=b"signed at b")
-    wait_for("from-b at a", lambda: body_of(a, "from-b") == b"signed at b")
+    wait_for("from-b at a", lambda: a.body(BUCKET, "from-b") == b"signed at b")
     wait_for("a refusal at b", lambda: b.status()["versions_refused"] > 0)
     wait_for("the refusal reported at a", lambda: "refused" in a.status()["last_error"])
     if "does not verify" not in b.status()["last_error"]:
         fail("b reports: %s" % b.status()["last_error"])
-    if body_of(b, "from-a") is not None:
+    if b.body(BUCKET, "from-a") is not None:
         fail("a version signed by a key b does not trust was merged")
     if a.status()["backlog"] < 1:
         fail("a's refused version is not in its backlog: %s" % a.status())
@@ -113,17 +102,17 @@ def main():
 
     # Corrected (with another site's key beside it): the refused version arrives unwritten.
     trust(b, ",".join(sorted([key_a, "deadbeef:" + os.urandom(32).hex()])))
-    wait_for("from-a at b", lambda: body_of(b, "from-a") == b"signed at a")
-    if versions(a, "from-a") != versions(b, "from-a"):
-        fail("histories of from-a differ: %s vs %s" % (versions(a, "from-a"), versions(b, "from-a")))
+    wait_for("from-a at b", lambda: b.body(BUCKET, "from-a") == b"signed at a")
+    if a.versions(BUCKET, "from-a") != b.versions(BUCKET, "from-a"):
+        fail("histories of from-a differ: %s vs %s" % (a.versions(BUCKET, "from-a"), b.versions(BUCKET, "from-a")))
     wait_for("a's backlog to drain", lambda: a.status()["backlog"] == 0)
     a.s3.put_object(Bucket=BUCKET, Key="from-a", Body=b"signed again")
-    wait_for("the overwrite at b", lambda: body_of(b, "from-a") == b"signed again")
+    wait_for("the overwrite at b", lambda: b.body(BUCKET, "from-a") == b"signed again")
 
     # Both ways signed: a trusts b.
     trust(a, key_b)
     b.s3.put_object(Bucket=BUCKET, Key="from-b", Body=b"b again")
-    wait_for("b's overwrite at a", lambda: body_of(a, "from-b") == b"b again")
+    wait_for("b's overwrite at a", lambda: a.body(BUCKET, "from-b") == b"b again")
     if a.status()["versions_refused"] != 0:
         fail("a refused b's signed versions: %s" % a.status())
 
@@ -143,22 +132,15 @@ def main():
     trust(b, ",".join(sorted([key_a, site_key(c)])))
     refused_before = b.status()["versions_refused"]
     c.s3.put_object(Bucket=BUCKET, Key="new-at-c", Body=b"after the link")
-    wait_for("new-at-c at b", lambda: body_of(b, "new-at-c") == b"after the link")
+    wait_for("new-at-c at b", lambda: b.body(BUCKET, "new-at-c") == b"after the link")
     # Offered again each round, refused each time, and named for what it is.
     wait_for("the unsigned version refused at b", lambda: b.status()["versions_refused"] > refused_before and
              "is not signed" in b.status()["last_error"])
-    if body_of(b, "old-at-c") is not None:
+    if b.body(BUCKET, "old-at-c") is not None:
         fail("b took an unsigned version: %s" % b.status())
     for site in (a, b, c):
         site.server.stop()
     print("signed_versions_test: ok")
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-signed-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-signed-")

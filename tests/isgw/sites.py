@@ -68,6 +68,50 @@ class Site:
         return json.load(urllib.request.urlopen(req, timeout=10))
 
 
+    def link_to(self, other, path, service="hawaii", interval="200ms", settings=()):
+        """Makes this site an end of `service` serving `path` with `other` as its remote
+        (the settings first, the remote last, so the first round sees them all)."""
+        ccow(self.data, "service", "create", "isgw", service)
+        ccow(self.data, "service", "serve", service, path)
+        ccow(self.data, "service", "config", service, "batch-interval", interval)
+        for key, value in settings:
+            ccow(self.data, "service", "config", service, key, value)
+        ccow(self.data, "service", "config", service, "remote", "ccow://" + other.link)
+
+    def body(self, bucket, key):
+        return body_of(self.s3, bucket, key)
+
+    def versions(self, bucket, key):
+        return versions(self.s3, bucket, key)
+
+
+def start_sites(names, token, bucket, **create):
+    """Starts a site per name (a shared link token), each with `bucket` created (with
+    `create`'s extra arguments) and versioned."""
+    out = []
+    for name in names:
+        site = Site(name, ["--isgw-token", token])
+        site.start()
+        site.s3.create_bucket(Bucket=bucket, **create)
+        site.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        out.append(site)
+    return out
+
+
+def run(main, prefix):
+    """Runs main() with `ccow` from argv[1] in a new WORK directory, and stops every site
+    and removes WORK (unless KEEP is set) whatever happens."""
+    import shutil
+    import tempfile
+    configure(sys.argv[1], tempfile.mkdtemp(prefix=prefix))
+    try:
+        main()
+    finally:
+        stop_all()
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(WORK, ignore_errors=True)
+
+
 def stop_all():
     for s in SITES:
         s.server.stop()

@@ -15,9 +15,7 @@ one endpoint (`--isgw ab --isgw ca`); no site is told the shape:
 Usage: triangle_test.py path/to/ccow"""
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,19 +31,13 @@ PATH = "ccow/default/" + BUCKET
 LINKS = {"a": {"ab": "b", "ca": "c"}, "b": {"ab": "a", "bc": "c"}, "c": {"bc": "b", "ca": "a"}}
 
 
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
-
-
-def versions(site, key):
-    return site_lib.versions(site.s3, BUCKET, key)
 
 
 def converged(sites, expect):
     for key, data in expect.items():
-        if any(body_of(s, key) != data for s in sites):
+        if any(s.body(BUCKET, key) != data for s in sites):
             return False
-        if len({tuple(versions(s, key)) for s in sites}) != 1:
+        if len({tuple(s.versions(BUCKET, key)) for s in sites}) != 1:
             return False
     return True
 
@@ -100,7 +92,7 @@ def main():
     # An overwrite at b of a's object, a delete at c of b's: everywhere.
     sites["b"].s3.put_object(Bucket=BUCKET, Key="a/0", Body=b"overwritten at b")
     expect["a/0"] = b"overwritten at b"
-    for vid, _ in versions(sites["c"], "b/1"):
+    for vid, _ in sites["c"].versions(BUCKET, "b/1"):
         sites["c"].s3.delete_object(Bucket=BUCKET, Key="b/1", VersionId=vid)
     expect["b/1"] = None
     wait_for("the overwrite and the delete everywhere", lambda: converged(ring, expect), timeout=60)
@@ -126,11 +118,4 @@ def main():
     print("triangle_test: ok")
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-triangle-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-triangle-")

@@ -12,9 +12,7 @@ Usage: verify_test.py path/to/ccow"""
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sites as site_lib  # noqa: E402
@@ -24,9 +22,6 @@ TOKEN = "verify-link-secret"
 BUCKET = "bk1"
 PATH = "ccow/default/" + BUCKET
 
-
-def body_of(site, key):
-    return site_lib.body_of(site.s3, BUCKET, key)
 
 
 def verify(site):
@@ -40,23 +35,15 @@ def verify(site):
 
 
 def main():
-    a = site_lib.Site("a", ["--isgw-token", TOKEN])
-    b = site_lib.Site("b", ["--isgw-token", TOKEN])
-    for site in (a, b):
-        site.start()
-        site.s3.create_bucket(Bucket=BUCKET)
-        site.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    a, b = site_lib.start_sites("ab", TOKEN, BUCKET)
     for site, other in ((a, b), (b, a)):
-        ccow(site.data, "service", "create", "isgw", "hawaii")
-        ccow(site.data, "service", "serve", "hawaii", PATH)
-        ccow(site.data, "service", "config", "hawaii", "batch-interval", "200ms")
-        ccow(site.data, "service", "config", "hawaii", "remote", "ccow://" + other.link)
+        site.link_to(other, PATH)
     blobs = {"%s/%d" % (s.name, i): os.urandom(5000 + i) for s in (a, b) for i in range(30)}
     for key, data in blobs.items():
         (a if key.startswith("a/") else b).s3.put_object(Bucket=BUCKET, Key=key, Body=data)
     for key, data in blobs.items():
         for site in (a, b):
-            wait_for("%s at %s" % (key, site.name), lambda: body_of(site, key) == data)
+            wait_for("%s at %s" % (key, site.name), lambda: site.body(BUCKET, key) == data)
     j = verify(a)
     entry = j["buckets"][0]
     if not j["in_sync"] or entry["compared"] != len(blobs) or entry["equal"] != len(blobs):
@@ -67,7 +54,7 @@ def main():
     b.s3.put_object(Bucket=BUCKET, Key="only-at-b", Body=b"b alone")
     b.s3.put_object(Bucket=BUCKET, Key="a/3", Body=b"overwritten at b")
     a.s3.put_object(Bucket=BUCKET, Key="late-at-a", Body=b"a shipped it")
-    wait_for("late-at-a at b", lambda: body_of(b, "late-at-a") == b"a shipped it")
+    wait_for("late-at-a at b", lambda: b.body(BUCKET, "late-at-a") == b"a shipped it")
     j = verify(a)
     entry = j["buckets"][0]
     if j["in_sync"] or entry["only_there_names"] != [PATH + "/only-at-b"] or entry["differ_names"] != [PATH + "/a/3"] \
@@ -80,18 +67,11 @@ def main():
 
     # Healed: in sync again.
     ccow(b.data, "service", "config", "hawaii", "remote", "ccow://" + a.link)
-    wait_for("only-at-b at a", lambda: body_of(a, "only-at-b") == b"b alone")
+    wait_for("only-at-b at a", lambda: a.body(BUCKET, "only-at-b") == b"b alone")
     wait_for("verify in sync", lambda: verify(a)["in_sync"] and verify(b)["in_sync"], timeout=30)
     for site in (a, b):
         site.server.stop()
     print("verify_test: ok")
 
 
-WORK = tempfile.mkdtemp(prefix="ccow-isgw-verify-")
-site_lib.configure(sys.argv[1], WORK)
-try:
-    main()
-finally:
-    site_lib.stop_all()
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(WORK, ignore_errors=True)
+site_lib.run(main, "ccow-isgw-verify-")
