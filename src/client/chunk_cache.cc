@@ -46,6 +46,11 @@ Result<std::unique_ptr<ChunkCache>> ChunkCache::Open(const std::string& dir, uin
   return cache;
 }
 
+std::string ChunkCache::KeyOf(const HashId& chid) {
+  const std::string raw = chid.ToKey();
+  return ToHex(raw.data(), raw.size());
+}
+
 std::string ChunkCache::PathOf(const std::string& key) const { return dir_ + "/" + key; }
 
 void ChunkCache::Insert(const std::string& key, uint64_t size) {
@@ -95,7 +100,7 @@ void ChunkCache::EvictTo(uint64_t capacity) {
 }
 
 Status ChunkCache::Get(const HashId& chid, std::string* out) {
-  const std::string key = ToHex(chid.ToKey().data(), chid.ToKey().size());
+  const std::string key = KeyOf(chid);
   {
     std::lock_guard lock(mu_);
     if (!index_.count(key)) {
@@ -120,7 +125,7 @@ Status ChunkCache::Get(const HashId& chid, std::string* out) {
 }
 
 Status ChunkCache::Put(const HashId& chid, std::string_view bytes) {
-  const std::string key = ToHex(chid.ToKey().data(), chid.ToKey().size());
+  const std::string key = KeyOf(chid);
   {
     std::lock_guard lock(mu_);
     if (capacity_ == kBoundUnknown || bytes.size() > capacity_ || index_.count(key)) return Status::OK();

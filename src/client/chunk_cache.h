@@ -56,6 +56,7 @@ class ChunkCache {
     std::list<std::string>::iterator at;  // in probation_ or protected_, by key
   };
   explicit ChunkCache(std::string dir, uint64_t capacity) : dir_(std::move(dir)), capacity_(capacity) {}
+  static std::string KeyOf(const HashId& chid);  // the file name: hex of HashId::ToKey
   std::string PathOf(const std::string& key) const;
   void Insert(const std::string& key, uint64_t size);  // on probation, most recent (mu_ held)
   void Remove(const std::string& key);                 // index and file (mu_ held)

@@ -78,37 +78,25 @@ class ManifestBuilder {
 // the collector trims a fragment of an erasure-coded version to one copy (its keeper), and
 // a touch only pins and records R, so a version that references such a chunk without
 // putting it would otherwise be committed below its R (manifests are never trimmed).
+// At a site that keeps only metadata (a metadata-only link), a touched payload chunk
+// that is not here is skipped (payload_may_be_absent), and so is a chunk manifest with
+// its subtree (manifests_may_be_absent); a chunk manifest that is here is read from here.
 Status WalkRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, WriteFence* fence, bool touch,
-                bool raise) {
-  if (touch) CCOW_RETURN_IF_ERROR(backend.TouchChunk(ref.chid, r, fence));
-  if (ref.kind != ChunkKind::kChunkManifest)
-    return raise ? backend.RaiseReplication(ref.chid, r) : Status::OK();
-  if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
-  std::string bytes;
-  CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
-  CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
-  for (const auto& child : cm.refs)
-    CCOW_RETURN_IF_ERROR(WalkRefs(backend, child, r, depth + 1, fence, touch, raise));
-  return Status::OK();
-}
-
-// WalkRefs (touch and raise) for a site that keeps only metadata: a payload chunk that is
-// absent here is skipped, and so is a chunk manifest with its subtree when manifests may
-// be absent too. A chunk manifest that is here is read from here (it was touched), never
-// fetched.
-Status WalkPresentRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, WriteFence* fence,
-                       bool manifests_may_be_absent) {
-  Status touched = backend.TouchChunk(ref.chid, r, fence);
+                bool raise, bool payload_may_be_absent = false, bool manifests_may_be_absent = false) {
   const bool manifest = ref.kind == ChunkKind::kChunkManifest;
-  if (touched.IsNotFound() && (!manifest || manifests_may_be_absent)) return Status::OK();
-  CCOW_RETURN_IF_ERROR(touched);
-  if (!manifest) return backend.RaiseReplication(ref.chid, r);
+  if (touch) {
+    Status touched = backend.TouchChunk(ref.chid, r, fence);
+    if (touched.IsNotFound() && (manifest ? manifests_may_be_absent : payload_may_be_absent)) return Status::OK();
+    CCOW_RETURN_IF_ERROR(touched);
+  }
+  if (!manifest) return raise ? backend.RaiseReplication(ref.chid, r) : Status::OK();
   if (depth > 16) return Status::Corruption("chunk manifest tree deeper than 16 levels");
   std::string bytes;
   CCOW_RETURN_IF_ERROR(backend.GetChunk(ref.chid, &bytes));
   CCOW_ASSIGN_OR_RETURN(ChunkManifest cm, ChunkManifest::Decode(bytes));
   for (const auto& child : cm.refs)
-    CCOW_RETURN_IF_ERROR(WalkPresentRefs(backend, child, r, depth + 1, fence, manifests_may_be_absent));
+    CCOW_RETURN_IF_ERROR(WalkRefs(backend, child, r, depth + 1, fence, touch, raise, payload_may_be_absent,
+                                  manifests_may_be_absent));
   return Status::OK();
 }
 
@@ -479,13 +467,9 @@ Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const MergeOption
     CCOW_RETURN_IF_ERROR(backend_->TouchChunk(e.vm_chid, vm.policy.replication_count, &fence));
     // Raised too: a chunk found here may be a fragment of a version erasure coded here,
     // trimmed to one copy, and the merged version is replicated (as a clone's).
-    for (const auto& ref : vm.root_refs) {
-      if (options.payload_may_be_absent)
-        CCOW_RETURN_IF_ERROR(WalkPresentRefs(*backend_, ref, vm.policy.replication_count, 0, &fence,
-                                             options.manifests_may_be_absent));
-      else
-        CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, true));
-    }
+    for (const auto& ref : vm.root_refs)
+      CCOW_RETURN_IF_ERROR(WalkRefs(*backend_, ref, vm.policy.replication_count, 0, &fence, true, true,
+                                    options.payload_may_be_absent, options.manifests_may_be_absent));
     return Status::OK();
   };
   for (const auto& v : remote.versions()) CCOW_RETURN_IF_ERROR(take(v));

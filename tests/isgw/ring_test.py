@@ -29,27 +29,6 @@ NAMES = "abcd"
 
 
 
-def settle(ring, quiet=1.5, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        before = [s.status()["lists_compared"] for s in ring]
-        time.sleep(quiet)
-        if [s.status()["lists_compared"] for s in ring] == before:
-            return
-    fail("the links never went idle: %s" % [s.status() for s in ring])
-
-
-def converged(ring, expect):
-    """Every site reads every key as expected (None: absent) with one history."""
-    for key, data in expect.items():
-        for site in ring:
-            if site.body(BUCKET, key) != data:
-                return False
-        if len({tuple(site.versions(BUCKET, key)) for site in ring}) != 1:
-            return False
-    return True
-
-
 def main():
     ring = [site_lib.Site(n, ["--isgw-token", TOKEN]) for n in NAMES]
     for site in ring:
@@ -68,8 +47,8 @@ def main():
             expect[key] = os.urandom(200_000 + 50_000 * k + 10_000 * i)
             site.s3.put_object(Bucket=BUCKET, Key=key, Body=expect[key])
     unique = sum(len(v) for v in expect.values())
-    wait_for("every object at every site", lambda: converged(ring, expect), timeout=90)
-    settle(ring)
+    wait_for("every object at every site", lambda: site_lib.converged(ring, BUCKET, expect), timeout=90)
+    site_lib.settle(ring)
     for site in ring:
         sent = site.status()["bytes_sent"]
         if sent > unique * 1.05:
@@ -85,7 +64,7 @@ def main():
     for vid, _ in ring[3].versions(BUCKET, "b/1"):
         ring[3].s3.delete_object(Bucket=BUCKET, Key="b/1", VersionId=vid)
     expect["b/1"] = None
-    wait_for("the overwrite and the delete everywhere", lambda: converged(ring, expect), timeout=60)
+    wait_for("the overwrite and the delete everywhere", lambda: site_lib.converged(ring, BUCKET, expect), timeout=60)
 
     # c -> d cut; writes at b and c wait at c, then flow on to d and a when it heals.
     ccow(ring[2].data, "service", "config", "hawaii", "remote", "ccow://127.0.0.1:1")
@@ -99,8 +78,8 @@ def main():
     if ring[3].body(BUCKET, "while-cut/c") is not None or ring[0].body(BUCKET, "while-cut/b") is not None:
         fail("a change crossed the cut link")
     ccow(ring[2].data, "service", "config", "hawaii", "remote", "ccow://" + ring[3].link)
-    wait_for("convergence after the cut healed", lambda: converged(ring, expect), timeout=60)
-    settle(ring)
+    wait_for("convergence after the cut healed", lambda: site_lib.converged(ring, BUCKET, expect), timeout=60)
+    site_lib.settle(ring)
     for site in ring:
         site.server.stop()
     print("ring_test: ok (%d sites, %d objects)" % (len(ring), len(expect)))

@@ -98,6 +98,30 @@ def start_sites(names, token, bucket, **create):
     return out
 
 
+def settle(sites, quiet=1.5, timeout=60):
+    """Waits until no link of these sites (every service each runs) compares another list
+    for `quiet` seconds (several 200 ms rounds): nothing is left to ship either way."""
+    def compared():
+        return [s.status(svc)["lists_compared"] for s in sites for svc in s.services]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        before = compared()
+        time.sleep(quiet)
+        if compared() == before:
+            return
+    fail("the links never went idle: %s" % [s.status() for s in sites])
+
+
+def converged(sites, bucket, expect):
+    """Every site reads every key of `expect` as given (None: absent), with one history."""
+    for key, data in expect.items():
+        if any(s.body(bucket, key) != data for s in sites):
+            return False
+        if len({tuple(s.versions(bucket, key)) for s in sites}) != 1:
+            return False
+    return True
+
+
 def run(main, prefix):
     """Runs main() with `ccow` from argv[1] in a new WORK directory, and stops every site
     and removes WORK (unless KEEP is set) whatever happens."""

@@ -16,7 +16,6 @@ Usage: triangle_test.py path/to/ccow"""
 
 import os
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -31,29 +30,6 @@ PATH = "ccow/default/" + BUCKET
 LINKS = {"a": {"ab": "b", "ca": "c"}, "b": {"ab": "a", "bc": "c"}, "c": {"bc": "b", "ca": "a"}}
 
 
-
-
-def converged(sites, expect):
-    for key, data in expect.items():
-        if any(s.body(BUCKET, key) != data for s in sites):
-            return False
-        if len({tuple(s.versions(BUCKET, key)) for s in sites}) != 1:
-            return False
-    return True
-
-
-def compared(sites):
-    return [s.status(svc)["lists_compared"] for s in sites for svc in LINKS[s.name]]
-
-
-def settle(sites, quiet=1.5, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        before = compared(sites)
-        time.sleep(quiet)
-        if compared(sites) == before:
-            return
-    fail("the links never went idle")
 
 
 def main():
@@ -78,8 +54,8 @@ def main():
             expect[key] = os.urandom(150_000 + 40_000 * k + 7_000 * i)
             s.s3.put_object(Bucket=BUCKET, Key=key, Body=expect[key])
     unique = sum(len(v) for v in expect.values())
-    wait_for("every object at every site", lambda: converged(ring, expect), timeout=90)
-    settle(ring)
+    wait_for("every object at every site", lambda: site_lib.converged(ring, BUCKET, expect), timeout=90)
+    site_lib.settle(ring)
     total = 0
     for s in ring:
         for svc in LINKS[s.name]:
@@ -95,8 +71,8 @@ def main():
     for vid, _ in sites["c"].versions(BUCKET, "b/1"):
         sites["c"].s3.delete_object(Bucket=BUCKET, Key="b/1", VersionId=vid)
     expect["b/1"] = None
-    wait_for("the overwrite and the delete everywhere", lambda: converged(ring, expect), timeout=60)
-    settle(ring)
+    wait_for("the overwrite and the delete everywhere", lambda: site_lib.converged(ring, BUCKET, expect), timeout=60)
+    site_lib.settle(ring)
 
     # The one endpoint routes by the service a request names.
     a = sites["a"]

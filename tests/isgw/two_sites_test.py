@@ -55,18 +55,6 @@ def versions(s3, key):
     return site_lib.versions(s3, BUCKET, key)
 
 
-def settle(sites, quiet=1.2, timeout=30):
-    """Waits until no site's link compares another list for `quiet` seconds (several
-    200 ms rounds): nothing is left to ship either way."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        before = [s.status()["lists_compared"] for s in sites]
-        time.sleep(quiet)
-        if [s.status()["lists_compared"] for s in sites] == before:
-            return
-    fail("the links never went idle: %s" % [s.status() for s in sites])
-
-
 def main():
     a, b = Site("a"), Site("b")
     a.start()
@@ -126,11 +114,11 @@ def main():
     # read and once more when it settled, kTrlogSettleNs = 10 s later, in case it
     # committed after that first read: that second time is waited out first.)
     time.sleep(SETTLE_S)
-    settle((a, b))
+    site_lib.settle((a, b), quiet=1.2, timeout=30)
     before = (a.status()["lists_compared"], b.status()["lists_compared"])
     a.s3.put_object(Bucket=BUCKET, Key="one-more", Body=b"x")
     wait_for("one-more at b", lambda: body_of(b.s3, "one-more") == b"x")
-    settle((a, b))
+    site_lib.settle((a, b), quiet=1.2, timeout=30)
     compared = (a.status()["lists_compared"] - before[0], b.status()["lists_compared"] - before[1])
     if compared[0] < 1 or compared[0] > 2 or compared[1] > 2:
         fail("one put compared %d lists at a and %d at b (the bucket has %d)" % (compared + (len(blobs),)))
@@ -225,7 +213,7 @@ def main():
     # The restarted site compared the whole bucket once (what a crash may have left
     # unrecorded), and from its saved cursor on reads only changes: idle again.
     time.sleep(SETTLE_S)
-    settle((a, b))
+    site_lib.settle((a, b), quiet=1.2, timeout=30)
     if a.status()["full_syncs"] != 2:  # bk1 and bk2, once each
         fail("the restarted site made %d whole-bucket comparisons" % a.status()["full_syncs"])
     before = a.status()["lists_compared"]
