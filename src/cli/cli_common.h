@@ -86,6 +86,7 @@ void PrintScrubLines(const nlohmann::json& scrub, const std::string& indent = ""
 // After the above: the administration grammar on a cluster (admin_commands.cc).
 void RegisterAdminCommands(CLI::App& app, int* exit_code);
 void RegisterServiceCommands(CLI::App& app, int* exit_code);  // cli/service_commands.cc
+void RegisterIsgwCommand(CLI::App& app, int* exit_code);      // cli/isgw_command.cc
 int RunClusterStatus();
 
 }  // namespace ccow::cli

@@ -144,6 +144,7 @@ int main(int argc, char** argv) {
   RegisterClusterCommands(app, &exit_code);
   RegisterAdminCommands(app, &exit_code);
   RegisterServiceCommands(app, &exit_code);
+  RegisterIsgwCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,8 +1,6 @@
 // `ccow server` and `ccow gateway s3`: the all-in-one process (the local store, the S3
 // gateway, /health, /metrics and the admin calls), and `ccow user create`.
 #include <fcntl.h>
-#include <malloc.h>
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +14,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
+#include "cli/serving.h"
 #include "cluster/master_keys.h"
 #include "client/cluster_backend.h"
 #include "core/atomic_file.h"
@@ -59,232 +58,8 @@ struct ServerFlags {
   // Inter-Segment Gateway link ends (issue 14): the registry services (one link each:
   // a site linked with several others runs one per link), where their one receiving
   // endpoint listens, and the token the ends share.
-  std::vector<std::string> isgw_services;
-  std::string isgw_listen, isgw_token;
-  std::string isgw_tls_cert, isgw_tls_key, isgw_tls_ca;
+  IsgwFlags isgw;
 };
-
-std::string MetricsText(Backend& backend) {
-  StoreCapacity cap = backend.Capacity();
-  StoreStats st = backend.Stats();
-  std::ostringstream os;
-  auto gauge = [&](const char* name, const char* help, double v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
-       << name << "{vdev=\"0\"} " << v << "\n";
-  };
-  auto counter = [&](const char* name, const char* help, double v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n"
-       << name << "{vdev=\"0\"} " << v << "\n";
-  };
-  gauge("ccow_vdev_capacity_bytes", "Size of the file system holding the VDEV.",
-        static_cast<double>(cap.total_bytes));
-  gauge("ccow_vdev_free_bytes", "Bytes available to the VDEV.", static_cast<double>(cap.free_bytes));
-  gauge("ccow_vdev_utilization", "Fraction of the file system in use.", cap.utilization());
-  gauge("ccow_vdev_chunks", "Distinct chunks stored.", static_cast<double>(cap.chunk_count));
-  gauge("ccow_vdev_payload_bytes", "Logical bytes of stored chunks.",
-        static_cast<double>(cap.payload_bytes));
-  counter("ccow_vdev_chunks_written_total", "New chunks stored since start.",
-          static_cast<double>(st.chunks_written));
-  counter("ccow_vdev_payload_bytes_written_total", "Payload bytes stored since start.",
-          static_cast<double>(st.payload_bytes_written));
-  counter("ccow_vdev_chunks_deduplicated_total", "Puts of chunks already stored.",
-          static_cast<double>(st.chunks_deduplicated));
-  counter("ccow_vdev_verify_failures_total", "Reads whose bytes did not match their CHID.",
-          static_cast<double>(st.verify_failures));
-  counter("ccow_vdev_syncs_total", "Group commits (fdatasync + index sync).",
-          static_cast<double>(st.syncs));
-  // Read repair (a gateway over a cluster; zero on one node): stripes its degraded reads
-  // rebuilt from, made whole again (client/read_repair.h).
-  const ReadRepairStats rr = backend.read_repair_stats();
-  auto plain = [&](const char* name, const char* help, uint64_t v) {
-    os << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << v << "\n";
-  };
-  plain("ccow_read_repair_degraded_reads_total", "Chunks reads rebuilt from their erasure-coded stripes.",
-        rr.degraded_reads);
-  plain("ccow_read_repair_stripes_repaired_total", "Stripes made whole again after a degraded read.",
-        rr.stripes_repaired);
-  plain("ccow_read_repair_stripes_failed_total",
-        "Stripes a read repair could not make whole (left to the erasure encoder's next check).",
-        rr.stripes_failed);
-  plain("ccow_read_repair_stripes_dropped_total", "Degraded reads not queued for repair (queue full).",
-        rr.stripes_dropped);
-  plain("ccow_read_repair_fragments_rebuilt_total", "Fragments rebuilt and put back on their keepers by read repair.",
-        rr.fragments_rebuilt);
-  plain("ccow_read_repair_fragments_moved_total", "Fragments copied onto their keepers by read repair.",
-        rr.fragments_moved);
-  return os.str();
-}
-
-Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    return Status::InvalidArgument("listen address '" + text + "' must be HOST:PORT");
-  try {
-    unsigned long port = std::stoul(text.substr(colon + 1));
-    if (port > 65535) throw std::out_of_range("port");
-    return std::make_pair(text.substr(0, colon), static_cast<uint16_t>(port));
-  } catch (...) {
-    return Status::InvalidArgument("listen address '" + text + "' has a bad port");
-  }
-}
-
-std::string RandomToken() {
-  unsigned char raw[16];
-  RAND_bytes(raw, sizeof raw);
-  return ToHex(raw, sizeof raw);
-}
-
-// Chunk buffers are about 1 MiB: above glibc's default mmap threshold every one would be
-// a fresh mmap, page-faulted and zeroed by the kernel, then unmapped (measured: ~7% of the
-// server's CPU on 16 MiB PUTs). Serving them from the heap lets freed buffers be reused;
-// few arenas keep the per-connection threads from multiplying idle heap memory.
-void TuneAllocatorForServing() {
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
-  mallopt(M_ARENA_MAX, 4);
-}
-
-// The registry and the object API a server or gateway serves: on one node the data
-// directory's one-member registry (older records migrated into it first); on a cluster
-// the members' registry, followed by push, which also brings every new FlexHash
-// generation to the initiator.
-struct Serving {
-  std::shared_ptr<ObjectApi> api;
-  std::shared_ptr<Registry> registry;
-  // What the object API's bucket_retention and trlog_records read the registry through (set once it is
-  // open, cleared before it closes).
-  std::shared_ptr<std::atomic<Registry*>> retention_registry = std::make_shared<std::atomic<Registry*>>(nullptr);
-  daemon::ServerRegistry local;  // one node: the Raft member
-  std::shared_ptr<std::atomic<replicast::Initiator*>> initiator = std::make_shared<std::atomic<replicast::Initiator*>>();
-  // An ISGW link end's reads of chunks this segment lacks (a metadata-only link): the
-  // object API's backend, when the server runs a link.
-  std::shared_ptr<FetchingBackend> on_demand;
-
-  ~Serving() {
-    retention_registry->store(nullptr);
-    registry.reset();  // its follower thread may touch the initiator
-    api.reset();
-    local = {};
-  }
-};
-
-// A bucket's quarantine retention from the registry: its record's, else its tenant's.
-std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std::atomic<Registry*>> slot) {
-  return [slot](const std::string& bucket_path) -> uint64_t {
-    Registry* r = slot->load();
-    return r ? r->current()->QuarantineRetentionOf(bucket_path) : 0;
-  };
-}
-
-
-Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::vector<std::string>& isgw_services,
-                                             const std::string& cache_tag) {
-  auto s = std::make_unique<Serving>();
-  // A link end may keep only metadata (the service's metadata-only setting): reads of
-  // chunks absent here are fetched from the remote into a cache beside the data (its
-  // size is the service's chunk-cache-size, 0 until the link reads it).
-  BackendWrapper wrap;
-  for (const std::string& name : isgw_services) {
-    // A service name becomes a directory name: letters, digits, '.', '_', '-', not
-    // starting with '.'.
-    const bool name_ok = !name.empty() && name.size() <= 64 && name[0] != '.' &&
-                         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-                             std::string::npos;
-    if (!name_ok)
-      return Status::InvalidArgument("--isgw " + name +
-                                     ": a service name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
-  }
-  if (!isgw_services.empty()) {
-    // One cache, named by the first service (whose chunk-cache-size bounds it). Gateways
-    // of one cluster each keep their own (by S3 port).
-    const std::string& isgw_service = isgw_services.front();
-    const std::string cache_dir = ClusterDir().empty() ? DataDir() + "/isgw-cache/" + isgw_service
-                                                       : ClusterDir() + "/isgw-cache/" + isgw_service + "-" + cache_tag;
-    wrap = [s = s.get(), cache_dir](std::shared_ptr<Backend> inner) -> std::shared_ptr<Backend> {
-      // Its bound is the service's chunk-cache-size, which the link applies once it reads
-      // the registry: until then nothing kept from an earlier run is trimmed.
-      auto cache = ChunkCache::Open(cache_dir, ChunkCache::kBoundUnknown);
-      if (!cache.ok()) spdlog::warn("isgw: no chunk cache: {}", cache.status().ToString());
-      s->on_demand = std::make_shared<FetchingBackend>(std::move(inner),
-                                                       cache.ok() ? std::move(*cache) : nullptr);
-      return s->on_demand;
-    };
-  }
-  ApiOptions base;
-  base.quarantine_retention_ns = retention_ns;
-  // CCOW_CLOCK_OFFSET ("-5m", "+90s"): this server's clock runs that far off the host's,
-  // for tests of sites whose clocks disagree (version timestamps, retention, lifecycle).
-  if (const char* env = std::getenv("CCOW_CLOCK_OFFSET"); env && *env) {
-    std::string_view text(env);
-    const bool behind = text[0] == '-';
-    if (text[0] == '-' || text[0] == '+') text.remove_prefix(1);
-    auto offset = ParseDuration(text);
-    if (!offset.ok()) return offset.status().WithContext("CCOW_CLOCK_OFFSET");
-    const int64_t skew = behind ? -static_cast<int64_t>(*offset) : static_cast<int64_t>(*offset);
-    spdlog::warn("this server's clock is offset by {} s from the host's (CCOW_CLOCK_OFFSET={})", skew / 1'000'000'000,
-                 env);
-    base.clock = [skew] { return static_cast<uint64_t>(static_cast<int64_t>(NowNs()) + skew); };
-  }
-  base.bucket_retention = BucketRetention(s->retention_registry);
-  base.trlog_records = [slot = s->retention_registry](const std::string& bucket_path) {
-    Registry* r = slot->load();
-    return r && r->current()->TrlogRecords(bucket_path);
-  };
-  base.site_id = [slot = s->retention_registry]() -> uint32_t {
-    Registry* r = slot->load();
-    return r ? r->current()->site_id() : 0;
-  };
-  base.site_key_seed = [slot = s->retention_registry]() -> std::string {
-    Registry* r = slot->load();
-    return r ? r->current()->site_key_seed() : std::string();
-  };
-  // SSE-S3 versions open with the registry's master key ring, once there is a registry.
-  base.keys = MasterKeyResolver([slot = s->retention_registry] { return slot->load(); });
-  std::string dir = ClusterDir();
-  if (dir.empty()) {
-    if (::access((DataDir() + "/MOVED-TO-CLUSTER.txt").c_str(), F_OK) == 0)
-      return Status::InvalidArgument("data directory " + DataDir() + " became the first target of a cluster (" +
-                                     DataDir() + "/MOVED-TO-CLUSTER.txt says which): serve it with "
-                                     "`ccow gateway s3 --cluster DIR`");
-    CCOW_ASSIGN_OR_RETURN(auto api, OpenApi(base, wrap));
-    s->api = std::move(api);
-    CCOW_ASSIGN_OR_RETURN(s->local, daemon::OpenSingleNodeRegistry(DataDir(), *s->api, s3::kDefaultSegment));
-    s->registry = std::shared_ptr<Registry>(s->local.registry.get(), [](Registry*) {});
-    s->retention_registry->store(s->registry.get());
-    return s;
-  }
-  CCOW_ASSIGN_OR_RETURN(ClusterFile file, ClusterFile::Load(dir));
-  auto initiator = s->initiator;
-  daemon::RemoteRegistryOptions ro;
-  ro.endpoints = file.AdminAddresses();
-  ro.token = file.admin_token;
-  ro.on_change = [initiator](const ClusterState& state) {
-    replicast::Initiator* i = initiator->load();
-    if (i && !state.flexhash_json().empty()) {
-      Status st = i->SetFlexHash(state.flexhash_json());
-      if (!st.ok()) spdlog::warn("gateway: FlexHash generation {} not installed: {}", state.flexhash_generation(), st.ToString());
-    }
-  };
-  CCOW_ASSIGN_OR_RETURN(auto registry, daemon::OpenRemoteRegistry(std::move(ro)));
-  s->registry = std::move(registry);
-  std::shared_ptr<Registry> reg = s->registry;
-  std::string checkpoint = file.flexhash_json;
-  std::weak_ptr<Registry> weak = reg;
-  auto source = [weak, checkpoint]() -> Result<std::string> {
-    auto r = weak.lock();
-    if (!r) return Status::Unavailable("the gateway is stopping");
-    std::string json = r->current()->flexhash_json();
-    return json.empty() ? checkpoint : json;  // a cluster not initialised yet
-  };
-  replicast::Initiator* raw = nullptr;
-  CCOW_ASSIGN_OR_RETURN(auto backend, OpenClusterBackend(file, &raw, source));
-  initiator->store(raw);
-  std::shared_ptr<Backend> shared(std::move(backend));
-  if (wrap) shared = wrap(std::move(shared));
-  s->api = std::make_shared<ObjectApi>(std::move(shared), base);
-  s->retention_registry->store(s->registry.get());
-  return s;
-}
 
 // ", virtual-hosted BUCKET.a.example, BUCKET.b.example" for the startup banner.
 std::string VirtualHostNote(const std::vector<std::string>& domains) {
@@ -311,7 +86,7 @@ int RunServer(const ServerFlags& flags) {
   if (!scrub_interval.ok()) return Fail(scrub_interval.status());
   auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
   if (!scrub_rate.ok()) return Fail(scrub_rate.status());
-  auto opened = OpenServing(*retention, flags.isgw_services, std::to_string(s3hp->second));
+  auto opened = OpenServing(*retention, flags.isgw.services, std::to_string(s3hp->second));
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);
   std::shared_ptr<ObjectApi> api = serving->api;
@@ -363,30 +138,9 @@ int RunServer(const ServerFlags& flags) {
   }
   // ISGW link ends: each sends rounds to its service's remote, and all receive on one
   // endpoint (another port of the one HTTP stack) when --isgw-listen is given.
-  std::unique_ptr<isgw::LinkEndpoint> ends;
-  if (!flags.isgw_services.empty()) {
-    isgw::EndpointOptions eo;
-    eo.services = flags.isgw_services;
-    if (!flags.isgw_listen.empty()) {
-      auto lhp = ParseHostPort(flags.isgw_listen);
-      if (!lhp.ok()) return Fail(lhp.status().WithContext("--isgw-listen"));
-      eo.listen = true;
-      eo.listen_host = lhp->first;
-      eo.listen_port = lhp->second;
-    }
-    const char* env_token = std::getenv("CCOW_ISGW_TOKEN");
-    eo.token = !flags.isgw_token.empty() ? flags.isgw_token : env_token ? env_token : "";
-    eo.tls_cert = flags.isgw_tls_cert;
-    eo.tls_key = flags.isgw_tls_key;
-    eo.tls_ca = flags.isgw_tls_ca;
-    eo.registry = serving->registry;
-    eo.on_demand = serving->on_demand;
-    auto started = isgw::LinkEndpoint::Start(api, std::move(eo));
-    if (!started.ok()) return Fail(started.status());
-    ends = std::move(*started);
-  } else if (!flags.isgw_listen.empty()) {
-    return Fail(Status::InvalidArgument("--isgw-listen needs --isgw SERVICE"));
-  }
+  auto started = StartLinkEnds(flags.isgw, *serving);
+  if (!started.ok()) return Fail(started.status());
+  std::unique_ptr<isgw::LinkEndpoint> ends = std::move(*started);
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
@@ -401,16 +155,7 @@ int RunServer(const ServerFlags& flags) {
         return j.dump();
       },
       [&gc, &scrub, &ends](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
-        if (ends && method == "GET" && (path == "/admin/isgw" || path == "/admin/isgw/verify")) {
-          // The link of a service (?service=NAME), else the first.
-          isgw::IsgwLink* l = ends->Of(target.Find("service"));
-          if (!l)
-            return daemon::ReplyOf(Status::NotFound("this server runs no link of service " +
-                                                    *target.Find("service")));
-          if (path == "/admin/isgw") return daemon::AdminReply{200, l->StatusJson()};
-          auto report = l->VerifyJson();
-          return report.ok() ? daemon::AdminReply{200, *report} : daemon::ReplyOf(report.status());
-        }
+        if (auto r = LinkEndsAdmin(ends.get(), method, path, target)) return *r;
         if (gc)
           if (auto r = gc->Handle(method, path, target)) return *r;
         if (scrub)
@@ -471,17 +216,18 @@ int RunServer(const ServerFlags& flags) {
             << "           buckets live in " << s3::kDefaultSegment << "/" << s3::kDefaultTenant << "/BUCKET\n"
             << "  health   " << base << "/health\n"
             << "  metrics  " << base << "/metrics\n";
-  if (ends)
-    for (const auto& l : ends->links())
-      std::cout << "  isgw     service " << l->service()
-                << (ends->listening() ? ", receiving on " + flags.isgw_listen.substr(0, flags.isgw_listen.rfind(':')) +
-                                            ":" + std::to_string(ends->port())
-                                      : std::string(", sending only"))
-                << (ends->tls() ? " (mutual TLS)" : "") << "\n";
+  if (ends) {
+    std::cout << LinkEndsBanner(*ends, flags.isgw.listen.substr(0, flags.isgw.listen.rfind(':')));
+    Status registered = RegisterLinkEnds(*ends, hp->first, (*server)->port(), token);
+    if (!registered.ok()) spdlog::warn("isgw: the CLI will not find this link end: {}", registered.ToString());
+  }
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
   (*gateway)->Stop();
-  if (ends) ends->Stop();
+  if (ends) {
+    UnregisterLinkEnds(*ends);
+    ends->Stop();
+  }
   gc.reset();  // after the pass under way
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());
@@ -570,21 +316,7 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
     cmd->add_option("--scrub-interval", flags.scrub_interval,
                     "time between the starts of scrub passes, which re-read and verify every chunk "
                     "(default 7d; 0: only `ccow system scrub --now`)");
-    cmd->add_option("--isgw", flags.isgw_services,
-                    "be an end of this inter-segment gateway service (ccow service create isgw NAME): ship its "
-                    "buckets to its remote; repeat (or comma-separate) for a site linked with several others")
-        ->delimiter(',')
-        ->allow_extra_args(false)
-        ->take_all();
-    cmd->add_option("--isgw-listen", flags.isgw_listen, "HOST:PORT where the link receives from the other site");
-    cmd->add_option("--isgw-tls-cert", flags.isgw_tls_cert,
-                    "PEM certificate chain this end of the link presents (mutual TLS, with --isgw-tls-key and "
-                    "--isgw-tls-ca; without them the link is plain HTTP, for a lab)");
-    cmd->add_option("--isgw-tls-key", flags.isgw_tls_key, "PEM private key of --isgw-tls-cert");
-    cmd->add_option("--isgw-tls-ca", flags.isgw_tls_ca,
-                    "PEM CA the other end's certificate must chain to (it must also name the remote's host)");
-    cmd->add_option("--isgw-token", flags.isgw_token,
-                    "the secret both ends of the link share (or CCOW_ISGW_TOKEN); none: a lab on loopback only");
+    AddIsgwFlags(cmd, &flags.isgw, false);
     cmd->add_option("--scrub-rate", flags.scrub_rate,
                     "scrub read rate in bytes per second, e.g. 25M (default 25M; 0: unlimited)");
   };

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cli/cli_common.h"
+#include "cli/serving.h"
 #include "cli/registry_access.h"
 #include "cluster/cluster_state_json.h"
 #include "cluster/service_config.h"
@@ -29,11 +30,11 @@ Result<nlohmann::json> ServiceJson(const ClusterState& state, const std::string&
   return nlohmann::json::parse(ClusterStateJson(state))["services"][name];
 }
 
-// The link's status as the `ccow server` of this data directory that runs it answers
-// (GET /admin/isgw), or why there is none.
+// The link's status as the process that runs it answers (GET /admin/isgw): the `ccow
+// server` of this data directory, or on a cluster the process CLUSTER/isgw/NAME.json
+// names (`ccow isgw`, or a gateway with --isgw); or why there is none.
 Result<nlohmann::json> LinkStatus(const std::string& name) {
-  if (!ClusterDir().empty())
-    return Status::Unsupported("on a cluster, ask the gateway that runs the link: GET /admin/isgw on its admin port");
+  if (!ClusterDir().empty()) return CallLinkEndAdmin(name, "/admin/isgw?service=" + name, 0);
   auto status = CallServerAdmin("GET", "/admin/isgw?service=" + name, 0);
   if (!status.ok() && status.status().IsNotFound())
     return Status::NotFound("the server of this data directory runs no link of service " + name +
@@ -109,12 +110,11 @@ int ShowService(const std::string& name, bool with_status) {
 // `service verify NAME`: the running link end compares both sites (IsgwLink::VerifyJson).
 // Exit 0 when in sync, 1 when they differ (as diff), or the error.
 int VerifyService(const std::string& name) {
-  if (!ClusterDir().empty())
-    return Fail(Status::Unsupported("on a cluster, ask the gateway that runs the link: GET /admin/isgw/verify on its "
-                                    "admin port"));
   auto status = LinkStatus(name);
   if (!status.ok()) return Fail(status.status());
-  auto j = CallServerAdmin("GET", "/admin/isgw/verify?service=" + name, 600'000'000'000ull);
+  const std::string target = "/admin/isgw/verify?service=" + name;
+  const uint64_t wait_ns = 600'000'000'000ull;
+  auto j = ClusterDir().empty() ? CallServerAdmin("GET", target, wait_ns) : CallLinkEndAdmin(name, target, wait_ns);
   if (!j.ok()) return Fail(j.status().WithContext("verifying service " + name));
   const bool in_sync = j->value("in_sync", false);
   if (Globals().json) {

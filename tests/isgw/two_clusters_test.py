@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Two segments, each its own 3-target cluster on loopback, kept in sync by an
-Inter-Segment Gateway link (issue 14) whose ends are `ccow gateway s3 --cluster --isgw`:
+Inter-Segment Gateway link (issue 14) whose ends are, at A, the standalone link daemon
+(`ccow --cluster A isgw --service hawaii --listen ...`) beside a plain S3 gateway, and at B
+an S3 gateway that runs the link (`ccow gateway s3 --cluster B --isgw hawaii`):
 
 - the link's ends are set up with the CLI on each cluster (`--cluster DIR service ...`);
 - an object written through another gateway of the cluster (one that is not the link's
@@ -8,7 +10,11 @@ Inter-Segment Gateway link (issue 14) whose ends are `ccow gateway s3 --cluster 
   trlog, which the link's end reads;
 - objects of several chunks, overwrites and deletes travel both ways, byte-identical, with
   the same version history, each segment's versions under its own site id;
-- an idle link compares no list.
+- an idle link compares no list;
+- the CLI finds a cluster's link end: `service show -s` reports its status and `service
+  verify` compares both segments (exit 0);
+- the link daemon SIGKILLed mid-batch and restarted on its address loses nothing and
+  duplicates no version.
 
 Usage: two_clusters_test.py path/to/ccow"""
 
@@ -16,6 +22,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -74,6 +82,42 @@ class Gateway:
         return int(m.group(1)) if m else 0
 
 
+class LinkDaemon:
+    """`ccow isgw`: the link end of a cluster as its own process, receiving on a fixed port
+    (the other end's remote names it across restarts)."""
+
+    def __init__(self, name, cluster, port):
+        self.name, self.cluster, self.port = name, cluster, port
+        self.log = os.path.join(WORK, name + ".log")
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen([CCOW, "--cluster", self.cluster, "isgw", "--service", "hawaii",
+                                      "--listen", "127.0.0.1:%d" % self.port, "--token", TOKEN],
+                                     stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        PROCS.append(self.proc)
+        for _ in range(300):
+            text = open(self.log).read()
+            ends = re.findall(r"isgw\s+service hawaii, receiving on ([0-9.]+:\d+)", text)
+            metrics = re.findall(r"^  metrics\s+(http://[0-9.:]+/metrics)", text, re.M)
+            if ends and len(metrics) == len(ends):
+                self.link, self.metrics = ends[-1], metrics[-1]
+                return
+            if self.proc.poll() is not None:
+                fail("link daemon %s exited: %s" % (self.name, text))
+            time.sleep(0.1)
+        fail("link daemon %s did not start" % self.name)
+
+    def counter(self, name):
+        return Gateway.counter(self, name)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main():
     for name in ("A", "B"):
         d = os.path.join(WORK, name)
@@ -83,8 +127,8 @@ def main():
             fail("cluster up %s: %s %s" % (name, r.stdout, r.stderr))
         CLUSTERS.append(d)
     cla, clb = CLUSTERS
-    a_end, a_other, b_end = Gateway("a-end", cla, True), Gateway("a-other", cla, False), Gateway("b-end", clb, True)
-    for gw in (a_end, b_end):
+    a_end, a_other, b_end = LinkDaemon("a-isgw", cla, free_port()), Gateway("a-other", cla, False), Gateway("b-end", clb, True)
+    for gw in (a_other, b_end):
         gw.s3.create_bucket(Bucket=BUCKET)
         gw.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     for cl, other in ((cla, b_end), (clb, a_end)):
@@ -133,8 +177,35 @@ def main():
             fail("the link at A never went idle: %s -> %s" % (before, after))
     if a_end.counter("ccow_isgw_full_syncs_total") < 1:
         fail("the link at A made no whole-bucket comparison")
+
+    # The CLI finds the cluster's link end (CLUSTER/isgw/hawaii.json) for status and verify.
+    st = json.loads(ccow(cla, "--json", "service", "show", "hawaii", "-s").stdout)
+    if st.get("status", {}).get("rounds", 0) < 1:
+        fail("service show -s at A has no link status: %s" % st)
+    r = subprocess.run([CCOW, "--cluster", cla, "--json", "service", "verify", "hawaii"], capture_output=True,
+                       text=True, timeout=300)
+    if r.returncode != 0 or not json.loads(r.stdout).get("in_sync"):
+        fail("service verify at A: exit %d: %s %s" % (r.returncode, r.stdout, r.stderr))
+
+    # The link daemon SIGKILLed while it ships a batch, then restarted: nothing is lost and
+    # no version is duplicated.
+    burst = {"k/%02d" % i: os.urandom(40000 + i) for i in range(24)}
+    for i, (key, data) in enumerate(burst.items()):
+        a_other.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        if i == 12:
+            wait_for("a round under way", lambda: a_end.counter("ccow_isgw_trlog_names_total") > before[1], timeout=30)
+            a_end.proc.send_signal(signal.SIGKILL)
+            a_end.proc.wait(timeout=10)
+    a_end.start()
+    for key, data in burst.items():
+        wait_for("%s at B after the restart" % key, lambda: body_of(b_end.s3, BUCKET, key) == data, timeout=90)
+    for key in burst:
+        hist = versions(b_end.s3, BUCKET, key)
+        if len(hist) != 1 or hist != versions(a_other.s3, BUCKET, key):
+            fail("%s after the restart: B %s, A %s" % (key, hist, versions(a_other.s3, BUCKET, key)))
+
     for p in PROCS:
-        if p.poll() is not None:
+        if p.poll() is not None and p.returncode != -signal.SIGKILL:
             fail("a gateway died during the test")
     print("two_clusters_test: ok (%d objects, two 3-target clusters)" % len(blobs))
 
