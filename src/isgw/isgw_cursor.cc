@@ -66,7 +66,7 @@ Status IsgwLink::SaveCursor(const std::string& bucket, const Cursor& c) {
   PutOptions put;
   put.content_type = "application/json";
   put.slot = VersionSlot::kReplaces;
-  return api_->Put(CursorName(options_.service, bucket), source, put).status();
+  return api_->Put(CursorName(CursorKey(), bucket), source, put).status();
 }
 
 // Offers the bucket's record to the remote, which creates and serves it if it lacks it.
@@ -91,7 +91,7 @@ Status IsgwLink::SyncBucket(const Remote& remote, const std::string& bucket, con
     p.offered = true;
   }
   if (!p.loaded) {
-    CCOW_ASSIGN_OR_RETURN(auto saved, LoadCursor(options_.service, bucket));
+    CCOW_ASSIGN_OR_RETURN(auto saved, LoadCursor(CursorKey(), bucket));
     if (saved) {
       p.cursor = *saved;
     } else {
@@ -236,6 +236,9 @@ Status IsgwLink::Trim(const std::string& bucket, BucketProgress& p) {
   const uint64_t now_s = now_ns / 1'000'000'000;
   uint64_t keep_from = p.cursor.second;
   auto state = options_.state();
+  // Importers of an export directory keep their cursors under their own keys: none
+  // trims what another may not have read.
+  if (!options_.cursor_key.empty()) keep_from = 0;
   for (const auto& [name, svc] : state->services()) {
     if (name == options_.service || !(svc.config.direction & ServiceConfig::kSend) ||
         !(svc.config.replication & ServiceConfig::kContinuous) || !Serves(svc, bucket))

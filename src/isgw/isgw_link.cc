@@ -9,6 +9,7 @@
 #include "cluster/service_config.h"
 #include "core/compression.h"
 #include "http/http_client.h"
+#include "isgw/export_site.h"
 #include "isgw/isgw_wire.h"
 #include "isgw/link_internal.h"
 #include "model/version_signature.h"
@@ -35,6 +36,40 @@ void IsgwLink::Note(const Status& s) {
 
 Status IsgwLink::Post(const Remote& remote, const char* what, const std::string& body, std::string* reply,
                       int timeout_ms) {
+  int status = 0;
+  std::string answer;
+  if (remote.call) {
+    // In this process: no transport, nothing compressed.
+    {
+      std::lock_guard lock(mu_);
+      stats_.body_bytes_sent += body.size();
+      stats_.wire_bytes_sent += body.size();
+    }
+    std::tie(status, answer) = remote.call(what, body);
+  } else {
+    auto r = PostHttp(remote, what, body, timeout_ms);
+    if (!r.ok()) return r.status();
+    status = r->status;
+    answer = std::move(r->body);
+  }
+  if (status != 200) {
+    std::string text = answer.substr(0, 300);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    const Code code = status == 401 || status == 403 ? Code::kPermissionDenied
+                      : status == 400 || status == 413 ? Code::kInvalidArgument
+                      : status == 404                  ? Code::kNotFound
+                      : status == 409                  ? Code::kAlreadyExists
+                      : status == 507                  ? Code::kNoSpace
+                                                       : Code::kUnavailable;
+    return Status(code, "ISGW link to " + remote.url + ": " + what + " answered " + std::to_string(status) + ": " +
+                            text);
+  }
+  *reply = std::move(answer);
+  return Status::OK();
+}
+
+Result<http::ClientResponse> IsgwLink::PostHttp(const Remote& remote, const char* what, const std::string& body,
+                                          int timeout_ms) {
   http::HeaderList headers = {{"content-type", "application/octet-stream"}, {kServiceHeader, options_.service}};
   if (!options_.token.empty()) headers.push_back({"authorization", "Bearer " + options_.token});
   // Compressed when that saves a tenth or more (chunks of media or of encrypted objects
@@ -58,25 +93,37 @@ Status IsgwLink::Post(const Remote& remote, const char* what, const std::string&
   auto r = http::Request(remote.host, remote.port, "POST", std::string("/isgw/v1/") + what, headers, sent, timeouts,
                          options_.tls ? &*options_.tls : nullptr);
   if (!r.ok()) return r.status().WithContext("ISGW link to " + remote.url);
-  if (r->status != 200) {
-    std::string text = r->body.substr(0, 300);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    const Code code = r->status == 401 || r->status == 403 ? Code::kPermissionDenied
-                      : r->status == 400 || r->status == 413 ? Code::kInvalidArgument
-                      : r->status == 404                  ? Code::kNotFound
-                      : r->status == 409                  ? Code::kAlreadyExists
-                      : r->status == 507                  ? Code::kNoSpace
-                                                          : Code::kUnavailable;
-    return Status(code, "ISGW link to " + remote.url + ": " + what + " answered " + std::to_string(r->status) +
-                            ": " + text);
+  return r;
+}
+
+Result<IsgwLink::Remote> IsgwLink::RemoteOf(const std::string& url) {
+  if (url.rfind("file://", 0) != 0) return ParseRemote(url);
+  const std::string dir = url.substr(7);
+  if (dir.empty() || dir[0] != '/') return Status::InvalidArgument("remote " + url + ": a file:// remote names an absolute directory (file:///DIR)");
+  std::shared_ptr<ExportSite> site;
+  {
+    std::lock_guard lock(export_mu_);
+    if (export_ && export_->dir() != dir) export_.reset();  // the service names another
+    if (!export_) {
+      // This segment's cursors in the export, should it import: by site id, as several
+      // segments may import one directory under the same service name.
+      char site[16];
+      std::snprintf(site, sizeof site, "%08x", options_.state()->site_id());
+      auto opened = ExportSite::Open(dir, options_.service, options_.service + "@" + site, this);
+      if (!opened.ok()) return opened.status().WithContext("export directory " + dir);
+      export_ = std::move(*opened);
+    }
+    site = export_;
   }
-  *reply = std::move(r->body);
-  return Status::OK();
+  Remote remote;
+  remote.url = url;
+  remote.call = [site](const std::string& op, std::string body) { return site->Answer(op, std::move(body)); };
+  return remote;
 }
 
 Result<IsgwLink::Remote> IsgwLink::ParseRemote(const std::string& url) {
   if (url.rfind("ccow://", 0) != 0)
-    return Status::Unsupported("remote " + url + " is not served yet (ccow:// links only, today)");
+    return Status::Unsupported("remote " + url + " is not served yet (ccow:// and file:// links only, today)");
   Remote remote;
   remote.url = url;
   const std::string hp = url.substr(7);
@@ -100,7 +147,7 @@ Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
     options_.on_demand->cache()->SetCapacity(svc->second.config.chunk_cache_bytes);
   if (svc->second.config.remote.empty())
     return Status::NotFound("ISGW service " + options_.service + " has no remote to fetch from");
-  CCOW_ASSIGN_OR_RETURN(Remote remote, ParseRemote(svc->second.config.remote));
+  CCOW_ASSIGN_OR_RETURN(Remote remote, RemoteOf(svc->second.config.remote));
   std::string bytes;
   // A reader waits on it: a hung remote fails the read in seconds, not minutes.
   CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, {chid}}), &bytes, 15'000));
@@ -118,17 +165,38 @@ Status IsgwLink::RunRound() {
   const ServiceConfig& config = svc->second.config;
   if (options_.on_demand && options_.sizes_cache && options_.on_demand->cache())
     options_.on_demand->cache()->SetCapacity(config.chunk_cache_bytes);
-  if (!(config.direction & ServiceConfig::kSend) || config.remote.empty()) return Status::OK();
+  const bool import = !options_.transport && config.remote.rfind("file://", 0) == 0 &&
+                      (config.direction & ServiceConfig::kReceive);
+  if (config.remote.empty() && !options_.transport) {
+    std::lock_guard lock(export_mu_);
+    export_.reset();  // a directory no longer named is let go
+    return Status::OK();
+  }
+  if (!(config.direction & ServiceConfig::kSend) && !import) return Status::OK();
   Status result;
-  auto parsed = ParseRemote(config.remote);
+  auto parsed = options_.transport ? Result<Remote>(Remote{"", 0, "this segment", options_.transport})
+                                   : RemoteOf(config.remote);
   if (!parsed.ok()) {
     result = parsed.status().WithContext("service " + options_.service);
   } else {
     const Remote& remote = *parsed;
-    for (const std::string& bucket : svc->second.serves) {
-      if (stopping()) break;
-      Status s = SyncBucket(remote, bucket, config);
-      if (!s.ok() && result.ok()) result = s;
+    if (config.direction & ServiceConfig::kSend) {
+      for (const std::string& bucket : svc->second.serves) {
+        if (stopping()) break;
+        Status s = SyncBucket(remote, bucket, config);
+        if (!s.ok() && result.ok()) result = s;
+      }
+    }
+    if (import && !stopping()) {
+      // A file:// remote that this end receives from: the directory's changes are sent
+      // here by the export's own sender (its cursor kept in the directory).
+      std::shared_ptr<ExportSite> site;
+      {
+        std::lock_guard lock(export_mu_);
+        site = export_;
+      }
+      Status s = site ? site->ImportRound() : Status::Unavailable("the export directory is not open");
+      if (!s.ok() && result.ok()) result = s.WithContext("importing from " + config.remote);
     }
   }
   std::lock_guard lock(mu_);
@@ -189,6 +257,8 @@ void IsgwLink::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(export_mu_);
+  export_.reset();
 }
 
 LinkStats IsgwLink::stats() const {

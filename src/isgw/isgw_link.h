@@ -46,6 +46,8 @@
 
 namespace ccow::isgw {
 
+class ExportSite;
+
 // Prometheus text: families in the order first added, each with its HELP, TYPE and samples.
 struct MetricFamilies {
   struct Family {
@@ -85,6 +87,14 @@ struct LinkOptions {
   std::shared_ptr<FetchingBackend> on_demand;
   // Whether this link's chunk-cache-size bounds on_demand's cache (one link of a site's).
   bool sizes_cache = true;
+  // Set for a link whose remote is in this process, whatever the service's remote says
+  // (an export directory's changes sent to this segment, isgw/export_site.h): answers a
+  // request as IsgwLink::Answer does.
+  std::function<std::pair<int, std::string>(const std::string& op, std::string body)> transport;
+  // The name its cursors are kept under when not the service's (several segments import
+  // from one export directory, each with its own cursor); such a link trims the trlog
+  // only past the horizon, as it cannot know the others' cursors.
+  std::string cursor_key;
 };
 
 struct LinkStats {
@@ -123,6 +133,9 @@ class IsgwLink {
   // else is 404. A fetch needs the service to send from here, names
   // is answered whatever the direction, the rest need it to receive.
   void Handle(http::HttpExchange& ex);
+  // What Handle answers to one request (op: "digests", "merge"...; its body decoded;
+  // from: who asked, for the log): the HTTP status and body. Refusals are counted.
+  std::pair<int, std::string> Answer(const std::string& op, std::string body, const std::string& from);
 
   // Reads one chunk from the service's remote (a metadata-only site reading data it
   // lacks; any thread). kNotFound when the remote lacks it or no remote is set,
@@ -138,8 +151,9 @@ class IsgwLink {
   Result<std::string> VerifyJson();
 
   // Sender: one round over every bucket the service serves, to its remote, when the
-  // service exists, sends (direction) and has a ccow:// remote; OK with nothing to do
-  // otherwise. The first error of the round is returned (and counted) after the other
+  // service exists, sends (direction) and has a remote; with a file:// remote it
+  // receives from, then the directory's changes imported (isgw/export_site.h); OK with
+  // nothing to do otherwise. The first error of the round is returned (and counted) after the other
   // buckets had their turn.
   Status RunRound();
   // Runs rounds on a thread, one per the service's batch interval, until Stop.
@@ -190,8 +204,14 @@ class IsgwLink {
   Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);
   Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply,
               int timeout_ms = 120'000);
+  Result<http::ClientResponse> PostHttp(const Remote& remote, const char* what, const std::string& body,
+                                        int timeout_ms);
   static Result<Remote> ParseRemote(const std::string& url);
+  // The remote of url: ccow://HOST:PORT, or file://DIR (the export directory, opened once
+  // and kept while the service names it).
+  Result<Remote> RemoteOf(const std::string& url);
   bool stopping() const;
+  const std::string& CursorKey() const { return options_.cursor_key.empty() ? options_.service : options_.cursor_key; }
   void Note(const Status& s);
 
   std::shared_ptr<ObjectApi> api_;
@@ -202,6 +222,8 @@ class IsgwLink {
   bool stopping_ = false;
   std::thread thread_;
   std::map<std::string, BucketProgress> progress_;  // the sender thread's
+  std::mutex export_mu_;
+  std::shared_ptr<ExportSite> export_;  // a file:// remote's directory, while it is named
 };
 
 }  // namespace ccow::isgw

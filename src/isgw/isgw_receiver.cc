@@ -48,11 +48,23 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     if (!unpacked.ok()) return respond(400, unpacked.status().WithContext("the request body"));
     body = std::move(*unpacked);
   }
+  auto [code, reply] = Answer(req.path.substr(9), std::move(body), req.remote_address);
+  (void)ex.Respond(code, {{"content-type", code == 200 ? "application/octet-stream" : "text/plain"}}, reply);
+}
+
+std::pair<int, std::string> IsgwLink::Answer(const std::string& op, std::string body, const std::string& from) {
+  auto respond = [&](int code, const Status& s) -> std::pair<int, std::string> {
+    {
+      std::lock_guard lock(mu_);
+      stats_.refused++;
+      stats_.last_error = "refused " + op + " from " + from + ": " + s.ToString();
+    }
+    return {code, s.ToString() + "\n"};
+  };
   auto state = options_.state();
   auto svc = state->services().find(options_.service);
   if (svc == state->services().end())
     return respond(404, Status::NotFound("no service " + options_.service + " at this site"));
-  const std::string op = req.path.substr(9);
   // A fetch reads data, which a site that only receives does not give out; names reads
   // lists; the other calls write here and need the service to receive.
   if (op == "fetch" && !(svc->second.config.direction & ServiceConfig::kSend))
@@ -71,9 +83,7 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     return name.size() > bucket.size() + 1 && name.compare(0, bucket.size(), bucket) == 0 && name[bucket.size()] == '/';
   };
   Backend& backend = api_->backend();
-  auto ok = [&](const std::string& reply) {
-    (void)ex.Respond(200, {{"content-type", "application/octet-stream"}}, reply);
-  };
+  auto ok = [](std::string reply) -> std::pair<int, std::string> { return {200, std::move(reply)}; };
   if (op == "bucket") {
     // The other end's bucket: created here (with this segment's tenant policy) when
     // missing, and served by this end, so that the lists that follow are taken.
@@ -227,17 +237,17 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
       stats_.versions_refused += refused.size() - locked_kept;
       stats_.deletes_kept_locked += locked_kept;
       if (!refused.empty())
-        stats_.last_error = "refused " + std::to_string(refused.size()) + " version(s) from " + req.remote_address +
+        stats_.last_error = "refused " + std::to_string(refused.size()) + " version(s) from " + from +
                             ": " + refused.back().why.message();
     }
     // The sender offers a refused version again each round: a few lines per request.
     for (size_t i = 0; i < refused.size() && i < 3; ++i)
       spdlog::warn("isgw {}: {} version {} from {}: {}", options_.service,
                    refused[i].why.code() == Code::kLocked ? "kept" : "refused", refused[i].vm_chid.ToString(),
-                   req.remote_address, refused[i].why.message());
+                   from, refused[i].why.message());
     if (refused.size() > 3)
       spdlog::warn("isgw {}: refused {} more versions from {}", options_.service, refused.size() - 3,
-                   req.remote_address);
+                   from);
     return ok(Encode(reply));
   }
   if (op == "names") {
@@ -284,7 +294,7 @@ void IsgwLink::Handle(http::HttpExchange& ex) {
     }
     return ok(Encode(reply));
   }
-  respond(404, Status::NotFound("no ISGW call " + req.path));
+  return respond(404, Status::NotFound("no ISGW call " + op));
 }
 
 }  // namespace ccow::isgw

@@ -53,7 +53,7 @@ Result<std::string> IsgwLink::VerifyJson() {
   if (svc == state->services().end()) return Status::NotFound("no ISGW service " + options_.service + " at this site");
   if (svc->second.config.remote.empty())
     return Status::FailedPrecondition("ISGW service " + options_.service + " has no remote to verify against");
-  CCOW_ASSIGN_OR_RETURN(Remote remote, ParseRemote(svc->second.config.remote));
+  CCOW_ASSIGN_OR_RETURN(Remote remote, RemoteOf(svc->second.config.remote));
   Backend& backend = api_->backend();
   nlohmann::json buckets = nlohmann::json::array();
   bool in_sync = true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ struct IsgwLink::Remote {
   std::string host;
   uint16_t port = 0;
   std::string url;
+  // A remote in this process (an export directory, or the segment an export is imported
+  // into): the request answered as IsgwLink::Answer does, without HTTP.
+  std::function<std::pair<int, std::string>(const std::string& op, std::string body)> call;
 };
 
 }  // namespace ccow::isgw
