@@ -104,6 +104,8 @@ Result<ClientResponse> Request(const std::string& host, uint16_t port, std::stri
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxResponseBody);
+  // A HEAD answer's Content-Length is the GET's: no body follows it.
+  if (verb == bhttp::verb::head) parser.skip(true);
 
   const char* stage = "connecting to";
   beast::error_code result;

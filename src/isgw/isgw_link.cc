@@ -97,6 +97,13 @@ Result<http::ClientResponse> IsgwLink::PostHttp(const Remote& remote, const char
 }
 
 Result<IsgwLink::Remote> IsgwLink::RemoteOf(const std::string& url) {
+  if (url.rfind("s3://", 0) == 0) {
+    CCOW_ASSIGN_OR_RETURN(S3Target target, ParseS3Remote(url));
+    Remote remote;
+    remote.url = url;
+    remote.s3 = std::make_shared<S3Mirror>(std::move(target));
+    return remote;
+  }
   if (url.rfind("file://", 0) != 0) return ParseRemote(url);
   const std::string dir = url.substr(7);
   if (dir.empty() || dir[0] != '/') return Status::InvalidArgument("remote " + url + ": a file:// remote names an absolute directory (file:///DIR)");
@@ -123,7 +130,7 @@ Result<IsgwLink::Remote> IsgwLink::RemoteOf(const std::string& url) {
 
 Result<IsgwLink::Remote> IsgwLink::ParseRemote(const std::string& url) {
   if (url.rfind("ccow://", 0) != 0)
-    return Status::Unsupported("remote " + url + " is not served yet (ccow:// and file:// links only, today)");
+    return Status::InvalidArgument("remote " + url + ": expected ccow://HOST:PORT, file:///DIR or s3://HOST[:PORT]/BUCKET");
   Remote remote;
   remote.url = url;
   const std::string hp = url.substr(7);
@@ -148,6 +155,7 @@ Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
   if (svc->second.config.remote.empty())
     return Status::NotFound("ISGW service " + options_.service + " has no remote to fetch from");
   CCOW_ASSIGN_OR_RETURN(Remote remote, RemoteOf(svc->second.config.remote));
+  if (remote.s3) return Status::NotFound("an s3:// remote holds objects, not chunks to fetch");
   std::string bytes;
   // A reader waits on it: a hung remote fails the read in seconds, not minutes.
   CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, {chid}}), &bytes, 15'000));
@@ -180,7 +188,15 @@ Status IsgwLink::RunRound() {
     result = parsed.status().WithContext("service " + options_.service);
   } else {
     const Remote& remote = *parsed;
-    if (config.direction & ServiceConfig::kSend) {
+    if (remote.s3 && svc->second.serves.size() > 1) {
+      // Keys are kept as they are: two buckets' objects would overwrite each other.
+      result = Status::InvalidArgument("service " + options_.service + " serves " +
+                                       std::to_string(svc->second.serves.size()) +
+                                       " buckets: an s3:// remote takes one (a service per bucket)");
+    } else if (remote.s3 && !(config.direction & ServiceConfig::kSend)) {
+      result = Status::InvalidArgument("service " + options_.service +
+                                       ": an s3:// remote is written to, not read from (direction send)");
+    } else if (config.direction & ServiceConfig::kSend) {
       for (const std::string& bucket : svc->second.serves) {
         if (stopping()) break;
         Status s = SyncBucket(remote, bucket, config);

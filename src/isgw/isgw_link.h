@@ -47,6 +47,7 @@
 namespace ccow::isgw {
 
 class ExportSite;
+class S3Mirror;
 
 // Prometheus text: families in the order first added, each with its HELP, TYPE and samples.
 struct MetricFamilies {

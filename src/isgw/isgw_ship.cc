@@ -46,6 +46,27 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
     if (!s.ok() && first->ok()) *first = s;
   };
   if (lists.empty()) return Status::OK();
+  if (remote.s3) {
+    // Plain objects: each name's current version written there, or deleted.
+    for (const auto& vl : lists) {
+      if (stopping()) return Status::Unavailable("ISGW link stopping");
+      bool changed = false;
+      uint64_t bytes = 0;
+      Status s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), &changed, &bytes);
+      if (s.code() == Code::kUnavailable || s.code() == Code::kIOError) return s;  // the target: retried
+      if (!s.ok()) {
+        note(s);
+        failed->insert(vl.name());
+      }
+      std::lock_guard lock(mu_);
+      stats_.lists_compared++;
+      stats_.lists_shipped += changed;
+      stats_.bytes_sent += bytes;
+      stats_.body_bytes_sent += bytes;
+      stats_.wire_bytes_sent += bytes;
+    }
+    return Status::OK();
+  }
   DigestsRequest digests{options_.service, bucket, {}};
   for (const auto& vl : lists) digests.items.push_back({vl.name(), ListDigest(vl)});
   std::string bytes;

@@ -54,6 +54,9 @@ Result<std::string> IsgwLink::VerifyJson() {
   if (svc->second.config.remote.empty())
     return Status::FailedPrecondition("ISGW service " + options_.service + " has no remote to verify against");
   CCOW_ASSIGN_OR_RETURN(Remote remote, RemoteOf(svc->second.config.remote));
+  if (remote.s3)
+    return Status::Unsupported("service verify compares with ccow sites and export directories; an s3:// remote "
+                               "holds plain objects (compare them with an S3 tool)");
   Backend& backend = api_->backend();
   nlohmann::json buckets = nlohmann::json::array();
   bool in_sync = true;

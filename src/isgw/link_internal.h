@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "cluster/cluster_state.h"
 #include "core/status.h"
 #include "isgw/isgw_link.h"
+#include "isgw/s3_mirror.h"
 
 namespace ccow::isgw {
 
@@ -47,6 +49,8 @@ struct IsgwLink::Remote {
   // A remote in this process (an export directory, or the segment an export is imported
   // into): the request answered as IsgwLink::Answer does, without HTTP.
   std::function<std::pair<int, std::string>(const std::string& op, std::string body)> call;
+  // An s3:// remote: objects written as they are (isgw/s3_mirror.h), not a link end.
+  std::shared_ptr<S3Mirror> s3;
 };
 
 }  // namespace ccow::isgw
