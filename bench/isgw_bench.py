@@ -9,7 +9,11 @@ over loopback (plain HTTP, a shared token), beside the limits of the same machin
   its put to when it is listed at b (polled every 50 ms): p50, p99, max, for each batch
   interval asked (200ms, 1s by default);
 - WAN bytes: chunk bytes and wire bytes sent per payload byte written during the lag run
-  (target at most 1.05 plus manifests).
+  (target at most 1.05 plus manifests);
+- on-demand reads: a 64 MiB object read at a metadata-only site (`metadata-only all`,
+  a 256 MiB chunk cache) cold (every chunk fetched over the link, in batches with
+  read-ahead) and warm (from the cache), beside the same read at the site that holds it,
+  with the fetch requests the cold read took.
 
 usage: bench/isgw_bench.py BUILD_DIR [--mib 256] [--rate 100] [--seconds 20]
        [--intervals 200ms,1s] [--dir /var/tmp]"""
@@ -161,6 +165,44 @@ def run(args, interval, work, first):
     return out
 
 
+def on_demand(work):
+    a = site_lib.Site("a-od", ["--isgw-token", TOKEN])
+    b = site_lib.Site("b-od", ["--isgw-token", TOKEN])
+    for s in (a, b):
+        s.start()
+        s.s3.create_bucket(Bucket="bk1")
+    ccow(b.data, "service", "create", "isgw", "hawaii")
+    ccow(b.data, "service", "serve", "hawaii", "ccow/default/bk1")
+    ccow(b.data, "service", "config", "hawaii", "metadata-only", "all")
+    ccow(b.data, "service", "config", "hawaii", "chunk-cache-size", "256M")
+    ccow(b.data, "service", "config", "hawaii", "remote", "ccow://" + a.link)
+    link(a, b, "200ms")
+    size = 64 << 20
+    a.s3.put_object(Bucket="bk1", Key="big", Body=os.urandom(size))
+    deadline = time.time() + 120
+    while "big" not in listed(b.s3, ""):
+        if time.time() > deadline:
+            raise SystemExit("the object never reached the metadata-only site")
+        time.sleep(0.05)
+
+    def read(site):
+        t = time.time()
+        n = len(site.s3.get_object(Bucket="bk1", Key="big")["Body"].read())
+        assert n == size
+        return size / (time.time() - t) / 1e6
+    local = read(a)
+    before = b.status()
+    cold = read(b)
+    mid = b.status()
+    warm = read(b)
+    out = {"local": local, "cold": cold, "warm": warm,
+           "requests": mid.get("fetch_requests", 0) - before.get("fetch_requests", 0),
+           "fetches": mid["fetches"] - before["fetches"]}
+    for s in (a, b):
+        s.server.stop()
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
@@ -188,6 +230,11 @@ def main():
             print("| chunk bytes / payload bytes (batch %s) | %.3f (wire %.3f) | target <= 1.05 plus manifests |"
                   % (interval, r["chunk_ratio"], r["wire_ratio"]))
             sys.stdout.flush()
+        r = on_demand(work)
+        print("| 64 MiB read at a metadata-only site, cold | %.0f MB/s (%d chunks in %d fetch requests) | "
+              "%.0f MB/s read where the data is |" % (r["cold"], r["fetches"], r["requests"], r["local"]))
+        print("| the same read, warm (chunk cache) | %.0f MB/s | %.0f MB/s read where the data is |"
+              % (r["warm"], r["local"]))
     finally:
         site_lib.stop_all()
         shutil.rmtree(work, ignore_errors=True)

@@ -99,6 +99,11 @@ void ChunkCache::EvictTo(uint64_t capacity) {
   }
 }
 
+bool ChunkCache::Contains(const HashId& chid) const {
+  std::lock_guard lock(mu_);
+  return index_.count(KeyOf(chid)) != 0;
+}
+
 Status ChunkCache::Get(const HashId& chid, std::string* out) {
   const std::string key = KeyOf(chid);
   {

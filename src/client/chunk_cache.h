@@ -45,6 +45,8 @@ class ChunkCache {
   // Keeps bytes (which the caller verified) unless they alone exceed the capacity;
   // evicts to stay within it. kIOError when the file cannot be written (nothing kept).
   Status Put(const HashId& chid, std::string_view bytes);
+  // Whether the chunk is cached (no read, no count): read-ahead skips it.
+  bool Contains(const HashId& chid) const;
   // Evicts at once down to a smaller capacity; 0 keeps nothing.
   void SetCapacity(uint64_t bytes);
   ChunkCacheStats stats() const;

@@ -9,6 +9,14 @@
 // bounded, and the garbage collector, scrub and erasure coding see only what the site
 // stores. Every other call goes to the inner backend unchanged.
 //
+// Fetches are batched and merged: a read of an object walks its manifests through
+// GetChunk, so the backend remembers the payload chunks of the last manifests it read
+// (kReadAheadManifests) and fetches a missing chunk together with the next ones of its
+// manifest that are neither cached nor being fetched (up to kReadAheadChunks and
+// kReadAheadBytes, in one request; kept in the cache, so only with a cache of some
+// capacity). A read of a chunk another read is fetching waits for that fetch instead of
+// asking again.
+//
 // Errors: what the inner backend answers; for an absent chunk without a source (no link
 // yet), kNotFound; a source's kNotFound or kUnavailable, with the chunk named; bytes that
 // do not hash to the CHID, kCorruption (and not cached).
@@ -16,25 +24,38 @@
 // Threads: as the inner backend; SetSource may be called at any time from any thread.
 #pragma once
 #include <memory>
+#include <condition_variable>
+#include <deque>
+#include <map>
 #include <mutex>
+#include <vector>
 
 #include "client/backend.h"
 #include "client/chunk_cache.h"
 
 namespace ccow {
 
-// Fetches one chunk from another site; *out need not be verified.
-using ChunkSource = std::function<Status(const Chid& chid, std::string* out)>;
+// Fetches chunks from another site: chids[0] is the one a read waits for, the rest are
+// read-ahead, which the source may leave out. *out gets one entry per chid (empty: not
+// fetched), not necessarily verified. An error means chids[0] could not be fetched.
+using ChunkSource = std::function<Status(const std::vector<Chid>& chids, std::vector<std::string>* out)>;
 
 struct FetchStats {
-  uint64_t fetches = 0;         // chunks fetched from the source
+  uint64_t fetches = 0;         // chunks fetched from the source (read-ahead included)
   uint64_t fetched_bytes = 0;
   uint64_t fetch_failures = 0;  // the source failed, or sent bytes that did not verify
+  uint64_t requests = 0;        // calls of the source
+  uint64_t read_ahead = 0;      // chunks fetched with another, before any read asked
+  uint64_t merged = 0;          // reads that waited for another read's fetch
   ChunkCacheStats cache;
 };
 
 class FetchingBackend final : public Backend {
  public:
+  static constexpr size_t kReadAheadChunks = 16;
+  static constexpr uint64_t kReadAheadBytes = 16 << 20;
+  static constexpr size_t kReadAheadManifests = 64;
+
   // cache may be null: every absent chunk is then fetched each time it is read.
   FetchingBackend(std::shared_ptr<Backend> inner, std::unique_ptr<ChunkCache> cache);
 
@@ -88,11 +109,31 @@ class FetchingBackend final : public Backend {
   StoreStats Stats() override { return inner_->Stats(); }
 
  private:
+  // A fetch under way: what waiting reads get once it is done.
+  struct Flight {
+    bool done = false;
+    Status status;
+    std::string bytes;
+  };
+  struct Next {
+    Chid chid;
+    uint64_t length = 0;
+  };
+  // Remembers the payload chunks of a manifest just read, for read-ahead.
+  void Observe(const Chid& chid, const std::string& bytes);
+  // The chunks after chid in its manifest, to fetch with it (mu_ held).
+  std::vector<Chid> ReadAheadOf(const Chid& chid);
+
   const std::shared_ptr<Backend> inner_;
   const std::unique_ptr<ChunkCache> cache_;
   mutable std::mutex mu_;
+  std::condition_variable done_;
   ChunkSource source_;
   FetchStats stats_;
+  std::map<Chid, std::shared_ptr<Flight>> flights_;
+  // The payload chunks of the manifests read last (oldest first) and where each chunk is.
+  std::deque<std::pair<Chid, std::vector<Next>>> manifests_;
+  std::map<Chid, std::pair<Chid, size_t>> position_;  // chunk -> (manifest, index)
 };
 
 }  // namespace ccow

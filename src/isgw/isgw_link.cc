@@ -145,7 +145,10 @@ Result<IsgwLink::Remote> IsgwLink::ParseRemote(const std::string& url) {
   return remote;
 }
 
-Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
+Status IsgwLink::FetchChunks(const std::vector<Chid>& chids, std::vector<std::string>* out, uint8_t hops) {
+  out->assign(chids.size(), std::string());
+  if (chids.empty()) return Status::OK();
+  if (chids.size() > kMaxChunksPerFetch) return Status::InvalidArgument("a fetch of more than 256 chunks");
   auto state = options_.state();
   auto svc = state->services().find(options_.service);
   if (svc == state->services().end()) return Status::NotFound("no ISGW service " + options_.service + " to fetch from");
@@ -158,11 +161,12 @@ Status IsgwLink::FetchChunk(const Chid& chid, std::string* out) {
   if (remote.s3) return Status::NotFound("an s3:// remote holds objects, not chunks to fetch");
   std::string bytes;
   // A reader waits on it: a hung remote fails the read in seconds, not minutes.
-  CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, {chid}}), &bytes, 15'000));
+  CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, chids, hops}), &bytes, 15'000));
   CCOW_ASSIGN_OR_RETURN(FetchReply reply, DecodeFetchReply(bytes));
-  if (reply.chunks.size() != 1) return Status::Corruption("ISGW link to " + remote.url + ": fetch reply of another length");
-  if (reply.chunks[0].empty()) return Status::NotFound("the site at " + remote.url + " lacks it too");
-  *out = std::move(reply.chunks[0]);
+  if (reply.chunks.size() != chids.size())
+    return Status::Corruption("ISGW link to " + remote.url + ": fetch reply of another length");
+  *out = std::move(reply.chunks);
+  if ((*out)[0].empty()) return Status::NotFound("the site at " + remote.url + " lacks " + chids[0].ToString() + " too");
   return Status::OK();
 }
 
@@ -319,6 +323,7 @@ std::string IsgwLink::StatusJson() const {
                       {"deletes_kept_locked", s.deletes_kept_locked},
                       {"chunks_served", s.chunks_served},
                       {"bytes_served", s.bytes_served},
+                      {"chunks_forwarded", s.chunks_forwarded},
                       {"full_syncs", s.full_syncs},
                       {"full_lists", s.full_lists},
                       {"trlog_records", s.trlog_records},
@@ -341,6 +346,9 @@ std::string IsgwLink::StatusJson() const {
     j["fetches"] = f.fetches;
     j["fetched_bytes"] = f.fetched_bytes;
     j["fetch_failures"] = f.fetch_failures;
+    j["fetch_requests"] = f.requests;
+    j["read_ahead"] = f.read_ahead;
+    j["fetches_merged"] = f.merged;
     j["cache_hits"] = f.cache.hits;
     j["cache_misses"] = f.cache.misses;
     j["cache_bytes"] = f.cache.bytes;
@@ -389,11 +397,16 @@ void IsgwLink::AddMetrics(MetricFamilies* families) const {
   counter("ccow_isgw_deletes_kept_locked_total", "deletes from the other site not applied to versions locked here",
           s.deletes_kept_locked);
   counter("ccow_isgw_chunks_served_total", "chunks fetched from here by a metadata-only site", s.chunks_served);
+  counter("ccow_isgw_chunks_forwarded_total", "chunks served that this site fetched from another for the asker",
+          s.chunks_forwarded);
   if (options_.on_demand) {
     FetchStats f = options_.on_demand->fetch_stats();
     counter("ccow_isgw_fetches_total", "chunks this site lacked, fetched from the remote on demand", f.fetches);
     counter("ccow_isgw_fetched_bytes_total", "bytes fetched on demand", f.fetched_bytes);
     counter("ccow_isgw_fetch_failures_total", "on-demand fetches that failed or did not verify", f.fetch_failures);
+    counter("ccow_isgw_fetch_requests_total", "requests for on-demand fetches (each a batch)", f.requests);
+    counter("ccow_isgw_read_ahead_total", "chunks fetched with another before a read asked for them", f.read_ahead);
+    counter("ccow_isgw_fetches_merged_total", "reads that waited for another read's fetch of their chunk", f.merged);
     counter("ccow_isgw_cache_hits_total", "reads of fetched chunks answered by the chunk cache", f.cache.hits);
     counter("ccow_isgw_cache_evictions_total", "chunks evicted from the chunk cache", f.cache.evictions);
     families->Add("ccow_isgw_cache_bytes", "bytes in the chunk cache (at most chunk-cache-size)", "gauge",

@@ -88,6 +88,12 @@ struct LinkOptions {
   std::shared_ptr<FetchingBackend> on_demand;
   // Whether this link's chunk-cache-size bounds on_demand's cache (one link of a site's).
   bool sizes_cache = true;
+  // A fetch this end answers for a chunk the site lacks, when the asker allows more hops:
+  // asked of the site's other links (not `service`, whose remote asked) with `hops`
+  // left. Empty: answered from what the site holds only.
+  std::function<Status(const std::vector<Chid>& chids, uint8_t hops, const std::string& service,
+                       std::vector<std::string>* out)>
+      forward;
   // Set for a link whose remote is in this process, whatever the service's remote says
   // (an export directory's changes sent to this segment, isgw/export_site.h): answers a
   // request as IsgwLink::Answer does.
@@ -122,6 +128,7 @@ struct LinkStats {
   // Deletes from the other site not applied to versions under Object Lock here.
   uint64_t deletes_kept_locked = 0;
   uint64_t chunks_served = 0, bytes_served = 0;  // fetched from here by a metadata-only site
+  uint64_t chunks_forwarded = 0;  // of those, fetched from another site for the asker (a second hop)
   std::string last_error;
 };
 
@@ -138,10 +145,12 @@ class IsgwLink {
   // from: who asked, for the log): the HTTP status and body. Refusals are counted.
   std::pair<int, std::string> Answer(const std::string& op, std::string body, const std::string& from);
 
-  // Reads one chunk from the service's remote (a metadata-only site reading data it
-  // lacks; any thread). kNotFound when the remote lacks it or no remote is set,
-  // kUnavailable when it does not answer; the bytes are not verified here.
-  Status FetchChunk(const Chid& chid, std::string* out);
+  // Reads chunks from the service's remote in one request (a metadata-only site reading
+  // data it lacks; any thread), which may ask `hops` sites further for them (isgw_wire.h
+  // FetchRequest): *out one entry per chid, empty where the remote lacks it. kNotFound
+  // when the remote lacks chids[0] or no remote is set, kUnavailable when it does not
+  // answer; the bytes are not verified here.
+  Status FetchChunks(const std::vector<Chid>& chids, std::vector<std::string>* out, uint8_t hops = 1);
 
   // `ccow service verify`: compares every served bucket with the remote's, name by name,
   // by the digest of each version list (which names every version's manifest, so equal

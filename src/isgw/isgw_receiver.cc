@@ -275,22 +275,45 @@ std::pair<int, std::string> IsgwLink::Answer(const std::string& op, std::string 
     if (!r.ok()) return respond(400, r.status());
     if (Status s = check(r->service, nullptr); !s.ok()) return respond(403, s);
     FetchReply reply;
-    uint64_t bytes = 0, served = 0;
+    uint64_t bytes = 0, served = 0, forwarded = 0;
+    std::vector<size_t> lacking;
     for (const auto& chid : r->chids) {
       std::string chunk;
       if (bytes < kMaxBodyBytes / 2) {
         Status s = options_.on_demand ? options_.on_demand->GetHere(chid, &chunk) : backend.GetChunk(chid, &chunk);
         if (!s.ok() && !s.IsNotFound()) return respond(503, s);
-        if (!s.ok()) chunk.clear();
+        if (!s.ok()) {
+          chunk.clear();
+          lacking.push_back(reply.chunks.size());
+        }
       }
       bytes += chunk.size();
       served += !chunk.empty();
       reply.chunks.push_back(std::move(chunk));
     }
+    if (!lacking.empty() && r->hops > 0 && options_.forward) {
+      // What this site lacks is asked of its other links in one request (a second hop:
+      // the asker's own links may not reach the site that holds it), verified, and kept
+      // in this site's cache for the next asker.
+      std::vector<Chid> ask;
+      for (size_t i : lacking) ask.push_back(r->chids[i]);
+      std::vector<std::string> got;
+      (void)options_.forward(ask, static_cast<uint8_t>(r->hops - 1), options_.service, &got);
+      got.resize(ask.size());
+      for (size_t k = 0; k < ask.size() && bytes < kMaxBodyBytes / 2; ++k) {
+        if (got[k].empty() || HashBytes(ask[k].algo(), got[k]) != ask[k]) continue;
+        if (options_.on_demand && options_.on_demand->cache()) (void)options_.on_demand->cache()->Put(ask[k], got[k]);
+        bytes += got[k].size();
+        ++served;
+        ++forwarded;
+        reply.chunks[lacking[k]] = std::move(got[k]);
+      }
+    }
     {
       std::lock_guard lock(mu_);
       stats_.chunks_served += served;
       stats_.bytes_served += bytes;
+      stats_.chunks_forwarded += forwarded;
     }
     return ok(Encode(reply));
   }

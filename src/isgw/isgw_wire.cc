@@ -244,6 +244,7 @@ std::string Encode(const FetchRequest& m) {
   e.PutBytes(m.service);
   e.PutVarint(m.chids.size());
   for (const auto& c : m.chids) e.PutHashId(c);
+  e.PutU8(m.hops);
   return e.Take();
 }
 Result<FetchRequest> DecodeFetchRequest(std::string_view bytes) {
@@ -252,6 +253,10 @@ Result<FetchRequest> DecodeFetchRequest(std::string_view bytes) {
   m.service = d.GetBytes();
   const uint64_t n = Count(d, 17, kMaxChunksPerFetch, "chunks");
   for (uint64_t i = 0; i < n && d.status().ok(); ++i) m.chids.push_back(d.GetHashId());
+  m.hops = d.GetU8();
+  if (d.status().ok() && m.hops > kMaxFetchHops)
+    return Status::InvalidArgument("isgw fetch request: " + std::to_string(m.hops) + " hops (at most " +
+                                   std::to_string(kMaxFetchHops) + ")");
   return Done(d, std::move(m));
 }
 

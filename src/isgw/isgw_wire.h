@@ -32,14 +32,18 @@
 
 namespace ccow::isgw {
 
-// 2: digests replies say whether the receiver keeps only metadata; fetch. A site of
-// another version refuses every body ("unsupported format version").
-inline constexpr uint8_t kWireVersion = 2;
+// 2: digests replies say whether the receiver keeps only metadata; fetch. 3: a fetch
+// says how many more sites the answerer may ask for what it lacks. A site of another
+// version refuses every body ("unsupported format version").
+inline constexpr uint8_t kWireVersion = 3;
 // What one request may carry: its chunks batch stays well under the HTTP client's limit.
 inline constexpr size_t kMaxBodyBytes = 48 << 20;
 inline constexpr size_t kMaxNames = 10'000;
 inline constexpr size_t kMaxChunksPerHave = 100'000;  // each is a probe at the receiver
 inline constexpr size_t kMaxChunksPerFetch = 256;
+// A fetch goes at most this many sites beyond the one asked (a loop of links costs a
+// bounded number of requests, never a storm).
+inline constexpr uint8_t kMaxFetchHops = 2;
 
 struct DigestsRequest {
   std::string service, bucket;  // bucket: SEGMENT/TENANT/BUCKET
@@ -106,6 +110,9 @@ struct MergeReply {
 struct FetchRequest {
   std::string service;
   std::vector<HashId> chids;  // at most kMaxChunksPerFetch
+  // How many sites further the answerer may ask (through its other links) for the
+  // chunks it lacks itself: 0 answers from what it holds; at most kMaxFetchHops.
+  uint8_t hops = 0;
   friend bool operator==(const FetchRequest&, const FetchRequest&) = default;
 };
 // One per CHID asked, in order: its bytes, or empty when this site lacks it (or left it

@@ -6,6 +6,43 @@
 
 namespace ccow::isgw {
 
+namespace {
+// Asks each link's remote in turn (but the link of service `except`) for the chunks not
+// fetched yet, letting it ask `hops` sites further, until every one is here. OK when
+// chids[0] is; the last error otherwise.
+Status FetchThrough(const std::vector<std::weak_ptr<IsgwLink>>& links, const std::vector<Chid>& chids, uint8_t hops,
+                    const std::string* except, std::vector<std::string>* out) {
+  out->assign(chids.size(), std::string());
+  Status last = Status::NotFound("no other ISGW link to fetch " + chids[0].ToString() + " through");
+  for (const auto& w : links) {
+    auto l = w.lock();
+    if (!l) {
+      last = Status::Unavailable("the ISGW links have stopped");
+      continue;
+    }
+    if (except && l->service() == *except) continue;
+    std::vector<Chid> ask;
+    std::vector<size_t> at;
+    for (size_t i = 0; i < chids.size(); ++i)
+      if ((*out)[i].empty()) {
+        ask.push_back(chids[i]);
+        at.push_back(i);
+      }
+    if (ask.empty()) break;
+    std::vector<std::string> got;
+    Status s = l->FetchChunks(ask, &got, hops);
+    if (!s.ok() && !s.IsNotFound()) {
+      last = s;
+      continue;
+    }
+    if (!s.ok() && at[0] == 0) last = s;
+    for (size_t k = 0; k < got.size() && k < at.size(); ++k)
+      if (!got[k].empty()) (*out)[at[k]] = std::move(got[k]);
+  }
+  return (*out)[0].empty() ? last : Status::OK();
+}
+}  // namespace
+
 Result<std::unique_ptr<LinkEndpoint>> LinkEndpoint::Start(std::shared_ptr<ObjectApi> api, EndpointOptions o) {
   if (o.services.empty()) return Status::InvalidArgument("an ISGW link endpoint needs a service");
   if (std::set<std::string>(o.services.begin(), o.services.end()).size() != o.services.size())
@@ -30,21 +67,23 @@ Result<std::unique_ptr<LinkEndpoint>> LinkEndpoint::Start(std::shared_ptr<Object
                    [registry](const ClusterCommand& c) { return registry->Propose(c); },
                    o.on_demand};
     lo.sizes_cache = e->links_.empty();  // the first service's chunk-cache-size bounds the one cache
+    // A fetch for a chunk this site lacks goes on through the site's other links.
+    lo.forward = [weak_links = std::weak_ptr<std::vector<std::weak_ptr<IsgwLink>>>(e->all_)](
+                     const std::vector<Chid>& chids, uint8_t hops, const std::string& from,
+                     std::vector<std::string>* out) {
+      auto all = weak_links.lock();
+      if (!all) return Status::Unavailable("the ISGW links have stopped");
+      return FetchThrough(*all, chids, hops, &from, out);
+    };
     e->links_.push_back(std::make_shared<IsgwLink>(api, std::move(lo)));
   }
+  e->all_->assign(e->links_.begin(), e->links_.end());
   if (o.on_demand) {
     // Each link's remote in turn, until one has the chunk; once the links are gone,
     // reads fail as unavailable.
     std::vector<std::weak_ptr<IsgwLink>> weak(e->links_.begin(), e->links_.end());
-    o.on_demand->SetSource([weak](const Chid& chid, std::string* out) {
-      Status last = Status::Unavailable("the ISGW links have stopped");
-      for (const auto& w : weak) {
-        auto l = w.lock();
-        if (!l) continue;
-        last = l->FetchChunk(chid, out);
-        if (last.ok()) return last;
-      }
-      return last;
+    o.on_demand->SetSource([weak](const std::vector<Chid>& chids, std::vector<std::string>* out) {
+      return FetchThrough(weak, chids, 1, nullptr, out);
     });
   }
   if (o.listen) {
@@ -104,6 +143,7 @@ void LinkEndpoint::Stop() {
   // A read still running past the S3 gateway's bounded stop must not start a fetch
   // through a link (and a registry) about to go.
   if (on_demand_) on_demand_->SetSource({});
+  all_.reset();  // and no fetch is forwarded through them
   if (server_) server_->Stop();
   for (const auto& l : links_) l->Stop();
 }

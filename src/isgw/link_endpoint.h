@@ -55,6 +55,9 @@ class LinkEndpoint {
  private:
   LinkEndpoint() = default;
   std::vector<std::shared_ptr<IsgwLink>> links_;
+  // The same links, for the fetches they forward to each other (weak: a link does not
+  // keep the others alive).
+  std::shared_ptr<std::vector<std::weak_ptr<IsgwLink>>> all_ = std::make_shared<std::vector<std::weak_ptr<IsgwLink>>>();
   std::shared_ptr<FetchingBackend> on_demand_;
   std::unique_ptr<http::HttpServer> server_;
   bool stopped_ = false;

@@ -30,6 +30,7 @@ TEST(IsgwWireTest, EveryBodyRoundTrips) {
   ExpectRoundTrip(DigestsReply{{0, 3, 17}}, DecodeDigestsReply);
   ExpectRoundTrip(DigestsReply{{2}, 2}, DecodeDigestsReply);
   ExpectRoundTrip(FetchRequest{"hawaii", {Id("x"), HashBytes(HashAlgo::kBlake2b256, "z")}}, DecodeFetchRequest);
+  ExpectRoundTrip(FetchRequest{"hawaii", {Id("x")}, kMaxFetchHops}, DecodeFetchRequest);
   ExpectRoundTrip(FetchReply{{"bytes of x", ""}}, DecodeFetchReply);
   ExpectRoundTrip(NamesRequest{"hawaii", "Hawaii/Cola/bk1", "Hawaii/Cola/bk1/a", 1000}, DecodeNamesRequest);
   ExpectRoundTrip(NamesReply{{{"Hawaii/Cola/bk1/b", Id("b")}, {"Hawaii/Cola/bk1/c", Id("c")}}, true}, DecodeNamesReply);
@@ -62,6 +63,9 @@ TEST(IsgwWireTest, BadInputIsRefusedNeverMisread) {
   std::string mode = Encode(DigestsReply{{1}, 2});
   mode.back() = 3;
   EXPECT_FALSE(DecodeDigestsReply(mode).ok());
+  // A fetch may not ask to be forwarded further than kMaxFetchHops.
+  EXPECT_EQ(DecodeFetchRequest(Encode(FetchRequest{"s", {Id("c")}, kMaxFetchHops + 1})).status().code(),
+            Code::kInvalidArgument);
   FetchRequest many{"s", {}};
   many.chids.assign(kMaxChunksPerFetch + 1, Id("c"));
   EXPECT_FALSE(DecodeFetchRequest(Encode(many)).ok());
