@@ -64,6 +64,10 @@ echo
 echo "## Inter-segment links: initial sync, replication lag, WAN bytes (two sites on this machine)"
 echo
 python3 bench/isgw_bench.py "$BUILD"
+echo
+echo "## Inter-segment links at full size: a change inside 256 MiB, a CDC insertion, 1 GiB under 100 names"
+echo
+python3 bench/isgw_scale_bench.py "$BUILD"
 
 echo
 echo "## S3: server CPU per plain 4 KiB request (tmpfs; pass a second binary to compare)"
