@@ -41,9 +41,42 @@ std::string Status::ToString() const {
   return std::string(CodeName(code_)) + ": " + message_;
 }
 
+Status Status::Posix(int err, std::string m) {
+  Code code = Code::kInvalidArgument;
+  switch (err) {
+    case ENOENT: code = Code::kNotFound; break;
+    case EEXIST: code = Code::kAlreadyExists; break;
+    case ENOTEMPTY: code = Code::kConflict; break;
+    case EACCES: case EPERM: code = Code::kPermissionDenied; break;
+    case ENOSPC: code = Code::kNoSpace; break;
+    default: break;
+  }
+  Status s(code, std::move(m));
+  s.errno_ = err;
+  return s;
+}
+
+int Status::posix_errno() const {
+  if (errno_) return errno_;
+  switch (code_) {
+    case Code::kOk: return 0;
+    case Code::kNotFound: return ENOENT;
+    case Code::kAlreadyExists: return EEXIST;
+    case Code::kInvalidArgument: return EINVAL;
+    case Code::kNoSpace: return ENOSPC;
+    case Code::kPermissionDenied: case Code::kLocked: return EACCES;
+    case Code::kUnsupported: return ENOTSUP;
+    case Code::kBusy: case Code::kConflict: return EBUSY;
+    case Code::kUnavailable: return EAGAIN;
+    default: return EIO;
+  }
+}
+
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  Status s(code_, context + ": " + message_);
+  s.errno_ = errno_;
+  return s;
 }
 
 }  // namespace ccow

@@ -65,11 +65,21 @@ class [[nodiscard]] Status {
   static Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
   // Maps an errno from a failed system call; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, const std::string& context);
+  // A POSIX refusal of the file layer (ENOTDIR, EISDIR, ENOTEMPTY...): the code is the
+  // nearest general one (ENOENT kNotFound, EEXIST kAlreadyExists, ENOTEMPTY kConflict,
+  // EACCES/EPERM kPermissionDenied, ENOSPC kNoSpace, others kInvalidArgument), and
+  // posix_errno() gives the exact errno for the file gateways (a sub-code, as RocksDB's).
+  static Status Posix(int err, std::string m);
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
+  // The errno a file gateway answers: the one Posix() was given, else the code's nearest
+  // (kNotFound ENOENT, kAlreadyExists EEXIST, kNoSpace ENOSPC, kPermissionDenied EACCES,
+  // kInvalidArgument EINVAL, kUnsupported ENOTSUP, kBusy/kConflict EBUSY... others EIO);
+  // 0 when OK.
+  int posix_errno() const;
   bool IsCorruption() const { return code_ == Code::kCorruption; }
 
   // "not found: object Hawaii/Cola/bk1/x has no versions"
@@ -81,6 +91,7 @@ class [[nodiscard]] Status {
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int errno_ = 0;  // set by Posix()
 };
 
 // Either a value or a non-OK Status.

@@ -42,5 +42,19 @@ TEST(StatusTest, AssignOrReturnPropagatesErrors) {
   EXPECT_EQ(UseHalf(3, &out).code(), Code::kInvalidArgument);
 }
 
+// The file layer's POSIX refusals keep their exact errno through context, under the
+// nearest general code; other statuses answer the errno of their code.
+TEST(StatusTest, PosixErrnoIsKeptAndDerived) {
+  Status s = Status::Posix(ENOTEMPTY, "directory d is not empty").WithContext("rmdir");
+  EXPECT_EQ(s.code(), Code::kConflict);
+  EXPECT_EQ(s.posix_errno(), ENOTEMPTY);
+  EXPECT_EQ(Status::Posix(EISDIR, "x").code(), Code::kInvalidArgument);
+  EXPECT_EQ(Status::Posix(EISDIR, "x").posix_errno(), EISDIR);
+  EXPECT_EQ(Status::Posix(ENOENT, "x").code(), Code::kNotFound);
+  EXPECT_EQ(Status::NotFound("x").posix_errno(), ENOENT);
+  EXPECT_EQ(Status::IOError("x").posix_errno(), EIO);
+  EXPECT_EQ(Status::OK().posix_errno(), 0);
+}
+
 }  // namespace
 }  // namespace ccow

@@ -1,0 +1,338 @@
+#include "fs/volume.h"
+
+#include <cerrno>
+#include <chrono>
+
+#include "core/hash.h"
+#include "model/encoding.h"
+
+namespace ccow::fs {
+
+namespace {
+constexpr size_t kMaxName = 255;
+const std::string kSuperKey = "S";
+
+void PutBE(std::string* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetBE(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+std::string InodeKey(Ino ino) {
+  std::string k = "I";
+  PutBE(&k, ino);
+  return k;
+}
+std::string DirPrefix(Ino parent) {
+  std::string k = "D";
+  PutBE(&k, parent);
+  return k;
+}
+std::string EntryKey(Ino parent, std::string_view name) { return DirPrefix(parent).append(name); }
+std::string EntryValue(Ino child, FileType type) {
+  std::string v;
+  PutBE(&v, child);
+  v.push_back(static_cast<char>(type));
+  return v;
+}
+
+Status CheckName(std::string_view name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
+      name.find('\0') != std::string_view::npos)
+    return Status::Posix(EINVAL, "'" + std::string(name) + "' is not a name of a directory entry");
+  if (name.size() > kMaxName)
+    return Status::Posix(ENAMETOOLONG, "a name of " + std::to_string(name.size()) + " bytes (at most 255)");
+  return Status::OK();
+}
+}  // namespace
+
+Volume::Volume(std::unique_ptr<CowBtree> tree, VolumeOptions options)
+    : tree_(std::move(tree)), options_(std::move(options)) {}
+
+uint64_t Volume::Now() const {
+  if (options_.clock) return options_.clock();
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+Result<std::unique_ptr<Volume>> Volume::Create(Backend& backend, uint32_t uid, uint32_t gid, VolumeOptions options) {
+  CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(backend, std::nullopt, options.btree));
+  std::unique_ptr<Volume> v(new Volume(std::move(tree), std::move(options)));
+  Inode root;
+  root.ino = kRootIno;
+  root.type = FileType::kDirectory;
+  root.mode = 0755;
+  root.uid = uid;
+  root.gid = gid;
+  root.nlink = 2;
+  root.parent = kRootIno;
+  root.atime_ns = root.mtime_ns = root.ctime_ns = v->Now();
+  root.generation = 1;
+  CCOW_RETURN_IF_ERROR(v->Store(root));
+  std::string next;
+  PutBE(&next, kRootIno + 1);
+  CCOW_RETURN_IF_ERROR(v->tree_->Put(kSuperKey, next));
+  return v;
+}
+
+Result<std::unique_ptr<Volume>> Volume::Open(Backend& backend, const Chid& root, VolumeOptions options) {
+  CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(backend, root, options.btree));
+  std::unique_ptr<Volume> v(new Volume(std::move(tree), std::move(options)));
+  CCOW_ASSIGN_OR_RETURN(auto super, v->tree_->Get(kSuperKey));
+  if (!super || super->size() != 8) return Status::Corruption("volume " + root.ToString() + " has no superblock");
+  return v;
+}
+
+Result<Inode> Volume::Load(Ino ino) {
+  CCOW_ASSIGN_OR_RETURN(auto bytes, tree_->Get(InodeKey(ino)));
+  if (!bytes) return Status::Posix(ENOENT, "no inode " + std::to_string(ino));
+  auto n = Inode::Decode(*bytes);
+  if (!n.ok()) return n.status().WithContext("inode " + std::to_string(ino));
+  if (n->ino != ino) return Status::Corruption("inode record " + std::to_string(ino) + " names inode " + std::to_string(n->ino));
+  return n;
+}
+
+Result<Inode> Volume::LoadDir(Ino ino) {
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
+  if (!n.is_dir()) return Status::Posix(ENOTDIR, "inode " + std::to_string(ino) + " is not a directory");
+  return n;
+}
+
+Status Volume::Store(const Inode& n) { return tree_->Put(InodeKey(n.ino), n.Encode()); }
+
+Result<std::optional<DirEntry>> Volume::Entry(Ino parent, std::string_view name) {
+  CCOW_ASSIGN_OR_RETURN(auto v, tree_->Get(EntryKey(parent, name)));
+  if (!v) return std::optional<DirEntry>();
+  if (v->size() != 9) return Status::Corruption("directory entry " + std::string(name) + " of inode " + std::to_string(parent));
+  return std::optional<DirEntry>(DirEntry{std::string(name), GetBE(*v), static_cast<FileType>((*v)[8])});
+}
+
+Result<Ino> Volume::NextIno() {
+  CCOW_ASSIGN_OR_RETURN(auto super, tree_->Get(kSuperKey));
+  if (!super || super->size() != 8) return Status::Corruption("the volume's superblock");
+  const Ino ino = GetBE(*super);
+  std::string next;
+  PutBE(&next, ino + 1);
+  CCOW_RETURN_IF_ERROR(tree_->Put(kSuperKey, next));
+  return ino;
+}
+
+Result<Inode> Volume::GetAttr(Ino ino) { return Load(ino); }
+
+Result<Inode> Volume::Lookup(Ino parent, std::string_view name) {
+  CCOW_RETURN_IF_ERROR(LoadDir(parent).status());
+  if (name == ".") return Load(parent);
+  if (name == "..") {
+    CCOW_ASSIGN_OR_RETURN(Inode dir, Load(parent));
+    return Load(dir.parent);
+  }
+  CCOW_RETURN_IF_ERROR(CheckName(name));
+  CCOW_ASSIGN_OR_RETURN(auto e, Entry(parent, name));
+  if (!e) return Status::Posix(ENOENT, "no " + std::string(name) + " in directory " + std::to_string(parent));
+  return Load(e->ino);
+}
+
+// Adds `node` (its type, mode, owner, target set) under parent as name.
+Result<Inode> Volume::MakeNode(Ino parent, std::string_view name, Inode node) {
+  CCOW_RETURN_IF_ERROR(CheckName(name));
+  CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(parent));
+  CCOW_ASSIGN_OR_RETURN(auto existing, Entry(parent, name));
+  if (existing) return Status::Posix(EEXIST, std::string(name) + " exists in directory " + std::to_string(parent));
+  CCOW_ASSIGN_OR_RETURN(node.ino, NextIno());
+  const uint64_t now = Now();
+  node.atime_ns = node.mtime_ns = node.ctime_ns = now;
+  node.generation = now;
+  if (node.is_dir()) {
+    node.nlink = 2;
+    node.parent = parent;
+    dir.nlink++;
+  }
+  dir.mtime_ns = dir.ctime_ns = now;
+  CCOW_RETURN_IF_ERROR(Store(node));
+  CCOW_RETURN_IF_ERROR(tree_->Put(EntryKey(parent, name), EntryValue(node.ino, node.type)));
+  CCOW_RETURN_IF_ERROR(Store(dir));
+  return node;
+}
+
+Result<Inode> Volume::Mkdir(Ino parent, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid) {
+  Inode n;
+  n.type = FileType::kDirectory;
+  n.mode = mode & 07777;
+  n.uid = uid;
+  n.gid = gid;
+  return MakeNode(parent, name, n);
+}
+
+Result<Inode> Volume::Create(Ino parent, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid) {
+  Inode n;
+  n.type = FileType::kFile;
+  n.mode = mode & 07777;
+  n.uid = uid;
+  n.gid = gid;
+  return MakeNode(parent, name, n);
+}
+
+Result<Inode> Volume::Symlink(Ino parent, std::string_view name, std::string_view target, uint32_t uid,
+                              uint32_t gid) {
+  if (target.empty() || target.size() > 4095) return Status::Posix(EINVAL, "a symlink target of " + std::to_string(target.size()) + " bytes");
+  Inode n;
+  n.type = FileType::kSymlink;
+  n.mode = 0777;
+  n.uid = uid;
+  n.gid = gid;
+  n.target = std::string(target);
+  n.size = target.size();
+  return MakeNode(parent, name, n);
+}
+
+Result<Inode> Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
+  CCOW_RETURN_IF_ERROR(CheckName(new_name));
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
+  if (n.is_dir()) return Status::Posix(EPERM, "a hard link to directory " + std::to_string(ino));
+  CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(new_parent));
+  CCOW_ASSIGN_OR_RETURN(auto existing, Entry(new_parent, new_name));
+  if (existing) return Status::Posix(EEXIST, std::string(new_name) + " exists in directory " + std::to_string(new_parent));
+  const uint64_t now = Now();
+  n.nlink++;
+  n.ctime_ns = now;
+  dir.mtime_ns = dir.ctime_ns = now;
+  CCOW_RETURN_IF_ERROR(tree_->Put(EntryKey(new_parent, new_name), EntryValue(n.ino, n.type)));
+  CCOW_RETURN_IF_ERROR(Store(n));
+  CCOW_RETURN_IF_ERROR(Store(dir));
+  return n;
+}
+
+Status Volume::DropLink(Inode& n) {
+  if (n.is_dir() || --n.nlink == 0) {
+    CCOW_ASSIGN_OR_RETURN(bool gone, tree_->Delete(InodeKey(n.ino)));
+    (void)gone;
+    return Status::OK();
+  }
+  n.ctime_ns = Now();
+  return Store(n);
+}
+
+Status Volume::Unlink(Ino parent, std::string_view name) {
+  CCOW_RETURN_IF_ERROR(CheckName(name));
+  CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(parent));
+  CCOW_ASSIGN_OR_RETURN(auto e, Entry(parent, name));
+  if (!e) return Status::Posix(ENOENT, "no " + std::string(name) + " in directory " + std::to_string(parent));
+  if (e->type == FileType::kDirectory) return Status::Posix(EISDIR, std::string(name) + " is a directory");
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(e->ino));
+  CCOW_RETURN_IF_ERROR(tree_->Delete(EntryKey(parent, name)).status());
+  CCOW_RETURN_IF_ERROR(DropLink(n));
+  dir.mtime_ns = dir.ctime_ns = Now();
+  return Store(dir);
+}
+
+Status Volume::Rmdir(Ino parent, std::string_view name) {
+  CCOW_RETURN_IF_ERROR(CheckName(name));
+  CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(parent));
+  CCOW_ASSIGN_OR_RETURN(auto e, Entry(parent, name));
+  if (!e) return Status::Posix(ENOENT, "no " + std::string(name) + " in directory " + std::to_string(parent));
+  if (e->type != FileType::kDirectory) return Status::Posix(ENOTDIR, std::string(name) + " is not a directory");
+  bool empty = true;
+  CCOW_RETURN_IF_ERROR(ReadDir(e->ino, "", [&](const DirEntry&) { return empty = false; }));
+  if (!empty) return Status::Posix(ENOTEMPTY, "directory " + std::string(name) + " is not empty");
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(e->ino));
+  CCOW_RETURN_IF_ERROR(tree_->Delete(EntryKey(parent, name)).status());
+  CCOW_RETURN_IF_ERROR(DropLink(n));
+  dir.nlink--;
+  dir.mtime_ns = dir.ctime_ns = Now();
+  return Store(dir);
+}
+
+Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent, std::string_view new_name) {
+  CCOW_RETURN_IF_ERROR(CheckName(name));
+  CCOW_RETURN_IF_ERROR(CheckName(new_name));
+  CCOW_ASSIGN_OR_RETURN(Inode from_dir, LoadDir(parent));
+  CCOW_ASSIGN_OR_RETURN(Inode to_dir, LoadDir(new_parent));
+  CCOW_ASSIGN_OR_RETURN(auto src, Entry(parent, name));
+  if (!src) return Status::Posix(ENOENT, "no " + std::string(name) + " in directory " + std::to_string(parent));
+  CCOW_ASSIGN_OR_RETURN(auto dst, Entry(new_parent, new_name));
+  if (dst && dst->ino == src->ino) return Status::OK();  // the same file: nothing to do (POSIX)
+  const bool moving_dir = src->type == FileType::kDirectory;
+  if (moving_dir && parent != new_parent) {
+    // Not under itself: walk up from the new parent to the root.
+    for (Ino at = new_parent;;) {
+      if (at == src->ino) return Status::Posix(EINVAL, "a directory moved under itself");
+      if (at == kRootIno) break;
+      CCOW_ASSIGN_OR_RETURN(Inode up, Load(at));
+      at = up.parent;
+    }
+  }
+  const uint64_t now = Now();
+  if (dst) {
+    const bool dst_dir = dst->type == FileType::kDirectory;
+    if (moving_dir && !dst_dir) return Status::Posix(ENOTDIR, std::string(new_name) + " is not a directory");
+    if (!moving_dir && dst_dir) return Status::Posix(EISDIR, std::string(new_name) + " is a directory");
+    if (dst_dir) {
+      bool empty = true;
+      CCOW_RETURN_IF_ERROR(ReadDir(dst->ino, "", [&](const DirEntry&) { return empty = false; }));
+      if (!empty) return Status::Posix(ENOTEMPTY, "directory " + std::string(new_name) + " is not empty");
+      to_dir.nlink--;
+    }
+    CCOW_ASSIGN_OR_RETURN(Inode replaced, Load(dst->ino));
+    CCOW_RETURN_IF_ERROR(DropLink(replaced));
+  }
+  CCOW_RETURN_IF_ERROR(tree_->Delete(EntryKey(parent, name)).status());
+  CCOW_RETURN_IF_ERROR(tree_->Put(EntryKey(new_parent, new_name), EntryValue(src->ino, src->type)));
+  CCOW_ASSIGN_OR_RETURN(Inode moved, Load(src->ino));
+  moved.ctime_ns = now;
+  if (moving_dir && parent != new_parent) {
+    moved.parent = new_parent;
+    from_dir.nlink--;
+    to_dir.nlink++;
+  }
+  CCOW_RETURN_IF_ERROR(Store(moved));
+  from_dir.mtime_ns = from_dir.ctime_ns = now;
+  if (parent == new_parent) {
+    // One directory: its changes (a replaced subdirectory's link) are in to_dir.
+    to_dir.mtime_ns = to_dir.ctime_ns = now;
+    return Store(to_dir);
+  }
+  to_dir.mtime_ns = to_dir.ctime_ns = now;
+  CCOW_RETURN_IF_ERROR(Store(from_dir));
+  return Store(to_dir);
+}
+
+Result<Inode> Volume::SetAttr(Ino ino, const AttrChange& c) {
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
+  if (c.size && n.type != FileType::kFile)
+    return Status::Posix(n.is_dir() ? EISDIR : EINVAL, "a size for inode " + std::to_string(ino));
+  if (c.mode) n.mode = *c.mode & 07777;
+  if (c.uid) n.uid = *c.uid;
+  if (c.gid) n.gid = *c.gid;
+  const uint64_t now = Now();
+  if (c.size) {
+    n.size = *c.size;
+    n.mtime_ns = now;
+  }
+  if (c.atime_ns) n.atime_ns = *c.atime_ns;
+  if (c.mtime_ns) n.mtime_ns = *c.mtime_ns;
+  n.ctime_ns = now;
+  CCOW_RETURN_IF_ERROR(Store(n));
+  return n;
+}
+
+Status Volume::ReadDir(Ino dir, std::string_view after, const std::function<bool(const DirEntry&)>& fn) {
+  CCOW_RETURN_IF_ERROR(LoadDir(dir).status());
+  const std::string prefix = DirPrefix(dir);
+  std::string start = prefix + std::string(after);
+  if (!after.empty()) start.push_back('\0');  // the first name after `after`
+  Status bad;
+  Status s = tree_->Scan(start, [&](std::string_view key, std::string_view value) {
+    if (key.substr(0, prefix.size()) != prefix) return false;
+    if (value.size() != 9) {
+      bad = Status::Corruption("a directory entry of inode " + std::to_string(dir));
+      return false;
+    }
+    return fn(DirEntry{std::string(key.substr(prefix.size())), GetBE(value), static_cast<FileType>(value[8])});
+  });
+  CCOW_RETURN_IF_ERROR(s);
+  return bad;
+}
+
+}  // namespace ccow::fs

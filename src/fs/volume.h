@@ -1,0 +1,94 @@
+// A file layer volume's namespace (issue 15): inodes and directories kept in the
+// volume's copy-on-write B+tree (fs/cow_btree.h), so a checkpoint of the whole namespace
+// is one root CHID. Records (docs/FORMAT.md "Volume records"):
+//   "S"                      the superblock: the next inode number to give out
+//   "I" + ino (8 bytes, BE)  an inode (fs/inode.h)
+//   "D" + parent + name      a directory entry: the child's ino (8 bytes, BE) and type
+// A directory's entries are one key range, in name order: a directory of millions of
+// entries is as many records spread over the tree's leaves, listed a page at a time.
+//
+// The operations are POSIX's, as a FUSE low-level or NFSv3 server calls them, by inode
+// number. They refuse as POSIX does, with Status::Posix (posix_errno() is the errno):
+// ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL (a name of "." or "..", with '/' or
+// NUL, or a directory moved under itself), ENAMETOOLONG (over 255 bytes), EPERM (a hard
+// link to a directory). Each operation is atomic: it changes the tree or nothing. Changes
+// are in memory until Checkpoint (the replay log that makes each one durable at once is
+// a later slice). File data is not here yet: a size is metadata only.
+//
+// Errors besides those: what reading the tree answers (kNotFound/kCorruption naming a
+// node). Threads: one caller at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "client/backend.h"
+#include "core/status.h"
+#include "fs/cow_btree.h"
+#include "fs/inode.h"
+
+namespace ccow::fs {
+
+struct VolumeOptions {
+  BtreeOptions btree;
+  std::function<uint64_t()> clock;  // ns; the wall clock when empty
+};
+
+struct DirEntry {
+  std::string name;
+  Ino ino = 0;
+  FileType type = FileType::kFile;
+};
+
+// What SetAttr changes: the fields given.
+struct AttrChange {
+  std::optional<uint32_t> mode, uid, gid;
+  std::optional<uint64_t> size, atime_ns, mtime_ns;
+};
+
+class Volume {
+ public:
+  // A new volume (its root directory, owned by uid/gid, mode 0755), or the one whose
+  // checkpoint is root.
+  static Result<std::unique_ptr<Volume>> Create(Backend& backend, uint32_t uid, uint32_t gid,
+                                                VolumeOptions options = {});
+  static Result<std::unique_ptr<Volume>> Open(Backend& backend, const Chid& root, VolumeOptions options = {});
+
+  Result<Inode> GetAttr(Ino ino);
+  Result<Inode> Lookup(Ino parent, std::string_view name);
+  Result<Inode> Mkdir(Ino parent, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid);
+  Result<Inode> Create(Ino parent, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid);
+  Result<Inode> Symlink(Ino parent, std::string_view name, std::string_view target, uint32_t uid, uint32_t gid);
+  Result<Inode> Link(Ino ino, Ino new_parent, std::string_view new_name);
+  Status Unlink(Ino parent, std::string_view name);
+  Status Rmdir(Ino parent, std::string_view name);
+  // Replaces what new_name names (a file by a file, an empty directory by a directory).
+  Status Rename(Ino parent, std::string_view name, Ino new_parent, std::string_view new_name);
+  Result<Inode> SetAttr(Ino ino, const AttrChange& change);
+  // The entries of a directory after `after` (a name; "" from the start), in name
+  // order, until fn returns false.
+  Status ReadDir(Ino dir, std::string_view after, const std::function<bool(const DirEntry&)>& fn);
+
+  // Writes what changed and returns the namespace's root.
+  Result<Chid> Checkpoint() { return tree_->Commit(); }
+
+ private:
+  Volume(std::unique_ptr<CowBtree> tree, VolumeOptions options);
+  uint64_t Now() const;
+  Result<Inode> Load(Ino ino);
+  Result<Inode> LoadDir(Ino ino);
+  Status Store(const Inode& n);
+  Result<std::optional<DirEntry>> Entry(Ino parent, std::string_view name);
+  Result<Ino> NextIno();
+  Result<Inode> MakeNode(Ino parent, std::string_view name, Inode node);
+  Status DropLink(Inode& n);  // one link less; the inode goes at none
+
+  std::unique_ptr<CowBtree> tree_;
+  VolumeOptions options_;
+};
+
+}  // namespace ccow::fs
