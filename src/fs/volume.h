@@ -11,9 +11,12 @@
 // number. They refuse as POSIX does, with Status::Posix (posix_errno() is the errno):
 // ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL (a name of "." or "..", with '/' or
 // NUL, or a directory moved under itself), ENAMETOOLONG (over 255 bytes), EPERM (a hard
-// link to a directory). Each operation is atomic: it changes the tree or nothing. Changes
-// are in memory until Checkpoint (the replay log that makes each one durable at once is
-// a later slice). File data is not here yet: a size is metadata only.
+// link to a directory). Each operation checks everything it refuses for before it
+// changes anything, so a refusal changes nothing; a store error part-way (a node that
+// cannot be read) may leave part of an operation in memory, and the volume should then
+// be opened again from its last checkpoint. Changes are in memory until Checkpoint (the
+// replay log that makes each one durable at once is a later slice). File data is not
+// here yet: a size is metadata only.
 //
 // Errors besides those: what reading the tree answers (kNotFound/kCorruption naming a
 // node). Threads: one caller at a time.
