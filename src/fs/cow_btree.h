@@ -56,6 +56,7 @@ class CowBtree {
   Result<Chid> Commit();
 
   bool dirty() const;
+  Backend& backend() { return backend_; }
   uint64_t nodes_written() const { return nodes_written_; }  // by Commit, since Open
   uint32_t height() const;  // 1: the root is a leaf
 

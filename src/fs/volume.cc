@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/hash.h"
+#include "fs/file_block.h"
 #include "model/encoding.h"
 
 namespace ccow::fs {
@@ -31,6 +32,18 @@ std::string DirPrefix(Ino parent) {
   return k;
 }
 std::string EntryKey(Ino parent, std::string_view name) { return DirPrefix(parent).append(name); }
+std::string DataPrefix(Ino ino) {
+  std::string k = "X";
+  PutBE(&k, ino);
+  return k;
+}
+std::string BlockKey(Ino ino, uint64_t block) {
+  std::string k = DataPrefix(ino);
+  PutBE(&k, block);
+  return k;
+}
+// A block laid over by more pieces than this is rewritten as one chunk.
+constexpr size_t kMaxPieces = 32;
 std::string EntryValue(Ino child, FileType type) {
   std::string v;
   PutBE(&v, child);
@@ -206,6 +219,7 @@ Result<Inode> Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
 
 Status Volume::DropLink(Inode& n) {
   if (n.is_dir() || --n.nlink == 0) {
+    if (n.type == FileType::kFile) CCOW_RETURN_IF_ERROR(Truncate(n, 0));
     CCOW_ASSIGN_OR_RETURN(bool gone, tree_->Delete(InodeKey(n.ino)));
     (void)gone;
     return Status::OK();
@@ -307,7 +321,7 @@ Result<Inode> Volume::SetAttr(Ino ino, const AttrChange& c) {
   if (c.gid) n.gid = *c.gid;
   const uint64_t now = Now();
   if (c.size) {
-    n.size = *c.size;
+    CCOW_RETURN_IF_ERROR(Truncate(n, *c.size));
     n.mtime_ns = now;
   }
   if (c.atime_ns) n.atime_ns = *c.atime_ns;
@@ -333,6 +347,117 @@ Status Volume::ReadDir(Ino dir, std::string_view after, const std::function<bool
   });
   CCOW_RETURN_IF_ERROR(s);
   return bad;
+}
+
+Status Volume::Truncate(Inode& n, uint64_t size) {
+  const uint64_t bb = options_.block_bytes;
+  if (size < n.size) {
+    // Blocks wholly past the new end go; the block it ends in is cut.
+    std::vector<std::string> gone;
+    const std::string prefix = DataPrefix(n.ino);
+    CCOW_RETURN_IF_ERROR(tree_->Scan(BlockKey(n.ino, size / bb), [&](std::string_view key, std::string_view) {
+      if (key.substr(0, prefix.size()) != prefix) return false;
+      gone.emplace_back(key);
+      return true;
+    }));
+    for (const std::string& key : gone) {
+      const uint64_t block = GetBE(std::string_view(key).substr(prefix.size()));
+      if (block * bb < size) {
+        CCOW_ASSIGN_OR_RETURN(auto bytes, tree_->Get(key));
+        if (!bytes) continue;
+        CCOW_ASSIGN_OR_RETURN(FileBlock b, FileBlock::Decode(*bytes, bb));
+        b.CutAt(size - block * bb);
+        if (!b.pieces.empty()) {
+          CCOW_RETURN_IF_ERROR(tree_->Put(key, b.Encode()));
+          continue;
+        }
+      }
+      CCOW_RETURN_IF_ERROR(tree_->Delete(key).status());
+    }
+  }
+  n.size = size;
+  return Status::OK();
+}
+
+Status Volume::Write(Ino ino, uint64_t offset, std::string_view data) {
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
+  if (n.type != FileType::kFile)
+    return Status::Posix(n.is_dir() ? EISDIR : EINVAL, "a write to inode " + std::to_string(ino));
+  if (data.empty()) return Status::OK();
+  const uint64_t bb = options_.block_bytes;
+  const uint32_t r = options_.replicas ? options_.replicas : 0;
+  Backend& backend = tree_->backend();
+  for (uint64_t done = 0; done < data.size();) {
+    const uint64_t at = offset + done;
+    const uint64_t block = at / bb, in_block = at % bb;
+    const uint64_t len = std::min<uint64_t>(data.size() - done, bb - in_block);
+    const std::string_view bytes = data.substr(done, len);
+    // The bytes as a chunk of their own (stored once whatever else holds them).
+    const Chid chid = HashBytes(options_.btree.algo, bytes);
+    bool stored_new = false;
+    CCOW_RETURN_IF_ERROR(
+        backend.PutChunk(chid, bytes, r ? r : backend.default_replication_count(), &stored_new, nullptr));
+    const std::string key = BlockKey(ino, block);
+    CCOW_ASSIGN_OR_RETURN(auto old, tree_->Get(key));
+    FileBlock b;
+    if (old) {
+      CCOW_ASSIGN_OR_RETURN(b, FileBlock::Decode(*old, bb));
+    }
+    b.Overlay({in_block, len, chid, 0});
+    if (b.pieces.size() > kMaxPieces) {
+      // Too many pieces: the block's bytes (holes as zeros) become one chunk.
+      const uint64_t end = b.pieces.back().end();
+      std::string whole(end, '\0');
+      for (const auto& p : b.pieces) {
+        std::string chunk;
+        CCOW_RETURN_IF_ERROR(backend.GetChunk(p.chid, &chunk));
+        if (p.chunk_offset + p.length > chunk.size()) return Status::Corruption("a piece past its chunk " + p.chid.ToString());
+        whole.replace(p.start, p.length, chunk, p.chunk_offset, p.length);
+      }
+      const Chid merged = HashBytes(options_.btree.algo, whole);
+      CCOW_RETURN_IF_ERROR(
+          backend.PutChunk(merged, whole, r ? r : backend.default_replication_count(), &stored_new, nullptr));
+      b.pieces = {{0, end, merged, 0}};
+    }
+    CCOW_RETURN_IF_ERROR(tree_->Put(key, b.Encode()));
+    done += len;
+  }
+  n.size = std::max<uint64_t>(n.size, offset + data.size());
+  n.mtime_ns = n.ctime_ns = Now();
+  return Store(n);
+}
+
+Result<std::string> Volume::Read(Ino ino, uint64_t offset, uint64_t len) {
+  CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
+  if (n.type != FileType::kFile)
+    return Status::Posix(n.is_dir() ? EISDIR : EINVAL, "a read of inode " + std::to_string(ino));
+  if (offset >= n.size) return std::string();
+  len = std::min(len, n.size - offset);
+  std::string out(len, '\0');
+  const uint64_t bb = options_.block_bytes;
+  Backend& backend = tree_->backend();
+  std::string chunk;
+  Chid loaded;
+  for (uint64_t block = offset / bb; block * bb < offset + len; ++block) {
+    CCOW_ASSIGN_OR_RETURN(auto bytes, tree_->Get(BlockKey(ino, block)));
+    if (!bytes) continue;  // a hole
+    CCOW_ASSIGN_OR_RETURN(FileBlock b, FileBlock::Decode(*bytes, bb));
+    for (const auto& p : b.pieces) {
+      const uint64_t from = std::max(block * bb + p.start, offset);
+      const uint64_t to = std::min(block * bb + p.end(), offset + len);
+      if (from >= to) continue;
+      if (!(loaded == p.chid) || chunk.empty()) {
+        Status s = backend.GetChunk(p.chid, &chunk);
+        if (!s.ok()) return s.WithContext("data of inode " + std::to_string(ino));
+        loaded = p.chid;
+      }
+      const uint64_t in_chunk = p.chunk_offset + (from - block * bb - p.start);
+      if (in_chunk + (to - from) > chunk.size())
+        return Status::Corruption("a piece of inode " + std::to_string(ino) + " past the end of chunk " + p.chid.ToString());
+      out.replace(from - offset, to - from, chunk, in_chunk, to - from);
+    }
+  }
+  return out;
 }
 
 }  // namespace ccow::fs

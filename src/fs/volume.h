@@ -4,6 +4,8 @@
 //   "S"                      the superblock: the next inode number to give out
 //   "I" + ino (8 bytes, BE)  an inode (fs/inode.h)
 //   "D" + parent + name      a directory entry: the child's ino (8 bytes, BE) and type
+//   "X" + ino + block        a file's data in block `block` (8 bytes, BE) of block_bytes:
+//                            its pieces, each a range of a chunk (fs/file_block.h)
 // A directory's entries are one key range, in name order: a directory of millions of
 // entries is as many records spread over the tree's leaves, listed a page at a time.
 //
@@ -15,8 +17,13 @@
 // changes anything, so a refusal changes nothing; a store error part-way (a node that
 // cannot be read) may leave part of an operation in memory, and the volume should then
 // be opened again from its last checkpoint. Changes are in memory until Checkpoint (the
-// replay log that makes each one durable at once is a later slice). File data is not
-// here yet: a size is metadata only.
+// replay log that makes each one durable at once is a later slice).
+//
+// File data: a write stores its bytes as one chunk per block it touches (named by its
+// hash, so bytes written before are not stored again) and lays a piece over the block's
+// earlier pieces; a read assembles the pieces and reads holes as zeros (sparse files);
+// a block of too many pieces is compacted into one chunk. Truncation drops or cuts
+// pieces. Chunks are written at once and synced by Checkpoint.
 //
 // Errors besides those: what reading the tree answers (kNotFound/kCorruption naming a
 // node). Threads: one caller at a time.
@@ -38,6 +45,8 @@ namespace ccow::fs {
 
 struct VolumeOptions {
   BtreeOptions btree;
+  uint64_t block_bytes = 1 << 20;  // a file's data is kept per block of this size
+  uint32_t replicas = 0;           // of each data chunk; 0: the backend's default
   std::function<uint64_t()> clock;  // ns; the wall clock when empty
 };
 
@@ -76,6 +85,11 @@ class Volume {
   // order, until fn returns false.
   Status ReadDir(Ino dir, std::string_view after, const std::function<bool(const DirEntry&)>& fn);
 
+  // File data (a regular file's): Write extends the size past its end; Read returns
+  // up to len bytes from offset (fewer at the end of the file, none past it).
+  Status Write(Ino ino, uint64_t offset, std::string_view data);
+  Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
+
   // Writes what changed and returns the namespace's root.
   Result<Chid> Checkpoint() { return tree_->Commit(); }
 
@@ -88,7 +102,8 @@ class Volume {
   Result<std::optional<DirEntry>> Entry(Ino parent, std::string_view name);
   Result<Ino> NextIno();
   Result<Inode> MakeNode(Ino parent, std::string_view name, Inode node);
-  Status DropLink(Inode& n);  // one link less; the inode goes at none
+  Status DropLink(Inode& n);  // one link less; the inode (and its data) goes at none
+  Status Truncate(Inode& n, uint64_t size);  // drops or cuts the pieces past size
 
   std::unique_ptr<CowBtree> tree_;
   VolumeOptions options_;

@@ -265,6 +265,86 @@ TEST(VolumeTest, NamesAndTypesAreCheckedAsPosixDoes) {
   EXPECT_EQ(after, std::vector<std::string>{"s"});
 }
 
+// File data against a string: writes anywhere (past the end: a hole, read as zeros),
+// overwrites of parts of earlier writes, truncation down and up, across blocks and
+// checkpoints, with blocks compacted when laid over too often.
+TEST(VolumeTest, FileDataMatchesAStringThroughWritesTruncationsAndCheckpoints) {
+  ScratchDir dir;
+  auto backend = OpenLocalBackend(dir.path() + "/store");
+  ASSERT_TRUE(backend.ok());
+  VolumeOptions o;
+  o.block_bytes = 4096;  // many blocks, many pieces
+  auto created = Volume::Create(**backend, 0, 0, o);
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<Volume> v = std::move(*created);
+  auto f = v->Create(kRootIno, "data", 0644, 0, 0);
+  ASSERT_TRUE(f.ok());
+  const Ino ino = f->ino;
+  std::string model;
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 3000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 6) {
+      const uint64_t off = rng() % 40000;
+      std::string data(1 + rng() % 9000, '\0');
+      for (auto& c : data) c = static_cast<char>(rng());
+      ASSERT_TRUE(v->Write(ino, off, data).ok());
+      if (model.size() < off + data.size()) model.resize(off + data.size(), '\0');
+      model.replace(off, data.size(), data);
+    } else if (op < 7) {
+      const uint64_t size = rng() % 45000;
+      auto r = v->SetAttr(ino, AttrChange{.size = size});
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      model.resize(size, '\0');
+    } else {
+      const uint64_t off = rng() % 46000, len = rng() % 12000;
+      auto got = v->Read(ino, off, len);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      const std::string want = off >= model.size() ? std::string() : model.substr(off, len);
+      ASSERT_EQ(*got, want) << "step " << step << " read " << off << "+" << len;
+    }
+    auto attr = v->GetAttr(ino);
+    ASSERT_TRUE(attr.ok());
+    ASSERT_EQ(attr->size, model.size());
+    if (step % 500 == 499) {
+      auto root = v->Checkpoint();
+      ASSERT_TRUE(root.ok());
+      auto reopened = Volume::Open(**backend, *root, o);
+      ASSERT_TRUE(reopened.ok());
+      v = std::move(*reopened);
+      auto all = v->Read(ino, 0, model.size() + 10);
+      ASSERT_TRUE(all.ok());
+      ASSERT_EQ(*all, model) << "after step " << step;
+    }
+  }
+  // Unlinking the last name drops the data with the inode.
+  ASSERT_TRUE(v->Unlink(kRootIno, "data").ok());
+  EXPECT_EQ(Errno(v->Read(ino, 0, 10).status()), ENOENT);
+}
+
+// The same bytes written twice, in two files, are stored once.
+TEST(VolumeTest, DataWrittenTwiceIsStoredOnce) {
+  ScratchDir dir;
+  auto backend = OpenLocalBackend(dir.path() + "/store");
+  ASSERT_TRUE(backend.ok());
+  auto v = Volume::Create(**backend, 0, 0);
+  ASSERT_TRUE(v.ok());
+  std::string data(256 << 10, '\0');
+  std::mt19937_64 rng(9);
+  for (auto& c : data) c = static_cast<char>(rng());
+  auto a = (*v)->Create(kRootIno, "a", 0644, 0, 0);
+  auto b = (*v)->Create(kRootIno, "b", 0644, 0, 0);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*v)->Write(a->ino, 0, data).ok());
+  const uint64_t before = (**backend).Stats().payload_bytes_written;
+  ASSERT_TRUE((*v)->Write(b->ino, 0, data).ok());
+  EXPECT_EQ((**backend).Stats().payload_bytes_written, before);
+  auto got = (*v)->Read(b->ino, 0, data.size());
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, data);
+  EXPECT_EQ(Errno((*v)->Write(kRootIno, 0, "x")), EISDIR);
+}
+
 TEST(InodeTest, EncodingRoundTripsAndRefusesDamage) {
   Inode n;
   n.ino = 77;
