@@ -18,9 +18,9 @@ std::vector<std::string> Seeds() {
   seeds.push_back(leaf.Encode());
   fs::BtreeNode inner;
   inner.level = 3;
-  inner.children = {{"", HashBytes(HashAlgo::kSha256, std::string("a"))},
-                    {"k", HashBytes(HashAlgo::kBlake2b256, std::string("b"))},
-                    {"z", HashBytes(HashAlgo::kSha256, std::string("c"))}};
+  inner.children = {{"", HashBytes(HashAlgo::kSha256, std::string("a")), HashBytes(HashAlgo::kSha256, std::string("as")), 1},
+                    {"k", HashBytes(HashAlgo::kBlake2b256, std::string("b")), HashBytes(HashAlgo::kSha256, std::string("bs")), 300},
+                    {"z", HashBytes(HashAlgo::kSha256, std::string("c")), HashBytes(HashAlgo::kSha256, std::string("cs")), 1ull << 40}};
   seeds.push_back(inner.Encode());
   return seeds;
 }

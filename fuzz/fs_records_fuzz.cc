@@ -30,8 +30,8 @@ std::vector<std::string> Seeds() {
   link.mtime_ns = 1'700'000'000'000'000'000ull;
   seeds.push_back("i" + link.Encode());
   fs::FileBlock b;
-  b.pieces = {{0, 4096, HashBytes(HashAlgo::kSha256, std::string("a")), 0},
-              {8192, 100, HashBytes(HashAlgo::kBlake2b256, std::string("b")), 77}};
+  b.pieces = {{0, 4096, HashBytes(HashAlgo::kSha256, std::string("a")), 0, 4096},
+              {8192, 100, HashBytes(HashAlgo::kBlake2b256, std::string("b")), 77, 1 << 20}};
   seeds.push_back("b" + b.Encode());
   seeds.push_back("b" + fs::FileBlock{}.Encode());
   return seeds;

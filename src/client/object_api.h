@@ -244,6 +244,14 @@ class ObjectApi {
   // recorded as given.
   Result<ObjectInfo> Compose(const std::string& dest, const std::vector<ComposePart>& parts,
                              const PutOptions& options, const std::string& etag);
+  // Makes a new version of `name`, replacing the current one, whose bytes are those the
+  // chunk manifest `root` covers (a structure that keeps its own chunks, such as a file
+  // layer volume's checkpoint, so that the collector, links and repair walk it as any
+  // object's tree), with the content type and user metadata given. fence: what putting
+  // those chunks observed (a pass that began meanwhile refuses, and the tree is touched
+  // again). Errors as Put's.
+  Result<ObjectInfo> PutTree(const std::string& name, const ChunkRef& root, const std::string& content_type,
+                             const std::map<std::string, std::string>& user_metadata, WriteFence* fence);
   // Adds a delete marker as the newest version (S3 DELETE in a versioned bucket).
   Result<ObjectInfo> PutDeleteMarker(const std::string& name, const WriteCondition& condition = {},
                                      VersionSlot slot = VersionSlot::kAdded);
@@ -285,6 +293,23 @@ class ObjectApi {
   // kBusy (nothing changes) if they have not ended within timeout_ns.
   Status DrainEarlierWrites(uint64_t timeout_ns);
 
+  // An operation that may commit a version referencing chunks (put, compose, clone,
+  // delete marker) holds one for its whole run, in the write epoch it began in: a
+  // garbage collection pass waits for those begun before its pin window (gc/collector.h),
+  // so what they put stays until their version is committed. Public for writes that span
+  // calls: the file layer holds one from a volume's first change to its checkpoint.
+  class WriteScope {
+   public:
+    explicit WriteScope(ObjectApi* api);
+    ~WriteScope();
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+
+   private:
+    ObjectApi* api_;
+    uint64_t epoch_;
+  };
+
  private:
   // The manifest of the version `which` names; *entry (when given) gets its version list
   // entry: the VM's CHID, and whether and how it is erasure coded (a read needs ec_chid).
@@ -317,20 +342,6 @@ class ObjectApi {
   // object's list, recorded first unless `record` is false (what each segment keeps for
   // itself and a link does not ship: Object Lock, storage class).
   Status MutateList(const std::string& name, const std::function<Status(VersionList*)>& fn, bool record = true);
-
-  // An operation that may commit a version referencing chunks (put, compose, clone,
-  // delete marker) holds one for its whole run, in the write epoch it began in.
-  class WriteScope {
-   public:
-    explicit WriteScope(ObjectApi* api);
-    ~WriteScope();
-    WriteScope(const WriteScope&) = delete;
-    WriteScope& operator=(const WriteScope&) = delete;
-
-   private:
-    ObjectApi* api_;
-    uint64_t epoch_;
-  };
 
   std::shared_ptr<Backend> backend_;
   ApiOptions options_;

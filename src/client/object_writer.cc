@@ -420,6 +420,24 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
   return CommitVersion(std::move(vm), &fence, &manifests);
 }
 
+Result<ObjectInfo> ObjectApi::PutTree(const std::string& name, const ChunkRef& root, const std::string& content_type,
+                                      const std::map<std::string, std::string>& user_metadata, WriteFence* fence) {
+  WriteScope scope(this);
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  if (root.kind != ChunkKind::kChunkManifest || root.offset != 0 || root.length == 0)
+    return Status::InvalidArgument("the root of a tree version must be a chunk manifest covering its bytes");
+  VersionManifest vm;
+  vm.name = parsed.Full();
+  vm.policy = Resolve(ObjectPolicy{});
+  vm.nhid = parsed.ComputeNhid(vm.policy.hash);
+  vm.size = root.length;
+  vm.content_type = content_type;
+  vm.user_metadata = user_metadata;
+  vm.root_refs = {root};
+  uint64_t manifests = 0;
+  return CommitVersion(std::move(vm), fence, &manifests, VersionSlot::kReplaces);
+}
+
 Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const MergeOptions& options,
                                      std::vector<RefusedVersion>* refused) {
   const VersionCheck& accept = options.accept;

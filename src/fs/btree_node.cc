@@ -20,6 +20,8 @@ std::string BtreeNode::Encode() const {
     for (const auto& c : children) {
       e.PutBytes(c.low);
       e.PutHashId(c.chid);
+      e.PutHashId(c.shadow);
+      e.PutVarint(c.shadow_bytes);
     }
   }
   return e.Take();
@@ -46,6 +48,9 @@ Result<BtreeNode> BtreeNode::Decode(std::string_view bytes) {
       Child c;
       c.low = d.GetBytes();
       c.chid = d.GetHashId();
+      c.shadow = d.GetHashId();
+      c.shadow_bytes = d.GetVarint();
+      if (d.status().ok() && c.shadow_bytes == 0) d.Fail("a child's shadow manifest of no bytes");
       if (d.status().ok() && i == 0 && !c.low.empty()) d.Fail("the first child's low key is not empty");
       if (d.status().ok() && i > 0 && !(n.children.back().low < c.low)) d.Fail("keys not strictly increasing");
       n.children.push_back(std::move(c));

@@ -4,6 +4,7 @@
 
 #include "core/check.h"
 #include "fs/btree_node.h"
+#include "model/chunk_manifest.h"
 
 namespace ccow::fs {
 
@@ -19,6 +20,8 @@ struct CowBtree::Child {
   std::string low;
   Chid chid;
   std::unique_ptr<Node> node;  // loaded (and perhaps changed), or null
+  Chid shadow;                 // of the subtree as last written
+  uint64_t shadow_bytes = 0;
 };
 
 struct CowBtree::Node {
@@ -56,7 +59,7 @@ Result<std::unique_ptr<CowBtree>> CowBtree::Open(Backend& backend, const std::op
   Child c{"", *root, nullptr};
   CCOW_RETURN_IF_ERROR(t->Load(c, BtreeNode::kMaxLevel + 1));
   t->root_ = std::move(c.node);
-  t->root_chid_ = *root;
+  t->root_chid_ = BtreeRoot{*root, Chid(), 0};
   return t;
 }
 
@@ -80,7 +83,7 @@ Status CowBtree::Load(Child& child, uint8_t level) {
   auto n = std::make_unique<Node>();
   n->level = decoded->level;
   n->records = std::move(decoded->records);
-  for (auto& c : decoded->children) n->children.push_back({std::move(c.low), c.chid, nullptr});
+  for (auto& c : decoded->children) n->children.push_back({std::move(c.low), c.chid, nullptr, c.shadow, c.shadow_bytes});
   n->Recount();
   child.node = std::move(n);
   return Status::OK();
@@ -164,7 +167,7 @@ Result<std::optional<CowBtree::Split>> CowBtree::Insert(Node& n, std::string_vie
     n.dirty = true;
     if (split) {
       n.bytes += ChildBytes(split->low);
-      n.children.insert(n.children.begin() + idx + 1, Child{std::move(split->low), Chid(), std::move(split->right)});
+      n.children.insert(n.children.begin() + idx + 1, Child{std::move(split->low), Chid(), std::move(split->right), Chid(), 0});
     }
   }
   if (n.bytes > options_.max_node_bytes && n.size() >= 2) return std::optional<Split>(SplitNode(n));
@@ -182,8 +185,8 @@ Status CowBtree::Put(std::string_view key, std::string_view value) {
     root->level = static_cast<uint8_t>(root_->level + 1);
     if (root->level > BtreeNode::kMaxLevel) return Status::InvalidArgument("a B+tree over 32 levels");
     root->dirty = true;
-    root->children.push_back(Child{"", Chid(), std::move(root_)});
-    root->children.push_back(Child{std::move(split->low), Chid(), std::move(split->right)});
+    root->children.push_back(Child{"", Chid(), std::move(root_), Chid(), 0});
+    root->children.push_back(Child{std::move(split->low), Chid(), std::move(split->right), Chid(), 0});
     root->Recount();
     root_ = std::move(root);
   }
@@ -256,9 +259,10 @@ Result<bool> CowBtree::Delete(std::string_view key) {
   while (!root_->leaf() && root_->children.size() == 1) {
     CCOW_RETURN_IF_ERROR(Load(root_->children[0], root_->level - 1));
     std::unique_ptr<Node> only = std::move(root_->children[0].node);
-    const Chid chid = root_->children[0].chid;
+    const Child& was = root_->children[0];
+    BtreeRoot its{was.chid, was.shadow, was.shadow_bytes};
     root_ = std::move(only);
-    if (!root_->dirty) root_chid_ = chid;
+    if (!root_->dirty) root_chid_ = its;
   }
   return found;
 }
@@ -284,7 +288,36 @@ Status CowBtree::Scan(std::string_view start, const std::function<bool(std::stri
   return ScanNode(*root_, start, fn).status();
 }
 
-Result<Chid> CowBtree::Write(Node& n) {
+Result<BtreeRoot> CowBtree::PutShadow(const Node& n, const Chid& chid, uint64_t node_bytes, WriteFence* fence) {
+  ChunkManifest cm;
+  uint64_t offset = 0;
+  auto add = [&](const Chid& c, uint64_t length, ChunkKind kind) {
+    cm.refs.push_back({offset, length, kind, c});
+    offset += length;
+  };
+  add(chid, node_bytes, ChunkKind::kPayload);
+  if (n.leaf()) {
+    if (options_.value_chunks) {
+      std::vector<std::pair<Chid, uint64_t>> chunks;
+      for (const auto& [k, v] : n.records) options_.value_chunks(k, v, &chunks);
+      std::sort(chunks.begin(), chunks.end());
+      chunks.erase(std::unique(chunks.begin(), chunks.end()), chunks.end());
+      for (const auto& [c, length] : chunks)
+        if (length > 0) add(c, length, ChunkKind::kPayload);
+    }
+  } else {
+    for (const auto& c : n.children) add(c.shadow, c.shadow_bytes, ChunkKind::kChunkManifest);
+  }
+  const std::string bytes = cm.Encode();
+  const Chid shadow = HashBytes(options_.algo, bytes);
+  const uint32_t r = options_.replicas ? options_.replicas : backend_.default_replication_count();
+  bool stored_new = false;
+  CCOW_RETURN_IF_ERROR(backend_.PutChunk(shadow, bytes, r, &stored_new, fence));
+  nodes_written_ += stored_new;
+  return BtreeRoot{chid, shadow, offset};
+}
+
+Result<BtreeRoot> CowBtree::Write(Node& n, WriteFence* fence) {
   BtreeNode out;
   out.level = n.level;
   if (n.leaf()) {
@@ -293,9 +326,12 @@ Result<Chid> CowBtree::Write(Node& n) {
     for (size_t i = 0; i < n.children.size(); ++i) {
       Child& c = n.children[i];
       if (c.node && c.node->dirty) {
-        CCOW_ASSIGN_OR_RETURN(c.chid, Write(*c.node));
+        CCOW_ASSIGN_OR_RETURN(BtreeRoot written, Write(*c.node, fence));
+        c.chid = written.node;
+        c.shadow = written.shadow;
+        c.shadow_bytes = written.shadow_bytes;
       }
-      out.children.push_back({i == 0 ? std::string() : c.low, c.chid});
+      out.children.push_back({i == 0 ? std::string() : c.low, c.chid, c.shadow, c.shadow_bytes});
       c.node.reset();  // written: read again from the store when needed
     }
   }
@@ -303,18 +339,31 @@ Result<Chid> CowBtree::Write(Node& n) {
   const Chid chid = HashBytes(options_.algo, bytes);
   const uint32_t r = options_.replicas ? options_.replicas : backend_.default_replication_count();
   bool stored_new = false;
-  CCOW_RETURN_IF_ERROR(backend_.PutChunk(chid, bytes, r, &stored_new, nullptr));
+  CCOW_RETURN_IF_ERROR(backend_.PutChunk(chid, bytes, r, &stored_new, fence));
   nodes_written_ += stored_new;
+  CCOW_ASSIGN_OR_RETURN(BtreeRoot root, PutShadow(n, chid, bytes.size(), fence));
   n.dirty = false;
-  return chid;
+  return root;
 }
 
-Result<Chid> CowBtree::Commit() {
+Result<BtreeRoot> CowBtree::Commit(WriteFence* fence) {
+  if (!root_->dirty && root_chid_.shadow_bytes == 0) {
+    // Opened and not changed: the root's shadow, from the root alone (its children's
+    // are in it).
+    BtreeNode out;
+    out.level = root_->level;
+    out.records = root_->records;
+    for (size_t i = 0; i < root_->children.size(); ++i) {
+      const Child& c = root_->children[i];
+      out.children.push_back({i == 0 ? std::string() : c.low, c.chid, c.shadow, c.shadow_bytes});
+    }
+    CCOW_ASSIGN_OR_RETURN(root_chid_, PutShadow(*root_, root_chid_.node, out.Encode().size(), fence));
+  }
   if (!root_->dirty) return root_chid_;
-  CCOW_ASSIGN_OR_RETURN(Chid chid, Write(*root_));
+  CCOW_ASSIGN_OR_RETURN(BtreeRoot root, Write(*root_, fence));
   CCOW_RETURN_IF_ERROR(backend_.SyncChunks());
-  root_chid_ = chid;
-  return chid;
+  root_chid_ = root;
+  return root;
 }
 
 }  // namespace ccow::fs

@@ -37,6 +37,21 @@ struct BtreeOptions {
   size_t max_node_bytes = 64 << 10;
   HashAlgo algo = HashAlgo::kSha256;
   uint32_t replicas = 0;  // of each node written; 0: the backend's default
+  // The chunks a record's value references (CHID and whole size), which the shadow
+  // manifests name beside the nodes. Empty: values reference none.
+  std::function<void(std::string_view key, std::string_view value, std::vector<std::pair<Chid, uint64_t>>* chunks)>
+      value_chunks;
+};
+
+// A committed tree: its root node, and its shadow manifest, a chunk manifest naming every
+// chunk of the tree (each node with a manifest of its own subtree: unchanged subtrees keep
+// theirs) and every chunk its records reference. A version whose root reference is the
+// shadow makes the tree an object like any other to the garbage collector, links and
+// repair (the bytes it "covers" are those chunks in order, not a file).
+struct BtreeRoot {
+  Chid node;
+  Chid shadow;
+  uint64_t shadow_bytes = 0;
 };
 
 class CowBtree {
@@ -52,8 +67,9 @@ class CowBtree {
   Result<bool> Delete(std::string_view key);
   // The records from `start` on, in key order, until fn returns false.
   Status Scan(std::string_view start, const std::function<bool(std::string_view key, std::string_view value)>& fn);
-  // Writes what changed and returns the root (the same CHID when nothing did).
-  Result<Chid> Commit();
+  // Writes what changed (each node and its shadow manifest, observed by fence when
+  // given) and returns the root (the same when nothing did).
+  Result<BtreeRoot> Commit(WriteFence* fence = nullptr);
 
   bool dirty() const;
   Backend& backend() { return backend_; }
@@ -70,14 +86,15 @@ class CowBtree {
   Result<bool> Remove(Node& n, std::string_view key);
   Status MergeIfSmall(Node& parent, size_t idx);
   Result<bool> ScanNode(Node& n, std::string_view start, const std::function<bool(std::string_view, std::string_view)>& fn);
-  Result<Chid> Write(Node& n);
+  Result<BtreeRoot> Write(Node& n, WriteFence* fence);
+  Result<BtreeRoot> PutShadow(const Node& n, const Chid& chid, uint64_t node_bytes, WriteFence* fence);
   Split SplitNode(Node& n);
   size_t ChildIndex(const Node& n, std::string_view key) const;
 
   Backend& backend_;
   const BtreeOptions options_;
   std::unique_ptr<Node> root_;
-  Chid root_chid_;  // of root_ when it is not dirty
+  BtreeRoot root_chid_;  // of root_ when it is not dirty (shadow_bytes 0: its shadow not known yet)
   uint64_t nodes_written_ = 0;
 };
 

@@ -51,6 +51,7 @@ std::string FileBlock::Encode() const {
     e.PutVarint(p.length);
     e.PutHashId(p.chid);
     e.PutVarint(p.chunk_offset);
+    e.PutVarint(p.chunk_length);
   }
   return e.Take();
 }
@@ -66,9 +67,12 @@ Result<FileBlock> FileBlock::Decode(std::string_view bytes, uint64_t block_bytes
     p.length = d.GetVarint();
     p.chid = d.GetHashId();
     p.chunk_offset = d.GetVarint();
+    p.chunk_length = d.GetVarint();
     if (!d.status().ok()) break;
     if (p.length == 0 || p.start >= block_bytes || p.length > block_bytes - p.start)
       d.Fail("a piece outside the block");
+    else if (p.chunk_offset > p.chunk_length || p.length > p.chunk_length - p.chunk_offset)
+      d.Fail("a piece outside its chunk");
     else if (!b.pieces.empty() && b.pieces.back().end() > p.start)
       d.Fail("pieces out of order or overlapping");
     b.pieces.push_back(p);

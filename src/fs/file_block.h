@@ -25,6 +25,7 @@ struct FileBlock {
     uint64_t length = 0;
     Chid chid;
     uint64_t chunk_offset = 0;  // where its bytes begin in the chunk
+    uint64_t chunk_length = 0;  // the whole chunk's (what the volume's checkpoint references)
     uint64_t end() const { return start + length; }
     friend bool operator==(const Piece&, const Piece&) = default;
   };

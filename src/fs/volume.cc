@@ -5,6 +5,8 @@
 
 #include "core/hash.h"
 #include "fs/file_block.h"
+#include "model/object_name.h"
+#include "model/version_manifest.h"
 #include "model/encoding.h"
 
 namespace ccow::fs {
@@ -61,8 +63,10 @@ Status CheckName(std::string_view name) {
 }
 }  // namespace
 
-Volume::Volume(std::unique_ptr<CowBtree> tree, VolumeOptions options)
-    : tree_(std::move(tree)), options_(std::move(options)) {}
+Volume::Volume(ObjectApi& api, std::string home, std::unique_ptr<CowBtree> tree, VolumeOptions options)
+    : api_(api), home_(std::move(home)), tree_(std::move(tree)), options_(std::move(options)) {}
+
+Volume::~Volume() = default;
 
 uint64_t Volume::Now() const {
   if (options_.clock) return options_.clock();
@@ -70,15 +74,51 @@ uint64_t Volume::Now() const {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-Result<std::unique_ptr<Volume>> Volume::Create(Backend& backend, uint32_t uid, uint32_t gid, VolumeOptions options) {
-  CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(backend, std::nullopt, options.btree));
-  std::unique_ptr<Volume> v(new Volume(std::move(tree), std::move(options)));
+void Volume::BeginChange() {
+  if (!scope_) {
+    scope_ = std::make_unique<ObjectApi::WriteScope>(&api_);
+    fence_.Reset();
+  }
+}
+
+Result<std::string> Volume::HomeOf(const std::string& bucket_path) {
+  const size_t a = bucket_path.find('/'), b = a == std::string::npos ? a : bucket_path.find('/', a + 1);
+  if (b == std::string::npos || bucket_path.find('/', b + 1) != std::string::npos || b + 1 >= bucket_path.size())
+    return Status::InvalidArgument("'" + bucket_path + "' is not SEGMENT/TENANT/BUCKET");
+  return bucket_path.substr(0, b) + "/.fs/" + bucket_path.substr(b + 1);
+}
+
+Result<std::unique_ptr<Volume>> Volume::Open(ObjectApi& api, const std::string& home, VolumeOptions options) {
+  // The data chunks each record references, for the shadow manifests.
+  const uint64_t block_bytes = options.block_bytes;
+  options.btree.value_chunks = [block_bytes](std::string_view key, std::string_view value,
+                                             std::vector<std::pair<Chid, uint64_t>>* chunks) {
+    if (key.empty() || key[0] != 'X') return;
+    auto b = FileBlock::Decode(value, block_bytes);
+    if (!b.ok()) return;  // a damaged record reads as such; it references nothing here
+    for (const auto& p : b->pieces) chunks->push_back({p.chid, p.chunk_length});
+  };
+  auto vm = api.Stat(home, {});
+  if (!vm.ok() && !vm.status().IsNotFound()) return vm.status().WithContext("volume home " + home);
+  if (vm.ok() && !(vm->flags & VersionManifest::kFlagDeleteMarker)) {
+    auto it = vm->user_metadata.find("x-amz-meta-ccow-fs-root");
+    if (it == vm->user_metadata.end()) return Status::Corruption("object " + home + " is not a volume's home");
+    CCOW_ASSIGN_OR_RETURN(Chid root, HashId::Parse(it->second));
+    CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(api.backend(), root, options.btree));
+    std::unique_ptr<Volume> v(new Volume(api, home, std::move(tree), std::move(options)));
+    CCOW_ASSIGN_OR_RETURN(auto super, v->tree_->Get(kSuperKey));
+    if (!super || super->size() != 8) return Status::Corruption("volume " + home + " has no superblock");
+    return v;
+  }
+  CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(api.backend(), std::nullopt, options.btree));
+  std::unique_ptr<Volume> v(new Volume(api, home, std::move(tree), std::move(options)));
+  v->BeginChange();
   Inode root;
   root.ino = kRootIno;
   root.type = FileType::kDirectory;
   root.mode = 0755;
-  root.uid = uid;
-  root.gid = gid;
+  root.uid = v->options_.root_uid;
+  root.gid = v->options_.root_gid;
   root.nlink = 2;
   root.parent = kRootIno;
   root.atime_ns = root.mtime_ns = root.ctime_ns = v->Now();
@@ -90,12 +130,17 @@ Result<std::unique_ptr<Volume>> Volume::Create(Backend& backend, uint32_t uid, u
   return v;
 }
 
-Result<std::unique_ptr<Volume>> Volume::Open(Backend& backend, const Chid& root, VolumeOptions options) {
-  CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(backend, root, options.btree));
-  std::unique_ptr<Volume> v(new Volume(std::move(tree), std::move(options)));
-  CCOW_ASSIGN_OR_RETURN(auto super, v->tree_->Get(kSuperKey));
-  if (!super || super->size() != 8) return Status::Corruption("volume " + root.ToString() + " has no superblock");
-  return v;
+Result<BtreeRoot> Volume::Checkpoint() {
+  const bool changed = tree_->dirty();
+  CCOW_ASSIGN_OR_RETURN(BtreeRoot root, tree_->Commit(&fence_));
+  if (changed || scope_) {
+    auto committed = api_.PutTree(home_, ChunkRef{0, root.shadow_bytes, ChunkKind::kChunkManifest, root.shadow},
+                                  "application/x-ccow-volume", {{"x-amz-meta-ccow-fs-root", root.node.ToString()}},
+                                  &fence_);
+    if (!committed.ok()) return committed.status().WithContext("checkpoint of volume " + home_);
+  }
+  scope_.reset();  // what it put is referenced by the home's version now
+  return root;
 }
 
 Result<Inode> Volume::Load(Ino ino) {
@@ -149,6 +194,7 @@ Result<Inode> Volume::Lookup(Ino parent, std::string_view name) {
 
 // Adds `node` (its type, mode, owner, target set) under parent as name.
 Result<Inode> Volume::MakeNode(Ino parent, std::string_view name, Inode node) {
+  BeginChange();
   CCOW_RETURN_IF_ERROR(CheckName(name));
   CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(parent));
   CCOW_ASSIGN_OR_RETURN(auto existing, Entry(parent, name));
@@ -201,6 +247,7 @@ Result<Inode> Volume::Symlink(Ino parent, std::string_view name, std::string_vie
 }
 
 Result<Inode> Volume::Link(Ino ino, Ino new_parent, std::string_view new_name) {
+  BeginChange();
   CCOW_RETURN_IF_ERROR(CheckName(new_name));
   CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
   if (n.is_dir()) return Status::Posix(EPERM, "a hard link to directory " + std::to_string(ino));
@@ -229,6 +276,7 @@ Status Volume::DropLink(Inode& n) {
 }
 
 Status Volume::Unlink(Ino parent, std::string_view name) {
+  BeginChange();
   CCOW_RETURN_IF_ERROR(CheckName(name));
   CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(parent));
   CCOW_ASSIGN_OR_RETURN(auto e, Entry(parent, name));
@@ -242,6 +290,7 @@ Status Volume::Unlink(Ino parent, std::string_view name) {
 }
 
 Status Volume::Rmdir(Ino parent, std::string_view name) {
+  BeginChange();
   CCOW_RETURN_IF_ERROR(CheckName(name));
   CCOW_ASSIGN_OR_RETURN(Inode dir, LoadDir(parent));
   CCOW_ASSIGN_OR_RETURN(auto e, Entry(parent, name));
@@ -259,6 +308,7 @@ Status Volume::Rmdir(Ino parent, std::string_view name) {
 }
 
 Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent, std::string_view new_name) {
+  BeginChange();
   CCOW_RETURN_IF_ERROR(CheckName(name));
   CCOW_RETURN_IF_ERROR(CheckName(new_name));
   CCOW_ASSIGN_OR_RETURN(Inode from_dir, LoadDir(parent));
@@ -313,6 +363,7 @@ Status Volume::Rename(Ino parent, std::string_view name, Ino new_parent, std::st
 }
 
 Result<Inode> Volume::SetAttr(Ino ino, const AttrChange& c) {
+  BeginChange();
   CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
   if (c.size && n.type != FileType::kFile)
     return Status::Posix(n.is_dir() ? EISDIR : EINVAL, "a size for inode " + std::to_string(ino));
@@ -380,6 +431,7 @@ Status Volume::Truncate(Inode& n, uint64_t size) {
 }
 
 Status Volume::Write(Ino ino, uint64_t offset, std::string_view data) {
+  BeginChange();
   CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
   if (n.type != FileType::kFile)
     return Status::Posix(n.is_dir() ? EISDIR : EINVAL, "a write to inode " + std::to_string(ino));
@@ -396,14 +448,14 @@ Status Volume::Write(Ino ino, uint64_t offset, std::string_view data) {
     const Chid chid = HashBytes(options_.btree.algo, bytes);
     bool stored_new = false;
     CCOW_RETURN_IF_ERROR(
-        backend.PutChunk(chid, bytes, r ? r : backend.default_replication_count(), &stored_new, nullptr));
+        backend.PutChunk(chid, bytes, r ? r : backend.default_replication_count(), &stored_new, &fence_));
     const std::string key = BlockKey(ino, block);
     CCOW_ASSIGN_OR_RETURN(auto old, tree_->Get(key));
     FileBlock b;
     if (old) {
       CCOW_ASSIGN_OR_RETURN(b, FileBlock::Decode(*old, bb));
     }
-    b.Overlay({in_block, len, chid, 0});
+    b.Overlay({in_block, len, chid, 0, len});
     if (b.pieces.size() > kMaxPieces) {
       // Too many pieces: the block's bytes (holes as zeros) become one chunk.
       const uint64_t end = b.pieces.back().end();
@@ -416,8 +468,8 @@ Status Volume::Write(Ino ino, uint64_t offset, std::string_view data) {
       }
       const Chid merged = HashBytes(options_.btree.algo, whole);
       CCOW_RETURN_IF_ERROR(
-          backend.PutChunk(merged, whole, r ? r : backend.default_replication_count(), &stored_new, nullptr));
-      b.pieces = {{0, end, merged, 0}};
+          backend.PutChunk(merged, whole, r ? r : backend.default_replication_count(), &stored_new, &fence_));
+      b.pieces = {{0, end, merged, 0, end}};
     }
     CCOW_RETURN_IF_ERROR(tree_->Put(key, b.Encode()));
     done += len;

@@ -1,6 +1,13 @@
 // A file layer volume's namespace (issue 15): inodes and directories kept in the
 // volume's copy-on-write B+tree (fs/cow_btree.h), so a checkpoint of the whole namespace
-// is one root CHID. Records (docs/FORMAT.md "Volume records"):
+// is one root CHID. The volume lives in its home, an object (for bucket SEG/TEN/BKT:
+// SEG/TEN/.fs/BKT) whose current version is the last checkpoint: its root reference is
+// the tree's shadow manifest (fs/cow_btree.h BtreeRoot), which names every node and
+// every data chunk, so the garbage collector, links and repair treat the volume as an
+// object; the root node's CHID is its x-amz-meta-ccow-fs-root. Between checkpoints the
+// volume holds a write scope of the object API, so a collection pass waits for the
+// checkpoint before it decides what the new chunks are worth. Records (docs/FORMAT.md
+// "Volume records"):
 //   "S"                      the superblock: the next inode number to give out
 //   "I" + ino (8 bytes, BE)  an inode (fs/inode.h)
 //   "D" + parent + name      a directory entry: the child's ino (8 bytes, BE) and type
@@ -36,7 +43,7 @@
 #include <string>
 #include <string_view>
 
-#include "client/backend.h"
+#include "client/object_api.h"
 #include "core/status.h"
 #include "fs/cow_btree.h"
 #include "fs/inode.h"
@@ -45,6 +52,7 @@ namespace ccow::fs {
 
 struct VolumeOptions {
   BtreeOptions btree;
+  uint32_t root_uid = 0, root_gid = 0;  // of a new volume's root directory
   uint64_t block_bytes = 1 << 20;  // a file's data is kept per block of this size
   uint32_t replicas = 0;           // of each data chunk; 0: the backend's default
   std::function<uint64_t()> clock;  // ns; the wall clock when empty
@@ -64,11 +72,13 @@ struct AttrChange {
 
 class Volume {
  public:
-  // A new volume (its root directory, owned by uid/gid, mode 0755), or the one whose
-  // checkpoint is root.
-  static Result<std::unique_ptr<Volume>> Create(Backend& backend, uint32_t uid, uint32_t gid,
-                                                VolumeOptions options = {});
-  static Result<std::unique_ptr<Volume>> Open(Backend& backend, const Chid& root, VolumeOptions options = {});
+  // The volume whose home is the object `home` (a full name), as its last checkpoint
+  // left it; a new one (its root directory mode 0755) when the home has no version.
+  // kCorruption when the home's version is not a volume's.
+  static Result<std::unique_ptr<Volume>> Open(ObjectApi& api, const std::string& home, VolumeOptions options = {});
+  // The home of bucket SEG/TEN/BKT's volume: SEG/TEN/.fs/BKT.
+  static Result<std::string> HomeOf(const std::string& bucket_path);
+  ~Volume();
 
   Result<Inode> GetAttr(Ino ino);
   Result<Inode> Lookup(Ino parent, std::string_view name);
@@ -90,11 +100,13 @@ class Volume {
   Status Write(Ino ino, uint64_t offset, std::string_view data);
   Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
 
-  // Writes what changed and returns the namespace's root.
-  Result<Chid> Checkpoint() { return tree_->Commit(); }
+  // Writes what changed and makes it the home's current version (one new version per
+  // checkpoint that changed something); returns the tree's root.
+  Result<BtreeRoot> Checkpoint();
 
  private:
-  Volume(std::unique_ptr<CowBtree> tree, VolumeOptions options);
+  Volume(ObjectApi& api, std::string home, std::unique_ptr<CowBtree> tree, VolumeOptions options);
+  void BeginChange();  // a write scope from the first change after a checkpoint
   uint64_t Now() const;
   Result<Inode> Load(Ino ino);
   Result<Inode> LoadDir(Ino ino);
@@ -105,8 +117,12 @@ class Volume {
   Status DropLink(Inode& n);  // one link less; the inode (and its data) goes at none
   Status Truncate(Inode& n, uint64_t size);  // drops or cuts the pieces past size
 
+  ObjectApi& api_;
+  const std::string home_;
   std::unique_ptr<CowBtree> tree_;
   VolumeOptions options_;
+  std::unique_ptr<ObjectApi::WriteScope> scope_;  // while changes wait for a checkpoint
+  WriteFence fence_;                             // what their puts observed
 };
 
 }  // namespace ccow::fs

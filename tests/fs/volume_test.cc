@@ -109,6 +109,15 @@ struct Model {
 
 int Errno(const Status& s) { return s.posix_errno(); }
 
+const std::string kHome = "ccow/default/.fs/bk1";
+
+// The object API over a scratch store, as a volume uses it.
+std::unique_ptr<ObjectApi> Api(const ScratchDir& dir) {
+  auto backend = OpenLocalBackend(dir.path() + "/store");
+  EXPECT_TRUE(backend.ok()) << backend.status().ToString();
+  return std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(*backend)), ApiOptions{});
+}
+
 // The volume's tree as text: every path with its type and link count, and which paths
 // share an inode (hard links), renumbered in walk order.
 std::string Dump(Volume& v) {
@@ -152,11 +161,11 @@ std::string Dump(const Model& m) {
 
 TEST(VolumeTest, RandomOperationsMatchAPosixModelAcrossCheckpoints) {
   ScratchDir dir;
-  auto backend = OpenLocalBackend(dir.path() + "/store");
-  ASSERT_TRUE(backend.ok());
+  auto api = Api(dir);
   VolumeOptions o;
   o.btree.max_node_bytes = 1024;  // a tree of several levels
-  auto created = Volume::Create(**backend, 1000, 1000, o);
+  o.root_uid = o.root_gid = 1000;
+  auto created = Volume::Open(*api, kHome, o);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   std::unique_ptr<Volume> v = std::move(*created);
   Model m;
@@ -207,7 +216,7 @@ TEST(VolumeTest, RandomOperationsMatchAPosixModelAcrossCheckpoints) {
     if (step % 1000 == 999) {
       auto root = v->Checkpoint();
       ASSERT_TRUE(root.ok()) << root.status().ToString();
-      auto reopened = Volume::Open(**backend, *root, o);
+      auto reopened = Volume::Open(*api, kHome, o);
       ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
       v = std::move(*reopened);
       ASSERT_EQ(Dump(*v), Dump(m)) << "after step " << step;
@@ -222,9 +231,8 @@ TEST(VolumeTest, RandomOperationsMatchAPosixModelAcrossCheckpoints) {
 
 TEST(VolumeTest, NamesAndTypesAreCheckedAsPosixDoes) {
   ScratchDir dir;
-  auto backend = OpenLocalBackend(dir.path() + "/store");
-  ASSERT_TRUE(backend.ok());
-  auto v = Volume::Create(**backend, 0, 0);
+  auto api = Api(dir);
+  auto v = Volume::Open(*api, kHome);
   ASSERT_TRUE(v.ok());
   Volume& vol = **v;
   auto d = vol.Mkdir(kRootIno, "d", 0755, 0, 0);
@@ -270,11 +278,10 @@ TEST(VolumeTest, NamesAndTypesAreCheckedAsPosixDoes) {
 // checkpoints, with blocks compacted when laid over too often.
 TEST(VolumeTest, FileDataMatchesAStringThroughWritesTruncationsAndCheckpoints) {
   ScratchDir dir;
-  auto backend = OpenLocalBackend(dir.path() + "/store");
-  ASSERT_TRUE(backend.ok());
+  auto api = Api(dir);
   VolumeOptions o;
   o.block_bytes = 4096;  // many blocks, many pieces
-  auto created = Volume::Create(**backend, 0, 0, o);
+  auto created = Volume::Open(*api, kHome, o);
   ASSERT_TRUE(created.ok());
   std::unique_ptr<Volume> v = std::move(*created);
   auto f = v->Create(kRootIno, "data", 0644, 0, 0);
@@ -309,7 +316,7 @@ TEST(VolumeTest, FileDataMatchesAStringThroughWritesTruncationsAndCheckpoints) {
     if (step % 500 == 499) {
       auto root = v->Checkpoint();
       ASSERT_TRUE(root.ok());
-      auto reopened = Volume::Open(**backend, *root, o);
+      auto reopened = Volume::Open(*api, kHome, o);
       ASSERT_TRUE(reopened.ok());
       v = std::move(*reopened);
       auto all = v->Read(ino, 0, model.size() + 10);
@@ -325,9 +332,8 @@ TEST(VolumeTest, FileDataMatchesAStringThroughWritesTruncationsAndCheckpoints) {
 // The same bytes written twice, in two files, are stored once.
 TEST(VolumeTest, DataWrittenTwiceIsStoredOnce) {
   ScratchDir dir;
-  auto backend = OpenLocalBackend(dir.path() + "/store");
-  ASSERT_TRUE(backend.ok());
-  auto v = Volume::Create(**backend, 0, 0);
+  auto api = Api(dir);
+  auto v = Volume::Open(*api, kHome);
   ASSERT_TRUE(v.ok());
   std::string data(256 << 10, '\0');
   std::mt19937_64 rng(9);
@@ -336,9 +342,9 @@ TEST(VolumeTest, DataWrittenTwiceIsStoredOnce) {
   auto b = (*v)->Create(kRootIno, "b", 0644, 0, 0);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_TRUE((*v)->Write(a->ino, 0, data).ok());
-  const uint64_t before = (**backend).Stats().payload_bytes_written;
+  const uint64_t before = api->backend().Stats().payload_bytes_written;
   ASSERT_TRUE((*v)->Write(b->ino, 0, data).ok());
-  EXPECT_EQ((**backend).Stats().payload_bytes_written, before);
+  EXPECT_EQ(api->backend().Stats().payload_bytes_written, before);
   auto got = (*v)->Read(b->ino, 0, data.size());
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, data);
