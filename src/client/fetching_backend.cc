@@ -1,5 +1,7 @@
 #include "client/fetching_backend.h"
 
+#include <algorithm>
+
 #include "model/chunk_manifest.h"
 #include "model/encoding.h"
 #include "model/version_manifest.h"
@@ -67,17 +69,24 @@ void FetchingBackend::Observe(const Chid& chid, const std::string& bytes) {
 
 std::vector<Chid> FetchingBackend::ReadAheadOf(const Chid& chid) {
   std::vector<Chid> more;
-  if (!cache_ || cache_->stats().capacity == 0) return more;  // nowhere to keep them
+  if (!cache_) return more;  // nowhere to keep them
+  // At most a quarter of the cache: read-ahead must not evict what it fetched before
+  // it is read.
+  const uint64_t capacity = cache_->stats().capacity;
+  const uint64_t budget = std::min<uint64_t>(kReadAheadBytes, capacity == ChunkCache::kBoundUnknown ? 0 : capacity / 4);
   auto at = position_.find(chid);
-  if (at == position_.end()) return more;
+  if (at == position_.end() || budget == 0) return more;
   for (const auto& [m, chunks] : manifests_) {
     if (m != at->second.first) continue;
     uint64_t bytes = 0;
     for (size_t i = at->second.second + 1; i < chunks.size() && more.size() + 1 < kReadAheadChunks; ++i) {
+      const Chid& c = chunks[i].chid;
+      // A chunk repeated in the object (zeros) is asked for once.
+      if (c == chid || flights_.count(c) || cache_->Contains(c) || std::find(more.begin(), more.end(), c) != more.end())
+        continue;
       bytes += chunks[i].length;
-      if (bytes > kReadAheadBytes) break;
-      if (flights_.count(chunks[i].chid) || cache_->Contains(chunks[i].chid)) continue;
-      more.push_back(chunks[i].chid);
+      if (bytes > budget) break;
+      more.push_back(c);
     }
     break;
   }
@@ -85,41 +94,44 @@ std::vector<Chid> FetchingBackend::ReadAheadOf(const Chid& chid) {
 }
 
 Status FetchingBackend::GetChunk(const Chid& chid, std::string* out) {
-  Status here = GetHere(chid, out);
-  if (here.ok()) {
-    Observe(chid, *out);
-    return here;
-  }
-  // A cluster answers kUnavailable when a VDEV of the chunk's row did not answer: the
-  // other site may still have it (what it sends is verified here).
-  if (!here.IsNotFound() && here.code() != Code::kUnavailable) return here;
   ChunkSource source;
   std::vector<Chid> batch;
   std::vector<std::shared_ptr<Flight>> mine;
-  {
+  // Until this read fetches the chunk itself or another's fetch of it answers: a read-ahead
+  // the source left out is fetched again by the read that wanted it (at most once more).
+  for (int round = 0;; ++round) {
+    Status here = GetHere(chid, out);
+    if (here.ok()) {
+      Observe(chid, *out);
+      return here;
+    }
+    // A cluster answers kUnavailable when a VDEV of the chunk's row did not answer: the
+    // other site may still have it (what it sends is verified here).
+    if (!here.IsNotFound() && here.code() != Code::kUnavailable) return here;
     std::unique_lock lock(mu_);
     source = source_;
     if (!source) return here;
-    if (auto it = flights_.find(chid); it != flights_.end()) {
-      // Another read is fetching it: wait for that fetch. Should it fail (a read-ahead
-      // the source left out), this read fetches for itself.
-      std::shared_ptr<Flight> f = it->second;
-      stats_.merged++;
-      done_.wait(lock, [&] { return f->done; });
-      if (f->status.ok()) {
-        *out = f->bytes;
-        return Status::OK();
-      }
+    auto it = flights_.find(chid);
+    if (it == flights_.end()) {
+      batch.push_back(chid);
+      for (const Chid& c : ReadAheadOf(chid)) batch.push_back(c);
+      for (const Chid& c : batch) mine.push_back(flights_[c] = std::make_shared<Flight>());
+      mine.front()->primary = true;
+      stats_.requests++;
+      break;
     }
-    if (flights_.count(chid)) {
-      // A third read began fetching it while this one waited: wait for that one too.
-      lock.unlock();
-      return GetChunk(chid, out);
+    // Another read is fetching it: wait for that fetch, and take its answer (a failed
+    // primary fetch fails this read too, rather than asking the links once per reader).
+    std::shared_ptr<Flight> f = it->second;
+    const bool primary = f->primary;
+    f->primary = true;  // a read waits for it now
+    stats_.merged++;
+    done_.wait(lock, [&] { return f->done; });
+    if (f->status.ok()) {
+      *out = f->bytes;
+      return Status::OK();
     }
-    batch.push_back(chid);
-    for (const Chid& c : ReadAheadOf(chid)) batch.push_back(c);
-    for (const Chid& c : batch) mine.push_back(flights_[c] = std::make_shared<Flight>());
-    stats_.requests++;
+    if (primary || round > 0) return f->status;
   }
   std::vector<std::string> got;
   Status fetched = source(batch, &got);

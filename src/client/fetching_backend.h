@@ -111,6 +111,7 @@ class FetchingBackend final : public Backend {
  private:
   // A fetch under way: what waiting reads get once it is done.
   struct Flight {
+    bool primary = false;  // a read waits for it (not read-ahead)
     bool done = false;
     Status status;
     std::string bytes;

@@ -16,8 +16,13 @@ namespace {
 constexpr const char* kStateFile = "/export.state";
 
 Result<ClusterState> LoadState(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return ClusterState();  // a new export
+    return Status::FromErrno(errno, "reading " + path);
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ClusterState();  // a new export
+  if (!in) return Status::IOError("cannot read " + path);
   std::ostringstream bytes;
   bytes << in.rdbuf();
   auto state = ClusterState::Restore(bytes.str());
@@ -33,6 +38,9 @@ Result<std::shared_ptr<ExportSite>> ExportSite::Open(const std::string& dir, con
   std::shared_ptr<ExportSite> site(new ExportSite());
   site->dir_ = dir;
   site->service_ = service;
+  // The store first: its lock makes the directory this process's before the state is
+  // read or written (a process refused as busy must not rewrite it).
+  CCOW_ASSIGN_OR_RETURN(auto backend, OpenLocalBackend(dir));
   CCOW_ASSIGN_OR_RETURN(ClusterState state, LoadState(dir + kStateFile));
   // This service uses the export, sending and receiving, and serves every bucket in it.
   std::vector<ClusterCommand> setup;
@@ -49,7 +57,6 @@ Result<std::shared_ptr<ExportSite>> ExportSite::Open(const std::string& dir, con
   site->state_ = std::make_shared<const ClusterState>(std::move(state));
   CCOW_RETURN_IF_ERROR(WriteFileAtomically(dir + kStateFile, site->state_->Snapshot()));
 
-  CCOW_ASSIGN_OR_RETURN(auto backend, OpenLocalBackend(dir));
   ApiOptions options;
   ExportSite* self = site.get();
   // Every change merged into the export goes to its trlog, which the importers read.

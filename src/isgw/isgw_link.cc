@@ -97,11 +97,12 @@ Result<http::ClientResponse> IsgwLink::PostHttp(const Remote& remote, const char
 }
 
 Result<IsgwLink::Remote> IsgwLink::RemoteOf(const std::string& url) {
+  if (stopping()) return Status::Unavailable("ISGW link stopping");  // nothing reopened after Stop
   if (url.rfind("s3://", 0) == 0) {
     CCOW_ASSIGN_OR_RETURN(S3Target target, ParseS3Remote(url));
     Remote remote;
     remote.url = url;
-    remote.s3 = std::make_shared<S3Mirror>(std::move(target));
+    remote.s3 = std::make_shared<S3Mirror>(std::move(target), [this] { return stopping(); });
     return remote;
   }
   if (url.rfind("file://", 0) != 0) return ParseRemote(url);
@@ -179,11 +180,15 @@ Status IsgwLink::RunRound() {
     options_.on_demand->cache()->SetCapacity(config.chunk_cache_bytes);
   const bool import = !options_.transport && config.remote.rfind("file://", 0) == 0 &&
                       (config.direction & ServiceConfig::kReceive);
-  if (config.remote.empty() && !options_.transport) {
+  if (!options_.transport && config.remote != last_remote_) {
+    // Another remote: its buckets are offered and compared whole again, and a directory
+    // no longer named is let go.
+    progress_.clear();
+    last_remote_ = config.remote;
     std::lock_guard lock(export_mu_);
-    export_.reset();  // a directory no longer named is let go
-    return Status::OK();
+    export_.reset();
   }
+  if (config.remote.empty() && !options_.transport) return Status::OK();
   if (!(config.direction & ServiceConfig::kSend) && !import) return Status::OK();
   Status result;
   auto parsed = options_.transport ? Result<Remote>(Remote{"", 0, "this segment", options_.transport})

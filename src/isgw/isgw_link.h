@@ -232,6 +232,7 @@ class IsgwLink {
   bool stopping_ = false;
   std::thread thread_;
   std::map<std::string, BucketProgress> progress_;  // the sender thread's
+  std::string last_remote_;                          // the remote progress_ is about
   std::mutex export_mu_;
   std::shared_ptr<ExportSite> export_;  // a file:// remote's directory, while it is named
 };

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
+#include <set>
 
 #include "client/byte_stream.h"
 #include "core/hash.h"
@@ -146,10 +147,13 @@ Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string&
                      uint64_t* bytes) {
   http::HeaderList meta = {{kVersionHeader, info.vm_chid.ToString()}};
   if (!info.content_type.empty() && PlainValue(info.content_type)) meta.push_back({"content-type", info.content_type});
-  // User metadata is kept under its header names (x-amz-meta-NAME).
+  // User metadata is kept under its header names (x-amz-meta-NAME), each once.
+  std::set<std::string> headers = {kVersionHeader};
   for (const auto& [k, v] : info.user_metadata) {
     const std::string header = k.rfind("x-amz-meta-", 0) == 0 ? k : "x-amz-meta-" + k;
-    if (PlainValue(header) && PlainValue(v) && header != kVersionHeader) meta.push_back({header, v});
+    if (PlainValue(header) && header.find_first_of(" :\t()<>@,;\\\"/[]?={}") == std::string::npos && PlainValue(v) &&
+        headers.insert(header).second)
+      meta.push_back({header, v});
   }
   // The very version Stat saw, part by part, even if a newer one lands meanwhile.
   VersionSelector which;
@@ -186,6 +190,7 @@ Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string&
   std::string complete = "<CompleteMultipartUpload>";
   uint32_t part = 1;
   for (uint64_t offset = 0; offset < info.size; offset += kPartBytes, ++part) {
+    if (stopping_ && stopping_()) return abort(Status::Unavailable("ISGW link stopping"));
     std::string body;
     Status s = read(offset, std::min(kPartBytes, info.size - offset), &body);
     if (!s.ok()) return abort(s);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "client/object_api.h"
@@ -42,7 +43,9 @@ class S3Mirror {
  public:
   static constexpr uint64_t kPartBytes = 16 << 20;
 
-  explicit S3Mirror(S3Target target) : target_(std::move(target)) {}
+  // stopping: true once the link stops (a multipart upload under way is aborted).
+  explicit S3Mirror(S3Target target, std::function<bool()> stopping = {})
+      : target_(std::move(target)), stopping_(std::move(stopping)) {}
   const S3Target& target() const { return target_; }
 
   // Creates the target bucket when it does not exist.
@@ -60,6 +63,7 @@ class S3Mirror {
   Status Check(const http::ClientResponse& r, const std::string& what);
 
   S3Target target_;
+  std::function<bool()> stopping_;
 };
 
 }  // namespace ccow::isgw
