@@ -20,6 +20,7 @@ PACKAGES=(
   libraft-dev        # canonical Raft: the replicated cluster state (membership, FlexHash, namespace)
   libuv1-dev         # the event loop under raft_uv (Raft log and snapshots on disk, TCP between targets)
   libisal-dev        # ISA-L: Reed-Solomon erasure coding of stripes (src/ec), SIMD GF(2^8) kernels
+  libfuse3-dev fuse3 # the FUSE gateway (libfuse3's low-level API; fusermount3 unmounts)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   fio                # disk bandwidth: the physical limit printed beside store benchmarks

@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
   RegisterAdminCommands(app, &exit_code);
   RegisterServiceCommands(app, &exit_code);
   RegisterIsgwCommand(app, &exit_code);
+  RegisterMountCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

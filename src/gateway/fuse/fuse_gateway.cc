@@ -1,0 +1,357 @@
+#define FUSE_USE_VERSION 34
+#include "gateway/fuse/fuse_gateway.h"
+
+#include <fuse_lowlevel.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ccow::fuse {
+
+namespace {
+
+using fs::AttrChange;
+using fs::DirEntry;
+using fs::FileType;
+using fs::Ino;
+using fs::Inode;
+
+constexpr double kAttrTimeout = 1.0;  // the kernel's cache of attributes and names, s
+
+struct Mount {
+  fs::Volume& volume;
+  MountOptions options;
+  std::mutex mu;  // one operation of the volume at a time (requests and checkpoints)
+  std::condition_variable cv;
+  bool stopping = false;
+  Status last_checkpoint;
+};
+
+Mount& M(fuse_req_t req) { return *static_cast<Mount*>(fuse_req_userdata(req)); }
+
+struct stat StatOf(const Inode& n) {
+  struct stat st {};
+  st.st_ino = n.ino;
+  st.st_mode = (n.type == FileType::kDirectory ? S_IFDIR : n.type == FileType::kSymlink ? S_IFLNK : S_IFREG) |
+               (n.mode & 07777);
+  st.st_nlink = n.nlink;
+  st.st_uid = n.uid;
+  st.st_gid = n.gid;
+  st.st_size = static_cast<off_t>(n.size);
+  st.st_blksize = 4096;
+  st.st_blocks = static_cast<blkcnt_t>((n.size + 511) / 512);
+  auto ts = [](uint64_t ns) { return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)}; };
+  st.st_atim = ts(n.atime_ns);
+  st.st_mtim = ts(n.mtime_ns);
+  st.st_ctim = ts(n.ctime_ns);
+  return st;
+}
+
+void ReplyEntry(fuse_req_t req, const Result<Inode>& n) {
+  if (!n.ok()) {
+    fuse_reply_err(req, n.status().posix_errno());
+    return;
+  }
+  fuse_entry_param e{};
+  e.ino = n->ino;
+  e.generation = n->generation;
+  e.attr = StatOf(*n);
+  e.attr_timeout = kAttrTimeout;
+  e.entry_timeout = kAttrTimeout;
+  fuse_reply_entry(req, &e);
+}
+
+void ReplyAttr(fuse_req_t req, const Result<Inode>& n) {
+  if (!n.ok()) {
+    fuse_reply_err(req, n.status().posix_errno());
+    return;
+  }
+  struct stat st = StatOf(*n);
+  fuse_reply_attr(req, &st, kAttrTimeout);
+}
+
+void ReplyStatus(fuse_req_t req, const Status& s) { fuse_reply_err(req, s.ok() ? 0 : s.posix_errno()); }
+
+bool ReadOnly(fuse_req_t req) {
+  if (!M(req).options.read_only) return false;
+  fuse_reply_err(req, EROFS);
+  return true;
+}
+
+Status CheckpointLocked(Mount& m) {
+  auto r = m.volume.Checkpoint();
+  if (!r.ok()) spdlog::error("ccow mount: checkpoint failed: {}", r.status().ToString());
+  m.last_checkpoint = r.status();
+  return r.status();
+}
+
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  std::lock_guard lock(M(req).mu);
+  ReplyEntry(req, M(req).volume.Lookup(parent, name));
+}
+
+void GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  std::lock_guard lock(M(req).mu);
+  ReplyAttr(req, M(req).volume.GetAttr(ino));
+}
+
+void SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
+  if (ReadOnly(req)) return;
+  AttrChange c;
+  if (to_set & FUSE_SET_ATTR_MODE) c.mode = attr->st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_UID) c.uid = attr->st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) c.gid = attr->st_gid;
+  if (to_set & FUSE_SET_ATTR_SIZE) c.size = static_cast<uint64_t>(attr->st_size);
+  auto ns = [](const timespec& t) { return static_cast<uint64_t>(t.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(t.tv_nsec); };
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (to_set & FUSE_SET_ATTR_ATIME) c.atime_ns = ns(attr->st_atim);
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) c.atime_ns = ns(now);
+  if (to_set & FUSE_SET_ATTR_MTIME) c.mtime_ns = ns(attr->st_mtim);
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) c.mtime_ns = ns(now);
+  std::lock_guard lock(M(req).mu);
+  ReplyAttr(req, M(req).volume.SetAttr(ino, c));
+}
+
+void ReadLink(fuse_req_t req, fuse_ino_t ino) {
+  std::lock_guard lock(M(req).mu);
+  auto n = M(req).volume.GetAttr(ino);
+  if (!n.ok()) return (void)fuse_reply_err(req, n.status().posix_errno());
+  if (n->type != FileType::kSymlink) return (void)fuse_reply_err(req, EINVAL);
+  fuse_reply_readlink(req, n->target.c_str());
+}
+
+void Mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  if (ReadOnly(req)) return;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  std::lock_guard lock(M(req).mu);
+  ReplyEntry(req, M(req).volume.Mkdir(parent, name, mode & ~ctx->umask, ctx->uid, ctx->gid));
+}
+
+void Mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
+  if (ReadOnly(req)) return;
+  if (!S_ISREG(mode)) return (void)fuse_reply_err(req, EPERM);  // no devices, fifos or sockets
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  std::lock_guard lock(M(req).mu);
+  ReplyEntry(req, M(req).volume.Create(parent, name, mode & ~ctx->umask, ctx->uid, ctx->gid));
+}
+
+void Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  if (ReadOnly(req)) return;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  std::lock_guard lock(M(req).mu);
+  auto n = M(req).volume.Create(parent, name, mode & ~ctx->umask, ctx->uid, ctx->gid);
+  if (!n.ok()) return (void)fuse_reply_err(req, n.status().posix_errno());
+  fuse_entry_param e{};
+  e.ino = n->ino;
+  e.generation = n->generation;
+  e.attr = StatOf(*n);
+  e.attr_timeout = e.entry_timeout = kAttrTimeout;
+  fuse_reply_create(req, &e, fi);
+}
+
+void Symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  if (ReadOnly(req)) return;
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  std::lock_guard lock(M(req).mu);
+  ReplyEntry(req, M(req).volume.Symlink(parent, name, target, ctx->uid, ctx->gid));
+}
+
+void Link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t new_parent, const char* new_name) {
+  if (ReadOnly(req)) return;
+  std::lock_guard lock(M(req).mu);
+  ReplyEntry(req, M(req).volume.Link(ino, new_parent, new_name));
+}
+
+void Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (ReadOnly(req)) return;
+  std::lock_guard lock(M(req).mu);
+  ReplyStatus(req, M(req).volume.Unlink(parent, name));
+}
+
+void Rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (ReadOnly(req)) return;
+  std::lock_guard lock(M(req).mu);
+  ReplyStatus(req, M(req).volume.Rmdir(parent, name));
+}
+
+void Rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t new_parent, const char* new_name,
+            unsigned int flags) {
+  if (ReadOnly(req)) return;
+  if (flags != 0) return (void)fuse_reply_err(req, EINVAL);  // RENAME_NOREPLACE/EXCHANGE: not yet
+  std::lock_guard lock(M(req).mu);
+  ReplyStatus(req, M(req).volume.Rename(parent, name, new_parent, new_name));
+}
+
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  if (M(req).options.read_only && (fi->flags & O_ACCMODE) != O_RDONLY) return (void)fuse_reply_err(req, EROFS);
+  std::lock_guard lock(M(req).mu);
+  auto n = M(req).volume.GetAttr(ino);
+  if (!n.ok()) return (void)fuse_reply_err(req, n.status().posix_errno());
+  if (n->is_dir()) return (void)fuse_reply_err(req, EISDIR);
+  if (fi->flags & O_TRUNC) {
+    auto t = M(req).volume.SetAttr(ino, AttrChange{.size = 0});
+    if (!t.ok()) return (void)fuse_reply_err(req, t.status().posix_errno());
+  }
+  fuse_reply_open(req, fi);
+}
+
+void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  std::lock_guard lock(M(req).mu);
+  auto data = M(req).volume.Read(ino, static_cast<uint64_t>(off), size);
+  if (!data.ok()) return (void)fuse_reply_err(req, data.status().posix_errno());
+  fuse_reply_buf(req, data->data(), data->size());
+}
+
+void Write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
+  if (ReadOnly(req)) return;
+  std::lock_guard lock(M(req).mu);
+  uint64_t at = static_cast<uint64_t>(off);
+  if (fi->flags & O_APPEND) {
+    auto n = M(req).volume.GetAttr(ino);
+    if (!n.ok()) return (void)fuse_reply_err(req, n.status().posix_errno());
+    at = n->size;
+  }
+  Status s = M(req).volume.Write(ino, at, std::string_view(buf, size));
+  if (!s.ok()) return (void)fuse_reply_err(req, s.posix_errno());
+  fuse_reply_write(req, size);
+}
+
+void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  std::lock_guard lock(M(req).mu);
+  ReplyStatus(req, CheckpointLocked(M(req)));
+}
+
+// A directory's entries as of its opening, with "." and "..", read by index (the
+// offsets FUSE hands back).
+struct Listing {
+  std::vector<DirEntry> entries;
+};
+
+void OpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  std::lock_guard lock(M(req).mu);
+  auto dir = M(req).volume.GetAttr(ino);
+  if (!dir.ok()) return (void)fuse_reply_err(req, dir.status().posix_errno());
+  if (!dir->is_dir()) return (void)fuse_reply_err(req, ENOTDIR);
+  auto listing = std::make_unique<Listing>();
+  listing->entries.push_back({".", ino, FileType::kDirectory});
+  listing->entries.push_back({"..", dir->parent, FileType::kDirectory});
+  Status s = M(req).volume.ReadDir(ino, "", [&](const DirEntry& e) {
+    listing->entries.push_back(e);
+    return true;
+  });
+  if (!s.ok()) return (void)fuse_reply_err(req, s.posix_errno());
+  fi->fh = reinterpret_cast<uint64_t>(listing.release());
+  fuse_reply_open(req, fi);
+}
+
+void ReadDir(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  const Listing& l = *reinterpret_cast<const Listing*>(fi->fh);
+  std::vector<char> buf(size);
+  size_t used = 0;
+  for (size_t i = static_cast<size_t>(off); i < l.entries.size(); ++i) {
+    const DirEntry& e = l.entries[i];
+    struct stat st {};
+    st.st_ino = e.ino;
+    st.st_mode = e.type == FileType::kDirectory ? S_IFDIR : e.type == FileType::kSymlink ? S_IFLNK : S_IFREG;
+    const size_t n = fuse_add_direntry(req, buf.data() + used, size - used, e.name.c_str(), &st,
+                                       static_cast<off_t>(i + 1));
+    if (n > size - used) break;
+    used += n;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void ReleaseDir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<Listing*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  std::lock_guard lock(M(req).mu);
+  ReplyStatus(req, CheckpointLocked(M(req)));
+}
+
+void StatFs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs sv {};
+  sv.f_bsize = sv.f_frsize = 4096;
+  sv.f_blocks = sv.f_bfree = sv.f_bavail = 1ull << 30;  // the store's capacity is the cluster's
+  sv.f_files = sv.f_ffree = 1ull << 32;
+  sv.f_namemax = 255;
+  fuse_reply_statfs(req, &sv);
+}
+
+}  // namespace
+
+Status Run(fs::Volume& volume, const MountOptions& options) {
+  struct stat st {};
+  if (::stat(options.mount_point.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return Status::InvalidArgument("mount point " + options.mount_point + " is not a directory");
+  Mount m{volume, options, {}, {}, false, {}};
+  fuse_lowlevel_ops ops{};
+  ops.lookup = Lookup;
+  ops.getattr = GetAttr;
+  ops.setattr = SetAttr;
+  ops.readlink = ReadLink;
+  ops.mknod = Mknod;
+  ops.mkdir = Mkdir;
+  ops.unlink = Unlink;
+  ops.rmdir = Rmdir;
+  ops.symlink = Symlink;
+  ops.rename = Rename;
+  ops.link = Link;
+  ops.open = Open;
+  ops.read = Read;
+  ops.write = Write;
+  ops.fsync = Fsync;
+  ops.opendir = OpenDir;
+  ops.readdir = ReadDir;
+  ops.releasedir = ReleaseDir;
+  ops.fsyncdir = FsyncDir;
+  ops.statfs = StatFs;
+  ops.create = Create;
+  std::vector<std::string> argv = {"ccow", "-o", "default_permissions,fsname=" + options.fs_name + ",subtype=ccow"};
+  if (options.read_only) argv.back() += ",ro";
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
+  fuse_session* se = fuse_session_new(&args, &ops, sizeof ops, &m);
+  if (!se) return Status::InvalidArgument("libfuse refused the mount options");
+  if (fuse_set_signal_handlers(se) != 0) {
+    fuse_session_destroy(se);
+    return Status::Internal("cannot install the signal handlers of the FUSE session");
+  }
+  if (fuse_session_mount(se, options.mount_point.c_str()) != 0) {
+    fuse_remove_signal_handlers(se);
+    fuse_session_destroy(se);
+    return Status::IOError("the kernel refused to mount " + options.mount_point + " (is /dev/fuse there?)");
+  }
+  // Checkpoints on their own thread, between requests.
+  std::thread checkpoints([&m] {
+    std::unique_lock lock(m.mu);
+    while (!m.cv.wait_for(lock, std::chrono::nanoseconds(m.options.checkpoint_interval_ns), [&] { return m.stopping; }))
+      (void)CheckpointLocked(m);
+  });
+  const int loop = fuse_session_loop(se);
+  {
+    std::lock_guard lock(m.mu);
+    m.stopping = true;
+  }
+  m.cv.notify_all();
+  checkpoints.join();
+  fuse_session_unmount(se);
+  fuse_remove_signal_handlers(se);
+  fuse_session_destroy(se);
+  std::lock_guard lock(m.mu);
+  Status last = CheckpointLocked(m);
+  if (loop < 0) spdlog::warn("ccow mount: the FUSE loop ended with {}", std::strerror(-loop));
+  return last;
+}
+
+}  // namespace ccow::fuse

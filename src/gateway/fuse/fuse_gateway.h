@@ -1,0 +1,37 @@
+// The FUSE gateway (issue 15): a file layer volume (fs/volume.h) mounted on a directory
+// through libfuse3's low-level API, so that any POSIX tool reads and writes it.
+//
+// Requests run one at a time on the session's loop, each an operation of the volume by
+// inode number; refusals answer the errno of Status::posix_errno(). A checkpoint (the
+// volume's home gets a new version) is taken every checkpoint_interval_ns, on fsync and
+// fsyncdir, and at unmount: what was written since the last one is lost if the process
+// dies (the replay log that makes every fsync'd write durable without a checkpoint is a
+// later slice). The kernel checks permissions against the attributes
+// (default_permissions).
+//
+// Errors (Run): kInvalidArgument for a mount point that is not a directory; kIOError
+// when the kernel refuses the mount (no /dev/fuse); what the final checkpoint answers.
+// Threads: Run on the caller's thread, until the file system is unmounted or the
+// process gets SIGINT, SIGTERM or SIGHUP; the checkpoints on a thread of their own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "fs/volume.h"
+
+namespace ccow::fuse {
+
+struct MountOptions {
+  std::string mount_point;
+  uint64_t checkpoint_interval_ns = 10'000'000'000ull;
+  bool read_only = false;
+  std::string fs_name = "ccow";  // what mount(8) shows as the source
+};
+
+// Mounts volume on options.mount_point and serves it until unmounted; then checkpoints.
+Status Run(fs::Volume& volume, const MountOptions& options);
+
+}  // namespace ccow::fuse
