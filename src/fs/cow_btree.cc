@@ -308,13 +308,17 @@ Result<BtreeRoot> CowBtree::PutShadow(const Node& n, const Chid& chid, uint64_t 
   } else {
     for (const auto& c : n.children) add(c.shadow, c.shadow_bytes, ChunkKind::kChunkManifest);
   }
-  const std::string bytes = cm.Encode();
-  const Chid shadow = HashBytes(options_.algo, bytes);
+  CCOW_ASSIGN_OR_RETURN(Chid shadow, PutChunk(cm.Encode(), fence));
+  return BtreeRoot{chid, shadow, offset};
+}
+
+Result<Chid> CowBtree::PutChunk(const std::string& bytes, WriteFence* fence) {
+  const Chid chid = HashBytes(options_.algo, bytes);
   const uint32_t r = options_.replicas ? options_.replicas : backend_.default_replication_count();
   bool stored_new = false;
-  CCOW_RETURN_IF_ERROR(backend_.PutChunk(shadow, bytes, r, &stored_new, fence));
+  CCOW_RETURN_IF_ERROR(backend_.PutChunk(chid, bytes, r, &stored_new, fence));
   nodes_written_ += stored_new;
-  return BtreeRoot{chid, shadow, offset};
+  return chid;
 }
 
 Result<BtreeRoot> CowBtree::Write(Node& n, WriteFence* fence) {
@@ -336,11 +340,7 @@ Result<BtreeRoot> CowBtree::Write(Node& n, WriteFence* fence) {
     }
   }
   const std::string bytes = out.Encode();
-  const Chid chid = HashBytes(options_.algo, bytes);
-  const uint32_t r = options_.replicas ? options_.replicas : backend_.default_replication_count();
-  bool stored_new = false;
-  CCOW_RETURN_IF_ERROR(backend_.PutChunk(chid, bytes, r, &stored_new, fence));
-  nodes_written_ += stored_new;
+  CCOW_ASSIGN_OR_RETURN(Chid chid, PutChunk(bytes, fence));
   CCOW_ASSIGN_OR_RETURN(BtreeRoot root, PutShadow(n, chid, bytes.size(), fence));
   n.dirty = false;
   return root;

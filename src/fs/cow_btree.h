@@ -88,6 +88,7 @@ class CowBtree {
   Result<bool> ScanNode(Node& n, std::string_view start, const std::function<bool(std::string_view, std::string_view)>& fn);
   Result<BtreeRoot> Write(Node& n, WriteFence* fence);
   Result<BtreeRoot> PutShadow(const Node& n, const Chid& chid, uint64_t node_bytes, WriteFence* fence);
+  Result<Chid> PutChunk(const std::string& bytes, WriteFence* fence);  // a node or a shadow, counted
   Split SplitNode(Node& n);
   size_t ChildIndex(const Node& n, std::string_view key) const;
 

@@ -43,6 +43,7 @@ class SilentListener {
   }
   ~SilentListener() { ::close(fd_); }
   uint16_t port() const { return port_; }
+  int fd() const { return fd_; }  // for a test that answers by hand
 
  private:
   int fd_ = -1;
@@ -68,20 +69,9 @@ TEST(HttpClient, SilentPeerTimesOutAsUnavailable) {
 // client reads the headers and is done (an S3 HEAD of an existing object, which it once
 // waited on for bytes that never come, failing with "partial message").
 TEST(HttpClient, HeadAnswerHasNoBody) {
-  int listen_fd = -1;
-  {
-    listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    ASSERT_EQ(::listen(listen_fd, 4), 0);
-  }
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  std::thread answer([listen_fd] {
-    int c = ::accept(listen_fd, nullptr, nullptr);
+  SilentListener peer;
+  std::thread answer([fd = peer.fd()] {
+    int c = ::accept(fd, nullptr, nullptr);
     if (c < 0) return;
     char buf[4096];
     (void)::recv(c, buf, sizeof buf, 0);
@@ -90,10 +80,9 @@ TEST(HttpClient, HeadAnswerHasNoBody) {
     (void)::recv(c, buf, sizeof buf, 0);  // held open until the client closes
     ::close(c);
   });
-  auto res = Request("127.0.0.1", ntohs(addr.sin_port), "HEAD", "/b/k", {}, {},
+  auto res = Request("127.0.0.1", peer.port(), "HEAD", "/b/k", {}, {},
                      ClientTimeouts{milliseconds(1000), milliseconds(2000)});
   answer.join();
-  ::close(listen_fd);
   ASSERT_TRUE(res.ok()) << res.status().ToString();
   EXPECT_EQ(res->status, 200);
   EXPECT_TRUE(res->body.empty());
