@@ -35,6 +35,8 @@ int RunIsgw(const IsgwDaemonFlags& flags) {
   if (!hp.ok()) return Fail(hp.status().WithContext("--admin-listen"));
   auto retention = ParseDurationFlag("--quarantine-retention", flags.quarantine_retention);
   if (!retention.ok()) return Fail(retention.status());
+  auto locks = LinkEndLocks::Take(flags.isgw.services);
+  if (!locks.ok()) return Fail(locks.status());
   // The chunk cache of on-demand reads is this daemon's (CLUSTER/isgw-cache/SERVICE-isgw).
   auto opened = OpenServing(*retention, flags.isgw.services, "isgw");
   if (!opened.ok()) return Fail(opened.status());

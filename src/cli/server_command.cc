@@ -86,6 +86,8 @@ int RunServer(const ServerFlags& flags) {
   if (!scrub_interval.ok()) return Fail(scrub_interval.status());
   auto scrub_rate = ParseSizeFlag("--scrub-rate", flags.scrub_rate);
   if (!scrub_rate.ok()) return Fail(scrub_rate.status());
+  auto locks = LinkEndLocks::Take(flags.isgw.services);
+  if (!locks.ok()) return Fail(locks.status());
   auto opened = OpenServing(*retention, flags.isgw.services, std::to_string(s3hp->second));
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<Serving> serving = std::move(*opened);

@@ -4,6 +4,8 @@
 #include <malloc.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +119,17 @@ Serving::~Serving() {
 }
 
 namespace {
+// A service name becomes a file and directory name: letters, digits, '.', '_', '-', not
+// starting with '.'.
+Status CheckServiceName(const std::string& name) {
+  const bool ok = !name.empty() && name.size() <= 64 && name[0] != '.' &&
+                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+                      std::string::npos;
+  if (ok) return Status::OK();
+  return Status::InvalidArgument("service " + name +
+                                 ": a service name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
+}
+
 // A bucket's quarantine retention from the registry: its record's, else its tenant's.
 std::function<uint64_t(const std::string&)> BucketRetention(std::shared_ptr<std::atomic<Registry*>> slot) {
   return [slot](const std::string& bucket_path) -> uint64_t {
@@ -134,16 +147,7 @@ Result<std::unique_ptr<Serving>> OpenServing(uint64_t retention_ns, const std::v
   // chunks absent here are fetched from the remote into a cache beside the data (its
   // size is the service's chunk-cache-size, 0 until the link reads it).
   BackendWrapper wrap;
-  for (const std::string& name : isgw_services) {
-    // A service name becomes a directory name: letters, digits, '.', '_', '-', not
-    // starting with '.'.
-    const bool name_ok = !name.empty() && name.size() <= 64 && name[0] != '.' &&
-                         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-                             std::string::npos;
-    if (!name_ok)
-      return Status::InvalidArgument("--isgw " + name +
-                                     ": a service name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'");
-  }
+  for (const std::string& name : isgw_services) CCOW_RETURN_IF_ERROR(CheckServiceName(name));
   if (!isgw_services.empty()) {
     // One cache, named by the first service (whose chunk-cache-size bounds it). Gateways
     // of one cluster each keep their own (by S3 port).
@@ -304,6 +308,32 @@ std::string LinkEndsBanner(const isgw::LinkEndpoint& ends, const std::string& li
 namespace {
 std::string LinkEndFile(const std::string& service) { return ClusterDir() + "/isgw/" + service + ".json"; }
 }  // namespace
+
+Result<std::unique_ptr<LinkEndLocks>> LinkEndLocks::Take(const std::vector<std::string>& services) {
+  auto locks = std::unique_ptr<LinkEndLocks>(new LinkEndLocks());
+  if (ClusterDir().empty() || services.empty()) return locks;
+  const std::string dir = ClusterDir() + "/isgw";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::IOError("cannot create " + dir + ": " + std::strerror(errno));
+  for (const std::string& service : services) CCOW_RETURN_IF_ERROR(CheckServiceName(service));
+  for (const std::string& service : services) {
+    const std::string path = dir + "/" + service + ".lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::FromErrno(errno, "opening " + path);
+    locks->fds_.push_back(fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK)
+        return Status::Busy("another process of this cluster runs the link end of service " + service + " (" +
+                            LinkEndFile(service) + " says where): one per service");
+      return Status::FromErrno(errno, "locking " + path);
+    }
+  }
+  return locks;
+}
+
+LinkEndLocks::~LinkEndLocks() {
+  for (int fd : fds_) ::close(fd);
+}
 
 Status RegisterLinkEnds(const isgw::LinkEndpoint& ends, const std::string& admin_host, uint16_t admin_port,
                         const std::string& admin_token) {

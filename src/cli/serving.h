@@ -78,6 +78,18 @@ std::optional<daemon::AdminReply> LinkEndsAdmin(isgw::LinkEndpoint* ends, const 
 // The banner's lines of the link ends ("  isgw     service NAME, receiving on ...").
 std::string LinkEndsBanner(const isgw::LinkEndpoint& ends, const std::string& listen_host);
 
+// On a cluster one process runs a service's link end: CLUSTER/isgw/SERVICE.lock, held
+// (flock) for the process's life, refuses a second (kBusy naming the service). Nothing on
+// one node (the data directory is the server's alone already). Call before StartLinkEnds.
+class LinkEndLocks {
+ public:
+  static Result<std::unique_ptr<LinkEndLocks>> Take(const std::vector<std::string>& services);
+  ~LinkEndLocks();
+
+ private:
+  std::vector<int> fds_;
+};
+
 // On a cluster the CLI finds the process running a service's link end through
 // CLUSTER/isgw/SERVICE.json (its pid, admin address and token, readable by the owner
 // only): `service show -s` and `service verify` call it. Unregister removes only the

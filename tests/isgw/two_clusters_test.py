@@ -12,7 +12,7 @@ an S3 gateway that runs the link (`ccow gateway s3 --cluster B --isgw hawaii`):
   the same version history, each segment's versions under its own site id;
 - an idle link compares no list;
 - the CLI finds a cluster's link end: `service show -s` reports its status and `service
-  verify` compares both segments (exit 0);
+  verify` compares both segments (exit 0); a second link end of the service is refused;
 - the link daemon SIGKILLed mid-batch and restarted on its address loses nothing and
   duplicates no version.
 
@@ -177,6 +177,12 @@ def main():
             fail("the link at A never went idle: %s -> %s" % (before, after))
     if a_end.counter("ccow_isgw_full_syncs_total") < 1:
         fail("the link at A made no whole-bucket comparison")
+
+    # One link end per service in a cluster: a second daemon is refused.
+    r = subprocess.run([CCOW, "--cluster", cla, "isgw", "--service", "hawaii", "--listen", "127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 6 or "one per service" not in r.stderr:
+        fail("a second link end of hawaii: exit %d: %s" % (r.returncode, r.stderr))
 
     # The CLI finds the cluster's link end (CLUSTER/isgw/hawaii.json) for status and verify.
     st = json.loads(ccow(cla, "--json", "service", "show", "hawaii", "-s").stdout)
