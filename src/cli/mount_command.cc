@@ -32,6 +32,8 @@ int RunMount(const MountFlags& flags) {
   mo.checkpoint_interval_ns = *interval;
   mo.read_only = flags.read_only;
   mo.fs_name = "ccow:" + flags.bucket;
+  Backend& backend = (*api)->backend();
+  mo.capacity = [&backend] { return backend.Capacity(); };
   std::cout << "ccow mount: " << flags.bucket << " on " << flags.mount_point << " (checkpoint every "
             << FormatDuration(*interval) << " and on fsync; volume home " << *home << ")" << std::endl;
   Status s = fuse::Run(**volume, mo);

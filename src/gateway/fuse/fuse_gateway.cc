@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -281,7 +282,15 @@ void FsyncDir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
 void StatFs(fuse_req_t req, fuse_ino_t) {
   struct statvfs sv {};
   sv.f_bsize = sv.f_frsize = 4096;
-  sv.f_blocks = sv.f_bfree = sv.f_bavail = 1ull << 30;  // the store's capacity is the cluster's
+  sv.f_blocks = sv.f_bfree = sv.f_bavail = 1ull << 30;
+  if (const auto& capacity = M(req).options.capacity) {
+    // The store's (on a cluster, what the gateway's backend reports for it).
+    const StoreCapacity c = capacity();
+    if (c.total_bytes > 0) {
+      sv.f_blocks = c.total_bytes / 4096;
+      sv.f_bfree = sv.f_bavail = std::min(c.free_bytes, c.total_bytes) / 4096;
+    }
+  }
   sv.f_files = sv.f_ffree = 1ull << 32;
   sv.f_namemax = 255;
   fuse_reply_statfs(req, &sv);

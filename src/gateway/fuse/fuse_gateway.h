@@ -16,11 +16,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "core/status.h"
 #include "fs/volume.h"
+#include "store/chunk_store.h"
 
 namespace ccow::fuse {
 
@@ -29,6 +31,8 @@ struct MountOptions {
   uint64_t checkpoint_interval_ns = 10'000'000'000ull;
   bool read_only = false;
   std::string fs_name = "ccow";  // what mount(8) shows as the source
+  // What statfs (df) reports: the store's capacity and free bytes. Empty: 4 TiB, all free.
+  std::function<StoreCapacity()> capacity;
 };
 
 // Mounts volume on options.mount_point and serves it until unmounted; then checkpoints.

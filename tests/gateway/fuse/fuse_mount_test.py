@@ -5,7 +5,8 @@ calls from this process against a model:
 - a random workload (create, write at offsets, append, truncate, rename, link, symlink,
   unlink, mkdir, rmdir) reads back as the model says after every step, and refusals
   carry POSIX's errnos (EEXIST, ENOENT, ENOTEMPTY, EISDIR, ENOTDIR);
-- a copy of a source tree compares equal to the original (diff -r);
+- a copy of a source tree compares equal to the original (diff -r); df reports the
+  store's file system;
 - unmounted (fusermount3 -u) and mounted again: the whole tree is as the model says;
 - SIGKILLed after an fsync: mounted again, the fsync'd file is there, whole.
 
@@ -202,9 +203,11 @@ def main():
     if r.returncode != 0:
         fail("diff -r of a copied tree: %s" % r.stdout[:2000])
     model = tree(MNT)
-    st = os.statvfs(MNT)
-    if st.f_namemax != 255:
-        fail("statvfs: %s" % (st,))
+    # df reports the store's file system.
+    st, disk = os.statvfs(MNT), os.statvfs(DATA)
+    if st.f_namemax != 255 or abs(st.f_blocks * st.f_frsize - disk.f_blocks * disk.f_frsize) > (1 << 20) or \
+            st.f_bavail * st.f_frsize > st.f_blocks * st.f_frsize:
+        fail("statvfs of the mount %s against the data directory's %s" % (st, disk))
     unmount()
 
     # Mounted again: the same tree.
