@@ -79,6 +79,10 @@ int ExitCodeOfPass(const nlohmann::json& pass);
 // An admin call (method, path and query) on the `ccow server` holding the data directory,
 // found through DATA/server.json; wait_ns: how long the call may take beyond the usual.
 Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns);
+// The same call on the daemon an info file names ({"admin_host", "admin_port",
+// "admin_token"}: DATA/server.json, CLUSTER/isgw/SERVICE.json).
+Result<nlohmann::json> CallAdminOf(const nlohmann::json& info, const std::string& method, const std::string& target,
+                                   uint64_t wait_ns);
 // `ccow system scrub` (scrub_command.cc), and the scrub lines of `ccow system status`
 // (one daemon's GET /admin/scrub; indent prefixes every line).
 void RegisterScrubCommand(CLI::App* system, int* exit_code);

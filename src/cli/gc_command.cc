@@ -101,20 +101,27 @@ int ExitCodeOfPass(const nlohmann::json& j) {
 }
 
 // The running server's admin endpoint, from DATA/server.json.
+Result<nlohmann::json> CallAdminOf(const nlohmann::json& info, const std::string& method, const std::string& target,
+                                   uint64_t wait_ns) {
+  http::ClientTimeouts t;
+  t.total = std::chrono::milliseconds(wait_ns / 1'000'000 + 8000);
+  const std::string host = info.value("admin_host", "127.0.0.1");
+  const auto port = static_cast<uint16_t>(info.value("admin_port", 9001));
+  CCOW_ASSIGN_OR_RETURN(auto resp, http::Request(host, port, method, target,
+                                                 {{"authorization", "Bearer " + info.value("admin_token", "")}}, {}, t));
+  CCOW_RETURN_IF_ERROR(daemon::StatusOfReply(resp.status, resp.body));
+  auto j = nlohmann::json::parse(resp.body, nullptr, false);
+  if (j.is_discarded())
+    return Status::IOError("the answer of " + host + ":" + std::to_string(port) + " is not JSON: " + resp.body.substr(0, 200));
+  return j;
+}
+
 Result<nlohmann::json> CallServerAdmin(const std::string& method, const std::string& target, uint64_t wait_ns) {
   std::ifstream in(ServerInfoPath());
   auto info = nlohmann::json::parse(in, nullptr, false);
   if (info.is_discarded() || !info.is_object())
     return Status::Busy("the data directory is in use and " + ServerInfoPath() + " does not say where its server listens");
-  http::ClientTimeouts t;
-  t.total = std::chrono::milliseconds(wait_ns / 1'000'000 + 8000);
-  CCOW_ASSIGN_OR_RETURN(auto resp, http::Request(info.value("admin_host", "127.0.0.1"),
-                                                 static_cast<uint16_t>(info.value("admin_port", 9001)), method, target,
-                                                 {{"authorization", "Bearer " + info.value("admin_token", "")}}, {}, t));
-  CCOW_RETURN_IF_ERROR(daemon::StatusOfReply(resp.status, resp.body));
-  auto j = nlohmann::json::parse(resp.body, nullptr, false);
-  if (j.is_discarded()) return Status::IOError("the server's answer is not JSON: " + resp.body.substr(0, 200));
-  return j;
+  return CallAdminOf(info, method, target, wait_ns);
 }
 
 Result<nlohmann::json> GcStatusFromServer() { return CallServerAdmin("GET", "/admin/gc", 0); }

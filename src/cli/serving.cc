@@ -369,15 +369,7 @@ Result<nlohmann::json> CallLinkEndAdmin(const std::string& service, const std::s
     return Status::NotFound("no process of this cluster runs a link end of service " + service + " (" + path +
                             " names none alive): start one with `ccow --cluster " + ClusterDir() +
                             " isgw --service " + service + " --listen HOST:PORT`");
-  http::ClientTimeouts t;
-  t.total = std::chrono::milliseconds(wait_ns / 1'000'000 + 8000);
-  CCOW_ASSIGN_OR_RETURN(auto resp, http::Request(info.value("admin_host", "127.0.0.1"),
-                                                 static_cast<uint16_t>(info.value("admin_port", 0)), "GET", target,
-                                                 {{"authorization", "Bearer " + info.value("admin_token", "")}}, {}, t));
-  CCOW_RETURN_IF_ERROR(daemon::StatusOfReply(resp.status, resp.body));
-  auto j = nlohmann::json::parse(resp.body, nullptr, false);
-  if (j.is_discarded()) return Status::IOError("the link end's answer is not JSON: " + resp.body.substr(0, 200));
-  return j;
+  return CallAdminOf(info, "GET", target, wait_ns);
 }
 
 }  // namespace ccow::cli

@@ -216,21 +216,11 @@ Result<Inode> Volume::MakeNode(Ino parent, std::string_view name, Inode node) {
 }
 
 Result<Inode> Volume::Mkdir(Ino parent, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid) {
-  Inode n;
-  n.type = FileType::kDirectory;
-  n.mode = mode & 07777;
-  n.uid = uid;
-  n.gid = gid;
-  return MakeNode(parent, name, n);
+  return MakeNode(parent, name, Inode{.type = FileType::kDirectory, .mode = mode & 07777, .uid = uid, .gid = gid});
 }
 
 Result<Inode> Volume::Create(Ino parent, std::string_view name, uint32_t mode, uint32_t uid, uint32_t gid) {
-  Inode n;
-  n.type = FileType::kFile;
-  n.mode = mode & 07777;
-  n.uid = uid;
-  n.gid = gid;
-  return MakeNode(parent, name, n);
+  return MakeNode(parent, name, Inode{.type = FileType::kFile, .mode = mode & 07777, .uid = uid, .gid = gid});
 }
 
 Result<Inode> Volume::Symlink(Ino parent, std::string_view name, std::string_view target, uint32_t uid,
@@ -405,18 +395,18 @@ Status Volume::Truncate(Inode& n, uint64_t size) {
   if (size < n.size) {
     // Blocks wholly past the new end go; the block it ends in is cut.
     std::vector<std::string> gone;
+    std::string cut;  // the value of the block the new end falls in, read with the keys
     const std::string prefix = DataPrefix(n.ino);
-    CCOW_RETURN_IF_ERROR(tree_->Scan(BlockKey(n.ino, size / bb), [&](std::string_view key, std::string_view) {
+    CCOW_RETURN_IF_ERROR(tree_->Scan(BlockKey(n.ino, size / bb), [&](std::string_view key, std::string_view value) {
       if (key.substr(0, prefix.size()) != prefix) return false;
+      if (gone.empty() && GetBE(key.substr(prefix.size())) * bb < size) cut = std::string(value);
       gone.emplace_back(key);
       return true;
     }));
     for (const std::string& key : gone) {
       const uint64_t block = GetBE(std::string_view(key).substr(prefix.size()));
       if (block * bb < size) {
-        CCOW_ASSIGN_OR_RETURN(auto bytes, tree_->Get(key));
-        if (!bytes) continue;
-        CCOW_ASSIGN_OR_RETURN(FileBlock b, FileBlock::Decode(*bytes, bb));
+        CCOW_ASSIGN_OR_RETURN(FileBlock b, FileBlock::Decode(cut, bb));
         b.CutAt(size - block * bb);
         if (!b.pieces.empty()) {
           CCOW_RETURN_IF_ERROR(tree_->Put(key, b.Encode()));
