@@ -45,6 +45,14 @@ std::vector<std::string> Seeds() {
   Must(vl.Delete(2, 1700000001000000000ull));
   Must(vl.CreateSnapshot("before-purge", {}, 1700000002000000000ull));
   seeds.push_back(vl.Encode());
+  // The tombstones of deleted snapshots (the optional last section).
+  {
+    VersionList t = vl;
+    Must(t.CreateSnapshot("snapview:monday", {}, 1700000002500000000ull));
+    Must(t.DeleteSnapshot("snapview:monday", 1700000002600000000ull));
+    Must(t.DeleteSnapshot("daily", 1700000002700000000ull));
+    seeds.push_back(t.Encode());
+  }
   Must(vl.Delete(std::nullopt, 1700000003000000000ull));
   seeds.push_back(vl.Encode());
 

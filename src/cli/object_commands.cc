@@ -9,6 +9,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
+#include "client/snapview.h"
 #include "core/config.h"
 #include "model/object_name.h"
 
@@ -18,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 struct ObjectFlags {
-  std::string name, name2, file, out, range, snapshot, content_type, delimiter, start_after;
+  std::string name, name2, file, out, range, snapshot, snapview, content_type, delimiter, start_after;
   std::string hash, chunking, chunk_size;  // when not given: the bucket's (or the default)
   CLI::Option *hash_opt = nullptr, *chunking_opt = nullptr, *chunk_size_opt = nullptr;
   std::vector<std::string> meta;
@@ -37,6 +38,7 @@ VersionSelector Selector() {
   VersionSelector s;
   if (Flags().generation >= 0) s.generation = static_cast<uint64_t>(Flags().generation);
   if (!Flags().snapshot.empty()) s.snapshot = Flags().snapshot;
+  if (!Flags().snapview.empty()) s.snapshot = SnapViewPin(Flags().snapview);  // what pins its objects
   return s;
 }
 
@@ -342,7 +344,9 @@ int Simple(const std::function<Status(ObjectApi&)>& fn, const std::string& done)
 
 void AddSelector(CLI::App* cmd) {
   cmd->add_option("-g,--generation", Flags().generation, "a specific generation");
-  cmd->add_option("-s,--snapshot", Flags().snapshot, "the version a snapshot pins");
+  auto* snap = cmd->add_option("-s,--snapshot", Flags().snapshot, "the version a snapshot pins");
+  cmd->add_option("--snapview", Flags().snapview, "the version a view of the bucket holds (ccow snapview)")
+      ->excludes(snap);
 }
 
 }  // namespace
@@ -423,6 +427,9 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
         [](ObjectApi& a) {
           VersionSelector s;
           s.generation = Generation();
+          if (IsSnapViewPin(Flags().name2))
+            return Status::InvalidArgument("snapshot names beginning with '" + std::string(kSnapViewPinPrefix) +
+                                           "' are the pins of bucket views (ccow snapview)");
           return a.CreateSnapshot(Flags().name, Flags().name2, s);
         },
         "created snapshot " + Flags().name2 + " of " + Flags().name);
@@ -432,7 +439,12 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   srm->add_option("name", f.name, kName)->required();
   srm->add_option("snapshot", f.name2, "snapshot name")->required();
   srm->callback([exit_code] {
-    *exit_code = Simple([](ObjectApi& a) { return a.DeleteSnapshot(Flags().name, Flags().name2); },
+    *exit_code = Simple(
+        [](ObjectApi& a) {
+          if (IsSnapViewPin(Flags().name2))
+            return Status::InvalidArgument("'" + Flags().name2 + "' pins a bucket view: ccow snapview rm removes it");
+          return a.DeleteSnapshot(Flags().name, Flags().name2);
+        },
                         "removed snapshot " + Flags().name2 + " of " + Flags().name);
   });
   auto* sls = snapshot->add_subcommand("ls", "list snapshots (same as object versions)");

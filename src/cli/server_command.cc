@@ -22,6 +22,7 @@
 #include "daemon/scrub_service.h"
 #include "gc/referrers.h"
 #include "daemon/admin_api.h"
+#include "daemon/snapview_admin.h"
 #include "daemon/migration.h"
 #include "daemon/node_registry.h"
 #include "daemon/remote_registry.h"
@@ -156,8 +157,10 @@ int RunServer(const ServerFlags& flags) {
         }
         return j.dump();
       },
-      [&gc, &scrub, &ends](const std::string& method, const std::string& path, const http::ParsedTarget& target) {
+      [&gc, &scrub, &ends, &serving](const std::string& method, const std::string& path,
+                                     const http::ParsedTarget& target) {
         if (auto r = LinkEndsAdmin(ends.get(), method, path, target)) return *r;
+        if (auto r = daemon::HandleSnapViewAdmin(*serving->api, method, path, target)) return *r;
         if (gc)
           if (auto r = gc->Handle(method, path, target)) return *r;
         if (scrub)

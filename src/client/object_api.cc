@@ -186,6 +186,7 @@ Result<ListResult> ObjectApi::List(const ListOptions& options) {
         options.prefix, seek_suffix, [&](const VersionList& vl) {
           const std::string& name = vl.name();
           if (!cursor.empty() && name <= cursor) return true;
+          if (!options.include_system_keys && IsSystemKey(std::string_view(name).substr(pos))) return true;
           if (!vl.HasActiveVersion()) return true;
           if (!options.include_delete_markers && vl.versions().front().is_delete_marker())
             return true;
@@ -312,7 +313,8 @@ Status ObjectApi::CreateSnapshot(const std::string& name, const std::string& sna
 }
 
 Status ObjectApi::DeleteSnapshot(const std::string& name, const std::string& snapshot) {
-  return MutateList(name, [&](VersionList* vl) { return vl->DeleteSnapshot(snapshot); });
+  uint64_t now = Now();
+  return MutateList(name, [&](VersionList* vl) { return vl->DeleteSnapshot(snapshot, now); });
 }
 
 }  // namespace ccow

@@ -165,6 +165,9 @@ struct ListOptions {
   bool include_delete_markers = false;
   // Also return each listed name's whole version list (S3 ListObjectVersions).
   bool with_version_lists = false;
+  // Also list the bucket's system keys (model/object_name.h IsSystemKey: SnapView
+  // records), which every listing for users leaves out.
+  bool include_system_keys = false;
 };
 
 struct ListResult {

@@ -73,6 +73,19 @@ class ManifestBuilder {
   std::vector<std::vector<ChunkRef>> levels_;
 };
 
+// Pins a chunk that a new version references without putting it (a clone, a compose).
+// One not stored here but readable is stored here, as a put would: a metadata-only site's
+// copy of another site's object (its backend fetches what it lacks through the links) is
+// this site's own version. kNotFound when it is neither.
+Status TouchOrStore(Backend& backend, const Chid& chid, uint32_t r, WriteFence* fence) {
+  Status touched = backend.TouchChunk(chid, r, fence);
+  if (!touched.IsNotFound()) return touched;
+  std::string bytes;
+  if (!backend.GetChunk(chid, &bytes).ok()) return touched;
+  bool stored_new = false;
+  return backend.PutChunk(chid, bytes, r, &stored_new, fence);
+}
+
 // Touches ref and, for a chunk manifest, everything below it, for a version of R r
 // (touch), and brings each payload chunk back to r replicas where it has fewer (raise):
 // the collector trims a fragment of an erasure-coded version to one copy (its keeper), and
@@ -85,8 +98,9 @@ Status WalkRefs(Backend& backend, const ChunkRef& ref, uint32_t r, int depth, Wr
                 bool raise, bool payload_may_be_absent = false, bool manifests_may_be_absent = false) {
   const bool manifest = ref.kind == ChunkKind::kChunkManifest;
   if (touch) {
-    Status touched = backend.TouchChunk(ref.chid, r, fence);
-    if (touched.IsNotFound() && (manifest ? manifests_may_be_absent : payload_may_be_absent)) return Status::OK();
+    const bool may_be_absent = manifest ? manifests_may_be_absent : payload_may_be_absent;
+    Status touched = may_be_absent ? backend.TouchChunk(ref.chid, r, fence) : TouchOrStore(backend, ref.chid, r, fence);
+    if (touched.IsNotFound() && may_be_absent) return Status::OK();
     CCOW_RETURN_IF_ERROR(touched);
   }
   if (!manifest) return raise ? backend.RaiseReplication(ref.chid, r) : Status::OK();
@@ -604,7 +618,7 @@ Result<ObjectInfo> ObjectApi::Compose(const std::string& dest,
     // The new manifests reference the parts' chunks without putting them (a collection
     // under way keeps what is touched).
     for (const auto& ref : refs)
-      CCOW_RETURN_IF_ERROR(backend_->TouchChunk(ref.chid, vm.policy.replication_count, &fence));
+      CCOW_RETURN_IF_ERROR(TouchOrStore(*backend_, ref.chid, vm.policy.replication_count, &fence));
     // The new version is kept at its own R: chunks it shares with a source of a lower R
     // (a copy into a bucket of a higher R), or with an erasure-coded one (trimmed to one
     // copy each), are raised to it.

@@ -207,9 +207,7 @@ Status Collector::ExpireAndMark(Marks& marks, GcPassResult* r) {
       r->lists_scanned++;
       const uint64_t retention = api_->RetentionOf(vl.name());
       const uint64_t now = options_.clock ? options_.clock() : NowNs();
-      bool expired_any = false;
-      for (const auto& q : vl.quarantine())
-        if (q.deleted_at_ns + retention <= now) expired_any = true;
+      const bool expired_any = vl.HasExpired(now, retention);
       auto mark_list = [&](const VersionList& list) -> Status {
         auto mark_version = [&](const VersionEntry& v) {
           return v.erasure_coded() ? MarkEncodedVersion(marks, v, r) : MarkVersion(marks, v.vm_chid, r);

@@ -15,6 +15,12 @@
 #include "model/version_signature.h"
 
 namespace ccow::isgw {
+namespace {
+
+// How long a fetch waits for each hop it allows (FetchChunks).
+constexpr int kFetchHopMs = 6'000;
+
+}  // namespace
 
 IsgwLink::IsgwLink(std::shared_ptr<ObjectApi> api, LinkOptions options)
     : api_(std::move(api)), options_(std::move(options)) {}
@@ -161,8 +167,12 @@ Status IsgwLink::FetchChunks(const std::vector<Chid>& chids, std::vector<std::st
   CCOW_ASSIGN_OR_RETURN(Remote remote, RemoteOf(svc->second.config.remote));
   if (remote.s3) return Status::NotFound("an s3:// remote holds objects, not chunks to fetch");
   std::string bytes;
-  // A reader waits on it: a hung remote fails the read in seconds, not minutes.
-  CCOW_RETURN_IF_ERROR(Post(remote, "fetch", Encode(FetchRequest{options_.service, chids, hops}), &bytes, 15'000));
+  // A reader waits on it: a hung remote fails the read in seconds, not minutes. Each hop
+  // the remote may take waits 6 s less than the one before it, so that a site forwarding
+  // the fetch has its answer (or gives up) while its asker still waits.
+  const int timeout_ms = kFetchHopMs * (hops + 1);
+  CCOW_RETURN_IF_ERROR(
+      Post(remote, "fetch", Encode(FetchRequest{options_.service, chids, hops}), &bytes, timeout_ms));
   CCOW_ASSIGN_OR_RETURN(FetchReply reply, DecodeFetchReply(bytes));
   if (reply.chunks.size() != chids.size())
     return Status::Corruption("ISGW link to " + remote.url + ": fetch reply of another length");

@@ -4,6 +4,7 @@
 #include "isgw/isgw_wire.h"
 #include "isgw/link_internal.h"
 #include "model/chunk_manifest.h"
+#include "model/object_name.h"
 #include "model/version_manifest.h"
 
 namespace ccow::isgw {
@@ -50,9 +51,17 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
     // Plain objects: each name's current version written there, or deleted.
     for (const auto& vl : lists) {
       if (stopping()) return Status::Unavailable("ISGW link stopping");
+      // A system key (a SnapView's record) is no S3 object: it stays a ccow site's.
+      if (IsSystemKey(std::string_view(vl.name()).substr(bucket.size() + 1))) continue;
       bool changed = false;
       uint64_t bytes = 0;
       Status s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), &changed, &bytes);
+      if (s.code() == Code::kNotFound) {
+        // A write answered 404: the target bucket is gone (removed while the link ran);
+        // made again, and the object sent once more.
+        CCOW_RETURN_IF_ERROR(remote.s3->EnsureBucket());
+        s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), &changed, &bytes);
+      }
       if (s.code() == Code::kUnavailable || s.code() == Code::kIOError) return s;  // the target: retried
       if (!s.ok()) {
         note(s);

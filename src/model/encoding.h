@@ -25,6 +25,7 @@ enum class RecordKind : uint8_t {
   kStripeSet = 0x07,  // every stripe of one erasure-coded version (model/stripe_set.h)
   kTrlogRecord = 0x08,  // one flush of a bucket's changed keys (client/trlog.h)
   kBtreeNode = 0x09,    // a node of the file layer's copy-on-write B+tree (fs/btree_node.h)
+  kSnapViewRecord = 0x0a,  // a bucket view's record (model/snapview_record.h)
   // An Inter-Segment Gateway link's requests and replies (isgw/isgw_wire.h).
   kIsgwDigestsRequest = 0x41,
   kIsgwDigestsReply = 0x42,

@@ -27,4 +27,12 @@ struct ObjectName {
 // Validates a bucket path "segment/tenant/bucket" (used for listings).
 Status ValidateBucketPath(std::string_view path);
 
+// A bucket's system keys begin with byte 0xFF, as FoundationDB's system keyspace: objects
+// ccow keeps inside a bucket for itself (a SnapView's record, client/snapview.h) so that
+// they travel with it (ISGW links, verify) and are collected, repaired and erasure coded as
+// any object. No S3 key is one (0xFF never occurs in UTF-8, and the S3 gateway refuses
+// keys that are not UTF-8); they sort after every other key; listings leave them out.
+inline constexpr char kSystemKeyPrefix = '\xff';
+inline bool IsSystemKey(std::string_view key) { return !key.empty() && key.front() == kSystemKeyPrefix; }
+
 }  // namespace ccow

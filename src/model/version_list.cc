@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <tuple>
 
 #include "core/check.h"
 #include "model/encoding.h"
@@ -91,6 +92,10 @@ VersionEntry DecodeEntry(Decoder* dec) {
 bool NewerFirst(const VersionEntry& a, const VersionEntry& b) {
   if (a.generation != b.generation) return a.generation > b.generation;
   return a.uvid > b.uvid;
+}
+
+bool TombstoneOrder(const SnapshotTombstone& a, const SnapshotTombstone& b) {
+  return std::tie(a.name, a.created_ns) < std::tie(b.name, b.created_ns);
 }
 
 bool QuarantineOrder(const QuarantinedVersion& a, const QuarantinedVersion& b) {
@@ -354,14 +359,25 @@ Result<bool> VersionList::MergeRemote(const VersionList& remote, uint64_t now_ns
     }
   }
   std::stable_sort(quarantine_.begin(), quarantine_.end(), QuarantineOrder);
+  // Tombstones first (the earlier deletion of one snapshot wins), so that a snapshot
+  // deleted on either side is left out of the join on both.
+  for (const SnapshotTombstone& t : remote.tombstones_) {
+    auto pos = std::lower_bound(tombstones_.begin(), tombstones_.end(), t, TombstoneOrder);
+    if (pos != tombstones_.end() && pos->name == t.name && pos->created_ns == t.created_ns)
+      pos->deleted_ns = std::min(pos->deleted_ns, t.deleted_ns);
+    else
+      tombstones_.insert(pos, t);
+  }
+  std::erase_if(snapshots_, [&](const Snapshot& s) { return Tombstoned(s); });
   for (const Snapshot& s : remote.snapshots_) {
+    if (Tombstoned(s)) continue;
     auto pos = std::lower_bound(snapshots_.begin(), snapshots_.end(), s.name,
                                 [](const Snapshot& a, const std::string& n) { return a.name < n; });
     if (pos == snapshots_.end() || pos->name != s.name) {
       Snapshot copy = s;
       copy.version = arriving(s.version);
       snapshots_.insert(pos, copy);
-    } else if (s.created_ns < pos->created_ns ||
+    } else if (s.created_ns > pos->created_ns ||
                (s.created_ns == pos->created_ns && NewerFirst(s.version, pos->version))) {
       pos->created_ns = s.created_ns;
       pos->version = arriving(s.version);
@@ -370,7 +386,34 @@ Result<bool> VersionList::MergeRemote(const VersionList& remote, uint64_t now_ns
   return !(*this == before);
 }
 
+Result<VersionEntry> VersionList::CurrentAt(uint64_t t_ns) const {
+  const VersionEntry* current = nullptr;
+  auto consider = [&](const VersionEntry& e) {
+    if (e.uvid.timestamp_ns <= t_ns && (!current || NewerFirst(e, *current))) current = &e;
+  };
+  for (const auto& v : versions_) consider(v);
+  for (const auto& q : quarantine_)
+    if (q.deleted_at_ns > t_ns) consider(q.version);
+  if (!current || current->is_delete_marker())
+    return Status::NotFound("object " + name_ + " had no current version at " + std::to_string(t_ns) + " ns");
+  return *current;
+}
+
+uint64_t VersionList::NewestTombstone(const std::string& name) const {
+  // Sorted by (name, created): the last of the name's run.
+  auto end = std::lower_bound(tombstones_.begin(), tombstones_.end(), SnapshotTombstone{name + '\0', 0, 0},
+                              TombstoneOrder);
+  return end != tombstones_.begin() && std::prev(end)->name == name ? std::prev(end)->created_ns : 0;
+}
+
+bool VersionList::Tombstoned(const Snapshot& s) const {
+  auto end = std::lower_bound(tombstones_.begin(), tombstones_.end(), SnapshotTombstone{s.name + '\0', 0, 0},
+                              TombstoneOrder);
+  return end != tombstones_.begin() && std::prev(end)->name == s.name && std::prev(end)->created_ns >= s.created_ns;
+}
+
 Result<VersionEntry> VersionList::Resolve(const VersionSelector& which) const {
+  if (which.as_of_ns) return CurrentAt(*which.as_of_ns);
   if (which.snapshot) {
     for (const auto& s : snapshots_)
       if (s.name == *which.snapshot) return s.version;
@@ -400,20 +443,31 @@ Status VersionList::CreateSnapshot(const std::string& snapshot, const VersionSel
   VersionSelector target = which;
   target.snapshot.reset();
   CCOW_ASSIGN_OR_RETURN(VersionEntry v, Resolve(target));
-  Snapshot s{snapshot, now_ns, v};
+  Snapshot s{snapshot, std::max(now_ns, NewestTombstone(snapshot) + 1), v};
   auto pos = std::lower_bound(snapshots_.begin(), snapshots_.end(), snapshot,
                               [](const Snapshot& a, const std::string& n) { return a.name < n; });
   snapshots_.insert(pos, s);
   return Status::OK();
 }
 
-Status VersionList::DeleteSnapshot(const std::string& snapshot) {
+Status VersionList::DeleteSnapshot(const std::string& snapshot, uint64_t now_ns) {
   auto it = std::find_if(snapshots_.begin(), snapshots_.end(),
                          [&](const Snapshot& s) { return s.name == snapshot; });
   if (it == snapshots_.end())
     return Status::NotFound("object " + name_ + " has no snapshot '" + snapshot + "'");
+  SnapshotTombstone t{it->name, it->created_ns, now_ns};
   snapshots_.erase(it);
+  auto pos = std::lower_bound(tombstones_.begin(), tombstones_.end(), t, TombstoneOrder);
+  if (pos == tombstones_.end() || pos->name != t.name || pos->created_ns != t.created_ns) tombstones_.insert(pos, t);
   return Status::OK();
+}
+
+bool VersionList::HasExpired(uint64_t now_ns, uint64_t retention_ns) const {
+  for (const auto& q : quarantine_)
+    if (q.deleted_at_ns + retention_ns <= now_ns && q.version.lock.Refusal(now_ns, true).empty()) return true;
+  for (const auto& t : tombstones_)
+    if (t.deleted_ns + retention_ns <= now_ns) return true;
+  return false;
 }
 
 std::vector<VersionEntry> VersionList::ExpireQuarantine(uint64_t now_ns, uint64_t retention_ns) {
@@ -424,6 +478,7 @@ std::vector<VersionEntry> VersionList::ExpireQuarantine(uint64_t now_ns, uint64_
   });
   for (auto it = keep; it != quarantine_.end(); ++it) dropped.push_back(it->version);
   quarantine_.erase(keep, quarantine_.end());
+  std::erase_if(tombstones_, [&](const SnapshotTombstone& t) { return t.deleted_ns + retention_ns <= now_ns; });
   return dropped;
 }
 
@@ -445,6 +500,15 @@ std::string VersionList::Encode() const {
     enc.PutBytes(s.name);
     enc.PutU64(s.created_ns);
     EncodeEntry(s.version, &enc);
+  }
+  // Only when there are some: a list without keeps the bytes it had before they existed.
+  if (!tombstones_.empty()) {
+    enc.PutVarint(tombstones_.size());
+    for (const auto& t : tombstones_) {
+      enc.PutBytes(t.name);
+      enc.PutU64(t.created_ns);
+      enc.PutU64(t.deleted_ns);
+    }
   }
   return enc.Take();
 }
@@ -474,6 +538,19 @@ Result<VersionList> VersionList::Decode(std::string_view bytes) {
     if (!vl.snapshots_.empty() && dec.status().ok() && !(vl.snapshots_.back().name < s.name))
       dec.Fail("snapshots not sorted by name");
     vl.snapshots_.push_back(std::move(s));
+  }
+  if (dec.status().ok() && !dec.done()) {
+    n = dec.GetCount(1 + 8 + 8);
+    if (dec.status().ok() && n == 0) dec.Fail("an empty snapshot tombstone section");
+    for (uint64_t i = 0; i < n && dec.status().ok(); ++i) {
+      SnapshotTombstone t;
+      t.name = dec.GetBytes();
+      t.created_ns = dec.GetU64();
+      t.deleted_ns = dec.GetU64();
+      if (!vl.tombstones_.empty() && dec.status().ok() && !TombstoneOrder(vl.tombstones_.back(), t))
+        dec.Fail("snapshot tombstones not sorted by name and creation time");
+      vl.tombstones_.push_back(std::move(t));
+    }
   }
   CCOW_RETURN_IF_ERROR(dec.Finish());
   if (!std::is_sorted(vl.versions_.begin(), vl.versions_.end(), NewerFirst))

@@ -124,6 +124,17 @@ struct Snapshot {
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 
+// A deleted snapshot, remembered so that a merge with a site that still has it does not
+// bring it back (snapshots join by name). Names the snapshot by its name and creation
+// time: one created again under the same name later is another snapshot. Kept as long
+// as the bucket keeps deleted versions (ExpireQuarantine), then forgotten.
+struct SnapshotTombstone {
+  std::string name;
+  uint64_t created_ns = 0;
+  uint64_t deleted_ns = 0;
+  friend bool operator==(const SnapshotTombstone&, const SnapshotTombstone&) = default;
+};
+
 // Names one version by its generation and, where two segments wrote one generation
 // concurrently (an Inter-Segment Gateway link merged both), by the segment id of its UVID
 // too; a generation alone names the newest entry of that generation.
@@ -144,12 +155,16 @@ struct VersionRef {
   std::string ToString() const;  // "G", or "G-ssssssss" (8 hex digits) with a segment id
 };
 
-// Which version a read names: the latest, a generation, or a snapshot.
+// Which version a read names: the latest, a generation, a snapshot, or the one that was
+// current at a time.
 struct VersionSelector {
   std::optional<uint64_t> generation;
   std::optional<uint32_t> segment_id;  // with generation: VersionRef's segment id
   std::optional<std::string> snapshot;
   bool null_version = false;  // S3's versionId=null: the active entry with kNullVersion
+  // The version current at this wall-clock time (VersionList::CurrentAt), which may be
+  // quarantined by now.
+  std::optional<uint64_t> as_of_ns;
 };
 
 class VersionList {
@@ -164,9 +179,16 @@ class VersionList {
   const std::vector<VersionEntry>& versions() const { return versions_; }  // newest first
   const std::vector<QuarantinedVersion>& quarantine() const { return quarantine_; }
   const std::vector<Snapshot>& snapshots() const { return snapshots_; }  // by name
+  // By name, then creation time.
+  const std::vector<SnapshotTombstone>& snapshot_tombstones() const { return tombstones_; }
   bool HasActiveVersion() const { return !versions_.empty(); }
-  // True when nothing (active, quarantined or snapshot) remains: the list can be dropped.
-  bool Empty() const { return versions_.empty() && quarantine_.empty() && snapshots_.empty(); }
+  // True when nothing (active, quarantined, snapshot, or the tombstone of a deleted
+  // snapshot) remains: the list can be dropped.
+  bool Empty() const {
+    return versions_.empty() && quarantine_.empty() && snapshots_.empty() && tombstones_.empty();
+  }
+  // Whether ExpireQuarantine at now_ns would drop anything.
+  bool HasExpired(uint64_t now_ns, uint64_t retention_ns) const;
 
   // One above every generation ever used by this name, so generations are never reused.
   uint64_t NextGeneration() const;
@@ -181,14 +203,24 @@ class VersionList {
   // Restores one quarantined version, or when generation is empty every version of the
   // most recent deletion.
   Status Undelete(std::optional<VersionRef> version);
+  // Pins the version `which` names (any selector but a snapshot; with as_of_ns a
+  // quarantined version too) under a new snapshot name, created at now_ns (or just after
+  // the newest tombstone of the name, so that no merge takes the new one for the deleted
+  // one). kAlreadyExists for a name taken, kNotFound when no version is selected.
   Status CreateSnapshot(const std::string& snapshot, const VersionSelector& which,
                         uint64_t now_ns);
-  Status DeleteSnapshot(const std::string& snapshot);
-  // Drops quarantined versions deleted before now - retention; returns what was dropped
-  // (their chunks become garbage unless referenced elsewhere). A version under a legal
-  // hold or an unexpired COMPLIANCE retention is kept whatever the quarantine retention
-  // (it cannot normally be deleted; this is the backstop that keeps GC away from it).
+  // Removes a snapshot, leaving its tombstone (deleted at now_ns). kNotFound without one.
+  Status DeleteSnapshot(const std::string& snapshot, uint64_t now_ns);
+  // Drops quarantined versions deleted before now - retention, and tombstones of
+  // snapshots deleted before then; returns the versions dropped (their chunks become
+  // garbage unless referenced elsewhere). A version under a legal hold or an unexpired
+  // COMPLIANCE retention is kept whatever the quarantine retention (it cannot normally be
+  // deleted; this is the backstop that keeps GC away from it).
   std::vector<VersionEntry> ExpireQuarantine(uint64_t now_ns, uint64_t retention_ns);
+  // The version that was current at t_ns: the newest entry (active or quarantined) written
+  // at or before t_ns and not deleted by then. kNotFound when there was none, or it was a
+  // delete marker. Timestamps are the writers' (UVID) clocks.
+  Result<VersionEntry> CurrentAt(uint64_t t_ns) const;
 
   // Records that version vm_chid is erasure coded, its stripes in the stripe set ec_chid
   // (sets VersionEntry::kErasureCoded and ec_chid): on every entry naming that version,
@@ -226,8 +258,12 @@ class VersionList {
   //  - at most one active version is S3's null version (kNullVersion): the newest; an
   //    older one, replaced concurrently at another site, moves to the quarantine (deleted
   //    at the newest one's UVID time);
-  //  - snapshots join by name (the same name on both: the older creation wins, then the
-  //    newer version).
+  //  - snapshots join by name: of the same name on both, the newer creation wins (then
+  //    the newer version); a tombstone removes every snapshot of its name created at or
+  //    before its own. So the result is, per name, the newest snapshot any site made
+  //    unless a deletion at least as new removed it, whatever order lists travel in
+  //    (keeping the older instead would diverge: a site that had dropped the newer one
+  //    for it could not bring it back once the older was deleted).
   // What only this site knows of a version it already has stays as it is here: whether it
   // is erasure coded (ec_chid names a stripe set of this site), its Object Lock and storage
   // class. A version new here comes without erasure coding: its chunks arrive replicated.
@@ -254,6 +290,12 @@ class VersionList {
   std::vector<VersionEntry> versions_;
   std::vector<QuarantinedVersion> quarantine_;  // most recent deletion first
   std::vector<Snapshot> snapshots_;
+  std::vector<SnapshotTombstone> tombstones_;  // by (name, created_ns)
+
+  // A tombstone of its name created at or after it: it was deleted.
+  bool Tombstoned(const Snapshot& s) const;
+  // The creation time of the newest deleted snapshot of the name; 0 when none.
+  uint64_t NewestTombstone(const std::string& name) const;
 };
 
 }  // namespace ccow

@@ -10,6 +10,7 @@ metadata of what its link receives (`service config hawaii metadata-only all|ver
 - the cache never holds more than chunk-cache-size (in its counts and on disk);
 - with `versions`, only version manifests cross, and reads still succeed;
 - what b writes itself ships to a whole (a is not metadata-only);
+- a copy at b of a's object stores its data at b (it is b's own version);
 - with a down, what b has cached still reads, and a read of what it has not fails
   instead of returning wrong bytes.
 
@@ -101,8 +102,15 @@ def main():
     if "on demand: " not in text or "metadata-only versions" not in text:
         fail("service show -s at b: %s" % text)
 
+    # A copy at b of a's objects (payload not here; with `versions`, its chunk manifests
+    # neither) is b's own version: what it references is fetched once and stored at b.
+    for key in ("big", "obj/1"):
+        b.s3.copy_object(Bucket=BUCKET, Key="copies/" + key, CopySource={"Bucket": BUCKET, "Key": key})
+
     # a down: the cached object still reads, an uncached one fails.
     a.server.stop()
+    if b.body(BUCKET, "copies/big") != big or b.body(BUCKET, "copies/obj/1") != blobs["obj/1"]:
+        fail("a copy made at the metadata-only site does not read with the origin down")
     if b.body(BUCKET, last) != blobs[last]:
         fail("a cached object did not read with the origin down")
     try:

@@ -91,6 +91,19 @@ def main():
     if st["lists_shipped"] != 0 or st["bytes_sent"] != 0 or st["lists_compared"] < len(blobs) - 2:
         fail("the restarted link sent what the target held: %s" % st)
 
+    # The target bucket removed while the link runs: made again at the next write.
+    for o in target.s3.list_objects_v2(Bucket=TARGET).get("Contents", []):
+        target.s3.delete_object(Bucket=TARGET, Key=o["Key"])
+    target.s3.delete_bucket(Bucket=TARGET)
+    a.s3.put_object(Bucket=BUCKET, Key="after/removal", Body=b"written once the target bucket was gone")
+    def after_removal():
+        try:
+            return body_of(target.s3, TARGET, "after/removal")
+        except target.s3.exceptions.NoSuchBucket:
+            return None
+    wait_for("the target bucket made again", lambda: after_removal() == b"written once the target bucket was gone",
+             timeout=60)
+
     # A second served bucket: refused, with the reason.
     a.s3.create_bucket(Bucket="bk2")
     ccow(a.data, "service", "serve", "hawaii", "ccow/default/bk2")

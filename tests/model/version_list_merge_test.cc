@@ -157,7 +157,7 @@ TEST(VersionListMergeTest, ThreeSitesConvergeWhateverTheOrderOfExchanges) {
     for (int step = 0; step < 30; ++step) {
       VersionList& s = sites[rng() % 3];
       now += 1 + rng() % 10;
-      switch (rng() % 4) {
+      switch (rng() % 5) {
         case 0:
         case 1: {
           const uint32_t site = static_cast<uint32_t>(&s - sites);
@@ -167,6 +167,17 @@ TEST(VersionListMergeTest, ThreeSitesConvergeWhateverTheOrderOfExchanges) {
         case 2:
           if (s.HasActiveVersion()) ASSERT_TRUE(s.Delete(s.versions()[rng() % s.versions().size()].generation, now).ok());
           break;
+        case 3: {
+          // A snapshot of one of two names made, or removed, here.
+          const std::string name = rng() % 2 ? "daily" : "weekly";
+          bool has = false;
+          for (const auto& snap : s.snapshots()) has |= snap.name == name;
+          if (has)
+            ASSERT_TRUE(s.DeleteSnapshot(name, now).ok());
+          else if (s.HasActiveVersion())
+            ASSERT_TRUE(s.CreateSnapshot(name, {}, now).ok());
+          break;
+        }
         default:
           s = Merged(s, sites[rng() % 3]);  // one site learns another's list
       }
@@ -214,8 +225,35 @@ TEST(VersionListMergeTest, SnapshotsJoinByName) {
   VersionList ab = Merged(a, b), ba = Merged(b, a);
   EXPECT_EQ(ab.Encode(), ba.Encode());
   ASSERT_EQ(ab.snapshots().size(), 2u);
-  EXPECT_EQ(ab.snapshots()[0].created_ns, 500u) << "the older snapshot of a name wins";
-  EXPECT_EQ(ab.snapshots()[0].version.generation, 1u);
+  EXPECT_EQ(ab.snapshots()[0].created_ns, 600u) << "the newer snapshot of a name wins";
+  EXPECT_EQ(ab.snapshots()[0].version.generation, 2u);
+}
+
+// A snapshot deleted at one site stays deleted whichever way the lists travel, also
+// through a third site that still had it; one created again under the same name is
+// another snapshot and survives the old one's tombstone.
+TEST(VersionListMergeTest, ADeletedSnapshotNeverComesBack) {
+  VersionList a = Empty();
+  ASSERT_TRUE(a.AddVersion(Version(1, 100, 1)).ok());
+  ASSERT_TRUE(a.CreateSnapshot("daily", {}, 500).ok());
+  VersionList b = Merged(Empty(), a), c = Merged(Empty(), a);
+  ASSERT_TRUE(a.DeleteSnapshot("daily", 900).ok());
+  VersionList ab = Merged(a, b), ba = Merged(b, a);
+  EXPECT_TRUE(ab.snapshots().empty()) << "the other site's copy brought it back";
+  EXPECT_TRUE(ba.snapshots().empty());
+  EXPECT_EQ(ab.Encode(), ba.Encode());
+  EXPECT_TRUE(Merged(Merged(ba, c), ab).snapshots().empty()) << "a third site's copy brought it back";
+  // Created again at b after it learnt of the deletion: a new snapshot.
+  ASSERT_TRUE(ba.CreateSnapshot("daily", {}, 1000).ok());
+  VersionList again = Merged(Merged(ab, c), ba);
+  ASSERT_EQ(again.snapshots().size(), 1u);
+  EXPECT_EQ(again.snapshots()[0].created_ns, 1000u);
+  EXPECT_EQ(Merged(Merged(c, again), ab).Encode(), again.Encode());
+  // The tombstone is forgotten with the bucket's deleted versions.
+  EXPECT_FALSE(again.HasExpired(900 + 99, 100));
+  EXPECT_TRUE(again.HasExpired(900 + 100, 100));
+  again.ExpireQuarantine(900 + 100, 100);
+  EXPECT_TRUE(again.snapshot_tombstones().empty());
 }
 
 }  // namespace

@@ -96,8 +96,59 @@ TEST(VersionListTest, SnapshotPinsAVersionThroughDeletion) {
   VersionSelector by_snapshot;
   by_snapshot.snapshot = "s1";
   EXPECT_EQ(vl.Resolve(by_snapshot)->generation, 1u);
-  ASSERT_TRUE(vl.DeleteSnapshot("s1").ok());
+  ASSERT_TRUE(vl.DeleteSnapshot("s1", 300).ok());
+  EXPECT_FALSE(vl.Empty()) << "the snapshot's tombstone keeps the list";
+  ASSERT_EQ(vl.snapshot_tombstones().size(), 1u);
+  EXPECT_EQ(vl.snapshot_tombstones()[0], (SnapshotTombstone{"s1", 100, 300}));
+  vl.ExpireQuarantine(400, 100);
   EXPECT_TRUE(vl.Empty());
+}
+
+TEST(VersionListTest, SnapshotTombstonesRoundTripAndListsWithoutKeepTheirBytes) {
+  VersionList vl = ListWith(2);
+  const std::string before = vl.Encode();
+  ASSERT_TRUE(vl.CreateSnapshot("b", {}, 10).ok());
+  ASSERT_TRUE(vl.CreateSnapshot("a", {}, 20).ok());
+  ASSERT_TRUE(vl.DeleteSnapshot("b", 30).ok());
+  ASSERT_TRUE(vl.DeleteSnapshot("a", 40).ok());
+  EXPECT_EQ(vl.Encode().substr(0, before.size() - 1), before.substr(0, before.size() - 1));
+  auto decoded = ExpectRoundTrips(vl);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->snapshot_tombstones(), vl.snapshot_tombstones());
+  ASSERT_EQ(vl.snapshot_tombstones().size(), 2u);
+  EXPECT_EQ(vl.snapshot_tombstones()[0].name, "a");
+  // Golden: the section follows the (empty) snapshots: count, then name, created, deleted.
+  std::string tail = vl.Encode().substr(before.size());
+  EXPECT_EQ(tail, std::string("\x02\x01" "a", 3) + std::string("\x14\x00\x00\x00\x00\x00\x00\x00", 8) +
+                      std::string("\x28\x00\x00\x00\x00\x00\x00\x00", 8) + std::string("\x01" "b", 2) +
+                      std::string("\x0a\x00\x00\x00\x00\x00\x00\x00", 8) +
+                      std::string("\x1e\x00\x00\x00\x00\x00\x00\x00", 8));
+  // An empty section is not canonical; unsorted tombstones are refused.
+  EXPECT_EQ(VersionList::Decode(before + std::string(1, '\0')).status().code(), Code::kCorruption);
+  std::string swapped = before + std::string("\x02", 1) + tail.substr(1 + 18) + tail.substr(1, 18);
+  EXPECT_EQ(VersionList::Decode(swapped).status().code(), Code::kCorruption);
+}
+
+TEST(VersionListTest, CurrentAtIsTheVersionThatWasCurrentThen) {
+  VersionList vl = ListWith(3);  // generations 1..3 written at 1000, 2000, 3000
+  ASSERT_TRUE(vl.Delete(3, 3500).ok());
+  ASSERT_TRUE(vl.Delete(2, 5000).ok());
+  EXPECT_EQ(vl.CurrentAt(500).status().code(), Code::kNotFound) << "nothing written yet";
+  EXPECT_EQ(vl.CurrentAt(1999)->generation, 1u);
+  EXPECT_EQ(vl.CurrentAt(2000)->generation, 2u);
+  EXPECT_EQ(vl.CurrentAt(3000)->generation, 3u);
+  EXPECT_EQ(vl.CurrentAt(3500)->generation, 2u) << "3 was deleted at 3500";
+  EXPECT_EQ(vl.CurrentAt(6000)->generation, 1u);
+  VersionEntry marker = Entry(4);
+  marker.flags = VersionEntry::kDeleteMarker;
+  ASSERT_TRUE(vl.AddVersion(marker).ok());
+  EXPECT_EQ(vl.CurrentAt(4000).status().code(), Code::kNotFound) << "a delete marker was current";
+  VersionSelector at;
+  at.as_of_ns = 3200;
+  ASSERT_TRUE(vl.CreateSnapshot("then", at, 7000).ok()) << "a quarantined version can be pinned";
+  VersionSelector snap;
+  snap.snapshot = "then";
+  EXPECT_EQ(vl.Resolve(snap)->generation, 3u);
 }
 
 TEST(VersionListTest, EncodingRoundTrips) {

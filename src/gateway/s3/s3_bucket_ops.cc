@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "model/object_name.h"
 #include "gateway/s3/base64.h"
 #include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_handler.h"
@@ -234,14 +235,17 @@ void S3Handler::DeleteBucket(RequestContext& ctx, const BucketInfo& bucket) {
   opts.prefix = buckets_.BucketPath(ctx.tenant, ctx.bucket) + "/";
   opts.limit = 1;
   opts.include_delete_markers = true;
+  opts.include_system_keys = true;  // a bucket's snapviews (ccow snapview) keep it too
   auto page = api_->List(opts);
   if (!page.ok()) {
     SendError(ctx, ErrorFromStatus(page.status()));
     return;
   }
   if (!page->names.empty()) {
+    const bool views = IsSystemKey(std::string_view(page->names.front()).substr(opts.prefix.size()));
     SendError(ctx, MakeError(409, "BucketNotEmpty",
-                             "The bucket you tried to delete is not empty."));
+                             views ? "The bucket you tried to delete is not empty: it has snapviews (ccow snapview rm)."
+                                   : "The bucket you tried to delete is not empty."));
     return;
   }
   // Uploads in progress would be orphaned: abort them with the bucket.

@@ -16,6 +16,7 @@
 #include "gateway/s3/iso_date.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
+#include "gateway/s3/xml_reader.h"
 #include "http/http_server.h"
 
 namespace ccow::s3 {
@@ -204,6 +205,12 @@ void S3Handler::Handle(HttpExchange& raw) {
   ctx.key = std::move(address.key);
   if (ctx.key.size() > 1024) {
     SendError(ctx, MakeError(400, "KeyTooLongError", "Your key is too long."));
+    return;
+  }
+  // Keys are UTF-8 (S3's rule), which also keeps a bucket's system keys (0xFF: SnapView
+  // records, model/object_name.h) out of reach.
+  if (!xml::IsUtf8(ctx.key)) {
+    SendError(ctx, MakeError(400, "InvalidURI", "Object keys must be UTF-8."));
     return;
   }
 

@@ -12,6 +12,7 @@
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_lock.h"
 #include "gateway/s3/sigv4.h"
+#include "gateway/s3/xml_reader.h"
 #include "http/query_string.h"
 
 namespace ccow::s3 {
@@ -294,6 +295,7 @@ S3Error ParseCopySource(const std::string& header, CopySource* out) {
   if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) return bad;
   out->bucket = path.substr(0, slash);
   out->key = path.substr(slash + 1);
+  if (!xml::IsUtf8(out->key)) return MakeError(400, "InvalidArgument", "Copy Source keys must be UTF-8.");
   out->which = VersionSelector();
   if (const std::string* version = source.Find("versionId")) return ParseVersionId(*version, true, &out->which);
   return S3Error::None();

@@ -13,6 +13,7 @@
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_object_util.h"
 #include "gateway/s3/s3_xml.h"
+#include "gateway/s3/xml_reader.h"
 #include "http/query_string.h"
 
 namespace ccow::s3 {
@@ -81,6 +82,7 @@ void S3Handler::PostObject(RequestContext& ctx, const BucketInfo& bucket) {
   for (size_t at; (at = key.find("${filename}")) != std::string::npos;) key.replace(at, 11, base);
   if (key.empty() || key.size() > 1024)
     return SendError(ctx, MakeError(400, "InvalidArgument", "The key must be 1 to 1024 bytes long: " + key));
+  if (!xml::IsUtf8(key)) return SendError(ctx, MakeError(400, "InvalidArgument", "The key must be UTF-8."));
 
   // The form, not the HTTP request, is signed (a header-signed request keeps its own).
   if (ctx.auth.anonymous) {

@@ -48,6 +48,13 @@ void AppendUtf8(uint32_t cp, std::string* out) {
     out->push_back(static_cast<char>(0x80 | ((cp >> (6 * k)) & 0x3f)));
 }
 
+bool IsUtf8(std::string_view s) {
+  uint32_t cp = 0;
+  for (size_t i = 0; i < s.size();)
+    if (!NextCodePoint(s, &i, &cp)) return false;
+  return true;
+}
+
 size_t CharCount(std::string_view utf8) {  // input already validated as UTF-8
   size_t n = 0;
   for (char c : utf8) n += (static_cast<uint8_t>(c) & 0xc0) != 0x80;

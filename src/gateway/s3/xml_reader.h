@@ -27,6 +27,7 @@ std::string Tag(std::string_view name);  // "<name>"
 bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp);
 void AppendUtf8(uint32_t cp, std::string* out);
 size_t CharCount(std::string_view utf8);  // code points; input already validated
+bool IsUtf8(std::string_view s);          // every sequence as NextCodePoint accepts it
 std::string_view TrimSpace(std::string_view s);
 
 // Elements by local name ("s3:Key" and "Key" alike).

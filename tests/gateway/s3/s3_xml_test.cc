@@ -1,4 +1,5 @@
 #include "gateway/s3/s3_xml.h"
+#include "gateway/s3/xml_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -645,6 +646,17 @@ TEST(S3XmlCreateBucketTest, LocationConstraint) {
   EXPECT_EQ(location, "");
   ExpectMalformed(ParseCreateBucketConfiguration("<Bucket/>", &location));
   ExpectMalformed(ParseCreateBucketConfiguration("<CreateBucketConfiguration>", &location));
+}
+
+// Object keys are checked with it where they enter (a path, x-amz-copy-source, a POST form):
+// a bucket's system keys (byte 0xFF first) are never UTF-8.
+TEST(S3XmlUtf8Test, IsUtf8RefusesWhatNoUtf8TextHolds) {
+  EXPECT_TRUE(xml::IsUtf8(""));
+  EXPECT_TRUE(xml::IsUtf8("plain/key.txt"));
+  EXPECT_TRUE(xml::IsUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf"));
+  for (std::string bad : {std::string("\xffsnapview/monday"), std::string("a\xfe"), std::string("\xc0\xaf"),
+                          std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("\xe2\x82")})
+    EXPECT_FALSE(xml::IsUtf8(bad)) << bad;
 }
 
 }  // namespace
