@@ -1,12 +1,17 @@
 // `ccow mount CL/TEN/BKT MOUNTPOINT`: the bucket's file layer volume through FUSE
 // (gateway/fuse/fuse_gateway.h), in the foreground until unmounted (fusermount3 -u, or
-// Ctrl-C / SIGTERM), on the data directory or the cluster of --cluster.
+// Ctrl-C / SIGTERM), on the data directory or the cluster of --cluster; when a `ccow
+// server` holds the data directory, that server mounts it (`ccow umount` ends it).
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
 #include "fs/volume.h"
 #include "gateway/fuse/fuse_gateway.h"
+#include "http/query_string.h"
 
 namespace ccow::cli {
 namespace {
@@ -17,6 +22,28 @@ struct MountFlags {
   bool read_only = false;
 };
 
+// A `ccow server` holds the data directory: it mounts the volume itself (one of its
+// threads, daemon/mount_service.h) and this command returns once the mount is up.
+int MountThroughServer(const MountFlags& flags, uint64_t interval_ns) {
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(flags.mount_point, ec).lexically_normal().string();
+  if (ec) return Fail(Status::InvalidArgument("mount point " + flags.mount_point + ": " + ec.message()));
+  std::string target = "/admin/mount?bucket=" + http::PercentEncode(flags.bucket, true) +
+                       "&path=" + http::PercentEncode(path, true) +
+                       "&checkpoint_ms=" + std::to_string(std::max<uint64_t>(1, interval_ns / 1'000'000));
+  if (flags.read_only) target += "&read_only=1";
+  auto j = CallServerAdmin("POST", target, 0);
+  if (!j.ok()) return Fail(j.status());
+  if (Globals().json) {
+    std::cout << j->dump(2) << std::endl;
+  } else {
+    std::cout << "ccow mount: " << flags.bucket << " on " << path << ", served by the ccow server of " << DataDir()
+              << " (checkpoint every " << FormatDuration(interval_ns) << " and on fsync; `ccow umount " << path
+              << "` or fusermount3 -u to unmount)" << std::endl;
+  }
+  return 0;
+}
+
 int RunMount(const MountFlags& flags) {
   auto interval = ParseDurationFlag("--checkpoint-interval", flags.checkpoint_interval);
   if (!interval.ok()) return Fail(interval.status());
@@ -24,6 +51,7 @@ int RunMount(const MountFlags& flags) {
   auto home = fs::Volume::HomeOf(flags.bucket);
   if (!home.ok()) return Fail(home.status());
   auto api = OpenApi();
+  if (!api.ok() && api.status().code() == Code::kBusy && ClusterDir().empty()) return MountThroughServer(flags, *interval);
   if (!api.ok()) return Fail(api.status());
   auto volume = fs::Volume::Open(**api, *home);
   if (!volume.ok()) return Fail(volume.status());
@@ -54,6 +82,24 @@ void RegisterMountCommand(CLI::App& app, int* exit_code) {
                   "time between checkpoints of the volume (default 10s; fsync checkpoints at once)");
   cmd->add_flag("--read-only", flags.read_only, "mount read-only");
   cmd->callback([exit_code] { *exit_code = RunMount(flags); });
+
+  static std::string unmount_point;
+  auto* umount = app.add_subcommand("umount", "unmount a volume the ccow server of the data directory mounted");
+  AddDataOption(umount);
+  umount->add_option("mountpoint", unmount_point, "where it is mounted")->required();
+  umount->callback([exit_code] {
+    std::error_code ec;
+    const std::string path = std::filesystem::absolute(unmount_point, ec).lexically_normal().string();
+    auto j = CallServerAdmin("DELETE", "/admin/mount?path=" + http::PercentEncode(path, true), 60'000'000'000ull);
+    if (!j.ok()) {
+      *exit_code = Fail(j.status());
+      return;
+    }
+    if (Globals().json)
+      std::cout << j->dump(2) << std::endl;
+    else
+      std::cout << "ccow umount: " << path << " unmounted, volume checkpointed" << std::endl;
+  });
 }
 
 }  // namespace ccow::cli

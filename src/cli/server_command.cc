@@ -22,6 +22,7 @@
 #include "daemon/scrub_service.h"
 #include "gc/referrers.h"
 #include "daemon/admin_api.h"
+#include "daemon/mount_service.h"
 #include "daemon/snapview_admin.h"
 #include "daemon/migration.h"
 #include "daemon/node_registry.h"
@@ -144,11 +145,15 @@ int RunServer(const ServerFlags& flags) {
   auto started = StartLinkEnds(flags.isgw, *serving);
   if (!started.ok()) return Fail(started.status());
   std::unique_ptr<isgw::LinkEndpoint> ends = std::move(*started);
+  // `ccow mount` through this server: its mounts share the object API (stopped, and
+  // checkpointed, before it is).
+  daemon::MountService mounts(api);
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
-      [&gc, &scrub, &ends]() -> std::string {
+      [&gc, &scrub, &ends, &mounts]() -> std::string {
         nlohmann::json j = nlohmann::json::object();
+        j["mounts"] = nlohmann::json::parse(mounts.StatusJson())["mounts"];
         if (gc) j["gc"] = nlohmann::json::parse(gc->StatusJson());
         if (scrub) j["scrub"] = nlohmann::json::parse(scrub->StatusJson());
         if (ends) {
@@ -157,10 +162,11 @@ int RunServer(const ServerFlags& flags) {
         }
         return j.dump();
       },
-      [&gc, &scrub, &ends, &serving](const std::string& method, const std::string& path,
-                                     const http::ParsedTarget& target) {
+      [&gc, &scrub, &ends, &serving, &mounts](const std::string& method, const std::string& path,
+                                              const http::ParsedTarget& target) {
         if (auto r = LinkEndsAdmin(ends.get(), method, path, target)) return *r;
         if (auto r = daemon::HandleSnapViewAdmin(*serving->api, method, path, target)) return *r;
+        if (auto r = mounts.Handle(method, path, target)) return *r;
         if (gc)
           if (auto r = gc->Handle(method, path, target)) return *r;
         if (scrub)

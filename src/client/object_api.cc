@@ -262,6 +262,12 @@ Status WriteCondition::Check(const VersionList* list, const std::string& name) c
   if ((etag || must_exist) && !current) return Status::NotFound("object " + name + " has no current version, and the write required one");
   if (etag && *etag != current->etag)
     return Status::FailedPrecondition("object " + name + " has ETag " + current->etag + ", the write required " + *etag);
+  if (current_vm && !current)
+    return Status::FailedPrecondition("object " + name + " has no current version, and the write required " +
+                                      current_vm->ToString());
+  if (current_vm && *current_vm != current->vm_chid)
+    return Status::FailedPrecondition("object " + name + " is at version " + current->vm_chid.ToString() +
+                                      ", and the write required " + current_vm->ToString());
   return Status::OK();
 }
 

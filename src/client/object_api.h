@@ -64,8 +64,12 @@ struct WriteCondition {
   bool must_not_exist = false;      // S3 If-None-Match: *
   bool must_exist = false;          // S3 If-Match: *
   std::optional<std::string> etag;  // S3 If-Match: the current version's ETag, unquoted
+  // The current version must be exactly this one (its manifest's CHID): a compare-and-swap
+  // of the whole version, as a file layer volume's checkpoint continues the one it opened.
+  // kFailedPrecondition otherwise, also when there is no current version.
+  std::optional<Chid> current_vm;
 
-  bool empty() const { return !must_not_exist && !must_exist && !etag; }
+  bool empty() const { return !must_not_exist && !must_exist && !etag && !current_vm; }
   Status Check(const VersionList* list, const std::string& name) const;
 };
 
@@ -252,9 +256,10 @@ class ObjectApi {
   // layer volume's checkpoint, so that the collector, links and repair walk it as any
   // object's tree), with the content type and user metadata given. fence: what putting
   // those chunks observed (a pass that began meanwhile refuses, and the tree is touched
-  // again). Errors as Put's.
+  // again); condition: checked atomically with the commit, as Put's. Errors as Put's.
   Result<ObjectInfo> PutTree(const std::string& name, const ChunkRef& root, const std::string& content_type,
-                             const std::map<std::string, std::string>& user_metadata, WriteFence* fence);
+                             const std::map<std::string, std::string>& user_metadata, WriteFence* fence,
+                             const WriteCondition& condition = {});
   // Adds a delete marker as the newest version (S3 DELETE in a versioned bucket).
   Result<ObjectInfo> PutDeleteMarker(const std::string& name, const WriteCondition& condition = {},
                                      VersionSlot slot = VersionSlot::kAdded);

@@ -435,7 +435,8 @@ Result<ObjectInfo> ObjectApi::Clone(const std::string& source, const VersionSele
 }
 
 Result<ObjectInfo> ObjectApi::PutTree(const std::string& name, const ChunkRef& root, const std::string& content_type,
-                                      const std::map<std::string, std::string>& user_metadata, WriteFence* fence) {
+                                      const std::map<std::string, std::string>& user_metadata, WriteFence* fence,
+                                      const WriteCondition& condition) {
   WriteScope scope(this);
   CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
   if (root.kind != ChunkKind::kChunkManifest || root.offset != 0 || root.length == 0)
@@ -449,7 +450,7 @@ Result<ObjectInfo> ObjectApi::PutTree(const std::string& name, const ChunkRef& r
   vm.user_metadata = user_metadata;
   vm.root_refs = {root};
   uint64_t manifests = 0;
-  return CommitVersion(std::move(vm), fence, &manifests, VersionSlot::kReplaces);
+  return CommitVersion(std::move(vm), fence, &manifests, VersionSlot::kReplaces, {}, condition);
 }
 
 Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const MergeOptions& options,

@@ -106,6 +106,7 @@ Result<std::unique_ptr<Volume>> Volume::Open(ObjectApi& api, const std::string& 
     CCOW_ASSIGN_OR_RETURN(Chid root, HashId::Parse(it->second));
     CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(api.backend(), root, options.btree));
     std::unique_ptr<Volume> v(new Volume(api, home, std::move(tree), std::move(options)));
+    v->base_ = vm->vm_chid;
     CCOW_ASSIGN_OR_RETURN(auto super, v->tree_->Get(kSuperKey));
     if (!super || super->size() != 8) return Status::Corruption("volume " + home + " has no superblock");
     return v;
@@ -134,10 +135,23 @@ Result<BtreeRoot> Volume::Checkpoint() {
   const bool changed = tree_->dirty();
   CCOW_ASSIGN_OR_RETURN(BtreeRoot root, tree_->Commit(&fence_));
   if (changed || scope_) {
+    // Over the version this volume continues from, and only that one: another mount of
+    // the volume that checkpointed meanwhile is not overwritten (nor it by this one).
+    WriteCondition over;
+    if (base_)
+      over.current_vm = *base_;
+    else
+      over.must_not_exist = true;
     auto committed = api_.PutTree(home_, ChunkRef{0, root.shadow_bytes, ChunkKind::kChunkManifest, root.shadow},
                                   "application/x-ccow-volume", {{"x-amz-meta-ccow-fs-root", root.node.ToString()}},
-                                  &fence_);
+                                  &fence_, over);
+    if (committed.status().code() == Code::kFailedPrecondition)
+      return Status::FailedPrecondition("volume " + home_ + " was checkpointed by another mount since this one " +
+                                        "opened it (a volume is mounted once at a time): the changes made here since " +
+                                        "the last checkpoint cannot be kept; unmount and mount again (" +
+                                        committed.status().message() + ")");
     if (!committed.ok()) return committed.status().WithContext("checkpoint of volume " + home_);
+    base_ = committed->vm_chid;
   }
   scope_.reset();  // what it put is referenced by the home's version now
   return root;

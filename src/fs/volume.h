@@ -101,7 +101,9 @@ class Volume {
   Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
 
   // Writes what changed and makes it the home's current version (one new version per
-  // checkpoint that changed something); returns the tree's root.
+  // checkpoint that changed something); returns the tree's root. kFailedPrecondition
+  // when another mount of the volume checkpointed since this one opened it or last
+  // checkpointed (the home is not overwritten: what changed here since is lost).
   Result<BtreeRoot> Checkpoint();
 
  private:
@@ -121,6 +123,9 @@ class Volume {
   const std::string home_;
   std::unique_ptr<CowBtree> tree_;
   VolumeOptions options_;
+  // The home's version this volume continues from (none: a new volume): a checkpoint
+  // replaces it and only it.
+  std::optional<Chid> base_;
   std::unique_ptr<ObjectApi::WriteScope> scope_;  // while changes wait for a checkpoint
   WriteFence fence_;                             // what their puts observed
 };

@@ -69,9 +69,13 @@ Status IsgwLink::SaveCursor(const std::string& bucket, const Cursor& c) {
   return api_->Put(CursorName(CursorKey(), bucket), source, put).status();
 }
 
+std::string IsgwLink::UploadsJournal(const std::string& bucket) const {
+  return CursorName(CursorKey(), bucket) + "/s3-uploads";
+}
+
 // Offers the bucket's record to the remote, which creates and serves it if it lacks it.
 Status IsgwLink::OfferBucket(const Remote& remote, const std::string& bucket) {
-  if (remote.s3) return remote.s3->EnsureBucket();
+  if (remote.s3) return remote.s3->EnsureBucket(*api_, UploadsJournal(bucket));
   const size_t a = bucket.find('/'), b = bucket.find('/', a + 1);
   const std::string seg = bucket.substr(0, a), ten = bucket.substr(a + 1, b - a - 1), bkt = bucket.substr(b + 1);
   auto record = options_.state()->FindBucket(seg, ten, bkt);

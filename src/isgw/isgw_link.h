@@ -210,6 +210,9 @@ class IsgwLink {
                    Status* first, std::set<std::string>* failed);
   Status Trim(const std::string& bucket_path, BucketProgress& progress);
   Status OfferBucket(const Remote& remote, const std::string& bucket_path);
+  // Where a link to an s3:// remote records the multipart upload it runs for a bucket
+  // (isgw/s3_mirror.h EnsureBucket): SEG/TEN/.isgw/SERVICE/BKT/s3-uploads.
+  std::string UploadsJournal(const std::string& bucket_path) const;
   Result<std::optional<Cursor>> LoadCursor(const std::string& service, const std::string& bucket_path);
   Status SaveCursor(const std::string& bucket_path, const Cursor& cursor);
   Status Post(const Remote& remote, const char* what, const std::string& body, std::string* reply,

@@ -55,12 +55,14 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
       if (IsSystemKey(std::string_view(vl.name()).substr(bucket.size() + 1))) continue;
       bool changed = false;
       uint64_t bytes = 0;
-      Status s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), &changed, &bytes);
+      Status s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), UploadsJournal(bucket), &changed,
+                                   &bytes);
       if (s.code() == Code::kNotFound) {
         // A write answered 404: the target bucket is gone (removed while the link ran);
         // made again, and the object sent once more.
-        CCOW_RETURN_IF_ERROR(remote.s3->EnsureBucket());
-        s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), &changed, &bytes);
+        CCOW_RETURN_IF_ERROR(OfferBucket(remote, bucket));
+        s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), UploadsJournal(bucket), &changed,
+                                   &bytes);
       }
       if (s.code() == Code::kUnavailable || s.code() == Code::kIOError) return s;  // the target: retried
       if (!s.ok()) {

@@ -5,10 +5,13 @@
 #include <ctime>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "client/byte_stream.h"
 #include "core/hash.h"
 #include "gateway/s3/base64.h"
 #include "gateway/s3/sigv4.h"
+#include "gateway/s3/xml_reader.h"
 #include "model/version_manifest.h"
 
 namespace ccow::isgw {
@@ -108,17 +111,68 @@ Status S3Mirror::Check(const http::ClientResponse& r, const std::string& what) {
   return Status::InvalidArgument(message);
 }
 
-Status S3Mirror::EnsureBucket() {
+Status S3Mirror::EnsureBucket(ObjectApi& api, const std::string& journal) {
   CCOW_ASSIGN_OR_RETURN(auto head, Call("HEAD", "", "", {}, {}));
-  if (head.status == 200) return Status::OK();
-  if (head.status != 404) return Check(head, "HEAD of bucket " + target_.bucket);
-  CCOW_ASSIGN_OR_RETURN(auto made, Call("PUT", "", "", {}, {}));
-  if (made.status == 409 && XmlField(made.body, "Code") == "BucketAlreadyOwnedByYou") return Status::OK();
-  return Check(made, "creating bucket " + target_.bucket);
+  if (head.status == 404) {
+    CCOW_ASSIGN_OR_RETURN(auto made, Call("PUT", "", "", {}, {}));
+    if (!(made.status == 409 && XmlField(made.body, "Code") == "BucketAlreadyOwnedByYou"))
+      CCOW_RETURN_IF_ERROR(Check(made, "creating bucket " + target_.bucket));
+  } else if (head.status != 200) {
+    return Check(head, "HEAD of bucket " + target_.bucket);
+  }
+  // Uploads a killed run left: aborted (an upload the target no longer knows is fine).
+  CCOW_ASSIGN_OR_RETURN(auto left, ReadJournal(api, journal));
+  if (left.empty()) return Status::OK();
+  for (const auto& key : left) CCOW_RETURN_IF_ERROR(AbortUploadsOf(key));
+  return WriteJournal(api, journal, {});
 }
 
-Status S3Mirror::Mirror(ObjectApi& api, const std::string& name, const std::string& key, bool* changed,
-                        uint64_t* bytes) {
+// The journal names keys, not upload ids: a key is recorded before its upload begins, so
+// that a link killed between the target's answer and the record leaves nothing unknown.
+Status S3Mirror::AbortUploadsOf(const std::string& key) {
+  CCOW_ASSIGN_OR_RETURN(auto listed, Call("GET", "", "prefix=" + s3::UriEncode(key, true) + "&uploads=", {}, {}));
+  CCOW_RETURN_IF_ERROR(Check(listed, "listing the unfinished uploads of " + key));
+  pugi::xml_document doc;
+  pugi::xml_node root;
+  if (!s3::xml::LoadRoot(listed.body, "ListMultipartUploadsResult", &doc, &root).ok())
+    return Status::Unavailable("s3 remote " + target_.url + ": the list of unfinished uploads is not S3's XML");
+  for (pugi::xml_node u : s3::xml::Children(root, "Upload")) {
+    std::string k, id;
+    if (!s3::xml::ChildText(u, "Key", true, &k).ok() || !s3::xml::ChildText(u, "UploadId", true, &id).ok() || k != key)
+      continue;
+    CCOW_ASSIGN_OR_RETURN(auto aborted, Call("DELETE", key, "uploadId=" + s3::UriEncode(id, true), {}, {}));
+    if (aborted.status != 404) CCOW_RETURN_IF_ERROR(Check(aborted, "aborting an unfinished upload of " + key));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> S3Mirror::ReadJournal(ObjectApi& api, const std::string& journal) {
+  std::vector<std::string> out;
+  StringSink sink;
+  Status s = api.Get(journal, {}, std::nullopt, sink);
+  if (s.IsNotFound()) return out;
+  CCOW_RETURN_IF_ERROR(s);
+  auto j = nlohmann::json::parse(sink.data(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("uploads") || !j["uploads"].is_array())
+    return Status::Corruption("s3 remote uploads journal " + journal + " is not its JSON");
+  for (const auto& key : j["uploads"]) {
+    if (!key.is_string()) return Status::Corruption("s3 remote uploads journal " + journal + " has a bad entry");
+    out.push_back(key.get<std::string>());
+  }
+  return out;
+}
+
+Status S3Mirror::WriteJournal(ObjectApi& api, const std::string& journal, const std::vector<std::string>& keys) {
+  const std::string text = nlohmann::json{{"uploads", keys}}.dump();
+  StringSource source(text);
+  PutOptions put;
+  put.content_type = "application/json";
+  put.slot = VersionSlot::kReplaces;
+  return api.Put(journal, source, put).status().WithContext("recording the uploads to s3 remote " + target_.url);
+}
+
+Status S3Mirror::Mirror(ObjectApi& api, const std::string& name, const std::string& key, const std::string& journal,
+                        bool* changed, uint64_t* bytes) {
   *changed = false;
   *bytes = 0;
   auto info = api.Stat(name, {});
@@ -138,13 +192,13 @@ Status S3Mirror::Mirror(ObjectApi& api, const std::string& name, const std::stri
   const std::string version = info->vm_chid.ToString();
   if (const std::string* there = HeaderOf(head, kVersionHeader); head.status == 200 && there && *there == version)
     return Status::OK();  // the target holds this version already
-  CCOW_RETURN_IF_ERROR(Put(api, name, key, *info, bytes));
+  CCOW_RETURN_IF_ERROR(Put(api, name, key, journal, *info, bytes));
   *changed = true;
   return Status::OK();
 }
 
-Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string& key, const ObjectInfo& info,
-                     uint64_t* bytes) {
+Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string& key, const std::string& journal,
+                     const ObjectInfo& info, uint64_t* bytes) {
   http::HeaderList meta = {{kVersionHeader, info.vm_chid.ToString()}};
   if (!info.content_type.empty() && PlainValue(info.content_type)) meta.push_back({"content-type", info.content_type});
   // User metadata is kept under its header names (x-amz-meta-NAME), each once.
@@ -178,13 +232,24 @@ Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string&
     *bytes = body.size();
     return Status::OK();
   }
-  CCOW_ASSIGN_OR_RETURN(auto started, Call("POST", key, "uploads", meta, {}));
-  CCOW_RETURN_IF_ERROR(Check(started, "starting the upload of " + key));
-  const std::string upload = XmlField(started.body, "UploadId");
+  // Recorded before it begins: a link killed part-way aborts it when it starts again.
+  CCOW_RETURN_IF_ERROR(WriteJournal(api, journal, {key}));
+  auto forget = [&]() { (void)WriteJournal(api, journal, {}); };
+  auto started = Call("POST", key, "uploads", meta, {});
+  if (!started.ok()) {
+    forget();
+    return started.status();
+  }
+  if (Status c = Check(*started, "starting the upload of " + key); !c.ok()) {
+    forget();
+    return c;
+  }
+  const std::string upload = XmlField(started->body, "UploadId");
   if (upload.empty()) return Status::Unavailable("s3 remote " + target_.url + ": no UploadId for " + key);
   const std::string id = "uploadId=" + s3::UriEncode(upload, true);
   auto abort = [&](const Status& why) {
     (void)Call("DELETE", key, id, {}, {});
+    forget();
     return why;
   };
   std::string complete = "<CompleteMultipartUpload>";
@@ -209,6 +274,7 @@ Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string&
   // S3 may answer 200 and an error in the body once it has begun answering.
   if (done->status == 200 && done->body.find("<Error>") != std::string::npos) done->status = 500;
   if (Status c = Check(*done, "completing the upload of " + key); !c.ok()) return abort(c);
+  forget();
   return Status::OK();
 }
 

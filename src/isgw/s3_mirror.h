@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "client/object_api.h"
 #include "core/status.h"
@@ -48,19 +50,29 @@ class S3Mirror {
       : target_(std::move(target)), stopping_(std::move(stopping)) {}
   const S3Target& target() const { return target_; }
 
-  // Creates the target bucket when it does not exist.
-  Status EnsureBucket();
+  // Creates the target bucket when it does not exist, then aborts the multipart uploads
+  // an earlier run of the link left unfinished (killed part-way): the object `journal` of
+  // api names the key of each upload from before it begins until it ends, so that the
+  // target keeps no orphaned parts. Later uploads are recorded there too.
+  Status EnsureBucket(ObjectApi& api, const std::string& journal);
   // Makes the target's `key` what `name` is now at api: written (when it does not hold
-  // this version already) or deleted. *changed: whether the target changed; *bytes: the
-  // object bytes sent.
-  Status Mirror(ObjectApi& api, const std::string& name, const std::string& key, bool* changed, uint64_t* bytes);
+  // this version already; a multipart upload recorded in `journal` while it runs) or
+  // deleted. *changed: whether the target changed; *bytes: the object bytes sent.
+  Status Mirror(ObjectApi& api, const std::string& name, const std::string& key, const std::string& journal,
+                bool* changed, uint64_t* bytes);
 
  private:
   Result<http::ClientResponse> Call(const std::string& method, const std::string& key, const std::string& query,
                                     http::HeaderList headers, std::string_view body);
-  Status Put(ObjectApi& api, const std::string& name, const std::string& key, const ObjectInfo& info,
-             uint64_t* bytes);
+  Status Put(ObjectApi& api, const std::string& name, const std::string& key, const std::string& journal,
+             const ObjectInfo& info, uint64_t* bytes);
   Status Check(const http::ClientResponse& r, const std::string& what);
+
+  // The keys whose multipart upload the journal records as under way, and a new record.
+  Result<std::vector<std::string>> ReadJournal(ObjectApi& api, const std::string& journal);
+  Status WriteJournal(ObjectApi& api, const std::string& journal, const std::vector<std::string>& keys);
+  // Aborts every unfinished upload of key at the target.
+  Status AbortUploadsOf(const std::string& key);
 
   S3Target target_;
   std::function<bool()> stopping_;

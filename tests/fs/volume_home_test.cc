@@ -128,5 +128,31 @@ TEST(VolumeHomeTest, APassWaitsForTheCheckpointOfChangesUnderWay) {
   ExpectFiles(*reopened, {{"late", data}});
 }
 
+// Two mounts of one volume (two processes on a cluster): the first checkpoint wins, and
+// the other's is refused instead of replacing it; both new, or both opened from one
+// checkpoint, alike.
+TEST(VolumeHomeTest, TwoMountsOfOneVolumeNeverCheckpointOverEachOther) {
+  Fixture f;
+  auto a = f.Open(), b = f.Open();  // both find no home: two new volumes
+  ASSERT_TRUE(a->Create(kRootIno, "from-a", 0644, 0, 0).ok());
+  ASSERT_TRUE(b->Create(kRootIno, "from-b", 0644, 0, 0).ok());
+  ASSERT_TRUE(a->Checkpoint().ok());
+  auto refused = b->Checkpoint();
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition) << refused.status().ToString();
+  auto c = f.Open(), d = f.Open();  // both from a's checkpoint
+  ASSERT_TRUE(c->Lookup(kRootIno, "from-a").ok());
+  EXPECT_EQ(c->Lookup(kRootIno, "from-b").status().posix_errno(), ENOENT) << "b's refused checkpoint landed";
+  ASSERT_TRUE(c->Create(kRootIno, "from-c", 0644, 0, 0).ok());
+  ASSERT_TRUE(d->Create(kRootIno, "from-d", 0644, 0, 0).ok());
+  ASSERT_TRUE(d->Checkpoint().ok());
+  EXPECT_EQ(c->Checkpoint().status().code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(d->Create(kRootIno, "again-d", 0644, 0, 0).ok());
+  ASSERT_TRUE(d->Checkpoint().ok()) << "a mount checkpoints over its own last checkpoint";
+  auto e = f.Open();
+  EXPECT_TRUE(e->Lookup(kRootIno, "from-d").ok());
+  EXPECT_TRUE(e->Lookup(kRootIno, "again-d").ok());
+  EXPECT_EQ(e->Lookup(kRootIno, "from-c").status().posix_errno(), ENOENT);
+}
+
 }  // namespace
 }  // namespace ccow::fs

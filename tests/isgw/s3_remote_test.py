@@ -8,6 +8,9 @@ as any S3 tool would):
 - an overwrite replaces the target's object, a delete removes it, a delete marker too;
 - an idle link writes nothing more, and a restarted one (which compares the whole bucket)
   sends nothing the target holds already (x-amz-meta-ccow-version);
+- the target bucket removed while the link runs is made again at the next write;
+- a link killed part-way through a multipart upload aborts it at the target when it
+  starts again, and sends the object whole;
 - a second served bucket is refused with an error that says why; wrong keys are refused
   and reported (403), and the link recovers when the keys are right.
 
@@ -104,12 +107,37 @@ def main():
     wait_for("the target bucket made again", lambda: after_removal() == b"written once the target bucket was gone",
              timeout=60)
 
+    # Killed part-way through a multipart upload: the restarted link aborts what it left
+    # at the target (recorded while it ran) and sends the object again, whole.
+    def uploads():
+        try:
+            return target.s3.list_multipart_uploads(Bucket=TARGET).get("Uploads", [])
+        except Exception:
+            return []
+    for attempt in range(3):
+        key = "huge-%d" % attempt
+        huge = os.urandom(96 << 20)  # six parts
+        a.s3.put_object(Bucket=BUCKET, Key=key, Body=huge)
+        wait_for("%s's upload under way at the target" % key, lambda: uploads(), timeout=120)
+        a.server.proc.kill()
+        a.server.proc.wait()
+        a.server.proc = None
+        left = uploads()
+        a.start()
+        if left:
+            break
+        print("the upload of %s ended before the kill; again" % key)
+    else:
+        fail("three uploads ended before the link could be killed")
+    wait_for("%s at the target after the restart" % key, lambda: body_of(target.s3, TARGET, key) == huge, timeout=300)
+    wait_for("no unfinished upload left at the target", lambda: not uploads(), timeout=60)
+
     # A second served bucket: refused, with the reason.
     a.s3.create_bucket(Bucket="bk2")
     ccow(a.data, "service", "serve", "hawaii", "ccow/default/bk2")
     wait_for("the refusal of a second bucket", lambda: "one (a service per bucket)" in a.status()["last_error"],
              timeout=30)
-    print("s3_remote_test: ok (%d objects, %d MiB)" % (len(blobs), sum(map(len, blobs.values())) >> 20))
+    print("s3_remote_test: ok (%d objects, %d MiB, then a killed upload)" % (len(blobs), sum(map(len, blobs.values())) >> 20))
 
 
 site_lib.run(main, "ccow-isgw-s3-")

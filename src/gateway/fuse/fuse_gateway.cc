@@ -5,10 +5,14 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -296,35 +300,38 @@ void StatFs(fuse_req_t req, fuse_ino_t) {
   fuse_reply_statfs(req, &sv);
 }
 
-}  // namespace
-
-Status Run(fs::Volume& volume, const MountOptions& options) {
+// A FUSE session for m mounted on its mount point (with the process's signal handlers
+// when signals: a foreground `ccow mount`).
+Result<fuse_session*> MountSession(Mount& m, bool signals) {
+  const MountOptions& options = m.options;
   struct stat st {};
   if (::stat(options.mount_point.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return Status::InvalidArgument("mount point " + options.mount_point + " is not a directory");
-  Mount m{volume, options, {}, {}, false, {}};
-  fuse_lowlevel_ops ops{};
-  ops.lookup = Lookup;
-  ops.getattr = GetAttr;
-  ops.setattr = SetAttr;
-  ops.readlink = ReadLink;
-  ops.mknod = Mknod;
-  ops.mkdir = Mkdir;
-  ops.unlink = Unlink;
-  ops.rmdir = Rmdir;
-  ops.symlink = Symlink;
-  ops.rename = Rename;
-  ops.link = Link;
-  ops.open = Open;
-  ops.read = Read;
-  ops.write = Write;
-  ops.fsync = Fsync;
-  ops.opendir = OpenDir;
-  ops.readdir = ReadDir;
-  ops.releasedir = ReleaseDir;
-  ops.fsyncdir = FsyncDir;
-  ops.statfs = StatFs;
-  ops.create = Create;
+  static const fuse_lowlevel_ops ops = [] {
+    fuse_lowlevel_ops o{};
+    o.lookup = Lookup;
+    o.getattr = GetAttr;
+    o.setattr = SetAttr;
+    o.readlink = ReadLink;
+    o.mknod = Mknod;
+    o.mkdir = Mkdir;
+    o.unlink = Unlink;
+    o.rmdir = Rmdir;
+    o.symlink = Symlink;
+    o.rename = Rename;
+    o.link = Link;
+    o.open = Open;
+    o.read = Read;
+    o.write = Write;
+    o.fsync = Fsync;
+    o.opendir = OpenDir;
+    o.readdir = ReadDir;
+    o.releasedir = ReleaseDir;
+    o.fsyncdir = FsyncDir;
+    o.statfs = StatFs;
+    o.create = Create;
+    return o;
+  }();
   std::vector<std::string> argv = {"ccow", "-o", "default_permissions,fsname=" + options.fs_name + ",subtype=ccow"};
   if (options.read_only) argv.back() += ",ro";
   std::vector<char*> raw;
@@ -332,15 +339,22 @@ Status Run(fs::Volume& volume, const MountOptions& options) {
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
   fuse_session* se = fuse_session_new(&args, &ops, sizeof ops, &m);
   if (!se) return Status::InvalidArgument("libfuse refused the mount options");
-  if (fuse_set_signal_handlers(se) != 0) {
+  if (signals && fuse_set_signal_handlers(se) != 0) {
     fuse_session_destroy(se);
     return Status::Internal("cannot install the signal handlers of the FUSE session");
   }
   if (fuse_session_mount(se, options.mount_point.c_str()) != 0) {
-    fuse_remove_signal_handlers(se);
+    if (signals) fuse_remove_signal_handlers(se);
     fuse_session_destroy(se);
     return Status::IOError("the kernel refused to mount " + options.mount_point + " (is /dev/fuse there?)");
   }
+  return se;
+}
+
+// Serves se until it is unmounted (fusermount3 -u) or exited, checkpointing on a thread of
+// its own; loop_ended (when given) runs as soon as the loop has returned, before se is
+// unmounted and destroyed. Then takes the last checkpoint, whose status it returns.
+Status Serve(Mount& m, fuse_session* se, bool signals, const std::function<void()>& loop_ended = {}) {
   // Checkpoints on their own thread, between requests.
   std::thread checkpoints([&m] {
     std::unique_lock lock(m.mu);
@@ -348,6 +362,7 @@ Status Run(fs::Volume& volume, const MountOptions& options) {
       (void)CheckpointLocked(m);
   });
   const int loop = fuse_session_loop(se);
+  if (loop_ended) loop_ended();
   {
     std::lock_guard lock(m.mu);
     m.stopping = true;
@@ -355,12 +370,88 @@ Status Run(fs::Volume& volume, const MountOptions& options) {
   m.cv.notify_all();
   checkpoints.join();
   fuse_session_unmount(se);
-  fuse_remove_signal_handlers(se);
+  if (signals) fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
   std::lock_guard lock(m.mu);
   Status last = CheckpointLocked(m);
   if (loop < 0) spdlog::warn("ccow mount: the FUSE loop ended with {}", std::strerror(-loop));
   return last;
+}
+
+}  // namespace
+
+Status Run(fs::Volume& volume, const MountOptions& options) {
+  Mount m{volume, options, {}, {}, false, {}};
+  CCOW_ASSIGN_OR_RETURN(fuse_session* se, MountSession(m, true));
+  return Serve(m, se, true);
+}
+
+struct BackgroundMount::State {
+  State(std::unique_ptr<fs::Volume> v, MountOptions o) : volume(std::move(v)), m{*volume, std::move(o), {}, {}, false, {}} {}
+  std::unique_ptr<fs::Volume> volume;
+  Mount m;
+  std::thread loop;
+  std::mutex mu;                    // guards se while the loop runs, and result
+  fuse_session* se = nullptr;       // null once the loop has returned
+  bool finished = false;            // Serve returned
+  Status result;
+};
+
+BackgroundMount::BackgroundMount(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+BackgroundMount::~BackgroundMount() { (void)Stop(); }
+
+Result<std::unique_ptr<BackgroundMount>> BackgroundMount::Start(std::unique_ptr<fs::Volume> volume,
+                                                                 MountOptions options) {
+  auto state = std::make_unique<State>(std::move(volume), std::move(options));
+  CCOW_ASSIGN_OR_RETURN(state->se, MountSession(state->m, false));
+  State* s = state.get();
+  std::unique_ptr<BackgroundMount> mount(new BackgroundMount(std::move(state)));
+  fuse_session* se = s->se;
+  s->loop = std::thread([s, se] {
+    Status result = Serve(s->m, se, false, [s] {
+      std::lock_guard lock(s->mu);
+      s->se = nullptr;
+    });
+    std::lock_guard lock(s->mu);
+    s->result = result;
+    s->finished = true;
+  });
+  return mount;
+}
+
+const MountOptions& BackgroundMount::options() const { return state_->m.options; }
+
+bool BackgroundMount::finished() const {
+  std::lock_guard lock(state_->mu);
+  return state_->finished;
+}
+
+Status BackgroundMount::Stop() {
+  if (!state_->loop.joinable()) {
+    std::lock_guard lock(state_->mu);
+    return state_->result;
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->se) {
+      fuse_session_exit(state_->se);
+      wake = true;
+    }
+  }
+  if (wake) {
+    // The loop waits in a read of /dev/fuse: the lookup of a name nobody uses (the kernel
+    // has no entry for it cached) wakes it, and it ends once that request is answered.
+    static std::atomic<uint64_t> pokes{0};
+    const std::string name = options().mount_point + "/.ccow-unmount-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(pokes.fetch_add(1));
+    struct stat st {};
+    (void)::lstat(name.c_str(), &st);
+  }
+  state_->loop.join();
+  std::lock_guard lock(state_->mu);
+  return state_->result;
 }
 
 }  // namespace ccow::fuse

@@ -38,4 +38,27 @@ struct MountOptions {
 // Mounts volume on options.mount_point and serves it until unmounted; then checkpoints.
 Status Run(fs::Volume& volume, const MountOptions& options);
 
+// A mount served on a thread of its own, without signal handlers: how `ccow server` runs
+// the mounts `ccow mount` asks it for. Stop() (and the destructor) unmounts it, waits for
+// its last request and takes the last checkpoint; an unmount from outside (fusermount3
+// -u) ends it too, after which finished() is true.
+// Errors (Start): as Run's before it serves. Threads: any; Stop from one thread at a time.
+class BackgroundMount {
+ public:
+  static Result<std::unique_ptr<BackgroundMount>> Start(std::unique_ptr<fs::Volume> volume, MountOptions options);
+  ~BackgroundMount();
+  BackgroundMount(const BackgroundMount&) = delete;
+  BackgroundMount& operator=(const BackgroundMount&) = delete;
+
+  // The last checkpoint's status (again on later calls).
+  Status Stop();
+  bool finished() const;
+  const MountOptions& options() const;
+
+ private:
+  struct State;
+  explicit BackgroundMount(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 }  // namespace ccow::fuse

@@ -1,0 +1,50 @@
+// The file layer mounts a `ccow server` runs for `ccow mount` (issue 15): the server holds
+// the data directory, so a mount through it is one of its threads (fuse::BackgroundMount)
+// sharing its object API, served until unmounted:
+//   GET    /admin/mount                        {"mounts": [{"bucket", "path", "read_only"}]}
+//   POST   /admin/mount?bucket=B&path=P[&read_only=1][&checkpoint_ms=N]   the mount made
+//   DELETE /admin/mount?path=P                 unmounts (the last checkpoint taken)
+// A bucket's volume is mounted once per server (a second is kBusy naming where), and a
+// mount point once; a mount unmounted from outside (fusermount3 -u) leaves the list. The
+// server unmounts every mount when it stops (the destructor).
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "client/object_api.h"
+#include "daemon/admin_api.h"
+#include "gateway/fuse/fuse_gateway.h"
+
+namespace ccow::daemon {
+
+class MountService {
+ public:
+  explicit MountService(std::shared_ptr<ObjectApi> api) : api_(std::move(api)) {}
+  ~MountService();  // unmounts every mount
+
+  // The /admin/mount handler; nullopt for other paths.
+  std::optional<AdminReply> Handle(const std::string& method, const std::string& path,
+                                   const http::ParsedTarget& target);
+  std::string StatusJson();
+
+ private:
+  struct Mounted {
+    std::string bucket;
+    std::unique_ptr<fuse::BackgroundMount> mount;
+  };
+  Result<std::string> Mount(const std::string& bucket, const std::string& path, bool read_only,
+                            uint64_t checkpoint_ns);
+  Status Unmount(const std::string& path);
+  void ReapLocked();  // drops the mounts unmounted from outside
+
+  std::shared_ptr<ObjectApi> api_;
+  std::mutex mu_;
+  std::map<std::string, Mounted> mounts_;  // by mount point
+};
+
+}  // namespace ccow::daemon
