@@ -34,6 +34,16 @@ ObjectFlags& Flags() {
   return f;
 }
 
+// A bucket's system keys (model/object_name.h: SnapView records) are ccow's: the object
+// commands read them but do not write them (ccow snapview does).
+Status Writable(const std::string& name) {
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(name));
+  if (IsSystemKey(parsed.object))
+    return Status::InvalidArgument("'" + name + "' is a system key of its bucket (a snapview's record): ccow snapview "
+                                   "changes it");
+  return Status::OK();
+}
+
 VersionSelector Selector() {
   VersionSelector s;
   if (Flags().generation >= 0) s.generation = static_cast<uint64_t>(Flags().generation);
@@ -151,6 +161,7 @@ Result<std::optional<ByteRange>> ParseRange(const std::string& text) {
 }
 
 int RunPut() {
+  if (Status w = Writable(Flags().name); !w.ok()) return Fail(w);
   PutOptions opts;
   opts.content_type = Flags().content_type;
   for (const auto& kv : Flags().meta) {
@@ -194,11 +205,20 @@ int RunPut() {
   return 0;
 }
 
+// With --snapview: the view must exist here (its record), so that a missing view is not
+// reported as the object lacking a snapshot.
+Status ViewExists(ObjectApi& api) {
+  if (Flags().snapview.empty()) return Status::OK();
+  CCOW_ASSIGN_OR_RETURN(ObjectName parsed, ObjectName::Parse(Flags().name));
+  return SnapViews(&api).Selector(parsed.BucketPath(), Flags().snapview).status();
+}
+
 int RunGet() {
   auto range = ParseRange(Flags().range);
   if (!range.ok()) return Fail(range.status());
   auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
+  if (Status v = ViewExists(**api); !v.ok()) return Fail(v);
   int fd = 1;
   std::string tmp;
   if (!Flags().out.empty() && Flags().out != "-") {
@@ -222,6 +242,7 @@ int RunGet() {
 int RunStat() {
   auto api = OpenApi();
   if (!api.ok()) return Fail(api.status());
+  if (Status v = ViewExists(**api); !v.ok()) return Fail(v);
   auto info = (*api)->Stat(Flags().name, Selector());
   if (!info.ok()) return Fail(info.status());
   if (!Flags().replicas) {
@@ -402,7 +423,11 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   rm->add_option("name", f.name, kName)->required();
   rm->add_option("-g,--generation", f.generation, "delete only this generation");
   rm->callback([exit_code] {
-    *exit_code = Simple([](ObjectApi& a) { return a.Delete(Flags().name, Generation()); },
+    *exit_code = Simple(
+        [](ObjectApi& a) {
+          CCOW_RETURN_IF_ERROR(Writable(Flags().name));
+          return a.Delete(Flags().name, Generation());
+        },
                         "deleted " + Flags().name);
   });
 
@@ -411,7 +436,11 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   undelete->add_option("name", f.name, kName)->required();
   undelete->add_option("-g,--generation", f.generation, "restore only this generation");
   undelete->callback([exit_code] {
-    *exit_code = Simple([](ObjectApi& a) { return a.Undelete(Flags().name, Generation()); },
+    *exit_code = Simple(
+        [](ObjectApi& a) {
+          CCOW_RETURN_IF_ERROR(Writable(Flags().name));
+          return a.Undelete(Flags().name, Generation());
+        },
                         "restored " + Flags().name);
   });
 
@@ -458,6 +487,10 @@ void RegisterObjectCommands(CLI::App& app, int* exit_code) {
   clone->add_option("dest", f.name2, kName)->required();
   AddSelector(clone);
   clone->callback([exit_code] {
+    if (Status w = Writable(Flags().name2); !w.ok()) {
+      *exit_code = Fail(w);
+      return;
+    }
     auto api = OpenApi();
     if (!api.ok()) {
       *exit_code = Fail(api.status());

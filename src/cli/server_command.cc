@@ -234,6 +234,8 @@ int RunServer(const ServerFlags& flags) {
   }
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
+  // The mounts first, each with its last checkpoint, while the store is whole.
+  Status unmounted = mounts.StopAll();
   (*gateway)->Stop();
   if (ends) {
     UnregisterLinkEnds(*ends);
@@ -242,6 +244,11 @@ int RunServer(const ServerFlags& flags) {
   gc.reset();  // after the pass under way
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());
+  if (!unmounted.ok()) {
+    std::cout << "ccow server: stopping on signal " << sig << "; what a mount wrote since its last checkpoint is lost"
+              << std::endl;
+    return Fail(unmounted);
+  }
   std::cout << "ccow server: stopping on signal " << sig << ", store closed cleanly" << std::endl;
   return 0;
 }

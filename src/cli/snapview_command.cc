@@ -83,7 +83,8 @@ std::string TimeText(uint64_t ns) {
 
 std::string State(const json& v) {
   if (v.value("complete", false)) return "complete";
-  if (!v.contains("members")) return "no record (being taken, removed, or arriving)";
+  if (!v.contains("members")) return "no record (being removed, or arriving)";
+  if (v.value("created_ns", 0ull) == 0) return "being taken (or its taking was interrupted: snapview rm)";
   return "incomplete: " + std::to_string(v.value("present", 0)) + " of " + std::to_string(v.value("members", 0)) +
          " objects here";
 }

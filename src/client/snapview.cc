@@ -31,6 +31,9 @@ const Snapshot* FindPin(const VersionList& vl, const std::string& pin) {
 }
 
 std::string Incomplete(const std::string& bucket, const SnapViewInfo& info) {
+  if (info.record && info.record->created_ns == 0)
+    return "snapview " + info.name + " of " + bucket + " is being taken, or its taking was interrupted (" +
+           std::to_string(info.present) + " objects pinned so far; `ccow snapview rm` removes what it left)";
   if (!info.record)
     return "snapview " + info.name + " of " + bucket + " is not complete here: its record has not arrived (" +
            std::to_string(info.present) + " objects pinned so far)";
@@ -114,10 +117,12 @@ Result<std::vector<SnapViewInfo>> SnapViews::Gather(const std::string& bucket,
     info.name = name;
     info.present = digest.count();
     const HashId d = digest.Final();
-    info.complete = info.record && info.present == info.record->members && d == info.record->members_digest;
+    info.complete = info.record && info.record->created_ns != 0 && info.present == info.record->members &&
+                    d == info.record->members_digest;
   }
-  for (auto& [name, info] : views)
-    if (info.record && info.record->members == 0 && info.present == 0) info.complete = true;  // an empty bucket's
+  for (auto& [name, info] : views)  // an empty bucket's view
+    if (info.record && info.record->created_ns != 0 && info.record->members == 0 && info.present == 0)
+      info.complete = true;
   std::vector<SnapViewInfo> out;
   for (auto& [name, info] : views) out.push_back(std::move(info));
   return out;
@@ -131,8 +136,40 @@ Result<SnapViewInfo> SnapViews::Create(const std::string& bucket, const std::str
   const uint64_t at = at_ns.value_or(now);
   if (at > now)
     return Status::InvalidArgument("snapview " + name + ": time " + std::to_string(at) + " ns is in the future");
+  // Versions replaced or deleted before now - retention may be gone: a view of that time
+  // would miss them, and a restore of it would hide their objects.
+  const uint64_t retention = api_->RetentionOf(bucket + "/x");
+  if (at_ns && now - at >= retention)
+    return Status::InvalidArgument("snapview " + name + ": " + std::to_string((now - at) / 1'000'000'000) +
+                                   " s ago is not within the bucket's quarantine retention (" +
+                                   std::to_string(retention / 1'000'000'000) +
+                                   " s): versions replaced or deleted before then may be gone");
   CCOW_ASSIGN_OR_RETURN(auto existing, ReadRecord(bucket, name));
+  if (existing && existing->created_ns == 0)
+    return Status::AlreadyExists("snapview " + name + " of " + bucket + " is being taken, or its taking was " +
+                                 "interrupted: `ccow snapview rm` removes what it left");
   if (existing) return Status::AlreadyExists("bucket " + bucket + " already has snapview " + name);
+  // A placeholder record first (created_ns 0: never complete), so that two takes of one
+  // name cannot pin over each other: the second finds it and stops before pinning.
+  auto put_record = [&](const SnapViewRecord& record, const WriteCondition& condition) {
+    const std::string bytes = EncodeSnapViewRecord(record);
+    StringSource source(bytes);
+    PutOptions put;
+    put.content_type = kRecordContentType;
+    put.slot = VersionSlot::kReplaces;
+    put.condition = condition;
+    return api_->Put(RecordName(bucket, name), source, put);
+  };
+  SnapViewRecord record;
+  record.name = name;
+  record.at_ns = at;
+  record.members_digest = SnapViewDigest().Final();
+  WriteCondition fresh;
+  fresh.must_not_exist = true;
+  auto placeholder = put_record(record, fresh);
+  if (placeholder.status().code() == Code::kFailedPrecondition)
+    return Status::AlreadyExists("bucket " + bucket + " already has snapview " + name + " (taken meanwhile)");
+  CCOW_RETURN_IF_ERROR(placeholder.status());
   const std::string pin = SnapViewPin(name);
   VersionSelector then;
   then.as_of_ns = at;
@@ -140,15 +177,16 @@ Result<SnapViewInfo> SnapViews::Create(const std::string& bucket, const std::str
   const size_t key_at = bucket.size() + 1;
   CCOW_RETURN_IF_ERROR(ScanBucket(bucket, [&](const VersionList& vl) -> Status {
     auto current = vl.CurrentAt(at);
-    if (!current.ok()) return Status::OK();  // not in the view
-    if (const Snapshot* left = FindPin(vl, pin)) {
-      // Left by a failed Create or Remove: kept when it names the version, else replaced.
-      if (left->version.vm_chid == current->vm_chid) {
-        digest.Add(std::string_view(vl.name()).substr(key_at), current->vm_chid);
-        return Status::OK();
+    const Snapshot* left = FindPin(vl, pin);  // by an interrupted take or removal
+    if (!current.ok() || (left && left->version.vm_chid != current->vm_chid)) {
+      if (left) {
+        Status dropped = api_->DeleteSnapshot(vl.name(), pin);
+        if (!dropped.ok() && dropped.code() != Code::kNotFound) return dropped;
       }
-      Status dropped = api_->DeleteSnapshot(vl.name(), pin);
-      if (!dropped.ok() && dropped.code() != Code::kNotFound) return dropped;
+      if (!current.ok()) return Status::OK();  // not in the view
+    } else if (left) {
+      digest.Add(std::string_view(vl.name()).substr(key_at), current->vm_chid);
+      return Status::OK();
     }
     Status pinned = api_->CreateSnapshot(vl.name(), pin, then);
     // Changed since the scan read it: what it had at `at` is what the update saw.
@@ -160,21 +198,14 @@ Result<SnapViewInfo> SnapViews::Create(const std::string& bucket, const std::str
     digest.Add(std::string_view(vl.name()).substr(key_at), made->version.vm_chid);
     return Status::OK();
   }));
-  SnapViewRecord record;
-  record.name = name;
-  record.at_ns = at;
   record.created_ns = api_->Now();
   record.members = digest.count();
   record.members_digest = digest.Final();
-  const std::string bytes = EncodeSnapViewRecord(record);
-  StringSource source(bytes);
-  PutOptions put;
-  put.content_type = kRecordContentType;
-  put.slot = VersionSlot::kReplaces;
-  put.condition.must_not_exist = true;
-  auto written = api_->Put(RecordName(bucket, name), source, put);
+  WriteCondition over;
+  over.current_vm = placeholder->vm_chid;
+  auto written = put_record(record, over);
   if (written.status().code() == Code::kFailedPrecondition)
-    return Status::AlreadyExists("bucket " + bucket + " already has snapview " + name + " (taken meanwhile)");
+    return Status::Conflict("snapview " + name + " of " + bucket + " was removed while it was being taken");
   CCOW_RETURN_IF_ERROR(written.status());
   SnapViewInfo info;
   info.name = name;
@@ -271,13 +302,20 @@ Result<SnapViewRestoreStats> SnapViews::Restore(const std::string& bucket, const
       ++stats.hidden;
       return Status::OK();
     }
-    // The view's version, or a restored copy of it (a clone: another manifest, the same
-    // bytes, ETag and size), is current: nothing to do.
-    const VersionEntry* current = exists ? &vl.versions().front() : nullptr;
-    if (current && (current->vm_chid == s->version.vm_chid ||
-                    (current->etag == s->version.etag && current->size == s->version.size))) {
+    // The view's version, or a restored copy of it (a clone: another manifest with the
+    // same bytes, content type and metadata), is current: nothing to do.
+    if (exists && vl.versions().front().vm_chid == s->version.vm_chid) {
       ++stats.unchanged;
       return Status::OK();
+    }
+    if (exists) {
+      auto now = api_->Stat(vl.name(), {});
+      auto then = api_->Stat(vl.name(), which);
+      if (now.ok() && then.ok() && now->etag == then->etag && now->size == then->size &&
+          now->content_type == then->content_type && now->user_metadata == then->user_metadata) {
+        ++stats.unchanged;
+        return Status::OK();
+      }
     }
     CCOW_RETURN_IF_ERROR(api_->Clone(vl.name(), which, vl.name()).status().WithContext("snapview " + name + ": restoring " + vl.name()));
     ++stats.restored;

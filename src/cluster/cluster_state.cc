@@ -296,6 +296,9 @@ uint64_t ClusterState::QuarantineRetentionOf(const std::string& bucket_path) con
 }
 
 std::string ClusterState::ErasureCodeOf(const std::string& bucket_path) const {
+  // Internal buckets stay replicated (the header says why).
+  if (const size_t b = bucket_path.rfind('/'); b != std::string::npos && bucket_path.compare(b + 1, 1, ".") == 0)
+    return "";
   auto r = RecordsOf(bucket_path);
   if (r.bucket && r.bucket->erasure_code == kNoErasureCode) return "";
   if (r.bucket && !r.bucket->erasure_code.empty()) return r.bucket->erasure_code;

@@ -248,7 +248,9 @@ class ClusterState {
   // The erasure-code policy in force for a bucket ("SEGMENT/TENANT/BUCKET"), "K:M:rs": the
   // bucket's, else (its own empty) its tenant's; "" when the bucket opted out ("none"),
   // neither has one, or the bucket's tenant does not exist. A bucket without a record
-  // (one node) gets its tenant's.
+  // (one node) gets its tenant's; a tenant's internal buckets (a name starting with '.':
+  // .uploads, .trlog, .isgw, .fs) get "": their versions are short-lived, or, a file
+  // layer volume's, read chunk by chunk by CHID without the stripe set that rebuilds one.
   std::string ErasureCodeOf(const std::string& bucket_path) const;
   // The replication count of a bucket's new versions: the bucket's, else its tenant's,
   // else 0 (the cluster's default applies).

@@ -7,15 +7,22 @@
 
 namespace ccow::daemon {
 
-MountService::~MountService() {
+MountService::~MountService() { (void)StopAll(); }
+
+Status MountService::StopAll() {
   std::lock_guard lock(mu_);
-  for (auto& [path, m] : mounts_) (void)m.mount->Stop();
+  Status first;
+  for (auto& [path, m] : mounts_) {
+    Status s = m.mount->Stop();
+    if (!s.ok() && first.ok()) first = s.WithContext("the last checkpoint of the mount on " + path);
+  }
   mounts_.clear();
+  return first;
 }
 
 void MountService::ReapLocked() {
   for (auto it = mounts_.begin(); it != mounts_.end();) {
-    if (it->second.mount->finished()) {
+    if (!it->second.stopping && it->second.mount->finished()) {
       (void)it->second.mount->Stop();
       it = mounts_.erase(it);
     } else {
@@ -32,11 +39,14 @@ Result<std::string> MountService::Mount(const std::string& bucket, const std::st
   CCOW_ASSIGN_OR_RETURN(std::string home, fs::Volume::HomeOf(bucket));
   std::lock_guard lock(mu_);
   ReapLocked();
-  if (mounts_.count(path)) return Status::Busy(path + " is already a mount of this server");
+  if (auto it = mounts_.find(path); it != mounts_.end())
+    return Status::Busy(path + " is already a mount of this server" +
+                        (it->second.stopping ? " (being unmounted: try again once it is)" : ""));
   for (const auto& [p, m] : mounts_)
     if (m.bucket == bucket)
       return Status::Busy("the volume of " + bucket + " is already mounted on " + p +
-                          " (a volume is mounted once: unmount it there first)");
+                          (m.stopping ? " (being unmounted, its last checkpoint under way: try again once it is)"
+                                      : " (a volume is mounted once: unmount it there first)"));
   CCOW_ASSIGN_OR_RETURN(auto volume, fs::Volume::Open(*api_, home));
   fuse::MountOptions mo;
   mo.mount_point = path;
@@ -54,15 +64,21 @@ Result<std::string> MountService::Mount(const std::string& bucket, const std::st
 }
 
 Status MountService::Unmount(const std::string& path) {
-  std::unique_ptr<fuse::BackgroundMount> mount;
+  fuse::BackgroundMount* mount = nullptr;
   {
     std::lock_guard lock(mu_);
     auto it = mounts_.find(path);
     if (it == mounts_.end()) return Status::NotFound("this server has no mount on " + path);
-    mount = std::move(it->second.mount);
-    mounts_.erase(it);
+    if (it->second.stopping) return Status::Busy(path + " is being unmounted already");
+    it->second.stopping = true;
+    mount = it->second.mount.get();
   }
-  return mount->Stop();
+  // Outside the lock (the last checkpoint may take a while), the entry kept meanwhile so
+  // that nothing mounts the volume again before its last checkpoint is in its home.
+  Status last = mount->Stop();
+  std::lock_guard lock(mu_);
+  mounts_.erase(path);
+  return last;
 }
 
 std::string MountService::StatusJson() {

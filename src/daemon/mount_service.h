@@ -25,7 +25,11 @@ namespace ccow::daemon {
 class MountService {
  public:
   explicit MountService(std::shared_ptr<ObjectApi> api) : api_(std::move(api)) {}
-  ~MountService();  // unmounts every mount
+  ~MountService();  // StopAll()
+
+  // Unmounts every mount, each with its last checkpoint; the first that failed. Called
+  // while nothing else calls this service (the server stopping, its admin API closed).
+  Status StopAll();
 
   // The /admin/mount handler; nullopt for other paths.
   std::optional<AdminReply> Handle(const std::string& method, const std::string& path,
@@ -36,6 +40,9 @@ class MountService {
   struct Mounted {
     std::string bucket;
     std::unique_ptr<fuse::BackgroundMount> mount;
+    // Being unmounted (its last checkpoint under way, outside the lock): it keeps its
+    // volume and path taken until that checkpoint is done.
+    bool stopping = false;
   };
   Result<std::string> Mount(const std::string& bucket, const std::string& path, bool read_only,
                             uint64_t checkpoint_ns);

@@ -137,20 +137,39 @@ Result<BtreeRoot> Volume::Checkpoint() {
   if (changed || scope_) {
     // Over the version this volume continues from, and only that one: another mount of
     // the volume that checkpointed meanwhile is not overwritten (nor it by this one).
-    WriteCondition over;
-    if (base_)
-      over.current_vm = *base_;
-    else
-      over.must_not_exist = true;
-    auto committed = api_.PutTree(home_, ChunkRef{0, root.shadow_bytes, ChunkKind::kChunkManifest, root.shadow},
-                                  "application/x-ccow-volume", {{"x-amz-meta-ccow-fs-root", root.node.ToString()}},
-                                  &fence_, over);
+    auto commit = [&]() {
+      WriteCondition over;
+      if (base_)
+        over.current_vm = *base_;
+      else
+        over.must_not_exist = true;
+      return api_.PutTree(home_, ChunkRef{0, root.shadow_bytes, ChunkKind::kChunkManifest, root.shadow},
+                          "application/x-ccow-volume", {{"x-amz-meta-ccow-fs-root", root.node.ToString()}}, &fence_,
+                          over);
+    };
+    auto committed = commit();
+    if (committed.status().code() == Code::kFailedPrecondition && unanswered_) {
+      // The home may hold a checkpoint of this mount whose commit answered an error (a
+      // cluster's timeout) though it landed: this mount continues from it.
+      auto now = api_.Stat(home_, {});
+      if (now.ok()) {
+        auto it = now->user_metadata.find("x-amz-meta-ccow-fs-root");
+        if (it != now->user_metadata.end() && it->second == unanswered_->ToString()) {
+          base_ = now->vm_chid;
+          committed = it->second == root.node.ToString() ? Result<ObjectInfo>(*now) : commit();
+        }
+      }
+    }
     if (committed.status().code() == Code::kFailedPrecondition)
       return Status::FailedPrecondition("volume " + home_ + " was checkpointed by another mount since this one " +
                                         "opened it (a volume is mounted once at a time): the changes made here since " +
                                         "the last checkpoint cannot be kept; unmount and mount again (" +
                                         committed.status().message() + ")");
-    if (!committed.ok()) return committed.status().WithContext("checkpoint of volume " + home_);
+    if (!committed.ok()) {
+      unanswered_ = root.node;
+      return committed.status().WithContext("checkpoint of volume " + home_);
+    }
+    unanswered_.reset();
     base_ = committed->vm_chid;
   }
   scope_.reset();  // what it put is referenced by the home's version now

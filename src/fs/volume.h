@@ -126,6 +126,8 @@ class Volume {
   // The home's version this volume continues from (none: a new volume): a checkpoint
   // replaces it and only it.
   std::optional<Chid> base_;
+  // The root of the last checkpoint whose commit answered an error: it may have landed.
+  std::optional<Chid> unanswered_;
   std::unique_ptr<ObjectApi::WriteScope> scope_;  // while changes wait for a checkpoint
   WriteFence fence_;                             // what their puts observed
 };

@@ -69,6 +69,16 @@ HashId ListDigest(const VersionList& list) {
     e.PutVarint(s.created_ns);
     e.PutHashId(s.version.vm_chid);
   }
+  // The tombstones of deleted snapshots, only when there are some (a list without keeps
+  // the digest it had before they existed): two lists that differ only by one must still
+  // differ, or the deletion would never travel on (a site that had the snapshot keeps it).
+  if (!list.snapshot_tombstones().empty()) {
+    e.PutVarint(list.snapshot_tombstones().size());
+    for (const auto& t : list.snapshot_tombstones()) {
+      e.PutBytes(t.name);
+      e.PutVarint(t.created_ns);
+    }
+  }
   return HashBytes(HashAlgo::kSha256, e.data());
 }
 

@@ -245,7 +245,10 @@ Status S3Mirror::Put(ObjectApi& api, const std::string& name, const std::string&
     return c;
   }
   const std::string upload = XmlField(started->body, "UploadId");
-  if (upload.empty()) return Status::Unavailable("s3 remote " + target_.url + ": no UploadId for " + key);
+  if (upload.empty()) {
+    forget();  // nothing started that could be aborted
+    return Status::Unavailable("s3 remote " + target_.url + ": no UploadId for " + key);
+  }
   const std::string id = "uploadId=" + s3::UriEncode(upload, true);
   auto abort = [&](const Status& why) {
     (void)Call("DELETE", key, id, {}, {});

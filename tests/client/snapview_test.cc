@@ -223,5 +223,64 @@ TEST_F(SnapViewTest, CloneMakesAnotherBucketOfTheViewWithoutCopying) {
   EXPECT_TRUE(none->empty()) << "a clone is not a view";
 }
 
+TEST_F(SnapViewTest, ATakeDropsPinsLeftForObjectsNotInTheView) {
+  Put("a", "a1");
+  Put("b", "b1");
+  // As an interrupted take left it: a pinned, then a deleted before the view's time.
+  ASSERT_TRUE(api_->CreateSnapshot(kBucket + "/a", SnapViewPin("v"), {}).ok());
+  ASSERT_TRUE(api_->Delete(kBucket + "/a", std::nullopt).ok());
+  auto taken = views_->Create(kBucket, "v");
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(taken->record->members, 1u);
+  auto stat = views_->Stat(kBucket, "v");
+  ASSERT_TRUE(stat.ok());
+  EXPECT_TRUE(stat->complete) << "a pin left by an interrupted take counts against the record";
+  EXPECT_EQ(Members("v"), (std::map<std::string, std::string>{{"b", "b1"}}));
+}
+
+TEST_F(SnapViewTest, AViewBeingTakenIsNeitherCompleteNorTakenTwice) {
+  Put("a", "a1");
+  // The placeholder record a take writes before it pins anything (created_ns 0).
+  SnapViewRecord placeholder;
+  placeholder.name = "v";
+  placeholder.at_ns = now_.load();
+  placeholder.members_digest = SnapViewDigest().Final();
+  const std::string bytes = EncodeSnapViewRecord(placeholder);
+  StringSource src(bytes);
+  ASSERT_TRUE(api_->Put(kBucket + "/" + std::string(1, kSystemKeyPrefix) + "snapview/v", src, {}).ok());
+  EXPECT_EQ(views_->Create(kBucket, "v").status().code(), Code::kAlreadyExists) << "a second take pinned over the first";
+  auto stat = views_->Stat(kBucket, "v");
+  ASSERT_TRUE(stat.ok());
+  EXPECT_FALSE(stat->complete) << "a view still being taken was reported complete";
+  EXPECT_EQ(views_->Members(kBucket, "v", [](const SnapViewMember&) { return true; }).code(), Code::kUnavailable);
+  ASSERT_TRUE(views_->Remove(kBucket, "v").ok()) << "what an interrupted take left cannot be removed";
+  ASSERT_TRUE(views_->Create(kBucket, "v").ok());
+}
+
+TEST_F(SnapViewTest, ATimeOlderThanTheQuarantineRetentionIsRefused) {
+  Put("a", "a1");
+  const uint64_t then = now_.load();
+  now_ += 2 * kRetention;
+  EXPECT_EQ(views_->Create(kBucket, "old", then).status().code(), Code::kInvalidArgument)
+      << "a view older than the retention would miss versions already collected";
+}
+
+TEST_F(SnapViewTest, RestoreRestoresAVersionWithTheSameBytesButOtherMetadata) {
+  StringSource first("same bytes");
+  PutOptions typed;
+  typed.content_type = "text/plain";
+  ASSERT_TRUE(api_->Put(kBucket + "/a", first, typed).ok());
+  ASSERT_TRUE(views_->Create(kBucket, "v").ok());
+  StringSource second("same bytes");
+  typed.content_type = "application/octet-stream";
+  ASSERT_TRUE(api_->Put(kBucket + "/a", second, typed).ok());
+  auto restored = views_->Restore(kBucket, "v");
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->restored, 1u) << "a change of content type alone was taken for no change";
+  auto info = api_->Stat(kBucket + "/a", {});
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->content_type, "text/plain");
+}
+
 }  // namespace
 }  // namespace ccow

@@ -95,6 +95,8 @@ TEST(ClusterTenantPolicyTest, BucketsInheritTheTenantsErasureCodeUnlessTheyHaveO
   EXPECT_EQ(s.ErasureCodeOf("S/T/own"), "6:3:rs");
   EXPECT_EQ(s.ErasureCodeOf("S/T/replicated"), "");
   EXPECT_EQ(s.ErasureCodeOf("S/T/no-record"), "4:2:rs") << "a bucket with no record (one node) is the tenant's";
+  for (const char* internal : {"S/T/.fs", "S/T/.uploads", "S/T/.trlog", "S/T/.isgw"})
+    EXPECT_EQ(s.ErasureCodeOf(internal), "") << internal << ": an internal bucket is erasure coded";
   EXPECT_EQ(s.ErasureCodeOf("S/Other/b"), "");
   EXPECT_EQ(s.ErasureCodeOf("not-a-path"), "");
   // The tenant's change reaches the buckets that inherit, and only them.

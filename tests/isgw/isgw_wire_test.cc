@@ -98,6 +98,11 @@ TEST(IsgwWireTest, TheListDigestCoversWhatMergesConvergeOnOnly) {
   VersionList snap = a;
   ASSERT_TRUE(snap.CreateSnapshot("s", {}, 150).ok());
   EXPECT_NE(ListDigest(snap), ListDigest(a));
+  // A deleted snapshot's tombstone counts: a list that differs by one alone must travel
+  // (the site that still has the snapshot learns of its deletion through it).
+  VersionList unsnapped = snap;
+  ASSERT_TRUE(unsnapped.DeleteSnapshot("s", 160).ok());
+  EXPECT_NE(ListDigest(unsnapped), ListDigest(a));
 }
 
 }  // namespace

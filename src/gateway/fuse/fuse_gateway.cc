@@ -5,10 +5,13 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -448,6 +451,26 @@ Status BackgroundMount::Stop() {
                              std::to_string(pokes.fetch_add(1));
     struct stat st {};
     (void)::lstat(name.c_str(), &st);
+    // The kernel may answer that lookup itself (a root directory this process may not
+    // search, another mount over the path): then a lazy unmount ends the session, and
+    // the loop's read with it.
+    bool ended = false;
+    for (int i = 0; i < 500 && !ended; ++i) {
+      {
+        std::lock_guard lock(state_->mu);
+        ended = state_->se == nullptr;
+      }
+      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!ended) {
+      spdlog::warn("ccow mount: {} did not answer the unmount; detaching it (fusermount3 -u -z)",
+                   options().mount_point);
+      std::string path = options().mount_point;
+      char* argv[] = {const_cast<char*>("fusermount3"), const_cast<char*>("-u"), const_cast<char*>("-z"),
+                      path.data(), nullptr};
+      pid_t pid = 0;
+      if (::posix_spawnp(&pid, "fusermount3", nullptr, nullptr, argv, environ) == 0) (void)::waitpid(pid, nullptr, 0);
+    }
   }
   state_->loop.join();
   std::lock_guard lock(state_->mu);
