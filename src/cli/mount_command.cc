@@ -22,12 +22,20 @@ struct MountFlags {
   bool read_only = false;
 };
 
+// The server runs elsewhere than this command: it gets mount points as absolute paths.
+Result<std::string> AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  std::string absolute = std::filesystem::absolute(path, ec).lexically_normal().string();
+  if (ec) return Status::InvalidArgument("mount point " + path + ": " + ec.message());
+  return absolute;
+}
+
 // A `ccow server` holds the data directory: it mounts the volume itself (one of its
 // threads, daemon/mount_service.h) and this command returns once the mount is up.
 int MountThroughServer(const MountFlags& flags, uint64_t interval_ns) {
-  std::error_code ec;
-  const std::string path = std::filesystem::absolute(flags.mount_point, ec).lexically_normal().string();
-  if (ec) return Fail(Status::InvalidArgument("mount point " + flags.mount_point + ": " + ec.message()));
+  auto absolute = AbsolutePath(flags.mount_point);
+  if (!absolute.ok()) return Fail(absolute.status());
+  const std::string& path = *absolute;
   std::string target = "/admin/mount?bucket=" + http::PercentEncode(flags.bucket, true) +
                        "&path=" + http::PercentEncode(path, true) +
                        "&checkpoint_ms=" + std::to_string(std::max<uint64_t>(1, interval_ns / 1'000'000));
@@ -88,8 +96,12 @@ void RegisterMountCommand(CLI::App& app, int* exit_code) {
   AddDataOption(umount);
   umount->add_option("mountpoint", unmount_point, "where it is mounted")->required();
   umount->callback([exit_code] {
-    std::error_code ec;
-    const std::string path = std::filesystem::absolute(unmount_point, ec).lexically_normal().string();
+    auto absolute = AbsolutePath(unmount_point);
+    if (!absolute.ok()) {
+      *exit_code = Fail(absolute.status());
+      return;
+    }
+    const std::string& path = *absolute;
     auto j = CallServerAdmin("DELETE", "/admin/mount?path=" + http::PercentEncode(path, true), 60'000'000'000ull);
     if (!j.ok()) {
       *exit_code = Fail(j.status());

@@ -12,6 +12,9 @@
 namespace ccow::fs {
 
 namespace {
+
+// The home version's user metadata that names the checkpoint's root node.
+constexpr char kRootMeta[] = "x-amz-meta-ccow-fs-root";
 constexpr size_t kMaxName = 255;
 const std::string kSuperKey = "S";
 
@@ -101,7 +104,7 @@ Result<std::unique_ptr<Volume>> Volume::Open(ObjectApi& api, const std::string& 
   auto vm = api.Stat(home, {});
   if (!vm.ok() && !vm.status().IsNotFound()) return vm.status().WithContext("volume home " + home);
   if (vm.ok() && !(vm->flags & VersionManifest::kFlagDeleteMarker)) {
-    auto it = vm->user_metadata.find("x-amz-meta-ccow-fs-root");
+    auto it = vm->user_metadata.find(kRootMeta);
     if (it == vm->user_metadata.end()) return Status::Corruption("object " + home + " is not a volume's home");
     CCOW_ASSIGN_OR_RETURN(Chid root, HashId::Parse(it->second));
     CCOW_ASSIGN_OR_RETURN(auto tree, CowBtree::Open(api.backend(), root, options.btree));
@@ -144,7 +147,7 @@ Result<BtreeRoot> Volume::Checkpoint() {
       else
         over.must_not_exist = true;
       return api_.PutTree(home_, ChunkRef{0, root.shadow_bytes, ChunkKind::kChunkManifest, root.shadow},
-                          "application/x-ccow-volume", {{"x-amz-meta-ccow-fs-root", root.node.ToString()}}, &fence_,
+                          "application/x-ccow-volume", {{kRootMeta, root.node.ToString()}}, &fence_,
                           over);
     };
     auto committed = commit();
@@ -153,7 +156,7 @@ Result<BtreeRoot> Volume::Checkpoint() {
       // cluster's timeout) though it landed: this mount continues from it.
       auto now = api_.Stat(home_, {});
       if (now.ok()) {
-        auto it = now->user_metadata.find("x-amz-meta-ccow-fs-root");
+        auto it = now->user_metadata.find(kRootMeta);
         if (it != now->user_metadata.end() && it->second == unanswered_->ToString()) {
           base_ = now->vm_chid;
           committed = it->second == root.node.ToString() ? Result<ObjectInfo>(*now) : commit();

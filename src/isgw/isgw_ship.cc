@@ -49,20 +49,20 @@ Status IsgwLink::ShipLists(const Remote& remote, const std::string& bucket, cons
   if (lists.empty()) return Status::OK();
   if (remote.s3) {
     // Plain objects: each name's current version written there, or deleted.
+    const std::string journal = UploadsJournal(bucket);
     for (const auto& vl : lists) {
       if (stopping()) return Status::Unavailable("ISGW link stopping");
+      const std::string key = vl.name().substr(bucket.size() + 1);
       // A system key (a SnapView's record) is no S3 object: it stays a ccow site's.
-      if (IsSystemKey(std::string_view(vl.name()).substr(bucket.size() + 1))) continue;
+      if (IsSystemKey(key)) continue;
       bool changed = false;
       uint64_t bytes = 0;
-      Status s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), UploadsJournal(bucket), &changed,
-                                   &bytes);
+      Status s = remote.s3->Mirror(*api_, vl.name(), key, journal, &changed, &bytes);
       if (s.code() == Code::kNotFound) {
         // A write answered 404: the target bucket is gone (removed while the link ran);
         // made again, and the object sent once more.
         CCOW_RETURN_IF_ERROR(OfferBucket(remote, bucket));
-        s = remote.s3->Mirror(*api_, vl.name(), vl.name().substr(bucket.size() + 1), UploadsJournal(bucket), &changed,
-                                   &bytes);
+        s = remote.s3->Mirror(*api_, vl.name(), key, journal, &changed, &bytes);
       }
       if (s.code() == Code::kUnavailable || s.code() == Code::kIOError) return s;  // the target: retried
       if (!s.ok()) {

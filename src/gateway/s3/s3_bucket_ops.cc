@@ -5,11 +5,11 @@
 
 #include <algorithm>
 
-#include "model/object_name.h"
 #include "gateway/s3/base64.h"
 #include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_handler.h"
 #include "gateway/s3/s3_xml.h"
+#include "model/object_name.h"
 
 namespace ccow::s3 {
 namespace {
