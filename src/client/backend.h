@@ -147,6 +147,14 @@ class Backend {
   // the pin epoch of the answers.
   virtual Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
                           bool* stored_new, WriteFence* fence) = 0;
+  // PutChunk of a chunk the caller knows no store holds yet (a version manifest names its
+  // own generation and UVID): a cluster sends a small one straight to R VDEVs rather than
+  // first asking who has it (Initiator::PutNewChunk). Same guarantees as PutChunk.
+  virtual Status PutNewChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
+                             WriteFence* fence) {
+    bool stored_new = false;
+    return PutChunk(chid, bytes, replication_count, &stored_new, fence);
+  }
   // Stores a chunk on one chosen VDEV of its row and nowhere else (an erasure-coded
   // fragment's placement): durable there on return, which records at least
   // replication_count (0: the default; a VDEV that already holds it keeps the larger of

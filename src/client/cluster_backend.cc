@@ -37,26 +37,12 @@ class ClusterBackend final : public Backend {
 
   Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
                   bool* stored_new, WriteFence* fence) override {
-    uint64_t pin_epoch = WriteFence::kNone;
-    const bool defer = fence && fence->defers_sync();
-    std::vector<replicast::DeferredHolder> deferred;
-    Status s = initiator_->PutChunk(chid, bytes, stored_new, replication_count, &pin_epoch,
-                                    defer ? &deferred : nullptr);
-    if (s.ok() && fence) fence->Observe(pin_epoch);
-    if (s.ok() && !deferred.empty()) {
-      WriteFence::Unsynced holders;
-      for (auto& d : deferred) holders.emplace_back(std::move(d.address), d.incarnation);
-      fence->AddUnsynced(holders);
-    }
-    if (s.ok() && *stored_new) {
-      std::lock_guard lock(stats_mu_);
-      stats_.chunks_written++;
-      stats_.payload_bytes_written += bytes.size();
-    } else if (s.ok()) {
-      std::lock_guard lock(stats_mu_);
-      stats_.chunks_deduplicated++;
-    }
-    return s;
+    return Put(chid, bytes, replication_count, stored_new, fence, false);
+  }
+  Status PutNewChunk(const Chid& chid, std::string_view bytes, uint32_t replication_count,
+                     WriteFence* fence) override {
+    bool stored_new = true;
+    return Put(chid, bytes, replication_count, &stored_new, fence, true);
   }
   Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& vdev_id,
                     uint32_t replication_count, WriteFence* fence) override {
@@ -198,6 +184,31 @@ class ClusterBackend final : public Backend {
   }
 
  private:
+  // PutChunk and PutNewChunk: negotiated, or (is_new) sent straight to R VDEVs when small.
+  Status Put(const Chid& chid, std::string_view bytes, uint32_t replication_count, bool* stored_new,
+             WriteFence* fence, bool is_new) {
+    uint64_t pin_epoch = WriteFence::kNone;
+    const bool defer = fence && fence->defers_sync();
+    std::vector<replicast::DeferredHolder> deferred;
+    Status s = is_new ? initiator_->PutNewChunk(chid, bytes, replication_count, &pin_epoch, defer ? &deferred : nullptr)
+                      : initiator_->PutChunk(chid, bytes, stored_new, replication_count, &pin_epoch,
+                                             defer ? &deferred : nullptr);
+    if (s.ok() && fence) fence->Observe(pin_epoch);
+    if (s.ok() && !deferred.empty()) {
+      WriteFence::Unsynced holders;
+      for (auto& d : deferred) holders.emplace_back(std::move(d.address), d.incarnation);
+      fence->AddUnsynced(holders);
+    }
+    if (s.ok() && *stored_new) {
+      std::lock_guard lock(stats_mu_);
+      stats_.chunks_written++;
+      stats_.payload_bytes_written += bytes.size();
+    } else if (s.ok()) {
+      std::lock_guard lock(stats_mu_);
+      stats_.chunks_deduplicated++;
+    }
+    return s;
+  }
   Status Scan(const std::string& prefix, const std::string& start_after,
               const std::function<bool(const VersionList&)>& fn, replicast::Initiator::ScanCopies copies) {
     Status decode_error;

@@ -70,6 +70,9 @@ class FetchingBackend final : public Backend {
   Status PutChunk(const Chid& chid, std::string_view bytes, uint32_t r, bool* stored_new, WriteFence* f) override {
     return inner_->PutChunk(chid, bytes, r, stored_new, f);
   }
+  Status PutNewChunk(const Chid& chid, std::string_view bytes, uint32_t r, WriteFence* f) override {
+    return inner_->PutNewChunk(chid, bytes, r, f);
+  }
   Status PutChunkOn(const Chid& chid, std::string_view bytes, const std::string& vdev_id, uint32_t r,
                     WriteFence* f) override {
     return inner_->PutChunkOn(chid, bytes, vdev_id, r, f);

@@ -352,8 +352,8 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
       if (std::string seed = options_.site_key_seed(); !seed.empty()) SignVersion(&vm, seed);
     std::string bytes = vm.Encode();
     Chid vm_chid = HashBytes(vm.policy.hash, bytes);
-    bool stored_new = false;
-    CCOW_RETURN_IF_ERROR(backend_->PutChunk(vm_chid, bytes, vm.policy.replication_count, &stored_new, fence));
+    // New: it names its own generation and UVID.
+    CCOW_RETURN_IF_ERROR(backend_->PutNewChunk(vm_chid, bytes, vm.policy.replication_count, fence));
     (*manifests_written)++;
     if (chunks_durable) CCOW_RETURN_IF_ERROR(chunks_durable());
     VersionEntry entry{vm.generation, vm.uvid, vm_chid, vm.size, vm.etag};

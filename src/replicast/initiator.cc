@@ -135,6 +135,8 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
       if (deferred && ack->incarnation != 0) deferred->push_back({r.from, ack->incarnation});
     } else if (auto* nack = std::get_if<PayloadNack>(&r.msg.body)) {
       outcome[r.from] = OutcomeOf(nack->reason);
+    } else if (std::holds_alternative<GenerationMismatch>(r.msg.body)) {
+      outcome[r.from] = Outcome::kMismatch;  // not silent: never a reason for suspicion
     }
   }
   return outcome;
@@ -266,17 +268,9 @@ Status InitiatorImpl::PutChunk(const HashId& chid, std::string_view bytes, bool*
     // time, and an idle cluster then put every chunk on the same R VDEVs of a row (a
     // 5-target cluster once had none on two of them). Hashing spreads them evenly, and
     // the same chunk ranks the VDEVs the same way on a retry.
-    uint64_t chunk_key = 0;
-    std::memcpy(&chunk_key, chid.digest(), sizeof chunk_key);
-    auto tie = [&](uint32_t v) {
-      uint64_t x = chunk_key ^ (0x9e3779b97f4a7c15ull * (v + 1));  // splitmix64's finalizer
-      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-      x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-      return x ^ (x >> 31);
-    };
     std::sort(bids.begin(), bids.end(), [&](const auto& a, const auto& b) {
       const double ca = cost(a.second), cb = cost(b.second);
-      return ca < cb || (ca == cb && tie(a.first) < tie(b.first));
+      return ca < cb || (ca == cb && RankOf(chid, a.first) < RankOf(chid, b.first));
     });
     std::vector<uint32_t> chosen;
     std::set<std::string> domains = held_domains;

@@ -44,6 +44,10 @@ struct InitiatorOptions {
   uint32_t attempts = 6;             // per operation, each with a fresh negotiation
   uint64_t suspect_ns = 3'000'000'000;  // a VDEV that did not answer is not waited for
   uint64_t max_rendezvous_wait_ns = 100'000'000;
+  // A new chunk (PutNewChunk: a version manifest) of at most this many bytes that fits in
+  // one message skips the negotiation: it goes straight to R VDEVs of its row. 0: every
+  // chunk is negotiated.
+  uint64_t direct_put_max_bytes = 8192;
   uint64_t txid_seed = 0;  // first transaction id; 0: random (the simulation seeds it)
   // Where a newer FlexHash table comes from. Empty: a target, over Replicast (one
   // datagram, so only tables of up to ~150 VDEVs). Gateways and the CLI of a cluster pass
@@ -55,7 +59,7 @@ struct InitiatorOptions {
 // What the initiator sent (bench: payload bytes per chunk put, datagrams per chunk).
 struct InitiatorStats {
   uint64_t messages_sent = 0, bytes_sent = 0, payload_bytes_sent = 0;
-  uint64_t chunk_puts = 0, chunk_puts_deduplicated = 0, chunk_gets = 0;
+  uint64_t chunk_puts = 0, chunk_puts_deduplicated = 0, chunk_puts_direct = 0, chunk_gets = 0;
   uint64_t retries = 0, generation_refreshes = 0, bad_replicas = 0;
   uint64_t stray_replies = 0;  // for finished or unknown transactions, or undecodable
 };
@@ -91,6 +95,14 @@ class Initiator {
   // lost: the write must not commit; retrying the write puts its chunks again), left the
   // FlexHash table, or did not confirm after every attempt; kNoSpace when one is full.
   virtual Status SyncDeferred(const std::vector<DeferredHolder>& holders) = 0;
+  // PutChunk of a chunk the caller knows no VDEV holds (a version manifest names its own
+  // generation and UVID), so that no dedup answer is to be had: when it is small
+  // (options().direct_put_max_bytes, one message) it goes straight to R VDEVs of its row in
+  // distinct failure domains, without proposal or bids, one round trip instead of two.
+  // Whatever that did not place (a VDEV refused or was silent), PutChunk's negotiation
+  // does. Same guarantees and answers as PutChunk.
+  virtual Status PutNewChunk(const HashId& chid, std::string_view bytes, uint32_t replication_count = 0,
+                             uint64_t* pin_epoch = nullptr, std::vector<DeferredHolder>* deferred = nullptr) = 0;
   // A put directed at chosen VDEVs of the chunk's row (an erasure-coded fragment's keeper):
   // the proposal goes to those VDEVs only, and the call succeeds once every one of them
   // holds the chunk durably, whether it had it already (no bytes sent) or received it and

@@ -1,8 +1,69 @@
-// The initiator's directed put (Initiator::PutChunkTo): a chunk placed on chosen VDEVs of
-// its row, an erasure-coded fragment's keeper.
+// The initiator's directed puts: a chunk placed on chosen VDEVs of its row (PutChunkTo, an
+// erasure-coded fragment's keeper), and a small chunk sent straight to R VDEVs of its row
+// without negotiation (PutDirect).
 #include "replicast/initiator_impl.h"
 
 namespace ccow::replicast::internal {
+
+Status InitiatorImpl::PutNewChunk(const HashId& chid, std::string_view bytes, uint32_t replication_count,
+                                  uint64_t* pin_epoch, std::vector<DeferredHolder>* deferred) {
+  const uint32_t asked = replication_count ? replication_count : options_.replication_count;
+  if (asked >= 1 && asked <= 255 && bytes.size() <= options_.direct_put_max_bytes &&
+      bytes.size() + kTrainOverhead <= network_->max_message_bytes()) {
+    uint64_t oldest_pin = UINT64_MAX;
+    if (PutDirect(chid, bytes, static_cast<uint8_t>(asked), &oldest_pin, deferred)) {
+      Count(&InitiatorStats::chunk_puts);
+      Count(&InitiatorStats::chunk_puts_direct);
+      if (pin_epoch) *pin_epoch = oldest_pin;
+      return Status::OK();
+    }
+  }
+  // The negotiation finds the replicas that acked a partial direct put as holders.
+  bool stored_new = false;
+  return PutChunk(chid, bytes, &stored_new, replication_count, pin_epoch, deferred);
+}
+
+bool InitiatorImpl::PutDirect(const HashId& chid, std::string_view bytes, uint8_t replication_count,
+                              uint64_t* pin_epoch, std::vector<DeferredHolder>* deferred) {
+  // Why no negotiation: for a chunk this small the bids cost as much as the transfer (one
+  // message each way per VDEV) and there is no rendezvous to plan; a 4 KiB put's version
+  // manifest is one. A VDEV holding the chunk already acks without storing it again.
+  Table t = flexhash();
+  const uint32_t row = t->RowOf(chid);
+  const auto& members = t->Row(row);
+  const size_t r_count = std::min<size_t>(replication_count, members.size());
+  std::vector<uint32_t> ranked(members.begin(), members.end());
+  std::sort(ranked.begin(), ranked.end(), [&](uint32_t a, uint32_t b) { return RankOf(chid, a) < RankOf(chid, b); });
+  std::vector<uint32_t> chosen;
+  std::set<std::string> domains;
+  for (uint32_t v : ranked) {
+    if (chosen.size() >= r_count) break;
+    if (IsSuspect(t->vdevs()[v].id) || !domains.insert(DomainOf(t->vdevs()[v], t->failure_domain())).second)
+      continue;
+    chosen.push_back(v);
+  }
+  // A row without R domains free of suspects: the negotiation reports what is missing.
+  if (chosen.size() < r_count) return false;
+  const uint64_t txid = Begin();
+  const Header h{txid, row, t->generation()};
+  uint64_t oldest_pin = UINT64_MAX;
+  std::vector<DeferredHolder> unsynced;
+  auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, replication_count,
+                            deferred ? &unsynced : nullptr);
+  End(txid);
+  size_t acked = 0;
+  for (uint32_t v : chosen) {
+    const Outcome o = outcome[t->vdevs()[v].address];
+    if (o == Outcome::kAcked) ++acked;
+    else if (o == Outcome::kFailed) MarkSuspect(t->vdevs()[v].id);
+  }
+  // Acked ones hold it durably (or, deferred, until their sync): the negotiation that
+  // follows a partial direct put finds them as holders and reports them itself.
+  if (acked < chosen.size()) return false;
+  *pin_epoch = std::min(*pin_epoch, oldest_pin);
+  if (deferred) deferred->insert(deferred->end(), unsynced.begin(), unsynced.end());
+  return true;
+}
 
 Status InitiatorImpl::PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
                                  uint32_t replication_count, uint64_t* pin_epoch) {

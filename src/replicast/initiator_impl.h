@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -72,6 +73,8 @@ class InitiatorImpl final : public Initiator {
   Status PutChunk(const HashId& chid, std::string_view bytes, bool* stored_new,
                   uint32_t replication_count, uint64_t* pin_epoch,
                   std::vector<DeferredHolder>* deferred) override;
+  Status PutNewChunk(const HashId& chid, std::string_view bytes, uint32_t replication_count,
+                     uint64_t* pin_epoch, std::vector<DeferredHolder>* deferred) override;
   Status SyncDeferred(const std::vector<DeferredHolder>& holders) override;
   Status PutChunkTo(const HashId& chid, std::string_view bytes, const std::vector<std::string>& vdev_ids,
                     uint32_t replication_count, uint64_t* pin_epoch) override;
@@ -165,10 +168,11 @@ class InitiatorImpl final : public Initiator {
   void SendTrain(const std::string& to, const Header& h, const HashId& chid,
                  std::string_view bytes, uint64_t mask, bool named, uint8_t replication_count,
                  bool defer_sync = false) {
-    // 512 bytes of each message are left for the header and the transfer's fields; a
-    // network whose messages are smaller would make pieces of 0 bytes and loop forever.
-    CCOW_CHECK(network_->max_message_bytes() > 512);
-    size_t piece = network_->max_message_bytes() - 512;
+    // kTrainOverhead bytes of each message are left for the header and the transfer's
+    // fields; a network whose messages are smaller would make pieces of 0 bytes and loop
+    // forever.
+    CCOW_CHECK(network_->max_message_bytes() > kTrainOverhead);
+    size_t piece = network_->max_message_bytes() - kTrainOverhead;
     uint64_t offset = 0;
     do {
       size_t n = std::min<uint64_t>(piece, bytes.size() - offset);
@@ -303,6 +307,26 @@ class InitiatorImpl final : public Initiator {
                                             const HashId& chid, std::string_view bytes,
                                             uint64_t* pin_epoch, bool named, uint8_t replication_count,
                                             std::vector<DeferredHolder>* deferred = nullptr);
+  // A small new chunk put without negotiation (PutNewChunk): one train, in one message, to the R
+  // VDEVs of its row ranked first by RankOf in distinct failure domains, none suspect;
+  // each stores it (or finds it stored) and acks as it would a negotiated train. True
+  // when all R acked; false leaves the rest to the negotiation (nothing is marked suspect
+  // for a refusal, only for silence).
+  bool PutDirect(const HashId& chid, std::string_view bytes, uint8_t replication_count, uint64_t* pin_epoch,
+                 std::vector<DeferredHolder>* deferred);
+  // The order in which VDEV v of a row ranks for chunk chid when bids are equal (an idle
+  // row bids alike) and for a direct put: a hash of both, so that chunks spread evenly
+  // over a row and one chunk ranks the VDEVs the same way on every attempt.
+  static uint64_t RankOf(const HashId& chid, uint32_t v) {
+    uint64_t x = 0;
+    std::memcpy(&x, chid.digest(), sizeof x);
+    x ^= 0x9e3779b97f4a7c15ull * (v + 1);  // splitmix64's finalizer
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  }
+  // What a train's message takes besides its payload (header, CHID, offsets).
+  static constexpr size_t kTrainOverhead = 512;
   // The value of a name at one VDEV (nullopt: it holds none).
   Result<std::optional<NamedValue>> GetNamedAt(const FlexHashTable& t, const std::string& address,
                                                const std::string& name);

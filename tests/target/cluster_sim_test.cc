@@ -209,6 +209,45 @@ TEST(ClusterSimTest, AVersionListThatFitsAMessageTravelsInItsProposal) {
   }
 }
 
+TEST(ClusterSimTest, ASmallObjectsVersionManifestGoesStraightToItsReplicas) {
+  SimCluster c(SimOptions{}, 5, 2);
+  auto bids = [&] {
+    uint64_t n = 0;
+    for (int t = 0; t < 5; ++t) n += c.target(t).counters().bids;
+    return n;
+  };
+  const uint64_t before = bids();
+  ASSERT_TRUE(PutString(c.api(), "sim/ten/bkt/small", std::string(4096, 'x')).ok());
+  // The 4 KiB travel inside the version manifest, a new chunk: no proposal, so no bid, and
+  // one train to each of R VDEVs in distinct failure domains (the version list goes
+  // inline: no bid either).
+  EXPECT_EQ(bids(), before);
+  EXPECT_EQ(c.initiator().stats().chunk_puts_direct, 1u);
+  auto located = c.api().Locate("sim/ten/bkt/small", VersionSelector{});
+  ASSERT_TRUE(located.ok()) << located.status().ToString();
+  ASSERT_EQ(located->size(), 1u);
+  EXPECT_EQ((*located)[0].kind, "version manifest");
+  std::set<std::string> servers;
+  for (const auto& h : (*located)[0].holders) servers.insert(h.vdev_id.substr(0, h.vdev_id.find('/')));
+  EXPECT_EQ((*located)[0].holders.size(), 3u);
+  EXPECT_EQ(servers.size(), 3u) << "R replicas in R failure domains";
+  auto got = GetString(c.api(), "sim/ten/bkt/small");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, std::string(4096, 'x'));
+
+  // With a target down, puts whose direct choice includes it still land on R replicas
+  // (the negotiation places what the direct put could not) and read back.
+  c.CrashTarget(0);
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "sim/ten/bkt/down-" + std::to_string(i);
+    ASSERT_TRUE(PutString(c.api(), name, "payload " + std::to_string(i)).ok()) << i;
+    auto where = c.api().Locate(name, VersionSelector{});
+    ASSERT_TRUE(where.ok()) << where.status().ToString();
+    EXPECT_EQ((*where)[0].holders.size(), 3u) << i;
+    for (const auto& h : (*where)[0].holders) EXPECT_NE(h.vdev_id.substr(0, h.vdev_id.find('/')), "t0") << i;
+  }
+}
+
 TEST(ClusterSimTest, MulticastSendsEachChunkOnce) {
   SimCluster c(SimOptions{}, 5, 2, 3, /*multicast=*/true);
   std::mt19937_64 rng(4);
