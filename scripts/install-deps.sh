@@ -21,12 +21,14 @@ PACKAGES=(
   libuv1-dev         # the event loop under raft_uv (Raft log and snapshots on disk, TCP between targets)
   libisal-dev        # ISA-L: Reed-Solomon erasure coding of stripes (src/ec), SIMD GF(2^8) kernels
   libfuse3-dev fuse3 # the FUSE gateway (libfuse3's low-level API; fusermount3 unmounts)
+  libnfs-dev         # the NFSv3 gateway (libnfs's RPC server API and NFSv3/MOUNT XDR codecs)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   fio                # disk bandwidth: the physical limit printed beside store benchmarks
   openssl            # `openssl speed`: the limit printed beside hash benchmarks
   python3 procps psmisc curl time  # integration tests: HTTP checks, peak RSS
   awscli python3-boto3 s3cmd rclone  # S3 gateway tests with real clients
+  libnfs-utils       # NFS gateway tests: nfs-ls, nfs-cp, nfs-cat (no kernel NFS client here)
 )
 
 missing=()

@@ -92,6 +92,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code);
 void RegisterServiceCommands(CLI::App& app, int* exit_code);  // cli/service_commands.cc
 void RegisterIsgwCommand(CLI::App& app, int* exit_code);      // cli/isgw_command.cc
 void RegisterMountCommand(CLI::App& app, int* exit_code);     // cli/mount_command.cc
+void RegisterNfsCommand(CLI::App& app, int* exit_code);       // cli/nfs_command.cc: `ccow gateway nfs`
 void RegisterSnapViewCommands(CLI::App& app, int* exit_code);  // cli/snapview_command.cc
 int RunClusterStatus();
 

@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
   RegisterServiceCommands(app, &exit_code);
   RegisterIsgwCommand(app, &exit_code);
   RegisterMountCommand(app, &exit_code);
+  RegisterNfsCommand(app, &exit_code);  // after RegisterServerCommand, which adds `gateway`
   RegisterSnapViewCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
