@@ -70,6 +70,11 @@ echo
 python3 bench/isgw_scale_bench.py "$BUILD"
 
 echo
+echo "## Files over NFS: small-file rates and sequential MB/s against the local file system"
+echo
+bash bench/nfs_bench.sh "$BUILD"
+
+echo
 echo "## S3: server CPU per plain 4 KiB request (tmpfs; pass a second binary to compare)"
 echo
 ROUNDS=3 bash bench/s3_request_cpu.sh "$BUILD/bin/ccow"

@@ -23,6 +23,7 @@
 #include "gc/referrers.h"
 #include "daemon/admin_api.h"
 #include "daemon/mount_service.h"
+#include "gateway/nfs/nfs_gateway.h"
 #include "daemon/snapview_admin.h"
 #include "daemon/migration.h"
 #include "daemon/node_registry.h"
@@ -61,6 +62,7 @@ struct ServerFlags {
   // a site linked with several others runs one per link), where their one receiving
   // endpoint listens, and the token the ends share.
   IsgwFlags isgw;
+  NfsFlags nfs;
 };
 
 // ", virtual-hosted BUCKET.a.example, BUCKET.b.example" for the startup banner.
@@ -148,6 +150,10 @@ int RunServer(const ServerFlags& flags) {
   // `ccow mount` through this server: its mounts share the object API (stopped, and
   // checkpointed, before it is).
   daemon::MountService mounts(api);
+  // --nfs-export: the volume over NFSv3, on a thread of its own beside S3.
+  auto nfs_export = StartNfsExport(flags.nfs, *api);
+  if (!nfs_export.ok()) return Fail(nfs_export.status().WithContext("--nfs-export"));
+  if (*nfs_export) mounts.Reserve(flags.nfs.bucket, "its NFS export");
   std::string token = RandomToken();
   daemon::AdminApi admin(
       token, serving->local.node.get(),
@@ -232,10 +238,13 @@ int RunServer(const ServerFlags& flags) {
     Status registered = RegisterLinkEnds(*ends, hp->first, (*server)->port(), token);
     if (!registered.ok()) spdlog::warn("isgw: the CLI will not find this link end: {}", registered.ToString());
   }
+  if (*nfs_export) std::cout << "  NFS      " << (*nfs_export)->banner << "\n";
   std::cout << "Stop with Ctrl-C (SIGINT) or SIGTERM." << std::endl;
   int sig = (*server)->RunUntilSignal();
-  // The mounts first, each with its last checkpoint, while the store is whole.
-  Status unmounted = mounts.StopAll();
+  // The NFS export and the mounts first, each with its last checkpoint, while the store is
+  // whole.
+  Status unmounted = *nfs_export ? (*nfs_export)->gateway->Stop() : Status::OK();
+  if (Status s = mounts.StopAll(); unmounted.ok()) unmounted = s;
   (*gateway)->Stop();
   if (ends) {
     UnregisterLinkEnds(*ends);
@@ -245,7 +254,8 @@ int RunServer(const ServerFlags& flags) {
   scrub.reset();  // stops at its next chunk; the cursor resumes the pass
   if (local) ::unlink(ServerInfoPath().c_str());
   if (!unmounted.ok()) {
-    std::cout << "ccow server: stopping on signal " << sig << "; what a mount wrote since its last checkpoint is lost"
+    std::cout << "ccow server: stopping on signal " << sig
+              << "; what a mount or the NFS export wrote since its last checkpoint is lost"
               << std::endl;
     return Fail(unmounted);
   }
@@ -335,6 +345,7 @@ void RegisterServerCommand(CLI::App& app, int* exit_code) {
                     "time between the starts of scrub passes, which re-read and verify every chunk "
                     "(default 7d; 0: only `ccow system scrub --now`)");
     AddIsgwFlags(cmd, &flags.isgw, false);
+    AddNfsFlags(cmd, &flags.nfs, false);
     cmd->add_option("--scrub-rate", flags.scrub_rate,
                     "scrub read rate in bytes per second, e.g. 25M (default 25M; 0: unlimited)");
   };

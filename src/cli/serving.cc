@@ -25,6 +25,8 @@
 #include "core/hash.h"
 #include "daemon/migration.h"
 #include "daemon/remote_registry.h"
+#include "fs/volume.h"
+#include "gateway/nfs/nfs_gateway.h"
 #include "gateway/s3/user_registry.h"
 #include "http/http_client.h"
 #include "replicast/initiator.h"
@@ -258,6 +260,70 @@ void AddIsgwFlags(CLI::App* cmd, IsgwFlags* flags, bool standalone) {
                   "PEM CA the other end's certificate must chain to (it must also name the remote's host)");
   cmd->add_option(p + "token", flags->token,
                   "the secret both ends of the link share (or CCOW_ISGW_TOKEN); none: a lab on loopback only");
+}
+
+void AddNfsFlags(CLI::App* cmd, NfsFlags* flags, bool standalone) {
+  const std::string p = standalone ? "--" : "--nfs-";
+  auto* exported = cmd->add_option(p + "export", flags->bucket,
+                                   "serve this bucket's file layer volume over NFSv3: CLUSTER/TENANT/BUCKET (clients "
+                                   "mount /CLUSTER/TENANT/BUCKET)");
+  if (standalone) exported->required();
+  cmd->add_option(p + "listen", flags->listen, "HOST:PORT of NFS and MOUNT (default 127.0.0.1:2049; port 0: any)");
+  cmd->add_option(p + "allow", flags->allow, "NFS client networks, CIDR, comma-separated (default 127.0.0.0/8)");
+  cmd->add_flag(p + "read-only", flags->read_only, "export read-only");
+  cmd->add_flag(p + "no-root-squash", flags->no_root_squash, "let NFS uid 0 act as root (default: as the anon uid)");
+  cmd->add_flag(p + "all-squash", flags->all_squash, "every NFS caller acts as the anon uid and gid");
+  cmd->add_option(p + "anon-uid", flags->anon_uid, "uid of squashed NFS callers (default 65534)");
+  cmd->add_option(p + "anon-gid", flags->anon_gid, "gid of squashed NFS callers (default 65534)");
+  cmd->add_flag(p + "async", flags->async,
+                "answer NFS namespace changes before they are checkpointed (faster; a crash loses the last ones)");
+  cmd->add_option(p + "checkpoint-interval", flags->checkpoint_interval,
+                  "time between checkpoints of the exported volume (default 10s; COMMIT and stable writes "
+                  "checkpoint at once)");
+}
+
+NfsExport::~NfsExport() {
+  if (gateway) (void)gateway->Stop();
+}
+
+Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api) {
+  if (flags.bucket.empty()) return std::unique_ptr<NfsExport>();
+  CCOW_ASSIGN_OR_RETURN(uint64_t interval, ParseDurationFlag("checkpoint interval", flags.checkpoint_interval));
+  if (interval == 0) return Status::InvalidArgument("the NFS checkpoint interval must be more than 0");
+  nfs::NfsOptions o;
+  o.listen = flags.listen;
+  o.export_path = "/" + flags.bucket;
+  o.sync = !flags.async;
+  o.checkpoint_interval_ns = interval;
+  o.rules.read_only = flags.read_only;
+  o.rules.root_squash = !flags.no_root_squash;
+  o.rules.all_squash = flags.all_squash;
+  o.rules.anon_uid = flags.anon_uid;
+  o.rules.anon_gid = flags.anon_gid;
+  std::stringstream networks(flags.allow);
+  for (std::string cidr; std::getline(networks, cidr, ',');) {
+    if (cidr.empty()) continue;
+    auto n = nfs::ParseNetwork(cidr);
+    if (!n.ok()) return n.status().WithContext("NFS client networks");
+    o.rules.allowed.push_back(*n);
+  }
+  CCOW_ASSIGN_OR_RETURN(std::string home, fs::Volume::HomeOf(flags.bucket));
+  auto served = std::make_unique<NfsExport>();
+  CCOW_ASSIGN_OR_RETURN(served->volume, fs::Volume::Open(api, home));
+  Backend& backend = api.backend();
+  o.capacity = [&backend] { return backend.Capacity(); };
+  CCOW_ASSIGN_OR_RETURN(served->gateway, nfs::NfsGateway::Start(*served->volume, o));
+  std::string networks_text;
+  for (const auto& n : o.rules.allowed) networks_text += (networks_text.empty() ? "" : ",") + n.ToString();
+  const std::string host = o.listen.substr(0, o.listen.rfind(':'));
+  const std::string port = std::to_string(served->gateway->port());
+  served->banner = o.export_path + " on " + host + ":" + port + " (NFSv3 and MOUNT on this one port; " +
+                   (o.rules.read_only ? "read-only" : "read-write") + ", " + (o.sync ? "sync" : "async") + ", " +
+                   (o.rules.all_squash ? "all_squash" : o.rules.root_squash ? "root_squash" : "no_root_squash") +
+                   ", clients from " + (networks_text.empty() ? "127.0.0.0/8" : networks_text) +
+                   "; checkpoint every " + FormatDuration(interval) + ")\n           try: nfs-ls 'nfs://" + host +
+                   o.export_path + "?nfsport=" + port + "&mountport=" + port + "&version=3'";
+  return served;
 }
 
 Result<std::unique_ptr<isgw::LinkEndpoint>> StartLinkEnds(const IsgwFlags& flags, Serving& serving) {

@@ -29,6 +29,12 @@ class App;
 namespace ccow::replicast {
 class Initiator;
 }
+namespace ccow::fs {
+class Volume;
+}
+namespace ccow::nfs {
+class NfsGateway;
+}
 
 namespace ccow::cli {
 
@@ -70,6 +76,27 @@ void AddIsgwFlags(CLI::App* cmd, IsgwFlags* flags, bool standalone);
 // Starts the link ends of flags (null when it names no service; kInvalidArgument for a
 // listen address without one) and, on a cluster, lets the CLI find them (RegisterLinkEnds).
 Result<std::unique_ptr<isgw::LinkEndpoint>> StartLinkEnds(const IsgwFlags& flags, Serving& serving);
+
+// The flags of an NFS export (gateway/nfs/nfs_gateway.h). `ccow gateway nfs` spells them
+// --export, --listen, --allow, --read-only...; `ccow server` and `ccow gateway s3`
+// --nfs-export, --nfs-listen, --nfs-allow, --nfs-read-only...
+struct NfsFlags {
+  std::string bucket, listen = "127.0.0.1:2049", allow, checkpoint_interval = "10s";
+  bool read_only = false, no_root_squash = false, all_squash = false, async = false;
+  uint32_t anon_uid = 65534, anon_gid = 65534;
+};
+void AddNfsFlags(CLI::App* cmd, NfsFlags* flags, bool standalone);
+
+// An export served: its volume and the gateway serving it (Stop before the object API goes).
+struct NfsExport {
+  std::unique_ptr<fs::Volume> volume;
+  std::unique_ptr<nfs::NfsGateway> gateway;
+  std::string banner;  // what it serves, where, and a client command to try
+  ~NfsExport();
+};
+// The export flags name, served on api (null when they name none); kInvalidArgument for a
+// bad flag, what opening the volume or listening answers.
+Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api);
 
 // GET /admin/isgw[?service=NAME] (the link's status) and GET /admin/isgw/verify (both
 // sites compared), or nullopt for another call.

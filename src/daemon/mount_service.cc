@@ -31,6 +31,11 @@ void MountService::ReapLocked() {
   }
 }
 
+void MountService::Reserve(const std::string& bucket, const std::string& holder) {
+  std::lock_guard lock(mu_);
+  reserved_[bucket] = holder;
+}
+
 Result<std::string> MountService::Mount(const std::string& bucket, const std::string& path, bool read_only,
                                         uint64_t checkpoint_ns) {
   if (path.empty() || path.front() != '/')
@@ -42,6 +47,9 @@ Result<std::string> MountService::Mount(const std::string& bucket, const std::st
   if (auto it = mounts_.find(path); it != mounts_.end())
     return Status::Busy(path + " is already a mount of this server" +
                         (it->second.stopping ? " (being unmounted: try again once it is)" : ""));
+  if (auto it = reserved_.find(bucket); it != reserved_.end())
+    return Status::Busy("the volume of " + bucket + " is served by this server as " + it->second +
+                        " (a volume is opened once)");
   for (const auto& [p, m] : mounts_)
     if (m.bucket == bucket)
       return Status::Busy("the volume of " + bucket + " is already mounted on " + p +

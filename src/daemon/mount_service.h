@@ -31,6 +31,10 @@ class MountService {
   // while nothing else calls this service (the server stopping, its admin API closed).
   Status StopAll();
 
+  // Refuses mounts of bucket's volume from now on (kBusy naming `holder`): the server
+  // serves it otherwise (an NFS export), and two openers of one volume lose checkpoints.
+  void Reserve(const std::string& bucket, const std::string& holder);
+
   // The /admin/mount handler; nullopt for other paths.
   std::optional<AdminReply> Handle(const std::string& method, const std::string& path,
                                    const http::ParsedTarget& target);
@@ -52,6 +56,7 @@ class MountService {
   std::shared_ptr<ObjectApi> api_;
   std::mutex mu_;
   std::map<std::string, Mounted> mounts_;  // by mount point
+  std::map<std::string, std::string> reserved_;  // bucket -> what serves its volume
 };
 
 }  // namespace ccow::daemon

@@ -105,7 +105,7 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
                                                          const HashId& chid, std::string_view bytes,
                                                          uint64_t* pin_epoch, bool named,
                                                          uint8_t replication_count,
-                                                         std::vector<DeferredHolder>* deferred) {
+                                                         std::vector<DeferredHolder>* deferred, bool patient) {
   std::map<std::string, Outcome> outcome;
   auto send = [&](const std::vector<uint32_t>& to) {
     if (options_.multicast) {
@@ -124,8 +124,13 @@ std::map<std::string, Outcome> InitiatorImpl::TransferTo(const FlexHashTable& t,
   send(chosen);
   // The first wait allows for the transfer and the target's fsync; a lost piece then
   // costs one resend rather than the whole negotiation.
+  const uint64_t first_wait = std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000 + bytes.size() * 20);
   std::vector<Reply> replies =
-      AwaitAcks(h.txid, t, chosen, std::min<uint64_t>(options_.ack_timeout_ns, 200'000'000 + bytes.size() * 20), send);
+      patient ? AwaitAcks(h.txid, t, chosen, first_wait, send)
+              : Wait(h.txid, first_wait, [&](const std::vector<Reply>& rs) {
+                  return std::all_of(chosen.begin(), chosen.end(),
+                                     [&](uint32_t v) { return Settled(rs, t.vdevs()[v].address); });
+                });
   for (uint32_t v : chosen) outcome[t.vdevs()[v].address] = Outcome::kFailed;
   for (const Reply& r : replies) {
     if (!outcome.count(r.from) || outcome[r.from] != Outcome::kFailed) continue;
@@ -175,7 +180,7 @@ Outcome OutcomeOf(NackReason reason) {
     case NackReason::kConflict: return Outcome::kConflict;
     case NackReason::kNoSpace: return Outcome::kNoSpace;
     case NackReason::kFenced: return Outcome::kFenced;
-    default: return Outcome::kFailed;
+    default: return Outcome::kRefused;
   }
 }
 

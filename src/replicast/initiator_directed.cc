@@ -8,7 +8,7 @@ namespace ccow::replicast::internal {
 Status InitiatorImpl::PutNewChunk(const HashId& chid, std::string_view bytes, uint32_t replication_count,
                                   uint64_t* pin_epoch, std::vector<DeferredHolder>* deferred) {
   const uint32_t asked = replication_count ? replication_count : options_.replication_count;
-  if (asked >= 1 && asked <= 255 && bytes.size() <= options_.direct_put_max_bytes &&
+  if (asked >= 1 && asked <= 255 && !bytes.empty() && bytes.size() <= options_.direct_put_max_bytes &&
       bytes.size() + kTrainOverhead <= network_->max_message_bytes()) {
     uint64_t oldest_pin = UINT64_MAX;
     if (PutDirect(chid, bytes, static_cast<uint8_t>(asked), &oldest_pin, deferred)) {
@@ -49,7 +49,7 @@ bool InitiatorImpl::PutDirect(const HashId& chid, std::string_view bytes, uint8_
   uint64_t oldest_pin = UINT64_MAX;
   std::vector<DeferredHolder> unsynced;
   auto outcome = TransferTo(*t, h, chosen, chid, bytes, &oldest_pin, /*named=*/false, replication_count,
-                            deferred ? &unsynced : nullptr);
+                            deferred ? &unsynced : nullptr, /*patient=*/false);
   End(txid);
   size_t acked = 0;
   for (uint32_t v : chosen) {

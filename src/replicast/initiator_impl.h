@@ -26,7 +26,9 @@ struct Reply {
 };
 
 // What became of a proposal or train at one VDEV.
-enum class Outcome { kAcked, kConflict, kNoSpace, kMismatch, kFenced, kFailed };
+// kRefused: the VDEV answered no for another reason (its buffers full, a hash mismatch,
+// an internal error): it is alive, so never a reason for suspicion. kFailed: silence.
+enum class Outcome { kAcked, kConflict, kNoSpace, kMismatch, kFenced, kRefused, kFailed };
 Outcome OutcomeOf(NackReason reason);
 
 inline std::string Describe(const HashId& id) { return id.ToString().substr(0, 24); }
@@ -301,17 +303,19 @@ class InitiatorImpl final : public Initiator {
   // received are ignored) before giving up on that VDEV. *pin_epoch, when given, is
   // lowered to the oldest pin epoch the acks carry. replication_count: a chunk's R, which
   // each receiver records (0 for a named value). deferred, when given: a chunk's train of a
-  // deferred-sync put, whose acks (with an incarnation) are appended there.
+  // deferred-sync put, whose acks (with an incarnation) are appended there. Not patient:
+  // one wait for the acks, no resend and no ack timeout (a caller with another way).
   std::map<std::string, Outcome> TransferTo(const FlexHashTable& t, const Header& h,
                                             const std::vector<uint32_t>& chosen,
                                             const HashId& chid, std::string_view bytes,
                                             uint64_t* pin_epoch, bool named, uint8_t replication_count,
-                                            std::vector<DeferredHolder>* deferred = nullptr);
+                                            std::vector<DeferredHolder>* deferred = nullptr, bool patient = true);
   // A small new chunk put without negotiation (PutNewChunk): one train, in one message, to the R
   // VDEVs of its row ranked first by RankOf in distinct failure domains, none suspect;
   // each stores it (or finds it stored) and acks as it would a negotiated train. True
   // when all R acked; false leaves the rest to the negotiation (nothing is marked suspect
-  // for a refusal, only for silence).
+  // for a refusal, only for silence, and silence is waited for once, not until the ack
+  // timeout: the negotiation that follows needs no answer from a dead VDEV).
   bool PutDirect(const HashId& chid, std::string_view bytes, uint8_t replication_count, uint64_t* pin_epoch,
                  std::vector<DeferredHolder>* deferred);
   // The order in which VDEV v of a row ranks for chunk chid when bids are equal (an idle

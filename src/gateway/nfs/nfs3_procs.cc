@@ -22,6 +22,7 @@ using fs::Inode;
 
 constexpr uint32_t kMaxIo = 1 << 20;  // rtmax/wtmax: libnfs takes requests of up to 1 MiB + 4 KiB
 constexpr size_t kMaxCookies = 65536;
+constexpr uint64_t kMaxFileSize = ~uint64_t{0} >> 1;  // FSINFO's maxfilesize: offsets never wrap
 
 Gateway& G() { return *current.gateway; }
 
@@ -127,6 +128,16 @@ bool May(const Inode& n, const Credentials& c, uint32_t want) {
   return (bits & want) == want;
 }
 
+// Whether the caller may remove or rename away `name` of `dir` (sticky directories: only
+// the owner of the entry or of the directory, or root); the entry's absence is for the
+// volume call to report.
+nfsstat3 MayUnlinkFrom(const Inode& dir, std::string_view name, const Credentials& c) {
+  if (!(dir.mode & 01000) || c.uid == 0 || c.uid == dir.uid) return NFS3_OK;
+  auto entry = G().volume.Lookup(dir.ino, name);
+  if (!entry.ok()) return NFS3_OK;
+  return entry->uid == c.uid ? NFS3_OK : NFS3ERR_PERM;
+}
+
 // What a changing call needs of its directory: not a read-only export, a directory, and
 // write and search permission.
 nfsstat3 MayChange(const Inode& dir, const Credentials& c) {
@@ -173,9 +184,13 @@ nfsstat3 MaySetAttr(const Inode& n, const Credentials& c, const fs::AttrChange& 
   }
   if (change.mode && !owner) return NFS3ERR_PERM;
   const bool explicit_times = s.atime.set_it == SET_TO_CLIENT_TIME || s.mtime.set_it == SET_TO_CLIENT_TIME;
-  if ((change.atime_ns || change.mtime_ns) && !owner && (explicit_times || !May(n, c, 2))) return NFS3ERR_ACCES;
+  if ((change.atime_ns || change.mtime_ns) && !owner) {
+    if (explicit_times) return NFS3ERR_PERM;  // utimes(2): only the owner sets given times
+    if (!May(n, c, 2)) return NFS3ERR_ACCES;
+  }
   if (change.size) {
     if (n.is_dir()) return NFS3ERR_ISDIR;
+    if (*change.size > kMaxFileSize) return NFS3ERR_FBIG;
     if (!owner && !May(n, c, 2)) return NFS3ERR_ACCES;
   }
   return NFS3_OK;
@@ -216,8 +231,8 @@ CCOW_NFS_CODEC(WRITE3res, 512)
 
 template <typename R>
 int Reply(rpc_context* rpc, rpc_msg* call, R* res, int extra = 0) {
-  // A reply that does not fit its buffer is not sent: libnfs answers nothing, and the
-  // client retries; the hints are sized from the largest reply of each procedure.
+  // A reply that does not fit its buffer is not sent and libnfs closes the connection: the
+  // hints are sized from the largest reply of each procedure.
   return rpc_send_reply(rpc, call, res, Codec<R>::fn(), Codec<R>::size() + extra);
 }
 
@@ -364,8 +379,12 @@ int Write(rpc_context* rpc, rpc_msg* call) {
     res.status = NFS3ERR_ROFS;
   } else if (n->is_dir()) {
     res.status = NFS3ERR_ISDIR;
-  } else if (n->type != FileType::kFile || a.data.data_len < a.count) {
+  } else if (n->type != FileType::kFile || a.count > kMaxIo || a.data.data_len != a.count) {
+    // libnfs 4.0.0's byte decoder lets a data_len past the request through: only a count
+    // within wtmax that equals the bytes received is written.
     res.status = NFS3ERR_INVAL;
+  } else if (a.offset > kMaxFileSize || a.count > kMaxFileSize - a.offset) {
+    res.status = NFS3ERR_FBIG;
   } else if (who->uid != n->uid && !May(*n, *who, 2)) {  // the owner writes what it opened
     res.status = NFS3ERR_ACCES;
   } else {
@@ -437,12 +456,19 @@ int Create(rpc_context* rpc, rpc_msg* call) {
     if (!made.ok() && made.status().posix_errno() == EEXIST && how != GUARDED) {
       auto existing = G().volume.Lookup(dir.ino, name);
       if (!existing.ok()) return existing.status();
+      if (existing->type != FileType::kFile) return Status::Posix(EEXIST, name);
       if (how == EXCLUSIVE)
         return existing->mtime_ns == verifier_ns && existing->atime_ns == verifier_ns
                    ? existing
                    : Result<Inode>(Status::Posix(EEXIST, name));
-      if (existing->type != FileType::kFile) return Status::Posix(EEXIST, name);
-      made = existing;  // UNCHECKED: the file as it is, its size set if asked
+      // UNCHECKED: the file as it is, its size set if asked, as a SETATTR of it would be.
+      if (attributes) {
+        fs::AttrChange on_existing = ChangeOf(*attributes, WallNs());
+        on_existing.mode.reset();
+        if (const nfsstat3 may = MaySetAttr(*existing, who, on_existing, *attributes); may != NFS3_OK)
+          return Status::Posix(may == NFS3ERR_ACCES ? EACCES : may == NFS3ERR_FBIG ? EFBIG : EPERM, name);
+      }
+      made = existing;
     }
     if (!made.ok()) return made;
     fs::AttrChange change = attributes ? ChangeOf(*attributes, WallNs()) : fs::AttrChange{};
@@ -494,7 +520,7 @@ int RemoveName(rpc_context* rpc, rpc_msg* call, R* res, nfsstat3* status, wcc_da
   auto dir = Resolve(what.dir, status);
   if (!dir.ok()) return Reply(rpc, call, res);
   const std::string name = what.name ? what.name : "";
-  if ((*status = MayChange(*dir, *who)) == NFS3_OK) {
+  if ((*status = MayChange(*dir, *who)) == NFS3_OK && (*status = MayUnlinkFrom(*dir, name, *who)) == NFS3_OK) {
     Status s = directory ? G().volume.Rmdir(dir->ino, name) : G().volume.Unlink(dir->ino, name);
     *status = s.ok() ? Changed() : StatusOf(s);
   }
@@ -522,8 +548,11 @@ int Rename(rpc_context* rpc, rpc_msg* call) {
   if (!from.ok()) return Reply(rpc, call, &res);
   auto to = Resolve(a.to.dir, &res.status);
   if (!to.ok()) return Reply(rpc, call, &res);
-  if ((res.status = MayChange(*from, *who)) == NFS3_OK && (res.status = MayChange(*to, *who)) == NFS3_OK) {
-    Status s = G().volume.Rename(from->ino, a.from.name ? a.from.name : "", to->ino, a.to.name ? a.to.name : "");
+  const std::string from_name = a.from.name ? a.from.name : "", to_name = a.to.name ? a.to.name : "";
+  if ((res.status = MayChange(*from, *who)) == NFS3_OK && (res.status = MayChange(*to, *who)) == NFS3_OK &&
+      (res.status = MayUnlinkFrom(*from, from_name, *who)) == NFS3_OK &&
+      (res.status = MayUnlinkFrom(*to, to_name, *who)) == NFS3_OK) {
+    Status s = G().volume.Rename(from->ino, from_name, to->ino, to_name);
     res.status = s.ok() ? Changed() : StatusOf(s);
   }
   Wcc(*from, from->ino, &res.RENAME3res_u.resok.fromdir_wcc);
@@ -548,31 +577,41 @@ int Link(rpc_context* rpc, rpc_msg* call) {
   return Reply(rpc, call, &res);
 }
 
-// READDIR and READDIRPLUS: entries from the cookie on, in name order, within `budget`
-// bytes of reply; each entry's cookie is its position, remembered with its name so that
-// the next page starts there without counting.
+// READDIR and READDIRPLUS: entries after the cookie, in name order, within `budget` bytes
+// of reply. A cookie's low 32 bits are its entry's position, its high 32 a serial of the
+// page that handed it out, so two listers of one directory never share a remembered name.
+// The gateway remembers (dir, cookie) -> the name the page ended at; a cookie it forgot
+// (the memory is bounded) resumes by counting positions, exact unless entries before it
+// went meanwhile. cookieverf is the gateway's verifier: a cookie of an earlier start is
+// refused (NFS3ERR_BAD_COOKIE) and the client lists again from the start.
 struct Page {
   std::vector<fs::DirEntry> entries;
   std::vector<uint64_t> cookies;
   bool eof = false;
+  nfsstat3 status = NFS3_OK;  // NFS3ERR_BAD_COOKIE, NFS3ERR_TOOSMALL
 };
-Result<Page> ListPage(const Inode& dir, uint64_t cookie, size_t budget, size_t per_entry) {
+Result<Page> ListPage(const Inode& dir, uint64_t cookie, const cookieverf3 verf, size_t budget, size_t per_entry) {
   Gateway& g = G();
+  Page page;
+  static const char kZero[NFS3_COOKIEVERFSIZE] = {};
+  if (cookie != 0 && std::memcmp(verf, kZero, sizeof kZero) != 0 && std::memcmp(verf, g.verifier, sizeof kZero) != 0) {
+    page.status = NFS3ERR_BAD_COOKIE;
+    return page;
+  }
   std::string after;
-  uint64_t skip = 0;
+  uint64_t position = cookie & 0xffffffffu, skip = 0;
   if (cookie != 0) {
     auto it = g.cookies.find({dir.ino, cookie});
     if (it != g.cookies.end()) after = it->second;
-    else skip = cookie;  // forgotten: count from the start
+    else skip = position;  // forgotten: count from the start
   }
-  Page page;
+  if (++g.cookie_serial == 0) ++g.cookie_serial;
+  const uint64_t serial = uint64_t{g.cookie_serial} << 32;
   page.eof = true;
-  uint64_t position = cookie - skip;
   size_t used = 0;
   Status s = g.volume.ReadDir(dir.ino, after, [&](const fs::DirEntry& e) {
     if (skip > 0) {
       --skip;
-      ++position;
       return true;
     }
     const size_t cost = per_entry + ((e.name.size() + 3) & ~size_t{3});
@@ -582,10 +621,11 @@ Result<Page> ListPage(const Inode& dir, uint64_t cookie, size_t budget, size_t p
     }
     used += cost;
     page.entries.push_back(e);
-    page.cookies.push_back(++position);
+    page.cookies.push_back(serial | (++position & 0xffffffffu));
     return true;
   });
   if (!s.ok()) return s;
+  if (page.entries.empty() && !page.eof) page.status = NFS3ERR_TOOSMALL;  // not even one entry fits
   if (g.cookies.size() > kMaxCookies) g.cookies.clear();
   if (!page.entries.empty()) g.cookies[{dir.ino, page.cookies.back()}] = page.entries.back().name;
   return page;
@@ -612,9 +652,11 @@ int ReadDir(rpc_context* rpc, rpc_msg* call) {
   } else {
     // 24 bytes per entry besides its name (fileid, cookie, lengths, list marker); the
     // reply's own fields take ~120.
-    auto page = ListPage(*dir, a.cookie, count > 256 ? count - 256 : 0, 24);
+    auto page = ListPage(*dir, a.cookie, a.cookieverf, count > 256 ? count - 256 : 0, 24);
     if (!page.ok()) {
       res.status = StatusOf(page.status());
+    } else if (page->status != NFS3_OK) {
+      res.status = page->status;
     } else {
       names.reserve(page->entries.size());
       entries.resize(page->entries.size());
@@ -626,6 +668,7 @@ int ReadDir(rpc_context* rpc, rpc_msg* call) {
         entries[i].nextentry = i + 1 < entries.size() ? &entries[i + 1] : nullptr;
       }
       auto& ok = res.READDIR3res_u.resok;
+      std::memcpy(ok.cookieverf, G().verifier, sizeof ok.cookieverf);
       ok.reply.entries = entries.empty() ? nullptr : entries.data();
       ok.reply.eof = page->eof;
     }
@@ -654,9 +697,11 @@ int ReadDirPlus(rpc_context* rpc, rpc_msg* call) {
     res.status = NFS3ERR_ACCES;
   } else {
     // Per entry: 24 as READDIR's, 88 of attributes, 36 of handle.
-    auto page = ListPage(*dir, a.cookie, maxcount > 256 ? maxcount - 256 : 0, 24 + 88 + 36);
+    auto page = ListPage(*dir, a.cookie, a.cookieverf, maxcount > 256 ? maxcount - 256 : 0, 24 + 88 + 36);
     if (!page.ok()) {
       res.status = StatusOf(page.status());
+    } else if (page->status != NFS3_OK) {
+      res.status = page->status;
     } else {
       names.reserve(page->entries.size());
       handles.reserve(page->entries.size());
@@ -678,6 +723,7 @@ int ReadDirPlus(rpc_context* rpc, rpc_msg* call) {
         out.nextentry = i + 1 < entries.size() ? &entries[i + 1] : nullptr;
       }
       auto& ok = res.READDIRPLUS3res_u.resok;
+      std::memcpy(ok.cookieverf, G().verifier, sizeof ok.cookieverf);
       ok.reply.entries = entries.empty() ? nullptr : entries.data();
       ok.reply.eof = page->eof;
     }
@@ -715,7 +761,7 @@ int FsInfo(rpc_context* rpc, rpc_msg* call) {
   ok.rtmax = ok.rtpref = ok.wtmax = ok.wtpref = kMaxIo;
   ok.rtmult = ok.wtmult = 4096;
   ok.dtpref = 64 << 10;
-  ok.maxfilesize = ~uint64_t{0} >> 1;
+  ok.maxfilesize = kMaxFileSize;
   ok.time_delta = {0, 1};
   ok.properties = FSF3_LINK | FSF3_SYMLINK | FSF3_HOMOGENEOUS | FSF3_CANSETTIME;
   PostOp(root, &ok.obj_attributes);

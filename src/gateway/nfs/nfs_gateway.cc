@@ -33,7 +33,9 @@ std::optional<Credentials> Caller(rpc_msg* call) {
   const Gateway& g = *current.gateway;
   if (!g.options.rules.Allows(current.peer)) return std::nullopt;
   const opaque_auth& auth = call->body.cbody.cred;
-  if (auth.oa_flavor != AUTH_UNIX) return std::nullopt;
+  // RFC 5531 caps a credential at 400 bytes; libnfs 4.0.0's decoder does not check a
+  // length against the request's end.
+  if (auth.oa_flavor != AUTH_UNIX || auth.oa_length > 400) return std::nullopt;
   auto c = DecodeAuthSys(std::string_view(auth.oa_base, auth.oa_length));
   if (!c) return std::nullopt;
   return g.options.rules.Squash(std::move(*c));
@@ -125,6 +127,12 @@ void Serve(Gateway& g) {
       sockaddr_in peer{};
       socklen_t len = sizeof peer;
       const int fd = accept4(g.listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        // The connection stays queued and the listening socket readable: without a pause
+        // the loop would spin until a descriptor is freed.
+        spdlog::warn("ccow gateway nfs: cannot accept a connection: {}", std::strerror(errno));
+        poll(nullptr, 0, 100);
+      }
       if (fd >= 0) {
         const uint32_t address = ntohl(peer.sin_addr.s_addr);
         if (!g.options.rules.Allows(address)) {

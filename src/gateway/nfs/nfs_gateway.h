@@ -5,9 +5,10 @@
 //
 // - Calls run one at a time against the volume (one poll loop); every call is checked
 //   against the export's rules first: the peer's address (ExportRules::allowed) and
-//   AUTH_SYS credentials (others are refused with NFS3ERR_PERM / MNT3ERR_PERM), squashed
-//   as the rules say, then the file's mode bits as POSIX does (the gateway, not the
-//   client, decides: uid 0 after squashing may do anything but run a file no one may).
+//   AUTH_SYS credentials (others are refused with NFS3ERR_ACCES / MNT3ERR_ACCES), squashed
+//   as the rules say, then the file's mode bits as POSIX does, sticky directories included
+//   (the gateway, not the client, decides: uid 0 after squashing may do anything but run
+//   a file no one may).
 // - File handles (nfs_export.h) survive restarts of the gateway; a handle of a removed
 //   inode answers NFS3ERR_STALE.
 // - Durability: writes the client asks to be stable (FILE_SYNC, DATA_SYNC), COMMIT, and,
@@ -19,8 +20,9 @@
 //   was told is safe. A checkpoint also runs every checkpoint_interval_ns and at Stop.
 //   (The replay log that makes a stable call cost one log append instead of a checkpoint
 //   is a later slice; `async` answers namespace changes at once, like exports(5) async.)
-// - READDIR/READDIRPLUS cookies are positions in the directory's name order; a page
-//   resumes from the name it stopped at when the gateway remembers it, else by counting.
+// - READDIR/READDIRPLUS cookies carry positions in the directory's name order; a page
+//   resumes from the name it stopped at when the gateway remembers it, else by counting;
+//   a cookie of an earlier start of the gateway is refused (NFS3ERR_BAD_COOKIE).
 //
 // Errors (Start): kInvalidArgument for a listen address that is not HOST:PORT with an
 // IPv4 host; kIOError when the port cannot be bound. Calls answer NFS errors, mapped from

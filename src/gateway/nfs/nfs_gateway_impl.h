@@ -1,5 +1,5 @@
-// The NFS gateway's insides shared by its server loop (nfs_gateway.cc), its MOUNT
-// procedures (nfs_mount.cc) and its NFSv3 procedures (nfs3_procs.cc). Not a public header.
+// The NFS gateway's insides shared by its server loop and MOUNT procedures
+// (nfs_gateway.cc) and its NFSv3 procedures (nfs3_procs.cc). Not a public header.
 #pragma once
 
 #include <nfsc/libnfs.h>
@@ -31,8 +31,10 @@ struct Gateway {
   bool dirty = false;  // changed since the last checkpoint
   Status last_checkpoint;
   uint64_t next_checkpoint_ns = 0;
-  // (directory ino, cookie) -> the name that cookie stopped after, for READDIR pages.
+  // (directory ino, cookie) -> the name that cookie stopped after, for READDIR pages; the
+  // serial of the last page handed out (nfs3_procs.cc ListPage).
   std::map<std::pair<fs::Ino, uint64_t>, std::string> cookies;
+  uint32_t cookie_serial = 0;
 
   Gateway(fs::Volume& v, NfsOptions o) : volume(v), options(std::move(o)) {}
   Status Checkpoint();

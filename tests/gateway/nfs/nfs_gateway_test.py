@@ -10,6 +10,8 @@ libnfs's own clients (nfs-ls, nfs-cp, nfs-cat; these machines have no kernel NFS
   (a `sync` export), so it is there after the restart;
 - the same volume through FUSE (`ccow mount`, where FUSE mounts): what NFS wrote reads
   the same there, and what FUSE wrote reads the same over NFS;
+- `ccow server --nfs-export`: the server serves the volume beside S3, and its stop takes
+  the last checkpoint;
 - export rules: --read-only refuses a copy in; a client outside --allow cannot mount; an
   unknown export path cannot be mounted; a squashed root may not write where only root
   may.
@@ -25,6 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "s3"))
+from server_process import ServerProcess  # noqa: E402
 
 CCOW = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="ccow-nfs-")
@@ -42,13 +47,13 @@ def fail(msg):
     sys.exit(1)
 
 
-def start(*extra, squash=False):
-    """The gateway on DATA; the tests run as root, so without squash unless asked."""
+def start(*extra, squash=False, data=DATA, bucket=BUCKET):
+    """The gateway on data; the tests run as root, so without squash unless asked."""
     global PROC, PORT
     if not squash:
         extra = ("--no-root-squash",) + extra
     before = os.path.getsize(LOG) if os.path.exists(LOG) else 0
-    PROC = subprocess.Popen([CCOW, "--data", DATA, "gateway", "nfs", "--export", BUCKET, "--listen", "127.0.0.1:0",
+    PROC = subprocess.Popen([CCOW, "--data", data, "gateway", "nfs", "--export", bucket, "--listen", "127.0.0.1:0",
                              "--checkpoint-interval", "1h", *extra],
                             stdout=open(LOG, "a"), stderr=subprocess.STDOUT)
     for _ in range(200):
@@ -81,12 +86,41 @@ def run(args, ok=True, binary=False):
     return r if binary else r
 
 
-def put(local, name):
-    run(["nfs-cp", local, url("/" + name)])
+def put(local, name, export="/" + BUCKET):
+    run(["nfs-cp", local, url("/" + name, export)])
 
 
-def cat(name):
-    return run(["nfs-cat", url("/" + name)], binary=True).stdout
+def cat(name, export="/" + BUCKET):
+    return run(["nfs-cat", url("/" + name, export)], binary=True).stdout
+
+
+def server_export():
+    """`ccow server --nfs-export`: the server serves the volume beside S3; `ccow gateway nfs`
+    on its data directory is refused with that hint; the server's stop checkpoints."""
+    global PORT
+    data = os.path.join(WORK, "server-data")
+    log = os.path.join(WORK, "server.log")
+    server = ServerProcess(CCOW, data, log, ["--nfs-export", "ccow/default/sv", "--nfs-listen", "127.0.0.1:0",
+                                             "--nfs-no-root-squash", "--nfs-checkpoint-interval", "1h"], fail)
+    try:
+        server.start()
+        m = re.search(r"^  NFS\s+/ccow/default/sv on 127\.0\.0\.1:(\d+) ", open(log).read(), re.M)
+        if not m:
+            fail("the server's banner names no NFS export: " + open(log).read()[-1000:])
+        PORT = int(m.group(1))
+        put(os.path.join(WORK, "small.txt"), "via-server", "/ccow/default/sv")
+        if cat("via-server", "/ccow/default/sv") != open(os.path.join(WORK, "small.txt"), "rb").read():
+            fail("a file copied to the server's export reads back differently")
+        r = subprocess.run([CCOW, "--data", data, "gateway", "nfs", "--export", "ccow/default/sv", "--listen",
+                            "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+        if r.returncode == 0 or "--nfs-export" not in r.stderr + r.stdout:
+            fail("ccow gateway nfs on a data directory a server holds: exit %d, %s" % (r.returncode, r.stderr))
+    finally:
+        server.stop()
+    start(data=data, bucket="ccow/default/sv")
+    if cat("via-server", "/ccow/default/sv") != open(os.path.join(WORK, "small.txt"), "rb").read():
+        fail("a file the server's export took is not there once the server stopped")
+    stop()
 
 
 def listing():
@@ -193,6 +227,7 @@ def main():
     if run(["nfs-cp", os.path.join(WORK, "small.txt"), url("/squashed")], ok=False).returncode == 0:
         fail("a squashed root created a file in a directory only root may write")
     stop()
+    server_export()
     print("nfs_gateway_test: passed")
 
 

@@ -53,14 +53,20 @@ class Served {
     auto gateway = NfsGateway::Start(*volume_, o);
     ASSERT_TRUE(gateway.ok()) << gateway.status().ToString();
     gateway_ = std::move(*gateway);
-    nfs_ = nfs_init_context();
-    ASSERT_NE(nfs_, nullptr);
+    nfs_ = Connect(-1, -1);
+  }
+  // A client mounted on the export, calling as uid/gid (-1: this process's).
+  nfs_context* Connect(int uid, int gid) {
+    nfs_context* nfs = nfs_init_context();
+    EXPECT_NE(nfs, nullptr);
     const std::string port = std::to_string(gateway_->port());
-    const std::string url = "nfs://127.0.0.1" + kExport + "?nfsport=" + port + "&mountport=" + port + "&version=3";
-    nfs_url* u = nfs_parse_url_dir(nfs_, url.c_str());
-    ASSERT_NE(u, nullptr) << nfs_get_error(nfs_);
-    ASSERT_EQ(nfs_mount(nfs_, u->server, u->path), 0) << nfs_get_error(nfs_);
+    std::string url = "nfs://127.0.0.1" + kExport + "?nfsport=" + port + "&mountport=" + port + "&version=3";
+    if (uid >= 0) url += "&uid=" + std::to_string(uid) + "&gid=" + std::to_string(gid);
+    nfs_url* u = nfs_parse_url_dir(nfs, url.c_str());
+    EXPECT_NE(u, nullptr) << nfs_get_error(nfs);
+    EXPECT_EQ(nfs_mount(nfs, u->server, u->path), 0) << nfs_get_error(nfs);
     nfs_destroy_url(u);
+    return nfs;
   }
   void Stop() {
     if (nfs_) nfs_destroy_context(nfs_);
@@ -266,6 +272,41 @@ void NfsModelTest::RunWorkload(uint64_t seed, int steps) {
   served.Stop();
   served.Start();
   Check(served.nfs(), m, "after a restart");
+}
+
+// The gateway, not the client, holds permissions: another user may not truncate a file
+// through CREATE, nor remove or rename away someone else's file in a sticky directory.
+TEST(NfsPermissionTest, OthersFilesAreKeptByModeBitsAndTheStickyBit) {
+  ScratchDir dir;
+  Served served(dir);
+  nfs_context* owner = served.nfs();
+  ASSERT_EQ(nfs_mkdir2(owner, "/shared", 01777), 0) << nfs_get_error(owner);
+  ASSERT_EQ(nfs_chmod(owner, "/shared", 01777), 0) << nfs_get_error(owner);
+  nfs_context* alice = served.Connect(1000, 1000);
+  nfs_context* bob = served.Connect(1001, 1001);
+  nfsfh* fh = nullptr;
+  ASSERT_EQ(nfs_create(alice, "/shared/a", O_WRONLY | O_CREAT, 0644, &fh), 0) << nfs_get_error(alice);
+  ASSERT_EQ(nfs_pwrite(alice, fh, 0, 5, "alice"), 5);
+  nfs_close(alice, fh);
+  ASSERT_EQ(nfs_create(bob, "/shared/b", O_WRONLY | O_CREAT, 0644, &fh), 0) << nfs_get_error(bob);
+  nfs_close(bob, fh);
+  // Bob: no truncation of Alice's 0644 file, no unlink or rename of it, and no rename of
+  // his own file over hers.
+  EXPECT_NE(nfs_create(bob, "/shared/a", O_WRONLY | O_CREAT | O_TRUNC, 0644, &fh), 0);
+  EXPECT_NE(nfs_truncate(bob, "/shared/a", 0), 0);
+  EXPECT_NE(nfs_unlink(bob, "/shared/a"), 0);
+  EXPECT_NE(nfs_rename(bob, "/shared/a", "/shared/mine"), 0);
+  EXPECT_NE(nfs_rename(bob, "/shared/b", "/shared/a"), 0);
+  nfs_stat_64 st{};
+  ASSERT_EQ(nfs_stat64(alice, "/shared/a", &st), 0);
+  EXPECT_EQ(st.nfs_size, 5u);
+  EXPECT_EQ(st.nfs_uid, 1000u);
+  // Each may remove their own; the directory's owner may remove anyone's.
+  EXPECT_EQ(nfs_unlink(bob, "/shared/b"), 0) << nfs_get_error(bob);
+  EXPECT_EQ(nfs_rename(alice, "/shared/a", "/shared/a2"), 0) << nfs_get_error(alice);
+  EXPECT_EQ(nfs_unlink(owner, "/shared/a2"), 0) << nfs_get_error(owner);
+  nfs_destroy_context(alice);
+  nfs_destroy_context(bob);
 }
 
 }  // namespace
