@@ -81,6 +81,10 @@ enum class VersionSlot : uint8_t {
               // previous null version, if any, moves to the quarantine
   kReplaces,  // never versioned: marked kNullVersion, and every older version moves to
               // the quarantine (an S3 overwrite)
+  kSupersedes,  // never versioned and nothing kept: as kReplaces, but the older versions
+                // (and any the quarantine held) are dropped at once (a file layer volume's
+                // checkpoint: its old tree is garbage once the new one is committed, and a
+                // quarantine of every checkpoint grew its list without bound)
 };
 
 struct PutOptions {
@@ -251,7 +255,7 @@ class ObjectApi {
   // recorded as given.
   Result<ObjectInfo> Compose(const std::string& dest, const std::vector<ComposePart>& parts,
                              const PutOptions& options, const std::string& etag);
-  // Makes a new version of `name`, replacing the current one, whose bytes are those the
+  // Makes a new version of `name`, superseding the others (VersionSlot::kSupersedes), whose bytes are those the
   // chunk manifest `root` covers (a structure that keeps its own chunks, such as a file
   // layer volume's checkpoint, so that the collector, links and repair walk it as any
   // object's tree), with the content type and user metadata given. fence: what putting

@@ -374,9 +374,11 @@ Result<ObjectInfo> ObjectApi::CommitVersion(VersionManifest vm, WriteFence* fenc
       if (slot != VersionSlot::kAdded) {
         std::vector<uint64_t> replaced;
         for (const auto& v : vl->versions())
-          if (v.generation != entry.generation && (slot == VersionSlot::kReplaces || v.is_null_version()))
+          if (v.generation != entry.generation && (slot != VersionSlot::kNull || v.is_null_version()))
             replaced.push_back(v.generation);
         for (uint64_t g : replaced) CCOW_RETURN_IF_ERROR(vl->Delete(g, vm.uvid.timestamp_ns));
+        // Dropped rather than kept: what only they referenced is the collector's to free.
+        if (slot == VersionSlot::kSupersedes) (void)vl->ExpireQuarantine(vm.uvid.timestamp_ns, 0);
       }
       return Status::OK();
     }, fence, &read);
@@ -450,7 +452,7 @@ Result<ObjectInfo> ObjectApi::PutTree(const std::string& name, const ChunkRef& r
   vm.user_metadata = user_metadata;
   vm.root_refs = {root};
   uint64_t manifests = 0;
-  return CommitVersion(std::move(vm), fence, &manifests, VersionSlot::kReplaces, {}, condition);
+  return CommitVersion(std::move(vm), fence, &manifests, VersionSlot::kSupersedes, {}, condition);
 }
 
 Result<bool> ObjectApi::MergeRemote(const VersionList& remote, const MergeOptions& options,

@@ -23,9 +23,9 @@ struct Fixture {
   Fixture() {
     auto backend = OpenLocalBackend(dir.path() + "/store");
     EXPECT_TRUE(backend.ok()) << backend.status().ToString();
-    ApiOptions o;
-    o.quarantine_retention_ns = 0;  // a replaced checkpoint is garbage at the next pass
-    api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(*backend)), o);
+    // The default quarantine retention (7 days): a replaced checkpoint is not quarantined
+    // but dropped (VersionSlot::kSupersedes), so it is garbage at the next pass all the same.
+    api = std::make_unique<ObjectApi>(std::shared_ptr<Backend>(std::move(*backend)), ApiOptions{});
     auto c = Collector::Create(api.get(), CollectorOptions{});
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     collector = std::move(*c);
@@ -89,6 +89,11 @@ TEST(VolumeHomeTest, TheCollectorKeepsWhatAVolumeHoldsAndFreesWhatItDropped) {
     }
     ASSERT_TRUE(v->Checkpoint().ok());
   }
+  // One version, nothing quarantined: checkpoints do not pile up in the home's list.
+  auto list = f.api->backend().GetVersionList(kHome);
+  ASSERT_TRUE(list.ok() && list->has_value());
+  EXPECT_EQ((*list)->versions().size(), 1u);
+  EXPECT_TRUE((*list)->quarantine().empty());
   auto pass = f.collector->RunPass();
   ASSERT_TRUE(pass.ok()) << pass.status().ToString();
   EXPECT_GT(pass->chunks_freed, 10u) << "what the volume dropped";
