@@ -11,20 +11,17 @@
 #include <functional>
 #include <vector>
 
-#include "gateway/nfs/nfs_gateway_impl.h"
+#include "gateway/nfs/nfs3_common.h"
 
 namespace ccow::nfs::internal {
-namespace {
 
 using fs::FileType;
 using fs::Ino;
 using fs::Inode;
 
-constexpr uint32_t kMaxIo = 1 << 20;  // rtmax/wtmax: libnfs takes requests of up to 1 MiB + 4 KiB
-constexpr size_t kMaxCookies = 65536;
+namespace {
 constexpr uint64_t kMaxFileSize = ~uint64_t{0} >> 1;  // FSINFO's maxfilesize: offsets never wrap
-
-Gateway& G() { return *current.gateway; }
+}  // namespace
 
 nfsstat3 StatusOf(const Status& s) {
   switch (s.posix_errno()) {
@@ -128,6 +125,8 @@ bool May(const Inode& n, const Credentials& c, uint32_t want) {
   return (bits & want) == want;
 }
 
+namespace {
+
 // Whether the caller may remove or rename away `name` of `dir` (sticky directories: only
 // the owner of the entry or of the directory, or root); the entry's absence is for the
 // volume call to report.
@@ -196,56 +195,11 @@ nfsstat3 MaySetAttr(const Inode& n, const Credentials& c, const fs::AttrChange& 
   return NFS3_OK;
 }
 
-#define CALLER_OR(status_field)              \
-  auto who = Caller(call);                   \
-  if (!who) {                                \
-    status_field = NFS3ERR_ACCES;            \
-    return Reply(rpc, call, &res);           \
-  }
-
-template <typename R>
-struct Codec;
-#define CCOW_NFS_CODEC(R, hint) \
-  template <>                   \
-  struct Codec<R> {             \
-    static zdrproc_t fn() { return (zdrproc_t)zdr_##R; } \
-    static int size() { return hint; } \
-  };
-CCOW_NFS_CODEC(GETATTR3res, 512)
-CCOW_NFS_CODEC(SETATTR3res, 512)
-CCOW_NFS_CODEC(LOOKUP3res, 1024)
-CCOW_NFS_CODEC(ACCESS3res, 512)
-CCOW_NFS_CODEC(READLINK3res, 5120)
-CCOW_NFS_CODEC(CREATE3res, 1024)
-CCOW_NFS_CODEC(MKDIR3res, 1024)
-CCOW_NFS_CODEC(SYMLINK3res, 1024)
-CCOW_NFS_CODEC(REMOVE3res, 512)
-CCOW_NFS_CODEC(RMDIR3res, 512)
-CCOW_NFS_CODEC(RENAME3res, 1024)
-CCOW_NFS_CODEC(LINK3res, 1024)
-CCOW_NFS_CODEC(FSSTAT3res, 512)
-CCOW_NFS_CODEC(FSINFO3res, 512)
-CCOW_NFS_CODEC(PATHCONF3res, 512)
-CCOW_NFS_CODEC(COMMIT3res, 512)
-CCOW_NFS_CODEC(WRITE3res, 512)
-
-template <typename R>
-int Reply(rpc_context* rpc, rpc_msg* call, R* res, int extra = 0) {
-  // A reply that does not fit its buffer is not sent and libnfs closes the connection: the
-  // hints are sized from the largest reply of each procedure.
-  return rpc_send_reply(rpc, call, res, Codec<R>::fn(), Codec<R>::size() + extra);
-}
-
-template <typename A>
-A& Args(rpc_msg* call) {
-  return *static_cast<A*>(call->body.cbody.args);
-}
-
 int Null(rpc_context* rpc, rpc_msg* call) { return rpc_send_reply(rpc, call, nullptr, (zdrproc_t)zdr_void, 0); }
 
 int GetAttr(rpc_context* rpc, rpc_msg* call) {
   GETATTR3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto n = Resolve(Args<GETATTR3args>(call).object, &res.status);
   if (n.ok()) FillAttr(*n, &res.GETATTR3res_u.resok.obj_attributes);
   return Reply(rpc, call, &res);
@@ -253,7 +207,7 @@ int GetAttr(rpc_context* rpc, rpc_msg* call) {
 
 int SetAttr(rpc_context* rpc, rpc_msg* call) {
   SETATTR3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<SETATTR3args>(call);
   auto n = Resolve(a.object, &res.status);
   if (!n.ok()) return Reply(rpc, call, &res);
@@ -272,7 +226,7 @@ int SetAttr(rpc_context* rpc, rpc_msg* call) {
 
 int Lookup(rpc_context* rpc, rpc_msg* call) {
   LOOKUP3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<LOOKUP3args>(call);
   auto dir = Resolve(a.what.dir, &res.status);
   if (!dir.ok()) return Reply(rpc, call, &res);
@@ -302,7 +256,7 @@ int Lookup(rpc_context* rpc, rpc_msg* call) {
 
 int Access(rpc_context* rpc, rpc_msg* call) {
   ACCESS3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<ACCESS3args>(call);
   auto n = Resolve(a.object, &res.status);
   if (!n.ok()) return Reply(rpc, call, &res);
@@ -319,7 +273,7 @@ int Access(rpc_context* rpc, rpc_msg* call) {
 
 int ReadLink(rpc_context* rpc, rpc_msg* call) {
   READLINK3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto n = Resolve(Args<READLINK3args>(call).symlink, &res.status);
   if (!n.ok()) return Reply(rpc, call, &res);
   std::string target = n->target;
@@ -334,16 +288,11 @@ int ReadLink(rpc_context* rpc, rpc_msg* call) {
 
 int Read(rpc_context* rpc, rpc_msg* call) {
   READ3res res{};
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<READ3args>(call);
   const uint32_t count = std::min(a.count, kMaxIo);
-  auto reply = [&] { return rpc_send_reply(rpc, call, &res, (zdrproc_t)zdr_READ3res, static_cast<int>(count) + 1024); };
-  auto who = Caller(call);
-  if (!who) {
-    res.status = NFS3ERR_ACCES;
-    return reply();
-  }
   auto n = Resolve(a.file, &res.status);
-  if (!n.ok()) return reply();
+  if (!n.ok()) return Reply(rpc, call, &res);
   std::string data;
   if (n->is_dir()) {
     res.status = NFS3ERR_ISDIR;
@@ -365,12 +314,12 @@ int Read(rpc_context* rpc, rpc_msg* call) {
     }
   }
   PostOp(n, &res.READ3res_u.resok.file_attributes);
-  return reply();
+  return Reply(rpc, call, &res, static_cast<int>(data.size()));
 }
 
 int Write(rpc_context* rpc, rpc_msg* call) {
   WRITE3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<WRITE3args>(call);
   auto n = Resolve(a.file, &res.status);
   if (!n.ok()) return Reply(rpc, call, &res);
@@ -542,7 +491,7 @@ int Rmdir(rpc_context* rpc, rpc_msg* call) {
 
 int Rename(rpc_context* rpc, rpc_msg* call) {
   RENAME3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<RENAME3args>(call);
   auto from = Resolve(a.from.dir, &res.status);
   if (!from.ok()) return Reply(rpc, call, &res);
@@ -562,7 +511,7 @@ int Rename(rpc_context* rpc, rpc_msg* call) {
 
 int Link(rpc_context* rpc, rpc_msg* call) {
   LINK3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto& a = Args<LINK3args>(call);
   auto file = Resolve(a.file, &res.status);
   if (!file.ok()) return Reply(rpc, call, &res);
@@ -577,164 +526,9 @@ int Link(rpc_context* rpc, rpc_msg* call) {
   return Reply(rpc, call, &res);
 }
 
-// READDIR and READDIRPLUS: entries after the cookie, in name order, within `budget` bytes
-// of reply. A cookie's low 32 bits are its entry's position, its high 32 a serial of the
-// page that handed it out, so two listers of one directory never share a remembered name.
-// The gateway remembers (dir, cookie) -> the name the page ended at; a cookie it forgot
-// (the memory is bounded) resumes by counting positions, exact unless entries before it
-// went meanwhile. cookieverf is the gateway's verifier: a cookie of an earlier start is
-// refused (NFS3ERR_BAD_COOKIE) and the client lists again from the start.
-struct Page {
-  std::vector<fs::DirEntry> entries;
-  std::vector<uint64_t> cookies;
-  bool eof = false;
-  nfsstat3 status = NFS3_OK;  // NFS3ERR_BAD_COOKIE, NFS3ERR_TOOSMALL
-};
-Result<Page> ListPage(const Inode& dir, uint64_t cookie, const cookieverf3 verf, size_t budget, size_t per_entry) {
-  Gateway& g = G();
-  Page page;
-  static const char kZero[NFS3_COOKIEVERFSIZE] = {};
-  if (cookie != 0 && std::memcmp(verf, kZero, sizeof kZero) != 0 && std::memcmp(verf, g.verifier, sizeof kZero) != 0) {
-    page.status = NFS3ERR_BAD_COOKIE;
-    return page;
-  }
-  std::string after;
-  uint64_t position = cookie & 0xffffffffu, skip = 0;
-  if (cookie != 0) {
-    auto it = g.cookies.find({dir.ino, cookie});
-    if (it != g.cookies.end()) after = it->second;
-    else skip = position;  // forgotten: count from the start
-  }
-  if (++g.cookie_serial == 0) ++g.cookie_serial;
-  const uint64_t serial = uint64_t{g.cookie_serial} << 32;
-  page.eof = true;
-  size_t used = 0;
-  Status s = g.volume.ReadDir(dir.ino, after, [&](const fs::DirEntry& e) {
-    if (skip > 0) {
-      --skip;
-      return true;
-    }
-    const size_t cost = per_entry + ((e.name.size() + 3) & ~size_t{3});
-    if (used + cost > budget) {
-      page.eof = false;
-      return false;
-    }
-    used += cost;
-    page.entries.push_back(e);
-    page.cookies.push_back(serial | (++position & 0xffffffffu));
-    return true;
-  });
-  if (!s.ok()) return s;
-  if (page.entries.empty() && !page.eof) page.status = NFS3ERR_TOOSMALL;  // not even one entry fits
-  if (g.cookies.size() > kMaxCookies) g.cookies.clear();
-  if (!page.entries.empty()) g.cookies[{dir.ino, page.cookies.back()}] = page.entries.back().name;
-  return page;
-}
-
-int ReadDir(rpc_context* rpc, rpc_msg* call) {
-  READDIR3res res{};
-  auto& a = Args<READDIR3args>(call);
-  const uint32_t count = std::min<uint32_t>(a.count, kMaxIo);
-  auto reply = [&] { return rpc_send_reply(rpc, call, &res, (zdrproc_t)zdr_READDIR3res, static_cast<int>(count) + 1024); };
-  auto who = Caller(call);
-  if (!who) {
-    res.status = NFS3ERR_ACCES;
-    return reply();
-  }
-  auto dir = Resolve(a.dir, &res.status);
-  if (!dir.ok()) return reply();
-  std::vector<entry3> entries;
-  std::vector<std::string> names;
-  if (!dir->is_dir()) {
-    res.status = NFS3ERR_NOTDIR;
-  } else if (!May(*dir, *who, 4)) {
-    res.status = NFS3ERR_ACCES;
-  } else {
-    // 24 bytes per entry besides its name (fileid, cookie, lengths, list marker); the
-    // reply's own fields take ~120.
-    auto page = ListPage(*dir, a.cookie, a.cookieverf, count > 256 ? count - 256 : 0, 24);
-    if (!page.ok()) {
-      res.status = StatusOf(page.status());
-    } else if (page->status != NFS3_OK) {
-      res.status = page->status;
-    } else {
-      names.reserve(page->entries.size());
-      entries.resize(page->entries.size());
-      for (size_t i = 0; i < entries.size(); ++i) {
-        names.push_back(page->entries[i].name);
-        entries[i].fileid = page->entries[i].ino;
-        entries[i].name = names.back().data();
-        entries[i].cookie = page->cookies[i];
-        entries[i].nextentry = i + 1 < entries.size() ? &entries[i + 1] : nullptr;
-      }
-      auto& ok = res.READDIR3res_u.resok;
-      std::memcpy(ok.cookieverf, G().verifier, sizeof ok.cookieverf);
-      ok.reply.entries = entries.empty() ? nullptr : entries.data();
-      ok.reply.eof = page->eof;
-    }
-  }
-  PostOp(dir, &res.READDIR3res_u.resok.dir_attributes);
-  return reply();
-}
-
-int ReadDirPlus(rpc_context* rpc, rpc_msg* call) {
-  READDIRPLUS3res res{};
-  auto& a = Args<READDIRPLUS3args>(call);
-  const uint32_t maxcount = std::min<uint32_t>(a.maxcount, kMaxIo);
-  auto reply = [&] { return rpc_send_reply(rpc, call, &res, (zdrproc_t)zdr_READDIRPLUS3res, static_cast<int>(maxcount) + 1024); };
-  auto who = Caller(call);
-  if (!who) {
-    res.status = NFS3ERR_ACCES;
-    return reply();
-  }
-  auto dir = Resolve(a.dir, &res.status);
-  if (!dir.ok()) return reply();
-  std::vector<entryplus3> entries;
-  std::vector<std::string> names, handles;
-  if (!dir->is_dir()) {
-    res.status = NFS3ERR_NOTDIR;
-  } else if (!May(*dir, *who, 4)) {
-    res.status = NFS3ERR_ACCES;
-  } else {
-    // Per entry: 24 as READDIR's, 88 of attributes, 36 of handle.
-    auto page = ListPage(*dir, a.cookie, a.cookieverf, maxcount > 256 ? maxcount - 256 : 0, 24 + 88 + 36);
-    if (!page.ok()) {
-      res.status = StatusOf(page.status());
-    } else if (page->status != NFS3_OK) {
-      res.status = page->status;
-    } else {
-      names.reserve(page->entries.size());
-      handles.reserve(page->entries.size());
-      entries.resize(page->entries.size());
-      for (size_t i = 0; i < entries.size(); ++i) {
-        const fs::DirEntry& e = page->entries[i];
-        names.push_back(e.name);
-        handles.emplace_back();
-        entryplus3& out = entries[i];
-        out.fileid = e.ino;
-        out.name = names.back().data();
-        out.cookie = page->cookies[i];
-        auto n = G().volume.GetAttr(e.ino);
-        PostOp(n, &out.name_attributes);
-        if (n.ok()) {
-          out.name_handle.handle_follows = 1;
-          SetHandle(*n, &handles.back(), &out.name_handle.post_op_fh3_u.handle);
-        }
-        out.nextentry = i + 1 < entries.size() ? &entries[i + 1] : nullptr;
-      }
-      auto& ok = res.READDIRPLUS3res_u.resok;
-      std::memcpy(ok.cookieverf, G().verifier, sizeof ok.cookieverf);
-      ok.reply.entries = entries.empty() ? nullptr : entries.data();
-      ok.reply.eof = page->eof;
-    }
-  }
-  PostOp(dir, &res.READDIRPLUS3res_u.resok.dir_attributes);
-  return reply();
-}
-
 int FsStat(rpc_context* rpc, rpc_msg* call) {
   FSSTAT3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto root = Resolve(Args<FSSTAT3args>(call).fsroot, &res.status);
   if (!root.ok()) return Reply(rpc, call, &res);
   auto& ok = res.FSSTAT3res_u.resok;
@@ -754,7 +548,7 @@ int FsStat(rpc_context* rpc, rpc_msg* call) {
 
 int FsInfo(rpc_context* rpc, rpc_msg* call) {
   FSINFO3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto root = Resolve(Args<FSINFO3args>(call).fsroot, &res.status);
   if (!root.ok()) return Reply(rpc, call, &res);
   auto& ok = res.FSINFO3res_u.resok;
@@ -770,7 +564,7 @@ int FsInfo(rpc_context* rpc, rpc_msg* call) {
 
 int PathConf(rpc_context* rpc, rpc_msg* call) {
   PATHCONF3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto n = Resolve(Args<PATHCONF3args>(call).object, &res.status);
   if (!n.ok()) return Reply(rpc, call, &res);
   auto& ok = res.PATHCONF3res_u.resok;
@@ -786,7 +580,7 @@ int PathConf(rpc_context* rpc, rpc_msg* call) {
 
 int Commit(rpc_context* rpc, rpc_msg* call) {
   COMMIT3res res{};
-  CALLER_OR(res.status);
+  CCOW_NFS_CALLER_OR(res.status);
   auto n = Resolve(Args<COMMIT3args>(call).file, &res.status);
   if (!n.ok()) return Reply(rpc, call, &res);
   // One checkpoint makes every write of the volume so far durable, not just this file's.
