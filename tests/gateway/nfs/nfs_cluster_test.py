@@ -8,13 +8,14 @@ Usage: nfs_cluster_test.py path/to/ccow"""
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from nfs_process import start_gateway, stop_gateway  # noqa: E402
 
 CCOW = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="ccow-nfs-cluster-")
@@ -34,26 +35,11 @@ def fail(msg):
 
 def start():
     global PROC, PORT
-    before = os.path.getsize(LOG) if os.path.exists(LOG) else 0
-    PROC = subprocess.Popen([CCOW, "--cluster", CL, "gateway", "nfs", "--export", BUCKET, "--listen", "127.0.0.1:0",
-                             "--no-root-squash", "--checkpoint-interval", "1h"],
-                            stdout=open(LOG, "a"), stderr=subprocess.STDOUT)
-    for _ in range(600):
-        text = open(LOG).read()[before:] if os.path.exists(LOG) else ""
-        m = re.search(r"on 127\.0\.0\.1:(\d+) ", text)
-        if m:
-            PORT = int(m.group(1))
-            return
-        if PROC.poll() is not None:
-            fail("ccow gateway nfs exited %d" % PROC.returncode)
-        time.sleep(0.05)
-    fail("the gateway did not report its port")
+    PROC, PORT = start_gateway(CCOW, ["--cluster", CL], BUCKET, LOG, fail, "--no-root-squash")
 
 
 def stop():
-    PROC.send_signal(signal.SIGTERM)
-    if PROC.wait(timeout=120) != 0:
-        fail("ccow gateway nfs exited %d on SIGTERM" % PROC.returncode)
+    stop_gateway(PROC, fail)
 
 
 def url(path=""):

@@ -29,6 +29,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "s3"))
+sys.path.insert(0, os.path.dirname(__file__))
+from nfs_process import start_gateway, stop_gateway  # noqa: E402
 from server_process import ServerProcess  # noqa: E402
 
 CCOW = sys.argv[1]
@@ -52,27 +54,11 @@ def start(*extra, squash=False, data=DATA, bucket=BUCKET):
     global PROC, PORT
     if not squash:
         extra = ("--no-root-squash",) + extra
-    before = os.path.getsize(LOG) if os.path.exists(LOG) else 0
-    PROC = subprocess.Popen([CCOW, "--data", data, "gateway", "nfs", "--export", bucket, "--listen", "127.0.0.1:0",
-                             "--checkpoint-interval", "1h", *extra],
-                            stdout=open(LOG, "a"), stderr=subprocess.STDOUT)
-    for _ in range(200):
-        text = open(LOG).read()[before:] if os.path.exists(LOG) else ""
-        m = re.search(r"on 127\.0\.0\.1:(\d+) ", text)
-        if m:
-            PORT = int(m.group(1))
-            return
-        if PROC.poll() is not None:
-            fail("ccow gateway nfs exited %d" % PROC.returncode)
-        time.sleep(0.05)
-    fail("the gateway did not report its port")
+    PROC, PORT = start_gateway(CCOW, ["--data", data], bucket, LOG, fail, *extra)
 
 
 def stop(sig=signal.SIGTERM):
-    PROC.send_signal(sig)
-    rc = PROC.wait(timeout=60)
-    if sig == signal.SIGTERM and rc != 0:
-        fail("ccow gateway nfs exited %d on SIGTERM" % rc)
+    stop_gateway(PROC, fail, sig)
 
 
 def url(path="", export="/" + BUCKET):
