@@ -291,7 +291,9 @@ Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectA
   CCOW_ASSIGN_OR_RETURN(uint64_t interval, ParseDurationFlag("checkpoint interval", flags.checkpoint_interval));
   if (interval == 0) return Status::InvalidArgument("the NFS checkpoint interval must be more than 0");
   nfs::NfsOptions o;
-  o.listen = flags.listen;
+  CCOW_ASSIGN_OR_RETURN(auto listen, ParseHostPort(flags.listen));
+  o.host = listen.first;
+  o.port = listen.second;
   o.export_path = "/" + flags.bucket;
   o.sync = !flags.async;
   o.checkpoint_interval_ns = interval;
@@ -315,7 +317,7 @@ Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectA
   CCOW_ASSIGN_OR_RETURN(served->gateway, nfs::NfsGateway::Start(*served->volume, o));
   std::string networks_text;
   for (const auto& n : o.rules.allowed) networks_text += (networks_text.empty() ? "" : ",") + n.ToString();
-  const std::string host = o.listen.substr(0, o.listen.rfind(':'));
+  const std::string& host = o.host;
   const std::string port = std::to_string(served->gateway->port());
   served->banner = o.export_path + " on " + host + ":" + port + " (NFSv3 and MOUNT on this one port; " +
                    (o.rules.read_only ? "read-only" : "read-write") + ", " + (o.sync ? "sync" : "async") + ", " +

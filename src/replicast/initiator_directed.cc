@@ -34,14 +34,7 @@ bool InitiatorImpl::PutDirect(const HashId& chid, std::string_view bytes, uint8_
   const size_t r_count = std::min<size_t>(replication_count, members.size());
   std::vector<uint32_t> ranked(members.begin(), members.end());
   std::sort(ranked.begin(), ranked.end(), [&](uint32_t a, uint32_t b) { return RankOf(chid, a) < RankOf(chid, b); });
-  std::vector<uint32_t> chosen;
-  std::set<std::string> domains;
-  for (uint32_t v : ranked) {
-    if (chosen.size() >= r_count) break;
-    if (IsSuspect(t->vdevs()[v].id) || !domains.insert(DomainOf(t->vdevs()[v], t->failure_domain())).second)
-      continue;
-    chosen.push_back(v);
-  }
+  const std::vector<uint32_t> chosen = Spread(*t, ranked, r_count, /*fill=*/false);
   // A row without R domains free of suspects: the negotiation reports what is missing.
   if (chosen.size() < r_count) return false;
   const uint64_t txid = Begin();

@@ -334,6 +334,10 @@ class InitiatorImpl final : public Initiator {
   // The value of a name at one VDEV (nullopt: it holds none).
   Result<std::optional<NamedValue>> GetNamedAt(const FlexHashTable& t, const std::string& address,
                                                const std::string& name);
+  // The first r_count of candidates, in their order, that are not suspect, in distinct
+  // failure domains; with fill, topped up from the domains used when that falls short.
+  std::vector<uint32_t> Spread(const FlexHashTable& t, const std::vector<uint32_t>& candidates, size_t r_count,
+                               bool fill);
   // The VDEVs to hold a name: the first R of its row, in distinct failure domains, that
   // are not suspect (filled from used domains only when the row spans fewer than R).
   std::vector<uint32_t> HomeReplicas(const FlexHashTable& t, uint32_t row);

@@ -136,24 +136,27 @@ Result<size_t> InitiatorImpl::RepairNamed(const std::string& name, const NamedVa
   return Status::Unavailable("the version list of '" + name + "' could not be offered: the FlexHash kept changing");
 }
 
-std::vector<uint32_t> InitiatorImpl::HomeReplicas(const FlexHashTable& t, uint32_t row) {
-  const size_t r_count = std::min<size_t>(options_.replication_count, t.Row(row).size());
-  std::vector<uint32_t> home;
+std::vector<uint32_t> InitiatorImpl::Spread(const FlexHashTable& t, const std::vector<uint32_t>& candidates,
+                                            size_t r_count, bool fill) {
+  std::vector<uint32_t> chosen;
   std::set<std::string> domains;
-  // A row that spans R failure domains or more takes each write in R distinct ones, never
-  // filling from a domain it already uses (reads count on it: SeesEveryWriteSet).
-  const int passes = RowDomains(t, row) >= r_count ? 1 : 2;
-  for (int pass = 0; pass < passes && home.size() < r_count; ++pass) {
-    for (uint32_t v : t.Row(row)) {
-      if (home.size() >= r_count) break;
-      if (IsSuspect(t.vdevs()[v].id) || std::find(home.begin(), home.end(), v) != home.end())
-        continue;
-      // Distinct failure domains first; a row with fewer domains than R fills from the rest.
+  for (int pass = 0; pass < (fill ? 2 : 1) && chosen.size() < r_count; ++pass) {
+    for (uint32_t v : candidates) {
+      if (chosen.size() >= r_count) break;
+      if (IsSuspect(t.vdevs()[v].id) || std::find(chosen.begin(), chosen.end(), v) != chosen.end()) continue;
+      // Distinct failure domains first; the second pass fills from the domains used.
       if (pass == 0 && !domains.insert(DomainOf(t.vdevs()[v], t.failure_domain())).second) continue;
-      home.push_back(v);
+      chosen.push_back(v);
     }
   }
-  return home;
+  return chosen;
+}
+
+std::vector<uint32_t> InitiatorImpl::HomeReplicas(const FlexHashTable& t, uint32_t row) {
+  const size_t r_count = std::min<size_t>(options_.replication_count, t.Row(row).size());
+  // A row that spans R failure domains or more takes each write in R distinct ones, never
+  // filling from a domain it already uses (reads count on it: SeesEveryWriteSet).
+  return Spread(t, t.Row(row), r_count, RowDomains(t, row) < r_count);
 }
 
 std::map<std::string, Outcome> InitiatorImpl::NamedPutTo(const FlexHashTable& t,

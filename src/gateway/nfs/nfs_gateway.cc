@@ -50,6 +50,7 @@ int MountMnt(rpc_context* rpc, rpc_msg* call) {
   const char* path = *static_cast<dirpath*>(call->body.cbody.args);
   mountres3 res{};
   int flavors[1] = {AUTH_UNIX};
+  std::string root_handle;  // encoded into the reply before this returns
   std::string asked = path ? path : "";
   while (asked.size() > 1 && asked.back() == '/') asked.pop_back();
   if (!Caller(call)) {
@@ -61,7 +62,6 @@ int MountMnt(rpc_context* rpc, rpc_msg* call) {
     if (!root.ok()) {
       res.fhs_status = MNT3ERR_IO;
     } else {
-      static thread_local std::string root_handle;
       root_handle = FileHandle{g.fsid, fs::kRootIno, root->generation}.Encode();
       res.fhs_status = MNT3_OK;
       res.mountres3_u.mountinfo.fhandle.fhandle3_len = static_cast<u_int>(root_handle.size());
@@ -157,23 +157,6 @@ void Serve(Gateway& g) {
   for (Connection& c : conns) rpc_destroy_context(c.rpc);
 }
 
-Result<sockaddr_in> ParseListen(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  if (colon == std::string::npos)
-    return Status::InvalidArgument("listen address '" + listen + "' is not HOST:PORT");
-  const std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
-  char* end = nullptr;
-  const unsigned long p = std::strtoul(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p > 65535)
-    return Status::InvalidArgument("listen address '" + listen + "': the port must be 0 to 65535");
-  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
-    return Status::InvalidArgument("listen address '" + listen + "': '" + host + "' is not an IPv4 address");
-  sa.sin_port = htons(static_cast<uint16_t>(p));
-  return sa;
-}
-
 }  // namespace
 
 service_proc kMountProcs[] = {
@@ -200,7 +183,11 @@ NfsGateway::~NfsGateway() { (void)Stop(); }
 uint16_t NfsGateway::port() const { return state_->g.port; }
 
 Result<std::unique_ptr<NfsGateway>> NfsGateway::Start(fs::Volume& volume, NfsOptions options) {
-  CCOW_ASSIGN_OR_RETURN(sockaddr_in sa, internal::ParseListen(options.listen));
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(options.port);
+  if (inet_pton(AF_INET, options.host.c_str(), &sa.sin_addr) != 1)
+    return Status::InvalidArgument("listen host '" + options.host + "' is not an IPv4 address");
   if (options.export_path.empty() || options.export_path[0] != '/')
     return Status::InvalidArgument("the export path must start with '/' (got '" + options.export_path + "')");
   if (options.checkpoint_interval_ns == 0) return Status::InvalidArgument("the checkpoint interval must be more than 0");
@@ -216,7 +203,8 @@ Result<std::unique_ptr<NfsGateway>> NfsGateway::Start(fs::Volume& volume, NfsOpt
   if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 64) != 0) {
     const int e = errno;
     close(fd);
-    return Status::IOError("cannot listen on " + g.options.listen + ": " + std::strerror(e));
+    return Status::IOError("cannot listen on " + g.options.host + ":" + std::to_string(g.options.port) + ": " +
+                           std::strerror(e));
   }
   socklen_t len = sizeof sa;
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);

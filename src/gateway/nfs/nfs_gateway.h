@@ -24,8 +24,8 @@
 //   resumes from the name it stopped at when the gateway remembers it, else by counting;
 //   a cookie of an earlier start of the gateway is refused (NFS3ERR_BAD_COOKIE).
 //
-// Errors (Start): kInvalidArgument for a listen address that is not HOST:PORT with an
-// IPv4 host; kIOError when the port cannot be bound. Calls answer NFS errors, mapped from
+// Errors (Start): kInvalidArgument for a host that is not an IPv4 address; kIOError when
+// the port cannot be bound. Calls answer NFS errors, mapped from
 // the volume's Status::posix_errno() (NFS3ERR_IO for a store error, which is logged).
 // Threads: Start and Stop from one thread; the gateway serves on a thread of its own.
 #pragma once
@@ -43,7 +43,8 @@
 namespace ccow::nfs {
 
 struct NfsOptions {
-  std::string listen = "127.0.0.1:2049";  // HOST:PORT; port 0 picks a free one
+  std::string host = "127.0.0.1";  // an IPv4 address
+  uint16_t port = 2049;            // 0 picks a free one
   // The path clients mount ("/" + the bucket path, e.g. /ccow/default/photos).
   std::string export_path;
   ExportRules rules;
@@ -55,7 +56,7 @@ struct NfsOptions {
 
 class NfsGateway {
  public:
-  // Serves volume (kept alive by the caller until Stop returns) on options.listen.
+  // Serves volume (kept alive by the caller until Stop returns) on options.host:port.
   static Result<std::unique_ptr<NfsGateway>> Start(fs::Volume& volume, NfsOptions options);
   ~NfsGateway();
   NfsGateway(const NfsGateway&) = delete;

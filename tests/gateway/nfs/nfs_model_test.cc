@@ -47,7 +47,7 @@ class Served {
     ASSERT_TRUE(volume.ok()) << volume.status().ToString();
     volume_ = std::move(*volume);
     NfsOptions o;
-    o.listen = "127.0.0.1:0";
+    o.port = 0;
     o.export_path = kExport;
     o.rules.root_squash = false;
     auto gateway = NfsGateway::Start(*volume_, o);
