@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_common.h"
+#include "cli/registry_access.h"
+#include "fs/bucket_volume.h"
 #include "fs/volume.h"
 #include "gateway/fuse/fuse_gateway.h"
 #include "http/query_string.h"
@@ -61,8 +63,12 @@ int RunMount(const MountFlags& flags) {
   auto api = OpenApi();
   if (!api.ok() && api.status().code() == Code::kBusy && ClusterDir().empty()) return MountThroughServer(flags, *interval);
   if (!api.ok()) return Fail(api.status());
-  auto volume = fs::Volume::Open(**api, *home);
+  auto registry = OpenRegistry(api->get());
+  if (!registry.ok()) return Fail(registry.status().WithContext("the registry (which records the bucket as a file volume)"));
+  std::string note;
+  auto volume = fs::OpenBucketVolume(**api, registry->registry.get(), flags.bucket, {}, &note);
   if (!volume.ok()) return Fail(volume.status());
+  if (!note.empty()) std::cerr << "ccow mount: " << note << std::endl;
   fuse::MountOptions mo;
   mo.mount_point = flags.mount_point;
   mo.checkpoint_interval_ns = *interval;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/cli_common.h"
+#include "cli/registry_access.h"
 #include "cli/serving.h"
 #include "gateway/nfs/nfs_gateway.h"
 
@@ -29,7 +30,9 @@ int RunNfs(const NfsFlags& flags) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto served = StartNfsExport(flags, **api);
+  auto registry = OpenRegistry(api->get());
+  if (!registry.ok()) return Fail(registry.status().WithContext("the registry (which records the bucket as a file volume)"));
+  auto served = StartNfsExport(flags, **api, registry->registry.get());
   if (!served.ok()) return Fail(served.status());
   std::cout << "ccow gateway nfs: " << (*served)->banner << std::endl;
   int sig = 0;

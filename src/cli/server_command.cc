@@ -149,9 +149,9 @@ int RunServer(const ServerFlags& flags) {
   std::unique_ptr<isgw::LinkEndpoint> ends = std::move(*started);
   // `ccow mount` through this server: its mounts share the object API (stopped, and
   // checkpointed, before it is).
-  daemon::MountService mounts(api);
+  daemon::MountService mounts(api, serving->registry);
   // --nfs-export: the volume over NFSv3, on a thread of its own beside S3.
-  auto nfs_export = StartNfsExport(flags.nfs, *api);
+  auto nfs_export = StartNfsExport(flags.nfs, *api, serving->registry.get());
   if (!nfs_export.ok()) return Fail(nfs_export.status().WithContext("--nfs-export"));
   if (*nfs_export) mounts.Reserve(flags.nfs.bucket, "its NFS export");
   std::string token = RandomToken();

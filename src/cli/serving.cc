@@ -25,6 +25,7 @@
 #include "core/hash.h"
 #include "daemon/migration.h"
 #include "daemon/remote_registry.h"
+#include "fs/bucket_volume.h"
 #include "fs/volume.h"
 #include "gateway/nfs/nfs_gateway.h"
 #include "gateway/s3/user_registry.h"
@@ -286,7 +287,7 @@ NfsExport::~NfsExport() {
   if (gateway) (void)gateway->Stop();
 }
 
-Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api) {
+Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api, Registry* registry) {
   if (flags.bucket.empty()) return std::unique_ptr<NfsExport>();
   CCOW_ASSIGN_OR_RETURN(uint64_t interval, ParseDurationFlag("checkpoint interval", flags.checkpoint_interval));
   if (interval == 0) return Status::InvalidArgument("the NFS checkpoint interval must be more than 0");
@@ -309,9 +310,10 @@ Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectA
     if (!n.ok()) return n.status().WithContext("NFS client networks");
     o.rules.allowed.push_back(*n);
   }
-  CCOW_ASSIGN_OR_RETURN(std::string home, fs::Volume::HomeOf(flags.bucket));
   auto served = std::make_unique<NfsExport>();
-  CCOW_ASSIGN_OR_RETURN(served->volume, fs::Volume::Open(api, home));
+  std::string note;
+  CCOW_ASSIGN_OR_RETURN(served->volume, fs::OpenBucketVolume(api, registry, flags.bucket, {}, &note));
+  if (!note.empty()) spdlog::warn("{}", note);
   Backend& backend = api.backend();
   o.capacity = [&backend] { return backend.Capacity(); };
   CCOW_ASSIGN_OR_RETURN(served->gateway, nfs::NfsGateway::Start(*served->volume, o));

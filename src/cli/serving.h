@@ -94,9 +94,10 @@ struct NfsExport {
   std::string banner;  // what it serves, where, and a client command to try
   ~NfsExport();
 };
-// The export flags name, served on api (null when they name none); kInvalidArgument for a
-// bad flag, what opening the volume or listening answers.
-Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api);
+// The export flags name, served on api (null when they name none); the registry makes the
+// bucket a file volume (fs/bucket_volume.h). kInvalidArgument for a bad flag, what opening
+// the volume or listening answers.
+Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api, Registry* registry);
 
 // GET /admin/isgw[?service=NAME] (the link's status) and GET /admin/isgw/verify (both
 // sites compared), or nullopt for another call.

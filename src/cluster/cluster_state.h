@@ -80,6 +80,10 @@ struct BucketRecord {
   // S3 server access logging (BucketLoggingStatus) as the gateway normalized it; "" when
   // off (format 5).
   std::string logging_xml;
+  // Format 9: the bucket's objects are its file layer volume's files (fs/volume_objects.h):
+  // S3 reads them from the volume's last checkpoint and refuses to write them. Set when
+  // the bucket's volume is first opened on an empty bucket (fs/bucket_volume.h).
+  bool file_volume = false;
   // Bumped by every UpdateBucket: a read-modify-write names the revision it read, so two
   // writers changing different settings at once never lose one of the changes.
   uint64_t revision = 0;
@@ -204,13 +208,13 @@ using ClusterCommand =
                  command::InitSiteKey>;
 
 // The format of commands and snapshots written now (docs/FORMAT.md "Cluster state").
-inline constexpr uint8_t kClusterStateFormat = 8;
+inline constexpr uint8_t kClusterStateFormat = 9;
 
 // The encoding of a command in the current format, or in an older one the decoder still
 // reads, as it was: version 1 has no users, no UpdateBucket and fewer bucket settings;
 // version 2 has no UpdateTenant, and its CreateTenant carries the replication count only.
 std::string EncodeCommand(const ClusterCommand& command, uint8_t version = kClusterStateFormat);
-// Reads formats 1 to 8; *version tells which it was.
+// Reads formats 1 to 9; *version tells which it was.
 Result<ClusterCommand> DecodeCommand(std::string_view bytes, uint8_t* version = nullptr);
 
 class ClusterState {

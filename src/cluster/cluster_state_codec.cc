@@ -166,6 +166,7 @@ void PutBucket(Encoder& e, const BucketRecord& b, uint8_t version) {
     e.PutBytes(b.encryption_xml);
     e.PutBytes(b.logging_xml);
   }
+  if (version >= 9) e.PutU8(b.file_volume ? 1 : 0);
 }
 BucketRecord GetBucket(Decoder& d, uint8_t version) {
   BucketRecord b;
@@ -206,6 +207,7 @@ BucketRecord GetBucket(Decoder& d, uint8_t version) {
     b.encryption_xml = d.GetBytes();
     b.logging_xml = d.GetBytes();
   }
+  if (version >= 9) b.file_volume = GetFlag(d, "file volume");
   return b;
 }
 void PutUser(Encoder& e, const UserRecord& u) {

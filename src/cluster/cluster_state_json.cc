@@ -36,7 +36,7 @@ std::string ClusterStateJson(const ClusterState& state) {
                            {"created_ns", p.created_ns}, {"location", p.location}, {"tags", p.tags},
                            {"cors", !p.cors_xml.empty()}, {"lifecycle", !p.lifecycle_xml.empty()},
                            {"object_lock", p.object_lock.enabled}, {"default_encryption", !p.encryption_xml.empty()},
-                           {"access_logging", !p.logging_xml.empty()},
+                           {"access_logging", !p.logging_xml.empty()}, {"file_volume", p.file_volume},
                            {"revision", p.revision}};
       tenants[tenant] = {{"replication_count", ten.replication_count}, {"retention_ns", ten.retention_ns},
                          {"erasure_code", ten.erasure_code}, {"revision", ten.revision}, {"buckets", buckets}};

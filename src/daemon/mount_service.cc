@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include "fs/bucket_volume.h"
 #include "fs/volume.h"
 
 namespace ccow::daemon {
@@ -55,7 +57,9 @@ Result<std::string> MountService::Mount(const std::string& bucket, const std::st
       return Status::Busy("the volume of " + bucket + " is already mounted on " + p +
                           (m.stopping ? " (being unmounted, its last checkpoint under way: try again once it is)"
                                       : " (a volume is mounted once: unmount it there first)"));
-  CCOW_ASSIGN_OR_RETURN(auto volume, fs::Volume::Open(*api_, home));
+  std::string note;
+  CCOW_ASSIGN_OR_RETURN(auto volume, fs::OpenBucketVolume(*api_, registry_.get(), bucket, {}, &note));
+  if (!note.empty()) spdlog::warn("{}", note);
   fuse::MountOptions mo;
   mo.mount_point = path;
   mo.checkpoint_interval_ns = checkpoint_ns;

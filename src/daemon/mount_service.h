@@ -17,6 +17,7 @@
 #include <string>
 
 #include "client/object_api.h"
+#include "cluster/registry.h"
 #include "daemon/admin_api.h"
 #include "gateway/fuse/fuse_gateway.h"
 
@@ -24,7 +25,9 @@ namespace ccow::daemon {
 
 class MountService {
  public:
-  explicit MountService(std::shared_ptr<ObjectApi> api) : api_(std::move(api)) {}
+  // registry: where a bucket becomes a file volume at its first mount (fs/bucket_volume.h).
+  MountService(std::shared_ptr<ObjectApi> api, std::shared_ptr<Registry> registry)
+      : api_(std::move(api)), registry_(std::move(registry)) {}
   ~MountService();  // StopAll()
 
   // Unmounts every mount, each with its last checkpoint; the first that failed. Called
@@ -54,6 +57,7 @@ class MountService {
   void ReapLocked();  // drops the mounts unmounted from outside
 
   std::shared_ptr<ObjectApi> api_;
+  std::shared_ptr<Registry> registry_;
   std::mutex mu_;
   std::map<std::string, Mounted> mounts_;  // by mount point
   std::map<std::string, std::string> reserved_;  // bucket -> what serves its volume

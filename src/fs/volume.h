@@ -46,6 +46,7 @@
 #include "client/object_api.h"
 #include "core/status.h"
 #include "fs/cow_btree.h"
+#include "fs/file_block.h"
 #include "fs/inode.h"
 
 namespace ccow::fs {
@@ -99,6 +100,12 @@ class Volume {
   // up to len bytes from offset (fewer at the end of the file, none past it).
   Status Write(Ino ino, uint64_t offset, std::string_view data);
   Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
+  // A regular file's data as the volume keeps it, its read plan: fn(block, pieces) for
+  // each block from `first_block` that holds any (a hole has no record), in block order,
+  // until fn returns false. Blocks are block_bytes() long. What the S3 view of a volume
+  // (fs/volume_objects.h) tags and streams.
+  Status ForEachBlock(Ino ino, uint64_t first_block, const std::function<bool(uint64_t, const FileBlock&)>& fn);
+  uint64_t block_bytes() const { return options_.block_bytes; }
 
   // Writes what changed and makes it the home's current version (one new version per
   // checkpoint that changed something); returns the tree's root. kFailedPrecondition

@@ -322,6 +322,20 @@ TEST(ClusterStateGoldenTest, FormatEightSiteKeysArePinned) {
   EXPECT_EQ(v7->site_id(), 0x1a2b3c4du);
 }
 
+// Format 9: a bucket's file volume flag (u8, after the logging XML).
+TEST(ClusterStateGoldenTest, FormatNineFileVolumeIsPinned) {
+  BucketRecord files = SampleBucket();
+  files.file_volume = true;
+  auto c = ExpectGoldenCommand(UpdateBucket{"Hawaii", "Cola", "bk1", files, 4}, 9,
+      "10090e0648617761696904436f6c6103626b31808010010106343a323a727301808080800402901c8080a8b1e39fe7cb17"
+      "0965752d776573742d3101047465616d04626c7565043c432f3e043c4c2f3e027b7d000000000000000104");
+  EXPECT_TRUE(std::get<UpdateBucket>(c).record.file_volume);
+  // Format 8 cannot carry it.
+  auto v8 = DecodeCommand(EncodeCommand(UpdateBucket{"Hawaii", "Cola", "bk1", files, 4}, 8));
+  ASSERT_TRUE(v8.ok());
+  EXPECT_FALSE(std::get<UpdateBucket>(*v8).record.file_volume);
+}
+
 TEST(ClusterStateTest, ASiteKeyIsSetOnceAndIs32Bytes) {
   ClusterState s;
   EXPECT_EQ(s.Apply(InitSiteKey{std::string(31, 'a')}).code(), Code::kInvalidArgument);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "fs/volume.h"
 #include "gateway/s3/base64.h"
 #include "gateway/s3/s3_encryption.h"
 #include "gateway/s3/s3_handler.h"
@@ -136,6 +137,7 @@ void S3Handler::BucketRequest(RequestContext& ctx) {
     return;
   }
   if (req.method == "POST") {
+    if (RefusedByFileVolume(ctx, *bucket)) return;
     PostObject(ctx, *bucket);  // authenticated and authorized by its form
     return;
   }
@@ -208,6 +210,13 @@ void S3Handler::CreateBucket(RequestContext& ctx) {
       return SendError(ctx, MakeError(400, "InvalidArgument", "x-amz-bucket-object-lock-enabled is true or false"));
     }
   }
+  // A volume served before its bucket existed (a mount or export of its path): the new
+  // bucket is its S3 view, as if the volume had been made on it.
+  if (auto home = fs::Volume::HomeOf(buckets_.BucketPath(ctx.tenant, ctx.bucket)); home.ok()) {
+    auto vm = api_->Stat(*home, {});
+    if (!vm.ok() && !vm.status().IsNotFound()) return SendError(ctx, ErrorFromStatus(vm.status()));
+    record.file_volume = vm.ok() && !(vm->flags & VersionManifest::kFlagDeleteMarker);
+  }
   st = buckets_.Create(ctx.tenant, ctx.bucket, std::move(record));
   if (st.code() == Code::kAlreadyExists) {
     // Names are global per segment. Re-creating one's own bucket is 200 in us-east-1
@@ -240,6 +249,16 @@ void S3Handler::DeleteBucket(RequestContext& ctx, const BucketInfo& bucket) {
   if (!page.ok()) {
     SendError(ctx, ErrorFromStatus(page.status()));
     return;
+  }
+  if (bucket.record.file_volume) {
+    // Its files are its objects: the volume must be empty too.
+    ListOptions files = opts;
+    files.include_delete_markers = files.include_system_keys = false;
+    auto held = ListKeys(bucket, files);
+    if (!held.ok()) return SendError(ctx, ErrorFromStatus(held.status()));
+    if (!held->names.empty())
+      return SendError(ctx, MakeError(409, "BucketNotEmpty",
+                                      "The bucket you tried to delete is not empty: its file volume holds files."));
   }
   if (!page->names.empty()) {
     const bool views = IsSystemKey(std::string_view(page->names.front()).substr(opts.prefix.size()));

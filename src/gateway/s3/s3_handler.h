@@ -232,6 +232,14 @@ class S3Handler {
 
   // Listing (s3_list_ops.cc)
   void ListObjects(RequestContext& ctx, const BucketInfo& bucket);
+  // A file volume bucket's objects are its volume's files (BucketRecord::file_volume,
+  // s3_file_ops.cc): these read and list them there, other buckets' through the API.
+  Status ReadKey(RequestContext& ctx, const BucketInfo& bucket, const VersionSelector& which,
+                 const ObjectApi::OpenCallback& on_open, ByteSink& sink, const KeyResolver* keys);
+  Result<ListResult> ListKeys(const BucketInfo& bucket, const ListOptions& options);
+  // Answers a request a file volume bucket does not take (writes, subresources of
+  // objects); false when it takes it.
+  bool RefusedByFileVolume(RequestContext& ctx, const BucketInfo& bucket);
   void ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket);
 
   std::string ObjectName(const RequestContext& ctx) const {

@@ -63,7 +63,7 @@ void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
     opts.delimiter = delimiter;
     opts.limit = *max_keys;
     if (!marker.empty()) opts.start_after = base + marker;
-    auto listed = api_->List(opts);
+    auto listed = ListKeys(bucket, opts);
     if (!listed.ok()) return SendError(ctx, ErrorFromStatus(listed.status()));
     page = std::move(*listed);
   }
@@ -109,6 +109,11 @@ void S3Handler::ListObjects(RequestContext& ctx, const BucketInfo& bucket) {
 }
 
 void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket) {
+  if (bucket.record.file_volume)
+    return SendError(ctx, MakeError(501, "NotImplemented",
+                                    "Bucket " + bucket.name +
+                                        " is a file volume: its files have one version each; list them with "
+                                        "ListObjects."));
   const HttpRequest& req = ctx.req;
   std::string prefix = Param(req, "prefix");
   std::string delimiter = Param(req, "delimiter");
@@ -173,7 +178,7 @@ void S3Handler::ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket
     opts.include_delete_markers = true;
     opts.with_version_lists = true;
     if (!key_marker.empty()) opts.start_after = base + key_marker;
-    auto listed = api_->List(opts);
+    auto listed = ListKeys(bucket, opts);
     if (!listed.ok()) return SendError(ctx, ErrorFromStatus(listed.status()));
     page = std::move(*listed);
     for (size_t i = 0; i < page.names.size() && !truncated; ++i) {

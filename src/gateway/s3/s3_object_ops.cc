@@ -122,6 +122,7 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
     return e.ok();
   };
   const AccessCheck kWrite{"s3:PutObject", AclScope::kBucket, kPermWrite};
+  if (RefusedByFileVolume(ctx, bucket)) return;
   if (req.HasQuery("uploadId")) {
     if (m == "PUT") return allowed(kWrite) ? UploadPart(ctx, bucket) : void();
     if (m == "POST") return allowed(kWrite) ? CompleteMultipartUpload(ctx, bucket) : void();
@@ -477,7 +478,7 @@ void S3Handler::GetObject(RequestContext& ctx, const BucketInfo& bucket, bool he
     if (!range) range = ByteRange{0, info.size};
     return range;
   };
-  Status st = api_->Read(ObjectName(ctx), which, on_open, sink, &keys);
+  Status st = ReadKey(ctx, bucket, which, on_open, sink, &keys);
   if (started) {
     if (st.ok() && sink.target) {
       (void)ctx.ex.FinishResponse();
@@ -538,6 +539,7 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
 }
 
 void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
+  if (RefusedByFileVolume(ctx, bucket)) return;
   std::string body;
   Status st = ReadSmallBody(ctx, &body);
   if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));

@@ -2,7 +2,9 @@
 """`ccow mount` through a running `ccow server` (issue 15): the server holds the data
 directory, so it mounts the volume itself and the command returns:
 
-- files written through the mount read back, while S3 keeps serving the same server;
+- files written through the mount read back, and over S3 once checkpointed (the bucket is
+  a file volume: S3 lists and reads its files, refuses to write objects there with a
+  405 that says why); a bucket that holds S3 objects is refused a volume;
 - a second mount of the same volume is refused (exit 6, naming where it is mounted);
 - `ccow umount` unmounts and checkpoints: mounted again, the tree is whole;
 - an unmount from outside (fusermount3 -u) frees the volume for another mount;
@@ -85,9 +87,34 @@ def main():
                   "dir/sub/c": files["dir/sub/c"]}
         if tree(MNT) != expect:
             fail("the mount reads %s" % sorted(tree(MNT)))
-        s3.put_object(Bucket="files", Key="over-s3", Body=b"S3 still answers")
-        if s3.get_object(Bucket="files", Key="over-s3")["Body"].read() != b"S3 still answers":
-            fail("S3 beside the mount")
+        # fsync checkpoints: from then on S3 reads the files.
+        fd = os.open(os.path.join(MNT, "dir", "b.bin"), os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+        got = s3.get_object(Bucket="files", Key="dir/b.bin")
+        if got["Body"].read() != files["dir/b.bin"] or got["ContentLength"] != len(files["dir/b.bin"]):
+            fail("S3 does not read the file written through the mount")
+        listed = s3.list_objects_v2(Bucket="files", Delimiter="/")
+        keys = [o["Key"] for o in listed.get("Contents", [])]
+        prefixes = [p["Prefix"] for p in listed.get("CommonPrefixes", [])]
+        if keys != ["a.txt"] or prefixes != ["dir/"]:
+            fail("S3 lists the volume as %s and %s" % (keys, prefixes))
+        every = [o["Key"] for o in s3.list_objects_v2(Bucket="files")["Contents"]]
+        if every != ["a.txt", "dir/", "dir/b.bin", "dir/sub/", "dir/sub/c"]:
+            fail("S3 lists the whole volume as %s" % every)
+        try:
+            s3.put_object(Bucket="files", Key="over-s3", Body=b"no")
+            fail("S3 wrote an object into a file volume")
+        except Exception as e:  # botocore's ClientError
+            if "MethodNotAllowed" not in str(e) or "file volume" not in str(e):
+                fail("the refusal of an S3 write into a file volume: %s" % e)
+        s3.create_bucket(Bucket="objects")
+        s3.put_object(Bucket="objects", Key="k", Body=b"an object")
+        r = ccow("mount", "ccow/default/objects", MNT2)
+        if r.returncode == 0 or "holds S3 objects" not in r.stderr:
+            fail("a volume made on a bucket with objects: exit %d %s" % (r.returncode, r.stderr))
+        if s3.get_object(Bucket="objects", Key="k")["Body"].read() != b"an object":
+            fail("the refused mount touched the bucket's objects")
 
         r = mount(MNT2, expect=6)
         if MNT not in r.stderr:

@@ -11,7 +11,8 @@ libnfs's own clients (nfs-ls, nfs-cp, nfs-cat; these machines have no kernel NFS
 - the same volume through FUSE (`ccow mount`, where FUSE mounts): what NFS wrote reads
   the same there, and what FUSE wrote reads the same over NFS;
 - `ccow server --nfs-export`: the server serves the volume beside S3, and its stop takes
-  the last checkpoint;
+  the last checkpoint; the bucket made over S3 afterwards is the volume's S3 view (S3
+  GETs the file NFS copied in; HEAD and the listing agree on size and ETag);
 - export rules: --read-only refuses a copy in; a client outside --allow cannot mount; an
   unknown export path cannot be mounted; a squashed root may not write where only root
   may.
@@ -31,7 +32,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "s3"))
 sys.path.insert(0, os.path.dirname(__file__))
 from nfs_process import start_gateway, stop_gateway  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
+from server_process import ServerProcess, admin_client  # noqa: E402
 
 CCOW = sys.argv[1]
 WORK = tempfile.mkdtemp(prefix="ccow-nfs-")
@@ -86,25 +87,36 @@ def server_export():
     global PORT
     data = os.path.join(WORK, "server-data")
     log = os.path.join(WORK, "server.log")
-    server = ServerProcess(CCOW, data, log, ["--nfs-export", "ccow/default/sv", "--nfs-listen", "127.0.0.1:0",
+    server = ServerProcess(CCOW, data, log, ["--nfs-export", "ccow/default/srv", "--nfs-listen", "127.0.0.1:0",
                                              "--nfs-no-root-squash", "--nfs-checkpoint-interval", "1h"], fail)
     try:
-        server.start()
-        m = re.search(r"^  NFS\s+/ccow/default/sv on 127\.0\.0\.1:(\d+) ", open(log).read(), re.M)
+        s3_url, _ = server.start()
+        m = re.search(r"^  NFS\s+/ccow/default/srv on 127\.0\.0\.1:(\d+) ", open(log).read(), re.M)
         if not m:
             fail("the server's banner names no NFS export: " + open(log).read()[-1000:])
         PORT = int(m.group(1))
-        put(os.path.join(WORK, "small.txt"), "via-server", "/ccow/default/sv")
-        if cat("via-server", "/ccow/default/sv") != open(os.path.join(WORK, "small.txt"), "rb").read():
+        put(os.path.join(WORK, "small.txt"), "via-server", "/ccow/default/srv")
+        if cat("via-server", "/ccow/default/srv") != open(os.path.join(WORK, "small.txt"), "rb").read():
             fail("a file copied to the server's export reads back differently")
-        r = subprocess.run([CCOW, "--data", data, "gateway", "nfs", "--export", "ccow/default/sv", "--listen",
+        # The bucket made over S3 after the export: its objects are the volume's files,
+        # each NFS call on a sync export answered after a checkpoint, so S3 reads it now.
+        s3 = admin_client(s3_url)
+        s3.create_bucket(Bucket="srv")
+        got = s3.get_object(Bucket="srv", Key="via-server")
+        if got["Body"].read() != open(os.path.join(WORK, "small.txt"), "rb").read():
+            fail("S3 reads the file copied in over NFS differently")
+        head = s3.head_object(Bucket="srv", Key="via-server")
+        listed = s3.list_objects_v2(Bucket="srv")["Contents"]
+        if [(o["Key"], o["Size"], o["ETag"]) for o in listed] != [("via-server", head["ContentLength"], head["ETag"])]:
+            fail("S3's listing and HEAD of the file disagree: %s %s" % (listed, head))
+        r = subprocess.run([CCOW, "--data", data, "gateway", "nfs", "--export", "ccow/default/srv", "--listen",
                             "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
         if r.returncode == 0 or "--nfs-export" not in r.stderr + r.stdout:
             fail("ccow gateway nfs on a data directory a server holds: exit %d, %s" % (r.returncode, r.stderr))
     finally:
         server.stop()
-    start(data=data, bucket="ccow/default/sv")
-    if cat("via-server", "/ccow/default/sv") != open(os.path.join(WORK, "small.txt"), "rb").read():
+    start(data=data, bucket="ccow/default/srv")
+    if cat("via-server", "/ccow/default/srv") != open(os.path.join(WORK, "small.txt"), "rb").read():
         fail("a file the server's export took is not there once the server stopped")
     stop()
 
