@@ -10,7 +10,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
-#include "fs/bucket_volume.h"
+#include "fs/volume_host.h"
 #include "fs/volume.h"
 #include "gateway/fuse/fuse_gateway.h"
 #include "http/query_string.h"
@@ -66,7 +66,8 @@ int RunMount(const MountFlags& flags) {
   auto registry = OpenRegistry(api->get());
   if (!registry.ok()) return Fail(registry.status().WithContext("the registry (which records the bucket as a file volume)"));
   std::string note;
-  auto volume = fs::OpenBucketVolume(**api, registry->registry.get(), flags.bucket, {}, &note);
+  fs::VolumeHost volumes(**api, registry->registry.get());
+  auto volume = volumes.Open(flags.bucket, &note);
   if (!volume.ok()) return Fail(volume.status());
   if (!note.empty()) std::cerr << "ccow mount: " << note << std::endl;
   fuse::MountOptions mo;
@@ -78,7 +79,7 @@ int RunMount(const MountFlags& flags) {
   mo.capacity = [&backend] { return backend.Capacity(); };
   std::cout << "ccow mount: " << flags.bucket << " on " << flags.mount_point << " (checkpoint every "
             << FormatDuration(*interval) << " and on fsync; volume home " << *home << ")" << std::endl;
-  Status s = fuse::Run(**volume, mo);
+  Status s = fuse::Run(*volume, mo);
   if (!s.ok()) return Fail(s);
   std::cout << "ccow mount: " << flags.mount_point << " unmounted, volume checkpointed" << std::endl;
   return 0;

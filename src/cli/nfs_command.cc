@@ -11,6 +11,7 @@
 #include "cli/cli_common.h"
 #include "cli/registry_access.h"
 #include "cli/serving.h"
+#include "fs/volume_host.h"
 #include "gateway/nfs/nfs_gateway.h"
 
 namespace ccow::cli {
@@ -32,7 +33,8 @@ int RunNfs(const NfsFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto registry = OpenRegistry(api->get());
   if (!registry.ok()) return Fail(registry.status().WithContext("the registry (which records the bucket as a file volume)"));
-  auto served = StartNfsExport(flags, **api, registry->registry.get());
+  fs::VolumeHost volumes(**api, registry->registry.get());
+  auto served = StartNfsExport(flags, **api, volumes);
   if (!served.ok()) return Fail(served.status());
   std::cout << "ccow gateway nfs: " << (*served)->banner << std::endl;
   int sig = 0;

@@ -114,6 +114,11 @@ int RunServer(const ServerFlags& flags) {
                       : ClusterDir().empty()          ? DataDir() + "/s3-access-log-spool"
                                                       : ClusterDir() + "/s3-access-log-spool-" + std::to_string(gw.port);
   gw.access_log_flush_seconds = flags.access_log_flush;
+  // The volumes this process serves, shared by its mounts, its NFS export and S3's writes
+  // into file volume buckets (opened on demand only where the data directory is ours).
+  auto volumes = std::make_shared<fs::VolumeHost>(*api, serving->registry.get());
+  gw.volumes = volumes;
+  gw.open_volumes = ClusterDir().empty();
   auto gateway = s3::S3Gateway::Start(api, serving->registry, gw);
   if (!gateway.ok()) return Fail(gateway.status());
 
@@ -149,9 +154,9 @@ int RunServer(const ServerFlags& flags) {
   std::unique_ptr<isgw::LinkEndpoint> ends = std::move(*started);
   // `ccow mount` through this server: its mounts share the object API (stopped, and
   // checkpointed, before it is).
-  daemon::MountService mounts(api, serving->registry);
+  daemon::MountService mounts(api, volumes);
   // --nfs-export: the volume over NFSv3, on a thread of its own beside S3.
-  auto nfs_export = StartNfsExport(flags.nfs, *api, serving->registry.get());
+  auto nfs_export = StartNfsExport(flags.nfs, *api, *volumes);
   if (!nfs_export.ok()) return Fail(nfs_export.status().WithContext("--nfs-export"));
   if (*nfs_export) mounts.Reserve(flags.nfs.bucket, "its NFS export");
   std::string token = RandomToken();

@@ -25,7 +25,7 @@
 #include "core/hash.h"
 #include "daemon/migration.h"
 #include "daemon/remote_registry.h"
-#include "fs/bucket_volume.h"
+#include "fs/volume_host.h"
 #include "fs/volume.h"
 #include "gateway/nfs/nfs_gateway.h"
 #include "gateway/s3/user_registry.h"
@@ -287,7 +287,7 @@ NfsExport::~NfsExport() {
   if (gateway) (void)gateway->Stop();
 }
 
-Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api, Registry* registry) {
+Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api, fs::VolumeHost& volumes) {
   if (flags.bucket.empty()) return std::unique_ptr<NfsExport>();
   CCOW_ASSIGN_OR_RETURN(uint64_t interval, ParseDurationFlag("checkpoint interval", flags.checkpoint_interval));
   if (interval == 0) return Status::InvalidArgument("the NFS checkpoint interval must be more than 0");
@@ -312,11 +312,11 @@ Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectA
   }
   auto served = std::make_unique<NfsExport>();
   std::string note;
-  CCOW_ASSIGN_OR_RETURN(served->volume, fs::OpenBucketVolume(api, registry, flags.bucket, {}, &note));
+  CCOW_ASSIGN_OR_RETURN(served->volume, volumes.Open(flags.bucket, &note));
   if (!note.empty()) spdlog::warn("{}", note);
   Backend& backend = api.backend();
   o.capacity = [&backend] { return backend.Capacity(); };
-  CCOW_ASSIGN_OR_RETURN(served->gateway, nfs::NfsGateway::Start(*served->volume, o));
+  CCOW_ASSIGN_OR_RETURN(served->gateway, nfs::NfsGateway::Start(served->volume, o));
   std::string networks_text;
   for (const auto& n : o.rules.allowed) networks_text += (networks_text.empty() ? "" : ",") + n.ToString();
   const std::string& host = o.host;

@@ -30,7 +30,8 @@ namespace ccow::replicast {
 class Initiator;
 }
 namespace ccow::fs {
-class Volume;
+struct SharedVolume;
+class VolumeHost;
 }
 namespace ccow::nfs {
 class NfsGateway;
@@ -89,15 +90,16 @@ void AddNfsFlags(CLI::App* cmd, NfsFlags* flags, bool standalone);
 
 // An export served: its volume and the gateway serving it (Stop before the object API goes).
 struct NfsExport {
-  std::unique_ptr<fs::Volume> volume;
+  std::shared_ptr<fs::SharedVolume> volume;
   std::unique_ptr<nfs::NfsGateway> gateway;
   std::string banner;  // what it serves, where, and a client command to try
   ~NfsExport();
 };
-// The export flags name, served on api (null when they name none); the registry makes the
-// bucket a file volume (fs/bucket_volume.h). kInvalidArgument for a bad flag, what opening
+// The export flags name, served on api (null when they name none), its volume opened by
+// the process's host (which shares it with the process's other gateways and makes the
+// bucket a file volume: fs/volume_host.h). kInvalidArgument for a bad flag, what opening
 // the volume or listening answers.
-Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api, Registry* registry);
+Result<std::unique_ptr<NfsExport>> StartNfsExport(const NfsFlags& flags, ObjectApi& api, fs::VolumeHost& volumes);
 
 // GET /admin/isgw[?service=NAME] (the link's status) and GET /admin/isgw/verify (both
 // sites compared), or nullopt for another call.

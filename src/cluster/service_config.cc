@@ -187,6 +187,9 @@ BucketRecord LinkedBucketRecord(const BucketRecord& origin) {
   r.erasure_code.clear();
   r.retention_ns = 0;
   r.logging_xml.clear();
+  // A file volume's home is an internal object no link ships: the other site's bucket
+  // holds the objects the link brings, not a volume.
+  r.file_volume = false;
   r.revision = 0;
   return r;
 }

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "fs/bucket_volume.h"
 #include "fs/volume.h"
 
 namespace ccow::daemon {
@@ -58,7 +57,7 @@ Result<std::string> MountService::Mount(const std::string& bucket, const std::st
                           (m.stopping ? " (being unmounted, its last checkpoint under way: try again once it is)"
                                       : " (a volume is mounted once: unmount it there first)"));
   std::string note;
-  CCOW_ASSIGN_OR_RETURN(auto volume, fs::OpenBucketVolume(*api_, registry_.get(), bucket, {}, &note));
+  CCOW_ASSIGN_OR_RETURN(auto volume, volumes_->Open(bucket, &note));
   if (!note.empty()) spdlog::warn("{}", note);
   fuse::MountOptions mo;
   mo.mount_point = path;

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "client/object_api.h"
-#include "cluster/registry.h"
+#include "fs/volume_host.h"
 #include "daemon/admin_api.h"
 #include "gateway/fuse/fuse_gateway.h"
 
@@ -25,9 +25,9 @@ namespace ccow::daemon {
 
 class MountService {
  public:
-  // registry: where a bucket becomes a file volume at its first mount (fs/bucket_volume.h).
-  MountService(std::shared_ptr<ObjectApi> api, std::shared_ptr<Registry> registry)
-      : api_(std::move(api)), registry_(std::move(registry)) {}
+  // volumes: the process's, shared with its other gateways (fs/volume_host.h).
+  MountService(std::shared_ptr<ObjectApi> api, std::shared_ptr<fs::VolumeHost> volumes)
+      : api_(std::move(api)), volumes_(std::move(volumes)) {}
   ~MountService();  // StopAll()
 
   // Unmounts every mount, each with its last checkpoint; the first that failed. Called
@@ -57,7 +57,7 @@ class MountService {
   void ReapLocked();  // drops the mounts unmounted from outside
 
   std::shared_ptr<ObjectApi> api_;
-  std::shared_ptr<Registry> registry_;
+  std::shared_ptr<fs::VolumeHost> volumes_;
   std::mutex mu_;
   std::map<std::string, Mounted> mounts_;  // by mount point
   std::map<std::string, std::string> reserved_;  // bucket -> what serves its volume

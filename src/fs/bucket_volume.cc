@@ -3,14 +3,25 @@
 namespace ccow::fs {
 namespace {
 
-// Some object of the bucket, if it holds any.
+// Something of the bucket's S3 namespace, if it holds any: an object, one whose newest
+// version is a delete marker, a system key (a snapview), or a multipart upload under way
+// (what DeleteBucket counts, so that a flagged bucket never holds what S3 could no longer
+// reach).
 Result<std::optional<std::string>> AnyObject(ObjectApi& api, const std::string& bucket_path) {
   ListOptions o;
   o.prefix = bucket_path + "/";
   o.limit = 1;
+  o.include_delete_markers = true;
+  o.include_system_keys = true;
   CCOW_ASSIGN_OR_RETURN(ListResult page, api.List(o));
-  if (page.names.empty()) return std::optional<std::string>();
-  return std::optional<std::string>(page.names.front());
+  if (!page.names.empty()) return std::optional<std::string>(page.names.front());
+  // A tenant's uploads under way: SEG/TEN/.uploads/BKT/UPLOAD (s3_handler.h UploadRecordName).
+  const size_t b = bucket_path.rfind('/');
+  o.prefix = bucket_path.substr(0, b) + "/.uploads/" + bucket_path.substr(b + 1) + "/";
+  o.include_system_keys = false;
+  CCOW_ASSIGN_OR_RETURN(page, api.List(o));
+  if (!page.names.empty()) return std::optional<std::string>("a multipart upload under way (" + page.names.front() + ")");
+  return std::optional<std::string>();
 }
 
 Status HoldsObjects(const std::string& bucket_path, const std::string& object) {
@@ -59,10 +70,12 @@ Result<std::unique_ptr<Volume>> OpenBucketVolume(ObjectApi& api, Registry* regis
                   "S3's view): S3 shows its objects, not its files";
       } else {
         CCOW_RETURN_IF_ERROR(SetFlag(*registry, segment, tenant, bucket, true).WithContext("bucket " + bucket_path));
-        CCOW_ASSIGN_OR_RETURN(object, AnyObject(api, bucket_path));
-        if (object) {
-          (void)SetFlag(*registry, segment, tenant, bucket, false);
-          return HoldsObjects(bucket_path, *object);
+        auto again = AnyObject(api, bucket_path);
+        if (!again.ok() || *again) {
+          // Taken back: the bucket stays S3's (a failure to take it back is said with the refusal).
+          Status back = SetFlag(*registry, segment, tenant, bucket, false);
+          Status why = again.ok() ? HoldsObjects(bucket_path, **again) : again.status();
+          return back.ok() ? why : why.WithContext("(the bucket's file volume flag stays set: " + back.ToString() + ")");
         }
       }
     }

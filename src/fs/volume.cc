@@ -538,23 +538,17 @@ Result<std::string> Volume::Read(Ino ino, uint64_t offset, uint64_t len) {
   return out;
 }
 
-Status Volume::ForEachBlock(Ino ino, uint64_t first_block,
-                            const std::function<bool(uint64_t, const FileBlock&)>& fn) {
-  CCOW_ASSIGN_OR_RETURN(Inode n, Load(ino));
-  if (n.type != FileType::kFile)
-    return Status::Posix(n.is_dir() ? EISDIR : EINVAL, "the data of inode " + std::to_string(ino));
-  const std::string prefix = DataPrefix(ino);
-  Status bad;
-  CCOW_RETURN_IF_ERROR(tree_->Scan(BlockKey(ino, first_block), [&](std::string_view key, std::string_view value) {
-    if (key.substr(0, prefix.size()) != prefix) return false;
-    auto b = FileBlock::Decode(value, options_.block_bytes);
-    if (!b.ok()) {
-      bad = b.status().WithContext("a block of inode " + std::to_string(ino));
-      return false;
-    }
-    return fn(GetBE(key.substr(prefix.size())), *b);
-  }));
-  return bad;
+Status Volume::PutBlock(Ino ino, uint64_t block, const FileBlock& b) { return tree_->Put(BlockKey(ino, block), b.Encode()); }
+
+Result<FileBlock::Piece> Volume::StoreChunk(std::string_view bytes, WriteFence* fence) {
+  if (bytes.empty() || bytes.size() > options_.block_bytes)
+    return Status::InvalidArgument("a chunk of a file's block is 1 to " + std::to_string(options_.block_bytes) + " bytes");
+  Backend& backend = tree_->backend();
+  const Chid chid = HashBytes(options_.btree.algo, bytes);
+  bool stored_new = false;
+  CCOW_RETURN_IF_ERROR(backend.PutChunk(
+      chid, bytes, options_.replicas ? options_.replicas : backend.default_replication_count(), &stored_new, fence));
+  return FileBlock::Piece{0, bytes.size(), chid, 0, bytes.size()};
 }
 
 }  // namespace ccow::fs

@@ -100,12 +100,35 @@ class Volume {
   // up to len bytes from offset (fewer at the end of the file, none past it).
   Status Write(Ino ino, uint64_t offset, std::string_view data);
   Result<std::string> Read(Ino ino, uint64_t offset, uint64_t len);
-  // A regular file's data as the volume keeps it, its read plan: fn(block, pieces) for
-  // each block from `first_block` that holds any (a hole has no record), in block order,
-  // until fn returns false. Blocks are block_bytes() long. What the S3 view of a volume
-  // (fs/volume_objects.h) tags and streams.
-  Status ForEachBlock(Ino ino, uint64_t first_block, const std::function<bool(uint64_t, const FileBlock&)>& fn);
   uint64_t block_bytes() const { return options_.block_bytes; }
+
+  // Paths from the root ("a/b/c"), as the S3 view of a volume names files
+  // (fs/volume_objects.h); each name as Lookup takes it, "." and ".." refused (EINVAL).
+  // The inode a path names (ENOENT, ENOTDIR as POSIX).
+  Result<Inode> LookupPath(std::string_view path);
+  // Stores bytes as one chunk for PutFile and returns the piece of a block they make.
+  // Touches nothing of the volume: any thread may call it while another operation runs
+  // (an S3 PUT stores its body so, then takes the volume for PutFile). fence gets what the
+  // put observed; the caller holds an ObjectApi::WriteScope from before the first call
+  // until PutFile's change is checkpointed, so no collection pass frees the chunks first.
+  Result<FileBlock::Piece> StoreChunk(std::string_view bytes, WriteFence* fence);
+  // Makes path a regular file of `size` bytes whose data is `blocks` (block index and its
+  // pieces, in block order; what they do not cover is a hole), in one step, as an S3 PUT
+  // replaces an object: a file there keeps its inode (its other names and open NFS handles
+  // see the new bytes) and its mode and owner; missing directories on the way are made
+  // (0755) and a new file gets `mode`, both owned as the directory they are made in.
+  // fence: what storing the pieces observed (StoreChunk's). Refused before anything
+  // changes: EISDIR (path is a directory), ENOTDIR (a name on the way is not one),
+  // EINVAL (a symbolic link there, blocks out of order or past size).
+  Result<Inode> PutFile(std::string_view path, const std::vector<std::pair<uint64_t, FileBlock>>& blocks,
+                        uint64_t size, uint32_t mode, const WriteFence& fence);
+  // Makes path a directory with its missing parents (mkdir -p; 0755, owned as the
+  // directory each is made in); the directory. ENOTDIR, before anything is made, when a
+  // name on the way or the last is something else.
+  Result<Inode> MakeDirectories(std::string_view path);
+  // Removes what path names: a file (as Unlink), or with a trailing '/' a directory (as
+  // Rmdir: ENOTEMPTY unless empty).
+  Status RemovePath(std::string_view path);
 
   // Writes what changed and makes it the home's current version (one new version per
   // checkpoint that changed something); returns the tree's root. kFailedPrecondition
@@ -125,6 +148,14 @@ class Volume {
   Result<Inode> MakeNode(Ino parent, std::string_view name, Inode node);
   Status DropLink(Inode& n);  // one link less; the inode (and its data) goes at none
   Status Truncate(Inode& n, uint64_t size);  // drops or cuts the pieces past size
+  Status PutBlock(Ino ino, uint64_t block, const FileBlock& b);
+  // The directory path's last name is in, made (0755, owned as its parent) where missing
+  // when `make`, and that name; ENOENT where missing otherwise.
+  Result<std::pair<Inode, std::string>> ParentOf(std::string_view path, bool make);
+  // Refuses, before a change along path: a name on the way that is not a directory
+  // (ENOTDIR), and what path names when it is not `last` (EISDIR, ENOTDIR, EINVAL for a
+  // symbolic link); nothing when it is missing.
+  Status CheckPath(std::string_view path, FileType last);
 
   ObjectApi& api_;
   const std::string home_;

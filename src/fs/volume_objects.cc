@@ -12,6 +12,7 @@ namespace {
 
 constexpr const char* kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
 constexpr size_t kDirPage = 256;  // directory entries read at a time while listing
+constexpr size_t kMaxKey = 1024;  // S3's longest key (bytes)
 
 void PutBE64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>(v >> (8 * i)));
@@ -51,48 +52,30 @@ Result<Inode> Resolve(Volume& volume, const std::string& key) {
   std::string_view path(key);
   if (dir) path.remove_suffix(1);
   if (path.empty()) return NoSuchKey(key);  // the root is no object
-  Ino at = kRootIno;
-  for (size_t pos = 0;;) {
-    const size_t slash = path.find('/', pos);
-    std::string_view name = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
-    if (name == "." || name == "..") return NoSuchKey(key);  // a path names each file once
-    auto child = volume.Lookup(at, name);
-    if (!child.ok()) return NamesNothing(child.status()) ? NoSuchKey(key) : child.status();
-    if (slash == std::string_view::npos) {
-      if (child->type == FileType::kSymlink || child->is_dir() != dir) return NoSuchKey(key);
-      return *child;
-    }
-    if (!child->is_dir()) return NoSuchKey(key);
-    at = child->ino;
-    pos = slash + 1;
-  }
+  auto n = volume.LookupPath(path);
+  if (!n.ok()) return NamesNothing(n.status()) ? NoSuchKey(key) : n.status();
+  if (n->type == FileType::kSymlink || n->is_dir() != dir) return NoSuchKey(key);
+  return *n;
 }
 
 }  // namespace
 
-Result<std::string> VolumeObjects::EtagOf(const Inode& n) {
+std::string FileEtag(const Inode& n) {
   if (n.type != FileType::kFile || n.size == 0) return std::string(kEmptyMd5);
-  Md5 md5;
+  // Every change of a file's bytes sets its change time: with the inode's number and
+  // generation (which a reused number does not repeat) it names one content.
   std::string record;
-  PutBE64(&record, n.size);
+  for (uint64_t v : {n.ino, n.generation, n.size, n.ctime_ns}) PutBE64(&record, v);
+  Md5 md5;
   md5.Update(record.data(), record.size());
-  uint64_t blocks = 0;
-  CCOW_RETURN_IF_ERROR(volume_->ForEachBlock(n.ino, 0, [&](uint64_t block, const FileBlock& b) {
-    record.clear();
-    PutBE64(&record, block);
-    record += b.Encode();
-    md5.Update(record.data(), record.size());
-    ++blocks;
-    return true;
-  }));
-  return md5.HexFinal() + "-" + std::to_string(std::max<uint64_t>(blocks, 1));
+  return md5.HexFinal() + "-1";
 }
 
 Result<ObjectInfo> VolumeObjects::InfoOf(const std::string& key, const Inode& n) {
   ObjectInfo info;
   info.name = bucket_path_ + "/" + key;
   info.size = n.type == FileType::kFile ? n.size : 0;
-  CCOW_ASSIGN_OR_RETURN(info.etag, EtagOf(n));
+  info.etag = FileEtag(n);
   info.content_type = n.is_dir() ? "application/x-directory" : "binary/octet-stream";
   info.uvid.timestamp_ns = n.mtime_ns;
   info.null_version = true;
@@ -151,7 +134,7 @@ struct VolumeObjects::Lister {
   // Offers a key: reported if past start_after and under the prefix, rolled up by the
   // delimiter, until the page is full.
   Status Offer(const std::string& key, Ino ino) {
-    if (key <= after || key.compare(0, prefix.size(), prefix) != 0) return Status::OK();
+    if (key.size() > kMaxKey || key <= after || key.compare(0, prefix.size(), prefix) != 0) return Status::OK();
     const std::string cp = RollUp(key);
     const bool reported = !cp.empty() && cp == last_prefix;
     if (!reported && out.objects.size() + out.common_prefixes.size() >= o.limit) {
@@ -185,6 +168,9 @@ struct VolumeObjects::Lister {
     if (e.type == FileType::kSymlink) return Status::OK();
     if (e.type == FileType::kFile) return Offer(dkey + e.name, e.ino);
     const std::string marker = dkey + e.name + "/";
+    // S3 names no key longer than kMaxKey, and every key below is longer than this one:
+    // which also bounds how deep the walk goes.
+    if (marker.size() > kMaxKey) return Status::OK();
     CCOW_RETURN_IF_ERROR(Offer(marker, e.ino));
     if (done) return Status::OK();
     const std::string cp = RollUp(marker);
@@ -214,6 +200,7 @@ struct VolumeObjects::Lister {
     }
     std::vector<DirEntry> seeds;
     auto seed = [&](std::string_view name) -> Status {
+      if (name == "." || name == "..") return Status::OK();  // Lookup answers them; no entry has them
       auto n = view.volume_->Lookup(dir, name);
       if (!n.ok()) return NamesNothing(n.status()) ? Status::OK() : n.status();
       seeds.push_back(DirEntry{std::string(name), n->ino, n->type});

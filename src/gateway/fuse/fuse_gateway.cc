@@ -33,9 +33,14 @@ using fs::Inode;
 constexpr double kAttrTimeout = 1.0;  // the kernel's cache of attributes and names, s
 
 struct Mount {
+  Mount(std::shared_ptr<fs::SharedVolume> s, MountOptions o)
+      : shared(std::move(s)), volume(*shared->volume), options(std::move(o)), mu(shared->mu) {}
+  std::shared_ptr<fs::SharedVolume> shared;
   fs::Volume& volume;
   MountOptions options;
-  std::mutex mu;  // one operation of the volume at a time (requests and checkpoints)
+  // The volume's: one operation at a time, whichever gateway of the process asks
+  // (requests, checkpoints, an S3 write).
+  std::mutex& mu;
   std::condition_variable cv;
   bool stopping = false;
   Status last_checkpoint;
@@ -383,15 +388,14 @@ Status Serve(Mount& m, fuse_session* se, bool signals, const std::function<void(
 
 }  // namespace
 
-Status Run(fs::Volume& volume, const MountOptions& options) {
-  Mount m{volume, options, {}, {}, false, {}};
+Status Run(std::shared_ptr<fs::SharedVolume> volume, const MountOptions& options) {
+  Mount m(std::move(volume), options);
   CCOW_ASSIGN_OR_RETURN(fuse_session* se, MountSession(m, true));
   return Serve(m, se, true);
 }
 
 struct BackgroundMount::State {
-  State(std::unique_ptr<fs::Volume> v, MountOptions o) : volume(std::move(v)), m{*volume, std::move(o), {}, {}, false, {}} {}
-  std::unique_ptr<fs::Volume> volume;
+  State(std::shared_ptr<fs::SharedVolume> v, MountOptions o) : m(std::move(v), std::move(o)) {}
   Mount m;
   std::thread loop;
   std::mutex mu;                    // guards se while the loop runs, and result
@@ -404,7 +408,7 @@ BackgroundMount::BackgroundMount(std::unique_ptr<State> state) : state_(std::mov
 
 BackgroundMount::~BackgroundMount() { (void)Stop(); }
 
-Result<std::unique_ptr<BackgroundMount>> BackgroundMount::Start(std::unique_ptr<fs::Volume> volume,
+Result<std::unique_ptr<BackgroundMount>> BackgroundMount::Start(std::shared_ptr<fs::SharedVolume> volume,
                                                                  MountOptions options) {
   auto state = std::make_unique<State>(std::move(volume), std::move(options));
   CCOW_ASSIGN_OR_RETURN(state->se, MountSession(state->m, false));

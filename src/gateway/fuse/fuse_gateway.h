@@ -22,6 +22,7 @@
 
 #include "core/status.h"
 #include "fs/volume.h"
+#include "fs/volume_host.h"
 #include "store/chunk_store.h"
 
 namespace ccow::fuse {
@@ -36,7 +37,9 @@ struct MountOptions {
 };
 
 // Mounts volume on options.mount_point and serves it until unmounted; then checkpoints.
-Status Run(fs::Volume& volume, const MountOptions& options);
+// Each request holds the volume's mutex (fs/volume_host.h: other gateways of the process
+// may serve it too).
+Status Run(std::shared_ptr<fs::SharedVolume> volume, const MountOptions& options);
 
 // A mount served on a thread of its own, without signal handlers: how `ccow server` runs
 // the mounts `ccow mount` asks it for. Stop() (and the destructor) unmounts it, waits for
@@ -45,7 +48,7 @@ Status Run(fs::Volume& volume, const MountOptions& options);
 // Errors (Start): as Run's before it serves. Threads: any; Stop from one thread at a time.
 class BackgroundMount {
  public:
-  static Result<std::unique_ptr<BackgroundMount>> Start(std::unique_ptr<fs::Volume> volume, MountOptions options);
+  static Result<std::unique_ptr<BackgroundMount>> Start(std::shared_ptr<fs::SharedVolume> volume, MountOptions options);
   ~BackgroundMount();
   BackgroundMount(const BackgroundMount&) = delete;
   BackgroundMount& operator=(const BackgroundMount&) = delete;

@@ -116,7 +116,14 @@ void Serve(Gateway& g) {
     for (size_t i = 0; i < conns.size(); ++i) {
       const short revents = fds[i + 2].revents;
       current.peer = conns[i].peer;
-      if (revents != 0 && rpc_service(conns[i].rpc, revents) < 0) {
+      int served = 0;
+      if (revents != 0) {
+        // The volume's mutex for the calls this runs: other gateways of the process may
+        // serve the volume too (fs/volume_host.h).
+        std::lock_guard lock(g.shared->mu);
+        served = rpc_service(conns[i].rpc, revents);
+      }
+      if (served < 0) {
         rpc_destroy_context(conns[i].rpc);  // closes its socket
         continue;
       }
@@ -150,6 +157,7 @@ void Serve(Gateway& g) {
       }
     }
     if (NowNs() >= g.next_checkpoint_ns) {
+      std::lock_guard lock(g.shared->mu);
       if (g.dirty) (void)g.Checkpoint();
       g.next_checkpoint_ns = NowNs() + g.options.checkpoint_interval_ns;
     }
@@ -170,7 +178,7 @@ const int kMountProcCount = sizeof kMountProcs / sizeof kMountProcs[0];
 }  // namespace internal
 
 struct NfsGateway::State {
-  explicit State(fs::Volume& v, NfsOptions o) : g(v, std::move(o)) {}
+  State(std::shared_ptr<fs::SharedVolume> v, NfsOptions o) : g(std::move(v), std::move(o)) {}
   internal::Gateway g;
   bool stopped = false;
   int wake_write = -1;
@@ -182,7 +190,7 @@ NfsGateway::~NfsGateway() { (void)Stop(); }
 
 uint16_t NfsGateway::port() const { return state_->g.port; }
 
-Result<std::unique_ptr<NfsGateway>> NfsGateway::Start(fs::Volume& volume, NfsOptions options) {
+Result<std::unique_ptr<NfsGateway>> NfsGateway::Start(std::shared_ptr<fs::SharedVolume> volume, NfsOptions options) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port = htons(options.port);
@@ -191,7 +199,7 @@ Result<std::unique_ptr<NfsGateway>> NfsGateway::Start(fs::Volume& volume, NfsOpt
   if (options.export_path.empty() || options.export_path[0] != '/')
     return Status::InvalidArgument("the export path must start with '/' (got '" + options.export_path + "')");
   if (options.checkpoint_interval_ns == 0) return Status::InvalidArgument("the checkpoint interval must be more than 0");
-  auto state = std::make_unique<State>(volume, std::move(options));
+  auto state = std::make_unique<State>(std::move(volume), std::move(options));
   internal::Gateway& g = state->g;
   g.fsid = FsidOf(g.options.export_path);
   std::random_device rd;
@@ -232,6 +240,7 @@ Status NfsGateway::Stop() {
   close(s.g.listen_fd);
   close(s.g.wake_fd);
   close(s.wake_write);
+  std::lock_guard lock(s.g.shared->mu);
   return s.g.Checkpoint();
 }
 

@@ -37,6 +37,7 @@
 
 #include "core/status.h"
 #include "fs/volume.h"
+#include "fs/volume_host.h"
 #include "gateway/nfs/nfs_export.h"
 #include "store/chunk_store.h"
 
@@ -56,8 +57,9 @@ struct NfsOptions {
 
 class NfsGateway {
  public:
-  // Serves volume (kept alive by the caller until Stop returns) on options.host:port.
-  static Result<std::unique_ptr<NfsGateway>> Start(fs::Volume& volume, NfsOptions options);
+  // Serves volume on options.host:port, each call holding its mutex (other gateways of
+  // the process may serve it too: fs/volume_host.h).
+  static Result<std::unique_ptr<NfsGateway>> Start(std::shared_ptr<fs::SharedVolume> volume, NfsOptions options);
   ~NfsGateway();
   NfsGateway(const NfsGateway&) = delete;
   NfsGateway& operator=(const NfsGateway&) = delete;

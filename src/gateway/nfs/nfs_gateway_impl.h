@@ -20,6 +20,7 @@
 namespace ccow::nfs::internal {
 
 struct Gateway {
+  std::shared_ptr<fs::SharedVolume> shared;  // its mutex is held around every call
   fs::Volume& volume;
   NfsOptions options;
   uint64_t fsid = 0;
@@ -36,7 +37,8 @@ struct Gateway {
   std::map<std::pair<fs::Ino, uint64_t>, std::string> cookies;
   uint32_t cookie_serial = 0;
 
-  Gateway(fs::Volume& v, NfsOptions o) : volume(v), options(std::move(o)) {}
+  Gateway(std::shared_ptr<fs::SharedVolume> s, NfsOptions o)
+      : shared(std::move(s)), volume(*shared->volume), options(std::move(o)) {}
   Status Checkpoint();
 };
 

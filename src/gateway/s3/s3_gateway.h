@@ -14,6 +14,7 @@
 
 #include "client/object_api.h"
 #include "cluster/registry.h"
+#include "fs/volume_host.h"
 #include "core/status.h"
 #include "gateway/s3/sigv4.h"
 
@@ -38,6 +39,13 @@ struct S3GatewayOptions {
   // "" disables PutBucketLogging), and how often they are delivered as log objects.
   std::string access_log_dir;
   int access_log_flush_seconds = 60;
+  // The process's volumes (fs/volume_host.h): an S3 write into a file volume bucket goes
+  // to the volume a gateway of the process serves (a mount, an NFS export), else is
+  // refused; with open_volumes, one nothing serves is opened for the write. Set
+  // open_volumes where the process holds the data directory: on a cluster another process
+  // may serve the volume, and two serving it lose each other's checkpoints.
+  std::shared_ptr<fs::VolumeHost> volumes;
+  bool open_volumes = false;
 };
 
 struct S3GatewayStats {

@@ -237,9 +237,21 @@ class S3Handler {
   Status ReadKey(RequestContext& ctx, const BucketInfo& bucket, const VersionSelector& which,
                  const ObjectApi::OpenCallback& on_open, ByteSink& sink, const KeyResolver* keys);
   Result<ListResult> ListKeys(const BucketInfo& bucket, const ListOptions& options);
-  // Answers a request a file volume bucket does not take (writes, subresources of
-  // objects); false when it takes it.
+  // Answers a request a file volume bucket does not take (a POST upload); false for
+  // other buckets.
   bool RefusedByFileVolume(RequestContext& ctx, const BucketInfo& bucket);
+  // An object request on a file volume bucket: GET and HEAD read the file, PUT replaces
+  // it (PutFile), DELETE removes it; other methods and subresources answer 405.
+  void FileObjectRequest(RequestContext& ctx, const BucketInfo& bucket);
+  void PutFile(RequestContext& ctx, const BucketInfo& bucket);
+  void DeleteFile(RequestContext& ctx, const BucketInfo& bucket);
+  // The volume a file volume bucket's writes go to (options_.volumes): kFailedPrecondition
+  // when no gateway of the process serves it and this process may not open it.
+  Result<std::shared_ptr<fs::SharedVolume>> ServedVolume(const BucketInfo& bucket);
+  // Removes a file volume bucket's key (a file, or "dir/": an empty directory; a missing
+  // key or a directory with files is no error, as S3's DELETE of a missing key), holding
+  // the volume; checkpoints when asked.
+  Status RemoveFile(fs::SharedVolume& volume, const std::string& key, bool checkpoint);
   void ListObjectVersions(RequestContext& ctx, const BucketInfo& bucket);
 
   std::string ObjectName(const RequestContext& ctx) const {

@@ -122,7 +122,7 @@ void S3Handler::ObjectRequest(RequestContext& ctx, const BucketInfo& bucket) {
     return e.ok();
   };
   const AccessCheck kWrite{"s3:PutObject", AclScope::kBucket, kPermWrite};
-  if (RefusedByFileVolume(ctx, bucket)) return;
+  if (bucket.record.file_volume) return FileObjectRequest(ctx, bucket);
   if (req.HasQuery("uploadId")) {
     if (m == "PUT") return allowed(kWrite) ? UploadPart(ctx, bucket) : void();
     if (m == "POST") return allowed(kWrite) ? CompleteMultipartUpload(ctx, bucket) : void();
@@ -216,6 +216,10 @@ S3Error S3Handler::OpenCopySource(RequestContext& ctx, const std::string& header
   auto src_bucket = buckets_.Resolve(ctx.requester.account, src.bucket);
   if (!src_bucket.ok()) return ErrorFromStatus(src_bucket.status(), "NoSuchBucket");
   out->bucket = std::move(*src_bucket);
+  if (out->bucket.record.file_volume)
+    return MakeError(501, "NotImplemented",
+                     "Bucket " + src.bucket + " is a file volume: copying one of its files is not supported yet (GET it "
+                     "and PUT it).");
   out->name = buckets_.BucketPath(out->bucket.tenant, src.bucket) + "/" + src.key;
   if (!out->bucket.versioned()) src.which.null_version = false;  // "null" is its only version
   // The source is read as the requester: its policy and ACLs apply, under its own key.
@@ -539,7 +543,12 @@ void S3Handler::DeleteObject(RequestContext& ctx, const BucketInfo& bucket) {
 }
 
 void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
-  if (RefusedByFileVolume(ctx, bucket)) return;
+  std::shared_ptr<fs::SharedVolume> files;  // a file volume bucket's, checkpointed once at the end
+  if (bucket.record.file_volume) {
+    auto served = ServedVolume(bucket);
+    if (!served.ok()) return SendError(ctx, ErrorFromStatus(served.status()));
+    files = std::move(*served);
+  }
   std::string body;
   Status st = ReadSmallBody(ctx, &body);
   if (!st.ok()) return SendError(ctx, ErrorFromStatus(st));
@@ -571,6 +580,10 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
     }
     if (obj.key.empty() || obj.key.size() > 1024) {
       result = Status::InvalidArgument("invalid key");
+    } else if (files) {
+      result = obj.version_id.empty() || obj.version_id == "null"
+                   ? RemoveFile(*files, obj.key, /*checkpoint=*/false)
+                   : Status::InvalidArgument("a file of a file volume has one version, \"null\"");
     } else if (!obj.version_id.empty()) {
       VersionSelector which;
       if (!ParseVersionId(obj.version_id, bucket.versioned(), &which).ok())
@@ -614,6 +627,11 @@ void S3Handler::DeleteObjects(RequestContext& ctx, const BucketInfo& bucket) {
       w.Element("DeleteMarkerVersionId", marker_version);
     }
     w.Close();
+  }
+  if (files) {
+    std::lock_guard lock(files->mu);
+    auto done = files->volume->Checkpoint();
+    if (!done.ok()) return SendError(ctx, ErrorFromStatus(done.status()));
   }
   SendXml(ctx, 200, w.Finish());
 }

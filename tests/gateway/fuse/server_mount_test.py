@@ -3,8 +3,9 @@
 directory, so it mounts the volume itself and the command returns:
 
 - files written through the mount read back, and over S3 once checkpointed (the bucket is
-  a file volume: S3 lists and reads its files, refuses to write objects there with a
-  405 that says why); a bucket that holds S3 objects is refused a volume;
+  a file volume: S3 lists and reads its files); a file S3 PUTs (into a new directory) reads
+  through the mount, and one S3 DELETEs is gone from it; a copy into the volume is refused
+  with a 405 that says why; a bucket that holds S3 objects is refused a volume;
 - a second mount of the same volume is refused (exit 6, naming where it is mounted);
 - `ccow umount` unmounts and checkpoints: mounted again, the tree is whole;
 - an unmount from outside (fusermount3 -u) frees the volume for another mount;
@@ -102,12 +103,31 @@ def main():
         every = [o["Key"] for o in s3.list_objects_v2(Bucket="files")["Contents"]]
         if every != ["a.txt", "dir/", "dir/b.bin", "dir/sub/", "dir/sub/c"]:
             fail("S3 lists the whole volume as %s" % every)
+        # S3 writes the volume the server mounts: the mount reads it at once.
+        body = os.urandom(1_500_000)
+        put = s3.put_object(Bucket="files", Key="from-s3/new.bin", Body=body)
+        head = s3.head_object(Bucket="files", Key="from-s3/new.bin")
+        if put["ETag"] != head["ETag"] or head["ContentLength"] != len(body):
+            fail("the PUT's ETag %s and the HEAD's %s" % (put["ETag"], head))
+        if open(os.path.join(MNT, "from-s3", "new.bin"), "rb").read() != body:
+            fail("the mount does not read what S3 put")
+        s3.put_object(Bucket="files", Key="from-s3/gone.txt", Body=b"soon gone")
+        if open(os.path.join(MNT, "from-s3", "gone.txt"), "rb").read() != b"soon gone":
+            fail("the mount does not read the second file S3 put")
+        s3.delete_object(Bucket="files", Key="from-s3/gone.txt")
+        for _ in range(50):  # the kernel keeps a name for up to a second
+            if not os.path.exists(os.path.join(MNT, "from-s3", "gone.txt")):
+                break
+            time.sleep(0.1)
+        else:
+            fail("a file S3 deleted is still in the mount")
         try:
-            s3.put_object(Bucket="files", Key="over-s3", Body=b"no")
-            fail("S3 wrote an object into a file volume")
+            s3.copy_object(Bucket="files", Key="copy", CopySource={"Bucket": "files", "Key": "a.txt"})
+            fail("S3 copied into a file volume")
         except Exception as e:  # botocore's ClientError
             if "MethodNotAllowed" not in str(e) or "file volume" not in str(e):
-                fail("the refusal of an S3 write into a file volume: %s" % e)
+                fail("the refusal of a copy into a file volume: %s" % e)
+        expect.update({"from-s3": None, "from-s3/new.bin": body})
         s3.create_bucket(Bucket="objects")
         s3.put_object(Bucket="objects", Key="k", Body=b"an object")
         r = ccow("mount", "ccow/default/objects", MNT2)

@@ -12,7 +12,8 @@ libnfs's own clients (nfs-ls, nfs-cp, nfs-cat; these machines have no kernel NFS
   the same there, and what FUSE wrote reads the same over NFS;
 - `ccow server --nfs-export`: the server serves the volume beside S3, and its stop takes
   the last checkpoint; the bucket made over S3 afterwards is the volume's S3 view (S3
-  GETs the file NFS copied in; HEAD and the listing agree on size and ETag);
+  GETs the file NFS copied in; HEAD and the listing agree on size and ETag), and what S3
+  puts and deletes there NFS sees at once;
 - export rules: --read-only refuses a copy in; a client outside --allow cannot mount; an
   unknown export path cannot be mounted; a squashed root may not write where only root
   may.
@@ -109,6 +110,15 @@ def server_export():
         listed = s3.list_objects_v2(Bucket="srv")["Contents"]
         if [(o["Key"], o["Size"], o["ETag"]) for o in listed] != [("via-server", head["ContentLength"], head["ETag"])]:
             fail("S3's listing and HEAD of the file disagree: %s %s" % (listed, head))
+        # S3 writes the volume the server exports (one instance of it in the server): NFS
+        # reads the file at once, and no longer finds the one S3 deleted.
+        body = bytes(range(256)) * 5000
+        s3.put_object(Bucket="srv", Key="from-s3.bin", Body=body)
+        if cat("from-s3.bin", "/ccow/default/srv") != body:
+            fail("NFS reads the file S3 put differently")
+        s3.delete_object(Bucket="srv", Key="from-s3.bin")
+        if run(["nfs-cat", url("/from-s3.bin", "/ccow/default/srv")], ok=False).returncode == 0:
+            fail("NFS still reads the file S3 deleted")
         r = subprocess.run([CCOW, "--data", data, "gateway", "nfs", "--export", "ccow/default/srv", "--listen",
                             "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
         if r.returncode == 0 or "--nfs-export" not in r.stderr + r.stdout:

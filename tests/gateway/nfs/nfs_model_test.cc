@@ -45,12 +45,13 @@ class Served {
     vo.root_gid = getgid();
     auto volume = fs::Volume::Open(*api_, kHome, vo);
     ASSERT_TRUE(volume.ok()) << volume.status().ToString();
-    volume_ = std::move(*volume);
+    volume_ = std::make_shared<fs::SharedVolume>();
+    volume_->volume = std::move(*volume);
     NfsOptions o;
     o.port = 0;
     o.export_path = kExport;
     o.rules.root_squash = false;
-    auto gateway = NfsGateway::Start(*volume_, o);
+    auto gateway = NfsGateway::Start(volume_, o);
     ASSERT_TRUE(gateway.ok()) << gateway.status().ToString();
     gateway_ = std::move(*gateway);
     nfs_ = Connect(-1, -1);
@@ -79,7 +80,7 @@ class Served {
 
  private:
   std::unique_ptr<ObjectApi> api_;
-  std::unique_ptr<fs::Volume> volume_;
+  std::shared_ptr<fs::SharedVolume> volume_;
   std::unique_ptr<NfsGateway> gateway_;
   nfs_context* nfs_ = nullptr;
 };
